@@ -1,0 +1,290 @@
+//! Typed, validated configuration.
+//!
+//! Sources, later ones winning: built-in defaults < TOML file (`--config`, or
+//! `/etc/licd/licd.toml` when it exists) < `LICD_*` environment variables (`__` nests:
+//! `LICD_SERVER__LISTEN`) < command-line flags. Unknown keys are an error that names the
+//! key. `LICD_*` variables without `__` are not configuration (`LICD_CONFIG`,
+//! `LICD_ADMIN_EMAIL`, `LICD_ADMIN_PASSWORD`, ...).
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Where the packaged config lives; used when no `--config` is given and it exists.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/licd/licd.toml";
+
+/// Environment variables starting with `LICD_` that are read directly, not as config keys.
+pub const NON_CONFIG_ENV: &[&str] = &[
+    "LICD_CONFIG",
+    "LICD_ADMIN_EMAIL",
+    "LICD_ADMIN_PASSWORD",
+    "LICD_ADMIN_PASSWORD_FILE",
+    "LICD_LOG",
+];
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub auth: AuthConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Plain HTTP listener address.
+    pub listen: SocketAddr,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Seconds in-flight requests get to finish on shutdown.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            workers: 0,
+            max_body_bytes: 64 * 1024,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// The data directory: databases, keys, CA.
+    pub data_dir: PathBuf,
+    /// Reader connections per database (there is always exactly one writer).
+    pub readers: usize,
+    /// How long a connection waits on a locked database, in milliseconds.
+    pub busy_timeout_ms: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            readers: 4,
+            busy_timeout_ms: 5_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Lifetime of a browser session, in minutes.
+    pub session_ttl_minutes: u32,
+    /// Failed logins for one account within `throttle_window_secs` before it is throttled.
+    pub max_failures_per_account: u32,
+    /// Failed logins from one address within `throttle_window_secs` before it is throttled.
+    pub max_failures_per_address: u32,
+    /// The window over which failures are counted, in seconds.
+    pub throttle_window_secs: u64,
+    /// How long a throttled account or address must wait, in seconds.
+    pub lockout_secs: u64,
+    /// Minimum password length for staff.
+    pub min_password_length: usize,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl_minutes: 12 * 60,
+            max_failures_per_account: 5,
+            max_failures_per_address: 20,
+            throttle_window_secs: 15 * 60,
+            lockout_secs: 15 * 60,
+            min_password_length: 12,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing filter, e.g. `info` or `licd=debug,actix_web=info`. `LICD_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower sources in charge.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0} does not exist")]
+    Missing(PathBuf),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(e: figment::Error) -> Self {
+        // figment's message names the key and the source (file or environment variable).
+        let all: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
+        ConfigError::Invalid(all.join("; "))
+    }
+}
+
+impl Config {
+    /// Loads the configuration from every source. `file` is the `--config` path, if given;
+    /// an explicitly named file must exist.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => return Err(ConfigError::Missing(path.to_owned())),
+            Some(path) => fig = fig.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_CONFIG_PATH).exists() => {
+                fig = fig.merge(Toml::file_exact(DEFAULT_CONFIG_PATH))
+            }
+            None => {}
+        }
+        fig = fig.merge(
+            Env::prefixed("LICD_")
+                .filter(|key| key.as_str().contains("__"))
+                .split("__"),
+        );
+        if let Some(dir) = &overrides.data_dir {
+            fig = fig.merge(Serialized::default("storage.data_dir", dir));
+        }
+        if let Some(listen) = &overrides.listen {
+            fig = fig.merge(Serialized::default("server.listen", listen));
+        }
+        if let Some(format) = &overrides.log_format {
+            fig = fig.merge(Serialized::default("log.format", format));
+        }
+        let config: Config = fig.extract()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks relations between values that serde alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |msg: &str| Err(ConfigError::Invalid(msg.to_owned()));
+        if self.storage.readers == 0 || self.storage.readers > 64 {
+            return bad("storage.readers must be between 1 and 64");
+        }
+        if self.server.max_body_bytes < 1024 {
+            return bad("server.max_body_bytes must be at least 1024");
+        }
+        if self.auth.session_ttl_minutes == 0 {
+            return bad("auth.session_ttl_minutes must be at least 1");
+        }
+        if self.auth.max_failures_per_account == 0 || self.auth.max_failures_per_address == 0 {
+            return bad(
+                "auth.max_failures_per_account and auth.max_failures_per_address must be at least 1",
+            );
+        }
+        if self.auth.min_password_length < 8 {
+            return bad("auth.min_password_length must be at least 8");
+        }
+        if self.log.level.trim().is_empty() {
+            return bad("log.level must not be empty");
+        }
+        Ok(())
+    }
+
+    /// `LICD_*` variables that are neither configuration (`__`) nor a known direct variable.
+    pub fn unknown_env_vars() -> Vec<String> {
+        std::env::vars()
+            .map(|(k, _)| k)
+            .filter(|k| k.starts_with("LICD_") && !k.contains("__"))
+            .filter(|k| !NON_CONFIG_ENV.contains(&k.as_str()))
+            .collect()
+    }
+}
+
+/// Whether a config file can be read by users other than its owner and group
+/// (it may hold secrets). Returns the mode when it is too open.
+#[cfg(unix)]
+pub fn world_readable(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o004 != 0).then_some(mode)
+}
+
+#[cfg(not(unix))]
+pub fn world_readable(_path: &Path) -> Option<u32> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let p = dir.join("licd.toml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn file_values_and_flags_layer() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "[server]\nlisten = \"127.0.0.1:9999\"\n[storage]\ndata_dir = \"/x\"\n",
+        );
+        let c = Config::load(Some(&p), &Overrides::default()).unwrap();
+        assert_eq!(c.server.listen.port(), 9999);
+        assert_eq!(c.storage.data_dir, PathBuf::from("/x"));
+        let flags = Overrides {
+            data_dir: Some("/y".into()),
+            ..Default::default()
+        };
+        let c = Config::load(Some(&p), &flags).unwrap();
+        assert_eq!(c.storage.data_dir, PathBuf::from("/y"));
+        assert_eq!(c.server.listen.port(), 9999);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "[server]\nlisten_adress = \"127.0.0.1:1\"\n");
+        let err = Config::load(Some(&p), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listen_adress"), "{err}");
+    }
+
+    #[test]
+    fn relations_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "[storage]\nreaders = 0\n");
+        let err = Config::load(Some(&p), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("storage.readers"), "{err}");
+    }
+}

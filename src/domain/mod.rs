@@ -1,0 +1,9 @@
+//! Pure rules: no I/O, no actix, no rusqlite. Time arrives as a parameter.
+
+pub mod audit;
+pub mod error;
+pub mod permissions;
+pub mod staff;
+pub mod throttle;
+
+pub use error::DomainError;

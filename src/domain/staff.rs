@@ -1,0 +1,98 @@
+//! Rules for staff accounts: what an acceptable email, name and password look like.
+
+use super::DomainError;
+
+pub const MAX_PASSWORD_LENGTH: usize = 1024;
+
+/// Normalises and checks an email address (trimmed, lower-cased, one `@`, no spaces).
+pub fn normalize_email(raw: &str) -> Result<String, DomainError> {
+    let email = raw.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(email.split_once('@'), Some((local, domain))
+            if !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+    if valid {
+        Ok(email)
+    } else {
+        Err(DomainError::invalid(
+            "email",
+            format!("{raw:?} is not an email address"),
+        ))
+    }
+}
+
+/// Checks a display name: at most 200 characters, no control characters.
+pub fn check_display_name(name: &str) -> Result<String, DomainError> {
+    let name = name.trim();
+    if name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            "display_name",
+            "must be at most 200 characters without control characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Checks a new password against the policy.
+pub fn check_password(password: &str, email: &str, min_len: usize) -> Result<(), DomainError> {
+    let len = password.chars().count();
+    if len < min_len {
+        return Err(DomainError::invalid(
+            "password",
+            format!("must be at least {min_len} characters"),
+        ));
+    }
+    if len > MAX_PASSWORD_LENGTH {
+        return Err(DomainError::invalid(
+            "password",
+            format!("must be at most {MAX_PASSWORD_LENGTH} characters"),
+        ));
+    }
+    if password.eq_ignore_ascii_case(email) {
+        return Err(DomainError::invalid(
+            "password",
+            "must not be the email address",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an API token name.
+pub fn check_token_name(name: &str) -> Result<String, DomainError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(DomainError::invalid("name", "must be 1 to 100 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            normalize_email(" Ops@Example.COM ").unwrap(),
+            "ops@example.com"
+        );
+        for bad in ["", "x", "@x", "x@", "a b@c", "a@b@c"] {
+            assert!(normalize_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(check_password("short", "a@b", 12).is_err());
+        assert!(check_password("a-long-enough-pass", "a@b", 12).is_ok());
+        assert!(check_password("admin@example.com", "admin@example.com", 8).is_err());
+        assert!(check_password(&"x".repeat(2000), "a@b", 12).is_err());
+    }
+
+    #[test]
+    fn token_names() {
+        assert!(check_token_name("  ci  ").is_ok());
+        assert!(check_token_name("").is_err());
+        assert!(check_token_name(&"n".repeat(101)).is_err());
+    }
+}

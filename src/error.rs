@@ -1,0 +1,158 @@
+//! The one error-code table. Every refusal licd can give has a row here with its HTTP
+//! status, a stable snake_case code (part of the API contract) and a human title.
+//! Layers keep their own `thiserror` enums and map into these codes; only the HTTP layer
+//! turns a code into a response (RFC 7807 `application/problem+json`).
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident => $status:literal, $code:literal, $title:literal; )*) => {
+        /// A stable, documented error code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order (used by tests and the API reference).
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// The HTTP status this code is answered with.
+            pub fn status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status,)* }
+            }
+
+            /// The stable snake_case name clients match on.
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+
+            /// A short human title (the problem body's `title`).
+            pub fn title(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $title,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The request could not be understood (bad query string, bad path parameter).
+    BadRequest => 400, "bad_request", "Bad request";
+    /// The JSON body is not valid JSON or does not have the expected shape.
+    MalformedJson => 400, "malformed_json", "Malformed JSON body";
+    /// A form body could not be read.
+    MalformedForm => 400, "malformed_form", "Malformed form body";
+    /// A field has a value licd does not accept; `detail` names the field.
+    ValidationFailed => 422, "validation_failed", "Invalid field";
+    /// The body's content type is not one this route reads.
+    UnsupportedMediaType => 415, "unsupported_media_type", "Unsupported content type";
+    /// The body is larger than `server.max_body_bytes`.
+    PayloadTooLarge => 413, "payload_too_large", "Request body too large";
+    /// No valid session or token was presented.
+    Unauthenticated => 401, "unauthenticated", "Authentication required";
+    /// Email or password is wrong.
+    InvalidCredentials => 401, "invalid_credentials", "Invalid email or password";
+    /// The account is disabled.
+    AccountDisabled => 403, "account_disabled", "Account disabled";
+    /// The account must change its one-time password before doing anything else.
+    PasswordChangeRequired => 403, "password_change_required", "Password change required";
+    /// The caller's role lacks the permission the route needs.
+    Forbidden => 403, "forbidden", "Permission denied";
+    /// A state-changing request from a browser session came without a valid CSRF token.
+    CsrfFailed => 403, "csrf_failed", "CSRF token missing or invalid";
+    /// The addressed object does not exist (or is not visible to the caller).
+    NotFound => 404, "not_found", "Not found";
+    /// No route has this path.
+    RouteNotFound => 404, "route_not_found", "No such route";
+    /// The route exists but not with this method.
+    MethodNotAllowed => 405, "method_not_allowed", "Method not allowed";
+    /// A staff account with this email already exists.
+    EmailTaken => 409, "email_taken", "Email already in use";
+    /// The change would leave the tenant without an enabled super_admin.
+    LastSuperAdmin => 409, "last_super_admin", "Last super_admin";
+    /// Too many failed logins for this account or address.
+    TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
+    /// Something failed inside licd; the log has the cause.
+    Internal => 500, "internal", "Internal error";
+    /// A database is not available (startup, shutdown, disk trouble).
+    Unavailable => 503, "unavailable", "Service unavailable";
+}
+
+/// A refusal as the user sees it: a code plus a sentence that explains this instance.
+/// Causes for the log are kept apart by the layer that produced the error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub code: ErrorCode,
+    pub detail: String,
+    /// Seconds after which a retry may succeed (429).
+    pub retry_after: Option<u64>,
+}
+
+impl Problem {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.detail)
+    }
+}
+
+impl std::error::Error for Problem {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(
+                s.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{s} is not snake_case"
+            );
+        }
+    }
+
+    #[test]
+    fn statuses_match_their_class() {
+        use ErrorCode::*;
+        let expect = [
+            (BadRequest, 400),
+            (MalformedJson, 400),
+            (MalformedForm, 400),
+            (ValidationFailed, 422),
+            (UnsupportedMediaType, 415),
+            (PayloadTooLarge, 413),
+            (Unauthenticated, 401),
+            (InvalidCredentials, 401),
+            (AccountDisabled, 403),
+            (PasswordChangeRequired, 403),
+            (Forbidden, 403),
+            (CsrfFailed, 403),
+            (NotFound, 404),
+            (RouteNotFound, 404),
+            (MethodNotAllowed, 405),
+            (EmailTaken, 409),
+            (LastSuperAdmin, 409),
+            (TooManyAttempts, 429),
+            (Internal, 500),
+            (Unavailable, 503),
+        ];
+        assert_eq!(
+            expect.len(),
+            ErrorCode::ALL.len(),
+            "every code has a row here"
+        );
+        for (code, status) in expect {
+            assert_eq!(code.status(), status, "{}", code.as_str());
+        }
+    }
+}

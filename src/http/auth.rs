@@ -1,0 +1,239 @@
+//! Who is calling, and may they? Extractors that name the needed permission in the
+//! handler's signature: `Staff<need::UsersManage>` for the API, `Page<need::AuditRead>`
+//! for UI pages. A route without one stands out.
+
+use super::problem::ApiError;
+use super::state::{AppState, blocking};
+use super::ui::reject::UiReject;
+use crate::domain::permissions::Permission;
+use crate::error::{ErrorCode, Problem};
+use crate::service::tenants::Tenant;
+use crate::service::{Principal, ServiceError, auth, secrets};
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+pub const SESSION_COOKIE: &str = "licd_session";
+pub const PRELOGIN_COOKIE: &str = "licd_prelogin";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const CSRF_FIELD: &str = "csrf";
+
+/// What a route needs of its caller.
+pub trait Need: 'static {
+    /// The permission; `None` means any signed-in staff member.
+    const PERMISSION: Option<Permission>;
+    /// Whether an account that must still change its one-time password may pass.
+    const ALLOW_PENDING_PASSWORD: bool = false;
+}
+
+pub mod need {
+    use super::{Need, Permission};
+
+    /// Any signed-in staff member who has set their own password.
+    pub struct SignedIn;
+    impl Need for SignedIn {
+        const PERMISSION: Option<Permission> = None;
+    }
+
+    /// Any signed-in staff member, even one who must still change a one-time password.
+    pub struct PendingPasswordOk;
+    impl Need for PendingPasswordOk {
+        const PERMISSION: Option<Permission> = None;
+        const ALLOW_PENDING_PASSWORD: bool = true;
+    }
+
+    macro_rules! needs {
+        ($($name:ident),* $(,)?) => {$(
+            #[doc = concat!("Needs `", stringify!($name), "`.")]
+            pub struct $name;
+            impl Need for $name {
+                const PERMISSION: Option<Permission> = Some(Permission::$name);
+            }
+        )*};
+    }
+    needs!(
+        LicenseRead,
+        LicenseIssue,
+        LicenseRevoke,
+        SigningManage,
+        SettingsManage,
+        UsersManage,
+        AuditRead,
+        OrgsManage,
+        BillingManage,
+        SweepRun,
+    );
+}
+
+/// An authenticated caller in a tenant.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub tenant: Arc<Tenant>,
+    /// The CSRF token for forms, when the caller uses a browser session.
+    pub csrf: Option<String>,
+}
+
+/// Why a caller was not let through.
+#[derive(Debug)]
+pub enum Denied {
+    Unauthenticated,
+    PasswordChangeRequired,
+    Forbidden(Permission),
+    Failed(ServiceError),
+}
+
+impl Denied {
+    pub fn problem(&self) -> Problem {
+        match self {
+            Denied::Unauthenticated => Problem::new(
+                ErrorCode::Unauthenticated,
+                "sign in, or send an API token as `Authorization: Bearer licd_...`",
+            ),
+            Denied::PasswordChangeRequired => Problem::new(
+                ErrorCode::PasswordChangeRequired,
+                "change the one-time password first (POST /api/v1/auth/password)",
+            ),
+            Denied::Forbidden(p) => Problem::new(
+                ErrorCode::Forbidden,
+                format!("this needs the {p} permission"),
+            ),
+            Denied::Failed(e) => e.problem(),
+        }
+    }
+}
+
+pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ServiceError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ServiceError::Internal("application state missing".into()))
+}
+
+/// The tenant the request's Host routes to.
+pub fn tenant_of(req: &HttpRequest, state: &AppState) -> Result<Arc<Tenant>, ServiceError> {
+    state.app.tenants.resolve(req.connection_info().host())
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+/// The secret the CSRF token derives from: the session cookie, else the pre-login cookie.
+pub fn csrf_basis(req: &HttpRequest) -> Option<String> {
+    req.cookie(SESSION_COOKIE)
+        .or_else(|| req.cookie(PRELOGIN_COOKIE))
+        .map(|c| c.value().to_owned())
+}
+
+/// Authenticates a request by bearer token or session cookie.
+pub async fn identify(req: &HttpRequest) -> Result<Caller, Denied> {
+    let state = state(req).map_err(Denied::Failed)?;
+    let tenant = tenant_of(req, &state).map_err(Denied::Failed)?;
+    let now = state.now();
+    let (principal, csrf) = if let Some(token) = bearer(req) {
+        let t = tenant.clone();
+        let p = blocking(move || auth::token_principal(&t, now, &token)).await;
+        (p.map_err(Denied::Failed)?, None)
+    } else if let Some(cookie) = req.cookie(SESSION_COOKIE) {
+        let secret = cookie.value().to_owned();
+        let csrf = secrets::csrf_token(&secret);
+        let t = tenant.clone();
+        let p = blocking(move || auth::session_principal(&t, now, &secret)).await;
+        (p.map_err(Denied::Failed)?, Some(csrf))
+    } else {
+        (None, None)
+    };
+    let principal = principal.ok_or(Denied::Unauthenticated)?;
+    req.extensions_mut()
+        .insert(LoggedActor(principal.user.email.clone()));
+    Ok(Caller {
+        principal,
+        tenant,
+        csrf,
+    })
+}
+
+/// Applies a route's needs to an authenticated caller.
+pub fn admit<N: Need>(caller: &Caller) -> Result<(), Denied> {
+    if caller.principal.user.must_change_password && !N::ALLOW_PENDING_PASSWORD {
+        return Err(Denied::PasswordChangeRequired);
+    }
+    match N::PERMISSION {
+        Some(p) if !caller.principal.can(p) => Err(Denied::Forbidden(p)),
+        _ => Ok(()),
+    }
+}
+
+/// The signed-in user's email, for the request log.
+#[derive(Debug, Clone)]
+pub struct LoggedActor(pub String);
+
+/// An API caller that has the permission `N` names.
+pub struct Staff<N: Need> {
+    pub caller: Caller,
+    _need: PhantomData<N>,
+}
+
+impl<N: Need> std::ops::Deref for Staff<N> {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl<N: Need> FromRequest for Staff<N> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let caller = identify(&req).await.map_err(|d| ApiError(d.problem()))?;
+            admit::<N>(&caller).map_err(|d| ApiError(d.problem()))?;
+            Ok(Staff {
+                caller,
+                _need: PhantomData,
+            })
+        })
+    }
+}
+
+/// A UI page visitor that has the permission `N` names. Refusals become a redirect to
+/// the login (or password) page, or an HTML 403 page.
+pub struct Page<N: Need> {
+    pub caller: Caller,
+    _need: PhantomData<N>,
+}
+
+impl<N: Need> std::ops::Deref for Page<N> {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl<N: Need> FromRequest for Page<N> {
+    type Error = UiReject;
+    type Future = LocalBoxFuture<'static, Result<Self, UiReject>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let caller = identify(&req)
+                .await
+                .map_err(|d| UiReject::from_denied(&req, d))?;
+            admit::<N>(&caller).map_err(|d| UiReject::from_denied(&req, d))?;
+            Ok(Page {
+                caller,
+                _need: PhantomData,
+            })
+        })
+    }
+}

@@ -1,0 +1,96 @@
+//! Turning errors into RFC 7807 `application/problem+json` responses.
+
+use crate::error::{ErrorCode, Problem};
+use crate::service::ServiceError;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error on its way to an API client.
+#[derive(Debug)]
+pub struct ApiError(pub Problem);
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        ApiError(Problem::new(code, detail))
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        if e.is_internal() {
+            tracing::error!(error = %e, "request failed");
+        }
+        ApiError(e.problem())
+    }
+}
+
+impl From<Problem> for ApiError {
+    fn from(p: Problem) -> Self {
+        ApiError(p)
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: &'a str,
+}
+
+/// The response for a problem.
+pub fn problem_response(p: &Problem) -> HttpResponse {
+    let status = StatusCode::from_u16(p.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = Body {
+        kind: format!("urn:licd:problem:{}", p.code.as_str()),
+        title: p.code.title(),
+        status: status.as_u16(),
+        detail: &p.detail,
+        code: p.code.as_str(),
+    };
+    let mut resp = HttpResponse::build(status);
+    resp.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+    if let Some(secs) = p.retry_after {
+        resp.insert_header((header::RETRY_AFTER, secs.to_string()));
+    }
+    if p.code == ErrorCode::Unauthenticated {
+        resp.insert_header((
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"licd\""),
+        ));
+    }
+    resp.body(serde_json::to_string(&body).unwrap_or_default())
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.0.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        problem_response(&self.0)
+    }
+}
+
+/// Whether a request came from a person's browser page rather than an API client, so
+/// that errors can be answered with HTML.
+pub fn wants_html(req: &HttpRequest) -> bool {
+    !req.path().starts_with("/api/")
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+}

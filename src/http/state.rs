@@ -1,0 +1,30 @@
+use super::ui::templates::Templates;
+use crate::service::{self, App, ServiceError};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// What every handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    pub app: Arc<App>,
+    pub templates: Templates,
+    /// Whether cookies get the `Secure` flag (served over TLS).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.app.clock.now()
+    }
+}
+
+/// Runs a synchronous use case on the blocking pool, off the async threads.
+pub async fn blocking<T, F>(f: F) -> service::Result<T>
+where
+    F: FnOnce() -> service::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    actix_web::web::block(f)
+        .await
+        .map_err(|e| ServiceError::Internal(format!("blocking task failed: {e}")))?
+}

@@ -1,0 +1,162 @@
+//! The staff console: server-rendered pages with plain forms (CSRF-checked by the
+//! middleware) and a little vanilla JS.
+
+pub mod audit;
+pub mod dashboard;
+pub mod login;
+pub mod password;
+pub mod reject;
+pub mod templates;
+pub mod tokens;
+pub mod users;
+
+use super::auth::Caller;
+use super::state::AppState;
+use crate::domain::permissions::Permission;
+use crate::error::Problem;
+use crate::service::ServiceError;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use minijinja::{Value, context};
+use serde::Serialize;
+
+/// Navigation entries and the permission each needs; a user sees only what they may use.
+const NAV: &[(&str, &str, Option<Permission>)] = &[
+    ("Dashboard", "/", None),
+    ("Staff users", "/users", Some(Permission::UsersManage)),
+    ("API tokens", "/tokens", None),
+    ("Audit log", "/audit", Some(Permission::AuditRead)),
+];
+
+#[derive(Serialize)]
+struct NavItem {
+    label: &'static str,
+    href: &'static str,
+    active: bool,
+}
+
+/// Messages shown after a redirect (`?notice=...`); fixed texts, nothing reflected.
+fn notice_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "password_changed" => "Your password has been changed.",
+        "user_updated" => "The account has been updated.",
+        "token_revoked" => "The token has been revoked.",
+        _ => return None,
+    })
+}
+
+/// The frame every signed-in page shares: user, navigation, CSRF token, tenant.
+fn chrome(caller: &Caller, active: &str, notice: Option<&str>) -> Value {
+    let nav: Vec<NavItem> = NAV
+        .iter()
+        .filter(|(_, _, need)| need.is_none_or(|p| caller.principal.can(p)))
+        .map(|(label, href, _)| NavItem {
+            label,
+            href,
+            active: *href == active,
+        })
+        .collect();
+    let user = &caller.principal.user;
+    context! {
+        user => context! { email => user.email, display_name => user.display_name, role => user.role.as_str() },
+        nav => nav,
+        csrf => caller.csrf.clone().unwrap_or_default(),
+        tenant => context! { name => caller.tenant.name, install_id => caller.tenant.install_id },
+        notice => notice.and_then(notice_text),
+    }
+}
+
+/// Query parameters every page accepts.
+#[derive(Debug, serde::Deserialize, Default)]
+pub struct PageQuery {
+    pub notice: Option<String>,
+}
+
+/// Renders a signed-in page with status 200.
+pub fn render(
+    state: &AppState,
+    caller: &Caller,
+    template: &str,
+    active: &str,
+    page: Value,
+) -> Result<HttpResponse, ServiceError> {
+    render_status(state, caller, template, active, page, None, StatusCode::OK)
+}
+
+/// Renders a signed-in page with a status and an optional notice code.
+pub fn render_status(
+    state: &AppState,
+    caller: &Caller,
+    template: &str,
+    active: &str,
+    page: Value,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Result<HttpResponse, ServiceError> {
+    let html = state.templates.render(
+        template,
+        context! { chrome => chrome(caller, active, notice), ..page },
+    )?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// The status a failed form post answers with, and the message shown on the page.
+pub fn form_error(p: &Problem) -> (StatusCode, String) {
+    (
+        StatusCode::from_u16(p.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+        p.detail.clone(),
+    )
+}
+
+/// POST-redirect-GET.
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use super::routing::resource;
+    cfg.service(
+        resource("/login")
+            .get(login::show)
+            .post(login::submit)
+            .build(),
+    )
+    .service(resource("/logout").post(login::logout).build())
+    .service(
+        resource("/password")
+            .get(password::show)
+            .post(password::submit)
+            .build(),
+    )
+    .service(resource("/").get(dashboard::show).build())
+    .service(
+        resource("/users")
+            .get(users::show)
+            .post(users::create)
+            .build(),
+    )
+    .service(
+        resource("/users/{id}/role")
+            .post(users::change_role)
+            .build(),
+    )
+    .service(resource("/users/{id}/disable").post(users::disable).build())
+    .service(resource("/users/{id}/enable").post(users::enable).build())
+    .service(
+        resource("/users/{id}/reset-password")
+            .post(users::reset_password)
+            .build(),
+    )
+    .service(
+        resource("/tokens")
+            .get(tokens::show)
+            .post(tokens::create)
+            .build(),
+    )
+    .service(resource("/tokens/{id}/revoke").post(tokens::revoke).build())
+    .service(resource("/audit").get(audit::show).build());
+}

@@ -1,0 +1,14 @@
+//! licd: a single-binary, on-prem software licensing server.
+//!
+//! Layers point one way: `http -> service -> {domain, store}`. `domain` holds pure rules
+//! and depends only on `clock` and `error`. See `docs/architecture.md`.
+
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod server;
+pub mod service;
+pub mod store;

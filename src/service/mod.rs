@@ -1,0 +1,103 @@
+//! Use cases. Each loads state from the store, applies domain rules and writes the
+//! change together with its audit entry in one transaction. Functions here are
+//! synchronous: the HTTP layer runs them on blocking threads.
+
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod error;
+pub mod secrets;
+pub mod staff;
+pub mod tenants;
+pub mod throttle;
+pub mod tokens;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::domain::permissions::{Permission, Role};
+use crate::store::db::DbOptions;
+use crate::store::layout::DataDir;
+use crate::store::staff::StaffRow;
+pub use error::{Result, ServiceError, refuse};
+use std::sync::Arc;
+use std::time::Duration;
+use tenants::Tenants;
+use throttle::LoginThrottle;
+
+/// Everything a use case may need that lives as long as the process.
+#[derive(Debug)]
+pub struct App {
+    pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    pub tenants: Tenants,
+    pub throttle: LoginThrottle,
+}
+
+impl App {
+    /// Opens (and on first use creates) the data directory and every database.
+    pub fn open(config: Config, clock: Arc<dyn Clock>) -> Result<App> {
+        let opts = DbOptions {
+            readers: config.storage.readers,
+            busy_timeout: Duration::from_millis(config.storage.busy_timeout_ms),
+        };
+        let tenants = Tenants::open(DataDir::new(&config.storage.data_dir), opts, clock.now())?;
+        Ok(App {
+            throttle: LoginThrottle::new(&config.auth),
+            config: Arc::new(config),
+            clock,
+            tenants,
+        })
+    }
+}
+
+/// Who did something, as the audit log names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A signed-in staff member or their API token.
+    Staff { id: i64, email: String },
+    /// An operator on the server host using the `licd` command line.
+    Cli,
+    /// licd itself (scheduled jobs).
+    System,
+}
+
+impl Actor {
+    pub fn audit_name(&self) -> String {
+        match self {
+            Actor::Staff { email, .. } => format!("staff:{email}"),
+            Actor::Cli => "cli".into(),
+            Actor::System => "system".into(),
+        }
+    }
+}
+
+/// How an authenticated caller proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Session { id: i64 },
+    Token { id: i64 },
+}
+
+/// An authenticated, enabled staff member.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: StaffRow,
+    pub via: Credential,
+}
+
+impl Principal {
+    pub fn actor(&self) -> Actor {
+        Actor::Staff {
+            id: self.user.id,
+            email: self.user.email.clone(),
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+
+    pub fn can(&self, p: Permission) -> bool {
+        self.user.role.can(p)
+    }
+}

@@ -1,0 +1,171 @@
+//! The tenants this server hosts: the registry, each tenant's database, and routing of a
+//! request's host name to its tenant (unknown hosts go to `public`).
+
+use super::error::{Result, ServiceError};
+use crate::store::StoreError;
+use crate::store::db::{Db, DbOptions};
+use crate::store::layout::DataDir;
+use crate::store::migrate::REGISTRY;
+use crate::store::registry::{self, TenantRow};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+pub const PUBLIC: &str = "public";
+
+/// One tenant: its identity and its open database.
+#[derive(Debug)]
+pub struct Tenant {
+    pub schema_name: String,
+    pub name: String,
+    pub install_id: String,
+    pub db: Db,
+}
+
+#[derive(Debug)]
+pub struct Tenants {
+    data_dir: DataDir,
+    registry: Db,
+    by_name: RwLock<HashMap<String, Arc<Tenant>>>,
+    by_domain: RwLock<HashMap<String, String>>,
+}
+
+impl Tenants {
+    /// Opens the data directory, creating it, the registry, the template and the
+    /// `public` tenant on first use, and opens every tenant's database.
+    pub fn open(data_dir: DataDir, opts: DbOptions, now: DateTime<Utc>) -> Result<Tenants> {
+        data_dir.create_dirs()?;
+        data_dir.rebuild_template()?;
+        let registry = Db::open(&data_dir.registry_db(), &REGISTRY, opts)?;
+        let mut rows = registry.read(|tx| registry::list_tenants(tx))?;
+        if !rows.iter().any(|t| t.schema_name == PUBLIC) {
+            let public = TenantRow {
+                schema_name: PUBLIC.into(),
+                name: "Default".into(),
+                install_id: uuid::Uuid::new_v4().to_string(),
+                created_at: now,
+            };
+            registry.write(|tx| registry::insert_tenant(tx, &public))?;
+            tracing::info!(install_id = %public.install_id, "created the public tenant");
+            rows.push(public);
+        }
+        let mut by_name = HashMap::new();
+        for row in rows {
+            let db = data_dir.create_tenant_db(&row.schema_name, opts)?;
+            by_name.insert(
+                row.schema_name.clone(),
+                Arc::new(Tenant {
+                    schema_name: row.schema_name,
+                    name: row.name,
+                    install_id: row.install_id,
+                    db,
+                }),
+            );
+        }
+        let by_domain = registry
+            .read(|tx| registry::list_domains(tx))?
+            .into_iter()
+            .collect();
+        Ok(Tenants {
+            data_dir,
+            registry,
+            by_name: RwLock::new(by_name),
+            by_domain: RwLock::new(by_domain),
+        })
+    }
+
+    pub fn data_dir(&self) -> &DataDir {
+        &self.data_dir
+    }
+
+    pub fn registry(&self) -> &Db {
+        &self.registry
+    }
+
+    pub fn get(&self, schema_name: &str) -> Option<Arc<Tenant>> {
+        self.by_name
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(schema_name)
+            .cloned()
+    }
+
+    pub fn public(&self) -> Result<Arc<Tenant>> {
+        self.get(PUBLIC)
+            .ok_or_else(|| ServiceError::Internal("the public tenant is not open".into()))
+    }
+
+    /// The tenant a request's `Host` belongs to; hosts without a domain entry go to `public`.
+    pub fn resolve(&self, host: &str) -> Result<Arc<Tenant>> {
+        let name = host_name(host);
+        let routed = self
+            .by_domain
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&name)
+            .cloned();
+        match routed.and_then(|schema| self.get(&schema)) {
+            Some(t) => Ok(t),
+            None => self.public(),
+        }
+    }
+
+    /// Every open tenant.
+    pub fn all(&self) -> Vec<Arc<Tenant>> {
+        self.by_name
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Probes every database for readiness.
+    pub fn probe(&self) -> Result<(), StoreError> {
+        self.registry.probe_writable()?;
+        for t in self.all() {
+            t.db.probe_writable()?;
+        }
+        Ok(())
+    }
+
+    /// Checkpoints every database (clean shutdown).
+    pub fn checkpoint_all(&self) {
+        let tenants = self.all();
+        for db in std::iter::once(&self.registry).chain(tenants.iter().map(|t| &t.db)) {
+            if let Err(e) = db.checkpoint() {
+                tracing::warn!(db = %db.path().display(), error = %e, "checkpoint failed");
+            }
+        }
+    }
+}
+
+/// `Example.org:8443` -> `example.org`; `[::1]:8080` -> `::1`.
+fn host_name(host: &str) -> String {
+    let h = host.trim();
+    let h = if let Some(rest) = h.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        h.rsplit_once(':').map_or(h, |(name, port)| {
+            if port.chars().all(|c| c.is_ascii_digit()) {
+                name
+            } else {
+                h
+            }
+        })
+    };
+    h.trim_end_matches('.').to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_name;
+
+    #[test]
+    fn host_names_lose_port_and_case() {
+        assert_eq!(host_name("Example.org:8443"), "example.org");
+        assert_eq!(host_name("example.org."), "example.org");
+        assert_eq!(host_name("[::1]:8080"), "::1");
+        assert_eq!(host_name("127.0.0.1"), "127.0.0.1");
+    }
+}

@@ -1,0 +1,222 @@
+//! One database file: a single writer connection behind a mutex and a few reader
+//! connections (WAL lets them read while the writer writes). Callers run these methods on
+//! blocking threads, never on the async executor.
+
+use super::migrate::{self, Schema};
+use super::{Result, StoreError};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// A read transaction (`BEGIN DEFERRED`): a consistent snapshot, rolled back on drop.
+pub struct ReadTx<'c>(rusqlite::Transaction<'c>);
+
+/// A write transaction (`BEGIN IMMEDIATE`): rolled back on drop unless committed.
+pub struct WriteTx<'c>(rusqlite::Transaction<'c>);
+
+impl Deref for ReadTx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl Deref for WriteTx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl WriteTx<'_> {
+    pub fn commit(self) -> Result<()> {
+        Ok(self.0.commit()?)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct DbOptions {
+    pub readers: usize,
+    pub busy_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self {
+            readers: 2,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+pub struct Db {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("path", &self.path).finish()
+    }
+}
+
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // A panic inside a transaction dropped (rolled back) that transaction, so the
+    // connection itself is fine to reuse.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn configure(conn: &Connection, busy_timeout: Duration) -> Result<()> {
+    conn.busy_timeout(busy_timeout)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+/// Creates the file with mode 0600 (before SQLite does, so it never exists wider).
+fn create_private(path: &Path) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path).map_err(|e| StoreError::io(path, e))?;
+    Ok(())
+}
+
+impl Db {
+    /// Opens (creating if needed) a database, brings its schema to the current version,
+    /// and opens the reader connections.
+    pub fn open(path: &Path, schema: &Schema, opts: DbOptions) -> Result<Db> {
+        create_private(path)?;
+        let mut writer = Connection::open(path)?;
+        configure(&writer, opts.busy_timeout)?;
+        let mode: String =
+            writer.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(path = %path.display(), mode, "could not switch database to WAL");
+        }
+        migrate::bring_up_to_date(&mut writer, schema, path)?;
+        let readers = (0..opts.readers.max(1))
+            .map(|_| {
+                let c = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                configure(&c, opts.busy_timeout)?;
+                Ok(Mutex::new(c))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Db {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in a read transaction on one of the reader connections.
+    pub fn read<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&ReadTx<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        let mut conn = lock(&self.readers[i]);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(StoreError::from)?;
+        f(&ReadTx(tx))
+    }
+
+    /// Runs `f` in a write transaction; commits if `f` succeeds, rolls back otherwise.
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&WriteTx<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let mut conn = lock(&self.writer);
+        let tx = WriteTx(
+            conn.transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::from)?,
+        );
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Proves the database answers and accepts writes (readiness probe).
+    pub fn probe_writable(&self) -> Result<()> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })?;
+        tx.rollback()?;
+        Ok(())
+    }
+
+    /// Folds the WAL back into the main file; called on clean shutdown.
+    pub fn checkpoint(&self) -> Result<()> {
+        let conn = lock(&self.writer);
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::migrate::TENANT;
+
+    #[test]
+    fn write_rolls_back_on_error_and_commits_on_ok() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap();
+        let insert = |tx: &WriteTx<'_>, email: &str| {
+            tx.execute(
+                "INSERT INTO staff_users (email, role, password_hash, created_at, updated_at)
+                 VALUES (?1, 'support', 'x', 't', 't')",
+                [email],
+            )
+        };
+        let r: std::result::Result<(), StoreError> = db.write(|tx| {
+            insert(tx, "a@x")?;
+            Err(StoreError::Corrupt {
+                column: "test",
+                value: String::new(),
+            })
+        });
+        assert!(r.is_err());
+        db.write(|tx| insert(tx, "b@x").map_err(StoreError::from))
+            .unwrap();
+        let emails: Vec<String> = db
+            .read(|tx| {
+                let mut st = tx.prepare("SELECT email FROM staff_users")?;
+                let rows = st.query_map([], |r| r.get(0))?;
+                Ok::<_, StoreError>(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+            })
+            .unwrap();
+        assert_eq!(emails, vec!["b@x".to_string()]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_database_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.db");
+        let _db = Db::open(&p, &TENANT, DbOptions::default()).unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+}

@@ -1,0 +1,163 @@
+//! Schema versions, tracked in `PRAGMA user_version`. A fresh database gets the full
+//! current schema; an older one is upgraded step by step, each step in its own
+//! transaction together with its version bump; a newer one is refused.
+
+use super::{Result, StoreError};
+use rusqlite::{Connection, TransactionBehavior};
+use std::path::Path;
+
+/// One upgrade step: the SQL that takes a database from `to - 1` to `to`.
+#[derive(Debug)]
+pub struct Step {
+    pub to: i64,
+    pub sql: &'static str,
+}
+
+/// A kind of database: its full current schema and how older versions catch up.
+#[derive(Debug)]
+pub struct Schema {
+    pub name: &'static str,
+    pub version: i64,
+    pub full: &'static str,
+    pub steps: &'static [Step],
+}
+
+/// Tenant databases (`tenants/*.db`, `template.db`).
+pub static TENANT: Schema = Schema {
+    name: "tenant",
+    version: 1,
+    full: include_str!("../../schema.sql"),
+    steps: &[],
+};
+
+/// The tenant registry (`registry.db`).
+pub static REGISTRY: Schema = Schema {
+    name: "registry",
+    version: 1,
+    full: include_str!("registry.sql"),
+    steps: &[],
+};
+
+/// What happened to a database when it was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Upgraded { from: i64 },
+    Current,
+}
+
+pub fn user_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+pub fn bring_up_to_date(conn: &mut Connection, schema: &Schema, path: &Path) -> Result<Outcome> {
+    let found = user_version(conn)?;
+    if found > schema.version {
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found,
+            supported: schema.version,
+        });
+    }
+    if found == schema.version {
+        return Ok(Outcome::Current);
+    }
+    if found == 0 {
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        if tables > 0 {
+            return Err(StoreError::Foreign {
+                path: path.to_owned(),
+            });
+        }
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(schema.full)?;
+        tx.pragma_update(None, "user_version", schema.version)?;
+        tx.commit()?;
+        tracing::info!(db = %path.display(), schema = schema.name, version = schema.version, "created database");
+        return Ok(Outcome::Created);
+    }
+    for step in schema.steps.iter().filter(|s| s.to > found) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(step.sql)?;
+        tx.pragma_update(None, "user_version", step.to)?;
+        tx.commit()?;
+        tracing::info!(db = %path.display(), schema = schema.name, to = step.to, "applied schema step");
+    }
+    let now = user_version(conn)?;
+    if now != schema.version {
+        return Err(StoreError::Corrupt {
+            column: "user_version",
+            value: format!("{now} after upgrade, expected {}", schema.version),
+        });
+    }
+    Ok(Outcome::Upgraded { from: found })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_then_current_then_too_new() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.db");
+        let mut c = Connection::open(&p).unwrap();
+        assert_eq!(
+            bring_up_to_date(&mut c, &TENANT, &p).unwrap(),
+            Outcome::Created
+        );
+        assert_eq!(
+            bring_up_to_date(&mut c, &TENANT, &p).unwrap(),
+            Outcome::Current
+        );
+        c.pragma_update(None, "user_version", TENANT.version + 1)
+            .unwrap();
+        let err = bring_up_to_date(&mut c, &TENANT, &p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("newer than this licd supports"), "{err}");
+    }
+
+    #[test]
+    fn steps_run_in_order_with_their_version() {
+        static STEPPED: Schema = Schema {
+            name: "test",
+            version: 3,
+            full: "CREATE TABLE t (a INTEGER, b INTEGER, c INTEGER);",
+            steps: &[
+                Step {
+                    to: 2,
+                    sql: "ALTER TABLE t ADD COLUMN b INTEGER;",
+                },
+                Step {
+                    to: 3,
+                    sql: "ALTER TABLE t ADD COLUMN c INTEGER;",
+                },
+            ],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.db");
+        let mut c = Connection::open(&p).unwrap();
+        c.execute_batch("CREATE TABLE t (a INTEGER); PRAGMA user_version = 1;")
+            .unwrap();
+        assert_eq!(
+            bring_up_to_date(&mut c, &STEPPED, &p).unwrap(),
+            Outcome::Upgraded { from: 1 }
+        );
+        c.execute("INSERT INTO t (a, b, c) VALUES (1, 2, 3)", [])
+            .unwrap();
+        assert_eq!(user_version(&c).unwrap(), 3);
+    }
+
+    #[test]
+    fn a_foreign_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.db");
+        let mut c = Connection::open(&p).unwrap();
+        c.execute_batch("CREATE TABLE other (x);").unwrap();
+        assert!(matches!(
+            bring_up_to_date(&mut c, &TENANT, &p),
+            Err(StoreError::Foreign { .. })
+        ));
+    }
+}

@@ -1,0 +1,162 @@
+//! Staff user accounts.
+
+use super::{Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
+use crate::domain::permissions::Role;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRow {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub must_change_password: bool,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub(crate) const COLUMNS: &str = "u.id, u.email, u.display_name, u.role, u.password_hash, \
+     u.must_change_password, u.disabled_at, u.created_at, u.updated_at";
+
+/// Reads a `StaffRow` from the columns of `COLUMNS`, starting at `at`.
+pub(crate) fn read_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<RawStaff> {
+    Ok(RawStaff {
+        id: r.get(at)?,
+        email: r.get(at + 1)?,
+        display_name: r.get(at + 2)?,
+        role: r.get(at + 3)?,
+        password_hash: r.get(at + 4)?,
+        must_change_password: r.get(at + 5)?,
+        disabled_at: r.get(at + 6)?,
+        created_at: r.get(at + 7)?,
+        updated_at: r.get(at + 8)?,
+    })
+}
+
+/// A row as SQLite hands it over, before its text columns are parsed.
+pub(crate) struct RawStaff {
+    id: i64,
+    email: String,
+    display_name: String,
+    role: String,
+    password_hash: String,
+    must_change_password: bool,
+    disabled_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl RawStaff {
+    pub(crate) fn parse(self) -> Result<StaffRow> {
+        Ok(StaffRow {
+            id: self.id,
+            role: self.role.parse().map_err(|_| StoreError::Corrupt {
+                column: "staff_users.role",
+                value: self.role.clone(),
+            })?,
+            email: self.email,
+            display_name: self.display_name,
+            password_hash: self.password_hash,
+            must_change_password: self.must_change_password,
+            disabled_at: parse_opt_ts("staff_users.disabled_at", self.disabled_at)?,
+            created_at: parse_ts("staff_users.created_at", &self.created_at)?,
+            updated_at: parse_ts("staff_users.updated_at", &self.updated_at)?,
+        })
+    }
+}
+
+fn one(conn: &Connection, filter: &str, param: &dyn rusqlite::ToSql) -> Result<Option<StaffRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM staff_users u WHERE {filter}");
+    conn.query_row(&sql, [param], |r| read_row(r, 0))
+        .optional()?
+        .map(RawStaff::parse)
+        .transpose()
+}
+
+pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<StaffRow>> {
+    one(conn, "u.email = ?1", &email)
+}
+
+pub fn find_by_id(conn: &Connection, id: i64) -> Result<Option<StaffRow>> {
+    one(conn, "u.id = ?1", &id)
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<StaffRow>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM staff_users u ORDER BY u.email"
+    ))?;
+    let rows = st.query_map([], |r| read_row(r, 0))?;
+    rows.map(|r| r?.parse()).collect()
+}
+
+pub fn count(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM staff_users", [], |r| r.get(0))?)
+}
+
+/// Enabled accounts with the super_admin role.
+pub fn count_enabled_super_admins(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM staff_users WHERE role = 'super_admin' AND disabled_at IS NULL",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+pub struct NewStaff<'a> {
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub password_hash: &'a str,
+    pub must_change_password: bool,
+}
+
+pub fn insert(tx: &WriteTx<'_>, u: &NewStaff<'_>, now: DateTime<Utc>) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO staff_users (email, display_name, role, password_hash, must_change_password, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![u.email, u.display_name, u.role.as_str(), u.password_hash, u.must_change_password, ts(now)],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+pub fn set_role(tx: &WriteTx<'_>, id: i64, role: Role, now: DateTime<Utc>) -> Result<()> {
+    tx.execute(
+        "UPDATE staff_users SET role = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, role.as_str(), ts(now)],
+    )?;
+    Ok(())
+}
+
+pub fn set_display_name(tx: &WriteTx<'_>, id: i64, name: &str, now: DateTime<Utc>) -> Result<()> {
+    tx.execute(
+        "UPDATE staff_users SET display_name = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, name, ts(now)],
+    )?;
+    Ok(())
+}
+
+pub fn set_disabled(tx: &WriteTx<'_>, id: i64, disabled: bool, now: DateTime<Utc>) -> Result<()> {
+    let at = disabled.then(|| ts(now));
+    tx.execute(
+        "UPDATE staff_users SET disabled_at = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, at, ts(now)],
+    )?;
+    Ok(())
+}
+
+pub fn set_password(
+    tx: &WriteTx<'_>,
+    id: i64,
+    hash: &str,
+    must_change: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE staff_users SET password_hash = ?2, must_change_password = ?3, updated_at = ?4 WHERE id = ?1",
+        params![id, hash, must_change, ts(now)],
+    )?;
+    Ok(())
+}
