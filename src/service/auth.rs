@@ -165,8 +165,8 @@ pub fn change_password(
 ) -> Result<()> {
     if !secrets::verify_password(current, &principal.user.password_hash) {
         return Err(refuse(
-            ErrorCode::InvalidCredentials,
-            "the current password is wrong",
+            ErrorCode::ValidationFailed,
+            "current_password: is wrong",
         ));
     }
     staff::check_password(

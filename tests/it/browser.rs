@@ -1,0 +1,258 @@
+//! Real-browser tests: Debian's headless Chromium driven through chromedriver. Ignored by
+//! a plain `cargo test`; `scripts/test` installs the browser and runs them, and they fail
+//! loudly when the browser cannot start.
+
+use crate::harness::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+use licd::domain::permissions::Role;
+use licd::service::Actor;
+use licd::service::staff::{self, NewStaffInput};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Browser {
+    driver: Child,
+    pub client: Client,
+    _profile: tempfile::TempDir,
+}
+
+fn find(binary: &str, candidates: &[&str]) -> String {
+    if let Ok(p) = std::env::var(binary.to_uppercase().replace('-', "_")) {
+        return p;
+    }
+    for c in candidates {
+        if std::path::Path::new(c).exists() {
+            return (*c).to_owned();
+        }
+    }
+    panic!(
+        "{binary} is not installed: run scripts/test (it installs Debian's chromium and chromium-driver), \
+         or set {} to its path",
+        binary.to_uppercase().replace('-', "_")
+    );
+}
+
+impl Browser {
+    pub async fn start() -> Browser {
+        let driver_bin = find(
+            "chromedriver",
+            &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
+        );
+        let chromium = find(
+            "chromium",
+            &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(&driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {driver_bin}: {e}"));
+        let profile = tempfile::tempdir().unwrap();
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        let client = loop {
+            let attempt =
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                    .capabilities(caps.clone())
+                    .connect(&url)
+                    .await;
+            match attempt {
+                Ok(c) => break c,
+                Err(e) if started.elapsed() > Duration::from_secs(30) => {
+                    panic!("chromedriver at {url} did not start a browser: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        };
+        Browser {
+            driver,
+            client,
+            _profile: profile,
+        }
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) {
+        let el = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        el.clear().await.unwrap();
+        el.send_keys(value).await.unwrap();
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Saves a screenshot under target/screenshots (for people looking at failures).
+    pub async fn screenshot(&self, name: &str) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+#[ignore = "needs Chromium; scripts/test runs it"]
+fn login_with_one_time_password_then_change_it_and_see_the_dashboard() {
+    let s = TestServer::start();
+    let tenant = s.app.tenants.public().unwrap();
+    let input = NewStaffInput {
+        email: "newhire@example.com".into(),
+        display_name: "New Hire".into(),
+        role: Role::Support,
+        password: None,
+    };
+    let created = staff::create(&tenant, s.clock.now_utc(), &Actor::Cli, input, 12).unwrap();
+    let otp = created.one_time_password.unwrap();
+
+    runtime().block_on(async {
+        let b = Browser::start().await;
+        b.client.goto(&s.url("/")).await.unwrap();
+        // Redirected to the real login page.
+        assert!(
+            b.client
+                .current_url()
+                .await
+                .unwrap()
+                .path()
+                .starts_with("/login")
+        );
+        b.fill("#email", "newhire@example.com").await;
+        b.fill("#password", "not-the-password").await;
+        b.click("#sign-in").await;
+        assert!(b.text("#login-error").await.contains("wrong"));
+        b.fill("#password", &otp).await;
+        b.click("#sign-in").await;
+        // Forced password change.
+        assert_eq!(b.client.current_url().await.unwrap().path(), "/password");
+        assert!(b.text("#forced-change").await.contains("one-time password"));
+        b.fill("#current_password", &otp).await;
+        b.fill("#new_password", "my-chosen-password-1").await;
+        b.fill("#confirm_password", "my-chosen-password-1").await;
+        b.click("#change-password").await;
+        assert_eq!(b.client.current_url().await.unwrap().path(), "/");
+        assert_eq!(b.text("#dashboard-title").await, "Dashboard");
+        assert!(
+            b.text(".notice")
+                .await
+                .contains("password has been changed")
+        );
+        assert_eq!(b.text("#install-id").await, tenant.install_id);
+        // Support sees the audit log but not staff management.
+        let nav = b.text("nav").await;
+        assert!(
+            nav.contains("Audit log") && !nav.contains("Staff users"),
+            "{nav}"
+        );
+        b.screenshot("dashboard").await;
+        // Sign out returns to the login page, and the dashboard needs a new sign-in.
+        b.click("#logout").await;
+        assert!(
+            b.client
+                .current_url()
+                .await
+                .unwrap()
+                .path()
+                .starts_with("/login")
+        );
+        b.client.goto(&s.url("/")).await.unwrap();
+        assert!(
+            b.client
+                .current_url()
+                .await
+                .unwrap()
+                .path()
+                .starts_with("/login")
+        );
+        b.close().await;
+    });
+}
+
+#[test]
+#[ignore = "needs Chromium; scripts/test runs it"]
+fn admin_creates_a_user_and_a_token_in_the_browser() {
+    let s = TestServer::start();
+    runtime().block_on(async {
+        let b = Browser::start().await;
+        b.client.goto(&s.url("/login")).await.unwrap();
+        b.fill("#email", ADMIN_EMAIL).await;
+        b.fill("#password", ADMIN_PASSWORD).await;
+        b.click("#sign-in").await;
+        b.client.goto(&s.url("/users")).await.unwrap();
+        b.fill("#create-user input[name=email]", "ops@example.com")
+            .await;
+        b.click("#create-user button").await;
+        assert!(b.text("#created-user").await.contains("ops@example.com"));
+        let otp = b.text("#one-time-password").await;
+        assert_eq!(otp.len(), 24);
+        assert!(b.text("#users").await.contains("password pending"));
+        b.client.goto(&s.url("/tokens")).await.unwrap();
+        b.fill("#create-token input[name=name]", "deploy script")
+            .await;
+        b.click("#create-token button").await;
+        let secret = b.text("#token-secret").await;
+        assert!(secret.starts_with("licd_"));
+        b.screenshot("tokens").await;
+        b.close().await;
+        // The token the page showed works against the API.
+        let r = reqwest::Client::new()
+            .get(s.url("/api/v1/me"))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    });
+}

@@ -1,0 +1,254 @@
+//! A real licd server in-process: bound to 127.0.0.1:0, with a temp data dir, a manual
+//! clock, and real HTTP clients. Also helpers to run the real `licd` binary.
+
+use chrono::{DateTime, Utc};
+use licd::clock::ManualClock;
+use licd::config::Config;
+use licd::domain::permissions::Role;
+use licd::service::bootstrap::{AdminSeed, ensure_first_admin};
+use licd::service::staff::NewStaffInput;
+use licd::service::{Actor, App, staff, tokens};
+use reqwest::blocking::{Client, Response};
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
+
+/// A fixed, round starting time for tests that move the clock.
+pub fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-06-01T09:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub app: Arc<App>,
+    pub clock: ManualClock,
+    dir: Option<tempfile::TempDir>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+pub fn test_config(data_dir: &Path) -> Config {
+    let mut c = Config::default();
+    c.storage.data_dir = data_dir.to_owned();
+    c.storage.readers = 2;
+    c.server.workers = 2;
+    c.server.shutdown_timeout_secs = 5;
+    c.auth.max_failures_per_account = 3;
+    c.auth.max_failures_per_address = 6;
+    c
+}
+
+impl TestServer {
+    /// A new server with a fresh data dir and an admin whose password is already set.
+    pub fn start() -> TestServer {
+        Self::start_in(tempfile::tempdir().unwrap(), |_| {})
+    }
+
+    /// A server on an existing data dir (restarts), with a config tweak.
+    pub fn start_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = test_config(dir.path());
+        tweak(&mut config);
+        let clock = ManualClock::new(t0());
+        let app = Arc::new(App::open(config, Arc::new(clock.clone())).expect("open app"));
+        let seed = AdminSeed {
+            email: Some(ADMIN_EMAIL.into()),
+            password: Some(ADMIN_PASSWORD.into()),
+        };
+        ensure_first_admin(&app.tenants.public().unwrap(), clock.now_utc(), &seed, 12).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let run_app = app.clone();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new()
+                .block_on(licd::server::run(run_app, listener, async {
+                    let _ = rx.await;
+                }))
+                .expect("server run");
+        });
+        let server = TestServer {
+            base,
+            app,
+            clock,
+            dir: Some(dir),
+            shutdown: Some(tx),
+            thread: Some(thread),
+        };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let c = client();
+        for _ in 0..200 {
+            if c.get(self.url("/readyz"))
+                .send()
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("server did not become ready");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.as_ref().unwrap().path().to_owned()
+    }
+
+    /// Stops the server gracefully and hands back its data dir.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        self.shutdown_now();
+        self.dir.take().unwrap()
+    }
+
+    fn shutdown_now(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().expect("server thread panicked");
+        }
+    }
+
+    /// Creates a staff user with a set password (no forced change) and returns its id.
+    pub fn create_staff(&self, email: &str, role: Role, password: &str) -> i64 {
+        let t = self.app.tenants.public().unwrap();
+        let input = NewStaffInput {
+            email: email.into(),
+            display_name: String::new(),
+            role,
+            password: Some(password.into()),
+        };
+        staff::create(&t, self.clock.now_utc(), &Actor::Cli, input, 12)
+            .unwrap()
+            .user
+            .id
+    }
+
+    /// A bearer token for a user.
+    pub fn token_for(&self, user_id: i64) -> String {
+        let t = self.app.tenants.public().unwrap();
+        tokens::create(&t, self.clock.now_utc(), &Actor::Cli, user_id, "test", None)
+            .unwrap()
+            .secret
+    }
+
+    /// A token for a new user of `role`.
+    pub fn role_token(&self, role: Role) -> String {
+        let email = format!(
+            "{}-{}@example.com",
+            role.as_str(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let id = self.create_staff(&email, role, "a-good-long-password");
+        self.token_for(id)
+    }
+
+    pub fn admin_token(&self) -> String {
+        let t = self.app.tenants.public().unwrap();
+        let id = staff::id_by_email(&t, ADMIN_EMAIL).unwrap();
+        self.token_for(id)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown_now();
+    }
+}
+
+/// The clock as the tests see it.
+pub trait ClockExt {
+    fn now_utc(&self) -> DateTime<Utc>;
+}
+
+impl ClockExt for ManualClock {
+    fn now_utc(&self) -> DateTime<Utc> {
+        licd::clock::Clock::now(self)
+    }
+}
+
+/// A client that keeps cookies and does not follow redirects.
+pub fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Asserts a problem+json body with this status and code; returns the body.
+#[track_caller]
+pub fn expect_problem(resp: Response, status: u16, code: &str) -> Value {
+    let got = resp.status().as_u16();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = resp.text().unwrap();
+    assert_eq!(got, status, "status for body {text}");
+    assert_eq!(
+        ct, "application/problem+json",
+        "content type for body {text}"
+    );
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["code"], code, "code in {body}");
+    assert_eq!(body["status"], status);
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    body
+}
+
+/// Signs in over the JSON API; returns the client (holding the cookie) and CSRF token.
+pub fn api_login(server: &TestServer, email: &str, password: &str) -> (Client, String) {
+    let c = client();
+    let r = c
+        .post(server.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "login failed: {}", r.text().unwrap());
+    let body: Value = r.json().unwrap();
+    (c, body["csrf_token"].as_str().unwrap().to_owned())
+}
+
+/// The real `licd` binary.
+pub fn licd() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_licd"));
+    c.env_remove("LICD_ADMIN_PASSWORD")
+        .env_remove("LICD_ADMIN_EMAIL")
+        .env_remove("LICD_ADMIN_PASSWORD_FILE")
+        .env_remove("LICD_CONFIG")
+        .env("LICD_LOG", "warn");
+    c
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run licd")
+}
+
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}

@@ -1,0 +1,14 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! licd's integration tests: one binary, a module per area. Each test talks real HTTP to
+//! a real server on a loopback port with a real SQLite data dir.
+
+mod audit;
+mod auth;
+mod bootstrap;
+mod browser;
+mod config;
+mod errors;
+mod harness;
+mod permissions;
+mod static_files;
+mod storage;

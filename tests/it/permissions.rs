@@ -1,0 +1,220 @@
+//! Every staff route × every role: allowed or refused exactly as the permission table
+//! in `domain::permissions` says. Later features add their routes to `ROUTES`.
+
+use crate::harness::*;
+use licd::domain::permissions::{Permission, Role};
+use serde_json::json;
+
+/// What a route needs: any signed-in staff member, or one permission.
+#[derive(Clone, Copy, Debug)]
+enum Need {
+    SignedIn,
+    Perm(Permission),
+}
+
+struct RouteCase {
+    method: &'static str,
+    path: &'static str,
+    /// JSON body for API routes, form fields for UI routes.
+    body: Option<serde_json::Value>,
+    need: Need,
+}
+
+fn routes() -> Vec<RouteCase> {
+    use Need::*;
+    use Permission::*;
+    let r = |method, path, body, need| RouteCase {
+        method,
+        path,
+        body,
+        need,
+    };
+    vec![
+        // JSON API
+        r("GET", "/api/v1/me", None, SignedIn),
+        r("GET", "/api/v1/tokens", None, SignedIn),
+        r(
+            "POST",
+            "/api/v1/tokens",
+            Some(json!({"name": "matrix"})),
+            SignedIn,
+        ),
+        r("DELETE", "/api/v1/tokens/999999", None, SignedIn),
+        r(
+            "POST",
+            "/api/v1/auth/password",
+            Some(json!({"current_password": "x", "new_password": "y"})),
+            SignedIn,
+        ),
+        r("GET", "/api/v1/users", None, Perm(UsersManage)),
+        r(
+            "POST",
+            "/api/v1/users",
+            Some(json!({"email": "not-an-email", "role": "support"})),
+            Perm(UsersManage),
+        ),
+        r("GET", "/api/v1/users/1", None, Perm(UsersManage)),
+        r(
+            "PATCH",
+            "/api/v1/users/999999",
+            Some(json!({"display_name": "x"})),
+            Perm(UsersManage),
+        ),
+        r(
+            "POST",
+            "/api/v1/users/999999/reset-password",
+            None,
+            Perm(UsersManage),
+        ),
+        r("GET", "/api/v1/audit", None, Perm(AuditRead)),
+        // UI pages and forms
+        r("GET", "/", None, SignedIn),
+        r("GET", "/tokens", None, SignedIn),
+        r("POST", "/tokens", Some(json!({"name": "matrix"})), SignedIn),
+        r("POST", "/tokens/999999/revoke", None, SignedIn),
+        r("GET", "/password", None, SignedIn),
+        r("GET", "/users", None, Perm(UsersManage)),
+        r(
+            "POST",
+            "/users",
+            Some(json!({"email": "bad", "role": "support"})),
+            Perm(UsersManage),
+        ),
+        r(
+            "POST",
+            "/users/999999/role",
+            Some(json!({"role": "support"})),
+            Perm(UsersManage),
+        ),
+        r("POST", "/users/999999/disable", None, Perm(UsersManage)),
+        r("POST", "/users/999999/enable", None, Perm(UsersManage)),
+        r(
+            "POST",
+            "/users/999999/reset-password",
+            None,
+            Perm(UsersManage),
+        ),
+        r("GET", "/audit", None, Perm(AuditRead)),
+    ]
+}
+
+fn send(s: &TestServer, token: Option<&str>, case: &RouteCase) -> reqwest::blocking::Response {
+    let c = client();
+    let method = reqwest::Method::from_bytes(case.method.as_bytes()).unwrap();
+    let mut req = c.request(method, s.url(case.path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(body) = &case.body {
+        req = if case.path.starts_with("/api/") {
+            req.json(body)
+        } else {
+            let fields: Vec<(String, String)> = body
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+                .collect();
+            req.form(&fields)
+        };
+    }
+    req.send().unwrap()
+}
+
+#[test]
+fn every_route_for_every_role_follows_the_permission_table() {
+    let s = TestServer::start();
+    let tokens: Vec<(Role, String)> = Role::ALL.iter().map(|r| (*r, s.role_token(*r))).collect();
+    let mut checked = 0;
+    for case in routes() {
+        for (role, token) in &tokens {
+            let allowed = match case.need {
+                Need::SignedIn => true,
+                Need::Perm(p) => role.can(p),
+            };
+            let resp = send(&s, Some(token), &case);
+            let status = resp.status().as_u16();
+            let body = resp.text().unwrap();
+            if allowed {
+                assert!(
+                    status != 401 && status != 403,
+                    "{role} should reach {} {} but got {status}: {body}",
+                    case.method,
+                    case.path
+                );
+                assert!(
+                    status < 500,
+                    "{} {} as {role}: {status} {body}",
+                    case.method,
+                    case.path
+                );
+            } else {
+                assert_eq!(
+                    status, 403,
+                    "{role} must be refused {} {}: {body}",
+                    case.method, case.path
+                );
+                if case.path.starts_with("/api/") {
+                    assert!(body.contains("\"code\":\"forbidden\""), "{body}");
+                }
+            }
+            checked += 1;
+        }
+        // Nobody unauthenticated gets through.
+        let resp = send(&s, None, &case);
+        let status = resp.status().as_u16();
+        if case.path.starts_with("/api/") {
+            assert_eq!(status, 401, "anonymous {} {}", case.method, case.path);
+        } else if case.method == "GET" {
+            assert_eq!(
+                status, 303,
+                "anonymous {} {} goes to login",
+                case.method, case.path
+            );
+        } else if case.body.is_some() {
+            // A form post with no cookie at all fails the CSRF check before anything else.
+            assert_eq!(status, 403, "anonymous {} {}", case.method, case.path);
+        } else {
+            assert_eq!(
+                status, 303,
+                "anonymous {} {} goes to login",
+                case.method, case.path
+            );
+        }
+    }
+    assert_eq!(checked, routes().len() * Role::ALL.len());
+}
+
+#[test]
+fn navigation_shows_only_what_the_role_may_use() {
+    let s = TestServer::start();
+    for role in Role::ALL {
+        let token = s.role_token(role);
+        let html = client()
+            .get(s.url("/"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        let nav = html
+            .split("<nav")
+            .nth(1)
+            .unwrap()
+            .split("</nav>")
+            .next()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            nav.contains("Staff users"),
+            role.can(Permission::UsersManage),
+            "{role}: {nav}"
+        );
+        assert_eq!(
+            nav.contains("Audit log"),
+            role.can(Permission::AuditRead),
+            "{role}: {nav}"
+        );
+        assert!(nav.contains("API tokens"));
+    }
+}
