@@ -68,6 +68,34 @@ error_codes! {
     EmailTaken => 409, "email_taken", "Email already in use";
     /// The change would leave the tenant without an enabled super_admin.
     LastSuperAdmin => 409, "last_super_admin", "Last super_admin";
+    /// The license key is not a valid, licd-signed key (malformed, unknown key, bad signature).
+    LicenseKeyInvalid => 401, "license_key_invalid", "Invalid license key";
+    /// The license key given is not the key of the license in the path.
+    LicenseKeyMismatch => 422, "license_key_mismatch", "License key does not match";
+    /// The license is for another Install ID.
+    WrongInstallId => 403, "wrong_install_id", "Wrong Install ID";
+    /// The license was revoked: activation is denied.
+    LicenseRevoked => 403, "license_revoked", "License revoked";
+    /// The license has expired.
+    LicenseExpired => 403, "license_expired", "License expired";
+    /// The license is not valid yet (`not_before` is in the future).
+    LicenseNotYetValid => 403, "license_not_yet_valid", "License not yet valid";
+    /// The license is suspended (staff action or lapsed subscription).
+    LicenseSuspended => 403, "license_suspended", "License suspended";
+    /// The license is bound to another hardware fingerprint.
+    BoundElsewhere => 409, "license_bound_elsewhere", "License bound to another fingerprint";
+    /// A heartbeat for a license that has not been activated.
+    NotActivated => 409, "license_not_activated", "License not activated";
+    /// The subscription is not valid, so the license cannot be reinstated.
+    SubscriptionInvalid => 409, "subscription_invalid", "Subscription not valid";
+    /// The activation secret is unknown or was replaced.
+    ActivationInvalid => 401, "activation_invalid", "Invalid activation";
+    /// The heartbeat claims a lease this server never issued.
+    LeaseSeqAhead => 409, "lease_seq_ahead", "Lease sequence ahead of server";
+    /// The provisioning token is unknown, revoked, expired or used up.
+    ProvisioningTokenInvalid => 401, "provisioning_token_invalid", "Invalid provisioning token";
+    /// The signing key cannot be retired in its current status.
+    SigningKeyInUse => 409, "signing_key_in_use", "Signing key in use";
     /// Too many failed logins for this account or address.
     TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
     /// Something failed inside licd; the log has the cause.
@@ -142,6 +170,20 @@ mod tests {
             (MethodNotAllowed, 405),
             (EmailTaken, 409),
             (LastSuperAdmin, 409),
+            (LicenseKeyInvalid, 401),
+            (LicenseKeyMismatch, 422),
+            (WrongInstallId, 403),
+            (LicenseRevoked, 403),
+            (LicenseExpired, 403),
+            (LicenseNotYetValid, 403),
+            (LicenseSuspended, 403),
+            (BoundElsewhere, 409),
+            (NotActivated, 409),
+            (SubscriptionInvalid, 409),
+            (ActivationInvalid, 401),
+            (LeaseSeqAhead, 409),
+            (ProvisioningTokenInvalid, 401),
+            (SigningKeyInUse, 409),
             (TooManyAttempts, 429),
             (Internal, 500),
             (Unavailable, 503),

@@ -2,7 +2,11 @@
 
 pub mod audit;
 pub mod error;
+pub mod lease;
+pub mod license;
+pub mod lifecycle;
 pub mod permissions;
+pub mod settings;
 pub mod staff;
 pub mod throttle;
 

@@ -14,6 +14,9 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Internal(String),
+    /// licd cannot start with what it found on disk (named in the message).
+    #[error("{0}")]
+    Startup(String),
 }
 
 impl ServiceError {
@@ -28,16 +31,21 @@ impl ServiceError {
                     "the database is not usable by this licd release",
                 )
             }
-            ServiceError::Store(_) | ServiceError::Internal(_) => Problem::new(
-                ErrorCode::Internal,
-                "licd could not complete the request; the server log has the cause",
-            ),
+            ServiceError::Store(_) | ServiceError::Internal(_) | ServiceError::Startup(_) => {
+                Problem::new(
+                    ErrorCode::Internal,
+                    "licd could not complete the request; the server log has the cause",
+                )
+            }
         }
     }
 
     /// Whether this is licd's fault (logged at error level) rather than the caller's.
     pub fn is_internal(&self) -> bool {
-        matches!(self, ServiceError::Store(_) | ServiceError::Internal(_))
+        matches!(
+            self,
+            ServiceError::Store(_) | ServiceError::Internal(_) | ServiceError::Startup(_)
+        )
     }
 }
 

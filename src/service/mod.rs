@@ -2,12 +2,19 @@
 //! change together with its audit entry in one transaction. Functions here are
 //! synchronous: the HTTP layer runs them on blocking threads.
 
+pub mod appliance;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod error;
+pub mod license_actions;
+pub mod licenses;
+pub mod licensing_settings;
+pub mod provisioning;
 pub mod secrets;
+pub mod signing_keys;
 pub mod staff;
+pub mod sweep;
 pub mod tenants;
 pub mod throttle;
 pub mod tokens;
@@ -15,6 +22,7 @@ pub mod tokens;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::permissions::{Permission, Role};
+use crate::pki::kek::Kek;
 use crate::store::db::DbOptions;
 use crate::store::layout::DataDir;
 use crate::store::staff::StaffRow;
@@ -31,6 +39,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub tenants: Tenants,
     pub throttle: LoginThrottle,
+    /// Seals and unseals signing keys (`keys/kek`).
+    pub kek: Kek,
 }
 
 impl App {
@@ -40,12 +50,18 @@ impl App {
             readers: config.storage.readers,
             busy_timeout: Duration::from_millis(config.storage.busy_timeout_ms),
         };
-        let tenants = Tenants::open(DataDir::new(&config.storage.data_dir), opts, clock.now())?;
+        let data_dir = DataDir::new(&config.storage.data_dir);
+        let kek_path = data_dir.keys_dir().join("kek");
+        let tenants = Tenants::open(data_dir, opts, clock.now())?;
+        let kek = Kek::load_or_create(&kek_path, tenants.any_signing_keys()?)
+            .map_err(|e| ServiceError::Startup(e.to_string()))?;
+        tenants.load_keys(&kek, clock.now())?;
         Ok(App {
             throttle: LoginThrottle::new(&config.auth),
             config: Arc::new(config),
             clock,
             tenants,
+            kek,
         })
     }
 }
@@ -59,6 +75,8 @@ pub enum Actor {
     Cli,
     /// licd itself (scheduled jobs).
     System,
+    /// An appliance, by the fingerprint it presented.
+    Appliance { fingerprint: String },
 }
 
 impl Actor {
@@ -67,6 +85,7 @@ impl Actor {
             Actor::Staff { email, .. } => format!("staff:{email}"),
             Actor::Cli => "cli".into(),
             Actor::System => "system".into(),
+            Actor::Appliance { fingerprint } => format!("appliance:{fingerprint}"),
         }
     }
 }

@@ -2,6 +2,10 @@
 //! request's host name to its tenant (unknown hosts go to `public`).
 
 use super::error::{Result, ServiceError};
+use super::licensing_settings;
+use super::signing_keys::{self, KeyRing};
+use crate::domain::settings::LicensingSettings;
+use crate::pki::kek::Kek;
 use crate::store::StoreError;
 use crate::store::db::{Db, DbOptions};
 use crate::store::layout::DataDir;
@@ -13,13 +17,48 @@ use std::sync::{Arc, RwLock};
 
 pub const PUBLIC: &str = "public";
 
-/// One tenant: its identity and its open database.
+/// One tenant: its identity, its open database, and what it keeps in memory (signing
+/// keys, licensing settings).
 #[derive(Debug)]
 pub struct Tenant {
     pub schema_name: String,
     pub name: String,
     pub install_id: String,
     pub db: Db,
+    keys: RwLock<Option<Arc<KeyRing>>>,
+    settings: RwLock<LicensingSettings>,
+}
+
+impl Tenant {
+    /// The issuer (`iss`) of this tenant's license keys and leases.
+    pub fn issuer(&self) -> String {
+        format!("licd:{}", self.install_id)
+    }
+
+    pub fn keyring(&self) -> Result<Arc<KeyRing>> {
+        self.keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| {
+                ServiceError::Internal(format!(
+                    "signing keys of tenant {} are not loaded",
+                    self.schema_name
+                ))
+            })
+    }
+
+    pub fn set_keyring(&self, ring: Arc<KeyRing>) {
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Some(ring);
+    }
+
+    pub fn settings(&self) -> LicensingSettings {
+        *self.settings.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn set_settings(&self, s: LicensingSettings) {
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = s;
+    }
 }
 
 #[derive(Debug)]
@@ -52,6 +91,7 @@ impl Tenants {
         let mut by_name = HashMap::new();
         for row in rows {
             let db = data_dir.create_tenant_db(&row.schema_name, opts)?;
+            let settings = licensing_settings::load(&db)?;
             by_name.insert(
                 row.schema_name.clone(),
                 Arc::new(Tenant {
@@ -59,6 +99,8 @@ impl Tenants {
                     name: row.name,
                     install_id: row.install_id,
                     db,
+                    keys: RwLock::new(None),
+                    settings: RwLock::new(settings),
                 }),
             );
         }
@@ -72,6 +114,24 @@ impl Tenants {
             by_name: RwLock::new(by_name),
             by_domain: RwLock::new(by_domain),
         })
+    }
+
+    /// Whether any tenant holds sealed signing keys (then the KEK must exist).
+    pub fn any_signing_keys(&self) -> Result<bool> {
+        for t in self.all() {
+            if t.db.read(|tx| crate::store::signing_keys::count(tx))? > 0 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Unseals every tenant's signing keys (making the first key where there is none).
+    pub fn load_keys(&self, kek: &Kek, now: DateTime<Utc>) -> Result<()> {
+        for t in self.all() {
+            t.set_keyring(Arc::new(signing_keys::load_or_create(&t.db, kek, now)?));
+        }
+        Ok(())
     }
 
     pub fn data_dir(&self) -> &DataDir {

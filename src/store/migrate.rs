@@ -25,9 +25,12 @@ pub struct Schema {
 /// Tenant databases (`tenants/*.db`, `template.db`).
 pub static TENANT: Schema = Schema {
     name: "tenant",
-    version: 1,
+    version: 2,
     full: include_str!("../../schema.sql"),
-    steps: &[],
+    steps: &[Step {
+        to: 2,
+        sql: include_str!("licensing.sql"),
+    }],
 };
 
 /// The tenant registry (`registry.db`).
@@ -147,6 +150,41 @@ mod tests {
         c.execute("INSERT INTO t (a, b, c) VALUES (1, 2, 3)", [])
             .unwrap();
         assert_eq!(user_version(&c).unwrap(), 3);
+    }
+
+    /// A version-1 database upgraded step by step ends with exactly the schema a fresh
+    /// database gets.
+    #[test]
+    fn upgraded_tenant_schema_equals_fresh_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema_of = |c: &Connection| -> Vec<(String, String)> {
+            let mut st = c
+                .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+                .unwrap();
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect()
+        };
+        let fresh_path = dir.path().join("fresh.db");
+        let mut fresh = Connection::open(&fresh_path).unwrap();
+        bring_up_to_date(&mut fresh, &TENANT, &fresh_path).unwrap();
+
+        let v1_path = dir.path().join("v1.db");
+        let mut old = Connection::open(&v1_path).unwrap();
+        let v1_sql = TENANT.full.split("-- Licensing (seed 002)").next().unwrap();
+        old.execute_batch(v1_sql).unwrap();
+        old.pragma_update(None, "user_version", 1).unwrap();
+        assert_eq!(
+            bring_up_to_date(&mut old, &TENANT, &v1_path).unwrap(),
+            Outcome::Upgraded { from: 1 }
+        );
+        let normalise = |v: Vec<(String, String)>| -> Vec<(String, String)> {
+            v.into_iter()
+                .map(|(n, s)| (n, s.split_whitespace().collect::<Vec<_>>().join(" ")))
+                .collect()
+        };
+        assert_eq!(normalise(schema_of(&old)), normalise(schema_of(&fresh)));
     }
 
     #[test]

@@ -1,12 +1,17 @@
 //! SQLite storage: connections, transactions, migrations, and one file per table group.
 //! Store functions take a connection or a transaction and hold no rules.
 
+pub mod activations;
 pub mod audit;
 pub mod db;
 pub mod layout;
+pub mod licenses;
 pub mod migrate;
+pub mod provisioning;
 pub mod registry;
 pub mod sessions;
+pub mod settings;
+pub mod signing_keys;
 pub mod staff;
 pub mod tokens;
 

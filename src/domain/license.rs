@@ -1,0 +1,312 @@
+//! License keys: what they claim, and which requests for one are acceptable.
+
+use super::DomainError;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `typ` of a license key.
+pub const LICENSE_TYP: &str = "licd-license+jwt";
+/// Version of the claim set (`ver`).
+pub const CLAIMS_VERSION: u32 = 1;
+/// Flags a license may carry.
+pub const FLAGS: &[&str] = &["trial", "non_production"];
+/// Most users one license may grant of each kind.
+pub const MAX_USERS: u32 = 10_000_000;
+
+/// The audience (`aud`) naming an installation.
+pub fn audience(install_id: &str) -> String {
+    format!("licd:install:{install_id}")
+}
+
+/// The claims of a license key (a compact JWS, ES256). Any JOSE library can read them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenseClaims {
+    pub iss: String,
+    pub sub: String,
+    pub jti: String,
+    pub aud: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub name: String,
+    pub org: String,
+    pub internal_users: u32,
+    pub external_users: u32,
+    pub features: Vec<String>,
+    pub flags: Vec<String>,
+    pub ver: u32,
+}
+
+impl LicenseClaims {
+    /// The Install ID the key is for.
+    pub fn install_id(&self) -> Option<&str> {
+        self.aud.strip_prefix("licd:install:")
+    }
+
+    pub fn not_before(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.nbf, 0).unwrap_or_default()
+    }
+
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.exp, 0).unwrap_or_default()
+    }
+}
+
+/// A request to issue a license, as given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct LicenseRequest {
+    pub name: String,
+    pub install_id: String,
+    #[serde(default)]
+    pub organization: String,
+    #[serde(default)]
+    pub internal_users: u32,
+    #[serde(default)]
+    pub external_users: u32,
+    #[serde(default)]
+    pub features: Vec<String>,
+    #[serde(default)]
+    pub flags: Vec<String>,
+    pub not_before: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A request that passed every check, normalised (trimmed, de-duplicated, times whole seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidLicense {
+    pub name: String,
+    pub install_id: String,
+    pub organization: String,
+    pub internal_users: u32,
+    pub external_users: u32,
+    pub features: Vec<String>,
+    pub flags: Vec<String>,
+    pub not_before: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn text(field: &'static str, v: &str, max: usize, required: bool) -> Result<String, DomainError> {
+    let v = v.trim();
+    if required && v.is_empty() {
+        return Err(DomainError::invalid(field, "must not be empty"));
+    }
+    if v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            field,
+            format!("must be at most {max} characters without control characters"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// Checks an Install ID: 1 to 128 of `A-Z a-z 0-9 . _ : -`.
+pub fn check_install_id(v: &str) -> Result<String, DomainError> {
+    let v = v.trim();
+    let ok = !v.is_empty()
+        && v.len() <= 128
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
+    if !ok {
+        return Err(DomainError::invalid(
+            "install_id",
+            "must be 1 to 128 characters of A-Z a-z 0-9 . _ : -",
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// Checks a hardware fingerprint: 1 to 256 printable ASCII characters.
+pub fn check_fingerprint(v: &str) -> Result<String, DomainError> {
+    let v = v.trim();
+    if v.is_empty() || v.len() > 256 || !v.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(DomainError::invalid(
+            "fingerprint",
+            "must be 1 to 256 printable ASCII characters",
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+/// Checks a request; `now` is the issuing time.
+pub fn validate(req: &LicenseRequest, now: DateTime<Utc>) -> Result<ValidLicense, DomainError> {
+    let name = text("name", &req.name, 200, true)?;
+    let install_id = check_install_id(&req.install_id)?;
+    let organization = text("organization", &req.organization, 200, false)?;
+    for (field, n) in [
+        ("internal_users", req.internal_users),
+        ("external_users", req.external_users),
+    ] {
+        if n > MAX_USERS {
+            return Err(DomainError::invalid(
+                field,
+                format!("must be at most {MAX_USERS}"),
+            ));
+        }
+    }
+    if req.internal_users == 0 && req.external_users == 0 {
+        return Err(DomainError::invalid(
+            "internal_users",
+            "a license must grant at least one internal or external user",
+        ));
+    }
+    let mut features = Vec::new();
+    for f in &req.features {
+        let f = f.trim();
+        let ok = !f.is_empty()
+            && f.len() <= 64
+            && f.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+            });
+        if !ok {
+            return Err(DomainError::invalid(
+                "features",
+                format!("{f:?}: use 1 to 64 of a-z 0-9 . _ -"),
+            ));
+        }
+        if !features.iter().any(|x: &String| x == f) {
+            features.push(f.to_owned());
+        }
+    }
+    if features.len() > 100 {
+        return Err(DomainError::invalid("features", "at most 100 features"));
+    }
+    let mut flags = Vec::new();
+    for f in &req.flags {
+        if !FLAGS.contains(&f.as_str()) {
+            return Err(DomainError::invalid(
+                "flags",
+                format!("{f:?} is not a flag; known flags: trial, non_production"),
+            ));
+        }
+        if !flags.contains(f) {
+            flags.push(f.clone());
+        }
+    }
+    let not_before = whole_seconds(req.not_before.unwrap_or(now));
+    let expires_at = whole_seconds(req.expires_at);
+    if expires_at <= not_before {
+        return Err(DomainError::invalid(
+            "expires_at",
+            "must be after not_before",
+        ));
+    }
+    if expires_at <= now {
+        return Err(DomainError::invalid("expires_at", "must be in the future"));
+    }
+    if expires_at - not_before > Duration::days(366 * 100) {
+        return Err(DomainError::invalid(
+            "expires_at",
+            "a license may last at most 100 years",
+        ));
+    }
+    Ok(ValidLicense {
+        name,
+        install_id,
+        organization,
+        internal_users: req.internal_users,
+        external_users: req.external_users,
+        features,
+        flags,
+        not_before,
+        expires_at,
+    })
+}
+
+impl ValidLicense {
+    /// The claims of the key for this license.
+    pub fn claims(&self, id: &str, issuer: &str, now: DateTime<Utc>) -> LicenseClaims {
+        LicenseClaims {
+            iss: issuer.to_owned(),
+            sub: id.to_owned(),
+            jti: id.to_owned(),
+            aud: audience(&self.install_id),
+            iat: now.timestamp(),
+            nbf: self.not_before.timestamp(),
+            exp: self.expires_at.timestamp(),
+            name: self.name.clone(),
+            org: self.organization.clone(),
+            internal_users: self.internal_users,
+            external_users: self.external_users,
+            features: self.features.clone(),
+            flags: self.flags.clone(),
+            ver: CLAIMS_VERSION,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    fn req() -> LicenseRequest {
+        LicenseRequest {
+            name: " Plant 7 ".into(),
+            install_id: "2f0c1c8e-6a1e-4c1a-9f57-0c6a3c1d2e11".into(),
+            internal_users: 50,
+            external_users: 0,
+            features: vec!["sso".into(), "sso".into(), "audit".into()],
+            flags: vec!["trial".into()],
+            expires_at: now() + Duration::days(365),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_good_request_is_normalised() {
+        let v = validate(&req(), now()).unwrap();
+        assert_eq!(v.name, "Plant 7");
+        assert_eq!(v.features, vec!["sso", "audit"]);
+        assert_eq!(v.not_before, now());
+        let c = v.claims("L1", "licd:x", now());
+        assert_eq!(c.aud, "licd:install:2f0c1c8e-6a1e-4c1a-9f57-0c6a3c1d2e11");
+        assert_eq!(c.install_id(), Some("2f0c1c8e-6a1e-4c1a-9f57-0c6a3c1d2e11"));
+        assert_eq!((c.sub.as_str(), c.jti.as_str(), c.ver), ("L1", "L1", 1));
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let cases: Vec<(&str, Box<dyn Fn(&mut LicenseRequest)>)> = vec![
+            ("name", Box::new(|r| r.name = " ".into())),
+            (
+                "install_id",
+                Box::new(|r| r.install_id = "has space".into()),
+            ),
+            ("internal_users", Box::new(|r| r.internal_users = 0)),
+            (
+                "external_users",
+                Box::new(|r| r.external_users = MAX_USERS + 1),
+            ),
+            (
+                "features",
+                Box::new(|r| r.features = vec!["Bad Feature".into()]),
+            ),
+            ("flags", Box::new(|r| r.flags = vec!["free".into()])),
+            (
+                "expires_at",
+                Box::new(|r| r.expires_at = now() - Duration::days(1)),
+            ),
+            (
+                "expires_at",
+                Box::new(|r| r.not_before = Some(r.expires_at + Duration::days(1))),
+            ),
+            (
+                "expires_at",
+                Box::new(|r| r.expires_at = now() + Duration::days(366 * 101)),
+            ),
+        ];
+        for (field, mutate) in cases {
+            let mut r = req();
+            mutate(&mut r);
+            let err = validate(&r, now()).unwrap_err().to_string();
+            assert!(err.starts_with(field), "{field}: {err}");
+        }
+    }
+}

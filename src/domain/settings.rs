@@ -1,0 +1,101 @@
+//! Licensing settings (per tenant) and their allowed ranges.
+
+use super::DomainError;
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicensingSettings {
+    /// How long an appliance may run without a heartbeat before it locks (seed 002:
+    /// "on the order of two weeks").
+    pub grace_days: u32,
+    /// How often the lease advises the appliance to heartbeat.
+    pub heartbeat_interval_secs: u32,
+    /// How often the scheduled health sweep runs.
+    pub sweep_interval_secs: u32,
+    /// How long heartbeat history is kept.
+    pub heartbeat_retention_days: u32,
+}
+
+impl Default for LicensingSettings {
+    fn default() -> Self {
+        LicensingSettings {
+            grace_days: 14,
+            heartbeat_interval_secs: 3600,
+            sweep_interval_secs: 300,
+            heartbeat_retention_days: 30,
+        }
+    }
+}
+
+impl LicensingSettings {
+    pub fn grace(&self) -> Duration {
+        Duration::days(i64::from(self.grace_days))
+    }
+
+    pub fn validate(&self) -> Result<(), DomainError> {
+        let check = |field: &'static str, v: u32, lo: u32, hi: u32| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(DomainError::invalid(
+                    field,
+                    format!("must be between {lo} and {hi}"),
+                ))
+            }
+        };
+        check("grace_days", self.grace_days, 1, 90)?;
+        check(
+            "heartbeat_interval_secs",
+            self.heartbeat_interval_secs,
+            60,
+            86_400,
+        )?;
+        check("sweep_interval_secs", self.sweep_interval_secs, 10, 86_400)?;
+        check(
+            "heartbeat_retention_days",
+            self.heartbeat_retention_days,
+            1,
+            3650,
+        )?;
+        if u64::from(self.heartbeat_interval_secs) * 2 > u64::from(self.grace_days) * 86_400 {
+            return Err(DomainError::invalid(
+                "heartbeat_interval_secs",
+                "must be at most half the grace window, or healthy appliances would lock",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_ranges_are_named() {
+        LicensingSettings::default().validate().unwrap();
+        let bad = LicensingSettings {
+            grace_days: 0,
+            ..Default::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("grace_days")
+        );
+        let bad = LicensingSettings {
+            grace_days: 1,
+            heartbeat_interval_secs: 86_400,
+            ..Default::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("heartbeat_interval_secs")
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! Key material: ECDSA P-256 signing keys and JWS (ES256), the key-encryption key that
+//! seals private keys at rest, and offline verification of license keys.
+
+pub mod jws;
+pub mod kek;
+pub mod keys;
+pub mod verify;
+
+pub use keys::{KeyPair, PublicKey};

@@ -1,0 +1,357 @@
+//! What appliances call: activation (authenticated by the license key) and heartbeat
+//! (authenticated by the activation secret). Both answer with a signed lease.
+
+use super::licenses::{apply_event, load};
+use super::tenants::Tenant;
+use super::{Actor, Result, ServiceError, refuse, secrets};
+use crate::domain::lease::{LEASE_TYP, LeaseClaims, LeaseDirective};
+use crate::domain::license::{audience, check_fingerprint, check_install_id};
+use crate::domain::lifecycle::{Event, LicenseState, Outcome};
+use crate::error::ErrorCode;
+use crate::pki::jws;
+use crate::pki::verify::{VerifyError, verify_signature};
+use crate::store::WriteTx;
+use crate::store::activations::{self, HeartbeatRow};
+use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Prefix of activation secrets (so they are told apart from staff tokens at a glance).
+pub const ACTIVATION_PREFIX: &str = "lact_";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivateRequest {
+    pub license_key: String,
+    pub fingerprint: String,
+    pub install_id: String,
+    #[serde(default)]
+    pub hostname: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LeaseReply {
+    pub license_id: String,
+    pub state: LicenseState,
+    /// The signed lease (compact JWS, `typ=licd-lease+jwt`).
+    pub lease: String,
+    /// The lease's claims, decoded for convenience (trust the signed copy).
+    pub claims: LeaseClaims,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Activated {
+    /// Authenticates heartbeats (`Authorization: Bearer lact_...`). Shown once.
+    pub activation_secret: String,
+    #[serde(flatten)]
+    pub lease: LeaseReply,
+}
+
+fn key_problem(e: VerifyError) -> ServiceError {
+    refuse(ErrorCode::LicenseKeyInvalid, e.to_string())
+}
+
+/// Builds, signs and records the next lease of an activation, delivering pending
+/// directives (and a lock when the license must stop).
+#[allow(clippy::too_many_arguments)]
+fn issue_lease(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    license: &LicenseRow,
+    activation_id: i64,
+    fingerprint: &str,
+    seq: i64,
+    prev: &str,
+    state: LicenseState,
+    lock: Option<&str>,
+) -> Result<LeaseReply> {
+    let settings = tenant.settings();
+    let lease_expires_at = now + settings.grace();
+    activations::mark_carried(tx, &license.id, seq)?;
+    let mut directives: Vec<LeaseDirective> = activations::pending_directives(tx, &license.id)?
+        .into_iter()
+        .map(|d| LeaseDirective {
+            id: Some(d.id),
+            kind: d.kind,
+            message: d.message,
+        })
+        .collect();
+    if let Some(why) = lock {
+        directives.insert(
+            0,
+            LeaseDirective {
+                id: None,
+                kind: "lock".into(),
+                message: why.into(),
+            },
+        );
+    }
+    let claims = LeaseClaims {
+        iss: tenant.issuer(),
+        sub: license.id.clone(),
+        aud: audience(&license.install_id),
+        iat: now.timestamp(),
+        exp: lease_expires_at.timestamp(),
+        license_id: license.id.clone(),
+        install_id: license.install_id.clone(),
+        fingerprint: fingerprint.to_owned(),
+        state,
+        stage: "none".into(),
+        read_only: false,
+        lease_expires_at,
+        server_time: now,
+        seq,
+        prev: prev.to_owned(),
+        heartbeat_interval_secs: settings.heartbeat_interval_secs,
+        directives,
+    };
+    let ring = tenant.keyring()?;
+    let lease = jws::sign(&ring.active, LEASE_TYP, &claims)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    activations::record_lease(tx, activation_id, seq, &jws::token_hash(&lease))?;
+    Ok(LeaseReply {
+        license_id: license.id.clone(),
+        state,
+        lease,
+        claims,
+    })
+}
+
+fn lock_reason(state: LicenseState) -> &'static str {
+    match state {
+        LicenseState::Revoked => "the license was revoked",
+        LicenseState::Expired => "the license has expired",
+        LicenseState::Suspended => "the license is suspended",
+        _ => "",
+    }
+}
+
+/// Activates inside `tx` (also used by provisioning): binds the fingerprint, makes a
+/// new activation secret (any earlier activation from this fingerprint is replaced)
+/// and answers with the first lease.
+pub fn activate_in_tx(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    license: &LicenseRow,
+    fingerprint: &str,
+    hostname: Option<&str>,
+) -> Result<Activated> {
+    let actor = Actor::Appliance {
+        fingerprint: fingerprint.to_owned(),
+    };
+    let event = Event::Activate {
+        fingerprint: fingerprint.to_owned(),
+    };
+    let details = json!({"fingerprint": fingerprint, "hostname": hostname});
+    let outcome: Outcome = apply_event(
+        tx,
+        tenant,
+        now,
+        &actor,
+        license,
+        &event,
+        Some(("license.activate", details)),
+    )?;
+    let mut update = StatusUpdate::of(license);
+    update.state = outcome.status.state;
+    update.suspend_reason = outcome.status.suspend_reason;
+    update.bound_fingerprint = outcome.bound_fingerprint.clone();
+    update.activated_at = Some(license.activated_at.unwrap_or(now));
+    update.last_seen_at = Some(now);
+    store::update_status(tx, &license.id, &update, now)?;
+    activations::supersede_all(tx, &license.id, "reactivated", now)?;
+    let secret = format!("{ACTIVATION_PREFIX}{}", secrets::new_secret()?);
+    let activation_id = activations::insert(
+        tx,
+        &license.id,
+        fingerprint,
+        hostname,
+        &secrets::hash_secret(&secret),
+        now,
+    )?;
+    let lease = issue_lease(
+        tx,
+        tenant,
+        now,
+        license,
+        activation_id,
+        fingerprint,
+        1,
+        "",
+        update.state,
+        None,
+    )?;
+    Ok(Activated {
+        activation_secret: secret,
+        lease,
+    })
+}
+
+pub fn activate(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    license_id: &str,
+    req: &ActivateRequest,
+) -> Result<Activated> {
+    let fingerprint = check_fingerprint(&req.fingerprint)?;
+    let install_id = check_install_id(&req.install_id)?;
+    let hostname = req
+        .hostname
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty());
+    if hostname.is_some_and(|h| h.len() > 253) {
+        return Err(refuse(
+            ErrorCode::ValidationFailed,
+            "hostname: must be at most 253 characters",
+        ));
+    }
+    let claims =
+        verify_signature(&req.license_key, &tenant.keyring()?.verifying).map_err(key_problem)?;
+    if claims.jti != license_id {
+        return Err(refuse(
+            ErrorCode::LicenseKeyMismatch,
+            format!("the key is for license {}, not {license_id}", claims.jti),
+        ));
+    }
+    if claims.install_id() != Some(install_id.as_str()) {
+        return Err(refuse(
+            ErrorCode::WrongInstallId,
+            format!(
+                "the license is for Install ID {}, not {install_id}",
+                claims.install_id().unwrap_or("?")
+            ),
+        ));
+    }
+    tenant.db.write(|tx| {
+        let license = load(tx, license_id)?;
+        activate_in_tx(tx, tenant, now, &license, &fingerprint, hostname)
+    })
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatRequest {
+    pub fingerprint: String,
+    /// `seq` of the last lease the appliance holds (0 if none).
+    #[serde(default)]
+    pub seq: i64,
+    /// Active internal users (disabled and service accounts not counted).
+    #[serde(default)]
+    pub internal_users: Option<u32>,
+    /// Active external users (disabled and service accounts not counted).
+    #[serde(default)]
+    pub external_users: Option<u32>,
+}
+
+fn invalid_activation(why: &str) -> ServiceError {
+    refuse(ErrorCode::ActivationInvalid, why.to_owned())
+}
+
+pub fn heartbeat(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    license_id: &str,
+    secret: &str,
+    req: &HeartbeatRequest,
+) -> Result<LeaseReply> {
+    if !secret.starts_with(ACTIVATION_PREFIX) {
+        return Err(invalid_activation(
+            "send the activation secret as `Authorization: Bearer lact_...`",
+        ));
+    }
+    let fingerprint = check_fingerprint(&req.fingerprint)?;
+    let hash = secrets::hash_secret(secret);
+    tenant.db.write(|tx| {
+        let (activation, license) = activations::find_by_secret(tx, &hash)?
+            .filter(|(a, _)| a.license_id == license_id)
+            .ok_or_else(|| invalid_activation("unknown activation secret for this license"))?;
+        if activation.fingerprint != fingerprint {
+            return Err(refuse(
+                ErrorCode::BoundElsewhere,
+                "this activation belongs to another fingerprint",
+            ));
+        }
+        if req.seq > activation.last_seq || req.seq < 0 {
+            return Err(refuse(
+                ErrorCode::LeaseSeqAhead,
+                format!(
+                    "seq {} was never issued (last issued: {})",
+                    req.seq, activation.last_seq
+                ),
+            ));
+        }
+        let seq = activation.last_seq + 1;
+        let record = |state: LicenseState| {
+            activations::insert_heartbeat(
+                tx,
+                &HeartbeatRow {
+                    license_id: license.id.clone(),
+                    at: now,
+                    fingerprint: fingerprint.clone(),
+                    seq,
+                    internal_users: req.internal_users,
+                    external_users: req.external_users,
+                    state: state.as_str().to_owned(),
+                },
+            )
+        };
+        activations::ack_directives(tx, &license.id, req.seq, now)?;
+        match activation.superseded_reason.as_deref() {
+            None => {}
+            Some("reactivated") => {
+                return Err(invalid_activation(
+                    "this activation was replaced by a newer one",
+                ));
+            }
+            Some(_) => {
+                // Rebound elsewhere: this box must lock.
+                record(license.state)?;
+                let why = "the license was moved to other hardware";
+                let hash = activation.last_lease_hash.clone();
+                return issue_lease(
+                    tx,
+                    tenant,
+                    now,
+                    &license,
+                    activation.id,
+                    &fingerprint,
+                    seq,
+                    &hash,
+                    license.state,
+                    Some(why),
+                );
+            }
+        }
+        let actor = Actor::Appliance {
+            fingerprint: fingerprint.clone(),
+        };
+        let event = Event::Heartbeat {
+            fingerprint: fingerprint.clone(),
+        };
+        let outcome = apply_event(tx, tenant, now, &actor, &license, &event, None)?;
+        let mut update = StatusUpdate::of(&license);
+        update.state = outcome.status.state;
+        update.suspend_reason = outcome.status.suspend_reason;
+        update.last_seen_at = Some(now);
+        store::update_status(tx, &license.id, &update, now)?;
+        record(update.state)?;
+        let lock = outcome.lock.then(|| lock_reason(update.state));
+        let prev = activation.last_lease_hash.clone();
+        issue_lease(
+            tx,
+            tenant,
+            now,
+            &license,
+            activation.id,
+            &fingerprint,
+            seq,
+            &prev,
+            update.state,
+            lock,
+        )
+    })
+}

@@ -1,0 +1,207 @@
+//! Staff actions on a license (license.revoke): revoke, rebind, suspend, reinstate;
+//! setting the subscription status; queueing directives for the appliance.
+
+use super::licenses::{LicenseView, apply_event, load};
+use super::tenants::Tenant;
+use super::{Actor, Result, audit, refuse};
+use crate::domain::license::check_fingerprint;
+use crate::domain::lifecycle::{Event, Subscription, SubscriptionStatus};
+use crate::error::ErrorCode;
+use crate::store::activations;
+use crate::store::licenses as store;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+fn reason_text(field: &'static str, s: &str, required: bool) -> Result<String> {
+    let s = s.trim();
+    if required && s.is_empty() {
+        return Err(refuse(
+            ErrorCode::ValidationFailed,
+            format!("{field}: say why"),
+        ));
+    }
+    if s.chars().count() > 500 || s.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(refuse(
+            ErrorCode::ValidationFailed,
+            format!("{field}: at most 500 characters"),
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+fn reread(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    tx: &rusqlite::Connection,
+    id: &str,
+) -> Result<LicenseView> {
+    Ok(LicenseView::new(load(tx, id)?, tenant, now))
+}
+
+/// Revokes: activation is denied from now on and the next heartbeat gets a lock. Final.
+pub fn revoke(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+) -> Result<LicenseView> {
+    let reason = reason_text("reason", reason, true)?;
+    tenant.db.write(|tx| {
+        let l = load(tx, id)?;
+        if l.revoked_at.is_none() {
+            apply_event(
+                tx,
+                tenant,
+                now,
+                actor,
+                &l,
+                &Event::Revoke,
+                Some(("license.revoke", json!({"reason": reason}))),
+            )?;
+            store::set_revoked(tx, id, &reason, now)?;
+        }
+        reread(tenant, now, tx, id)
+    })
+}
+
+/// Moves the license to new hardware: the old box's next heartbeat gets a lock; the
+/// new box activates with the same license key.
+pub fn rebind(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: &str,
+    fingerprint: &str,
+) -> Result<LicenseView> {
+    let fingerprint = check_fingerprint(fingerprint)?;
+    tenant.db.write(|tx| {
+        let l = load(tx, id)?;
+        let details = json!({"from": l.bound_fingerprint, "to": fingerprint});
+        apply_event(
+            tx,
+            tenant,
+            now,
+            actor,
+            &l,
+            &Event::Rebind {
+                fingerprint: fingerprint.clone(),
+            },
+            Some(("license.rebind", details)),
+        )?;
+        activations::supersede_all(tx, id, "rebind", now)?;
+        reread(tenant, now, tx, id)
+    })
+}
+
+pub fn suspend(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+) -> Result<LicenseView> {
+    let reason = reason_text("reason", reason, false)?;
+    tenant.db.write(|tx| {
+        let l = load(tx, id)?;
+        apply_event(
+            tx,
+            tenant,
+            now,
+            actor,
+            &l,
+            &Event::Suspend,
+            Some(("license.suspend", json!({"reason": reason}))),
+        )?;
+        reread(tenant, now, tx, id)
+    })
+}
+
+pub fn reinstate(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: &str,
+) -> Result<LicenseView> {
+    tenant.db.write(|tx| {
+        let l = load(tx, id)?;
+        apply_event(
+            tx,
+            tenant,
+            now,
+            actor,
+            &l,
+            &Event::Reinstate,
+            Some(("license.reinstate", json!({}))),
+        )?;
+        reread(tenant, now, tx, id)
+    })
+}
+
+/// Sets the subscription status (until billing arrives, staff set it); the license
+/// follows at once (suspended when no longer valid, active again when restored).
+pub fn set_subscription(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: &str,
+    status: SubscriptionStatus,
+    period_end: Option<DateTime<Utc>>,
+) -> Result<LicenseView> {
+    if status == SubscriptionStatus::Canceled && period_end.is_none() {
+        return Err(refuse(
+            ErrorCode::ValidationFailed,
+            "period_end: a canceled subscription needs the end of its paid period",
+        ));
+    }
+    let sub = Subscription { status, period_end };
+    tenant.db.write(|tx| {
+        let l = load(tx, id)?;
+        store::set_subscription(tx, id, &sub, now)?;
+        audit::record(
+            tx,
+            now,
+            actor,
+            "license.subscription",
+            &format!("license:{id}"),
+            json!({"status": status, "period_end": period_end}),
+        )?;
+        let mut updated = l;
+        updated.subscription = sub;
+        apply_event(tx, tenant, now, actor, &updated, &Event::Sweep, None)?;
+        reread(tenant, now, tx, id)
+    })
+}
+
+pub const DIRECTIVE_KINDS: &[&str] = &["lock", "unlock", "message"];
+
+/// Queues a directive; it rides on every lease until the appliance acknowledges it.
+pub fn queue_directive(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: &str,
+    kind: &str,
+    message: &str,
+) -> Result<i64> {
+    if !DIRECTIVE_KINDS.contains(&kind) {
+        return Err(refuse(
+            ErrorCode::ValidationFailed,
+            format!("kind: {kind:?} is not one of lock, unlock, message"),
+        ));
+    }
+    let message = reason_text("message", message, kind == "message")?;
+    tenant.db.write(|tx| {
+        load(tx, id)?;
+        let did = activations::insert_directive(tx, id, kind, &message, &actor.audit_name(), now)?;
+        audit::record(
+            tx,
+            now,
+            actor,
+            "license.directive",
+            &format!("license:{id}"),
+            json!({"id": did, "kind": kind, "message": message}),
+        )?;
+        Ok(did)
+    })
+}

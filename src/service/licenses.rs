@@ -1,0 +1,404 @@
+//! Issuing, listing and showing licenses, and applying life-cycle events to them.
+
+use super::tenants::Tenant;
+use super::{Actor, Result, ServiceError, audit, refuse};
+use crate::domain::license::{LICENSE_TYP, LicenseRequest, ValidLicense, validate};
+use crate::domain::lifecycle::{
+    self, Event, Facts, LicenseState, Outcome, Refusal, Status, Subscription,
+};
+use crate::error::ErrorCode;
+use crate::pki::jws;
+use crate::store::WriteTx;
+use crate::store::activations::{self, ActivationRow, DirectiveRow, HeartbeatRow};
+use crate::store::licenses::{self as store, EventRow, Filter, LicenseRow, StatusUpdate};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+/// A license as the API shows it. `state` is the effective state at the time of the
+/// request (time-driven changes applied even if no sweep has run yet).
+#[derive(Debug, Clone, Serialize)]
+pub struct LicenseView {
+    pub id: String,
+    pub name: String,
+    pub install_id: String,
+    pub organization: String,
+    pub internal_users: u32,
+    pub external_users: u32,
+    pub features: Vec<String>,
+    pub flags: Vec<String>,
+    pub not_before: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub issued_at: DateTime<Utc>,
+    pub kid: String,
+    pub license_key: String,
+    pub state: LicenseState,
+    pub suspend_reason: Option<String>,
+    pub bound_fingerprint: Option<String>,
+    pub activated_at: Option<DateTime<Utc>>,
+    pub last_heartbeat_at: Option<DateTime<Utc>>,
+    pub subscription: SubscriptionView,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubscriptionView {
+    pub status: String,
+    pub period_end: Option<DateTime<Utc>>,
+    pub valid: bool,
+}
+
+pub fn facts(l: &LicenseRow, tenant: &Tenant) -> Facts {
+    Facts {
+        not_before: l.not_before,
+        expires_at: l.expires_at,
+        bound_fingerprint: l.bound_fingerprint.clone(),
+        last_seen: l.last_seen_at,
+        grace: tenant.settings().grace(),
+        subscription: l.subscription,
+        suspend_reason: l.suspend_reason,
+    }
+}
+
+pub fn status(l: &LicenseRow) -> Status {
+    Status::new(l.state, l.suspend_reason)
+}
+
+impl LicenseView {
+    pub fn new(l: LicenseRow, tenant: &Tenant, now: DateTime<Utc>) -> Self {
+        let st = lifecycle::settle(status(&l), &facts(&l, tenant), now);
+        LicenseView {
+            subscription: SubscriptionView {
+                status: l.subscription.status.as_str().to_owned(),
+                period_end: l.subscription.period_end,
+                valid: l.subscription.is_valid(now),
+            },
+            id: l.id,
+            name: l.name,
+            install_id: l.install_id,
+            organization: l.organization,
+            internal_users: l.internal_users,
+            external_users: l.external_users,
+            features: l.features,
+            flags: l.flags,
+            not_before: l.not_before,
+            expires_at: l.expires_at,
+            issued_at: l.issued_at,
+            kid: l.kid,
+            license_key: l.license_key,
+            state: st.state,
+            suspend_reason: st.suspend_reason.map(|r| r.as_str().to_owned()),
+            bound_fingerprint: l.bound_fingerprint,
+            activated_at: l.activated_at,
+            last_heartbeat_at: l.last_seen_at,
+            revoked_at: l.revoked_at,
+            revoke_reason: l.revoke_reason,
+        }
+    }
+}
+
+fn not_found(id: &str) -> ServiceError {
+    refuse(ErrorCode::NotFound, format!("license {id} does not exist"))
+}
+
+/// Loads a license inside a transaction or refuses with `not_found`.
+pub fn load(tx: &rusqlite::Connection, id: &str) -> Result<LicenseRow> {
+    store::find(tx, id)?.ok_or_else(|| not_found(id))
+}
+
+/// Signs and stores a new license inside `tx` (also used by provisioning).
+pub fn issue_in_tx(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    valid: &ValidLicense,
+) -> Result<LicenseRow> {
+    let ring = tenant.keyring()?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let claims = valid.claims(&id, &tenant.issuer(), now);
+    let key = jws::sign(&ring.active, LICENSE_TYP, &claims)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let row = LicenseRow {
+        id: id.clone(),
+        name: valid.name.clone(),
+        install_id: valid.install_id.clone(),
+        organization: valid.organization.clone(),
+        internal_users: valid.internal_users,
+        external_users: valid.external_users,
+        features: valid.features.clone(),
+        flags: valid.flags.clone(),
+        not_before: valid.not_before,
+        expires_at: valid.expires_at,
+        issued_at: now,
+        kid: ring.active.kid().to_owned(),
+        license_key: key,
+        state: LicenseState::Issued,
+        suspend_reason: None,
+        bound_fingerprint: None,
+        activated_at: None,
+        last_seen_at: None,
+        subscription: Subscription::NONE,
+        revoked_at: None,
+        revoke_reason: None,
+        updated_at: now,
+    };
+    store::insert(tx, &row)?;
+    store::insert_event(
+        tx,
+        &id,
+        now,
+        "issue",
+        None,
+        LicenseState::Issued,
+        &actor.audit_name(),
+        "",
+    )?;
+    audit::record(
+        tx,
+        now,
+        actor,
+        "license.issue",
+        &format!("license:{id}"),
+        json!({
+            "name": row.name, "install_id": row.install_id, "organization": row.organization,
+            "internal_users": row.internal_users, "external_users": row.external_users,
+            "expires_at": row.expires_at, "kid": row.kid,
+        }),
+    )?;
+    Ok(row)
+}
+
+pub fn issue(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    req: &LicenseRequest,
+) -> Result<LicenseView> {
+    let valid = validate(req, now)?;
+    let row = tenant
+        .db
+        .write(|tx| issue_in_tx(tx, tenant, now, actor, &valid))?;
+    Ok(LicenseView::new(row, tenant, now))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    pub items: Vec<LicenseView>,
+    pub next_cursor: Option<String>,
+}
+
+pub const MAX_PAGE: usize = 500;
+
+fn encode_cursor(l: &LicenseRow) -> String {
+    format!("{}~{}", l.issued_at.timestamp_micros(), l.id)
+}
+
+fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, String)> {
+    let (micros, id) = c.split_once('~')?;
+    Some((
+        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        id.to_owned(),
+    ))
+}
+
+pub fn list(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    mut filter: Filter,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<Page> {
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(refuse(
+            ErrorCode::ValidationFailed,
+            format!("limit: must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    if let Some(c) = cursor {
+        filter.after = Some(decode_cursor(c).ok_or_else(|| {
+            refuse(
+                ErrorCode::ValidationFailed,
+                "cursor: not a cursor this server gave out",
+            )
+        })?);
+    }
+    let mut rows = tenant.db.read(|tx| store::list(tx, &filter, limit + 1))?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = if more {
+        rows.last().map(encode_cursor)
+    } else {
+        None
+    };
+    Ok(Page {
+        items: rows
+            .into_iter()
+            .map(|r| LicenseView::new(r, tenant, now))
+            .collect(),
+        next_cursor,
+    })
+}
+
+/// A license with its history, activations, heartbeats and directives.
+#[derive(Debug, Clone, Serialize)]
+pub struct LicenseDetail {
+    #[serde(flatten)]
+    pub license: LicenseView,
+    pub history: Vec<EventRow>,
+    pub activations: Vec<ActivationView>,
+    pub heartbeats: Vec<HeartbeatRow>,
+    pub directives: Vec<DirectiveRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivationView {
+    pub id: i64,
+    pub fingerprint: String,
+    pub hostname: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub superseded_at: Option<DateTime<Utc>>,
+    pub superseded_reason: Option<String>,
+    pub last_seq: i64,
+}
+
+impl From<ActivationRow> for ActivationView {
+    fn from(a: ActivationRow) -> Self {
+        ActivationView {
+            id: a.id,
+            fingerprint: a.fingerprint,
+            hostname: a.hostname,
+            created_at: a.created_at,
+            superseded_at: a.superseded_at,
+            superseded_reason: a.superseded_reason,
+            last_seq: a.last_seq,
+        }
+    }
+}
+
+pub fn detail(tenant: &Tenant, now: DateTime<Utc>, id: &str) -> Result<LicenseDetail> {
+    let (row, history, acts, beats, dirs) = tenant.db.read(|tx| {
+        let row = load(tx, id)?;
+        Ok::<_, ServiceError>((
+            row,
+            store::events(tx, id)?,
+            activations::current_for_license(tx, id)?,
+            activations::heartbeats_for(tx, id, 50)?,
+            activations::directives_for(tx, id)?,
+        ))
+    })?;
+    Ok(LicenseDetail {
+        license: LicenseView::new(row, tenant, now),
+        history,
+        activations: acts.into_iter().map(ActivationView::from).collect(),
+        heartbeats: beats,
+        directives: dirs,
+    })
+}
+
+/// The problem for a refused life-cycle event.
+pub fn refusal(r: Refusal) -> ServiceError {
+    match r {
+        Refusal::Revoked => refuse(
+            ErrorCode::LicenseRevoked,
+            "the license is revoked; activation is denied",
+        ),
+        Refusal::Expired => refuse(ErrorCode::LicenseExpired, "the license has expired"),
+        Refusal::NotYetValid => refuse(
+            ErrorCode::LicenseNotYetValid,
+            "the license is not valid yet",
+        ),
+        Refusal::Suspended => refuse(ErrorCode::LicenseSuspended, "the license is suspended"),
+        Refusal::BoundElsewhere => refuse(
+            ErrorCode::BoundElsewhere,
+            "the license is bound to another fingerprint",
+        ),
+        Refusal::NotActivated => refuse(
+            ErrorCode::NotActivated,
+            "the license has not been activated",
+        ),
+        Refusal::SubscriptionInvalid => refuse(
+            ErrorCode::SubscriptionInvalid,
+            "the subscription is not valid; restore it (POST .../subscription) first",
+        ),
+    }
+}
+
+/// Applies an event inside `tx`: the domain decides, this writes the new status, and
+/// records a history row and an audit entry when the state changes (or always, for
+/// staff actions, `always_audit`).
+pub fn apply_event(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    license: &LicenseRow,
+    event: &Event,
+    audit_action: Option<(&str, serde_json::Value)>,
+) -> Result<Outcome> {
+    let before = status(license);
+    let outcome = lifecycle::apply(before, event, &facts(license, tenant), now).map_err(refusal)?;
+    let mut update = StatusUpdate::of(license);
+    update.state = outcome.status.state;
+    update.suspend_reason = outcome.status.suspend_reason;
+    update.bound_fingerprint = outcome.bound_fingerprint.clone();
+    let changed = outcome.status != before || update.bound_fingerprint != license.bound_fingerprint;
+    if changed {
+        store::update_status(tx, &license.id, &update, now)?;
+        store::insert_event(
+            tx,
+            &license.id,
+            now,
+            event.name(),
+            Some(before.state),
+            update.state,
+            &actor.audit_name(),
+            "",
+        )?;
+    }
+    let target = format!("license:{}", license.id);
+    match audit_action {
+        Some((action, details)) => audit::record(tx, now, actor, action, &target, details)?,
+        None if outcome.status.state != before.state => audit::record(
+            tx,
+            now,
+            actor,
+            "license.state_change",
+            &target,
+            json!({"event": event.name(), "from": before.state, "to": outcome.status.state}),
+        )?,
+        None => {}
+    }
+    Ok(outcome)
+}
+
+/// The heartbeats screen: recent heartbeats across the fleet and directives waiting to
+/// be acknowledged.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeartbeatsOverview {
+    pub heartbeats: Vec<HeartbeatRow>,
+    pub pending_directives: Vec<DirectiveRow>,
+}
+
+pub fn heartbeats_overview(tenant: &Tenant, limit: usize) -> Result<HeartbeatsOverview> {
+    tenant.db.read(|tx| {
+        Ok(HeartbeatsOverview {
+            heartbeats: activations::recent_heartbeats(tx, limit)?,
+            pending_directives: activations::all_pending_directives(tx, limit)?,
+        })
+    })
+}
+
+/// Licenses per state, for the dashboard.
+pub fn counts_by_state(tenant: &Tenant) -> Result<Vec<(String, i64)>> {
+    Ok(tenant.db.read(|tx| store::count_by_state(tx))?)
+}
+
+/// Deletes heartbeat history past the retention setting (scheduled).
+pub fn prune_heartbeats(tenant: &Tenant, now: DateTime<Utc>) -> Result<usize> {
+    let keep = chrono::Duration::days(i64::from(tenant.settings().heartbeat_retention_days));
+    Ok(tenant
+        .db
+        .write(|tx| activations::prune_heartbeats(tx, now - keep))?)
+}

@@ -1,0 +1,265 @@
+//! Provisioning tokens: staff make a token carrying a license template and a use limit;
+//! an appliance at first boot redeems it for a license that is already activated.
+
+use super::appliance::{Activated, activate_in_tx};
+use super::licenses::issue_in_tx;
+use super::tenants::Tenant;
+use super::{Actor, Result, ServiceError, audit, refuse, secrets};
+use crate::domain::license::{LicenseRequest, check_fingerprint, check_install_id, validate};
+use crate::error::ErrorCode;
+use crate::store::provisioning::{self as store, ProvisioningRow};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub const PROVISIONING_PREFIX: &str = "lprov_";
+
+/// What each license made from the token looks like.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    #[serde(default)]
+    pub organization: String,
+    #[serde(default)]
+    pub internal_users: u32,
+    #[serde(default)]
+    pub external_users: u32,
+    /// How long each license runs from its provisioning.
+    pub duration_days: u32,
+    #[serde(default)]
+    pub features: Vec<String>,
+    #[serde(default)]
+    pub flags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub template: Template,
+    pub max_uses: i64,
+    pub uses: i64,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub usable: bool,
+}
+
+fn view(r: ProvisioningRow, now: DateTime<Utc>) -> Result<TokenView> {
+    let template: Template = serde_json::from_str(&r.template).map_err(|_| {
+        ServiceError::Internal(format!(
+            "provisioning token {} has an unreadable template",
+            r.id
+        ))
+    })?;
+    Ok(TokenView {
+        usable: r.revoked_at.is_none()
+            && r.uses < r.max_uses
+            && r.expires_at.is_none_or(|e| e > now),
+        id: r.id,
+        name: r.name,
+        prefix: r.prefix,
+        template,
+        max_uses: r.max_uses,
+        uses: r.uses,
+        expires_at: r.expires_at,
+        created_at: r.created_at,
+        created_by: r.created_by,
+        revoked_at: r.revoked_at,
+    })
+}
+
+fn request_from(t: &Template, name: &str, install_id: &str, now: DateTime<Utc>) -> LicenseRequest {
+    LicenseRequest {
+        name: name.to_owned(),
+        install_id: install_id.to_owned(),
+        organization: t.organization.clone(),
+        internal_users: t.internal_users,
+        external_users: t.external_users,
+        features: t.features.clone(),
+        flags: t.flags.clone(),
+        not_before: Some(now),
+        expires_at: now + Duration::days(i64::from(t.duration_days)),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedToken {
+    pub token: TokenView,
+    /// The secret, shown once.
+    pub secret: String,
+}
+
+pub fn create(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    name: &str,
+    template: Template,
+    max_uses: i64,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<CreatedToken> {
+    let name = crate::domain::staff::check_token_name(name)?;
+    if !(1..=1_000_000).contains(&max_uses) {
+        return Err(refuse(
+            ErrorCode::ValidationFailed,
+            "max_uses: must be between 1 and 1000000",
+        ));
+    }
+    if !(1..=36_600).contains(&template.duration_days) {
+        return Err(refuse(
+            ErrorCode::ValidationFailed,
+            "template.duration_days: must be between 1 and 36600",
+        ));
+    }
+    if expires_at.is_some_and(|e| e <= now) {
+        return Err(refuse(
+            ErrorCode::ValidationFailed,
+            "expires_at: must be in the future",
+        ));
+    }
+    // The template must make valid licenses (checked with a stand-in Install ID).
+    validate(&request_from(&template, &name, "template-check", now), now)
+        .map_err(|e| refuse(ErrorCode::ValidationFailed, format!("template.{e}")))?;
+    let secret = format!("{PROVISIONING_PREFIX}{}", secrets::new_secret()?);
+    let prefix: String = secret.chars().take(PROVISIONING_PREFIX.len() + 6).collect();
+    let text =
+        serde_json::to_string(&template).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let row = tenant.db.write(|tx| {
+        let id = store::insert(
+            tx,
+            &name,
+            &prefix,
+            &secrets::hash_secret(&secret),
+            &text,
+            max_uses,
+            expires_at,
+            &actor.audit_name(),
+            now,
+        )?;
+        audit::record(
+            tx,
+            now,
+            actor,
+            "provisioning.create",
+            &format!("provisioning:{id}"),
+            json!({"name": name, "max_uses": max_uses, "template": template}),
+        )?;
+        store::find(tx, id)?
+            .ok_or_else(|| ServiceError::Internal("new provisioning token vanished".into()))
+    })?;
+    Ok(CreatedToken {
+        token: view(row, now)?,
+        secret,
+    })
+}
+
+pub fn list(tenant: &Tenant, now: DateTime<Utc>) -> Result<Vec<TokenView>> {
+    tenant
+        .db
+        .read(|tx| store::list(tx))?
+        .into_iter()
+        .map(|r| view(r, now))
+        .collect()
+}
+
+pub fn revoke(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, id: i64) -> Result<TokenView> {
+    let row = tenant.db.write(|tx| {
+        let row = store::find(tx, id)?.ok_or_else(|| {
+            refuse(
+                ErrorCode::NotFound,
+                format!("provisioning token {id} does not exist"),
+            )
+        })?;
+        if store::revoke(tx, id, now)? > 0 {
+            audit::record(
+                tx,
+                now,
+                actor,
+                "provisioning.revoke",
+                &format!("provisioning:{id}"),
+                json!({"name": row.name}),
+            )?;
+        }
+        store::find(tx, id)?
+            .ok_or_else(|| ServiceError::Internal("provisioning token vanished".into()))
+    })?;
+    view(row, now)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisionRequest {
+    pub token: String,
+    pub install_id: String,
+    pub fingerprint: String,
+    #[serde(default)]
+    pub hostname: Option<String>,
+    /// The license name; default: the token's name and the hostname.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Provisioned {
+    pub license_key: String,
+    #[serde(flatten)]
+    pub activation: Activated,
+}
+
+/// Issues a license from the token's template and activates it, in one transaction.
+pub fn provision(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    req: &ProvisionRequest,
+) -> Result<Provisioned> {
+    let invalid = || {
+        refuse(
+            ErrorCode::ProvisioningTokenInvalid,
+            "the provisioning token is unknown, revoked, expired or used up",
+        )
+    };
+    if !req.token.starts_with(PROVISIONING_PREFIX) {
+        return Err(invalid());
+    }
+    let install_id = check_install_id(&req.install_id)?;
+    let fingerprint = check_fingerprint(&req.fingerprint)?;
+    let hostname = req
+        .hostname
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty() && h.len() <= 253);
+    let hash = secrets::hash_secret(&req.token);
+    tenant.db.write(|tx| {
+        let row = store::find_by_hash(tx, &hash)?.ok_or_else(invalid)?;
+        let token = view(row, now)?;
+        if !token.usable {
+            return Err(invalid());
+        }
+        let name = req.name.clone().unwrap_or_else(|| match hostname {
+            Some(h) => format!("{} ({h})", token.name),
+            None => token.name.clone(),
+        });
+        let valid = validate(&request_from(&token.template, &name, &install_id, now), now)?;
+        let actor = Actor::Appliance {
+            fingerprint: fingerprint.clone(),
+        };
+        let license = issue_in_tx(tx, tenant, now, &actor, &valid)?;
+        store::add_use(tx, token.id)?;
+        audit::record(
+            tx,
+            now,
+            &actor,
+            "provisioning.redeem",
+            &format!("provisioning:{}", token.id),
+            json!({"license_id": license.id, "install_id": install_id}),
+        )?;
+        let activation = activate_in_tx(tx, tenant, now, &license, &fingerprint, hostname)?;
+        Ok(Provisioned {
+            license_key: license.license_key,
+            activation,
+        })
+    })
+}

@@ -1,0 +1,80 @@
+//! The fleet health sweep: applies what time alone changes (expiry, lapsed grace,
+//! subscription status) to every license that may need it. Idempotent: a second run at
+//! the same instant finds nothing to do and writes nothing.
+
+use super::licenses::{apply_event, facts, status};
+use super::tenants::Tenant;
+use super::{Actor, Result};
+use crate::domain::lifecycle::{self, Event, LicenseState};
+use crate::store::licenses as store;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transition {
+    pub license_id: String,
+    pub from: LicenseState,
+    pub to: LicenseState,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepReport {
+    pub dry_run: bool,
+    pub at: DateTime<Utc>,
+    /// Licenses the sweep looked at (those time may have changed).
+    pub examined: usize,
+    pub transitions: Vec<Transition>,
+    /// Transitions by target state.
+    pub counts: BTreeMap<String, usize>,
+}
+
+pub fn run(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    dry_run: bool,
+) -> Result<SweepReport> {
+    let grace = tenant.settings().grace();
+    let plan = |candidates: &[store::LicenseRow]| -> Vec<Transition> {
+        candidates
+            .iter()
+            .filter_map(|l| {
+                let before = status(l);
+                let after = lifecycle::settle(before, &facts(l, tenant), now);
+                (after != before).then(|| Transition {
+                    license_id: l.id.clone(),
+                    from: before.state,
+                    to: after.state,
+                })
+            })
+            .collect()
+    };
+    let (examined, transitions) = if dry_run {
+        let candidates = tenant
+            .db
+            .read(|tx| store::sweep_candidates(tx, now, now - grace))?;
+        (candidates.len(), plan(&candidates))
+    } else {
+        tenant.db.write(|tx| {
+            let candidates = store::sweep_candidates(tx, now, now - grace)?;
+            let transitions = plan(&candidates);
+            let moving: HashSet<&str> = transitions.iter().map(|t| t.license_id.as_str()).collect();
+            for l in candidates.iter().filter(|l| moving.contains(l.id.as_str())) {
+                apply_event(tx, tenant, now, actor, l, &Event::Sweep, None)?;
+            }
+            Ok::<_, super::ServiceError>((candidates.len(), transitions))
+        })?
+    };
+    let mut counts = BTreeMap::new();
+    for t in &transitions {
+        *counts.entry(t.to.as_str().to_owned()).or_insert(0) += 1;
+    }
+    Ok(SweepReport {
+        dry_run,
+        at: now,
+        examined,
+        transitions,
+        counts,
+    })
+}

@@ -1,0 +1,358 @@
+//! Licenses and their event history.
+
+use super::{Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
+use crate::domain::lifecycle::{LicenseState, Subscription, SuspendReason};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenseRow {
+    pub id: String,
+    pub name: String,
+    pub install_id: String,
+    pub organization: String,
+    pub internal_users: u32,
+    pub external_users: u32,
+    pub features: Vec<String>,
+    pub flags: Vec<String>,
+    pub not_before: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub issued_at: DateTime<Utc>,
+    pub kid: String,
+    pub license_key: String,
+    pub state: LicenseState,
+    pub suspend_reason: Option<SuspendReason>,
+    pub bound_fingerprint: Option<String>,
+    pub activated_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub subscription: Subscription,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub const COLUMNS: &str = "l.id, l.name, l.install_id, l.organization, l.internal_users, l.external_users, \
+     l.features, l.flags, l.not_before, l.expires_at, l.issued_at, l.kid, l.license_key, l.state, \
+     l.suspend_reason, l.bound_fingerprint, l.activated_at, l.last_seen_at, l.subscription_status, \
+     l.subscription_period_end, l.revoked_at, l.revoke_reason, l.updated_at";
+
+/// Number of columns in `COLUMNS`.
+pub const WIDTH: usize = 23;
+
+fn corrupt(column: &'static str, value: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        column,
+        value: value.into(),
+    }
+}
+
+/// Reads a license from `COLUMNS`, starting at column `at`.
+pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
+    let text = |i: usize| -> rusqlite::Result<String> { r.get(at + i) };
+    let opt = |i: usize| -> rusqlite::Result<Option<String>> { r.get(at + i) };
+    let json_list = |i: usize, column: &'static str| -> Result<Vec<String>> {
+        let s = text(i)?;
+        serde_json::from_str(&s).map_err(|_| corrupt(column, s))
+    };
+    let state_s = text(13)?;
+    let sub_s = text(18)?;
+    Ok(LicenseRow {
+        id: text(0)?,
+        name: text(1)?,
+        install_id: text(2)?,
+        organization: text(3)?,
+        internal_users: r.get(at + 4)?,
+        external_users: r.get(at + 5)?,
+        features: json_list(6, "licenses.features")?,
+        flags: json_list(7, "licenses.flags")?,
+        not_before: parse_ts("licenses.not_before", &text(8)?)?,
+        expires_at: parse_ts("licenses.expires_at", &text(9)?)?,
+        issued_at: parse_ts("licenses.issued_at", &text(10)?)?,
+        kid: text(11)?,
+        license_key: text(12)?,
+        state: state_s
+            .parse()
+            .map_err(|_| corrupt("licenses.state", state_s.clone()))?,
+        suspend_reason: opt(14)?
+            .map(|s| s.parse().map_err(|_| corrupt("licenses.suspend_reason", s)))
+            .transpose()?,
+        bound_fingerprint: opt(15)?,
+        activated_at: parse_opt_ts("licenses.activated_at", opt(16)?)?,
+        last_seen_at: parse_opt_ts("licenses.last_seen_at", opt(17)?)?,
+        subscription: Subscription {
+            status: sub_s
+                .parse()
+                .map_err(|_| corrupt("licenses.subscription_status", sub_s.clone()))?,
+            period_end: parse_opt_ts("licenses.subscription_period_end", opt(19)?)?,
+        },
+        revoked_at: parse_opt_ts("licenses.revoked_at", opt(20)?)?,
+        revoke_reason: opt(21)?,
+        updated_at: parse_ts("licenses.updated_at", &text(22)?)?,
+    })
+}
+
+pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
+    tx.execute(
+        "INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features, flags,
+            not_before, expires_at, issued_at, kid, license_key, state, suspend_reason, bound_fingerprint,
+            activated_at, last_seen_at, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+        params![
+            l.id,
+            l.name,
+            l.install_id,
+            l.organization,
+            l.internal_users,
+            l.external_users,
+            serde_json::to_string(&l.features).unwrap_or_else(|_| "[]".into()),
+            serde_json::to_string(&l.flags).unwrap_or_else(|_| "[]".into()),
+            ts(l.not_before),
+            ts(l.expires_at),
+            ts(l.issued_at),
+            l.kid,
+            l.license_key,
+            l.state.as_str(),
+            l.suspend_reason.map(SuspendReason::as_str),
+            l.bound_fingerprint,
+            l.activated_at.map(ts),
+            l.last_seen_at.map(ts),
+            l.subscription.status.as_str(),
+            l.subscription.period_end.map(ts),
+            l.revoked_at.map(ts),
+            l.revoke_reason,
+            ts(l.updated_at),
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn find(conn: &Connection, id: &str) -> Result<Option<LicenseRow>> {
+    let mut st =
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM licenses l WHERE l.id = ?1"))?;
+    let mut rows = st.query([id])?;
+    rows.next()?.map(|r| read_row(r, 0)).transpose()
+}
+
+/// The mutable part of a license, written back after an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusUpdate {
+    pub state: LicenseState,
+    pub suspend_reason: Option<SuspendReason>,
+    pub bound_fingerprint: Option<String>,
+    pub activated_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+impl StatusUpdate {
+    pub fn of(l: &LicenseRow) -> Self {
+        StatusUpdate {
+            state: l.state,
+            suspend_reason: l.suspend_reason,
+            bound_fingerprint: l.bound_fingerprint.clone(),
+            activated_at: l.activated_at,
+            last_seen_at: l.last_seen_at,
+        }
+    }
+}
+
+pub fn update_status(
+    tx: &WriteTx<'_>,
+    id: &str,
+    u: &StatusUpdate,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "UPDATE licenses SET state = ?2, suspend_reason = ?3, bound_fingerprint = ?4, activated_at = ?5,
+            last_seen_at = ?6, updated_at = ?7 WHERE id = ?1",
+    )?;
+    st.execute(params![
+        id,
+        u.state.as_str(),
+        u.suspend_reason.map(SuspendReason::as_str),
+        u.bound_fingerprint,
+        u.activated_at.map(ts),
+        u.last_seen_at.map(ts),
+        ts(now)
+    ])?;
+    Ok(())
+}
+
+pub fn set_revoked(tx: &WriteTx<'_>, id: &str, reason: &str, now: DateTime<Utc>) -> Result<()> {
+    tx.execute(
+        "UPDATE licenses SET revoked_at = ?2, revoke_reason = ?3 WHERE id = ?1",
+        params![id, ts(now), reason],
+    )?;
+    Ok(())
+}
+
+pub fn set_subscription(
+    tx: &WriteTx<'_>,
+    id: &str,
+    s: &Subscription,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE licenses SET subscription_status = ?2, subscription_period_end = ?3, updated_at = ?4 WHERE id = ?1",
+        params![id, s.status.as_str(), s.period_end.map(ts), ts(now)],
+    )?;
+    Ok(())
+}
+
+/// Filters for listing licenses.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub state: Option<LicenseState>,
+    pub install_id: Option<String>,
+    pub expiring_before: Option<DateTime<Utc>>,
+    /// Keyset cursor: (issued_at, id) of the last row of the previous page.
+    pub after: Option<(DateTime<Utc>, String)>,
+}
+
+/// Newest first, at most `limit`.
+pub fn list(conn: &Connection, f: &Filter, limit: usize) -> Result<Vec<LicenseRow>> {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut args: Vec<String> = Vec::new();
+    let mut push = |clause: &str, values: Vec<String>| {
+        let mut c = clause.to_owned();
+        for v in values {
+            args.push(v);
+            c = c.replacen('?', &format!("?{}", args.len()), 1);
+        }
+        clauses.push(c);
+    };
+    if let Some(s) = f.state {
+        push("l.state = ?", vec![s.as_str().to_owned()]);
+    }
+    if let Some(i) = &f.install_id {
+        push("l.install_id = ?", vec![i.clone()]);
+    }
+    if let Some(t) = f.expiring_before {
+        push("l.expires_at < ?", vec![ts(t)]);
+    }
+    if let Some((at, id)) = &f.after {
+        push(
+            "(l.issued_at < ? OR (l.issued_at = ? AND l.id < ?))",
+            vec![ts(*at), ts(*at), id.clone()],
+        );
+    }
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM licenses l {filter} ORDER BY l.issued_at DESC, l.id DESC LIMIT {limit}"
+    );
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query(params_from_iter(args.iter()))?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(read_row(r, 0)?);
+    }
+    Ok(out)
+}
+
+/// Licenses per state (for the dashboard).
+pub fn count_by_state(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut st =
+        conn.prepare("SELECT state, count(*) FROM licenses GROUP BY state ORDER BY state")?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The licenses time may have changed at `now`: past expiry, past the grace window,
+/// with a lapsed subscription, or suspended for a subscription that may be restored.
+/// Each part is one index range, so a sweep with nothing to do costs little.
+pub fn sweep_candidates(
+    conn: &Connection,
+    now: DateTime<Utc>,
+    seen_before: DateTime<Utc>,
+) -> Result<Vec<LicenseRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM licenses l WHERE l.id IN (
+            SELECT id FROM licenses WHERE state NOT IN ('revoked', 'expired') AND expires_at <= ?1
+            UNION SELECT id FROM licenses WHERE state = 'active' AND (last_seen_at < ?2 OR last_seen_at IS NULL)
+            UNION SELECT id FROM licenses WHERE subscription_status IN ('past_due', 'canceled')
+                AND state IN ('issued', 'active', 'locked')
+            UNION SELECT id FROM licenses WHERE state = 'suspended' AND suspend_reason = 'subscription')"
+    );
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query(params![ts(now), ts(seen_before)])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(read_row(r, 0)?);
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EventRow {
+    pub at: DateTime<Utc>,
+    pub event: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub actor: String,
+    pub detail: String,
+}
+
+pub fn insert_event(
+    tx: &WriteTx<'_>,
+    license_id: &str,
+    now: DateTime<Utc>,
+    event: &str,
+    from: Option<LicenseState>,
+    to: LicenseState,
+    actor: &str,
+    detail: &str,
+) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO license_events (license_id, at, event, from_state, to_state, actor, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    st.execute(params![
+        license_id,
+        ts(now),
+        event,
+        from.map(LicenseState::as_str),
+        to.as_str(),
+        actor,
+        detail
+    ])?;
+    Ok(())
+}
+
+pub fn events(conn: &Connection, license_id: &str) -> Result<Vec<EventRow>> {
+    let mut st = conn.prepare(
+        "SELECT at, event, from_state, to_state, actor, detail FROM license_events WHERE license_id = ?1 ORDER BY id DESC LIMIT 200",
+    )?;
+    let rows = st.query_map([license_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+        ))
+    })?;
+    rows.map(|r| {
+        let (at, event, from_state, to_state, actor, detail) = r?;
+        Ok(EventRow {
+            at: parse_ts("license_events.at", &at)?,
+            event,
+            from_state,
+            to_state,
+            actor,
+            detail,
+        })
+    })
+    .collect()
+}
+
+/// Whether a license exists (cheap existence check).
+pub fn exists(conn: &Connection, id: &str) -> Result<bool> {
+    Ok(conn
+        .query_row("SELECT 1 FROM licenses WHERE id = ?1", [id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}

@@ -1,0 +1,87 @@
+//! Signing keys: public JWK and the sealed private half.
+
+use super::{Result, WriteTx, parse_opt_ts, parse_ts, ts};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyRow {
+    pub kid: String,
+    /// `active` (signs), `verifying` (rotated out, still verifies), `retired`.
+    pub status: String,
+    pub public_jwk: String,
+    pub sealed_private: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub rotated_at: Option<DateTime<Utc>>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<SigningKeyRow>> {
+    let mut st = conn.prepare(
+        "SELECT kid, status, public_jwk, sealed_private, created_at, rotated_at, retired_at
+         FROM signing_keys ORDER BY created_at DESC, kid",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Vec<u8>>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, Option<String>>(6)?,
+        ))
+    })?;
+    rows.map(|r| {
+        let (kid, status, public_jwk, sealed_private, created, rotated, retired) = r?;
+        Ok(SigningKeyRow {
+            kid,
+            status,
+            public_jwk,
+            sealed_private,
+            created_at: parse_ts("signing_keys.created_at", &created)?,
+            rotated_at: parse_opt_ts("signing_keys.rotated_at", rotated)?,
+            retired_at: parse_opt_ts("signing_keys.retired_at", retired)?,
+        })
+    })
+    .collect()
+}
+
+pub fn count(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM signing_keys", [], |r| r.get(0))?)
+}
+
+/// Adds a new active key; the previous active key keeps verifying.
+pub fn insert_active(
+    tx: &WriteTx<'_>,
+    kid: &str,
+    public_jwk: &str,
+    sealed: &[u8],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE signing_keys SET status = 'verifying', rotated_at = ?1 WHERE status = 'active'",
+        [ts(now)],
+    )?;
+    tx.execute(
+        "INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at) VALUES (?1, 'active', ?2, ?3, ?4)",
+        params![kid, public_jwk, sealed, ts(now)],
+    )?;
+    Ok(())
+}
+
+pub fn retire(tx: &WriteTx<'_>, kid: &str, now: DateTime<Utc>) -> Result<usize> {
+    Ok(tx.execute(
+        "UPDATE signing_keys SET status = 'retired', retired_at = ?2 WHERE kid = ?1 AND status = 'verifying'",
+        params![kid, ts(now)],
+    )?)
+}
+
+/// Live (not revoked or expired) licenses per signing key.
+pub fn live_license_counts(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut st = conn.prepare(
+        "SELECT kid, count(*) FROM licenses WHERE state NOT IN ('revoked', 'expired') GROUP BY kid",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
