@@ -1,41 +1,72 @@
 //! Scheduled work on tokio: each job runs on an interval (missed ticks are skipped, not
 //! bunched), stops when shutdown is signalled, and logs its errors without ever ending
-//! the process.
+//! the process. Job bodies are synchronous service calls run on the blocking pool.
 
-use crate::service::{self, App};
-use std::sync::Arc;
-use std::time::Duration;
+use crate::service::{self, Actor, App};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-type JobFn = fn(&App) -> service::Result<String>;
+type Job = Arc<dyn Fn(&App) -> service::Result<String> + Send + Sync>;
 
-/// The jobs and how often they run.
-const JOBS: &[(&str, Duration, JobFn)] =
-    &[("session-cleanup", Duration::from_secs(600), session_cleanup)];
+/// How often the sweep job wakes to see whether a tenant's sweep is due.
+const SWEEP_TICK: Duration = Duration::from_secs(5);
 
 fn session_cleanup(app: &App) -> service::Result<String> {
     let n = service::auth::purge_expired_sessions(app, app.clock.now())?;
     Ok(format!("{n} expired sessions removed"))
 }
 
+fn heartbeat_retention(app: &App) -> service::Result<String> {
+    let mut n = 0;
+    for t in app.tenants.all() {
+        n += service::licenses::prune_heartbeats(&t, app.clock.now())?;
+    }
+    Ok(format!("{n} old heartbeats removed"))
+}
+
+/// Runs each tenant's health sweep when its `sweep_interval_secs` has passed.
+fn sweep_job() -> Job {
+    let last: Mutex<HashMap<String, Instant>> = Mutex::new(HashMap::new());
+    Arc::new(move |app: &App| {
+        let mut summary = Vec::new();
+        for t in app.tenants.all() {
+            let every = Duration::from_secs(u64::from(t.settings().sweep_interval_secs));
+            let due = last
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&t.schema_name)
+                .is_none_or(|at| at.elapsed() >= every);
+            if !due {
+                continue;
+            }
+            let report = service::sweep::run(&t, app.clock.now(), &Actor::System, false)?;
+            last.lock().unwrap_or_else(|p| p.into_inner()).insert(t.schema_name.clone(), Instant::now());
+            if !report.transitions.is_empty() {
+                tracing::info!(tenant = %t.schema_name, transitions = report.transitions.len(), counts = ?report.counts, "health sweep");
+            }
+            summary.push(format!("{}: {} examined, {} changed", t.schema_name, report.examined, report.transitions.len()));
+        }
+        Ok(summary.join("; "))
+    })
+}
+
 /// Starts every job; they end when `stop` turns true.
 pub fn spawn(app: Arc<App>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    JOBS.iter()
-        .map(|(name, period, job)| {
-            tokio::spawn(every(name, *period, app.clone(), stop.clone(), *job))
-        })
+    let jobs: Vec<(&'static str, Duration, Job)> = vec![
+        ("session-cleanup", Duration::from_secs(600), Arc::new(session_cleanup)),
+        ("heartbeat-retention", Duration::from_secs(3600), Arc::new(heartbeat_retention)),
+        ("licensing-sweep", SWEEP_TICK, sweep_job()),
+    ];
+    jobs.into_iter()
+        .map(|(name, period, job)| tokio::spawn(every(name, period, app.clone(), stop.clone(), job)))
         .collect()
 }
 
-async fn every(
-    name: &'static str,
-    period: Duration,
-    app: Arc<App>,
-    mut stop: watch::Receiver<bool>,
-    job: JobFn,
-) {
+async fn every(name: &'static str, period: Duration, app: Arc<App>, mut stop: watch::Receiver<bool>, job: Job) {
     let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
@@ -46,7 +77,7 @@ async fn every(
         if *stop.borrow() {
             break;
         }
-        let app = app.clone();
+        let (app, job) = (app.clone(), job.clone());
         match tokio::task::spawn_blocking(move || job(&app)).await {
             Ok(Ok(summary)) => tracing::debug!(job = name, summary, "job ran"),
             Ok(Err(e)) => tracing::error!(job = name, error = %e, "job failed"),

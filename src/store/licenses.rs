@@ -212,26 +212,27 @@ pub struct Filter {
 pub fn list(conn: &Connection, f: &Filter, limit: usize) -> Result<Vec<LicenseRow>> {
     let mut clauses: Vec<String> = Vec::new();
     let mut args: Vec<String> = Vec::new();
+    // `#` marks a parameter in a clause; each becomes the next numbered placeholder.
     let mut push = |clause: &str, values: Vec<String>| {
         let mut c = clause.to_owned();
         for v in values {
             args.push(v);
-            c = c.replacen('?', &format!("?{}", args.len()), 1);
+            c = c.replacen('#', &format!("?{}", args.len()), 1);
         }
         clauses.push(c);
     };
     if let Some(s) = f.state {
-        push("l.state = ?", vec![s.as_str().to_owned()]);
+        push("l.state = #", vec![s.as_str().to_owned()]);
     }
     if let Some(i) = &f.install_id {
-        push("l.install_id = ?", vec![i.clone()]);
+        push("l.install_id = #", vec![i.clone()]);
     }
     if let Some(t) = f.expiring_before {
-        push("l.expires_at < ?", vec![ts(t)]);
+        push("l.expires_at < #", vec![ts(t)]);
     }
     if let Some((at, id)) = &f.after {
         push(
-            "(l.issued_at < ? OR (l.issued_at = ? AND l.id < ?))",
+            "(l.issued_at < # OR (l.issued_at = # AND l.id < #))",
             vec![ts(*at), ts(*at), id.clone()],
         );
     }

@@ -256,3 +256,81 @@ fn admin_creates_a_user_and_a_token_in_the_browser() {
         assert_eq!(r.status(), 200);
     });
 }
+
+#[test]
+#[ignore = "needs Chromium; scripts/test runs it"]
+fn admin_issues_a_license_copies_its_key_and_revokes_it() {
+    let s = TestServer::start();
+    let install_id = "plant-7.appliance";
+    let key = runtime().block_on(async {
+        let b = Browser::start().await;
+        b.client.goto(&s.url("/login")).await.unwrap();
+        b.fill("#email", ADMIN_EMAIL).await;
+        b.fill("#password", ADMIN_PASSWORD).await;
+        b.click("#sign-in").await;
+        eprintln!("DEBUG url={} src={}", b.client.current_url().await.unwrap(), b.client.source().await.unwrap());
+        // The licensing pages are in the navigation of a super_admin.
+        let nav = b.text("nav").await;
+        for item in ["Licensing", "Signing keys", "Heartbeats", "Provisioning"] {
+            assert!(nav.contains(item), "{item}: {nav}");
+        }
+        b.client
+            .goto(&s.url("/licensing/license-new"))
+            .await
+            .unwrap();
+        b.fill("#license-form input[name=name]", "Plant 7").await;
+        b.fill("#license-form input[name=install_id]", install_id)
+            .await;
+        b.fill("#license-form input[name=internal_users]", "25")
+            .await;
+        b.fill("#license-form input[name=features]", "sso, audit-export")
+            .await;
+        // The test clock stands at 2026-06-01.
+        b.fill("#license-form input[name=expires]", "2027-06-30")
+            .await;
+        b.click("#issue-license").await;
+        let path = b.client.current_url().await.unwrap().path().to_owned();
+        assert!(path.starts_with("/licensing/licenses/"), "{path}");
+        assert!(b.text(".notice").await.contains("issued"));
+        assert_eq!(b.text("#license-state").await, "issued");
+        let key = b.text("#license-key").await.trim().to_owned();
+        b.click("#copy-license-key").await;
+        assert_eq!(b.text("#copy-license-key").await, "Copied");
+        // Revoking asks for confirmation first.
+        b.fill("#revoke-form input[name=reason]", "customer left")
+            .await;
+        b.click("#revoke-form button").await;
+        let question = b.client.get_alert_text().await.unwrap();
+        assert!(question.starts_with("Revoke Plant 7?"), "{question}");
+        b.client.accept_alert().await.unwrap();
+        assert_eq!(b.client.current_url().await.unwrap().path(), path);
+        assert_eq!(b.text("#license-state").await, "revoked");
+        assert!(b.text(".notice").await.contains("revoked"));
+        assert!(b.text(".warning").await.contains("customer left"));
+        // A revoked license offers no more life-cycle actions.
+        assert!(b.client.find(Locator::Css("#revoke-form")).await.is_err());
+        b.screenshot("license-detail").await;
+        b.client.goto(&s.url("/licensing")).await.unwrap();
+        let list = b.text("#licenses").await;
+        assert!(
+            list.contains("Plant 7") && list.contains("revoked"),
+            "{list}"
+        );
+        b.close().await;
+        key
+    });
+    // The key the page showed verifies with the tenant's keys, for this installation.
+    let ring = s.app.tenants.public().unwrap().keyring().unwrap();
+    let claims = licd::pki::verify::verify_license(
+        &key,
+        &ring.verifying,
+        Some(install_id),
+        s.clock.now_utc(),
+    )
+    .unwrap();
+    assert_eq!(
+        (claims.name.as_str(), claims.internal_users),
+        ("Plant 7", 25)
+    );
+    assert_eq!(claims.features, vec!["sso", "audit-export"]);
+}

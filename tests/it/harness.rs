@@ -55,6 +55,11 @@ impl TestServer {
 
     /// A server on an existing data dir (restarts), with a config tweak.
     pub fn start_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        // Server errors show up in a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(std::env::var("LICD_LOG").unwrap_or_else(|_| "error".into()))
+            .try_init();
         let mut config = test_config(dir.path());
         tweak(&mut config);
         let clock = ManualClock::new(t0());

@@ -9,6 +9,7 @@ mod browser;
 mod config;
 mod errors;
 mod harness;
+mod licensing;
 mod permissions;
 mod static_files;
 mod storage;

@@ -95,6 +95,98 @@ fn routes() -> Vec<RouteCase> {
             Perm(UsersManage),
         ),
         r("GET", "/audit", None, Perm(AuditRead)),
+        // Licensing pages and forms
+        r("GET", "/licensing", None, Perm(LicenseRead)),
+        r("GET", "/licensing?state=active", None, Perm(LicenseRead)),
+        r(
+            "POST",
+            "/licensing/sweep",
+            Some(json!({"dry_run": "on"})),
+            Perm(SweepRun),
+        ),
+        r("GET", "/licensing/license-new", None, Perm(LicenseIssue)),
+        r(
+            "POST",
+            "/licensing/license-new",
+            Some(json!({"name": "matrix", "install_id": "bad id", "expires": "2020-01-01"})),
+            Perm(LicenseIssue),
+        ),
+        r("GET", "/licensing/licenses/999999", None, Perm(LicenseRead)),
+        r(
+            "POST",
+            "/licensing/licenses/999999/revoke",
+            Some(json!({"reason": "matrix"})),
+            Perm(LicenseRevoke),
+        ),
+        r(
+            "POST",
+            "/licensing/licenses/999999/rebind",
+            Some(json!({"fingerprint": "fp-matrix"})),
+            Perm(LicenseRevoke),
+        ),
+        r(
+            "POST",
+            "/licensing/licenses/999999/suspend",
+            Some(json!({"reason": ""})),
+            Perm(LicenseRevoke),
+        ),
+        r(
+            "POST",
+            "/licensing/licenses/999999/reinstate",
+            None,
+            Perm(LicenseRevoke),
+        ),
+        r(
+            "POST",
+            "/licensing/licenses/999999/subscription",
+            Some(json!({"status": "active", "period_end": ""})),
+            Perm(LicenseRevoke),
+        ),
+        r(
+            "POST",
+            "/licensing/licenses/999999/directives",
+            Some(json!({"kind": "message", "message": "matrix"})),
+            Perm(LicenseRevoke),
+        ),
+        r("GET", "/licensing/signing", None, Perm(SigningManage)),
+        r(
+            "POST",
+            "/licensing/signing/rotate",
+            None,
+            Perm(SigningManage),
+        ),
+        r(
+            "POST",
+            "/licensing/signing/no-such-key/retire",
+            None,
+            Perm(SigningManage),
+        ),
+        r("GET", "/licensing/heartbeats", None, Perm(LicenseRead)),
+        r("GET", "/licensing/settings", None, Perm(SettingsManage)),
+        r(
+            "POST",
+            "/licensing/settings",
+            Some(json!({
+                "grace_days": "0", "heartbeat_interval_secs": "3600",
+                "sweep_interval_secs": "300", "heartbeat_retention_days": "30"
+            })),
+            Perm(SettingsManage),
+        ),
+        r("GET", "/licensing/provisioning", None, Perm(LicenseIssue)),
+        r(
+            "POST",
+            "/licensing/provisioning",
+            Some(
+                json!({"name": "matrix", "internal_users": "1", "duration_days": "0", "max_uses": "1"}),
+            ),
+            Perm(LicenseIssue),
+        ),
+        r(
+            "POST",
+            "/licensing/provisioning/999999/revoke",
+            None,
+            Perm(LicenseIssue),
+        ),
     ]
 }
 

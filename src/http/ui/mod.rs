@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod licensing;
 pub mod login;
 pub mod password;
 pub mod reject;
@@ -23,6 +24,27 @@ use serde::Serialize;
 /// Navigation entries and the permission each needs; a user sees only what they may use.
 const NAV: &[(&str, &str, Option<Permission>)] = &[
     ("Dashboard", "/", None),
+    ("Licensing", "/licensing", Some(Permission::LicenseRead)),
+    (
+        "Heartbeats",
+        "/licensing/heartbeats",
+        Some(Permission::LicenseRead),
+    ),
+    (
+        "Provisioning",
+        "/licensing/provisioning",
+        Some(Permission::LicenseIssue),
+    ),
+    (
+        "Signing keys",
+        "/licensing/signing",
+        Some(Permission::SigningManage),
+    ),
+    (
+        "Licensing settings",
+        "/licensing/settings",
+        Some(Permission::SettingsManage),
+    ),
     ("Staff users", "/users", Some(Permission::UsersManage)),
     ("API tokens", "/tokens", None),
     ("Audit log", "/audit", Some(Permission::AuditRead)),
@@ -41,6 +63,25 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "password_changed" => "Your password has been changed.",
         "user_updated" => "The account has been updated.",
         "token_revoked" => "The token has been revoked.",
+        "license_issued" => "The license has been issued. Copy its key to the appliance.",
+        "license_revoked" => {
+            "The license has been revoked; its appliance locks at its next heartbeat."
+        }
+        "license_rebound" => {
+            "The license has been rebound; the new appliance activates with the same key."
+        }
+        "license_suspended" => "The license has been suspended.",
+        "license_reinstated" => "The license has been reinstated.",
+        "subscription_updated" => "The subscription status has been updated.",
+        "directive_queued" => {
+            "The directive has been queued; it rides on every lease until acknowledged."
+        }
+        "signing_rotated" => "A new signing key is active; the previous keys still verify.",
+        "signing_retired" => {
+            "The signing key has been retired; license keys it signed no longer verify."
+        }
+        "settings_saved" => "The licensing settings have been saved.",
+        "provisioning_revoked" => "The provisioning token has been revoked.",
         _ => return None,
     })
 }
@@ -158,5 +199,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .build(),
     )
     .service(resource("/tokens/{id}/revoke").post(tokens::revoke).build())
-    .service(resource("/audit").get(audit::show).build());
+    .service(resource("/audit").get(audit::show).build())
+    .configure(licensing::routes);
 }
