@@ -268,7 +268,6 @@ fn admin_issues_a_license_copies_its_key_and_revokes_it() {
         b.fill("#email", ADMIN_EMAIL).await;
         b.fill("#password", ADMIN_PASSWORD).await;
         b.click("#sign-in").await;
-        eprintln!("DEBUG url={} src={}", b.client.current_url().await.unwrap(), b.client.source().await.unwrap());
         // The licensing pages are in the navigation of a super_admin.
         let nav = b.text("nav").await;
         for item in ["Licensing", "Signing keys", "Heartbeats", "Provisioning"] {

@@ -257,3 +257,11 @@ pub fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// Changes one character in the middle of a base64url string (still valid base64url).
+pub fn flip_char(s: &str) -> String {
+    let mut chars: Vec<char> = s.chars().collect();
+    let i = chars.len() / 2;
+    chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+    chars.into_iter().collect()
+}
