@@ -16,23 +16,30 @@ pub struct Header {
 }
 
 /// Signs `claims` with `key`; `typ` names the token type (`licd-license+jwt`, ...).
-pub fn sign<T: Serialize>(
-    key: &KeyPair,
-    typ: &str,
-    claims: &T,
-) -> Result<String, serde_json::Error> {
+pub fn sign<T: Serialize>(key: &KeyPair, typ: &str, claims: &T) -> Result<String, serde_json::Error> {
+    Ok(finish(key, signing_input(key.kid(), typ, claims)?))
+}
+
+/// `b64url(header).b64url(claims)`: what the signature covers. ES256 signatures here
+/// are deterministic (RFC 6979), so the input fixes the whole token.
+pub fn signing_input<T: Serialize>(kid: &str, typ: &str, claims: &T) -> Result<String, serde_json::Error> {
     let header = Header {
         alg: "ES256".into(),
-        kid: key.kid().to_owned(),
+        kid: kid.to_owned(),
         typ: typ.into(),
     };
     let mut out = B64.encode(serde_json::to_vec(&header)?);
     out.push('.');
     out.push_str(&B64.encode(serde_json::to_vec(claims)?));
-    let sig: Signature = key.signing_key().sign(out.as_bytes());
-    out.push('.');
-    out.push_str(&B64.encode(sig.to_bytes()));
     Ok(out)
+}
+
+/// Appends the signature of `input` by `key` (whose kid the input's header must name).
+pub fn finish(key: &KeyPair, mut input: String) -> String {
+    let sig: Signature = key.signing_key().sign(input.as_bytes());
+    input.push('.');
+    input.push_str(&B64.encode(sig.to_bytes()));
+    input
 }
 
 /// A token split into its parts, header decoded, signature not yet checked.
@@ -94,9 +101,14 @@ impl Parsed<'_> {
     }
 }
 
-/// A short fingerprint of a token (chains leases: each names its predecessor's hash).
-pub fn token_hash(token: &str) -> String {
-    B64.encode(Sha256::digest(token.as_bytes()))
+/// The chain hash of a token: base64url(SHA-256(header.payload)), i.e. of its signing
+/// input. Each lease names its predecessor's chain hash in `prev`.
+pub fn chain_hash(token: &str) -> String {
+    let input = match token.matches('.').count() {
+        2 => token.rsplit_once('.').map_or(token, |(input, _)| input),
+        _ => token,
+    };
+    B64.encode(Sha256::digest(input.as_bytes()))
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::sync::Arc;
+use super::signing_keys::KeyRing;
 
 /// Prefix of activation secrets (so they are told apart from staff tokens at a glance).
 pub const ACTIVATION_PREFIX: &str = "lact_";
@@ -52,41 +54,55 @@ fn key_problem(e: VerifyError) -> ServiceError {
     refuse(ErrorCode::LicenseKeyInvalid, e.to_string())
 }
 
-/// Builds, signs and records the next lease of an activation, delivering pending
-/// directives (and a lock when the license must stop).
+/// A lease decided and recorded (seq and chain hash) inside a transaction, to be signed
+/// after it commits so the write lock is not held for the signature.
+#[derive(Debug)]
+pub struct PendingLease {
+    ring: Arc<KeyRing>,
+    input: String,
+    claims: LeaseClaims,
+}
+
+impl PendingLease {
+    pub fn sign(self) -> LeaseReply {
+        LeaseReply {
+            license_id: self.claims.license_id.clone(),
+            state: self.claims.state,
+            lease: jws::finish(&self.ring.active, self.input),
+            claims: self.claims,
+        }
+    }
+}
+
+/// Builds and records the next lease of an activation, delivering pending directives
+/// (and a lock when the license must stop). `confirmed_seq` acknowledges directives
+/// carried by leases the appliance confirms it holds.
 #[allow(clippy::too_many_arguments)]
-fn issue_lease(
+fn prepare_lease(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,
     license: &LicenseRow,
     activation_id: i64,
     fingerprint: &str,
-    seq: i64,
-    prev: &str,
+    (seq, prev, confirmed_seq): (i64, &str, i64),
     state: LicenseState,
     lock: Option<&str>,
-) -> Result<LeaseReply> {
+) -> Result<PendingLease> {
     let settings = tenant.settings();
     let lease_expires_at = now + settings.grace();
-    activations::mark_carried(tx, &license.id, seq)?;
-    let mut directives: Vec<LeaseDirective> = activations::pending_directives(tx, &license.id)?
+    let mut pending = activations::pending_directives(tx, &license.id)?;
+    if !pending.is_empty() {
+        activations::ack_directives(tx, &license.id, confirmed_seq, now)?;
+        activations::mark_carried(tx, &license.id, seq)?;
+        pending = activations::pending_directives(tx, &license.id)?;
+    }
+    let mut directives: Vec<LeaseDirective> = pending
         .into_iter()
-        .map(|d| LeaseDirective {
-            id: Some(d.id),
-            kind: d.kind,
-            message: d.message,
-        })
+        .map(|d| LeaseDirective { id: Some(d.id), kind: d.kind, message: d.message })
         .collect();
     if let Some(why) = lock {
-        directives.insert(
-            0,
-            LeaseDirective {
-                id: None,
-                kind: "lock".into(),
-                message: why.into(),
-            },
-        );
+        directives.insert(0, LeaseDirective { id: None, kind: "lock".into(), message: why.into() });
     }
     let claims = LeaseClaims {
         iss: tenant.issuer(),
@@ -108,15 +124,9 @@ fn issue_lease(
         directives,
     };
     let ring = tenant.keyring()?;
-    let lease = jws::sign(&ring.active, LEASE_TYP, &claims)
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    activations::record_lease(tx, activation_id, seq, &jws::token_hash(&lease))?;
-    Ok(LeaseReply {
-        license_id: license.id.clone(),
-        state,
-        lease,
-        claims,
-    })
+    let input = jws::signing_input(ring.active.kid(), LEASE_TYP, &claims).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    activations::record_lease(tx, activation_id, seq, &jws::chain_hash(&input))?;
+    Ok(PendingLease { ring, input, claims })
 }
 
 fn lock_reason(state: LicenseState) -> &'static str {
@@ -172,18 +182,18 @@ pub fn activate_in_tx(
         &secrets::hash_secret(&secret),
         now,
     )?;
-    let lease = issue_lease(
+    let lease = prepare_lease(
         tx,
         tenant,
         now,
         license,
         activation_id,
         fingerprint,
-        1,
-        "",
+        (1, "", 0),
         update.state,
         None,
-    )?;
+    )?
+    .sign();
     Ok(Activated {
         activation_secret: secret,
         lease,
@@ -299,7 +309,6 @@ pub fn heartbeat(
                 },
             )
         };
-        activations::ack_directives(tx, &license.id, req.seq, now)?;
         match activation.superseded_reason.as_deref() {
             None => {}
             Some("reactivated") => {
@@ -312,15 +321,14 @@ pub fn heartbeat(
                 record(license.state)?;
                 let why = "the license was moved to other hardware";
                 let hash = activation.last_lease_hash.clone();
-                return issue_lease(
+                return prepare_lease(
                     tx,
                     tenant,
                     now,
                     &license,
                     activation.id,
                     &fingerprint,
-                    seq,
-                    &hash,
+                    (seq, &hash, req.seq),
                     license.state,
                     Some(why),
                 );
@@ -341,17 +349,17 @@ pub fn heartbeat(
         record(update.state)?;
         let lock = outcome.lock.then(|| lock_reason(update.state));
         let prev = activation.last_lease_hash.clone();
-        issue_lease(
+        prepare_lease(
             tx,
             tenant,
             now,
             &license,
             activation.id,
             &fingerprint,
-            seq,
-            &prev,
+            (seq, &prev, req.seq),
             update.state,
             lock,
         )
     })
+    .map(PendingLease::sign)
 }

@@ -257,6 +257,17 @@ fn admin_creates_a_user_and_a_token_in_the_browser() {
     });
 }
 
+/// Waits until `css` matches (a click that submits a form may return before the next
+/// page has loaded).
+async fn wait_for(b: &Browser, css: &str) {
+    b.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("waiting for {css}: {e}"));
+}
+
 #[test]
 #[ignore = "needs Chromium; scripts/test runs it"]
 fn admin_issues_a_license_copies_its_key_and_revokes_it() {
@@ -268,9 +279,16 @@ fn admin_issues_a_license_copies_its_key_and_revokes_it() {
         b.fill("#email", ADMIN_EMAIL).await;
         b.fill("#password", ADMIN_PASSWORD).await;
         b.click("#sign-in").await;
-        // The licensing pages are in the navigation of a super_admin.
+        wait_for(&b, "#logout").await;
+        // A super_admin sees every licensing page in the navigation.
         let nav = b.text("nav").await;
-        for item in ["Licensing", "Signing keys", "Heartbeats", "Provisioning"] {
+        for item in [
+            "Licensing",
+            "Heartbeats",
+            "Provisioning",
+            "Signing keys",
+            "Licensing settings",
+        ] {
             assert!(nav.contains(item), "{item}: {nav}");
         }
         b.client
@@ -288,13 +306,22 @@ fn admin_issues_a_license_copies_its_key_and_revokes_it() {
         b.fill("#license-form input[name=expires]", "2027-06-30")
             .await;
         b.click("#issue-license").await;
+        wait_for(&b, "#license-key").await;
         let path = b.client.current_url().await.unwrap().path().to_owned();
         assert!(path.starts_with("/licensing/licenses/"), "{path}");
         assert!(b.text(".notice").await.contains("issued"));
         assert_eq!(b.text("#license-state").await, "issued");
+        assert_eq!(b.text("nav [aria-current=page]").await, "Licensing");
         let key = b.text("#license-key").await.trim().to_owned();
         b.click("#copy-license-key").await;
-        assert_eq!(b.text("#copy-license-key").await, "Copied");
+        let started = Instant::now();
+        while b.text("#copy-license-key").await != "Copied" {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "the Copy button never said Copied"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         // Revoking asks for confirmation first.
         b.fill("#revoke-form input[name=reason]", "customer left")
             .await;
@@ -302,6 +329,7 @@ fn admin_issues_a_license_copies_its_key_and_revokes_it() {
         let question = b.client.get_alert_text().await.unwrap();
         assert!(question.starts_with("Revoke Plant 7?"), "{question}");
         b.client.accept_alert().await.unwrap();
+        wait_for(&b, "#license-state[data-state=revoked]").await;
         assert_eq!(b.client.current_url().await.unwrap().path(), path);
         assert_eq!(b.text("#license-state").await, "revoked");
         assert!(b.text(".notice").await.contains("revoked"));

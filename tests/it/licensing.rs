@@ -110,7 +110,7 @@ fn seed_002_story_end_to_end() {
         let claims = lease_of(&hb);
         assert_eq!(claims["state"], "active");
         assert_eq!(claims["seq"], seq + 1);
-        assert_eq!(claims["prev"], licd::pki::jws::token_hash(&prev_lease));
+        assert_eq!(claims["prev"], licd::pki::jws::chain_hash(&prev_lease));
         let expires = chrono::DateTime::parse_from_rfc3339(claims["lease_expires_at"].as_str().unwrap()).unwrap();
         assert_eq!(expires.with_timezone(&chrono::Utc), s.clock.now_utc() + Duration::days(14));
         prev_lease = hb["lease"].as_str().unwrap().to_owned();

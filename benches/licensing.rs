@@ -1,0 +1,263 @@
+//! Licensing benchmark: a real server on loopback with 100,000 licenses, measured from
+//! real HTTP clients. Run with `scripts/bench` (release build). Prints a Markdown table.
+//!
+//! Measures: heartbeats/s with p50/p99 latency at 32 and 64 concurrent clients, license
+//! issues/s over HTTP, offline verifications/s, and sweep time over 100,000 and
+//! 1,000,000 licenses.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{DateTime, Duration, Utc};
+use licd::clock::{Clock, ManualClock};
+use licd::config::Config;
+use licd::domain::license::{LicenseRequest, validate};
+use licd::service::bootstrap::{AdminSeed, ensure_first_admin};
+use licd::service::{Actor, App, licenses, staff, sweep, tokens};
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+
+const LICENSES: usize = 100_000;
+const APPLIANCES: usize = 2_000;
+const HEARTBEAT_SECONDS: u64 = 10;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn request(install: &str, now: DateTime<Utc>) -> LicenseRequest {
+    LicenseRequest {
+        name: "bench".into(),
+        install_id: install.into(),
+        organization: "Bench Corp".into(),
+        internal_users: 100,
+        external_users: 10,
+        features: vec!["sso".into()],
+        flags: vec![],
+        not_before: None,
+        expires_at: now + Duration::days(365),
+    }
+}
+
+fn main() {
+    let licenses_n = env_usize("LICD_BENCH_LICENSES", LICENSES);
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.storage.data_dir = dir.path().to_owned();
+    config.server.workers = 2;
+    let clock = ManualClock::new(DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z").unwrap().with_timezone(&Utc));
+    let app = Arc::new(App::open(config, Arc::new(clock.clone())).unwrap());
+    let tenant = app.tenants.public().unwrap();
+    let now = clock.now();
+    let seed = AdminSeed { email: Some("bench@example.com".into()), password: Some("bench-password-1".into()) };
+    ensure_first_admin(&tenant, now, &seed, 12).unwrap();
+    let admin = staff::id_by_email(&tenant, "bench@example.com").unwrap();
+    let token = tokens::create(&tenant, now, &Actor::Cli, admin, "bench", None).unwrap().secret;
+
+    // Seed licenses through the real issuing code, batched 1,000 per transaction.
+    let started = Instant::now();
+    let mut ids = Vec::with_capacity(licenses_n);
+    for batch in 0..licenses_n.div_ceil(1000) {
+        let n = (licenses_n - batch * 1000).min(1000);
+        let rows = tenant
+            .db
+            .write(|tx| {
+                (0..n)
+                    .map(|i| {
+                        let valid = validate(&request(&format!("install-{}", batch * 1000 + i), now), now).unwrap();
+                        licenses::issue_in_tx(tx, &tenant, now, &Actor::Cli, &valid)
+                    })
+                    .collect::<licd::service::Result<Vec<_>>>()
+            })
+            .unwrap();
+        ids.extend(rows.into_iter().map(|r| (r.id, r.license_key, r.install_id)));
+    }
+    let seed_secs = started.elapsed().as_secs_f64();
+    eprintln!("seeded {licenses_n} licenses in {seed_secs:.1}s");
+
+    // Serve over loopback.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let run_app = app.clone();
+    let server = std::thread::spawn(move || {
+        actix_web::rt::System::new()
+            .block_on(licd::server::run(run_app, listener, async {
+                let _ = stop_rx.await;
+            }))
+            .unwrap();
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(128).build().unwrap();
+    rt.block_on(async {
+        for _ in 0..100 {
+            if client.get(format!("{base}/readyz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(StdDuration::from_millis(50)).await;
+        }
+    });
+
+    // Activate appliances.
+    let appliances: Vec<(String, String, String)> = rt.block_on(async {
+        let mut out = Vec::new();
+        for (i, (id, key, install)) in ids.iter().take(APPLIANCES).enumerate() {
+            let fp = format!("fp-{i}");
+            let r: Value = client
+                .post(format!("{base}/api/v1/licenses/{id}/activate"))
+                .json(&json!({"license_key": key, "fingerprint": fp, "install_id": install}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            out.push((id.clone(), r["activation_secret"].as_str().unwrap().to_owned(), fp));
+        }
+        out
+    });
+
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for concurrency in [32usize, 64] {
+        let (count, lat) = rt.block_on(heartbeat_load(&client, &base, &appliances, concurrency));
+        let mut lat = lat;
+        lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let rate = count as f64 / HEARTBEAT_SECONDS as f64;
+        rows.push((
+            format!("heartbeats, {concurrency} clients"),
+            format!("{rate:.0}/s, p50 {:.2} ms, p99 {:.2} ms", percentile(&lat, 0.5), percentile(&lat, 0.99)),
+        ));
+    }
+
+    // Issues over HTTP, 16 concurrent clients.
+    let issue_n = 4_000;
+    let started = Instant::now();
+    rt.block_on(async {
+        let mut tasks = Vec::new();
+        for w in 0..16 {
+            let (client, base, token) = (client.clone(), base.clone(), token.clone());
+            tasks.push(tokio::spawn(async move {
+                for i in 0..issue_n / 16 {
+                    let body = json!({"name": "b", "install_id": format!("issue-{w}-{i}"), "internal_users": 5,
+                        "expires_at": "2027-06-01T00:00:00Z"});
+                    let r = client.post(format!("{base}/api/v1/licenses")).bearer_auth(&token).json(&body).send().await.unwrap();
+                    assert_eq!(r.status(), 201);
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    let issue_rate = issue_n as f64 / started.elapsed().as_secs_f64();
+    rows.push(("license issues over HTTP, 16 clients".into(), format!("{issue_rate:.0}/s")));
+
+    // Offline verification.
+    let keys = tenant.keyring().unwrap().verifying.clone();
+    let started = Instant::now();
+    let mut verified = 0usize;
+    while started.elapsed() < StdDuration::from_secs(2) {
+        let (_, key, install) = &ids[verified % ids.len()];
+        licd::pki::verify::verify_license(key, &keys, Some(install), now).unwrap();
+        verified += 1;
+    }
+    let verify_rate = verified as f64 / started.elapsed().as_secs_f64();
+    rows.push(("offline verifications, 1 thread".into(), format!("{verify_rate:.0}/s")));
+
+    let _ = stop_tx.send(());
+    server.join().unwrap();
+
+    // Sweeps. "no-op": nothing is due (the common case). "1% due": that many lock.
+    let sweep_at = |label: &str, rows: &mut Vec<(String, String)>| {
+        let t = Instant::now();
+        let r = sweep::run(&tenant, clock.now(), &Actor::System, false).unwrap();
+        rows.push((format!("sweep, {label}"), format!("{:.3} s ({} examined, {} changed)", t.elapsed().as_secs_f64(), r.examined, r.transitions.len())));
+    };
+    let total = tenant.db.read(|tx| Ok::<i64, licd::store::StoreError>(tx.query_row("SELECT count(*) FROM licenses", [], |r| r.get(0))?)).unwrap();
+    sweep_at(&format!("{total} licenses, nothing due"), &mut rows);
+    clock.advance(Duration::days(15));
+    sweep_at(&format!("{total} licenses, {APPLIANCES} appliances past grace"), &mut rows);
+    clock.set(now);
+
+    // Grow to 1,000,000 by copying rows (fresh ids, same claims) and sweep again.
+    let target = env_usize("LICD_BENCH_SWEEP_LICENSES", 1_000_000) as i64;
+    let t = Instant::now();
+    tenant
+        .db
+        .write(|tx| {
+            tx.execute_batch(&format!(
+                "INSERT INTO licenses SELECT 'copy-' || n.value, name, install_id || '-' || n.value, organization,
+                   internal_users, external_users, features, flags, not_before, expires_at, issued_at, kid, license_key,
+                   state, suspend_reason, bound_fingerprint, activated_at, last_seen_at, subscription_status,
+                   subscription_period_end, revoked_at, revoke_reason, updated_at
+                 FROM (WITH RECURSIVE c(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM c WHERE value < {})
+                       SELECT value FROM c) n
+                 JOIN (SELECT * FROM licenses WHERE state = 'issued' LIMIT 1) l",
+                (target - total).max(0)
+            ))?;
+            Ok::<(), licd::store::StoreError>(())
+        })
+        .unwrap();
+    eprintln!("grew to {target} licenses in {:.1}s", t.elapsed().as_secs_f64());
+    sweep_at(&format!("{target} licenses, nothing due"), &mut rows);
+    clock.advance(Duration::days(15));
+    sweep_at(&format!("{target} licenses, {APPLIANCES} appliances past grace"), &mut rows);
+
+    println!("| measurement | result |");
+    println!("|---|---|");
+    println!("| seeding {licenses_n} licenses (issue code, 1,000 per transaction) | {seed_secs:.1} s ({:.0}/s) |", licenses_n as f64 / seed_secs);
+    for (k, v) in rows {
+        println!("| {k} | {v} |");
+    }
+}
+
+async fn heartbeat_load(
+    client: &reqwest::Client,
+    base: &str,
+    appliances: &[(String, String, String)],
+    concurrency: usize,
+) -> (usize, Vec<f64>) {
+    let deadline = Instant::now() + StdDuration::from_secs(HEARTBEAT_SECONDS);
+    let per = appliances.len() / concurrency;
+    let mut tasks = Vec::new();
+    for w in 0..concurrency {
+        let mine: Vec<(String, String, String)> = appliances[w * per..(w + 1) * per].to_vec();
+        let (client, base) = (client.clone(), base.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut seqs = vec![0i64; mine.len()];
+            let mut lat = Vec::new();
+            let mut i = 0;
+            while Instant::now() < deadline {
+                let k = i % mine.len();
+                let (id, secret, fp) = &mine[k];
+                let t = Instant::now();
+                let r = client
+                    .post(format!("{base}/api/v1/licenses/{id}/heartbeat"))
+                    .bearer_auth(secret)
+                    .json(&json!({"fingerprint": fp, "seq": seqs[k], "internal_users": 10, "external_users": 2}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+                let v: Value = r.json().await.unwrap();
+                lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                seqs[k] = v["claims"]["seq"].as_i64().unwrap();
+                i += 1;
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    (all.len(), all)
+}
