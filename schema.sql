@@ -137,7 +137,6 @@ CREATE TABLE heartbeats (
     state          TEXT NOT NULL
 );
 CREATE INDEX heartbeats_license ON heartbeats(license_id, id);
-CREATE INDEX heartbeats_at ON heartbeats(at);
 
 CREATE TABLE directives (
     id           INTEGER PRIMARY KEY,

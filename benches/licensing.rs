@@ -172,6 +172,22 @@ fn main() {
     let verify_rate = verified as f64 / started.elapsed().as_secs_f64();
     rows.push(("offline verifications, 1 thread".into(), format!("{verify_rate:.0}/s")));
 
+
+    // The heartbeat use case alone (no HTTP), one thread: the storage + signing cost.
+    let direct: Vec<(String, String, String)> = appliances.iter().take(200).cloned().collect();
+    let mut seqs = vec![0i64; direct.len()];
+    let started = Instant::now();
+    let mut n = 0usize;
+    while started.elapsed() < StdDuration::from_secs(3) {
+        let k = n % direct.len();
+        let (id, secret, fp) = &direct[k];
+        let req = licd::service::appliance::HeartbeatRequest { fingerprint: fp.clone(), seq: seqs[k], internal_users: Some(10), external_users: Some(2) };
+        let reply = licd::service::appliance::heartbeat(&tenant, clock.now(), id, secret, &req).unwrap();
+        seqs[k] = reply.claims.seq;
+        n += 1;
+    }
+    let per = started.elapsed().as_secs_f64() * 1e6 / n as f64;
+    rows.push(("heartbeat use case without HTTP, 1 thread".into(), format!("{:.0}/s ({per:.0} µs each)", 1e6 / per)));
     let _ = stop_tx.send(());
     server.join().unwrap();
 
@@ -187,29 +203,38 @@ fn main() {
     sweep_at(&format!("{total} licenses, {APPLIANCES} appliances past grace"), &mut rows);
     clock.set(now);
 
-    // Grow to 1,000,000 by copying rows (fresh ids, same claims) and sweep again.
+    // Grow to 1,000,000 by copying rows (fresh ids, same claims): 99% issued, 1% active
+    // appliances that heartbeated just now. Then sweep with nothing due, and again 15
+    // days later when that 1% is past its grace window.
+    clock.set(now);
     let target = env_usize("LICD_BENCH_SWEEP_LICENSES", 1_000_000) as i64;
+    let extra = (target - total).max(0);
+    let active_copies = target / 100;
     let t = Instant::now();
-    tenant
-        .db
-        .write(|tx| {
-            tx.execute_batch(&format!(
-                "INSERT INTO licenses SELECT 'copy-' || n.value, name, install_id || '-' || n.value, organization,
-                   internal_users, external_users, features, flags, not_before, expires_at, issued_at, kid, license_key,
-                   state, suspend_reason, bound_fingerprint, activated_at, last_seen_at, subscription_status,
-                   subscription_period_end, revoked_at, revoke_reason, updated_at
-                 FROM (WITH RECURSIVE c(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM c WHERE value < {})
-                       SELECT value FROM c) n
-                 JOIN (SELECT * FROM licenses WHERE state = 'issued' LIMIT 1) l",
-                (target - total).max(0)
-            ))?;
-            Ok::<(), licd::store::StoreError>(())
-        })
-        .unwrap();
+    let copy = |state: &str, n: i64| {
+        tenant
+            .db
+            .write(|tx| {
+                tx.execute_batch(&format!(
+                    "INSERT INTO licenses SELECT '{state}-' || n.value, name, install_id || '-' || n.value, organization,
+                       internal_users, external_users, features, flags, not_before, expires_at, issued_at, kid, license_key,
+                       '{state}', suspend_reason, bound_fingerprint, activated_at, '{seen}', subscription_status,
+                       subscription_period_end, revoked_at, revoke_reason, updated_at
+                     FROM (WITH RECURSIVE c(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM c WHERE value < {n})
+                           SELECT value FROM c) n
+                     JOIN (SELECT * FROM licenses LIMIT 1) l",
+                    seen = licd::store::ts(now),
+                ))?;
+                Ok::<(), licd::store::StoreError>(())
+            })
+            .unwrap();
+    };
+    copy("issued", extra - active_copies);
+    copy("active", active_copies);
     eprintln!("grew to {target} licenses in {:.1}s", t.elapsed().as_secs_f64());
     sweep_at(&format!("{target} licenses, nothing due"), &mut rows);
     clock.advance(Duration::days(15));
-    sweep_at(&format!("{target} licenses, {APPLIANCES} appliances past grace"), &mut rows);
+    sweep_at(&format!("{target} licenses, {active_copies} appliances past grace"), &mut rows);
 
     println!("| measurement | result |");
     println!("|---|---|");

@@ -1,10 +1,8 @@
 //! Compact JWS with ES256 (RFC 7515/7518): `b64url(header).b64url(payload).b64url(r||s)`.
 
-use super::keys::{KeyPair, PublicKey};
+use super::keys::{KeyError, KeyPair, PublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use p256::ecdsa::Signature;
-use p256::ecdsa::signature::{Signer, Verifier};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -16,12 +14,20 @@ pub struct Header {
 }
 
 /// Signs `claims` with `key`; `typ` names the token type (`licd-license+jwt`, ...).
-pub fn sign<T: Serialize>(key: &KeyPair, typ: &str, claims: &T) -> Result<String, serde_json::Error> {
-    Ok(finish(key, signing_input(key.kid(), typ, claims)?))
+pub fn sign<T: Serialize>(key: &KeyPair, typ: &str, claims: &T) -> Result<String, SignError> {
+    Ok(finish(key, signing_input(key.kid(), typ, claims)?)?)
 }
 
-/// `b64url(header).b64url(claims)`: what the signature covers. ES256 signatures here
-/// are deterministic (RFC 6979), so the input fixes the whole token.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("claims do not serialise: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// `b64url(header).b64url(claims)`: what the signature covers, and what a lease's
+/// chain hash is taken over.
 pub fn signing_input<T: Serialize>(kid: &str, typ: &str, claims: &T) -> Result<String, serde_json::Error> {
     let header = Header {
         alg: "ES256".into(),
@@ -35,11 +41,11 @@ pub fn signing_input<T: Serialize>(kid: &str, typ: &str, claims: &T) -> Result<S
 }
 
 /// Appends the signature of `input` by `key` (whose kid the input's header must name).
-pub fn finish(key: &KeyPair, mut input: String) -> String {
-    let sig: Signature = key.signing_key().sign(input.as_bytes());
+pub fn finish(key: &KeyPair, mut input: String) -> Result<String, KeyError> {
+    let sig = key.sign(input.as_bytes())?;
     input.push('.');
-    input.push_str(&B64.encode(sig.to_bytes()));
-    input
+    input.push_str(&B64.encode(sig));
+    Ok(input)
 }
 
 /// A token split into its parts, header decoded, signature not yet checked.
@@ -92,12 +98,7 @@ impl Parsed<'_> {
         if self.header.alg != "ES256" {
             return false;
         }
-        let Ok(sig) = Signature::from_slice(&self.signature) else {
-            return false;
-        };
-        key.verifying_key()
-            .verify(self.signing_input.as_bytes(), &sig)
-            .is_ok()
+        key.verify(self.signing_input.as_bytes(), &self.signature)
     }
 }
 

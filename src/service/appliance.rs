@@ -64,13 +64,14 @@ pub struct PendingLease {
 }
 
 impl PendingLease {
-    pub fn sign(self) -> LeaseReply {
-        LeaseReply {
+    pub fn sign(self) -> Result<LeaseReply> {
+        let lease = jws::finish(&self.ring.active, self.input).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        Ok(LeaseReply {
             license_id: self.claims.license_id.clone(),
             state: self.claims.state,
-            lease: jws::finish(&self.ring.active, self.input),
+            lease,
             claims: self.claims,
-        }
+        })
     }
 }
 
@@ -193,7 +194,7 @@ pub fn activate_in_tx(
         update.state,
         None,
     )?
-    .sign();
+    .sign()?;
     Ok(Activated {
         activation_secret: secret,
         lease,
@@ -262,7 +263,7 @@ fn invalid_activation(why: &str) -> ServiceError {
 }
 
 pub fn heartbeat(
-    tenant: &Tenant,
+    tenant: &Arc<Tenant>,
     now: DateTime<Utc>,
     license_id: &str,
     secret: &str,
@@ -275,7 +276,11 @@ pub fn heartbeat(
     }
     let fingerprint = check_fingerprint(&req.fingerprint)?;
     let hash = secrets::hash_secret(secret);
-    tenant.db.write(|tx| {
+    let (tenant, license_id, req) = (tenant.clone(), license_id.to_owned(), req.clone());
+    // Heartbeats are many and small: they share commits under load.
+    tenant.clone().db.write_grouped(move |tx| {
+        let tenant = &*tenant;
+
         let (activation, license) = activations::find_by_secret(tx, &hash)?
             .filter(|(a, _)| a.license_id == license_id)
             .ok_or_else(|| invalid_activation("unknown activation secret for this license"))?;
@@ -361,5 +366,5 @@ pub fn heartbeat(
             lock,
         )
     })
-    .map(PendingLease::sign)
+    .and_then(PendingLease::sign)
 }

@@ -186,7 +186,14 @@ pub fn recent_heartbeats(conn: &Connection, limit: usize) -> Result<Vec<Heartbea
 
 /// Deletes heartbeats older than `before`; returns how many.
 pub fn prune_heartbeats(tx: &WriteTx<'_>, before: DateTime<Utc>) -> Result<usize> {
-    Ok(tx.execute("DELETE FROM heartbeats WHERE at < ?1", [ts(before)])?)
+    // Ids grow with time: delete below the first id that is recent enough (no index on
+    // `at` to maintain on every heartbeat).
+    Ok(tx.execute(
+        "DELETE FROM heartbeats WHERE id < coalesce(
+            (SELECT id FROM heartbeats WHERE at >= ?1 ORDER BY id LIMIT 1),
+            (SELECT max(id) + 1 FROM heartbeats))",
+        [ts(before)],
+    )?)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -40,6 +40,8 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("the transaction did not commit: {0}")]
+    CommitFailed(String),
     #[error("unreadable value in column {column}: {value:?}")]
     Corrupt { column: &'static str, value: String },
 }
