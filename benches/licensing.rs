@@ -23,7 +23,10 @@ const APPLIANCES: usize = 2_000;
 const HEARTBEAT_SECONDS: u64 = 10;
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -53,14 +56,23 @@ fn main() {
     let mut config = Config::default();
     config.storage.data_dir = dir.path().to_owned();
     config.server.workers = 2;
-    let clock = ManualClock::new(DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z").unwrap().with_timezone(&Utc));
+    let clock = ManualClock::new(
+        DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc),
+    );
     let app = Arc::new(App::open(config, Arc::new(clock.clone())).unwrap());
     let tenant = app.tenants.public().unwrap();
     let now = clock.now();
-    let seed = AdminSeed { email: Some("bench@example.com".into()), password: Some("bench-password-1".into()) };
+    let seed = AdminSeed {
+        email: Some("bench@example.com".into()),
+        password: Some("bench-password-1".into()),
+    };
     ensure_first_admin(&tenant, now, &seed, 12).unwrap();
     let admin = staff::id_by_email(&tenant, "bench@example.com").unwrap();
-    let token = tokens::create(&tenant, now, &Actor::Cli, admin, "bench", None).unwrap().secret;
+    let token = tokens::create(&tenant, now, &Actor::Cli, admin, "bench", None)
+        .unwrap()
+        .secret;
 
     // Seed licenses through the real issuing code, batched 1,000 per transaction.
     let started = Instant::now();
@@ -72,13 +84,18 @@ fn main() {
             .write(|tx| {
                 (0..n)
                     .map(|i| {
-                        let valid = validate(&request(&format!("install-{}", batch * 1000 + i), now), now).unwrap();
+                        let valid =
+                            validate(&request(&format!("install-{}", batch * 1000 + i), now), now)
+                                .unwrap();
                         licenses::issue_in_tx(tx, &tenant, now, &Actor::Cli, &valid)
                     })
                     .collect::<licd::service::Result<Vec<_>>>()
             })
             .unwrap();
-        ids.extend(rows.into_iter().map(|r| (r.id, r.license_key, r.install_id)));
+        ids.extend(
+            rows.into_iter()
+                .map(|r| (r.id, r.license_key, r.install_id)),
+        );
     }
     let seed_secs = started.elapsed().as_secs_f64();
     eprintln!("seeded {licenses_n} licenses in {seed_secs:.1}s");
@@ -95,8 +112,15 @@ fn main() {
             }))
             .unwrap();
     });
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(128).build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(128)
+        .build()
+        .unwrap();
     rt.block_on(async {
         for _ in 0..100 {
             if client.get(format!("{base}/readyz")).send().await.is_ok() {
@@ -120,7 +144,11 @@ fn main() {
                 .json()
                 .await
                 .unwrap();
-            out.push((id.clone(), r["activation_secret"].as_str().unwrap().to_owned(), fp));
+            out.push((
+                id.clone(),
+                r["activation_secret"].as_str().unwrap().to_owned(),
+                fp,
+            ));
         }
         out
     });
@@ -133,7 +161,11 @@ fn main() {
         let rate = count as f64 / HEARTBEAT_SECONDS as f64;
         rows.push((
             format!("heartbeats, {concurrency} clients"),
-            format!("{rate:.0}/s, p50 {:.2} ms, p99 {:.2} ms", percentile(&lat, 0.5), percentile(&lat, 0.99)),
+            format!(
+                "{rate:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
+                percentile(&lat, 0.5),
+                percentile(&lat, 0.99)
+            ),
         ));
     }
 
@@ -158,7 +190,10 @@ fn main() {
         }
     });
     let issue_rate = issue_n as f64 / started.elapsed().as_secs_f64();
-    rows.push(("license issues over HTTP, 16 clients".into(), format!("{issue_rate:.0}/s")));
+    rows.push((
+        "license issues over HTTP, 16 clients".into(),
+        format!("{issue_rate:.0}/s"),
+    ));
 
     // Offline verification.
     let keys = tenant.keyring().unwrap().verifying.clone();
@@ -170,8 +205,10 @@ fn main() {
         verified += 1;
     }
     let verify_rate = verified as f64 / started.elapsed().as_secs_f64();
-    rows.push(("offline verifications, 1 thread".into(), format!("{verify_rate:.0}/s")));
-
+    rows.push((
+        "offline verifications, 1 thread".into(),
+        format!("{verify_rate:.0}/s"),
+    ));
 
     // The heartbeat use case alone (no HTTP), one thread: the storage + signing cost.
     let direct: Vec<(String, String, String)> = appliances.iter().take(200).cloned().collect();
@@ -181,13 +218,22 @@ fn main() {
     while started.elapsed() < StdDuration::from_secs(3) {
         let k = n % direct.len();
         let (id, secret, fp) = &direct[k];
-        let req = licd::service::appliance::HeartbeatRequest { fingerprint: fp.clone(), seq: seqs[k], internal_users: Some(10), external_users: Some(2) };
-        let reply = licd::service::appliance::heartbeat(&tenant, clock.now(), id, secret, &req).unwrap();
+        let req = licd::service::appliance::HeartbeatRequest {
+            fingerprint: fp.clone(),
+            seq: seqs[k],
+            internal_users: Some(10),
+            external_users: Some(2),
+        };
+        let reply =
+            licd::service::appliance::heartbeat(&tenant, clock.now(), id, secret, &req).unwrap();
         seqs[k] = reply.claims.seq;
         n += 1;
     }
     let per = started.elapsed().as_secs_f64() * 1e6 / n as f64;
-    rows.push(("heartbeat use case without HTTP, 1 thread".into(), format!("{:.0}/s ({per:.0} µs each)", 1e6 / per)));
+    rows.push((
+        "heartbeat use case without HTTP, 1 thread".into(),
+        format!("{:.0}/s ({per:.0} µs each)", 1e6 / per),
+    ));
     let _ = stop_tx.send(());
     server.join().unwrap();
 
@@ -195,12 +241,32 @@ fn main() {
     let sweep_at = |label: &str, rows: &mut Vec<(String, String)>| {
         let t = Instant::now();
         let r = sweep::run(&tenant, clock.now(), &Actor::System, false).unwrap();
-        rows.push((format!("sweep, {label}"), format!("{:.3} s ({} examined, {} changed)", t.elapsed().as_secs_f64(), r.examined, r.transitions.len())));
+        rows.push((
+            format!("sweep, {label}"),
+            format!(
+                "{:.3} s ({} examined, {} changed)",
+                t.elapsed().as_secs_f64(),
+                r.examined,
+                r.transitions.len()
+            ),
+        ));
     };
-    let total = tenant.db.read(|tx| Ok::<i64, licd::store::StoreError>(tx.query_row("SELECT count(*) FROM licenses", [], |r| r.get(0))?)).unwrap();
+    let total = tenant
+        .db
+        .read(|tx| {
+            Ok::<i64, licd::store::StoreError>(tx.query_row(
+                "SELECT count(*) FROM licenses",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
     sweep_at(&format!("{total} licenses, nothing due"), &mut rows);
     clock.advance(Duration::days(15));
-    sweep_at(&format!("{total} licenses, {APPLIANCES} appliances past grace"), &mut rows);
+    sweep_at(
+        &format!("{total} licenses, {APPLIANCES} appliances past grace"),
+        &mut rows,
+    );
     clock.set(now);
 
     // Grow to 1,000,000 by copying rows (fresh ids, same claims): 99% issued, 1% active
@@ -231,14 +297,23 @@ fn main() {
     };
     copy("issued", extra - active_copies);
     copy("active", active_copies);
-    eprintln!("grew to {target} licenses in {:.1}s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "grew to {target} licenses in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
     sweep_at(&format!("{target} licenses, nothing due"), &mut rows);
     clock.advance(Duration::days(15));
-    sweep_at(&format!("{target} licenses, {active_copies} appliances past grace"), &mut rows);
+    sweep_at(
+        &format!("{target} licenses, {active_copies} appliances past grace"),
+        &mut rows,
+    );
 
     println!("| measurement | result |");
     println!("|---|---|");
-    println!("| seeding {licenses_n} licenses (issue code, 1,000 per transaction) | {seed_secs:.1} s ({:.0}/s) |", licenses_n as f64 / seed_secs);
+    println!(
+        "| seeding {licenses_n} licenses (issue code, 1,000 per transaction) | {seed_secs:.1} s ({:.0}/s) |",
+        licenses_n as f64 / seed_secs
+    );
     for (k, v) in rows {
         println!("| {k} | {v} |");
     }

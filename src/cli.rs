@@ -85,7 +85,11 @@ pub enum LicenseCommand {
     /// 7 expired, 1 other errors.
     Verify {
         /// A JWKS file (from `licd keys export` or /.well-known/jwks.json).
-        #[arg(long, conflicts_with = "public_key", required_unless_present = "public_key")]
+        #[arg(
+            long,
+            conflicts_with = "public_key",
+            required_unless_present = "public_key"
+        )]
         jwks: Option<PathBuf>,
         /// A PEM public key file.
         #[arg(long)]
@@ -127,7 +131,11 @@ pub struct SignArgs {
     #[arg(long, value_delimiter = ',')]
     pub flags: Vec<String>,
     /// Days from now until it expires.
-    #[arg(long, conflicts_with = "expires_at", required_unless_present = "expires_at")]
+    #[arg(
+        long,
+        conflicts_with = "expires_at",
+        required_unless_present = "expires_at"
+    )]
     pub days: Option<u32>,
     /// Expiry as RFC 3339 (e.g. 2027-12-31T23:59:59Z).
     #[arg(long)]
@@ -216,7 +224,8 @@ fn read_key_arg(key: Option<String>) -> Result<String> {
     match key.as_deref() {
         None | Some("-") => {
             let mut s = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("reading the key from standard input")?;
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                .context("reading the key from standard input")?;
             Ok(s.trim().to_owned())
         }
         Some(k) => Ok(k.trim().to_owned()),
@@ -236,24 +245,37 @@ pub fn keys_export(config: Config, format: KeyFormat, out: Option<PathBuf>) -> R
             .join(""),
     };
     match out {
-        Some(path) => std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?
+        }
         None => print!("{text}"),
     }
     Ok(())
 }
 
 /// `licd license verify`: prints the claims and a verdict; the exit code names the failure.
-pub fn license_verify(jwks: Option<PathBuf>, public_key: Option<PathBuf>, install_id: Option<String>, key: Option<String>) -> Result<u8> {
+pub fn license_verify(
+    jwks: Option<PathBuf>,
+    public_key: Option<PathBuf>,
+    install_id: Option<String>,
+    key: Option<String>,
+) -> Result<u8> {
     use licd::pki::keys::{Jwks, PublicKey};
     let keys = match (jwks, public_key) {
         (Some(path), _) => {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-            let set: Jwks = serde_json::from_str(&text).with_context(|| format!("{} is not a JWKS", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let set: Jwks = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a JWKS", path.display()))?;
             set.public_keys()
         }
         (None, Some(path)) => {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-            vec![PublicKey::from_pem(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?]
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            vec![
+                PublicKey::from_pem(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            ]
         }
         (None, None) => bail!("give --jwks FILE or --public-key PEM"),
     };
@@ -262,9 +284,15 @@ pub fn license_verify(jwks: Option<PathBuf>, public_key: Option<PathBuf>, instal
     match licd::pki::verify::verify_license(&token, &keys, install_id.as_deref(), now) {
         Ok(claims) => {
             println!("{}", serde_json::to_string_pretty(&claims)?);
-            println!("VALID: signed by {}; {} internal and {} external users; expires {}",
-                licd::pki::jws::parse(&token).map(|p| p.header.kid).unwrap_or_default(),
-                claims.internal_users, claims.external_users, claims.expires_at().to_rfc3339());
+            println!(
+                "VALID: signed by {}; {} internal and {} external users; expires {}",
+                licd::pki::jws::parse(&token)
+                    .map(|p| p.header.kid)
+                    .unwrap_or_default(),
+                claims.internal_users,
+                claims.external_users,
+                claims.expires_at().to_rfc3339()
+            );
             Ok(0)
         }
         Err(e) => {
@@ -286,19 +314,30 @@ pub fn license_verify(jwks: Option<PathBuf>, public_key: Option<PathBuf>, instal
 
 pub fn license_inspect(key: Option<String>) -> Result<()> {
     let token = read_key_arg(key)?;
-    let (header, claims) = licd::pki::verify::inspect(&token).map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("NOT VERIFIED: this shows what the key claims; use `licd license verify` to check it.");
-    println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "header": header, "claims": claims }))?);
+    let (header, claims) =
+        licd::pki::verify::inspect(&token).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "NOT VERIFIED: this shows what the key claims; use `licd license verify` to check it."
+    );
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({ "header": header, "claims": claims }))?
+    );
     Ok(())
 }
 
 pub fn license_sign(args: SignArgs) -> Result<()> {
     use licd::domain::license::{LICENSE_TYP, LicenseRequest, validate};
-    let pem = std::fs::read_to_string(&args.key).with_context(|| format!("reading {}", args.key.display()))?;
+    let pem = std::fs::read_to_string(&args.key)
+        .with_context(|| format!("reading {}", args.key.display()))?;
     if let Some(mode) = licd::config::world_readable(&args.key) {
-        eprintln!("warning: {} is readable by every user (mode {mode:o}); it is a private key", args.key.display());
+        eprintln!(
+            "warning: {} is readable by every user (mode {mode:o}); it is a private key",
+            args.key.display()
+        );
     }
-    let pair = licd::pki::KeyPair::from_pem(&pem).map_err(|e| anyhow::anyhow!("{}: {e}", args.key.display()))?;
+    let pair = licd::pki::KeyPair::from_pem(&pem)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.key.display()))?;
     let now = licd::clock::Clock::now(&SystemClock);
     let expires_at = match (args.expires_at, args.days) {
         (Some(t), _) => t,

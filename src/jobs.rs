@@ -44,11 +44,18 @@ fn sweep_job() -> Job {
                 continue;
             }
             let report = service::sweep::run(&t, app.clock.now(), &Actor::System, false)?;
-            last.lock().unwrap_or_else(|p| p.into_inner()).insert(t.schema_name.clone(), Instant::now());
+            last.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(t.schema_name.clone(), Instant::now());
             if !report.transitions.is_empty() {
                 tracing::info!(tenant = %t.schema_name, transitions = report.transitions.len(), counts = ?report.counts, "health sweep");
             }
-            summary.push(format!("{}: {} examined, {} changed", t.schema_name, report.examined, report.transitions.len()));
+            summary.push(format!(
+                "{}: {} examined, {} changed",
+                t.schema_name,
+                report.examined,
+                report.transitions.len()
+            ));
         }
         Ok(summary.join("; "))
     })
@@ -57,16 +64,32 @@ fn sweep_job() -> Job {
 /// Starts every job; they end when `stop` turns true.
 pub fn spawn(app: Arc<App>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let jobs: Vec<(&'static str, Duration, Job)> = vec![
-        ("session-cleanup", Duration::from_secs(600), Arc::new(session_cleanup)),
-        ("heartbeat-retention", Duration::from_secs(3600), Arc::new(heartbeat_retention)),
+        (
+            "session-cleanup",
+            Duration::from_secs(600),
+            Arc::new(session_cleanup),
+        ),
+        (
+            "heartbeat-retention",
+            Duration::from_secs(3600),
+            Arc::new(heartbeat_retention),
+        ),
         ("licensing-sweep", SWEEP_TICK, sweep_job()),
     ];
     jobs.into_iter()
-        .map(|(name, period, job)| tokio::spawn(every(name, period, app.clone(), stop.clone(), job)))
+        .map(|(name, period, job)| {
+            tokio::spawn(every(name, period, app.clone(), stop.clone(), job))
+        })
         .collect()
 }
 
-async fn every(name: &'static str, period: Duration, app: Arc<App>, mut stop: watch::Receiver<bool>, job: Job) {
+async fn every(
+    name: &'static str,
+    period: Duration,
+    app: Arc<App>,
+    mut stop: watch::Receiver<bool>,
+    job: Job,
+) {
     let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {

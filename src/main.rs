@@ -46,9 +46,12 @@ fn main() -> ExitCode {
     // Offline license tools need no config, data dir or logging.
     if let Command::License(cmd) = cli.command {
         let code = match cmd {
-            cli::LicenseCommand::Verify { jwks, public_key, install_id, key } => {
-                cli::license_verify(jwks, public_key, install_id, key)
-            }
+            cli::LicenseCommand::Verify {
+                jwks,
+                public_key,
+                install_id,
+                key,
+            } => cli::license_verify(jwks, public_key, install_id, key),
             cli::LicenseCommand::Inspect { key } => cli::license_inspect(key).map(|()| 0),
             cli::LicenseCommand::Sign(args) => cli::license_sign(args).map(|()| 0),
         };
@@ -90,7 +93,9 @@ fn main() -> ExitCode {
             Command::CheckConfig { .. } => Ok(()),
             Command::Admin(cmd) => cli::admin(config, cmd),
             Command::Audit(cli::AuditCommand::Verify) => cli::audit_verify(config),
-            Command::Keys(cli::KeysCommand::Export { format, out }) => cli::keys_export(config, format, out),
+            Command::Keys(cli::KeysCommand::Export { format, out }) => {
+                cli::keys_export(config, format, out)
+            }
             Command::License(_) => Ok(()),
         }
     })();

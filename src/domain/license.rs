@@ -273,7 +273,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut LicenseRequest)>)> = vec![
+        type Mutation = Box<dyn Fn(&mut LicenseRequest)>;
+        let cases: Vec<(&str, Mutation)> = vec![
             ("name", Box::new(|r| r.name = " ".into())),
             (
                 "install_id",

@@ -28,7 +28,11 @@ pub enum SignError {
 
 /// `b64url(header).b64url(claims)`: what the signature covers, and what a lease's
 /// chain hash is taken over.
-pub fn signing_input<T: Serialize>(kid: &str, typ: &str, claims: &T) -> Result<String, serde_json::Error> {
+pub fn signing_input<T: Serialize>(
+    kid: &str,
+    typ: &str,
+    claims: &T,
+) -> Result<String, serde_json::Error> {
     let header = Header {
         alg: "ES256".into(),
         kid: kid.to_owned(),

@@ -2,6 +2,7 @@
 //! (authenticated by the activation secret). Both answer with a signed lease.
 
 use super::licenses::{apply_event, load};
+use super::signing_keys::KeyRing;
 use super::tenants::Tenant;
 use super::{Actor, Result, ServiceError, refuse, secrets};
 use crate::domain::lease::{LEASE_TYP, LeaseClaims, LeaseDirective};
@@ -17,7 +18,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
-use super::signing_keys::KeyRing;
 
 /// Prefix of activation secrets (so they are told apart from staff tokens at a glance).
 pub const ACTIVATION_PREFIX: &str = "lact_";
@@ -65,7 +65,8 @@ pub struct PendingLease {
 
 impl PendingLease {
     pub fn sign(self) -> Result<LeaseReply> {
-        let lease = jws::finish(&self.ring.active, self.input).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let lease = jws::finish(&self.ring.active, self.input)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
         Ok(LeaseReply {
             license_id: self.claims.license_id.clone(),
             state: self.claims.state,
@@ -100,10 +101,21 @@ fn prepare_lease(
     }
     let mut directives: Vec<LeaseDirective> = pending
         .into_iter()
-        .map(|d| LeaseDirective { id: Some(d.id), kind: d.kind, message: d.message })
+        .map(|d| LeaseDirective {
+            id: Some(d.id),
+            kind: d.kind,
+            message: d.message,
+        })
         .collect();
     if let Some(why) = lock {
-        directives.insert(0, LeaseDirective { id: None, kind: "lock".into(), message: why.into() });
+        directives.insert(
+            0,
+            LeaseDirective {
+                id: None,
+                kind: "lock".into(),
+                message: why.into(),
+            },
+        );
     }
     let claims = LeaseClaims {
         iss: tenant.issuer(),
@@ -125,9 +137,14 @@ fn prepare_lease(
         directives,
     };
     let ring = tenant.keyring()?;
-    let input = jws::signing_input(ring.active.kid(), LEASE_TYP, &claims).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let input = jws::signing_input(ring.active.kid(), LEASE_TYP, &claims)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
     activations::record_lease(tx, activation_id, seq, &jws::chain_hash(&input))?;
-    Ok(PendingLease { ring, input, claims })
+    Ok(PendingLease {
+        ring,
+        input,
+        claims,
+    })
 }
 
 fn lock_reason(state: LicenseState) -> &'static str {
@@ -278,93 +295,96 @@ pub fn heartbeat(
     let hash = secrets::hash_secret(secret);
     let (tenant, license_id, req) = (tenant.clone(), license_id.to_owned(), req.clone());
     // Heartbeats are many and small: they share commits under load.
-    tenant.clone().db.write_grouped(move |tx| {
-        let tenant = &*tenant;
+    tenant
+        .clone()
+        .db
+        .write_grouped(move |tx| {
+            let tenant = &*tenant;
 
-        let (activation, license) = activations::find_by_secret(tx, &hash)?
-            .filter(|(a, _)| a.license_id == license_id)
-            .ok_or_else(|| invalid_activation("unknown activation secret for this license"))?;
-        if activation.fingerprint != fingerprint {
-            return Err(refuse(
-                ErrorCode::BoundElsewhere,
-                "this activation belongs to another fingerprint",
-            ));
-        }
-        if req.seq > activation.last_seq || req.seq < 0 {
-            return Err(refuse(
-                ErrorCode::LeaseSeqAhead,
-                format!(
-                    "seq {} was never issued (last issued: {})",
-                    req.seq, activation.last_seq
-                ),
-            ));
-        }
-        let seq = activation.last_seq + 1;
-        let record = |state: LicenseState| {
-            activations::insert_heartbeat(
-                tx,
-                &HeartbeatRow {
-                    license_id: license.id.clone(),
-                    at: now,
-                    fingerprint: fingerprint.clone(),
-                    seq,
-                    internal_users: req.internal_users,
-                    external_users: req.external_users,
-                    state: state.as_str().to_owned(),
-                },
-            )
-        };
-        match activation.superseded_reason.as_deref() {
-            None => {}
-            Some("reactivated") => {
-                return Err(invalid_activation(
-                    "this activation was replaced by a newer one",
+            let (activation, license) = activations::find_by_secret(tx, &hash)?
+                .filter(|(a, _)| a.license_id == license_id)
+                .ok_or_else(|| invalid_activation("unknown activation secret for this license"))?;
+            if activation.fingerprint != fingerprint {
+                return Err(refuse(
+                    ErrorCode::BoundElsewhere,
+                    "this activation belongs to another fingerprint",
                 ));
             }
-            Some(_) => {
-                // Rebound elsewhere: this box must lock.
-                record(license.state)?;
-                let why = "the license was moved to other hardware";
-                let hash = activation.last_lease_hash.clone();
-                return prepare_lease(
-                    tx,
-                    tenant,
-                    now,
-                    &license,
-                    activation.id,
-                    &fingerprint,
-                    (seq, &hash, req.seq),
-                    license.state,
-                    Some(why),
-                );
+            if req.seq > activation.last_seq || req.seq < 0 {
+                return Err(refuse(
+                    ErrorCode::LeaseSeqAhead,
+                    format!(
+                        "seq {} was never issued (last issued: {})",
+                        req.seq, activation.last_seq
+                    ),
+                ));
             }
-        }
-        let actor = Actor::Appliance {
-            fingerprint: fingerprint.clone(),
-        };
-        let event = Event::Heartbeat {
-            fingerprint: fingerprint.clone(),
-        };
-        let outcome = apply_event(tx, tenant, now, &actor, &license, &event, None)?;
-        let mut update = StatusUpdate::of(&license);
-        update.state = outcome.status.state;
-        update.suspend_reason = outcome.status.suspend_reason;
-        update.last_seen_at = Some(now);
-        store::update_status(tx, &license.id, &update, now)?;
-        record(update.state)?;
-        let lock = outcome.lock.then(|| lock_reason(update.state));
-        let prev = activation.last_lease_hash.clone();
-        prepare_lease(
-            tx,
-            tenant,
-            now,
-            &license,
-            activation.id,
-            &fingerprint,
-            (seq, &prev, req.seq),
-            update.state,
-            lock,
-        )
-    })
-    .and_then(PendingLease::sign)
+            let seq = activation.last_seq + 1;
+            let record = |state: LicenseState| {
+                activations::insert_heartbeat(
+                    tx,
+                    &HeartbeatRow {
+                        license_id: license.id.clone(),
+                        at: now,
+                        fingerprint: fingerprint.clone(),
+                        seq,
+                        internal_users: req.internal_users,
+                        external_users: req.external_users,
+                        state: state.as_str().to_owned(),
+                    },
+                )
+            };
+            match activation.superseded_reason.as_deref() {
+                None => {}
+                Some("reactivated") => {
+                    return Err(invalid_activation(
+                        "this activation was replaced by a newer one",
+                    ));
+                }
+                Some(_) => {
+                    // Rebound elsewhere: this box must lock.
+                    record(license.state)?;
+                    let why = "the license was moved to other hardware";
+                    let hash = activation.last_lease_hash.clone();
+                    return prepare_lease(
+                        tx,
+                        tenant,
+                        now,
+                        &license,
+                        activation.id,
+                        &fingerprint,
+                        (seq, &hash, req.seq),
+                        license.state,
+                        Some(why),
+                    );
+                }
+            }
+            let actor = Actor::Appliance {
+                fingerprint: fingerprint.clone(),
+            };
+            let event = Event::Heartbeat {
+                fingerprint: fingerprint.clone(),
+            };
+            let outcome = apply_event(tx, tenant, now, &actor, &license, &event, None)?;
+            let mut update = StatusUpdate::of(&license);
+            update.state = outcome.status.state;
+            update.suspend_reason = outcome.status.suspend_reason;
+            update.last_seen_at = Some(now);
+            store::update_status(tx, &license.id, &update, now)?;
+            record(update.state)?;
+            let lock = outcome.lock.then(|| lock_reason(update.state));
+            let prev = activation.last_lease_hash.clone();
+            prepare_lease(
+                tx,
+                tenant,
+                now,
+                &license,
+                activation.id,
+                &fingerprint,
+                (seq, &prev, req.seq),
+                update.state,
+                lock,
+            )
+        })
+        .and_then(PendingLease::sign)
 }

@@ -153,7 +153,6 @@ pub fn issue_in_tx(
         None,
         LicenseState::Issued,
         &actor.audit_name(),
-        "",
     )?;
     audit::record(
         tx,
@@ -354,7 +353,6 @@ pub fn apply_event(
             Some(before.state),
             update.state,
             &actor.audit_name(),
-            "",
         )?;
     }
     let target = format!("license:{}", license.id);

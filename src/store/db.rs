@@ -201,7 +201,10 @@ impl Db {
                 let _ = send.send(out);
             })
         });
-        self.group.lock().unwrap_or_else(|p| p.into_inner()).push(job);
+        self.group
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(job);
         {
             // Whoever holds the writer runs everything queued so far, ours included
             // unless an earlier holder already took it.
@@ -218,8 +221,11 @@ impl Db {
                 run_group(&mut conn, jobs);
             }
         }
-        recv.recv()
-            .unwrap_or_else(|_| Err(E::from(StoreError::CommitFailed("the group commit was abandoned".into()))))
+        recv.recv().unwrap_or_else(|_| {
+            Err(E::from(StoreError::CommitFailed(
+                "the group commit was abandoned".into(),
+            )))
+        })
     }
 
     /// Proves the database answers and accepts writes (readiness probe).
@@ -297,7 +303,9 @@ mod tests {
     #[test]
     fn grouped_writes_commit_together_and_fail_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let db = std::sync::Arc::new(Db::open(&dir.path().join("g.db"), &TENANT, DbOptions::default()).unwrap());
+        let db = std::sync::Arc::new(
+            Db::open(&dir.path().join("g.db"), &TENANT, DbOptions::default()).unwrap(),
+        );
         let threads: Vec<_> = (0..16)
             .map(|i| {
                 let db = db.clone();
@@ -319,9 +327,16 @@ mod tests {
         let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
         assert_eq!(results.iter().filter(|r| r.is_err()).count(), 4);
         let n: i64 = db
-            .read(|tx| Ok::<_, StoreError>(tx.query_row("SELECT count(*) FROM staff_users", [], |r| r.get(0))?))
+            .read(|tx| {
+                Ok::<_, StoreError>(
+                    tx.query_row("SELECT count(*) FROM staff_users", [], |r| r.get(0))?,
+                )
+            })
             .unwrap();
-        assert_eq!(n, 12, "failed jobs leave nothing behind; the others all commit");
+        assert_eq!(
+            n, 12,
+            "failed jobs leave nothing behind; the others all commit"
+        );
     }
 
     #[cfg(unix)]

@@ -304,11 +304,10 @@ pub fn insert_event(
     from: Option<LicenseState>,
     to: LicenseState,
     actor: &str,
-    detail: &str,
 ) -> Result<()> {
     let mut st = tx.prepare_cached(
-        "INSERT INTO license_events (license_id, at, event, from_state, to_state, actor, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO license_events (license_id, at, event, from_state, to_state, actor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     st.execute(params![
         license_id,
@@ -316,8 +315,7 @@ pub fn insert_event(
         event,
         from.map(LicenseState::as_str),
         to.as_str(),
-        actor,
-        detail
+        actor
     ])?;
     Ok(())
 }

@@ -172,9 +172,11 @@ fn login_with_one_time_password_then_change_it_and_see_the_dashboard() {
         b.fill("#email", "newhire@example.com").await;
         b.fill("#password", "not-the-password").await;
         b.click("#sign-in").await;
+        wait_for(&b, "#login-error").await;
         assert!(b.text("#login-error").await.contains("wrong"));
         b.fill("#password", &otp).await;
         b.click("#sign-in").await;
+        wait_for(&b, "#forced-change").await;
         // Forced password change.
         assert_eq!(b.client.current_url().await.unwrap().path(), "/password");
         assert!(b.text("#forced-change").await.contains("one-time password"));
@@ -182,6 +184,7 @@ fn login_with_one_time_password_then_change_it_and_see_the_dashboard() {
         b.fill("#new_password", "my-chosen-password-1").await;
         b.fill("#confirm_password", "my-chosen-password-1").await;
         b.click("#change-password").await;
+        wait_for(&b, "#dashboard-title").await;
         assert_eq!(b.client.current_url().await.unwrap().path(), "/");
         assert_eq!(b.text("#dashboard-title").await, "Dashboard");
         assert!(
@@ -199,6 +202,7 @@ fn login_with_one_time_password_then_change_it_and_see_the_dashboard() {
         b.screenshot("dashboard").await;
         // Sign out returns to the login page, and the dashboard needs a new sign-in.
         b.click("#logout").await;
+        wait_for(&b, "#login-form").await;
         assert!(
             b.client
                 .current_url()
@@ -230,10 +234,12 @@ fn admin_creates_a_user_and_a_token_in_the_browser() {
         b.fill("#email", ADMIN_EMAIL).await;
         b.fill("#password", ADMIN_PASSWORD).await;
         b.click("#sign-in").await;
+        wait_for(&b, "#logout").await;
         b.client.goto(&s.url("/users")).await.unwrap();
         b.fill("#create-user input[name=email]", "ops@example.com")
             .await;
         b.click("#create-user button").await;
+        wait_for(&b, "#created-user").await;
         assert!(b.text("#created-user").await.contains("ops@example.com"));
         let otp = b.text("#one-time-password").await;
         assert_eq!(otp.len(), 24);
@@ -242,6 +248,7 @@ fn admin_creates_a_user_and_a_token_in_the_browser() {
         b.fill("#create-token input[name=name]", "deploy script")
             .await;
         b.click("#create-token button").await;
+        wait_for(&b, "#token-secret").await;
         let secret = b.text("#token-secret").await;
         assert!(secret.starts_with("licd_"));
         b.screenshot("tokens").await;

@@ -16,15 +16,27 @@ pub struct Api<'a> {
 
 impl<'a> Api<'a> {
     pub fn new(s: &'a TestServer) -> Self {
-        Api { s, token: s.admin_token() }
+        Api {
+            s,
+            token: s.admin_token(),
+        }
     }
 
     pub fn get(&self, path: &str) -> Response {
-        client().get(self.s.url(path)).bearer_auth(&self.token).send().unwrap()
+        client()
+            .get(self.s.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .unwrap()
     }
 
     pub fn post(&self, path: &str, body: Value) -> Response {
-        client().post(self.s.url(path)).bearer_auth(&self.token).json(&body).send().unwrap()
+        client()
+            .post(self.s.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .unwrap()
     }
 
     pub fn ok(&self, resp: Response) -> Value {
@@ -74,7 +86,12 @@ fn lease_of(v: &Value) -> Value {
 }
 
 fn directive_kinds(lease: &Value) -> Vec<String> {
-    lease["directives"].as_array().unwrap().iter().map(|d| d["kind"].as_str().unwrap().to_owned()).collect()
+    lease["directives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[test]
@@ -111,8 +128,13 @@ fn seed_002_story_end_to_end() {
         assert_eq!(claims["state"], "active");
         assert_eq!(claims["seq"], seq + 1);
         assert_eq!(claims["prev"], licd::pki::jws::chain_hash(&prev_lease));
-        let expires = chrono::DateTime::parse_from_rfc3339(claims["lease_expires_at"].as_str().unwrap()).unwrap();
-        assert_eq!(expires.with_timezone(&chrono::Utc), s.clock.now_utc() + Duration::days(14));
+        let expires =
+            chrono::DateTime::parse_from_rfc3339(claims["lease_expires_at"].as_str().unwrap())
+                .unwrap();
+        assert_eq!(
+            expires.with_timezone(&chrono::Utc),
+            s.clock.now_utc() + Duration::days(14)
+        );
         prev_lease = hb["lease"].as_str().unwrap().to_owned();
         seq += 1;
     }
@@ -125,7 +147,10 @@ fn seed_002_story_end_to_end() {
     // Idempotent: the same instant again changes nothing.
     let again = api.ok(api.post("/api/v1/licenses/health/sweep", json!({})));
     assert!(again["transitions"].as_array().unwrap().is_empty());
-    assert_eq!(api.ok(api.get(&format!("/api/v1/licenses/{id}")))["state"], "locked");
+    assert_eq!(
+        api.ok(api.get(&format!("/api/v1/licenses/{id}")))["state"],
+        "locked"
+    );
 
     // A heartbeat from the bound box unlocks.
     let hb = api.ok(heartbeat(&s, &id, &secret, "fp-box-1", seq));
@@ -133,7 +158,10 @@ fn seed_002_story_end_to_end() {
     assert_eq!(hb["state"], "active");
 
     // Subscription past due -> suspended (lease says lock); restored -> active again.
-    let v = api.ok(api.post(&format!("/api/v1/licenses/{id}/subscription"), json!({"status": "past_due"})));
+    let v = api.ok(api.post(
+        &format!("/api/v1/licenses/{id}/subscription"),
+        json!({"status": "past_due"}),
+    ));
     assert_eq!(v["state"], "suspended");
     assert_eq!(v["suspend_reason"], "subscription");
     let hb = api.ok(heartbeat(&s, &id, &secret, "fp-box-1", seq));
@@ -141,7 +169,10 @@ fn seed_002_story_end_to_end() {
     assert_eq!(hb["state"], "suspended");
     assert!(directive_kinds(&lease_of(&hb)).contains(&"lock".to_owned()));
     expect_problem(activate(&s, &license, "fp-box-1"), 403, "license_suspended");
-    let v = api.ok(api.post(&format!("/api/v1/licenses/{id}/subscription"), json!({"status": "active"})));
+    let v = api.ok(api.post(
+        &format!("/api/v1/licenses/{id}/subscription"),
+        json!({"status": "active"}),
+    ));
     assert_eq!(v["state"], "active");
     let hb = api.ok(heartbeat(&s, &id, &secret, "fp-box-1", seq));
     seq += 1;
@@ -149,8 +180,15 @@ fn seed_002_story_end_to_end() {
     assert!(directive_kinds(&lease_of(&hb)).is_empty());
 
     // Revoke: activation denied, next heartbeat carries a lock directive.
-    expect_problem(api.post(&format!("/api/v1/licenses/{id}/revoke"), json!({})), 422, "validation_failed");
-    let v = api.ok(api.post(&format!("/api/v1/licenses/{id}/revoke"), json!({"reason": "stolen appliance"})));
+    expect_problem(
+        api.post(&format!("/api/v1/licenses/{id}/revoke"), json!({})),
+        422,
+        "validation_failed",
+    );
+    let v = api.ok(api.post(
+        &format!("/api/v1/licenses/{id}/revoke"),
+        json!({"reason": "stolen appliance"}),
+    ));
     assert_eq!(v["state"], "revoked");
     assert_eq!(v["revoke_reason"], "stolen appliance");
     expect_problem(activate(&s, &license, "fp-box-1"), 403, "license_revoked");
@@ -158,19 +196,45 @@ fn seed_002_story_end_to_end() {
     assert_eq!(hb["state"], "revoked");
     let lease = lease_of(&hb);
     assert_eq!(lease["directives"][0]["kind"], "lock");
-    assert!(lease["directives"][0]["message"].as_str().unwrap().contains("revoked"));
+    assert!(
+        lease["directives"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked")
+    );
 
     // Every step is audited with its actor.
     let audit = api.ok(api.get(&format!("/api/v1/audit?target=license:{id}&limit=100")));
-    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    for a in ["license.issue", "license.activate", "license.state_change", "license.subscription", "license.revoke"] {
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "license.issue",
+        "license.activate",
+        "license.state_change",
+        "license.subscription",
+        "license.revoke",
+    ] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
-    let revoke = audit["items"].as_array().unwrap().iter().find(|e| e["action"] == "license.revoke").unwrap();
+    let revoke = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "license.revoke")
+        .unwrap();
     assert_eq!(revoke["actor"], format!("staff:{ADMIN_EMAIL}"));
     // And the history shows the transitions.
     let detail = api.ok(api.get(&format!("/api/v1/licenses/{id}")));
-    let history: Vec<&str> = detail["history"].as_array().unwrap().iter().map(|e| e["to_state"].as_str().unwrap()).collect();
+    let history: Vec<&str> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["to_state"].as_str().unwrap())
+        .collect();
     assert_eq!(history.first(), Some(&"revoked"));
     assert!(history.contains(&"locked") && history.contains(&"suspended"));
     assert!(!detail["heartbeats"].as_array().unwrap().is_empty());
@@ -184,27 +248,52 @@ fn rebind_moves_the_license_to_new_hardware() {
     let id = license["id"].as_str().unwrap();
     let old = api.ok(activate(&s, &license, "fp-old"));
     let old_secret = old["activation_secret"].as_str().unwrap();
-    expect_problem(activate(&s, &license, "fp-new"), 409, "license_bound_elsewhere");
+    expect_problem(
+        activate(&s, &license, "fp-new"),
+        409,
+        "license_bound_elsewhere",
+    );
 
-    let v = api.ok(api.post(&format!("/api/v1/licenses/{id}/rebind"), json!({"fingerprint": "fp-new"})));
+    let v = api.ok(api.post(
+        &format!("/api/v1/licenses/{id}/rebind"),
+        json!({"fingerprint": "fp-new"}),
+    ));
     assert_eq!(v["bound_fingerprint"], "fp-new");
     assert_eq!(v["state"], "issued");
     // The old box's next heartbeat locks it.
     let hb = api.ok(heartbeat(&s, id, old_secret, "fp-old", 1));
     assert_eq!(lease_of(&hb)["directives"][0]["kind"], "lock");
-    assert!(lease_of(&hb)["directives"][0]["message"].as_str().unwrap().contains("moved"));
+    assert!(
+        lease_of(&hb)["directives"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("moved")
+    );
     // Only the new box can activate now.
-    expect_problem(activate(&s, &license, "fp-old"), 409, "license_bound_elsewhere");
+    expect_problem(
+        activate(&s, &license, "fp-old"),
+        409,
+        "license_bound_elsewhere",
+    );
     let new = api.ok(activate(&s, &license, "fp-new"));
     assert_eq!(new["state"], "active");
     let secret = new["activation_secret"].as_str().unwrap();
-    assert_eq!(api.ok(heartbeat(&s, id, secret, "fp-new", 1))["state"], "active");
+    assert_eq!(
+        api.ok(heartbeat(&s, id, secret, "fp-new", 1))["state"],
+        "active"
+    );
     // Re-activation from the same fingerprint is idempotent: same state, a fresh
     // secret, and the replaced secret stops working.
     let again = api.ok(activate(&s, &license, "fp-new"));
     assert_eq!(again["state"], "active");
-    expect_problem(heartbeat(&s, id, secret, "fp-new", 1), 401, "activation_invalid");
-    let audit = api.ok(api.get(&format!("/api/v1/audit?action=license.rebind&target=license:{id}")));
+    expect_problem(
+        heartbeat(&s, id, secret, "fp-new", 1),
+        401,
+        "activation_invalid",
+    );
+    let audit = api.ok(api.get(&format!(
+        "/api/v1/audit?action=license.rebind&target=license:{id}"
+    )));
     assert_eq!(audit["items"][0]["details"]["to"], "fp-new");
 }
 
@@ -236,7 +325,10 @@ fn provisioning_issues_and_activates_in_one_call() {
     assert_eq!(claims["internal_users"], 25);
     assert_eq!(claims["aud"], format!("licd:install:{INSTALL}"));
     let secret = p["activation_secret"].as_str().unwrap();
-    assert_eq!(api.ok(heartbeat(&s, id, secret, "fp-b01", 1))["state"], "active");
+    assert_eq!(
+        api.ok(heartbeat(&s, id, secret, "fp-b01", 1))["state"],
+        "active"
+    );
     // The use limit holds.
     expect_problem(provision("fp-b02"), 401, "provisioning_token_invalid");
     let tokens = api.ok(api.get("/api/v1/provisioning-tokens"));
@@ -246,7 +338,11 @@ fn provisioning_issues_and_activates_in_one_call() {
     assert_eq!(audit["items"][0]["actor"], "appliance:fp-b01");
     // A bad template is refused when the token is made.
     let bad = json!({"name": "x", "max_uses": 1, "template": {"duration_days": 30}});
-    expect_problem(api.post("/api/v1/provisioning-tokens", bad), 422, "validation_failed");
+    expect_problem(
+        api.post("/api/v1/provisioning-tokens", bad),
+        422,
+        "validation_failed",
+    );
 }
 
 #[test]
@@ -256,59 +352,177 @@ fn each_refusal_has_its_problem_code() {
     let license = api.issue(INSTALL, 30);
     let id = license["id"].as_str().unwrap().to_owned();
     let key = license["license_key"].as_str().unwrap().to_owned();
-    let post_activate = |body: Value| client().post(s.url(&format!("/api/v1/licenses/{id}/activate"))).json(&body).send().unwrap();
+    let post_activate = |body: Value| {
+        client()
+            .post(s.url(&format!("/api/v1/licenses/{id}/activate")))
+            .json(&body)
+            .send()
+            .unwrap()
+    };
 
     // Issue validation names the field.
     for (body, field) in [
-        (json!({"name": "", "install_id": INSTALL, "internal_users": 1, "expires_at": "2027-01-01T00:00:00Z"}), "name"),
-        (json!({"name": "x", "install_id": "bad id", "internal_users": 1, "expires_at": "2027-01-01T00:00:00Z"}), "install_id"),
-        (json!({"name": "x", "install_id": INSTALL, "expires_at": "2027-01-01T00:00:00Z"}), "internal_users"),
-        (json!({"name": "x", "install_id": INSTALL, "internal_users": 1, "expires_at": "2020-01-01T00:00:00Z"}), "expires_at"),
-        (json!({"name": "x", "install_id": INSTALL, "internal_users": 1, "flags": ["free"], "expires_at": "2027-01-01T00:00:00Z"}), "flags"),
+        (
+            json!({"name": "", "install_id": INSTALL, "internal_users": 1, "expires_at": "2027-01-01T00:00:00Z"}),
+            "name",
+        ),
+        (
+            json!({"name": "x", "install_id": "bad id", "internal_users": 1, "expires_at": "2027-01-01T00:00:00Z"}),
+            "install_id",
+        ),
+        (
+            json!({"name": "x", "install_id": INSTALL, "expires_at": "2027-01-01T00:00:00Z"}),
+            "internal_users",
+        ),
+        (
+            json!({"name": "x", "install_id": INSTALL, "internal_users": 1, "expires_at": "2020-01-01T00:00:00Z"}),
+            "expires_at",
+        ),
+        (
+            json!({"name": "x", "install_id": INSTALL, "internal_users": 1, "flags": ["free"], "expires_at": "2027-01-01T00:00:00Z"}),
+            "flags",
+        ),
     ] {
         let b = expect_problem(api.post("/api/v1/licenses", body), 422, "validation_failed");
         assert!(b["detail"].as_str().unwrap().starts_with(field), "{b}");
     }
-    expect_problem(api.post("/api/v1/licenses", json!({"name": "x"})), 422, "validation_failed");
-    expect_problem(api.get("/api/v1/licenses/no-such-license"), 404, "not_found");
-    expect_problem(api.get("/api/v1/licenses?state=bogus"), 422, "validation_failed");
-    expect_problem(api.get("/api/v1/licenses?cursor=zzz"), 422, "validation_failed");
+    expect_problem(
+        api.post("/api/v1/licenses", json!({"name": "x"})),
+        422,
+        "validation_failed",
+    );
+    expect_problem(
+        api.get("/api/v1/licenses/no-such-license"),
+        404,
+        "not_found",
+    );
+    expect_problem(
+        api.get("/api/v1/licenses?state=bogus"),
+        422,
+        "validation_failed",
+    );
+    expect_problem(
+        api.get("/api/v1/licenses?cursor=zzz"),
+        422,
+        "validation_failed",
+    );
 
     // Activation refusals.
-    let b = expect_problem(post_activate(json!({"license_key": "garbage", "fingerprint": "f", "install_id": INSTALL})), 401, "license_key_invalid");
+    let b = expect_problem(
+        post_activate(json!({"license_key": "garbage", "fingerprint": "f", "install_id": INSTALL})),
+        401,
+        "license_key_invalid",
+    );
     assert!(b["detail"].as_str().unwrap().contains("malformed"));
     let other = api.issue(INSTALL, 30);
-    expect_problem(post_activate(json!({"license_key": other["license_key"], "fingerprint": "f", "install_id": INSTALL})), 422, "license_key_mismatch");
-    expect_problem(post_activate(json!({"license_key": key, "fingerprint": "f", "install_id": "another-install"})), 403, "wrong_install_id");
-    expect_problem(post_activate(json!({"license_key": key, "fingerprint": "", "install_id": INSTALL})), 422, "validation_failed");
-    expect_problem(post_activate(json!({"license_key": key})), 422, "validation_failed");
+    expect_problem(
+        post_activate(
+            json!({"license_key": other["license_key"], "fingerprint": "f", "install_id": INSTALL}),
+        ),
+        422,
+        "license_key_mismatch",
+    );
+    expect_problem(
+        post_activate(
+            json!({"license_key": key, "fingerprint": "f", "install_id": "another-install"}),
+        ),
+        403,
+        "wrong_install_id",
+    );
+    expect_problem(
+        post_activate(json!({"license_key": key, "fingerprint": "", "install_id": INSTALL})),
+        422,
+        "validation_failed",
+    );
+    expect_problem(
+        post_activate(json!({"license_key": key})),
+        422,
+        "validation_failed",
+    );
     let mut tampered: Vec<String> = key.split('.').map(str::to_owned).collect();
     tampered[2] = crate::harness::flip_char(&tampered[2]);
-    let b = expect_problem(post_activate(json!({"license_key": tampered.join("."), "fingerprint": "f", "install_id": INSTALL})), 401, "license_key_invalid");
-    assert!(b["detail"].as_str().unwrap().contains("signature is not valid"), "{b}");
+    let b = expect_problem(
+        post_activate(
+            json!({"license_key": tampered.join("."), "fingerprint": "f", "install_id": INSTALL}),
+        ),
+        401,
+        "license_key_invalid",
+    );
+    assert!(
+        b["detail"]
+            .as_str()
+            .unwrap()
+            .contains("signature is not valid"),
+        "{b}"
+    );
 
-    let future = api.ok(api.post("/api/v1/licenses", json!({
-        "name": "later", "install_id": INSTALL, "internal_users": 1,
-        "not_before": (s.clock.now_utc() + Duration::days(3)).to_rfc3339(),
-        "expires_at": (s.clock.now_utc() + Duration::days(30)).to_rfc3339(),
-    })));
+    let future = api.ok(api.post(
+        "/api/v1/licenses",
+        json!({
+            "name": "later", "install_id": INSTALL, "internal_users": 1,
+            "not_before": (s.clock.now_utc() + Duration::days(3)).to_rfc3339(),
+            "expires_at": (s.clock.now_utc() + Duration::days(30)).to_rfc3339(),
+        }),
+    ));
     expect_problem(activate(&s, &future, "f"), 403, "license_not_yet_valid");
 
     // Heartbeat refusals.
     let act = api.ok(activate(&s, &license, "fp-1"));
     let secret = act["activation_secret"].as_str().unwrap();
-    expect_problem(heartbeat(&s, &id, "lact_nope", "fp-1", 1), 401, "activation_invalid");
-    expect_problem(heartbeat(&s, &id, "no-prefix", "fp-1", 1), 401, "activation_invalid");
-    let r = client().post(s.url(&format!("/api/v1/licenses/{id}/heartbeat"))).json(&json!({"fingerprint": "fp-1"})).send().unwrap();
+    expect_problem(
+        heartbeat(&s, &id, "lact_nope", "fp-1", 1),
+        401,
+        "activation_invalid",
+    );
+    expect_problem(
+        heartbeat(&s, &id, "no-prefix", "fp-1", 1),
+        401,
+        "activation_invalid",
+    );
+    let r = client()
+        .post(s.url(&format!("/api/v1/licenses/{id}/heartbeat")))
+        .json(&json!({"fingerprint": "fp-1"}))
+        .send()
+        .unwrap();
     expect_problem(r, 401, "activation_invalid");
-    expect_problem(heartbeat(&s, &other["id"].as_str().unwrap().to_owned(), secret, "fp-1", 1), 401, "activation_invalid");
-    expect_problem(heartbeat(&s, &id, secret, "fp-2", 1), 409, "license_bound_elsewhere");
-    expect_problem(heartbeat(&s, &id, secret, "fp-1", 7), 409, "lease_seq_ahead");
+    expect_problem(
+        heartbeat(&s, other["id"].as_str().unwrap(), secret, "fp-1", 1),
+        401,
+        "activation_invalid",
+    );
+    expect_problem(
+        heartbeat(&s, &id, secret, "fp-2", 1),
+        409,
+        "license_bound_elsewhere",
+    );
+    expect_problem(
+        heartbeat(&s, &id, secret, "fp-1", 7),
+        409,
+        "lease_seq_ahead",
+    );
 
     // Staff action refusals.
-    expect_problem(api.post(&format!("/api/v1/licenses/{id}/rebind"), json!({"fingerprint": ""})), 422, "validation_failed");
-    expect_problem(api.post("/api/v1/licenses/nope/revoke", json!({"reason": "x"})), 404, "not_found");
-    expect_problem(api.post(&format!("/api/v1/licenses/{id}/revoke"), json!({"reason": 5})), 422, "validation_failed");
+    expect_problem(
+        api.post(
+            &format!("/api/v1/licenses/{id}/rebind"),
+            json!({"fingerprint": ""}),
+        ),
+        422,
+        "validation_failed",
+    );
+    expect_problem(
+        api.post("/api/v1/licenses/nope/revoke", json!({"reason": "x"})),
+        404,
+        "not_found",
+    );
+    expect_problem(
+        api.post(
+            &format!("/api/v1/licenses/{id}/revoke"),
+            json!({"reason": 5}),
+        ),
+        422,
+        "validation_failed",
+    );
 }
 
 #[test]
@@ -327,7 +541,13 @@ fn expired_licenses_refuse_activation_and_lock_on_heartbeat() {
     // The staff view says expired even before any sweep ran.
     let other = api.issue(INSTALL, 5);
     s.clock.advance(Duration::days(6));
-    assert_eq!(api.ok(api.get(&format!("/api/v1/licenses/{}", other["id"].as_str().unwrap())))["state"], "expired");
+    assert_eq!(
+        api.ok(api.get(&format!(
+            "/api/v1/licenses/{}",
+            other["id"].as_str().unwrap()
+        )))["state"],
+        "expired"
+    );
 }
 
 #[test]
@@ -338,13 +558,26 @@ fn directives_ride_leases_until_acknowledged() {
     let id = license["id"].as_str().unwrap();
     let act = api.ok(activate(&s, &license, "fp"));
     let secret = act["activation_secret"].as_str().unwrap();
-    let d = api.ok(api.post(&format!("/api/v1/licenses/{id}/directives"), json!({"kind": "message", "message": "maintenance at 22:00"})));
+    let d = api.ok(api.post(
+        &format!("/api/v1/licenses/{id}/directives"),
+        json!({"kind": "message", "message": "maintenance at 22:00"}),
+    ));
     assert!(d["id"].as_i64().unwrap() > 0);
-    expect_problem(api.post(&format!("/api/v1/licenses/{id}/directives"), json!({"kind": "explode"})), 422, "validation_failed");
+    expect_problem(
+        api.post(
+            &format!("/api/v1/licenses/{id}/directives"),
+            json!({"kind": "explode"}),
+        ),
+        422,
+        "validation_failed",
+    );
     // Delivered in lease 2; the appliance has not confirmed it yet (seq 1), so lease 3
     // carries it again; once the appliance reports seq 3, it is acknowledged.
     let l2 = api.ok(heartbeat(&s, id, secret, "fp", 1));
-    assert_eq!(lease_of(&l2)["directives"][0]["message"], "maintenance at 22:00");
+    assert_eq!(
+        lease_of(&l2)["directives"][0]["message"],
+        "maintenance at 22:00"
+    );
     let l3 = api.ok(heartbeat(&s, id, secret, "fp", 1));
     assert_eq!(lease_of(&l3)["directives"].as_array().unwrap().len(), 1);
     let l4 = api.ok(heartbeat(&s, id, secret, "fp", 3));
@@ -360,18 +593,48 @@ fn suspend_and_reinstate_by_staff() {
     let license = api.issue(INSTALL, 365);
     let id = license["id"].as_str().unwrap();
     api.ok(activate(&s, &license, "fp"));
-    let v = api.ok(api.post(&format!("/api/v1/licenses/{id}/suspend"), json!({"reason": "audit"})));
-    assert_eq!((v["state"].as_str(), v["suspend_reason"].as_str()), (Some("suspended"), Some("staff")));
+    let v = api.ok(api.post(
+        &format!("/api/v1/licenses/{id}/suspend"),
+        json!({"reason": "audit"}),
+    ));
+    assert_eq!(
+        (v["state"].as_str(), v["suspend_reason"].as_str()),
+        (Some("suspended"), Some("staff"))
+    );
     // A staff suspension does not lift by itself.
     api.ok(api.post("/api/v1/licenses/health/sweep", json!({})));
-    assert_eq!(api.ok(api.get(&format!("/api/v1/licenses/{id}")))["state"], "suspended");
+    assert_eq!(
+        api.ok(api.get(&format!("/api/v1/licenses/{id}")))["state"],
+        "suspended"
+    );
     let v = api.ok(api.post(&format!("/api/v1/licenses/{id}/reinstate"), json!({})));
     assert_eq!(v["state"], "active");
     // Reinstating with a lapsed subscription is refused.
-    api.ok(api.post(&format!("/api/v1/licenses/{id}/subscription"), json!({"status": "past_due"})));
-    expect_problem(api.post(&format!("/api/v1/licenses/{id}/reinstate"), json!({})), 409, "subscription_invalid");
-    expect_problem(api.post(&format!("/api/v1/licenses/{id}/subscription"), json!({"status": "canceled"})), 422, "validation_failed");
-    expect_problem(api.post(&format!("/api/v1/licenses/{id}/subscription"), json!({"status": "gone"})), 422, "validation_failed");
+    api.ok(api.post(
+        &format!("/api/v1/licenses/{id}/subscription"),
+        json!({"status": "past_due"}),
+    ));
+    expect_problem(
+        api.post(&format!("/api/v1/licenses/{id}/reinstate"), json!({})),
+        409,
+        "subscription_invalid",
+    );
+    expect_problem(
+        api.post(
+            &format!("/api/v1/licenses/{id}/subscription"),
+            json!({"status": "canceled"}),
+        ),
+        422,
+        "validation_failed",
+    );
+    expect_problem(
+        api.post(
+            &format!("/api/v1/licenses/{id}/subscription"),
+            json!({"status": "gone"}),
+        ),
+        422,
+        "validation_failed",
+    );
 }
 
 #[test]
@@ -384,19 +647,32 @@ fn sweep_dry_run_writes_nothing_and_counts() {
     }
     api.issue(INSTALL, 5);
     s.clock.advance(Duration::days(20));
-    let audit_before = api.ok(api.get("/api/v1/audit?limit=500"))["items"].as_array().unwrap().len();
+    let audit_before = api.ok(api.get("/api/v1/audit?limit=500"))["items"]
+        .as_array()
+        .unwrap()
+        .len();
     let dry = api.ok(api.post("/api/v1/licenses/health/sweep", json!({"dry_run": true})));
     assert_eq!(dry["dry_run"], true);
     assert_eq!(dry["counts"]["locked"], 3);
     assert_eq!(dry["counts"]["expired"], 1);
-    let audit_after = api.ok(api.get("/api/v1/audit?limit=500"))["items"].as_array().unwrap().len();
+    let audit_after = api.ok(api.get("/api/v1/audit?limit=500"))["items"]
+        .as_array()
+        .unwrap()
+        .len();
     assert_eq!(audit_before, audit_after, "a dry run writes nothing");
     let real = api.ok(api.post("/api/v1/licenses/health/sweep", json!({})));
     assert_eq!(real["transitions"], dry["transitions"]);
     let again = api.ok(api.post("/api/v1/licenses/health/sweep", json!({})));
     assert_eq!(again["transitions"].as_array().unwrap().len(), 0);
-    let audit_final = api.ok(api.get("/api/v1/audit?limit=500"))["items"].as_array().unwrap().len();
-    assert_eq!(audit_final, audit_after + 4, "4 transitions; the second run writes nothing");
+    let audit_final = api.ok(api.get("/api/v1/audit?limit=500"))["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(
+        audit_final,
+        audit_after + 4,
+        "4 transitions; the second run writes nothing"
+    );
     let locked = api.ok(api.get("/api/v1/licenses?state=locked"));
     assert_eq!(locked["items"].as_array().unwrap().len(), 3);
 }
@@ -413,18 +689,29 @@ fn licenses_list_filters_and_pages() {
     assert_eq!(page1["items"].as_array().unwrap().len(), 2);
     let c = page1["next_cursor"].as_str().unwrap();
     let page2 = api.ok(api.get(&format!("/api/v1/licenses?limit=2&cursor={c}")));
-    let page3 = api.ok(api.get(&format!("/api/v1/licenses?limit=2&cursor={}", page2["next_cursor"].as_str().unwrap())));
+    let page3 = api.ok(api.get(&format!(
+        "/api/v1/licenses?limit=2&cursor={}",
+        page2["next_cursor"].as_str().unwrap()
+    )));
     assert_eq!(page3["items"].as_array().unwrap().len(), 1);
     assert!(page3["next_cursor"].is_null());
     let mut ids: Vec<String> = [&page1, &page2, &page3]
         .iter()
-        .flat_map(|p| p["items"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap().to_owned()))
+        .flat_map(|p| {
+            p["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["id"].as_str().unwrap().to_owned())
+        })
         .collect();
     ids.dedup();
     assert_eq!(ids.len(), 5);
     let by_install = api.ok(api.get(&format!("/api/v1/licenses?install_id={INSTALL}")));
     assert_eq!(by_install["items"].as_array().unwrap().len(), 3);
-    let soon = (s.clock.now_utc() + Duration::days(12) - Duration::hours(1)).to_rfc3339().replace('+', "%2B");
+    let soon = (s.clock.now_utc() + Duration::days(12) - Duration::hours(1))
+        .to_rfc3339()
+        .replace('+', "%2B");
     let expiring = api.ok(api.get(&format!("/api/v1/licenses?expiring_before={soon}")));
     assert_eq!(expiring["items"].as_array().unwrap().len(), 2);
 }
@@ -435,11 +722,26 @@ fn settings_are_validated_and_change_the_grace_window() {
     let api = Api::new(&s);
     let cur = api.ok(api.get("/api/v1/licensing/settings"));
     assert_eq!(cur["grace_days"], 14);
-    let put = |body: Value| client().put(s.url("/api/v1/licensing/settings")).bearer_auth(&api.token).json(&body).send().unwrap();
-    let b = expect_problem(put(json!({"grace_days": 0, "heartbeat_interval_secs": 3600, "sweep_interval_secs": 300, "heartbeat_retention_days": 30})), 422, "validation_failed");
+    let put = |body: Value| {
+        client()
+            .put(s.url("/api/v1/licensing/settings"))
+            .bearer_auth(&api.token)
+            .json(&body)
+            .send()
+            .unwrap()
+    };
+    let b = expect_problem(
+        put(
+            json!({"grace_days": 0, "heartbeat_interval_secs": 3600, "sweep_interval_secs": 300, "heartbeat_retention_days": 30}),
+        ),
+        422,
+        "validation_failed",
+    );
     assert!(b["detail"].as_str().unwrap().starts_with("grace_days"));
     expect_problem(put(json!({"grace_days": 3})), 422, "validation_failed");
-    let r = put(json!({"grace_days": 3, "heartbeat_interval_secs": 600, "sweep_interval_secs": 300, "heartbeat_retention_days": 30}));
+    let r = put(
+        json!({"grace_days": 3, "heartbeat_interval_secs": 600, "sweep_interval_secs": 300, "heartbeat_retention_days": 30}),
+    );
     assert_eq!(r.status(), 200);
     let license = api.issue(INSTALL, 365);
     let act = api.ok(activate(&s, &license, "fp"));
@@ -466,13 +768,18 @@ fn scheduled_sweep_runs_on_its_interval() {
     s.clock.advance(Duration::days(15));
     let started = std::time::Instant::now();
     loop {
-        let audit = api.ok(api.get(&format!("/api/v1/audit?action=license.state_change&target=license:{id}")));
+        let audit = api.ok(api.get(&format!(
+            "/api/v1/audit?action=license.state_change&target=license:{id}"
+        )));
         if let Some(e) = audit["items"].as_array().unwrap().first() {
             assert_eq!(e["actor"], "system");
             assert_eq!(e["details"]["to"], "locked");
             break;
         }
-        assert!(started.elapsed() < std::time::Duration::from_secs(40), "the scheduled sweep did not run");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(40),
+            "the scheduled sweep did not run"
+        );
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
 }
@@ -480,10 +787,26 @@ fn scheduled_sweep_runs_on_its_interval() {
 #[test]
 fn onboarding_can_issue_but_not_revoke() {
     let s = TestServer::start();
-    let onboarding = Api { s: &s, token: s.role_token(Role::Onboarding) };
+    let onboarding = Api {
+        s: &s,
+        token: s.role_token(Role::Onboarding),
+    };
     let license = onboarding.issue(INSTALL, 30);
     let id = license["id"].as_str().unwrap();
-    expect_problem(onboarding.post(&format!("/api/v1/licenses/{id}/revoke"), json!({"reason": "x"})), 403, "forbidden");
-    let support = Api { s: &s, token: s.role_token(Role::Support) };
-    support.ok(support.post(&format!("/api/v1/licenses/{id}/revoke"), json!({"reason": "x"})));
+    expect_problem(
+        onboarding.post(
+            &format!("/api/v1/licenses/{id}/revoke"),
+            json!({"reason": "x"}),
+        ),
+        403,
+        "forbidden",
+    );
+    let support = Api {
+        s: &s,
+        token: s.role_token(Role::Support),
+    };
+    support.ok(support.post(
+        &format!("/api/v1/licenses/{id}/revoke"),
+        json!({"reason": "x"}),
+    ));
 }

@@ -67,6 +67,102 @@ fn routes() -> Vec<RouteCase> {
             Perm(UsersManage),
         ),
         r("GET", "/api/v1/audit", None, Perm(AuditRead)),
+        // Licensing API (appliance routes are not staff routes: see appliance_routes_need_no_staff)
+        r("GET", "/api/v1/licenses", None, Perm(LicenseRead)),
+        r(
+            "POST",
+            "/api/v1/licenses",
+            Some(
+                json!({"name": "m", "install_id": "matrix", "internal_users": 1, "expires_at": "2030-01-01T00:00:00Z"}),
+            ),
+            Perm(LicenseIssue),
+        ),
+        r("GET", "/api/v1/licenses/nope", None, Perm(LicenseRead)),
+        r(
+            "POST",
+            "/api/v1/licenses/nope/revoke",
+            Some(json!({"reason": "x"})),
+            Perm(LicenseRevoke),
+        ),
+        r(
+            "POST",
+            "/api/v1/licenses/nope/rebind",
+            Some(json!({"fingerprint": "x"})),
+            Perm(LicenseRevoke),
+        ),
+        r(
+            "POST",
+            "/api/v1/licenses/nope/suspend",
+            Some(json!({})),
+            Perm(LicenseRevoke),
+        ),
+        r(
+            "POST",
+            "/api/v1/licenses/nope/reinstate",
+            None,
+            Perm(LicenseRevoke),
+        ),
+        r(
+            "POST",
+            "/api/v1/licenses/nope/subscription",
+            Some(json!({"status": "active"})),
+            Perm(LicenseRevoke),
+        ),
+        r(
+            "POST",
+            "/api/v1/licenses/nope/directives",
+            Some(json!({"kind": "message", "message": "x"})),
+            Perm(LicenseRevoke),
+        ),
+        r(
+            "POST",
+            "/api/v1/licenses/health/sweep",
+            Some(json!({"dry_run": true})),
+            Perm(SweepRun),
+        ),
+        r(
+            "GET",
+            "/api/v1/licensing/heartbeats",
+            None,
+            Perm(LicenseRead),
+        ),
+        r(
+            "GET",
+            "/api/v1/licensing/settings",
+            None,
+            Perm(SettingsManage),
+        ),
+        r(
+            "PUT",
+            "/api/v1/licensing/settings",
+            Some(json!({"grace_days": 0})),
+            Perm(SettingsManage),
+        ),
+        r("GET", "/api/v1/signing-keys", None, Perm(SigningManage)),
+        r(
+            "POST",
+            "/api/v1/signing-keys/nope/retire",
+            None,
+            Perm(SigningManage),
+        ),
+        r(
+            "GET",
+            "/api/v1/provisioning-tokens",
+            None,
+            Perm(LicenseIssue),
+        ),
+        r(
+            "POST",
+            "/api/v1/provisioning-tokens",
+            Some(json!({"name": "m", "max_uses": 0, "template": {"duration_days": 1}})),
+            Perm(LicenseIssue),
+        ),
+        r(
+            "DELETE",
+            "/api/v1/provisioning-tokens/999999",
+            None,
+            Perm(LicenseIssue),
+        ),
         // UI pages and forms
         r("GET", "/", None, SignedIn),
         r("GET", "/tokens", None, SignedIn),
@@ -309,4 +405,39 @@ fn navigation_shows_only_what_the_role_may_use() {
         );
         assert!(nav.contains("API tokens"));
     }
+}
+
+/// Appliance routes authenticate with their own secrets, never a staff session, and
+/// refuse staff tokens as credentials.
+#[test]
+fn appliance_routes_need_no_staff_and_take_no_staff_tokens() {
+    let s = TestServer::start();
+    let admin = s.admin_token();
+    let body = json!({"fingerprint": "f", "seq": 0});
+    let r = client()
+        .post(s.url("/api/v1/licenses/x/heartbeat"))
+        .bearer_auth(&admin)
+        .json(&body)
+        .send()
+        .unwrap();
+    expect_problem(r, 401, "activation_invalid");
+    let r = client()
+        .post(s.url("/api/v1/licenses/x/activate"))
+        .json(&json!({"license_key": "a.b.c", "fingerprint": "f", "install_id": "i"}))
+        .send()
+        .unwrap();
+    expect_problem(r, 401, "license_key_invalid");
+    let r = client()
+        .post(s.url("/api/v1/provision"))
+        .json(&json!({"token": admin, "install_id": "i", "fingerprint": "f"}))
+        .send()
+        .unwrap();
+    expect_problem(r, 401, "provisioning_token_invalid");
+    let jwks: serde_json::Value = client()
+        .get(s.url("/.well-known/jwks.json"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
 }

@@ -10,7 +10,11 @@ use crate::service::provisioning::{self, ProvisionRequest};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-pub async fn activate(req: HttpRequest, id: web::Path<String>, body: web::Json<ActivateRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn activate(
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<ActivateRequest>,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let tenant = tenant_of(&req, &state)?;
     let (now, id, body) = (state.now(), id.into_inner(), body.into_inner());
@@ -18,7 +22,11 @@ pub async fn activate(req: HttpRequest, id: web::Path<String>, body: web::Json<A
     Ok(HttpResponse::Ok().json(activated))
 }
 
-pub async fn heartbeat(req: HttpRequest, id: web::Path<String>, body: web::Json<HeartbeatRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn heartbeat(
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<HeartbeatRequest>,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let tenant = tenant_of(&req, &state)?;
     let secret = req
@@ -28,13 +36,21 @@ pub async fn heartbeat(req: HttpRequest, id: web::Path<String>, body: web::Json<
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, s)| s.trim().to_owned())
-        .ok_or_else(|| ApiError::new(ErrorCode::ActivationInvalid, "send the activation secret as `Authorization: Bearer lact_...`"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ActivationInvalid,
+                "send the activation secret as `Authorization: Bearer lact_...`",
+            )
+        })?;
     let (now, id, body) = (state.now(), id.into_inner(), body.into_inner());
     let lease = blocking(move || appliance::heartbeat(&tenant, now, &id, &secret, &body)).await?;
     Ok(HttpResponse::Ok().json(lease))
 }
 
-pub async fn provision(req: HttpRequest, body: web::Json<ProvisionRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn provision(
+    req: HttpRequest,
+    body: web::Json<ProvisionRequest>,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let tenant = tenant_of(&req, &state)?;
     let (now, body) = (state.now(), body.into_inner());

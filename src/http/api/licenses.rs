@@ -13,10 +13,16 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-pub async fn issue(req: HttpRequest, staff: Staff<need::LicenseIssue>, body: web::Json<LicenseRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn issue(
+    req: HttpRequest,
+    staff: Staff<need::LicenseIssue>,
+    body: web::Json<LicenseRequest>,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let (caller, now, body) = (staff.caller.clone(), state.now(), body.into_inner());
-    let view = blocking(move || licenses::issue(&caller.tenant, now, &caller.principal.actor(), &body)).await?;
+    let view =
+        blocking(move || licenses::issue(&caller.tenant, now, &caller.principal.actor(), &body))
+            .await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -30,7 +36,11 @@ pub struct ListQuery {
     limit: Option<usize>,
 }
 
-pub async fn list(req: HttpRequest, staff: Staff<need::LicenseRead>, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    req: HttpRequest,
+    staff: Staff<need::LicenseRead>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let q = q.into_inner();
     let license_state = q
@@ -46,11 +56,24 @@ pub async fn list(req: HttpRequest, staff: Staff<need::LicenseRead>, q: web::Que
         after: None,
     };
     let (tenant, now) = (staff.tenant.clone(), state.now());
-    let page = blocking(move || licenses::list(&tenant, now, filter, q.cursor.as_deref(), q.limit.unwrap_or(100))).await?;
+    let page = blocking(move || {
+        licenses::list(
+            &tenant,
+            now,
+            filter,
+            q.cursor.as_deref(),
+            q.limit.unwrap_or(100),
+        )
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
-pub async fn get(req: HttpRequest, staff: Staff<need::LicenseRead>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    req: HttpRequest,
+    staff: Staff<need::LicenseRead>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let (tenant, now, id) = (staff.tenant.clone(), state.now(), id.into_inner());
     Ok(HttpResponse::Ok().json(blocking(move || licenses::detail(&tenant, now, &id)).await?))
@@ -88,9 +111,19 @@ type Revoker = Staff<need::LicenseRevoke>;
 
 macro_rules! action {
     ($name:ident, $body:ty, |$tenant:ident, $now:ident, $actor:ident, $id:ident, $b:ident| $call:expr) => {
-        pub async fn $name(req: HttpRequest, staff: Revoker, id: web::Path<String>, body: web::Json<$body>) -> Result<HttpResponse, ApiError> {
+        pub async fn $name(
+            req: HttpRequest,
+            staff: Revoker,
+            id: web::Path<String>,
+            body: web::Json<$body>,
+        ) -> Result<HttpResponse, ApiError> {
             let state = state(&req)?;
-            let (caller, $now, $id, $b) = (staff.caller.clone(), state.now(), id.into_inner(), body.into_inner());
+            let (caller, $now, $id, $b) = (
+                staff.caller.clone(),
+                state.now(),
+                id.into_inner(),
+                body.into_inner(),
+            );
             let view = blocking(move || {
                 let ($tenant, $actor) = (&caller.tenant, caller.principal.actor());
                 $call
@@ -101,17 +134,34 @@ macro_rules! action {
     };
 }
 
-action!(revoke, ReasonBody, |t, now, actor, id, b| license_actions::revoke(t, now, &actor, &id, &b.reason));
-action!(rebind, RebindBody, |t, now, actor, id, b| license_actions::rebind(t, now, &actor, &id, &b.fingerprint));
-action!(suspend, ReasonBody, |t, now, actor, id, b| license_actions::suspend(t, now, &actor, &id, &b.reason));
-action!(subscription, SubscriptionBody, |t, now, actor, id, b| license_actions::set_subscription(t, now, &actor, &id, b.status, b.period_end));
-action!(directive, DirectiveBody, |t, now, actor, id, b| license_actions::queue_directive(t, now, &actor, &id, &b.kind, &b.message)
-    .map(|id| json!({ "id": id })));
+action!(revoke, ReasonBody, |t, now, actor, id, b| {
+    license_actions::revoke(t, now, &actor, &id, &b.reason)
+});
+action!(rebind, RebindBody, |t, now, actor, id, b| {
+    license_actions::rebind(t, now, &actor, &id, &b.fingerprint)
+});
+action!(suspend, ReasonBody, |t, now, actor, id, b| {
+    license_actions::suspend(t, now, &actor, &id, &b.reason)
+});
+action!(subscription, SubscriptionBody, |t, now, actor, id, b| {
+    license_actions::set_subscription(t, now, &actor, &id, b.status, b.period_end)
+});
+action!(directive, DirectiveBody, |t, now, actor, id, b| {
+    license_actions::queue_directive(t, now, &actor, &id, &b.kind, &b.message)
+        .map(|id| json!({ "id": id }))
+});
 
-pub async fn reinstate(req: HttpRequest, staff: Revoker, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn reinstate(
+    req: HttpRequest,
+    staff: Revoker,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let (caller, now, id) = (staff.caller.clone(), state.now(), id.into_inner());
-    let view = blocking(move || license_actions::reinstate(&caller.tenant, now, &caller.principal.actor(), &id)).await?;
+    let view = blocking(move || {
+        license_actions::reinstate(&caller.tenant, now, &caller.principal.actor(), &id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -123,15 +173,22 @@ pub struct SweepBody {
 }
 
 /// `POST /api/v1/licenses/health/sweep` (sweep.run). The body is optional.
-pub async fn run_sweep(req: HttpRequest, staff: Staff<need::SweepRun>, body: Option<web::Json<SweepBody>>) -> Result<HttpResponse, ApiError> {
+pub async fn run_sweep(
+    req: HttpRequest,
+    staff: Staff<need::SweepRun>,
+    body: Option<web::Json<SweepBody>>,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let (caller, now) = (staff.caller.clone(), state.now());
     let dry_run = body.map(|b| b.dry_run).unwrap_or(false);
-    let report = blocking(move || sweep::run(&caller.tenant, now, &caller.principal.actor(), dry_run)).await?;
+    let report =
+        blocking(move || sweep::run(&caller.tenant, now, &caller.principal.actor(), dry_run))
+            .await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
 pub async fn heartbeats(staff: Staff<need::LicenseRead>) -> Result<HttpResponse, ApiError> {
     let tenant = staff.tenant.clone();
-    Ok(HttpResponse::Ok().json(blocking(move || licenses::heartbeats_overview(&tenant, 200)).await?))
+    Ok(HttpResponse::Ok()
+        .json(blocking(move || licenses::heartbeats_overview(&tenant, 200)).await?))
 }

@@ -19,17 +19,35 @@ pub async fn list_keys(staff: Staff<need::SigningManage>) -> Result<HttpResponse
 }
 
 /// Rotates: a new active key signs from now on; older keys keep verifying.
-pub async fn rotate(req: HttpRequest, staff: Staff<need::SigningManage>) -> Result<HttpResponse, ApiError> {
+pub async fn rotate(
+    req: HttpRequest,
+    staff: Staff<need::SigningManage>,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let (app, caller, now) = (state.app.clone(), staff.caller.clone(), state.now());
-    let kid = blocking(move || signing_keys::rotate(&app, &caller.tenant, now, &caller.principal.actor())).await?;
+    let kid = blocking(move || {
+        signing_keys::rotate(&app, &caller.tenant, now, &caller.principal.actor())
+    })
+    .await?;
     Ok(HttpResponse::Created().json(json!({ "kid": kid })))
 }
 
-pub async fn retire(req: HttpRequest, staff: Staff<need::SigningManage>, kid: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn retire(
+    req: HttpRequest,
+    staff: Staff<need::SigningManage>,
+    kid: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
-    let (app, caller, now, kid) = (state.app.clone(), staff.caller.clone(), state.now(), kid.into_inner());
-    blocking(move || signing_keys::retire(&app, &caller.tenant, now, &caller.principal.actor(), &kid)).await?;
+    let (app, caller, now, kid) = (
+        state.app.clone(),
+        staff.caller.clone(),
+        state.now(),
+        kid.into_inner(),
+    );
+    blocking(move || {
+        signing_keys::retire(&app, &caller.tenant, now, &caller.principal.actor(), &kid)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -37,14 +55,24 @@ pub async fn get_settings(staff: Staff<need::SettingsManage>) -> Result<HttpResp
     Ok(HttpResponse::Ok().json(staff.tenant.settings()))
 }
 
-pub async fn put_settings(req: HttpRequest, staff: Staff<need::SettingsManage>, body: web::Json<LicensingSettings>) -> Result<HttpResponse, ApiError> {
+pub async fn put_settings(
+    req: HttpRequest,
+    staff: Staff<need::SettingsManage>,
+    body: web::Json<LicensingSettings>,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let (caller, now, body) = (staff.caller.clone(), state.now(), body.into_inner());
-    let s = blocking(move || licensing_settings::update(&caller.tenant, now, &caller.principal.actor(), body)).await?;
+    let s = blocking(move || {
+        licensing_settings::update(&caller.tenant, now, &caller.principal.actor(), body)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
-pub async fn list_provisioning(req: HttpRequest, staff: Staff<need::LicenseIssue>) -> Result<HttpResponse, ApiError> {
+pub async fn list_provisioning(
+    req: HttpRequest,
+    staff: Staff<need::LicenseIssue>,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let (tenant, now) = (staff.tenant.clone(), state.now());
     let items = blocking(move || provisioning::list(&tenant, now)).await?;
@@ -60,19 +88,37 @@ pub struct ProvisioningBody {
     expires_at: Option<DateTime<Utc>>,
 }
 
-pub async fn create_provisioning(req: HttpRequest, staff: Staff<need::LicenseIssue>, body: web::Json<ProvisioningBody>) -> Result<HttpResponse, ApiError> {
+pub async fn create_provisioning(
+    req: HttpRequest,
+    staff: Staff<need::LicenseIssue>,
+    body: web::Json<ProvisioningBody>,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let (caller, now, b) = (staff.caller.clone(), state.now(), body.into_inner());
     let created = blocking(move || {
-        provisioning::create(&caller.tenant, now, &caller.principal.actor(), &b.name, b.template, b.max_uses, b.expires_at)
+        provisioning::create(
+            &caller.tenant,
+            now,
+            &caller.principal.actor(),
+            &b.name,
+            b.template,
+            b.max_uses,
+            b.expires_at,
+        )
     })
     .await?;
     Ok(HttpResponse::Created().json(created))
 }
 
-pub async fn revoke_provisioning(req: HttpRequest, staff: Staff<need::LicenseIssue>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn revoke_provisioning(
+    req: HttpRequest,
+    staff: Staff<need::LicenseIssue>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let (caller, now, id) = (staff.caller.clone(), state.now(), id.into_inner());
-    let token = blocking(move || provisioning::revoke(&caller.tenant, now, &caller.principal.actor(), id)).await?;
+    let token =
+        blocking(move || provisioning::revoke(&caller.tenant, now, &caller.principal.actor(), id))
+            .await?;
     Ok(HttpResponse::Ok().json(token))
 }
