@@ -66,6 +66,10 @@ pub struct StorageConfig {
     pub readers: usize,
     /// How long a connection waits on a locked database, in milliseconds.
     pub busy_timeout_ms: u64,
+    /// SQLite page cache of the writer connection, in MiB.
+    pub cache_mib: u64,
+    /// How much of each database file is read through a memory map, in MiB (0: off).
+    pub mmap_mib: u64,
 }
 
 impl Default for StorageConfig {
@@ -74,6 +78,8 @@ impl Default for StorageConfig {
             data_dir: PathBuf::from("./data"),
             readers: 4,
             busy_timeout_ms: 5_000,
+            cache_mib: 16,
+            mmap_mib: 256,
         }
     }
 }

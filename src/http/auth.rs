@@ -12,7 +12,7 @@ use crate::service::{Credential, Principal, ServiceError, auth, secrets};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{Ready, ready};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -138,6 +138,10 @@ pub async fn identify(req: &HttpRequest) -> Result<Caller, Denied> {
     let tenant = tenant_of(req, &state).map_err(Denied::Failed)?;
     let now = state.now();
     let (principal, csrf) = if let Some(token) = bearer(req) {
+        if !token.starts_with(secrets::API_TOKEN_PREFIX) {
+            // Not a staff token (e.g. an appliance's activation secret): no lookup.
+            return Err(Denied::Unauthenticated);
+        }
         let t = tenant.clone();
         let p = blocking(move || auth::token_principal(&t, now, &token)).await;
         (p.map_err(Denied::Failed)?, None)
@@ -158,6 +162,54 @@ pub async fn identify(req: &HttpRequest) -> Result<Caller, Denied> {
         tenant,
         csrf,
     })
+}
+
+/// Who the `authenticate` middleware found the caller to be, kept in the request's
+/// extensions for the extractors.
+#[derive(Debug, Clone)]
+pub enum Identity {
+    Caller(Caller),
+    Anonymous,
+    /// Looking the caller up failed (the problem to answer with).
+    Failed(Problem),
+}
+
+/// Middleware: authenticates every request once, before any handler extractor runs, so
+/// `Staff<N>` and `Page<N>` decide synchronously and a refusal (401/403) always comes
+/// before body parsing (actix resolves a handler's extractors concurrently).
+pub async fn authenticate(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let path = req.path();
+    if path.starts_with("/static/") || path == "/healthz" || path == "/readyz" {
+        req.extensions_mut().insert(Identity::Anonymous);
+        return next.call(req).await;
+    }
+    let identity = match identify(req.request()).await {
+        Ok(caller) => Identity::Caller(caller),
+        Err(Denied::Failed(e)) => {
+            if e.is_internal() {
+                tracing::error!(error = %e, "authentication failed");
+            }
+            Identity::Failed(e.problem())
+        }
+        Err(_) => Identity::Anonymous,
+    };
+    req.extensions_mut().insert(identity);
+    next.call(req).await
+}
+
+/// The caller the middleware identified, or why there is none.
+fn identified(req: &HttpRequest) -> Result<Caller, Denied> {
+    match req.extensions().get::<Identity>() {
+        Some(Identity::Caller(c)) => Ok(c.clone()),
+        Some(Identity::Anonymous) => Err(Denied::Unauthenticated),
+        Some(Identity::Failed(p)) => Err(Denied::Failed(ServiceError::Refused(p.clone()))),
+        None => Err(Denied::Failed(ServiceError::Internal(
+            "the authenticate middleware did not run".into(),
+        ))),
+    }
 }
 
 /// Applies a route's needs to an authenticated caller.
@@ -193,18 +245,18 @@ impl<N: Need> std::ops::Deref for Staff<N> {
 
 impl<N: Need> FromRequest for Staff<N> {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let caller = identify(&req).await.map_err(|d| ApiError(d.problem()))?;
-            admit::<N>(&caller).map_err(|d| ApiError(d.problem()))?;
-            Ok(Staff {
-                caller,
-                _need: PhantomData,
-            })
-        })
+        ready(
+            identified(req)
+                .and_then(|caller| admit::<N>(&caller).map(|()| caller))
+                .map(|caller| Staff {
+                    caller,
+                    _need: PhantomData,
+                })
+                .map_err(|d| ApiError(d.problem())),
+        )
     }
 }
 
@@ -224,19 +276,17 @@ impl<N: Need> std::ops::Deref for Page<N> {
 
 impl<N: Need> FromRequest for Page<N> {
     type Error = UiReject;
-    type Future = LocalBoxFuture<'static, Result<Self, UiReject>>;
+    type Future = Ready<Result<Self, UiReject>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let caller = identify(&req)
-                .await
-                .map_err(|d| UiReject::from_denied(&req, d))?;
-            admit::<N>(&caller).map_err(|d| UiReject::from_denied(&req, d))?;
-            Ok(Page {
-                caller,
-                _need: PhantomData,
-            })
-        })
+        ready(
+            identified(req)
+                .and_then(|caller| admit::<N>(&caller).map(|()| caller))
+                .map(|caller| Page {
+                    caller,
+                    _need: PhantomData,
+                })
+                .map_err(|d| UiReject::from_denied(req, d)),
+        )
     }
 }

@@ -49,6 +49,8 @@ impl App {
         let opts = DbOptions {
             readers: config.storage.readers,
             busy_timeout: Duration::from_millis(config.storage.busy_timeout_ms),
+            cache_kib: config.storage.cache_mib * 1024,
+            mmap_bytes: config.storage.mmap_mib * 1024 * 1024,
         };
         let data_dir = DataDir::new(&config.storage.data_dir);
         let kek_path = data_dir.keys_dir().join("kek");

@@ -15,7 +15,7 @@ pub mod signing_keys;
 pub mod staff;
 pub mod tokens;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use std::path::PathBuf;
 
 pub use db::{Db, ReadTx, WriteTx};
@@ -57,17 +57,16 @@ impl StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-const TS_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
-
-/// A time as stored: fixed-width UTC text that sorts in time order.
+/// A time as stored: fixed-width UTC text (`2026-06-01T09:00:00.000000Z`) that sorts in
+/// time order.
 pub fn ts(t: DateTime<Utc>) -> String {
-    t.format(TS_FORMAT).to_string()
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 /// Reads a stored time back.
 pub fn parse_ts(column: &'static str, s: &str) -> Result<DateTime<Utc>> {
-    NaiveDateTime::parse_from_str(s, TS_FORMAT)
-        .map(|n| n.and_utc())
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
         .map_err(|_| StoreError::Corrupt {
             column,
             value: s.to_owned(),
