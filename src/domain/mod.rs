@@ -9,5 +9,6 @@ pub mod permissions;
 pub mod settings;
 pub mod staff;
 pub mod throttle;
+pub mod violation;
 
 pub use error::DomainError;

@@ -1,0 +1,306 @@
+//! Installations' user counts and the violation timeline (seed 000, "License violation
+//! notifications"): when usage exceeds the summed capacity of the valid licenses, or no
+//! valid license remains, a clock starts; after two weeks administrators see a warning,
+//! after four all users do, after six the installation becomes read-only. Correcting
+//! the violation stops and clears the clock.
+//!
+//! authentik's bugs avoided here: an expired (or revoked, suspended) license's users
+//! never count; a license installed on an installation already over its limit starts
+//! the clock then; an installation with no license at all is `unlicensed`, not in
+//! violation; the assessment is computed from current counts every time.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What a license adds to its installation's capacity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contribution {
+    pub internal_users: u32,
+    pub external_users: u32,
+    pub not_before: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// False for revoked and suspended licenses (expiry is judged from the dates).
+    pub in_force: bool,
+}
+
+impl Contribution {
+    pub fn valid_at(&self, t: DateTime<Utc>) -> bool {
+        self.in_force && self.not_before <= t && t < self.expires_at
+    }
+}
+
+/// Active users reported by the installation (disabled and service accounts excluded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Usage {
+    pub internal_users: u32,
+    pub external_users: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// No license was ever issued for it.
+    Unlicensed,
+    Compliant,
+    /// Usage exceeds the capacity of the valid licenses.
+    OverLimit,
+    /// Licenses exist but none is valid now.
+    NoValidLicense,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    None,
+    /// Capacity drops to zero within the warning window.
+    ExpirySoon,
+    AdminWarning,
+    UsersWarning,
+    ReadOnly,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::None => "none",
+            Stage::ExpirySoon => "expiry_soon",
+            Stage::AdminWarning => "admin_warning",
+            Stage::UsersWarning => "users_warning",
+            Stage::ReadOnly => "read_only",
+        }
+    }
+
+    /// Who sees a banner: nobody, administrators, or everyone.
+    pub fn banner(self) -> Banner {
+        match self {
+            Stage::None => Banner::None,
+            Stage::ExpirySoon | Stage::AdminWarning => Banner::Admins,
+            Stage::UsersWarning | Stage::ReadOnly => Banner::Everyone,
+        }
+    }
+
+    pub fn read_only(self) -> bool {
+        self == Stage::ReadOnly
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Banner {
+    None,
+    Admins,
+    Everyone,
+}
+
+/// The stage durations (licensing settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeline {
+    pub admin_warning_after: Duration,
+    pub users_warning_after: Duration,
+    pub read_only_after: Duration,
+    /// How long before capacity reaches zero `expiry_soon` shows.
+    pub expiry_warning: Duration,
+}
+
+impl Default for Timeline {
+    fn default() -> Self {
+        Timeline {
+            admin_warning_after: Duration::days(14),
+            users_warning_after: Duration::days(28),
+            read_only_after: Duration::days(42),
+            expiry_warning: Duration::days(14),
+        }
+    }
+}
+
+/// An installation's situation at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assessment {
+    pub condition: Condition,
+    pub capacity: Usage,
+    /// When the current violation began; `None` when there is none.
+    pub violation_since: Option<DateTime<Utc>>,
+    pub stage: Stage,
+    /// The next moment the capacity drops (a valid license expires), if any.
+    pub capacity_drops_at: Option<DateTime<Utc>>,
+    /// The moment capacity reaches zero if nothing is renewed.
+    pub capacity_ends_at: Option<DateTime<Utc>>,
+}
+
+/// Assesses an installation at `now` from its licenses, its latest usage, and the
+/// violation start recorded so far.
+pub fn assess(
+    licenses: &[Contribution],
+    usage: Option<Usage>,
+    recorded_since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    timeline: &Timeline,
+) -> Assessment {
+    let valid: Vec<&Contribution> = licenses.iter().filter(|c| c.valid_at(now)).collect();
+    let capacity = Usage {
+        internal_users: valid.iter().map(|c| c.internal_users).sum(),
+        external_users: valid.iter().map(|c| c.external_users).sum(),
+    };
+    let capacity_drops_at = valid.iter().map(|c| c.expires_at).min();
+    let capacity_ends_at = valid.iter().map(|c| c.expires_at).max();
+    let used = usage.unwrap_or_default();
+    let condition = if licenses.is_empty() {
+        Condition::Unlicensed
+    } else if valid.is_empty() {
+        Condition::NoValidLicense
+    } else if used.internal_users > capacity.internal_users || used.external_users > capacity.external_users {
+        Condition::OverLimit
+    } else {
+        Condition::Compliant
+    };
+    let violation_since = match condition {
+        Condition::Unlicensed | Condition::Compliant => None,
+        Condition::OverLimit => Some(recorded_since.unwrap_or(now)),
+        // The moment the last license stopped being valid, when that is known from the
+        // dates (expiry); otherwise (revoked, suspended) the moment it was noticed.
+        Condition::NoValidLicense => Some(recorded_since.unwrap_or_else(|| {
+            licenses
+                .iter()
+                .filter(|c| c.in_force && c.expires_at <= now)
+                .map(|c| c.expires_at)
+                .max()
+                .unwrap_or(now)
+        })),
+    };
+    let stage = match violation_since {
+        Some(since) => {
+            let elapsed = now - since;
+            if elapsed >= timeline.read_only_after {
+                Stage::ReadOnly
+            } else if elapsed >= timeline.users_warning_after {
+                Stage::UsersWarning
+            } else if elapsed >= timeline.admin_warning_after {
+                Stage::AdminWarning
+            } else {
+                Stage::None
+            }
+        }
+        None if capacity_ends_at.is_some_and(|end| end - now <= timeline.expiry_warning) => Stage::ExpirySoon,
+        None => Stage::None,
+    };
+    Assessment {
+        condition,
+        capacity,
+        violation_since,
+        stage,
+        capacity_drops_at,
+        capacity_ends_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    fn day(n: i64) -> DateTime<Utc> {
+        t0() + Duration::days(n)
+    }
+
+    fn license(internal: u32, from: i64, to: i64) -> Contribution {
+        Contribution {
+            internal_users: internal,
+            external_users: 0,
+            not_before: day(from),
+            expires_at: day(to),
+            in_force: true,
+        }
+    }
+
+    fn usage(internal: u32) -> Option<Usage> {
+        Some(Usage { internal_users: internal, external_users: 0 })
+    }
+
+    const DAYS: [(i64, Stage); 7] = [
+        (0, Stage::None),
+        (13, Stage::None),
+        (14, Stage::AdminWarning),
+        (27, Stage::AdminWarning),
+        (28, Stage::UsersWarning),
+        (41, Stage::UsersWarning),
+        (42, Stage::ReadOnly),
+    ];
+
+    /// Over the limit from day 0: the stages follow the days; correcting at any stage
+    /// returns to none.
+    #[test]
+    fn over_limit_timeline_and_correction() {
+        let tl = Timeline::default();
+        let lic = [license(10, -1, 400)];
+        for (d, want) in DAYS {
+            let a = assess(&lic, usage(11), Some(day(0)), day(d), &tl);
+            assert_eq!(a.condition, Condition::OverLimit, "day {d}");
+            assert_eq!(a.stage, want, "day {d}");
+            let fixed = assess(&lic, usage(10), Some(day(0)), day(d), &tl);
+            assert_eq!((fixed.stage, fixed.violation_since), (Stage::None, None), "corrected on day {d}");
+        }
+    }
+
+    /// The only license expires on day 0: the same timeline, counted from the expiry
+    /// itself; renewing at any stage returns to none.
+    #[test]
+    fn expiry_timeline_and_renewal() {
+        let tl = Timeline::default();
+        let lic = [license(10, -30, 0)];
+        for (d, want) in DAYS {
+            let a = assess(&lic, usage(5), None, day(d), &tl);
+            assert_eq!(a.condition, Condition::NoValidLicense, "day {d}");
+            assert_eq!(a.violation_since, Some(day(0)), "day {d}");
+            assert_eq!(a.stage, want, "day {d}");
+            let renewed = [license(10, -30, 0), license(10, d, 400)];
+            let r = assess(&renewed, usage(5), a.violation_since, day(d), &tl);
+            assert_eq!((r.condition, r.stage, r.violation_since), (Condition::Compliant, Stage::None, None), "renewed on day {d}");
+        }
+    }
+
+    #[test]
+    fn expired_licenses_add_no_users() {
+        let tl = Timeline::default();
+        let lic = [license(10, -30, 10), license(10, -30, 20)];
+        assert_eq!(assess(&lic, usage(20), None, day(5), &tl).condition, Condition::Compliant);
+        let later = assess(&lic, usage(20), None, day(15), &tl);
+        assert_eq!(later.capacity.internal_users, 10);
+        assert_eq!(later.condition, Condition::OverLimit);
+        assert_eq!(later.violation_since, Some(day(15)));
+        // Revoked or suspended licenses add nothing either.
+        let mut off = license(100, -1, 400);
+        off.in_force = false;
+        assert_eq!(assess(&[off, license(5, -1, 400)], usage(6), None, day(0), &tl).condition, Condition::OverLimit);
+    }
+
+    #[test]
+    fn a_license_installed_while_over_the_limit_starts_the_clock_then() {
+        let tl = Timeline::default();
+        // No license for 60 days, 50 users: unlicensed, not in violation.
+        let none = assess(&[], usage(50), None, day(60), &tl);
+        assert_eq!((none.condition, none.stage, none.violation_since), (Condition::Unlicensed, Stage::None, None));
+        // A 10-user license arrives on day 60: the violation starts on day 60.
+        let lic = [license(10, 60, 400)];
+        let a = assess(&lic, usage(50), none.violation_since, day(60), &tl);
+        assert_eq!((a.condition, a.stage, a.violation_since), (Condition::OverLimit, Stage::None, Some(day(60))));
+        assert_eq!(assess(&lic, usage(50), a.violation_since, day(73), &tl).stage, Stage::None);
+        assert_eq!(assess(&lic, usage(50), a.violation_since, day(74), &tl).stage, Stage::AdminWarning);
+    }
+
+    #[test]
+    fn licenses_add_up_and_expiry_soon_warns_before_capacity_ends() {
+        let tl = Timeline::default();
+        let lic = [license(10, -1, 100), license(15, -1, 50)];
+        let a = assess(&lic, usage(25), None, day(0), &tl);
+        assert_eq!((a.condition, a.capacity.internal_users), (Condition::Compliant, 25));
+        assert_eq!(a.capacity_drops_at, Some(day(50)));
+        assert_eq!(a.capacity_ends_at, Some(day(100)));
+        assert_eq!(assess(&lic, usage(1), None, day(85), &tl).stage, Stage::None);
+        assert_eq!(assess(&lic, usage(1), None, day(86), &tl).stage, Stage::ExpirySoon);
+        assert_eq!(Stage::ExpirySoon.banner(), Banner::Admins);
+        assert!(Stage::ReadOnly.read_only() && Stage::ReadOnly.banner() == Banner::Everyone);
+    }
+}
