@@ -3,5 +3,5 @@
 fn main() {
     println!("cargo:rerun-if-changed=assets");
     println!("cargo:rerun-if-changed=schema.sql");
-    println!("cargo:rerun-if-changed=src/store/registry.sql");
+    println!("cargo:rerun-if-changed=src/store");
 }

@@ -180,3 +180,35 @@ CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- Installations (seed 000); added by schema step 3 (src/store/installations.sql).
+
+CREATE TABLE installations (
+    install_id      TEXT PRIMARY KEY,
+    internal_users  INTEGER,
+    external_users  INTEGER,
+    usage_at        TEXT,
+    condition       TEXT NOT NULL DEFAULT 'unlicensed'
+                    CHECK (condition IN ('unlicensed', 'compliant', 'over_limit', 'no_valid_license')),
+    violation_since TEXT,
+    stage           TEXT NOT NULL DEFAULT 'none'
+                    CHECK (stage IN ('none', 'expiry_soon', 'admin_warning', 'users_warning', 'read_only')),
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX installations_violation ON installations(violation_since) WHERE violation_since IS NOT NULL;
+
+CREATE TABLE installation_events (
+    id             INTEGER PRIMARY KEY,
+    install_id     TEXT NOT NULL,
+    at             TEXT NOT NULL,
+    kind           TEXT NOT NULL CHECK (kind IN ('usage', 'stage')),
+    internal_users INTEGER,
+    external_users INTEGER,
+    stage          TEXT,
+    condition      TEXT
+);
+CREATE INDEX installation_events_install ON installation_events(install_id, id);
+
+-- What the installation sweep looks for: licenses starting or ending in a period.
+CREATE INDEX licenses_expiry ON licenses(expires_at);
+CREATE INDEX licenses_not_before ON licenses(not_before);

@@ -3,6 +3,7 @@
 //! replay and clock rollback.
 
 use super::lifecycle::LicenseState;
+use super::violation::{Banner, Stage};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -31,8 +32,10 @@ pub struct LeaseClaims {
     pub install_id: String,
     pub fingerprint: String,
     pub state: LicenseState,
-    /// Violation stage of the installation (`none` until usage tracking is on).
-    pub stage: String,
+    /// Violation stage of the installation.
+    pub stage: Stage,
+    /// Who should see a banner: `none`, `admins` or `everyone`.
+    pub banner: Banner,
     /// Whether the appliance must run read-only.
     pub read_only: bool,
     pub lease_expires_at: DateTime<Utc>,

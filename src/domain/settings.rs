@@ -1,11 +1,12 @@
 //! Licensing settings (per tenant) and their allowed ranges.
 
 use super::DomainError;
+use super::violation::Timeline;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct LicensingSettings {
     /// How long an appliance may run without a heartbeat before it locks (seed 002:
     /// "on the order of two weeks").
@@ -16,6 +17,14 @@ pub struct LicensingSettings {
     pub sweep_interval_secs: u32,
     /// How long heartbeat history is kept.
     pub heartbeat_retention_days: u32,
+    /// Days in violation before administrators see a warning (seed 000: two weeks).
+    pub admin_warning_days: u32,
+    /// Days in violation before every user sees a warning (seed 000: four weeks).
+    pub users_warning_days: u32,
+    /// Days in violation before the installation becomes read-only (seed 000: six weeks).
+    pub read_only_days: u32,
+    /// Days before capacity would reach zero that `expiry_soon` shows.
+    pub expiry_warning_days: u32,
 }
 
 impl Default for LicensingSettings {
@@ -25,6 +34,10 @@ impl Default for LicensingSettings {
             heartbeat_interval_secs: 3600,
             sweep_interval_secs: 300,
             heartbeat_retention_days: 30,
+            admin_warning_days: 14,
+            users_warning_days: 28,
+            read_only_days: 42,
+            expiry_warning_days: 14,
         }
     }
 }
@@ -32,6 +45,16 @@ impl Default for LicensingSettings {
 impl LicensingSettings {
     pub fn grace(&self) -> Duration {
         Duration::days(i64::from(self.grace_days))
+    }
+
+    /// The violation timeline these settings describe.
+    pub fn timeline(&self) -> Timeline {
+        Timeline {
+            admin_warning_after: Duration::days(i64::from(self.admin_warning_days)),
+            users_warning_after: Duration::days(i64::from(self.users_warning_days)),
+            read_only_after: Duration::days(i64::from(self.read_only_days)),
+            expiry_warning: Duration::days(i64::from(self.expiry_warning_days)),
+        }
     }
 
     pub fn validate(&self) -> Result<(), DomainError> {

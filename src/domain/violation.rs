@@ -148,7 +148,9 @@ pub fn assess(
         Condition::Unlicensed
     } else if valid.is_empty() {
         Condition::NoValidLicense
-    } else if used.internal_users > capacity.internal_users || used.external_users > capacity.external_users {
+    } else if used.internal_users > capacity.internal_users
+        || used.external_users > capacity.external_users
+    {
         Condition::OverLimit
     } else {
         Condition::Compliant
@@ -180,7 +182,9 @@ pub fn assess(
                 Stage::None
             }
         }
-        None if capacity_ends_at.is_some_and(|end| end - now <= timeline.expiry_warning) => Stage::ExpirySoon,
+        None if capacity_ends_at.is_some_and(|end| end - now <= timeline.expiry_warning) => {
+            Stage::ExpirySoon
+        }
         None => Stage::None,
     };
     Assessment {
@@ -216,7 +220,10 @@ mod tests {
     }
 
     fn usage(internal: u32) -> Option<Usage> {
-        Some(Usage { internal_users: internal, external_users: 0 })
+        Some(Usage {
+            internal_users: internal,
+            external_users: 0,
+        })
     }
 
     const DAYS: [(i64, Stage); 7] = [
@@ -240,7 +247,11 @@ mod tests {
             assert_eq!(a.condition, Condition::OverLimit, "day {d}");
             assert_eq!(a.stage, want, "day {d}");
             let fixed = assess(&lic, usage(10), Some(day(0)), day(d), &tl);
-            assert_eq!((fixed.stage, fixed.violation_since), (Stage::None, None), "corrected on day {d}");
+            assert_eq!(
+                (fixed.stage, fixed.violation_since),
+                (Stage::None, None),
+                "corrected on day {d}"
+            );
         }
     }
 
@@ -257,7 +268,11 @@ mod tests {
             assert_eq!(a.stage, want, "day {d}");
             let renewed = [license(10, -30, 0), license(10, d, 400)];
             let r = assess(&renewed, usage(5), a.violation_since, day(d), &tl);
-            assert_eq!((r.condition, r.stage, r.violation_since), (Condition::Compliant, Stage::None, None), "renewed on day {d}");
+            assert_eq!(
+                (r.condition, r.stage, r.violation_since),
+                (Condition::Compliant, Stage::None, None),
+                "renewed on day {d}"
+            );
         }
     }
 
@@ -265,7 +280,10 @@ mod tests {
     fn expired_licenses_add_no_users() {
         let tl = Timeline::default();
         let lic = [license(10, -30, 10), license(10, -30, 20)];
-        assert_eq!(assess(&lic, usage(20), None, day(5), &tl).condition, Condition::Compliant);
+        assert_eq!(
+            assess(&lic, usage(20), None, day(5), &tl).condition,
+            Condition::Compliant
+        );
         let later = assess(&lic, usage(20), None, day(15), &tl);
         assert_eq!(later.capacity.internal_users, 10);
         assert_eq!(later.condition, Condition::OverLimit);
@@ -273,7 +291,10 @@ mod tests {
         // Revoked or suspended licenses add nothing either.
         let mut off = license(100, -1, 400);
         off.in_force = false;
-        assert_eq!(assess(&[off, license(5, -1, 400)], usage(6), None, day(0), &tl).condition, Condition::OverLimit);
+        assert_eq!(
+            assess(&[off, license(5, -1, 400)], usage(6), None, day(0), &tl).condition,
+            Condition::OverLimit
+        );
     }
 
     #[test]
@@ -281,13 +302,25 @@ mod tests {
         let tl = Timeline::default();
         // No license for 60 days, 50 users: unlicensed, not in violation.
         let none = assess(&[], usage(50), None, day(60), &tl);
-        assert_eq!((none.condition, none.stage, none.violation_since), (Condition::Unlicensed, Stage::None, None));
+        assert_eq!(
+            (none.condition, none.stage, none.violation_since),
+            (Condition::Unlicensed, Stage::None, None)
+        );
         // A 10-user license arrives on day 60: the violation starts on day 60.
         let lic = [license(10, 60, 400)];
         let a = assess(&lic, usage(50), none.violation_since, day(60), &tl);
-        assert_eq!((a.condition, a.stage, a.violation_since), (Condition::OverLimit, Stage::None, Some(day(60))));
-        assert_eq!(assess(&lic, usage(50), a.violation_since, day(73), &tl).stage, Stage::None);
-        assert_eq!(assess(&lic, usage(50), a.violation_since, day(74), &tl).stage, Stage::AdminWarning);
+        assert_eq!(
+            (a.condition, a.stage, a.violation_since),
+            (Condition::OverLimit, Stage::None, Some(day(60)))
+        );
+        assert_eq!(
+            assess(&lic, usage(50), a.violation_since, day(73), &tl).stage,
+            Stage::None
+        );
+        assert_eq!(
+            assess(&lic, usage(50), a.violation_since, day(74), &tl).stage,
+            Stage::AdminWarning
+        );
     }
 
     #[test]
@@ -295,11 +328,20 @@ mod tests {
         let tl = Timeline::default();
         let lic = [license(10, -1, 100), license(15, -1, 50)];
         let a = assess(&lic, usage(25), None, day(0), &tl);
-        assert_eq!((a.condition, a.capacity.internal_users), (Condition::Compliant, 25));
+        assert_eq!(
+            (a.condition, a.capacity.internal_users),
+            (Condition::Compliant, 25)
+        );
         assert_eq!(a.capacity_drops_at, Some(day(50)));
         assert_eq!(a.capacity_ends_at, Some(day(100)));
-        assert_eq!(assess(&lic, usage(1), None, day(85), &tl).stage, Stage::None);
-        assert_eq!(assess(&lic, usage(1), None, day(86), &tl).stage, Stage::ExpirySoon);
+        assert_eq!(
+            assess(&lic, usage(1), None, day(85), &tl).stage,
+            Stage::None
+        );
+        assert_eq!(
+            assess(&lic, usage(1), None, day(86), &tl).stage,
+            Stage::ExpirySoon
+        );
         assert_eq!(Stage::ExpirySoon.banner(), Banner::Admins);
         assert!(Stage::ReadOnly.read_only() && Stage::ReadOnly.banner() == Banner::Everyone);
     }

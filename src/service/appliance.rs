@@ -1,6 +1,7 @@
 //! What appliances call: activation (authenticated by the license key) and heartbeat
 //! (authenticated by the activation secret). Both answer with a signed lease.
 
+use super::installations;
 use super::licenses::{apply_event, load};
 use super::signing_keys::KeyRing;
 use super::tenants::Tenant;
@@ -8,6 +9,7 @@ use super::{Actor, Result, ServiceError, refuse, secrets};
 use crate::domain::lease::{LEASE_TYP, LeaseClaims, LeaseDirective};
 use crate::domain::license::{audience, check_fingerprint, check_install_id};
 use crate::domain::lifecycle::{Event, LicenseState, Outcome};
+use crate::domain::violation::{Stage, Usage};
 use crate::error::ErrorCode;
 use crate::pki::jws;
 use crate::pki::verify::{VerifyError, verify_signature};
@@ -88,7 +90,7 @@ fn prepare_lease(
     activation_id: i64,
     fingerprint: &str,
     (seq, prev, confirmed_seq): (i64, &str, i64),
-    state: LicenseState,
+    (state, stage): (LicenseState, Stage),
     lock: Option<&str>,
 ) -> Result<PendingLease> {
     let settings = tenant.settings();
@@ -127,8 +129,9 @@ fn prepare_lease(
         install_id: license.install_id.clone(),
         fingerprint: fingerprint.to_owned(),
         state,
-        stage: "none".into(),
-        read_only: false,
+        stage,
+        banner: stage.banner(),
+        read_only: stage.read_only(),
         lease_expires_at,
         server_time: now,
         seq,
@@ -200,6 +203,7 @@ pub fn activate_in_tx(
         &secrets::hash_secret(&secret),
         now,
     )?;
+    let assessment = installations::reassess(tx, tenant, &license.install_id, now, &actor, None)?;
     let lease = prepare_lease(
         tx,
         tenant,
@@ -208,7 +212,7 @@ pub fn activate_in_tx(
         activation_id,
         fingerprint,
         (1, "", 0),
-        update.state,
+        (update.state, assessment.stage),
         None,
     )?
     .sign()?;
@@ -354,7 +358,7 @@ pub fn heartbeat(
                         activation.id,
                         &fingerprint,
                         (seq, &hash, req.seq),
-                        license.state,
+                        (license.state, Stage::None),
                         Some(why),
                     );
                 }
@@ -374,6 +378,16 @@ pub fn heartbeat(
             record(update.state)?;
             let lock = outcome.lock.then(|| lock_reason(update.state));
             let prev = activation.last_lease_hash.clone();
+            // Usage counts only when the appliance reports both.
+            let usage = req
+                .internal_users
+                .zip(req.external_users)
+                .map(|(i, e)| Usage {
+                    internal_users: i,
+                    external_users: e,
+                });
+            let assessment =
+                installations::reassess(tx, tenant, &license.install_id, now, &actor, usage)?;
             prepare_lease(
                 tx,
                 tenant,
@@ -382,7 +396,7 @@ pub fn heartbeat(
                 activation.id,
                 &fingerprint,
                 (seq, &prev, req.seq),
-                update.state,
+                (update.state, assessment.stage),
                 lock,
             )
         })

@@ -7,6 +7,7 @@ use super::{Actor, Result, audit, refuse};
 use crate::domain::license::check_fingerprint;
 use crate::domain::lifecycle::{Event, Subscription, SubscriptionStatus};
 use crate::error::ErrorCode;
+use crate::store::WriteTx;
 use crate::store::activations;
 use crate::store::licenses as store;
 use chrono::{DateTime, Utc};
@@ -29,13 +30,18 @@ fn reason_text(field: &'static str, s: &str, required: bool) -> Result<String> {
     Ok(s.to_owned())
 }
 
+/// Re-reads the license after an action and re-assesses its installation (its
+/// capacity may have changed).
 fn reread(
     tenant: &Tenant,
     now: DateTime<Utc>,
-    tx: &rusqlite::Connection,
+    tx: &WriteTx<'_>,
+    actor: &Actor,
     id: &str,
 ) -> Result<LicenseView> {
-    Ok(LicenseView::new(load(tx, id)?, tenant, now))
+    let license = load(tx, id)?;
+    super::installations::reassess(tx, tenant, &license.install_id, now, actor, None)?;
+    Ok(LicenseView::new(license, tenant, now))
 }
 
 /// Revokes: activation is denied from now on and the next heartbeat gets a lock. Final.
@@ -61,7 +67,7 @@ pub fn revoke(
             )?;
             store::set_revoked(tx, id, &reason, now)?;
         }
-        reread(tenant, now, tx, id)
+        reread(tenant, now, tx, actor, id)
     })
 }
 
@@ -90,7 +96,7 @@ pub fn rebind(
             Some(("license.rebind", details)),
         )?;
         activations::supersede_all(tx, id, "rebind", now)?;
-        reread(tenant, now, tx, id)
+        reread(tenant, now, tx, actor, id)
     })
 }
 
@@ -113,7 +119,7 @@ pub fn suspend(
             &Event::Suspend,
             Some(("license.suspend", json!({"reason": reason}))),
         )?;
-        reread(tenant, now, tx, id)
+        reread(tenant, now, tx, actor, id)
     })
 }
 
@@ -134,7 +140,7 @@ pub fn reinstate(
             &Event::Reinstate,
             Some(("license.reinstate", json!({}))),
         )?;
-        reread(tenant, now, tx, id)
+        reread(tenant, now, tx, actor, id)
     })
 }
 
@@ -169,7 +175,7 @@ pub fn set_subscription(
         let mut updated = l;
         updated.subscription = sub;
         apply_event(tx, tenant, now, actor, &updated, &Event::Sweep, None)?;
-        reread(tenant, now, tx, id)
+        reread(tenant, now, tx, actor, id)
     })
 }
 

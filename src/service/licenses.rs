@@ -166,6 +166,7 @@ pub fn issue_in_tx(
             "expires_at": row.expires_at, "kid": row.kid,
         }),
     )?;
+    super::installations::reassess(tx, tenant, &row.install_id, now, actor, None)?;
     Ok(row)
 }
 

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod error;
+pub mod installations;
 pub mod license_actions;
 pub mod licenses;
 pub mod licensing_settings;

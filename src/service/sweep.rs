@@ -27,6 +27,9 @@ pub struct SweepReport {
     pub transitions: Vec<Transition>,
     /// Transitions by target state.
     pub counts: BTreeMap<String, usize>,
+    /// Installations re-assessed (stage changes are audited as `installation.stage_change`;
+    /// a dry run does not assess them).
+    pub installations_assessed: usize,
 }
 
 pub fn run(
@@ -50,20 +53,23 @@ pub fn run(
             })
             .collect()
     };
-    let (examined, transitions) = if dry_run {
+    let (examined, transitions, installations) = if dry_run {
         let candidates = tenant
             .db
             .read(|tx| store::sweep_candidates(tx, now, now - grace))?;
-        (candidates.len(), plan(&candidates))
+        (candidates.len(), plan(&candidates), 0)
     } else {
         tenant.db.write(|tx| {
             let candidates = store::sweep_candidates(tx, now, now - grace)?;
             let transitions = plan(&candidates);
             let moving: HashSet<&str> = transitions.iter().map(|t| t.license_id.as_str()).collect();
+            let mut touched = Vec::new();
             for l in candidates.iter().filter(|l| moving.contains(l.id.as_str())) {
                 apply_event(tx, tenant, now, actor, l, &Event::Sweep, None)?;
+                touched.push(l.install_id.clone());
             }
-            Ok::<_, super::ServiceError>((candidates.len(), transitions))
+            let installations = super::installations::sweep(tx, tenant, now, actor, &touched)?;
+            Ok::<_, super::ServiceError>((candidates.len(), transitions, installations))
         })?
     };
     let mut counts = BTreeMap::new();
@@ -71,6 +77,7 @@ pub fn run(
         *counts.entry(t.to.as_str().to_owned()).or_insert(0) += 1;
     }
     Ok(SweepReport {
+        installations_assessed: installations,
         dry_run,
         at: now,
         examined,

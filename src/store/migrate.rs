@@ -25,12 +25,18 @@ pub struct Schema {
 /// Tenant databases (`tenants/*.db`, `template.db`).
 pub static TENANT: Schema = Schema {
     name: "tenant",
-    version: 2,
+    version: 3,
     full: include_str!("../../schema.sql"),
-    steps: &[Step {
-        to: 2,
-        sql: include_str!("licensing.sql"),
-    }],
+    steps: &[
+        Step {
+            to: 2,
+            sql: include_str!("licensing.sql"),
+        },
+        Step {
+            to: 3,
+            sql: include_str!("installations.sql"),
+        },
+    ],
 };
 
 /// The tenant registry (`registry.db`).

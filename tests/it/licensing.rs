@@ -738,7 +738,11 @@ fn settings_are_validated_and_change_the_grace_window() {
         "validation_failed",
     );
     assert!(b["detail"].as_str().unwrap().starts_with("grace_days"));
-    expect_problem(put(json!({"grace_days": 3})), 422, "validation_failed");
+    expect_problem(
+        put(json!({"grace_days": 1, "heartbeat_interval_secs": 86400})),
+        422,
+        "validation_failed",
+    );
     let r = put(
         json!({"grace_days": 3, "heartbeat_interval_secs": 600, "sweep_interval_secs": 300, "heartbeat_retention_days": 30}),
     );

@@ -9,6 +9,7 @@ mod browser;
 mod config;
 mod errors;
 mod harness;
+mod installations;
 mod keys;
 mod licensing;
 mod permissions;

@@ -69,6 +69,8 @@ fn routes() -> Vec<RouteCase> {
         r("GET", "/api/v1/audit", None, Perm(AuditRead)),
         // Licensing API (appliance routes are not staff routes: see appliance_routes_need_no_staff)
         r("GET", "/api/v1/licenses", None, Perm(LicenseRead)),
+        r("GET", "/api/v1/installations", None, Perm(LicenseRead)),
+        r("GET", "/api/v1/installations/nope", None, Perm(LicenseRead)),
         r(
             "POST",
             "/api/v1/licenses",

@@ -3,6 +3,7 @@
 pub mod appliance;
 pub mod audit;
 pub mod auth;
+pub mod installations;
 pub mod licenses;
 pub mod signing;
 pub mod tokens;
@@ -137,6 +138,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/api/v1/provision")
                 .post(appliance::provision)
+                .build(),
+        )
+        .service(
+            resource("/api/v1/installations")
+                .get(installations::list)
+                .build(),
+        )
+        .service(
+            resource("/api/v1/installations/{install_id}")
+                .get(installations::get)
                 .build(),
         )
         .service(

@@ -26,6 +26,14 @@ pub struct SettingsForm {
     sweep_interval_secs: String,
     #[serde(default)]
     heartbeat_retention_days: String,
+    #[serde(default)]
+    admin_warning_days: String,
+    #[serde(default)]
+    users_warning_days: String,
+    #[serde(default)]
+    read_only_days: String,
+    #[serde(default)]
+    expiry_warning_days: String,
 }
 
 impl From<LicensingSettings> for SettingsForm {
@@ -35,6 +43,10 @@ impl From<LicensingSettings> for SettingsForm {
             heartbeat_interval_secs: s.heartbeat_interval_secs.to_string(),
             sweep_interval_secs: s.sweep_interval_secs.to_string(),
             heartbeat_retention_days: s.heartbeat_retention_days.to_string(),
+            admin_warning_days: s.admin_warning_days.to_string(),
+            users_warning_days: s.users_warning_days.to_string(),
+            read_only_days: s.read_only_days.to_string(),
+            expiry_warning_days: s.expiry_warning_days.to_string(),
         }
     }
 }
@@ -54,6 +66,10 @@ impl SettingsForm {
                 &self.heartbeat_retention_days,
                 None,
             )?,
+            admin_warning_days: whole("admin_warning_days", &self.admin_warning_days, None)?,
+            users_warning_days: whole("users_warning_days", &self.users_warning_days, None)?,
+            read_only_days: whole("read_only_days", &self.read_only_days, None)?,
+            expiry_warning_days: whole("expiry_warning_days", &self.expiry_warning_days, None)?,
         })
     }
 }

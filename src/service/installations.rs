@@ -1,0 +1,279 @@
+//! Installations (what an Install ID names): capacity summed over the licenses valid
+//! now, latest usage from heartbeats, and the violation stage. The stored row keeps what
+//! must survive (usage, when the violation began, the stage last announced); every
+//! answer is assessed afresh from current licenses and counts.
+
+use super::licenses::{facts, status};
+use super::tenants::Tenant;
+use super::{Actor, Result, audit, refuse};
+use crate::domain::lifecycle::{self, LicenseState};
+use crate::domain::violation::{Assessment, Banner, Contribution, Stage, Usage, assess};
+use crate::error::ErrorCode;
+use crate::store::WriteTx;
+use crate::store::installations::{self as store, EventRow, InstallationRow};
+use crate::store::licenses::{self as license_store, Filter, LicenseRow};
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::json;
+
+/// Most licenses one installation is assessed over.
+const MAX_LICENSES: usize = 1000;
+
+/// A license's part in its installation's capacity.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContributionView {
+    pub license_id: String,
+    pub name: String,
+    pub state: LicenseState,
+    pub internal_users: u32,
+    pub external_users: u32,
+    pub not_before: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Whether its users count now (valid dates, not revoked or suspended).
+    pub counts: bool,
+}
+
+fn contributions(
+    conn: &Connection,
+    tenant: &Tenant,
+    install_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(Vec<LicenseRow>, Vec<Contribution>)> {
+    let filter = Filter {
+        install_id: Some(install_id.to_owned()),
+        ..Default::default()
+    };
+    let rows = license_store::list(conn, &filter, MAX_LICENSES)?;
+    let contribs = rows
+        .iter()
+        .map(|l| {
+            let st = lifecycle::settle(status(l), &facts(l, tenant), now).state;
+            Contribution {
+                internal_users: l.internal_users,
+                external_users: l.external_users,
+                not_before: l.not_before,
+                expires_at: l.expires_at,
+                in_force: !matches!(st, LicenseState::Revoked | LicenseState::Suspended),
+            }
+        })
+        .collect();
+    Ok((rows, contribs))
+}
+
+fn blank(install_id: &str, now: DateTime<Utc>) -> InstallationRow {
+    InstallationRow {
+        install_id: install_id.to_owned(),
+        usage: None,
+        usage_at: None,
+        condition: "unlicensed".into(),
+        violation_since: None,
+        stage: "none".into(),
+        updated_at: now,
+    }
+}
+
+fn text<T: Serialize>(v: T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Re-assesses an installation inside `tx`, recording new usage, a started or cleared
+/// violation, and stage changes (with an audit entry). Writes nothing when nothing changed.
+pub fn reassess(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    install_id: &str,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    usage: Option<Usage>,
+) -> Result<Assessment> {
+    let before = store::find(tx, install_id)?;
+    let mut row = before.clone().unwrap_or_else(|| blank(install_id, now));
+    let mut changed = before.is_none();
+    if let Some(u) = usage.filter(|u| row.usage != Some(*u)) {
+        row.usage = Some(u);
+        row.usage_at = Some(now);
+        store::insert_event(tx, install_id, now, "usage", Some(u), None)?;
+        changed = true;
+    }
+    let (_, contribs) = contributions(tx, tenant, install_id, now)?;
+    let a = assess(
+        &contribs,
+        row.usage,
+        row.violation_since,
+        now,
+        &tenant.settings().timeline(),
+    );
+    let (condition, stage) = (text(a.condition), a.stage.as_str().to_owned());
+    if stage != row.stage || condition != row.condition {
+        store::insert_event(
+            tx,
+            install_id,
+            now,
+            "stage",
+            None,
+            Some((&stage, &condition)),
+        )?;
+        if stage != row.stage {
+            audit::record(
+                tx,
+                now,
+                actor,
+                "installation.stage_change",
+                &format!("installation:{install_id}"),
+                json!({"from": row.stage, "to": stage, "condition": condition, "violation_since": a.violation_since}),
+            )?;
+        }
+        changed = true;
+    }
+    if a.violation_since != row.violation_since {
+        changed = true;
+    }
+    if changed {
+        row.condition = condition;
+        row.stage = stage;
+        row.violation_since = a.violation_since;
+        row.updated_at = now;
+        store::upsert(tx, &row)?;
+    }
+    Ok(a)
+}
+
+/// Re-assesses the installations time may have moved since the last sweep.
+pub fn sweep(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    also: &[String],
+) -> Result<usize> {
+    let from = store::last_sweep(tx)?
+        .unwrap_or(now - Duration::days(1))
+        .min(now);
+    let warning = tenant.settings().timeline().expiry_warning;
+    let mut ids = store::sweep_candidates(tx, from, now, warning)?;
+    ids.extend(also.iter().cloned());
+    ids.sort();
+    ids.dedup();
+    for id in &ids {
+        reassess(tx, tenant, id, now, actor, None)?;
+    }
+    store::set_last_sweep(tx, now)?;
+    Ok(ids.len())
+}
+
+/// An installation as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstallationView {
+    pub install_id: String,
+    #[serde(flatten)]
+    pub assessment: Assessment,
+    /// Who sees a banner at this stage.
+    pub banner: Banner,
+    pub read_only: bool,
+    pub usage: Option<Usage>,
+    pub usage_at: Option<DateTime<Utc>>,
+    /// What "expiry" means with several licenses: `capacity_drops_at` is the next
+    /// moment a license stops counting; `capacity_ends_at` the moment the last one does.
+    pub licenses: Vec<ContributionView>,
+}
+
+fn view(
+    conn: &Connection,
+    tenant: &Tenant,
+    install_id: &str,
+    now: DateTime<Utc>,
+) -> Result<InstallationView> {
+    let row = store::find(conn, install_id)?;
+    let (rows, contribs) = contributions(conn, tenant, install_id, now)?;
+    if row.is_none() && rows.is_empty() {
+        return Err(refuse(
+            ErrorCode::NotFound,
+            format!("no installation has the Install ID {install_id}"),
+        ));
+    }
+    let row = row.unwrap_or_else(|| blank(install_id, now));
+    let a = assess(
+        &contribs,
+        row.usage,
+        row.violation_since,
+        now,
+        &tenant.settings().timeline(),
+    );
+    let licenses = rows
+        .iter()
+        .zip(&contribs)
+        .map(|(l, c)| ContributionView {
+            license_id: l.id.clone(),
+            name: l.name.clone(),
+            state: lifecycle::settle(status(l), &facts(l, tenant), now).state,
+            internal_users: l.internal_users,
+            external_users: l.external_users,
+            not_before: l.not_before,
+            expires_at: l.expires_at,
+            counts: c.valid_at(now),
+        })
+        .collect();
+    Ok(InstallationView {
+        install_id: install_id.to_owned(),
+        banner: a.stage.banner(),
+        read_only: a.stage == Stage::ReadOnly,
+        assessment: a,
+        usage: row.usage,
+        usage_at: row.usage_at,
+        licenses,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    pub items: Vec<InstallationView>,
+    pub next_cursor: Option<String>,
+}
+
+pub fn list(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<Page> {
+    if !(1..=500).contains(&limit) {
+        return Err(refuse(
+            ErrorCode::ValidationFailed,
+            "limit: must be between 1 and 500",
+        ));
+    }
+    tenant.db.read(|tx| {
+        let mut ids = store::list_ids(tx, cursor, limit + 1)?;
+        let more = ids.len() > limit;
+        ids.truncate(limit);
+        let items = ids
+            .iter()
+            .map(|id| view(tx, tenant, id, now))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page {
+            next_cursor: if more { ids.last().cloned() } else { None },
+            items,
+        })
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InstallationDetail {
+    #[serde(flatten)]
+    pub installation: InstallationView,
+    /// Usage reports and stage changes, newest first.
+    pub timeline: Vec<EventRow>,
+}
+
+pub fn detail(tenant: &Tenant, now: DateTime<Utc>, install_id: &str) -> Result<InstallationDetail> {
+    tenant.db.read(|tx| {
+        Ok(InstallationDetail {
+            installation: view(tx, tenant, install_id, now)?,
+            timeline: store::events(tx, install_id, 200)?,
+        })
+    })
+}

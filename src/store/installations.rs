@@ -1,0 +1,173 @@
+//! Installations: latest usage, recorded violation state, and their timeline.
+
+use super::{Result, WriteTx, parse_opt_ts, parse_ts, ts};
+use crate::domain::violation::Usage;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstallationRow {
+    pub install_id: String,
+    pub usage: Option<Usage>,
+    pub usage_at: Option<DateTime<Utc>>,
+    pub condition: String,
+    pub violation_since: Option<DateTime<Utc>>,
+    pub stage: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "install_id, internal_users, external_users, usage_at, condition, violation_since, stage, updated_at";
+
+fn read(r: &rusqlite::Row<'_>) -> Result<InstallationRow> {
+    let internal: Option<u32> = r.get(1)?;
+    let external: Option<u32> = r.get(2)?;
+    Ok(InstallationRow {
+        install_id: r.get(0)?,
+        usage: internal.zip(external).map(|(i, e)| Usage {
+            internal_users: i,
+            external_users: e,
+        }),
+        usage_at: parse_opt_ts("installations.usage_at", r.get(3)?)?,
+        condition: r.get(4)?,
+        violation_since: parse_opt_ts("installations.violation_since", r.get(5)?)?,
+        stage: r.get(6)?,
+        updated_at: parse_ts("installations.updated_at", &r.get::<_, String>(7)?)?,
+    })
+}
+
+pub fn find(conn: &Connection, install_id: &str) -> Result<Option<InstallationRow>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM installations WHERE install_id = ?1"
+    ))?;
+    let mut rows = st.query([install_id])?;
+    rows.next()?.map(read).transpose()
+}
+
+/// Writes the whole row (insert or replace).
+pub fn upsert(tx: &WriteTx<'_>, row: &InstallationRow) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO installations (install_id, internal_users, external_users, usage_at, condition, violation_since, stage, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(install_id) DO UPDATE SET internal_users = excluded.internal_users,
+            external_users = excluded.external_users, usage_at = excluded.usage_at, condition = excluded.condition,
+            violation_since = excluded.violation_since, stage = excluded.stage, updated_at = excluded.updated_at",
+    )?;
+    st.execute(params![
+        row.install_id,
+        row.usage.map(|u| u.internal_users),
+        row.usage.map(|u| u.external_users),
+        row.usage_at.map(ts),
+        row.condition,
+        row.violation_since.map(ts),
+        row.stage,
+        ts(row.updated_at),
+    ])?;
+    Ok(())
+}
+
+pub fn insert_event(
+    tx: &WriteTx<'_>,
+    install_id: &str,
+    at: DateTime<Utc>,
+    kind: &str,
+    usage: Option<Usage>,
+    stage_and_condition: Option<(&str, &str)>,
+) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO installation_events (install_id, at, kind, internal_users, external_users, stage, condition)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    st.execute(params![
+        install_id,
+        ts(at),
+        kind,
+        usage.map(|u| u.internal_users),
+        usage.map(|u| u.external_users),
+        stage_and_condition.map(|s| s.0),
+        stage_and_condition.map(|s| s.1),
+    ])?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventRow {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub usage: Option<Usage>,
+    pub stage: Option<String>,
+    pub condition: Option<String>,
+}
+
+pub fn events(conn: &Connection, install_id: &str, limit: usize) -> Result<Vec<EventRow>> {
+    let mut st = conn.prepare_cached(
+        "SELECT at, kind, internal_users, external_users, stage, condition FROM installation_events
+         WHERE install_id = ?1 ORDER BY id DESC LIMIT ?2",
+    )?;
+    let mut rows = st.query(params![install_id, limit as i64])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let internal: Option<u32> = r.get(2)?;
+        let external: Option<u32> = r.get(3)?;
+        out.push(EventRow {
+            at: parse_ts("installation_events.at", &r.get::<_, String>(0)?)?,
+            kind: r.get(1)?,
+            usage: internal.zip(external).map(|(i, e)| Usage {
+                internal_users: i,
+                external_users: e,
+            }),
+            stage: r.get(4)?,
+            condition: r.get(5)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Every Install ID that has a license or an installation row, sorted, after `after`.
+pub fn list_ids(conn: &Connection, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+    let mut st = conn.prepare_cached(
+        "SELECT install_id FROM (SELECT install_id FROM licenses UNION SELECT install_id FROM installations)
+         WHERE install_id > ?1 ORDER BY install_id LIMIT ?2",
+    )?;
+    let rows = st.query_map(params![after.unwrap_or(""), limit as i64], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Installations the sweep must look at for the period (`from`, `to`]: those in
+/// violation (their stage advances with time), and those with a license that starts,
+/// ends, or enters its expiry warning (`warning` before the end) in the period.
+pub fn sweep_candidates(
+    conn: &Connection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    warning: chrono::Duration,
+) -> Result<Vec<String>> {
+    let mut st = conn.prepare(
+        "SELECT install_id FROM installations WHERE violation_since IS NOT NULL
+         UNION SELECT install_id FROM licenses WHERE expires_at > ?1 AND expires_at <= ?2
+         UNION SELECT install_id FROM licenses WHERE expires_at > ?3 AND expires_at <= ?4
+         UNION SELECT install_id FROM licenses WHERE not_before > ?1 AND not_before <= ?2",
+    )?;
+    let rows = st.query_map(
+        params![ts(from), ts(to), ts(from + warning), ts(to + warning)],
+        |r| r.get(0),
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// When the sweep last assessed installations (stored per tenant).
+pub fn last_sweep(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
+    let v: Option<String> = conn
+        .query_row(
+            "SELECT value FROM settings WHERE key = 'installations.last_sweep'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    v.map(|s| parse_ts("settings.installations.last_sweep", &s))
+        .transpose()
+}
+
+pub fn set_last_sweep(tx: &WriteTx<'_>, at: DateTime<Utc>) -> Result<()> {
+    super::settings::put(tx, "installations.last_sweep", &ts(at))
+}

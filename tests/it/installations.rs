@@ -1,0 +1,191 @@
+//! Installations against the real server: capacity adds up over valid licenses, usage
+//! from heartbeats drives the violation stages as the clock moves, leases carry them.
+
+use crate::harness::*;
+use crate::licensing::{Api, activate};
+use chrono::Duration;
+use serde_json::{Value, json};
+
+const INSTALL: &str = "inst-violations";
+
+fn issue(api: &Api<'_>, internal: u32, external: u32, days: i64) -> Value {
+    let body = json!({
+        "name": "seat pack", "install_id": INSTALL, "internal_users": internal, "external_users": external,
+        "expires_at": (api.s.clock.now_utc() + Duration::days(days)).to_rfc3339(),
+    });
+    api.ok(api.post("/api/v1/licenses", body))
+}
+
+fn hb_with(
+    s: &TestServer,
+    id: &str,
+    secret: &str,
+    seq: i64,
+    internal: u32,
+) -> reqwest::blocking::Response {
+    client()
+        .post(s.url(&format!("/api/v1/licenses/{id}/heartbeat")))
+        .bearer_auth(secret)
+        .json(&json!({"fingerprint": "fp", "seq": seq, "internal_users": internal, "external_users": 0}))
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn licenses_add_up_and_usage_moves_the_installation_through_the_stages() {
+    let s = TestServer::start();
+    let api = Api::new(&s);
+    let a = issue(&api, 50, 10, 365);
+    issue(&api, 20, 0, 365);
+    let inst = api.ok(api.get(&format!("/api/v1/installations/{INSTALL}")));
+    assert_eq!(inst["capacity"]["internal_users"], 70);
+    assert_eq!(inst["capacity"]["external_users"], 10);
+    assert_eq!(inst["licenses"].as_array().unwrap().len(), 2);
+    assert_eq!(inst["stage"], "none");
+
+    let act = api.ok(activate(&s, &a, "fp"));
+    let id = a["id"].as_str().unwrap();
+    let secret = act["activation_secret"].as_str().unwrap();
+    let mut seq = 1;
+    let mut beat = |internal: u32| {
+        let lease = api.ok(hb_with(&s, id, secret, seq, internal));
+        seq += 1;
+        lease["claims"].clone()
+    };
+    // Within the limit.
+    assert_eq!(beat(70)["stage"], "none");
+    // Over the limit from now on: the clock starts.
+    let lease = beat(80);
+    assert_eq!(
+        (lease["stage"].as_str(), lease["read_only"].as_bool()),
+        (Some("none"), Some(false))
+    );
+    let inst = api.ok(api.get(&format!("/api/v1/installations/{INSTALL}")));
+    assert_eq!(inst["condition"], "over_limit");
+    let since = inst["violation_since"].as_str().unwrap().to_owned();
+    let expect = [
+        (7, "none", "none"),
+        (14, "admin_warning", "admins"),
+        (21, "admin_warning", "admins"),
+        (28, "users_warning", "everyone"),
+        (35, "users_warning", "everyone"),
+        (42, "read_only", "everyone"),
+    ];
+    let start = s.clock.now_utc();
+    for (day, stage, banner) in expect {
+        s.clock.set(start + Duration::days(day));
+        let lease = beat(80);
+        assert_eq!(lease["stage"], stage, "day {day}");
+        assert_eq!(lease["banner"], banner, "day {day}");
+        assert_eq!(lease["read_only"], stage == "read_only", "day {day}");
+    }
+    // The violation start stays put while it lasts.
+    let inst = api.ok(api.get(&format!("/api/v1/installations/{INSTALL}")));
+    assert_eq!(inst["violation_since"].as_str().unwrap(), since);
+    assert_eq!(inst["read_only"], true);
+    // Lowering the user count corrects it at once.
+    let lease = beat(60);
+    assert_eq!(
+        (lease["stage"].as_str(), lease["read_only"].as_bool()),
+        (Some("none"), Some(false))
+    );
+    let detail = api.ok(api.get(&format!("/api/v1/installations/{INSTALL}")));
+    assert!(detail["violation_since"].is_null());
+    let stages: Vec<&str> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["stage"].as_str())
+        .collect();
+    for st in ["admin_warning", "users_warning", "read_only", "none"] {
+        assert!(stages.contains(&st), "{st} missing from {stages:?}");
+    }
+    let audit = api.ok(api.get(&format!(
+        "/api/v1/audit?action=installation.stage_change&target=installation:{INSTALL}"
+    )));
+    assert_eq!(audit["items"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn expired_licenses_do_not_count_and_the_sweep_moves_stages_idempotently() {
+    let s = TestServer::start();
+    let api = Api::new(&s);
+    let short = issue(&api, 10, 0, 5);
+    let long = issue(&api, 10, 0, 365);
+    let act = api.ok(activate(&s, &long, "fp"));
+    let id = long["id"].as_str().unwrap();
+    let secret = act["activation_secret"].as_str().unwrap();
+    assert_eq!(
+        api.ok(hb_with(&s, id, secret, 1, 15))["claims"]["stage"],
+        "none"
+    );
+    // Day 6: the short license expired; its 10 users no longer count: 15 > 10.
+    s.clock.advance(Duration::days(6));
+    let inst = api.ok(api.get(&format!("/api/v1/installations/{INSTALL}")));
+    assert_eq!(inst["capacity"]["internal_users"], 10);
+    assert_eq!(inst["condition"], "over_limit");
+    let counts: Vec<bool> = inst["licenses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["counts"].as_bool().unwrap())
+        .collect();
+    assert_eq!(counts.iter().filter(|c| **c).count(), 1);
+    assert!(short["id"].is_string());
+    // The sweep notices and records it; the stage advances with the clock through the
+    // sweep alone (heartbeats keep the license active, without usage reports).
+    let r = api.ok(api.post("/api/v1/licenses/health/sweep", json!({})));
+    assert!(r["installations_assessed"].as_u64().unwrap() >= 1);
+    s.clock.advance(Duration::days(14));
+    let hb = client()
+        .post(s.url(&format!("/api/v1/licenses/{id}/heartbeat")))
+        .bearer_auth(secret)
+        .json(&json!({"fingerprint": "fp", "seq": 2}))
+        .send()
+        .unwrap();
+    assert_eq!(api.ok(hb)["claims"]["stage"], "admin_warning");
+    api.ok(api.post("/api/v1/licenses/health/sweep", json!({})));
+    let audits = |api: &Api<'_>| {
+        api.ok(api.get("/api/v1/audit?action=installation.stage_change&limit=500"))["items"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before = audits(&api);
+    api.ok(api.post("/api/v1/licenses/health/sweep", json!({})));
+    assert_eq!(
+        audits(&api),
+        before,
+        "a second sweep at the same instant changes nothing"
+    );
+    // A new license lifts the violation.
+    issue(&api, 10, 0, 365);
+    let inst = api.ok(api.get(&format!("/api/v1/installations/{INSTALL}")));
+    assert_eq!(
+        (inst["condition"].as_str(), inst["stage"].as_str()),
+        (Some("compliant"), Some("none"))
+    );
+    assert!(inst["capacity_ends_at"].is_string());
+}
+
+#[test]
+fn installations_are_listed_and_unknown_ones_are_not_found() {
+    let s = TestServer::start();
+    let api = Api::new(&s);
+    issue(&api, 5, 0, 10);
+    let list = api.ok(api.get("/api/v1/installations"));
+    let item = &list["items"][0];
+    assert_eq!(item["install_id"], INSTALL);
+    assert_eq!(item["stage"], "expiry_soon", "capacity ends within 14 days");
+    assert_eq!(item["banner"], "admins");
+    expect_problem(
+        api.get("/api/v1/installations/never-seen"),
+        404,
+        "not_found",
+    );
+    expect_problem(
+        api.get("/api/v1/installations?limit=0"),
+        422,
+        "validation_failed",
+    );
+}
