@@ -212,3 +212,17 @@ CREATE INDEX installation_events_install ON installation_events(install_id, id);
 -- What the installation sweep looks for: licenses starting or ending in a period.
 CREATE INDEX licenses_expiry ON licenses(expires_at);
 CREATE INDEX licenses_not_before ON licenses(not_before);
+
+-- licd's own licenses (Enterprise > Licenses), verified against licensing.trusted_issuers.
+CREATE TABLE enterprise_licenses (
+    id             TEXT PRIMARY KEY,
+    license_key    TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    organization   TEXT NOT NULL,
+    internal_users INTEGER NOT NULL,
+    external_users INTEGER NOT NULL,
+    not_before     TEXT NOT NULL,
+    expires_at     TEXT NOT NULL,
+    installed_at   TEXT NOT NULL,
+    installed_by   TEXT NOT NULL
+);

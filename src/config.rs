@@ -31,6 +31,15 @@ pub struct Config {
     pub storage: StorageConfig,
     pub auth: AuthConfig,
     pub log: LogConfig,
+    pub licensing: LicensingConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LicensingConfig {
+    /// Public keys (JWKS or PEM files) whose signatures licd accepts on its own license
+    /// keys (Enterprise > Licenses).
+    pub trusted_issuers: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

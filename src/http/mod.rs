@@ -121,6 +121,7 @@ pub fn server(
         actix_web::App::new()
             .app_data(state.clone())
             .configure(move |c| configure(c, max_body))
+            .wrap(from_fn(middleware::read_only::enforce))
             .wrap(from_fn(auth::authenticate))
             .wrap(from_fn(middleware::csrf::check))
             .wrap(from_fn(middleware::security_headers::add))

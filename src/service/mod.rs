@@ -6,6 +6,7 @@ pub mod appliance;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod enterprise;
 pub mod error;
 pub mod installations;
 pub mod license_actions;
@@ -42,6 +43,8 @@ pub struct App {
     pub throttle: LoginThrottle,
     /// Seals and unseals signing keys (`keys/kek`).
     pub kek: Kek,
+    /// Public keys trusted to sign licd's own licenses (`licensing.trusted_issuers`).
+    pub trusted_issuers: Vec<crate::pki::PublicKey>,
 }
 
 impl App {
@@ -59,7 +62,12 @@ impl App {
         let kek = Kek::load_or_create(&kek_path, tenants.any_signing_keys()?)
             .map_err(|e| ServiceError::Startup(e.to_string()))?;
         tenants.load_keys(&kek, clock.now())?;
+        let trusted_issuers = enterprise::load_trusted_issuers(&config.licensing.trusted_issuers)?;
+        for t in tenants.all() {
+            enterprise::refresh(&t, clock.now(), &Actor::System)?;
+        }
         Ok(App {
+            trusted_issuers,
             throttle: LoginThrottle::new(&config.auth),
             config: Arc::new(config),
             clock,

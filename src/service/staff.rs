@@ -140,6 +140,7 @@ pub fn create(
         )?;
         store::find_by_id(tx, id)?.ok_or_else(|| not_found(id))
     })?;
+    super::enterprise::refresh(tenant, now, actor)?;
     Ok(Created {
         user: StaffView::from(&row),
         one_time_password: generated.then_some(password),
@@ -228,6 +229,7 @@ pub fn update(
         }
         store::find_by_id(tx, id)?.ok_or_else(|| not_found(id))
     })?;
+    super::enterprise::refresh(tenant, now, actor)?;
     Ok(StaffView::from(&row))
 }
 

@@ -72,6 +72,9 @@ pub fn run(
             Ok::<_, super::ServiceError>((candidates.len(), transitions, installations))
         })?
     };
+    if !dry_run {
+        super::enterprise::refresh(tenant, now, actor)?;
+    }
     let mut counts = BTreeMap::new();
     for t in &transitions {
         *counts.entry(t.to.as_str().to_owned()).or_insert(0) += 1;

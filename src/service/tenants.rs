@@ -5,6 +5,7 @@ use super::error::{Result, ServiceError};
 use super::licensing_settings;
 use super::signing_keys::{self, KeyRing};
 use crate::domain::settings::LicensingSettings;
+use crate::domain::violation::Stage;
 use crate::pki::kek::Kek;
 use crate::store::StoreError;
 use crate::store::db::{Db, DbOptions};
@@ -27,6 +28,8 @@ pub struct Tenant {
     pub db: Db,
     keys: RwLock<Option<Arc<KeyRing>>>,
     settings: RwLock<LicensingSettings>,
+    /// The violation stage of this tenant's own license (read-only mode, banners).
+    own_stage: RwLock<Stage>,
 }
 
 impl Tenant {
@@ -54,6 +57,14 @@ impl Tenant {
 
     pub fn settings(&self) -> LicensingSettings {
         *self.settings.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn own_stage(&self) -> Stage {
+        *self.own_stage.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn set_own_stage(&self, s: Stage) {
+        *self.own_stage.write().unwrap_or_else(|p| p.into_inner()) = s;
     }
 
     pub fn set_settings(&self, s: LicensingSettings) {
@@ -101,6 +112,7 @@ impl Tenants {
                     db,
                     keys: RwLock::new(None),
                     settings: RwLock::new(settings),
+                    own_stage: RwLock::new(Stage::None),
                 }),
             );
         }

@@ -4,6 +4,7 @@
 pub mod activations;
 pub mod audit;
 pub mod db;
+pub mod enterprise;
 pub mod installations;
 pub mod layout;
 pub mod licenses;

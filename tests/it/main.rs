@@ -7,6 +7,7 @@ mod auth;
 mod bootstrap;
 mod browser;
 mod config;
+mod enterprise;
 mod errors;
 mod harness;
 mod installations;

@@ -3,6 +3,7 @@
 pub mod appliance;
 pub mod audit;
 pub mod auth;
+pub mod enterprise;
 pub mod installations;
 pub mod licenses;
 pub mod signing;
@@ -138,6 +139,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/api/v1/provision")
                 .post(appliance::provision)
+                .build(),
+        )
+        .service(
+            resource("/api/v1/enterprise")
+                .get(enterprise::overview)
+                .build(),
+        )
+        .service(
+            resource("/api/v1/enterprise/licenses")
+                .post(enterprise::install)
+                .build(),
+        )
+        .service(
+            resource("/api/v1/enterprise/licenses/{id}")
+                .delete(enterprise::remove)
                 .build(),
         )
         .service(

@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod enterprise;
+pub mod installations;
 pub mod licensing;
 pub mod login;
 pub mod password;
@@ -26,6 +28,11 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
     ("Dashboard", "/", None),
     ("Licensing", "/licensing", Some(Permission::LicenseRead)),
     (
+        "Installations",
+        "/installations",
+        Some(Permission::LicenseRead),
+    ),
+    (
         "Heartbeats",
         "/licensing/heartbeats",
         Some(Permission::LicenseRead),
@@ -46,6 +53,11 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
         Some(Permission::SettingsManage),
     ),
     ("Staff users", "/users", Some(Permission::UsersManage)),
+    (
+        "Enterprise",
+        "/enterprise",
+        Some(Permission::SettingsManage),
+    ),
     ("API tokens", "/tokens", None),
     ("Audit log", "/audit", Some(Permission::AuditRead)),
 ];
@@ -82,6 +94,8 @@ fn notice_text(code: &str) -> Option<&'static str> {
         }
         "settings_saved" => "The licensing settings have been saved.",
         "provisioning_revoked" => "The provisioning token has been revoked.",
+        "enterprise_installed" => "The license has been installed.",
+        "enterprise_removed" => "The license has been removed.",
         _ => return None,
     })
 }
@@ -104,7 +118,37 @@ fn chrome(caller: &Caller, active: &str, notice: Option<&str>) -> Value {
         csrf => caller.csrf.clone().unwrap_or_default(),
         tenant => context! { name => caller.tenant.name, install_id => caller.tenant.install_id },
         notice => notice.and_then(notice_text),
+        banner => banner(caller),
     }
+}
+
+/// The banner for licd's own license stage (seed 000): administrators see the first
+/// warning, every signed-in user the second, and everyone the read-only notice.
+fn banner(caller: &Caller) -> Option<Value> {
+    use crate::domain::violation::Stage;
+    let admin = caller.principal.can(Permission::SettingsManage);
+    let stage = caller.tenant.own_stage();
+    let (class, text) = match stage {
+        Stage::None => return None,
+        Stage::ExpirySoon if admin => (
+            "admin",
+            "licd's license expires soon. Install a renewed license under Enterprise > Licenses.",
+        ),
+        Stage::AdminWarning if admin => (
+            "admin",
+            "licd's license is in violation (expired, or more users than licensed). All users will be warned in two weeks.",
+        ),
+        Stage::ExpirySoon | Stage::AdminWarning => return None,
+        Stage::UsersWarning => (
+            "users",
+            "licd's license is in violation. In two weeks licd becomes read-only unless an administrator corrects it.",
+        ),
+        Stage::ReadOnly => (
+            "readonly",
+            "licd is read-only: its license is in violation. Signing in, license changes and user changes still work.",
+        ),
+    };
+    Some(context! { class => class, text => text, stage => stage.as_str() })
 }
 
 /// Query parameters every page accepts.
@@ -200,5 +244,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(resource("/tokens/{id}/revoke").post(tokens::revoke).build())
     .service(resource("/audit").get(audit::show).build())
+    .service(resource("/installations").get(installations::list).build())
+    .service(
+        resource("/installations/{install_id}")
+            .get(installations::detail)
+            .build(),
+    )
+    .service(resource("/enterprise").get(enterprise::show).build())
+    .service(
+        resource("/enterprise/licenses")
+            .post(enterprise::install)
+            .build(),
+    )
+    .service(
+        resource("/enterprise/licenses/{id}/remove")
+            .post(enterprise::remove)
+            .build(),
+    )
     .configure(licensing::routes);
 }

@@ -1,0 +1,287 @@
+//! licd's own license (seed 000 "Install a license", "Enterprise > Licenses"): each
+//! tenant has an Install ID; staff paste license keys signed by a trusted issuer
+//! (`licensing.trusted_issuers`); the tenant's staff count as internal users (customers,
+//! once the portal exists, as external users; disabled accounts never count), and the
+//! same violation timeline applies, ending in read-only.
+
+use super::tenants::Tenant;
+use super::{Actor, App, Result, ServiceError, audit, refuse};
+use crate::domain::violation::{Assessment, Banner, Contribution, Stage, Usage, assess};
+use crate::error::ErrorCode;
+use crate::pki::keys::{Jwks, PublicKey};
+use crate::pki::verify::{VerifyError, check_claims, verify_signature};
+use crate::store::enterprise::{self as store, EnterpriseLicenseRow};
+use crate::store::{WriteTx, settings};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::path::Path;
+
+const STATE_KEY: &str = "enterprise.state";
+
+/// Reads the trusted issuers' public keys (JWKS or PEM files).
+pub fn load_trusted_issuers(paths: &[impl AsRef<Path>]) -> Result<Vec<PublicKey>> {
+    let mut keys = Vec::new();
+    for p in paths {
+        let p = p.as_ref();
+        let text = std::fs::read_to_string(p).map_err(|e| {
+            ServiceError::Startup(format!("licensing.trusted_issuers: {}: {e}", p.display()))
+        })?;
+        if text.trim_start().starts_with('{') {
+            let set: Jwks = serde_json::from_str(&text).map_err(|e| {
+                ServiceError::Startup(format!(
+                    "licensing.trusted_issuers: {} is not a JWKS: {e}",
+                    p.display()
+                ))
+            })?;
+            keys.extend(set.public_keys());
+        } else {
+            keys.push(PublicKey::from_pem(&text).map_err(|e| {
+                ServiceError::Startup(format!(
+                    "licensing.trusted_issuers: {} is not a PEM public key: {e}",
+                    p.display()
+                ))
+            })?);
+        }
+    }
+    Ok(keys)
+}
+
+/// What is recorded between assessments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Recorded {
+    violation_since: Option<DateTime<Utc>>,
+    stage: Option<Stage>,
+}
+
+fn recorded(tx: &rusqlite::Connection) -> Result<Recorded> {
+    Ok(settings::get(tx, STATE_KEY)?
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default())
+}
+
+fn contribution(l: &EnterpriseLicenseRow) -> Contribution {
+    Contribution {
+        internal_users: l.internal_users,
+        external_users: l.external_users,
+        not_before: l.not_before,
+        expires_at: l.expires_at,
+        in_force: true,
+    }
+}
+
+fn usage(tx: &rusqlite::Connection) -> Result<Usage> {
+    Ok(Usage {
+        internal_users: store::enabled_staff(tx)?,
+        // Customer accounts arrive with the portal.
+        external_users: 0,
+    })
+}
+
+/// Re-assesses the tenant's own license inside `tx`; records and audits stage changes.
+fn reassess_in(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+) -> Result<Assessment> {
+    let licenses = store::list(tx)?;
+    let contribs: Vec<Contribution> = licenses.iter().map(contribution).collect();
+    let rec = recorded(tx)?;
+    let a = assess(
+        &contribs,
+        Some(usage(tx)?),
+        rec.violation_since,
+        now,
+        &tenant.settings().timeline(),
+    );
+    let new = Recorded {
+        violation_since: a.violation_since,
+        stage: Some(a.stage),
+    };
+    if new != rec {
+        if rec.stage.unwrap_or(Stage::None) != a.stage {
+            audit::record(
+                tx,
+                now,
+                actor,
+                "enterprise.stage_change",
+                &format!("tenant:{}", tenant.schema_name),
+                json!({"from": rec.stage.unwrap_or(Stage::None), "to": a.stage, "condition": a.condition}),
+            )?;
+        }
+        let text =
+            serde_json::to_string(&new).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        settings::put(tx, STATE_KEY, &text)?;
+    }
+    Ok(a)
+}
+
+/// Re-assesses and refreshes the tenant's cached stage (after staff changes, installs,
+/// removals, and on the sweep's schedule).
+pub fn refresh(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor) -> Result<Stage> {
+    let a = tenant.db.write(|tx| reassess_in(tx, tenant, now, actor))?;
+    tenant.set_own_stage(a.stage);
+    Ok(a.stage)
+}
+
+fn install_problem(e: VerifyError, tenant: &Tenant) -> ServiceError {
+    match e {
+        VerifyError::Malformed(why) => refuse(
+            ErrorCode::LicenseKeyInvalid,
+            format!("the key is not a license key: {why}"),
+        ),
+        VerifyError::UnknownKey(kid) => refuse(
+            ErrorCode::LicenseKeyInvalid,
+            format!(
+                "the key is not signed by a trusted issuer (key {kid} is not in licensing.trusted_issuers)"
+            ),
+        ),
+        VerifyError::BadSignature => refuse(
+            ErrorCode::LicenseKeyInvalid,
+            "the key's signature is not valid (was it altered?)",
+        ),
+        VerifyError::WrongInstallId { found, .. } => refuse(
+            ErrorCode::WrongInstallId,
+            format!(
+                "the key is for Install ID {found}; this installation's Install ID is {}",
+                tenant.install_id
+            ),
+        ),
+        VerifyError::NotYetValid(t) => refuse(
+            ErrorCode::LicenseNotYetValid,
+            format!("the key is not valid before {t}; if that is wrong, check this server's clock"),
+        ),
+        VerifyError::Expired(t) => {
+            refuse(ErrorCode::LicenseExpired, format!("the key expired at {t}"))
+        }
+    }
+}
+
+/// Installs a pasted license key after checking, in order: the whole key (shape and
+/// signature by a trusted issuer), the Install ID, the validity window (clock).
+pub fn install(
+    app: &App,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    key: &str,
+) -> Result<Overview> {
+    let key = key.trim();
+    let claims =
+        verify_signature(key, &app.trusted_issuers).map_err(|e| install_problem(e, tenant))?;
+    check_claims(&claims, Some(&tenant.install_id), now).map_err(|e| install_problem(e, tenant))?;
+    let row = EnterpriseLicenseRow {
+        id: claims.jti.clone(),
+        license_key: key.to_owned(),
+        name: claims.name.clone(),
+        organization: claims.org.clone(),
+        internal_users: claims.internal_users,
+        external_users: claims.external_users,
+        not_before: claims.not_before(),
+        expires_at: claims.expires_at(),
+        installed_at: now,
+        installed_by: actor.audit_name(),
+    };
+    let a = tenant.db.write(|tx| {
+        store::upsert(tx, &row)?;
+        audit::record(
+            tx,
+            now,
+            actor,
+            "enterprise.license_install",
+            &format!("enterprise_license:{}", row.id),
+            json!({"name": row.name, "internal_users": row.internal_users, "external_users": row.external_users, "expires_at": row.expires_at}),
+        )?;
+        reassess_in(tx, tenant, now, actor)
+    })?;
+    tenant.set_own_stage(a.stage);
+    overview(tenant, now)
+}
+
+pub fn remove(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, id: &str) -> Result<Overview> {
+    let a = tenant.db.write(|tx| {
+        if store::delete(tx, id)? == 0 {
+            return Err(refuse(
+                ErrorCode::NotFound,
+                format!("no installed license has the id {id}"),
+            ));
+        }
+        audit::record(
+            tx,
+            now,
+            actor,
+            "enterprise.license_remove",
+            &format!("enterprise_license:{id}"),
+            json!({}),
+        )?;
+        reassess_in(tx, tenant, now, actor)
+    })?;
+    tenant.set_own_stage(a.stage);
+    overview(tenant, now)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InstalledView {
+    pub id: String,
+    pub name: String,
+    pub organization: String,
+    pub internal_users: u32,
+    pub external_users: u32,
+    pub not_before: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub installed_at: DateTime<Utc>,
+    pub installed_by: String,
+    /// Whether its users count now.
+    pub counts: bool,
+}
+
+/// Enterprise > Licenses: this tenant's Install ID, its licenses, and where it stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    pub install_id: String,
+    pub licenses: Vec<InstalledView>,
+    pub usage: Usage,
+    #[serde(flatten)]
+    pub assessment: Assessment,
+    pub banner: Banner,
+    pub read_only: bool,
+}
+
+pub fn overview(tenant: &Tenant, now: DateTime<Utc>) -> Result<Overview> {
+    tenant.db.read(|tx| {
+        let rows = store::list(tx)?;
+        let used = usage(tx)?;
+        let contribs: Vec<Contribution> = rows.iter().map(contribution).collect();
+        let a = assess(
+            &contribs,
+            Some(used),
+            recorded(tx)?.violation_since,
+            now,
+            &tenant.settings().timeline(),
+        );
+        let licenses = rows
+            .into_iter()
+            .map(|l| InstalledView {
+                counts: contribution(&l).valid_at(now),
+                id: l.id,
+                name: l.name,
+                organization: l.organization,
+                internal_users: l.internal_users,
+                external_users: l.external_users,
+                not_before: l.not_before,
+                expires_at: l.expires_at,
+                installed_at: l.installed_at,
+                installed_by: l.installed_by,
+            })
+            .collect();
+        Ok(Overview {
+            install_id: tenant.install_id.clone(),
+            licenses,
+            usage: used,
+            banner: a.stage.banner(),
+            read_only: a.stage.read_only(),
+            assessment: a,
+        })
+    })
+}

@@ -1,0 +1,309 @@
+//! licd's own license: install by paste with the checks named, capacity from staff
+//! counts, and read-only mode with its allow-list.
+
+use crate::harness::*;
+use chrono::Duration;
+use licd::domain::license::{LICENSE_TYP, LicenseClaims};
+use licd::domain::permissions::Role;
+use licd::pki::KeyPair;
+use serde_json::{Value, json};
+
+struct Vendor {
+    key: KeyPair,
+    _dir: tempfile::TempDir,
+    jwks: std::path::PathBuf,
+}
+
+fn vendor() -> Vendor {
+    let key = KeyPair::generate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let jwks = dir.path().join("vendor.jwks.json");
+    let set = licd::pki::keys::Jwks {
+        keys: vec![key.public().to_jwk()],
+    };
+    std::fs::write(&jwks, serde_json::to_string(&set).unwrap()).unwrap();
+    Vendor {
+        key,
+        _dir: dir,
+        jwks,
+    }
+}
+
+fn key_for(
+    signer: &KeyPair,
+    install_id: &str,
+    internal: u32,
+    from: chrono::DateTime<chrono::Utc>,
+    days: i64,
+) -> String {
+    let claims = LicenseClaims {
+        iss: "vendor".into(),
+        sub: uuid::Uuid::new_v4().to_string(),
+        jti: uuid::Uuid::new_v4().to_string(),
+        aud: format!("licd:install:{install_id}"),
+        iat: from.timestamp(),
+        nbf: from.timestamp(),
+        exp: (from + Duration::days(days)).timestamp(),
+        name: "licd for Acme".into(),
+        org: "Acme".into(),
+        internal_users: internal,
+        external_users: 0,
+        features: vec![],
+        flags: vec![],
+        ver: 1,
+    };
+    licd::pki::jws::sign(signer, LICENSE_TYP, &claims).unwrap()
+}
+
+fn start(v: &Vendor) -> TestServer {
+    let path = v.jwks.clone();
+    TestServer::start_in(tempfile::tempdir().unwrap(), move |c| {
+        c.licensing.trusted_issuers = vec![path]
+    })
+}
+
+fn install(s: &TestServer, token: &str, key: &str) -> reqwest::blocking::Response {
+    client()
+        .post(s.url("/api/v1/enterprise/licenses"))
+        .bearer_auth(token)
+        .json(&json!({"license_key": key}))
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn keys_are_checked_for_issuer_install_id_and_expiry() {
+    let v = vendor();
+    let s = start(&v);
+    let admin = s.admin_token();
+    let own = s.app.tenants.public().unwrap().install_id.clone();
+    let now = s.clock.now_utc();
+    let stranger = KeyPair::generate().unwrap();
+    let b = expect_problem(
+        install(&s, &admin, &key_for(&stranger, &own, 10, now, 30)),
+        401,
+        "license_key_invalid",
+    );
+    assert!(
+        b["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not signed by a trusted issuer"),
+        "{b}"
+    );
+    let b = expect_problem(
+        install(&s, &admin, &key_for(&v.key, "someone-else", 10, now, 30)),
+        403,
+        "wrong_install_id",
+    );
+    assert!(b["detail"].as_str().unwrap().contains(&own), "{b}");
+    let b = expect_problem(
+        install(
+            &s,
+            &admin,
+            &key_for(&v.key, &own, 10, now - Duration::days(60), 30),
+        ),
+        403,
+        "license_expired",
+    );
+    assert!(b["detail"].as_str().unwrap().contains("expired"), "{b}");
+    expect_problem(
+        install(
+            &s,
+            &admin,
+            &key_for(&v.key, &own, 10, now + Duration::days(2), 30),
+        ),
+        403,
+        "license_not_yet_valid",
+    );
+    expect_problem(install(&s, &admin, "garbage"), 401, "license_key_invalid");
+
+    let r = install(&s, &admin, &key_for(&v.key, &own, 25, now, 365));
+    assert_eq!(r.status(), 201);
+    let o: Value = r.json().unwrap();
+    assert_eq!(o["capacity"]["internal_users"], 25);
+    assert_eq!(
+        o["usage"]["internal_users"], 1,
+        "the one enabled staff account"
+    );
+    assert_eq!(o["stage"], "none");
+    assert_eq!(o["licenses"][0]["internal_users"], 25);
+    let id = o["licenses"][0]["id"].as_str().unwrap().to_owned();
+    // Only settings.manage may install.
+    let support = s.role_token(Role::Support);
+    expect_problem(
+        install(&s, &support, &key_for(&v.key, &own, 25, now, 365)),
+        403,
+        "forbidden",
+    );
+    let r = client()
+        .delete(s.url(&format!("/api/v1/enterprise/licenses/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let o: Value = client()
+        .get(s.url("/api/v1/enterprise"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(o["condition"], "unlicensed");
+}
+
+#[test]
+fn read_only_allows_exactly_the_allow_list() {
+    let v = vendor();
+    let s = start(&v);
+    let admin = s.admin_token();
+    let own = s.app.tenants.public().unwrap().install_id.clone();
+    let now = s.clock.now_utc();
+    // One licensed user, two staff: over the limit from now.
+    let uid = s.create_staff("second@example.com", Role::Support, "second-password-1");
+    assert_eq!(
+        install(&s, &admin, &key_for(&v.key, &own, 1, now, 365)).status(),
+        201
+    );
+    // A license and an activation to try the appliance endpoints with later.
+    let api = crate::licensing::Api::new(&s);
+    let lic = api.issue("appliance-1", 365);
+    let act = api.ok(crate::licensing::activate(&s, &lic, "fp"));
+    let secret = act["activation_secret"].as_str().unwrap().to_owned();
+    let sweep = || {
+        client()
+            .post(s.url("/api/v1/licenses/health/sweep"))
+            .bearer_auth(&admin)
+            .json(&json!({}))
+            .send()
+            .unwrap()
+    };
+    s.clock.advance(Duration::days(42));
+    assert_eq!(sweep().status(), 200);
+    let o: Value = client()
+        .get(s.url("/api/v1/enterprise"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(o["stage"], "read_only");
+
+    // Refused: a sample of every other write route.
+    let refused = [
+        (
+            "POST",
+            "/api/v1/licenses",
+            json!({"name": "x", "install_id": "y", "internal_users": 1, "expires_at": "2030-01-01T00:00:00Z"}),
+        ),
+        ("POST", "/api/v1/tokens", json!({"name": "x"})),
+        (
+            "POST",
+            "/api/v1/users",
+            json!({"email": "new@example.com", "role": "support"}),
+        ),
+        ("PUT", "/api/v1/licensing/settings", json!({})),
+        ("POST", "/api/v1/signing-keys", json!({})),
+        (
+            "POST",
+            &format!("/api/v1/licenses/{}/revoke", lic["id"].as_str().unwrap()),
+            json!({"reason": "x"}),
+        ),
+        ("POST", "/api/v1/provisioning-tokens", json!({})),
+    ];
+    for (method, path, body) in refused {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = client()
+            .request(m, s.url(path))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+            .unwrap();
+        let b = expect_problem(r, 403, "license_read_only");
+        assert!(
+            b["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Enterprise > Licenses"),
+            "{path}"
+        );
+    }
+    // Reading works.
+    assert_eq!(
+        client()
+            .get(s.url("/api/v1/licenses"))
+            .bearer_auth(&admin)
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // Every allow-list entry works.
+    let (c, csrf) = api_login(&s, ADMIN_EMAIL, ADMIN_PASSWORD);
+    let r = c
+        .post(s.url("/api/v1/auth/password"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"current_password": ADMIN_PASSWORD, "new_password": "another-long-password"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        c.post(s.url("/api/v1/auth/logout"))
+            .header("x-csrf-token", &csrf)
+            .send()
+            .unwrap()
+            .status(),
+        204
+    );
+    let patch = client()
+        .patch(s.url(&format!("/api/v1/users/{uid}")))
+        .bearer_auth(&admin)
+        .json(&json!({"display_name": "Second"}))
+        .send()
+        .unwrap();
+    assert_eq!(patch.status(), 200);
+    let reset = client()
+        .post(s.url(&format!("/api/v1/users/{uid}/reset-password")))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert_eq!(reset.status(), 200);
+    let hb = crate::licensing::heartbeat(&s, lic["id"].as_str().unwrap(), &secret, "fp", 1);
+    assert_eq!(hb.status(), 200, "appliances keep working");
+    assert_eq!(crate::licensing::activate(&s, &lic, "fp").status(), 200);
+    assert_eq!(sweep().status(), 200);
+    // Disabling the second user brings usage back to the limit: read-only lifts.
+    let r = client()
+        .patch(s.url(&format!("/api/v1/users/{uid}")))
+        .bearer_auth(&admin)
+        .json(&json!({"disabled": true}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let o: Value = client()
+        .get(s.url("/api/v1/enterprise"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        (o["stage"].as_str(), o["condition"].as_str()),
+        (Some("none"), Some("compliant"))
+    );
+    let r = client()
+        .post(s.url("/api/v1/tokens"))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "x"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "writes work again");
+    // Install and remove stay allowed in read-only mode too (checked by the entry list).
+    for (m, p) in licd::http::middleware::read_only::ALLOWED {
+        assert!(licd::http::middleware::read_only::allowed(
+            m,
+            &p.replace("{}", "x")
+        ));
+    }
+}
