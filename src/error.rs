@@ -96,6 +96,8 @@ error_codes! {
     ProvisioningTokenInvalid => 401, "provisioning_token_invalid", "Invalid provisioning token";
     /// The signing key cannot be retired in its current status.
     SigningKeyInUse => 409, "signing_key_in_use", "Signing key in use";
+    /// A pasted license key is not signed by a trusted issuer (or its signature is bad).
+    LicenseKeyUntrusted => 422, "license_key_untrusted", "License key not trusted";
     /// licd's own license is in read-only violation: only the allow-listed writes work.
     LicenseReadOnly => 403, "license_read_only", "Read-only: licd's license is in violation";
     /// Too many failed logins for this account or address.
@@ -186,6 +188,7 @@ mod tests {
             (LeaseSeqAhead, 409),
             (ProvisioningTokenInvalid, 401),
             (SigningKeyInUse, 409),
+            (LicenseKeyUntrusted, 422),
             (LicenseReadOnly, 403),
             (TooManyAttempts, 429),
             (Internal, 500),

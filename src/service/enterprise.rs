@@ -128,17 +128,17 @@ pub fn refresh(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor) -> Result<Sta
 fn install_problem(e: VerifyError, tenant: &Tenant) -> ServiceError {
     match e {
         VerifyError::Malformed(why) => refuse(
-            ErrorCode::LicenseKeyInvalid,
-            format!("the key is not a license key: {why}"),
+            ErrorCode::ValidationFailed,
+            format!("license_key: not a license key: {why}"),
         ),
         VerifyError::UnknownKey(kid) => refuse(
-            ErrorCode::LicenseKeyInvalid,
+            ErrorCode::LicenseKeyUntrusted,
             format!(
                 "the key is not signed by a trusted issuer (key {kid} is not in licensing.trusted_issuers)"
             ),
         ),
         VerifyError::BadSignature => refuse(
-            ErrorCode::LicenseKeyInvalid,
+            ErrorCode::LicenseKeyUntrusted,
             "the key's signature is not valid (was it altered?)",
         ),
         VerifyError::WrongInstallId { found, .. } => refuse(

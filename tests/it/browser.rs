@@ -368,3 +368,141 @@ fn admin_issues_a_license_copies_its_key_and_revokes_it() {
     );
     assert_eq!(claims.features, vec!["sso", "audit-export"]);
 }
+
+async fn sign_in(b: &Browser, s: &TestServer) {
+    b.client.goto(&s.url("/login")).await.unwrap();
+    b.fill("#email", ADMIN_EMAIL).await;
+    b.fill("#password", ADMIN_PASSWORD).await;
+    b.click("#sign-in").await;
+    wait_for(b, "#logout").await;
+}
+
+#[test]
+#[ignore = "needs Chromium; scripts/test runs it"]
+fn banners_follow_the_stage_and_a_license_installs_through_the_enterprise_page() {
+    use licd::domain::license::{LICENSE_TYP, LicenseClaims};
+    use licd::service::{Actor, enterprise};
+    let vendor = licd::pki::KeyPair::generate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let jwks = dir.path().join("vendor.jwks.json");
+    std::fs::write(
+        &jwks,
+        serde_json::to_string(&licd::pki::keys::Jwks {
+            keys: vec![vendor.public().to_jwk()],
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    let s = TestServer::start_in(tempfile::tempdir().unwrap(), move |c| {
+        c.licensing.trusted_issuers = vec![jwks]
+    });
+    let tenant = s.app.tenants.public().unwrap();
+    let support = s.role_token(Role::Support); // a second staff account: 2 users
+    let now = s.clock.now_utc();
+    let claims = LicenseClaims {
+        iss: "vendor".into(),
+        sub: "L-1".into(),
+        jti: "L-1".into(),
+        aud: format!("licd:install:{}", tenant.install_id),
+        iat: now.timestamp(),
+        nbf: now.timestamp(),
+        exp: (now + chrono::Duration::days(365)).timestamp(),
+        name: "licd one seat".into(),
+        org: "Acme".into(),
+        internal_users: 1,
+        external_users: 0,
+        features: vec![],
+        flags: vec![],
+        ver: 1,
+    };
+    let key = licd::pki::jws::sign(&vendor, LICENSE_TYP, &claims).unwrap();
+    let banner_for_support = async |s: &TestServer| {
+        let html = reqwest::Client::new()
+            .get(s.url("/"))
+            .bearer_auth(&support)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        html.contains("id=\"license-banner\"")
+    };
+    let advance_to = |days: i64| {
+        s.clock.set(now + chrono::Duration::days(days));
+        enterprise::refresh(&tenant, s.clock.now_utc(), &Actor::System).unwrap();
+    };
+    runtime().block_on(async {
+        let b = Browser::start().await;
+        b.client.goto(&s.url("/login")).await.unwrap();
+        b.fill("#email", ADMIN_EMAIL).await;
+        b.fill("#password", ADMIN_PASSWORD).await;
+        b.click("#sign-in").await;
+        wait_for(&b, "#logout").await;
+        // Install a one-seat license through the page: two staff, so over the limit.
+        b.client.goto(&s.url("/enterprise")).await.unwrap();
+        assert_eq!(b.text("#own-install-id").await, tenant.install_id);
+        b.fill("#license-key-input", &key).await;
+        b.click("#install-button").await;
+        wait_for(&b, "#enterprise-licenses").await;
+        assert!(
+            b.text("#enterprise-licenses")
+                .await
+                .contains("licd one seat")
+        );
+        assert_eq!(
+            b.text("#own-stage").await,
+            "none",
+            "installing while over the limit starts the clock now"
+        );
+
+        advance_to(14);
+        sign_in(&b, &s).await; // sessions last 12 hours; weeks have passed
+
+        wait_for(&b, "#license-banner").await;
+        let el = b
+            .client
+            .find(Locator::Css("#license-banner"))
+            .await
+            .unwrap();
+        assert_eq!(
+            el.attr("data-stage").await.unwrap().as_deref(),
+            Some("admin_warning")
+        );
+        assert!(
+            !banner_for_support(&s).await,
+            "the first warning is for administrators only"
+        );
+
+        advance_to(28);
+        sign_in(&b, &s).await; // sessions last 12 hours; weeks have passed
+        let el = b
+            .client
+            .find(Locator::Css("#license-banner"))
+            .await
+            .unwrap();
+        assert_eq!(
+            el.attr("data-stage").await.unwrap().as_deref(),
+            Some("users_warning")
+        );
+        assert!(
+            banner_for_support(&s).await,
+            "the second warning is for everyone"
+        );
+
+        advance_to(42);
+        sign_in(&b, &s).await; // sessions last 12 hours; weeks have passed
+        let el = b
+            .client
+            .find(Locator::Css("#license-banner"))
+            .await
+            .unwrap();
+        assert_eq!(
+            el.attr("data-stage").await.unwrap().as_deref(),
+            Some("read_only")
+        );
+        assert!(b.text("#license-banner").await.contains("read-only"));
+        b.screenshot("read-only-banner").await;
+        b.close().await;
+    });
+}

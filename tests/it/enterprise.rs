@@ -81,8 +81,8 @@ fn keys_are_checked_for_issuer_install_id_and_expiry() {
     let stranger = KeyPair::generate().unwrap();
     let b = expect_problem(
         install(&s, &admin, &key_for(&stranger, &own, 10, now, 30)),
-        401,
-        "license_key_invalid",
+        422,
+        "license_key_untrusted",
     );
     assert!(
         b["detail"]
@@ -116,7 +116,7 @@ fn keys_are_checked_for_issuer_install_id_and_expiry() {
         403,
         "license_not_yet_valid",
     );
-    expect_problem(install(&s, &admin, "garbage"), 401, "license_key_invalid");
+    expect_problem(install(&s, &admin, "garbage"), 422, "validation_failed");
 
     let r = install(&s, &admin, &key_for(&v.key, &own, 25, now, 365));
     assert_eq!(r.status(), 201);

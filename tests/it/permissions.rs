@@ -70,6 +70,34 @@ fn routes() -> Vec<RouteCase> {
         // Licensing API (appliance routes are not staff routes: see appliance_routes_need_no_staff)
         r("GET", "/api/v1/licenses", None, Perm(LicenseRead)),
         r("GET", "/api/v1/installations", None, Perm(LicenseRead)),
+        r("GET", "/api/v1/enterprise", None, Perm(SettingsManage)),
+        r(
+            "POST",
+            "/api/v1/enterprise/licenses",
+            Some(json!({"license_key": "x"})),
+            Perm(SettingsManage),
+        ),
+        r(
+            "DELETE",
+            "/api/v1/enterprise/licenses/nope",
+            None,
+            Perm(SettingsManage),
+        ),
+        r("GET", "/installations", None, Perm(LicenseRead)),
+        r("GET", "/installations/nope", None, Perm(LicenseRead)),
+        r("GET", "/enterprise", None, Perm(SettingsManage)),
+        r(
+            "POST",
+            "/enterprise/licenses",
+            Some(json!({"license_key": "x"})),
+            Perm(SettingsManage),
+        ),
+        r(
+            "POST",
+            "/enterprise/licenses/nope/remove",
+            None,
+            Perm(SettingsManage),
+        ),
         r("GET", "/api/v1/installations/nope", None, Perm(LicenseRead)),
         r(
             "POST",
