@@ -273,6 +273,79 @@ fn read_only_allows_exactly_the_allow_list() {
     assert_eq!(hb.status(), 200, "appliances keep working");
     assert_eq!(crate::licensing::activate(&s, &lic, "fp").status(), 200);
     assert_eq!(sweep().status(), 200);
+    // The console's allow-listed forms (bearer-authenticated here, so no CSRF token).
+    let form = |path: &str, fields: &[(&str, &str)]| {
+        client()
+            .post(s.url(path))
+            .bearer_auth(&admin)
+            .form(fields)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(
+        form(&format!("/users/{uid}/role"), &[("role", "support")]),
+        303
+    );
+    assert_eq!(form(&format!("/users/{uid}/reset-password"), &[]), 200);
+    assert_eq!(form(&format!("/users/{uid}/enable"), &[]), 303);
+    // Installing and removing licd's own licenses works: remove the one-seat license,
+    // then install a bigger one through the form, which lifts read-only.
+    let o: Value = client()
+        .get(s.url("/api/v1/enterprise"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let old_id = o["licenses"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        form(&format!("/enterprise/licenses/{old_id}/remove"), &[]),
+        303
+    );
+    let bigger = key_for(&v.key, &own, 5, s.clock.now_utc(), 365);
+    assert_eq!(
+        form("/enterprise/licenses", &[("license_key", bigger.as_str())]),
+        303
+    );
+    let o: Value = client()
+        .get(s.url("/api/v1/enterprise"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(o["stage"], "none");
+    // Back over the limit and read-only again, for the last entries.
+    let r = client()
+        .delete(s.url(&format!(
+            "/api/v1/enterprise/licenses/{}",
+            o["licenses"][0]["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        install(
+            &s,
+            &admin,
+            &key_for(&v.key, &own, 1, s.clock.now_utc() - Duration::days(50), 365)
+        )
+        .status(),
+        201
+    );
+    s.clock.advance(Duration::days(43));
+    assert_eq!(sweep().status(), 200);
+    let o: Value = client()
+        .get(s.url("/api/v1/enterprise"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(o["stage"], "read_only");
     // Disabling the second user brings usage back to the limit: read-only lifts.
     let r = client()
         .patch(s.url(&format!("/api/v1/users/{uid}")))
