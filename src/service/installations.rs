@@ -6,12 +6,12 @@
 use super::licenses::{facts, status};
 use super::tenants::Tenant;
 use super::{Actor, Result, audit, refuse};
-use crate::domain::lifecycle::{self, LicenseState};
+use crate::domain::lifecycle::{self, Facts, LicenseState, Status};
 use crate::domain::violation::{Assessment, Banner, Contribution, Stage, Usage, assess};
 use crate::error::ErrorCode;
 use crate::store::WriteTx;
 use crate::store::installations::{self as store, EventRow, InstallationRow};
-use crate::store::licenses::{self as license_store, Filter, LicenseRow};
+use crate::store::licenses::{self as license_store, Filter};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::Connection;
 use serde::Serialize;
@@ -34,31 +34,42 @@ pub struct ContributionView {
     pub counts: bool,
 }
 
+/// Whether a license in force adds its users (revoked and suspended ones do not;
+/// expiry is judged from the dates by the rule itself).
+fn in_force(state: LicenseState) -> bool {
+    !matches!(state, LicenseState::Revoked | LicenseState::Suspended)
+}
+
+/// The capacity inputs of an installation's licenses (lean: the heartbeat path).
 fn contributions(
     conn: &Connection,
     tenant: &Tenant,
     install_id: &str,
     now: DateTime<Utc>,
-) -> Result<(Vec<LicenseRow>, Vec<Contribution>)> {
-    let filter = Filter {
-        install_id: Some(install_id.to_owned()),
-        ..Default::default()
-    };
-    let rows = license_store::list(conn, &filter, MAX_LICENSES)?;
-    let contribs = rows
-        .iter()
+) -> Result<Vec<Contribution>> {
+    let grace = tenant.settings().grace();
+    Ok(license_store::capacity_rows(conn, install_id)?
+        .into_iter()
         .map(|l| {
-            let st = lifecycle::settle(status(l), &facts(l, tenant), now).state;
+            let facts = Facts {
+                not_before: l.not_before,
+                expires_at: l.expires_at,
+                bound_fingerprint: l.bound_fingerprint,
+                last_seen: l.last_seen_at,
+                grace,
+                subscription: l.subscription,
+                suspend_reason: l.suspend_reason,
+            };
+            let st = lifecycle::settle(Status::new(l.state, l.suspend_reason), &facts, now).state;
             Contribution {
                 internal_users: l.internal_users,
                 external_users: l.external_users,
                 not_before: l.not_before,
                 expires_at: l.expires_at,
-                in_force: !matches!(st, LicenseState::Revoked | LicenseState::Suspended),
+                in_force: in_force(st),
             }
         })
-        .collect();
-    Ok((rows, contribs))
+        .collect())
 }
 
 fn blank(install_id: &str, now: DateTime<Utc>) -> InstallationRow {
@@ -99,7 +110,7 @@ pub fn reassess(
         store::insert_event(tx, install_id, now, "usage", Some(u), None)?;
         changed = true;
     }
-    let (_, contribs) = contributions(tx, tenant, install_id, now)?;
+    let contribs = contributions(tx, tenant, install_id, now)?;
     let a = assess(
         &contribs,
         row.usage,
@@ -188,7 +199,24 @@ fn view(
     now: DateTime<Utc>,
 ) -> Result<InstallationView> {
     let row = store::find(conn, install_id)?;
-    let (rows, contribs) = contributions(conn, tenant, install_id, now)?;
+    let filter = Filter {
+        install_id: Some(install_id.to_owned()),
+        ..Default::default()
+    };
+    let rows = license_store::list(conn, &filter, MAX_LICENSES)?;
+    let contribs: Vec<Contribution> = rows
+        .iter()
+        .map(|l| {
+            let st = lifecycle::settle(status(l), &facts(l, tenant), now).state;
+            Contribution {
+                internal_users: l.internal_users,
+                external_users: l.external_users,
+                not_before: l.not_before,
+                expires_at: l.expires_at,
+                in_force: in_force(st),
+            }
+        })
+        .collect();
     if row.is_none() && rows.is_empty() {
         return Err(refuse(
             ErrorCode::NotFound,

@@ -355,3 +355,54 @@ pub fn exists(conn: &Connection, id: &str) -> Result<bool> {
         .optional()?
         .is_some())
 }
+
+/// The columns an installation's capacity depends on (no key, no claims text): what the
+/// heartbeat path reads for every installation it re-assesses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapacityRow {
+    pub state: LicenseState,
+    pub suspend_reason: Option<SuspendReason>,
+    pub internal_users: u32,
+    pub external_users: u32,
+    pub not_before: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub bound_fingerprint: Option<String>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub subscription: Subscription,
+}
+
+pub fn capacity_rows(conn: &Connection, install_id: &str) -> Result<Vec<CapacityRow>> {
+    let mut st = conn.prepare_cached(
+        "SELECT state, suspend_reason, internal_users, external_users, not_before, expires_at, bound_fingerprint,
+                last_seen_at, subscription_status, subscription_period_end
+         FROM licenses WHERE install_id = ?1 LIMIT 1000",
+    )?;
+    let mut rows = st.query([install_id])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let state: String = r.get(0)?;
+        let reason: Option<String> = r.get(1)?;
+        let sub: String = r.get(8)?;
+        out.push(CapacityRow {
+            state: state
+                .parse()
+                .map_err(|_| corrupt("licenses.state", state.clone()))?,
+            suspend_reason: reason
+                .map(|s| s.parse().map_err(|_| corrupt("licenses.suspend_reason", s)))
+                .transpose()?,
+            internal_users: r.get(2)?,
+            external_users: r.get(3)?,
+            not_before: parse_ts("licenses.not_before", &r.get::<_, String>(4)?)?,
+            expires_at: parse_ts("licenses.expires_at", &r.get::<_, String>(5)?)?,
+            bound_fingerprint: r.get(6)?,
+            last_seen_at: parse_opt_ts("licenses.last_seen_at", r.get(7)?)?,
+            subscription: Subscription {
+                status: sub
+                    .parse()
+                    .map_err(|_| corrupt("licenses.subscription_status", sub.clone()))?,
+                period_end: parse_opt_ts("licenses.subscription_period_end", r.get(9)?)?,
+            },
+        });
+    }
+    Ok(out)
+}

@@ -170,6 +170,11 @@ fn read_only_allows_exactly_the_allow_list() {
     let lic = api.issue("appliance-1", 365);
     let act = api.ok(crate::licensing::activate(&s, &lic, "fp"));
     let secret = act["activation_secret"].as_str().unwrap().to_owned();
+    let prov: Value = api.ok(api.post(
+        "/api/v1/provisioning-tokens",
+        json!({"name": "line", "max_uses": 5, "template": {"internal_users": 1, "duration_days": 30}}),
+    ));
+    let prov_token = prov["secret"].as_str().unwrap().to_owned();
     let sweep = || {
         client()
             .post(s.url("/api/v1/licenses/health/sweep"))
@@ -346,6 +351,83 @@ fn read_only_allows_exactly_the_allow_list() {
         .json()
         .unwrap();
     assert_eq!(o["stage"], "read_only");
+    // Appliances can still be provisioned.
+    let r = client()
+        .post(s.url("/api/v1/provision"))
+        .json(&json!({"token": prov_token, "install_id": "appliance-2", "fingerprint": "fp-2"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // The console's sign-in, password change and sign-out forms work.
+    let c = client();
+    let page = c.get(s.url("/login")).send().unwrap().text().unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = c
+        .post(s.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "second@example.com"),
+            ("password", "second-password-1"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        401,
+        "wrong password (it was reset): the form answers, it is not refused"
+    );
+    let r = c
+        .post(s.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", ADMIN_EMAIL),
+            ("password", "another-long-password"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let page = c.get(s.url("/password")).send().unwrap().text().unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = c
+        .post(s.url("/password"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current_password", "another-long-password"),
+            ("new_password", "a-third-long-password"),
+            ("confirm_password", "a-third-long-password"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        c.post(s.url("/logout"))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .unwrap()
+            .status(),
+        303
+    );
+    // Installing a license through the API works too (and adds a seat: compliant again).
+    let r = install(
+        &s,
+        &admin,
+        &key_for(&v.key, &own, 1, s.clock.now_utc(), 365),
+    );
+    assert_eq!(r.status(), 201);
     // Disabling the second user brings usage back to the limit: read-only lifts.
     let r = client()
         .patch(s.url(&format!("/api/v1/users/{uid}")))
