@@ -3,7 +3,7 @@
 use super::{Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
 use crate::domain::lifecycle::{LicenseState, Subscription, SuspendReason};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{Connection, Row, params, params_from_iter};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LicenseRow {
@@ -346,14 +346,6 @@ pub fn events(conn: &Connection, license_id: &str) -> Result<Vec<EventRow>> {
         })
     })
     .collect()
-}
-
-/// Whether a license exists (cheap existence check).
-pub fn exists(conn: &Connection, id: &str) -> Result<bool> {
-    Ok(conn
-        .query_row("SELECT 1 FROM licenses WHERE id = ?1", [id], |_| Ok(()))
-        .optional()?
-        .is_some())
 }
 
 /// The columns an installation's capacity depends on (no key, no claims text): what the

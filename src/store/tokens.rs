@@ -124,11 +124,3 @@ pub fn revoke(tx: &WriteTx<'_>, id: i64, now: DateTime<Utc>) -> Result<()> {
     )?;
     Ok(())
 }
-
-pub fn count_live(conn: &Connection, now: DateTime<Utc>) -> Result<i64> {
-    Ok(conn.query_row(
-        "SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?1)",
-        [ts(now)],
-        |r| r.get(0),
-    )?)
-}
