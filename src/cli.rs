@@ -55,9 +55,22 @@ pub enum Command {
     /// Signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The local certificate authority.
+    #[command(subcommand)]
+    Ca(CaCommand),
     /// Offline license tools: verify, inspect, sign (no server or data dir needed).
     #[command(subcommand)]
     License(LicenseCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Write the CA certificate (PEM) for clients to trust; its SHA-256 goes to stderr.
+    Export {
+        /// Output file; default: standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -230,6 +243,17 @@ fn read_key_arg(key: Option<String>) -> Result<String> {
         }
         Some(k) => Ok(k.trim().to_owned()),
     }
+}
+
+pub fn ca_export(config: Config, out: Option<PathBuf>) -> Result<()> {
+    let app = open_existing(config)?;
+    match out {
+        Some(path) => std::fs::write(&path, app.ca.cert_pem())
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => print!("{}", app.ca.cert_pem()),
+    }
+    eprintln!("{}: SHA-256 {}", app.ca.name(), app.ca.fingerprint());
+    Ok(())
 }
 
 pub fn keys_export(config: Config, format: KeyFormat, out: Option<PathBuf>) -> Result<()> {

@@ -33,6 +33,7 @@ fn serve(config: Config, args: cli::ServeArgs) -> Result<()> {
         cli::print_bootstrap(b);
     }
     tracing::info!(url = %format!("http://{addr}/"), data_dir = %app.config.storage.data_dir.display(), "licd is listening");
+    tracing::info!(ca = app.ca.name(), sha256 = %app.ca.fingerprint(), "local CA: GET /ca.pem or licd ca export");
     actix_web::rt::System::new().block_on(licd::server::run(
         app,
         listener,
@@ -96,6 +97,7 @@ fn main() -> ExitCode {
             Command::Keys(cli::KeysCommand::Export { format, out }) => {
                 cli::keys_export(config, format, out)
             }
+            Command::Ca(cli::CaCommand::Export { out }) => cli::ca_export(config, out),
             Command::License(_) => Ok(()),
         }
     })();

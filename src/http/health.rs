@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (every database opens and takes writes).
+//! `/healthz` (the process answers), `/readyz` (every database opens and takes writes),
+//! `/ca.pem` (the local CA certificate).
 
 use super::auth::state;
 use super::problem::ApiError;
@@ -25,4 +26,19 @@ pub async fn readyz(req: HttpRequest) -> Result<HttpResponse, ApiError> {
             ))
         }
     }
+}
+
+/// `GET /ca.pem`: the local CA certificate, for clients at an air-gapped site to trust.
+/// `X-Licd-CA-Fingerprint` carries its SHA-256 to compare out of band.
+pub async fn ca_pem(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let state = state(&req)?;
+    let ca = &state.app.ca;
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-pem-file")
+        .insert_header(("x-licd-ca-fingerprint", ca.fingerprint()))
+        .insert_header((
+            "content-disposition",
+            "attachment; filename=\"licd-ca.pem\"",
+        ))
+        .body(ca.cert_pem().to_owned()))
 }

@@ -100,6 +100,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
     .app_data(web::PayloadConfig::new(max_body))
     .service(routing::resource("/healthz").get(health::healthz).build())
     .service(routing::resource("/readyz").get(health::readyz).build())
+    .service(routing::resource("/ca.pem").get(health::ca_pem).build())
     .service(
         routing::resource("/static/{path:.*}")
             .get(static_files::serve)

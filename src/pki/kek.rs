@@ -18,9 +18,7 @@ pub enum KekError {
          (without it the signing keys cannot be used)"
     )]
     Missing { path: PathBuf },
-    #[error(
-        "{path} has mode {mode:o}; it holds the key-encryption key and must be 0600 (chmod 600 {path})"
-    )]
+    #[error("{path} has mode {mode:o}; it holds a private key and must be 0600 (chmod 600 {path})")]
     Permissions { path: PathBuf, mode: u32 },
     #[error("{path}: {source}")]
     Io {

@@ -45,6 +45,8 @@ pub struct App {
     pub kek: Kek,
     /// Public keys trusted to sign licd's own licenses (`licensing.trusted_issuers`).
     pub trusted_issuers: Vec<crate::pki::PublicKey>,
+    /// The local certificate authority (`ca/`).
+    pub ca: crate::pki::ca::LocalCa,
 }
 
 impl App {
@@ -58,15 +60,20 @@ impl App {
         };
         let data_dir = DataDir::new(&config.storage.data_dir);
         let kek_path = data_dir.keys_dir().join("kek");
+        let ca_dir = data_dir.ca_dir();
         let tenants = Tenants::open(data_dir, opts, clock.now())?;
         let kek = Kek::load_or_create(&kek_path, tenants.any_signing_keys()?)
             .map_err(|e| ServiceError::Startup(e.to_string()))?;
         tenants.load_keys(&kek, clock.now())?;
         let trusted_issuers = enterprise::load_trusted_issuers(&config.licensing.trusted_issuers)?;
+        let site = format!("{} {}", host_name(), &tenants.public()?.install_id[..8]);
+        let ca = crate::pki::ca::LocalCa::load_or_create(&ca_dir, &site, clock.now())
+            .map_err(|e| ServiceError::Startup(e.to_string()))?;
         for t in tenants.all() {
             enterprise::refresh(&t, clock.now(), &Actor::System)?;
         }
         Ok(App {
+            ca,
             trusted_issuers,
             throttle: LoginThrottle::new(&config.auth),
             config: Arc::new(config),
@@ -75,6 +82,15 @@ impl App {
             kek,
         })
     }
+}
+
+/// This machine's host name (names the local CA), or `licd` when it cannot be read.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "licd".into())
 }
 
 /// Who did something, as the audit log names them.

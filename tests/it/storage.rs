@@ -181,3 +181,55 @@ fn admin_cli_manages_accounts_and_tokens() {
         401
     );
 }
+
+/// The local CA: made on first start with a 0600 key, served at /ca.pem with its
+/// fingerprint, exported by `licd ca export`, and kept across restarts.
+#[test]
+fn the_local_ca_is_made_once_served_and_exported() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = TestServer::start();
+    let d = s.data_dir();
+    let key_mode = std::fs::metadata(d.join("ca/ca.key"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(key_mode, 0o600);
+    let on_disk = std::fs::read_to_string(d.join("ca/ca.pem")).unwrap();
+    let r = client().get(s.url("/ca.pem")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/x-pem-file");
+    let fp = r.headers()["x-licd-ca-fingerprint"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(fp, s.app.ca.fingerprint());
+    assert_eq!(r.text().unwrap(), on_disk);
+    let dir = s.stop();
+    let out = run(licd().args(["ca", "export", "--data-dir", dir.path().to_str().unwrap()]));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8(out.stdout.clone()).unwrap(), on_disk);
+    assert!(text(&out).contains(&fp));
+    let s = TestServer::start_in(dir, |_| {});
+    assert_eq!(s.app.ca.fingerprint(), fp, "the CA survives a restart");
+    // A world-readable CA key stops startup, naming the file.
+    let dir = s.stop();
+    std::fs::set_permissions(
+        dir.path().join("ca/ca.key"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let out = run(licd().args([
+        "serve",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]));
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("ca/ca.key") && text(&out).contains("mode 644"),
+        "{}",
+        text(&out)
+    );
+}
