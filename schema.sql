@@ -226,3 +226,13 @@ CREATE TABLE enterprise_licenses (
     installed_at   TEXT NOT NULL,
     installed_by   TEXT NOT NULL
 );
+
+-- Appliance client certificates (mTLS); added by schema step 4 (src/store/client_certs.sql).
+CREATE TABLE client_certs (
+    sha256        TEXT PRIMARY KEY,
+    activation_id INTEGER NOT NULL UNIQUE REFERENCES activations(id),
+    license_id    TEXT NOT NULL,
+    issued_at     TEXT NOT NULL,
+    not_after     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX client_certs_license ON client_certs(license_id);

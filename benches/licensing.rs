@@ -107,11 +107,15 @@ fn main() {
     // Serve over loopback.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    let sockets = licd::server::Sockets {
+        http: Some(listener),
+        https: None,
+    };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let run_app = app.clone();
     let server = std::thread::spawn(move || {
         actix_web::rt::System::new()
-            .block_on(licd::server::run(run_app, listener, async {
+            .block_on(licd::server::run(run_app, sockets, async {
                 let _ = stop_rx.await;
             }))
             .unwrap();
@@ -241,8 +245,10 @@ fn main() {
             internal_users: Some(10),
             external_users: Some(2),
         };
+        let credential = licd::service::appliance::ApplianceCredential::Secret(secret.clone());
         let reply =
-            licd::service::appliance::heartbeat(&tenant, clock.now(), id, secret, &req).unwrap();
+            licd::service::appliance::heartbeat(&tenant, clock.now(), id, &credential, &req)
+                .unwrap();
         seqs[k] = reply.claims.seq;
         n += 1;
     }

@@ -71,6 +71,25 @@ pub enum CaCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Issue a server certificate for another service at the site, signed by the local
+    /// CA: writes NAME.pem and NAME.key (0600) into --out-dir.
+    Issue(CaIssueArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CaIssueArgs {
+    /// A DNS name for the certificate (repeat for more; the first names the files).
+    #[arg(long = "name", required = true)]
+    pub names: Vec<String>,
+    /// An IP address for the certificate (repeat for more).
+    #[arg(long = "ip")]
+    pub ips: Vec<std::net::IpAddr>,
+    /// Days the certificate is valid.
+    #[arg(long, default_value_t = 365)]
+    pub days: i64,
+    /// Where to write the files.
+    #[arg(long, default_value = ".")]
+    pub out_dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,9 +179,12 @@ pub struct SignArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address for the HTTP listener. Overrides server.listen.
+    /// Address for the plain HTTP listener. Overrides server.listen.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
+    /// Address for the HTTPS listener. Overrides server.listen_https.
+    #[arg(long, value_name = "ADDR")]
+    pub listen_https: Option<SocketAddr>,
     #[command(flatten)]
     pub admin: AdminSeedArgs,
 }
@@ -253,6 +275,28 @@ pub fn ca_export(config: Config, out: Option<PathBuf>) -> Result<()> {
         None => print!("{}", app.ca.cert_pem()),
     }
     eprintln!("{}: SHA-256 {}", app.ca.name(), app.ca.fingerprint());
+    Ok(())
+}
+
+pub fn ca_issue(config: Config, args: CaIssueArgs) -> Result<()> {
+    let app = open_existing(config)?;
+    let (cert, key, issued) = licd::service::tls::issue_for_service(
+        &app,
+        &args.names,
+        &args.ips,
+        args.days,
+        &args.out_dir,
+        app.clock.now(),
+        &Actor::Cli,
+    )?;
+    println!("certificate: {}", cert.display());
+    println!("private key: {} (mode 0600)", key.display());
+    println!("valid until: {}", issued.not_after.to_rfc3339());
+    println!(
+        "signed by:   {} (SHA-256 {})",
+        app.ca.name(),
+        app.ca.fingerprint()
+    );
     Ok(())
 }
 
@@ -393,13 +437,14 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 impl Cli {
     pub fn overrides(&self) -> Overrides {
-        let listen = match &self.command {
-            Command::Serve(a) => a.listen,
-            _ => None,
+        let (listen, listen_https) = match &self.command {
+            Command::Serve(a) => (a.listen, a.listen_https),
+            _ => (None, None),
         };
         Overrides {
             data_dir: self.data_dir.clone(),
             listen,
+            listen_https,
             log_format: self.log_format.map(|f| match f {
                 LogFormatArg::Text => LogFormat::Text,
                 LogFormatArg::Json => LogFormat::Json,
@@ -425,7 +470,7 @@ fn admin_password() -> Result<Option<String>> {
 pub fn open_and_bootstrap(
     config: Config,
     seed: &AdminSeedArgs,
-) -> Result<(Arc<App>, Option<Bootstrapped>)> {
+) -> Result<(App, Option<Bootstrapped>)> {
     let min_len = config.auth.min_password_length;
     let app = App::open(config, Arc::new(SystemClock)).context("opening the data directory")?;
     let seed = AdminSeed {
@@ -435,7 +480,7 @@ pub fn open_and_bootstrap(
     let public = app.tenants.public()?;
     let created = ensure_first_admin(&public, app.clock.now(), &seed, min_len)
         .context("creating the first super_admin")?;
-    Ok((Arc::new(app), created))
+    Ok((app, created))
 }
 
 pub fn print_bootstrap(b: &Bootstrapped) {
@@ -491,7 +536,26 @@ pub fn check_config(cli: &Cli, file: Option<PathBuf>) -> Result<()> {
         None => println!("configuration is valid (defaults and environment; no file)"),
     }
     println!("data_dir = {}", config.storage.data_dir.display());
-    println!("listen   = {}", config.server.listen);
+    if config.tls.enabled {
+        if let (Some(cert), Some(key)) = (&config.tls.cert_file, &config.tls.key_file) {
+            let c = licd::pki::tls::ServerCert::from_files(cert, key)?;
+            println!(
+                "tls cert = {} (names {}; valid until {})",
+                cert.display(),
+                c.info.names.join(", "),
+                c.info.not_after.to_rfc3339()
+            );
+        }
+        println!("https    = {}", config.server.listen_https);
+        match config.tls.http {
+            licd::config::PlainHttp::Redirect => {
+                println!("http     = {} (redirects to HTTPS)", config.server.listen)
+            }
+            licd::config::PlainHttp::Off => println!("http     = off"),
+        }
+    } else {
+        println!("http     = {} (TLS off)", config.server.listen);
+    }
     Ok(())
 }
 

@@ -32,6 +32,106 @@ pub struct Config {
     pub auth: AuthConfig,
     pub log: LogConfig,
     pub licensing: LicensingConfig,
+    pub tls: TlsConfig,
+}
+
+/// With TLS on, what the plain HTTP listener (`server.listen`) does.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PlainHttp {
+    /// Redirects to HTTPS, except `/healthz`, `/readyz` and `/ca.pem`.
+    #[default]
+    Redirect,
+    /// No plain HTTP listener.
+    Off,
+}
+
+/// Whether appliances authenticate heartbeats with a client certificate from the local CA.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ApplianceMtls {
+    /// No client certificates: activation ignores a CSR, heartbeats use the activation secret.
+    #[default]
+    Off,
+    /// Activation issues a certificate for a CSR; heartbeats may use it or the secret.
+    Optional,
+    /// Heartbeats must present the certificate issued at activation.
+    Required,
+}
+
+impl ApplianceMtls {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplianceMtls::Off => "off",
+            ApplianceMtls::Optional => "optional",
+            ApplianceMtls::Required => "required",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// Serve HTTPS on `server.listen_https`. `false`: plain HTTP only, on `server.listen`
+    /// (for a TLS-terminating proxy in front).
+    pub enabled: bool,
+    /// With TLS on, what `server.listen` does: `redirect` or `off`.
+    pub http: PlainHttp,
+    /// Host names the server certificate is for (`localhost` is always added).
+    pub hostnames: Vec<String>,
+    /// IP addresses the server certificate is for (`127.0.0.1` and `::1` are always added).
+    pub ips: Vec<std::net::IpAddr>,
+    /// Bring your own certificate: a PEM chain (leaf first) replacing the local CA's.
+    pub cert_file: Option<PathBuf>,
+    /// The private key (PEM) of `cert_file`; must not be readable by other users.
+    pub key_file: Option<PathBuf>,
+    /// Lifetime of server certificates from the local CA; renewed at two thirds of it.
+    pub server_cert_days: u32,
+    /// Client certificates for appliances: `off`, `optional` or `required`.
+    pub appliance_mtls: ApplianceMtls,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            http: PlainHttp::Redirect,
+            hostnames: Vec::new(),
+            ips: Vec::new(),
+            cert_file: None,
+            key_file: None,
+            server_cert_days: 90,
+            appliance_mtls: ApplianceMtls::Off,
+        }
+    }
+}
+
+impl TlsConfig {
+    /// The names the local CA's server certificate carries: localhost and the configured ones.
+    pub fn dns_names(&self) -> Vec<String> {
+        let mut names = vec!["localhost".to_owned()];
+        for h in &self.hostnames {
+            let h = h.trim().to_ascii_lowercase();
+            if !names.contains(&h) {
+                names.push(h);
+            }
+        }
+        names
+    }
+
+    /// The addresses the local CA's server certificate carries: loopback and the configured ones.
+    pub fn ip_addrs(&self) -> Vec<std::net::IpAddr> {
+        let mut ips: Vec<std::net::IpAddr> = vec![
+            std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::Ipv6Addr::LOCALHOST.into(),
+        ];
+        for ip in &self.ips {
+            if !ips.contains(ip) {
+                ips.push(*ip);
+            }
+        }
+        ips
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -45,8 +145,10 @@ pub struct LicensingConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
-    /// Plain HTTP listener address.
+    /// Plain HTTP listener address (redirects to HTTPS when TLS is on; see `tls.http`).
     pub listen: SocketAddr,
+    /// HTTPS listener address (when `tls.enabled`).
+    pub listen_https: SocketAddr,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
     /// Largest request body accepted, in bytes.
@@ -59,6 +161,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            listen_https: SocketAddr::from(([127, 0, 0, 1], 8443)),
             workers: 0,
             max_body_bytes: 64 * 1024,
             shutdown_timeout_secs: 30,
@@ -153,6 +256,7 @@ impl Default for LogConfig {
 pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
+    pub listen_https: Option<SocketAddr>,
     pub log_format: Option<LogFormat>,
 }
 
@@ -196,6 +300,9 @@ impl Config {
         if let Some(listen) = &overrides.listen {
             fig = fig.merge(Serialized::default("server.listen", listen));
         }
+        if let Some(listen) = &overrides.listen_https {
+            fig = fig.merge(Serialized::default("server.listen_https", listen));
+        }
         if let Some(format) = &overrides.log_format {
             fig = fig.merge(Serialized::default("log.format", format));
         }
@@ -223,6 +330,28 @@ impl Config {
         }
         if self.auth.min_password_length < 8 {
             return bad("auth.min_password_length must be at least 8");
+        }
+        if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
+            return bad("tls.cert_file and tls.key_file go together: set both or neither");
+        }
+        if !(2..=397).contains(&self.tls.server_cert_days) {
+            return bad("tls.server_cert_days must be between 2 and 397");
+        }
+        for h in &self.tls.hostnames {
+            let ok = !h.is_empty()
+                && h.len() <= 253
+                && h.split('.').all(|l| {
+                    !l.is_empty()
+                        && l.len() <= 63
+                        && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                        && !l.starts_with('-')
+                        && !l.ends_with('-')
+                });
+            if !ok && !h.starts_with("*.") {
+                return Err(ConfigError::Invalid(format!(
+                    "tls.hostnames: {h:?} is not a DNS host name"
+                )));
+            }
         }
         if self.log.level.trim().is_empty() {
             return bad("log.level must not be empty");

@@ -92,6 +92,14 @@ error_codes! {
     ActivationInvalid => 401, "activation_invalid", "Invalid activation";
     /// The heartbeat claims a lease this server never issued.
     LeaseSeqAhead => 409, "lease_seq_ahead", "Lease sequence ahead of server";
+    /// The CSR sent at activation does not parse or its signature is bad.
+    CsrInvalid => 400, "csr_invalid", "Invalid certificate signing request";
+    /// Appliance mTLS is `required` and the request presented no client certificate.
+    ClientCertificateRequired => 401, "client_certificate_required", "Client certificate required";
+    /// The client certificate is not one licd issued, or not for this license.
+    ClientCertificateUnknown => 401, "client_certificate_unknown", "Unknown client certificate";
+    /// The client certificate's license was revoked or rebound (or it was replaced).
+    ClientCertificateRevoked => 403, "client_certificate_revoked", "Client certificate revoked";
     /// The provisioning token is unknown, revoked, expired or used up.
     ProvisioningTokenInvalid => 401, "provisioning_token_invalid", "Invalid provisioning token";
     /// The signing key cannot be retired in its current status.
@@ -186,6 +194,10 @@ mod tests {
             (SubscriptionInvalid, 409),
             (ActivationInvalid, 401),
             (LeaseSeqAhead, 409),
+            (CsrInvalid, 400),
+            (ClientCertificateRequired, 401),
+            (ClientCertificateUnknown, 401),
+            (ClientCertificateRevoked, 403),
             (ProvisioningTokenInvalid, 401),
             (SigningKeyInUse, 409),
             (LicenseKeyUntrusted, 422),

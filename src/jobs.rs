@@ -15,6 +15,16 @@ type Job = Arc<dyn Fn(&App) -> service::Result<String> + Send + Sync>;
 /// How often the sweep job wakes to see whether a tenant's sweep is due.
 const SWEEP_TICK: Duration = Duration::from_secs(5);
 
+/// How often the server certificate's age is checked (a comparison; renewal is rare).
+const TLS_TICK: Duration = Duration::from_secs(2);
+
+fn tls_renewal(app: &App) -> service::Result<String> {
+    Ok(match service::tls::renew_if_due(app, app.clock.now())? {
+        Some(info) => format!("renewed; valid until {}", info.not_after),
+        None => "not due".into(),
+    })
+}
+
 fn session_cleanup(app: &App) -> service::Result<String> {
     let n = service::auth::purge_expired_sessions(app, app.clock.now())?;
     Ok(format!("{n} expired sessions removed"))
@@ -75,6 +85,7 @@ pub fn spawn(app: Arc<App>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> 
             Arc::new(heartbeat_retention),
         ),
         ("licensing-sweep", SWEEP_TICK, sweep_job()),
+        ("tls-renewal", TLS_TICK, Arc::new(tls_renewal)),
     ];
     jobs.into_iter()
         .map(|(name, period, job)| {

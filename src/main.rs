@@ -5,7 +5,7 @@ mod cli;
 use anyhow::{Context, Result};
 use clap::Parser;
 use cli::{Cli, Command};
-use licd::config::{Config, LogFormat};
+use licd::config::{Config, LogFormat, PlainHttp};
 use std::io::IsTerminal;
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -24,19 +24,58 @@ fn init_logging(config: &Config) {
     }
 }
 
+fn bind(addr: std::net::SocketAddr) -> Result<TcpListener> {
+    TcpListener::bind(addr).with_context(|| format!("binding {addr}"))
+}
+
+/// How a browser reaches a bound socket (`0.0.0.0` and `::` shown as localhost).
+fn url(scheme: &str, l: &TcpListener) -> Result<String> {
+    let addr = l.local_addr()?;
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() || ip.is_loopback() => "localhost".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    Ok(format!("{scheme}://{host}:{}/", addr.port()))
+}
+
 fn serve(config: Config, args: cli::ServeArgs) -> Result<()> {
-    let listen = config.server.listen;
-    let (app, created) = cli::open_and_bootstrap(config, &args.admin)?;
-    let listener = TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
-    let addr = listener.local_addr()?;
+    let (mut app, created) = cli::open_and_bootstrap(config, &args.admin)?;
+    let server = app.config.server.clone();
+    let tls = app.config.tls.clone();
+    let mut sockets = licd::server::Sockets::default();
+    if tls.enabled {
+        app.enable_tls()?;
+        sockets.https = Some(bind(server.listen_https)?);
+        if tls.http == PlainHttp::Redirect {
+            sockets.http = Some(bind(server.listen)?);
+        }
+    } else {
+        sockets.http = Some(bind(server.listen)?);
+    }
     if let Some(b) = &created {
         cli::print_bootstrap(b);
     }
-    tracing::info!(url = %format!("http://{addr}/"), data_dir = %app.config.storage.data_dir.display(), "licd is listening");
+    let data_dir = app.config.storage.data_dir.display().to_string();
+    match (&sockets.https, &sockets.http) {
+        (Some(s), plain) => {
+            tracing::info!(url = %url("https", s)?, data_dir, "licd is listening");
+            if let Some(p) = plain {
+                tracing::info!(url = %url("http", p)?, "plain HTTP redirects to HTTPS (except /healthz, /readyz, /ca.pem)");
+            }
+        }
+        (None, Some(p)) => {
+            tracing::info!(url = %url("http", p)?, data_dir, "licd is listening (TLS off)")
+        }
+        (None, None) => {}
+    }
+    if let Some(info) = app.tls.as_ref().and_then(|t| t.info()) {
+        tracing::info!(names = ?info.names, not_after = %info.not_after, "server certificate");
+    }
     tracing::info!(ca = app.ca.name(), sha256 = %app.ca.fingerprint(), "local CA: GET /ca.pem or licd ca export");
     actix_web::rt::System::new().block_on(licd::server::run(
-        app,
-        listener,
+        std::sync::Arc::new(app),
+        sockets,
         licd::server::shutdown_signal(),
     ))?;
     Ok(())
@@ -98,6 +137,7 @@ fn main() -> ExitCode {
                 cli::keys_export(config, format, out)
             }
             Command::Ca(cli::CaCommand::Export { out }) => cli::ca_export(config, out),
+            Command::Ca(cli::CaCommand::Issue(args)) => cli::ca_issue(config, args),
             Command::License(_) => Ok(()),
         }
     })();

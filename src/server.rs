@@ -1,7 +1,8 @@
-//! Wiring: the HTTP server, the scheduler, and a clean shutdown. `run` takes an open
-//! `App`, a bound listener and a shutdown signal, so tests can start a real server on
+//! Wiring: the HTTP(S) server, the scheduler, and a clean shutdown. `run` takes an open
+//! `App`, bound listeners and a shutdown signal, so tests can start a real server on
 //! `127.0.0.1:0` with a temp data dir and a clock of their choosing.
 
+use crate::config::ApplianceMtls;
 use crate::http::state::AppState;
 use crate::http::ui::templates::Templates;
 use crate::jobs;
@@ -18,24 +19,59 @@ pub enum ServeError {
     Templates(#[from] minijinja::Error),
     #[error("the HTTP server failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+/// The sockets to serve on, bound by the caller (so it can report the real ports).
+#[derive(Debug, Default)]
+pub struct Sockets {
+    /// Plain HTTP: the whole app without TLS, or only redirects when `https` is set.
+    pub http: Option<TcpListener>,
+    /// HTTPS, with the certificate from `App::tls` (call `App::enable_tls` first).
+    pub https: Option<TcpListener>,
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish, stops the
 /// jobs and checkpoints every database. Must run inside an actix/tokio runtime.
 pub async fn run(
     app: Arc<App>,
-    listener: TcpListener,
+    sockets: Sockets,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    let https = match (sockets.https, &app.tls) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(ServeError::Tls(
+                "an HTTPS socket was given but TLS was not prepared".into(),
+            ));
+        }
+        (Some(l), Some(tls)) => {
+            let client_ca =
+                (app.config.tls.appliance_mtls != ApplianceMtls::Off).then(|| app.ca.cert_der());
+            let config = crate::pki::tls::server_config(tls.slot.clone(), client_ca)
+                .map_err(|e| ServeError::Tls(e.to_string()))?;
+            Some((l, config))
+        }
+    };
+    let https_port = match &https {
+        Some((l, _)) => Some(l.local_addr()?.port()),
+        None => None,
+    };
     let state = web::Data::new(AppState {
         app: app.clone(),
         templates: Templates::load()?,
-        secure_cookies: false,
+        secure_cookies: https_port.is_some(),
+        https_port,
     });
     let (stop_jobs, stop_rx) = watch::channel(false);
     let job_handles = jobs::spawn(app.clone(), stop_rx);
 
-    let server = crate::http::server(state, listener)?;
+    let listeners = crate::http::Listeners {
+        http: sockets.http,
+        https,
+    };
+    let server = crate::http::server(state, listeners)?;
     let handle = server.handle();
     let mut running = actix_web::rt::spawn(server);
     let result = tokio::select! {

@@ -12,11 +12,13 @@ pub mod static_files;
 pub mod ui;
 
 use crate::error::{ErrorCode, Problem};
+use actix_web::dev::Extensions;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError, UrlencodedError};
 use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, HttpResponse, HttpServer, web};
 use problem::{ApiError, problem_response, wants_html};
 use state::AppState;
+use std::any::Any;
 use std::net::TcpListener;
 
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
@@ -111,10 +113,37 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
     .default_service(web::to(not_found));
 }
 
-/// Builds the HTTP server on an already-bound listener.
+/// The leaf certificate a client presented in the TLS handshake (appliance mTLS): the
+/// lowercase hex SHA-256 of its DER. Verified against the local CA by rustls; what it
+/// is worth is decided against licd's records on every request.
+#[derive(Debug, Clone)]
+pub struct ClientCert {
+    pub sha256: String,
+}
+
+fn on_connect(conn: &dyn Any, ext: &mut Extensions) {
+    type Tls = actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>;
+    if let Some(tls) = conn.downcast_ref::<Tls>() {
+        let (_, session) = tls.get_ref();
+        if let Some(leaf) = session.peer_certificates().and_then(|c| c.first()) {
+            ext.insert(ClientCert {
+                sha256: crate::pki::ca::der_sha256(leaf),
+            });
+        }
+    }
+}
+
+/// Already-bound listeners: plain HTTP and/or HTTPS (with its rustls configuration).
+#[derive(Debug, Default)]
+pub struct Listeners {
+    pub http: Option<TcpListener>,
+    pub https: Option<(TcpListener, rustls::ServerConfig)>,
+}
+
+/// Builds the server on already-bound listeners.
 pub fn server(
     state: web::Data<AppState>,
-    listener: TcpListener,
+    listeners: Listeners,
 ) -> std::io::Result<actix_web::dev::Server> {
     let cfg = state.app.config.server.clone();
     let max_body = cfg.max_body_bytes;
@@ -125,13 +154,21 @@ pub fn server(
             .wrap(from_fn(middleware::read_only::enforce))
             .wrap(from_fn(auth::authenticate))
             .wrap(from_fn(middleware::csrf::check))
+            .wrap(from_fn(middleware::https_redirect::redirect))
             .wrap(from_fn(middleware::security_headers::add))
             .wrap(from_fn(middleware::request_log::log))
     })
+    .on_connect(on_connect)
     .disable_signals()
     .shutdown_timeout(cfg.shutdown_timeout_secs);
     if cfg.workers > 0 {
         server = server.workers(cfg.workers);
     }
-    Ok(server.listen(listener)?.run())
+    if let Some(l) = listeners.http {
+        server = server.listen(l)?;
+    }
+    if let Some((l, tls)) = listeners.https {
+        server = server.listen_rustls_0_23(l, tls)?;
+    }
+    Ok(server.run())
 }

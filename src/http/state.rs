@@ -8,8 +8,11 @@ use std::sync::Arc;
 pub struct AppState {
     pub app: Arc<App>,
     pub templates: Templates,
-    /// Whether cookies get the `Secure` flag (served over TLS).
+    /// Whether cookies get the `Secure` flag: with TLS on, the plain listener only
+    /// redirects, so every cookie is set over TLS.
     pub secure_cookies: bool,
+    /// The HTTPS listener's port, when there is one: plain HTTP requests are redirected to it.
+    pub https_port: Option<u16>,
 }
 
 impl AppState {

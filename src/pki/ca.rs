@@ -6,8 +6,9 @@
 use super::kek::{KekError, check_private, write_private};
 use chrono::{DateTime, Duration, Utc};
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SanType,
+    BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    PKCS_ECDSA_P256_SHA256, SanType, SerialNumber,
 };
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -81,6 +82,24 @@ impl std::fmt::Debug for LocalCa {
     }
 }
 
+/// What an appliance's client certificate names: the license, the machine and the
+/// tenant that issued it. The appliance's CSR chooses only the public key.
+#[derive(Debug, Clone)]
+pub struct ClientSubject<'a> {
+    pub license_id: &'a str,
+    pub fingerprint: &'a str,
+    pub tenant: &'a str,
+}
+
+/// A client certificate issued from a CSR: PEM, the SHA-256 of its DER (how licd finds
+/// it again on every request) and its expiry.
+#[derive(Debug, Clone)]
+pub struct IssuedClient {
+    pub cert_pem: String,
+    pub sha256: String,
+    pub not_after: DateTime<Utc>,
+}
+
 /// An issued certificate and its private key, PEM.
 #[derive(Debug, Clone)]
 pub struct Issued {
@@ -148,6 +167,10 @@ impl LocalCa {
         &self.cert_pem
     }
 
+    pub fn cert_der(&self) -> &[u8] {
+        &self.cert_der
+    }
+
     /// SHA-256 of the CA certificate (DER), as colon-separated hex, for comparing out of band.
     pub fn fingerprint(&self) -> String {
         Sha256::digest(&self.cert_der)
@@ -155,6 +178,47 @@ impl LocalCa {
             .map(|b| format!("{b:02X}"))
             .collect::<Vec<_>>()
             .join(":")
+    }
+
+    /// Issues an appliance's client certificate for the key in `csr_pem` (whose signature
+    /// is checked). Everything but the key comes from `subject`: CN is the license ID,
+    /// O the tenant, and URI SANs `urn:licd:license:<id>` and
+    /// `urn:licd:fingerprint:<sha-256 of the fingerprint>`.
+    pub fn issue_client(
+        &self,
+        csr_pem: &str,
+        subject: &ClientSubject<'_>,
+        now: DateTime<Utc>,
+        not_after: DateTime<Utc>,
+    ) -> Result<IssuedClient, CaError> {
+        let mut csr = CertificateSigningRequestParams::from_pem(csr_pem)?;
+        let mut p = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, subject.license_id);
+        dn.push(DnType::OrganizationName, subject.tenant);
+        dn.push(DnType::OrganizationalUnitName, "licd appliance");
+        p.distinguished_name = dn;
+        let fp = hex::encode(Sha256::digest(subject.fingerprint.as_bytes()));
+        for uri in [
+            format!("urn:licd:license:{}", subject.license_id),
+            format!("urn:licd:fingerprint:{fp}"),
+        ] {
+            p.subject_alt_names.push(SanType::URI(uri.try_into()?));
+        }
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        p.use_authority_key_identifier_extension = true;
+        p.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
+        p.not_before = offset(now - Duration::minutes(5))?;
+        p.not_after = offset(not_after)?;
+        csr.params = p;
+        let issuer = Issuer::new(ca_params(&self.name, now)?, &self.key);
+        let cert = csr.signed_by(&issuer)?;
+        Ok(IssuedClient {
+            cert_pem: cert.pem(),
+            sha256: der_sha256(cert.der()),
+            not_after,
+        })
     }
 
     /// Issues a server certificate for these names and addresses, valid `days`.
@@ -181,6 +245,7 @@ impl LocalCa {
         p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         p.use_authority_key_identifier_extension = true;
+        p.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
         let not_after = now + Duration::days(days);
         p.not_before = offset(now - Duration::minutes(5))?;
         p.not_after = offset(not_after)?;
@@ -193,6 +258,19 @@ impl LocalCa {
             not_after,
         })
     }
+}
+
+/// Lowercase hex SHA-256 of a certificate's DER: how a presented client certificate is
+/// matched to the activation it was issued for.
+pub fn der_sha256(der: &[u8]) -> String {
+    hex::encode(Sha256::digest(der))
+}
+
+fn random_serial() -> Result<[u8; 16], CaError> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| CaError::Invalid(format!("no randomness: {e}")))?;
+    b[0] &= 0x7f; // positive
+    Ok(b)
 }
 
 fn pem_der(pem: &str) -> Result<Vec<u8>, CaError> {

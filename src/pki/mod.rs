@@ -5,6 +5,7 @@ pub mod ca;
 pub mod jws;
 pub mod kek;
 pub mod keys;
+pub mod tls;
 pub mod verify;
 
 pub use keys::{KeyPair, PublicKey};

@@ -11,12 +11,13 @@ use crate::domain::license::{audience, check_fingerprint, check_install_id};
 use crate::domain::lifecycle::{Event, LicenseState, Outcome};
 use crate::domain::violation::{Stage, Usage};
 use crate::error::ErrorCode;
+use crate::pki::ca::{CA_LIFETIME_DAYS, ClientSubject, LocalCa};
 use crate::pki::jws;
 use crate::pki::verify::{VerifyError, verify_signature};
 use crate::store::WriteTx;
 use crate::store::activations::{self, HeartbeatRow};
 use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
@@ -32,6 +33,19 @@ pub struct ActivateRequest {
     pub install_id: String,
     #[serde(default)]
     pub hostname: Option<String>,
+    /// A PKCS#10 CSR (PEM) for a client certificate (appliance mTLS); ignored when
+    /// `tls.appliance_mtls` is off.
+    #[serde(default)]
+    pub csr: Option<String>,
+}
+
+/// How a heartbeat proves which activation it belongs to.
+#[derive(Debug, Clone)]
+pub enum ApplianceCredential {
+    /// `Authorization: Bearer lact_...`
+    Secret(String),
+    /// The client certificate issued at activation (appliance mTLS), by its SHA-256.
+    Certificate { sha256: String },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +62,10 @@ pub struct LeaseReply {
 pub struct Activated {
     /// Authenticates heartbeats (`Authorization: Bearer lact_...`). Shown once.
     pub activation_secret: String,
+    /// The client certificate (PEM) for the CSR sent, signed by the local CA; `null`
+    /// when no CSR was sent or appliance mTLS is off.
+    pub client_certificate: Option<String>,
+    pub client_certificate_expires_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub lease: LeaseReply,
 }
@@ -169,6 +187,7 @@ pub fn activate_in_tx(
     license: &LicenseRow,
     fingerprint: &str,
     hostname: Option<&str>,
+    csr: Option<(&LocalCa, &str)>,
 ) -> Result<Activated> {
     let actor = Actor::Appliance {
         fingerprint: fingerprint.to_owned(),
@@ -203,6 +222,31 @@ pub fn activate_in_tx(
         &secrets::hash_secret(&secret),
         now,
     )?;
+    let client_cert = match csr {
+        None => None,
+        Some((ca, csr)) => {
+            let subject = ClientSubject {
+                license_id: &license.id,
+                fingerprint,
+                tenant: &tenant.schema_name,
+            };
+            let not_after = license
+                .expires_at
+                .min(now + Duration::days(CA_LIFETIME_DAYS / 2));
+            let issued = ca
+                .issue_client(csr, &subject, now, not_after)
+                .map_err(|e| refuse(ErrorCode::CsrInvalid, format!("csr: {e}")))?;
+            activations::insert_client_cert(
+                tx,
+                &issued.sha256,
+                activation_id,
+                &license.id,
+                now,
+                issued.not_after,
+            )?;
+            Some(issued)
+        }
+    };
     let assessment = installations::reassess(tx, tenant, &license.install_id, now, &actor, None)?;
     let lease = prepare_lease(
         tx,
@@ -218,6 +262,8 @@ pub fn activate_in_tx(
     .sign()?;
     Ok(Activated {
         activation_secret: secret,
+        client_certificate_expires_at: client_cert.as_ref().map(|c| c.not_after),
+        client_certificate: client_cert.map(|c| c.cert_pem),
         lease,
     })
 }
@@ -227,6 +273,7 @@ pub fn activate(
     now: DateTime<Utc>,
     license_id: &str,
     req: &ActivateRequest,
+    client_ca: Option<&LocalCa>,
 ) -> Result<Activated> {
     let fingerprint = check_fingerprint(&req.fingerprint)?;
     let install_id = check_install_id(&req.install_id)?;
@@ -260,7 +307,8 @@ pub fn activate(
     }
     tenant.db.write(|tx| {
         let license = load(tx, license_id)?;
-        activate_in_tx(tx, tenant, now, &license, &fingerprint, hostname)
+        let csr = client_ca.zip(req.csr.as_deref());
+        activate_in_tx(tx, tenant, now, &license, &fingerprint, hostname, csr)
     })
 }
 
@@ -283,20 +331,67 @@ fn invalid_activation(why: &str) -> ServiceError {
     refuse(ErrorCode::ActivationInvalid, why.to_owned())
 }
 
+enum Lookup {
+    Secret(Vec<u8>),
+    Certificate(String),
+}
+
+/// The activation a heartbeat's credential belongs to. A certificate stops working the
+/// moment its license is revoked or rebound, or the activation is replaced.
+fn find_activation(
+    tx: &WriteTx<'_>,
+    credential: &Lookup,
+    license_id: &str,
+) -> Result<(activations::ActivationRow, LicenseRow)> {
+    match credential {
+        Lookup::Secret(hash) => activations::find_by_secret(tx, hash)?
+            .filter(|(a, _)| a.license_id == license_id)
+            .ok_or_else(|| invalid_activation("unknown activation secret for this license")),
+        Lookup::Certificate(sha256) => {
+            let (a, l) = activations::find_by_client_cert(tx, sha256)?
+                .filter(|(a, _)| a.license_id == license_id)
+                .ok_or_else(|| {
+                    refuse(
+                        ErrorCode::ClientCertificateUnknown,
+                        format!("this client certificate was not issued for license {license_id}"),
+                    )
+                })?;
+            let why = match (a.superseded_reason.as_deref(), l.state) {
+                (_, LicenseState::Revoked) => Some("the license was revoked"),
+                (Some("rebind"), _) => Some("the license was moved to other hardware"),
+                (Some(_), _) => Some("the activation was replaced by a newer one"),
+                (None, _) => None,
+            };
+            match why {
+                Some(why) => Err(refuse(
+                    ErrorCode::ClientCertificateRevoked,
+                    format!("this client certificate no longer works: {why}"),
+                )),
+                None => Ok((a, l)),
+            }
+        }
+    }
+}
+
 pub fn heartbeat(
     tenant: &Arc<Tenant>,
     now: DateTime<Utc>,
     license_id: &str,
-    secret: &str,
+    credential: &ApplianceCredential,
     req: &HeartbeatRequest,
 ) -> Result<LeaseReply> {
-    if !secret.starts_with(ACTIVATION_PREFIX) {
+    if let ApplianceCredential::Secret(secret) = credential
+        && !secret.starts_with(ACTIVATION_PREFIX)
+    {
         return Err(invalid_activation(
             "send the activation secret as `Authorization: Bearer lact_...`",
         ));
     }
     let fingerprint = check_fingerprint(&req.fingerprint)?;
-    let hash = secrets::hash_secret(secret);
+    let credential = match credential {
+        ApplianceCredential::Secret(s) => Lookup::Secret(secrets::hash_secret(s)),
+        ApplianceCredential::Certificate { sha256 } => Lookup::Certificate(sha256.clone()),
+    };
     let (tenant, license_id, req) = (tenant.clone(), license_id.to_owned(), req.clone());
     // Heartbeats are many and small: they share commits under load.
     tenant
@@ -305,9 +400,7 @@ pub fn heartbeat(
         .write_grouped(move |tx| {
             let tenant = &*tenant;
 
-            let (activation, license) = activations::find_by_secret(tx, &hash)?
-                .filter(|(a, _)| a.license_id == license_id)
-                .ok_or_else(|| invalid_activation("unknown activation secret for this license"))?;
+            let (activation, license) = find_activation(tx, &credential, &license_id)?;
             if activation.fingerprint != fingerprint {
                 return Err(refuse(
                     ErrorCode::BoundElsewhere,

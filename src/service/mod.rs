@@ -19,6 +19,7 @@ pub mod staff;
 pub mod sweep;
 pub mod tenants;
 pub mod throttle;
+pub mod tls;
 pub mod tokens;
 
 use crate::clock::Clock;
@@ -47,6 +48,8 @@ pub struct App {
     pub trusted_issuers: Vec<crate::pki::PublicKey>,
     /// The local certificate authority (`ca/`).
     pub ca: crate::pki::ca::LocalCa,
+    /// The HTTPS certificate, when this process serves TLS (see `enable_tls`).
+    pub tls: Option<tls::ServerTls>,
 }
 
 impl App {
@@ -74,6 +77,7 @@ impl App {
         }
         Ok(App {
             ca,
+            tls: None,
             trusted_issuers,
             throttle: LoginThrottle::new(&config.auth),
             config: Arc::new(config),
@@ -81,6 +85,26 @@ impl App {
             tenants,
             kek,
         })
+    }
+}
+
+impl App {
+    /// The CA that signs appliance client certificates, when appliance mTLS is on.
+    pub fn client_cert_issuer(&self) -> Option<&crate::pki::ca::LocalCa> {
+        (self.config.tls.appliance_mtls != crate::config::ApplianceMtls::Off).then_some(&self.ca)
+    }
+
+    /// Prepares the HTTPS server certificate (`licd serve` with `tls.enabled`). Command-
+    /// line tools that only touch the databases never need it.
+    pub fn enable_tls(&mut self) -> Result<()> {
+        let dir = DataDir::new(&self.config.storage.data_dir).ca_dir();
+        self.tls = Some(tls::ServerTls::prepare(
+            &self.config.tls,
+            &self.ca,
+            &dir,
+            self.clock.now(),
+        )?);
+        Ok(())
     }
 }
 

@@ -200,6 +200,9 @@ pub struct ProvisionRequest {
     /// The license name; default: the token's name and the hostname.
     #[serde(default)]
     pub name: Option<String>,
+    /// A CSR (PEM) for a client certificate, as at activation.
+    #[serde(default)]
+    pub csr: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -214,6 +217,7 @@ pub fn provision(
     tenant: &Tenant,
     now: DateTime<Utc>,
     req: &ProvisionRequest,
+    client_ca: Option<&crate::pki::ca::LocalCa>,
 ) -> Result<Provisioned> {
     let invalid = || {
         refuse(
@@ -256,7 +260,8 @@ pub fn provision(
             &format!("provisioning:{}", token.id),
             json!({"license_id": license.id, "install_id": install_id}),
         )?;
-        let activation = activate_in_tx(tx, tenant, now, &license, &fingerprint, hostname)?;
+        let csr = client_ca.zip(req.csr.as_deref());
+        let activation = activate_in_tx(tx, tenant, now, &license, &fingerprint, hostname, csr)?;
         Ok(Provisioned {
             license_key: license.license_key,
             activation,

@@ -106,6 +106,39 @@ pub fn record_lease(
     Ok(())
 }
 
+/// Records the client certificate issued to an activation (found again by its SHA-256).
+pub fn insert_client_cert(
+    tx: &WriteTx<'_>,
+    sha256: &str,
+    activation_id: i64,
+    license_id: &str,
+    now: DateTime<Utc>,
+    not_after: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO client_certs (sha256, activation_id, license_id, issued_at, not_after) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![sha256, activation_id, license_id, ts(now), ts(not_after)],
+    )?;
+    Ok(())
+}
+
+/// The activation a client certificate was issued to, with its license.
+pub fn find_by_client_cert(
+    conn: &Connection,
+    sha256: &str,
+) -> Result<Option<(ActivationRow, LicenseRow)>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {LICENSE_COLUMNS}, {COLUMNS} FROM client_certs c
+         JOIN activations a ON a.id = c.activation_id JOIN licenses l ON l.id = a.license_id
+         WHERE c.sha256 = ?1"
+    ))?;
+    let mut rows = st.query([sha256])?;
+    match rows.next()? {
+        Some(r) => Ok(Some((read(r, WIDTH)?, licenses::read_row(r, 0)?))),
+        None => Ok(None),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HeartbeatRow {
     pub license_id: String,

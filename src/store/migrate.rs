@@ -25,7 +25,7 @@ pub struct Schema {
 /// Tenant databases (`tenants/*.db`, `template.db`).
 pub static TENANT: Schema = Schema {
     name: "tenant",
-    version: 3,
+    version: 4,
     full: include_str!("../../schema.sql"),
     steps: &[
         Step {
@@ -35,6 +35,10 @@ pub static TENANT: Schema = Schema {
         Step {
             to: 3,
             sql: include_str!("installations.sql"),
+        },
+        Step {
+            to: 4,
+            sql: include_str!("client_certs.sql"),
         },
     ],
 };

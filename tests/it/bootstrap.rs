@@ -118,7 +118,7 @@ fn init_with_password_from_env_and_file() {
 #[test]
 fn serve_bootstraps_and_shuts_down_gracefully() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let (port, https_port) = (free_port(), free_port());
     let mut child = licd()
         .args([
             "serve",
@@ -126,6 +126,8 @@ fn serve_bootstraps_and_shuts_down_gracefully() {
             dir.path().to_str().unwrap(),
             "--listen",
             &format!("127.0.0.1:{port}"),
+            "--listen-https",
+            &format!("127.0.0.1:{https_port}"),
         ])
         .env("LICD_LOG", "info")
         .stdout(Stdio::null())
@@ -140,10 +142,10 @@ fn serve_bootstraps_and_shuts_down_gracefully() {
         }
     });
     let started = Instant::now();
-    let c = client();
-    let url = format!("http://127.0.0.1:{port}");
-    while c
-        .get(format!("{url}/readyz"))
+    // Plain HTTP answers the health checks; everything else is HTTPS with the local CA.
+    let plain = client();
+    while plain
+        .get(format!("http://127.0.0.1:{port}/readyz"))
         .send()
         .map(|r| r.status() != 200)
         .unwrap_or(true)
@@ -156,7 +158,14 @@ fn serve_bootstraps_and_shuts_down_gracefully() {
         log.push_str(&l);
         log.push('\n');
     }
+    let ca = std::fs::read_to_string(dir.path().join("ca/ca.pem")).unwrap();
+    let c = crate::harness::tls_client(&ca);
+    let url = format!("https://localhost:{https_port}");
     let otp = otp_from(&log);
+    assert!(
+        log.contains(&format!("https://localhost:{https_port}/")),
+        "{log}"
+    );
     assert!(log.contains("admin@localhost"), "{log}");
     let r = c
         .post(format!("{url}/api/v1/auth/login"))

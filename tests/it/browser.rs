@@ -55,6 +55,9 @@ impl Browser {
             .unwrap_or_else(|e| panic!("cannot start {driver_bin}: {e}"));
         let profile = tempfile::tempdir().unwrap();
         let mut caps = serde_json::Map::new();
+        // Chromium reads trust anchors from an NSS database we cannot fill without
+        // certutil; HTTPS tests check the certificate with their own clients instead.
+        caps.insert("acceptInsecureCerts".into(), true.into());
         caps.insert(
             "goog:chromeOptions".into(),
             serde_json::json!({
@@ -226,16 +229,26 @@ fn login_with_one_time_password_then_change_it_and_see_the_dashboard() {
 
 #[test]
 #[ignore = "needs Chromium; scripts/test runs it"]
-fn admin_creates_a_user_and_a_token_in_the_browser() {
-    let s = TestServer::start();
+fn admin_creates_a_user_and_a_token_in_the_browser_over_https() {
+    let s = TestServer::start_in(tempfile::tempdir().unwrap(), |c| {
+        c.tls.enabled = true;
+    });
+    let http = s.http_base.clone().unwrap();
+    // The redirect keeps the host the browser asked for (127.0.0.1), and cookies are per host.
+    let https_port = s.base.rsplit(':').next().unwrap().to_owned();
+    let at = |path: &str| format!("https://127.0.0.1:{https_port}{path}");
     runtime().block_on(async {
         let b = Browser::start().await;
-        b.client.goto(&s.url("/login")).await.unwrap();
+        // Plain HTTP redirects to HTTPS; the session cookie is Secure, so everything
+        // after sign-in depends on the page being HTTPS.
+        b.client.goto(&format!("{http}/login")).await.unwrap();
+        let here = b.client.current_url().await.unwrap();
+        assert_eq!(here.scheme(), "https", "{here}");
         b.fill("#email", ADMIN_EMAIL).await;
         b.fill("#password", ADMIN_PASSWORD).await;
         b.click("#sign-in").await;
         wait_for(&b, "#logout").await;
-        b.client.goto(&s.url("/users")).await.unwrap();
+        b.client.goto(&at("/users")).await.unwrap();
         b.fill("#create-user input[name=email]", "ops@example.com")
             .await;
         b.click("#create-user button").await;
@@ -244,7 +257,7 @@ fn admin_creates_a_user_and_a_token_in_the_browser() {
         let otp = b.text("#one-time-password").await;
         assert_eq!(otp.len(), 24);
         assert!(b.text("#users").await.contains("password pending"));
-        b.client.goto(&s.url("/tokens")).await.unwrap();
+        b.client.goto(&at("/tokens")).await.unwrap();
         b.fill("#create-token input[name=name]", "deploy script")
             .await;
         b.click("#create-token button").await;
@@ -252,9 +265,22 @@ fn admin_creates_a_user_and_a_token_in_the_browser() {
         let secret = b.text("#token-secret").await;
         assert!(secret.starts_with("licd_"));
         b.screenshot("tokens").await;
+        // Settings > TLS shows the CA's fingerprint and the certificate's names.
+        b.client.goto(&at("/settings/tls")).await.unwrap();
+        wait_for(&b, "#ca-fingerprint").await;
+        assert_eq!(b.text("#ca-fingerprint").await, s.app.ca.fingerprint());
+        assert!(b.text("#cert-names").await.contains("localhost"));
+        assert_eq!(b.text("#mtls-mode").await, "off");
+        b.screenshot("settings-tls").await;
         b.close().await;
         // The token the page showed works against the API.
-        let r = reqwest::Client::new()
+        let ca = reqwest::Certificate::from_pem(s.app.ca.cert_pem().as_bytes()).unwrap();
+        let api = reqwest::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(ca)
+            .build()
+            .unwrap();
+        let r = api
             .get(s.url("/api/v1/me"))
             .bearer_auth(&secret)
             .send()

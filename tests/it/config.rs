@@ -44,9 +44,15 @@ fn environment_overrides_file_and_flags_override_environment() {
     .unwrap();
     let out = run(licd()
         .args(["check-config", file.to_str().unwrap()])
-        .env("LICD_SERVER__LISTEN", "127.0.0.1:9191"));
+        .env("LICD_SERVER__LISTEN", "127.0.0.1:9191")
+        .env("LICD_TLS__HOSTNAMES", "[licd.plant.example]"));
     assert!(
-        text(&out).contains("listen   = 127.0.0.1:9191"),
+        text(&out).contains("https    = 127.0.0.1:8443"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("http     = 127.0.0.1:9191 (redirects to HTTPS)"),
         "{}",
         text(&out)
     );

@@ -28,7 +28,10 @@ pub fn t0() -> DateTime<Utc> {
 }
 
 pub struct TestServer {
+    /// `http://127.0.0.1:PORT`, or `https://localhost:PORT` when the config turns TLS on.
     pub base: String,
+    /// With TLS on: the plain HTTP listener (which redirects), when there is one.
+    pub http_base: Option<String>,
     pub app: Arc<App>,
     pub clock: ManualClock,
     dir: Option<tempfile::TempDir>,
@@ -44,6 +47,8 @@ pub fn test_config(data_dir: &Path) -> Config {
     c.server.shutdown_timeout_secs = 5;
     c.auth.max_failures_per_account = 3;
     c.auth.max_failures_per_address = 6;
+    // Most tests speak plain HTTP; TLS tests turn it back on in their tweak.
+    c.tls.enabled = false;
     c
 }
 
@@ -55,6 +60,16 @@ impl TestServer {
 
     /// A server on an existing data dir (restarts), with a config tweak.
     pub fn start_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        Self::start_at(dir, None, tweak)
+    }
+
+    /// A server whose clock starts at `start` (default: `t0()`, or the real time when
+    /// the config turns TLS on, since TLS clients check certificates against it).
+    pub fn start_at(
+        dir: tempfile::TempDir,
+        start: Option<DateTime<Utc>>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestServer {
         // Server errors show up in a failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
@@ -62,26 +77,54 @@ impl TestServer {
             .try_init();
         let mut config = test_config(dir.path());
         tweak(&mut config);
-        let clock = ManualClock::new(t0());
-        let app = Arc::new(App::open(config, Arc::new(clock.clone())).expect("open app"));
+        // Certificates are checked against the real time, so TLS servers start now.
+        let start = start.unwrap_or_else(|| {
+            if config.tls.enabled {
+                licd::clock::Clock::now(&licd::clock::SystemClock)
+            } else {
+                t0()
+            }
+        });
+        let clock = ManualClock::new(start);
+        let tls = config.tls.clone();
+        let mut app = App::open(config, Arc::new(clock.clone())).expect("open app");
+        let mut sockets = licd::server::Sockets::default();
+        let (base, http_base) = if tls.enabled {
+            app.enable_tls().expect("prepare TLS");
+            let https = TcpListener::bind("127.0.0.1:0").unwrap();
+            let base = format!("https://localhost:{}", https.local_addr().unwrap().port());
+            sockets.https = Some(https);
+            let http_base = (tls.http == licd::config::PlainHttp::Redirect).then(|| {
+                let http = TcpListener::bind("127.0.0.1:0").unwrap();
+                let url = format!("http://{}", http.local_addr().unwrap());
+                sockets.http = Some(http);
+                url
+            });
+            (base, http_base)
+        } else {
+            let http = TcpListener::bind("127.0.0.1:0").unwrap();
+            let base = format!("http://{}", http.local_addr().unwrap());
+            sockets.http = Some(http);
+            (base, None)
+        };
+        let app = Arc::new(app);
         let seed = AdminSeed {
             email: Some(ADMIN_EMAIL.into()),
             password: Some(ADMIN_PASSWORD.into()),
         };
         ensure_first_admin(&app.tenants.public().unwrap(), clock.now_utc(), &seed, 12).unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let run_app = app.clone();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new()
-                .block_on(licd::server::run(run_app, listener, async {
+                .block_on(licd::server::run(run_app, sockets, async {
                     let _ = rx.await;
                 }))
                 .expect("server run");
         });
         let server = TestServer {
             base,
+            http_base,
             app,
             clock,
             dir: Some(dir),
@@ -92,13 +135,24 @@ impl TestServer {
         server
     }
 
+    /// A client for this server: plain, or trusting only this server's local CA.
+    pub fn client(&self) -> Client {
+        if self.base.starts_with("https") {
+            tls_client(self.app.ca.cert_pem())
+        } else {
+            client()
+        }
+    }
+
     fn wait_ready(&self) {
-        let c = client();
+        // Over plain HTTP when there is a listener (a bring-your-own certificate may not
+        // name localhost).
+        let (c, url) = match &self.http_base {
+            Some(http) => (client(), format!("{http}/readyz")),
+            None => (self.client(), self.url("/readyz")),
+        };
         for _ in 0..200 {
-            if c.get(self.url("/readyz"))
-                .send()
-                .is_ok_and(|r| r.status() == 200)
-            {
+            if c.get(&url).send().is_ok_and(|r| r.status() == 200) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(25));
@@ -197,6 +251,20 @@ pub fn client() -> Client {
         .unwrap()
 }
 
+/// A client that trusts only the CA in `ca_pem` (no system roots).
+pub fn tls_client(ca_pem: &str) -> Client {
+    tls_client_builder(ca_pem).build().unwrap()
+}
+
+pub fn tls_client_builder(ca_pem: &str) -> reqwest::blocking::ClientBuilder {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap())
+}
+
 /// Asserts a problem+json body with this status and code; returns the body.
 #[track_caller]
 pub fn expect_problem(resp: Response, status: u16, code: &str) -> Value {
@@ -224,7 +292,7 @@ pub fn expect_problem(resp: Response, status: u16, code: &str) -> Value {
 
 /// Signs in over the JSON API; returns the client (holding the cookie) and CSRF token.
 pub fn api_login(server: &TestServer, email: &str, password: &str) -> (Client, String) {
-    let c = client();
+    let c = server.client();
     let r = c
         .post(server.url("/api/v1/auth/login"))
         .json(&serde_json::json!({"email": email, "password": password}))

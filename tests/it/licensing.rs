@@ -23,7 +23,8 @@ impl<'a> Api<'a> {
     }
 
     pub fn get(&self, path: &str) -> Response {
-        client()
+        self.s
+            .client()
             .get(self.s.url(path))
             .bearer_auth(&self.token)
             .send()
@@ -31,7 +32,8 @@ impl<'a> Api<'a> {
     }
 
     pub fn post(&self, path: &str, body: Value) -> Response {
-        client()
+        self.s
+            .client()
             .post(self.s.url(path))
             .bearer_auth(&self.token)
             .json(&body)
@@ -62,7 +64,7 @@ impl<'a> Api<'a> {
 /// The appliance side: anonymous calls with the license key or activation secret.
 pub fn activate(s: &TestServer, license: &Value, fingerprint: &str) -> Response {
     let id = license["id"].as_str().unwrap();
-    client()
+    s.client()
         .post(s.url(&format!("/api/v1/licenses/{id}/activate")))
         .json(&json!({
             "license_key": license["license_key"], "fingerprint": fingerprint,
@@ -73,7 +75,7 @@ pub fn activate(s: &TestServer, license: &Value, fingerprint: &str) -> Response 
 }
 
 pub fn heartbeat(s: &TestServer, id: &str, secret: &str, fingerprint: &str, seq: i64) -> Response {
-    client()
+    s.client()
         .post(s.url(&format!("/api/v1/licenses/{id}/heartbeat")))
         .bearer_auth(secret)
         .json(&json!({"fingerprint": fingerprint, "seq": seq, "internal_users": 12, "external_users": 3}))

@@ -16,3 +16,4 @@ mod licensing;
 mod permissions;
 mod static_files;
 mod storage;
+mod tls;

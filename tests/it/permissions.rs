@@ -67,6 +67,7 @@ fn routes() -> Vec<RouteCase> {
             Perm(UsersManage),
         ),
         r("GET", "/api/v1/audit", None, Perm(AuditRead)),
+        r("GET", "/api/v1/tls", None, Perm(LicenseRead)),
         // Licensing API (appliance routes are not staff routes: see appliance_routes_need_no_staff)
         r("GET", "/api/v1/licenses", None, Perm(LicenseRead)),
         r("GET", "/api/v1/installations", None, Perm(LicenseRead)),
@@ -221,6 +222,7 @@ fn routes() -> Vec<RouteCase> {
             Perm(UsersManage),
         ),
         r("GET", "/audit", None, Perm(AuditRead)),
+        r("GET", "/settings/tls", None, Perm(LicenseRead)),
         // Licensing pages and forms
         r("GET", "/licensing", None, Perm(LicenseRead)),
         r("GET", "/licensing?state=active", None, Perm(LicenseRead)),

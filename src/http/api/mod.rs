@@ -7,6 +7,7 @@ pub mod enterprise;
 pub mod installations;
 pub mod licenses;
 pub mod signing;
+pub mod tls;
 pub mod tokens;
 pub mod users;
 
@@ -22,6 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .build(),
         )
         .service(resource("/api/v1/me").get(auth::me).build())
+        .service(resource("/api/v1/tls").get(tls::overview).build())
         .service(
             resource("/api/v1/users")
                 .get(users::list)

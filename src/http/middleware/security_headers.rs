@@ -1,4 +1,5 @@
-//! Security headers on every response (set only where a handler has not set its own).
+//! Security headers on every response (set only where a handler has not set its own);
+//! HSTS on responses served over TLS.
 
 use actix_web::Error;
 use actix_web::body::MessageBody;
@@ -28,8 +29,15 @@ pub async fn add(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let secure = req.app_config().secure();
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
+    if secure && !headers.contains_key(header::STRICT_TRANSPORT_SECURITY) {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     for (name, value) in HEADERS {
         let name = HeaderName::from_static(name);
         if !headers.contains_key(&name) {

@@ -10,6 +10,7 @@ pub mod login;
 pub mod password;
 pub mod reject;
 pub mod templates;
+pub mod tls;
 pub mod tokens;
 pub mod users;
 
@@ -58,6 +59,7 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
         "/enterprise",
         Some(Permission::SettingsManage),
     ),
+    ("TLS", "/settings/tls", Some(Permission::LicenseRead)),
     ("API tokens", "/tokens", None),
     ("Audit log", "/audit", Some(Permission::AuditRead)),
 ];
@@ -244,6 +246,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(resource("/tokens/{id}/revoke").post(tokens::revoke).build())
     .service(resource("/audit").get(audit::show).build())
+    .service(resource("/settings/tls").get(tls::show).build())
     .service(resource("/installations").get(installations::list).build())
     .service(
         resource("/installations/{install_id}")

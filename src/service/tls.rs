@@ -1,0 +1,266 @@
+//! The HTTPS server certificate: chosen at startup (bring-your-own files, or the local
+//! CA's, kept across restarts in `ca/server.pem` and `ca/server.key`), renewed by the
+//! scheduler once two thirds of its life have passed and swapped in without a restart;
+//! and certificates the local CA issues for other services at the site.
+
+use super::{Actor, App, Result, ServiceError, audit};
+use crate::config::TlsConfig;
+use crate::pki::ca::{Issued, LocalCa};
+use crate::pki::kek::{check_private, write_private};
+use crate::pki::tls::{CertInfo, CertSlot, ServerCert};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where the served certificate comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertSource {
+    /// Issued by the local CA and renewed by licd.
+    LocalCa,
+    /// `tls.cert_file` / `tls.key_file`; the operator renews it.
+    File,
+}
+
+/// The HTTPS listener's certificate, shared with the TLS acceptor.
+#[derive(Debug)]
+pub struct ServerTls {
+    pub slot: Arc<CertSlot>,
+    pub source: CertSource,
+    dir: PathBuf,
+    names: Vec<String>,
+    ips: Vec<IpAddr>,
+    days: i64,
+}
+
+fn startup(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Startup(e.to_string())
+}
+
+impl ServerTls {
+    /// Loads the configured or stored certificate, issuing a new one from the local CA
+    /// when there is none, when the configured names changed, or when it is due.
+    pub fn prepare(
+        config: &TlsConfig,
+        ca: &LocalCa,
+        ca_dir: &Path,
+        now: DateTime<Utc>,
+    ) -> Result<ServerTls> {
+        let mut tls = ServerTls {
+            slot: Arc::new(CertSlot::empty()),
+            source: CertSource::LocalCa,
+            dir: ca_dir.to_owned(),
+            names: config.dns_names(),
+            ips: config.ip_addrs(),
+            days: i64::from(config.server_cert_days),
+        };
+        if let (Some(cert), Some(key)) = (&config.cert_file, &config.key_file) {
+            let served = ServerCert::from_files(cert, key).map_err(startup)?;
+            if served.info.not_after <= now {
+                tracing::warn!(file = %cert.display(), not_after = %served.info.not_after, "tls.cert_file has expired");
+            }
+            tls.slot.replace(served);
+            tls.source = CertSource::File;
+            return Ok(tls);
+        }
+        match tls.load_stored(now)? {
+            Some(cert) => tls.slot.replace(cert),
+            None => {
+                let issued = ca
+                    .issue_server(&tls.names, &tls.ips, now, tls.days)
+                    .map_err(startup)?;
+                tls.slot.replace(tls.store(&issued).map_err(startup)?);
+                tracing::info!(names = ?tls.names, ips = ?tls.ips, not_after = %issued.not_after, "issued the server certificate from the local CA");
+            }
+        }
+        Ok(tls)
+    }
+
+    fn cert_path(&self) -> PathBuf {
+        self.dir.join("server.pem")
+    }
+
+    fn key_path(&self) -> PathBuf {
+        self.dir.join("server.key")
+    }
+
+    /// The stored certificate when it is still right to serve: readable, for the
+    /// configured names, and not yet due for renewal. A key file that others can read
+    /// stops startup.
+    fn load_stored(&self, now: DateTime<Utc>) -> Result<Option<ServerCert>> {
+        let (cert, key) = (self.cert_path(), self.key_path());
+        if !cert.exists() || !key.exists() {
+            return Ok(None);
+        }
+        check_private(&key).map_err(startup)?;
+        let loaded = match ServerCert::from_files(&cert, &key) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "the stored server certificate is unusable; issuing a new one");
+                return Ok(None);
+            }
+        };
+        let mut wanted: Vec<String> = self.names.clone();
+        wanted.extend(self.ips.iter().map(IpAddr::to_string));
+        let fits = wanted.iter().all(|n| loaded.info.names.contains(n));
+        Ok((fits && now < loaded.info.renew_at()).then_some(loaded))
+    }
+
+    /// Writes a newly issued certificate and key (key 0600), each replaced atomically.
+    fn store(&self, issued: &Issued) -> std::io::Result<ServerCert> {
+        let served = ServerCert::from_pem(issued.cert_pem.as_bytes(), issued.key_pem.as_bytes())
+            .map_err(std::io::Error::other)?;
+        let replace = |path: PathBuf, contents: &[u8]| {
+            let tmp = path.with_extension("new");
+            let _ = std::fs::remove_file(&tmp);
+            write_private(&tmp, contents)?;
+            std::fs::rename(&tmp, &path)
+        };
+        replace(self.key_path(), issued.key_pem.as_bytes())?;
+        replace(self.cert_path(), issued.cert_pem.as_bytes())?;
+        Ok(served)
+    }
+
+    /// The certificate being served (always set once `prepare` returns).
+    pub fn info(&self) -> Option<CertInfo> {
+        self.slot.current().map(|c| c.info.clone())
+    }
+}
+
+/// The scheduler's renewal: when two thirds of the local CA certificate's life have
+/// passed, issue a new one, store it, swap it in, log and audit. Returns the new
+/// certificate's description, or `None` when nothing was due.
+pub fn renew_if_due(app: &App, now: DateTime<Utc>) -> Result<Option<CertInfo>> {
+    let Some(tls) = app.tls.as_ref() else {
+        return Ok(None);
+    };
+    let Some(old) = tls.info() else {
+        return Ok(None);
+    };
+    if tls.source != CertSource::LocalCa || now < old.renew_at() {
+        return Ok(None);
+    }
+    let issued = app
+        .ca
+        .issue_server(&tls.names, &tls.ips, now, tls.days)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let served = tls
+        .store(&issued)
+        .map_err(|e| ServiceError::Internal(format!("storing the server certificate: {e}")))?;
+    let new = served.info.clone();
+    let public = app.tenants.public()?;
+    public.db.write(|tx| {
+        audit::record(
+            tx,
+            now,
+            &Actor::System,
+            "tls.server_certificate_renewed",
+            &new.sha256,
+            json!({
+                "names": new.names,
+                "not_after": new.not_after,
+                "previous_sha256": old.sha256,
+                "previous_not_after": old.not_after,
+            }),
+        )
+    })?;
+    tls.slot.replace(served);
+    tracing::info!(sha256 = %new.sha256, not_after = %new.not_after, "renewed the server certificate");
+    Ok(Some(new))
+}
+
+/// What the console's Settings > TLS page and `GET /api/v1/tls` show.
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsOverview {
+    pub ca_name: String,
+    pub ca_fingerprint: String,
+    pub https: bool,
+    pub source: Option<CertSource>,
+    pub names: Vec<String>,
+    pub not_after: Option<DateTime<Utc>>,
+    pub renew_at: Option<DateTime<Utc>>,
+    pub server_sha256: Option<String>,
+    pub appliance_mtls: &'static str,
+}
+
+pub fn overview(app: &App) -> TlsOverview {
+    let info = app
+        .tls
+        .as_ref()
+        .and_then(|t| t.info().map(|i| (t.source, i)));
+    TlsOverview {
+        ca_name: app.ca.name().to_owned(),
+        ca_fingerprint: app.ca.fingerprint(),
+        https: app.tls.is_some(),
+        source: info.as_ref().map(|(s, _)| *s),
+        names: info
+            .as_ref()
+            .map(|(_, i)| i.names.clone())
+            .unwrap_or_default(),
+        renew_at: info
+            .as_ref()
+            .filter(|(s, _)| *s == CertSource::LocalCa)
+            .map(|(_, i)| i.renew_at()),
+        not_after: info.as_ref().map(|(_, i)| i.not_after),
+        server_sha256: info.map(|(_, i)| i.sha256),
+        appliance_mtls: app.config.tls.appliance_mtls.as_str(),
+    }
+}
+
+/// `licd ca issue`: a certificate for another service at the site, written as
+/// `<out>/<name>.pem` and `<out>/<name>.key` (0600), and audited.
+pub fn issue_for_service(
+    app: &App,
+    names: &[String],
+    ips: &[IpAddr],
+    days: i64,
+    out: &Path,
+    now: DateTime<Utc>,
+    actor: &Actor,
+) -> Result<(PathBuf, PathBuf, Issued)> {
+    let bad = |m: String| super::refuse(crate::error::ErrorCode::ValidationFailed, m);
+    let first = names
+        .first()
+        .ok_or_else(|| bad("give at least one --name".into()))?;
+    if !(1..=825).contains(&days) {
+        return Err(bad("--days must be between 1 and 825".into()));
+    }
+    let issued = app
+        .ca
+        .issue_server(names, ips, now, days)
+        .map_err(|e| bad(e.to_string()))?;
+    let stem = first.trim_start_matches("*.");
+    let (cert, key) = (
+        out.join(format!("{stem}.pem")),
+        out.join(format!("{stem}.key")),
+    );
+    for p in [&cert, &key] {
+        if p.exists() {
+            return Err(bad(format!("{} exists; move it away first", p.display())));
+        }
+    }
+    write_private(&key, issued.key_pem.as_bytes())
+        .map_err(|e| bad(format!("{}: {e}", key.display())))?;
+    std::fs::write(&cert, &issued.cert_pem).map_err(|e| bad(format!("{}: {e}", cert.display())))?;
+    let sha = crate::pki::tls::describe(
+        &rustls::pki_types::pem::PemObject::from_pem_slice(issued.cert_pem.as_bytes())
+            .map(|c: rustls::pki_types::CertificateDer<'static>| c.to_vec())
+            .map_err(|e| ServiceError::Internal(e.to_string()))?,
+    )
+    .map(|i| i.sha256)
+    .unwrap_or_default();
+    app.tenants.public()?.db.write(|tx| {
+        audit::record(
+            tx,
+            now,
+            actor,
+            "ca.certificate_issued",
+            &sha,
+            json!({"names": names, "ips": ips, "not_after": issued.not_after}),
+        )
+    })?;
+    Ok((cert, key, issued))
+}
