@@ -60,12 +60,15 @@ fn main() {
     let mut config = Config::default();
     config.storage.data_dir = dir.path().to_owned();
     config.server.workers = 2;
+    config.tls.enabled = true;
     let clock = ManualClock::new(
         DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z")
             .unwrap()
             .with_timezone(&Utc),
     );
-    let app = Arc::new(App::open(config, Arc::new(clock.clone())).unwrap());
+    let mut app = App::open(config, Arc::new(clock.clone())).unwrap();
+    app.enable_tls().unwrap();
+    let app = Arc::new(app);
     let tenant = app.tenants.public().unwrap();
     let now = clock.now();
     let seed = AdminSeed {
@@ -107,9 +110,16 @@ fn main() {
     // Serve over loopback.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    // Both serve the whole app here, to compare them.
+    let tls_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let tls_base = format!(
+        "https://localhost:{}",
+        tls_listener.local_addr().unwrap().port()
+    );
     let sockets = licd::server::Sockets {
         http: Some(listener),
-        https: None,
+        https: Some(tls_listener),
+        redirect_plain: false,
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let run_app = app.clone();
@@ -161,12 +171,23 @@ fn main() {
         out
     });
 
+    // The clock is fixed in the past, so the certificate is "expired" for the client;
+    // the handshake and record costs are what is measured.
+    let tls_client = reqwest::Client::builder()
+        .pool_max_idle_per_host(128)
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
     let mut rows: Vec<(String, String)> = Vec::new();
-    for concurrency in [32usize, 64] {
+    for (concurrency, client, base, label) in [
+        (32usize, &client, &base, "HTTP"),
+        (64, &client, &base, "HTTP"),
+        (32, &tls_client, &tls_base, "HTTPS"),
+    ] {
         let before = tenant.db.group_stats();
         let (count, lat) = rt.block_on(heartbeat_load(
-            &client,
-            &base,
+            client,
+            base,
             &appliances,
             concurrency,
             window,
@@ -181,7 +202,7 @@ fn main() {
         lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
         let rate = count as f64 / window.as_secs_f64();
         rows.push((
-            format!("heartbeats, {concurrency} clients"),
+            format!("heartbeats over {label}, {concurrency} clients"),
             format!(
                 "{rate:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
                 percentile(&lat, 0.5),

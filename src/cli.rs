@@ -10,7 +10,7 @@ use licd::service::staff::{NewStaffInput, StaffPatch};
 use licd::service::{Actor, App, audit, staff, tokens};
 use licd::store::layout::DataDir;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
@@ -58,9 +58,27 @@ pub enum Command {
     /// The local certificate authority.
     #[command(subcommand)]
     Ca(CaCommand),
+    /// Back up the data directory while the server runs (databases, KEK, CA), or
+    /// check a backup (--verify). The backup holds private keys: store it like one.
+    Backup(BackupArgs),
+    /// Restore a backup into an empty (or new) data directory, checking it first.
+    Restore {
+        /// The backup directory (made by `licd backup --out`).
+        backup: PathBuf,
+    },
     /// Offline license tools: verify, inspect, sign (no server or data dir needed).
     #[command(subcommand)]
     License(LicenseCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// A new (or empty) directory to write the backup to.
+    #[arg(long, required_unless_present = "verify", conflicts_with = "verify")]
+    pub out: Option<PathBuf>,
+    /// Check a backup's manifest, checksums and databases without restoring it.
+    #[arg(long, value_name = "BACKUP")]
+    pub verify: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -278,6 +296,101 @@ pub fn ca_export(config: Config, out: Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// Progress on a terminal (a bar), or plain lines when stderr is not one.
+struct CliProgress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl CliProgress {
+    fn new() -> CliProgress {
+        use std::io::IsTerminal;
+        CliProgress {
+            bar: std::io::stderr()
+                .is_terminal()
+                .then(|| indicatif::ProgressBar::new(0)),
+        }
+    }
+}
+
+impl licd::service::backup::Progress for CliProgress {
+    fn begin(&self, what: &str, total_bytes: u64) {
+        match &self.bar {
+            Some(bar) => {
+                bar.set_length(total_bytes);
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{msg:12} [{bar:40}] {bytes}/{total_bytes} {wide_msg}",
+                ) {
+                    bar.set_style(style.progress_chars("=> "));
+                }
+                bar.set_message(what.to_owned());
+            }
+            None => eprintln!("{what}: about {total_bytes} bytes"),
+        }
+    }
+
+    fn done(&self, path: &str, bytes: u64) {
+        match &self.bar {
+            Some(bar) => bar.inc(bytes),
+            None => eprintln!("  {path} ({bytes} bytes)"),
+        }
+    }
+
+    fn end(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+pub fn backup(config: Config, args: BackupArgs) -> Result<()> {
+    use licd::service::backup;
+    let progress = CliProgress::new();
+    if let Some(dir) = args.verify {
+        let m = backup::verify(&dir, &progress)?;
+        println!(
+            "{}: backup is intact ({} files, {} bytes, made {} by licd {})",
+            dir.display(),
+            m.entries.len(),
+            m.total_bytes(),
+            m.created_at.to_rfc3339(),
+            m.licd_version
+        );
+        return Ok(());
+    }
+    let Some(out) = args.out else {
+        bail!("give --out DIR (or --verify BACKUP)");
+    };
+    let data = DataDir::new(&config.storage.data_dir);
+    check_owner(data.root())?;
+    let m = backup::backup(
+        &data,
+        &out,
+        licd::clock::Clock::now(&SystemClock),
+        &progress,
+    )?;
+    println!(
+        "{}: {} files, {} bytes. It holds the signing keys' KEK and the CA's private key: store it like a private key.",
+        out.display(),
+        m.entries.len(),
+        m.total_bytes()
+    );
+    Ok(())
+}
+
+pub fn restore(config: Config, from: PathBuf) -> Result<()> {
+    let data = DataDir::new(&config.storage.data_dir);
+    check_owner(data.root())?;
+    let m = licd::service::backup::restore(&from, &data, &CliProgress::new())?;
+    println!(
+        "restored {} files into {} (backup of {} made {}); start licd on it",
+        m.entries.len(),
+        data.root().display(),
+        m.source,
+        m.created_at.to_rfc3339()
+    );
+    Ok(())
+}
+
 pub fn ca_issue(config: Config, args: CaIssueArgs) -> Result<()> {
     let app = open_existing(config)?;
     let (cert, key, issued) = licd::service::tls::issue_for_service(
@@ -472,6 +585,7 @@ pub fn open_and_bootstrap(
     seed: &AdminSeedArgs,
 ) -> Result<(App, Option<Bootstrapped>)> {
     let min_len = config.auth.min_password_length;
+    check_owner(&config.storage.data_dir)?;
     let app = App::open(config, Arc::new(SystemClock)).context("opening the data directory")?;
     let seed = AdminSeed {
         email: seed.admin_email.clone(),
@@ -498,8 +612,30 @@ pub fn print_bootstrap(b: &Bootstrapped) {
 }
 
 /// Opens an existing data directory for an administrative command.
+/// Refuses to work on a data directory that belongs to another user: files SQLite
+/// creates beside a database (`-wal`, `-shm`) would belong to the wrong user and stop
+/// the server from opening it.
+pub fn check_owner(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return Ok(());
+    };
+    let me = std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .context("reading /proc/self")?;
+    if me != meta.uid() {
+        bail!(
+            "{} belongs to uid {}, but this is uid {me}: run licd as the directory's owner (e.g. sudo -u licd licd ...)",
+            dir.display(),
+            meta.uid()
+        );
+    }
+    Ok(())
+}
+
 fn open_existing(config: Config) -> Result<App> {
     let dir = DataDir::new(&config.storage.data_dir);
+    check_owner(dir.root())?;
     if !dir.is_initialized() {
         bail!(
             "{} is not a licd data directory (no registry.db); run `licd init --data-dir {}` first",

@@ -33,6 +33,29 @@ pub struct Config {
     pub log: LogConfig,
     pub licensing: LicensingConfig,
     pub tls: TlsConfig,
+    pub metrics: MetricsConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// A bearer token for `/metrics`. Unset: `/metrics` answers loopback clients only.
+    pub token: Option<String>,
+    /// A file holding the token (instead of `token`, to keep it out of the config).
+    pub token_file: Option<PathBuf>,
+}
+
+impl MetricsConfig {
+    /// The token to require, read from `token_file` when that is set.
+    pub fn bearer_token(&self) -> Result<Option<String>, ConfigError> {
+        if let Some(path) = &self.token_file {
+            let t = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::Invalid(format!("metrics.token_file {}: {e}", path.display()))
+            })?;
+            return Ok(Some(t.trim().to_owned()));
+        }
+        Ok(self.token.clone())
+    }
 }
 
 /// With TLS on, what the plain HTTP listener (`server.listen`) does.
@@ -352,6 +375,14 @@ impl Config {
                     "tls.hostnames: {h:?} is not a DNS host name"
                 )));
             }
+        }
+        if self.metrics.token.is_some() && self.metrics.token_file.is_some() {
+            return bad("metrics.token and metrics.token_file: set one, not both");
+        }
+        if let Some(t) = self.metrics.bearer_token()?
+            && t.len() < 16
+        {
+            return bad("the metrics token must be at least 16 characters");
         }
         if self.log.level.trim().is_empty() {
             return bad("log.level must not be empty");

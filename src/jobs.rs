@@ -53,7 +53,8 @@ fn sweep_job() -> Job {
             if !due {
                 continue;
             }
-            let report = service::sweep::run(&t, app.clock.now(), &Actor::System, false)?;
+            let report =
+                service::sweep::run_recorded(app, &t, app.clock.now(), &Actor::System, false)?;
             last.lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(t.schema_name.clone(), Instant::now());

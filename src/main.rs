@@ -43,7 +43,10 @@ fn serve(config: Config, args: cli::ServeArgs) -> Result<()> {
     let (mut app, created) = cli::open_and_bootstrap(config, &args.admin)?;
     let server = app.config.server.clone();
     let tls = app.config.tls.clone();
-    let mut sockets = licd::server::Sockets::default();
+    let mut sockets = licd::server::Sockets {
+        redirect_plain: true,
+        ..Default::default()
+    };
     if tls.enabled {
         app.enable_tls()?;
         sockets.https = Some(bind(server.listen_https)?);
@@ -133,6 +136,8 @@ fn main() -> ExitCode {
             Command::CheckConfig { .. } => Ok(()),
             Command::Admin(cmd) => cli::admin(config, cmd),
             Command::Audit(cli::AuditCommand::Verify) => cli::audit_verify(config),
+            Command::Backup(args) => cli::backup(config, args),
+            Command::Restore { backup } => cli::restore(config, backup),
             Command::Keys(cli::KeysCommand::Export { format, out }) => {
                 cli::keys_export(config, format, out)
             }

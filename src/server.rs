@@ -21,6 +21,8 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error("TLS: {0}")]
     Tls(String),
+    #[error("configuration: {0}")]
+    Config(String),
 }
 
 /// The sockets to serve on, bound by the caller (so it can report the real ports).
@@ -30,6 +32,9 @@ pub struct Sockets {
     pub http: Option<TcpListener>,
     /// HTTPS, with the certificate from `App::tls` (call `App::enable_tls` first).
     pub https: Option<TcpListener>,
+    /// With both: plain HTTP only redirects to HTTPS (what `licd serve` does). `false`
+    /// serves the whole app on both (benchmarks compare them).
+    pub redirect_plain: bool,
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish, stops the
@@ -55,14 +60,19 @@ pub async fn run(
         }
     };
     let https_port = match &https {
-        Some((l, _)) => Some(l.local_addr()?.port()),
-        None => None,
+        Some((l, _)) if sockets.redirect_plain => Some(l.local_addr()?.port()),
+        _ => None,
     };
     let state = web::Data::new(AppState {
         app: app.clone(),
         templates: Templates::load()?,
         secure_cookies: https_port.is_some(),
         https_port,
+        metrics_token: app
+            .config
+            .metrics
+            .bearer_token()
+            .map_err(|e| ServeError::Config(e.to_string()))?,
     });
     let (stop_jobs, stop_rx) = watch::channel(false);
     let job_handles = jobs::spawn(app.clone(), stop_rx);
@@ -74,10 +84,13 @@ pub async fn run(
     let server = crate::http::server(state, listeners)?;
     let handle = server.handle();
     let mut running = actix_web::rt::spawn(server);
+    // Under systemd (Type=notify): the sockets are bound and the jobs run.
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
     let result = tokio::select! {
         r = &mut running => r,
         _ = shutdown => {
             tracing::info!("shutting down: finishing in-flight requests");
+            let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
             handle.stop(true).await;
             running.await
         }

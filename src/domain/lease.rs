@@ -6,11 +6,12 @@ use super::lifecycle::LicenseState;
 use super::violation::{Banner, Stage};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// `typ` of a lease.
 pub const LEASE_TYP: &str = "licd-lease+jwt";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LeaseDirective {
     /// The queued directive's id; absent for directives licd adds itself (lock on revoke).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -21,7 +22,7 @@ pub struct LeaseDirective {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LeaseClaims {
     pub iss: String,
     pub sub: String,

@@ -3,6 +3,7 @@
 use super::DomainError;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// `typ` of a license key.
 pub const LICENSE_TYP: &str = "licd-license+jwt";
@@ -53,7 +54,7 @@ impl LicenseClaims {
 }
 
 /// A request to issue a license, as given.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
 pub struct LicenseRequest {
     pub name: String,
     pub install_id: String,

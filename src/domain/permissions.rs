@@ -6,7 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A staff role (seed 002).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     SuperAdmin,
@@ -61,7 +61,7 @@ impl FromStr for Role {
 }
 
 /// Something a role may be allowed to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 pub enum Permission {
     #[serde(rename = "license.read")]
     LicenseRead,
@@ -109,6 +109,7 @@ impl fmt::Display for Permission {
 }
 
 use Role::{Onboarding, SuperAdmin, Support};
+use utoipa::ToSchema;
 
 /// The permission table. Seed 002 fixes the first three licensing rows and
 /// `signing.manage`; the rest are licd's choices (see README, "Roles").

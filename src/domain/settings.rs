@@ -4,8 +4,9 @@ use super::DomainError;
 use super::violation::Timeline;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LicensingSettings {
     /// How long an appliance may run without a heartbeat before it locks (seed 002:

@@ -11,6 +11,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// What a license adds to its installation's capacity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,13 +31,13 @@ impl Contribution {
 }
 
 /// Active users reported by the installation (disabled and service accounts excluded).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 pub struct Usage {
     pub internal_users: u32,
     pub external_users: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
     /// No license was ever issued for it.
@@ -48,7 +49,9 @@ pub enum Condition {
     NoValidLicense,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     None,
@@ -60,6 +63,14 @@ pub enum Stage {
 }
 
 impl Stage {
+    pub const ALL: [Stage; 5] = [
+        Stage::None,
+        Stage::ExpirySoon,
+        Stage::AdminWarning,
+        Stage::UsersWarning,
+        Stage::ReadOnly,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::None => "none",
@@ -84,7 +95,7 @@ impl Stage {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Banner {
     None,
@@ -114,7 +125,7 @@ impl Default for Timeline {
 }
 
 /// An installation's situation at one moment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Assessment {
     pub condition: Condition,
     pub capacity: Usage,

@@ -182,7 +182,8 @@ pub async fn authenticate(
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     let path = req.path();
-    if path.starts_with("/static/") || path == "/healthz" || path == "/readyz" || path == "/ca.pem"
+    if path.starts_with("/static/")
+        || ["/healthz", "/readyz", "/ca.pem", "/metrics"].contains(&path)
     {
         req.extensions_mut().insert(Identity::Anonymous);
         return next.call(req).await;

@@ -4,7 +4,9 @@
 pub mod api;
 pub mod auth;
 pub mod health;
+pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod problem;
 pub mod routing;
 pub mod state;
@@ -103,6 +105,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
     .service(routing::resource("/healthz").get(health::healthz).build())
     .service(routing::resource("/readyz").get(health::readyz).build())
     .service(routing::resource("/ca.pem").get(health::ca_pem).build())
+    .service(routing::resource("/metrics").get(metrics::metrics).build())
     .service(
         routing::resource("/static/{path:.*}")
             .get(static_files::serve)

@@ -6,6 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -40,20 +42,42 @@ impl From<Problem> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// An RFC 7807 problem: every refusal answers with one, as `application/problem+json`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemBody<'a> {
+    /// `urn:licd:problem:` followed by `code`.
     #[serde(rename = "type")]
-    kind: String,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
-    code: &'a str,
+    #[schema(examples("urn:licd:problem:not_found"))]
+    pub kind: String,
+    /// A short human title for the code.
+    #[schema(examples("Not found"))]
+    pub title: &'a str,
+    /// The HTTP status, as in the response.
+    #[schema(examples(404))]
+    pub status: u16,
+    /// What went wrong in this instance, for people; a field's name comes first
+    /// (`limit: must be between 1 and 500`).
+    #[schema(examples("license 0b6f... does not exist"))]
+    pub detail: &'a str,
+    /// The stable code clients match on (the API contract; see each response for the
+    /// codes a route can answer).
+    #[schema(schema_with = code_schema)]
+    pub code: &'a str,
+}
+
+/// `code`: one of the stable codes in `src/error.rs`.
+fn code_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+        .build()
 }
 
 /// The response for a problem.
 pub fn problem_response(p: &Problem) -> HttpResponse {
     let status = StatusCode::from_u16(p.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = Body {
+    let body = ProblemBody {
         kind: format!("urn:licd:problem:{}", p.code.as_str()),
         title: p.code.title(),
         status: status.as_u16(),

@@ -13,6 +13,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The HTTPS listener's port, when there is one: plain HTTP requests are redirected to it.
     pub https_port: Option<u16>,
+    /// The bearer token `/metrics` requires (`None`: loopback clients only).
+    pub metrics_token: Option<String>,
 }
 
 impl AppState {

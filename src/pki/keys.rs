@@ -14,6 +14,7 @@ use ring::signature::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, OnceLock};
+use utoipa::ToSchema;
 use zeroize::Zeroizing;
 
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +58,7 @@ impl std::fmt::Debug for KeyPair {
 }
 
 /// A JSON Web Key (EC, P-256) as published in the JWKS.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Jwk {
     pub kty: String,
     pub crv: String,
@@ -72,7 +73,7 @@ pub struct Jwk {
 }
 
 /// A JWK Set (`/.well-known/jwks.json`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Jwks {
     pub keys: Vec<Jwk>,
 }

@@ -21,11 +21,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 /// Prefix of activation secrets (so they are told apart from staff tokens at a glance).
 pub const ACTIVATION_PREFIX: &str = "lact_";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActivateRequest {
     pub license_key: String,
@@ -48,7 +49,7 @@ pub enum ApplianceCredential {
     Certificate { sha256: String },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LeaseReply {
     pub license_id: String,
     pub state: LicenseState,
@@ -58,7 +59,7 @@ pub struct LeaseReply {
     pub claims: LeaseClaims,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Activated {
     /// Authenticates heartbeats (`Authorization: Bearer lact_...`). Shown once.
     pub activation_secret: String,
@@ -312,7 +313,7 @@ pub fn activate(
     })
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HeartbeatRequest {
     pub fingerprint: String,

@@ -7,6 +7,7 @@ use crate::store::audit::{self as store, AuditRow, Filter};
 use crate::store::{Db, WriteTx};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Records an action inside the transaction that makes the change.
 pub fn record(
@@ -28,7 +29,7 @@ pub fn record(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -55,7 +56,8 @@ impl TryFrom<AuditRow> for AuditEntry {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = AuditPage)]
 pub struct Page {
     pub items: Vec<AuditEntry>,
     /// Pass as `cursor` to get the next (older) page; absent on the last page.

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::Path;
+use utoipa::ToSchema;
 
 const STATE_KEY: &str = "enterprise.state";
 
@@ -221,7 +222,7 @@ pub fn remove(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, id: &str) -> R
     overview(tenant, now)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct InstalledView {
     pub id: String,
     pub name: String,
@@ -237,7 +238,8 @@ pub struct InstalledView {
 }
 
 /// Enterprise > Licenses: this tenant's Install ID, its licenses, and where it stands.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = EnterpriseOverview)]
 pub struct Overview {
     pub install_id: String,
     pub licenses: Vec<InstalledView>,

@@ -16,12 +16,13 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 /// Most licenses one installation is assessed over.
 const MAX_LICENSES: usize = 1000;
 
 /// A license's part in its installation's capacity.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ContributionView {
     pub license_id: String,
     pub name: String,
@@ -177,7 +178,7 @@ pub fn sweep(
 }
 
 /// An installation as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct InstallationView {
     pub install_id: String,
     #[serde(flatten)]
@@ -256,7 +257,8 @@ fn view(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = InstallationPage)]
 pub struct Page {
     pub items: Vec<InstallationView>,
     pub next_cursor: Option<String>,
@@ -289,7 +291,7 @@ pub fn list(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct InstallationDetail {
     #[serde(flatten)]
     pub installation: InstallationView,

@@ -14,10 +14,11 @@ use crate::store::licenses::{self as store, EventRow, Filter, LicenseRow, Status
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 /// A license as the API shows it. `state` is the effective state at the time of the
 /// request (time-driven changes applied even if no sweep has run yet).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LicenseView {
     pub id: String,
     pub name: String,
@@ -42,7 +43,7 @@ pub struct LicenseView {
     pub revoke_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubscriptionView {
     pub status: String,
     pub period_end: Option<DateTime<Utc>>,
@@ -183,7 +184,8 @@ pub fn issue(
     Ok(LicenseView::new(row, tenant, now))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = LicensePage)]
 pub struct Page {
     pub items: Vec<LicenseView>,
     pub next_cursor: Option<String>,
@@ -242,7 +244,7 @@ pub fn list(
 }
 
 /// A license with its history, activations, heartbeats and directives.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LicenseDetail {
     #[serde(flatten)]
     pub license: LicenseView,
@@ -252,7 +254,7 @@ pub struct LicenseDetail {
     pub directives: Vec<DirectiveRow>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ActivationView {
     pub id: i64,
     pub fingerprint: String,
@@ -374,7 +376,7 @@ pub fn apply_event(
 
 /// The heartbeats screen: recent heartbeats across the fleet and directives waiting to
 /// be acknowledged.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HeartbeatsOverview {
     pub heartbeats: Vec<HeartbeatRow>,
     pub pending_directives: Vec<DirectiveRow>,

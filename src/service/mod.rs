@@ -5,6 +5,7 @@
 pub mod appliance;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod bootstrap;
 pub mod enterprise;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod installations;
 pub mod license_actions;
 pub mod licenses;
 pub mod licensing_settings;
+pub mod metrics;
 pub mod provisioning;
 pub mod secrets;
 pub mod signing_keys;
@@ -50,6 +52,8 @@ pub struct App {
     pub ca: crate::pki::ca::LocalCa,
     /// The HTTPS certificate, when this process serves TLS (see `enable_tls`).
     pub tls: Option<tls::ServerTls>,
+    /// What `/metrics` exports.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl App {
@@ -78,6 +82,7 @@ impl App {
         Ok(App {
             ca,
             tls: None,
+            metrics: crate::metrics::Metrics::new(),
             trusted_issuers,
             throttle: LoginThrottle::new(&config.auth),
             config: Arc::new(config),

@@ -11,11 +11,12 @@ use crate::store::provisioning::{self as store, ProvisioningRow};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
 pub const PROVISIONING_PREFIX: &str = "lprov_";
 
 /// What each license made from the token looks like.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Template {
     #[serde(default)]
@@ -32,7 +33,8 @@ pub struct Template {
     pub flags: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ProvisioningToken)]
 pub struct TokenView {
     pub id: i64,
     pub name: String,
@@ -85,7 +87,8 @@ fn request_from(t: &Template, name: &str, install_id: &str, now: DateTime<Utc>) 
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = CreatedProvisioningToken)]
 pub struct CreatedToken {
     pub token: TokenView,
     /// The secret, shown once.
@@ -189,7 +192,7 @@ pub fn revoke(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, id: i64) -> Re
     view(row, now)
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProvisionRequest {
     pub token: String,
@@ -205,7 +208,7 @@ pub struct ProvisionRequest {
     pub csr: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Provisioned {
     pub license_key: String,
     #[serde(flatten)]

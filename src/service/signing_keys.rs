@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 /// The keys in memory: the one that signs, and every key that verifies.
 #[derive(Debug)]
@@ -94,7 +95,7 @@ fn create_key(db: &Db, kek: &Kek, now: DateTime<Utc>, actor: &Actor) -> Result<S
     Ok(kid)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SigningKeyView {
     pub kid: String,
     pub status: String,

@@ -10,9 +10,10 @@ use crate::store::{WriteTx, sessions};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 /// A staff account as the API shows it (never the password hash).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub struct StaffView {
     pub id: i64,
     pub email: String,
@@ -90,7 +91,8 @@ pub struct NewStaffInput {
     pub password: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = CreatedStaff)]
 pub struct Created {
     pub user: StaffView,
     /// Shown once when licd generated the password.

@@ -10,15 +10,16 @@ use crate::store::licenses as store;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Transition {
     pub license_id: String,
     pub from: LicenseState,
     pub to: LicenseState,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SweepReport {
     pub dry_run: bool,
     pub at: DateTime<Utc>,
@@ -30,6 +31,20 @@ pub struct SweepReport {
     /// Installations re-assessed (stage changes are audited as `installation.stage_change`;
     /// a dry run does not assess them).
     pub installations_assessed: usize,
+}
+
+/// `run`, timed and counted in the metrics (what the scheduler and staff call).
+pub fn run_recorded(
+    app: &super::App,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    dry_run: bool,
+) -> Result<SweepReport> {
+    let started = std::time::Instant::now();
+    let report = run(tenant, now, actor, dry_run);
+    app.metrics.sweep(started.elapsed());
+    report
 }
 
 pub fn run(

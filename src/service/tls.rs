@@ -14,9 +14,10 @@ use serde_json::json;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 /// Where the served certificate comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CertSource {
     /// Issued by the local CA and renewed by licd.
@@ -173,7 +174,7 @@ pub fn renew_if_due(app: &App, now: DateTime<Utc>) -> Result<Option<CertInfo>> {
 }
 
 /// What the console's Settings > TLS page and `GET /api/v1/tls` show.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TlsOverview {
     pub ca_name: String,
     pub ca_fingerprint: String,

@@ -9,8 +9,10 @@ use crate::store::tokens::{self as store, NewToken, TokenRow};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
+#[schema(as = ApiToken)]
 pub struct TokenView {
     pub id: i64,
     pub name: String,
@@ -37,7 +39,8 @@ impl TokenView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = CreatedApiToken)]
 pub struct CreatedToken {
     pub token: TokenView,
     /// The secret; shown once, never again.

@@ -6,6 +6,7 @@ use super::{Result, WriteTx, parse_opt_ts, parse_ts, ts};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivationRow {
@@ -139,7 +140,8 @@ pub fn find_by_client_cert(
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Heartbeat)]
 pub struct HeartbeatRow {
     pub license_id: String,
     pub at: DateTime<Utc>,
@@ -229,7 +231,8 @@ pub fn prune_heartbeats(tx: &WriteTx<'_>, before: DateTime<Utc>) -> Result<usize
     )?)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Directive)]
 pub struct DirectiveRow {
     pub id: i64,
     pub license_id: String,

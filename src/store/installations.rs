@@ -5,6 +5,7 @@ use crate::domain::violation::Usage;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InstallationRow {
@@ -90,7 +91,8 @@ pub fn insert_event(
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = InstallationEvent)]
 pub struct EventRow {
     pub at: DateTime<Utc>,
     pub kind: String,
@@ -170,4 +172,11 @@ pub fn last_sweep(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
 
 pub fn set_last_sweep(tx: &WriteTx<'_>, at: DateTime<Utc>) -> Result<()> {
     super::settings::put(tx, "installations.last_sweep", &ts(at))
+}
+
+/// How many installations are at each stage (for metrics).
+pub fn count_by_stage(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut st = conn.prepare_cached("SELECT stage, count(*) FROM installations GROUP BY stage")?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

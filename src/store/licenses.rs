@@ -4,6 +4,7 @@ use super::{Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
 use crate::domain::lifecycle::{LicenseState, Subscription, SuspendReason};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, params, params_from_iter};
+use utoipa::ToSchema;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LicenseRow {
@@ -253,7 +254,8 @@ pub fn list(conn: &Connection, f: &Filter, limit: usize) -> Result<Vec<LicenseRo
     Ok(out)
 }
 
-/// Licenses per state (for the dashboard).
+/// Licenses per stored state (dashboard, metrics; time-driven changes show after the
+/// next sweep).
 pub fn count_by_state(conn: &Connection) -> Result<Vec<(String, i64)>> {
     let mut st =
         conn.prepare("SELECT state, count(*) FROM licenses GROUP BY state ORDER BY state")?;
@@ -286,7 +288,8 @@ pub fn sweep_candidates(
     Ok(out)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ToSchema)]
+#[schema(as = LicenseEvent)]
 pub struct EventRow {
     pub at: DateTime<Utc>,
     pub event: String,

@@ -14,6 +14,7 @@ pub mod registry;
 pub mod sessions;
 pub mod settings;
 pub mod signing_keys;
+pub mod snapshot;
 pub mod staff;
 pub mod tokens;
 

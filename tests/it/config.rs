@@ -113,3 +113,61 @@ fn json_logs_on_request() {
     let v: serde_json::Value = serde_json::from_str(line).unwrap();
     assert_eq!(v["level"], "INFO");
 }
+
+/// packaging/licd.toml lists every option with its default: uncommenting every
+/// `#key = value` line gives exactly the defaults (with the packaged data dir), and
+/// every key of the configuration appears in it.
+#[test]
+fn the_packaged_config_lists_every_option_with_its_default() {
+    let packaged = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/licd.toml"),
+    )
+    .unwrap();
+    let uncommented: String = packaged
+        .lines()
+        .map(|l| match l.strip_prefix('#') {
+            Some(rest) if rest.starts_with(|c: char| c.is_ascii_lowercase()) => rest,
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("licd.toml");
+    std::fs::write(&file, &uncommented).unwrap();
+    let loaded =
+        licd::config::Config::load(Some(&file), &licd::config::Overrides::default()).unwrap();
+    let mut expected = licd::config::Config::default();
+    expected.storage.data_dir = "/var/lib/licd".into();
+    assert_eq!(loaded, expected);
+
+    // Every key, including unset ones (shown as examples), is named in the file.
+    fn keys(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+        if let serde_json::Value::Object(m) = v {
+            for (k, v) in m {
+                match v {
+                    serde_json::Value::Object(_) => keys(k, v, out),
+                    _ => out.push(format!("{prefix}.{k}")),
+                }
+            }
+        }
+    }
+    let mut all = Vec::new();
+    keys(
+        "",
+        &serde_json::to_value(licd::config::Config::default()).unwrap(),
+        &mut all,
+    );
+    assert!(all.len() >= 29, "{all:?}");
+    for key in all {
+        let name = key.rsplit('.').next().unwrap();
+        assert!(
+            packaged.contains(&format!("{name} = ")),
+            "packaging/licd.toml does not mention {key}"
+        );
+    }
+    // And the file as shipped passes check-config.
+    let shipped = dir.path().join("shipped.toml");
+    std::fs::write(&shipped, &packaged).unwrap();
+    let out = run(licd().args(["check-config", shipped.to_str().unwrap()]));
+    assert!(out.status.success(), "{}", text(&out));
+}

@@ -88,7 +88,10 @@ impl TestServer {
         let clock = ManualClock::new(start);
         let tls = config.tls.clone();
         let mut app = App::open(config, Arc::new(clock.clone())).expect("open app");
-        let mut sockets = licd::server::Sockets::default();
+        let mut sockets = licd::server::Sockets {
+            redirect_plain: true,
+            ..Default::default()
+        };
         let (base, http_base) = if tls.enabled {
             app.enable_tls().expect("prepare TLS");
             let https = TcpListener::bind("127.0.0.1:0").unwrap();

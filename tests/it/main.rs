@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod backup;
 mod bootstrap;
 mod browser;
 mod config;
@@ -13,6 +14,8 @@ mod harness;
 mod installations;
 mod keys;
 mod licensing;
+mod metrics;
+mod openapi;
 mod permissions;
 mod static_files;
 mod storage;

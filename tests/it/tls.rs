@@ -208,9 +208,13 @@ fn only_tls_12_and_13_with_the_expected_chain() {
             "the leaf, issued by the local CA"
         );
     }
-    // openssl, where installed, cannot get TLS 1.1 or 1.0 (see README, "Checking TLS").
+    // openssl (scripts/test installs it) cannot get TLS 1.1 or 1.0 (README, "Checking TLS").
     let openssl = std::path::Path::new("/usr/bin/openssl");
-    if openssl.exists() {
+    assert!(
+        openssl.exists(),
+        "/usr/bin/openssl is missing: scripts/test installs it"
+    );
+    {
         let ca = s.data_dir().join("ca/ca.pem");
         let connect = format!("127.0.0.1:{}", port_of(&s.base));
         let run = |extra: &[&str]| {

@@ -5,13 +5,57 @@ use crate::config::ApplianceMtls;
 use crate::error::ErrorCode;
 use crate::http::ClientCert;
 use crate::http::auth::{state, tenant_of};
+use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::state::blocking;
+use crate::metrics::{self, OutcomeLabels};
+use crate::service;
 use crate::service::appliance::{self, ActivateRequest, ApplianceCredential, HeartbeatRequest};
 use crate::service::provisioning::{self, ProvisionRequest};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use prometheus_client::metrics::{counter::Counter, family::Family};
 
+/// Counts an appliance call's outcome (`ok` or its problem code), passing it through.
+/// Errors before it (say, a body that is not JSON) show only in the request counters.
+fn counted<T>(
+    family: &Family<OutcomeLabels, Counter>,
+    result: service::Result<T>,
+) -> service::Result<T> {
+    let code = result.as_ref().err().map(|e| e.problem().code.as_str());
+    metrics::outcome(family, code);
+    result
+}
+
+refusals!(ActivateRefusals:
+    LicenseKeyInvalid,
+    LicenseKeyMismatch,
+    WrongInstallId,
+    NotFound,
+    LicenseRevoked,
+    LicenseExpired,
+    LicenseNotYetValid,
+    LicenseSuspended,
+    BoundElsewhere,
+    CsrInvalid,
+);
+
+/// Activates a license on an appliance
+///
+/// Authenticated by the license key in the body (signed by this tenant, for this
+/// license and Install ID). Binds the fingerprint, answers with the first signed lease
+/// and a new activation secret (shown once; any earlier activation from this
+/// fingerprint is replaced). With appliance mTLS on and a `csr`, also a client
+/// certificate for heartbeats.
+#[utoipa::path(
+    post,
+    path = "/api/v1/licenses/{id}/activate",
+    operation_id = "activate_license",
+    tag = "appliance",
+    params(("id" = String, Path, description = "The license id (the key's `jti`)")),
+    request_body = ActivateRequest,
+    responses((status = 200, description = "Activated: the secret, the lease, and a client certificate when asked for", body = appliance::Activated), ActivateRefusals),
+)]
 pub async fn activate(
     req: HttpRequest,
     id: web::Path<String>,
@@ -23,7 +67,8 @@ pub async fn activate(
     let app = state.app.clone();
     let activated =
         blocking(move || appliance::activate(&tenant, now, &id, &body, app.client_cert_issuer()))
-            .await?;
+            .await;
+    let activated = counted(&state.app.metrics.activations, activated)?;
     Ok(HttpResponse::Ok().json(activated))
 }
 
@@ -58,6 +103,33 @@ fn credential(req: &HttpRequest, mtls: ApplianceMtls) -> Result<ApplianceCredent
         })
 }
 
+refusals!(HeartbeatRefusals:
+    ActivationInvalid,
+    ClientCertificateRequired,
+    ClientCertificateUnknown,
+    ClientCertificateRevoked,
+    BoundElsewhere,
+    NotActivated,
+    LeaseSeqAhead,
+);
+
+/// Reports in and renews the lease
+///
+/// Authenticated by the activation secret (`Bearer lact_...`) or, with appliance mTLS
+/// on, the client certificate issued at activation (the only way when mTLS is
+/// `required`). Answers with the next lease; a revoked, expired or suspended license (or
+/// one moved to other hardware) gets a lease carrying a `lock` directive rather than a
+/// refusal. Usage counts only when both user counts are sent.
+#[utoipa::path(
+    post,
+    path = "/api/v1/licenses/{id}/heartbeat",
+    operation_id = "heartbeat",
+    tag = "appliance",
+    params(("id" = String, Path, description = "The license id")),
+    request_body = HeartbeatRequest,
+    responses((status = 200, description = "The next lease", body = appliance::LeaseReply), HeartbeatRefusals),
+    security(("activation_secret" = []), ("client_certificate" = [])),
+)]
 pub async fn heartbeat(
     req: HttpRequest,
     id: web::Path<String>,
@@ -65,13 +137,30 @@ pub async fn heartbeat(
 ) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let tenant = tenant_of(&req, &state)?;
-    let credential = credential(&req, state.app.config.tls.appliance_mtls)?;
+    let credential = credential(&req, state.app.config.tls.appliance_mtls).inspect_err(|e| {
+        metrics::outcome(&state.app.metrics.heartbeats, Some(e.0.code.as_str()));
+    })?;
     let (now, id, body) = (state.now(), id.into_inner(), body.into_inner());
-    let lease =
-        blocking(move || appliance::heartbeat(&tenant, now, &id, &credential, &body)).await?;
+    let lease = blocking(move || appliance::heartbeat(&tenant, now, &id, &credential, &body)).await;
+    let lease = counted(&state.app.metrics.heartbeats, lease)?;
     Ok(HttpResponse::Ok().json(lease))
 }
 
+refusals!(ProvisionRefusals: ProvisioningTokenInvalid, CsrInvalid);
+
+/// Redeems a provisioning token
+///
+/// Authenticated by the provisioning token (`lprov_...`) in the body. Issues a license
+/// from the token's template for this Install ID and activates it in one step: the
+/// reply is an activation plus the license key.
+#[utoipa::path(
+    post,
+    path = "/api/v1/provision",
+    operation_id = "provision",
+    tag = "appliance",
+    request_body = ProvisionRequest,
+    responses((status = 201, description = "Provisioned: the license key and its activation", body = provisioning::Provisioned), ProvisionRefusals),
+)]
 pub async fn provision(
     req: HttpRequest,
     body: web::Json<ProvisionRequest>,
@@ -82,11 +171,22 @@ pub async fn provision(
     let app = state.app.clone();
     let provisioned =
         blocking(move || provisioning::provision(&tenant, now, &body, app.client_cert_issuer()))
-            .await?;
+            .await;
+    let provisioned = counted(&state.app.metrics.provisions, provisioned)?;
     Ok(HttpResponse::Created().json(provisioned))
 }
 
-/// `GET /.well-known/jwks.json`: the tenant's public keys (active and rotated, not retired).
+/// The public signing keys
+///
+/// The tenant's keys that verify license keys and leases (active and rotated, not
+/// retired), as a JWK Set; `kid` in a key's header picks one. Cacheable for 5 minutes.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    operation_id = "jwks",
+    tag = "appliance",
+    responses((status = 200, description = "The JWK Set", body = crate::pki::keys::Jwks)),
+)]
 pub async fn jwks(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let tenant = tenant_of(&req, &state)?;

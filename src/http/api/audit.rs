@@ -1,6 +1,7 @@
 //! `/api/v1/audit`: the audit log (audit.read), newest first, cursor-paginated.
 
 use crate::http::auth::{Staff, need};
+use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::state::blocking;
 use crate::service::audit;
@@ -8,19 +9,44 @@ use crate::store::audit::Filter;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// Only this action (e.g. `license.revoke`).
     action: Option<String>,
+    /// Only this actor (e.g. `staff:admin@example.com`, `system`).
     actor: Option<String>,
+    /// Only this target (e.g. `license:<id>`).
     target: Option<String>,
+    /// Entries at or after this time (RFC 3339).
     since: Option<DateTime<Utc>>,
+    /// Entries before this time (RFC 3339).
     until: Option<DateTime<Utc>>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Entries per page, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
 }
 
+refusals!(ListRefusals: PasswordChangeRequired, ValidationFailed);
+
+/// Lists the audit log
+///
+/// Newest first, a page at a time. Each entry carries its hash in the chain
+/// (`licd audit verify` checks it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    operation_id = "list_audit",
+    tag = "audit",
+    params(AuditQuery),
+    responses((status = 200, description = "A page of entries", body = audit::Page), ListRefusals),
+    security(("bearer_token" = ["audit.read"]), ("session_cookie" = ["audit.read"])),
+)]
 pub async fn list(
     staff: Staff<need::AuditRead>,
     q: web::Query<AuditQuery>,

@@ -1,6 +1,7 @@
 //! `/api/v1/auth/*` and `/api/v1/me`.
 
 use crate::http::auth::{Staff, need, state, tenant_of};
+use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::state::blocking;
 use crate::http::ui::login::session_cookie;
@@ -9,23 +10,43 @@ use crate::service::{auth, secrets};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     email: String,
     password: String,
 }
 
-#[derive(Debug, Serialize)]
-struct LoginReply {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginReply {
     user: StaffView,
     /// Send as `X-CSRF-Token` on state-changing requests made with the session cookie.
     csrf_token: String,
     expires_at: DateTime<Utc>,
 }
 
-/// Signs in and sets the session cookie. API automation should prefer bearer tokens.
+refusals!(LoginRefusals: InvalidCredentials, AccountDisabled, TooManyAttempts, CsrfFailed);
+
+/// Signs in
+///
+/// Checks email and password and sets the `licd_session` cookie (HttpOnly). Browser
+/// sessions send the reply's `csrf_token` as `X-CSRF-Token` on state-changing requests.
+/// API automation should prefer bearer tokens. Failures are throttled per account and
+/// per address (`too_many_attempts` with `Retry-After`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    operation_id = "login",
+    tag = "auth",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = LoginReply,
+            headers(("Set-Cookie" = String, description = "`licd_session=...; Path=/; HttpOnly; SameSite=Strict` (and `Secure` over TLS)"))),
+        LoginRefusals,
+    ),
+)]
 pub async fn login(req: HttpRequest, body: web::Json<LoginBody>) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let tenant = tenant_of(&req, &state)?;
@@ -48,6 +69,17 @@ pub async fn login(req: HttpRequest, body: web::Json<LoginBody>) -> Result<HttpR
         .json(reply))
 }
 
+/// Signs out
+///
+/// Ends the caller's session. With an API token there is no session: nothing happens.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    operation_id = "logout",
+    tag = "auth",
+    responses((status = 204, description = "Signed out")),
+    security(("bearer_token" = []), ("session_cookie" = [], "csrf_token" = [])),
+)]
 pub async fn logout(
     req: HttpRequest,
     staff: Staff<need::PendingPasswordOk>,
@@ -58,13 +90,27 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     current_password: String,
     new_password: String,
 }
 
+/// Changes the caller's password
+///
+/// Works while a one-time password is pending (that is what it is for). Other sessions
+/// of the account end; this one stays. `validation_failed` when the current password is
+/// wrong or the new one breaks the password policy.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/password",
+    operation_id = "change_password",
+    tag = "auth",
+    request_body = PasswordBody,
+    responses((status = 204, description = "Changed")),
+    security(("bearer_token" = []), ("session_cookie" = [], "csrf_token" = [])),
+)]
 pub async fn change_password(
     req: HttpRequest,
     staff: Staff<need::PendingPasswordOk>,
@@ -91,13 +137,25 @@ pub async fn change_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Debug, Serialize)]
-struct MeReply {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeReply {
     user: StaffView,
     tenant: String,
     install_id: String,
 }
 
+/// The caller
+///
+/// The signed-in account, its tenant and the tenant's Install ID. Works while a
+/// one-time password is pending.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    operation_id = "me",
+    tag = "auth",
+    responses((status = 200, description = "The caller", body = MeReply)),
+    security(("bearer_token" = []), ("session_cookie" = [])),
+)]
 pub async fn me(staff: Staff<need::PendingPasswordOk>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(MeReply {
         user: StaffView::from(&staff.principal.user),

@@ -1,26 +1,66 @@
 //! `/api/v1/enterprise` (settings.manage): licd's own licenses.
 
 use crate::http::auth::{Staff, need, state};
+use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::state::blocking;
 use crate::service::enterprise;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 type Manager = Staff<need::SettingsManage>;
 
+refusals!(OverviewRefusals: PasswordChangeRequired);
+
+/// Shows licd's own licensing
+///
+/// This tenant's Install ID, its installed licenses, usage (enabled staff), and where it
+/// stands on the violation timeline.
+#[utoipa::path(
+    get,
+    path = "/api/v1/enterprise",
+    operation_id = "enterprise_overview",
+    tag = "enterprise",
+    responses((status = 200, description = "Enterprise > Licenses", body = enterprise::Overview), OverviewRefusals),
+    security(("bearer_token" = ["settings.manage"]), ("session_cookie" = ["settings.manage"])),
+)]
 pub async fn overview(req: HttpRequest, staff: Manager) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let (tenant, now) = (staff.tenant.clone(), state.now());
     Ok(HttpResponse::Ok().json(blocking(move || enterprise::overview(&tenant, now)).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstallBody {
+    /// A license key signed by a trusted issuer (`licensing.trusted_issuers`) for this
+    /// tenant's Install ID.
     license_key: String,
 }
 
+refusals!(InstallRefusals:
+    PasswordChangeRequired,
+    LicenseKeyUntrusted,
+    WrongInstallId,
+    LicenseNotYetValid,
+    LicenseExpired,
+);
+
+/// Installs a license for licd itself
+///
+/// Checked in order: the key's shape and signature by a trusted issuer, the Install ID,
+/// the validity window. Works in read-only mode. `validation_failed` when the text is not
+/// a license key at all.
+#[utoipa::path(
+    post,
+    path = "/api/v1/enterprise/licenses",
+    operation_id = "install_enterprise_license",
+    tag = "enterprise",
+    request_body = InstallBody,
+    responses((status = 201, description = "Installed; the new overview", body = enterprise::Overview), InstallRefusals),
+    security(("bearer_token" = ["settings.manage"]), ("session_cookie" = ["settings.manage"], "csrf_token" = [])),
+)]
 pub async fn install(
     req: HttpRequest,
     staff: Manager,
@@ -46,6 +86,20 @@ pub async fn install(
     Ok(HttpResponse::Created().json(o))
 }
 
+refusals!(RemoveRefusals: PasswordChangeRequired, NotFound);
+
+/// Removes one of licd's own licenses
+///
+/// Works in read-only mode.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/enterprise/licenses/{id}",
+    operation_id = "remove_enterprise_license",
+    tag = "enterprise",
+    params(("id" = String, Path, description = "The installed license's id (its `jti`)")),
+    responses((status = 200, description = "Removed; the new overview", body = enterprise::Overview), RemoveRefusals),
+    security(("bearer_token" = ["settings.manage"]), ("session_cookie" = ["settings.manage"], "csrf_token" = [])),
+)]
 pub async fn remove(
     req: HttpRequest,
     staff: Manager,

@@ -2,19 +2,40 @@
 //! Install ID.
 
 use crate::http::auth::{Staff, need, state};
+use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::state::blocking;
 use crate::service::installations;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Installations per page, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
 }
 
+refusals!(ListRefusals: PasswordChangeRequired, ValidationFailed);
+
+/// Lists installations
+///
+/// Every Install ID with a license or a heartbeat: capacity summed over the licenses
+/// valid now, latest usage, condition and violation stage, assessed at the request.
+#[utoipa::path(
+    get,
+    path = "/api/v1/installations",
+    operation_id = "list_installations",
+    tag = "installations",
+    params(ListQuery),
+    responses((status = 200, description = "A page of installations", body = installations::Page), ListRefusals),
+    security(("bearer_token" = ["license.read"]), ("session_cookie" = ["license.read"])),
+)]
 pub async fn list(
     req: HttpRequest,
     staff: Staff<need::LicenseRead>,
@@ -29,6 +50,20 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
+refusals!(GetRefusals: PasswordChangeRequired, NotFound);
+
+/// Shows an installation
+///
+/// With its licenses and its timeline (usage reports and stage changes, newest first).
+#[utoipa::path(
+    get,
+    path = "/api/v1/installations/{install_id}",
+    operation_id = "get_installation",
+    tag = "installations",
+    params(("install_id" = String, Path, description = "The Install ID")),
+    responses((status = 200, description = "The installation", body = installations::InstallationDetail), GetRefusals),
+    security(("bearer_token" = ["license.read"]), ("session_cookie" = ["license.read"])),
+)]
 pub async fn get(
     req: HttpRequest,
     staff: Staff<need::LicenseRead>,

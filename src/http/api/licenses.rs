@@ -4,15 +4,32 @@ use crate::domain::license::LicenseRequest;
 use crate::domain::lifecycle::{LicenseState, SubscriptionStatus};
 use crate::error::ErrorCode;
 use crate::http::auth::{Staff, need, state};
+use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::state::blocking;
 use crate::service::{license_actions, licenses, sweep};
 use crate::store::licenses::Filter;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+refusals!(IssueRefusals: PasswordChangeRequired);
+
+/// Issues a license
+///
+/// Signs a license key (ES256 JWS, `typ=licd-license+jwt`) with the tenant's active
+/// signing key. `validation_failed` names the field (name, install_id, users, features,
+/// flags, dates).
+#[utoipa::path(
+    post,
+    path = "/api/v1/licenses",
+    operation_id = "issue_license",
+    tag = "licenses",
+    request_body = LicenseRequest,
+    responses((status = 201, description = "Issued; `license_key` goes to the appliance", body = licenses::LicenseView), IssueRefusals),
+    security(("bearer_token" = ["license.issue"]), ("session_cookie" = ["license.issue"], "csrf_token" = [])),
+)]
 pub async fn issue(
     req: HttpRequest,
     staff: Staff<need::LicenseIssue>,
@@ -26,16 +43,38 @@ pub async fn issue(
     Ok(HttpResponse::Created().json(view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only licenses in this (effective) state.
+    #[param(value_type = Option<LicenseState>)]
     state: Option<String>,
+    /// Only licenses for this Install ID.
     install_id: Option<String>,
+    /// Only licenses that expire before this time (RFC 3339).
     expiring_before: Option<DateTime<Utc>>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Licenses per page, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
 }
 
+refusals!(ReadRefusals: PasswordChangeRequired, ValidationFailed);
+
+/// Lists licenses
+///
+/// Newest first, a page at a time; `state` is the effective state now.
+#[utoipa::path(
+    get,
+    path = "/api/v1/licenses",
+    operation_id = "list_licenses",
+    tag = "licenses",
+    params(ListQuery),
+    responses((status = 200, description = "A page of licenses", body = licenses::Page), ReadRefusals),
+    security(("bearer_token" = ["license.read"]), ("session_cookie" = ["license.read"])),
+)]
 pub async fn list(
     req: HttpRequest,
     staff: Staff<need::LicenseRead>,
@@ -69,6 +108,20 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
+refusals!(GetRefusals: PasswordChangeRequired, NotFound);
+
+/// Shows a license
+///
+/// With its state history, current activations, recent heartbeats (50) and directives.
+#[utoipa::path(
+    get,
+    path = "/api/v1/licenses/{id}",
+    operation_id = "get_license",
+    tag = "licenses",
+    params(("id" = String, Path, description = "The license id (the key's `jti`)")),
+    responses((status = 200, description = "The license and its records", body = licenses::LicenseDetail), GetRefusals),
+    security(("bearer_token" = ["license.read"]), ("session_cookie" = ["license.read"])),
+)]
 pub async fn get(
     req: HttpRequest,
     staff: Staff<need::LicenseRead>,
@@ -79,38 +132,61 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(blocking(move || licenses::detail(&tenant, now, &id)).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
+    /// Why (at most 500 characters; required to revoke, optional to suspend).
     #[serde(default)]
     reason: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RebindBody {
+    /// The new hardware's fingerprint (1 to 256 printable ASCII characters).
     fingerprint: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionBody {
     status: SubscriptionStatus,
+    /// End of the paid period; required with `canceled`.
     period_end: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DirectiveBody {
+    /// `lock`, `unlock` or `message`.
+    #[schema(examples("message"))]
     kind: String,
+    /// Shown on the appliance; required for `message` (at most 500 characters).
     #[serde(default)]
     message: String,
 }
 
+/// The id of a queued directive.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DirectiveQueued {
+    pub id: i64,
+}
+
+refusals!(ActionRefusals: PasswordChangeRequired, NotFound);
+refusals!(StateRefusals: PasswordChangeRequired, NotFound, LicenseRevoked, LicenseExpired);
+refusals!(ReinstateRefusals:
+    PasswordChangeRequired,
+    NotFound,
+    LicenseRevoked,
+    LicenseExpired,
+    SubscriptionInvalid,
+);
+
 type Revoker = Staff<need::LicenseRevoke>;
 
 macro_rules! action {
-    ($name:ident, $body:ty, |$tenant:ident, $now:ident, $actor:ident, $id:ident, $b:ident| $call:expr) => {
+    ($(#[$meta:meta])* $name:ident, $body:ty, |$tenant:ident, $now:ident, $actor:ident, $id:ident, $b:ident| $call:expr) => {
+        $(#[$meta])*
         pub async fn $name(
             req: HttpRequest,
             staff: Revoker,
@@ -134,23 +210,110 @@ macro_rules! action {
     };
 }
 
-action!(revoke, ReasonBody, |t, now, actor, id, b| {
+action!(
+    /// Revokes a license
+    ///
+    /// Final: activation is denied from now on and the appliance's next heartbeat gets a
+    /// lock. Revoking twice changes nothing.
+    #[utoipa::path(
+        post,
+        path = "/api/v1/licenses/{id}/revoke",
+        operation_id = "revoke_license",
+        tag = "licenses",
+        params(("id" = String, Path, description = "The license id")),
+        request_body = ReasonBody,
+        responses((status = 200, description = "The license, revoked", body = licenses::LicenseView), ActionRefusals),
+        security(("bearer_token" = ["license.revoke"]), ("session_cookie" = ["license.revoke"], "csrf_token" = [])),
+    )]
+    revoke, ReasonBody, |t, now, actor, id, b| {
     license_actions::revoke(t, now, &actor, &id, &b.reason)
 });
-action!(rebind, RebindBody, |t, now, actor, id, b| {
+action!(
+    /// Moves a license to new hardware
+    ///
+    /// The old appliance's next heartbeat gets a lock; the new one activates with the same
+    /// license key and this fingerprint.
+    #[utoipa::path(
+        post,
+        path = "/api/v1/licenses/{id}/rebind",
+        operation_id = "rebind_license",
+        tag = "licenses",
+        params(("id" = String, Path, description = "The license id")),
+        request_body = RebindBody,
+        responses((status = 200, description = "The license, pre-bound to the new fingerprint", body = licenses::LicenseView), StateRefusals),
+        security(("bearer_token" = ["license.revoke"]), ("session_cookie" = ["license.revoke"], "csrf_token" = [])),
+    )]
+    rebind, RebindBody, |t, now, actor, id, b| {
     license_actions::rebind(t, now, &actor, &id, &b.fingerprint)
 });
-action!(suspend, ReasonBody, |t, now, actor, id, b| {
+action!(
+    /// Suspends a license
+    ///
+    /// The appliance's next heartbeat gets a lock until the license is reinstated.
+    #[utoipa::path(
+        post,
+        path = "/api/v1/licenses/{id}/suspend",
+        operation_id = "suspend_license",
+        tag = "licenses",
+        params(("id" = String, Path, description = "The license id")),
+        request_body = ReasonBody,
+        responses((status = 200, description = "The license, suspended", body = licenses::LicenseView), StateRefusals),
+        security(("bearer_token" = ["license.revoke"]), ("session_cookie" = ["license.revoke"], "csrf_token" = [])),
+    )]
+    suspend, ReasonBody, |t, now, actor, id, b| {
     license_actions::suspend(t, now, &actor, &id, &b.reason)
 });
-action!(subscription, SubscriptionBody, |t, now, actor, id, b| {
+action!(
+    /// Sets a license's subscription status
+    ///
+    /// The license follows at once: suspended when the subscription is no longer valid,
+    /// active again when it is restored.
+    #[utoipa::path(
+        post,
+        path = "/api/v1/licenses/{id}/subscription",
+        operation_id = "set_license_subscription",
+        tag = "licenses",
+        params(("id" = String, Path, description = "The license id")),
+        request_body = SubscriptionBody,
+        responses((status = 200, description = "The license with its new subscription", body = licenses::LicenseView), ActionRefusals),
+        security(("bearer_token" = ["license.revoke"]), ("session_cookie" = ["license.revoke"], "csrf_token" = [])),
+    )]
+    subscription, SubscriptionBody, |t, now, actor, id, b| {
     license_actions::set_subscription(t, now, &actor, &id, b.status, b.period_end)
 });
-action!(directive, DirectiveBody, |t, now, actor, id, b| {
+action!(
+    /// Queues a directive for the appliance
+    ///
+    /// It rides on every lease until the appliance acknowledges it (by confirming a lease
+    /// that carried it).
+    #[utoipa::path(
+        post,
+        path = "/api/v1/licenses/{id}/directives",
+        operation_id = "queue_license_directive",
+        tag = "licenses",
+        params(("id" = String, Path, description = "The license id")),
+        request_body = DirectiveBody,
+        responses((status = 200, description = "Queued", body = DirectiveQueued), ActionRefusals),
+        security(("bearer_token" = ["license.revoke"]), ("session_cookie" = ["license.revoke"], "csrf_token" = [])),
+    )]
+    directive, DirectiveBody, |t, now, actor, id, b| {
     license_actions::queue_directive(t, now, &actor, &id, &b.kind, &b.message)
-        .map(|id| json!({ "id": id }))
+        .map(|id| DirectiveQueued { id })
 });
 
+/// Reinstates a suspended license
+///
+/// Back to active (or issued, if never activated); a lapsed grace window still locks.
+/// `subscription_invalid` while the subscription is not valid.
+#[utoipa::path(
+    post,
+    path = "/api/v1/licenses/{id}/reinstate",
+    operation_id = "reinstate_license",
+    tag = "licenses",
+    params(("id" = String, Path, description = "The license id")),
+    responses((status = 200, description = "The license, reinstated", body = licenses::LicenseView), ReinstateRefusals),
+    security(("bearer_token" = ["license.revoke"]), ("session_cookie" = ["license.revoke"], "csrf_token" = [])),
+)]
 pub async fn reinstate(
     req: HttpRequest,
     staff: Revoker,
@@ -165,28 +328,63 @@ pub async fn reinstate(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SweepBody {
+    /// Report what would change without changing it.
     #[serde(default)]
     dry_run: bool,
 }
 
-/// `POST /api/v1/licenses/health/sweep` (sweep.run). The body is optional.
+refusals!(SweepRefusals: PasswordChangeRequired);
+
+/// Runs the fleet health sweep
+///
+/// Applies what time alone changes (expiry, lapsed grace, subscription) and re-assesses
+/// the installations it touched; the scheduler runs it too. The body is optional.
+#[utoipa::path(
+    post,
+    path = "/api/v1/licenses/health/sweep",
+    operation_id = "run_sweep",
+    tag = "licenses",
+    request_body(content = Option<SweepBody>, description = "Optional; `{}` or no body runs for real"),
+    responses((status = 200, description = "What the sweep did (or would do)", body = sweep::SweepReport), SweepRefusals),
+    security(("bearer_token" = ["sweep.run"]), ("session_cookie" = ["sweep.run"], "csrf_token" = [])),
+)]
 pub async fn run_sweep(
     req: HttpRequest,
     staff: Staff<need::SweepRun>,
     body: Option<web::Json<SweepBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
-    let (caller, now) = (staff.caller.clone(), state.now());
+    let (caller, now, app) = (staff.caller.clone(), state.now(), state.app.clone());
     let dry_run = body.map(|b| b.dry_run).unwrap_or(false);
-    let report =
-        blocking(move || sweep::run(&caller.tenant, now, &caller.principal.actor(), dry_run))
-            .await?;
+    let report = blocking(move || {
+        sweep::run_recorded(
+            &app,
+            &caller.tenant,
+            now,
+            &caller.principal.actor(),
+            dry_run,
+        )
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
+refusals!(HeartbeatsRefusals: PasswordChangeRequired);
+
+/// Shows recent heartbeats across the fleet
+///
+/// The last 200 heartbeats and the directives still waiting to be acknowledged.
+#[utoipa::path(
+    get,
+    path = "/api/v1/licensing/heartbeats",
+    operation_id = "list_heartbeats",
+    tag = "licensing",
+    responses((status = 200, description = "Recent heartbeats and pending directives", body = licenses::HeartbeatsOverview), HeartbeatsRefusals),
+    security(("bearer_token" = ["license.read"]), ("session_cookie" = ["license.read"])),
+)]
 pub async fn heartbeats(staff: Staff<need::LicenseRead>) -> Result<HttpResponse, ApiError> {
     let tenant = staff.tenant.clone();
     Ok(HttpResponse::Ok()

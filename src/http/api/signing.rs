@@ -3,22 +3,60 @@
 
 use crate::domain::settings::LicensingSettings;
 use crate::http::auth::{Staff, need, state};
+use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::state::blocking;
 use crate::service::provisioning::{self, Template};
+use crate::service::signing_keys::SigningKeyView;
 use crate::service::{licensing_settings, signing_keys};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-pub async fn list_keys(staff: Staff<need::SigningManage>) -> Result<HttpResponse, ApiError> {
-    let tenant = staff.tenant.clone();
-    let keys = blocking(move || signing_keys::list(&tenant)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": keys })))
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SigningKeyList {
+    pub items: Vec<SigningKeyView>,
 }
 
-/// Rotates: a new active key signs from now on; older keys keep verifying.
+refusals!(StaffRefusals: PasswordChangeRequired);
+
+/// Lists the signing keys
+///
+/// Active, rotated (still verifying) and retired keys, with how many live licenses each
+/// signed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/signing-keys",
+    operation_id = "list_signing_keys",
+    tag = "signing-keys",
+    responses((status = 200, description = "The tenant's signing keys", body = SigningKeyList), StaffRefusals),
+    security(("bearer_token" = ["signing.manage"]), ("session_cookie" = ["signing.manage"])),
+)]
+pub async fn list_keys(staff: Staff<need::SigningManage>) -> Result<HttpResponse, ApiError> {
+    let tenant = staff.tenant.clone();
+    let items = blocking(move || signing_keys::list(&tenant)).await?;
+    Ok(HttpResponse::Ok().json(SigningKeyList { items }))
+}
+
+/// The id of the new active key.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rotated {
+    /// RFC 7638 thumbprint of the key.
+    pub kid: String,
+}
+
+/// Rotates the signing key
+///
+/// A new active key signs from now on; older keys keep verifying until retired.
+#[utoipa::path(
+    post,
+    path = "/api/v1/signing-keys",
+    operation_id = "rotate_signing_key",
+    tag = "signing-keys",
+    responses((status = 201, description = "The new active key", body = Rotated), StaffRefusals),
+    security(("bearer_token" = ["signing.manage"]), ("session_cookie" = ["signing.manage"], "csrf_token" = [])),
+)]
 pub async fn rotate(
     req: HttpRequest,
     staff: Staff<need::SigningManage>,
@@ -29,9 +67,24 @@ pub async fn rotate(
         signing_keys::rotate(&app, &caller.tenant, now, &caller.principal.actor())
     })
     .await?;
-    Ok(HttpResponse::Created().json(json!({ "kid": kid })))
+    Ok(HttpResponse::Created().json(Rotated { kid }))
 }
 
+refusals!(RetireRefusals: PasswordChangeRequired, NotFound, SigningKeyInUse);
+
+/// Retires a rotated-out signing key
+///
+/// License keys it signed stop verifying. The active key cannot be retired
+/// (`signing_key_in_use`: rotate first). Retiring twice changes nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/signing-keys/{kid}/retire",
+    operation_id = "retire_signing_key",
+    tag = "signing-keys",
+    params(("kid" = String, Path, description = "The key's id (RFC 7638 thumbprint)")),
+    responses((status = 204, description = "Retired"), RetireRefusals),
+    security(("bearer_token" = ["signing.manage"]), ("session_cookie" = ["signing.manage"], "csrf_token" = [])),
+)]
 pub async fn retire(
     req: HttpRequest,
     staff: Staff<need::SigningManage>,
@@ -51,10 +104,32 @@ pub async fn retire(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Shows the licensing settings
+#[utoipa::path(
+    get,
+    path = "/api/v1/licensing/settings",
+    operation_id = "get_licensing_settings",
+    tag = "licensing",
+    responses((status = 200, description = "The tenant's licensing settings", body = LicensingSettings), StaffRefusals),
+    security(("bearer_token" = ["settings.manage"]), ("session_cookie" = ["settings.manage"])),
+)]
 pub async fn get_settings(staff: Staff<need::SettingsManage>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(staff.tenant.settings()))
 }
 
+/// Replaces the licensing settings
+///
+/// Absent fields take their defaults. `validation_failed` names a field out of range
+/// (the heartbeat interval must also be at most half the grace window).
+#[utoipa::path(
+    put,
+    path = "/api/v1/licensing/settings",
+    operation_id = "put_licensing_settings",
+    tag = "licensing",
+    request_body = LicensingSettings,
+    responses((status = 200, description = "The settings as saved", body = LicensingSettings), StaffRefusals),
+    security(("bearer_token" = ["settings.manage"]), ("session_cookie" = ["settings.manage"], "csrf_token" = [])),
+)]
 pub async fn put_settings(
     req: HttpRequest,
     staff: Staff<need::SettingsManage>,
@@ -69,6 +144,20 @@ pub async fn put_settings(
     Ok(HttpResponse::Ok().json(s))
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProvisioningTokenList {
+    pub items: Vec<provisioning::TokenView>,
+}
+
+/// Lists provisioning tokens
+#[utoipa::path(
+    get,
+    path = "/api/v1/provisioning-tokens",
+    operation_id = "list_provisioning_tokens",
+    tag = "provisioning",
+    responses((status = 200, description = "The tenant's provisioning tokens", body = ProvisioningTokenList), StaffRefusals),
+    security(("bearer_token" = ["license.issue"]), ("session_cookie" = ["license.issue"])),
+)]
 pub async fn list_provisioning(
     req: HttpRequest,
     staff: Staff<need::LicenseIssue>,
@@ -76,18 +165,34 @@ pub async fn list_provisioning(
     let state = state(&req)?;
     let (tenant, now) = (staff.tenant.clone(), state.now());
     let items = blocking(move || provisioning::list(&tenant, now)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(ProvisioningTokenList { items }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProvisioningBody {
+    /// Names the token, and the licenses made from it (with the appliance's hostname).
     name: String,
     template: Template,
+    /// How many appliances may redeem it (1 to 1000000).
     max_uses: i64,
+    /// Absent: the token does not expire.
     expires_at: Option<DateTime<Utc>>,
 }
 
+/// Creates a provisioning token
+///
+/// An appliance redeems it at first boot (`POST /api/v1/provision`) for a license made
+/// from the template, already activated. The secret (`lprov_...`) is in the reply, once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/provisioning-tokens",
+    operation_id = "create_provisioning_token",
+    tag = "provisioning",
+    request_body = ProvisioningBody,
+    responses((status = 201, description = "Created; `secret` is shown this once", body = provisioning::CreatedToken), StaffRefusals),
+    security(("bearer_token" = ["license.issue"]), ("session_cookie" = ["license.issue"], "csrf_token" = [])),
+)]
 pub async fn create_provisioning(
     req: HttpRequest,
     staff: Staff<need::LicenseIssue>,
@@ -110,6 +215,20 @@ pub async fn create_provisioning(
     Ok(HttpResponse::Created().json(created))
 }
 
+refusals!(RevokeRefusals: PasswordChangeRequired, NotFound);
+
+/// Revokes a provisioning token
+///
+/// Licenses already made from it stay. Revoking twice changes nothing.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/provisioning-tokens/{id}",
+    operation_id = "revoke_provisioning_token",
+    tag = "provisioning",
+    params(("id" = i64, Path, description = "The token's id")),
+    responses((status = 200, description = "The token, revoked", body = provisioning::TokenView), RevokeRefusals),
+    security(("bearer_token" = ["license.issue"]), ("session_cookie" = ["license.issue"], "csrf_token" = [])),
+)]
 pub async fn revoke_provisioning(
     req: HttpRequest,
     staff: Staff<need::LicenseIssue>,

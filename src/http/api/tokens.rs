@@ -1,32 +1,67 @@
 //! `/api/v1/tokens`: the caller's own API tokens.
 
 use crate::http::auth::{Staff, need, state};
+use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::state::blocking;
-use crate::service::tokens;
+use crate::service::tokens::{self, TokenView};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 type Owner = Staff<need::SignedIn>;
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenList {
+    pub items: Vec<TokenView>,
+}
+
+refusals!(OwnerRefusals: PasswordChangeRequired);
+
+/// Lists the caller's API tokens
+///
+/// Revoked and expired ones too (`active` tells). Secrets are never shown again.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    operation_id = "list_tokens",
+    tag = "tokens",
+    responses((status = 200, description = "The caller's tokens", body = TokenList), OwnerRefusals),
+    security(("bearer_token" = []), ("session_cookie" = [])),
+)]
 pub async fn list(req: HttpRequest, staff: Owner) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let (caller, now) = (staff.caller.clone(), state.now());
     let items =
         blocking(move || tokens::list(&caller.tenant, now, caller.principal.user.id)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(TokenList { items }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateTokenBody)]
 pub struct CreateBody {
     name: String,
     /// RFC 3339; absent for a token that does not expire.
     expires_at: Option<DateTime<Utc>>,
 }
 
+/// Creates an API token for the caller
+///
+/// The secret (`licd_...`) is in the reply, once. The token acts with its owner's role.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    operation_id = "create_token",
+    tag = "tokens",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "Created; `secret` is shown this once", body = tokens::CreatedToken),
+        OwnerRefusals,
+    ),
+    security(("bearer_token" = []), ("session_cookie" = [], "csrf_token" = [])),
+)]
 pub async fn create(
     req: HttpRequest,
     staff: Owner,
@@ -49,6 +84,20 @@ pub async fn create(
     Ok(HttpResponse::Created().json(created))
 }
 
+refusals!(RevokeRefusals: PasswordChangeRequired, NotFound);
+
+/// Revokes one of the caller's API tokens
+///
+/// Revoking twice is harmless. Other users' tokens are `not_found`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{id}",
+    operation_id = "revoke_token",
+    tag = "tokens",
+    params(("id" = i64, Path, description = "The token's id")),
+    responses((status = 200, description = "The token, revoked", body = TokenView), RevokeRefusals),
+    security(("bearer_token" = []), ("session_cookie" = [], "csrf_token" = [])),
+)]
 pub async fn revoke(
     req: HttpRequest,
     staff: Owner,

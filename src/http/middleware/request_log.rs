@@ -1,11 +1,13 @@
 //! One log line per request: method, path (never the query, which may hold secrets),
-//! status, latency, and the signed-in user when there is one.
+//! status, latency, and the signed-in user when there is one; and the same request in
+//! the metrics, by route pattern (so ids in paths do not multiply the series).
 
 use crate::http::auth::LoggedActor;
+use crate::http::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage};
+use actix_web::{Error, HttpMessage, web};
 use std::time::Instant;
 
 pub async fn log(
@@ -15,18 +17,27 @@ pub async fn log(
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.path().to_owned();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
     let res = next.call(req).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let (status, actor) = match &res {
+    let (status, actor, route) = match &res {
         Ok(r) => (
             r.status().as_u16(),
             r.request()
                 .extensions()
                 .get::<LoggedActor>()
                 .map(|a| a.0.clone()),
+            r.request().match_pattern(),
         ),
-        Err(e) => (e.as_response_error().status_code().as_u16(), None),
+        Err(e) => (e.as_response_error().status_code().as_u16(), None, None),
     };
+    if let Some(state) = state {
+        let route = route.as_deref().unwrap_or("unmatched");
+        state
+            .app
+            .metrics
+            .request(method.as_str(), route, status, started.elapsed());
+    }
     tracing::info!(
         target: "licd::http",
         method = %method,

@@ -117,10 +117,18 @@ pub async fn sweep(
     form: web::Form<SweepForm>,
 ) -> Result<HttpResponse, UiReject> {
     let state = state(&req)?;
-    let (caller, now) = (page.caller.clone(), state.now());
+    let (caller, now, app) = (page.caller.clone(), state.now(), state.app.clone());
     let dry_run = form.dry_run.is_some();
-    let result =
-        blocking(move || sweep::run(&caller.tenant, now, &caller.principal.actor(), dry_run)).await;
+    let result = blocking(move || {
+        sweep::run_recorded(
+            &app,
+            &caller.tenant,
+            now,
+            &caller.principal.actor(),
+            dry_run,
+        )
+    })
+    .await;
     let q = ListQuery::default();
     match result {
         Ok(report) => {

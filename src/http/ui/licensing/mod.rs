@@ -12,86 +12,78 @@ pub mod settings;
 pub mod signing;
 
 use crate::error::ErrorCode;
-use crate::http::routing::resource;
+use crate::http::routing::page;
 use crate::service::{ServiceError, refuse};
 use actix_web::web;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 /// Registers every licensing page and form.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/licensing").get(list::show).build())
-        .service(resource("/licensing/sweep").post(list::sweep).build())
+    cfg.service(page("/licensing").get(list::show).build())
+        .service(page("/licensing/sweep").post(list::sweep).build())
         .service(
-            resource("/licensing/license-new")
+            page("/licensing/license-new")
                 .get(new::show)
                 .post(new::create)
                 .build(),
         )
+        .service(page("/licensing/licenses/{id}").get(detail::show).build())
         .service(
-            resource("/licensing/licenses/{id}")
-                .get(detail::show)
-                .build(),
-        )
-        .service(
-            resource("/licensing/licenses/{id}/revoke")
+            page("/licensing/licenses/{id}/revoke")
                 .post(actions::revoke)
                 .build(),
         )
         .service(
-            resource("/licensing/licenses/{id}/rebind")
+            page("/licensing/licenses/{id}/rebind")
                 .post(actions::rebind)
                 .build(),
         )
         .service(
-            resource("/licensing/licenses/{id}/suspend")
+            page("/licensing/licenses/{id}/suspend")
                 .post(actions::suspend)
                 .build(),
         )
         .service(
-            resource("/licensing/licenses/{id}/reinstate")
+            page("/licensing/licenses/{id}/reinstate")
                 .post(actions::reinstate)
                 .build(),
         )
         .service(
-            resource("/licensing/licenses/{id}/subscription")
+            page("/licensing/licenses/{id}/subscription")
                 .post(actions::subscription)
                 .build(),
         )
         .service(
-            resource("/licensing/licenses/{id}/directives")
+            page("/licensing/licenses/{id}/directives")
                 .post(actions::directive)
                 .build(),
         )
-        .service(resource("/licensing/signing").get(signing::show).build())
+        .service(page("/licensing/signing").get(signing::show).build())
         .service(
-            resource("/licensing/signing/rotate")
+            page("/licensing/signing/rotate")
                 .post(signing::rotate)
                 .build(),
         )
         .service(
-            resource("/licensing/signing/{kid}/retire")
+            page("/licensing/signing/{kid}/retire")
                 .post(signing::retire)
                 .build(),
         )
+        .service(page("/licensing/heartbeats").get(heartbeats::show).build())
         .service(
-            resource("/licensing/heartbeats")
-                .get(heartbeats::show)
-                .build(),
-        )
-        .service(
-            resource("/licensing/settings")
+            page("/licensing/settings")
                 .get(settings::show)
                 .post(settings::save)
                 .build(),
         )
         .service(
-            resource("/licensing/provisioning")
+            page("/licensing/provisioning")
                 .get(provisioning::show)
                 .post(provisioning::create)
                 .build(),
         )
         .service(
-            resource("/licensing/provisioning/{id}/revoke")
+            page("/licensing/provisioning/{id}/revoke")
                 .post(provisioning::revoke)
                 .build(),
         );

@@ -1,0 +1,8 @@
+# licd: not started on install.
+install -d -o licd -g licd -m 0750 /var/lib/licd
+if [ -d /run/systemd/system ]; then systemctl daemon-reload >/dev/null 2>&1 || true; fi
+if [ "$1" -eq 1 ]; then
+    echo "licd is installed but not started. Edit /etc/licd/licd.toml, then: systemctl enable --now licd"
+    echo "The first start prints the super_admin's one-time password: journalctl -u licd"
+fi
+exit 0

@@ -1,0 +1,87 @@
+//! `GET /metrics`: Prometheus/OpenMetrics text. Open to loopback clients only, unless
+//! `metrics.token` (or `token_file`) is set: then every client must send it as a bearer
+//! token, from any address.
+
+use super::auth::state;
+use super::problem::ApiError;
+use super::state::blocking;
+use crate::error::ErrorCode;
+use crate::service;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Constant-time comparison, so the token cannot be guessed byte by byte from timing.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn admitted(req: &HttpRequest, token: Option<&str>) -> Result<(), ApiError> {
+    match token {
+        Some(token) => {
+            let sent = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim);
+            match sent {
+                Some(s) if same(s.as_bytes(), token.as_bytes()) => Ok(()),
+                _ => Err(ApiError::new(
+                    ErrorCode::Unauthenticated,
+                    "send the metrics token as `Authorization: Bearer ...`",
+                )),
+            }
+        }
+        None => match req.peer_addr() {
+            Some(a) if a.ip().is_loopback() => Ok(()),
+            _ => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "/metrics answers loopback clients only; set metrics.token to scrape from elsewhere",
+            )),
+        },
+    }
+}
+
+crate::http::openapi::refusals!(MetricsRefusals: Unauthenticated, Forbidden);
+
+/// Prometheus metrics
+///
+/// OpenMetrics text. Loopback clients only, unless `metrics.token` (or `token_file`) is
+/// set: then every client sends it as a bearer token, from any address.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "system",
+    responses(
+        (status = 200, description = "The metrics (OpenMetrics text)", body = String,
+            content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        MetricsRefusals,
+    ),
+    security(("metrics_token" = []), ()),
+)]
+pub async fn metrics(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let state = state(&req)?;
+    admitted(&req, state.metrics_token.as_deref())?;
+    let app = state.app.clone();
+    let text = blocking(move || {
+        service::metrics::refresh(&app)?;
+        app.metrics
+            .encode()
+            .map_err(|e| service::ServiceError::Internal(format!("encoding metrics: {e}")))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(text))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn compares_whole_tokens() {
+        assert!(super::same(b"abc", b"abc"));
+        assert!(!super::same(b"abc", b"abd"));
+        assert!(!super::same(b"abc", b"abcd"));
+    }
+}

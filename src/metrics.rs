@@ -1,0 +1,216 @@
+//! Prometheus metrics (OpenMetrics text, via `prometheus-client`): counters and
+//! histograms recorded as things happen, and gauges filled in at scrape time from the
+//! databases (licenses by state, installations by stage, certificate expiry, sizes).
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::time::Duration;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub method: String,
+    /// The matched route pattern (`/api/v1/licenses/{id}`), never the raw path.
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub method: String,
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    /// `ok` or the problem code (`license_revoked`, `activation_invalid`, ...).
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TenantStateLabels {
+    pub tenant: String,
+    pub state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TenantStageLabels {
+    pub tenant: String,
+    pub stage: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CertLabels {
+    /// `ca` or `server`.
+    pub certificate: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DbLabels {
+    /// `registry` or `tenant:<name>`.
+    pub database: String,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.25 ms .. ~8 s
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+}
+
+/// Every metric licd exports; one per process, shared by the HTTP layer and the jobs.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: Family<RequestLabels, Counter>,
+    pub http_duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    pub activations: Family<OutcomeLabels, Counter>,
+    pub heartbeats: Family<OutcomeLabels, Counter>,
+    pub provisions: Family<OutcomeLabels, Counter>,
+    pub sweep_runs: Counter,
+    pub sweep_duration: Histogram,
+    pub licenses: Family<TenantStateLabels, Gauge>,
+    pub installations: Family<TenantStageLabels, Gauge>,
+    pub cert_expiry: Family<CertLabels, Gauge>,
+    pub db_size: Family<DbLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("licd");
+        let m = Metrics {
+            http_requests: Family::default(),
+            http_duration: Family::new_with_constructor(latency_histogram),
+            activations: Family::default(),
+            heartbeats: Family::default(),
+            provisions: Family::default(),
+            sweep_runs: Counter::default(),
+            sweep_duration: Histogram::new(exponential_buckets(0.001, 2.0, 14)),
+            licenses: Family::default(),
+            installations: Family::default(),
+            cert_expiry: Family::default(),
+            db_size: Family::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "http_requests",
+            "HTTP requests by method, route pattern and status",
+            m.http_requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by method and route pattern",
+            m.http_duration.clone(),
+        );
+        registry.register(
+            "activations",
+            "Appliance activations by outcome (ok or the problem code)",
+            m.activations.clone(),
+        );
+        registry.register(
+            "heartbeats",
+            "Appliance heartbeats by outcome (ok or the problem code)",
+            m.heartbeats.clone(),
+        );
+        registry.register(
+            "provisions",
+            "Provisioning-token redemptions by outcome (ok or the problem code)",
+            m.provisions.clone(),
+        );
+        registry.register(
+            "sweep_runs",
+            "Health sweeps run (scheduled and on demand)",
+            m.sweep_runs.clone(),
+        );
+        registry.register(
+            "sweep_duration_seconds",
+            "How long one tenant's health sweep took",
+            m.sweep_duration.clone(),
+        );
+        registry.register(
+            "licenses",
+            "Licenses by tenant and stored state",
+            m.licenses.clone(),
+        );
+        registry.register(
+            "installations",
+            "Installations by tenant and violation stage",
+            m.installations.clone(),
+        );
+        registry.register(
+            "certificate_expiry_timestamp_seconds",
+            "When the local CA and the served certificate expire (Unix time)",
+            m.cert_expiry.clone(),
+        );
+        registry.register(
+            "database_size_bytes",
+            "Size of each database file with its write-ahead log",
+            m.db_size.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// Records one answered HTTP request.
+    pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        self.http_requests
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+        self.http_duration
+            .get_or_create(&RouteLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+            })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn sweep(&self, took: Duration) {
+        self.sweep_runs.inc();
+        self.sweep_duration.observe(took.as_secs_f64());
+    }
+
+    /// The OpenMetrics text exposition of everything.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+        Ok(out)
+    }
+}
+
+/// Counts an appliance call's outcome: `ok`, or the problem code it was answered with.
+pub fn outcome(family: &Family<OutcomeLabels, Counter>, code: Option<&str>) {
+    family
+        .get_or_create(&OutcomeLabels {
+            outcome: code.unwrap_or("ok").to_owned(),
+        })
+        .inc();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_what_was_recorded() {
+        let m = Metrics::new();
+        m.request("GET", "/healthz", 200, Duration::from_millis(2));
+        outcome(&m.heartbeats, None);
+        outcome(&m.heartbeats, Some("license_revoked"));
+        let text = m.encode().unwrap();
+        assert!(text.contains(
+            "licd_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ));
+        assert!(text.contains("licd_heartbeats_total{outcome=\"license_revoked\"} 1"));
+        assert!(text.contains("licd_http_request_duration_seconds_bucket"));
+    }
+}

@@ -1,0 +1,73 @@
+//! Scrape-time gauges: licenses by state and installations by stage in every tenant,
+//! when the CA and the served certificate expire, and how large each database is.
+
+use super::{App, Result};
+use crate::domain::lifecycle::LicenseState;
+use crate::domain::violation::Stage;
+use crate::metrics::{CertLabels, DbLabels, TenantStageLabels, TenantStateLabels};
+use crate::store::{installations, licenses};
+use std::path::Path;
+
+/// A database file's size with its write-ahead log.
+fn db_bytes(path: &Path) -> i64 {
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    i64::try_from(size(path) + size(Path::new(&wal))).unwrap_or(i64::MAX)
+}
+
+/// Sets every gauge from the current state; then `app.metrics.encode()` is current.
+pub fn refresh(app: &App) -> Result<()> {
+    let m = &app.metrics;
+    for t in app.tenants.all() {
+        let (states, stages) = t.db.read(|c| -> Result<_> {
+            Ok((
+                licenses::count_by_state(c)?,
+                installations::count_by_stage(c)?,
+            ))
+        })?;
+        let count = |rows: &[(String, i64)], name: &str| {
+            rows.iter().find(|(k, _)| k == name).map_or(0, |(_, n)| *n)
+        };
+        for s in LicenseState::ALL {
+            m.licenses
+                .get_or_create(&TenantStateLabels {
+                    tenant: t.schema_name.clone(),
+                    state: s.as_str().to_owned(),
+                })
+                .set(count(&states, s.as_str()));
+        }
+        for s in Stage::ALL {
+            m.installations
+                .get_or_create(&TenantStageLabels {
+                    tenant: t.schema_name.clone(),
+                    stage: s.as_str().to_owned(),
+                })
+                .set(count(&stages, s.as_str()));
+        }
+        m.db_size
+            .get_or_create(&DbLabels {
+                database: format!("tenant:{}", t.schema_name),
+            })
+            .set(db_bytes(t.db.path()));
+    }
+    m.db_size
+        .get_or_create(&DbLabels {
+            database: "registry".into(),
+        })
+        .set(db_bytes(app.tenants.registry().path()));
+    let expiry = |name: &str, at: i64| {
+        m.cert_expiry
+            .get_or_create(&CertLabels {
+                certificate: name.into(),
+            })
+            .set(at);
+    };
+    if let Ok(ca) = crate::pki::tls::describe(app.ca.cert_der()) {
+        expiry("ca", ca.not_after.timestamp());
+    }
+    if let Some(info) = app.tls.as_ref().and_then(|t| t.info()) {
+        expiry("server", info.not_after.timestamp());
+    }
+    Ok(())
+}
