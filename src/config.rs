@@ -357,6 +357,11 @@ impl Config {
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
             return bad("tls.cert_file and tls.key_file go together: set both or neither");
         }
+        if self.tls.appliance_mtls != ApplianceMtls::Off && !self.tls.enabled {
+            return bad(
+                "tls.appliance_mtls needs tls.enabled = true (client certificates come with the TLS handshake)",
+            );
+        }
         if !(2..=397).contains(&self.tls.server_cert_days) {
             return bad("tls.server_cert_days must be between 2 and 397");
         }
@@ -451,6 +456,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("listen_adress"), "{err}");
+    }
+
+    #[test]
+    fn appliance_mtls_needs_tls() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "[tls]\nenabled = false\nappliance_mtls = \"required\"\n",
+        );
+        let err = Config::load(Some(&p), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("tls.appliance_mtls needs tls.enabled"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -157,8 +157,17 @@ impl Metrics {
         Metrics { registry, ..m }
     }
 
-    /// Records one answered HTTP request.
+    /// Records one answered HTTP request. Methods outside the standard set count as
+    /// `OTHER`, so clients cannot create series at will.
     pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        const KNOWN: &[&str] = &[
+            "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+        ];
+        let method = if KNOWN.contains(&method) {
+            method
+        } else {
+            "OTHER"
+        };
         self.http_requests
             .get_or_create(&RequestLabels {
                 method: method.to_owned(),
@@ -212,5 +221,12 @@ mod tests {
         ));
         assert!(text.contains("licd_heartbeats_total{outcome=\"license_revoked\"} 1"));
         assert!(text.contains("licd_http_request_duration_seconds_bucket"));
+        m.request("FOO1", "unmatched", 405, Duration::from_millis(1));
+        m.request("FOO2", "unmatched", 405, Duration::from_millis(1));
+        let text = m.encode().unwrap();
+        assert!(text.contains(
+            "licd_http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"405\"} 2"
+        ));
+        assert!(!text.contains("FOO1"));
     }
 }

@@ -1,5 +1,10 @@
 # licd: not started on install.
 install -d -o licd -g licd -m 0750 /var/lib/licd
+find /var/lib/licd \( ! -user licd -o ! -group licd \) -exec chown -h licd:licd {} +
+if [ "$1" -eq 1 ]; then
+    chown root:licd /etc/licd
+    chmod 0750 /etc/licd
+fi
 if [ -d /run/systemd/system ]; then systemctl daemon-reload >/dev/null 2>&1 || true; fi
 if [ "$1" -eq 1 ]; then
     echo "licd is installed but not started. Edit /etc/licd/licd.toml, then: systemctl enable --now licd"

@@ -1,6 +1,6 @@
-//! `GET /metrics`: Prometheus/OpenMetrics text. Open to loopback clients only, unless
-//! `metrics.token` (or `token_file`) is set: then every client must send it as a bearer
-//! token, from any address.
+//! `GET /metrics`: Prometheus/OpenMetrics text. Open to loopback clients only (and not
+//! to requests a proxy forwarded), unless `metrics.token` (or `token_file`) is set: then
+//! every client must send it as a bearer token, from any address.
 
 use super::auth::state;
 use super::problem::ApiError;
@@ -15,6 +15,13 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 /// Constant-time comparison, so the token cannot be guessed byte by byte from timing.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether a proxy forwarded the request (it then came from elsewhere).
+fn forwarded(req: &HttpRequest) -> bool {
+    ["forwarded", "x-forwarded-for", "x-real-ip"]
+        .iter()
+        .any(|h| req.headers().contains_key(*h))
 }
 
 fn admitted(req: &HttpRequest, token: Option<&str>) -> Result<(), ApiError> {
@@ -34,8 +41,10 @@ fn admitted(req: &HttpRequest, token: Option<&str>) -> Result<(), ApiError> {
                 )),
             }
         }
+        // A proxy on the same host connects from loopback too: a forwarded request is
+        // not a local one.
         None => match req.peer_addr() {
-            Some(a) if a.ip().is_loopback() => Ok(()),
+            Some(a) if a.ip().is_loopback() && !forwarded(req) => Ok(()),
             _ => Err(ApiError::new(
                 ErrorCode::Forbidden,
                 "/metrics answers loopback clients only; set metrics.token to scrape from elsewhere",

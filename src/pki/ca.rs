@@ -72,6 +72,7 @@ pub struct LocalCa {
     cert_pem: String,
     cert_der: Vec<u8>,
     key: KeyPair,
+    not_after: DateTime<Utc>,
 }
 
 impl std::fmt::Debug for LocalCa {
@@ -126,11 +127,15 @@ impl LocalCa {
                     .to_owned();
                 let key = KeyPair::from_pem(&key_pem)?;
                 let cert_der = pem_der(&cert_pem)?;
+                let not_after = super::tls::describe(&cert_der)
+                    .map_err(|e| CaError::Invalid(format!("{}: {e}", cert_path.display())))?
+                    .not_after;
                 Ok(LocalCa {
                     name,
                     cert_pem,
                     cert_der,
                     key,
+                    not_after,
                 })
             }
             (false, false) => {
@@ -146,6 +151,7 @@ impl LocalCa {
                     cert_pem: cert.pem(),
                     cert_der: cert.der().to_vec(),
                     key,
+                    not_after: now + Duration::days(CA_LIFETIME_DAYS),
                 })
             }
             (true, false) => Err(CaError::Incomplete {
@@ -165,6 +171,11 @@ impl LocalCa {
 
     pub fn cert_pem(&self) -> &str {
         &self.cert_pem
+    }
+
+    /// When the CA itself expires; nothing it issues outlives it.
+    pub fn not_after(&self) -> DateTime<Utc> {
+        self.not_after
     }
 
     pub fn cert_der(&self) -> &[u8] {
@@ -192,6 +203,7 @@ impl LocalCa {
         not_after: DateTime<Utc>,
     ) -> Result<IssuedClient, CaError> {
         let mut csr = CertificateSigningRequestParams::from_pem(csr_pem)?;
+        let not_after = not_after.min(self.not_after);
         let mut p = CertificateParams::default();
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, subject.license_id);
@@ -246,7 +258,7 @@ impl LocalCa {
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         p.use_authority_key_identifier_extension = true;
         p.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
-        let not_after = now + Duration::days(days);
+        let not_after = (now + Duration::days(days)).min(self.not_after);
         p.not_before = offset(now - Duration::minutes(5))?;
         p.not_after = offset(not_after)?;
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;

@@ -56,6 +56,11 @@ pub struct ServerCert {
 }
 
 impl ServerCert {
+    /// The leaf certificate (DER).
+    pub fn leaf_der(&self) -> &[u8] {
+        self.key.cert.first().map_or(&[], |c| c.as_ref())
+    }
+
     /// Parses a PEM chain (leaf first) and a PEM private key (PKCS#8, SEC1 or PKCS#1),
     /// checking that the key belongs to the leaf.
     pub fn from_pem(chain_pem: &[u8], key_pem: &[u8]) -> Result<ServerCert, TlsError> {
@@ -114,6 +119,17 @@ impl ServerCert {
             path: format!("{} / {}", chain.display(), key.display()),
             why: e.to_string(),
         })
+    }
+}
+
+/// Whether `der` carries a valid signature by the CA in `ca_der`.
+pub fn issued_by(der: &[u8], ca_der: &[u8]) -> bool {
+    match (
+        x509_parser::parse_x509_certificate(der),
+        x509_parser::parse_x509_certificate(ca_der),
+    ) {
+        (Ok((_, cert)), Ok((_, ca))) => cert.verify_signature(Some(ca.public_key())).is_ok(),
+        _ => false,
     }
 }
 

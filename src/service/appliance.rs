@@ -11,7 +11,7 @@ use crate::domain::license::{audience, check_fingerprint, check_install_id};
 use crate::domain::lifecycle::{Event, LicenseState, Outcome};
 use crate::domain::violation::{Stage, Usage};
 use crate::error::ErrorCode;
-use crate::pki::ca::{CA_LIFETIME_DAYS, ClientSubject, LocalCa};
+use crate::pki::ca::{ClientSubject, LocalCa};
 use crate::pki::jws;
 use crate::pki::verify::{VerifyError, verify_signature};
 use crate::store::WriteTx;
@@ -231,9 +231,10 @@ pub fn activate_in_tx(
                 fingerprint,
                 tenant: &tenant.schema_name,
             };
-            let not_after = license
-                .expires_at
-                .min(now + Duration::days(CA_LIFETIME_DAYS / 2));
+            // Past the license's end by the grace window and a day, so an expired or
+            // locked appliance can still connect and be told (the license state decides,
+            // not the certificate). The CA caps it at its own expiry.
+            let not_after = license.expires_at + tenant.settings().grace() + Duration::days(1);
             let issued = ca
                 .issue_client(csr, &subject, now, not_after)
                 .map_err(|e| refuse(ErrorCode::CsrInvalid, format!("csr: {e}")))?;

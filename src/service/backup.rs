@@ -133,7 +133,14 @@ fn files_under(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Ba
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let p = e.path();
-        if p.is_dir() {
+        let meta = std::fs::symlink_metadata(&p).map_err(file_err(&p))?;
+        if meta.file_type().is_symlink() {
+            return Err(BackupError::Refused(format!(
+                "{} is a symbolic link; licd backs up and restores only plain files",
+                p.display()
+            )));
+        }
+        if meta.is_dir() {
             files_under(root, &p, out)?;
         } else if let Ok(rel) = p.strip_prefix(root) {
             out.push(rel.to_owned());
@@ -274,7 +281,11 @@ pub fn verify(dir: &Path, progress: &dyn Progress) -> Result<Manifest, BackupErr
     let m = read_manifest(dir)?;
     progress.begin("verifying", m.total_bytes());
     for e in &m.entries {
-        if e.path.split('/').any(|c| c == ".." || c.is_empty()) || e.path.starts_with('/') {
+        let top = e.path.split('/').next().unwrap_or_default();
+        if e.path.split('/').any(|c| c == ".." || c.is_empty())
+            || e.path.starts_with('/')
+            || !["registry.db", "tenants", "files", "keys", "ca"].contains(&top)
+        {
             return Err(BackupError::Corrupt(format!(
                 "the manifest names a path outside the backup: {}",
                 e.path
@@ -314,9 +325,47 @@ pub fn verify(dir: &Path, progress: &dyn Progress) -> Result<Manifest, BackupErr
     Ok(m)
 }
 
+/// Copies `src` to a new file `dst` (0600), hashing what was written and syncing it.
+fn copy_checked(src: &Path, dst: &Path, e: &Entry) -> Result<(), BackupError> {
+    use std::io::Write;
+    let mut from = std::fs::File::open(src).map_err(file_err(src))?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut to = opts.open(dst).map_err(file_err(dst))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = from.read(&mut buf).map_err(file_err(src))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        to.write_all(&buf[..n]).map_err(file_err(dst))?;
+        total += n as u64;
+    }
+    to.sync_all().map_err(file_err(dst))?;
+    if total != e.bytes || hex::encode(hasher.finalize()) != e.sha256 {
+        return Err(BackupError::Corrupt(format!(
+            "{}: changed while it was being restored",
+            src.display()
+        )));
+    }
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) -> Result<(), BackupError> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(file_err(dir))
+}
+
 /// Restores a verified backup into `data`, which must be empty or not exist: a data
-/// directory in use is never overwritten. Files land in a sibling directory first and
-/// take the final name only when everything is in place.
+/// directory in use is never overwritten. Files are written (hashed again and synced)
+/// into `.restoring/` inside it, then moved into place, `registry.db` last: a data dir
+/// without it is never mistaken for a live one.
 pub fn restore(
     backup: &Path,
     data: &DataDir,
@@ -343,15 +392,10 @@ pub fn restore(
         }
     }
     let m = verify(backup, &Quiet)?;
-    let staging = target.with_extension("restoring");
-    if staging.exists() {
-        return Err(BackupError::Refused(format!(
-            "{} exists (an interrupted restore?); remove it first",
-            staging.display()
-        )));
-    }
-    std::fs::create_dir_all(&staging).map_err(file_err(&staging))?;
-    set_mode(&staging, 0o750)?;
+    std::fs::create_dir_all(target).map_err(file_err(target))?;
+    set_mode(target, 0o750)?;
+    let staging = target.join(".restoring");
+    std::fs::create_dir(&staging).map_err(file_err(&staging))?;
     progress.begin("restoring", m.total_bytes());
     for e in &m.entries {
         let (src, dst) = (backup.join(&e.path), staging.join(&e.path));
@@ -360,8 +404,7 @@ pub fn restore(
         {
             std::fs::create_dir_all(parent).map_err(file_err(parent))?;
         }
-        std::fs::copy(&src, &dst).map_err(file_err(&src))?;
-        set_mode(&dst, 0o600)?;
+        copy_checked(&src, &dst, e)?;
         progress.done(&e.path, e.bytes);
     }
     for (dir, mode) in [
@@ -373,11 +416,16 @@ pub fn restore(
         let p = staging.join(dir);
         std::fs::create_dir_all(&p).map_err(file_err(&p))?;
         set_mode(&p, mode)?;
+        sync_dir(&p)?;
     }
-    if target.exists() {
-        std::fs::remove_dir(target).map_err(file_err(target))?;
+    for name in ["tenants", "files", "keys", "ca", "registry.db"] {
+        let (from, to) = (staging.join(name), target.join(name));
+        if from.exists() {
+            std::fs::rename(&from, &to).map_err(file_err(&to))?;
+        }
     }
-    std::fs::rename(&staging, target).map_err(file_err(target))?;
+    std::fs::remove_dir(&staging).map_err(file_err(&staging))?;
+    sync_dir(target)?;
     progress.end();
     Ok(m)
 }

@@ -67,7 +67,7 @@ impl ServerTls {
             tls.source = CertSource::File;
             return Ok(tls);
         }
-        match tls.load_stored(now)? {
+        match tls.load_stored(ca, now)? {
             Some(cert) => tls.slot.replace(cert),
             None => {
                 let issued = ca
@@ -91,7 +91,7 @@ impl ServerTls {
     /// The stored certificate when it is still right to serve: readable, for the
     /// configured names, and not yet due for renewal. A key file that others can read
     /// stops startup.
-    fn load_stored(&self, now: DateTime<Utc>) -> Result<Option<ServerCert>> {
+    fn load_stored(&self, ca: &LocalCa, now: DateTime<Utc>) -> Result<Option<ServerCert>> {
         let (cert, key) = (self.cert_path(), self.key_path());
         if !cert.exists() || !key.exists() {
             return Ok(None);
@@ -107,7 +107,9 @@ impl ServerTls {
         let mut wanted: Vec<String> = self.names.clone();
         wanted.extend(self.ips.iter().map(IpAddr::to_string));
         let fits = wanted.iter().all(|n| loaded.info.names.contains(n));
-        Ok((fits && now < loaded.info.renew_at()).then_some(loaded))
+        // A CA restored or replaced since: the old certificate would not chain to it.
+        let ours = crate::pki::tls::issued_by(loaded.leaf_der(), ca.cert_der());
+        Ok((fits && ours && now < loaded.info.renew_at()).then_some(loaded))
     }
 
     /// Writes a newly issued certificate and key (key 0600), each replaced atomically.
@@ -152,6 +154,10 @@ pub fn renew_if_due(app: &App, now: DateTime<Utc>) -> Result<Option<CertInfo>> {
         .store(&issued)
         .map_err(|e| ServiceError::Internal(format!("storing the server certificate: {e}")))?;
     let new = served.info.clone();
+    // Serve it at once: it is stored, so a failed audit write must not make the next
+    // tick issue yet another one.
+    tls.slot.replace(served);
+    tracing::info!(sha256 = %new.sha256, not_after = %new.not_after, "renewed the server certificate");
     let public = app.tenants.public()?;
     public.db.write(|tx| {
         audit::record(
@@ -168,8 +174,6 @@ pub fn renew_if_due(app: &App, now: DateTime<Utc>) -> Result<Option<CertInfo>> {
             }),
         )
     })?;
-    tls.slot.replace(served);
-    tracing::info!(sha256 = %new.sha256, not_after = %new.not_after, "renewed the server certificate");
     Ok(Some(new))
 }
 

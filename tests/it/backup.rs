@@ -192,6 +192,26 @@ fn a_backup_under_load_restores_every_acknowledged_write() {
 }
 
 #[test]
+fn links_in_the_data_dir_are_refused() {
+    let s = TestServer::start();
+    let dir = s.stop();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("files/public")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("files/public/elsewhere")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let b = run(licd()
+        .args(["backup", "--data-dir", dir.path().to_str().unwrap()])
+        .arg("--out")
+        .arg(out.path().join("b")));
+    assert!(!b.status.success());
+    assert!(
+        text(&b).contains("files/public/elsewhere") && text(&b).contains("symbolic link"),
+        "{}",
+        text(&b)
+    );
+}
+
+#[test]
 fn a_changed_backup_fails_verification_naming_the_file() {
     let s = TestServer::start();
     let dir = s.stop();

@@ -133,6 +133,17 @@ fn counters_move_with_heartbeats_and_gauges_describe_the_fleet() {
 }
 
 #[test]
+fn forwarded_requests_are_not_local() {
+    let s = TestServer::start();
+    let r = client()
+        .get(s.url("/metrics"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .unwrap();
+    expect_problem(r, 403, "forbidden");
+}
+
+#[test]
 fn a_configured_token_is_required() {
     let s = TestServer::start_in(tempfile::tempdir().unwrap(), |c| {
         c.metrics.token = Some("scrape-token-0123456789".into());

@@ -472,10 +472,15 @@ fn appliance_mtls_required() {
     );
     assert!(sans.contains(&format!("urn:licd:license:{id}")), "{sans}");
     assert!(sans.contains("urn:licd:fingerprint:"), "{sans}");
-    assert!(
-        activated["client_certificate_expires_at"]
-            .as_str()
-            .is_some()
+    // Valid past the license's end (by the grace window and a day), so an expired
+    // appliance can still be told.
+    let cert_end = activated["client_certificate_expires_at"].as_str().unwrap();
+    let license_end = license["expires_at"].as_str().unwrap();
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap();
+    assert_eq!(
+        parse(cert_end) - parse(license_end),
+        Duration::days(15),
+        "{cert_end} vs {license_end}"
     );
 
     // A heartbeat with it succeeds; without it, it fails even with the secret.

@@ -76,31 +76,40 @@ pub async fn activate(
 /// appliance mTLS is on and one was presented, else the bearer activation secret
 /// (refused when mTLS is `required`).
 fn credential(req: &HttpRequest, mtls: ApplianceMtls) -> Result<ApplianceCredential, ApiError> {
-    if mtls != ApplianceMtls::Off
-        && let Some(cert) = req.conn_data::<ClientCert>()
-    {
-        return Ok(ApplianceCredential::Certificate {
-            sha256: cert.sha256.clone(),
-        });
-    }
-    if mtls == ApplianceMtls::Required {
-        return Err(ApiError::new(
-            ErrorCode::ClientCertificateRequired,
-            "appliance mTLS is required: connect over HTTPS with the client certificate issued at activation",
-        ));
-    }
-    req.headers()
+    let cert = match mtls {
+        ApplianceMtls::Off => None,
+        _ => req.conn_data::<ClientCert>(),
+    };
+    let bearer = req
+        .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, s)| ApplianceCredential::Secret(s.trim().to_owned()))
-        .ok_or_else(|| {
+        .map(|(_, s)| ApplianceCredential::Secret(s.trim().to_owned()));
+    let by_cert = cert.map(|c| ApplianceCredential::Certificate {
+        sha256: c.sha256.clone(),
+    });
+    let chosen = match mtls {
+        ApplianceMtls::Required => by_cert.ok_or_else(|| {
             ApiError::new(
-                ErrorCode::ActivationInvalid,
-                "send the activation secret as `Authorization: Bearer lact_...`",
+                ErrorCode::ClientCertificateRequired,
+                "appliance mTLS is required: connect over HTTPS with the client certificate issued at activation",
             )
-        })
+        })?,
+        // Optional: a secret the appliance chose to send wins over a certificate its
+        // TLS stack may still present from an earlier activation.
+        _ => match bearer.or(by_cert) {
+            Some(c) => c,
+            None => {
+                return Err(ApiError::new(
+                    ErrorCode::ActivationInvalid,
+                    "send the activation secret as `Authorization: Bearer lact_...`",
+                ));
+            }
+        },
+    };
+    Ok(chosen)
 }
 
 refusals!(HeartbeatRefusals:

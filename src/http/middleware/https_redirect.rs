@@ -33,7 +33,15 @@ pub async fn redirect(
     if OPEN_PATHS.contains(&req.path()) {
         return Ok(next.call(req).await?.map_into_left_body());
     }
-    let host = host_only(req.connection_info().host()).to_owned();
+    // The Host header itself (not Forwarded / X-Forwarded-Host, which anyone can send).
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(host_only)
+        .filter(|h| !h.is_empty())
+        .unwrap_or("localhost")
+        .to_owned();
     let path = req
         .uri()
         .path_and_query()
