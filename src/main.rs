@@ -72,7 +72,7 @@ fn serve(config: Config, args: cli::ServeArgs) -> Result<()> {
         }
         (None, None) => {}
     }
-    if let Some(info) = app.tls.as_ref().and_then(|t| t.info()) {
+    if let Some(info) = app.tls.as_ref().map(|t| t.info()) {
         tracing::info!(names = ?info.names, not_after = %info.not_after, "server certificate");
     }
     tracing::info!(ca = app.ca.name(), sha256 = %app.ca.fingerprint(), "local CA: GET /ca.pem or licd ca export");

@@ -84,8 +84,8 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Metrics {
-        let mut registry = Registry::with_prefix("licd");
         let m = Metrics {
+            registry: Registry::with_prefix("licd"),
             http_requests: Family::default(),
             http_duration: Family::new_with_constructor(latency_histogram),
             activations: Family::default(),
@@ -97,64 +97,68 @@ impl Metrics {
             installations: Family::default(),
             cert_expiry: Family::default(),
             db_size: Family::default(),
-            registry: Registry::default(),
         };
+        m.register_all()
+    }
+
+    fn register_all(mut self) -> Metrics {
+        let registry = &mut self.registry;
         registry.register(
             "http_requests",
             "HTTP requests by method, route pattern and status",
-            m.http_requests.clone(),
+            self.http_requests.clone(),
         );
         registry.register(
             "http_request_duration_seconds",
             "HTTP request latency by method and route pattern",
-            m.http_duration.clone(),
+            self.http_duration.clone(),
         );
         registry.register(
             "activations",
             "Appliance activations by outcome (ok or the problem code)",
-            m.activations.clone(),
+            self.activations.clone(),
         );
         registry.register(
             "heartbeats",
             "Appliance heartbeats by outcome (ok or the problem code)",
-            m.heartbeats.clone(),
+            self.heartbeats.clone(),
         );
         registry.register(
             "provisions",
             "Provisioning-token redemptions by outcome (ok or the problem code)",
-            m.provisions.clone(),
+            self.provisions.clone(),
         );
         registry.register(
             "sweep_runs",
             "Health sweeps run (scheduled and on demand)",
-            m.sweep_runs.clone(),
+            self.sweep_runs.clone(),
         );
         registry.register(
             "sweep_duration_seconds",
             "How long one tenant's health sweep took",
-            m.sweep_duration.clone(),
+            self.sweep_duration.clone(),
         );
         registry.register(
             "licenses",
             "Licenses by tenant and stored state",
-            m.licenses.clone(),
+            self.licenses.clone(),
         );
         registry.register(
             "installations",
             "Installations by tenant and violation stage",
-            m.installations.clone(),
+            self.installations.clone(),
         );
         registry.register(
             "certificate_expiry_timestamp_seconds",
             "When the local CA and the served certificate expire (Unix time)",
-            m.cert_expiry.clone(),
+            self.cert_expiry.clone(),
         );
         registry.register(
             "database_size_bytes",
             "Size of each database file with its write-ahead log",
-            m.db_size.clone(),
+            self.db_size.clone(),
         );
-        Metrics { registry, ..m }
+        self
     }
 
     /// Records one answered HTTP request. Methods outside the standard set count as

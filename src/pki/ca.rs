@@ -286,10 +286,9 @@ fn random_serial() -> Result<[u8; 16], CaError> {
 }
 
 fn pem_der(pem: &str) -> Result<Vec<u8>, CaError> {
-    use base64::Engine;
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(body.trim())
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .map(|c| c.to_vec())
         .map_err(|e| CaError::Invalid(format!("CA certificate is not PEM: {e}")))
 }
 

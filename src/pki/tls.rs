@@ -169,24 +169,17 @@ pub fn describe(der: &[u8]) -> Result<CertInfo, TlsError> {
 /// new handshakes get the new certificate, open connections keep theirs.
 #[derive(Debug)]
 pub struct CertSlot {
-    current: RwLock<Option<Arc<ServerCert>>>,
+    current: RwLock<Arc<ServerCert>>,
 }
 
 impl CertSlot {
-    /// A slot with nothing to serve yet (handshakes fail until `replace`).
-    pub fn empty() -> CertSlot {
-        CertSlot {
-            current: RwLock::new(None),
-        }
-    }
-
     pub fn new(cert: ServerCert) -> CertSlot {
         CertSlot {
-            current: RwLock::new(Some(Arc::new(cert))),
+            current: RwLock::new(Arc::new(cert)),
         }
     }
 
-    pub fn current(&self) -> Option<Arc<ServerCert>> {
+    pub fn current(&self) -> Arc<ServerCert> {
         self.current
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -194,13 +187,13 @@ impl CertSlot {
     }
 
     pub fn replace(&self, cert: ServerCert) {
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(cert));
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cert);
     }
 }
 
 impl ResolvesServerCert for CertSlot {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.current().map(|c| c.key.clone())
+        Some(self.current().key.clone())
     }
 }
 

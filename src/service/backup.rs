@@ -90,20 +90,30 @@ impl Progress for Quiet {
     fn end(&self) {}
 }
 
-fn sha256_file(path: &Path) -> Result<(u64, String), BackupError> {
-    let mut f = std::fs::File::open(path).map_err(file_err(path))?;
+/// Reads `from` to the end, writing it to `to` on the way: its size and SHA-256.
+fn hash_copy(
+    from: &mut impl Read,
+    to: &mut impl std::io::Write,
+    path: &Path,
+) -> Result<(u64, String), BackupError> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut total = 0u64;
     loop {
-        let n = f.read(&mut buf).map_err(file_err(path))?;
+        let n = from.read(&mut buf).map_err(file_err(path))?;
         if n == 0 {
             break;
         }
-        total += n as u64;
         hasher.update(&buf[..n]);
+        to.write_all(&buf[..n]).map_err(file_err(path))?;
+        total += n as u64;
     }
     Ok((total, hex::encode(hasher.finalize())))
+}
+
+fn sha256_file(path: &Path) -> Result<(u64, String), BackupError> {
+    let mut f = std::fs::File::open(path).map_err(file_err(path))?;
+    hash_copy(&mut f, &mut std::io::sink(), path)
 }
 
 fn private_dir(path: &Path) -> Result<(), BackupError> {
@@ -327,27 +337,15 @@ pub fn verify(dir: &Path, progress: &dyn Progress) -> Result<Manifest, BackupErr
 
 /// Copies `src` to a new file `dst` (0600), hashing what was written and syncing it.
 fn copy_checked(src: &Path, dst: &Path, e: &Entry) -> Result<(), BackupError> {
-    use std::io::Write;
     let mut from = std::fs::File::open(src).map_err(file_err(src))?;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     let mut to = opts.open(dst).map_err(file_err(dst))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut total = 0u64;
-    loop {
-        let n = from.read(&mut buf).map_err(file_err(src))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        to.write_all(&buf[..n]).map_err(file_err(dst))?;
-        total += n as u64;
-    }
+    let (total, sha256) = hash_copy(&mut from, &mut to, dst)?;
     to.sync_all().map_err(file_err(dst))?;
-    if total != e.bytes || hex::encode(hasher.finalize()) != e.sha256 {
+    if total != e.bytes || sha256 != e.sha256 {
         return Err(BackupError::Corrupt(format!(
             "{}: changed while it was being restored",
             src.display()

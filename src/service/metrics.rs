@@ -63,10 +63,8 @@ pub fn refresh(app: &App) -> Result<()> {
             })
             .set(at);
     };
-    if let Ok(ca) = crate::pki::tls::describe(app.ca.cert_der()) {
-        expiry("ca", ca.not_after.timestamp());
-    }
-    if let Some(info) = app.tls.as_ref().and_then(|t| t.info()) {
+    expiry("ca", app.ca.not_after().timestamp());
+    if let Some(info) = app.tls.as_ref().map(|t| t.info()) {
         expiry("server", info.not_after.timestamp());
     }
     Ok(())

@@ -31,6 +31,12 @@ pub enum CertSource {
 pub struct ServerTls {
     pub slot: Arc<CertSlot>,
     pub source: CertSource,
+    issuing: Issuing,
+}
+
+/// What the local CA's server certificate is for, and where it is kept.
+#[derive(Debug)]
+struct Issuing {
     dir: PathBuf,
     names: Vec<String>,
     ips: Vec<IpAddr>,
@@ -50,36 +56,48 @@ impl ServerTls {
         ca_dir: &Path,
         now: DateTime<Utc>,
     ) -> Result<ServerTls> {
-        let mut tls = ServerTls {
-            slot: Arc::new(CertSlot::empty()),
-            source: CertSource::LocalCa,
+        let issuing = Issuing {
             dir: ca_dir.to_owned(),
             names: config.dns_names(),
             ips: config.ip_addrs(),
             days: i64::from(config.server_cert_days),
         };
-        if let (Some(cert), Some(key)) = (&config.cert_file, &config.key_file) {
-            let served = ServerCert::from_files(cert, key).map_err(startup)?;
-            if served.info.not_after <= now {
-                tracing::warn!(file = %cert.display(), not_after = %served.info.not_after, "tls.cert_file has expired");
+        let (served, source) = match (&config.cert_file, &config.key_file) {
+            (Some(cert), Some(key)) => {
+                let served = ServerCert::from_files(cert, key).map_err(startup)?;
+                if served.info.not_after <= now {
+                    tracing::warn!(file = %cert.display(), not_after = %served.info.not_after, "tls.cert_file has expired");
+                }
+                (served, CertSource::File)
             }
-            tls.slot.replace(served);
-            tls.source = CertSource::File;
-            return Ok(tls);
-        }
-        match tls.load_stored(ca, now)? {
-            Some(cert) => tls.slot.replace(cert),
-            None => {
-                let issued = ca
-                    .issue_server(&tls.names, &tls.ips, now, tls.days)
-                    .map_err(startup)?;
-                tls.slot.replace(tls.store(&issued).map_err(startup)?);
-                tracing::info!(names = ?tls.names, ips = ?tls.ips, not_after = %issued.not_after, "issued the server certificate from the local CA");
-            }
-        }
-        Ok(tls)
+            _ => match issuing.load_stored(ca, now)? {
+                Some(stored) => (stored, CertSource::LocalCa),
+                None => {
+                    let issued = ca
+                        .issue_server(&issuing.names, &issuing.ips, now, issuing.days)
+                        .map_err(startup)?;
+                    tracing::info!(names = ?issuing.names, ips = ?issuing.ips, not_after = %issued.not_after, "issued the server certificate from the local CA");
+                    (
+                        issuing.store(&issued).map_err(startup)?,
+                        CertSource::LocalCa,
+                    )
+                }
+            },
+        };
+        Ok(ServerTls {
+            slot: Arc::new(CertSlot::new(served)),
+            source,
+            issuing,
+        })
     }
 
+    /// The certificate being served.
+    pub fn info(&self) -> CertInfo {
+        self.slot.current().info.clone()
+    }
+}
+
+impl Issuing {
     fn cert_path(&self) -> PathBuf {
         self.dir.join("server.pem")
     }
@@ -126,11 +144,6 @@ impl ServerTls {
         replace(self.cert_path(), issued.cert_pem.as_bytes())?;
         Ok(served)
     }
-
-    /// The certificate being served (always set once `prepare` returns).
-    pub fn info(&self) -> Option<CertInfo> {
-        self.slot.current().map(|c| c.info.clone())
-    }
 }
 
 /// The scheduler's renewal: when two thirds of the local CA certificate's life have
@@ -140,17 +153,16 @@ pub fn renew_if_due(app: &App, now: DateTime<Utc>) -> Result<Option<CertInfo>> {
     let Some(tls) = app.tls.as_ref() else {
         return Ok(None);
     };
-    let Some(old) = tls.info() else {
-        return Ok(None);
-    };
+    let old = tls.info();
     if tls.source != CertSource::LocalCa || now < old.renew_at() {
         return Ok(None);
     }
     let issued = app
         .ca
-        .issue_server(&tls.names, &tls.ips, now, tls.days)
+        .issue_server(&tls.issuing.names, &tls.issuing.ips, now, tls.issuing.days)
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     let served = tls
+        .issuing
         .store(&issued)
         .map_err(|e| ServiceError::Internal(format!("storing the server certificate: {e}")))?;
     let new = served.info.clone();
@@ -192,10 +204,7 @@ pub struct TlsOverview {
 }
 
 pub fn overview(app: &App) -> TlsOverview {
-    let info = app
-        .tls
-        .as_ref()
-        .and_then(|t| t.info().map(|i| (t.source, i)));
+    let info = app.tls.as_ref().map(|t| (t.source, t.info()));
     TlsOverview {
         ca_name: app.ca.name().to_owned(),
         ca_fingerprint: app.ca.fingerprint(),
@@ -250,13 +259,10 @@ pub fn issue_for_service(
     write_private(&key, issued.key_pem.as_bytes())
         .map_err(|e| bad(format!("{}: {e}", key.display())))?;
     std::fs::write(&cert, &issued.cert_pem).map_err(|e| bad(format!("{}: {e}", cert.display())))?;
-    let sha = crate::pki::tls::describe(
-        &rustls::pki_types::pem::PemObject::from_pem_slice(issued.cert_pem.as_bytes())
-            .map(|c: rustls::pki_types::CertificateDer<'static>| c.to_vec())
-            .map_err(|e| ServiceError::Internal(e.to_string()))?,
-    )
-    .map(|i| i.sha256)
-    .unwrap_or_default();
+    let sha = ServerCert::from_pem(issued.cert_pem.as_bytes(), issued.key_pem.as_bytes())
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .info
+        .sha256;
     app.tenants.public()?.db.write(|tx| {
         audit::record(
             tx,
