@@ -522,7 +522,7 @@ pub fn license_sign(args: SignArgs) -> Result<()> {
     let now = licd::clock::Clock::now(&SystemClock);
     let expires_at = match (args.expires_at, args.days) {
         (Some(t), _) => t,
-        (None, Some(d)) => now + chrono::Duration::days(i64::from(d)),
+        (None, Some(d)) => licd::domain::time::later(now, licd::domain::time::days(d)),
         (None, None) => bail!("give --days N or --expires-at TIME"),
     };
     let req = LicenseRequest {
@@ -758,7 +758,8 @@ pub fn admin(config: Config, cmd: AdminCommand) -> Result<()> {
             expires_in_days,
         }) => {
             let id = staff::id_by_email(&tenant, &email)?;
-            let expires = expires_in_days.map(|d| now + chrono::Duration::days(i64::from(d)));
+            let expires = expires_in_days
+                .map(|d| licd::domain::time::later(now, licd::domain::time::days(d)));
             let created = tokens::create(&tenant, now, &actor, id, &name, expires)?;
             println!("{}", created.secret);
             eprintln!(

@@ -108,6 +108,8 @@ error_codes! {
     LicenseKeyUntrusted => 422, "license_key_untrusted", "License key not trusted";
     /// licd's own license is in read-only violation: only the allow-listed writes work.
     LicenseReadOnly => 403, "license_read_only", "Read-only: licd's license is in violation";
+    /// licd is in violation and this is its last valid license: install another first.
+    LicenseRemovalRefused => 409, "license_removal_refused", "Last valid license cannot be removed";
     /// Too many failed logins for this account or address.
     TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
     /// Something failed inside licd; the log has the cause.
@@ -202,6 +204,7 @@ mod tests {
             (SigningKeyInUse, 409),
             (LicenseKeyUntrusted, 422),
             (LicenseReadOnly, 403),
+            (LicenseRemovalRefused, 409),
             (TooManyAttempts, 429),
             (Internal, 500),
             (Unavailable, 503),

@@ -43,6 +43,7 @@ fn sweep_job() -> Job {
     let last: Mutex<HashMap<String, Instant>> = Mutex::new(HashMap::new());
     Arc::new(move |app: &App| {
         let mut summary = Vec::new();
+        let mut failures = Vec::new();
         for t in app.tenants.all() {
             let every = Duration::from_secs(u64::from(t.settings().sweep_interval_secs));
             let due = last
@@ -54,7 +55,15 @@ fn sweep_job() -> Job {
                 continue;
             }
             let report =
-                service::sweep::run_recorded(app, &t, app.clock.now(), &Actor::System, false)?;
+                match service::sweep::run_recorded(app, &t, app.clock.now(), &Actor::System, false)
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // One tenant's failure does not stop the others' sweeps.
+                        failures.push(format!("{}: {e}", t.schema_name));
+                        continue;
+                    }
+                };
             last.lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(t.schema_name.clone(), Instant::now());
@@ -67,6 +76,12 @@ fn sweep_job() -> Job {
                 report.examined,
                 report.transitions.len()
             ));
+        }
+        if !failures.is_empty() {
+            return Err(service::ServiceError::Internal(format!(
+                "sweep failed for {}",
+                failures.join("; ")
+            )));
         }
         Ok(summary.join("; "))
     })
@@ -112,12 +127,27 @@ async fn every(
         if *stop.borrow() {
             break;
         }
-        let (app, job) = (app.clone(), job.clone());
-        match tokio::task::spawn_blocking(move || job(&app)).await {
-            Ok(Ok(summary)) => tracing::debug!(job = name, summary, "job ran"),
-            Ok(Err(e)) => tracing::error!(job = name, error = %e, "job failed"),
-            Err(e) => tracing::error!(job = name, error = %e, "job panicked"),
-        }
+        let job = job.clone();
+        let run = {
+            let app = app.clone();
+            tokio::task::spawn_blocking(move || job(&app)).await
+        };
+        let outcome = match run {
+            Ok(Ok(summary)) => {
+                tracing::debug!(job = name, summary, "job ran");
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                tracing::error!(job = name, error = %e, "job failed");
+                Err(e.to_string())
+            }
+            Err(e) => {
+                tracing::error!(job = name, error = %e, "job panicked");
+                Err(format!("panicked: {e}"))
+            }
+        };
+        app.jobs
+            .record(&app.metrics, name, app.clock.now(), outcome);
     }
     tracing::debug!(job = name, "job stopped");
 }

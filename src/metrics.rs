@@ -54,6 +54,18 @@ pub struct DbLabels {
     pub database: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobRunLabels {
+    pub job: String,
+    /// `ok` or `failed`.
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabels {
+    pub job: String,
+}
+
 fn latency_histogram() -> Histogram {
     // 0.25 ms .. ~8 s
     Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
@@ -74,6 +86,8 @@ pub struct Metrics {
     pub installations: Family<TenantStageLabels, Gauge>,
     pub cert_expiry: Family<CertLabels, Gauge>,
     pub db_size: Family<DbLabels, Gauge>,
+    pub job_runs: Family<JobRunLabels, Counter>,
+    pub job_failing: Family<JobLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -97,6 +111,8 @@ impl Metrics {
             installations: Family::default(),
             cert_expiry: Family::default(),
             db_size: Family::default(),
+            job_runs: Family::default(),
+            job_failing: Family::default(),
         };
         m.register_all()
     }
@@ -158,6 +174,16 @@ impl Metrics {
             "Size of each database file with its write-ahead log",
             self.db_size.clone(),
         );
+        registry.register(
+            "job_runs",
+            "Scheduled job runs by job and outcome (ok or failed)",
+            self.job_runs.clone(),
+        );
+        registry.register(
+            "job_failing",
+            "1 while a scheduled job's last run failed",
+            self.job_failing.clone(),
+        );
         self
     }
 
@@ -185,6 +211,21 @@ impl Metrics {
                 route: route.to_owned(),
             })
             .observe(took.as_secs_f64());
+    }
+
+    /// Counts a scheduled job's run and whether it is failing now.
+    pub fn job_run(&self, job: &str, ok: bool) {
+        self.job_runs
+            .get_or_create(&JobRunLabels {
+                job: job.to_owned(),
+                outcome: if ok { "ok" } else { "failed" }.to_owned(),
+            })
+            .inc();
+        self.job_failing
+            .get_or_create(&JobLabels {
+                job: job.to_owned(),
+            })
+            .set(i64::from(!ok));
     }
 
     pub fn sweep(&self, took: Duration) {

@@ -9,6 +9,7 @@ pub mod permissions;
 pub mod settings;
 pub mod staff;
 pub mod throttle;
+pub mod time;
 pub mod violation;
 
 pub use error::DomainError;

@@ -1,6 +1,7 @@
 //! Licensing settings (per tenant) and their allowed ranges.
 
 use super::DomainError;
+use super::time;
 use super::violation::Timeline;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -45,16 +46,16 @@ impl Default for LicensingSettings {
 
 impl LicensingSettings {
     pub fn grace(&self) -> Duration {
-        Duration::days(i64::from(self.grace_days))
+        time::days(self.grace_days)
     }
 
     /// The violation timeline these settings describe.
     pub fn timeline(&self) -> Timeline {
         Timeline {
-            admin_warning_after: Duration::days(i64::from(self.admin_warning_days)),
-            users_warning_after: Duration::days(i64::from(self.users_warning_days)),
-            read_only_after: Duration::days(i64::from(self.read_only_days)),
-            expiry_warning: Duration::days(i64::from(self.expiry_warning_days)),
+            admin_warning_after: time::days(self.admin_warning_days),
+            users_warning_after: time::days(self.users_warning_days),
+            read_only_after: time::days(self.read_only_days),
+            expiry_warning: time::days(self.expiry_warning_days),
         }
     }
 
@@ -83,6 +84,23 @@ impl LicensingSettings {
             1,
             3650,
         )?;
+        // The violation stages: each from one day to ten years, in their order.
+        check("admin_warning_days", self.admin_warning_days, 1, 3650)?;
+        check("users_warning_days", self.users_warning_days, 1, 3650)?;
+        check("read_only_days", self.read_only_days, 1, 3650)?;
+        check("expiry_warning_days", self.expiry_warning_days, 0, 3650)?;
+        if self.users_warning_days < self.admin_warning_days {
+            return Err(DomainError::invalid(
+                "users_warning_days",
+                "must be at least admin_warning_days (the warning to all users follows the one to administrators)",
+            ));
+        }
+        if self.read_only_days < self.users_warning_days {
+            return Err(DomainError::invalid(
+                "read_only_days",
+                "must be at least users_warning_days (read-only is the last stage)",
+            ));
+        }
         if u64::from(self.heartbeat_interval_secs) * 2 > u64::from(self.grace_days) * 86_400 {
             return Err(DomainError::invalid(
                 "heartbeat_interval_secs",

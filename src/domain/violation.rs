@@ -6,8 +6,10 @@
 //!
 //! authentik's bugs avoided here: an expired (or revoked, suspended) license's users
 //! never count; a license installed on an installation already over its limit starts
-//! the clock then; an installation with no license at all is `unlicensed`, not in
-//! violation; the assessment is computed from current counts every time.
+//! the clock then; an installation that never had a license is `unlicensed`, not in
+//! violation, while one whose licenses were all removed is `no_valid_license` (removing
+//! a license never lowers the stage); the assessment is computed from current counts
+//! every time.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -40,12 +42,12 @@ pub struct Usage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
-    /// No license was ever issued for it.
+    /// No license was ever issued for (or installed on) it.
     Unlicensed,
     Compliant,
     /// Usage exceeds the capacity of the valid licenses.
     OverLimit,
-    /// Licenses exist but none is valid now.
+    /// It had licenses, but none is valid now (expired, revoked, suspended, removed).
     NoValidLicense,
 }
 
@@ -138,24 +140,49 @@ pub struct Assessment {
     pub capacity_ends_at: Option<DateTime<Utc>>,
 }
 
-/// Assesses an installation at `now` from its licenses, its latest usage, and the
-/// violation start recorded so far.
+/// What is remembered of an installation between assessments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct History {
+    /// When the current violation began, as recorded by the last assessment.
+    pub violation_since: Option<DateTime<Utc>>,
+    /// Whether it ever had a license, even one removed since: then having none is a
+    /// violation, not `unlicensed`.
+    pub ever_licensed: bool,
+}
+
+impl History {
+    pub fn since(violation_since: Option<DateTime<Utc>>) -> History {
+        History {
+            violation_since,
+            ever_licensed: false,
+        }
+    }
+}
+
+/// Assesses an installation at `now` from its licenses, its latest usage, and what was
+/// recorded so far.
 pub fn assess(
     licenses: &[Contribution],
     usage: Option<Usage>,
-    recorded_since: Option<DateTime<Utc>>,
+    history: History,
     now: DateTime<Utc>,
     timeline: &Timeline,
 ) -> Assessment {
+    let recorded_since = history.violation_since;
     let valid: Vec<&Contribution> = licenses.iter().filter(|c| c.valid_at(now)).collect();
+    // Saturating: a thousand licenses of `MAX_USERS` each must not wrap around.
     let capacity = Usage {
-        internal_users: valid.iter().map(|c| c.internal_users).sum(),
-        external_users: valid.iter().map(|c| c.external_users).sum(),
+        internal_users: valid
+            .iter()
+            .fold(0u32, |n, c| n.saturating_add(c.internal_users)),
+        external_users: valid
+            .iter()
+            .fold(0u32, |n, c| n.saturating_add(c.external_users)),
     };
     let capacity_drops_at = valid.iter().map(|c| c.expires_at).min();
     let capacity_ends_at = valid.iter().map(|c| c.expires_at).max();
     let used = usage.unwrap_or_default();
-    let condition = if licenses.is_empty() {
+    let condition = if licenses.is_empty() && !history.ever_licensed {
         Condition::Unlicensed
     } else if valid.is_empty() {
         Condition::NoValidLicense
@@ -254,10 +281,10 @@ mod tests {
         let tl = Timeline::default();
         let lic = [license(10, -1, 400)];
         for (d, want) in DAYS {
-            let a = assess(&lic, usage(11), Some(day(0)), day(d), &tl);
+            let a = assess(&lic, usage(11), History::since(Some(day(0))), day(d), &tl);
             assert_eq!(a.condition, Condition::OverLimit, "day {d}");
             assert_eq!(a.stage, want, "day {d}");
-            let fixed = assess(&lic, usage(10), Some(day(0)), day(d), &tl);
+            let fixed = assess(&lic, usage(10), History::since(Some(day(0))), day(d), &tl);
             assert_eq!(
                 (fixed.stage, fixed.violation_since),
                 (Stage::None, None),
@@ -273,12 +300,18 @@ mod tests {
         let tl = Timeline::default();
         let lic = [license(10, -30, 0)];
         for (d, want) in DAYS {
-            let a = assess(&lic, usage(5), None, day(d), &tl);
+            let a = assess(&lic, usage(5), History::since(None), day(d), &tl);
             assert_eq!(a.condition, Condition::NoValidLicense, "day {d}");
             assert_eq!(a.violation_since, Some(day(0)), "day {d}");
             assert_eq!(a.stage, want, "day {d}");
             let renewed = [license(10, -30, 0), license(10, d, 400)];
-            let r = assess(&renewed, usage(5), a.violation_since, day(d), &tl);
+            let r = assess(
+                &renewed,
+                usage(5),
+                History::since(a.violation_since),
+                day(d),
+                &tl,
+            );
             assert_eq!(
                 (r.condition, r.stage, r.violation_since),
                 (Condition::Compliant, Stage::None, None),
@@ -292,10 +325,10 @@ mod tests {
         let tl = Timeline::default();
         let lic = [license(10, -30, 10), license(10, -30, 20)];
         assert_eq!(
-            assess(&lic, usage(20), None, day(5), &tl).condition,
+            assess(&lic, usage(20), History::since(None), day(5), &tl).condition,
             Condition::Compliant
         );
-        let later = assess(&lic, usage(20), None, day(15), &tl);
+        let later = assess(&lic, usage(20), History::since(None), day(15), &tl);
         assert_eq!(later.capacity.internal_users, 10);
         assert_eq!(later.condition, Condition::OverLimit);
         assert_eq!(later.violation_since, Some(day(15)));
@@ -303,7 +336,14 @@ mod tests {
         let mut off = license(100, -1, 400);
         off.in_force = false;
         assert_eq!(
-            assess(&[off, license(5, -1, 400)], usage(6), None, day(0), &tl).condition,
+            assess(
+                &[off, license(5, -1, 400)],
+                usage(6),
+                History::since(None),
+                day(0),
+                &tl
+            )
+            .condition,
             Condition::OverLimit
         );
     }
@@ -312,33 +352,89 @@ mod tests {
     fn a_license_installed_while_over_the_limit_starts_the_clock_then() {
         let tl = Timeline::default();
         // No license for 60 days, 50 users: unlicensed, not in violation.
-        let none = assess(&[], usage(50), None, day(60), &tl);
+        let none = assess(&[], usage(50), History::since(None), day(60), &tl);
         assert_eq!(
             (none.condition, none.stage, none.violation_since),
             (Condition::Unlicensed, Stage::None, None)
         );
         // A 10-user license arrives on day 60: the violation starts on day 60.
         let lic = [license(10, 60, 400)];
-        let a = assess(&lic, usage(50), none.violation_since, day(60), &tl);
+        let a = assess(
+            &lic,
+            usage(50),
+            History::since(none.violation_since),
+            day(60),
+            &tl,
+        );
         assert_eq!(
             (a.condition, a.stage, a.violation_since),
             (Condition::OverLimit, Stage::None, Some(day(60)))
         );
         assert_eq!(
-            assess(&lic, usage(50), a.violation_since, day(73), &tl).stage,
+            assess(
+                &lic,
+                usage(50),
+                History::since(a.violation_since),
+                day(73),
+                &tl
+            )
+            .stage,
             Stage::None
         );
         assert_eq!(
-            assess(&lic, usage(50), a.violation_since, day(74), &tl).stage,
+            assess(
+                &lic,
+                usage(50),
+                History::since(a.violation_since),
+                day(74),
+                &tl
+            )
+            .stage,
             Stage::AdminWarning
         );
+    }
+
+    /// Removing every license never lowers the stage: the clock keeps running from the
+    /// recorded start (or starts now), and an installation never licensed stays apart.
+    #[test]
+    fn removing_every_license_is_a_violation_not_unlicensed() {
+        let tl = Timeline::default();
+        let history = History {
+            violation_since: Some(day(0)),
+            ever_licensed: true,
+        };
+        let a = assess(&[], usage(3), history, day(42), &tl);
+        assert_eq!(
+            (a.condition, a.stage, a.violation_since),
+            (Condition::NoValidLicense, Stage::ReadOnly, Some(day(0)))
+        );
+        let fresh = History {
+            violation_since: None,
+            ever_licensed: true,
+        };
+        let b = assess(&[], usage(3), fresh, day(42), &tl);
+        assert_eq!(
+            (b.condition, b.stage, b.violation_since),
+            (Condition::NoValidLicense, Stage::None, Some(day(42)))
+        );
+        let never = assess(&[], usage(3), History::default(), day(42), &tl);
+        assert_eq!(never.condition, Condition::Unlicensed);
+    }
+
+    #[test]
+    fn summed_capacity_saturates_instead_of_wrapping() {
+        let tl = Timeline::default();
+        let lic: Vec<Contribution> = (0..430).map(|_| license(10_000_000, -1, 400)).collect();
+        let a = assess(&lic, usage(5), History::default(), day(0), &tl);
+        assert_eq!(a.capacity.internal_users, u32::MAX);
+        assert_eq!(a.condition, Condition::Compliant);
     }
 
     #[test]
     fn licenses_add_up_and_expiry_soon_warns_before_capacity_ends() {
         let tl = Timeline::default();
         let lic = [license(10, -1, 100), license(15, -1, 50)];
-        let a = assess(&lic, usage(25), None, day(0), &tl);
+        let a = assess(&lic, usage(25), History::since(None), day(0), &tl);
         assert_eq!(
             (a.condition, a.capacity.internal_users),
             (Condition::Compliant, 25)
@@ -346,11 +442,11 @@ mod tests {
         assert_eq!(a.capacity_drops_at, Some(day(50)));
         assert_eq!(a.capacity_ends_at, Some(day(100)));
         assert_eq!(
-            assess(&lic, usage(1), None, day(85), &tl).stage,
+            assess(&lic, usage(1), History::since(None), day(85), &tl).stage,
             Stage::None
         );
         assert_eq!(
-            assess(&lic, usage(1), None, day(86), &tl).stage,
+            assess(&lic, usage(1), History::since(None), day(86), &tl).stage,
             Stage::ExpirySoon
         );
         assert_eq!(Stage::ExpirySoon.banner(), Banner::Admins);

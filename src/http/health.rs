@@ -6,6 +6,7 @@ use super::openapi::refusals;
 use super::problem::ApiError;
 use super::state::blocking;
 use crate::error::ErrorCode;
+use crate::service::job_health::JobStatus;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -15,6 +16,17 @@ pub struct Health {
     /// `ok` (`/healthz`) or `ready` (`/readyz`).
     #[schema(examples("ok"))]
     pub status: &'static str,
+}
+
+/// `/readyz`: the databases take writes; `degraded` while a scheduled job's last run
+/// failed (the server still serves; the jobs listed need attention).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`, or `degraded` while a scheduled job is failing.
+    #[schema(examples("ready"))]
+    pub status: &'static str,
+    /// The scheduled jobs whose last run failed (their cause is in the server log).
+    pub failing_jobs: Vec<JobStatus>,
 }
 
 /// Liveness
@@ -35,20 +47,33 @@ refusals!(ReadyRefusals: Unavailable);
 
 /// Readiness
 ///
-/// Every database opens and takes writes. Served over plain HTTP too.
+/// Every database opens and takes writes. Served over plain HTTP too. The answer is 200
+/// `degraded`, listing the jobs, while a scheduled job (the fleet sweep, certificate
+/// renewal, cleanups) keeps failing: the server still serves, but needs attention.
 #[utoipa::path(
     get,
     path = "/readyz",
     operation_id = "readyz",
     tag = "system",
-    responses((status = 200, description = "Ready", body = Health), ReadyRefusals),
+    responses((status = 200, description = "Ready, or degraded", body = Readiness), ReadyRefusals),
 )]
 pub async fn readyz(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let app = state.app.clone();
     let probe = blocking(move || Ok(app.tenants.probe())).await?;
     match probe {
-        Ok(()) => Ok(HttpResponse::Ok().json(Health { status: "ready" })),
+        Ok(()) => {
+            let failing_jobs = state.app.jobs.failing();
+            let status = if failing_jobs.is_empty() {
+                "ready"
+            } else {
+                "degraded"
+            };
+            Ok(HttpResponse::Ok().json(Readiness {
+                status,
+                failing_jobs,
+            }))
+        }
         Err(e) => {
             tracing::error!(error = %e, "readiness probe failed");
             Err(ApiError::new(

@@ -6,7 +6,9 @@
 
 use super::tenants::Tenant;
 use super::{Actor, App, Result, ServiceError, audit, refuse};
-use crate::domain::violation::{Assessment, Banner, Contribution, Stage, Usage, assess};
+use crate::domain::violation::{
+    Assessment, Banner, Condition, Contribution, History, Stage, Usage, assess,
+};
 use crate::error::ErrorCode;
 use crate::pki::keys::{Jwks, PublicKey};
 use crate::pki::verify::{VerifyError, check_claims, verify_signature};
@@ -53,12 +55,30 @@ pub fn load_trusted_issuers(paths: &[impl AsRef<Path>]) -> Result<Vec<PublicKey>
 struct Recorded {
     violation_since: Option<DateTime<Utc>>,
     stage: Option<Stage>,
+    /// Set once a license was installed; never cleared, so removing every license is a
+    /// violation (`no_valid_license`), not a way back to `unlicensed`.
+    #[serde(default)]
+    ever_licensed: bool,
 }
 
 fn recorded(tx: &rusqlite::Connection) -> Result<Recorded> {
-    Ok(settings::get(tx, STATE_KEY)?
+    let mut rec: Recorded = settings::get(tx, STATE_KEY)?
         .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default())
+        .unwrap_or_default();
+    // Data from before the flag existed: the audit chain remembers every install.
+    if !rec.ever_licensed {
+        rec.ever_licensed = store::ever_installed(tx)?;
+    }
+    Ok(rec)
+}
+
+impl Recorded {
+    fn history(&self) -> History {
+        History {
+            violation_since: self.violation_since,
+            ever_licensed: self.ever_licensed,
+        }
+    }
 }
 
 fn contribution(l: &EnterpriseLicenseRow) -> Contribution {
@@ -92,13 +112,14 @@ fn reassess_in(
     let a = assess(
         &contribs,
         Some(usage(tx)?),
-        rec.violation_since,
+        rec.history(),
         now,
         &tenant.settings().timeline(),
     );
     let new = Recorded {
         violation_since: a.violation_since,
         stage: Some(a.stage),
+        ever_licensed: rec.ever_licensed || !licenses.is_empty(),
     };
     if new != rec {
         if rec.stage.unwrap_or(Stage::None) != a.stage {
@@ -200,14 +221,45 @@ pub fn install(
     overview(tenant, now)
 }
 
+/// Removes an installed license. While licd is in violation, a license that still
+/// counts may only go when another valid license remains: removing the last one would
+/// be a way out of enforcement (the stage never drops by a removal either way).
 pub fn remove(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, id: &str) -> Result<Overview> {
     let a = tenant.db.write(|tx| {
-        if store::delete(tx, id)? == 0 {
+        let licenses = store::list(tx)?;
+        let Some(target) = licenses.iter().find(|l| l.id == id) else {
             return Err(refuse(
                 ErrorCode::NotFound,
                 format!("no installed license has the id {id}"),
             ));
+        };
+        let contribs: Vec<Contribution> = licenses.iter().map(contribution).collect();
+        let current = assess(
+            &contribs,
+            Some(usage(tx)?),
+            recorded(tx)?.history(),
+            now,
+            &tenant.settings().timeline(),
+        );
+        let in_violation = matches!(
+            current.condition,
+            Condition::OverLimit | Condition::NoValidLicense
+        );
+        let counts = contribution(target).valid_at(now);
+        let another_valid = licenses
+            .iter()
+            .any(|l| l.id != id && contribution(l).valid_at(now));
+        if in_violation && counts && !another_valid {
+            return Err(refuse(
+                ErrorCode::LicenseRemovalRefused,
+                format!(
+                    "licd is in violation (stage {}); its last valid license cannot be removed. \
+                     Install a replacement license first, then remove this one",
+                    current.stage.as_str()
+                ),
+            ));
         }
+        store::delete(tx, id)?;
         audit::record(
             tx,
             now,
@@ -258,7 +310,7 @@ pub fn overview(tenant: &Tenant, now: DateTime<Utc>) -> Result<Overview> {
         let a = assess(
             &contribs,
             Some(used),
-            recorded(tx)?.violation_since,
+            recorded(tx)?.history(),
             now,
             &tenant.settings().timeline(),
         );

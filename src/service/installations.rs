@@ -7,7 +7,7 @@ use super::licenses::{facts, status};
 use super::tenants::Tenant;
 use super::{Actor, Result, audit, refuse};
 use crate::domain::lifecycle::{self, Facts, LicenseState, Status};
-use crate::domain::violation::{Assessment, Banner, Contribution, Stage, Usage, assess};
+use crate::domain::violation::{Assessment, Banner, Contribution, History, Stage, Usage, assess};
 use crate::error::ErrorCode;
 use crate::store::WriteTx;
 use crate::store::installations::{self as store, EventRow, InstallationRow};
@@ -115,7 +115,7 @@ pub fn reassess(
     let a = assess(
         &contribs,
         row.usage,
-        row.violation_since,
+        History::since(row.violation_since),
         now,
         &tenant.settings().timeline(),
     );
@@ -228,7 +228,7 @@ fn view(
     let a = assess(
         &contribs,
         row.usage,
-        row.violation_since,
+        History::since(row.violation_since),
         now,
         &tenant.settings().timeline(),
     );

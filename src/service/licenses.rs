@@ -6,6 +6,7 @@ use crate::domain::license::{LICENSE_TYP, LicenseRequest, ValidLicense, validate
 use crate::domain::lifecycle::{
     self, Event, Facts, LicenseState, Outcome, Refusal, Status, Subscription,
 };
+use crate::domain::time;
 use crate::error::ErrorCode;
 use crate::pki::jws;
 use crate::store::WriteTx;
@@ -398,8 +399,8 @@ pub fn counts_by_state(tenant: &Tenant) -> Result<Vec<(String, i64)>> {
 
 /// Deletes heartbeat history past the retention setting (scheduled).
 pub fn prune_heartbeats(tenant: &Tenant, now: DateTime<Utc>) -> Result<usize> {
-    let keep = chrono::Duration::days(i64::from(tenant.settings().heartbeat_retention_days));
+    let keep = time::days(tenant.settings().heartbeat_retention_days);
     Ok(tenant
         .db
-        .write(|tx| activations::prune_heartbeats(tx, now - keep))?)
+        .write(|tx| activations::prune_heartbeats(tx, time::earlier(now, keep)))?)
 }

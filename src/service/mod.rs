@@ -10,6 +10,7 @@ pub mod bootstrap;
 pub mod enterprise;
 pub mod error;
 pub mod installations;
+pub mod job_health;
 pub mod license_actions;
 pub mod licenses;
 pub mod licensing_settings;
@@ -54,6 +55,8 @@ pub struct App {
     pub tls: Option<tls::ServerTls>,
     /// What `/metrics` exports.
     pub metrics: crate::metrics::Metrics,
+    /// The scheduled jobs' last outcomes (`/readyz`).
+    pub jobs: job_health::JobHealth,
 }
 
 impl App {
@@ -83,6 +86,7 @@ impl App {
             ca,
             tls: None,
             metrics: crate::metrics::Metrics::new(),
+            jobs: job_health::JobHealth::default(),
             trusted_issuers,
             throttle: LoginThrottle::new(&config.auth),
             config: Arc::new(config),

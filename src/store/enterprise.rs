@@ -70,6 +70,17 @@ pub fn delete(tx: &WriteTx<'_>, id: &str) -> Result<usize> {
     Ok(tx.execute("DELETE FROM enterprise_licenses WHERE id = ?1", [id])?)
 }
 
+/// Whether a license was ever installed (the audit chain keeps every install, also of
+/// licenses removed since).
+pub fn ever_installed(conn: &Connection) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM enterprise_licenses)
+             OR EXISTS (SELECT 1 FROM audit_log WHERE action = 'enterprise.license_install')",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 /// Enabled staff accounts: the tenant's internal users.
 pub fn enabled_staff(conn: &Connection) -> Result<u32> {
     Ok(conn.query_row(

@@ -1,6 +1,7 @@
 //! Installations: latest usage, recorded violation state, and their timeline.
 
 use super::{Result, WriteTx, parse_opt_ts, parse_ts, ts};
+use crate::domain::time;
 use crate::domain::violation::Usage;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -151,7 +152,12 @@ pub fn sweep_candidates(
          UNION SELECT install_id FROM licenses WHERE not_before > ?1 AND not_before <= ?2",
     )?;
     let rows = st.query_map(
-        params![ts(from), ts(to), ts(from + warning), ts(to + warning)],
+        params![
+            ts(from),
+            ts(to),
+            ts(time::later(from, warning)),
+            ts(time::later(to, warning))
+        ],
         |r| r.get(0),
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -149,7 +149,107 @@ fn keys_are_checked_for_issuer_install_id_and_expiry() {
         .unwrap()
         .json()
         .unwrap();
-    assert_eq!(o["condition"], "unlicensed");
+    // Once licensed, having no license is a violation (starting now), not `unlicensed`.
+    assert_eq!(
+        (o["condition"].as_str(), o["stage"].as_str()),
+        (Some("no_valid_license"), Some("none"))
+    );
+    assert!(o["violation_since"].is_string());
+}
+
+#[test]
+fn removing_the_license_never_escapes_read_only() {
+    let v = vendor();
+    let s = start(&v);
+    let admin = s.admin_token();
+    let own = s.app.tenants.public().unwrap().install_id.clone();
+    // A one-user license and three enabled staff: over the limit from now.
+    s.create_staff("two@example.com", Role::Support, "second-password-1");
+    s.create_staff("three@example.com", Role::Support, "third-password-12");
+    assert_eq!(
+        install(
+            &s,
+            &admin,
+            &key_for(&v.key, &own, 1, s.clock.now_utc(), 365)
+        )
+        .status(),
+        201
+    );
+    s.clock.advance(Duration::days(42));
+    let overview = || -> Value {
+        client()
+            .get(s.url("/api/v1/enterprise"))
+            .bearer_auth(&admin)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let sweep = || {
+        let r = client()
+            .post(s.url("/api/v1/licenses/health/sweep"))
+            .bearer_auth(&admin)
+            .json(&json!({}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    };
+    sweep();
+    let o = overview();
+    assert_eq!(o["stage"], "read_only");
+    let id = o["licenses"][0]["id"].as_str().unwrap().to_owned();
+    let write_refused = || {
+        let r = client()
+            .post(s.url("/api/v1/tokens"))
+            .bearer_auth(&admin)
+            .json(&json!({"name": "escape"}))
+            .send()
+            .unwrap();
+        expect_problem(r, 403, "license_read_only");
+    };
+
+    // Removing the only valid license is refused, by the API and by the console form.
+    let r = client()
+        .delete(s.url(&format!("/api/v1/enterprise/licenses/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    let b = expect_problem(r, 409, "license_removal_refused");
+    assert!(
+        b["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Install a replacement")
+    );
+    let r = client()
+        .post(s.url(&format!("/enterprise/licenses/{id}/remove")))
+        .bearer_auth(&admin)
+        .form(&[("x", "y")])
+        .send()
+        .unwrap();
+    assert_ne!(r.status(), 303, "the form does not remove it either");
+    assert_eq!(overview()["licenses"].as_array().unwrap().len(), 1);
+    write_refused();
+
+    // Once it has expired it adds nothing and may go, but the tenant stays read-only:
+    // `no_valid_license`, with the clock still running from the original violation.
+    s.clock.advance(Duration::days(365));
+    sweep();
+    let since = overview()["violation_since"].clone();
+    let r = client()
+        .delete(s.url(&format!("/api/v1/enterprise/licenses/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    sweep();
+    let o = overview();
+    assert_eq!(
+        (o["condition"].as_str(), o["stage"].as_str()),
+        (Some("no_valid_license"), Some("read_only"))
+    );
+    assert_eq!(o["violation_since"], since);
+    write_refused();
 }
 
 #[test]
@@ -211,7 +311,7 @@ fn read_only_allows_exactly_the_allow_list() {
         ("POST", "/api/v1/signing-keys", json!({})),
         (
             "POST",
-            &format!("/api/v1/licenses/{}/revoke", lic["id"].as_str().unwrap()),
+            &format!("/api/v1/licenses/{}/suspend", lic["id"].as_str().unwrap()),
             json!({"reason": "x"}),
         ),
         ("POST", "/api/v1/provisioning-tokens", json!({})),
@@ -295,8 +395,10 @@ fn read_only_allows_exactly_the_allow_list() {
     );
     assert_eq!(form(&format!("/users/{uid}/reset-password"), &[]), 200);
     assert_eq!(form(&format!("/users/{uid}/enable"), &[]), 303);
-    // Installing and removing licd's own licenses works: remove the one-seat license,
-    // then install a bigger one through the form, which lifts read-only.
+    // Installing and removing licd's own licenses works: install a bigger one through
+    // the form, which lifts read-only, then remove the one-seat license. (Removing the
+    // last valid license first is refused while in violation: see
+    // `removing_the_license_never_escapes_read_only`.)
     let o: Value = client()
         .get(s.url("/api/v1/enterprise"))
         .bearer_auth(&admin)
@@ -305,13 +407,13 @@ fn read_only_allows_exactly_the_allow_list() {
         .json()
         .unwrap();
     let old_id = o["licenses"][0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        form(&format!("/enterprise/licenses/{old_id}/remove"), &[]),
-        303
-    );
     let bigger = key_for(&v.key, &own, 5, s.clock.now_utc(), 365);
     assert_eq!(
         form("/enterprise/licenses", &[("license_key", bigger.as_str())]),
+        303
+    );
+    assert_eq!(
+        form(&format!("/enterprise/licenses/{old_id}/remove"), &[]),
         303
     );
     let o: Value = client()
@@ -358,6 +460,58 @@ fn read_only_allows_exactly_the_allow_list() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 201);
+    // Credentials can always be revoked: the provisioning token (then it provisions no
+    // more), an API token, a license (its appliance locks) and a signing key.
+    let prov_id = prov["token"]["id"].as_i64().unwrap();
+    let r = client()
+        .delete(s.url(&format!("/api/v1/provisioning-tokens/{prov_id}")))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let r = client()
+        .post(s.url("/api/v1/provision"))
+        .json(&json!({"token": prov_token, "install_id": "appliance-3", "fingerprint": "fp-3"}))
+        .send()
+        .unwrap();
+    expect_problem(r, 401, "provisioning_token_invalid");
+    let spare = s.admin_token();
+    let tokens: Value = client()
+        .get(s.url("/api/v1/tokens"))
+        .bearer_auth(&spare)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let spare_id = tokens
+        .as_array()
+        .or_else(|| tokens["items"].as_array())
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .max()
+        .unwrap();
+    let r = client()
+        .delete(s.url(&format!("/api/v1/tokens/{spare_id}")))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let r = client()
+        .post(s.url(&format!(
+            "/api/v1/licenses/{}/revoke",
+            lic["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&admin)
+        .json(&json!({"reason": "leaked"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let revoke_form = form(
+        &format!("/licensing/licenses/{}/revoke", lic["id"].as_str().unwrap()),
+        &[("reason", "again")],
+    );
+    assert_ne!(revoke_form, 403, "the console's revoke form is not refused");
     // The console's sign-in, password change and sign-out forms work.
     let c = client();
     let page = c.get(s.url("/login")).send().unwrap().text().unwrap();

@@ -17,6 +17,7 @@ mod licensing;
 mod metrics;
 mod openapi;
 mod permissions;
+mod settings;
 mod static_files;
 mod storage;
 mod tls;

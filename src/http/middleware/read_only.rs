@@ -11,9 +11,11 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 
 /// Writes that keep working in read-only mode: signing in and out and changing one's
-/// password; installing and removing licd's own licenses; modifying users; and the
-/// appliance-facing endpoints and the health sweep (the fleet is never held hostage by
-/// the vendor's own license). `{}` matches one path segment.
+/// password; installing and removing licd's own licenses; modifying users; revoking
+/// credentials of every kind (API tokens, provisioning tokens, licenses, signing keys:
+/// a leaked credential must always be stoppable); and the appliance-facing endpoints
+/// and the health sweep (the fleet is never held hostage by the vendor's own license).
+/// `{}` matches one path segment.
 pub const ALLOWED: &[(&str, &str)] = &[
     ("POST", "/login"),
     ("POST", "/logout"),
@@ -31,6 +33,14 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ("POST", "/users/{}/disable"),
     ("POST", "/users/{}/enable"),
     ("POST", "/users/{}/reset-password"),
+    ("DELETE", "/api/v1/tokens/{}"),
+    ("POST", "/tokens/{}/revoke"),
+    ("DELETE", "/api/v1/provisioning-tokens/{}"),
+    ("POST", "/licensing/provisioning/{}/revoke"),
+    ("POST", "/api/v1/licenses/{}/revoke"),
+    ("POST", "/licensing/licenses/{}/revoke"),
+    ("POST", "/api/v1/signing-keys/{}/retire"),
+    ("POST", "/licensing/signing/{}/retire"),
     ("POST", "/api/v1/licenses/{}/activate"),
     ("POST", "/api/v1/licenses/{}/heartbeat"),
     ("POST", "/api/v1/provision"),
@@ -93,7 +103,8 @@ mod tests {
     #[test]
     fn patterns_match_one_segment() {
         assert!(allowed("POST", "/api/v1/licenses/abc/heartbeat"));
-        assert!(!allowed("POST", "/api/v1/licenses/abc/revoke"));
+        assert!(allowed("POST", "/api/v1/licenses/abc/revoke"));
+        assert!(!allowed("POST", "/api/v1/licenses/abc/suspend"));
         assert!(allowed("PATCH", "/api/v1/users/7"));
         assert!(!allowed("POST", "/api/v1/users"));
         assert!(!allowed("GET", "/api/v1/licenses//heartbeat"));

@@ -87,7 +87,14 @@ pub async fn remove(
 ) -> Result<HttpResponse, UiReject> {
     let state = state(&req)?;
     let (caller, now, id) = (page.caller.clone(), state.now(), id.into_inner());
-    blocking(move || enterprise::remove(&caller.tenant, now, &caller.principal.actor(), &id))
-        .await?;
-    Ok(see_other("/enterprise?notice=enterprise_removed"))
+    let result =
+        blocking(move || enterprise::remove(&caller.tenant, now, &caller.principal.actor(), &id))
+            .await;
+    match result {
+        Ok(_) => Ok(see_other("/enterprise?notice=enterprise_removed")),
+        Err(e) => {
+            let (status, message) = form_error(&e.problem());
+            render(&state, &page, context! { error => message }, None, status).await
+        }
+    }
 }
