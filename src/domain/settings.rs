@@ -12,20 +12,29 @@ use utoipa::ToSchema;
 pub struct LicensingSettings {
     /// How long an appliance may run without a heartbeat before it locks (seed 002:
     /// "on the order of two weeks").
+    #[schema(minimum = 1, maximum = 90)]
     pub grace_days: u32,
     /// How often the lease advises the appliance to heartbeat.
+    #[schema(minimum = 60, maximum = 86400)]
     pub heartbeat_interval_secs: u32,
     /// How often the scheduled health sweep runs.
+    #[schema(minimum = 10, maximum = 86400)]
     pub sweep_interval_secs: u32,
     /// How long heartbeat history is kept.
+    #[schema(minimum = 1, maximum = 3650)]
     pub heartbeat_retention_days: u32,
-    /// Days in violation before administrators see a warning (seed 000: two weeks).
+    /// Days in violation before administrators see a warning (seed 000: two weeks). The
+    /// three stages must come in order: admin <= users <= read-only.
+    #[schema(minimum = 1, maximum = 3650)]
     pub admin_warning_days: u32,
     /// Days in violation before every user sees a warning (seed 000: four weeks).
+    #[schema(minimum = 1, maximum = 3650)]
     pub users_warning_days: u32,
     /// Days in violation before the installation becomes read-only (seed 000: six weeks).
+    #[schema(minimum = 1, maximum = 3650)]
     pub read_only_days: u32,
     /// Days before capacity would reach zero that `expiry_soon` shows.
+    #[schema(minimum = 0, maximum = 3650)]
     pub expiry_warning_days: u32,
 }
 
