@@ -1,22 +1,53 @@
-//! Scheduled work on tokio: each job runs on an interval (missed ticks are skipped, not
-//! bunched), stops when shutdown is signalled, and logs its errors without ever ending
-//! the process. Job bodies are synchronous service calls run on the blocking pool.
+//! Scheduled work. Whether a job is due is decided by the `Clock`, never by the
+//! machine's monotonic time, so tests move a manual clock and call [`run_due`] instead
+//! of waiting. In the server a tokio task wakes every second (missed ticks are skipped,
+//! not bunched), runs the due jobs on the blocking pool, and stops when shutdown is
+//! signalled. A job's failure (or panic) is logged and recorded for `/readyz` and
+//! `/metrics`; it never ends the process.
 
 use crate::service::{self, Actor, App};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use chrono::Duration;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-type Job = Arc<dyn Fn(&App) -> service::Result<String> + Send + Sync>;
+/// A scheduled job: its name (in logs, `/readyz` and metrics), how often it is due by
+/// the clock, and what it does.
+struct Job {
+    name: &'static str,
+    every: fn() -> Duration,
+    run: fn(&App) -> service::Result<String>,
+}
 
-/// How often the sweep job wakes to see whether a tenant's sweep is due.
-const SWEEP_TICK: Duration = Duration::from_secs(5);
+const JOBS: &[Job] = &[
+    Job {
+        name: "session-cleanup",
+        every: || Duration::minutes(10),
+        run: session_cleanup,
+    },
+    Job {
+        name: "heartbeat-retention",
+        every: || Duration::hours(1),
+        run: heartbeat_retention,
+    },
+    // Looks every 5 s; each tenant's own `sweep_interval_secs` decides inside.
+    Job {
+        name: "licensing-sweep",
+        every: || Duration::seconds(5),
+        run: licensing_sweep,
+    },
+    // A comparison of the certificate's age; renewal itself is rare.
+    Job {
+        name: "tls-renewal",
+        every: || Duration::seconds(2),
+        run: tls_renewal,
+    },
+];
 
-/// How often the server certificate's age is checked (a comparison; renewal is rare).
-const TLS_TICK: Duration = Duration::from_secs(2);
+/// How often the server's scheduler task wakes (real time) to look for due jobs.
+const WAKE: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn tls_renewal(app: &App) -> service::Result<String> {
     Ok(match service::tls::renew_if_due(app, app.clock.now())? {
@@ -38,101 +69,55 @@ fn heartbeat_retention(app: &App) -> service::Result<String> {
     Ok(format!("{n} old heartbeats removed"))
 }
 
-/// Runs each tenant's health sweep when its `sweep_interval_secs` has passed.
-fn sweep_job() -> Job {
-    let last: Mutex<HashMap<String, Instant>> = Mutex::new(HashMap::new());
-    Arc::new(move |app: &App| {
-        let mut summary = Vec::new();
-        let mut failures = Vec::new();
-        for t in app.tenants.all() {
-            let every = Duration::from_secs(u64::from(t.settings().sweep_interval_secs));
-            let due = last
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&t.schema_name)
-                .is_none_or(|at| at.elapsed() >= every);
-            if !due {
-                continue;
-            }
-            let report =
-                match service::sweep::run_recorded(app, &t, app.clock.now(), &Actor::System, false)
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        // One tenant's failure does not stop the others' sweeps.
-                        failures.push(format!("{}: {e}", t.schema_name));
-                        continue;
-                    }
-                };
-            last.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(t.schema_name.clone(), Instant::now());
-            if !report.transitions.is_empty() {
-                tracing::info!(tenant = %t.schema_name, transitions = report.transitions.len(), counts = ?report.counts, "health sweep");
-            }
-            summary.push(format!(
-                "{}: {} examined, {} changed",
-                t.schema_name,
-                report.examined,
-                report.transitions.len()
-            ));
+/// Runs each tenant's health sweep when its `sweep_interval_secs` has passed. One
+/// tenant's failure does not stop the others' sweeps.
+fn licensing_sweep(app: &App) -> service::Result<String> {
+    let mut summary = Vec::new();
+    let mut failures = Vec::new();
+    for t in app.tenants.all() {
+        let now = app.clock.now();
+        let every = Duration::seconds(i64::from(t.settings().sweep_interval_secs));
+        let key = format!("licensing-sweep/{}", t.schema_name);
+        if !app.jobs.due(&key, now, every) {
+            continue;
         }
-        if !failures.is_empty() {
-            return Err(service::ServiceError::Internal(format!(
-                "sweep failed for {}",
-                failures.join("; ")
-            )));
+        app.jobs.mark_ran(&key, now);
+        match service::sweep::run_recorded(app, &t, now, &Actor::System, false) {
+            Ok(report) => {
+                if !report.transitions.is_empty() {
+                    tracing::info!(tenant = %t.schema_name, transitions = report.transitions.len(), counts = ?report.counts, "health sweep");
+                }
+                summary.push(format!(
+                    "{}: {} examined, {} changed",
+                    t.schema_name,
+                    report.examined,
+                    report.transitions.len()
+                ));
+            }
+            Err(e) => failures.push(format!("{}: {e}", t.schema_name)),
         }
-        Ok(summary.join("; "))
-    })
+    }
+    if !failures.is_empty() {
+        return Err(service::ServiceError::Internal(format!(
+            "sweep failed for {}",
+            failures.join("; ")
+        )));
+    }
+    Ok(summary.join("; "))
 }
 
-/// Starts every job; they end when `stop` turns true.
-pub fn spawn(app: Arc<App>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    let jobs: Vec<(&'static str, Duration, Job)> = vec![
-        (
-            "session-cleanup",
-            Duration::from_secs(600),
-            Arc::new(session_cleanup),
-        ),
-        (
-            "heartbeat-retention",
-            Duration::from_secs(3600),
-            Arc::new(heartbeat_retention),
-        ),
-        ("licensing-sweep", SWEEP_TICK, sweep_job()),
-        ("tls-renewal", TLS_TICK, Arc::new(tls_renewal)),
-    ];
-    jobs.into_iter()
-        .map(|(name, period, job)| {
-            tokio::spawn(every(name, period, app.clone(), stop.clone(), job))
-        })
-        .collect()
-}
-
-async fn every(
-    name: &'static str,
-    period: Duration,
-    app: Arc<App>,
-    mut stop: watch::Receiver<bool>,
-    job: Job,
-) {
-    let mut ticks = tokio::time::interval(period);
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            _ = stop.changed() => break,
+/// Runs, one after another, every job that is due at the clock's current time, and
+/// returns their names. Runs never overlap: a second caller waits for the first.
+pub fn run_due(app: &App) -> Vec<&'static str> {
+    let _exclusive = app.jobs.exclusive();
+    let mut ran = Vec::new();
+    for Job { name, every, run } in JOBS {
+        let now = app.clock.now();
+        if !app.jobs.due(name, now, every()) {
+            continue;
         }
-        if *stop.borrow() {
-            break;
-        }
-        let job = job.clone();
-        let run = {
-            let app = app.clone();
-            tokio::task::spawn_blocking(move || job(&app)).await
-        };
-        let outcome = match run {
+        app.jobs.mark_ran(name, now);
+        let outcome = match catch_unwind(AssertUnwindSafe(|| run(app))) {
             Ok(Ok(summary)) => {
                 tracing::debug!(job = name, summary, "job ran");
                 Ok(())
@@ -141,13 +126,36 @@ async fn every(
                 tracing::error!(job = name, error = %e, "job failed");
                 Err(e.to_string())
             }
-            Err(e) => {
-                tracing::error!(job = name, error = %e, "job panicked");
-                Err(format!("panicked: {e}"))
+            Err(_) => {
+                tracing::error!(job = name, "job panicked");
+                Err("panicked (the log has the message)".to_owned())
             }
         };
         app.jobs
             .record(&app.metrics, name, app.clock.now(), outcome);
+        ran.push(*name);
     }
-    tracing::debug!(job = name, "job stopped");
+    ran
+}
+
+/// Starts the scheduler task; it ends when `stop` turns true.
+pub fn spawn(app: Arc<App>, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(WAKE);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = stop.changed() => break,
+            }
+            if *stop.borrow() {
+                break;
+            }
+            let app = app.clone();
+            if let Err(e) = tokio::task::spawn_blocking(move || run_due(&app)).await {
+                tracing::error!(error = %e, "scheduler task failed");
+            }
+        }
+        tracing::debug!("scheduler stopped");
+    })
 }

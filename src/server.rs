@@ -35,6 +35,9 @@ pub struct Sockets {
     /// With both: plain HTTP only redirects to HTTPS (what `licd serve` does). `false`
     /// serves the whole app on both (benchmarks compare them).
     pub redirect_plain: bool,
+    /// No scheduler task: jobs run only when the caller calls `jobs::run_due` (tests
+    /// that move a manual clock).
+    pub manual_jobs: bool,
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish, stops the
@@ -75,7 +78,7 @@ pub async fn run(
             .map_err(|e| ServeError::Config(e.to_string()))?,
     });
     let (stop_jobs, stop_rx) = watch::channel(false);
-    let job_handles = jobs::spawn(app.clone(), stop_rx);
+    let scheduler = (!sockets.manual_jobs).then(|| jobs::spawn(app.clone(), stop_rx));
 
     let listeners = crate::http::Listeners {
         http: sockets.http,
@@ -96,8 +99,8 @@ pub async fn run(
         }
     };
     let _ = stop_jobs.send(true);
-    for h in job_handles {
-        let _ = h.await;
+    if let Some(task) = scheduler {
+        let _ = task.await;
     }
     app.tenants.checkpoint_all();
     tracing::info!("stopped");

@@ -1,11 +1,12 @@
-//! How the scheduled jobs are doing: the last outcome of each, so that a job that keeps
-//! failing shows in `/readyz` and in `/metrics` instead of only in the log.
+//! The scheduled jobs' book: when each last ran (by the `Clock`, so tests drive it) and
+//! how each is doing, so that a job that keeps failing shows in `/readyz` and in
+//! `/metrics` instead of only in the log.
 
 use crate::metrics::Metrics;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
 use utoipa::ToSchema;
 
 /// One job's record.
@@ -28,9 +29,33 @@ pub struct JobStatus {
 #[derive(Debug, Default)]
 pub struct JobHealth {
     jobs: Mutex<BTreeMap<&'static str, JobStatus>>,
+    /// When each job (or per-tenant part of one) last started, by the clock.
+    last_started: Mutex<HashMap<String, DateTime<Utc>>>,
+    /// Held while jobs run, so two runs never overlap.
+    running: Mutex<()>,
 }
 
 impl JobHealth {
+    /// Whether `key` is due at `now`: never run, `every` has passed since it last
+    /// started, or the clock went back past its last start.
+    pub fn due(&self, key: &str, now: DateTime<Utc>, every: Duration) -> bool {
+        let last = self.last_started.lock().unwrap_or_else(|p| p.into_inner());
+        last.get(key)
+            .is_none_or(|&at| at > now || now.signed_duration_since(at) >= every)
+    }
+
+    pub fn mark_ran(&self, key: &str, now: DateTime<Utc>) {
+        self.last_started
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_owned(), now);
+    }
+
+    /// Held by whoever runs jobs, so that runs never overlap.
+    pub fn exclusive(&self) -> MutexGuard<'_, ()> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Records a run's outcome (`Err` holds the failure's message) and counts it in the
     /// metrics.
     pub fn record(
@@ -84,6 +109,21 @@ impl JobHealth {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn due_follows_the_clock() {
+        let h = JobHealth::default();
+        let t = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let every = Duration::minutes(10);
+        assert!(h.due("j", t, every));
+        h.mark_ran("j", t);
+        assert!(!h.due("j", t + Duration::minutes(9), every));
+        assert!(h.due("j", t + Duration::minutes(10), every));
+        assert!(
+            h.due("j", t - Duration::seconds(1), every),
+            "clock went back"
+        );
+    }
 
     #[test]
     fn failures_are_kept_until_a_run_succeeds() {

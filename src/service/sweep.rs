@@ -42,7 +42,7 @@ pub fn run_recorded(
     actor: &Actor,
     dry_run: bool,
 ) -> Result<SweepReport> {
-    let started = std::time::Instant::now();
+    let started = crate::metrics::Stopwatch::start();
     let report = run(tenant, now, actor, dry_run);
     app.metrics.sweep(started.elapsed());
     report

@@ -1,5 +1,6 @@
 //! `licd backup` while a client keeps writing, `licd backup --verify`, and `licd restore`
 //! into a new data dir that a server then serves, with every acknowledged write there.
+#![allow(clippy::disallowed_methods)] // Instant::now: the real `licd backup` process runs beside writers timed in real time.
 
 use crate::harness::*;
 use crate::licensing::{Api, INSTALL};

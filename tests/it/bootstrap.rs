@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // Instant::now: these tests await real `licd` processes.
 use crate::harness::*;
 use serde_json::json;
 use std::io::{BufRead, BufReader};

@@ -1,6 +1,7 @@
 //! Real-browser tests: Debian's headless Chromium driven through chromedriver. Ignored by
 //! a plain `cargo test`; `scripts/test` installs the browser and runs them, and they fail
 //! loudly when the browser cannot start.
+#![allow(clippy::disallowed_methods)] // Instant::now: these tests await a real browser.
 
 use crate::harness::*;
 use fantoccini::{Client, ClientBuilder, Locator};

@@ -88,8 +88,10 @@ impl TestServer {
         let clock = ManualClock::new(start);
         let tls = config.tls.clone();
         let mut app = App::open(config, Arc::new(clock.clone())).expect("open app");
+        // Jobs run when a test calls `licd::jobs::run_due` after moving the clock.
         let mut sockets = licd::server::Sockets {
             redirect_plain: true,
+            manual_jobs: true,
             ..Default::default()
         };
         let (base, http_base) = if tls.enabled {

@@ -169,8 +169,8 @@ fn a_stored_extreme_setting_does_not_stop_the_scheduled_sweep() {
         sweep_interval_secs: 10,
         ..LicensingSettings::default()
     });
-    // The scheduler wakes every 5 s; give it two ticks.
-    std::thread::sleep(std::time::Duration::from_secs(11));
+    s.clock.advance(Duration::days(1));
+    assert!(licd::jobs::run_due(&s.app).contains(&"licensing-sweep"));
     let ready: Value = client()
         .get(s.url("/readyz"))
         .send()

@@ -255,12 +255,8 @@ fn the_renewal_job_swaps_the_certificate_without_a_restart() {
     assert!(renew_at < real_now.to_rfc3339(), "{renew_at}");
 
     s.clock.set(real_now);
-    let started = std::time::Instant::now();
-    let mut now_served = first.clone();
-    while now_served == first && started.elapsed() < std::time::Duration::from_secs(15) {
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        now_served = served_leaf(&s);
-    }
+    assert!(licd::jobs::run_due(&s.app).contains(&"tls-renewal"));
+    let now_served = served_leaf(&s);
     assert_ne!(now_served, first, "the renewed certificate is served");
     let pem = std::fs::read_to_string(s.data_dir().join("ca/server.pem")).unwrap();
     let der = rustls::pki_types::pem::PemObject::from_pem_slice(pem.as_bytes())

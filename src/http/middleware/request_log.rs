@@ -4,17 +4,17 @@
 
 use crate::http::auth::LoggedActor;
 use crate::http::state::AppState;
+use crate::metrics::Stopwatch;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
-use std::time::Instant;
 
 pub async fn log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let started = Instant::now();
+    let started = Stopwatch::start();
     let method = req.method().clone();
     let path = req.path().to_owned();
     let state = req.app_data::<web::Data<AppState>>().cloned();
