@@ -180,6 +180,15 @@ fn device_cookie(r: &Response) -> String {
     set.split(';').next().unwrap().to_owned()
 }
 
+/// A sign-in from a client that holds a session cookie (so it sends the CSRF token).
+fn again(s: &TestServer, c: &Client, csrf: &str, password: &str) -> Response {
+    c.post(s.url("/api/v1/auth/login"))
+        .header("x-csrf-token", csrf)
+        .json(&json!({"email": ADMIN_EMAIL, "password": password}))
+        .send()
+        .unwrap()
+}
+
 /// Five wrong guesses from anonymous clients: the account is locked for them.
 fn lock_out(s: &TestServer, email: &str) {
     let got: Vec<Outcome> = (0..5)
@@ -215,14 +224,7 @@ fn the_owners_device_cookie_gets_past_an_account_lockout() {
     lock_out(&s, ADMIN_EMAIL);
 
     // The owner's client still signs in (its session cookie needs the CSRF token).
-    let again = |c: &Client, csrf: &str, password: &str| {
-        c.post(s.url("/api/v1/auth/login"))
-            .header("x-csrf-token", csrf)
-            .json(&json!({"email": ADMIN_EMAIL, "password": password}))
-            .send()
-            .unwrap()
-    };
-    let r = again(&owner, &csrf, ADMIN_PASSWORD);
+    let r = again(&s, &owner, &csrf, ADMIN_PASSWORD);
     assert_eq!(r.status(), 200);
     // A new session: its CSRF token replaces the old one.
     let csrf = r.json::<Value>().unwrap()["csrf_token"]
@@ -230,7 +232,7 @@ fn the_owners_device_cookie_gets_past_an_account_lockout() {
         .unwrap()
         .to_owned();
     // Another account's device cookie is no exemption.
-    let o = outcome(again(&other, &other_csrf, ADMIN_PASSWORD));
+    let o = outcome(again(&s, &other, &other_csrf, ADMIN_PASSWORD));
     assert_eq!((o.status, o.code.as_str()), (429, "too_many_attempts"));
     // Nor is a forged one.
     let forged = format!("licd_device={}", flip_char(cookie.split_once('=').unwrap().1));
@@ -276,7 +278,7 @@ fn the_owners_device_cookie_gets_past_an_account_lockout() {
     let dir = s.stop();
     let s = TestServer::start_in(dir, |_| {});
     lock_out(&s, ADMIN_EMAIL);
-    let fresh_cookie = device_cookie(&again(&owner, &csrf, ADMIN_PASSWORD));
+    let fresh_cookie = device_cookie(&again(&s, &owner, &csrf, ADMIN_PASSWORD));
     assert_ne!(fresh_cookie, cookie, "each sign-in renews the device cookie");
 }
 
