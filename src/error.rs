@@ -110,6 +110,8 @@ error_codes! {
     LicenseReadOnly => 403, "license_read_only", "Read-only: licd's license is in violation";
     /// Too many failed logins for this account or address.
     TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
+    /// Every password worker is busy (`auth.password_workers`): retry after `Retry-After`.
+    PasswordCheckBusy => 503, "password_check_busy", "Too many password checks at once";
     /// Something failed inside licd; the log has the cause.
     Internal => 500, "internal", "Internal error";
     /// A database is not available (startup, shutdown, disk trouble).
@@ -203,6 +205,7 @@ mod tests {
             (LicenseKeyUntrusted, 422),
             (LicenseReadOnly, 403),
             (TooManyAttempts, 429),
+            (PasswordCheckBusy, 503),
             (Internal, 500),
             (Unavailable, 503),
         ];

@@ -195,7 +195,10 @@ fn lock_out(s: &TestServer, email: &str) {
         .map(|i| outcome(login(&client(), s, email, &format!("guess-{i}"))))
         .collect();
     let last = got.last().unwrap();
-    assert_eq!((last.status, last.code.as_str()), (429, "too_many_attempts"));
+    assert_eq!(
+        (last.status, last.code.as_str()),
+        (429, "too_many_attempts")
+    );
     let fresh = outcome(login(&client(), s, email, ADMIN_PASSWORD));
     assert_eq!(fresh.status, 429, "a fresh client is locked out: {fresh:?}");
 }
@@ -235,7 +238,10 @@ fn the_owners_device_cookie_gets_past_an_account_lockout() {
     let o = outcome(again(&s, &other, &other_csrf, ADMIN_PASSWORD));
     assert_eq!((o.status, o.code.as_str()), (429, "too_many_attempts"));
     // Nor is a forged one.
-    let forged = format!("licd_device={}", flip_char(cookie.split_once('=').unwrap().1));
+    let forged = format!(
+        "licd_device={}",
+        flip_char(cookie.split_once('=').unwrap().1)
+    );
     for fake in [forged.as_str(), "licd_device=v1.1780000000.AAAA.BBBB"] {
         let o = outcome(
             client()
@@ -245,7 +251,11 @@ fn the_owners_device_cookie_gets_past_an_account_lockout() {
                 .send()
                 .unwrap(),
         );
-        assert_eq!((o.status, o.code.as_str()), (429, "too_many_attempts"), "{fake}");
+        assert_eq!(
+            (o.status, o.code.as_str()),
+            (429, "too_many_attempts"),
+            "{fake}"
+        );
     }
     // A fresh client that presents the owner's cookie is the owner's device.
     let r = client()
@@ -279,7 +289,10 @@ fn the_owners_device_cookie_gets_past_an_account_lockout() {
     let s = TestServer::start_in(dir, |_| {});
     lock_out(&s, ADMIN_EMAIL);
     let fresh_cookie = device_cookie(&again(&s, &owner, &csrf, ADMIN_PASSWORD));
-    assert_ne!(fresh_cookie, cookie, "each sign-in renews the device cookie");
+    assert_ne!(
+        fresh_cookie, cookie,
+        "each sign-in renews the device cookie"
+    );
 }
 
 #[test]
@@ -311,6 +324,10 @@ fn the_console_login_sets_and_honours_the_device_cookie() {
     device_cookie(&r);
     lock_out(&s, ADMIN_EMAIL);
     let r = sign_in(ADMIN_PASSWORD);
-    assert_eq!(r.status(), 303, "the known browser signs in during the lockout");
+    assert_eq!(
+        r.status(),
+        303,
+        "the known browser signs in during the lockout"
+    );
     assert_eq!(r.headers()["location"], "/");
 }
