@@ -235,7 +235,7 @@ pub struct AuthConfig {
     /// Minimum password length for staff.
     pub min_password_length: usize,
     /// Threads that check and hash passwords (argon2id, 19 MiB each). More sign-ins at
-    /// once are answered 503 `password_check_busy` at once. 0: half the cores (at least 1).
+    /// once are answered 503 `password_check_busy` at once. 0: half the cores, 1 to 8.
     pub password_workers: usize,
 }
 

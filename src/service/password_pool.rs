@@ -32,13 +32,17 @@ impl std::fmt::Debug for PasswordPool {
     }
 }
 
-/// Half the cores, at least one: sign-in stays quick for people (one check is tens of
-/// milliseconds, so even one worker signs in dozens of people a second), and at least
-/// half the machine is left to heartbeats and the rest of the API however hard the
-/// sign-in form is hammered.
+/// Most workers the default gives, however many cores: 8 × 19 MiB stays well inside the
+/// unit's `MemoryMax=`, and 8 workers check a few hundred passwords a second.
+const DEFAULT_MAX: usize = 8;
+
+/// Half the cores, at least one, at most `DEFAULT_MAX`: sign-in stays quick for people
+/// (one check is tens of milliseconds, so even one worker signs in dozens of people a
+/// second), and at least half the machine is left to heartbeats and the rest of the API
+/// however hard the sign-in form is hammered.
 pub fn default_size() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (cores / 2).max(1)
+    (cores / 2).clamp(1, DEFAULT_MAX)
 }
 
 /// Why a job was not run.
