@@ -171,7 +171,7 @@ fn device_cookie(r: &Response) -> String {
         .get_all("set-cookie")
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("licd_device="))
+        .find(|c| c.contains("licd_device="))
         .expect("a device cookie");
     assert!(set.contains("HttpOnly"), "{set}");
     assert!(set.contains("SameSite=Strict"), "{set}");
@@ -330,4 +330,21 @@ fn the_console_login_sets_and_honours_the_device_cookie() {
         "the known browser signs in during the lockout"
     );
     assert_eq!(r.headers()["location"], "/");
+}
+
+#[test]
+fn the_device_cookie_is_secure_over_tls() {
+    let s = TestServer::start_in(tempfile::tempdir().unwrap(), |c| c.tls.enabled = true);
+    let r = login(&s.client(), &s, ADMIN_EMAIL, ADMIN_PASSWORD);
+    assert_eq!(r.status(), 200);
+    let set = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.contains("licd_device="))
+        .expect("a device cookie");
+    for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(set.contains(attr), "{attr} missing: {set}");
+    }
 }
