@@ -234,6 +234,9 @@ pub struct AuthConfig {
     pub lockout_secs: u64,
     /// Minimum password length for staff.
     pub min_password_length: usize,
+    /// Threads that check and hash passwords (argon2id, 19 MiB each). More sign-ins at
+    /// once are answered 503 `password_check_busy` at once. 0: half the cores, 1 to 8.
+    pub password_workers: usize,
 }
 
 impl Default for AuthConfig {
@@ -245,6 +248,7 @@ impl Default for AuthConfig {
             throttle_window_secs: 15 * 60,
             lockout_secs: 15 * 60,
             min_password_length: 12,
+            password_workers: 0,
         }
     }
 }

@@ -112,6 +112,8 @@ error_codes! {
     LicenseRemovalRefused => 409, "license_removal_refused", "Last valid license cannot be removed";
     /// Too many failed logins for this account or address.
     TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
+    /// Every password worker is busy (`auth.password_workers`): retry after `Retry-After`.
+    PasswordCheckBusy => 503, "password_check_busy", "Too many password checks at once";
     /// Something failed inside licd; the log has the cause.
     Internal => 500, "internal", "Internal error";
     /// A database is not available (startup, shutdown, disk trouble).
@@ -206,6 +208,7 @@ mod tests {
             (LicenseReadOnly, 403),
             (LicenseRemovalRefused, 409),
             (TooManyAttempts, 429),
+            (PasswordCheckBusy, 503),
             (Internal, 500),
             (Unavailable, 503),
         ];

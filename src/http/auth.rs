@@ -18,6 +18,8 @@ use std::sync::Arc;
 
 pub const SESSION_COOKIE: &str = "licd_session";
 pub const PRELOGIN_COOKIE: &str = "licd_prelogin";
+/// Marks a client that signed in to an account before (see `service::device_cookies`).
+pub const DEVICE_COOKIE: &str = "licd_device";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "csrf";
 
@@ -117,12 +119,38 @@ pub fn tenant_of(req: &HttpRequest, state: &AppState) -> Result<Arc<Tenant>, Ser
     state.app.tenants.resolve(req.connection_info().host())
 }
 
-fn bearer(req: &HttpRequest) -> Option<String> {
-    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
+/// The credential a request presents. An `Authorization` header, whatever it holds, is
+/// the request's credential and the session cookie is then never looked at: only a
+/// licd API token (`Bearer licd_...`) authenticates staff, and it needs no CSRF token.
+/// Any other header (Basic, Negotiate, an appliance's `Bearer lact_...`, an empty one)
+/// authenticates no staff member and skips nothing. Without the header, the session
+/// cookie is the credential, and state-changing requests need the CSRF token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presented {
+    ApiToken(String),
+    OtherAuthorization,
+    SessionCookie(String),
+    Nothing,
+}
+
+pub fn presented(req: &HttpRequest) -> Presented {
+    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .filter(|token| token.starts_with(secrets::API_TOKEN_PREFIX));
+        return match token {
+            Some(t) => Presented::ApiToken(t.to_owned()),
+            None => Presented::OtherAuthorization,
+        };
+    }
+    match req.cookie(SESSION_COOKIE) {
+        Some(c) => Presented::SessionCookie(c.value().to_owned()),
+        None => Presented::Nothing,
+    }
 }
 
 /// The secret the CSRF token derives from: the session cookie, else the pre-login cookie.
@@ -132,27 +160,25 @@ pub fn csrf_basis(req: &HttpRequest) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
-/// Authenticates a request by bearer token or session cookie.
+/// Authenticates a request by API token or session cookie (see `Presented`).
 pub async fn identify(req: &HttpRequest) -> Result<Caller, Denied> {
     let state = state(req).map_err(Denied::Failed)?;
     let tenant = tenant_of(req, &state).map_err(Denied::Failed)?;
     let now = state.now();
-    let (principal, csrf) = if let Some(token) = bearer(req) {
-        if !token.starts_with(secrets::API_TOKEN_PREFIX) {
-            // Not a staff token (e.g. an appliance's activation secret): no lookup.
-            return Err(Denied::Unauthenticated);
+    let (principal, csrf) = match presented(req) {
+        Presented::ApiToken(token) => {
+            let t = tenant.clone();
+            let p = blocking(move || auth::token_principal(&t, now, &token)).await;
+            (p.map_err(Denied::Failed)?, None)
         }
-        let t = tenant.clone();
-        let p = blocking(move || auth::token_principal(&t, now, &token)).await;
-        (p.map_err(Denied::Failed)?, None)
-    } else if let Some(cookie) = req.cookie(SESSION_COOKIE) {
-        let secret = cookie.value().to_owned();
-        let csrf = secrets::csrf_token(&secret);
-        let t = tenant.clone();
-        let p = blocking(move || auth::session_principal(&t, now, &secret)).await;
-        (p.map_err(Denied::Failed)?, Some(csrf))
-    } else {
-        (None, None)
+        Presented::SessionCookie(secret) => {
+            let csrf = secrets::csrf_token(&secret);
+            let t = tenant.clone();
+            let p = blocking(move || auth::session_principal(&t, now, &secret)).await;
+            (p.map_err(Denied::Failed)?, Some(csrf))
+        }
+        // Not a staff credential, and never a fallback to the cookie.
+        Presented::OtherAuthorization | Presented::Nothing => (None, None),
     };
     let principal = principal.ok_or(Denied::Unauthenticated)?;
     req.extensions_mut()

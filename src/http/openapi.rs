@@ -425,7 +425,9 @@ pub fn problem_responses(
             let mut response = ResponseBuilder::new()
                 .description(description)
                 .content(PROBLEM_JSON, content);
-            if codes.contains(&ErrorCode::TooManyAttempts) {
+            if codes.contains(&ErrorCode::TooManyAttempts)
+                || codes.contains(&ErrorCode::PasswordCheckBusy)
+            {
                 response = response.header(
                     "Retry-After",
                     HeaderBuilder::new()

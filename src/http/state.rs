@@ -33,3 +33,18 @@ where
         .await
         .map_err(|e| ServiceError::Internal(format!("blocking task failed: {e}")))?
 }
+
+/// Runs password work (argon2: sign-in, password changes, new passwords) on the password
+/// workers, never on the blocking pool the rest of the API uses. Refused at once with
+/// 503 `password_check_busy` (and `Retry-After`) when every worker is busy; `f` is then
+/// dropped without running.
+pub async fn password_work<T, F>(state: &AppState, f: F) -> service::Result<T>
+where
+    F: FnOnce() -> service::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let answer = state.app.passwords.try_run(f)?;
+    answer
+        .await
+        .map_err(|_| ServiceError::Internal("a password worker failed".into()))?
+}

@@ -122,6 +122,16 @@ impl Kek {
         })
     }
 
+    /// A 256-bit key for another purpose (`label` names it), derived from the KEK with
+    /// HMAC-SHA256: it lives exactly as long as `keys/kek` and needs no file of its own.
+    pub fn derive(&self, label: &str) -> Zeroizing<[u8; 32]> {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, self.key.as_ref());
+        let tag = ring::hmac::sign(&key, format!("licd-kek-derive-v1:{label}").as_bytes());
+        let mut out = Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
     fn cipher(&self) -> ChaCha20Poly1305 {
         ChaCha20Poly1305::new(Key::from_slice(self.key.as_ref()))
     }
@@ -166,6 +176,8 @@ mod tests {
             again.open(&sealed, b"kid-2").is_err(),
             "aad binds the key id"
         );
+        assert_eq!(*kek.derive("a"), *again.derive("a"), "derived keys persist");
+        assert_ne!(*kek.derive("a"), *kek.derive("b"));
     }
 
     #[test]

@@ -1,45 +1,95 @@
 //! Signing in and out, recognising sessions and API tokens, changing one's password.
 
 use super::tenants::Tenant;
+use super::throttle::{Attempt, Scope};
 use super::{App, Credential, Principal, Result, ServiceError, audit, refuse, secrets};
-use crate::domain::staff;
+use crate::domain::{staff, throttle};
 use crate::error::{ErrorCode, Problem};
 use crate::store::{sessions, staff as staff_store, tokens};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
+use std::net::IpAddr;
 
-/// A new session: the cookie secret (never stored) and when it ends.
+/// A new session: the cookie secret (never stored) and when it ends, and a fresh
+/// device cookie for the client.
 #[derive(Debug, Clone)]
 pub struct NewSession {
     pub secret: String,
     pub expires_at: DateTime<Utc>,
     pub principal: Principal,
+    pub device_cookie: String,
 }
 
-fn too_many(seconds: u64) -> ServiceError {
+fn too_many(what: &str, seconds: u64) -> ServiceError {
     ServiceError::Refused(Problem {
         code: ErrorCode::TooManyAttempts,
-        detail: format!("too many failed sign-ins; try again in {seconds} seconds"),
+        detail: format!("too many {what}; try again in {seconds} seconds"),
         retry_after: Some(seconds),
     })
 }
 
-/// Checks email and password and opens a session. Failures are throttled per account
-/// and per address; unknown emails cost the same time as wrong passwords.
-pub fn login(
+/// The key an account is throttled and its device cookies are bound under.
+fn account_key(tenant: &Tenant, email: &str) -> String {
+    format!("{}/{}", tenant.schema_name, email)
+}
+
+/// A sign-in whose throttle slots are reserved, ready for its password check.
+#[derive(Debug)]
+pub struct SignIn {
+    email: String,
+    account: String,
+    address: String,
+    attempt: Attempt,
+}
+
+/// Reserves a sign-in attempt before any password work (cheap: no I/O, no argon2). A
+/// client presenting a valid device cookie for the account is throttled per device
+/// only; any other client per account and per address (an IPv6 /64). Refuses with
+/// `too_many_attempts` when a key must wait, so that at most the configured number of
+/// guesses per key is ever checked, however many arrive at once.
+pub fn begin_login(
     app: &App,
     tenant: &Tenant,
     now: DateTime<Utc>,
     email: &str,
-    password: &str,
-    address: &str,
-) -> Result<NewSession> {
+    address: Option<IpAddr>,
+    device_cookie: Option<&str>,
+) -> Result<SignIn> {
     let email = email.trim().to_lowercase();
-    let account_key = format!("{}/{}", tenant.schema_name, email);
-    app.throttle
-        .check(now, &account_key, address)
-        .map_err(too_many)?;
+    let account = account_key(tenant, &email);
+    let device = device_cookie.and_then(|c| app.device_key.verify(c, &account, now));
+    let address_key = address.map_or_else(|| "unknown".to_owned(), throttle::address_key);
+    let keys: Vec<(Scope, &str)> = match &device {
+        Some(id) => vec![(Scope::Device, id.as_str())],
+        None => vec![(Scope::Account, &account), (Scope::Address, &address_key)],
+    };
+    let attempt = app
+        .throttle
+        .reserve(now, &keys)
+        .map_err(|wait| too_many("failed sign-ins", wait))?;
+    Ok(SignIn {
+        email,
+        account,
+        address: address.map(|a| a.to_string()).unwrap_or_default(),
+        attempt,
+    })
+}
 
+/// Checks a reserved sign-in's password and opens a session (argon2: run it on the
+/// password workers). Unknown emails cost the same time as wrong passwords.
+pub fn login(
+    app: &App,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    sign_in: SignIn,
+    password: &str,
+) -> Result<NewSession> {
+    let SignIn {
+        email,
+        account,
+        address,
+        attempt,
+    } = sign_in;
     let user = tenant
         .db
         .read(|tx| staff_store::find_by_email(tx, &email))?;
@@ -49,23 +99,24 @@ pub fn login(
     let password_ok = secrets::verify_password(password, stored) && user.is_some();
     let Some(user) = user.filter(|_| password_ok) else {
         tracing::info!(tenant = %tenant.schema_name, email, address, "failed sign-in");
-        if let Some(wait) = app.throttle.failure(now, &account_key, address) {
-            return Err(too_many(wait));
+        if let Some(wait) = attempt.failed(now) {
+            return Err(too_many("failed sign-ins", wait));
         }
         return Err(refuse(
             ErrorCode::InvalidCredentials,
             "email or password is wrong",
         ));
     };
+    attempt.succeeded();
     if user.disabled_at.is_some() {
         return Err(refuse(
             ErrorCode::AccountDisabled,
             "this account is disabled",
         ));
     }
-    app.throttle.success(&account_key);
 
     let secret = secrets::new_secret()?;
+    let device_cookie = app.device_key.issue(&account, now)?;
     let expires_at = now + Duration::minutes(i64::from(app.config.auth.session_ttl_minutes));
     let session_id = tenant.db.write(|tx| {
         let id = sessions::insert(
@@ -74,7 +125,7 @@ pub fn login(
             user.id,
             now,
             expires_at,
-            Some(address),
+            Some(&address),
         )?;
         audit::record(
             tx,
@@ -96,6 +147,7 @@ pub fn login(
             user,
             via: Credential::Session { id: session_id },
         },
+        device_cookie,
     })
 }
 
@@ -154,7 +206,9 @@ pub fn logout(tenant: &Tenant, now: DateTime<Utc>, principal: &Principal) -> Res
     })
 }
 
-/// Changes the caller's own password; other sessions of the account end.
+/// Changes the caller's own password; other sessions of the account end. Wrong
+/// current passwords are throttled per account like sign-ins (their own counter, so
+/// strangers locking the sign-in out do not block the owner's password change).
 pub fn change_password(
     app: &App,
     tenant: &Tenant,
@@ -163,12 +217,21 @@ pub fn change_password(
     current: &str,
     new: &str,
 ) -> Result<()> {
+    let account = account_key(tenant, &principal.user.email);
+    let attempt = app
+        .throttle
+        .reserve(now, &[(Scope::PasswordChange, &account)])
+        .map_err(|wait| too_many("wrong current passwords", wait))?;
     if !secrets::verify_password(current, &principal.user.password_hash) {
+        if let Some(wait) = attempt.failed(now) {
+            return Err(too_many("wrong current passwords", wait));
+        }
         return Err(refuse(
             ErrorCode::ValidationFailed,
             "current_password: is wrong",
         ));
     }
+    attempt.succeeded();
     staff::check_password(
         new,
         &principal.user.email,

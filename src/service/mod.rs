@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod bootstrap;
+pub mod device_cookies;
 pub mod enterprise;
 pub mod error;
 pub mod installations;
@@ -15,6 +16,7 @@ pub mod license_actions;
 pub mod licenses;
 pub mod licensing_settings;
 pub mod metrics;
+pub mod password_pool;
 pub mod provisioning;
 pub mod secrets;
 pub mod signing_keys;
@@ -45,6 +47,10 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub tenants: Tenants,
     pub throttle: LoginThrottle,
+    /// The threads that check and hash passwords (`auth.password_workers`).
+    pub passwords: password_pool::PasswordPool,
+    /// Signs device cookies (derived from the KEK, so it survives restarts).
+    pub device_key: device_cookies::DeviceKey,
     /// Seals and unseals signing keys (`keys/kek`).
     pub kek: Kek,
     /// Public keys trusted to sign licd's own licenses (`licensing.trusted_issuers`).
@@ -75,6 +81,9 @@ impl App {
         let kek = Kek::load_or_create(&kek_path, tenants.any_signing_keys()?)
             .map_err(|e| ServiceError::Startup(e.to_string()))?;
         tenants.load_keys(&kek, clock.now())?;
+        let device_key = device_cookies::DeviceKey::new(kek.derive("device-cookies").as_ref());
+        let passwords = password_pool::PasswordPool::start(config.auth.password_workers)
+            .map_err(|e| ServiceError::Startup(format!("password worker threads: {e}")))?;
         let trusted_issuers = enterprise::load_trusted_issuers(&config.licensing.trusted_issuers)?;
         let site = format!("{} {}", host_name(), &tenants.public()?.install_id[..8]);
         let ca = crate::pki::ca::LocalCa::load_or_create(&ca_dir, &site, clock.now())
@@ -89,6 +98,8 @@ impl App {
             jobs: job_health::JobHealth::default(),
             trusted_issuers,
             throttle: LoginThrottle::new(&config.auth),
+            passwords,
+            device_key,
             config: Arc::new(config),
             clock,
             tenants,

@@ -408,3 +408,153 @@ fn reset_password_forces_a_change_and_ends_sessions() {
     assert_eq!(r.status(), 204);
     assert_eq!(c.get(s.url("/api/v1/audit")).send().unwrap().status(), 200);
 }
+
+/// Authorization headers that are not a licd API token: none of them may skip the CSRF
+/// check, and none may let the session cookie authenticate in their stead.
+const FOREIGN_AUTHORIZATIONS: [&str; 5] = [
+    "Basic Zm9vOmJhcg==",
+    "Negotiate abc",
+    "Bearer ",
+    "",
+    "Bearer lact_not-a-staff-token",
+];
+
+fn token_rows(s: &TestServer) -> i64 {
+    let db = rusqlite::Connection::open(s.data_dir().join("tenants/public.db")).unwrap();
+    db.query_row("SELECT count(*) FROM api_tokens", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn other_authorization_headers_neither_skip_csrf_nor_use_the_cookie() {
+    let s = TestServer::start();
+    let (c, csrf) = api_login(&s, ADMIN_EMAIL, ADMIN_PASSWORD);
+    // The console form needs its page's token; fetch the page so the session is in use.
+    assert_eq!(c.get(s.url("/tokens")).send().unwrap().status(), 200);
+    for auth in FOREIGN_AUTHORIZATIONS {
+        // Session cookie, no CSRF token: refused, whatever the Authorization header says.
+        let r = c
+            .post(s.url("/api/v1/tokens"))
+            .header("authorization", auth)
+            .json(&json!({"name": "csrf-bypass"}))
+            .send()
+            .unwrap();
+        expect_problem(r, 403, "csrf_failed");
+        let r = c
+            .post(s.url("/tokens"))
+            .header("authorization", auth)
+            .form(&[("name", "csrf-bypass")])
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 403, "console form with {auth:?}");
+        // With the right CSRF token the request is still not the cookie's: the header
+        // was sent as the credential and it is not one (no fallback to the cookie).
+        let r = c
+            .post(s.url("/api/v1/tokens"))
+            .header("authorization", auth)
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"name": "csrf-bypass"}))
+            .send()
+            .unwrap();
+        expect_problem(r, 401, "unauthenticated");
+    }
+    assert_eq!(token_rows(&s), 0, "no token may have been created");
+
+    // A licd API token authenticates on its own: no CSRF token needed, and the session
+    // cookie of another account riding along is ignored.
+    let ops = s.create_staff("ops@example.com", Role::Support, "ops-password-123");
+    let ops_token = s.token_for(ops);
+    let r = c
+        .post(s.url("/api/v1/tokens"))
+        .bearer_auth(&ops_token)
+        .json(&json!({"name": "by-token"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: serde_json::Value = r.json().unwrap();
+    assert_eq!(created["token"]["name"], "by-token");
+    let mine: serde_json::Value = client()
+        .get(s.url("/api/v1/tokens"))
+        .bearer_auth(&ops_token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(mine.to_string().contains("by-token"), "{mine}");
+    // A licd-looking token that is not valid never falls back to the cookie.
+    let r = c
+        .post(s.url("/api/v1/tokens"))
+        .bearer_auth("licd_not-a-real-token")
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"name": "fallback"}))
+        .send()
+        .unwrap();
+    expect_problem(r, 401, "unauthenticated");
+    let r = c
+        .get(s.url("/api/v1/me"))
+        .header("authorization", "Basic Zm9vOmJhcg==")
+        .send()
+        .unwrap();
+    expect_problem(r, 401, "unauthenticated");
+}
+
+/// The console page's CSRF token (the hidden `csrf` field).
+fn page_csrf(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn wrong_current_passwords_are_throttled_per_account() {
+    let s = TestServer::start();
+    // The API: max_failures_per_account = 3 in the test config, as for sign-in.
+    let (c, csrf) = api_login(&s, ADMIN_EMAIL, ADMIN_PASSWORD);
+    let change = |current: &str| {
+        c.post(s.url("/api/v1/auth/password"))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"current_password": current, "new_password": "a-brand-new-password"}))
+            .send()
+            .unwrap()
+    };
+    expect_problem(change("guess-1"), 422, "validation_failed");
+    expect_problem(change("guess-2"), 422, "validation_failed");
+    let r = change("guess-3");
+    assert!(r.headers().contains_key("retry-after"));
+    expect_problem(r, 429, "too_many_attempts");
+    for guess in ["guess-4", ADMIN_PASSWORD] {
+        let r = change(guess);
+        assert!(r.headers().contains_key("retry-after"));
+        expect_problem(r, 429, "too_many_attempts");
+    }
+    // After the lockout the right password works.
+    s.clock.advance(chrono::Duration::seconds(901));
+    assert_eq!(change(ADMIN_PASSWORD).status(), 204);
+
+    // The console's password form, for another account.
+    s.create_staff("sup@example.com", Role::Support, "support-password-1");
+    let (c, _) = api_login(&s, "sup@example.com", "support-password-1");
+    let csrf = page_csrf(&c.get(s.url("/password")).send().unwrap().text().unwrap());
+    let submit = |current: &str| {
+        c.post(s.url("/password"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("current_password", current),
+                ("new_password", "another-new-password"),
+                ("confirm_password", "another-new-password"),
+            ])
+            .send()
+            .unwrap()
+    };
+    assert_eq!(submit("guess-1").status(), 422);
+    assert_eq!(submit("guess-2").status(), 422);
+    for guess in ["guess-3", "support-password-1"] {
+        let r = submit(guess);
+        assert_eq!(r.status(), 429);
+        assert!(r.headers().contains_key("retry-after"));
+    }
+}

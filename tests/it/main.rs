@@ -14,6 +14,7 @@ mod harness;
 mod installations;
 mod keys;
 mod licensing;
+mod login_flood;
 mod metrics;
 mod openapi;
 mod permissions;

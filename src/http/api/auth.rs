@@ -1,10 +1,10 @@
 //! `/api/v1/auth/*` and `/api/v1/me`.
 
-use crate::http::auth::{Staff, need, state, tenant_of};
+use crate::http::auth::{DEVICE_COOKIE, Staff, need, state, tenant_of};
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
-use crate::http::state::blocking;
-use crate::http::ui::login::session_cookie;
+use crate::http::state::{blocking, password_work};
+use crate::http::ui::login::{device_cookie, session_cookie};
 use crate::service::staff::StaffView;
 use crate::service::{auth, secrets};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -27,14 +27,17 @@ pub struct LoginReply {
     expires_at: DateTime<Utc>,
 }
 
-refusals!(LoginRefusals: InvalidCredentials, AccountDisabled, TooManyAttempts, CsrfFailed);
+refusals!(LoginRefusals: InvalidCredentials, AccountDisabled, TooManyAttempts, CsrfFailed, PasswordCheckBusy);
 
 /// Signs in
 ///
 /// Checks email and password and sets the `licd_session` cookie (HttpOnly). Browser
 /// sessions send the reply's `csrf_token` as `X-CSRF-Token` on state-changing requests.
 /// API automation should prefer bearer tokens. Failures are throttled per account and
-/// per address (`too_many_attempts` with `Retry-After`).
+/// per address (`too_many_attempts` with `Retry-After`). A successful sign-in also sets
+/// the `licd_device` cookie: a client that sends it back is throttled on its own, not
+/// per account, so others' failed guesses do not lock it out. When every password
+/// worker is busy the answer is `password_check_busy` (503, `Retry-After`) at once.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/login",
@@ -42,22 +45,22 @@ refusals!(LoginRefusals: InvalidCredentials, AccountDisabled, TooManyAttempts, C
     tag = "auth",
     request_body = LoginBody,
     responses(
-        (status = 200, description = "Signed in; the session cookie is set", body = LoginReply,
-            headers(("Set-Cookie" = String, description = "`licd_session=...; Path=/; HttpOnly; SameSite=Strict` (and `Secure` over TLS)"))),
+        (status = 200, description = "Signed in; the session and device cookies are set", body = LoginReply,
+            headers(("Set-Cookie" = String, description = "`licd_session=...; Path=/; HttpOnly; SameSite=Strict` and `licd_device=...` with the same attributes (and `Secure` over TLS)"))),
         LoginRefusals,
     ),
 )]
 pub async fn login(req: HttpRequest, body: web::Json<LoginBody>) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let tenant = tenant_of(&req, &state)?;
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let address = req.peer_addr().map(|a| a.ip());
+    let device = req.cookie(DEVICE_COOKIE).map(|c| c.value().to_owned());
     let (app, now, body) = (state.app.clone(), state.now(), body.into_inner());
-    let session =
-        blocking(move || auth::login(&app, &tenant, now, &body.email, &body.password, &address))
-            .await?;
+    let sign_in = auth::begin_login(&app, &tenant, now, &body.email, address, device.as_deref())?;
+    let session = password_work(&state, move || {
+        auth::login(&app, &tenant, now, sign_in, &body.password)
+    })
+    .await?;
     let minutes = (session.expires_at - now).num_minutes();
     let reply = LoginReply {
         user: StaffView::from(&session.principal.user),
@@ -66,6 +69,7 @@ pub async fn login(req: HttpRequest, body: web::Json<LoginBody>) -> Result<HttpR
     };
     Ok(HttpResponse::Ok()
         .cookie(session_cookie(&state, session.secret, minutes))
+        .cookie(device_cookie(&state, session.device_cookie))
         .json(reply))
 }
 
@@ -90,6 +94,8 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
+refusals!(PasswordRefusals: TooManyAttempts, PasswordCheckBusy);
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
@@ -101,14 +107,15 @@ pub struct PasswordBody {
 ///
 /// Works while a one-time password is pending (that is what it is for). Other sessions
 /// of the account end; this one stays. `validation_failed` when the current password is
-/// wrong or the new one breaks the password policy.
+/// wrong or the new one breaks the password policy. Wrong current passwords are
+/// throttled per account like sign-ins (`too_many_attempts` with `Retry-After`).
 #[utoipa::path(
     post,
     path = "/api/v1/auth/password",
     operation_id = "change_password",
     tag = "auth",
     request_body = PasswordBody,
-    responses((status = 204, description = "Changed")),
+    responses((status = 204, description = "Changed"), PasswordRefusals),
     security(("bearer_token" = []), ("session_cookie" = [], "csrf_token" = [])),
 )]
 pub async fn change_password(
@@ -123,7 +130,7 @@ pub async fn change_password(
         state.now(),
         body.into_inner(),
     );
-    blocking(move || {
+    password_work(&state, move || {
         auth::change_password(
             &app,
             &caller.tenant,

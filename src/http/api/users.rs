@@ -4,7 +4,7 @@ use crate::domain::permissions::Role;
 use crate::http::auth::{Staff, need, state};
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
-use crate::http::state::blocking;
+use crate::http::state::{blocking, password_work};
 use crate::service::staff::{self, NewStaffInput, StaffPatch, StaffView};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -100,7 +100,7 @@ pub async fn create(
         role: b.role,
         password: b.password,
     };
-    let created = blocking(move || {
+    let created = password_work(&state, move || {
         staff::create(
             &caller.tenant,
             now,
@@ -189,8 +189,9 @@ pub async fn reset_password(
 ) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let (caller, now, id) = (staff.caller.clone(), state.now(), id.into_inner());
-    let one_time_password =
-        blocking(move || staff::reset_password(&caller.tenant, now, &caller.principal.actor(), id))
-            .await?;
+    let one_time_password = password_work(&state, move || {
+        staff::reset_password(&caller.tenant, now, &caller.principal.actor(), id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(OneTimePassword { one_time_password }))
 }

@@ -1,12 +1,16 @@
 //! CSRF protection for every state-changing request a browser could be tricked into
-//! sending. A request that carries licd's cookies and no `Authorization` header must
-//! present the CSRF token (derived from the session or pre-login cookie) in the
-//! `X-CSRF-Token` header or, for HTML forms, the `csrf` field. A form post without any
-//! licd cookie is refused too (it cannot come from a licd page). Bearer-token requests
-//! are not cookie-borne and pass.
+//! sending. A request that carries licd's cookies must present the CSRF token (derived
+//! from the session or pre-login cookie) in the `X-CSRF-Token` header or, for HTML
+//! forms, the `csrf` field. A form post without any licd cookie is refused too (it
+//! cannot come from a licd page). Only a licd API token (`Authorization: Bearer
+//! licd_...`) passes without: it is not cookie-borne, and with it the cookie is never
+//! used (`http::auth::presented`). Any other `Authorization` header (Basic or Negotiate
+//! that a browser adds by itself behind some proxies, an empty one) skips nothing.
 
 use crate::error::{ErrorCode, Problem};
-use crate::http::auth::{CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, csrf_basis};
+use crate::http::auth::{
+    CSRF_FIELD, CSRF_HEADER, Presented, SESSION_COOKIE, csrf_basis, presented,
+};
 use crate::http::problem::problem_response;
 use crate::service::secrets::{constant_time_eq, csrf_token};
 use actix_web::body::{BoxBody, MessageBody};
@@ -51,7 +55,7 @@ pub async fn check(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let safe = req.method().is_safe();
-    if safe || req.headers().contains_key(header::AUTHORIZATION) {
+    if safe || matches!(presented(req.request()), Presented::ApiToken(_)) {
         return next
             .call(req)
             .await

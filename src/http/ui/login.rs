@@ -2,11 +2,11 @@
 
 use super::{form_error, see_other};
 use crate::http::auth::{
-    PRELOGIN_COOKIE, Page, SESSION_COOKIE, csrf_basis, need, state, tenant_of,
+    DEVICE_COOKIE, PRELOGIN_COOKIE, Page, SESSION_COOKIE, csrf_basis, need, state, tenant_of,
 };
-use crate::http::state::{AppState, blocking};
+use crate::http::state::{AppState, blocking, password_work};
 use crate::http::ui::reject::UiReject;
-use crate::service::{auth, secrets};
+use crate::service::{auth, device_cookies, secrets};
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -40,6 +40,18 @@ pub fn session_cookie(state: &AppState, value: String, max_age_minutes: i64) -> 
         .same_site(SameSite::Strict)
         .secure(state.secure_cookies)
         .max_age(CookieDuration::minutes(max_age_minutes))
+        .finish()
+}
+
+/// The device cookie a successful sign-in leaves (see `service::device_cookies`); the
+/// same attributes as the session cookie, but it outlives sessions and sign-outs.
+pub fn device_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build(DEVICE_COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.secure_cookies)
+        .max_age(CookieDuration::days(device_cookies::LIFETIME_DAYS))
         .finish()
 }
 
@@ -109,17 +121,23 @@ pub async fn submit(
 ) -> Result<HttpResponse, UiReject> {
     let state = state(&req)?;
     let tenant = tenant_of(&req, &state)?;
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let address = req.peer_addr().map(|a| a.ip());
+    let device = req.cookie(DEVICE_COOKIE).map(|c| c.value().to_owned());
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref()).to_owned();
     let now = state.now();
     let app = state.app.clone();
-    let (email, password) = (form.email.clone(), form.password);
+    let password = form.password;
     let outcome =
-        blocking(move || auth::login(&app, &tenant, now, &email, &password, &address)).await;
+        match auth::begin_login(&app, &tenant, now, &form.email, address, device.as_deref()) {
+            Ok(sign_in) => {
+                password_work(&state, move || {
+                    auth::login(&app, &tenant, now, sign_in, &password)
+                })
+                .await
+            }
+            Err(e) => Err(e),
+        };
     match outcome {
         Ok(session) => {
             let minutes = (session.expires_at - now).num_minutes();
@@ -131,6 +149,7 @@ pub async fn submit(
             let mut resp = see_other(to);
             let cookies = [
                 session_cookie(&state, session.secret, minutes),
+                device_cookie(&state, session.device_cookie),
                 expired(&state, PRELOGIN_COOKIE),
             ];
             for c in &cookies {

@@ -2,7 +2,7 @@
 
 use super::{PageQuery, form_error, render, render_status, see_other};
 use crate::http::auth::{Page, need, state};
-use crate::http::state::blocking;
+use crate::http::state::password_work;
 use crate::http::ui::reject::UiReject;
 use crate::service::auth;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -55,7 +55,7 @@ pub async fn submit(
         )?);
     }
     let (app, caller, now) = (state.app.clone(), page.caller.clone(), state.now());
-    let result = blocking(move || {
+    let result = password_work(&state, move || {
         auth::change_password(
             &app,
             &caller.tenant,
@@ -69,9 +69,10 @@ pub async fn submit(
     match result {
         Ok(()) => Ok(see_other("/?notice=password_changed")),
         Err(e) => {
-            let (status, message) = form_error(&e.problem());
+            let problem = e.problem();
+            let (status, message) = form_error(&problem);
             let ctx = page_ctx(&page, Some(&message));
-            Ok(render_status(
+            let mut resp = render_status(
                 &state,
                 &page,
                 "password.html",
@@ -79,7 +80,14 @@ pub async fn submit(
                 ctx,
                 None,
                 status,
-            )?)
+            )?;
+            if let Some(secs) = problem.retry_after {
+                resp.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from(secs),
+                );
+            }
+            Ok(resp)
         }
     }
 }

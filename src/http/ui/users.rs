@@ -4,7 +4,7 @@ use super::{PageQuery, form_error, render_status, see_other};
 use crate::domain::permissions::Role;
 use crate::error::ErrorCode;
 use crate::http::auth::{Page, need, state};
-use crate::http::state::{AppState, blocking};
+use crate::http::state::{AppState, blocking, password_work};
 use crate::http::ui::reject::UiReject;
 use crate::service::staff::{self, NewStaffInput, StaffPatch};
 use crate::service::{ServiceError, refuse};
@@ -84,7 +84,7 @@ pub async fn create(
         state.app.config.auth.min_password_length,
     );
     let form = form.into_inner();
-    let result = blocking(move || {
+    let result = password_work(&state, move || {
         let input = NewStaffInput {
             email: form.email,
             display_name: form.display_name,
@@ -187,7 +187,7 @@ pub async fn reset_password(
 ) -> Result<HttpResponse, UiReject> {
     let state = state(&req)?;
     let (caller, now, id) = (page.caller.clone(), state.now(), id.into_inner());
-    let result = blocking(move || {
+    let result = password_work(&state, move || {
         let password = staff::reset_password(&caller.tenant, now, &caller.principal.actor(), id)?;
         Ok((staff::get(&caller.tenant, id)?, password))
     })
