@@ -233,12 +233,14 @@ pub enum AdminCommand {
         #[arg(long, default_value = "")]
         display_name: String,
     },
-    /// Replace an account's password with a one-time password (printed) and end its sessions.
+    /// Replace an account's password with a one-time password (printed), end its
+    /// sessions and revoke its API tokens.
     ResetPassword {
         #[arg(long)]
         email: String,
     },
-    /// Disable an account: it cannot sign in, and its sessions and tokens stop working.
+    /// Disable an account: it cannot sign in, its sessions end and its API tokens are
+    /// revoked (enabling it again does not revive them).
     Disable {
         #[arg(long)]
         email: String,
@@ -723,6 +725,7 @@ pub fn admin(config: Config, cmd: AdminCommand) -> Result<()> {
             let id = staff::id_by_email(&tenant, &email)?;
             let p = staff::reset_password(&tenant, now, &actor, id)?;
             println!("one-time password for {email} (must be changed at next sign-in): {p}");
+            eprintln!("its sessions have ended and its API tokens are revoked");
         }
         AdminCommand::Disable { email } => {
             let id = staff::id_by_email(&tenant, &email)?;
@@ -736,7 +739,9 @@ pub fn admin(config: Config, cmd: AdminCommand) -> Result<()> {
                     ..Default::default()
                 },
             )?;
-            println!("disabled {email}; its sessions and tokens no longer work");
+            println!(
+                "disabled {email}; its sessions have ended and its API tokens are revoked (enabling it again does not revive them)"
+            );
         }
         AdminCommand::Enable { email } => {
             let id = staff::id_by_email(&tenant, &email)?;
@@ -758,9 +763,20 @@ pub fn admin(config: Config, cmd: AdminCommand) -> Result<()> {
             expires_in_days,
         }) => {
             let id = staff::id_by_email(&tenant, &email)?;
-            let expires = expires_in_days.map(|d| now + chrono::Duration::days(i64::from(d)));
+            let expires = match expires_in_days {
+                None => None,
+                Some(d) => Some(
+                    now.checked_add_signed(chrono::Duration::days(i64::from(d)))
+                        .with_context(|| format!("--expires-in-days {d} is too far ahead"))?,
+                ),
+            };
             let created = tokens::create(&tenant, now, &actor, id, &name, expires)?;
             println!("{}", created.secret);
+            if staff::get(&tenant, id)?.must_change_password {
+                eprintln!(
+                    "note: {email} must still change a one-time password; until then the token reaches only /api/v1/me and /api/v1/auth/password"
+                );
+            }
             eprintln!(
                 "API token {:?} for {email}; it is shown only now. Send it as `Authorization: Bearer <token>`.",
                 name

@@ -366,20 +366,8 @@ impl Config {
             return bad("tls.server_cert_days must be between 2 and 397");
         }
         for h in &self.tls.hostnames {
-            let ok = !h.is_empty()
-                && h.len() <= 253
-                && h.split('.').all(|l| {
-                    !l.is_empty()
-                        && l.len() <= 63
-                        && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                        && !l.starts_with('-')
-                        && !l.ends_with('-')
-                });
-            if !ok && !h.starts_with("*.") {
-                return Err(ConfigError::Invalid(format!(
-                    "tls.hostnames: {h:?} is not a DNS host name"
-                )));
-            }
+            crate::domain::dns_name::check("tls.hostnames", h)
+                .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         }
         if self.metrics.token.is_some() && self.metrics.token_file.is_some() {
             return bad("metrics.token and metrics.token_file: set one, not both");

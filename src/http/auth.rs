@@ -8,7 +8,7 @@ use super::ui::reject::UiReject;
 use crate::domain::permissions::Permission;
 use crate::error::{ErrorCode, Problem};
 use crate::service::tenants::Tenant;
-use crate::service::{Credential, Principal, ServiceError, auth, secrets};
+use crate::service::{Principal, ServiceError, auth, secrets};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
@@ -216,10 +216,10 @@ fn identified(req: &HttpRequest) -> Result<Caller, Denied> {
 
 /// Applies a route's needs to an authenticated caller.
 pub fn admit<N: Need>(caller: &Caller) -> Result<(), Denied> {
-    // A pending one-time password blocks browser sessions; API tokens were issued on
-    // purpose (by the user, or by an operator with `licd admin token create`) and work.
-    let via_session = matches!(caller.principal.via, Credential::Session { .. });
-    if via_session && caller.principal.user.must_change_password && !N::ALLOW_PENDING_PASSWORD {
+    // A pending one-time password blocks every credential alike: a token made while the
+    // password was pending (e.g. `licd admin token create`) reaches only the routes that
+    // let the owner change it.
+    if caller.principal.user.must_change_password && !N::ALLOW_PENDING_PASSWORD {
         return Err(Denied::PasswordChangeRequired);
     }
     match N::PERMISSION {

@@ -154,7 +154,8 @@ pub fn logout(tenant: &Tenant, now: DateTime<Utc>, principal: &Principal) -> Res
     })
 }
 
-/// Changes the caller's own password; other sessions of the account end.
+/// Changes the caller's own password; other sessions of the account end and every API
+/// token of the account is revoked (also the one this request came with, if any).
 pub fn change_password(
     app: &App,
     tenant: &Tenant,
@@ -188,13 +189,14 @@ pub fn change_password(
     tenant.db.write(|tx| {
         staff_store::set_password(tx, principal.user.id, &hash, false, now)?;
         let ended = sessions::delete_for_user(tx, principal.user.id, keep)?;
+        let revoked = tokens::revoke_all_for_user(tx, principal.user.id, now)?;
         audit::record(
             tx,
             now,
             &principal.actor(),
             "user.password_change",
             &format!("user:{}", principal.user.id),
-            json!({"other_sessions_ended": ended}),
+            json!({"other_sessions_ended": ended, "tokens_revoked": revoked}),
         )
     })
 }

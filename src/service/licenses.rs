@@ -199,10 +199,9 @@ fn encode_cursor(l: &LicenseRow) -> String {
 
 fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, String)> {
     let (micros, id) = c.split_once('~')?;
-    Some((
-        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-        id.to_owned(),
-    ))
+    let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+    crate::domain::timestamp::check("cursor", at).ok()?;
+    Some((at, id.to_owned()))
 }
 
 pub fn list(

@@ -1,5 +1,6 @@
 //! The login page, signing in and out.
 
+use super::next_path::safe_next;
 use super::{form_error, see_other};
 use crate::http::auth::{
     PRELOGIN_COOKIE, Page, SESSION_COOKIE, csrf_basis, need, state, tenant_of,
@@ -23,14 +24,6 @@ pub struct LoginForm {
     email: String,
     password: String,
     next: Option<String>,
-}
-
-/// Only local paths are followed after login (no open redirect).
-fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
-        _ => "/",
-    }
 }
 
 pub fn session_cookie(state: &AppState, value: String, max_age_minutes: i64) -> Cookie<'static> {
@@ -170,18 +163,4 @@ pub async fn logout(
 
 fn cookie_error(e: impl std::fmt::Display) -> UiReject {
     crate::service::ServiceError::Internal(format!("cookie: {e}")).into()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn next_is_local_only() {
-        assert_eq!(safe_next(Some("/users")), "/users");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
-        assert_eq!(safe_next(Some("/\\evil")), "/");
-        assert_eq!(safe_next(None), "/");
-    }
 }

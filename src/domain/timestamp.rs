@@ -1,0 +1,107 @@
+//! Times that arrive from outside (request bodies, query strings, forms, the command
+//! line). licd stores times as RFC 3339 text and compares them as text, which is right
+//! only for four-digit years; so every time that enters is checked to lie between
+//! 0000-01-01 and 9999-12-31, and a bad one is refused naming its field.
+
+use super::DomainError;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+
+/// What every refusal says about the accepted range.
+const RANGE: &str =
+    "must be an RFC 3339 time between 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z";
+
+/// The earliest time licd accepts: 0000-01-01T00:00:00Z.
+pub fn earliest() -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(0, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// The latest time licd accepts: the last microsecond of 9999-12-31.
+pub fn latest() -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_micro_opt(23, 59, 59, 999_999))
+        .map(|t| t.and_utc())
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Checks that a time lies in licd's range; the refusal names `field`.
+pub fn check(field: &'static str, t: DateTime<Utc>) -> Result<DateTime<Utc>, DomainError> {
+    if t < earliest() || t > latest() {
+        return Err(DomainError::invalid(
+            field,
+            format!("{} is out of range; {RANGE}", t.to_rfc3339()),
+        ));
+    }
+    Ok(t)
+}
+
+/// Parses an RFC 3339 time and checks its range; the refusal names `field`.
+pub fn parse(field: &'static str, s: &str) -> Result<DateTime<Utc>, DomainError> {
+    let shown: String = s.chars().take(64).collect();
+    // The same parser serde uses for `DateTime`, so every format accepted before still is.
+    let t = s
+        .trim()
+        .parse::<DateTime<Utc>>()
+        .map_err(|_| DomainError::invalid(field, format!("{shown:?} {RANGE}")))?;
+    check(field, t)
+}
+
+/// A time as a request gives it, read as text so that a bad value is refused by
+/// `parse` naming its field (a failed deserialisation could not say which field).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct InputTime(String);
+
+impl InputTime {
+    pub fn parse(&self, field: &'static str) -> Result<DateTime<Utc>, DomainError> {
+        parse(field, &self.0)
+    }
+}
+
+/// Parses an optional input time.
+pub fn parse_opt(
+    field: &'static str,
+    t: Option<&InputTime>,
+) -> Result<Option<DateTime<Utc>>, DomainError> {
+    t.map(|t| t.parse(field)).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_four_digit_years_are_accepted() {
+        for ok in [
+            "0000-01-01T00:00:00Z",
+            "1970-01-01T00:00:00Z",
+            "2026-06-01T09:00:00+02:00",
+            "9999-12-31T23:59:59.999999Z",
+        ] {
+            assert!(parse("t", ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn other_years_and_junk_are_refused_naming_the_field() {
+        for bad in [
+            "+10000-01-01T00:00:00Z",
+            "10000-01-01T00:00:00Z",
+            "-0001-12-31T00:00:00Z",
+            "+262143-01-01T00:00:00Z",
+            "+999999999-01-01T00:00:00Z",
+            "9999-12-31T23:59:59-01:00",
+            "2026-13-01T00:00:00Z",
+            "tomorrow",
+            "",
+        ] {
+            let e = parse("expires_at", bad).unwrap_err().to_string();
+            assert!(e.starts_with("expires_at: "), "{bad}: {e}");
+        }
+        assert!(check("t", DateTime::<Utc>::MAX_UTC).is_err());
+        assert!(check("t", DateTime::<Utc>::MIN_UTC).is_err());
+    }
+}
