@@ -694,6 +694,13 @@ pub fn check_config(cli: &Cli, file: Option<PathBuf>) -> Result<()> {
     } else {
         println!("http     = {} (TLS off)", config.server.listen);
     }
+    if let Some(url) = &config.server.public_url {
+        if config.behind_https_proxy() {
+            println!("public   = {url} (behind an HTTPS proxy: Secure __Host- cookies, HSTS)");
+        } else {
+            println!("public   = {url}");
+        }
+    }
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Rules for staff accounts: what an acceptable email, name and password look like.
 
 use super::{DomainError, free_text};
+use chrono::{DateTime, Duration, Utc};
 
 pub const MAX_PASSWORD_LENGTH: usize = 1024;
 
@@ -26,6 +27,13 @@ pub fn normalize_email(raw: &str) -> Result<String, DomainError> {
 /// Checks a display name: free text of at most 200 characters.
 pub fn check_display_name(name: &str) -> Result<String, DomainError> {
     free_text::line("display_name", name, 200, false)
+}
+
+/// Whether a one-time password issued at `issued_at` has expired at `now`.
+pub fn one_time_password_expired(issued_at: DateTime<Utc>, now: DateTime<Utc>, hours: u32) -> bool {
+    issued_at
+        .checked_add_signed(Duration::hours(i64::from(hours)))
+        .is_none_or(|ends| now >= ends)
 }
 
 /// Checks a new password against the policy.
@@ -78,6 +86,16 @@ mod tests {
         assert!(check_password("a-long-enough-pass", "a@b", 12).is_ok());
         assert!(check_password("admin@example.com", "admin@example.com", 8).is_err());
         assert!(check_password(&"x".repeat(2000), "a@b", 12).is_err());
+    }
+
+    #[test]
+    fn one_time_passwords_expire_after_the_hours() {
+        let t = DateTime::parse_from_rfc3339("2026-06-01T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert!(!one_time_password_expired(t, t + Duration::hours(71), 72));
+        assert!(one_time_password_expired(t, t + Duration::hours(72), 72));
+        assert!(!one_time_password_expired(t, t - Duration::hours(5), 72));
     }
 
     #[test]

@@ -125,11 +125,19 @@ fn bearer(req: &HttpRequest) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
+/// The value of licd's cookie `base` (`SESSION_COOKIE`, ...), read under the name it is
+/// set with (`__Host-` prefixed when cookies are `Secure`; the bare name is then ignored).
+pub fn cookie(req: &HttpRequest, base: &str) -> Option<String> {
+    let name = match req.app_data::<web::Data<AppState>>() {
+        Some(state) => state.cookie_name(base),
+        None => base.to_owned(),
+    };
+    req.cookie(&name).map(|c| c.value().to_owned())
+}
+
 /// The secret the CSRF token derives from: the session cookie, else the pre-login cookie.
 pub fn csrf_basis(req: &HttpRequest) -> Option<String> {
-    req.cookie(SESSION_COOKIE)
-        .or_else(|| req.cookie(PRELOGIN_COOKIE))
-        .map(|c| c.value().to_owned())
+    cookie(req, SESSION_COOKIE).or_else(|| cookie(req, PRELOGIN_COOKIE))
 }
 
 /// Authenticates a request by bearer token or session cookie.
@@ -145,8 +153,7 @@ pub async fn identify(req: &HttpRequest) -> Result<Caller, Denied> {
         let t = tenant.clone();
         let p = blocking(move || auth::token_principal(&t, now, &token)).await;
         (p.map_err(Denied::Failed)?, None)
-    } else if let Some(cookie) = req.cookie(SESSION_COOKIE) {
-        let secret = cookie.value().to_owned();
+    } else if let Some(secret) = cookie(req, SESSION_COOKIE) {
         let csrf = secrets::csrf_token(&secret);
         let t = tenant.clone();
         let p = blocking(move || auth::session_principal(&t, now, &secret)).await;

@@ -63,6 +63,15 @@ pub fn login(
             "this account is disabled",
         ));
     }
+    if let Some(issued) = user.one_time_password_issued_at
+        && user.must_change_password
+        && staff::one_time_password_expired(issued, now, app.config.auth.one_time_password_hours)
+    {
+        return Err(refuse(
+            ErrorCode::OneTimePasswordExpired,
+            "this one-time password has expired; ask an administrator to reset your password",
+        ));
+    }
     app.throttle.success(&account_key);
 
     let secret = secrets::new_secret()?;

@@ -67,13 +67,24 @@ fn a_path_as_name_is_refused_and_nothing_is_written() {
     let abs_dir = tempfile::tempdir().unwrap();
     let abs = abs_dir.path().join("abs");
     let abs = abs.to_str().unwrap();
-    for name in ["../escaped", abs, "bad_name!", "a..b", "*", "*.com", "a.*.example"] {
+    for name in [
+        "../escaped",
+        abs,
+        "bad_name!",
+        "a..b",
+        "*",
+        "*.com",
+        "a.*.example",
+    ] {
         let out = site.issue(&[name]);
         refused(&out, &format!("{name:?}"));
         assert!(text(&out).contains("--name"), "{}", text(&out));
     }
     // A bad second name refuses the whole request too.
-    refused(&site.issue(&["ok.plant.example", "../escaped"]), "../escaped");
+    refused(
+        &site.issue(&["ok.plant.example", "../escaped"]),
+        "../escaped",
+    );
     assert_eq!(files_under(site.parent.path()), Vec::<PathBuf>::new());
     assert!(!escaped.with_extension("pem").exists() && !escaped.with_extension("key").exists());
     assert_eq!(files_under(abs_dir.path()), Vec::<PathBuf>::new());

@@ -37,7 +37,7 @@ fn a_newer_database_is_refused_with_a_clear_message() {
     let t = text(&out);
     assert!(t.contains("public.db"), "{t}");
     assert!(
-        t.contains("schema version 99 is newer than this licd supports (4)"),
+        t.contains("schema version 99 is newer than this licd supports (5)"),
         "{t}"
     );
     // `serve` refuses too, before listening.

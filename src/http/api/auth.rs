@@ -43,7 +43,7 @@ refusals!(LoginRefusals: InvalidCredentials, AccountDisabled, TooManyAttempts, C
     request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in; the session cookie is set", body = LoginReply,
-            headers(("Set-Cookie" = String, description = "`licd_session=...; Path=/; HttpOnly; SameSite=Strict` (and `Secure` over TLS)"))),
+            headers(("Set-Cookie" = String, description = "`licd_session=...; Path=/; HttpOnly; SameSite=Strict`; over HTTPS (TLS on, or an https `server.public_url`) `__Host-licd_session=...` with `Secure`"))),
         LoginRefusals,
     ),
 )]

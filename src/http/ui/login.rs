@@ -27,7 +27,7 @@ pub struct LoginForm {
 }
 
 pub fn session_cookie(state: &AppState, value: String, max_age_minutes: i64) -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, value)
+    Cookie::build(state.cookie_name(SESSION_COOKIE), value)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -37,7 +37,7 @@ pub fn session_cookie(state: &AppState, value: String, max_age_minutes: i64) -> 
 }
 
 fn expired(state: &AppState, name: &'static str) -> Cookie<'static> {
-    let mut c = Cookie::build(name, "")
+    let mut c = Cookie::build(state.cookie_name(name), "")
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -84,7 +84,7 @@ pub async fn show(req: HttpRequest, q: web::Query<LoginQuery>) -> Result<HttpRes
         StatusCode::OK,
     )?;
     if let Some(secret) = fresh {
-        let cookie = Cookie::build(PRELOGIN_COOKIE, secret)
+        let cookie = Cookie::build(state.cookie_name(PRELOGIN_COOKIE), secret)
             .path("/")
             .http_only(true)
             .same_site(SameSite::Strict)
