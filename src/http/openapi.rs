@@ -370,6 +370,7 @@ fn shared_codes(method: &str, path: &str, op: &Operation) -> Vec<ErrorCode> {
             MalformedJson,
             UnsupportedMediaType,
             PayloadTooLarge,
+            RequestTimeout,
             ValidationFailed,
         ]);
     }

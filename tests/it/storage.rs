@@ -134,6 +134,12 @@ fn admin_cli_manages_accounts_and_tokens() {
         data,
     ]));
     assert!(out.status.success(), "{}", text(&out));
+    // The account still has its one-time password: the token is held back like a session.
+    assert!(
+        text(&out).contains("must still change a one-time password"),
+        "{}",
+        text(&out)
+    );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert!(token.starts_with("licd_"));
     let out = run(licd().args([
@@ -151,9 +157,18 @@ fn admin_cli_manages_accounts_and_tokens() {
     assert!(text(&out).contains("no staff account has the email ghost@example.com"));
 
     let s = TestServer::start_in(dir, |_| {});
-    assert_eq!(
+    expect_problem(
         client()
             .get(s.url("/api/v1/audit"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap(),
+        403,
+        "password_change_required",
+    );
+    assert_eq!(
+        client()
+            .get(s.url("/api/v1/me"))
             .bearer_auth(&token)
             .send()
             .unwrap()

@@ -27,14 +27,16 @@ pub struct LoginReply {
     expires_at: DateTime<Utc>,
 }
 
-refusals!(LoginRefusals: InvalidCredentials, AccountDisabled, TooManyAttempts, CsrfFailed);
+refusals!(LoginRefusals: InvalidCredentials, AccountDisabled, OneTimePasswordExpired, TooManyAttempts, CsrfFailed);
 
 /// Signs in
 ///
 /// Checks email and password and sets the `licd_session` cookie (HttpOnly). Browser
 /// sessions send the reply's `csrf_token` as `X-CSRF-Token` on state-changing requests.
 /// API automation should prefer bearer tokens. Failures are throttled per account and
-/// per address (`too_many_attempts` with `Retry-After`).
+/// per address (`too_many_attempts` with `Retry-After`). A one-time password older than
+/// `auth.one_time_password_hours` is refused (`one_time_password_expired`): an
+/// administrator must reset it.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/login",
@@ -100,7 +102,8 @@ pub struct PasswordBody {
 /// Changes the caller's password
 ///
 /// Works while a one-time password is pending (that is what it is for). Other sessions
-/// of the account end; this one stays. `validation_failed` when the current password is
+/// of the account end; this one stays. Every API token of the account is revoked,
+/// including the one this request came with. `validation_failed` when the current password is
 /// wrong or the new one breaks the password policy.
 #[utoipa::path(
     post,
