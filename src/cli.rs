@@ -524,7 +524,9 @@ pub fn license_sign(args: SignArgs) -> Result<()> {
     let now = licd::clock::Clock::now(&SystemClock);
     let expires_at = match (args.expires_at, args.days) {
         (Some(t), _) => t,
-        (None, Some(d)) => now + chrono::Duration::days(i64::from(d)),
+        (None, Some(d)) => now
+            .checked_add_signed(chrono::Duration::days(i64::from(d)))
+            .with_context(|| format!("--days {d} is too far ahead"))?,
         (None, None) => bail!("give --days N or --expires-at TIME"),
     };
     let req = LicenseRequest {
@@ -604,7 +606,9 @@ pub fn print_bootstrap(b: &Bootstrapped) {
     eprintln!("  licd created the first super_admin: {}", b.email);
     match &b.one_time_password {
         Some(p) => {
-            eprintln!("  One-time password (shown once; you must change it at first sign-in):");
+            eprintln!(
+                "  One-time password (shown once; you must change it at first sign-in, within auth.one_time_password_hours, 72 by default):"
+            );
             eprintln!();
             eprintln!("      {p}");
         }
@@ -706,6 +710,7 @@ pub fn check_config(cli: &Cli, file: Option<PathBuf>) -> Result<()> {
 
 pub fn admin(config: Config, cmd: AdminCommand) -> Result<()> {
     let min_len = config.auth.min_password_length;
+    let hours = config.auth.one_time_password_hours;
     let app = open_existing(config)?;
     let tenant = app.tenants.public()?;
     let now = app.clock.now();
@@ -725,13 +730,17 @@ pub fn admin(config: Config, cmd: AdminCommand) -> Result<()> {
             let created = staff::create(&tenant, now, &actor, input, min_len)?;
             println!("created {} ({})", created.user.email, created.user.role);
             if let Some(p) = created.one_time_password {
-                println!("one-time password (must be changed at first sign-in): {p}");
+                println!(
+                    "one-time password (must be changed at first sign-in, within {hours} hours): {p}"
+                );
             }
         }
         AdminCommand::ResetPassword { email } => {
             let id = staff::id_by_email(&tenant, &email)?;
             let p = staff::reset_password(&tenant, now, &actor, id)?;
-            println!("one-time password for {email} (must be changed at next sign-in): {p}");
+            println!(
+                "one-time password for {email} (must be changed at next sign-in, within {hours} hours): {p}"
+            );
             eprintln!("its sessions have ended and its API tokens are revoked");
         }
         AdminCommand::Disable { email } => {

@@ -68,7 +68,9 @@ pub struct LicenseRequest {
     pub features: Vec<String>,
     #[serde(default)]
     pub flags: Vec<String>,
+    #[serde(default, deserialize_with = "timestamp::named::not_before_opt")]
     pub not_before: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "timestamp::named::expires_at")]
     pub expires_at: DateTime<Utc>,
 }
 

@@ -69,6 +69,34 @@ pub fn parse_opt(
     t.map(|t| t.parse(field)).transpose()
 }
 
+/// `deserialize_with` helpers for `DateTime` fields of request types that other code
+/// builds too (so they stay `DateTime`): a bad value is refused naming the field.
+pub mod named {
+    use super::{DateTime, Utc, parse};
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer};
+
+    fn one<'de, D: Deserializer<'de>>(
+        field: &'static str,
+        d: D,
+    ) -> Result<DateTime<Utc>, D::Error> {
+        let s = String::deserialize(d)?;
+        parse(field, &s).map_err(D::Error::custom)
+    }
+
+    pub fn expires_at<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        one("expires_at", d)
+    }
+
+    pub fn not_before_opt<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| parse("not_before", &s).map_err(D::Error::custom))
+            .transpose()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,9 +49,15 @@ fn out_of_range_times_in_bodies_are_refused_naming_the_field() {
     }
     let body = json!({
         "name": "far", "install_id": INSTALL, "internal_users": 5,
-        "not_before": FAR, "expires_at": "+10001-01-01T00:00:00Z",
+        "not_before": FAR, "expires_at": "2030-01-01T00:00:00Z",
     });
     refused_naming(api.post("/api/v1/licenses", body), "not_before");
+    for t in [FAR, NEGATIVE, ABSURD] {
+        let body = json!({
+            "name": "far", "install_id": INSTALL, "internal_users": 5, "expires_at": t,
+        });
+        refused_naming(api.post("/api/v1/licenses", body), "expires_at");
+    }
     // The console's date fields too.
     let (c, csrf) = api_login(&s, ADMIN_EMAIL, ADMIN_PASSWORD);
     let r = c
