@@ -236,3 +236,10 @@ CREATE TABLE client_certs (
     not_after     TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX client_certs_license ON client_certs(license_id);
+
+-- When each pending one-time password was issued; added by schema step 5
+-- (src/store/one_time_passwords.sql).
+CREATE TABLE one_time_passwords (
+    user_id   INTEGER PRIMARY KEY REFERENCES staff_users(id) ON DELETE CASCADE,
+    issued_at TEXT NOT NULL
+);

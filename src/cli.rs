@@ -233,12 +233,14 @@ pub enum AdminCommand {
         #[arg(long, default_value = "")]
         display_name: String,
     },
-    /// Replace an account's password with a one-time password (printed) and end its sessions.
+    /// Replace an account's password with a one-time password (printed), end its
+    /// sessions and revoke its API tokens.
     ResetPassword {
         #[arg(long)]
         email: String,
     },
-    /// Disable an account: it cannot sign in, and its sessions and tokens stop working.
+    /// Disable an account: it cannot sign in, its sessions end and its API tokens are
+    /// revoked (enabling it again does not revive them).
     Disable {
         #[arg(long)]
         email: String,
@@ -522,7 +524,9 @@ pub fn license_sign(args: SignArgs) -> Result<()> {
     let now = licd::clock::Clock::now(&SystemClock);
     let expires_at = match (args.expires_at, args.days) {
         (Some(t), _) => t,
-        (None, Some(d)) => licd::domain::time::later(now, licd::domain::time::days(d)),
+        (None, Some(d)) => now
+            .checked_add_signed(chrono::Duration::days(i64::from(d)))
+            .with_context(|| format!("--days {d} is too far ahead"))?,
         (None, None) => bail!("give --days N or --expires-at TIME"),
     };
     let req = LicenseRequest {
@@ -602,7 +606,9 @@ pub fn print_bootstrap(b: &Bootstrapped) {
     eprintln!("  licd created the first super_admin: {}", b.email);
     match &b.one_time_password {
         Some(p) => {
-            eprintln!("  One-time password (shown once; you must change it at first sign-in):");
+            eprintln!(
+                "  One-time password (shown once; you must change it at first sign-in, within auth.one_time_password_hours, 72 by default):"
+            );
             eprintln!();
             eprintln!("      {p}");
         }
@@ -692,11 +698,19 @@ pub fn check_config(cli: &Cli, file: Option<PathBuf>) -> Result<()> {
     } else {
         println!("http     = {} (TLS off)", config.server.listen);
     }
+    if let Some(url) = &config.server.public_url {
+        if config.behind_https_proxy() {
+            println!("public   = {url} (behind an HTTPS proxy: Secure __Host- cookies, HSTS)");
+        } else {
+            println!("public   = {url}");
+        }
+    }
     Ok(())
 }
 
 pub fn admin(config: Config, cmd: AdminCommand) -> Result<()> {
     let min_len = config.auth.min_password_length;
+    let hours = config.auth.one_time_password_hours;
     let app = open_existing(config)?;
     let tenant = app.tenants.public()?;
     let now = app.clock.now();
@@ -716,13 +730,18 @@ pub fn admin(config: Config, cmd: AdminCommand) -> Result<()> {
             let created = staff::create(&tenant, now, &actor, input, min_len)?;
             println!("created {} ({})", created.user.email, created.user.role);
             if let Some(p) = created.one_time_password {
-                println!("one-time password (must be changed at first sign-in): {p}");
+                println!(
+                    "one-time password (must be changed at first sign-in, within {hours} hours): {p}"
+                );
             }
         }
         AdminCommand::ResetPassword { email } => {
             let id = staff::id_by_email(&tenant, &email)?;
             let p = staff::reset_password(&tenant, now, &actor, id)?;
-            println!("one-time password for {email} (must be changed at next sign-in): {p}");
+            println!(
+                "one-time password for {email} (must be changed at next sign-in, within {hours} hours): {p}"
+            );
+            eprintln!("its sessions have ended and its API tokens are revoked");
         }
         AdminCommand::Disable { email } => {
             let id = staff::id_by_email(&tenant, &email)?;
@@ -736,7 +755,9 @@ pub fn admin(config: Config, cmd: AdminCommand) -> Result<()> {
                     ..Default::default()
                 },
             )?;
-            println!("disabled {email}; its sessions and tokens no longer work");
+            println!(
+                "disabled {email}; its sessions have ended and its API tokens are revoked (enabling it again does not revive them)"
+            );
         }
         AdminCommand::Enable { email } => {
             let id = staff::id_by_email(&tenant, &email)?;
@@ -758,10 +779,20 @@ pub fn admin(config: Config, cmd: AdminCommand) -> Result<()> {
             expires_in_days,
         }) => {
             let id = staff::id_by_email(&tenant, &email)?;
-            let expires = expires_in_days
-                .map(|d| licd::domain::time::later(now, licd::domain::time::days(d)));
+            let expires = match expires_in_days {
+                None => None,
+                Some(d) => Some(
+                    now.checked_add_signed(chrono::Duration::days(i64::from(d)))
+                        .with_context(|| format!("--expires-in-days {d} is too far ahead"))?,
+                ),
+            };
             let created = tokens::create(&tenant, now, &actor, id, &name, expires)?;
             println!("{}", created.secret);
+            if staff::get(&tenant, id)?.must_change_password {
+                eprintln!(
+                    "note: {email} must still change a one-time password; until then the token reaches only /api/v1/me and /api/v1/auth/password"
+                );
+            }
             eprintln!(
                 "API token {:?} for {email}; it is shown only now. Send it as `Authorization: Bearer <token>`.",
                 name

@@ -178,6 +178,14 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// Seconds a client gets to send a request's body; a body still incomplete then is
+    /// refused (408) and the connection closed.
+    pub request_timeout_secs: u64,
+    /// The address browsers use, when it differs from what licd serves: with
+    /// `tls.enabled = false` behind a TLS-terminating proxy, `https://...` makes cookies
+    /// `Secure` (with the `__Host-` prefix) and sends HSTS. Scheme, host and optional
+    /// port only.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -188,6 +196,8 @@ impl Default for ServerConfig {
             workers: 0,
             max_body_bytes: 64 * 1024,
             shutdown_timeout_secs: 30,
+            request_timeout_secs: 30,
+            public_url: None,
         }
     }
 }
@@ -237,6 +247,8 @@ pub struct AuthConfig {
     /// Threads that check and hash passwords (argon2id, 19 MiB each). More sign-ins at
     /// once are answered 503 `password_check_busy` at once. 0: half the cores, 1 to 8.
     pub password_workers: usize,
+    /// Hours a one-time password (new account, reset) may be used to sign in.
+    pub one_time_password_hours: u32,
 }
 
 impl Default for AuthConfig {
@@ -249,6 +261,7 @@ impl Default for AuthConfig {
             lockout_secs: 15 * 60,
             min_password_length: 12,
             password_workers: 0,
+            one_time_password_hours: 72,
         }
     }
 }
@@ -347,6 +360,12 @@ impl Config {
         if self.server.max_body_bytes < 1024 {
             return bad("server.max_body_bytes must be at least 1024");
         }
+        if !(1..=3600).contains(&self.server.request_timeout_secs) {
+            return bad("server.request_timeout_secs must be between 1 and 3600");
+        }
+        if let Some(url) = &self.server.public_url {
+            check_public_url(url, self.tls.enabled)?;
+        }
         if self.auth.session_ttl_minutes == 0 {
             return bad("auth.session_ttl_minutes must be at least 1");
         }
@@ -357,6 +376,9 @@ impl Config {
         }
         if self.auth.min_password_length < 8 {
             return bad("auth.min_password_length must be at least 8");
+        }
+        if !(1..=24 * 366).contains(&self.auth.one_time_password_hours) {
+            return bad("auth.one_time_password_hours must be between 1 and 8784 (a year)");
         }
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
             return bad("tls.cert_file and tls.key_file go together: set both or neither");
@@ -370,20 +392,8 @@ impl Config {
             return bad("tls.server_cert_days must be between 2 and 397");
         }
         for h in &self.tls.hostnames {
-            let ok = !h.is_empty()
-                && h.len() <= 253
-                && h.split('.').all(|l| {
-                    !l.is_empty()
-                        && l.len() <= 63
-                        && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                        && !l.starts_with('-')
-                        && !l.ends_with('-')
-                });
-            if !ok && !h.starts_with("*.") {
-                return Err(ConfigError::Invalid(format!(
-                    "tls.hostnames: {h:?} is not a DNS host name"
-                )));
-            }
+            crate::domain::dns_name::check("tls.hostnames", h)
+                .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         }
         if self.metrics.token.is_some() && self.metrics.token_file.is_some() {
             return bad("metrics.token and metrics.token_file: set one, not both");
@@ -399,6 +409,17 @@ impl Config {
         Ok(())
     }
 
+    /// Whether licd serves plain HTTP to a proxy that speaks HTTPS to browsers
+    /// (`tls.enabled = false` and an `https://` `server.public_url`).
+    pub fn behind_https_proxy(&self) -> bool {
+        !self.tls.enabled
+            && self
+                .server
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"))
+    }
+
     /// `LICD_*` variables that are neither configuration (`__`) nor a known direct variable.
     pub fn unknown_env_vars() -> Vec<String> {
         std::env::vars()
@@ -407,6 +428,57 @@ impl Config {
             .filter(|k| !NON_CONFIG_ENV.contains(&k.as_str()))
             .collect()
     }
+}
+
+/// Checks `server.public_url`: `http://` or `https://`, a host, an optional port, nothing
+/// else (no user, path, query or fragment).
+fn check_public_url(url: &str, tls_enabled: bool) -> Result<(), ConfigError> {
+    let bad = |why: &str| {
+        Err(ConfigError::Invalid(format!(
+            "server.public_url {url:?}: {why}"
+        )))
+    };
+    let lower = url.to_ascii_lowercase();
+    let (https, rest) = if let Some(rest) = lower.strip_prefix("https://") {
+        (true, rest)
+    } else if let Some(rest) = lower.strip_prefix("http://") {
+        (false, rest)
+    } else {
+        return bad("must start with https:// (or http://)");
+    };
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.is_empty() {
+        return bad("names no host");
+    }
+    if authority
+        .chars()
+        .any(|c| matches!(c, '/' | '?' | '#' | '@' | '\\') || c.is_whitespace() || c.is_control())
+    {
+        return bad(
+            "must be scheme, host and optional port only (no user, path, query or fragment)",
+        );
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((h, "")) => (h, None),
+            Some((h, after)) => (h, Some(after.strip_prefix(':').unwrap_or(after))),
+            None => return bad("has an unclosed [ in the host"),
+        },
+        None => match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    if port.is_some_and(|p| p.parse::<u16>().is_err()) {
+        return bad("has a port that is not a number from 0 to 65535");
+    }
+    if host.is_empty() {
+        return bad("names no host");
+    }
+    if !https && tls_enabled {
+        return bad("is http:// but tls.enabled = true; use https:// or leave it unset");
+    }
+    Ok(())
 }
 
 /// Whether a config file can be read by users other than its owner and group

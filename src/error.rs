@@ -46,12 +46,17 @@ error_codes! {
     UnsupportedMediaType => 415, "unsupported_media_type", "Unsupported content type";
     /// The body is larger than `server.max_body_bytes`.
     PayloadTooLarge => 413, "payload_too_large", "Request body too large";
+    /// The request body did not arrive within `server.request_timeout_secs`.
+    RequestTimeout => 408, "request_timeout", "Request body too slow";
     /// No valid session or token was presented.
     Unauthenticated => 401, "unauthenticated", "Authentication required";
     /// Email or password is wrong.
     InvalidCredentials => 401, "invalid_credentials", "Invalid email or password";
     /// The account is disabled.
     AccountDisabled => 403, "account_disabled", "Account disabled";
+    /// The one-time password is older than `auth.one_time_password_hours`; an
+    /// administrator must reset it.
+    OneTimePasswordExpired => 401, "one_time_password_expired", "One-time password expired";
     /// The account must change its one-time password before doing anything else.
     PasswordChangeRequired => 403, "password_change_required", "Password change required";
     /// The caller's role lacks the permission the route needs.
@@ -175,9 +180,11 @@ mod tests {
             (ValidationFailed, 422),
             (UnsupportedMediaType, 415),
             (PayloadTooLarge, 413),
+            (RequestTimeout, 408),
             (Unauthenticated, 401),
             (InvalidCredentials, 401),
             (AccountDisabled, 403),
+            (OneTimePasswordExpired, 401),
             (PasswordChangeRequired, 403),
             (Forbidden, 403),
             (CsrfFailed, 403),

@@ -69,7 +69,8 @@ pub async fn run(
     let state = web::Data::new(AppState {
         app: app.clone(),
         templates: Templates::load()?,
-        secure_cookies: https_port.is_some(),
+        secure_cookies: https_port.is_some() || app.config.behind_https_proxy(),
+        behind_https_proxy: app.config.behind_https_proxy(),
         https_port,
         metrics_token: app
             .config

@@ -1,6 +1,6 @@
 //! License keys: what they claim, and which requests for one are acceptable.
 
-use super::DomainError;
+use super::{DomainError, free_text, timestamp};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -68,7 +68,9 @@ pub struct LicenseRequest {
     pub features: Vec<String>,
     #[serde(default)]
     pub flags: Vec<String>,
+    #[serde(default, deserialize_with = "timestamp::named::not_before_opt")]
     pub not_before: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "timestamp::named::expires_at")]
     pub expires_at: DateTime<Utc>,
 }
 
@@ -84,20 +86,6 @@ pub struct ValidLicense {
     pub flags: Vec<String>,
     pub not_before: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
-}
-
-fn text(field: &'static str, v: &str, max: usize, required: bool) -> Result<String, DomainError> {
-    let v = v.trim();
-    if required && v.is_empty() {
-        return Err(DomainError::invalid(field, "must not be empty"));
-    }
-    if v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(DomainError::invalid(
-            field,
-            format!("must be at most {max} characters without control characters"),
-        ));
-    }
-    Ok(v.to_owned())
 }
 
 /// Checks an Install ID: 1 to 128 of `A-Z a-z 0-9 . _ : -`.
@@ -134,9 +122,9 @@ fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
 
 /// Checks a request; `now` is the issuing time.
 pub fn validate(req: &LicenseRequest, now: DateTime<Utc>) -> Result<ValidLicense, DomainError> {
-    let name = text("name", &req.name, 200, true)?;
+    let name = free_text::line("name", &req.name, 200, true)?;
     let install_id = check_install_id(&req.install_id)?;
-    let organization = text("organization", &req.organization, 200, false)?;
+    let organization = free_text::line("organization", &req.organization, 200, false)?;
     for (field, n) in [
         ("internal_users", req.internal_users),
         ("external_users", req.external_users),
@@ -187,6 +175,10 @@ pub fn validate(req: &LicenseRequest, now: DateTime<Utc>) -> Result<ValidLicense
             flags.push(f.clone());
         }
     }
+    if let Some(t) = req.not_before {
+        timestamp::check("not_before", t)?;
+    }
+    timestamp::check("expires_at", req.expires_at)?;
     let not_before = whole_seconds(req.not_before.unwrap_or(now));
     let expires_at = whole_seconds(req.expires_at);
     if expires_at <= not_before {

@@ -1,7 +1,9 @@
 //! Pure rules: no I/O, no actix, no rusqlite. Time arrives as a parameter.
 
 pub mod audit;
+pub mod dns_name;
 pub mod error;
+pub mod free_text;
 pub mod lease;
 pub mod license;
 pub mod lifecycle;
@@ -9,7 +11,7 @@ pub mod permissions;
 pub mod settings;
 pub mod staff;
 pub mod throttle;
-pub mod time;
+pub mod timestamp;
 pub mod violation;
 
 pub use error::DomainError;

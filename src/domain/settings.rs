@@ -1,7 +1,7 @@
 //! Licensing settings (per tenant) and their allowed ranges.
 
 use super::DomainError;
-use super::time;
+use super::timestamp;
 use super::violation::Timeline;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -55,16 +55,16 @@ impl Default for LicensingSettings {
 
 impl LicensingSettings {
     pub fn grace(&self) -> Duration {
-        time::days(self.grace_days)
+        timestamp::days(self.grace_days)
     }
 
     /// The violation timeline these settings describe.
     pub fn timeline(&self) -> Timeline {
         Timeline {
-            admin_warning_after: time::days(self.admin_warning_days),
-            users_warning_after: time::days(self.users_warning_days),
-            read_only_after: time::days(self.read_only_days),
-            expiry_warning: time::days(self.expiry_warning_days),
+            admin_warning_after: timestamp::days(self.admin_warning_days),
+            users_warning_after: timestamp::days(self.users_warning_days),
+            read_only_after: timestamp::days(self.read_only_days),
+            expiry_warning: timestamp::days(self.expiry_warning_days),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Rules for staff accounts: what an acceptable email, name and password look like.
 
-use super::DomainError;
+use super::{DomainError, free_text};
+use chrono::{DateTime, Duration, Utc};
 
 pub const MAX_PASSWORD_LENGTH: usize = 1024;
 
@@ -8,7 +9,9 @@ pub const MAX_PASSWORD_LENGTH: usize = 1024;
 pub fn normalize_email(raw: &str) -> Result<String, DomainError> {
     let email = raw.trim().to_lowercase();
     let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || free_text::is_forbidden(c))
         && matches!(email.split_once('@'), Some((local, domain))
             if !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
     if valid {
@@ -21,16 +24,16 @@ pub fn normalize_email(raw: &str) -> Result<String, DomainError> {
     }
 }
 
-/// Checks a display name: at most 200 characters, no control characters.
+/// Checks a display name: free text of at most 200 characters.
 pub fn check_display_name(name: &str) -> Result<String, DomainError> {
-    let name = name.trim();
-    if name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(DomainError::invalid(
-            "display_name",
-            "must be at most 200 characters without control characters",
-        ));
-    }
-    Ok(name.to_owned())
+    free_text::line("display_name", name, 200, false)
+}
+
+/// Whether a one-time password issued at `issued_at` has expired at `now`.
+pub fn one_time_password_expired(issued_at: DateTime<Utc>, now: DateTime<Utc>, hours: u32) -> bool {
+    issued_at
+        .checked_add_signed(Duration::hours(i64::from(hours)))
+        .is_none_or(|ends| now >= ends)
 }
 
 /// Checks a new password against the policy.
@@ -57,13 +60,9 @@ pub fn check_password(password: &str, email: &str, min_len: usize) -> Result<(),
     Ok(())
 }
 
-/// Checks an API token name.
+/// Checks an API (or provisioning) token name: free text of 1 to 100 characters.
 pub fn check_token_name(name: &str) -> Result<String, DomainError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(DomainError::invalid("name", "must be 1 to 100 characters"));
-    }
-    Ok(name.to_owned())
+    free_text::line("name", name, 100, true)
 }
 
 #[cfg(test)]
@@ -76,7 +75,7 @@ mod tests {
             normalize_email(" Ops@Example.COM ").unwrap(),
             "ops@example.com"
         );
-        for bad in ["", "x", "@x", "x@", "a b@c", "a@b@c"] {
+        for bad in ["", "x", "@x", "x@", "a b@c", "a@b@c", "a\u{202e}b@c"] {
             assert!(normalize_email(bad).is_err(), "{bad}");
         }
     }
@@ -87,6 +86,16 @@ mod tests {
         assert!(check_password("a-long-enough-pass", "a@b", 12).is_ok());
         assert!(check_password("admin@example.com", "admin@example.com", 8).is_err());
         assert!(check_password(&"x".repeat(2000), "a@b", 12).is_err());
+    }
+
+    #[test]
+    fn one_time_passwords_expire_after_the_hours() {
+        let t = DateTime::parse_from_rfc3339("2026-06-01T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert!(!one_time_password_expired(t, t + Duration::hours(71), 72));
+        assert!(one_time_password_expired(t, t + Duration::hours(72), 72));
+        assert!(!one_time_password_expired(t, t - Duration::hours(5), 72));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::ui::reject::UiReject;
 use crate::domain::permissions::Permission;
 use crate::error::{ErrorCode, Problem};
 use crate::service::tenants::Tenant;
-use crate::service::{Credential, Principal, ServiceError, auth, secrets};
+use crate::service::{Principal, ServiceError, auth, secrets};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
@@ -147,17 +147,25 @@ pub fn presented(req: &HttpRequest) -> Presented {
             None => Presented::OtherAuthorization,
         };
     }
-    match req.cookie(SESSION_COOKIE) {
-        Some(c) => Presented::SessionCookie(c.value().to_owned()),
+    match cookie(req, SESSION_COOKIE) {
+        Some(secret) => Presented::SessionCookie(secret),
         None => Presented::Nothing,
     }
 }
 
+/// The value of licd's cookie `base` (`SESSION_COOKIE`, ...), read under the name it is
+/// set with (`__Host-` prefixed when cookies are `Secure`; the bare name is then ignored).
+pub fn cookie(req: &HttpRequest, base: &str) -> Option<String> {
+    let name = match req.app_data::<web::Data<AppState>>() {
+        Some(state) => state.cookie_name(base),
+        None => base.to_owned(),
+    };
+    req.cookie(&name).map(|c| c.value().to_owned())
+}
+
 /// The secret the CSRF token derives from: the session cookie, else the pre-login cookie.
 pub fn csrf_basis(req: &HttpRequest) -> Option<String> {
-    req.cookie(SESSION_COOKIE)
-        .or_else(|| req.cookie(PRELOGIN_COOKIE))
-        .map(|c| c.value().to_owned())
+    cookie(req, SESSION_COOKIE).or_else(|| cookie(req, PRELOGIN_COOKIE))
 }
 
 /// Authenticates a request by API token or session cookie (see `Presented`).
@@ -242,10 +250,10 @@ fn identified(req: &HttpRequest) -> Result<Caller, Denied> {
 
 /// Applies a route's needs to an authenticated caller.
 pub fn admit<N: Need>(caller: &Caller) -> Result<(), Denied> {
-    // A pending one-time password blocks browser sessions; API tokens were issued on
-    // purpose (by the user, or by an operator with `licd admin token create`) and work.
-    let via_session = matches!(caller.principal.via, Credential::Session { .. });
-    if via_session && caller.principal.user.must_change_password && !N::ALLOW_PENDING_PASSWORD {
+    // A pending one-time password blocks every credential alike: a token made while the
+    // password was pending (e.g. `licd admin token create`) reaches only the routes that
+    // let the owner change it.
+    if caller.principal.user.must_change_password && !N::ALLOW_PENDING_PASSWORD {
         return Err(Denied::PasswordChangeRequired);
     }
     match N::PERMISSION {

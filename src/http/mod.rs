@@ -23,8 +23,17 @@ use state::AppState;
 use std::any::Any;
 use std::net::TcpListener;
 
+/// The answer for a body that did not arrive within `server.request_timeout_secs`.
+fn body_too_slow() -> Problem {
+    Problem::new(
+        ErrorCode::RequestTimeout,
+        "the request body did not arrive in time (server.request_timeout_secs)",
+    )
+}
+
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let p = match &err {
+        JsonPayloadError::Payload(e) if middleware::body_deadline::timed_out(e) => body_too_slow(),
         JsonPayloadError::ContentType => Problem::new(
             ErrorCode::UnsupportedMediaType,
             "send the body as JSON with Content-Type: application/json",
@@ -45,6 +54,7 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
 
 fn form_error(err: UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
     let p = match &err {
+        UrlencodedError::Payload(e) if middleware::body_deadline::timed_out(e) => body_too_slow(),
         UrlencodedError::ContentType => Problem::new(
             ErrorCode::UnsupportedMediaType,
             "send the form as application/x-www-form-urlencoded",
@@ -157,6 +167,7 @@ pub fn server(
             .wrap(from_fn(middleware::read_only::enforce))
             .wrap(from_fn(auth::authenticate))
             .wrap(from_fn(middleware::csrf::check))
+            .wrap(from_fn(middleware::body_deadline::limit))
             .wrap(from_fn(middleware::https_redirect::redirect))
             .wrap(from_fn(middleware::security_headers::add))
             .wrap(from_fn(middleware::request_log::log))

@@ -200,8 +200,10 @@ impl Modify for SecuritySchemes {
                 scheme::SESSION_COOKIE,
                 SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                     "licd_session",
-                    "The session cookie `POST /api/v1/auth/login` sets. State-changing \
-                     requests made with it also need `X-CSRF-Token`.",
+                    "The session cookie `POST /api/v1/auth/login` sets; named \
+                     `__Host-licd_session` when served over HTTPS (TLS on, or an https \
+                     `server.public_url`). State-changing requests made with it also need \
+                     `X-CSRF-Token`.",
                 ))),
             ),
             (
@@ -368,6 +370,7 @@ fn shared_codes(method: &str, path: &str, op: &Operation) -> Vec<ErrorCode> {
             MalformedJson,
             UnsupportedMediaType,
             PayloadTooLarge,
+            RequestTimeout,
             ValidationFailed,
         ]);
     }

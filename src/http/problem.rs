@@ -89,6 +89,10 @@ pub fn problem_response(p: &Problem) -> HttpResponse {
     if let Some(secs) = p.retry_after {
         resp.insert_header((header::RETRY_AFTER, secs.to_string()));
     }
+    if p.code == ErrorCode::RequestTimeout {
+        // The rest of the body may still be on its way: this connection is done.
+        resp.force_close();
+    }
     if p.code == ErrorCode::Unauthenticated {
         resp.insert_header((
             header::WWW_AUTHENTICATE,

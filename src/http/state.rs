@@ -8,9 +8,13 @@ use std::sync::Arc;
 pub struct AppState {
     pub app: Arc<App>,
     pub templates: Templates,
-    /// Whether cookies get the `Secure` flag: with TLS on, the plain listener only
-    /// redirects, so every cookie is set over TLS.
+    /// Whether cookies get the `Secure` flag and the `__Host-` prefix: with TLS on, the
+    /// plain listener only redirects, so every cookie is set over TLS; behind an HTTPS
+    /// proxy (`server.public_url`) the browser sees HTTPS too.
     pub secure_cookies: bool,
+    /// Plain HTTP to a proxy that speaks HTTPS to browsers (`server.public_url`): HSTS
+    /// goes on every response although the connection itself is not TLS.
+    pub behind_https_proxy: bool,
     /// The HTTPS listener's port, when there is one: plain HTTP requests are redirected to it.
     pub https_port: Option<u16>,
     /// The bearer token `/metrics` requires (`None`: loopback clients only).
@@ -20,6 +24,17 @@ pub struct AppState {
 impl AppState {
     pub fn now(&self) -> DateTime<Utc> {
         self.app.clock.now()
+    }
+
+    /// A cookie's name as set and read: `__Host-<base>` when cookies are `Secure`, so a
+    /// browser takes it only from this host, over HTTPS, for the whole site, and never
+    /// from a sibling domain.
+    pub fn cookie_name(&self, base: &str) -> String {
+        if self.secure_cookies {
+            format!("__Host-{base}")
+        } else {
+            base.to_owned()
+        }
     }
 }
 

@@ -270,6 +270,16 @@ pub fn activate_in_tx(
     })
 }
 
+/// The host name an appliance reports (free text, at most 253 characters); `None` when
+/// absent or blank.
+pub fn check_hostname(raw: Option<&str>) -> Result<Option<String>> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let h = crate::domain::free_text::line("hostname", raw, 253, false)?;
+    Ok((!h.is_empty()).then_some(h))
+}
+
 pub fn activate(
     tenant: &Tenant,
     now: DateTime<Utc>,
@@ -279,17 +289,8 @@ pub fn activate(
 ) -> Result<Activated> {
     let fingerprint = check_fingerprint(&req.fingerprint)?;
     let install_id = check_install_id(&req.install_id)?;
-    let hostname = req
-        .hostname
-        .as_deref()
-        .map(str::trim)
-        .filter(|h| !h.is_empty());
-    if hostname.is_some_and(|h| h.len() > 253) {
-        return Err(refuse(
-            ErrorCode::ValidationFailed,
-            "hostname: must be at most 253 characters",
-        ));
-    }
+    let hostname = check_hostname(req.hostname.as_deref())?;
+    let hostname = hostname.as_deref();
     let claims =
         verify_signature(&req.license_key, &tenant.keyring()?.verifying).map_err(key_problem)?;
     if claims.jti != license_id {

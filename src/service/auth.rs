@@ -114,6 +114,15 @@ pub fn login(
             "this account is disabled",
         ));
     }
+    if let Some(issued) = user.one_time_password_issued_at
+        && user.must_change_password
+        && staff::one_time_password_expired(issued, now, app.config.auth.one_time_password_hours)
+    {
+        return Err(refuse(
+            ErrorCode::OneTimePasswordExpired,
+            "this one-time password has expired; ask an administrator to reset your password",
+        ));
+    }
 
     let secret = secrets::new_secret()?;
     let device_cookie = app.device_key.issue(&account, now)?;
@@ -206,7 +215,8 @@ pub fn logout(tenant: &Tenant, now: DateTime<Utc>, principal: &Principal) -> Res
     })
 }
 
-/// Changes the caller's own password; other sessions of the account end. Wrong
+/// Changes the caller's own password; other sessions of the account end and every API
+/// token of the account is revoked (also the one this request came with, if any). Wrong
 /// current passwords are throttled per account like sign-ins (their own counter, so
 /// strangers locking the sign-in out do not block the owner's password change).
 pub fn change_password(
@@ -251,13 +261,14 @@ pub fn change_password(
     tenant.db.write(|tx| {
         staff_store::set_password(tx, principal.user.id, &hash, false, now)?;
         let ended = sessions::delete_for_user(tx, principal.user.id, keep)?;
+        let revoked = tokens::revoke_all_for_user(tx, principal.user.id, now)?;
         audit::record(
             tx,
             now,
             &principal.actor(),
             "user.password_change",
             &format!("user:{}", principal.user.id),
-            json!({"other_sessions_ended": ended}),
+            json!({"other_sessions_ended": ended, "tokens_revoked": revoked}),
         )
     })
 }

@@ -193,6 +193,9 @@ pub fn install(
     let claims =
         verify_signature(key, &app.trusted_issuers).map_err(|e| install_problem(e, tenant))?;
     check_claims(&claims, Some(&tenant.install_id), now).map_err(|e| install_problem(e, tenant))?;
+    for t in [claims.not_before(), claims.expires_at()] {
+        crate::domain::timestamp::check("license_key", t)?;
+    }
     let row = EnterpriseLicenseRow {
         id: claims.jti.clone(),
         license_key: key.to_owned(),

@@ -13,21 +13,16 @@ use crate::store::licenses as store;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+/// A reason or message: free text of up to 500 characters, lines allowed.
 fn reason_text(field: &'static str, s: &str, required: bool) -> Result<String> {
-    let s = s.trim();
+    let s = crate::domain::free_text::lines(field, s, 500, false)?;
     if required && s.is_empty() {
         return Err(refuse(
             ErrorCode::ValidationFailed,
             format!("{field}: say why"),
         ));
     }
-    if s.chars().count() > 500 || s.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(refuse(
-            ErrorCode::ValidationFailed,
-            format!("{field}: at most 500 characters"),
-        ));
-    }
-    Ok(s.to_owned())
+    Ok(s)
 }
 
 /// Re-reads the license after an action and re-assesses its installation (its
@@ -154,6 +149,9 @@ pub fn set_subscription(
     status: SubscriptionStatus,
     period_end: Option<DateTime<Utc>>,
 ) -> Result<LicenseView> {
+    if let Some(t) = period_end {
+        crate::domain::timestamp::check("period_end", t)?;
+    }
     if status == SubscriptionStatus::Canceled && period_end.is_none() {
         return Err(refuse(
             ErrorCode::ValidationFailed,

@@ -6,7 +6,7 @@ use crate::domain::license::{LICENSE_TYP, LicenseRequest, ValidLicense, validate
 use crate::domain::lifecycle::{
     self, Event, Facts, LicenseState, Outcome, Refusal, Status, Subscription,
 };
-use crate::domain::time;
+use crate::domain::timestamp;
 use crate::error::ErrorCode;
 use crate::pki::jws;
 use crate::store::WriteTx;
@@ -200,10 +200,9 @@ fn encode_cursor(l: &LicenseRow) -> String {
 
 fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, String)> {
     let (micros, id) = c.split_once('~')?;
-    Some((
-        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-        id.to_owned(),
-    ))
+    let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+    crate::domain::timestamp::check("cursor", at).ok()?;
+    Some((at, id.to_owned()))
 }
 
 pub fn list(
@@ -399,8 +398,8 @@ pub fn counts_by_state(tenant: &Tenant) -> Result<Vec<(String, i64)>> {
 
 /// Deletes heartbeat history past the retention setting (scheduled).
 pub fn prune_heartbeats(tenant: &Tenant, now: DateTime<Utc>) -> Result<usize> {
-    let keep = time::days(tenant.settings().heartbeat_retention_days);
+    let keep = timestamp::days(tenant.settings().heartbeat_retention_days);
     Ok(tenant
         .db
-        .write(|tx| activations::prune_heartbeats(tx, time::earlier(now, keep)))?)
+        .write(|tx| activations::prune_heartbeats(tx, timestamp::earlier(now, keep)))?)
 }

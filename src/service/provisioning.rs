@@ -105,6 +105,9 @@ pub fn create(
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<CreatedToken> {
     let name = crate::domain::staff::check_token_name(name)?;
+    if let Some(e) = expires_at {
+        crate::domain::timestamp::check("expires_at", e)?;
+    }
     if !(1..=1_000_000).contains(&max_uses) {
         return Err(refuse(
             ErrorCode::ValidationFailed,
@@ -233,11 +236,8 @@ pub fn provision(
     }
     let install_id = check_install_id(&req.install_id)?;
     let fingerprint = check_fingerprint(&req.fingerprint)?;
-    let hostname = req
-        .hostname
-        .as_deref()
-        .map(str::trim)
-        .filter(|h| !h.is_empty() && h.len() <= 253);
+    let hostname = super::appliance::check_hostname(req.hostname.as_deref())?;
+    let hostname = hostname.as_deref();
     let hash = secrets::hash_secret(&req.token);
     tenant.db.write(|tx| {
         let row = store::find_by_hash(tx, &hash)?.ok_or_else(invalid)?;

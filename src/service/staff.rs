@@ -6,7 +6,7 @@ use crate::domain::permissions::{Permission, Role};
 use crate::domain::staff;
 use crate::error::ErrorCode;
 use crate::store::staff::{self as store, NewStaff, StaffRow};
-use crate::store::{WriteTx, sessions};
+use crate::store::{WriteTx, sessions, tokens};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -203,13 +203,15 @@ pub fn update(
                 guard_last_super_admin(tx, &user)?;
                 store::set_disabled(tx, id, true, now)?;
                 let ended = sessions::delete_for_user(tx, id, None)?;
+                // Revoked for good: enabling the account again does not revive them.
+                let revoked = tokens::revoke_all_for_user(tx, id, now)?;
                 audit::record(
                     tx,
                     now,
                     actor,
                     "user.disable",
                     &target,
-                    json!({"sessions_ended": ended}),
+                    json!({"sessions_ended": ended, "tokens_revoked": revoked}),
                 )?;
             }
             Some(false) if user.disabled_at.is_some() => {
@@ -236,7 +238,8 @@ pub fn update(
 }
 
 /// Replaces the password with a one-time password (returned once) that must be changed
-/// at the next login; every session of the account ends.
+/// at the next login; every session of the account ends and every API token of it is
+/// revoked (whoever knew the old password may have made one).
 pub fn reset_password(
     tenant: &Tenant,
     now: DateTime<Utc>,
@@ -249,13 +252,14 @@ pub fn reset_password(
         store::find_by_id(tx, id)?.ok_or_else(|| not_found(id))?;
         store::set_password(tx, id, &hash, true, now)?;
         let ended = sessions::delete_for_user(tx, id, None)?;
+        let revoked = tokens::revoke_all_for_user(tx, id, now)?;
         audit::record(
             tx,
             now,
             actor,
             "user.password_reset",
             &format!("user:{id}"),
-            json!({"sessions_ended": ended}),
+            json!({"sessions_ended": ended, "tokens_revoked": revoked}),
         )
     })?;
     Ok(password)

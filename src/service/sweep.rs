@@ -6,7 +6,7 @@ use super::licenses::{apply_event, facts, status};
 use super::tenants::Tenant;
 use super::{Actor, Result};
 use crate::domain::lifecycle::{self, Event, LicenseState};
-use crate::domain::time;
+use crate::domain::timestamp;
 use crate::store::licenses as store;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -72,11 +72,11 @@ pub fn run(
     let (examined, transitions, installations) = if dry_run {
         let candidates = tenant
             .db
-            .read(|tx| store::sweep_candidates(tx, now, time::earlier(now, grace)))?;
+            .read(|tx| store::sweep_candidates(tx, now, timestamp::earlier(now, grace)))?;
         (candidates.len(), plan(&candidates), 0)
     } else {
         tenant.db.write(|tx| {
-            let candidates = store::sweep_candidates(tx, now, time::earlier(now, grace))?;
+            let candidates = store::sweep_candidates(tx, now, timestamp::earlier(now, grace))?;
             let transitions = plan(&candidates);
             let moving: HashSet<&str> = transitions.iter().map(|t| t.license_id.as_str()).collect();
             let mut touched = Vec::new();

@@ -5,6 +5,7 @@
 
 use super::{Actor, App, Result, ServiceError, audit};
 use crate::config::TlsConfig;
+use crate::domain::dns_name;
 use crate::pki::ca::{Issued, LocalCa};
 use crate::pki::kek::{check_private, write_private};
 use crate::pki::tls::{CertInfo, CertSlot, ServerCert};
@@ -225,7 +226,10 @@ pub fn overview(app: &App) -> TlsOverview {
 }
 
 /// `licd ca issue`: a certificate for another service at the site, written as
-/// `<out>/<name>.pem` and `<out>/<name>.key` (0600), and audited.
+/// `<out>/<name>.pem` and `<out>/<name>.key` (0600), and audited. Every name is checked
+/// as a DNS name (RFC 1123, wildcard only as the whole left-most label) and every address
+/// as a host address before anything is signed or written; the file names come from the
+/// first (checked) name, so they always land inside `out`.
 pub fn issue_for_service(
     app: &App,
     names: &[String],
@@ -236,29 +240,53 @@ pub fn issue_for_service(
     actor: &Actor,
 ) -> Result<(PathBuf, PathBuf, Issued)> {
     let bad = |m: String| super::refuse(crate::error::ErrorCode::ValidationFailed, m);
-    let first = names
-        .first()
-        .ok_or_else(|| bad("give at least one --name".into()))?;
+    if names.is_empty() {
+        return Err(bad("give at least one --name".into()));
+    }
+    let mut checked: Vec<String> = Vec::with_capacity(names.len());
+    for raw in names {
+        let name = dns_name::check("--name", raw)?;
+        if !checked.contains(&name) {
+            checked.push(name);
+        }
+    }
+    for ip in ips {
+        if ip.is_unspecified() || ip.is_multicast() {
+            return Err(bad(format!(
+                "--ip: {ip} is not a host address a service can have"
+            )));
+        }
+    }
     if !(1..=825).contains(&days) {
         return Err(bad("--days must be between 1 and 825".into()));
     }
-    let issued = app
-        .ca
-        .issue_server(names, ips, now, days)
-        .map_err(|e| bad(e.to_string()))?;
-    let stem = first.trim_start_matches("*.");
+    let stem = dns_name::file_stem(&checked[0]);
     let (cert, key) = (
         out.join(format!("{stem}.pem")),
         out.join(format!("{stem}.key")),
     );
     for p in [&cert, &key] {
-        if p.exists() {
+        if p.parent() != Some(out) {
+            return Err(ServiceError::Internal(format!(
+                "{} would not be inside {}",
+                p.display(),
+                out.display()
+            )));
+        }
+        if p.symlink_metadata().is_ok() {
             return Err(bad(format!("{} exists; move it away first", p.display())));
         }
     }
+    let issued = app
+        .ca
+        .issue_server(&checked, ips, now, days)
+        .map_err(|e| bad(e.to_string()))?;
     write_private(&key, issued.key_pem.as_bytes())
         .map_err(|e| bad(format!("{}: {e}", key.display())))?;
-    std::fs::write(&cert, &issued.cert_pem).map_err(|e| bad(format!("{}: {e}", cert.display())))?;
+    if let Err(e) = write_new(&cert, issued.cert_pem.as_bytes()) {
+        let _ = std::fs::remove_file(&key);
+        return Err(bad(format!("{}: {e}", cert.display())));
+    }
     let sha = ServerCert::from_pem(issued.cert_pem.as_bytes(), issued.key_pem.as_bytes())
         .map_err(|e| ServiceError::Internal(e.to_string()))?
         .info
@@ -270,8 +298,20 @@ pub fn issue_for_service(
             actor,
             "ca.certificate_issued",
             &sha,
-            json!({"names": names, "ips": ips, "not_after": issued.not_after}),
+            json!({"names": checked, "ips": ips, "not_after": issued.not_after}),
         )
     })?;
     Ok((cert, key, issued))
+}
+
+/// Writes a new file (never over an existing one, never through a link), mode 0644.
+fn write_new(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o644);
+    let mut f = opts.open(path)?;
+    f.write_all(contents)?;
+    f.sync_all()
 }

@@ -3,7 +3,7 @@
 
 use super::tenants::Tenant;
 use super::{Actor, Result, audit, refuse, secrets};
-use crate::domain::staff;
+use crate::domain::{staff, timestamp};
 use crate::error::ErrorCode;
 use crate::store::tokens::{self as store, NewToken, TokenRow};
 use chrono::{DateTime, Utc};
@@ -56,6 +56,9 @@ pub fn create(
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<CreatedToken> {
     let name = staff::check_token_name(name)?;
+    if let Some(e) = expires_at {
+        timestamp::check("expires_at", e)?;
+    }
     if expires_at.is_some_and(|e| e <= now) {
         return Err(refuse(
             ErrorCode::ValidationFailed,

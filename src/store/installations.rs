@@ -1,7 +1,7 @@
 //! Installations: latest usage, recorded violation state, and their timeline.
 
 use super::{Result, WriteTx, parse_opt_ts, parse_ts, ts};
-use crate::domain::time;
+use crate::domain::timestamp;
 use crate::domain::violation::Usage;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -155,8 +155,8 @@ pub fn sweep_candidates(
         params![
             ts(from),
             ts(to),
-            ts(time::later(from, warning)),
-            ts(time::later(to, warning))
+            ts(timestamp::later(from, warning)),
+            ts(timestamp::later(to, warning))
         ],
         |r| r.get(0),
     )?;

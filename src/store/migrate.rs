@@ -25,7 +25,7 @@ pub struct Schema {
 /// Tenant databases (`tenants/*.db`, `template.db`).
 pub static TENANT: Schema = Schema {
     name: "tenant",
-    version: 4,
+    version: 5,
     full: include_str!("../../schema.sql"),
     steps: &[
         Step {
@@ -39,6 +39,10 @@ pub static TENANT: Schema = Schema {
         Step {
             to: 4,
             sql: include_str!("client_certs.sql"),
+        },
+        Step {
+            to: 5,
+            sql: include_str!("one_time_passwords.sql"),
         },
     ],
 };

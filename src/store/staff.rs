@@ -16,10 +16,13 @@ pub struct StaffRow {
     pub disabled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the pending one-time password was issued (`None`: the user chose theirs).
+    pub one_time_password_issued_at: Option<DateTime<Utc>>,
 }
 
 pub(crate) const COLUMNS: &str = "u.id, u.email, u.display_name, u.role, u.password_hash, \
-     u.must_change_password, u.disabled_at, u.created_at, u.updated_at";
+     u.must_change_password, u.disabled_at, u.created_at, u.updated_at, \
+     (SELECT o.issued_at FROM one_time_passwords o WHERE o.user_id = u.id)";
 
 /// Reads a `StaffRow` from the columns of `COLUMNS`, starting at `at`.
 pub(crate) fn read_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<RawStaff> {
@@ -33,6 +36,7 @@ pub(crate) fn read_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Raw
         disabled_at: r.get(at + 6)?,
         created_at: r.get(at + 7)?,
         updated_at: r.get(at + 8)?,
+        one_time_password_issued_at: r.get(at + 9)?,
     })
 }
 
@@ -47,6 +51,7 @@ pub(crate) struct RawStaff {
     disabled_at: Option<String>,
     created_at: String,
     updated_at: String,
+    one_time_password_issued_at: Option<String>,
 }
 
 impl RawStaff {
@@ -64,6 +69,10 @@ impl RawStaff {
             disabled_at: parse_opt_ts("staff_users.disabled_at", self.disabled_at)?,
             created_at: parse_ts("staff_users.created_at", &self.created_at)?,
             updated_at: parse_ts("staff_users.updated_at", &self.updated_at)?,
+            one_time_password_issued_at: parse_opt_ts(
+                "one_time_passwords.issued_at",
+                self.one_time_password_issued_at,
+            )?,
         })
     }
 }
@@ -119,7 +128,28 @@ pub fn insert(tx: &WriteTx<'_>, u: &NewStaff<'_>, now: DateTime<Utc>) -> Result<
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
         params![u.email, u.display_name, u.role.as_str(), u.password_hash, u.must_change_password, ts(now)],
     )?;
-    Ok(tx.last_insert_rowid())
+    let id = tx.last_insert_rowid();
+    set_one_time_password(tx, id, u.must_change_password, now)?;
+    Ok(id)
+}
+
+/// Records (or clears) when the account's one-time password was issued.
+fn set_one_time_password(
+    tx: &WriteTx<'_>,
+    id: i64,
+    pending: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if pending {
+        tx.execute(
+            "INSERT INTO one_time_passwords (user_id, issued_at) VALUES (?1, ?2)
+             ON CONFLICT (user_id) DO UPDATE SET issued_at = excluded.issued_at",
+            params![id, ts(now)],
+        )?;
+    } else {
+        tx.execute("DELETE FROM one_time_passwords WHERE user_id = ?1", [id])?;
+    }
+    Ok(())
 }
 
 pub fn set_role(tx: &WriteTx<'_>, id: i64, role: Role, now: DateTime<Utc>) -> Result<()> {
@@ -158,5 +188,5 @@ pub fn set_password(
         "UPDATE staff_users SET password_hash = ?2, must_change_password = ?3, updated_at = ?4 WHERE id = ?1",
         params![id, hash, must_change, ts(now)],
     )?;
-    Ok(())
+    set_one_time_password(tx, id, must_change, now)
 }

@@ -124,3 +124,12 @@ pub fn revoke(tx: &WriteTx<'_>, id: i64, now: DateTime<Utc>) -> Result<()> {
     )?;
     Ok(())
 }
+
+/// Revokes every token of a user that still works; returns how many.
+pub fn revoke_all_for_user(tx: &WriteTx<'_>, user_id: i64, now: DateTime<Utc>) -> Result<usize> {
+    Ok(tx.execute(
+        "UPDATE api_tokens SET revoked_at = ?2
+         WHERE user_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
+        params![user_id, ts(now)],
+    )?)
+}

@@ -345,11 +345,13 @@ fn read_only_allows_exactly_the_allow_list() {
     );
 
     // Every allow-list entry works.
-    let (c, csrf) = api_login(&s, ADMIN_EMAIL, ADMIN_PASSWORD);
+    // (The second account changes its password: a change revokes the account's API
+    // tokens, and `admin` is needed below.)
+    let (c, csrf) = api_login(&s, "second@example.com", "second-password-1");
     let r = c
         .post(s.url("/api/v1/auth/password"))
         .header("x-csrf-token", &csrf)
-        .json(&json!({"current_password": ADMIN_PASSWORD, "new_password": "another-long-password"}))
+        .json(&json!({"current_password": "second-password-1", "new_password": "another-long-password"}))
         .send()
         .unwrap();
     assert_eq!(r.status(), 204);
@@ -542,7 +544,7 @@ fn read_only_allows_exactly_the_allow_list() {
         .form(&[
             ("csrf", csrf.as_str()),
             ("email", ADMIN_EMAIL),
-            ("password", "another-long-password"),
+            ("password", ADMIN_PASSWORD),
         ])
         .send()
         .unwrap();
@@ -560,7 +562,7 @@ fn read_only_allows_exactly_the_allow_list() {
         .post(s.url("/password"))
         .form(&[
             ("csrf", csrf.as_str()),
-            ("current_password", "another-long-password"),
+            ("current_password", ADMIN_PASSWORD),
             ("new_password", "a-third-long-password"),
             ("confirm_password", "a-third-long-password"),
         ])
@@ -575,6 +577,8 @@ fn read_only_allows_exactly_the_allow_list() {
             .status(),
         303
     );
+    // The password change revoked the admin's API tokens: a new one.
+    let admin = s.admin_token();
     // Installing a license through the API works too (and adds a seat: compliant again).
     let r = install(
         &s,

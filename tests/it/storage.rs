@@ -37,7 +37,7 @@ fn a_newer_database_is_refused_with_a_clear_message() {
     let t = text(&out);
     assert!(t.contains("public.db"), "{t}");
     assert!(
-        t.contains("schema version 99 is newer than this licd supports (4)"),
+        t.contains("schema version 99 is newer than this licd supports (5)"),
         "{t}"
     );
     // `serve` refuses too, before listening.
@@ -134,6 +134,12 @@ fn admin_cli_manages_accounts_and_tokens() {
         data,
     ]));
     assert!(out.status.success(), "{}", text(&out));
+    // The account still has its one-time password: the token is held back like a session.
+    assert!(
+        text(&out).contains("must still change a one-time password"),
+        "{}",
+        text(&out)
+    );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert!(token.starts_with("licd_"));
     let out = run(licd().args([
@@ -151,9 +157,18 @@ fn admin_cli_manages_accounts_and_tokens() {
     assert!(text(&out).contains("no staff account has the email ghost@example.com"));
 
     let s = TestServer::start_in(dir, |_| {});
-    assert_eq!(
+    expect_problem(
         client()
             .get(s.url("/api/v1/audit"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap(),
+        403,
+        "password_change_required",
+    );
+    assert_eq!(
+        client()
+            .get(s.url("/api/v1/me"))
             .bearer_auth(&token)
             .send()
             .unwrap()

@@ -1,13 +1,14 @@
 //! `/api/v1/audit`: the audit log (audit.read), newest first, cursor-paginated.
 
+use crate::domain::timestamp::{self, InputTime};
 use crate::http::auth::{Staff, need};
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::state::blocking;
+use crate::service::ServiceError;
 use crate::service::audit;
 use crate::store::audit::Filter;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -22,9 +23,11 @@ pub struct AuditQuery {
     /// Only this target (e.g. `license:<id>`).
     target: Option<String>,
     /// Entries at or after this time (RFC 3339).
-    since: Option<DateTime<Utc>>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    since: Option<InputTime>,
     /// Entries before this time (RFC 3339).
-    until: Option<DateTime<Utc>>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    until: Option<InputTime>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Entries per page, 1 to 500 (default 100).
@@ -56,8 +59,8 @@ pub async fn list(
         action: q.action,
         actor: q.actor,
         target: q.target,
-        since: q.since,
-        until: q.until,
+        since: timestamp::parse_opt("since", q.since.as_ref()).map_err(ServiceError::from)?,
+        until: timestamp::parse_opt("until", q.until.as_ref()).map_err(ServiceError::from)?,
         before_id: None,
     };
     let tenant = staff.tenant.clone();

@@ -1,6 +1,6 @@
 //! `/api/v1/auth/*` and `/api/v1/me`.
 
-use crate::http::auth::{DEVICE_COOKIE, Staff, need, state, tenant_of};
+use crate::http::auth::{DEVICE_COOKIE, Staff, cookie, need, state, tenant_of};
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::state::{blocking, password_work};
@@ -27,7 +27,7 @@ pub struct LoginReply {
     expires_at: DateTime<Utc>,
 }
 
-refusals!(LoginRefusals: InvalidCredentials, AccountDisabled, TooManyAttempts, CsrfFailed, PasswordCheckBusy);
+refusals!(LoginRefusals: InvalidCredentials, AccountDisabled, OneTimePasswordExpired, TooManyAttempts, CsrfFailed, PasswordCheckBusy);
 
 /// Signs in
 ///
@@ -38,6 +38,8 @@ refusals!(LoginRefusals: InvalidCredentials, AccountDisabled, TooManyAttempts, C
 /// the `licd_device` cookie: a client that sends it back is throttled on its own, not
 /// per account, so others' failed guesses do not lock it out. When every password
 /// worker is busy the answer is `password_check_busy` (503, `Retry-After`) at once.
+/// A one-time password older than `auth.one_time_password_hours` is refused
+/// (`one_time_password_expired`): an administrator must reset it.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/login",
@@ -46,7 +48,7 @@ refusals!(LoginRefusals: InvalidCredentials, AccountDisabled, TooManyAttempts, C
     request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in; the session and device cookies are set", body = LoginReply,
-            headers(("Set-Cookie" = String, description = "`licd_session=...; Path=/; HttpOnly; SameSite=Strict` and `licd_device=...` with the same attributes (and `Secure` over TLS)"))),
+            headers(("Set-Cookie" = String, description = "`licd_session=...; Path=/; HttpOnly; SameSite=Strict` and `licd_device=...` with the same attributes; over HTTPS (TLS on, or an https `server.public_url`) `__Host-licd_session=...` and `__Host-licd_device=...` with `Secure`"))),
         LoginRefusals,
     ),
 )]
@@ -54,7 +56,7 @@ pub async fn login(req: HttpRequest, body: web::Json<LoginBody>) -> Result<HttpR
     let state = state(&req)?;
     let tenant = tenant_of(&req, &state)?;
     let address = req.peer_addr().map(|a| a.ip());
-    let device = req.cookie(DEVICE_COOKIE).map(|c| c.value().to_owned());
+    let device = cookie(&req, DEVICE_COOKIE);
     let (app, now, body) = (state.app.clone(), state.now(), body.into_inner());
     let sign_in = auth::begin_login(&app, &tenant, now, &body.email, address, device.as_deref())?;
     let session = password_work(&state, move || {
@@ -106,9 +108,10 @@ pub struct PasswordBody {
 /// Changes the caller's password
 ///
 /// Works while a one-time password is pending (that is what it is for). Other sessions
-/// of the account end; this one stays. `validation_failed` when the current password is
-/// wrong or the new one breaks the password policy. Wrong current passwords are
-/// throttled per account like sign-ins (`too_many_attempts` with `Retry-After`).
+/// of the account end; this one stays. Every API token of the account is revoked,
+/// including the one this request came with. `validation_failed` when the current
+/// password is wrong or the new one breaks the password policy. Wrong current passwords
+/// are throttled per account like sign-ins (`too_many_attempts` with `Retry-After`).
 #[utoipa::path(
     post,
     path = "/api/v1/auth/password",

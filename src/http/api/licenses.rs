@@ -2,15 +2,15 @@
 
 use crate::domain::license::LicenseRequest;
 use crate::domain::lifecycle::{LicenseState, SubscriptionStatus};
+use crate::domain::timestamp::{self, InputTime};
 use crate::error::ErrorCode;
 use crate::http::auth::{Staff, need, state};
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::state::blocking;
-use crate::service::{license_actions, licenses, sweep};
+use crate::service::{ServiceError, license_actions, licenses, sweep};
 use crate::store::licenses::Filter;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -53,7 +53,8 @@ pub struct ListQuery {
     /// Only licenses for this Install ID.
     install_id: Option<String>,
     /// Only licenses that expire before this time (RFC 3339).
-    expiring_before: Option<DateTime<Utc>>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    expiring_before: Option<InputTime>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Licenses per page, 1 to 500 (default 100).
@@ -91,7 +92,8 @@ pub async fn list(
     let filter = Filter {
         state: license_state,
         install_id: q.install_id,
-        expiring_before: q.expiring_before,
+        expiring_before: timestamp::parse_opt("expiring_before", q.expiring_before.as_ref())
+            .map_err(ServiceError::from)?,
         after: None,
     };
     let (tenant, now) = (staff.tenant.clone(), state.now());
@@ -152,7 +154,8 @@ pub struct RebindBody {
 pub struct SubscriptionBody {
     status: SubscriptionStatus,
     /// End of the paid period; required with `canceled`.
-    period_end: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    period_end: Option<InputTime>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -279,7 +282,8 @@ action!(
         security(("bearer_token" = ["license.revoke"]), ("session_cookie" = ["license.revoke"], "csrf_token" = [])),
     )]
     subscription, SubscriptionBody, |t, now, actor, id, b| {
-    license_actions::set_subscription(t, now, &actor, &id, b.status, b.period_end)
+    let period_end = timestamp::parse_opt("period_end", b.period_end.as_ref())?;
+    license_actions::set_subscription(t, now, &actor, &id, b.status, period_end)
 });
 action!(
     /// Queues a directive for the appliance

@@ -2,6 +2,7 @@
 //! (settings.manage), `/api/v1/provisioning-tokens` (license.issue).
 
 use crate::domain::settings::LicensingSettings;
+use crate::domain::timestamp::{self, InputTime};
 use crate::http::auth::{Staff, need, state};
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
@@ -10,7 +11,6 @@ use crate::service::provisioning::{self, Template};
 use crate::service::signing_keys::SigningKeyView;
 use crate::service::{licensing_settings, signing_keys};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -177,7 +177,8 @@ pub struct ProvisioningBody {
     /// How many appliances may redeem it (1 to 1000000).
     max_uses: i64,
     /// Absent: the token does not expire.
-    expires_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    expires_at: Option<InputTime>,
 }
 
 /// Creates a provisioning token
@@ -201,6 +202,7 @@ pub async fn create_provisioning(
     let state = state(&req)?;
     let (caller, now, b) = (staff.caller.clone(), state.now(), body.into_inner());
     let created = blocking(move || {
+        let expires_at = timestamp::parse_opt("expires_at", b.expires_at.as_ref())?;
         provisioning::create(
             &caller.tenant,
             now,
@@ -208,7 +210,7 @@ pub async fn create_provisioning(
             &b.name,
             b.template,
             b.max_uses,
-            b.expires_at,
+            expires_at,
         )
     })
     .await?;

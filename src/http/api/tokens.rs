@@ -1,12 +1,12 @@
 //! `/api/v1/tokens`: the caller's own API tokens.
 
+use crate::domain::timestamp::{self, InputTime};
 use crate::http::auth::{Staff, need, state};
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::state::blocking;
 use crate::service::tokens::{self, TokenView};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -44,7 +44,8 @@ pub async fn list(req: HttpRequest, staff: Owner) -> Result<HttpResponse, ApiErr
 pub struct CreateBody {
     name: String,
     /// RFC 3339; absent for a token that does not expire.
-    expires_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    expires_at: Option<InputTime>,
 }
 
 /// Creates an API token for the caller
@@ -71,13 +72,14 @@ pub async fn create(
     let (caller, now, b) = (staff.caller.clone(), state.now(), body.into_inner());
     let created = blocking(move || {
         let p = &caller.principal;
+        let expires_at = timestamp::parse_opt("expires_at", b.expires_at.as_ref())?;
         tokens::create(
             &caller.tenant,
             now,
             &p.actor(),
             p.user.id,
             &b.name,
-            b.expires_at,
+            expires_at,
         )
     })
     .await?;

@@ -127,7 +127,8 @@ refusals!(UpdateRefusals: PasswordChangeRequired, NotFound, LastSuperAdmin);
 
 /// Changes a staff account
 ///
-/// Role, disabled flag and display name; disabling ends the account's sessions. Works in
+/// Role, disabled flag and display name; disabling ends the account's sessions and
+/// revokes its API tokens (enabling it again does not revive them). Works in
 /// read-only mode (so an installation over its user limit can be brought back).
 #[utoipa::path(
     patch,
@@ -171,8 +172,9 @@ pub struct OneTimePassword {
 
 /// Resets a staff account's password
 ///
-/// Replaces the password with a one-time password (in the reply, once) and ends every
-/// session of the account.
+/// Replaces the password with a one-time password (in the reply, once), ends every
+/// session of the account and revokes its API tokens. The one-time password works for
+/// `auth.one_time_password_hours` (72 by default).
 #[utoipa::path(
     post,
     path = "/api/v1/users/{id}/reset-password",

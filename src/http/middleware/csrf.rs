@@ -9,7 +9,7 @@
 
 use crate::error::{ErrorCode, Problem};
 use crate::http::auth::{
-    CSRF_FIELD, CSRF_HEADER, Presented, SESSION_COOKIE, csrf_basis, presented,
+    CSRF_FIELD, CSRF_HEADER, Presented, SESSION_COOKIE, cookie, csrf_basis, presented,
 };
 use crate::http::problem::problem_response;
 use crate::service::secrets::{constant_time_eq, csrf_token};
@@ -91,7 +91,7 @@ pub async fn check(
             .map(ServiceResponse::map_into_boxed_body);
     }
     if !form {
-        if req.cookie(SESSION_COOKIE).is_none() {
+        if cookie(req.request(), SESSION_COOKIE).is_none() {
             // Only a pre-login cookie and no form: nothing to protect.
             return next
                 .call(req)

@@ -1,6 +1,7 @@
 //! Middleware that every request passes: request log, security headers, HTTPS
-//! redirect, CSRF check, read-only mode.
+//! redirect, body deadline, CSRF check, read-only mode.
 
+pub mod body_deadline;
 pub mod csrf;
 pub mod https_redirect;
 pub mod read_only;

@@ -1,5 +1,5 @@
 //! Security headers on every response (set only where a handler has not set its own);
-//! HSTS on responses served over TLS.
+//! HSTS on responses served over TLS, or through an HTTPS proxy (`server.public_url`).
 
 use actix_web::Error;
 use actix_web::body::MessageBody;
@@ -29,7 +29,10 @@ pub async fn add(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let secure = req.app_config().secure();
+    let secure = req.app_config().secure()
+        || req
+            .app_data::<actix_web::web::Data<crate::http::state::AppState>>()
+            .is_some_and(|s| s.behind_https_proxy);
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
     if secure && !headers.contains_key(header::STRICT_TRANSPORT_SECURITY) {

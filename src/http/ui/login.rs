@@ -1,8 +1,10 @@
 //! The login page, signing in and out.
 
+use super::next_path::safe_next;
 use super::{form_error, see_other};
 use crate::http::auth::{
-    DEVICE_COOKIE, PRELOGIN_COOKIE, Page, SESSION_COOKIE, csrf_basis, need, state, tenant_of,
+    DEVICE_COOKIE, PRELOGIN_COOKIE, Page, SESSION_COOKIE, cookie, csrf_basis, need, state,
+    tenant_of,
 };
 use crate::http::state::{AppState, blocking, password_work};
 use crate::http::ui::reject::UiReject;
@@ -25,16 +27,8 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// Only local paths are followed after login (no open redirect).
-fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
-        _ => "/",
-    }
-}
-
 pub fn session_cookie(state: &AppState, value: String, max_age_minutes: i64) -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, value)
+    Cookie::build(state.cookie_name(SESSION_COOKIE), value)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -46,7 +40,7 @@ pub fn session_cookie(state: &AppState, value: String, max_age_minutes: i64) -> 
 /// The device cookie a successful sign-in leaves (see `service::device_cookies`); the
 /// same attributes as the session cookie, but it outlives sessions and sign-outs.
 pub fn device_cookie(state: &AppState, value: String) -> Cookie<'static> {
-    Cookie::build(DEVICE_COOKIE, value)
+    Cookie::build(state.cookie_name(DEVICE_COOKIE), value)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -56,7 +50,7 @@ pub fn device_cookie(state: &AppState, value: String) -> Cookie<'static> {
 }
 
 fn expired(state: &AppState, name: &'static str) -> Cookie<'static> {
-    let mut c = Cookie::build(name, "")
+    let mut c = Cookie::build(state.cookie_name(name), "")
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -103,7 +97,7 @@ pub async fn show(req: HttpRequest, q: web::Query<LoginQuery>) -> Result<HttpRes
         StatusCode::OK,
     )?;
     if let Some(secret) = fresh {
-        let cookie = Cookie::build(PRELOGIN_COOKIE, secret)
+        let cookie = Cookie::build(state.cookie_name(PRELOGIN_COOKIE), secret)
             .path("/")
             .http_only(true)
             .same_site(SameSite::Strict)
@@ -122,7 +116,7 @@ pub async fn submit(
     let state = state(&req)?;
     let tenant = tenant_of(&req, &state)?;
     let address = req.peer_addr().map(|a| a.ip());
-    let device = req.cookie(DEVICE_COOKIE).map(|c| c.value().to_owned());
+    let device = cookie(&req, DEVICE_COOKIE);
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref()).to_owned();
     let now = state.now();
@@ -189,18 +183,4 @@ pub async fn logout(
 
 fn cookie_error(e: impl std::fmt::Display) -> UiReject {
     crate::service::ServiceError::Internal(format!("cookie: {e}")).into()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn next_is_local_only() {
-        assert_eq!(safe_next(Some("/users")), "/users");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
-        assert_eq!(safe_next(Some("/\\evil")), "/");
-        assert_eq!(safe_next(None), "/");
-    }
 }

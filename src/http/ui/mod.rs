@@ -7,6 +7,7 @@ pub mod enterprise;
 pub mod installations;
 pub mod licensing;
 pub mod login;
+pub mod next_path;
 pub mod password;
 pub mod reject;
 pub mod templates;

@@ -44,7 +44,8 @@ async fn render_users(
     let tenant = page.tenant.clone();
     let users = blocking(move || staff::list(&tenant)).await?;
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-    let ctx = context! { users => users, roles => roles, me => page.principal.user.id, ..extra };
+    let otp_hours = state.app.config.auth.one_time_password_hours;
+    let ctx = context! { users => users, roles => roles, me => page.principal.user.id, otp_hours => otp_hours, ..extra };
     Ok(render_status(
         state,
         page,

@@ -114,7 +114,11 @@ pub fn whole(field: &str, s: &str, blank: Option<u32>) -> Result<u32, ServiceErr
 
 /// A `YYYY-MM-DD` date from a form field, as the start or the end of that day (UTC);
 /// `None` when blank.
-pub fn date(field: &str, s: &str, end_of_day: bool) -> Result<Option<DateTime<Utc>>, ServiceError> {
+pub fn date(
+    field: &'static str,
+    s: &str,
+    end_of_day: bool,
+) -> Result<Option<DateTime<Utc>>, ServiceError> {
     let s = s.trim();
     if s.is_empty() {
         return Ok(None);
@@ -127,7 +131,10 @@ pub fn date(field: &str, s: &str, end_of_day: bool) -> Result<Option<DateTime<Ut
         NaiveTime::from_hms_opt(0, 0, 0)
     }
     .unwrap_or_default();
-    Ok(Some(day.and_time(time).and_utc()))
+    Ok(Some(crate::domain::timestamp::check(
+        field,
+        day.and_time(time).and_utc(),
+    )?))
 }
 
 /// Comma-separated feature names.
@@ -161,6 +168,8 @@ mod tests {
         assert_eq!(end.to_rfc3339(), "2027-06-30T23:59:59+00:00");
         assert_eq!(date("d", " ", false).unwrap(), None);
         assert!(date("d", "30.06.2027", false).is_err());
+        assert!(date("d", "+10000-01-01", false).is_err());
+        assert!(date("d", "-0001-01-01", false).is_err());
         assert_eq!(features(" sso, ,audit"), vec!["sso", "audit"]);
         assert_eq!(flags(false, true), vec!["non_production"]);
     }
