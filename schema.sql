@@ -146,7 +146,8 @@ CREATE TABLE directives (
     created_at   TEXT NOT NULL,
     created_by   TEXT NOT NULL,
     first_seq    INTEGER,
-    acked_at     TEXT
+    acked_at     TEXT,
+    activation_id INTEGER REFERENCES activations(id)
 );
 CREATE INDEX directives_pending ON directives(license_id) WHERE acked_at IS NULL;
 
@@ -236,3 +237,7 @@ CREATE TABLE client_certs (
     not_after     TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX client_certs_license ON client_certs(license_id);
+
+-- Directives belong to an activation (`directives.activation_id`, above); added by
+-- schema step 5 (src/store/directive_activations.sql).
+CREATE INDEX directives_activation ON directives(activation_id) WHERE acked_at IS NULL;

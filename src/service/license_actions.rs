@@ -181,7 +181,9 @@ pub fn set_subscription(
 
 pub const DIRECTIVE_KINDS: &[&str] = &["lock", "unlock", "message"];
 
-/// Queues a directive; it rides on every lease until the appliance acknowledges it.
+/// Queues a directive for the license's current activation (or, with none, for the
+/// next one); it rides on every lease of that activation until the appliance confirms
+/// one that carried it.
 pub fn queue_directive(
     tenant: &Tenant,
     now: DateTime<Utc>,
@@ -199,14 +201,23 @@ pub fn queue_directive(
     let message = reason_text("message", message, kind == "message")?;
     tenant.db.write(|tx| {
         load(tx, id)?;
-        let did = activations::insert_directive(tx, id, kind, &message, &actor.audit_name(), now)?;
+        let activation = activations::current_activation(tx, id)?;
+        let did = activations::insert_directive(
+            tx,
+            id,
+            activation,
+            kind,
+            &message,
+            &actor.audit_name(),
+            now,
+        )?;
         audit::record(
             tx,
             now,
             actor,
             "license.directive",
             &format!("license:{id}"),
-            json!({"id": did, "kind": kind, "message": message}),
+            json!({"id": did, "kind": kind, "message": message, "activation_id": activation}),
         )?;
         Ok(did)
     })

@@ -8,6 +8,7 @@ mod backup;
 mod bootstrap;
 mod browser;
 mod config;
+mod directives;
 mod enterprise;
 mod errors;
 mod harness;

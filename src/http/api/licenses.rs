@@ -174,6 +174,13 @@ pub struct DirectiveQueued {
 
 refusals!(ActionRefusals: PasswordChangeRequired, NotFound);
 refusals!(StateRefusals: PasswordChangeRequired, NotFound, LicenseRevoked, LicenseExpired);
+refusals!(RebindRefusals:
+    PasswordChangeRequired,
+    NotFound,
+    LicenseRevoked,
+    LicenseExpired,
+    RebindSameFingerprint,
+);
 refusals!(ReinstateRefusals:
     PasswordChangeRequired,
     NotFound,
@@ -231,8 +238,10 @@ action!(
 action!(
     /// Moves a license to new hardware
     ///
-    /// The old appliance's next heartbeat gets a lock; the new one activates with the same
-    /// license key and this fingerprint.
+    /// The old appliance's next heartbeat gets a lock lease (`state: locked`,
+    /// `lock_reason: rebound`); the new one activates with the same license key and this
+    /// fingerprint. The fingerprint the license is already bound to is refused
+    /// (`rebind_same_fingerprint`): nothing would move.
     #[utoipa::path(
         post,
         path = "/api/v1/licenses/{id}/rebind",
@@ -240,7 +249,7 @@ action!(
         tag = "licenses",
         params(("id" = String, Path, description = "The license id")),
         request_body = RebindBody,
-        responses((status = 200, description = "The license, pre-bound to the new fingerprint", body = licenses::LicenseView), StateRefusals),
+        responses((status = 200, description = "The license, pre-bound to the new fingerprint", body = licenses::LicenseView), RebindRefusals),
         security(("bearer_token" = ["license.revoke"]), ("session_cookie" = ["license.revoke"], "csrf_token" = [])),
     )]
     rebind, RebindBody, |t, now, actor, id, b| {
