@@ -1,6 +1,7 @@
 //! License keys: what they claim, and which requests for one are acceptable.
 
 use super::DomainError;
+use super::fields::{self, FEATURE_MAX, FEATURES_MAX, INSTALL_ID_MAX, LICENSE_TEXT_MAX};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -55,20 +56,30 @@ impl LicenseClaims {
 
 /// A request to issue a license, as given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LicenseRequest {
+    #[schema(schema_with = fields::license_name)]
     pub name: String,
+    #[schema(schema_with = fields::install_id)]
     pub install_id: String,
     #[serde(default)]
+    #[schema(schema_with = fields::organization)]
     pub organization: String,
     #[serde(default)]
+    #[schema(schema_with = fields::user_count)]
     pub internal_users: u32,
     #[serde(default)]
+    #[schema(schema_with = fields::user_count)]
     pub external_users: u32,
     #[serde(default)]
+    #[schema(schema_with = fields::features)]
     pub features: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = fields::flags)]
     pub flags: Vec<String>,
+    /// Default: now.
     pub not_before: Option<DateTime<Utc>>,
+    /// After `not_before` and now, at most 100 years after `not_before`.
     pub expires_at: DateTime<Utc>,
 }
 
@@ -104,7 +115,7 @@ fn text(field: &'static str, v: &str, max: usize, required: bool) -> Result<Stri
 pub fn check_install_id(v: &str) -> Result<String, DomainError> {
     let v = v.trim();
     let ok = !v.is_empty()
-        && v.len() <= 128
+        && v.len() <= INSTALL_ID_MAX
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
     if !ok {
@@ -119,7 +130,8 @@ pub fn check_install_id(v: &str) -> Result<String, DomainError> {
 /// Checks a hardware fingerprint: 1 to 256 printable ASCII characters.
 pub fn check_fingerprint(v: &str) -> Result<String, DomainError> {
     let v = v.trim();
-    if v.is_empty() || v.len() > 256 || !v.chars().all(|c| c.is_ascii_graphic()) {
+    if v.is_empty() || v.len() > fields::FINGERPRINT_MAX || !v.chars().all(|c| c.is_ascii_graphic())
+    {
         return Err(DomainError::invalid(
             "fingerprint",
             "must be 1 to 256 printable ASCII characters",
@@ -128,15 +140,30 @@ pub fn check_fingerprint(v: &str) -> Result<String, DomainError> {
     Ok(v.to_owned())
 }
 
+/// Checks the hostname an appliance reports: trimmed, at most 253 characters; empty
+/// means none.
+pub fn check_hostname(v: Option<&str>) -> Result<Option<String>, DomainError> {
+    let Some(v) = v.map(str::trim).filter(|h| !h.is_empty()) else {
+        return Ok(None);
+    };
+    if v.chars().count() > fields::HOSTNAME_MAX {
+        return Err(DomainError::invalid(
+            "hostname",
+            format!("must be at most {} characters", fields::HOSTNAME_MAX),
+        ));
+    }
+    Ok(Some(v.to_owned()))
+}
+
 fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
 }
 
 /// Checks a request; `now` is the issuing time.
 pub fn validate(req: &LicenseRequest, now: DateTime<Utc>) -> Result<ValidLicense, DomainError> {
-    let name = text("name", &req.name, 200, true)?;
+    let name = text("name", &req.name, LICENSE_TEXT_MAX, true)?;
     let install_id = check_install_id(&req.install_id)?;
-    let organization = text("organization", &req.organization, 200, false)?;
+    let organization = text("organization", &req.organization, LICENSE_TEXT_MAX, false)?;
     for (field, n) in [
         ("internal_users", req.internal_users),
         ("external_users", req.external_users),
@@ -154,11 +181,18 @@ pub fn validate(req: &LicenseRequest, now: DateTime<Utc>) -> Result<ValidLicense
             "a license must grant at least one internal or external user",
         ));
     }
+    // Counted as given, so the documented `maxItems` is exactly the limit.
+    if req.features.len() > FEATURES_MAX {
+        return Err(DomainError::invalid(
+            "features",
+            format!("at most {FEATURES_MAX} features"),
+        ));
+    }
     let mut features = Vec::new();
     for f in &req.features {
         let f = f.trim();
         let ok = !f.is_empty()
-            && f.len() <= 64
+            && f.len() <= FEATURE_MAX
             && f.chars().all(|c| {
                 c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
             });
@@ -171,9 +205,6 @@ pub fn validate(req: &LicenseRequest, now: DateTime<Utc>) -> Result<ValidLicense
         if !features.iter().any(|x: &String| x == f) {
             features.push(f.to_owned());
         }
-    }
-    if features.len() > 100 {
-        return Err(DomainError::invalid("features", "at most 100 features"));
     }
     let mut flags = Vec::new();
     for f in &req.flags {

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod error;
+pub mod fields;
 pub mod lease;
 pub mod license;
 pub mod lifecycle;

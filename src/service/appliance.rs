@@ -6,8 +6,9 @@ use super::licenses::{apply_event, load};
 use super::signing_keys::KeyRing;
 use super::tenants::Tenant;
 use super::{Actor, Result, ServiceError, refuse, secrets};
+use crate::domain::fields;
 use crate::domain::lease::{LEASE_TYP, LeaseClaims, LeaseDirective, LockReason, lease_window};
-use crate::domain::license::{audience, check_fingerprint, check_install_id};
+use crate::domain::license::{audience, check_fingerprint, check_hostname, check_install_id};
 use crate::domain::lifecycle::{Event, LicenseState, Outcome};
 use crate::domain::violation::{Stage, Usage};
 use crate::error::ErrorCode;
@@ -29,10 +30,14 @@ pub const ACTIVATION_PREFIX: &str = "lact_";
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActivateRequest {
+    /// The license key (`typ=licd-license+jwt`) of the license in the path.
     pub license_key: String,
+    #[schema(schema_with = fields::fingerprint)]
     pub fingerprint: String,
+    #[schema(schema_with = fields::install_id)]
     pub install_id: String,
     #[serde(default)]
+    #[schema(schema_with = fields::hostname)]
     pub hostname: Option<String>,
     /// A PKCS#10 CSR (PEM) for a client certificate (appliance mTLS); ignored when
     /// `tls.appliance_mtls` is off.
@@ -295,17 +300,7 @@ pub fn activate(
 ) -> Result<Activated> {
     let fingerprint = check_fingerprint(&req.fingerprint)?;
     let install_id = check_install_id(&req.install_id)?;
-    let hostname = req
-        .hostname
-        .as_deref()
-        .map(str::trim)
-        .filter(|h| !h.is_empty());
-    if hostname.is_some_and(|h| h.len() > 253) {
-        return Err(refuse(
-            ErrorCode::ValidationFailed,
-            "hostname: must be at most 253 characters",
-        ));
-    }
+    let hostname = check_hostname(req.hostname.as_deref())?;
     let claims =
         verify_signature(&req.license_key, &tenant.keyring()?.verifying).map_err(key_problem)?;
     if claims.jti != license_id {
@@ -326,13 +321,22 @@ pub fn activate(
     tenant.db.write(|tx| {
         let license = load(tx, license_id)?;
         let csr = client_ca.zip(req.csr.as_deref());
-        activate_in_tx(tx, tenant, now, &license, &fingerprint, hostname, csr)
+        activate_in_tx(
+            tx,
+            tenant,
+            now,
+            &license,
+            &fingerprint,
+            hostname.as_deref(),
+            csr,
+        )
     })
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HeartbeatRequest {
+    #[schema(schema_with = fields::fingerprint)]
     pub fingerprint: String,
     /// `seq` of the last lease the appliance holds (0 if none).
     #[serde(default)]

@@ -4,6 +4,7 @@
 use super::licenses::{LicenseView, apply_event, load};
 use super::tenants::Tenant;
 use super::{Actor, Result, audit, refuse};
+use crate::domain::fields::REASON_MAX;
 use crate::domain::license::check_fingerprint;
 use crate::domain::lifecycle::{Event, Subscription, SubscriptionStatus};
 use crate::error::ErrorCode;
@@ -21,10 +22,10 @@ fn reason_text(field: &'static str, s: &str, required: bool) -> Result<String> {
             format!("{field}: say why"),
         ));
     }
-    if s.chars().count() > 500 || s.chars().any(|c| c.is_control() && c != '\n') {
+    if s.chars().count() > REASON_MAX || s.chars().any(|c| c.is_control() && c != '\n') {
         return Err(refuse(
             ErrorCode::ValidationFailed,
-            format!("{field}: at most 500 characters"),
+            format!("{field}: at most {REASON_MAX} characters"),
         ));
     }
     Ok(s.to_owned())
@@ -179,7 +180,7 @@ pub fn set_subscription(
     })
 }
 
-pub const DIRECTIVE_KINDS: &[&str] = &["lock", "unlock", "message"];
+pub use crate::domain::fields::DIRECTIVE_KINDS;
 
 /// Queues a directive for the license's current activation (or, with none, for the
 /// next one); it rides on every lease of that activation until the appliance confirms

@@ -199,7 +199,10 @@ fn a_directive_for_the_old_box_is_not_handed_to_the_new_one() {
     assert_eq!(detail["directives"][0]["status"], "superseded");
     let overview = api.ok(api.get("/api/v1/licensing/heartbeats"));
     assert!(
-        overview["pending_directives"].as_array().unwrap().is_empty(),
+        overview["pending_directives"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
         "{overview}"
     );
 }

@@ -94,6 +94,7 @@ pub async fn logout(
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     current_password: String,
+    #[schema(schema_with = crate::domain::fields::new_password)]
     new_password: String,
 }
 
