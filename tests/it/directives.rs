@@ -205,4 +205,13 @@ fn a_directive_for_the_old_box_is_not_handed_to_the_new_one() {
             .is_empty(),
         "{overview}"
     );
+    // The console's license page says so too.
+    let (c, _) = api_login(&s, ADMIN_EMAIL, ADMIN_PASSWORD);
+    let page = c
+        .get(s.url(&format!("/licensing/licenses/{id}")))
+        .send()
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().unwrap();
+    assert!(html.contains("its activation was replaced"), "{html}");
 }
