@@ -146,7 +146,8 @@ CREATE TABLE directives (
     created_at   TEXT NOT NULL,
     created_by   TEXT NOT NULL,
     first_seq    INTEGER,
-    acked_at     TEXT
+    acked_at     TEXT,
+    activation_id INTEGER REFERENCES activations(id)
 );
 CREATE INDEX directives_pending ON directives(license_id) WHERE acked_at IS NULL;
 
@@ -243,3 +244,6 @@ CREATE TABLE one_time_passwords (
     user_id   INTEGER PRIMARY KEY REFERENCES staff_users(id) ON DELETE CASCADE,
     issued_at TEXT NOT NULL
 );
+-- Directives belong to an activation (`directives.activation_id`, above); added by
+-- schema step 6 (src/store/directive_activations.sql).
+CREATE INDEX directives_activation ON directives(activation_id) WHERE acked_at IS NULL;

@@ -374,7 +374,7 @@ impl Config {
                 "auth.max_failures_per_account and auth.max_failures_per_address must be at least 1",
             );
         }
-        if self.auth.min_password_length < 8 {
+        if self.auth.min_password_length < crate::domain::fields::PASSWORD_MIN_FLOOR {
             return bad("auth.min_password_length must be at least 8");
         }
         if !(1..=24 * 366).contains(&self.auth.one_time_password_hours) {

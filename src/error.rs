@@ -89,6 +89,8 @@ error_codes! {
     LicenseSuspended => 403, "license_suspended", "License suspended";
     /// The license is bound to another hardware fingerprint.
     BoundElsewhere => 409, "license_bound_elsewhere", "License bound to another fingerprint";
+    /// A rebind to the fingerprint the license is already bound to (nothing would move).
+    RebindSameFingerprint => 409, "rebind_same_fingerprint", "Already bound to this fingerprint";
     /// A heartbeat for a license that has not been activated.
     NotActivated => 409, "license_not_activated", "License not activated";
     /// The subscription is not valid, so the license cannot be reinstated.
@@ -201,6 +203,7 @@ mod tests {
             (LicenseNotYetValid, 403),
             (LicenseSuspended, 403),
             (BoundElsewhere, 409),
+            (RebindSameFingerprint, 409),
             (NotActivated, 409),
             (SubscriptionInvalid, 409),
             (ActivationInvalid, 401),

@@ -1,5 +1,6 @@
 //! License keys: what they claim, and which requests for one are acceptable.
 
+use super::fields::{self, FEATURE_MAX, FEATURES_MAX, INSTALL_ID_MAX, LICENSE_TEXT_MAX};
 use super::{DomainError, free_text, timestamp};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -55,21 +56,31 @@ impl LicenseClaims {
 
 /// A request to issue a license, as given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LicenseRequest {
+    #[schema(schema_with = fields::license_name)]
     pub name: String,
+    #[schema(schema_with = fields::install_id)]
     pub install_id: String,
     #[serde(default)]
+    #[schema(schema_with = fields::organization)]
     pub organization: String,
     #[serde(default)]
+    #[schema(schema_with = fields::user_count)]
     pub internal_users: u32,
     #[serde(default)]
+    #[schema(schema_with = fields::user_count)]
     pub external_users: u32,
     #[serde(default)]
+    #[schema(schema_with = fields::features)]
     pub features: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = fields::flags)]
     pub flags: Vec<String>,
+    /// Default: now.
     #[serde(default, deserialize_with = "timestamp::named::not_before_opt")]
     pub not_before: Option<DateTime<Utc>>,
+    /// After `not_before` and now, at most 100 years after `not_before`.
     #[serde(deserialize_with = "timestamp::named::expires_at")]
     pub expires_at: DateTime<Utc>,
 }
@@ -92,7 +103,7 @@ pub struct ValidLicense {
 pub fn check_install_id(v: &str) -> Result<String, DomainError> {
     let v = v.trim();
     let ok = !v.is_empty()
-        && v.len() <= 128
+        && v.len() <= INSTALL_ID_MAX
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
     if !ok {
@@ -107,7 +118,8 @@ pub fn check_install_id(v: &str) -> Result<String, DomainError> {
 /// Checks a hardware fingerprint: 1 to 256 printable ASCII characters.
 pub fn check_fingerprint(v: &str) -> Result<String, DomainError> {
     let v = v.trim();
-    if v.is_empty() || v.len() > 256 || !v.chars().all(|c| c.is_ascii_graphic()) {
+    if v.is_empty() || v.len() > fields::FINGERPRINT_MAX || !v.chars().all(|c| c.is_ascii_graphic())
+    {
         return Err(DomainError::invalid(
             "fingerprint",
             "must be 1 to 256 printable ASCII characters",
@@ -116,15 +128,25 @@ pub fn check_fingerprint(v: &str) -> Result<String, DomainError> {
     Ok(v.to_owned())
 }
 
+/// Checks the hostname an appliance reports: trimmed, at most 253 characters; empty
+/// means none.
+pub fn check_hostname(v: Option<&str>) -> Result<Option<String>, DomainError> {
+    let Some(v) = v else {
+        return Ok(None);
+    };
+    let h = free_text::line("hostname", v, fields::HOSTNAME_MAX, false)?;
+    Ok((!h.is_empty()).then_some(h))
+}
+
 fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
 }
 
 /// Checks a request; `now` is the issuing time.
 pub fn validate(req: &LicenseRequest, now: DateTime<Utc>) -> Result<ValidLicense, DomainError> {
-    let name = free_text::line("name", &req.name, 200, true)?;
+    let name = free_text::line("name", &req.name, LICENSE_TEXT_MAX, true)?;
     let install_id = check_install_id(&req.install_id)?;
-    let organization = free_text::line("organization", &req.organization, 200, false)?;
+    let organization = free_text::line("organization", &req.organization, LICENSE_TEXT_MAX, false)?;
     for (field, n) in [
         ("internal_users", req.internal_users),
         ("external_users", req.external_users),
@@ -142,11 +164,18 @@ pub fn validate(req: &LicenseRequest, now: DateTime<Utc>) -> Result<ValidLicense
             "a license must grant at least one internal or external user",
         ));
     }
+    // Counted as given, so the documented `maxItems` is exactly the limit.
+    if req.features.len() > FEATURES_MAX {
+        return Err(DomainError::invalid(
+            "features",
+            format!("at most {FEATURES_MAX} features"),
+        ));
+    }
     let mut features = Vec::new();
     for f in &req.features {
         let f = f.trim();
         let ok = !f.is_empty()
-            && f.len() <= 64
+            && f.len() <= FEATURE_MAX
             && f.chars().all(|c| {
                 c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
             });
@@ -159,9 +188,6 @@ pub fn validate(req: &LicenseRequest, now: DateTime<Utc>) -> Result<ValidLicense
         if !features.iter().any(|x: &String| x == f) {
             features.push(f.to_owned());
         }
-    }
-    if features.len() > 100 {
-        return Err(DomainError::invalid("features", "at most 100 features"));
     }
     let mut flags = Vec::new();
     for f in &req.flags {

@@ -239,6 +239,9 @@ pub enum Refusal {
     NotActivated,
     /// Reinstating while the subscription is still not valid.
     SubscriptionInvalid,
+    /// A rebind to the fingerprint the license is already bound to: nothing would move,
+    /// and the bound box must not be told it moved.
+    AlreadyBound(String),
 }
 
 /// The result of an accepted event.
@@ -361,6 +364,9 @@ pub fn apply(
         Event::Rebind { fingerprint } => match st.state {
             Revoked => Err(Refusal::Revoked),
             Expired => Err(Refusal::Expired),
+            _ if bound.as_ref() == Some(fingerprint) => {
+                Err(Refusal::AlreadyBound(fingerprint.clone()))
+            }
             Suspended => Ok(Outcome {
                 status: st,
                 bound_fingerprint: Some(fingerprint.clone()),
@@ -577,6 +583,24 @@ mod tests {
         assert_eq!(
             apply(st(Suspended), &Event::Reinstate, &past_due, t0()),
             Err(Refusal::SubscriptionInvalid)
+        );
+    }
+
+    #[test]
+    fn rebinding_to_the_bound_fingerprint_is_refused_in_every_live_state() {
+        let e = Event::Rebind {
+            fingerprint: "fp-a".into(),
+        };
+        for s in [Issued, Active, Locked, Suspended] {
+            assert_eq!(
+                apply(st(s), &e, &facts(), t0()),
+                Err(Refusal::AlreadyBound("fp-a".into())),
+                "{s}"
+            );
+        }
+        assert_eq!(
+            apply(st(Revoked), &e, &facts(), t0()),
+            Err(Refusal::Revoked)
         );
     }
 

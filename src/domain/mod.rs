@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod dns_name;
 pub mod error;
+pub mod fields;
 pub mod free_text;
 pub mod lease;
 pub mod license;

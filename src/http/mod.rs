@@ -7,6 +7,7 @@ pub mod health;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod optional_json;
 pub mod problem;
 pub mod routing;
 pub mod state;

@@ -6,8 +6,9 @@ use super::licenses::{apply_event, load};
 use super::signing_keys::KeyRing;
 use super::tenants::Tenant;
 use super::{Actor, Result, ServiceError, refuse, secrets};
-use crate::domain::lease::{LEASE_TYP, LeaseClaims, LeaseDirective};
-use crate::domain::license::{audience, check_fingerprint, check_install_id};
+use crate::domain::fields;
+use crate::domain::lease::{LEASE_TYP, LeaseClaims, LeaseDirective, LockReason, lease_window};
+use crate::domain::license::{audience, check_fingerprint, check_hostname, check_install_id};
 use crate::domain::lifecycle::{Event, LicenseState, Outcome};
 use crate::domain::violation::{Stage, Usage};
 use crate::error::ErrorCode;
@@ -29,10 +30,14 @@ pub const ACTIVATION_PREFIX: &str = "lact_";
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActivateRequest {
+    /// The license key (`typ=licd-license+jwt`) of the license in the path.
     pub license_key: String,
+    #[schema(schema_with = fields::fingerprint)]
     pub fingerprint: String,
+    #[schema(schema_with = fields::install_id)]
     pub install_id: String,
     #[serde(default)]
+    #[schema(schema_with = fields::hostname)]
     pub hostname: Option<String>,
     /// A PKCS#10 CSR (PEM) for a client certificate (appliance mTLS); ignored when
     /// `tls.appliance_mtls` is off.
@@ -97,85 +102,93 @@ impl PendingLease {
     }
 }
 
-/// Builds and records the next lease of an activation, delivering pending directives
-/// (and a lock when the license must stop). `confirmed_seq` acknowledges directives
-/// carried by leases the appliance confirms it holds.
-#[allow(clippy::too_many_arguments)]
+/// Which activation a lease is for and what it says beyond the license's record.
+#[derive(Debug)]
+struct LeaseFor<'a> {
+    activation_id: i64,
+    fingerprint: &'a str,
+    /// This lease's seq and the chain hash of the one before it.
+    seq: i64,
+    prev: &'a str,
+    state: LicenseState,
+    stage: Stage,
+    /// Set when the appliance must stop: the lease then grants no offline time.
+    lock: Option<LockReason>,
+    /// The current activation's leases carry its directives (and the appliance's
+    /// `confirmed_seq` acknowledges them); a superseded one's carry its lock only.
+    delivery: Delivery,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Delivery {
+    Directives { confirmed_seq: i64 },
+    LockOnly,
+}
+
+/// Builds and records the next lease of an activation.
 fn prepare_lease(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,
     license: &LicenseRow,
-    activation_id: i64,
-    fingerprint: &str,
-    (seq, prev, confirmed_seq): (i64, &str, i64),
-    (state, stage): (LicenseState, Stage),
-    lock: Option<&str>,
+    lease: LeaseFor<'_>,
 ) -> Result<PendingLease> {
     let settings = tenant.settings();
-    let lease_expires_at = now + settings.grace();
-    let mut pending = activations::pending_directives(tx, &license.id)?;
-    if !pending.is_empty() {
-        activations::ack_directives(tx, &license.id, confirmed_seq, now)?;
-        activations::mark_carried(tx, &license.id, seq)?;
-        pending = activations::pending_directives(tx, &license.id)?;
+    let (lease_expires_at, exp) = lease_window(now, settings.grace(), lease.lock);
+    let mut directives: Vec<LeaseDirective> = Vec::new();
+    if let Some(reason) = lease.lock {
+        directives.push(LeaseDirective {
+            id: None,
+            kind: "lock".into(),
+            message: reason.message().into(),
+        });
     }
-    let mut directives: Vec<LeaseDirective> = pending
-        .into_iter()
-        .map(|d| LeaseDirective {
+    if let Delivery::Directives { confirmed_seq } = lease.delivery {
+        let id = lease.activation_id;
+        // Most leases carry nothing: one read, and writes only when there is something.
+        let mut pending = activations::deliverable_directives(tx, &license.id, id)?;
+        if !pending.is_empty() && activations::ack_directives(tx, id, confirmed_seq, now)? > 0 {
+            pending = activations::deliverable_directives(tx, &license.id, id)?;
+        }
+        if !pending.is_empty() {
+            activations::mark_carried(tx, &license.id, id, lease.seq)?;
+        }
+        directives.extend(pending.into_iter().map(|d| LeaseDirective {
             id: Some(d.id),
             kind: d.kind,
             message: d.message,
-        })
-        .collect();
-    if let Some(why) = lock {
-        directives.insert(
-            0,
-            LeaseDirective {
-                id: None,
-                kind: "lock".into(),
-                message: why.into(),
-            },
-        );
+        }));
     }
     let claims = LeaseClaims {
         iss: tenant.issuer(),
         sub: license.id.clone(),
         aud: audience(&license.install_id),
         iat: now.timestamp(),
-        exp: lease_expires_at.timestamp(),
+        exp: exp.timestamp(),
         license_id: license.id.clone(),
         install_id: license.install_id.clone(),
-        fingerprint: fingerprint.to_owned(),
-        state,
-        stage,
-        banner: stage.banner(),
-        read_only: stage.read_only(),
+        fingerprint: lease.fingerprint.to_owned(),
+        state: lease.state,
+        lock_reason: lease.lock,
+        stage: lease.stage,
+        banner: lease.stage.banner(),
+        read_only: lease.stage.read_only(),
         lease_expires_at,
         server_time: now,
-        seq,
-        prev: prev.to_owned(),
+        seq: lease.seq,
+        prev: lease.prev.to_owned(),
         heartbeat_interval_secs: settings.heartbeat_interval_secs,
         directives,
     };
     let ring = tenant.keyring()?;
     let input = jws::signing_input(ring.active.kid(), LEASE_TYP, &claims)
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    activations::record_lease(tx, activation_id, seq, &jws::chain_hash(&input))?;
+    activations::record_lease(tx, lease.activation_id, lease.seq, &jws::chain_hash(&input))?;
     Ok(PendingLease {
         ring,
         input,
         claims,
     })
-}
-
-fn lock_reason(state: LicenseState) -> &'static str {
-    match state {
-        LicenseState::Revoked => "the license was revoked",
-        LicenseState::Expired => "the license has expired",
-        LicenseState::Suspended => "the license is suspended",
-        _ => "",
-    }
 }
 
 /// Activates inside `tx` (also used by provisioning): binds the fingerprint, makes a
@@ -213,6 +226,9 @@ pub fn activate_in_tx(
     update.activated_at = Some(license.activated_at.unwrap_or(now));
     update.last_seen_at = Some(now);
     store::update_status(tx, &license.id, &update, now)?;
+    // The same box again (activation needs the bound fingerprint): what the replaced
+    // activation was sent but never confirmed goes to the new one.
+    activations::requeue_unconfirmed(tx, &license.id)?;
     activations::supersede_all(tx, &license.id, "reactivated", now)?;
     let secret = format!("{ACTIVATION_PREFIX}{}", secrets::new_secret()?);
     let activation_id = activations::insert(
@@ -255,11 +271,16 @@ pub fn activate_in_tx(
         tenant,
         now,
         license,
-        activation_id,
-        fingerprint,
-        (1, "", 0),
-        (update.state, assessment.stage),
-        None,
+        LeaseFor {
+            activation_id,
+            fingerprint,
+            seq: 1,
+            prev: "",
+            state: update.state,
+            stage: assessment.stage,
+            lock: None,
+            delivery: Delivery::Directives { confirmed_seq: 0 },
+        },
     )?
     .sign()?;
     Ok(Activated {
@@ -272,14 +293,6 @@ pub fn activate_in_tx(
 
 /// The host name an appliance reports (free text, at most 253 characters); `None` when
 /// absent or blank.
-pub fn check_hostname(raw: Option<&str>) -> Result<Option<String>> {
-    let Some(raw) = raw else {
-        return Ok(None);
-    };
-    let h = crate::domain::free_text::line("hostname", raw, 253, false)?;
-    Ok((!h.is_empty()).then_some(h))
-}
-
 pub fn activate(
     tenant: &Tenant,
     now: DateTime<Utc>,
@@ -290,7 +303,6 @@ pub fn activate(
     let fingerprint = check_fingerprint(&req.fingerprint)?;
     let install_id = check_install_id(&req.install_id)?;
     let hostname = check_hostname(req.hostname.as_deref())?;
-    let hostname = hostname.as_deref();
     let claims =
         verify_signature(&req.license_key, &tenant.keyring()?.verifying).map_err(key_problem)?;
     if claims.jti != license_id {
@@ -311,16 +323,26 @@ pub fn activate(
     tenant.db.write(|tx| {
         let license = load(tx, license_id)?;
         let csr = client_ca.zip(req.csr.as_deref());
-        activate_in_tx(tx, tenant, now, &license, &fingerprint, hostname, csr)
+        activate_in_tx(
+            tx,
+            tenant,
+            now,
+            &license,
+            &fingerprint,
+            hostname.as_deref(),
+            csr,
+        )
     })
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HeartbeatRequest {
+    #[schema(schema_with = fields::fingerprint)]
     pub fingerprint: String,
     /// `seq` of the last lease the appliance holds (0 if none).
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub seq: i64,
     /// Active internal users (disabled and service accounts not counted).
     #[serde(default)]
@@ -391,6 +413,12 @@ pub fn heartbeat(
         ));
     }
     let fingerprint = check_fingerprint(&req.fingerprint)?;
+    if req.seq < 0 {
+        return Err(refuse(
+            ErrorCode::ValidationFailed,
+            "seq: must be 0 or more (the seq of the last lease held, 0 for none)",
+        ));
+    }
     let credential = match credential {
         ApplianceCredential::Secret(s) => Lookup::Secret(secrets::hash_secret(s)),
         ApplianceCredential::Certificate { sha256 } => Lookup::Certificate(sha256.clone()),
@@ -410,7 +438,7 @@ pub fn heartbeat(
                     "this activation belongs to another fingerprint",
                 ));
             }
-            if req.seq > activation.last_seq || req.seq < 0 {
+            if req.seq > activation.last_seq {
                 return Err(refuse(
                     ErrorCode::LeaseSeqAhead,
                     format!(
@@ -442,20 +470,24 @@ pub fn heartbeat(
                     ));
                 }
                 Some(_) => {
-                    // Rebound elsewhere: this box must lock.
-                    record(license.state)?;
-                    let why = "the license was moved to other hardware";
-                    let hash = activation.last_lease_hash.clone();
+                    // Rebound elsewhere: this box must lock, and gets nothing else.
+                    record(LicenseState::Locked)?;
+                    let prev = activation.last_lease_hash.clone();
                     return prepare_lease(
                         tx,
                         tenant,
                         now,
                         &license,
-                        activation.id,
-                        &fingerprint,
-                        (seq, &hash, req.seq),
-                        (license.state, Stage::None),
-                        Some(why),
+                        LeaseFor {
+                            activation_id: activation.id,
+                            fingerprint: &fingerprint,
+                            seq,
+                            prev: &prev,
+                            state: LicenseState::Locked,
+                            stage: Stage::None,
+                            lock: Some(LockReason::Rebound),
+                            delivery: Delivery::LockOnly,
+                        },
                     );
                 }
             }
@@ -472,7 +504,11 @@ pub fn heartbeat(
             update.last_seen_at = Some(now);
             store::update_status(tx, &license.id, &update, now)?;
             record(update.state)?;
-            let lock = outcome.lock.then(|| lock_reason(update.state));
+            let lock = if outcome.lock {
+                LockReason::for_state(update.state)
+            } else {
+                None
+            };
             let prev = activation.last_lease_hash.clone();
             // Usage counts only when the appliance reports both.
             let usage = req
@@ -489,11 +525,18 @@ pub fn heartbeat(
                 tenant,
                 now,
                 &license,
-                activation.id,
-                &fingerprint,
-                (seq, &prev, req.seq),
-                (update.state, assessment.stage),
-                lock,
+                LeaseFor {
+                    activation_id: activation.id,
+                    fingerprint: &fingerprint,
+                    seq,
+                    prev: &prev,
+                    state: update.state,
+                    stage: assessment.stage,
+                    lock,
+                    delivery: Delivery::Directives {
+                        confirmed_seq: req.seq,
+                    },
+                },
             )
         })
         .and_then(PendingLease::sign)

@@ -4,6 +4,7 @@
 use super::licenses::{LicenseView, apply_event, load};
 use super::tenants::Tenant;
 use super::{Actor, Result, audit, refuse};
+use crate::domain::fields::REASON_MAX;
 use crate::domain::license::check_fingerprint;
 use crate::domain::lifecycle::{Event, Subscription, SubscriptionStatus};
 use crate::error::ErrorCode;
@@ -15,7 +16,7 @@ use serde_json::json;
 
 /// A reason or message: free text of up to 500 characters, lines allowed.
 fn reason_text(field: &'static str, s: &str, required: bool) -> Result<String> {
-    let s = crate::domain::free_text::lines(field, s, 500, false)?;
+    let s = crate::domain::free_text::lines(field, s, REASON_MAX, false)?;
     if required && s.is_empty() {
         return Err(refuse(
             ErrorCode::ValidationFailed,
@@ -177,9 +178,11 @@ pub fn set_subscription(
     })
 }
 
-pub const DIRECTIVE_KINDS: &[&str] = &["lock", "unlock", "message"];
+pub use crate::domain::fields::DIRECTIVE_KINDS;
 
-/// Queues a directive; it rides on every lease until the appliance acknowledges it.
+/// Queues a directive for the license's current activation (or, with none, for the
+/// next one); it rides on every lease of that activation until the appliance confirms
+/// one that carried it.
 pub fn queue_directive(
     tenant: &Tenant,
     now: DateTime<Utc>,
@@ -197,14 +200,23 @@ pub fn queue_directive(
     let message = reason_text("message", message, kind == "message")?;
     tenant.db.write(|tx| {
         load(tx, id)?;
-        let did = activations::insert_directive(tx, id, kind, &message, &actor.audit_name(), now)?;
+        let activation = activations::current_activation(tx, id)?;
+        let did = activations::insert_directive(
+            tx,
+            id,
+            activation,
+            kind,
+            &message,
+            &actor.audit_name(),
+            now,
+        )?;
         audit::record(
             tx,
             now,
             actor,
             "license.directive",
             &format!("license:{id}"),
-            json!({"id": did, "kind": kind, "message": message}),
+            json!({"id": did, "kind": kind, "message": message, "activation_id": activation}),
         )?;
         Ok(did)
     })

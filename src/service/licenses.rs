@@ -324,6 +324,10 @@ pub fn refusal(r: Refusal) -> ServiceError {
             ErrorCode::SubscriptionInvalid,
             "the subscription is not valid; restore it (POST .../subscription) first",
         ),
+        Refusal::AlreadyBound(fingerprint) => refuse(
+            ErrorCode::RebindSameFingerprint,
+            format!("the license is already bound to {fingerprint}; nothing to move"),
+        ),
     }
 }
 

@@ -5,7 +5,10 @@ use super::appliance::{Activated, activate_in_tx};
 use super::licenses::issue_in_tx;
 use super::tenants::Tenant;
 use super::{Actor, Result, ServiceError, audit, refuse, secrets};
-use crate::domain::license::{LicenseRequest, check_fingerprint, check_install_id, validate};
+use crate::domain::fields::{self, LICENSE_TEXT_MAX};
+use crate::domain::license::{
+    LicenseRequest, check_fingerprint, check_hostname, check_install_id, validate,
+};
 use crate::error::ErrorCode;
 use crate::store::provisioning::{self as store, ProvisioningRow};
 use chrono::{DateTime, Duration, Utc};
@@ -20,16 +23,21 @@ pub const PROVISIONING_PREFIX: &str = "lprov_";
 #[serde(deny_unknown_fields)]
 pub struct Template {
     #[serde(default)]
+    #[schema(schema_with = fields::organization)]
     pub organization: String,
     #[serde(default)]
+    #[schema(schema_with = fields::user_count)]
     pub internal_users: u32,
     #[serde(default)]
+    #[schema(schema_with = fields::user_count)]
     pub external_users: u32,
-    /// How long each license runs from its provisioning.
+    #[schema(schema_with = fields::duration_days)]
     pub duration_days: u32,
     #[serde(default)]
+    #[schema(schema_with = fields::features)]
     pub features: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = fields::flags)]
     pub flags: Vec<String>,
 }
 
@@ -108,16 +116,19 @@ pub fn create(
     if let Some(e) = expires_at {
         crate::domain::timestamp::check("expires_at", e)?;
     }
-    if !(1..=1_000_000).contains(&max_uses) {
+    if !(1..=fields::MAX_USES).contains(&max_uses) {
         return Err(refuse(
             ErrorCode::ValidationFailed,
-            "max_uses: must be between 1 and 1000000",
+            format!("max_uses: must be between 1 and {}", fields::MAX_USES),
         ));
     }
-    if !(1..=36_600).contains(&template.duration_days) {
+    if !(1..=fields::DURATION_DAYS_MAX).contains(&template.duration_days) {
         return Err(refuse(
             ErrorCode::ValidationFailed,
-            "template.duration_days: must be between 1 and 36600",
+            format!(
+                "template.duration_days: must be between 1 and {}",
+                fields::DURATION_DAYS_MAX
+            ),
         ));
     }
     if expires_at.is_some_and(|e| e <= now) {
@@ -198,13 +209,17 @@ pub fn revoke(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, id: i64) -> Re
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProvisionRequest {
+    /// The provisioning token (`lprov_...`).
     pub token: String,
+    #[schema(schema_with = fields::install_id)]
     pub install_id: String,
+    #[schema(schema_with = fields::fingerprint)]
     pub fingerprint: String,
     #[serde(default)]
+    #[schema(schema_with = fields::hostname)]
     pub hostname: Option<String>,
-    /// The license name; default: the token's name and the hostname.
     #[serde(default)]
+    #[schema(schema_with = fields::provisioned_license_name)]
     pub name: Option<String>,
     /// A CSR (PEM) for a client certificate, as at activation.
     #[serde(default)]
@@ -236,8 +251,7 @@ pub fn provision(
     }
     let install_id = check_install_id(&req.install_id)?;
     let fingerprint = check_fingerprint(&req.fingerprint)?;
-    let hostname = super::appliance::check_hostname(req.hostname.as_deref())?;
-    let hostname = hostname.as_deref();
+    let hostname = check_hostname(req.hostname.as_deref())?;
     let hash = secrets::hash_secret(&req.token);
     tenant.db.write(|tx| {
         let row = store::find_by_hash(tx, &hash)?.ok_or_else(invalid)?;
@@ -245,8 +259,12 @@ pub fn provision(
         if !token.usable {
             return Err(invalid());
         }
-        let name = req.name.clone().unwrap_or_else(|| match hostname {
-            Some(h) => format!("{} ({h})", token.name),
+        let name = req.name.clone().unwrap_or_else(|| match &hostname {
+            // Shortened to what a license name may be: a long hostname is no error.
+            Some(h) => format!("{} ({h})", token.name)
+                .chars()
+                .take(LICENSE_TEXT_MAX)
+                .collect(),
             None => token.name.clone(),
         });
         let valid = validate(&request_from(&token.template, &name, &install_id, now), now)?;
@@ -264,7 +282,15 @@ pub fn provision(
             json!({"license_id": license.id, "install_id": install_id}),
         )?;
         let csr = client_ca.zip(req.csr.as_deref());
-        let activation = activate_in_tx(tx, tenant, now, &license, &fingerprint, hostname, csr)?;
+        let activation = activate_in_tx(
+            tx,
+            tenant,
+            now,
+            &license,
+            &fingerprint,
+            hostname.as_deref(),
+            csr,
+        )?;
         Ok(Provisioned {
             license_key: license.license_key,
             activation,

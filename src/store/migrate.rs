@@ -25,7 +25,7 @@ pub struct Schema {
 /// Tenant databases (`tenants/*.db`, `template.db`).
 pub static TENANT: Schema = Schema {
     name: "tenant",
-    version: 5,
+    version: 6,
     full: include_str!("../../schema.sql"),
     steps: &[
         Step {
@@ -43,6 +43,10 @@ pub static TENANT: Schema = Schema {
         Step {
             to: 5,
             sql: include_str!("one_time_passwords.sql"),
+        },
+        Step {
+            to: 6,
+            sql: include_str!("directive_activations.sql"),
         },
     ],
 };
@@ -193,12 +197,70 @@ mod tests {
             bring_up_to_date(&mut old, &TENANT, &v1_path).unwrap(),
             Outcome::Upgraded { from: 1 }
         );
+        // Whitespace does not matter, nor where it sits around punctuation: `ALTER TABLE
+        // ... ADD COLUMN` stores `..., x TEXT\n, y INTEGER)` for schema.sql's
+        // `..., x TEXT,\n y INTEGER\n)`.
         let normalise = |v: Vec<(String, String)>| -> Vec<(String, String)> {
             v.into_iter()
-                .map(|(n, s)| (n, s.split_whitespace().collect::<Vec<_>>().join(" ")))
+                .map(|(n, s)| {
+                    let words = s.split_whitespace().collect::<Vec<_>>().join(" ");
+                    (
+                        n,
+                        words
+                            .replace(" ,", ",")
+                            .replace(" )", ")")
+                            .replace("( ", "("),
+                    )
+                })
                 .collect()
         };
         assert_eq!(normalise(schema_of(&old)), normalise(schema_of(&fresh)));
+    }
+
+    /// Step 6: directives not yet acknowledged start over with the license's current
+    /// activation (or wait for the next one); acknowledged ones are left alone.
+    #[test]
+    fn step_6_ties_waiting_directives_to_the_current_activation() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v4.db");
+        let mut c = Connection::open(&p).unwrap();
+        let v1_sql = TENANT.full.split("-- Licensing (seed 002)").next().unwrap();
+        c.execute_batch(v1_sql).unwrap();
+        for step in TENANT.steps.iter().filter(|s| s.to <= 4) {
+            c.execute_batch(step.sql).unwrap();
+        }
+        c.pragma_update(None, "user_version", 4).unwrap();
+        // Only the rows the step reads: no licenses behind them.
+        c.pragma_update(None, "foreign_keys", false).unwrap();
+        c.execute_batch(
+            "INSERT INTO activations (id, license_id, fingerprint, secret_hash, created_at, superseded_at)
+             VALUES (1, 'L1', 'box-a', x'01', 't', 't'), (2, 'L1', 'box-b', x'02', 't', NULL),
+                    (3, 'L2', 'box-c', x'03', 't', 't');
+             INSERT INTO directives (id, license_id, kind, created_at, created_by, first_seq, acked_at)
+             VALUES (1, 'L1', 'message', 't', 'x', 3, 't'), (2, 'L1', 'message', 't', 'x', 5, NULL),
+                    (3, 'L1', 'unlock', 't', 'x', NULL, NULL), (4, 'L2', 'message', 't', 'x', 2, NULL);",
+        )
+        .unwrap();
+        assert_eq!(
+            bring_up_to_date(&mut c, &TENANT, &p).unwrap(),
+            Outcome::Upgraded { from: 4 }
+        );
+        let rows: Vec<(i64, Option<i64>, Option<i64>)> = c
+            .prepare("SELECT id, activation_id, first_seq FROM directives ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (1, None, Some(3)),
+                (2, Some(2), None),
+                (3, Some(2), None),
+                (4, None, None)
+            ]
+        );
     }
 
     #[test]

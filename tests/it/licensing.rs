@@ -83,11 +83,11 @@ pub fn heartbeat(s: &TestServer, id: &str, secret: &str, fingerprint: &str, seq:
         .unwrap()
 }
 
-fn lease_of(v: &Value) -> Value {
+pub fn lease_of(v: &Value) -> Value {
     v["claims"].clone()
 }
 
-fn directive_kinds(lease: &Value) -> Vec<String> {
+pub fn directive_kinds(lease: &Value) -> Vec<String> {
     lease["directives"]
         .as_array()
         .unwrap()
@@ -812,4 +812,124 @@ fn onboarding_can_issue_but_not_revoke() {
         &format!("/api/v1/licenses/{id}/revoke"),
         json!({"reason": "x"}),
     ));
+}
+
+/// Item C: rebinding to the fingerprint the license is already bound to is refused (409
+/// `rebind_same_fingerprint`); the bound box is not told it moved and keeps running.
+#[test]
+fn rebinding_to_the_bound_fingerprint_is_refused() {
+    let s = TestServer::start();
+    let api = Api::new(&s);
+    let license = api.issue(INSTALL, 365);
+    let id = license["id"].as_str().unwrap();
+    let act = api.ok(activate(&s, &license, "fp-box"));
+    let secret = act["activation_secret"].as_str().unwrap();
+    let b = expect_problem(
+        api.post(
+            &format!("/api/v1/licenses/{id}/rebind"),
+            json!({"fingerprint": " fp-box "}),
+        ),
+        409,
+        "rebind_same_fingerprint",
+    );
+    assert!(b["detail"].as_str().unwrap().contains("fp-box"), "{b}");
+    let hb = api.ok(heartbeat(&s, id, secret, "fp-box", 1));
+    assert_eq!(hb["state"], "active");
+    assert!(directive_kinds(&lease_of(&hb)).is_empty(), "{hb}");
+    let audit = api.ok(api.get(&format!(
+        "/api/v1/audit?action=license.rebind&target=license:{id}"
+    )));
+    assert!(audit["items"].as_array().unwrap().is_empty());
+    // Pre-bound to new hardware that has not activated yet: the same again is refused too.
+    api.ok(api.post(
+        &format!("/api/v1/licenses/{id}/rebind"),
+        json!({"fingerprint": "fp-new"}),
+    ));
+    expect_problem(
+        api.post(
+            &format!("/api/v1/licenses/{id}/rebind"),
+            json!({"fingerprint": "fp-new"}),
+        ),
+        409,
+        "rebind_same_fingerprint",
+    );
+}
+
+/// Item F: a lease is signed by the same key with the same `aud` as a license key; only
+/// `typ` tells them apart. licd refuses a lease where a license key is expected
+/// (activation, `licd license verify`), and so does the README's Rust example, while a
+/// JOSE check that skips `typ` would accept it.
+#[test]
+fn a_lease_is_never_taken_for_a_license_key() {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header, jwk::JwkSet};
+    let s = TestServer::start();
+    let api = Api::new(&s);
+    let license = api.issue(INSTALL, 365);
+    let id = license["id"].as_str().unwrap();
+    let act = api.ok(activate(&s, &license, "fp"));
+    let lease = act["lease"].as_str().unwrap().to_owned();
+
+    // Activation with the lease in the license key's place.
+    let r = client()
+        .post(s.url(&format!("/api/v1/licenses/{id}/activate")))
+        .json(&json!({"license_key": lease, "fingerprint": "fp", "install_id": INSTALL}))
+        .send()
+        .unwrap();
+    let b = expect_problem(r, 401, "license_key_invalid");
+    assert!(
+        b["detail"].as_str().unwrap().contains("licd-lease+jwt"),
+        "{b}"
+    );
+
+    // `licd license verify` with the tenant's JWKS.
+    let jwks: Value = client()
+        .get(s.url("/.well-known/jwks.json"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let jwks_file = dir.path().join("jwks.json");
+    std::fs::write(&jwks_file, jwks.to_string()).unwrap();
+    let verify = |token: &str| {
+        run(licd()
+            .args(["license", "verify", "--jwks"])
+            .arg(&jwks_file)
+            .args(["--install-id", INSTALL])
+            .arg(token))
+    };
+    let key_ok = verify(license["license_key"].as_str().unwrap());
+    assert_eq!(key_ok.status.code(), Some(0), "{}", text(&key_ok));
+    let out = verify(&lease);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("licd-lease+jwt"), "{}", text(&out));
+
+    // The README's Rust example: check `typ`, then verify ES256 and `aud`.
+    let set: JwkSet = serde_json::from_value(jwks).unwrap();
+    let readme_verify = |token: &str| -> Result<Value, String> {
+        let header = decode_header(token).map_err(|e| e.to_string())?;
+        if header.typ.as_deref() != Some("licd-license+jwt") {
+            return Err(format!("not a license key (typ {:?})", header.typ));
+        }
+        let jwk = set
+            .find(header.kid.as_deref().unwrap_or_default())
+            .ok_or("unknown kid")?;
+        let mut v = Validation::new(Algorithm::ES256);
+        v.set_audience(&[format!("licd:install:{INSTALL}")]);
+        v.validate_exp = false; // the test clock is not the wall clock
+        let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
+        decode::<Value>(token, &key, &v)
+            .map(|d| d.claims)
+            .map_err(|e| e.to_string())
+    };
+    assert!(readme_verify(license["license_key"].as_str().unwrap()).is_ok());
+    let err = readme_verify(&lease).unwrap_err();
+    assert!(err.contains("licd-lease+jwt"), "{err}");
+    // Without the typ check the same library accepts the lease: why the README insists.
+    let h = decode_header(&lease).unwrap();
+    let mut v = Validation::new(Algorithm::ES256);
+    v.set_audience(&[format!("licd:install:{INSTALL}")]);
+    v.validate_exp = false;
+    let key = DecodingKey::from_jwk(set.find(h.kid.as_deref().unwrap()).unwrap()).unwrap();
+    assert!(decode::<Value>(&lease, &key, &v).is_ok());
 }

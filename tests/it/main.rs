@@ -10,6 +10,7 @@ mod browser;
 mod ca_issue;
 mod config;
 mod credentials;
+mod directives;
 mod enterprise;
 mod errors;
 mod harness;

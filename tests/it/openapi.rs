@@ -4,9 +4,11 @@
 //! is gone).
 
 use crate::harness::*;
+use licd::domain::permissions::Role;
 use licd::error::ErrorCode;
 use licd::http::routing::{self, Surface};
-use serde_json::Value;
+use reqwest::blocking::Response;
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Machine-facing routes that are not part of the API: the console's static files.
@@ -330,4 +332,486 @@ fn the_console_links_to_the_reference() {
             .unwrap()
             .contains(r#"href="/api/v1/openapi.json""#)
     );
+}
+
+// ---------------------------------------------------------------------------------
+// Request bodies: every one the document names refuses unknown fields, and every limit
+// its schema documents is the server's own (issue 10, items D and E).
+
+/// Who sends a sample request.
+enum Auth {
+    Admin,
+    Bearer(String),
+    Anonymous,
+}
+
+/// A request the server accepts: path parameters, credential and a minimal valid body.
+struct Call {
+    params: Vec<(&'static str, String)>,
+    auth: Auth,
+    body: Value,
+}
+
+/// The server and what the samples need: an admin token and a vendor key the server
+/// trusts for its own license.
+struct Fixture<'a> {
+    s: &'a TestServer,
+    api: crate::licensing::Api<'a>,
+    vendor: licd::pki::KeyPair,
+    _vendor_dir: tempfile::TempDir,
+}
+
+impl<'a> Fixture<'a> {
+    fn license(&self) -> Value {
+        self.api.issue(crate::licensing::INSTALL, 365)
+    }
+
+    fn user(&self, password: &str) -> i64 {
+        let email = format!("u-{}@example.com", uuid::Uuid::new_v4().simple());
+        self.s.create_staff(&email, Role::Support, password)
+    }
+
+    fn own_license_key(&self) -> String {
+        let own = self.s.app.tenants.public().unwrap().install_id.clone();
+        let now = self.s.clock.now_utc();
+        let claims = licd::domain::license::LicenseClaims {
+            iss: "vendor".into(),
+            sub: "L-own".into(),
+            jti: "L-own".into(),
+            aud: format!("licd:install:{own}"),
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            exp: (now + chrono::Duration::days(365)).timestamp(),
+            name: "licd".into(),
+            org: "Acme".into(),
+            internal_users: 100,
+            external_users: 0,
+            features: vec![],
+            flags: vec![],
+            ver: 1,
+        };
+        licd::pki::jws::sign(&self.vendor, licd::domain::license::LICENSE_TYP, &claims).unwrap()
+    }
+}
+
+fn fixture_server() -> (TestServer, licd::pki::KeyPair, tempfile::TempDir) {
+    let vendor = licd::pki::KeyPair::generate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let jwks = dir.path().join("vendor.jwks.json");
+    let set = licd::pki::keys::Jwks {
+        keys: vec![vendor.public().to_jwk()],
+    };
+    std::fs::write(&jwks, serde_json::to_string(&set).unwrap()).unwrap();
+    let s = TestServer::start_in(tempfile::tempdir().unwrap(), move |c| {
+        c.licensing.trusted_issuers = vec![jwks]
+    });
+    (s, vendor, dir)
+}
+
+/// A minimal valid request for every operation that takes a body, by operationId; each
+/// call makes the resources it names (a license to revoke, a user to rename, ...). An
+/// operation with a request body and no row here fails the tests below.
+fn sample(fx: &Fixture<'_>, operation_id: &str) -> Option<Call> {
+    use crate::licensing::INSTALL;
+    let admin = |params: Vec<(&'static str, String)>, body: Value| Call {
+        params,
+        auth: Auth::Admin,
+        body,
+    };
+    let license_id = |fx: &Fixture<'_>| fx.license()["id"].as_str().unwrap().to_owned();
+    let in_30_days = (fx.s.clock.now_utc() + chrono::Duration::days(30)).to_rfc3339();
+    let template = json!({"internal_users": 5, "duration_days": 30});
+    Some(match operation_id {
+        "login" => Call {
+            params: vec![],
+            auth: Auth::Anonymous,
+            body: json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+        },
+        "change_password" => {
+            let id = fx.user("a-good-long-password");
+            Call {
+                params: vec![],
+                auth: Auth::Bearer(fx.s.token_for(id)),
+                body: json!({"current_password": "a-good-long-password",
+                             "new_password": "another-long-password"}),
+            }
+        }
+        "create_user" => admin(
+            vec![],
+            json!({"email": format!("n-{}@example.com", uuid::Uuid::new_v4().simple()),
+                   "role": "support"}),
+        ),
+        "update_user" => admin(
+            vec![("id", fx.user("a-good-long-password").to_string())],
+            json!({"display_name": "Renamed"}),
+        ),
+        "create_token" => admin(vec![], json!({"name": "ci"})),
+        "issue_license" => admin(
+            vec![],
+            json!({"name": "Plant 7", "install_id": INSTALL, "internal_users": 5,
+                   "expires_at": in_30_days}),
+        ),
+        "revoke_license" => admin(vec![("id", license_id(fx))], json!({"reason": "stolen"})),
+        "rebind_license" => admin(
+            vec![("id", license_id(fx))],
+            json!({"fingerprint": "fp-new"}),
+        ),
+        "suspend_license" => admin(vec![("id", license_id(fx))], json!({})),
+        "set_license_subscription" => {
+            admin(vec![("id", license_id(fx))], json!({"status": "active"}))
+        }
+        "queue_license_directive" => admin(
+            vec![("id", license_id(fx))],
+            json!({"kind": "message", "message": "hello"}),
+        ),
+        "run_sweep" => admin(vec![], json!({})),
+        "activate_license" => {
+            let l = fx.license();
+            Call {
+                params: vec![("id", l["id"].as_str().unwrap().to_owned())],
+                auth: Auth::Anonymous,
+                body: json!({"license_key": l["license_key"], "fingerprint": "fp-1",
+                             "install_id": INSTALL}),
+            }
+        }
+        "heartbeat" => {
+            let l = fx.license();
+            let act = fx.api.ok(crate::licensing::activate(fx.s, &l, "fp-1"));
+            Call {
+                params: vec![("id", l["id"].as_str().unwrap().to_owned())],
+                auth: Auth::Bearer(act["activation_secret"].as_str().unwrap().to_owned()),
+                body: json!({"fingerprint": "fp-1"}),
+            }
+        }
+        "create_provisioning_token" => admin(
+            vec![],
+            json!({"name": "line B", "max_uses": 1, "template": template}),
+        ),
+        "provision" => {
+            let created = fx.api.ok(fx.api.post(
+                "/api/v1/provisioning-tokens",
+                json!({"name": "line B", "max_uses": 1, "template": template}),
+            ));
+            Call {
+                params: vec![],
+                auth: Auth::Anonymous,
+                body: json!({"token": created["secret"], "install_id": INSTALL,
+                             "fingerprint": "fp-p"}),
+            }
+        }
+        "put_licensing_settings" => admin(
+            vec![],
+            serde_json::to_value(licd::domain::settings::LicensingSettings::default()).unwrap(),
+        ),
+        "install_enterprise_license" => admin(vec![], json!({"license_key": fx.own_license_key()})),
+        _ => return None,
+    })
+}
+
+/// (method, path, operationId, body schema) of every operation with a JSON request body.
+fn with_bodies(doc: &Value) -> Vec<(String, String, String, &Value)> {
+    operations(doc)
+        .into_iter()
+        .filter_map(|(method, path, op)| {
+            let schema = op["requestBody"]["content"]["application/json"].get("schema")?;
+            let id = op["operationId"].as_str().unwrap().to_owned();
+            Some((method, path, id, deref(doc, schema)))
+        })
+        .collect()
+}
+
+/// Follows `$ref`, a one-element `allOf`, and the non-null branch of a `oneOf`/`anyOf`
+/// (an optional value).
+fn deref<'a>(doc: &'a Value, s: &'a Value) -> &'a Value {
+    if let Some(r) = s["$ref"].as_str() {
+        return deref(doc, doc.pointer(r.strip_prefix('#').unwrap()).unwrap());
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(branches) = s[key].as_array()
+            && let Some(b) = branches.iter().find(|b| b["type"] != "null")
+        {
+            return deref(doc, b);
+        }
+    }
+    s
+}
+
+fn send(fx: &Fixture<'_>, method: &str, path: &str, call: &Call, body: &Value) -> Response {
+    let mut url = path.to_owned();
+    for (name, value) in &call.params {
+        url = url.replace(&format!("{{{name}}}"), value);
+    }
+    assert!(!url.contains('{'), "{path}: a path parameter has no value");
+    let c = client();
+    let mut r = c
+        .request(method.parse().unwrap(), fx.s.url(&url))
+        .json(body);
+    r = match &call.auth {
+        Auth::Admin => r.bearer_auth(&fx.api.token),
+        Auth::Bearer(t) => r.bearer_auth(t),
+        Auth::Anonymous => r,
+    };
+    r.send().unwrap()
+}
+
+fn start_fixture(
+    s: &TestServer,
+    vendor: licd::pki::KeyPair,
+    dir: tempfile::TempDir,
+) -> Fixture<'_> {
+    Fixture {
+        s,
+        api: crate::licensing::Api::new(s),
+        vendor,
+        _vendor_dir: dir,
+    }
+}
+
+/// Every object inside `v` (the body itself included), by JSON pointer.
+fn objects(v: &Value, at: String, out: &mut Vec<String>) {
+    if let Value::Object(m) = v {
+        out.push(at.clone());
+        for (k, x) in m {
+            objects(x, format!("{at}/{k}"), out);
+        }
+    }
+}
+
+/// Every object schema reachable from `s`, with where.
+fn object_schemas<'a>(
+    doc: &'a Value,
+    s: &'a Value,
+    at: String,
+    out: &mut Vec<(String, &'a Value)>,
+) {
+    let s = deref(doc, s);
+    if let Some(props) = s["properties"].as_object() {
+        out.push((at.clone(), s));
+        for (k, p) in props {
+            object_schemas(doc, p, format!("{at}.{k}"), out);
+        }
+    }
+    if s.get("items").is_some() {
+        object_schemas(doc, &s["items"], format!("{at}[]"), out);
+    }
+}
+
+/// Item D: a misspelt field is never ignored. For every operation with a request body,
+/// the body with one unknown field (at the top and in each nested object) is refused
+/// with 422 `validation_failed`, and every object schema says
+/// `additionalProperties: false`. An operation without a sample fails the test.
+#[test]
+fn every_request_body_refuses_unknown_fields() {
+    let (s, vendor, dir) = fixture_server();
+    let fx = start_fixture(&s, vendor, dir);
+    let (doc, _) = fetch(&s);
+    let ops = with_bodies(&doc);
+    assert!(ops.len() >= 18, "only {} operations with a body", ops.len());
+    let missing: Vec<&String> = ops
+        .iter()
+        .filter(|(_, _, id, _)| sample(&fx, id).is_none())
+        .map(|(_, _, id, _)| id)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "operations with a request body but no sample in `sample()` (tests/it/openapi.rs): {missing:?}"
+    );
+    for (method, path, id, _) in &ops {
+        let call = sample(&fx, id).unwrap();
+        let mut at = Vec::new();
+        objects(&call.body, String::new(), &mut at);
+        for pointer in at {
+            let mut body = call.body.clone();
+            body.pointer_mut(&pointer)
+                .unwrap()
+                .as_object_mut()
+                .unwrap()
+                .insert("zz_unknown".into(), json!(true));
+            let r = send(&fx, method, path, &call, &body);
+            let status = r.status();
+            let text = r.text().unwrap();
+            assert!(
+                status == 422
+                    && text.contains("\"validation_failed\"")
+                    && text.contains("zz_unknown"),
+                "{id}: an unknown field at {pointer:?} got {status}: {text}"
+            );
+        }
+    }
+    // And the document says so, for generated clients.
+    for (_, _, id, schema) in &ops {
+        let mut found = Vec::new();
+        object_schemas(&doc, schema, id.clone(), &mut found);
+        for (at, o) in found {
+            assert_eq!(
+                o["additionalProperties"], false,
+                "{at}: the schema allows unknown fields (add #[serde(deny_unknown_fields)])"
+            );
+        }
+    }
+}
+
+/// A value just outside each limit a schema documents, by JSON pointer into the body.
+fn outside(doc: &Value, schema: &Value, body: &Value, at: &str, out: &mut Vec<(String, Value)>) {
+    let s = deref(doc, schema);
+    if let Some(props) = s["properties"].as_object() {
+        for (k, p) in props {
+            let here = format!("{at}/{k}");
+            let p = deref(doc, p);
+            if p["properties"].is_object() {
+                if let Some(inner) = body.pointer(&here) {
+                    let mut nested = Vec::new();
+                    outside(doc, p, inner, "", &mut nested);
+                    out.extend(
+                        nested
+                            .into_iter()
+                            .map(|(ptr, v)| (format!("{here}{ptr}"), v)),
+                    );
+                }
+                continue;
+            }
+            for v in bad_values(doc, p) {
+                out.push((here.clone(), v));
+            }
+        }
+    }
+}
+
+/// Values one step past each documented limit of a value schema.
+fn bad_values(doc: &Value, p: &Value) -> Vec<Value> {
+    let p = deref(doc, p);
+    let mut v = Vec::new();
+    if let Some(min) = p["minimum"].as_i64() {
+        v.push(json!(min - 1));
+    }
+    if let Some(max) = p["maximum"].as_i64() {
+        v.push(json!(max + 1));
+    }
+    if let Some(n) = p["minLength"].as_u64().filter(|n| *n > 0) {
+        v.push(json!("x".repeat(n as usize - 1)));
+    }
+    if let Some(n) = p["maxLength"].as_u64() {
+        v.push(json!("x".repeat(n as usize + 1)));
+    }
+    if p["pattern"].is_string() {
+        v.push(json!("not valid!"));
+    }
+    if p["enum"].is_array() {
+        v.push(json!("no_such_value"));
+    }
+    if p.get("items").is_some() {
+        if let Some(n) = p["maxItems"].as_u64() {
+            let items: Vec<Value> = (0..=n).map(|i| json!(format!("i{i}"))).collect();
+            v.push(Value::Array(items));
+        }
+        for bad in bad_values(doc, &p["items"]) {
+            v.push(json!([bad]));
+        }
+    }
+    v
+}
+
+/// Each documented limit at its edge, by JSON pointer into the body.
+fn at_limits(doc: &Value, schema: &Value, body: &Value, at: &str, out: &mut Vec<(String, Value)>) {
+    let s = deref(doc, schema);
+    for (k, p) in s["properties"].as_object().into_iter().flatten() {
+        let here = format!("{at}/{k}");
+        let p = deref(doc, p);
+        if p["properties"].is_object() {
+            if body.pointer(&here).is_some() {
+                at_limits(doc, p, body, &here, out);
+            }
+        } else if let Some(max) = p["maximum"].as_i64() {
+            out.push((here, json!(max)));
+        } else if let Some(n) = p["maxLength"].as_u64() {
+            out.push((here, json!("x".repeat(n as usize))));
+        } else if let Some(n) = p["maxItems"].as_u64() {
+            let len = deref(doc, &p["items"])["maxLength"].as_u64().unwrap_or(8) as usize;
+            let items: Vec<Value> = (0..n).map(|i| json!(format!("{i:0>len$}"))).collect();
+            out.push((here, Value::Array(items)));
+        }
+    }
+}
+
+fn set(body: &mut Value, pointer: &str, v: Value) {
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    body.pointer_mut(parent)
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .insert(key.to_owned(), v);
+}
+
+/// Item E: the schemas carry the server's real limits. Every sample is accepted; a
+/// value just past any documented minimum, maximum, length, pattern, enum or item count
+/// is refused with 422; and the license, provisioning-token and provisioning bodies
+/// with every limit at its edge at once are accepted.
+#[test]
+fn documented_limits_are_the_servers_limits() {
+    let (s, vendor, dir) = fixture_server();
+    let fx = start_fixture(&s, vendor, dir);
+    let (doc, _) = fetch(&s);
+    let limits = |name: &str| doc["components"]["schemas"][name].to_string();
+    // The limits the issue found missing are there.
+    for (schema, expect) in [
+        ("LicenseRequest", "\"pattern\":\"^[A-Za-z0-9._:-]{1,128}$\""),
+        ("LicenseRequest", "\"maximum\":10000000"),
+        ("ProvisioningBody", "\"maximum\":1000000"),
+        ("Template", "\"maximum\":36600"),
+        ("ProvisionRequest", "\"pattern\":\"^[!-~]{1,256}$\""),
+        (
+            "DirectiveBody",
+            "\"enum\":[\"lock\",\"unlock\",\"message\"]",
+        ),
+    ] {
+        assert!(limits(schema).contains(expect), "{schema}: {expect}");
+    }
+    let mut probed = 0;
+    let mut ops = with_bodies(&doc);
+    // The password change last: once accepted, its sample's password is no longer current.
+    ops.sort_by_key(|(_, _, id, _)| id == "change_password");
+    for (method, path, id, schema) in &ops {
+        let call = sample(&fx, id).unwrap_or_else(|| panic!("{id}: no sample"));
+        let mut bad = Vec::new();
+        outside(&doc, schema, &call.body, "", &mut bad);
+        for (pointer, value) in bad {
+            let mut body = call.body.clone();
+            set(&mut body, &pointer, value.clone());
+            let r = send(&fx, method, path, &call, &body);
+            let status = r.status();
+            let text = r.text().unwrap();
+            assert!(
+                status == 422 && text.contains("\"validation_failed\""),
+                "{id}: {pointer} = {value} is outside the documented limits but got {status}: {text}"
+            );
+            probed += 1;
+        }
+        let r = send(&fx, method, path, &call, &call.body);
+        let status = r.status();
+        assert!(
+            status.is_success(),
+            "{id}: the sample was refused: {status} {}",
+            r.text().unwrap()
+        );
+    }
+    assert!(probed >= 60, "only {probed} limits probed");
+
+    for id in ["issue_license", "create_provisioning_token", "provision"] {
+        let (method, path, _, schema) = ops.iter().find(|(_, _, i, _)| i == id).unwrap();
+        let call = sample(&fx, id).unwrap();
+        let mut edges = Vec::new();
+        at_limits(&doc, schema, &call.body, "", &mut edges);
+        assert!(edges.len() >= 3, "{id}: {edges:?}");
+        let mut body = call.body.clone();
+        for (pointer, value) in edges {
+            set(&mut body, &pointer, value);
+        }
+        let r = send(&fx, method, path, &call, &body);
+        let status = r.status();
+        assert!(
+            status.is_success(),
+            "{id}: every limit at its edge was refused: {status} {}",
+            r.text().unwrap()
+        );
+    }
 }

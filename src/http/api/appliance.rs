@@ -127,8 +127,11 @@ refusals!(HeartbeatRefusals:
 /// Authenticated by the activation secret (`Bearer lact_...`) or, with appliance mTLS
 /// on, the client certificate issued at activation (the only way when mTLS is
 /// `required`). Answers with the next lease; a revoked, expired or suspended license (or
-/// one moved to other hardware) gets a lease carrying a `lock` directive rather than a
-/// refusal. Usage counts only when both user counts are sent.
+/// one moved to other hardware) gets a lock lease rather than a refusal: `lock_reason`
+/// set, a `lock` directive first, `state` saying so (`locked` for a box the license moved
+/// away from, which gets nothing else), and no offline time (`lease_expires_at` =
+/// `server_time`). Directives ride only on their own activation's leases. Usage counts
+/// only when both user counts are sent.
 #[utoipa::path(
     post,
     path = "/api/v1/licenses/{id}/heartbeat",

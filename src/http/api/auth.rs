@@ -102,6 +102,7 @@ refusals!(PasswordRefusals: TooManyAttempts, PasswordCheckBusy);
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     current_password: String,
+    #[schema(schema_with = crate::domain::fields::new_password)]
     new_password: String,
 }
 

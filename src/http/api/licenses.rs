@@ -1,11 +1,13 @@
 //! `/api/v1/licenses`: issue, list, show, and staff actions.
 
+use crate::domain::fields;
 use crate::domain::license::LicenseRequest;
 use crate::domain::lifecycle::{LicenseState, SubscriptionStatus};
 use crate::domain::timestamp::{self, InputTime};
 use crate::error::ErrorCode;
 use crate::http::auth::{Staff, need, state};
 use crate::http::openapi::refusals;
+use crate::http::optional_json::OptionalJson;
 use crate::http::problem::ApiError;
 use crate::http::state::blocking;
 use crate::service::{ServiceError, license_actions, licenses, sweep};
@@ -136,16 +138,24 @@ pub async fn get(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReasonBody {
-    /// Why (at most 500 characters; required to revoke, optional to suspend).
+pub struct RevokeBody {
+    #[schema(schema_with = fields::revoke_reason)]
+    reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuspendBody {
     #[serde(default)]
+    #[schema(schema_with = fields::suspend_reason)]
     reason: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RebindBody {
-    /// The new hardware's fingerprint (1 to 256 printable ASCII characters).
+    /// The new hardware's fingerprint.
+    #[schema(schema_with = fields::fingerprint)]
     fingerprint: String,
 }
 
@@ -161,11 +171,10 @@ pub struct SubscriptionBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DirectiveBody {
-    /// `lock`, `unlock` or `message`.
-    #[schema(examples("message"))]
+    #[schema(schema_with = fields::directive_kind)]
     kind: String,
-    /// Shown on the appliance; required for `message` (at most 500 characters).
     #[serde(default)]
+    #[schema(schema_with = fields::directive_message)]
     message: String,
 }
 
@@ -177,6 +186,13 @@ pub struct DirectiveQueued {
 
 refusals!(ActionRefusals: PasswordChangeRequired, NotFound);
 refusals!(StateRefusals: PasswordChangeRequired, NotFound, LicenseRevoked, LicenseExpired);
+refusals!(RebindRefusals:
+    PasswordChangeRequired,
+    NotFound,
+    LicenseRevoked,
+    LicenseExpired,
+    RebindSameFingerprint,
+);
 refusals!(ReinstateRefusals:
     PasswordChangeRequired,
     NotFound,
@@ -224,18 +240,20 @@ action!(
         operation_id = "revoke_license",
         tag = "licenses",
         params(("id" = String, Path, description = "The license id")),
-        request_body = ReasonBody,
+        request_body = RevokeBody,
         responses((status = 200, description = "The license, revoked", body = licenses::LicenseView), ActionRefusals),
         security(("bearer_token" = ["license.revoke"]), ("session_cookie" = ["license.revoke"], "csrf_token" = [])),
     )]
-    revoke, ReasonBody, |t, now, actor, id, b| {
+    revoke, RevokeBody, |t, now, actor, id, b| {
     license_actions::revoke(t, now, &actor, &id, &b.reason)
 });
 action!(
     /// Moves a license to new hardware
     ///
-    /// The old appliance's next heartbeat gets a lock; the new one activates with the same
-    /// license key and this fingerprint.
+    /// The old appliance's next heartbeat gets a lock lease (`state: locked`,
+    /// `lock_reason: rebound`); the new one activates with the same license key and this
+    /// fingerprint. The fingerprint the license is already bound to is refused
+    /// (`rebind_same_fingerprint`): nothing would move.
     #[utoipa::path(
         post,
         path = "/api/v1/licenses/{id}/rebind",
@@ -243,7 +261,7 @@ action!(
         tag = "licenses",
         params(("id" = String, Path, description = "The license id")),
         request_body = RebindBody,
-        responses((status = 200, description = "The license, pre-bound to the new fingerprint", body = licenses::LicenseView), StateRefusals),
+        responses((status = 200, description = "The license, pre-bound to the new fingerprint", body = licenses::LicenseView), RebindRefusals),
         security(("bearer_token" = ["license.revoke"]), ("session_cookie" = ["license.revoke"], "csrf_token" = [])),
     )]
     rebind, RebindBody, |t, now, actor, id, b| {
@@ -259,11 +277,11 @@ action!(
         operation_id = "suspend_license",
         tag = "licenses",
         params(("id" = String, Path, description = "The license id")),
-        request_body = ReasonBody,
+        request_body = SuspendBody,
         responses((status = 200, description = "The license, suspended", body = licenses::LicenseView), StateRefusals),
         security(("bearer_token" = ["license.revoke"]), ("session_cookie" = ["license.revoke"], "csrf_token" = [])),
     )]
-    suspend, ReasonBody, |t, now, actor, id, b| {
+    suspend, SuspendBody, |t, now, actor, id, b| {
     license_actions::suspend(t, now, &actor, &id, &b.reason)
 });
 action!(
@@ -345,7 +363,8 @@ refusals!(SweepRefusals: PasswordChangeRequired);
 /// Runs the fleet health sweep
 ///
 /// Applies what time alone changes (expiry, lapsed grace, subscription) and re-assesses
-/// the installations it touched; the scheduler runs it too. The body is optional.
+/// the installations it touched; the scheduler runs it too. The body is optional; one
+/// that is sent must be valid (`{"dry_rn": true}` is refused, not run for real).
 #[utoipa::path(
     post,
     path = "/api/v1/licenses/health/sweep",
@@ -358,11 +377,11 @@ refusals!(SweepRefusals: PasswordChangeRequired);
 pub async fn run_sweep(
     req: HttpRequest,
     staff: Staff<need::SweepRun>,
-    body: Option<web::Json<SweepBody>>,
+    body: OptionalJson<SweepBody>,
 ) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     let (caller, now, app) = (staff.caller.clone(), state.now(), state.app.clone());
-    let dry_run = body.map(|b| b.dry_run).unwrap_or(false);
+    let dry_run = body.0.is_some_and(|b| b.dry_run);
     let report = blocking(move || {
         sweep::run_recorded(
             &app,

@@ -1,6 +1,7 @@
 //! `/api/v1/signing-keys` (signing.manage), `/api/v1/licensing/settings`
 //! (settings.manage), `/api/v1/provisioning-tokens` (license.issue).
 
+use crate::domain::fields;
 use crate::domain::settings::LicensingSettings;
 use crate::domain::timestamp::{self, InputTime};
 use crate::http::auth::{Staff, need, state};
@@ -171,10 +172,10 @@ pub async fn list_provisioning(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProvisioningBody {
-    /// Names the token, and the licenses made from it (with the appliance's hostname).
+    #[schema(schema_with = fields::provisioning_token_name)]
     name: String,
     template: Template,
-    /// How many appliances may redeem it (1 to 1000000).
+    #[schema(schema_with = fields::max_uses)]
     max_uses: i64,
     /// Absent: the token does not expire.
     #[schema(value_type = Option<String>, format = DateTime)]

@@ -42,6 +42,7 @@ pub async fn list(req: HttpRequest, staff: Owner) -> Result<HttpResponse, ApiErr
 #[serde(deny_unknown_fields)]
 #[schema(as = CreateTokenBody)]
 pub struct CreateBody {
+    #[schema(schema_with = crate::domain::fields::token_name)]
     name: String,
     /// RFC 3339; absent for a token that does not expire.
     #[schema(value_type = Option<String>, format = DateTime)]

@@ -55,11 +55,13 @@ pub async fn get(staff: Manager, id: web::Path<i64>) -> Result<HttpResponse, Api
 #[serde(deny_unknown_fields)]
 #[schema(as = CreateUserBody)]
 pub struct CreateBody {
+    #[schema(schema_with = crate::domain::fields::email)]
     email: String,
     #[serde(default)]
+    #[schema(schema_with = crate::domain::fields::display_name)]
     display_name: String,
     role: Role,
-    /// Optional; without it licd makes a one-time password (in the reply, once).
+    #[schema(schema_with = crate::domain::fields::initial_password)]
     password: Option<String>,
 }
 
@@ -120,6 +122,7 @@ pub async fn create(
 pub struct UpdateBody {
     role: Option<Role>,
     disabled: Option<bool>,
+    #[schema(schema_with = crate::domain::fields::display_name)]
     display_name: Option<String>,
 }
 
