@@ -2,6 +2,7 @@
 //! middleware) and a little vanilla JS.
 
 pub mod audit;
+pub mod charts;
 pub mod dashboard;
 pub mod enterprise;
 pub mod installations;

@@ -1,0 +1,250 @@
+//! Small server-rendered SVG charts for the console (bars and lines over a series of
+//! labelled values). Hand-written rather than a plotting crate: the console needs two
+//! shapes, the output must obey the strict CSP (no `style` attributes: colours come from
+//! classes in `app.css`), and every chart must be accessible (a `<title>` and `<desc>`
+//! the page links with `aria-labelledby`, and the numbers in a table the template shows
+//! behind a disclosure).
+
+use std::fmt::Write;
+
+/// One labelled value (an hour, a week, a day).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub label: String,
+    pub value: f64,
+}
+
+/// The shape to draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Bars,
+    Line,
+}
+
+/// A chart: what it shows, for people and for screen readers.
+#[derive(Debug, Clone)]
+pub struct Chart<'a> {
+    /// Unique on the page (element ids derive from it).
+    pub id: &'a str,
+    pub title: &'a str,
+    /// One sentence saying what the chart shows and its extremes.
+    pub description: &'a str,
+    pub shape: Shape,
+    pub points: &'a [Point],
+}
+
+const WIDTH: f64 = 640.0;
+const HEIGHT: f64 = 200.0;
+const LEFT: f64 = 48.0;
+const BOTTOM: f64 = 24.0;
+const TOP: f64 = 8.0;
+/// At most this many x-axis labels, so they never overlap.
+const MAX_X_LABELS: usize = 8;
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A round upper bound for the y axis (1, 2 or 5 times a power of ten), at least 1.
+fn nice_max(max: f64) -> f64 {
+    if !(max.is_finite() && max > 1.0) {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(max.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|&v| v >= max)
+        .unwrap_or(10.0 * magnitude)
+}
+
+/// A y-axis value as people read it: 1,500 or 2.5k or 3M.
+fn short_number(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1_000_000.0 {
+        format!("{}M", trim(v / 1_000_000.0))
+    } else if a >= 10_000.0 {
+        format!("{}k", trim(v / 1_000.0))
+    } else {
+        trim(v)
+    }
+}
+
+fn trim(v: f64) -> String {
+    let s = format!("{v:.1}");
+    s.strip_suffix(".0").map(str::to_owned).unwrap_or(s)
+}
+
+/// The chart as an `<svg>` element. Values below zero or not finite are drawn as zero.
+pub fn render(chart: &Chart<'_>) -> String {
+    let id = escape(chart.id);
+    let values: Vec<f64> = chart
+        .points
+        .iter()
+        .map(|p| {
+            if p.value.is_finite() {
+                p.value.max(0.0)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let top = nice_max(values.iter().copied().fold(0.0, f64::max));
+    let plot_w = WIDTH - LEFT - 8.0;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let n = values.len().max(1) as f64;
+    let step = plot_w / n;
+    let y = |v: f64| TOP + plot_h - v / top * plot_h;
+
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{id}-title {id}-desc" id="{id}"><title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc>"#,
+        escape(chart.title),
+        escape(chart.description)
+    );
+    // Grid lines and y labels at 0, half and the top.
+    for frac in [0.0, 0.5, 1.0] {
+        let v = top * frac;
+        let yy = y(v);
+        let _ = write!(
+            svg,
+            r#"<line class="chart-grid" x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}"/><text class="chart-axis" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            WIDTH - 8.0,
+            LEFT - 6.0,
+            yy + 4.0,
+            short_number(v)
+        );
+    }
+    match chart.shape {
+        Shape::Bars => {
+            let bar_w = (step * 0.8).max(1.0);
+            for (i, v) in values.iter().enumerate() {
+                let x = LEFT + i as f64 * step + (step - bar_w) / 2.0;
+                let _ = write!(
+                    svg,
+                    r#"<rect class="chart-bar" x="{x:.1}" y="{:.1}" width="{bar_w:.1}" height="{:.1}"><title>{}: {}</title></rect>"#,
+                    y(*v),
+                    TOP + plot_h - y(*v),
+                    escape(&chart.points[i].label),
+                    trim(*v)
+                );
+            }
+        }
+        Shape::Line => {
+            let coords: Vec<String> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| format!("{:.1},{:.1}", LEFT + (i as f64 + 0.5) * step, y(*v)))
+                .collect();
+            if !coords.is_empty() {
+                let _ = write!(
+                    svg,
+                    r#"<polyline class="chart-line" fill="none" points="{}"/>"#,
+                    coords.join(" ")
+                );
+            }
+        }
+    }
+    // X labels: evenly spaced, at most MAX_X_LABELS.
+    let every = chart.points.len().div_ceil(MAX_X_LABELS).max(1);
+    for (i, p) in chart.points.iter().enumerate().step_by(every) {
+        let _ = write!(
+            svg,
+            r#"<text class="chart-axis" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            LEFT + (i as f64 + 0.5) * step,
+            HEIGHT - 6.0,
+            escape(&p.label)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn points(values: &[f64]) -> Vec<Point> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Point {
+                label: format!("d{i}"),
+                value: *v,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bars_are_accessible_and_scaled_to_a_round_maximum() {
+        let p = points(&[3.0, 7.0, 0.0]);
+        let svg = render(&Chart {
+            id: "hb",
+            title: "Heartbeats <per hour>",
+            description: "From 0 to 7",
+            shape: Shape::Bars,
+            points: &p,
+        });
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains(r#"aria-labelledby="hb-title hb-desc""#));
+        assert!(svg.contains("<title id=\"hb-title\">Heartbeats &lt;per hour&gt;</title>"));
+        assert_eq!(svg.matches("<rect ").count(), 3);
+        // The maximum 7 rounds up to 10: the tallest bar is 70% of the plot height.
+        assert!(svg.contains(">10</text>"), "{svg}");
+        assert!(svg.contains("<title>d1: 7</title>"));
+        assert!(!svg.contains("style="), "the CSP forbids inline styles");
+    }
+
+    #[test]
+    fn lines_and_odd_input_never_break_the_markup() {
+        let p = points(&[f64::NAN, -5.0, f64::INFINITY, 2_500_000.0]);
+        let svg = render(&Chart {
+            id: "x\"y",
+            title: "t",
+            description: "d",
+            shape: Shape::Line,
+            points: &p,
+        });
+        assert!(svg.contains("<polyline"));
+        assert!(svg.contains("id=\"x&quot;y\""));
+        assert!(svg.contains(">5M</text>"), "{svg}");
+        assert!(!svg.contains("NaN") && !svg.contains("inf"));
+        let empty = render(&Chart {
+            id: "e",
+            title: "t",
+            description: "d",
+            shape: Shape::Line,
+            points: &[],
+        });
+        assert!(!empty.contains("<polyline") && empty.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn many_points_get_at_most_eight_x_labels() {
+        let p = points(&vec![1.0; 168]);
+        let svg = render(&Chart {
+            id: "w",
+            title: "t",
+            description: "d",
+            shape: Shape::Bars,
+            points: &p,
+        });
+        let x_labels = svg.matches("text-anchor=\"middle\"").count();
+        assert!(x_labels <= MAX_X_LABELS, "{x_labels}");
+        assert_eq!(nice_max(0.0), 1.0);
+        assert_eq!(nice_max(101.0), 200.0);
+        assert_eq!(short_number(15_000.0), "15k");
+    }
+}
