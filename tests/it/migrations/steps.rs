@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Rows a tenant database holds at each version, in that version's shape: `SEEDS[n - 1]`
-/// goes in right after step n ran, so later steps always run on data.
-const SEEDS: [&str; 6] = [
+/// goes in right after step n ran, so later steps always run on data. A new step adds
+/// its seed here and its test below.
+const SEEDS: &[&str] = &[
     // Version 1: staff (one still holding a one-time password, one disabled), a session,
     // tokens, the start of an audit chain.
     "INSERT INTO staff_users (id, email, display_name, role, password_hash, must_change_password, disabled_at, created_at, updated_at) VALUES
