@@ -1,7 +1,10 @@
--- The complete current schema of a tenant database. Applied to fresh databases (via
--- template.db); older databases are upgraded by the numbered steps in
--- src/store/migrate.rs. Times are UTC text, 'YYYY-MM-DDTHH:MM:SS.ffffffZ' (sortable).
+-- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
+-- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
+-- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
+-- tenant database at schema version 6 as SQLite stores it (columns added by a later
+-- step sit at the end of their table), each object with the step that made it.
 
+-- staff_users: step 1 (0001_foundation.sql)
 CREATE TABLE staff_users (
     id                   INTEGER PRIMARY KEY,
     email                TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -14,7 +17,7 @@ CREATE TABLE staff_users (
     updated_at           TEXT NOT NULL
 );
 
--- Browser sessions. Only the SHA-256 of the cookie value is stored.
+-- sessions: step 1 (0001_foundation.sql)
 CREATE TABLE sessions (
     id          INTEGER PRIMARY KEY,
     token_hash  BLOB NOT NULL UNIQUE,
@@ -26,8 +29,7 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_user ON sessions(user_id);
 CREATE INDEX sessions_expiry ON sessions(expires_at);
 
--- Bearer API tokens. Only the SHA-256 of the secret is stored; `prefix` helps people
--- tell tokens apart in lists.
+-- api_tokens: step 1 (0001_foundation.sql)
 CREATE TABLE api_tokens (
     id         INTEGER PRIMARY KEY,
     user_id    INTEGER NOT NULL REFERENCES staff_users(id) ON DELETE CASCADE,
@@ -40,7 +42,7 @@ CREATE TABLE api_tokens (
 );
 CREATE INDEX api_tokens_user ON api_tokens(user_id);
 
--- Append-only, hash-chained audit log (see src/domain/audit.rs).
+-- audit_log: step 1 (0001_foundation.sql)
 CREATE TABLE audit_log (
     id        INTEGER PRIMARY KEY,
     at        TEXT NOT NULL,
@@ -54,19 +56,16 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_action ON audit_log(action);
 CREATE INDEX audit_log_actor ON audit_log(actor);
 CREATE INDEX audit_log_at ON audit_log(at);
-
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
-
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
 
--- Licensing (seed 002); added by schema step 2 (src/store/licensing.sql).
-
+-- signing_keys: step 2 (0002_licensing.sql)
 CREATE TABLE signing_keys (
     kid            TEXT PRIMARY KEY,
     status         TEXT NOT NULL CHECK (status IN ('active', 'verifying', 'retired')),
@@ -78,6 +77,7 @@ CREATE TABLE signing_keys (
 );
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys(status) WHERE status = 'active';
 
+-- licenses: step 2 (0002_licensing.sql)
 CREATE TABLE licenses (
     id                      TEXT PRIMARY KEY,
     name                    TEXT NOT NULL,
@@ -106,12 +106,16 @@ CREATE TABLE licenses (
 CREATE INDEX licenses_install ON licenses(install_id);
 CREATE INDEX licenses_issued ON licenses(issued_at, id);
 CREATE INDEX licenses_state ON licenses(state, issued_at);
--- What the sweep looks for, each a small index range:
 CREATE INDEX licenses_live_expiry ON licenses(expires_at) WHERE state NOT IN ('revoked', 'expired');
 CREATE INDEX licenses_active_seen ON licenses(last_seen_at) WHERE state = 'active';
 CREATE INDEX licenses_billing ON licenses(subscription_status) WHERE subscription_status IN ('past_due', 'canceled');
 CREATE INDEX licenses_suspended ON licenses(suspend_reason) WHERE state = 'suspended';
+-- step 3 (0003_installations.sql)
+CREATE INDEX licenses_expiry ON licenses(expires_at);
+-- step 3 (0003_installations.sql)
+CREATE INDEX licenses_not_before ON licenses(not_before);
 
+-- activations: step 2 (0002_licensing.sql)
 CREATE TABLE activations (
     id                INTEGER PRIMARY KEY,
     license_id        TEXT NOT NULL REFERENCES licenses(id),
@@ -126,6 +130,7 @@ CREATE TABLE activations (
 );
 CREATE INDEX activations_license ON activations(license_id);
 
+-- heartbeats: step 2 (0002_licensing.sql)
 CREATE TABLE heartbeats (
     id             INTEGER PRIMARY KEY,
     license_id     TEXT NOT NULL,
@@ -138,6 +143,7 @@ CREATE TABLE heartbeats (
 );
 CREATE INDEX heartbeats_license ON heartbeats(license_id, id);
 
+-- directives: step 2 (0002_licensing.sql); changed by step 6 (0006_directive_activations.sql)
 CREATE TABLE directives (
     id           INTEGER PRIMARY KEY,
     license_id   TEXT NOT NULL REFERENCES licenses(id),
@@ -146,11 +152,13 @@ CREATE TABLE directives (
     created_at   TEXT NOT NULL,
     created_by   TEXT NOT NULL,
     first_seq    INTEGER,
-    acked_at     TEXT,
-    activation_id INTEGER REFERENCES activations(id)
-);
+    acked_at     TEXT
+, activation_id INTEGER REFERENCES activations(id));
 CREATE INDEX directives_pending ON directives(license_id) WHERE acked_at IS NULL;
+-- step 6 (0006_directive_activations.sql)
+CREATE INDEX directives_activation ON directives(activation_id) WHERE acked_at IS NULL;
 
+-- license_events: step 2 (0002_licensing.sql)
 CREATE TABLE license_events (
     id         INTEGER PRIMARY KEY,
     license_id TEXT NOT NULL,
@@ -163,6 +171,7 @@ CREATE TABLE license_events (
 );
 CREATE INDEX license_events_license ON license_events(license_id, id);
 
+-- provisioning_tokens: step 2 (0002_licensing.sql)
 CREATE TABLE provisioning_tokens (
     id         INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,
@@ -177,13 +186,13 @@ CREATE TABLE provisioning_tokens (
     revoked_at TEXT
 );
 
+-- settings: step 2 (0002_licensing.sql)
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 
--- Installations (seed 000); added by schema step 3 (src/store/installations.sql).
-
+-- installations: step 3 (0003_installations.sql)
 CREATE TABLE installations (
     install_id      TEXT PRIMARY KEY,
     internal_users  INTEGER,
@@ -198,6 +207,7 @@ CREATE TABLE installations (
 );
 CREATE INDEX installations_violation ON installations(violation_since) WHERE violation_since IS NOT NULL;
 
+-- installation_events: step 3 (0003_installations.sql)
 CREATE TABLE installation_events (
     id             INTEGER PRIMARY KEY,
     install_id     TEXT NOT NULL,
@@ -210,11 +220,7 @@ CREATE TABLE installation_events (
 );
 CREATE INDEX installation_events_install ON installation_events(install_id, id);
 
--- What the installation sweep looks for: licenses starting or ending in a period.
-CREATE INDEX licenses_expiry ON licenses(expires_at);
-CREATE INDEX licenses_not_before ON licenses(not_before);
-
--- licd's own licenses (Enterprise > Licenses), verified against licensing.trusted_issuers.
+-- enterprise_licenses: step 3 (0003_installations.sql)
 CREATE TABLE enterprise_licenses (
     id             TEXT PRIMARY KEY,
     license_key    TEXT NOT NULL,
@@ -228,7 +234,7 @@ CREATE TABLE enterprise_licenses (
     installed_by   TEXT NOT NULL
 );
 
--- Appliance client certificates (mTLS); added by schema step 4 (src/store/client_certs.sql).
+-- client_certs: step 4 (0004_client_certs.sql)
 CREATE TABLE client_certs (
     sha256        TEXT PRIMARY KEY,
     activation_id INTEGER NOT NULL UNIQUE REFERENCES activations(id),
@@ -238,12 +244,8 @@ CREATE TABLE client_certs (
 ) WITHOUT ROWID;
 CREATE INDEX client_certs_license ON client_certs(license_id);
 
--- When each pending one-time password was issued; added by schema step 5
--- (src/store/one_time_passwords.sql).
+-- one_time_passwords: step 5 (0005_one_time_passwords.sql)
 CREATE TABLE one_time_passwords (
     user_id   INTEGER PRIMARY KEY REFERENCES staff_users(id) ON DELETE CASCADE,
     issued_at TEXT NOT NULL
 );
--- Directives belong to an activation (`directives.activation_id`, above); added by
--- schema step 6 (src/store/directive_activations.sql).
-CREATE INDEX directives_activation ON directives(activation_id) WHERE acked_at IS NULL;

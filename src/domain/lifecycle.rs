@@ -437,103 +437,46 @@ mod tests {
         ]
     }
 
-    type Expect = Result<LicenseState, Refusal>;
+    type Expect = Result<Outcome, Refusal>;
 
-    /// Every state x every event, with a license bound to fp-a, seen an hour ago.
+    /// The appliance may run: the license ends in `state`, bound to `fp`.
+    fn runs(state: LicenseState, fp: &str) -> Expect {
+        Ok(Outcome {
+            status: st(state),
+            bound_fingerprint: Some(fp.into()),
+            lock: false,
+        })
+    }
+
+    /// The appliance must lock: the license ends in `state`, bound to `fp`.
+    fn stops(state: LicenseState, fp: &str) -> Expect {
+        Ok(Outcome {
+            status: st(state),
+            bound_fingerprint: Some(fp.into()),
+            lock: true,
+        })
+    }
+
+    /// Every state x every event, with a license bound to fp-a, seen an hour ago: the
+    /// whole outcome (state with its suspension reason, lock, binding) or the refusal.
     #[test]
     fn every_state_by_every_event() {
         use Refusal as R;
+        let a = "fp-a";
+        #[rustfmt::skip]
         let table: Vec<(LicenseState, [Expect; 9])> = vec![
-            //            act fp-a        act fp-b                 hb fp-a        hb fp-b                  sweep          suspend          reinstate      revoke        rebind
-            (
-                Issued,
-                [
-                    Ok(Active),
-                    Err(R::BoundElsewhere),
-                    Err(R::NotActivated),
-                    Err(R::BoundElsewhere),
-                    Ok(Issued),
-                    Ok(Suspended),
-                    Ok(Issued),
-                    Ok(Revoked),
-                    Ok(Issued),
-                ],
-            ),
-            (
-                Active,
-                [
-                    Ok(Active),
-                    Err(R::BoundElsewhere),
-                    Ok(Active),
-                    Err(R::BoundElsewhere),
-                    Ok(Active),
-                    Ok(Suspended),
-                    Ok(Active),
-                    Ok(Revoked),
-                    Ok(Issued),
-                ],
-            ),
-            (
-                Locked,
-                [
-                    Ok(Active),
-                    Err(R::BoundElsewhere),
-                    Ok(Active),
-                    Err(R::BoundElsewhere),
-                    Ok(Locked),
-                    Ok(Suspended),
-                    Ok(Locked),
-                    Ok(Revoked),
-                    Ok(Issued),
-                ],
-            ),
-            (
-                Suspended,
-                [
-                    Err(R::Suspended),
-                    Err(R::Suspended),
-                    Ok(Suspended),
-                    Err(R::BoundElsewhere),
-                    Ok(Suspended),
-                    Ok(Suspended),
-                    Ok(Active),
-                    Ok(Revoked),
-                    Ok(Suspended),
-                ],
-            ),
-            (
-                Revoked,
-                [
-                    Err(R::Revoked),
-                    Err(R::Revoked),
-                    Ok(Revoked),
-                    Ok(Revoked),
-                    Ok(Revoked),
-                    Err(R::Revoked),
-                    Err(R::Revoked),
-                    Ok(Revoked),
-                    Err(R::Revoked),
-                ],
-            ),
-            (
-                Expired,
-                [
-                    Err(R::Expired),
-                    Err(R::Expired),
-                    Ok(Expired),
-                    Ok(Expired),
-                    Ok(Expired),
-                    Err(R::Expired),
-                    Err(R::Expired),
-                    Ok(Revoked),
-                    Err(R::Expired),
-                ],
-            ),
+            //           act fp-a                act fp-b               hb fp-a                  hb fp-b                sweep                    suspend                  reinstate             revoke                 rebind fp-c
+            (Issued,    [runs(Active, a),        Err(R::BoundElsewhere), Err(R::NotActivated),    Err(R::BoundElsewhere), runs(Issued, a),         stops(Suspended, a),     runs(Issued, a),      stops(Revoked, a),     runs(Issued, "fp-c")]),
+            (Active,    [runs(Active, a),        Err(R::BoundElsewhere), runs(Active, a),         Err(R::BoundElsewhere), runs(Active, a),         stops(Suspended, a),     runs(Active, a),      stops(Revoked, a),     runs(Issued, "fp-c")]),
+            (Locked,    [runs(Active, a),        Err(R::BoundElsewhere), runs(Active, a),         Err(R::BoundElsewhere), runs(Locked, a),         stops(Suspended, a),     runs(Locked, a),      stops(Revoked, a),     runs(Issued, "fp-c")]),
+            (Suspended, [Err(R::Suspended),      Err(R::Suspended),      stops(Suspended, a),     Err(R::BoundElsewhere), stops(Suspended, a),     stops(Suspended, a),     runs(Active, a),      stops(Revoked, a),     stops(Suspended, "fp-c")]),
+            (Revoked,   [Err(R::Revoked),        Err(R::Revoked),        stops(Revoked, a),       stops(Revoked, a),      stops(Revoked, a),       Err(R::Revoked),         Err(R::Revoked),      stops(Revoked, a),     Err(R::Revoked)]),
+            (Expired,   [Err(R::Expired),        Err(R::Expired),        stops(Expired, a),       stops(Expired, a),      stops(Expired, a),       Err(R::Expired),         Err(R::Expired),      stops(Revoked, a),     Err(R::Expired)]),
         ];
         assert_eq!(table.len(), LicenseState::ALL.len());
         for (state, expected) in table {
             for (event, want) in events().iter().zip(expected) {
-                let got = apply(st(state), event, &facts(), t0()).map(|o| o.status.state);
+                let got = apply(st(state), event, &facts(), t0());
                 assert_eq!(got, want, "{state} + {event:?}");
             }
         }
@@ -675,24 +618,32 @@ mod tests {
                 prop_assert_eq!(once, twice);
             }
 
-            /// Replaying the same heartbeats gives the same state.
+            /// Replayed heartbeats change nothing: a heartbeat delivered twice (a retry,
+            /// a replayed request) answers the second time exactly as the first (state,
+            /// lock, binding, or the same refusal), and the whole series replayed from
+            /// where it ended leaves the license there.
             #[test]
             fn replayed_heartbeats_give_the_same_state(
                 state in any_state(),
                 (facts, now) in any_facts(),
                 fps in prop::collection::vec(prop::sample::select(vec!["fp-a", "fp-b"]), 1..8),
             ) {
+                let heartbeat = |s: Status, fp: &str| {
+                    apply(s, &Event::Heartbeat { fingerprint: fp.to_owned() }, &facts, now)
+                };
                 let run = |mut s: Status| {
                     for fp in &fps {
-                        if let Ok(o) = apply(s, &Event::Heartbeat { fingerprint: (*fp).to_owned() }, &facts, now) {
+                        let first = heartbeat(s, fp);
+                        if let Ok(o) = &first {
                             s = o.status;
                         }
+                        let again = heartbeat(s, fp);
+                        prop_assert_eq!(&again, &first, "{} delivered twice", fp);
                     }
-                    s
+                    Ok(s)
                 };
-                let first = run(st(state));
-                prop_assert_eq!(run(first), first);
-                prop_assert_eq!(run(st(state)), first);
+                let end = run(st(state))?;
+                prop_assert_eq!(run(end)?, end);
             }
 
             /// Final states stay final.

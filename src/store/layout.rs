@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! registry.db            tenants and domains
-//! template.db            schema.sql applied, no data; new tenants are copies of it
+//! template.db            the schema steps applied, no data; new tenants are copies of it
 //! tenants/<schema>.db    one per tenant, public.db first
 //! files/<schema>/        per-tenant files
 //! keys/                  key-encryption key (0600)
@@ -71,8 +71,8 @@ impl DataDir {
         Ok(())
     }
 
-    /// Makes `template.db` anew from schema.sql (it holds no data, so rebuilding it is
-    /// always safe and keeps it at the binary's schema version). Rollback journal, not
+    /// Makes `template.db` anew from the schema steps (it holds no data, so rebuilding it
+    /// is always safe and keeps it at the binary's schema version). Rollback journal, not
     /// WAL, so that a plain file copy of it is consistent.
     pub fn rebuild_template(&self) -> Result<()> {
         let path = self.template_db();

@@ -1,63 +1,80 @@
-//! Schema versions, tracked in `PRAGMA user_version`. A fresh database gets the full
-//! current schema; an older one is upgraded step by step, each step in its own
-//! transaction together with its version bump; a newer one is refused.
+//! Schema versions, tracked in `PRAGMA user_version`, and the numbered steps that make
+//! them: `src/store/migrations/<kind>/NNNN_name.sql`. Step N takes a database from
+//! version N - 1 to N; step 1 starts from nothing.
+//!
+//! A released step never changes (tests/it/migrations holds each one's SHA-256); a
+//! schema change is a new step. A fresh database runs every step, in one transaction, so
+//! it is the same as an upgraded one and every test that opens a database runs the steps;
+//! an older one is upgraded step by step, each step in its own transaction together with
+//! its version bump; a newer one is refused. `schema.sql` and `src/store/registry.sql`
+//! show the resulting schemas for reading; they are generated from the steps
+//! (`UPDATE_SCHEMA=1 cargo test --test it migrations::`) and nothing runs them.
 
 use super::{Result, StoreError};
 use rusqlite::{Connection, TransactionBehavior};
 use std::path::Path;
 
-/// One upgrade step: the SQL that takes a database from `to - 1` to `to`.
+/// One step: the SQL that takes a database from the version before it to its own.
 #[derive(Debug)]
 pub struct Step {
-    pub to: i64,
+    /// Its file under `src/store/migrations/<kind>/`, named `NNNN_what.sql` after its
+    /// version.
+    pub file: &'static str,
     pub sql: &'static str,
 }
 
-/// A kind of database: its full current schema and how older versions catch up.
+/// A kind of database: its steps, in order; step N makes version N.
 #[derive(Debug)]
 pub struct Schema {
+    /// Also the directory of its steps under `src/store/migrations/`.
     pub name: &'static str,
+    /// The current version: the number of steps.
     pub version: i64,
-    pub full: &'static str,
     pub steps: &'static [Step],
 }
 
+impl Schema {
+    const fn new(name: &'static str, steps: &'static [Step]) -> Schema {
+        Schema {
+            name,
+            version: steps.len() as i64,
+            steps,
+        }
+    }
+
+    /// The steps with the version each one makes.
+    pub fn numbered_steps(&self) -> impl Iterator<Item = (i64, &Step)> {
+        (1..).zip(self.steps)
+    }
+}
+
+macro_rules! step {
+    ($kind:literal, $file:literal) => {
+        Step {
+            file: $file,
+            sql: include_str!(concat!("migrations/", $kind, "/", $file)),
+        }
+    };
+}
+
 /// Tenant databases (`tenants/*.db`, `template.db`).
-pub static TENANT: Schema = Schema {
-    name: "tenant",
-    version: 6,
-    full: include_str!("../../schema.sql"),
-    steps: &[
-        Step {
-            to: 2,
-            sql: include_str!("licensing.sql"),
-        },
-        Step {
-            to: 3,
-            sql: include_str!("installations.sql"),
-        },
-        Step {
-            to: 4,
-            sql: include_str!("client_certs.sql"),
-        },
-        Step {
-            to: 5,
-            sql: include_str!("one_time_passwords.sql"),
-        },
-        Step {
-            to: 6,
-            sql: include_str!("directive_activations.sql"),
-        },
+pub static TENANT: Schema = Schema::new(
+    "tenant",
+    &[
+        step!("tenant", "0001_foundation.sql"),
+        step!("tenant", "0002_licensing.sql"),
+        step!("tenant", "0003_installations.sql"),
+        step!("tenant", "0004_client_certs.sql"),
+        step!("tenant", "0005_one_time_passwords.sql"),
+        step!("tenant", "0006_directive_activations.sql"),
     ],
-};
+);
 
 /// The tenant registry (`registry.db`).
-pub static REGISTRY: Schema = Schema {
-    name: "registry",
-    version: 1,
-    full: include_str!("registry.sql"),
-    steps: &[],
-};
+pub static REGISTRY: Schema = Schema::new(
+    "registry",
+    &[step!("registry", "0001_tenants_and_domains.sql")],
+);
 
 /// What happened to a database when it was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,19 +107,22 @@ pub fn bring_up_to_date(conn: &mut Connection, schema: &Schema, path: &Path) -> 
                 path: path.to_owned(),
             });
         }
+        // All steps at once: a fresh database has the whole schema or nothing.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch(schema.full)?;
+        for step in schema.steps {
+            tx.execute_batch(step.sql)?;
+        }
         tx.pragma_update(None, "user_version", schema.version)?;
         tx.commit()?;
         tracing::info!(db = %path.display(), schema = schema.name, version = schema.version, "created database");
         return Ok(Outcome::Created);
     }
-    for step in schema.steps.iter().filter(|s| s.to > found) {
+    for (to, step) in schema.numbered_steps().filter(|(to, _)| *to > found) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(step.sql)?;
-        tx.pragma_update(None, "user_version", step.to)?;
+        tx.pragma_update(None, "user_version", to)?;
         tx.commit()?;
-        tracing::info!(db = %path.display(), schema = schema.name, to = step.to, "applied schema step");
+        tracing::info!(db = %path.display(), schema = schema.name, to, step = step.file, "applied schema step");
     }
     let now = user_version(conn)?;
     if now != schema.version {
@@ -114,9 +134,56 @@ pub fn bring_up_to_date(conn: &mut Connection, schema: &Schema, path: &Path) -> 
     Ok(Outcome::Upgraded { from: found })
 }
 
+/// The mechanism on made-up schemas; the real steps, the generated schema files and the
+/// release fixtures are tested in tests/it/migrations.
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    static STEPPED: Schema = Schema::new(
+        "test",
+        &[
+            Step {
+                file: "0001_t.sql",
+                sql: "CREATE TABLE t (a INTEGER);",
+            },
+            Step {
+                file: "0002_b.sql",
+                sql: "ALTER TABLE t ADD COLUMN b INTEGER;",
+            },
+            Step {
+                file: "0003_c.sql",
+                sql: "ALTER TABLE t ADD COLUMN c INTEGER;",
+            },
+        ],
+    );
+
+    static BROKEN: Schema = Schema::new(
+        "broken",
+        &[
+            Step {
+                file: "0001_t.sql",
+                sql: "CREATE TABLE t (a INTEGER);",
+            },
+            Step {
+                file: "0002_b.sql",
+                sql: "ALTER TABLE t ADD COLUMN b INTEGER;",
+            },
+            Step {
+                file: "0003_bad.sql",
+                sql: "CREATE TABLE u (x); ALTER TABLE nope ADD COLUMN c INTEGER;",
+            },
+        ],
+    );
+
+    fn tables(c: &Connection) -> Vec<String> {
+        c.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    }
 
     #[test]
     fn fresh_then_current_then_too_new() {
@@ -127,6 +194,7 @@ mod tests {
             bring_up_to_date(&mut c, &TENANT, &p).unwrap(),
             Outcome::Created
         );
+        assert_eq!(user_version(&c).unwrap(), TENANT.version);
         assert_eq!(
             bring_up_to_date(&mut c, &TENANT, &p).unwrap(),
             Outcome::Current
@@ -140,29 +208,22 @@ mod tests {
     }
 
     #[test]
+    fn the_version_is_the_number_of_steps() {
+        assert_eq!(STEPPED.version, 3);
+        assert_eq!(TENANT.version, TENANT.steps.len() as i64);
+        assert_eq!(REGISTRY.version, REGISTRY.steps.len() as i64);
+        let numbers: Vec<i64> = STEPPED.numbered_steps().map(|(n, _)| n).collect();
+        assert_eq!(numbers, vec![1, 2, 3]);
+    }
+
+    #[test]
     fn steps_run_in_order_with_their_version() {
-        static STEPPED: Schema = Schema {
-            name: "test",
-            version: 3,
-            full: "CREATE TABLE t (a INTEGER, b INTEGER, c INTEGER);",
-            steps: &[
-                Step {
-                    to: 2,
-                    sql: "ALTER TABLE t ADD COLUMN b INTEGER;",
-                },
-                Step {
-                    to: 3,
-                    sql: "ALTER TABLE t ADD COLUMN c INTEGER;",
-                },
-            ],
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("s.db");
-        let mut c = Connection::open(&p).unwrap();
+        let p = Path::new("s.db");
+        let mut c = Connection::open_in_memory().unwrap();
         c.execute_batch("CREATE TABLE t (a INTEGER); PRAGMA user_version = 1;")
             .unwrap();
         assert_eq!(
-            bring_up_to_date(&mut c, &STEPPED, &p).unwrap(),
+            bring_up_to_date(&mut c, &STEPPED, p).unwrap(),
             Outcome::Upgraded { from: 1 }
         );
         c.execute("INSERT INTO t (a, b, c) VALUES (1, 2, 3)", [])
@@ -170,97 +231,33 @@ mod tests {
         assert_eq!(user_version(&c).unwrap(), 3);
     }
 
-    /// A version-1 database upgraded step by step ends with exactly the schema a fresh
-    /// database gets.
+    /// A fresh database gets every step or nothing: after a failing step it is still
+    /// empty at version 0, so the next start tries again instead of calling it foreign.
     #[test]
-    fn upgraded_tenant_schema_equals_fresh_schema() {
-        let dir = tempfile::tempdir().unwrap();
-        let schema_of = |c: &Connection| -> Vec<(String, String)> {
-            let mut st = c
-                .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
-                .unwrap();
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .unwrap()
-                .map(|r| r.unwrap())
-                .collect()
-        };
-        let fresh_path = dir.path().join("fresh.db");
-        let mut fresh = Connection::open(&fresh_path).unwrap();
-        bring_up_to_date(&mut fresh, &TENANT, &fresh_path).unwrap();
-
-        let v1_path = dir.path().join("v1.db");
-        let mut old = Connection::open(&v1_path).unwrap();
-        let v1_sql = TENANT.full.split("-- Licensing (seed 002)").next().unwrap();
-        old.execute_batch(v1_sql).unwrap();
-        old.pragma_update(None, "user_version", 1).unwrap();
+    fn a_fresh_database_is_made_whole_or_not_at_all() {
+        let p = Path::new("f.db");
+        let mut c = Connection::open_in_memory().unwrap();
+        assert!(bring_up_to_date(&mut c, &BROKEN, p).is_err());
+        assert_eq!(user_version(&c).unwrap(), 0);
+        assert!(tables(&c).is_empty(), "{:?}", tables(&c));
         assert_eq!(
-            bring_up_to_date(&mut old, &TENANT, &v1_path).unwrap(),
-            Outcome::Upgraded { from: 1 }
+            bring_up_to_date(&mut c, &STEPPED, p).unwrap(),
+            Outcome::Created
         );
-        // Whitespace does not matter, nor where it sits around punctuation: `ALTER TABLE
-        // ... ADD COLUMN` stores `..., x TEXT\n, y INTEGER)` for schema.sql's
-        // `..., x TEXT,\n y INTEGER\n)`.
-        let normalise = |v: Vec<(String, String)>| -> Vec<(String, String)> {
-            v.into_iter()
-                .map(|(n, s)| {
-                    let words = s.split_whitespace().collect::<Vec<_>>().join(" ");
-                    (
-                        n,
-                        words
-                            .replace(" ,", ",")
-                            .replace(" )", ")")
-                            .replace("( ", "("),
-                    )
-                })
-                .collect()
-        };
-        assert_eq!(normalise(schema_of(&old)), normalise(schema_of(&fresh)));
     }
 
-    /// Step 6: directives not yet acknowledged start over with the license's current
-    /// activation (or wait for the next one); acknowledged ones are left alone.
+    /// An upgrade keeps the steps that succeeded, each with its version, and undoes the
+    /// failing one entirely.
     #[test]
-    fn step_6_ties_waiting_directives_to_the_current_activation() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("v4.db");
-        let mut c = Connection::open(&p).unwrap();
-        let v1_sql = TENANT.full.split("-- Licensing (seed 002)").next().unwrap();
-        c.execute_batch(v1_sql).unwrap();
-        for step in TENANT.steps.iter().filter(|s| s.to <= 4) {
-            c.execute_batch(step.sql).unwrap();
-        }
-        c.pragma_update(None, "user_version", 4).unwrap();
-        // Only the rows the step reads: no licenses behind them.
-        c.pragma_update(None, "foreign_keys", false).unwrap();
-        c.execute_batch(
-            "INSERT INTO activations (id, license_id, fingerprint, secret_hash, created_at, superseded_at)
-             VALUES (1, 'L1', 'box-a', x'01', 't', 't'), (2, 'L1', 'box-b', x'02', 't', NULL),
-                    (3, 'L2', 'box-c', x'03', 't', 't');
-             INSERT INTO directives (id, license_id, kind, created_at, created_by, first_seq, acked_at)
-             VALUES (1, 'L1', 'message', 't', 'x', 3, 't'), (2, 'L1', 'message', 't', 'x', 5, NULL),
-                    (3, 'L1', 'unlock', 't', 'x', NULL, NULL), (4, 'L2', 'message', 't', 'x', 2, NULL);",
-        )
-        .unwrap();
-        assert_eq!(
-            bring_up_to_date(&mut c, &TENANT, &p).unwrap(),
-            Outcome::Upgraded { from: 4 }
-        );
-        let rows: Vec<(i64, Option<i64>, Option<i64>)> = c
-            .prepare("SELECT id, activation_id, first_seq FROM directives ORDER BY id")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect();
-        assert_eq!(
-            rows,
-            vec![
-                (1, None, Some(3)),
-                (2, Some(2), None),
-                (3, Some(2), None),
-                (4, None, None)
-            ]
-        );
+    fn an_upgrade_stops_at_a_failing_step_and_keeps_the_ones_before() {
+        let p = Path::new("u.db");
+        let mut c = Connection::open_in_memory().unwrap();
+        c.execute_batch("CREATE TABLE t (a INTEGER); PRAGMA user_version = 1;")
+            .unwrap();
+        assert!(bring_up_to_date(&mut c, &BROKEN, p).is_err());
+        assert_eq!(user_version(&c).unwrap(), 2);
+        assert_eq!(tables(&c), vec!["t"], "step 3's table u is rolled back");
+        c.execute("INSERT INTO t (a, b) VALUES (1, 2)", []).unwrap();
     }
 
     #[test]

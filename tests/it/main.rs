@@ -20,6 +20,7 @@ mod keys;
 mod licensing;
 mod login_flood;
 mod metrics;
+mod migrations;
 mod openapi;
 mod permissions;
 mod settings;

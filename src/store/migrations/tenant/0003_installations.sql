@@ -1,5 +1,6 @@
--- Schema step 3: installations, their usage and violation state (seed 000). Also part
--- of schema.sql.
+-- Tenant schema step 3: installations, their usage and violation state (seed 000), and
+-- licd's own licenses.
+-- Frozen: a released step never changes; a change to the schema is a new step.
 
 CREATE TABLE installations (
     install_id      TEXT PRIMARY KEY,

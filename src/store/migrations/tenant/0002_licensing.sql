@@ -1,4 +1,6 @@
--- Schema step 2: licensing (seed 002). Also part of schema.sql.
+-- Tenant schema step 2: licensing (seed 002): signing keys, licenses, activations,
+-- heartbeats, directives, license events, provisioning tokens, settings.
+-- Frozen: a released step never changes; a change to the schema is a new step.
 
 CREATE TABLE signing_keys (
     kid            TEXT PRIMARY KEY,

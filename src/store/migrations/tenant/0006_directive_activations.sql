@@ -1,5 +1,5 @@
--- Schema step 6: directives belong to an activation (issue 10, item A). Also part of
--- schema.sql.
+-- Tenant schema step 6: directives belong to an activation (issue 10, item A).
+-- Frozen: a released step never changes; a change to the schema is a new step.
 
 ALTER TABLE directives ADD COLUMN activation_id INTEGER REFERENCES activations(id);
 

@@ -1,5 +1,6 @@
--- Schema step 4: client certificates issued to appliances at activation (appliance
--- mTLS). Also part of schema.sql.
+-- Tenant schema step 4: client certificates issued to appliances at activation
+-- (appliance mTLS).
+-- Frozen: a released step never changes; a change to the schema is a new step.
 
 CREATE TABLE client_certs (
     sha256        TEXT PRIMARY KEY,

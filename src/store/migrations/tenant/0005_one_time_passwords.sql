@@ -1,6 +1,7 @@
--- Schema step 5: when each pending one-time password was issued; it expires
--- `auth.one_time_password_hours` later. Also part of schema.sql. Passwords already
--- pending count from the account's last change.
+-- Tenant schema step 5: when each pending one-time password was issued; it expires
+-- `auth.one_time_password_hours` later. Passwords already pending count from the
+-- account's last change.
+-- Frozen: a released step never changes; a change to the schema is a new step.
 
 CREATE TABLE one_time_passwords (
     user_id   INTEGER PRIMARY KEY REFERENCES staff_users(id) ON DELETE CASCADE,

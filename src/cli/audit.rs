@@ -1,0 +1,60 @@
+//! `licd audit verify`: walk every tenant's audit chain.
+
+use super::open_existing;
+use anyhow::{Result, bail};
+use clap::Subcommand;
+use licd::config::Config;
+use licd::service::audit;
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain of every tenant's audit log; name the first broken entry.
+    Verify,
+}
+
+pub fn run(config: Config, cmd: AuditCommand) -> Result<()> {
+    match cmd {
+        AuditCommand::Verify => verify(config),
+    }
+}
+
+fn verify(config: Config) -> Result<()> {
+    let app = open_existing(config)?;
+    let mut broken = false;
+    let mut tenants = app.tenants.all();
+    tenants.sort_by(|a, b| a.schema_name.cmp(&b.schema_name));
+    for t in tenants {
+        let v = audit::verify(&t.db)?;
+        match v.broken {
+            None => println!(
+                "{}: audit chain intact ({} entries)",
+                t.schema_name, v.entries
+            ),
+            Some((id, why)) => {
+                broken = true;
+                println!(
+                    "{}: audit chain BROKEN at entry {id}: {}",
+                    t.schema_name,
+                    describe(&why)
+                );
+            }
+        }
+    }
+    if broken {
+        bail!("the audit log has been altered");
+    }
+    Ok(())
+}
+
+fn describe(b: &licd::domain::audit::ChainBreak) -> String {
+    use licd::domain::audit::ChainBreak;
+    match b {
+        ChainBreak::HashMismatch => {
+            "its contents do not match its hash (the entry was changed)".into()
+        }
+        ChainBreak::PrevMismatch => "it does not link to the entry before it".into(),
+        ChainBreak::Gap { expected } => {
+            format!("entry {expected} is missing (entries were removed)")
+        }
+    }
+}

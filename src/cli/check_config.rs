@@ -1,0 +1,63 @@
+//! `licd check-config`: load a config file (and the environment) as `serve` would and
+//! say what it sets, or name the problem.
+
+use super::Cli;
+use anyhow::Result;
+use licd::config::Config;
+use std::path::PathBuf;
+
+pub fn run(cli: &Cli, file: Option<PathBuf>) -> Result<()> {
+    let file = file.or_else(|| cli.config.clone());
+    let config = Config::load(file.as_deref(), &cli.overrides())
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    let shown = file.clone().or_else(|| {
+        let p = PathBuf::from(licd::config::DEFAULT_CONFIG_PATH);
+        p.exists().then_some(p)
+    });
+    if let Some(path) = &shown
+        && let Some(mode) = licd::config::world_readable(path)
+    {
+        eprintln!(
+            "warning: {} is readable by every user (mode {mode:o}); use 0640",
+            path.display()
+        );
+    }
+    for var in Config::unknown_env_vars() {
+        eprintln!(
+            "warning: environment variable {var} is not a licd setting (settings use __, e.g. LICD_SERVER__LISTEN)"
+        );
+    }
+    match shown {
+        Some(p) => println!("{}: configuration is valid", p.display()),
+        None => println!("configuration is valid (defaults and environment; no file)"),
+    }
+    println!("data_dir = {}", config.storage.data_dir.display());
+    if config.tls.enabled {
+        if let (Some(cert), Some(key)) = (&config.tls.cert_file, &config.tls.key_file) {
+            let c = licd::pki::tls::ServerCert::from_files(cert, key)?;
+            println!(
+                "tls cert = {} (names {}; valid until {})",
+                cert.display(),
+                c.info.names.join(", "),
+                c.info.not_after.to_rfc3339()
+            );
+        }
+        println!("https    = {}", config.server.listen_https);
+        match config.tls.http {
+            licd::config::PlainHttp::Redirect => {
+                println!("http     = {} (redirects to HTTPS)", config.server.listen)
+            }
+            licd::config::PlainHttp::Off => println!("http     = off"),
+        }
+    } else {
+        println!("http     = {} (TLS off)", config.server.listen);
+    }
+    if let Some(url) = &config.server.public_url {
+        if config.behind_https_proxy() {
+            println!("public   = {url} (behind an HTTPS proxy: Secure __Host- cookies, HSTS)");
+        } else {
+            println!("public   = {url}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! The command line, one file per command group: `serve` and `init` (serve.rs),
+//! `check-config`, `admin`, `audit`, `keys`, `ca`, `backup` and `restore` (backup.rs),
+//! and the offline `license` tools. This file holds the top-level parser, the dispatch
+//! and what several groups share: opening an existing data directory as its owner.
+
+pub mod admin;
+pub mod audit;
+pub mod backup;
+pub mod ca;
+pub mod check_config;
+pub mod keys;
+pub mod license;
+pub mod serve;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use licd::clock::SystemClock;
+use licd::config::{Config, LogFormat, Overrides};
+use licd::service::App;
+use licd::store::layout::DataDir;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use admin::AdminCommand;
+use audit::AuditCommand;
+use backup::BackupArgs;
+use ca::CaCommand;
+use keys::KeysCommand;
+use license::LicenseCommand;
+use serve::{InitArgs, ServeArgs};
+
+#[derive(Debug, Parser)]
+#[command(name = "licd", version, about = "On-prem software licensing server")]
+pub struct Cli {
+    /// Config file (TOML). Default: /etc/licd/licd.toml when it exists.
+    #[arg(long, global = true, env = "LICD_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory (databases, keys, CA). Overrides storage.data_dir.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log format. Overrides log.format.
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormatArg>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (initialising the data directory on first start).
+    Serve(ServeArgs),
+    /// Create the data directory and the first super_admin, then exit.
+    Init(InitArgs),
+    /// Validate a config file (and the environment); exit non-zero naming the problem.
+    CheckConfig {
+        /// The file to check; default: --config, else /etc/licd/licd.toml when it exists.
+        file: Option<PathBuf>,
+    },
+    /// Manage staff accounts from the server host.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Audit log tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// The local certificate authority.
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// Back up the data directory while the server runs (databases, KEK, CA), or
+    /// check a backup (--verify). The backup holds private keys: store it like one.
+    Backup(BackupArgs),
+    /// Restore a backup into an empty (or new) data directory, checking it first.
+    Restore {
+        /// The backup directory (made by `licd backup --out`).
+        backup: PathBuf,
+    },
+    /// Offline license tools: verify, inspect, sign (no server or data dir needed).
+    #[command(subcommand)]
+    License(LicenseCommand),
+}
+
+impl Cli {
+    pub fn overrides(&self) -> Overrides {
+        let (listen, listen_https) = match &self.command {
+            Command::Serve(a) => (a.listen, a.listen_https),
+            _ => (None, None),
+        };
+        Overrides {
+            data_dir: self.data_dir.clone(),
+            listen,
+            listen_https,
+            log_format: self.log_format.map(|f| match f {
+                LogFormatArg::Text => LogFormat::Text,
+                LogFormatArg::Json => LogFormat::Json,
+            }),
+        }
+    }
+}
+
+/// Runs a command that works on the configuration and data directory (all but
+/// `license` and `check-config`, which `main` runs before loading a configuration).
+pub fn run(config: Config, command: Command) -> Result<()> {
+    match command {
+        Command::Serve(args) => serve::serve(config, args),
+        Command::Init(args) => serve::init(config, args),
+        Command::Admin(cmd) => admin::run(config, cmd),
+        Command::Audit(cmd) => audit::run(config, cmd),
+        Command::Backup(args) => backup::backup(config, args),
+        Command::Restore { backup } => backup::restore(config, backup),
+        Command::Keys(cmd) => keys::run(config, cmd),
+        Command::Ca(cmd) => ca::run(config, cmd),
+        Command::CheckConfig { .. } | Command::License(_) => Ok(()),
+    }
+}
+
+/// Refuses to work on a data directory that belongs to another user: files SQLite
+/// creates beside a database (`-wal`, `-shm`) would belong to the wrong user and stop
+/// the server from opening it.
+pub fn check_owner(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return Ok(());
+    };
+    let me = std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .context("reading /proc/self")?;
+    if me != meta.uid() {
+        bail!(
+            "{} belongs to uid {}, but this is uid {me}: run licd as the directory's owner (e.g. sudo -u licd licd ...)",
+            dir.display(),
+            meta.uid()
+        );
+    }
+    Ok(())
+}
+
+/// Opens an existing data directory for an administrative command.
+pub fn open_existing(config: Config) -> Result<App> {
+    let dir = DataDir::new(&config.storage.data_dir);
+    check_owner(dir.root())?;
+    if !dir.is_initialized() {
+        bail!(
+            "{} is not a licd data directory (no registry.db); run `licd init --data-dir {}` first",
+            dir.root().display(),
+            dir.root().display()
+        );
+    }
+    Ok(App::open(config, Arc::new(SystemClock))?)
+}
