@@ -42,10 +42,13 @@ fn a_backup_under_load_restores_every_acknowledged_write() {
         .unwrap();
     let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
+    // One message per acknowledged write, so the test waits for writes, not for time.
+    let (wrote, writes) = std::sync::mpsc::channel::<()>();
 
     // A client that keeps issuing, activating and heartbeating.
     let writer = {
         let (acked, stop, base, token) = (acked.clone(), stop.clone(), s.base.clone(), token);
+        let wrote = wrote.clone();
         std::thread::spawn(move || {
             let c = client();
             let mut n = 0;
@@ -66,6 +69,7 @@ fn a_backup_under_load_restores_every_acknowledged_write() {
                     license_id: id.clone(),
                     seq: 0,
                 });
+                let _ = wrote.send(());
                 let fp = format!("fp-{n}");
                 let activated: Value = c
                     .post(format!("{base}/api/v1/licenses/{id}/activate"))
@@ -94,11 +98,19 @@ fn a_backup_under_load_restores_every_acknowledged_write() {
                         license_id: id.clone(),
                         seq,
                     });
+                    let _ = wrote.send(());
                 }
             }
         })
     };
-    std::thread::sleep(Duration::from_millis(700));
+    let await_writes = |n: usize| {
+        for _ in 0..n {
+            writes
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the writer stopped writing");
+        }
+    };
+    await_writes(20);
 
     let backup_dir = tempfile::tempdir().unwrap();
     let out = backup_dir.path().join("licd-backup");
@@ -107,7 +119,9 @@ fn a_backup_under_load_restores_every_acknowledged_write() {
         .args(["backup", "--data-dir", s.data_dir().to_str().unwrap()])
         .arg("--out")
         .arg(&out));
-    std::thread::sleep(Duration::from_millis(300));
+    // The backup process has ended; let the writer show it is still acknowledged.
+    while writes.try_recv().is_ok() {}
+    await_writes(4);
     stop.store(true, Ordering::Relaxed);
     writer.join().unwrap();
     assert!(backup.status.success(), "{}", text(&backup));
