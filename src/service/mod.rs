@@ -12,7 +12,10 @@ pub mod enterprise;
 pub mod error;
 pub mod installations;
 pub mod job_health;
+pub mod keyring;
 pub mod license_actions;
+pub mod license_facts;
+pub mod license_records;
 pub mod licenses;
 pub mod licensing_settings;
 pub mod metrics;
@@ -22,6 +25,7 @@ pub mod secrets;
 pub mod signing_keys;
 pub mod staff;
 pub mod sweep;
+pub mod tenant;
 pub mod tenants;
 pub mod throttle;
 pub mod tls;
@@ -34,6 +38,7 @@ use crate::pki::kek::Kek;
 use crate::store::db::DbOptions;
 use crate::store::layout::DataDir;
 use crate::store::staff::StaffRow;
+use chrono::{DateTime, Utc};
 pub use error::{Result, ServiceError, refuse};
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,15 +84,15 @@ impl App {
         let ca_dir = data_dir.ca_dir();
         let tenants = Tenants::open(data_dir, opts, clock.now())?;
         let kek = Kek::load_or_create(&kek_path, tenants.any_signing_keys()?)
-            .map_err(|e| ServiceError::Startup(e.to_string()))?;
+            .map_err(|e| ServiceError::startup("the key-encryption key", e))?;
         tenants.load_keys(&kek, clock.now())?;
         let device_key = device_cookies::DeviceKey::new(kek.derive("device-cookies").as_ref());
         let passwords = password_pool::PasswordPool::start(config.auth.password_workers)
-            .map_err(|e| ServiceError::Startup(format!("password worker threads: {e}")))?;
+            .map_err(|e| ServiceError::startup("password worker threads", e))?;
         let trusted_issuers = enterprise::load_trusted_issuers(&config.licensing.trusted_issuers)?;
         let site = format!("{} {}", host_name(), &tenants.public()?.install_id[..8]);
         let ca = crate::pki::ca::LocalCa::load_or_create(&ca_dir, &site, clock.now())
-            .map_err(|e| ServiceError::Startup(e.to_string()))?;
+            .map_err(|e| ServiceError::startup("the local certificate authority", e))?;
         for t in tenants.all() {
             enterprise::refresh(&t, clock.now(), &Actor::System)?;
         }
@@ -168,10 +173,37 @@ pub enum Credential {
     Token { id: i64 },
 }
 
+/// The signed-in account as a request carries it: who it is and what it may do, and
+/// no secret (its password hash stays in the store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffIdentity {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub must_change_password: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<StaffRow> for StaffIdentity {
+    fn from(u: StaffRow) -> Self {
+        StaffIdentity {
+            id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            role: u.role,
+            must_change_password: u.must_change_password,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
 /// An authenticated, enabled staff member.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user: StaffRow,
+    pub user: StaffIdentity,
     pub via: Credential,
 }
 

@@ -3,10 +3,14 @@
 
 pub mod activations;
 pub mod audit;
+pub mod client_certs;
 pub mod db;
+pub mod directives;
 pub mod enterprise;
+pub mod heartbeats;
 pub mod installations;
 pub mod layout;
+pub mod leases;
 pub mod licenses;
 pub mod migrate;
 pub mod provisioning;
@@ -43,8 +47,12 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the transaction did not commit: {0}")]
-    CommitFailed(String),
+    /// A group commit failed: every job in it shares the cause.
+    #[error("the transaction did not commit")]
+    CommitFailed(#[source] std::sync::Arc<rusqlite::Error>),
+    /// A grouped job's result never arrived (the group was dropped).
+    #[error("the group commit was abandoned")]
+    GroupAbandoned,
     #[error("unreadable value in column {column}: {value:?}")]
     Corrupt { column: &'static str, value: String },
 }

@@ -1,0 +1,97 @@
+//! Loading a tenant's signing keys into memory: unsealing the active key's private half
+//! under the key-encryption key, and making the first key of a tenant that has none.
+//! The staff use cases on keys (list, rotate, retire) are in `signing_keys.rs`.
+
+use super::{Actor, Result, ServiceError, audit};
+use crate::domain::signing_key::KeyStatus;
+use crate::pki::kek::Kek;
+use crate::pki::keys::{Jwk, Jwks};
+use crate::pki::{KeyPair, PublicKey};
+use crate::store::signing_keys::{self as store, SigningKeyRow};
+use crate::store::{Db, StoreError};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// The keys in memory: the one that signs, and every key that verifies.
+#[derive(Debug)]
+pub struct KeyRing {
+    pub active: KeyPair,
+    pub verifying: Vec<PublicKey>,
+}
+
+impl KeyRing {
+    pub fn jwks(&self) -> Jwks {
+        Jwks {
+            keys: self.verifying.iter().map(PublicKey::to_jwk).collect(),
+        }
+    }
+}
+
+fn open_row(kek: &Kek, row: &SigningKeyRow) -> Result<KeyPair> {
+    let context = || format!("unsealing signing key {}", row.kid);
+    let secret = kek
+        .open(&row.sealed_private, row.kid.as_bytes())
+        .map_err(|e| ServiceError::internal(context(), e))?;
+    let pair =
+        KeyPair::from_secret_bytes(&secret).map_err(|e| ServiceError::internal(context(), e))?;
+    if pair.kid() != row.kid {
+        return Err(ServiceError::unexpected(format!(
+            "signing key {} does not match its id",
+            row.kid
+        )));
+    }
+    Ok(pair)
+}
+
+/// The public half of a stored key.
+pub(super) fn public_of(row: &SigningKeyRow) -> Result<PublicKey> {
+    let jwk: Jwk = serde_json::from_str(&row.public_jwk).map_err(|_| StoreError::Corrupt {
+        column: "signing_keys.public_jwk",
+        value: row.kid.clone(),
+    })?;
+    PublicKey::from_jwk(&jwk)
+        .map_err(|e| ServiceError::internal(format!("signing key {}: public JWK", row.kid), e))
+}
+
+/// Loads the ring, creating the first key when the tenant has none.
+pub fn load_or_create(db: &Db, kek: &Kek, now: DateTime<Utc>) -> Result<KeyRing> {
+    if db.read(store::count)? == 0 {
+        create_key(db, kek, now, &Actor::System)?;
+    }
+    let rows = db.read(store::list)?;
+    let active_row = rows
+        .iter()
+        .find(|r| r.status == KeyStatus::Active)
+        .ok_or_else(|| ServiceError::unexpected("no active signing key"))?;
+    let active = open_row(kek, active_row)?;
+    let verifying = rows
+        .iter()
+        .filter(|r| r.status.verifies())
+        .map(public_of)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(KeyRing { active, verifying })
+}
+
+/// Makes a new active key (the previous one keeps verifying); returns its id.
+pub fn create_key(db: &Db, kek: &Kek, now: DateTime<Utc>, actor: &Actor) -> Result<String> {
+    let pair =
+        KeyPair::generate().map_err(|e| ServiceError::internal("making a signing key", e))?;
+    let sealed = kek
+        .seal(&pair.secret_bytes(), pair.kid().as_bytes())
+        .map_err(|e| ServiceError::internal("sealing a new signing key", e))?;
+    let jwk = serde_json::to_string(&pair.public().to_jwk())
+        .map_err(|e| ServiceError::internal("encoding a new signing key's JWK", e))?;
+    let kid = pair.kid().to_owned();
+    db.write(|tx| {
+        store::insert_active(tx, &kid, &jwk, &sealed, now)?;
+        audit::record(
+            tx,
+            now,
+            actor,
+            "signing_key.create",
+            &format!("key:{kid}"),
+            json!({}),
+        )
+    })?;
+    Ok(kid)
+}
