@@ -45,6 +45,44 @@ impl FromStr for SupersededReason {
     }
 }
 
+/// What staff may queue for an appliance. (A lease's directives stay text on the
+/// wire, `LeaseDirective::kind`, so appliances accept kinds added later.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectiveKind {
+    /// Stop working until unlocked.
+    Lock,
+    Unlock,
+    /// Show a message to the appliance's administrators.
+    Message,
+}
+
+impl DirectiveKind {
+    pub const ALL: [DirectiveKind; 3] = [
+        DirectiveKind::Lock,
+        DirectiveKind::Unlock,
+        DirectiveKind::Message,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DirectiveKind::Lock => "lock",
+            DirectiveKind::Unlock => "unlock",
+            DirectiveKind::Message => "message",
+        }
+    }
+}
+
+impl FromStr for DirectiveKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        DirectiveKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("{s:?} is not one of lock, unlock, message"))
+    }
+}
+
 /// Where a directive is in its life: waiting for a lease, sent (carried by a lease
 /// its activation has not confirmed yet), acknowledged, or superseded (its activation
 /// was replaced before confirming it; it is not delivered any more).
@@ -99,6 +137,14 @@ mod tests {
             assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
             assert_eq!(d.as_str().parse::<DirectiveStatus>().unwrap(), d);
         }
+        for k in DirectiveKind::ALL {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+            assert_eq!(k.as_str().parse::<DirectiveKind>().unwrap(), k);
+        }
+        assert_eq!(
+            crate::domain::fields::DIRECTIVE_KINDS,
+            DirectiveKind::ALL.map(DirectiveKind::as_str)
+        );
         assert!("Rebind".parse::<SupersededReason>().is_err());
         assert!("revoked".parse::<SupersededReason>().is_err());
     }

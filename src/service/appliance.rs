@@ -6,7 +6,7 @@ use super::keyring::KeyRing;
 use super::licenses::{apply_event, load};
 use super::tenant::Tenant;
 use super::{Actor, Result, ServiceError, refuse, secrets};
-use crate::domain::activation::SupersededReason;
+use crate::domain::activation::{DirectiveKind, SupersededReason};
 use crate::domain::fields;
 use crate::domain::lease::{LEASE_TYP, LeaseClaims, LeaseDirective, LockReason, lease_window};
 use crate::domain::license::{audience, check_fingerprint, check_hostname, check_install_id};
@@ -141,7 +141,7 @@ fn prepare_lease(
     if let Some(reason) = lease.lock {
         directives.push(LeaseDirective {
             id: None,
-            kind: "lock".into(),
+            kind: DirectiveKind::Lock.as_str().into(),
             message: reason.message().into(),
         });
     }
@@ -157,7 +157,7 @@ fn prepare_lease(
         }
         directives.extend(pending.into_iter().map(|d| LeaseDirective {
             id: Some(d.id),
-            kind: d.kind,
+            kind: d.kind.as_str().into(),
             message: d.message,
         }));
     }

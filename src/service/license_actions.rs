@@ -4,7 +4,7 @@
 use super::licenses::{LicenseView, apply_event, load};
 use super::tenant::Tenant;
 use super::{Actor, Result, audit, refuse};
-use crate::domain::activation::SupersededReason;
+use crate::domain::activation::{DirectiveKind, SupersededReason};
 use crate::domain::fields::REASON_MAX;
 use crate::domain::license::check_fingerprint;
 use crate::domain::lifecycle::{Event, Subscription, SubscriptionStatus};
@@ -191,13 +191,10 @@ pub fn queue_directive(
     kind: &str,
     message: &str,
 ) -> Result<i64> {
-    if !DIRECTIVE_KINDS.contains(&kind) {
-        return Err(refuse(
-            ErrorCode::ValidationFailed,
-            format!("kind: {kind:?} is not one of lock, unlock, message"),
-        ));
-    }
-    let message = reason_text("message", message, kind == "message")?;
+    let kind: DirectiveKind = kind
+        .parse()
+        .map_err(|e| refuse(ErrorCode::ValidationFailed, format!("kind: {e}")))?;
+    let message = reason_text("message", message, kind == DirectiveKind::Message)?;
     tenant.db.write(|tx| {
         load(tx, id)?;
         let activation = activations::current_id(tx, id)?;

@@ -2,7 +2,7 @@
 //! directives. These are the API's own types, made from the store's rows, so a column
 //! can be renamed without changing the API.
 
-use crate::domain::activation::{DirectiveStatus, SupersededReason};
+use crate::domain::activation::{DirectiveKind, DirectiveStatus, SupersededReason};
 use crate::domain::lifecycle::LicenseState;
 use crate::store::activations::ActivationRow;
 use crate::store::directives::DirectiveRow;
@@ -99,7 +99,7 @@ pub struct DirectiveView {
     /// was, the one current when a lease first carried it. Only that activation's leases
     /// carry it and only that activation's `seq` acknowledges it.
     pub activation_id: Option<i64>,
-    pub kind: String,
+    pub kind: DirectiveKind,
     pub message: String,
     pub created_at: DateTime<Utc>,
     pub created_by: String,

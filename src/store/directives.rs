@@ -2,7 +2,7 @@
 //! each belongs to, the lease that first carried it, and its acknowledgement.
 
 use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
-use crate::domain::activation::DirectiveStatus;
+use crate::domain::activation::{DirectiveKind, DirectiveStatus};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
@@ -14,7 +14,7 @@ pub struct DirectiveRow {
     /// was, the one current when a lease first carried it. Only that activation's leases
     /// carry it and only that activation's `seq` acknowledges it.
     pub activation_id: Option<i64>,
-    pub kind: String,
+    pub kind: DirectiveKind,
     pub message: String,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
@@ -30,14 +30,14 @@ pub fn insert(
     tx: &WriteTx<'_>,
     license_id: &str,
     activation_id: Option<i64>,
-    kind: &str,
+    kind: DirectiveKind,
     message: &str,
     created_by: &str,
     now: DateTime<Utc>,
 ) -> Result<i64> {
     tx.execute(
         "INSERT INTO directives (license_id, activation_id, kind, message, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![license_id, activation_id, kind, message, ts(now), created_by],
+        params![license_id, activation_id, kind.as_str(), message, ts(now), created_by],
     )?;
     Ok(tx.last_insert_rowid())
 }
@@ -53,7 +53,13 @@ fn read_all(
             id: r.get(0)?,
             license_id: r.get(1)?,
             activation_id: r.get(2)?,
-            kind: r.get(3)?,
+            kind: {
+                let s: String = r.get(3)?;
+                s.parse().map_err(|_| StoreError::Corrupt {
+                    column: "directives.kind",
+                    value: s,
+                })?
+            },
             message: r.get(4)?,
             created_at: parse_ts("directives.created_at", &r.get::<_, String>(5)?)?,
             created_by: r.get(6)?,
