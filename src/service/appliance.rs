@@ -2,9 +2,8 @@
 //! (authenticated by the activation secret). Both answer with a signed lease.
 
 use super::installations;
-use super::keyring::KeyRing;
 use super::licenses::{apply_event, load};
-use super::tenant::Tenant;
+use super::tenant::{KeyRing, Tenant};
 use super::{Actor, Result, ServiceError, refuse, secrets};
 use crate::domain::activation::{DirectiveKind, SupersededReason};
 use crate::domain::fields;

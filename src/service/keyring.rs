@@ -1,31 +1,19 @@
-//! Loading a tenant's signing keys into memory: unsealing the active key's private half
-//! under the key-encryption key, and making the first key of a tenant that has none.
-//! The staff use cases on keys (list, rotate, retire) are in `signing_keys.rs`.
+//! Loading a tenant's signing keys into memory (its `KeyRing`): unsealing the active
+//! key's private half under the key-encryption key, and making the first key of a tenant
+//! that has none. The staff use cases on keys (list, rotate, retire) are in
+//! `signing_keys.rs`.
 
+use super::tenant::{KeyRing, Tenant};
 use super::{Actor, Result, ServiceError, audit};
 use crate::domain::signing_key::KeyStatus;
 use crate::pki::kek::Kek;
-use crate::pki::keys::{Jwk, Jwks};
+use crate::pki::keys::Jwk;
 use crate::pki::{KeyPair, PublicKey};
+use crate::store::StoreError;
 use crate::store::signing_keys::{self as store, SigningKeyRow};
-use crate::store::{Db, StoreError};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-
-/// The keys in memory: the one that signs, and every key that verifies.
-#[derive(Debug)]
-pub struct KeyRing {
-    pub active: KeyPair,
-    pub verifying: Vec<PublicKey>,
-}
-
-impl KeyRing {
-    pub fn jwks(&self) -> Jwks {
-        Jwks {
-            keys: self.verifying.iter().map(PublicKey::to_jwk).collect(),
-        }
-    }
-}
+use std::sync::Arc;
 
 fn open_row(kek: &Kek, row: &SigningKeyRow) -> Result<KeyPair> {
     let context = || format!("unsealing signing key {}", row.kid);
@@ -53,12 +41,13 @@ pub(super) fn public_of(row: &SigningKeyRow) -> Result<PublicKey> {
         .map_err(|e| ServiceError::internal(format!("signing key {}: public JWK", row.kid), e))
 }
 
-/// Loads the ring, creating the first key when the tenant has none.
-pub fn load_or_create(db: &Db, kek: &Kek, now: DateTime<Utc>) -> Result<KeyRing> {
-    if db.read(store::count)? == 0 {
-        create_key(db, kek, now, &Actor::System)?;
+/// Loads the tenant's ring into memory (again, after a change), creating its first key
+/// when it has none.
+pub fn load(tenant: &Tenant, kek: &Kek, now: DateTime<Utc>) -> Result<()> {
+    if tenant.db.read(store::count)? == 0 {
+        create_key(tenant, kek, now, &Actor::System)?;
     }
-    let rows = db.read(store::list)?;
+    let rows = tenant.db.read(store::list)?;
     let active_row = rows
         .iter()
         .find(|r| r.status == KeyStatus::Active)
@@ -69,11 +58,13 @@ pub fn load_or_create(db: &Db, kek: &Kek, now: DateTime<Utc>) -> Result<KeyRing>
         .filter(|r| r.status.verifies())
         .map(public_of)
         .collect::<Result<Vec<_>>>()?;
-    Ok(KeyRing { active, verifying })
+    tenant.set_keyring(Arc::new(KeyRing { active, verifying }));
+    Ok(())
 }
 
-/// Makes a new active key (the previous one keeps verifying); returns its id.
-pub fn create_key(db: &Db, kek: &Kek, now: DateTime<Utc>, actor: &Actor) -> Result<String> {
+/// Makes a new active key (the previous one keeps verifying); returns its id. `load`
+/// puts it to use.
+pub fn create_key(tenant: &Tenant, kek: &Kek, now: DateTime<Utc>, actor: &Actor) -> Result<String> {
     let pair =
         KeyPair::generate().map_err(|e| ServiceError::internal("making a signing key", e))?;
     let sealed = kek
@@ -82,7 +73,7 @@ pub fn create_key(db: &Db, kek: &Kek, now: DateTime<Utc>, actor: &Actor) -> Resu
     let jwk = serde_json::to_string(&pair.public().to_jwk())
         .map_err(|e| ServiceError::internal("encoding a new signing key's JWK", e))?;
     let kid = pair.kid().to_owned();
-    db.write(|tx| {
+    tenant.db.write(|tx| {
         store::insert_active(tx, &kid, &jwk, &sealed, now)?;
         audit::record(
             tx,

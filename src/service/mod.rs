@@ -223,3 +223,84 @@ impl Principal {
         self.user.role.can(p)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// Which modules of `service/` each module uses (`super::x`, `use super::{.., x}`,
+    /// `crate::service::x`), read from the sources outside their tests.
+    fn imports() -> BTreeMap<String, BTreeSet<String>> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/service");
+        let mut sources = BTreeMap::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            if path.extension().is_some_and(|e| e == "rs") && name != "mod" {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let code = text.split("#[cfg(test)]").next().unwrap_or("").to_owned();
+                sources.insert(name, code);
+            }
+        }
+        let names: Vec<String> = sources.keys().cloned().collect();
+        let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        let names_module = |code: &str, m: &str| {
+            // `super::m` / `crate::service::m`, or `m` inside `use super::{...}`.
+            let direct = [format!("super::{m}"), format!("crate::service::{m}")]
+                .iter()
+                .any(|p| {
+                    code.match_indices(p.as_str())
+                        .any(|(i, _)| !code[i + p.len()..].starts_with(is_word))
+                });
+            let grouped = code.match_indices("use super::{").any(|(i, _)| {
+                let group = &code[i..];
+                let group = &group[..group.find('}').unwrap_or(group.len())];
+                group.split(|c: char| !is_word(c)).any(|w| w == m)
+            });
+            direct || grouped
+        };
+        sources
+            .iter()
+            .map(|(name, code)| {
+                let uses = names
+                    .iter()
+                    .filter(|m| *m != name && names_module(code, m))
+                    .cloned()
+                    .collect();
+                (name.clone(), uses)
+            })
+            .collect()
+    }
+
+    /// `service/` modules import each other without circles (tenants and keys, licenses
+    /// and installations used to): each concern has one home the others build on.
+    #[test]
+    fn service_modules_have_no_import_cycles() {
+        let graph = imports();
+        assert!(graph["licenses"].contains("installations"), "{graph:?}");
+        // Depth-first search; a module met again on the current path closes a circle.
+        fn visit(
+            m: &str,
+            graph: &BTreeMap<String, BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut BTreeSet<String>,
+        ) {
+            if let Some(i) = path.iter().position(|p| p == m) {
+                panic!("import circle: {} -> {m}", path[i..].join(" -> "));
+            }
+            if done.contains(m) {
+                return;
+            }
+            path.push(m.to_owned());
+            for next in &graph[m] {
+                visit(next, graph, path, done);
+            }
+            path.pop();
+            done.insert(m.to_owned());
+        }
+        let mut done = BTreeSet::new();
+        for m in graph.keys() {
+            visit(m, &graph, &mut Vec::new(), &mut done);
+        }
+    }
+}

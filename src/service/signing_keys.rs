@@ -50,8 +50,8 @@ pub fn list(tenant: &Tenant) -> Result<Vec<SigningKeyView>> {
 
 /// Makes a new active key; the old one keeps verifying.
 pub fn rotate(app: &App, tenant: &Tenant, now: DateTime<Utc>, actor: &Actor) -> Result<String> {
-    let kid = keyring::create_key(&tenant.db, &app.kek, now, actor)?;
-    tenant.load_keys(&app.kek, now)?;
+    let kid = keyring::create_key(tenant, &app.kek, now, actor)?;
+    keyring::load(tenant, &app.kek, now)?;
     Ok(kid)
 }
 
@@ -97,5 +97,5 @@ pub fn retire(
             }
         }
     })?;
-    tenant.load_keys(&app.kek, now)
+    keyring::load(tenant, &app.kek, now)
 }

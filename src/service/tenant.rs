@@ -1,19 +1,34 @@
 //! One tenant: its identity, its open database, and what it keeps in memory (signing
 //! keys, licensing settings, its own license's stage). Opening a tenant's database and
-//! loading its settings happen here, its keys in `keyring.rs`; the registry of every
-//! tenant and host routing are in `tenants.rs`.
+//! loading its settings happen here; loading its keys is `keyring.rs`; the registry of
+//! every tenant and host routing are in `tenants.rs`.
 
 use super::error::{Result, ServiceError};
-use super::keyring::{self, KeyRing};
 use crate::domain::settings::LicensingSettings;
 use crate::domain::violation::Stage;
-use crate::pki::kek::Kek;
+use crate::pki::keys::Jwks;
+use crate::pki::{KeyPair, PublicKey};
 use crate::store::db::{Db, DbOptions};
 use crate::store::layout::DataDir;
 use crate::store::registry::TenantRow;
 use crate::store::{StoreError, WriteTx, settings};
-use chrono::{DateTime, Utc};
 use std::sync::{Arc, RwLock};
+
+/// A tenant's signing keys in memory: the one that signs, and every key that verifies
+/// (loaded by `keyring::load`).
+#[derive(Debug)]
+pub struct KeyRing {
+    pub active: KeyPair,
+    pub verifying: Vec<PublicKey>,
+}
+
+impl KeyRing {
+    pub fn jwks(&self) -> Jwks {
+        Jwks {
+            keys: self.verifying.iter().map(PublicKey::to_jwk).collect(),
+        }
+    }
+}
 
 /// Where the licensing settings are kept (`settings` table).
 const SETTINGS_KEY: &str = "licensing";
@@ -33,8 +48,8 @@ pub struct Tenant {
 
 impl Tenant {
     /// Opens the tenant's database (creating it from the template on first use) and
-    /// loads its licensing settings. Its keys are loaded by `load_keys`, once the KEK
-    /// is at hand.
+    /// loads its licensing settings. Its keys are loaded by `keyring::load`, once the
+    /// KEK is at hand.
     pub(super) fn open(data_dir: &DataDir, row: TenantRow, opts: DbOptions) -> Result<Tenant> {
         let db = data_dir.create_tenant_db(&row.schema_name, opts)?;
         let settings = load_settings(&db)?;
@@ -47,12 +62,6 @@ impl Tenant {
             settings: RwLock::new(settings),
             own_stage: RwLock::new(Stage::None),
         })
-    }
-
-    /// Unseals the tenant's signing keys (making its first key when it has none).
-    pub(super) fn load_keys(&self, kek: &Kek, now: DateTime<Utc>) -> Result<()> {
-        self.set_keyring(Arc::new(keyring::load_or_create(&self.db, kek, now)?));
-        Ok(())
     }
 
     /// The issuer (`iss`) of this tenant's license keys and leases.

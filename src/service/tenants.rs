@@ -3,6 +3,7 @@
 //! it keeps in memory is `tenant.rs`.
 
 use super::error::{Result, ServiceError};
+use super::keyring;
 use crate::pki::kek::Kek;
 use crate::store::db::{Db, DbOptions};
 use crate::store::layout::DataDir;
@@ -70,7 +71,7 @@ impl Tenants {
     /// Unseals every tenant's signing keys (making the first key where there is none).
     pub fn load_keys(&self, kek: &Kek, now: DateTime<Utc>) -> Result<()> {
         for t in self.all() {
-            t.load_keys(kek, now)?;
+            keyring::load(&t, kek, now)?;
         }
         Ok(())
     }
