@@ -7,7 +7,9 @@ use super::license_records::{
 use super::tenant::Tenant;
 use super::{Actor, Result, ServiceError, audit, refuse};
 use crate::domain::license::{LICENSE_TYP, LicenseRequest, ValidLicense, validate};
-use crate::domain::lifecycle::{self, Event, LicenseState, Outcome, Refusal, Subscription};
+use crate::domain::lifecycle::{
+    self, Event, LicenseState, Outcome, Refusal, Subscription, SubscriptionStatus, SuspendReason,
+};
 use crate::domain::timestamp;
 use crate::error::ErrorCode;
 use crate::pki::jws;
@@ -36,7 +38,7 @@ pub struct LicenseView {
     pub kid: String,
     pub license_key: String,
     pub state: LicenseState,
-    pub suspend_reason: Option<String>,
+    pub suspend_reason: Option<SuspendReason>,
     pub bound_fingerprint: Option<String>,
     pub activated_at: Option<DateTime<Utc>>,
     pub last_heartbeat_at: Option<DateTime<Utc>>,
@@ -47,7 +49,7 @@ pub struct LicenseView {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubscriptionView {
-    pub status: String,
+    pub status: SubscriptionStatus,
     pub period_end: Option<DateTime<Utc>>,
     pub valid: bool,
 }
@@ -57,7 +59,7 @@ impl LicenseView {
         let st = license_facts::settled(&l, tenant, now);
         LicenseView {
             subscription: SubscriptionView {
-                status: l.subscription.status.as_str().to_owned(),
+                status: l.subscription.status,
                 period_end: l.subscription.period_end,
                 valid: l.subscription.is_valid(now),
             },
@@ -75,7 +77,7 @@ impl LicenseView {
             kid: l.kid,
             license_key: l.license_key,
             state: st.state,
-            suspend_reason: st.suspend_reason.map(|r| r.as_str().to_owned()),
+            suspend_reason: st.suspend_reason,
             bound_fingerprint: l.bound_fingerprint,
             activated_at: l.activated_at,
             last_heartbeat_at: l.last_seen_at,
