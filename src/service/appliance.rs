@@ -195,7 +195,7 @@ fn prepare_lease(
 /// Activates inside `tx` (also used by provisioning): binds the fingerprint, makes a
 /// new activation secret (any earlier activation from this fingerprint is replaced)
 /// and answers with the first lease.
-pub fn activate_in_tx(
+pub(super) fn activate_in_tx(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,

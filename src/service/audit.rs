@@ -11,7 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// Records an action inside the transaction that makes the change.
-pub fn record(
+pub(super) fn record(
     tx: &WriteTx<'_>,
     now: DateTime<Utc>,
     actor: &Actor,

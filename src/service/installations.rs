@@ -63,7 +63,7 @@ fn blank(install_id: &str, now: DateTime<Utc>) -> InstallationRow {
 
 /// Re-assesses an installation inside `tx`, recording new usage, a started or cleared
 /// violation, and stage changes (with an audit entry). Writes nothing when nothing changed.
-pub fn reassess(
+pub(super) fn reassess(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     install_id: &str,
@@ -117,7 +117,7 @@ pub fn reassess(
 }
 
 /// Re-assesses the installations time may have moved since the last sweep.
-pub fn sweep(
+pub(super) fn sweep(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,

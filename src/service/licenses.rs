@@ -92,12 +92,12 @@ fn not_found(id: &str) -> ServiceError {
 }
 
 /// Loads a license inside a transaction or refuses with `not_found`.
-pub fn load(tx: &ReadTx<'_>, id: &str) -> Result<LicenseRow> {
+pub(super) fn load(tx: &ReadTx<'_>, id: &str) -> Result<LicenseRow> {
     store::find(tx, id)?.ok_or_else(|| not_found(id))
 }
 
 /// Signs and stores a new license inside `tx` (also used by provisioning).
-pub fn issue_in_tx(
+pub(super) fn issue_in_tx(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,
@@ -336,7 +336,7 @@ pub fn refusal(r: Refusal) -> ServiceError {
 /// Applies an event inside `tx`: the domain decides, this writes the new status, and
 /// records a history row and an audit entry when the state changes (or always, for
 /// staff actions, `always_audit`).
-pub fn apply_event(
+pub(super) fn apply_event(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,
