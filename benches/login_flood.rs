@@ -16,7 +16,7 @@
 use chrono::{DateTime, Duration, Utc};
 use licd::clock::{Clock, ManualClock};
 use licd::config::Config;
-use licd::domain::license::{LicenseRequest, validate};
+use licd::domain::license::LicenseRequest;
 use licd::service::bootstrap::{AdminSeed, ensure_first_admin};
 use licd::service::{Actor, App, licenses};
 use serde_json::{Value, json};
@@ -158,29 +158,24 @@ fn main() {
         password: Some("bench-password-1".into()),
     };
     ensure_first_admin(&tenant, now, &seed, 12).unwrap();
-    let ids: Vec<(String, String, String)> = tenant
-        .db
-        .write(|tx| {
-            (0..appliances_n)
-                .map(|i| {
-                    let req = LicenseRequest {
-                        name: "bench".into(),
-                        install_id: format!("install-{i}"),
-                        organization: "Bench Corp".into(),
-                        internal_users: 100,
-                        external_users: 10,
-                        features: vec![],
-                        flags: vec![],
-                        not_before: None,
-                        expires_at: now + Duration::days(365),
-                    };
-                    let valid = validate(&req, now).unwrap();
-                    licenses::issue_in_tx(tx, &tenant, now, &Actor::Cli, &valid)
-                        .map(|r| (r.id, r.license_key, r.install_id))
-                })
-                .collect::<licd::service::Result<Vec<_>>>()
+    let reqs: Vec<LicenseRequest> = (0..appliances_n)
+        .map(|i| LicenseRequest {
+            name: "bench".into(),
+            install_id: format!("install-{i}"),
+            organization: "Bench Corp".into(),
+            internal_users: 100,
+            external_users: 10,
+            features: vec![],
+            flags: vec![],
+            not_before: None,
+            expires_at: now + Duration::days(365),
         })
-        .unwrap();
+        .collect();
+    let ids: Vec<(String, String, String)> = licenses::issue_many(&tenant, now, &Actor::Cli, &reqs)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.license_key, r.install_id))
+        .collect();
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -3,6 +3,34 @@
 //! Layers keep their own `thiserror` enums and map into these codes; only the HTTP layer
 //! turns a code into a response (RFC 7807 `application/problem+json`).
 
+/// The HTTP status a code is answered with: always 4xx or 5xx. Each row of the table
+/// builds it in a `const` block, so a row with any other number does not compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct Status(u16);
+
+impl Status {
+    /// An error status; anything outside 400..=599 is refused (at compile time when
+    /// called in a `const` context, as the table does).
+    pub const fn new(code: u16) -> Status {
+        assert!(
+            matches!(code, 400..=599),
+            "an error code's status must be 4xx or 5xx"
+        );
+        Status(code)
+    }
+
+    pub const fn as_u16(self) -> u16 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 macro_rules! error_codes {
     ($( $(#[$doc:meta])* $variant:ident => $status:literal, $code:literal, $title:literal; )*) => {
         /// A stable, documented error code.
@@ -16,8 +44,8 @@ macro_rules! error_codes {
             pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
 
             /// The HTTP status this code is answered with.
-            pub fn status(self) -> u16 {
-                match self { $(ErrorCode::$variant => $status,)* }
+            pub const fn status(self) -> Status {
+                match self { $(ErrorCode::$variant => const { Status::new($status) },)* }
             }
 
             /// The stable snake_case name clients match on.
@@ -228,7 +256,15 @@ mod tests {
             "every code has a row here"
         );
         for (code, status) in expect {
-            assert_eq!(code.status(), status, "{}", code.as_str());
+            assert_eq!(code.status().as_u16(), status, "{}", code.as_str());
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "4xx or 5xx")]
+    fn a_status_that_is_no_error_is_refused() {
+        // In the table this is a compile error; here it runs (the number is not const).
+        let ok = std::hint::black_box(200);
+        Status::new(ok);
     }
 }

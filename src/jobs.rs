@@ -94,11 +94,11 @@ fn licensing_sweep(app: &App) -> service::Result<String> {
                     report.transitions.len()
                 ));
             }
-            Err(e) => failures.push(format!("{}: {e}", t.schema_name)),
+            Err(e) => failures.push(format!("{}: {}", t.schema_name, e.report())),
         }
     }
     if !failures.is_empty() {
-        return Err(service::ServiceError::Internal(format!(
+        return Err(service::ServiceError::unexpected(format!(
             "sweep failed for {}",
             failures.join("; ")
         )));
@@ -123,8 +123,8 @@ pub fn run_due(app: &App) -> Vec<&'static str> {
                 Ok(())
             }
             Ok(Err(e)) => {
-                tracing::error!(job = name, error = %e, "job failed");
-                Err(e.to_string())
+                tracing::error!(job = name, error = %e.report(), "job failed");
+                Err(e.report().to_string())
             }
             Err(_) => {
                 tracing::error!(job = name, "job panicked");

@@ -24,7 +24,7 @@ fn verify(config: Config) -> Result<()> {
     let mut tenants = app.tenants.all();
     tenants.sort_by(|a, b| a.schema_name.cmp(&b.schema_name));
     for t in tenants {
-        let v = audit::verify(&t.db)?;
+        let v = audit::verify(&t)?;
         match v.broken {
             None => println!(
                 "{}: audit chain intact ({} entries)",

@@ -3,6 +3,7 @@
 //! (`#[schema(schema_with = fields::...)]`), so the reference promises exactly what
 //! licd accepts: generated clients and fuzzers send bodies that can pass.
 
+use super::activation::DirectiveKind;
 use super::license::{FLAGS, MAX_USERS};
 use super::staff::MAX_PASSWORD_LENGTH;
 use utoipa::openapi::schema::{
@@ -36,7 +37,11 @@ pub const DURATION_DAYS_MAX: u32 = 36_600;
 /// The lowest `auth.min_password_length` the configuration accepts.
 pub const PASSWORD_MIN_FLOOR: usize = 8;
 /// What a staff member may queue for an appliance.
-pub const DIRECTIVE_KINDS: &[&str] = &["lock", "unlock", "message"];
+pub const DIRECTIVE_KINDS: &[&str] = &[
+    DirectiveKind::Lock.as_str(),
+    DirectiveKind::Unlock.as_str(),
+    DirectiveKind::Message.as_str(),
+];
 
 fn text(min: usize, max: usize, description: &str) -> ObjectBuilder {
     ObjectBuilder::new()

@@ -69,7 +69,7 @@ impl FromStr for LicenseState {
 
 /// Why a license is suspended: staff did it, or its subscription lapsed. Only the
 /// latter lifts by itself when the subscription is restored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SuspendReason {
     Staff,

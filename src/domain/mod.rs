@@ -1,5 +1,6 @@
 //! Pure rules: no I/O, no actix, no rusqlite. Time arrives as a parameter.
 
+pub mod activation;
 pub mod audit;
 pub mod dns_name;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod license;
 pub mod lifecycle;
 pub mod permissions;
 pub mod settings;
+pub mod signing_key;
 pub mod staff;
 pub mod throttle;
 pub mod timestamp;

@@ -13,6 +13,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use std::str::FromStr;
 use utoipa::ToSchema;
 
 /// What a license adds to its installation's capacity.
@@ -49,6 +50,34 @@ pub enum Condition {
     OverLimit,
     /// It had licenses, but none is valid now (expired, revoked, suspended, removed).
     NoValidLicense,
+}
+
+impl Condition {
+    pub const ALL: [Condition; 4] = [
+        Condition::Unlicensed,
+        Condition::Compliant,
+        Condition::OverLimit,
+        Condition::NoValidLicense,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::Unlicensed => "unlicensed",
+            Condition::Compliant => "compliant",
+            Condition::OverLimit => "over_limit",
+            Condition::NoValidLicense => "no_valid_license",
+        }
+    }
+}
+
+impl FromStr for Condition {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Condition::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown condition {s:?}"))
+    }
 }
 
 #[derive(
@@ -94,6 +123,16 @@ impl Stage {
 
     pub fn read_only(self) -> bool {
         self == Stage::ReadOnly
+    }
+}
+
+impl FromStr for Stage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Stage::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| format!("unknown stage {s:?}"))
     }
 }
 
@@ -262,6 +301,20 @@ mod tests {
             internal_users: internal,
             external_users: 0,
         })
+    }
+
+    #[test]
+    fn stored_names_match_the_api_names_and_parse_back() {
+        for s in Stage::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(s.as_str().parse::<Stage>().unwrap(), s);
+        }
+        for c in Condition::ALL {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+            assert_eq!(c.as_str().parse::<Condition>().unwrap(), c);
+        }
+        assert!("read-only".parse::<Stage>().is_err());
+        assert!("".parse::<Condition>().is_err());
     }
 
     const DAYS: [(i64, Stage); 7] = [

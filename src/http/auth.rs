@@ -111,7 +111,7 @@ impl Denied {
 pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ServiceError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
-        .ok_or_else(|| ServiceError::Internal("application state missing".into()))
+        .ok_or_else(|| ServiceError::unexpected("application state missing"))
 }
 
 /// The tenant the request's Host routes to.
@@ -226,7 +226,7 @@ pub async fn authenticate(
         Ok(caller) => Identity::Caller(caller),
         Err(Denied::Failed(e)) => {
             if e.is_internal() {
-                tracing::error!(error = %e, "authentication failed");
+                tracing::error!(error = %e.report(), "authentication failed");
             }
             Identity::Failed(e.problem())
         }
@@ -242,8 +242,8 @@ fn identified(req: &HttpRequest) -> Result<Caller, Denied> {
         Some(Identity::Caller(c)) => Ok(c.clone()),
         Some(Identity::Anonymous) => Err(Denied::Unauthenticated),
         Some(Identity::Failed(p)) => Err(Denied::Failed(ServiceError::Refused(p.clone()))),
-        None => Err(Denied::Failed(ServiceError::Internal(
-            "the authenticate middleware did not run".into(),
+        None => Err(Denied::Failed(ServiceError::unexpected(
+            "the authenticate middleware did not run",
         ))),
     }
 }

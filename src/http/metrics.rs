@@ -76,7 +76,7 @@ pub async fn metrics(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         service::metrics::refresh(&app)?;
         app.metrics
             .encode()
-            .map_err(|e| service::ServiceError::Internal(format!("encoding metrics: {e}")))
+            .map_err(|e| service::ServiceError::internal("encoding metrics", e))
     })
     .await?;
     Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(text))

@@ -402,7 +402,7 @@ pub fn problem_responses(
 ) -> BTreeMap<String, RefOr<Response>> {
     let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
     for c in codes {
-        let list = by_status.entry(c.status()).or_default();
+        let list = by_status.entry(c.status().as_u16()).or_default();
         if !list.contains(c) {
             list.push(*c);
         }

@@ -30,7 +30,7 @@ impl std::fmt::Display for ApiError {
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         if e.is_internal() {
-            tracing::error!(error = %e, "request failed");
+            tracing::error!(error = %e.report(), "request failed");
         }
         ApiError(e.problem())
     }
@@ -76,7 +76,8 @@ fn code_schema() -> Object {
 
 /// The response for a problem.
 pub fn problem_response(p: &Problem) -> HttpResponse {
-    let status = StatusCode::from_u16(p.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status =
+        StatusCode::from_u16(p.code.status().as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = ProblemBody {
         kind: format!("urn:licd:problem:{}", p.code.as_str()),
         title: p.code.title(),
@@ -104,7 +105,8 @@ pub fn problem_response(p: &Problem) -> HttpResponse {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.0.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.0.code.status().as_u16())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {

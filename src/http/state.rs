@@ -46,7 +46,7 @@ where
 {
     actix_web::web::block(f)
         .await
-        .map_err(|e| ServiceError::Internal(format!("blocking task failed: {e}")))?
+        .map_err(|e| ServiceError::internal("blocking task failed", e))?
 }
 
 /// Runs password work (argon2: sign-in, password changes, new passwords) on the password
@@ -61,5 +61,5 @@ where
     let answer = state.app.passwords.try_run(f)?;
     answer
         .await
-        .map_err(|_| ServiceError::Internal("a password worker failed".into()))?
+        .map_err(|_| ServiceError::unexpected("a password worker failed"))?
 }

@@ -3,9 +3,9 @@
 
 use super::installations;
 use super::licenses::{apply_event, load};
-use super::signing_keys::KeyRing;
-use super::tenants::Tenant;
+use super::tenant::{KeyRing, Tenant};
 use super::{Actor, Result, ServiceError, refuse, secrets};
+use crate::domain::activation::{DirectiveKind, SupersededReason};
 use crate::domain::fields;
 use crate::domain::lease::{LEASE_TYP, LeaseClaims, LeaseDirective, LockReason, lease_window};
 use crate::domain::license::{audience, check_fingerprint, check_hostname, check_install_id};
@@ -15,9 +15,10 @@ use crate::error::ErrorCode;
 use crate::pki::ca::{ClientSubject, LocalCa};
 use crate::pki::jws;
 use crate::pki::verify::{VerifyError, verify_signature};
-use crate::store::WriteTx;
-use crate::store::activations::{self, HeartbeatRow};
+use crate::store::activations::{self, ActivationRow};
+use crate::store::heartbeats::{self, HeartbeatRow};
 use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
+use crate::store::{WriteTx, client_certs, directives, leases};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -92,7 +93,7 @@ pub struct PendingLease {
 impl PendingLease {
     pub fn sign(self) -> Result<LeaseReply> {
         let lease = jws::finish(&self.ring.active, self.input)
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            .map_err(|e| ServiceError::internal("signing a lease", e))?;
         Ok(LeaseReply {
             license_id: self.claims.license_id.clone(),
             state: self.claims.state,
@@ -139,23 +140,23 @@ fn prepare_lease(
     if let Some(reason) = lease.lock {
         directives.push(LeaseDirective {
             id: None,
-            kind: "lock".into(),
+            kind: DirectiveKind::Lock.as_str().into(),
             message: reason.message().into(),
         });
     }
     if let Delivery::Directives { confirmed_seq } = lease.delivery {
         let id = lease.activation_id;
         // Most leases carry nothing: one read, and writes only when there is something.
-        let mut pending = activations::deliverable_directives(tx, &license.id, id)?;
-        if !pending.is_empty() && activations::ack_directives(tx, id, confirmed_seq, now)? > 0 {
-            pending = activations::deliverable_directives(tx, &license.id, id)?;
+        let mut pending = directives::deliverable(tx, &license.id, id)?;
+        if !pending.is_empty() && directives::acknowledge(tx, id, confirmed_seq, now)? > 0 {
+            pending = directives::deliverable(tx, &license.id, id)?;
         }
         if !pending.is_empty() {
-            activations::mark_carried(tx, &license.id, id, lease.seq)?;
+            directives::mark_carried(tx, &license.id, id, lease.seq)?;
         }
         directives.extend(pending.into_iter().map(|d| LeaseDirective {
             id: Some(d.id),
-            kind: d.kind,
+            kind: d.kind.as_str().into(),
             message: d.message,
         }));
     }
@@ -182,8 +183,8 @@ fn prepare_lease(
     };
     let ring = tenant.keyring()?;
     let input = jws::signing_input(ring.active.kid(), LEASE_TYP, &claims)
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    activations::record_lease(tx, lease.activation_id, lease.seq, &jws::chain_hash(&input))?;
+        .map_err(|e| ServiceError::internal("encoding a lease", e))?;
+    leases::record(tx, lease.activation_id, lease.seq, &jws::chain_hash(&input))?;
     Ok(PendingLease {
         ring,
         input,
@@ -194,7 +195,7 @@ fn prepare_lease(
 /// Activates inside `tx` (also used by provisioning): binds the fingerprint, makes a
 /// new activation secret (any earlier activation from this fingerprint is replaced)
 /// and answers with the first lease.
-pub fn activate_in_tx(
+pub(super) fn activate_in_tx(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,
@@ -228,8 +229,8 @@ pub fn activate_in_tx(
     store::update_status(tx, &license.id, &update, now)?;
     // The same box again (activation needs the bound fingerprint): what the replaced
     // activation was sent but never confirmed goes to the new one.
-    activations::requeue_unconfirmed(tx, &license.id)?;
-    activations::supersede_all(tx, &license.id, "reactivated", now)?;
+    directives::requeue_unconfirmed(tx, &license.id)?;
+    activations::supersede_all(tx, &license.id, SupersededReason::Reactivated, now)?;
     let secret = format!("{ACTIVATION_PREFIX}{}", secrets::new_secret()?);
     let activation_id = activations::insert(
         tx,
@@ -254,7 +255,7 @@ pub fn activate_in_tx(
             let issued = ca
                 .issue_client(csr, &subject, now, not_after)
                 .map_err(|e| refuse(ErrorCode::CsrInvalid, format!("csr: {e}")))?;
-            activations::insert_client_cert(
+            client_certs::insert(
                 tx,
                 &issued.sha256,
                 activation_id,
@@ -367,13 +368,13 @@ fn find_activation(
     tx: &WriteTx<'_>,
     credential: &Lookup,
     license_id: &str,
-) -> Result<(activations::ActivationRow, LicenseRow)> {
+) -> Result<(ActivationRow, LicenseRow)> {
     match credential {
         Lookup::Secret(hash) => activations::find_by_secret(tx, hash)?
             .filter(|(a, _)| a.license_id == license_id)
             .ok_or_else(|| invalid_activation("unknown activation secret for this license")),
         Lookup::Certificate(sha256) => {
-            let (a, l) = activations::find_by_client_cert(tx, sha256)?
+            let (a, l) = client_certs::find_activation(tx, sha256)?
                 .filter(|(a, _)| a.license_id == license_id)
                 .ok_or_else(|| {
                     refuse(
@@ -381,10 +382,14 @@ fn find_activation(
                         format!("this client certificate was not issued for license {license_id}"),
                     )
                 })?;
-            let why = match (a.superseded_reason.as_deref(), l.state) {
+            let why = match (a.superseded_reason, l.state) {
                 (_, LicenseState::Revoked) => Some("the license was revoked"),
-                (Some("rebind"), _) => Some("the license was moved to other hardware"),
-                (Some(_), _) => Some("the activation was replaced by a newer one"),
+                (Some(SupersededReason::Rebind), _) => {
+                    Some("the license was moved to other hardware")
+                }
+                (Some(SupersededReason::Reactivated), _) => {
+                    Some("the activation was replaced by a newer one")
+                }
                 (None, _) => None,
             };
             match why {
@@ -449,7 +454,7 @@ pub fn heartbeat(
             }
             let seq = activation.last_seq + 1;
             let record = |state: LicenseState| {
-                activations::insert_heartbeat(
+                heartbeats::insert(
                     tx,
                     &HeartbeatRow {
                         license_id: license.id.clone(),
@@ -458,18 +463,18 @@ pub fn heartbeat(
                         seq,
                         internal_users: req.internal_users,
                         external_users: req.external_users,
-                        state: state.as_str().to_owned(),
+                        state,
                     },
                 )
             };
-            match activation.superseded_reason.as_deref() {
+            match activation.superseded_reason {
                 None => {}
-                Some("reactivated") => {
+                Some(SupersededReason::Reactivated) => {
                     return Err(invalid_activation(
                         "this activation was replaced by a newer one",
                     ));
                 }
-                Some(_) => {
+                Some(SupersededReason::Rebind) => {
                     // Rebound elsewhere: this box must lock, and gets nothing else.
                     record(LicenseState::Locked)?;
                     let prev = activation.last_lease_hash.clone();

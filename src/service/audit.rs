@@ -1,16 +1,17 @@
 //! Recording, listing and verifying the audit log.
 
+use super::tenant::Tenant;
 use super::{Actor, Result, refuse};
 use crate::domain::audit::{ChainBreak, check_link};
 use crate::error::ErrorCode;
-use crate::store::audit::{self as store, AuditRow, Filter};
-use crate::store::{Db, WriteTx};
+use crate::store::WriteTx;
+use crate::store::audit::{self as store, AuditRow};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 /// Records an action inside the transaction that makes the change.
-pub fn record(
+pub(super) fn record(
     tx: &WriteTx<'_>,
     now: DateTime<Utc>,
     actor: &Actor,
@@ -66,24 +67,43 @@ pub struct Page {
 
 pub const MAX_PAGE: usize = 500;
 
+/// Which entries to list; every field optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
 /// Lists entries newest first. `cursor` is the `next_cursor` of the previous page.
-pub fn list(db: &Db, mut filter: Filter, cursor: Option<&str>, limit: usize) -> Result<Page> {
+pub fn list(tenant: &Tenant, filter: Filter, cursor: Option<&str>, limit: usize) -> Result<Page> {
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(refuse(
             ErrorCode::ValidationFailed,
             format!("limit: must be between 1 and {MAX_PAGE}"),
         ));
     }
-    if let Some(c) = cursor {
-        let id = c.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-            refuse(
-                ErrorCode::ValidationFailed,
-                "cursor: not a cursor this server gave out",
-            )
-        })?;
-        filter.before_id = Some(id);
-    }
-    let mut rows = db.read(|tx| store::list(tx, &filter, limit + 1))?;
+    let before_id = cursor
+        .map(|c| {
+            c.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+                refuse(
+                    ErrorCode::ValidationFailed,
+                    "cursor: not a cursor this server gave out",
+                )
+            })
+        })
+        .transpose()?;
+    let filter = store::Filter {
+        action: filter.action,
+        actor: filter.actor,
+        target: filter.target,
+        since: filter.since,
+        until: filter.until,
+        before_id,
+    };
+    let mut rows = tenant.db.read(|tx| store::list(tx, &filter, limit + 1))?;
     let more = rows.len() > limit;
     rows.truncate(limit);
     let next_cursor = more
@@ -105,8 +125,8 @@ pub struct Verification {
 }
 
 /// Walks the whole chain from the first entry; stops at the first break.
-pub fn verify(db: &Db) -> Result<Verification> {
-    db.read(|tx| {
+pub fn verify(tenant: &Tenant) -> Result<Verification> {
+    tenant.db.read(|tx| {
         let mut entries = 0u64;
         let mut prev: Option<(i64, String)> = None;
         let mut broken = None;

@@ -1,6 +1,6 @@
 //! Signing in and out, recognising sessions and API tokens, changing one's password.
 
-use super::tenants::Tenant;
+use super::tenant::Tenant;
 use super::throttle::{Attempt, Scope};
 use super::{App, Credential, Principal, Result, ServiceError, audit, refuse, secrets};
 use crate::domain::{staff, throttle};
@@ -153,7 +153,7 @@ pub fn login(
         secret,
         expires_at,
         principal: Principal {
-            user,
+            user: user.into(),
             via: Credential::Session { id: session_id },
         },
         device_cookie,
@@ -172,7 +172,7 @@ pub fn session_principal(
     Ok(found
         .filter(|s| s.user.disabled_at.is_none())
         .map(|s| Principal {
-            user: s.user,
+            user: s.user.into(),
             via: Credential::Session { id: s.session_id },
         }))
 }
@@ -192,7 +192,7 @@ pub fn token_principal(
     Ok(found
         .filter(|t| t.user.disabled_at.is_none())
         .map(|t| Principal {
-            user: t.user,
+            user: t.user.into(),
             via: Credential::Token { id: t.token_id },
         }))
 }
@@ -232,7 +232,12 @@ pub fn change_password(
         .throttle
         .reserve(now, &[(Scope::PasswordChange, &account)])
         .map_err(|wait| too_many("wrong current passwords", wait))?;
-    if !secrets::verify_password(current, &principal.user.password_hash) {
+    // The hash as stored now (the request carries none).
+    let stored = tenant
+        .db
+        .read(|tx| staff_store::find_by_id(tx, principal.user.id))?
+        .ok_or_else(|| refuse(ErrorCode::Unauthenticated, "this account no longer exists"))?;
+    if !secrets::verify_password(current, &stored.password_hash) {
         if let Some(wait) = attempt.failed(now) {
             return Err(too_many("wrong current passwords", wait));
         }

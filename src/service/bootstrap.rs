@@ -1,6 +1,6 @@
 //! The first super_admin of a tenant.
 
-use super::tenants::Tenant;
+use super::tenant::Tenant;
 use super::{Actor, Result, audit, secrets};
 use crate::domain::permissions::Role;
 use crate::domain::staff;

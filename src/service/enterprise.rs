@@ -4,7 +4,7 @@
 //! once the portal exists, as external users; disabled accounts never count), and the
 //! same violation timeline applies, ending in read-only.
 
-use super::tenants::Tenant;
+use super::tenant::Tenant;
 use super::{Actor, App, Result, ServiceError, audit, refuse};
 use crate::domain::violation::{
     Assessment, Banner, Condition, Contribution, History, Stage, Usage, assess,
@@ -13,7 +13,7 @@ use crate::error::ErrorCode;
 use crate::pki::keys::{Jwks, PublicKey};
 use crate::pki::verify::{VerifyError, check_claims, verify_signature};
 use crate::store::enterprise::{self as store, EnterpriseLicenseRow};
-use crate::store::{WriteTx, settings};
+use crate::store::{ReadTx, StoreError, WriteTx, settings};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -28,22 +28,25 @@ pub fn load_trusted_issuers(paths: &[impl AsRef<Path>]) -> Result<Vec<PublicKey>
     for p in paths {
         let p = p.as_ref();
         let text = std::fs::read_to_string(p).map_err(|e| {
-            ServiceError::Startup(format!("licensing.trusted_issuers: {}: {e}", p.display()))
+            ServiceError::startup(format!("licensing.trusted_issuers: {}", p.display()), e)
         })?;
         if text.trim_start().starts_with('{') {
             let set: Jwks = serde_json::from_str(&text).map_err(|e| {
-                ServiceError::Startup(format!(
-                    "licensing.trusted_issuers: {} is not a JWKS: {e}",
-                    p.display()
-                ))
+                ServiceError::startup(
+                    format!("licensing.trusted_issuers: {} is not a JWKS", p.display()),
+                    e,
+                )
             })?;
             keys.extend(set.public_keys());
         } else {
             keys.push(PublicKey::from_pem(&text).map_err(|e| {
-                ServiceError::Startup(format!(
-                    "licensing.trusted_issuers: {} is not a PEM public key: {e}",
-                    p.display()
-                ))
+                ServiceError::startup(
+                    format!(
+                        "licensing.trusted_issuers: {} is not a PEM public key",
+                        p.display()
+                    ),
+                    e,
+                )
             })?);
         }
     }
@@ -61,10 +64,16 @@ struct Recorded {
     ever_licensed: bool,
 }
 
-fn recorded(tx: &rusqlite::Connection) -> Result<Recorded> {
-    let mut rec: Recorded = settings::get(tx, STATE_KEY)?
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default();
+/// The recorded state; none recorded yet is no violation, but an unreadable one is an
+/// error (never read as "no violation": that would be a way out of enforcement).
+fn recorded(tx: &ReadTx<'_>) -> Result<Recorded> {
+    let mut rec: Recorded = match settings::get(tx, STATE_KEY)? {
+        None => Recorded::default(),
+        Some(s) => serde_json::from_str(&s).map_err(|_| StoreError::Corrupt {
+            column: "settings.enterprise.state",
+            value: s,
+        })?,
+    };
     // Data from before the flag existed: the audit chain remembers every install.
     if !rec.ever_licensed {
         rec.ever_licensed = store::ever_installed(tx)?;
@@ -91,7 +100,7 @@ fn contribution(l: &EnterpriseLicenseRow) -> Contribution {
     }
 }
 
-fn usage(tx: &rusqlite::Connection) -> Result<Usage> {
+fn usage(tx: &ReadTx<'_>) -> Result<Usage> {
     Ok(Usage {
         internal_users: store::enabled_staff(tx)?,
         // Customer accounts arrive with the portal.
@@ -132,8 +141,8 @@ fn reassess_in(
                 json!({"from": rec.stage.unwrap_or(Stage::None), "to": a.stage, "condition": a.condition}),
             )?;
         }
-        let text =
-            serde_json::to_string(&new).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let text = serde_json::to_string(&new)
+            .map_err(|e| ServiceError::internal("encoding the enterprise state", e))?;
         settings::put(tx, STATE_KEY, &text)?;
     }
     Ok(a)

@@ -3,17 +3,18 @@
 //! must survive (usage, when the violation began, the stage last announced); every
 //! answer is assessed afresh from current licenses and counts.
 
-use super::licenses::{facts, status};
-use super::tenants::Tenant;
+use super::license_facts::{self, contribution};
+use super::tenant::Tenant;
 use super::{Actor, Result, audit, refuse};
-use crate::domain::lifecycle::{self, Facts, LicenseState, Status};
-use crate::domain::violation::{Assessment, Banner, Contribution, History, Stage, Usage, assess};
+use crate::domain::lifecycle::LicenseState;
+use crate::domain::violation::{
+    Assessment, Banner, Condition, Contribution, History, Stage, Usage, assess,
+};
 use crate::error::ErrorCode;
-use crate::store::WriteTx;
 use crate::store::installations::{self as store, EventRow, InstallationRow};
 use crate::store::licenses::{self as license_store, Filter};
+use crate::store::{ReadTx, WriteTx};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -35,41 +36,16 @@ pub struct ContributionView {
     pub counts: bool,
 }
 
-/// Whether a license in force adds its users (revoked and suspended ones do not;
-/// expiry is judged from the dates by the rule itself).
-fn in_force(state: LicenseState) -> bool {
-    !matches!(state, LicenseState::Revoked | LicenseState::Suspended)
-}
-
 /// The capacity inputs of an installation's licenses (lean: the heartbeat path).
 fn contributions(
-    conn: &Connection,
+    tx: &ReadTx<'_>,
     tenant: &Tenant,
     install_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Contribution>> {
-    let grace = tenant.settings().grace();
-    Ok(license_store::capacity_rows(conn, install_id)?
-        .into_iter()
-        .map(|l| {
-            let facts = Facts {
-                not_before: l.not_before,
-                expires_at: l.expires_at,
-                bound_fingerprint: l.bound_fingerprint,
-                last_seen: l.last_seen_at,
-                grace,
-                subscription: l.subscription,
-                suspend_reason: l.suspend_reason,
-            };
-            let st = lifecycle::settle(Status::new(l.state, l.suspend_reason), &facts, now).state;
-            Contribution {
-                internal_users: l.internal_users,
-                external_users: l.external_users,
-                not_before: l.not_before,
-                expires_at: l.expires_at,
-                in_force: in_force(st),
-            }
-        })
+    Ok(license_store::capacity_rows(tx, install_id)?
+        .iter()
+        .map(|l| contribution(l, tenant, now))
         .collect())
 }
 
@@ -78,23 +54,16 @@ fn blank(install_id: &str, now: DateTime<Utc>) -> InstallationRow {
         install_id: install_id.to_owned(),
         usage: None,
         usage_at: None,
-        condition: "unlicensed".into(),
+        condition: Condition::Unlicensed,
         violation_since: None,
-        stage: "none".into(),
+        stage: Stage::None,
         updated_at: now,
     }
 }
 
-fn text<T: Serialize>(v: T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// Re-assesses an installation inside `tx`, recording new usage, a started or cleared
 /// violation, and stage changes (with an audit entry). Writes nothing when nothing changed.
-pub fn reassess(
+pub(super) fn reassess(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     install_id: &str,
@@ -119,16 +88,9 @@ pub fn reassess(
         now,
         &tenant.settings().timeline(),
     );
-    let (condition, stage) = (text(a.condition), a.stage.as_str().to_owned());
+    let (condition, stage) = (a.condition, a.stage);
     if stage != row.stage || condition != row.condition {
-        store::insert_event(
-            tx,
-            install_id,
-            now,
-            "stage",
-            None,
-            Some((&stage, &condition)),
-        )?;
+        store::insert_event(tx, install_id, now, "stage", None, Some((stage, condition)))?;
         if stage != row.stage {
             audit::record(
                 tx,
@@ -155,7 +117,7 @@ pub fn reassess(
 }
 
 /// Re-assesses the installations time may have moved since the last sweep.
-pub fn sweep(
+pub(super) fn sweep(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,
@@ -194,30 +156,18 @@ pub struct InstallationView {
 }
 
 fn view(
-    conn: &Connection,
+    tx: &ReadTx<'_>,
     tenant: &Tenant,
     install_id: &str,
     now: DateTime<Utc>,
 ) -> Result<InstallationView> {
-    let row = store::find(conn, install_id)?;
+    let row = store::find(tx, install_id)?;
     let filter = Filter {
         install_id: Some(install_id.to_owned()),
         ..Default::default()
     };
-    let rows = license_store::list(conn, &filter, MAX_LICENSES)?;
-    let contribs: Vec<Contribution> = rows
-        .iter()
-        .map(|l| {
-            let st = lifecycle::settle(status(l), &facts(l, tenant), now).state;
-            Contribution {
-                internal_users: l.internal_users,
-                external_users: l.external_users,
-                not_before: l.not_before,
-                expires_at: l.expires_at,
-                in_force: in_force(st),
-            }
-        })
-        .collect();
+    let rows = license_store::list(tx, &filter, MAX_LICENSES)?;
+    let contribs: Vec<Contribution> = rows.iter().map(|l| contribution(l, tenant, now)).collect();
     if row.is_none() && rows.is_empty() {
         return Err(refuse(
             ErrorCode::NotFound,
@@ -238,7 +188,7 @@ fn view(
         .map(|(l, c)| ContributionView {
             license_id: l.id.clone(),
             name: l.name.clone(),
-            state: lifecycle::settle(status(l), &facts(l, tenant), now).state,
+            state: license_facts::settled(l, tenant, now).state,
             internal_users: l.internal_users,
             external_users: l.external_users,
             not_before: l.not_before,
@@ -296,14 +246,41 @@ pub struct InstallationDetail {
     #[serde(flatten)]
     pub installation: InstallationView,
     /// Usage reports and stage changes, newest first.
-    pub timeline: Vec<EventRow>,
+    pub timeline: Vec<InstallationEventView>,
+}
+
+/// A usage report or a stage change of an installation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = InstallationEvent)]
+pub struct InstallationEventView {
+    pub at: DateTime<Utc>,
+    /// `usage` (a new usage report) or `stage` (a new stage or condition).
+    pub kind: String,
+    pub usage: Option<Usage>,
+    pub stage: Option<Stage>,
+    pub condition: Option<Condition>,
+}
+
+impl From<EventRow> for InstallationEventView {
+    fn from(e: EventRow) -> Self {
+        InstallationEventView {
+            at: e.at,
+            kind: e.kind,
+            usage: e.usage,
+            stage: e.stage,
+            condition: e.condition,
+        }
+    }
 }
 
 pub fn detail(tenant: &Tenant, now: DateTime<Utc>, install_id: &str) -> Result<InstallationDetail> {
     tenant.db.read(|tx| {
         Ok(InstallationDetail {
             installation: view(tx, tenant, install_id, now)?,
-            timeline: store::events(tx, install_id, 200)?,
+            timeline: store::events(tx, install_id, 200)?
+                .into_iter()
+                .map(InstallationEventView::from)
+                .collect(),
         })
     })
 }

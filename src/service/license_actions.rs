@@ -2,15 +2,15 @@
 //! setting the subscription status; queueing directives for the appliance.
 
 use super::licenses::{LicenseView, apply_event, load};
-use super::tenants::Tenant;
+use super::tenant::Tenant;
 use super::{Actor, Result, audit, refuse};
+use crate::domain::activation::{DirectiveKind, SupersededReason};
 use crate::domain::fields::REASON_MAX;
 use crate::domain::license::check_fingerprint;
 use crate::domain::lifecycle::{Event, Subscription, SubscriptionStatus};
 use crate::error::ErrorCode;
-use crate::store::WriteTx;
-use crate::store::activations;
 use crate::store::licenses as store;
+use crate::store::{WriteTx, activations, directives};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -91,7 +91,7 @@ pub fn rebind(
             },
             Some(("license.rebind", details)),
         )?;
-        activations::supersede_all(tx, id, "rebind", now)?;
+        activations::supersede_all(tx, id, SupersededReason::Rebind, now)?;
         reread(tenant, now, tx, actor, id)
     })
 }
@@ -191,25 +191,14 @@ pub fn queue_directive(
     kind: &str,
     message: &str,
 ) -> Result<i64> {
-    if !DIRECTIVE_KINDS.contains(&kind) {
-        return Err(refuse(
-            ErrorCode::ValidationFailed,
-            format!("kind: {kind:?} is not one of lock, unlock, message"),
-        ));
-    }
-    let message = reason_text("message", message, kind == "message")?;
+    let kind: DirectiveKind = kind
+        .parse()
+        .map_err(|e| refuse(ErrorCode::ValidationFailed, format!("kind: {e}")))?;
+    let message = reason_text("message", message, kind == DirectiveKind::Message)?;
     tenant.db.write(|tx| {
         load(tx, id)?;
-        let activation = activations::current_activation(tx, id)?;
-        let did = activations::insert_directive(
-            tx,
-            id,
-            activation,
-            kind,
-            &message,
-            &actor.audit_name(),
-            now,
-        )?;
+        let activation = activations::current_id(tx, id)?;
+        let did = directives::insert(tx, id, activation, kind, &message, &actor.audit_name(), now)?;
         audit::record(
             tx,
             now,

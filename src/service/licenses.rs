@@ -1,17 +1,20 @@
 //! Issuing, listing and showing licenses, and applying life-cycle events to them.
 
-use super::tenants::Tenant;
+use super::license_facts::{self, StoredLicense};
+use super::license_records::{
+    ActivationView, DirectiveView, HeartbeatView, LicenseEventView, views,
+};
+use super::tenant::Tenant;
 use super::{Actor, Result, ServiceError, audit, refuse};
 use crate::domain::license::{LICENSE_TYP, LicenseRequest, ValidLicense, validate};
 use crate::domain::lifecycle::{
-    self, Event, Facts, LicenseState, Outcome, Refusal, Status, Subscription,
+    self, Event, LicenseState, Outcome, Refusal, Subscription, SubscriptionStatus, SuspendReason,
 };
 use crate::domain::timestamp;
 use crate::error::ErrorCode;
 use crate::pki::jws;
-use crate::store::WriteTx;
-use crate::store::activations::{self, ActivationRow, DirectiveRow, HeartbeatRow};
-use crate::store::licenses::{self as store, EventRow, Filter, LicenseRow, StatusUpdate};
+use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
+use crate::store::{ReadTx, WriteTx, activations, directives, heartbeats};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -35,7 +38,7 @@ pub struct LicenseView {
     pub kid: String,
     pub license_key: String,
     pub state: LicenseState,
-    pub suspend_reason: Option<String>,
+    pub suspend_reason: Option<SuspendReason>,
     pub bound_fingerprint: Option<String>,
     pub activated_at: Option<DateTime<Utc>>,
     pub last_heartbeat_at: Option<DateTime<Utc>>,
@@ -46,33 +49,17 @@ pub struct LicenseView {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubscriptionView {
-    pub status: String,
+    pub status: SubscriptionStatus,
     pub period_end: Option<DateTime<Utc>>,
     pub valid: bool,
 }
 
-pub fn facts(l: &LicenseRow, tenant: &Tenant) -> Facts {
-    Facts {
-        not_before: l.not_before,
-        expires_at: l.expires_at,
-        bound_fingerprint: l.bound_fingerprint.clone(),
-        last_seen: l.last_seen_at,
-        grace: tenant.settings().grace(),
-        subscription: l.subscription,
-        suspend_reason: l.suspend_reason,
-    }
-}
-
-pub fn status(l: &LicenseRow) -> Status {
-    Status::new(l.state, l.suspend_reason)
-}
-
 impl LicenseView {
     pub fn new(l: LicenseRow, tenant: &Tenant, now: DateTime<Utc>) -> Self {
-        let st = lifecycle::settle(status(&l), &facts(&l, tenant), now);
+        let st = license_facts::settled(&l, tenant, now);
         LicenseView {
             subscription: SubscriptionView {
-                status: l.subscription.status.as_str().to_owned(),
+                status: l.subscription.status,
                 period_end: l.subscription.period_end,
                 valid: l.subscription.is_valid(now),
             },
@@ -90,7 +77,7 @@ impl LicenseView {
             kid: l.kid,
             license_key: l.license_key,
             state: st.state,
-            suspend_reason: st.suspend_reason.map(|r| r.as_str().to_owned()),
+            suspend_reason: st.suspend_reason,
             bound_fingerprint: l.bound_fingerprint,
             activated_at: l.activated_at,
             last_heartbeat_at: l.last_seen_at,
@@ -105,12 +92,12 @@ fn not_found(id: &str) -> ServiceError {
 }
 
 /// Loads a license inside a transaction or refuses with `not_found`.
-pub fn load(tx: &rusqlite::Connection, id: &str) -> Result<LicenseRow> {
+pub(super) fn load(tx: &ReadTx<'_>, id: &str) -> Result<LicenseRow> {
     store::find(tx, id)?.ok_or_else(|| not_found(id))
 }
 
 /// Signs and stores a new license inside `tx` (also used by provisioning).
-pub fn issue_in_tx(
+pub(super) fn issue_in_tx(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,
@@ -121,7 +108,7 @@ pub fn issue_in_tx(
     let id = uuid::Uuid::new_v4().to_string();
     let claims = valid.claims(&id, &tenant.issuer(), now);
     let key = jws::sign(&ring.active, LICENSE_TYP, &claims)
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        .map_err(|e| ServiceError::internal("signing a license key", e))?;
     let row = LicenseRow {
         id: id.clone(),
         name: valid.name.clone(),
@@ -185,6 +172,30 @@ pub fn issue(
     Ok(LicenseView::new(row, tenant, now))
 }
 
+/// Issues several licenses in one transaction (a bulk import; the benchmarks seed with
+/// it). All or none: the first invalid request refuses the whole batch.
+pub fn issue_many(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    reqs: &[LicenseRequest],
+) -> Result<Vec<LicenseView>> {
+    let valid = reqs
+        .iter()
+        .map(|r| validate(r, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rows = tenant.db.write(|tx| {
+        valid
+            .iter()
+            .map(|v| issue_in_tx(tx, tenant, now, actor, v))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|r| LicenseView::new(r, tenant, now))
+        .collect())
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = LicensePage)]
 pub struct Page {
@@ -193,6 +204,14 @@ pub struct Page {
 }
 
 pub const MAX_PAGE: usize = 500;
+
+/// Which licenses to list; every field optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub state: Option<LicenseState>,
+    pub install_id: Option<String>,
+    pub expiring_before: Option<DateTime<Utc>>,
+}
 
 fn encode_cursor(l: &LicenseRow) -> String {
     format!("{}~{}", l.issued_at.timestamp_micros(), l.id)
@@ -208,7 +227,7 @@ fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, String)> {
 pub fn list(
     tenant: &Tenant,
     now: DateTime<Utc>,
-    mut filter: Filter,
+    filter: Filter,
     cursor: Option<&str>,
     limit: usize,
 ) -> Result<Page> {
@@ -218,14 +237,22 @@ pub fn list(
             format!("limit: must be between 1 and {MAX_PAGE}"),
         ));
     }
-    if let Some(c) = cursor {
-        filter.after = Some(decode_cursor(c).ok_or_else(|| {
-            refuse(
-                ErrorCode::ValidationFailed,
-                "cursor: not a cursor this server gave out",
-            )
-        })?);
-    }
+    let after = cursor
+        .map(|c| {
+            decode_cursor(c).ok_or_else(|| {
+                refuse(
+                    ErrorCode::ValidationFailed,
+                    "cursor: not a cursor this server gave out",
+                )
+            })
+        })
+        .transpose()?;
+    let filter = store::Filter {
+        state: filter.state,
+        install_id: filter.install_id,
+        expiring_before: filter.expiring_before,
+        after,
+    };
     let mut rows = tenant.db.read(|tx| store::list(tx, &filter, limit + 1))?;
     let more = rows.len() > limit;
     rows.truncate(limit);
@@ -248,35 +275,10 @@ pub fn list(
 pub struct LicenseDetail {
     #[serde(flatten)]
     pub license: LicenseView,
-    pub history: Vec<EventRow>,
+    pub history: Vec<LicenseEventView>,
     pub activations: Vec<ActivationView>,
-    pub heartbeats: Vec<HeartbeatRow>,
-    pub directives: Vec<DirectiveRow>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ActivationView {
-    pub id: i64,
-    pub fingerprint: String,
-    pub hostname: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub superseded_at: Option<DateTime<Utc>>,
-    pub superseded_reason: Option<String>,
-    pub last_seq: i64,
-}
-
-impl From<ActivationRow> for ActivationView {
-    fn from(a: ActivationRow) -> Self {
-        ActivationView {
-            id: a.id,
-            fingerprint: a.fingerprint,
-            hostname: a.hostname,
-            created_at: a.created_at,
-            superseded_at: a.superseded_at,
-            superseded_reason: a.superseded_reason,
-            last_seq: a.last_seq,
-        }
-    }
+    pub heartbeats: Vec<HeartbeatView>,
+    pub directives: Vec<DirectiveView>,
 }
 
 pub fn detail(tenant: &Tenant, now: DateTime<Utc>, id: &str) -> Result<LicenseDetail> {
@@ -285,17 +287,17 @@ pub fn detail(tenant: &Tenant, now: DateTime<Utc>, id: &str) -> Result<LicenseDe
         Ok::<_, ServiceError>((
             row,
             store::events(tx, id)?,
-            activations::current_for_license(tx, id)?,
-            activations::heartbeats_for(tx, id, 50)?,
-            activations::directives_for(tx, id)?,
+            activations::for_license(tx, id)?,
+            heartbeats::for_license(tx, id, 50)?,
+            directives::for_license(tx, id)?,
         ))
     })?;
     Ok(LicenseDetail {
         license: LicenseView::new(row, tenant, now),
-        history,
-        activations: acts.into_iter().map(ActivationView::from).collect(),
-        heartbeats: beats,
-        directives: dirs,
+        history: views(history),
+        activations: views(acts),
+        heartbeats: views(beats),
+        directives: views(dirs),
     })
 }
 
@@ -334,7 +336,7 @@ pub fn refusal(r: Refusal) -> ServiceError {
 /// Applies an event inside `tx`: the domain decides, this writes the new status, and
 /// records a history row and an audit entry when the state changes (or always, for
 /// staff actions, `always_audit`).
-pub fn apply_event(
+pub(super) fn apply_event(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,
@@ -343,8 +345,9 @@ pub fn apply_event(
     event: &Event,
     audit_action: Option<(&str, serde_json::Value)>,
 ) -> Result<Outcome> {
-    let before = status(license);
-    let outcome = lifecycle::apply(before, event, &facts(license, tenant), now).map_err(refusal)?;
+    let before = license.status();
+    let outcome = lifecycle::apply(before, event, &license_facts::facts(license, tenant), now)
+        .map_err(refusal)?;
     let mut update = StatusUpdate::of(license);
     update.state = outcome.status.state;
     update.suspend_reason = outcome.status.suspend_reason;
@@ -382,22 +385,22 @@ pub fn apply_event(
 /// be acknowledged.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HeartbeatsOverview {
-    pub heartbeats: Vec<HeartbeatRow>,
-    pub pending_directives: Vec<DirectiveRow>,
+    pub heartbeats: Vec<HeartbeatView>,
+    pub pending_directives: Vec<DirectiveView>,
 }
 
 pub fn heartbeats_overview(tenant: &Tenant, limit: usize) -> Result<HeartbeatsOverview> {
     tenant.db.read(|tx| {
         Ok(HeartbeatsOverview {
-            heartbeats: activations::recent_heartbeats(tx, limit)?,
-            pending_directives: activations::all_pending_directives(tx, limit)?,
+            heartbeats: views(heartbeats::recent(tx, limit)?),
+            pending_directives: views(directives::pending(tx, limit)?),
         })
     })
 }
 
 /// Licenses per state, for the dashboard.
 pub fn counts_by_state(tenant: &Tenant) -> Result<Vec<(String, i64)>> {
-    Ok(tenant.db.read(|tx| store::count_by_state(tx))?)
+    Ok(tenant.db.read(store::count_by_state)?)
 }
 
 /// Deletes heartbeat history past the retention setting (scheduled).
@@ -405,5 +408,5 @@ pub fn prune_heartbeats(tenant: &Tenant, now: DateTime<Utc>) -> Result<usize> {
     let keep = timestamp::days(tenant.settings().heartbeat_retention_days);
     Ok(tenant
         .db
-        .write(|tx| activations::prune_heartbeats(tx, timestamp::earlier(now, keep)))?)
+        .write(|tx| heartbeats::prune(tx, timestamp::earlier(now, keep)))?)
 }

@@ -12,7 +12,10 @@ pub mod enterprise;
 pub mod error;
 pub mod installations;
 pub mod job_health;
+pub mod keyring;
 pub mod license_actions;
+pub mod license_facts;
+pub mod license_records;
 pub mod licenses;
 pub mod licensing_settings;
 pub mod metrics;
@@ -22,6 +25,7 @@ pub mod secrets;
 pub mod signing_keys;
 pub mod staff;
 pub mod sweep;
+pub mod tenant;
 pub mod tenants;
 pub mod throttle;
 pub mod tls;
@@ -34,6 +38,7 @@ use crate::pki::kek::Kek;
 use crate::store::db::DbOptions;
 use crate::store::layout::DataDir;
 use crate::store::staff::StaffRow;
+use chrono::{DateTime, Utc};
 pub use error::{Result, ServiceError, refuse};
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,15 +84,15 @@ impl App {
         let ca_dir = data_dir.ca_dir();
         let tenants = Tenants::open(data_dir, opts, clock.now())?;
         let kek = Kek::load_or_create(&kek_path, tenants.any_signing_keys()?)
-            .map_err(|e| ServiceError::Startup(e.to_string()))?;
+            .map_err(|e| ServiceError::startup("the key-encryption key", e))?;
         tenants.load_keys(&kek, clock.now())?;
         let device_key = device_cookies::DeviceKey::new(kek.derive("device-cookies").as_ref());
         let passwords = password_pool::PasswordPool::start(config.auth.password_workers)
-            .map_err(|e| ServiceError::Startup(format!("password worker threads: {e}")))?;
+            .map_err(|e| ServiceError::startup("password worker threads", e))?;
         let trusted_issuers = enterprise::load_trusted_issuers(&config.licensing.trusted_issuers)?;
         let site = format!("{} {}", host_name(), &tenants.public()?.install_id[..8]);
         let ca = crate::pki::ca::LocalCa::load_or_create(&ca_dir, &site, clock.now())
-            .map_err(|e| ServiceError::Startup(e.to_string()))?;
+            .map_err(|e| ServiceError::startup("the local certificate authority", e))?;
         for t in tenants.all() {
             enterprise::refresh(&t, clock.now(), &Actor::System)?;
         }
@@ -168,10 +173,37 @@ pub enum Credential {
     Token { id: i64 },
 }
 
+/// The signed-in account as a request carries it: who it is and what it may do, and
+/// no secret (its password hash stays in the store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffIdentity {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub must_change_password: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<StaffRow> for StaffIdentity {
+    fn from(u: StaffRow) -> Self {
+        StaffIdentity {
+            id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            role: u.role,
+            must_change_password: u.must_change_password,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
 /// An authenticated, enabled staff member.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user: StaffRow,
+    pub user: StaffIdentity,
     pub via: Credential,
 }
 
@@ -189,5 +221,86 @@ impl Principal {
 
     pub fn can(&self, p: Permission) -> bool {
         self.user.role.can(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// Which modules of `service/` each module uses (`super::x`, `use super::{.., x}`,
+    /// `crate::service::x`), read from the sources outside their tests.
+    fn imports() -> BTreeMap<String, BTreeSet<String>> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/service");
+        let mut sources = BTreeMap::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            if path.extension().is_some_and(|e| e == "rs") && name != "mod" {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let code = text.split("#[cfg(test)]").next().unwrap_or("").to_owned();
+                sources.insert(name, code);
+            }
+        }
+        let names: Vec<String> = sources.keys().cloned().collect();
+        let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        let names_module = |code: &str, m: &str| {
+            // `super::m` / `crate::service::m`, or `m` inside `use super::{...}`.
+            let direct = [format!("super::{m}"), format!("crate::service::{m}")]
+                .iter()
+                .any(|p| {
+                    code.match_indices(p.as_str())
+                        .any(|(i, _)| !code[i + p.len()..].starts_with(is_word))
+                });
+            let grouped = code.match_indices("use super::{").any(|(i, _)| {
+                let group = &code[i..];
+                let group = &group[..group.find('}').unwrap_or(group.len())];
+                group.split(|c: char| !is_word(c)).any(|w| w == m)
+            });
+            direct || grouped
+        };
+        sources
+            .iter()
+            .map(|(name, code)| {
+                let uses = names
+                    .iter()
+                    .filter(|m| *m != name && names_module(code, m))
+                    .cloned()
+                    .collect();
+                (name.clone(), uses)
+            })
+            .collect()
+    }
+
+    /// `service/` modules import each other without circles (tenants and keys, licenses
+    /// and installations used to): each concern has one home the others build on.
+    #[test]
+    fn service_modules_have_no_import_cycles() {
+        let graph = imports();
+        assert!(graph["licenses"].contains("installations"), "{graph:?}");
+        // Depth-first search; a module met again on the current path closes a circle.
+        fn visit(
+            m: &str,
+            graph: &BTreeMap<String, BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut BTreeSet<String>,
+        ) {
+            if let Some(i) = path.iter().position(|p| p == m) {
+                panic!("import circle: {} -> {m}", path[i..].join(" -> "));
+            }
+            if done.contains(m) {
+                return;
+            }
+            path.push(m.to_owned());
+            for next in &graph[m] {
+                visit(next, graph, path, done);
+            }
+            path.pop();
+            done.insert(m.to_owned());
+        }
+        let mut done = BTreeSet::new();
+        for m in graph.keys() {
+            visit(m, &graph, &mut Vec::new(), &mut done);
+        }
     }
 }

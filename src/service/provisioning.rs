@@ -3,7 +3,7 @@
 
 use super::appliance::{Activated, activate_in_tx};
 use super::licenses::issue_in_tx;
-use super::tenants::Tenant;
+use super::tenant::Tenant;
 use super::{Actor, Result, ServiceError, audit, refuse, secrets};
 use crate::domain::fields::{self, LICENSE_TEXT_MAX};
 use crate::domain::license::{
@@ -58,11 +58,11 @@ pub struct TokenView {
 }
 
 fn view(r: ProvisioningRow, now: DateTime<Utc>) -> Result<TokenView> {
-    let template: Template = serde_json::from_str(&r.template).map_err(|_| {
-        ServiceError::Internal(format!(
-            "provisioning token {} has an unreadable template",
-            r.id
-        ))
+    let template: Template = serde_json::from_str(&r.template).map_err(|e| {
+        ServiceError::internal(
+            format!("provisioning token {} has an unreadable template", r.id),
+            e,
+        )
     })?;
     Ok(TokenView {
         usable: r.revoked_at.is_none()
@@ -142,8 +142,8 @@ pub fn create(
         .map_err(|e| refuse(ErrorCode::ValidationFailed, format!("template.{e}")))?;
     let secret = format!("{PROVISIONING_PREFIX}{}", secrets::new_secret()?);
     let prefix: String = secret.chars().take(PROVISIONING_PREFIX.len() + 6).collect();
-    let text =
-        serde_json::to_string(&template).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let text = serde_json::to_string(&template)
+        .map_err(|e| ServiceError::internal("encoding a provisioning template", e))?;
     let row = tenant.db.write(|tx| {
         let id = store::insert(
             tx,
@@ -165,7 +165,7 @@ pub fn create(
             json!({"name": name, "max_uses": max_uses, "template": template}),
         )?;
         store::find(tx, id)?
-            .ok_or_else(|| ServiceError::Internal("new provisioning token vanished".into()))
+            .ok_or_else(|| ServiceError::unexpected("the new provisioning token vanished"))
     })?;
     Ok(CreatedToken {
         token: view(row, now)?,
@@ -176,7 +176,7 @@ pub fn create(
 pub fn list(tenant: &Tenant, now: DateTime<Utc>) -> Result<Vec<TokenView>> {
     tenant
         .db
-        .read(|tx| store::list(tx))?
+        .read(store::list)?
         .into_iter()
         .map(|r| view(r, now))
         .collect()
@@ -201,7 +201,7 @@ pub fn revoke(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, id: i64) -> Re
             )?;
         }
         store::find(tx, id)?
-            .ok_or_else(|| ServiceError::Internal("provisioning token vanished".into()))
+            .ok_or_else(|| ServiceError::unexpected("the provisioning token vanished"))
     })?;
     view(row, now)
 }

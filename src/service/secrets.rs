@@ -13,7 +13,8 @@ pub const API_TOKEN_PREFIX: &str = "licd_";
 /// `n` bytes from the operating system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut buf = [0u8; N];
-    getrandom::fill(&mut buf).map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut buf)
+        .map_err(|e| ServiceError::unexpected(format!("no randomness: {e}")))?;
     Ok(buf)
 }
 
@@ -72,11 +73,11 @@ pub fn one_time_password() -> Result<String> {
 /// argon2id (m=19 MiB, t=2, p=1) in PHC string form.
 pub fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::encode_b64(&random_bytes::<16>()?)
-        .map_err(|e| ServiceError::Internal(format!("salt: {e}")))?;
+        .map_err(|e| ServiceError::internal("making a password salt", e))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| ServiceError::Internal(format!("argon2: {e}")))
+        .map_err(|e| ServiceError::internal("hashing a password (argon2)", e))
 }
 
 /// Checks a password against a stored hash. A malformed stored hash never verifies.

@@ -1,7 +1,7 @@
 //! Managing staff accounts: create, change role or name, disable/enable, reset password.
 
-use super::tenants::Tenant;
-use super::{Actor, Result, ServiceError, audit, refuse, secrets};
+use super::tenant::Tenant;
+use super::{Actor, Result, ServiceError, StaffIdentity, audit, refuse, secrets};
 use crate::domain::permissions::{Permission, Role};
 use crate::domain::staff;
 use crate::error::ErrorCode;
@@ -42,10 +42,27 @@ impl From<&StaffRow> for StaffView {
     }
 }
 
+impl From<&StaffIdentity> for StaffView {
+    /// The signed-in account (always enabled: disabled accounts are never signed in).
+    fn from(u: &StaffIdentity) -> Self {
+        StaffView {
+            id: u.id,
+            email: u.email.clone(),
+            display_name: u.display_name.clone(),
+            role: u.role,
+            disabled: false,
+            must_change_password: u.must_change_password,
+            permissions: u.role.permissions(),
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
 pub fn list(tenant: &Tenant) -> Result<Vec<StaffView>> {
     Ok(tenant
         .db
-        .read(|tx| store::list(tx))?
+        .read(store::list)?
         .iter()
         .map(StaffView::from)
         .collect())

@@ -2,10 +2,11 @@
 //! subscription status) to every license that may need it. Idempotent: a second run at
 //! the same instant finds nothing to do and writes nothing.
 
-use super::licenses::{apply_event, facts, status};
-use super::tenants::Tenant;
+use super::license_facts::{self, StoredLicense};
+use super::licenses::apply_event;
+use super::tenant::Tenant;
 use super::{Actor, Result};
-use crate::domain::lifecycle::{self, Event, LicenseState};
+use crate::domain::lifecycle::{Event, LicenseState};
 use crate::domain::timestamp;
 use crate::store::licenses as store;
 use chrono::{DateTime, Utc};
@@ -59,8 +60,8 @@ pub fn run(
         candidates
             .iter()
             .filter_map(|l| {
-                let before = status(l);
-                let after = lifecycle::settle(before, &facts(l, tenant), now);
+                let before = l.status();
+                let after = license_facts::settled(l, tenant, now);
                 (after != before).then(|| Transition {
                     license_id: l.id.clone(),
                     from: before.state,

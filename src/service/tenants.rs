@@ -1,13 +1,10 @@
-//! The tenants this server hosts: the registry, each tenant's database, and routing of a
-//! request's host name to its tenant (unknown hosts go to `public`).
+//! The tenants this server hosts: the registry, opening every tenant, and routing of a
+//! request's host name to its tenant (unknown hosts go to `public`). One tenant and what
+//! it keeps in memory is `tenant.rs`.
 
 use super::error::{Result, ServiceError};
-use super::licensing_settings;
-use super::signing_keys::{self, KeyRing};
-use crate::domain::settings::LicensingSettings;
-use crate::domain::violation::Stage;
+use super::keyring;
 use crate::pki::kek::Kek;
-use crate::store::StoreError;
 use crate::store::db::{Db, DbOptions};
 use crate::store::layout::DataDir;
 use crate::store::migrate::REGISTRY;
@@ -16,61 +13,9 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+pub use super::tenant::Tenant;
+
 pub const PUBLIC: &str = "public";
-
-/// One tenant: its identity, its open database, and what it keeps in memory (signing
-/// keys, licensing settings).
-#[derive(Debug)]
-pub struct Tenant {
-    pub schema_name: String,
-    pub name: String,
-    pub install_id: String,
-    pub db: Db,
-    keys: RwLock<Option<Arc<KeyRing>>>,
-    settings: RwLock<LicensingSettings>,
-    /// The violation stage of this tenant's own license (read-only mode, banners).
-    own_stage: RwLock<Stage>,
-}
-
-impl Tenant {
-    /// The issuer (`iss`) of this tenant's license keys and leases.
-    pub fn issuer(&self) -> String {
-        format!("licd:{}", self.install_id)
-    }
-
-    pub fn keyring(&self) -> Result<Arc<KeyRing>> {
-        self.keys
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or_else(|| {
-                ServiceError::Internal(format!(
-                    "signing keys of tenant {} are not loaded",
-                    self.schema_name
-                ))
-            })
-    }
-
-    pub fn set_keyring(&self, ring: Arc<KeyRing>) {
-        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Some(ring);
-    }
-
-    pub fn settings(&self) -> LicensingSettings {
-        *self.settings.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn own_stage(&self) -> Stage {
-        *self.own_stage.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn set_own_stage(&self, s: Stage) {
-        *self.own_stage.write().unwrap_or_else(|p| p.into_inner()) = s;
-    }
-
-    pub fn set_settings(&self, s: LicensingSettings) {
-        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = s;
-    }
-}
 
 #[derive(Debug)]
 pub struct Tenants {
@@ -87,7 +32,7 @@ impl Tenants {
         data_dir.create_dirs()?;
         data_dir.rebuild_template()?;
         let registry = Db::open(&data_dir.registry_db(), &REGISTRY, opts)?;
-        let mut rows = registry.read(|tx| registry::list_tenants(tx))?;
+        let mut rows = registry.read(registry::list_tenants)?;
         if !rows.iter().any(|t| t.schema_name == PUBLIC) {
             let public = TenantRow {
                 schema_name: PUBLIC.into(),
@@ -101,25 +46,10 @@ impl Tenants {
         }
         let mut by_name = HashMap::new();
         for row in rows {
-            let db = data_dir.create_tenant_db(&row.schema_name, opts)?;
-            let settings = licensing_settings::load(&db)?;
-            by_name.insert(
-                row.schema_name.clone(),
-                Arc::new(Tenant {
-                    schema_name: row.schema_name,
-                    name: row.name,
-                    install_id: row.install_id,
-                    db,
-                    keys: RwLock::new(None),
-                    settings: RwLock::new(settings),
-                    own_stage: RwLock::new(Stage::None),
-                }),
-            );
+            let name = row.schema_name.clone();
+            by_name.insert(name, Arc::new(Tenant::open(&data_dir, row, opts)?));
         }
-        let by_domain = registry
-            .read(|tx| registry::list_domains(tx))?
-            .into_iter()
-            .collect();
+        let by_domain = registry.read(registry::list_domains)?.into_iter().collect();
         Ok(Tenants {
             data_dir,
             registry,
@@ -131,7 +61,7 @@ impl Tenants {
     /// Whether any tenant holds sealed signing keys (then the KEK must exist).
     pub fn any_signing_keys(&self) -> Result<bool> {
         for t in self.all() {
-            if t.db.read(|tx| crate::store::signing_keys::count(tx))? > 0 {
+            if t.db.read(crate::store::signing_keys::count)? > 0 {
                 return Ok(true);
             }
         }
@@ -141,7 +71,7 @@ impl Tenants {
     /// Unseals every tenant's signing keys (making the first key where there is none).
     pub fn load_keys(&self, kek: &Kek, now: DateTime<Utc>) -> Result<()> {
         for t in self.all() {
-            t.set_keyring(Arc::new(signing_keys::load_or_create(&t.db, kek, now)?));
+            keyring::load(&t, kek, now)?;
         }
         Ok(())
     }
@@ -150,7 +80,7 @@ impl Tenants {
         &self.data_dir
     }
 
-    pub fn registry(&self) -> &Db {
+    pub(super) fn registry(&self) -> &Db {
         &self.registry
     }
 
@@ -164,7 +94,7 @@ impl Tenants {
 
     pub fn public(&self) -> Result<Arc<Tenant>> {
         self.get(PUBLIC)
-            .ok_or_else(|| ServiceError::Internal("the public tenant is not open".into()))
+            .ok_or_else(|| ServiceError::unexpected("the public tenant is not open"))
     }
 
     /// The tenant a request's `Host` belongs to; hosts without a domain entry go to `public`.
@@ -193,7 +123,7 @@ impl Tenants {
     }
 
     /// Probes every database for readiness.
-    pub fn probe(&self) -> Result<(), StoreError> {
+    pub fn probe(&self) -> Result<()> {
         self.registry.probe_writable()?;
         for t in self.all() {
             t.db.probe_writable()?;

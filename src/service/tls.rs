@@ -3,6 +3,7 @@
 //! scheduler once two thirds of its life have passed and swapped in without a restart;
 //! and certificates the local CA issues for other services at the site.
 
+use super::error::BoxError;
 use super::{Actor, App, Result, ServiceError, audit};
 use crate::config::TlsConfig;
 use crate::domain::dns_name;
@@ -44,8 +45,9 @@ struct Issuing {
     days: i64,
 }
 
-fn startup(e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Startup(e.to_string())
+/// For `map_err`: licd cannot start because `what` failed.
+fn startup<E: Into<BoxError>>(what: &'static str) -> impl FnOnce(E) -> ServiceError {
+    move |e| ServiceError::startup(what, e)
 }
 
 impl ServerTls {
@@ -65,7 +67,8 @@ impl ServerTls {
         };
         let (served, source) = match (&config.cert_file, &config.key_file) {
             (Some(cert), Some(key)) => {
-                let served = ServerCert::from_files(cert, key).map_err(startup)?;
+                let served = ServerCert::from_files(cert, key)
+                    .map_err(startup("tls.cert_file / tls.key_file"))?;
                 if served.info.not_after <= now {
                     tracing::warn!(file = %cert.display(), not_after = %served.info.not_after, "tls.cert_file has expired");
                 }
@@ -76,10 +79,12 @@ impl ServerTls {
                 None => {
                     let issued = ca
                         .issue_server(&issuing.names, &issuing.ips, now, issuing.days)
-                        .map_err(startup)?;
+                        .map_err(startup("issuing the server certificate"))?;
                     tracing::info!(names = ?issuing.names, ips = ?issuing.ips, not_after = %issued.not_after, "issued the server certificate from the local CA");
                     (
-                        issuing.store(&issued).map_err(startup)?,
+                        issuing
+                            .store(&issued)
+                            .map_err(startup("storing the server certificate"))?,
                         CertSource::LocalCa,
                     )
                 }
@@ -115,7 +120,7 @@ impl Issuing {
         if !cert.exists() || !key.exists() {
             return Ok(None);
         }
-        check_private(&key).map_err(startup)?;
+        check_private(&key).map_err(startup("the stored server certificate"))?;
         let loaded = match ServerCert::from_files(&cert, &key) {
             Ok(c) => c,
             Err(e) => {
@@ -161,11 +166,11 @@ pub fn renew_if_due(app: &App, now: DateTime<Utc>) -> Result<Option<CertInfo>> {
     let issued = app
         .ca
         .issue_server(&tls.issuing.names, &tls.issuing.ips, now, tls.issuing.days)
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        .map_err(|e| ServiceError::internal("renewing the server certificate", e))?;
     let served = tls
         .issuing
         .store(&issued)
-        .map_err(|e| ServiceError::Internal(format!("storing the server certificate: {e}")))?;
+        .map_err(|e| ServiceError::internal("storing the server certificate", e))?;
     let new = served.info.clone();
     // Serve it at once: it is stored, so a failed audit write must not make the next
     // tick issue yet another one.
@@ -267,7 +272,7 @@ pub fn issue_for_service(
     );
     for p in [&cert, &key] {
         if p.parent() != Some(out) {
-            return Err(ServiceError::Internal(format!(
+            return Err(ServiceError::unexpected(format!(
                 "{} would not be inside {}",
                 p.display(),
                 out.display()
@@ -288,7 +293,7 @@ pub fn issue_for_service(
         return Err(bad(format!("{}: {e}", cert.display())));
     }
     let sha = ServerCert::from_pem(issued.cert_pem.as_bytes(), issued.key_pem.as_bytes())
-        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(|e| ServiceError::internal("reading the issued certificate", e))?
         .info
         .sha256;
     app.tenants.public()?.db.write(|tx| {

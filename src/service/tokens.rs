@@ -1,7 +1,7 @@
 //! Bearer API tokens: created with a name and optional expiry, shown once, stored
 //! hashed, listed, revoked.
 
-use super::tenants::Tenant;
+use super::tenant::Tenant;
 use super::{Actor, Result, audit, refuse, secrets};
 use crate::domain::{staff, timestamp};
 use crate::error::ErrorCode;

@@ -1,9 +1,9 @@
 //! The audit log table: append (inside the caller's write transaction), list, walk.
 
-use super::{Result, WriteTx, parse_ts, ts};
+use super::{ReadTx, Result, WriteTx, parse_ts, ts};
 use crate::domain::audit::{EntryFields, GENESIS_HASH, entry_hash};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use rusqlite::{OptionalExtension, params_from_iter};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRow {
@@ -101,7 +101,7 @@ pub struct Filter {
 }
 
 /// Newest first, at most `limit` entries.
-pub fn list(conn: &Connection, f: &Filter, limit: usize) -> Result<Vec<AuditRow>> {
+pub fn list(tx: &ReadTx<'_>, f: &Filter, limit: usize) -> Result<Vec<AuditRow>> {
     let mut clauses = Vec::new();
     let mut args: Vec<String> = Vec::new();
     let mut add = |clause: &str, v: String| {
@@ -132,14 +132,14 @@ pub fn list(conn: &Connection, f: &Filter, limit: usize) -> Result<Vec<AuditRow>
         format!("WHERE {}", clauses.join(" AND "))
     };
     let sql = format!("SELECT {COLUMNS} FROM audit_log {filter} ORDER BY id DESC LIMIT {limit}");
-    let mut st = conn.prepare(&sql)?;
+    let mut st = tx.prepare(&sql)?;
     let rows = st.query_map(params_from_iter(args.iter()), read)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Calls `visit` on every entry in id order; stops early when it returns `false`.
-pub fn walk(conn: &Connection, mut visit: impl FnMut(&AuditRow) -> bool) -> Result<()> {
-    let mut st = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY id"))?;
+pub fn walk(tx: &ReadTx<'_>, mut visit: impl FnMut(&AuditRow) -> bool) -> Result<()> {
+    let mut st = tx.prepare(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY id"))?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
         if !visit(&read(r)?) {

@@ -4,36 +4,73 @@
 
 use super::migrate::{self, Schema};
 use super::{Result, StoreError};
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{
+    CachedStatement, Connection, OpenFlags, Params, Row, Statement, TransactionBehavior,
+};
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// A read transaction (`BEGIN DEFERRED`): a consistent snapshot, rolled back on drop.
+///
+/// Opaque outside `store/`: services hand it to store functions and cannot run SQL on
+/// it themselves. A write transaction derefs to it, so every read function takes
+/// `&ReadTx` and works inside either.
 pub struct ReadTx<'c>(rusqlite::Transaction<'c>);
 
 /// A write transaction (`BEGIN IMMEDIATE`): rolled back on drop unless committed.
-pub struct WriteTx<'c>(rusqlite::Transaction<'c>);
+/// Opaque outside `store/` like `ReadTx`, which it derefs to.
+pub struct WriteTx<'c>(ReadTx<'c>);
 
-impl Deref for ReadTx<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
+impl<'c> Deref for WriteTx<'c> {
+    type Target = ReadTx<'c>;
+    fn deref(&self) -> &ReadTx<'c> {
         &self.0
     }
 }
 
-impl Deref for WriteTx<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        &self.0
+/// The statements store functions run; visible inside `store/` only.
+impl ReadTx<'_> {
+    pub(super) fn prepare(&self, sql: &str) -> rusqlite::Result<Statement<'_>> {
+        self.0.prepare(sql)
+    }
+
+    pub(super) fn prepare_cached(&self, sql: &str) -> rusqlite::Result<CachedStatement<'_>> {
+        self.0.prepare_cached(sql)
+    }
+
+    pub(super) fn query_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: Params,
+        F: FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.0.query_row(sql, params, f)
+    }
+
+    pub(super) fn execute<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.0.execute(sql, params)
+    }
+
+    pub(super) fn execute_batch(&self, sql: &str) -> rusqlite::Result<()> {
+        self.0.execute_batch(sql)
+    }
+
+    pub(super) fn last_insert_rowid(&self) -> i64 {
+        self.0.last_insert_rowid()
     }
 }
 
 impl WriteTx<'_> {
+    fn begin(conn: &mut Connection) -> rusqlite::Result<WriteTx<'_>> {
+        Ok(WriteTx(ReadTx(conn.transaction_with_behavior(
+            TransactionBehavior::Immediate,
+        )?)))
+    }
+
     pub fn commit(self) -> Result<()> {
-        Ok(self.0.commit()?)
+        Ok(self.0.0.commit()?)
     }
 }
 
@@ -71,7 +108,7 @@ pub struct Db {
 }
 
 /// Sends a grouped job's result once its transaction has committed (or failed to).
-type Deliver = Box<dyn FnOnce(Option<String>) + Send>;
+type Deliver = Box<dyn FnOnce(Option<Arc<rusqlite::Error>>) + Send>;
 /// A unit of work for a group commit: runs inside the shared transaction.
 type GroupJob = Box<dyn FnOnce(&WriteTx<'_>) -> Deliver + Send>;
 
@@ -180,10 +217,7 @@ impl Db {
         f: impl FnOnce(&WriteTx<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         let mut conn = lock(&self.writer);
-        let tx = WriteTx(
-            conn.transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(StoreError::from)?,
-        );
+        let tx = WriteTx::begin(&mut conn).map_err(StoreError::from)?;
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
@@ -217,7 +251,7 @@ impl Db {
                     }
                 }
             };
-            Box::new(move |commit_error: Option<String>| {
+            Box::new(move |commit_error: Option<Arc<rusqlite::Error>>| {
                 let out = match commit_error {
                     None => result,
                     Some(e) => Err(E::from(StoreError::CommitFailed(e))),
@@ -248,11 +282,8 @@ impl Db {
                 run_group(&mut conn, jobs);
             }
         }
-        recv.recv().unwrap_or_else(|_| {
-            Err(E::from(StoreError::CommitFailed(
-                "the group commit was abandoned".into(),
-            )))
-        })
+        recv.recv()
+            .unwrap_or_else(|_| Err(E::from(StoreError::GroupAbandoned)))
     }
 
     /// (group commits, jobs they carried) since the database was opened.
@@ -283,8 +314,8 @@ impl Db {
 }
 
 fn run_group(conn: &mut Connection, jobs: Vec<GroupJob>) {
-    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => WriteTx(tx),
+    let tx = match WriteTx::begin(conn) {
+        Ok(tx) => tx,
         Err(e) => {
             // Dropping the jobs drops their result channels: each caller gets an error.
             tracing::error!(error = %e, "group commit could not begin");
@@ -293,7 +324,7 @@ fn run_group(conn: &mut Connection, jobs: Vec<GroupJob>) {
         }
     };
     let delivers: Vec<Deliver> = jobs.into_iter().map(|job| job(&tx)).collect();
-    let commit_error = tx.commit().err().map(|e| e.to_string());
+    let commit_error = tx.0.0.commit().err().map(Arc::new);
     for deliver in delivers {
         deliver(commit_error.clone());
     }

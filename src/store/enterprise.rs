@@ -1,11 +1,10 @@
 //! licd's own installed licenses.
 
-use super::{Result, WriteTx, parse_ts, ts};
+use super::{ReadTx, Result, WriteTx, parse_ts, ts};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, params};
-use serde::Serialize;
+use rusqlite::params;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnterpriseLicenseRow {
     pub id: String,
     pub license_key: String,
@@ -19,8 +18,8 @@ pub struct EnterpriseLicenseRow {
     pub installed_by: String,
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<EnterpriseLicenseRow>> {
-    let mut st = conn.prepare_cached(
+pub fn list(tx: &ReadTx<'_>) -> Result<Vec<EnterpriseLicenseRow>> {
+    let mut st = tx.prepare_cached(
         "SELECT id, license_key, name, organization, internal_users, external_users, not_before, expires_at,
                 installed_at, installed_by FROM enterprise_licenses ORDER BY installed_at, id",
     )?;
@@ -72,8 +71,8 @@ pub fn delete(tx: &WriteTx<'_>, id: &str) -> Result<usize> {
 
 /// Whether a license was ever installed (the audit chain keeps every install, also of
 /// licenses removed since).
-pub fn ever_installed(conn: &Connection) -> Result<bool> {
-    Ok(conn.query_row(
+pub fn ever_installed(tx: &ReadTx<'_>) -> Result<bool> {
+    Ok(tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM enterprise_licenses)
              OR EXISTS (SELECT 1 FROM audit_log WHERE action = 'enterprise.license_install')",
         [],
@@ -82,8 +81,8 @@ pub fn ever_installed(conn: &Connection) -> Result<bool> {
 }
 
 /// Enabled staff accounts: the tenant's internal users.
-pub fn enabled_staff(conn: &Connection) -> Result<u32> {
-    Ok(conn.query_row(
+pub fn enabled_staff(tx: &ReadTx<'_>) -> Result<u32> {
+    Ok(tx.query_row(
         "SELECT count(*) FROM staff_users WHERE disabled_at IS NULL",
         [],
         |r| r.get(0),

@@ -1,22 +1,26 @@
 //! Installations: latest usage, recorded violation state, and their timeline.
 
-use super::{Result, WriteTx, parse_opt_ts, parse_ts, ts};
+use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
 use crate::domain::timestamp;
-use crate::domain::violation::Usage;
+use crate::domain::violation::{Condition, Stage, Usage};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
-use utoipa::ToSchema;
+use rusqlite::{OptionalExtension, params};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstallationRow {
     pub install_id: String,
     pub usage: Option<Usage>,
     pub usage_at: Option<DateTime<Utc>>,
-    pub condition: String,
+    /// The condition and stage last recorded (the stage last announced).
+    pub condition: Condition,
     pub violation_since: Option<DateTime<Utc>>,
-    pub stage: String,
+    pub stage: Stage,
     pub updated_at: DateTime<Utc>,
+}
+
+fn parse<T: std::str::FromStr>(column: &'static str, s: String) -> Result<T> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt { column, value: s })
 }
 
 const COLUMNS: &str = "install_id, internal_users, external_users, usage_at, condition, violation_since, stage, updated_at";
@@ -31,15 +35,15 @@ fn read(r: &rusqlite::Row<'_>) -> Result<InstallationRow> {
             external_users: e,
         }),
         usage_at: parse_opt_ts("installations.usage_at", r.get(3)?)?,
-        condition: r.get(4)?,
+        condition: parse("installations.condition", r.get(4)?)?,
         violation_since: parse_opt_ts("installations.violation_since", r.get(5)?)?,
-        stage: r.get(6)?,
+        stage: parse("installations.stage", r.get(6)?)?,
         updated_at: parse_ts("installations.updated_at", &r.get::<_, String>(7)?)?,
     })
 }
 
-pub fn find(conn: &Connection, install_id: &str) -> Result<Option<InstallationRow>> {
-    let mut st = conn.prepare_cached(&format!(
+pub fn find(tx: &ReadTx<'_>, install_id: &str) -> Result<Option<InstallationRow>> {
+    let mut st = tx.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM installations WHERE install_id = ?1"
     ))?;
     let mut rows = st.query([install_id])?;
@@ -60,9 +64,9 @@ pub fn upsert(tx: &WriteTx<'_>, row: &InstallationRow) -> Result<()> {
         row.usage.map(|u| u.internal_users),
         row.usage.map(|u| u.external_users),
         row.usage_at.map(ts),
-        row.condition,
+        row.condition.as_str(),
         row.violation_since.map(ts),
-        row.stage,
+        row.stage.as_str(),
         ts(row.updated_at),
     ])?;
     Ok(())
@@ -74,7 +78,7 @@ pub fn insert_event(
     at: DateTime<Utc>,
     kind: &str,
     usage: Option<Usage>,
-    stage_and_condition: Option<(&str, &str)>,
+    stage_and_condition: Option<(Stage, Condition)>,
 ) -> Result<()> {
     let mut st = tx.prepare_cached(
         "INSERT INTO installation_events (install_id, at, kind, internal_users, external_users, stage, condition)
@@ -86,24 +90,24 @@ pub fn insert_event(
         kind,
         usage.map(|u| u.internal_users),
         usage.map(|u| u.external_users),
-        stage_and_condition.map(|s| s.0),
-        stage_and_condition.map(|s| s.1),
+        stage_and_condition.map(|s| s.0.as_str()),
+        stage_and_condition.map(|s| s.1.as_str()),
     ])?;
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(as = InstallationEvent)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRow {
     pub at: DateTime<Utc>,
+    /// `usage` (a new usage report) or `stage` (a new stage or condition).
     pub kind: String,
     pub usage: Option<Usage>,
-    pub stage: Option<String>,
-    pub condition: Option<String>,
+    pub stage: Option<Stage>,
+    pub condition: Option<Condition>,
 }
 
-pub fn events(conn: &Connection, install_id: &str, limit: usize) -> Result<Vec<EventRow>> {
-    let mut st = conn.prepare_cached(
+pub fn events(tx: &ReadTx<'_>, install_id: &str, limit: usize) -> Result<Vec<EventRow>> {
+    let mut st = tx.prepare_cached(
         "SELECT at, kind, internal_users, external_users, stage, condition FROM installation_events
          WHERE install_id = ?1 ORDER BY id DESC LIMIT ?2",
     )?;
@@ -119,16 +123,22 @@ pub fn events(conn: &Connection, install_id: &str, limit: usize) -> Result<Vec<E
                 internal_users: i,
                 external_users: e,
             }),
-            stage: r.get(4)?,
-            condition: r.get(5)?,
+            stage: r
+                .get::<_, Option<String>>(4)?
+                .map(|s| parse("installation_events.stage", s))
+                .transpose()?,
+            condition: r
+                .get::<_, Option<String>>(5)?
+                .map(|s| parse("installation_events.condition", s))
+                .transpose()?,
         });
     }
     Ok(out)
 }
 
 /// Every Install ID that has a license or an installation row, sorted, after `after`.
-pub fn list_ids(conn: &Connection, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
-    let mut st = conn.prepare_cached(
+pub fn list_ids(tx: &ReadTx<'_>, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+    let mut st = tx.prepare_cached(
         "SELECT install_id FROM (SELECT install_id FROM licenses UNION SELECT install_id FROM installations)
          WHERE install_id > ?1 ORDER BY install_id LIMIT ?2",
     )?;
@@ -140,12 +150,12 @@ pub fn list_ids(conn: &Connection, after: Option<&str>, limit: usize) -> Result<
 /// violation (their stage advances with time), and those with a license that starts,
 /// ends, or enters its expiry warning (`warning` before the end) in the period.
 pub fn sweep_candidates(
-    conn: &Connection,
+    tx: &ReadTx<'_>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     warning: chrono::Duration,
 ) -> Result<Vec<String>> {
-    let mut st = conn.prepare(
+    let mut st = tx.prepare(
         "SELECT install_id FROM installations WHERE violation_since IS NOT NULL
          UNION SELECT install_id FROM licenses WHERE expires_at > ?1 AND expires_at <= ?2
          UNION SELECT install_id FROM licenses WHERE expires_at > ?3 AND expires_at <= ?4
@@ -164,8 +174,8 @@ pub fn sweep_candidates(
 }
 
 /// When the sweep last assessed installations (stored per tenant).
-pub fn last_sweep(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
-    let v: Option<String> = conn
+pub fn last_sweep(tx: &ReadTx<'_>) -> Result<Option<DateTime<Utc>>> {
+    let v: Option<String> = tx
         .query_row(
             "SELECT value FROM settings WHERE key = 'installations.last_sweep'",
             [],
@@ -181,8 +191,8 @@ pub fn set_last_sweep(tx: &WriteTx<'_>, at: DateTime<Utc>) -> Result<()> {
 }
 
 /// How many installations are at each stage (for metrics).
-pub fn count_by_stage(conn: &Connection) -> Result<Vec<(String, i64)>> {
-    let mut st = conn.prepare_cached("SELECT stage, count(*) FROM installations GROUP BY stage")?;
+pub fn count_by_stage(tx: &ReadTx<'_>) -> Result<Vec<(String, i64)>> {
+    let mut st = tx.prepare_cached("SELECT stage, count(*) FROM installations GROUP BY stage")?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -1,10 +1,9 @@
 //! Licenses and their event history.
 
-use super::{Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
+use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
 use crate::domain::lifecycle::{LicenseState, Subscription, SuspendReason};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, Row, params, params_from_iter};
-use utoipa::ToSchema;
+use rusqlite::{Row, params, params_from_iter};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LicenseRow {
@@ -127,9 +126,8 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
     Ok(())
 }
 
-pub fn find(conn: &Connection, id: &str) -> Result<Option<LicenseRow>> {
-    let mut st =
-        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM licenses l WHERE l.id = ?1"))?;
+pub fn find(tx: &ReadTx<'_>, id: &str) -> Result<Option<LicenseRow>> {
+    let mut st = tx.prepare_cached(&format!("SELECT {COLUMNS} FROM licenses l WHERE l.id = ?1"))?;
     let mut rows = st.query([id])?;
     rows.next()?.map(|r| read_row(r, 0)).transpose()
 }
@@ -210,7 +208,7 @@ pub struct Filter {
 }
 
 /// Newest first, at most `limit`.
-pub fn list(conn: &Connection, f: &Filter, limit: usize) -> Result<Vec<LicenseRow>> {
+pub fn list(tx: &ReadTx<'_>, f: &Filter, limit: usize) -> Result<Vec<LicenseRow>> {
     let mut clauses: Vec<String> = Vec::new();
     let mut args: Vec<String> = Vec::new();
     // `#` marks a parameter in a clause; each becomes the next numbered placeholder.
@@ -245,7 +243,7 @@ pub fn list(conn: &Connection, f: &Filter, limit: usize) -> Result<Vec<LicenseRo
     let sql = format!(
         "SELECT {COLUMNS} FROM licenses l {filter} ORDER BY l.issued_at DESC, l.id DESC LIMIT {limit}"
     );
-    let mut st = conn.prepare(&sql)?;
+    let mut st = tx.prepare(&sql)?;
     let mut rows = st.query(params_from_iter(args.iter()))?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
@@ -256,9 +254,9 @@ pub fn list(conn: &Connection, f: &Filter, limit: usize) -> Result<Vec<LicenseRo
 
 /// Licenses per stored state (dashboard, metrics; time-driven changes show after the
 /// next sweep).
-pub fn count_by_state(conn: &Connection) -> Result<Vec<(String, i64)>> {
+pub fn count_by_state(tx: &ReadTx<'_>) -> Result<Vec<(String, i64)>> {
     let mut st =
-        conn.prepare("SELECT state, count(*) FROM licenses GROUP BY state ORDER BY state")?;
+        tx.prepare("SELECT state, count(*) FROM licenses GROUP BY state ORDER BY state")?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -267,7 +265,7 @@ pub fn count_by_state(conn: &Connection) -> Result<Vec<(String, i64)>> {
 /// with a lapsed subscription, or suspended for a subscription that may be restored.
 /// Each part is one index range, so a sweep with nothing to do costs little.
 pub fn sweep_candidates(
-    conn: &Connection,
+    tx: &ReadTx<'_>,
     now: DateTime<Utc>,
     seen_before: DateTime<Utc>,
 ) -> Result<Vec<LicenseRow>> {
@@ -279,7 +277,7 @@ pub fn sweep_candidates(
                 AND state IN ('issued', 'active', 'locked')
             UNION SELECT id FROM licenses WHERE state = 'suspended' AND suspend_reason = 'subscription')"
     );
-    let mut st = conn.prepare(&sql)?;
+    let mut st = tx.prepare(&sql)?;
     let mut rows = st.query(params![ts(now), ts(seen_before)])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
@@ -288,13 +286,13 @@ pub fn sweep_candidates(
     Ok(out)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ToSchema)]
-#[schema(as = LicenseEvent)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRow {
     pub at: DateTime<Utc>,
+    /// The life-cycle event's name (`lifecycle::Event::name`).
     pub event: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub from_state: Option<LicenseState>,
+    pub to_state: LicenseState,
     pub actor: String,
     pub detail: String,
 }
@@ -323,8 +321,8 @@ pub fn insert_event(
     Ok(())
 }
 
-pub fn events(conn: &Connection, license_id: &str) -> Result<Vec<EventRow>> {
-    let mut st = conn.prepare(
+pub fn events(tx: &ReadTx<'_>, license_id: &str) -> Result<Vec<EventRow>> {
+    let mut st = tx.prepare(
         "SELECT at, event, from_state, to_state, actor, detail FROM license_events WHERE license_id = ?1 ORDER BY id DESC LIMIT 200",
     )?;
     let rows = st.query_map([license_id], |r| {
@@ -338,12 +336,20 @@ pub fn events(conn: &Connection, license_id: &str) -> Result<Vec<EventRow>> {
         ))
     })?;
     rows.map(|r| {
-        let (at, event, from_state, to_state, actor, detail) = r?;
+        let (at, event, from_state, to_state, actor, detail): (
+            String,
+            String,
+            Option<String>,
+            String,
+            String,
+            String,
+        ) = r?;
+        let state = |s: String| s.parse().map_err(|_| corrupt("license_events.state", s));
         Ok(EventRow {
             at: parse_ts("license_events.at", &at)?,
             event,
-            from_state,
-            to_state,
+            from_state: from_state.map(state).transpose()?,
+            to_state: state(to_state)?,
             actor,
             detail,
         })
@@ -366,8 +372,8 @@ pub struct CapacityRow {
     pub subscription: Subscription,
 }
 
-pub fn capacity_rows(conn: &Connection, install_id: &str) -> Result<Vec<CapacityRow>> {
-    let mut st = conn.prepare_cached(
+pub fn capacity_rows(tx: &ReadTx<'_>, install_id: &str) -> Result<Vec<CapacityRow>> {
+    let mut st = tx.prepare_cached(
         "SELECT state, suspend_reason, internal_users, external_users, not_before, expires_at, bound_fingerprint,
                 last_seen_at, subscription_status, subscription_period_end
          FROM licenses WHERE install_id = ?1 LIMIT 1000",

@@ -1,12 +1,92 @@
 //! SQLite storage: connections, transactions, migrations, and one file per table group.
-//! Store functions take a connection or a transaction and hold no rules.
+//!
+//! # The boundary
+//!
+//! Store functions take a transaction (`&ReadTx` to read, `&WriteTx` to write; a
+//! `WriteTx` derefs to a `ReadTx`) and hold no rules. Both transaction types are opaque
+//! outside `store/`: only store functions run SQL (`ReadTx::prepare` and friends are
+//! private to this module), so `service/` names no rusqlite type and `http/` never
+//! reaches the store at all (checked by `the_store_boundary_is_closed` below). Rows are
+//! plain data for the service; the API's types live in `service/` and are made from
+//! them, so renaming a column never changes the API.
+//!
+//! # Where licd relies on SQLite's single writer
+//!
+//! Each database has one writer connection, and every write transaction is
+//! `BEGIN IMMEDIATE`: it takes the database's write lock when it begins, so whatever a
+//! write transaction reads stays as read until it commits, and write transactions run
+//! one after another. The code below leans on that. A backend with concurrent writers
+//! (PostgreSQL) must give each of these places a lock (`SELECT ... FOR UPDATE` on the
+//! row named, or the lock named), or a conditional write that re-checks what was read:
+//!
+//! - **Audit chain** (`audit::append`): reads the last entry's id and hash, then writes
+//!   `id + 1` chained to that hash. Two writers would both chain to the same entry (a
+//!   broken chain, or a key conflict). Needs one lock on the chain head (a one-row
+//!   `audit_head` table `FOR UPDATE`, or a transaction-scoped advisory lock) taken by
+//!   every transaction that records an audit entry, that is nearly every write.
+//! - **License status** (`service::licenses::apply_event` and its callers: activation,
+//!   heartbeat, revoke, rebind, suspend, reinstate, subscription, sweep): load the
+//!   license (`licenses::find`, `activations::find_by_secret`,
+//!   `client_certs::find_activation`, `licenses::sweep_candidates`), let the domain
+//!   decide, write the new status (`licenses::update_status`). Lock the license row
+//!   when loading it; take the license lock before any other row of that license.
+//! - **Lease chain** (`service::appliance::heartbeat`): the next lease's seq is the
+//!   activation's `last_seq + 1` and chains to its `last_lease_hash`
+//!   (`leases::record`). Lock the activation row (covered by locking its license first).
+//! - **Activations and directives of a license**: activation requeues what the old
+//!   activation was sent (`directives::requeue_unconfirmed`) and then supersedes it
+//!   (`activations::supersede_all`); a lease reads the deliverable directives, then
+//!   acknowledges and marks them carried (`directives::deliverable`, `acknowledge`,
+//!   `mark_carried`); queueing reads the current activation (`activations::current_id`)
+//!   and inserts for it. All run under the license's lock above.
+//! - **Group commit** (`Db::write_grouped`, heartbeats): concurrent callers' jobs run
+//!   one after another in one transaction, each in a savepoint, on the single writer;
+//!   a later job sees an earlier job's writes (two heartbeats of one activation in one
+//!   group get seq n and n + 1). With concurrent writers each job would be its own
+//!   transaction under the row locks above; the batching itself is SQLite-specific.
+//! - **Installations** (`service::installations::reassess`, `sweep`): read the
+//!   installation row (`installations::find`), assess, write it back with its events
+//!   and stage-change audit (`installations::upsert`, `insert_event`). Heartbeats of
+//!   two licenses of one Install ID reassess the same row: lock it (insert a blank row
+//!   `ON CONFLICT DO NOTHING`, then `FOR UPDATE`). The sweep's `installations.last_sweep`
+//!   setting is read and then written the same way.
+//! - **licd's own license** (`service::enterprise`): the recorded state (setting
+//!   `enterprise.state`) is read, re-assessed and written back; removing a license
+//!   first checks that another valid one remains. Lock the settings row (and the
+//!   `enterprise_licenses` rows for removal).
+//! - **Staff**: the last enabled super_admin check (`staff::count_enabled_super_admins`,
+//!   then a role change or disable) and the first admin (`staff::count`, then insert,
+//!   `service::bootstrap`) are check-then-write: lock the super_admins' rows (or run
+//!   the transaction `SERIALIZABLE`). Creating an account checks the email first; the
+//!   unique index still refuses a duplicate, but as an internal error.
+//! - **Provisioning tokens** (`service::provisioning::provision`): reads `uses`, checks
+//!   it is below `max_uses`, then `provisioning::add_use`. Lock the token row, or make
+//!   the update conditional (`... WHERE uses < max_uses`) and refuse when it changes no
+//!   row.
+//! - **Signing keys** (`signing_keys::insert_active`): demotes the active key and
+//!   inserts the new one in two statements; one active key at a time holds only if
+//!   rotations do not overlap (lock the table, or a partial unique index on the active
+//!   status).
+//! - **Ids**: new rows take `last_insert_rowid()` (use `RETURNING id`), and ids grow in
+//!   commit order: `heartbeats::prune` deletes below the first recent id, and the audit
+//!   log's cursor is an id. Sequences under concurrent writers are not in commit order;
+//!   prune by time (with an index on `at`) there.
+//!
+//! Beyond the database, one licd process is assumed: each `service::tenant::Tenant`
+//! keeps its signing keys, licensing settings and own stage in memory, and login
+//! throttling counts in memory (`service::throttle`). Several processes on one
+//! database would need those shared or reloaded.
 
 pub mod activations;
 pub mod audit;
+pub mod client_certs;
 pub mod db;
+pub mod directives;
 pub mod enterprise;
+pub mod heartbeats;
 pub mod installations;
 pub mod layout;
+pub mod leases;
 pub mod licenses;
 pub mod migrate;
 pub mod provisioning;
@@ -43,8 +123,12 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the transaction did not commit: {0}")]
-    CommitFailed(String),
+    /// A group commit failed: every job in it shares the cause.
+    #[error("the transaction did not commit")]
+    CommitFailed(#[source] std::sync::Arc<rusqlite::Error>),
+    /// A grouped job's result never arrived (the group was dropped).
+    #[error("the group commit was abandoned")]
+    GroupAbandoned,
     #[error("unreadable value in column {column}: {value:?}")]
     Corrupt { column: &'static str, value: String },
 }
@@ -93,5 +177,64 @@ mod tests {
         assert!(ts(a) < ts(b));
         assert_eq!(ts(a).len(), ts(b).len());
         assert!(parse_ts("t", "yesterday").is_err());
+    }
+
+    /// Every `.rs` file under `src/<dir>`, with its text.
+    fn sources(dir: &str) -> Vec<(std::path::PathBuf, String)> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    out.push((path, text));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("src")
+                .join(dir),
+            &mut out,
+        );
+        assert!(!out.is_empty(), "no sources under src/{dir}");
+        out
+    }
+
+    /// The boundary a second backend relies on, checked on the sources: only `store/`
+    /// names rusqlite; the HTTP layer never reaches the store; store rows are not API
+    /// types (the API's own types live in `service/`).
+    #[test]
+    fn the_store_boundary_is_closed() {
+        for dir in ["service", "http", "domain"] {
+            for (path, text) in sources(dir) {
+                assert!(
+                    !text.contains("rusqlite::") && !text.contains("use rusqlite"),
+                    "{} names rusqlite",
+                    path.display()
+                );
+            }
+        }
+        for (path, text) in sources("http") {
+            assert!(
+                !text.contains("crate::store"),
+                "{} reaches into the store; call a service function",
+                path.display()
+            );
+        }
+        for (path, text) in sources("store") {
+            for line in text
+                .lines()
+                .filter(|l| l.trim_start().starts_with("#[derive("))
+            {
+                assert!(
+                    !line.contains("ToSchema") && !line.contains("Serialize"),
+                    "{}: a store row derives an API trait: {line}",
+                    path.display()
+                );
+            }
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! Provisioning tokens: a license template an appliance redeems at first boot.
 
-use super::{Result, WriteTx, parse_opt_ts, parse_ts, ts};
+use super::{ReadTx, Result, WriteTx, parse_opt_ts, parse_ts, ts};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProvisioningRow {
@@ -56,8 +56,8 @@ pub fn insert(
     Ok(tx.last_insert_rowid())
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<ProvisioningRow>> {
-    let mut st = conn.prepare(&format!(
+pub fn list(tx: &ReadTx<'_>) -> Result<Vec<ProvisioningRow>> {
+    let mut st = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM provisioning_tokens ORDER BY id DESC"
     ))?;
     let mut rows = st.query([])?;
@@ -68,16 +68,16 @@ pub fn list(conn: &Connection) -> Result<Vec<ProvisioningRow>> {
     Ok(out)
 }
 
-pub fn find(conn: &Connection, id: i64) -> Result<Option<ProvisioningRow>> {
-    let mut st = conn.prepare(&format!(
+pub fn find(tx: &ReadTx<'_>, id: i64) -> Result<Option<ProvisioningRow>> {
+    let mut st = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM provisioning_tokens WHERE id = ?1"
     ))?;
     let mut rows = st.query([id])?;
     rows.next()?.map(read).transpose()
 }
 
-pub fn find_by_hash(conn: &Connection, token_hash: &[u8]) -> Result<Option<ProvisioningRow>> {
-    let id: Option<i64> = conn
+pub fn find_by_hash(tx: &ReadTx<'_>, token_hash: &[u8]) -> Result<Option<ProvisioningRow>> {
+    let id: Option<i64> = tx
         .query_row(
             "SELECT id FROM provisioning_tokens WHERE token_hash = ?1",
             [token_hash],
@@ -85,7 +85,7 @@ pub fn find_by_hash(conn: &Connection, token_hash: &[u8]) -> Result<Option<Provi
         )
         .optional()?;
     match id {
-        Some(id) => find(conn, id),
+        Some(id) => find(tx, id),
         None => Ok(None),
     }
 }

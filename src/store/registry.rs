@@ -1,8 +1,8 @@
 //! `registry.db`: the tenants this server hosts and the host names routed to them.
 
-use super::{Result, WriteTx, parse_ts, ts};
+use super::{ReadTx, Result, WriteTx, parse_ts, ts};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantRow {
@@ -27,16 +27,16 @@ fn to_tenant(
     })
 }
 
-pub fn list_tenants(conn: &Connection) -> Result<Vec<TenantRow>> {
-    let mut st = conn.prepare(
+pub fn list_tenants(tx: &ReadTx<'_>) -> Result<Vec<TenantRow>> {
+    let mut st = tx.prepare(
         "SELECT schema_name, name, install_id, created_at FROM tenants ORDER BY created_at, schema_name",
     )?;
     let rows = st.query_map([], tenant_from_row)?;
     rows.map(|r| to_tenant(r?)).collect()
 }
 
-pub fn find_tenant(conn: &Connection, schema_name: &str) -> Result<Option<TenantRow>> {
-    conn.query_row(
+pub fn find_tenant(tx: &ReadTx<'_>, schema_name: &str) -> Result<Option<TenantRow>> {
+    tx.query_row(
         "SELECT schema_name, name, install_id, created_at FROM tenants WHERE schema_name = ?1",
         [schema_name],
         tenant_from_row,
@@ -55,8 +55,8 @@ pub fn insert_tenant(tx: &WriteTx<'_>, t: &TenantRow) -> Result<()> {
 }
 
 /// Every (domain, schema_name) routing entry.
-pub fn list_domains(conn: &Connection) -> Result<Vec<(String, String)>> {
-    let mut st = conn.prepare("SELECT domain, schema_name FROM domains ORDER BY domain")?;
+pub fn list_domains(tx: &ReadTx<'_>) -> Result<Vec<(String, String)>> {
+    let mut st = tx.prepare("SELECT domain, schema_name FROM domains ORDER BY domain")?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -1,9 +1,9 @@
 //! Browser sessions, found by the hash of their cookie value.
 
 use super::staff::{COLUMNS, RawStaff, StaffRow, read_row};
-use super::{Result, WriteTx, parse_ts, ts};
+use super::{ReadTx, Result, WriteTx, parse_ts, ts};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 #[derive(Debug, Clone)]
 pub struct SessionWithUser {
@@ -29,7 +29,7 @@ pub fn insert(
 
 /// The unexpired session with this hash, with its user (enabled or not: the caller decides).
 pub fn find_live(
-    conn: &Connection,
+    tx: &ReadTx<'_>,
     token_hash: &[u8],
     now: DateTime<Utc>,
 ) -> Result<Option<SessionWithUser>> {
@@ -37,7 +37,7 @@ pub fn find_live(
         "SELECT s.id, s.expires_at, {COLUMNS} FROM sessions s JOIN staff_users u ON u.id = s.user_id
          WHERE s.token_hash = ?1 AND s.expires_at > ?2"
     );
-    let raw = conn
+    let raw = tx
         .query_row(&sql, params![token_hash, ts(now)], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, read_row(r, 2)?))
         })

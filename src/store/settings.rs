@@ -1,10 +1,10 @@
 //! Per-tenant settings, stored as JSON documents by key.
 
-use super::{Result, WriteTx};
-use rusqlite::{Connection, OptionalExtension, params};
+use super::{ReadTx, Result, WriteTx};
+use rusqlite::{OptionalExtension, params};
 
-pub fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn
+pub fn get(tx: &ReadTx<'_>, key: &str) -> Result<Option<String>> {
+    Ok(tx
         .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
             r.get(0)
         })

@@ -1,14 +1,14 @@
 //! Signing keys: public JWK and the sealed private half.
 
-use super::{Result, WriteTx, parse_opt_ts, parse_ts, ts};
+use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
+use crate::domain::signing_key::KeyStatus;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, params};
+use rusqlite::params;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKeyRow {
     pub kid: String,
-    /// `active` (signs), `verifying` (rotated out, still verifies), `retired`.
-    pub status: String,
+    pub status: KeyStatus,
     pub public_jwk: String,
     pub sealed_private: Vec<u8>,
     pub created_at: DateTime<Utc>,
@@ -16,8 +16,8 @@ pub struct SigningKeyRow {
     pub retired_at: Option<DateTime<Utc>>,
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<SigningKeyRow>> {
-    let mut st = conn.prepare(
+pub fn list(tx: &ReadTx<'_>) -> Result<Vec<SigningKeyRow>> {
+    let mut st = tx.prepare(
         "SELECT kid, status, public_jwk, sealed_private, created_at, rotated_at, retired_at
          FROM signing_keys ORDER BY created_at DESC, kid",
     )?;
@@ -35,8 +35,11 @@ pub fn list(conn: &Connection) -> Result<Vec<SigningKeyRow>> {
     rows.map(|r| {
         let (kid, status, public_jwk, sealed_private, created, rotated, retired) = r?;
         Ok(SigningKeyRow {
+            status: status.parse().map_err(|_| StoreError::Corrupt {
+                column: "signing_keys.status",
+                value: status.clone(),
+            })?,
             kid,
-            status,
             public_jwk,
             sealed_private,
             created_at: parse_ts("signing_keys.created_at", &created)?,
@@ -47,8 +50,8 @@ pub fn list(conn: &Connection) -> Result<Vec<SigningKeyRow>> {
     .collect()
 }
 
-pub fn count(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM signing_keys", [], |r| r.get(0))?)
+pub fn count(tx: &ReadTx<'_>) -> Result<i64> {
+    Ok(tx.query_row("SELECT count(*) FROM signing_keys", [], |r| r.get(0))?)
 }
 
 /// Adds a new active key; the previous active key keeps verifying.
@@ -78,8 +81,8 @@ pub fn retire(tx: &WriteTx<'_>, kid: &str, now: DateTime<Utc>) -> Result<usize> 
 }
 
 /// Live (not revoked or expired) licenses per signing key.
-pub fn live_license_counts(conn: &Connection) -> Result<Vec<(String, i64)>> {
-    let mut st = conn.prepare(
+pub fn live_license_counts(tx: &ReadTx<'_>) -> Result<Vec<(String, i64)>> {
+    let mut st = tx.prepare(
         "SELECT kid, count(*) FROM licenses WHERE state NOT IN ('revoked', 'expired') GROUP BY kid",
     )?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;

@@ -1,9 +1,9 @@
 //! Staff user accounts.
 
-use super::{Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
+use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
 use crate::domain::permissions::Role;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffRow {
@@ -77,37 +77,37 @@ impl RawStaff {
     }
 }
 
-fn one(conn: &Connection, filter: &str, param: &dyn rusqlite::ToSql) -> Result<Option<StaffRow>> {
+fn one(tx: &ReadTx<'_>, filter: &str, param: &dyn rusqlite::ToSql) -> Result<Option<StaffRow>> {
     let sql = format!("SELECT {COLUMNS} FROM staff_users u WHERE {filter}");
-    conn.query_row(&sql, [param], |r| read_row(r, 0))
+    tx.query_row(&sql, [param], |r| read_row(r, 0))
         .optional()?
         .map(RawStaff::parse)
         .transpose()
 }
 
-pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<StaffRow>> {
-    one(conn, "u.email = ?1", &email)
+pub fn find_by_email(tx: &ReadTx<'_>, email: &str) -> Result<Option<StaffRow>> {
+    one(tx, "u.email = ?1", &email)
 }
 
-pub fn find_by_id(conn: &Connection, id: i64) -> Result<Option<StaffRow>> {
-    one(conn, "u.id = ?1", &id)
+pub fn find_by_id(tx: &ReadTx<'_>, id: i64) -> Result<Option<StaffRow>> {
+    one(tx, "u.id = ?1", &id)
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<StaffRow>> {
-    let mut st = conn.prepare(&format!(
+pub fn list(tx: &ReadTx<'_>) -> Result<Vec<StaffRow>> {
+    let mut st = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM staff_users u ORDER BY u.email"
     ))?;
     let rows = st.query_map([], |r| read_row(r, 0))?;
     rows.map(|r| r?.parse()).collect()
 }
 
-pub fn count(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM staff_users", [], |r| r.get(0))?)
+pub fn count(tx: &ReadTx<'_>) -> Result<i64> {
+    Ok(tx.query_row("SELECT count(*) FROM staff_users", [], |r| r.get(0))?)
 }
 
 /// Enabled accounts with the super_admin role.
-pub fn count_enabled_super_admins(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row(
+pub fn count_enabled_super_admins(tx: &ReadTx<'_>) -> Result<i64> {
+    Ok(tx.query_row(
         "SELECT count(*) FROM staff_users WHERE role = 'super_admin' AND disabled_at IS NULL",
         [],
         |r| r.get(0),

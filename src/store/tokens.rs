@@ -1,9 +1,9 @@
 //! Bearer API tokens, found by the hash of their secret.
 
 use super::staff::{COLUMNS, RawStaff, StaffRow, read_row};
-use super::{Result, WriteTx, parse_opt_ts, parse_ts, ts};
+use super::{ReadTx, Result, WriteTx, parse_opt_ts, parse_ts, ts};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRow {
@@ -74,16 +74,16 @@ fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawToken> {
     ))
 }
 
-pub fn list_for_user(conn: &Connection, user_id: i64) -> Result<Vec<TokenRow>> {
-    let mut st = conn.prepare(&format!(
+pub fn list_for_user(tx: &ReadTx<'_>, user_id: i64) -> Result<Vec<TokenRow>> {
+    let mut st = tx.prepare(&format!(
         "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = ?1 ORDER BY created_at DESC, id DESC"
     ))?;
     let rows = st.query_map([user_id], read)?;
     rows.map(|r| parse(r?)).collect()
 }
 
-pub fn find_for_user(conn: &Connection, id: i64, user_id: i64) -> Result<Option<TokenRow>> {
-    conn.query_row(
+pub fn find_for_user(tx: &ReadTx<'_>, id: i64, user_id: i64) -> Result<Option<TokenRow>> {
+    tx.query_row(
         &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?1 AND user_id = ?2"),
         [id, user_id],
         read,
@@ -95,7 +95,7 @@ pub fn find_for_user(conn: &Connection, id: i64, user_id: i64) -> Result<Option<
 
 /// The usable (unrevoked, unexpired) token with this hash, with its user.
 pub fn find_live(
-    conn: &Connection,
+    tx: &ReadTx<'_>,
     token_hash: &[u8],
     now: DateTime<Utc>,
 ) -> Result<Option<TokenWithUser>> {
@@ -103,7 +103,7 @@ pub fn find_live(
         "SELECT t.id, {COLUMNS} FROM api_tokens t JOIN staff_users u ON u.id = t.user_id
          WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?2)"
     );
-    let raw = conn
+    let raw = tx
         .query_row(&sql, params![token_hash, ts(now)], |r| {
             Ok((r.get::<_, i64>(0)?, read_row(r, 1)?))
         })

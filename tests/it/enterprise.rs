@@ -620,3 +620,25 @@ fn read_only_allows_exactly_the_allow_list() {
         ));
     }
 }
+
+/// An unreadable stored violation state is an error, never read as "no violation"
+/// (that would be a way out of enforcement): the overview answers `internal`.
+#[test]
+fn an_unreadable_stored_violation_state_is_an_error() {
+    let s = TestServer::start();
+    let admin = s.admin_token();
+    let db = rusqlite::Connection::open(s.data_dir().join("tenants/public.db")).unwrap();
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES ('enterprise.state', '{\"stage\": \"read_')
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let r = client()
+        .get(s.url("/api/v1/enterprise"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    expect_problem(r, 500, "internal");
+}

@@ -337,7 +337,7 @@ fn a_bring_your_own_certificate_is_served_and_bad_files_are_named() {
         config.tls.cert_file = Some(cert.to_owned());
         config.tls.key_file = Some(key.to_owned());
         let mut app = licd::service::App::open(config, Arc::new(licd::clock::SystemClock)).unwrap();
-        app.enable_tls().unwrap_err().to_string()
+        app.enable_tls().unwrap_err().report().to_string()
     };
     let elsewhere = tempfile::tempdir().unwrap();
     let (_, _, other_key) = own_certificate(elsewhere.path());

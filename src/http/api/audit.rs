@@ -7,7 +7,7 @@ use crate::http::problem::ApiError;
 use crate::http::state::blocking;
 use crate::service::ServiceError;
 use crate::service::audit;
-use crate::store::audit::Filter;
+use crate::service::audit::Filter;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -61,17 +61,10 @@ pub async fn list(
         target: q.target,
         since: timestamp::parse_opt("since", q.since.as_ref()).map_err(ServiceError::from)?,
         until: timestamp::parse_opt("until", q.until.as_ref()).map_err(ServiceError::from)?,
-        before_id: None,
     };
     let tenant = staff.tenant.clone();
-    let page = blocking(move || {
-        audit::list(
-            &tenant.db,
-            filter,
-            q.cursor.as_deref(),
-            q.limit.unwrap_or(100),
-        )
-    })
-    .await?;
+    let page =
+        blocking(move || audit::list(&tenant, filter, q.cursor.as_deref(), q.limit.unwrap_or(100)))
+            .await?;
     Ok(HttpResponse::Ok().json(page))
 }

@@ -10,8 +10,8 @@ use crate::http::openapi::refusals;
 use crate::http::optional_json::OptionalJson;
 use crate::http::problem::ApiError;
 use crate::http::state::blocking;
+use crate::service::licenses::Filter;
 use crate::service::{ServiceError, license_actions, licenses, sweep};
-use crate::store::licenses::Filter;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -96,7 +96,6 @@ pub async fn list(
         install_id: q.install_id,
         expiring_before: timestamp::parse_opt("expiring_before", q.expiring_before.as_ref())
             .map_err(ServiceError::from)?,
-        after: None,
     };
     let (tenant, now) = (staff.tenant.clone(), state.now());
     let page = blocking(move || {

@@ -5,7 +5,7 @@ use crate::http::auth::{Page, need, state};
 use crate::http::state::blocking;
 use crate::http::ui::reject::UiReject;
 use crate::service::audit;
-use crate::store::audit::Filter;
+use crate::service::audit::Filter;
 use actix_web::{HttpRequest, HttpResponse, web};
 use minijinja::context;
 use serde::Deserialize;
@@ -37,7 +37,7 @@ pub async fn show(
     };
     let (tenant, cursor) = (page.tenant.clone(), non_empty(&q.cursor));
     let f = filter.clone();
-    let result = blocking(move || audit::list(&tenant.db, f, cursor.as_deref(), 50)).await?;
+    let result = blocking(move || audit::list(&tenant, f, cursor.as_deref(), 50)).await?;
     let next = result.next_cursor.as_ref().map(|c| {
         let mut params = vec![("cursor", c.as_str())];
         if let Some(a) = filter.action.as_deref() {

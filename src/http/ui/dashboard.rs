@@ -5,8 +5,8 @@ use crate::domain::permissions::Permission;
 use crate::http::auth::{Page, need, state};
 use crate::http::state::blocking;
 use crate::http::ui::reject::UiReject;
+use crate::service::audit::Filter;
 use crate::service::{audit, staff, tokens};
-use crate::store::audit::Filter;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use minijinja::context;
@@ -26,7 +26,7 @@ pub async fn show(
             .filter(|t| t.active)
             .count();
         let recent = if caller.principal.can(Permission::AuditRead) {
-            Some(audit::list(&caller.tenant.db, Filter::default(), None, 10)?.items)
+            Some(audit::list(&caller.tenant, Filter::default(), None, 10)?.items)
         } else {
             None
         };

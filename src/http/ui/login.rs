@@ -182,5 +182,5 @@ pub async fn logout(
 }
 
 fn cookie_error(e: impl std::fmt::Display) -> UiReject {
-    crate::service::ServiceError::Internal(format!("cookie: {e}")).into()
+    crate::service::ServiceError::unexpected(format!("cookie: {e}")).into()
 }

@@ -194,7 +194,7 @@ pub fn render_status(
 /// The status a failed form post answers with, and the message shown on the page.
 pub fn form_error(p: &Problem) -> (StatusCode, String) {
     (
-        StatusCode::from_u16(p.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+        StatusCode::from_u16(p.code.status().as_u16()).unwrap_or(StatusCode::BAD_REQUEST),
         p.detail.clone(),
     )
 }

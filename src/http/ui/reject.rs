@@ -28,11 +28,11 @@ impl std::fmt::Display for UiReject {
 impl From<ServiceError> for UiReject {
     fn from(e: ServiceError) -> Self {
         if e.is_internal() {
-            tracing::error!(error = %e, "page failed");
+            tracing::error!(error = %e.report(), "page failed");
         }
         let p = e.problem();
         UiReject::Page {
-            status: StatusCode::from_u16(p.code.status())
+            status: StatusCode::from_u16(p.code.status().as_u16())
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             title: p.code.title().to_owned(),
             message: p.detail,

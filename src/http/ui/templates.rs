@@ -28,6 +28,6 @@ impl Templates {
         self.env
             .get_template(name)
             .and_then(|t| t.render(ctx))
-            .map_err(|e| ServiceError::Internal(format!("template {name}: {e:#}")))
+            .map_err(|e| ServiceError::internal(format!("template {name}"), e))
     }
 }

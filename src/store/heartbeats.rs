@@ -1,0 +1,88 @@
+//! Heartbeat history: one row per heartbeat answered, pruned past the retention
+//! setting.
+
+use super::{ReadTx, Result, StoreError, WriteTx, parse_ts, ts};
+use crate::domain::lifecycle::LicenseState;
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeartbeatRow {
+    pub license_id: String,
+    pub at: DateTime<Utc>,
+    pub fingerprint: String,
+    pub seq: i64,
+    pub internal_users: Option<u32>,
+    pub external_users: Option<u32>,
+    /// The license's state the heartbeat was answered with.
+    pub state: LicenseState,
+}
+
+pub fn insert(tx: &WriteTx<'_>, h: &HeartbeatRow) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO heartbeats (license_id, at, fingerprint, seq, internal_users, external_users, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    st.execute(params![
+        h.license_id,
+        ts(h.at),
+        h.fingerprint,
+        h.seq,
+        h.internal_users,
+        h.external_users,
+        h.state.as_str()
+    ])?;
+    Ok(())
+}
+
+const SELECT: &str = "SELECT license_id, at, fingerprint, seq, internal_users, external_users, state FROM heartbeats";
+
+fn read_all(
+    st: &mut rusqlite::CachedStatement<'_>,
+    p: impl rusqlite::Params,
+) -> Result<Vec<HeartbeatRow>> {
+    let mut rows = st.query(p)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let state: String = r.get(6)?;
+        out.push(HeartbeatRow {
+            license_id: r.get(0)?,
+            at: parse_ts("heartbeats.at", &r.get::<_, String>(1)?)?,
+            fingerprint: r.get(2)?,
+            seq: r.get(3)?,
+            internal_users: r.get(4)?,
+            external_users: r.get(5)?,
+            state: state.parse().map_err(|_| StoreError::Corrupt {
+                column: "heartbeats.state",
+                value: state.clone(),
+            })?,
+        });
+    }
+    Ok(out)
+}
+
+/// A license's latest heartbeats, newest first.
+pub fn for_license(tx: &ReadTx<'_>, license_id: &str, limit: usize) -> Result<Vec<HeartbeatRow>> {
+    let mut st = tx.prepare_cached(&format!(
+        "{SELECT} WHERE license_id = ?1 ORDER BY id DESC LIMIT ?2"
+    ))?;
+    read_all(&mut st, params![license_id, limit as i64])
+}
+
+/// The latest heartbeats across every license, newest first.
+pub fn recent(tx: &ReadTx<'_>, limit: usize) -> Result<Vec<HeartbeatRow>> {
+    let mut st = tx.prepare_cached(&format!("{SELECT} ORDER BY id DESC LIMIT ?1"))?;
+    read_all(&mut st, params![limit as i64])
+}
+
+/// Deletes heartbeats older than `before`; returns how many.
+pub fn prune(tx: &WriteTx<'_>, before: DateTime<Utc>) -> Result<usize> {
+    // Ids grow with time: delete below the first id that is recent enough (no index on
+    // `at` to maintain on every heartbeat).
+    Ok(tx.execute(
+        "DELETE FROM heartbeats WHERE id < coalesce(
+            (SELECT id FROM heartbeats WHERE at >= ?1 ORDER BY id LIMIT 1),
+            (SELECT max(id) + 1 FROM heartbeats))",
+        [ts(before)],
+    )?)
+}
