@@ -8,13 +8,13 @@ use licd::domain::permissions::Role;
 use licd::pki::KeyPair;
 use serde_json::{Value, json};
 
-struct Vendor {
-    key: KeyPair,
+pub(crate) struct Vendor {
+    pub(crate) key: KeyPair,
     _dir: tempfile::TempDir,
     jwks: std::path::PathBuf,
 }
 
-fn vendor() -> Vendor {
+pub(crate) fn vendor() -> Vendor {
     let key = KeyPair::generate().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let jwks = dir.path().join("vendor.jwks.json");
@@ -29,7 +29,7 @@ fn vendor() -> Vendor {
     }
 }
 
-fn key_for(
+pub(crate) fn key_for(
     signer: &KeyPair,
     install_id: &str,
     internal: u32,
@@ -55,7 +55,7 @@ fn key_for(
     licd::pki::jws::sign(signer, LICENSE_TYP, &claims).unwrap()
 }
 
-fn start(v: &Vendor) -> TestServer {
+pub(crate) fn start(v: &Vendor) -> TestServer {
     let path = v.jwks.clone();
     TestServer::start_in(tempfile::tempdir().unwrap(), move |c| {
         c.licensing.trusted_issuers = vec![path]
