@@ -181,3 +181,26 @@ fn a_form_posted_after_the_session_ended_leads_to_sign_in_and_back_to_its_page()
     let r = client().get(s.url("/audit")).send().unwrap();
     assert_eq!(location(&r), "/login?next=%2Faudit");
 }
+
+#[test]
+fn the_sweep_report_is_shown_on_the_licenses_page_once() {
+    let s = TestServer::start();
+    let api = crate::licensing::Api::new(&s);
+    api.issue(crate::licensing::INSTALL, 1);
+    s.clock.advance(chrono::Duration::days(2));
+    let (c, csrf) = session(&s);
+    let r = post(
+        &c,
+        &s,
+        "/licensing/sweep",
+        &[("csrf", &csrf), ("dry_run", "on")],
+    );
+    assert_eq!(r.status(), 303);
+    let to = location(&r);
+    let page = c.get(s.url(&to)).send().unwrap().text().unwrap();
+    assert!(page.contains("id=\"sweep-report\""), "{page}");
+    assert!(page.contains("dry run: nothing was changed"), "{page}");
+    assert!(page.contains("would move 1"), "{page}");
+    let again = c.get(s.url(&to)).send().unwrap().text().unwrap();
+    assert!(!again.contains("id=\"sweep-report\""));
+}

@@ -62,7 +62,7 @@ fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
 fn the_reference_documents_every_route_and_no_other() {
     let s = TestServer::start();
     let (doc, _) = fetch(&s);
-    // The server answered, so it has built its app: every route is registered.
+    // The route table, as the server registered it.
     let all = routing::registered();
     assert!(
         all.iter()
