@@ -101,11 +101,6 @@ impl Shown {
         }
     }
 
-    /// What the user typed, when a submission was refused.
-    pub fn typed<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
-        serde_json::from_value(self.input.clone()?).ok()
-    }
-
     /// The values the template sees: `error`, `failed`, `form` (what was typed) and the
     /// result shown once.
     fn values(&self) -> Value {
