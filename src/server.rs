@@ -77,6 +77,7 @@ pub async fn run(
             .metrics
             .bearer_token()
             .map_err(|e| ServeError::Config(e.to_string()))?,
+        flash: Default::default(),
     });
     let (stop_jobs, stop_rx) = watch::channel(false);
     let scheduler = (!sockets.manual_jobs).then(|| jobs::spawn(app.clone(), stop_rx));

@@ -1,8 +1,12 @@
 //! Who is calling, and may they? Extractors that name the needed permission in the
 //! handler's signature: `Staff<need::UsersManage>` for the API, `Page<need::AuditRead>`
-//! for UI pages. A route without one stands out.
+//! for console pages, `Open` for public and appliance routes. Each route's registration
+//! in the route table (`http::routing`) says the same, and `routing::check` holds the two
+//! together. The extractors also hand the handler its context (`http::context`).
 
-use super::problem::ApiError;
+use super::context::Open;
+use super::problem::{ApiError, refusal};
+use super::routing::{Access, Demands};
 use super::state::{AppState, blocking};
 use super::ui::reject::UiReject;
 use crate::domain::permissions::Permission;
@@ -12,6 +16,7 @@ use crate::service::{Principal, ServiceError, auth, secrets};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use chrono::{DateTime, Utc};
 use futures_util::future::{Ready, ready};
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -23,28 +28,25 @@ pub const DEVICE_COOKIE: &str = "licd_device";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "csrf";
 
-/// What a route needs of its caller.
+/// What a staff route needs of its caller, as a type for `Staff<N>` and `Page<N>`.
 pub trait Need: 'static {
-    /// The permission; `None` means any signed-in staff member.
-    const PERMISSION: Option<Permission>;
-    /// Whether an account that must still change its one-time password may pass.
-    const ALLOW_PENDING_PASSWORD: bool = false;
+    /// One of the staff kinds of `Access`.
+    const ACCESS: Access;
 }
 
 pub mod need {
-    use super::{Need, Permission};
+    use super::{Access, Need, Permission};
 
     /// Any signed-in staff member who has set their own password.
     pub struct SignedIn;
     impl Need for SignedIn {
-        const PERMISSION: Option<Permission> = None;
+        const ACCESS: Access = Access::SignedIn;
     }
 
     /// Any signed-in staff member, even one who must still change a one-time password.
     pub struct PendingPasswordOk;
     impl Need for PendingPasswordOk {
-        const PERMISSION: Option<Permission> = None;
-        const ALLOW_PENDING_PASSWORD: bool = true;
+        const ACCESS: Access = Access::PendingPasswordOk;
     }
 
     macro_rules! needs {
@@ -52,7 +54,7 @@ pub mod need {
             #[doc = concat!("Needs `", stringify!($name), "`.")]
             pub struct $name;
             impl Need for $name {
-                const PERMISSION: Option<Permission> = Some(Permission::$name);
+                const ACCESS: Access = Access::Permission(Permission::$name);
             }
         )*};
     }
@@ -70,13 +72,16 @@ pub mod need {
     );
 }
 
-/// An authenticated caller in a tenant.
+/// An authenticated caller in a tenant, and what its handler works with.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub principal: Principal,
     pub tenant: Arc<Tenant>,
     /// The CSRF token for forms, when the caller uses a browser session.
     pub csrf: Option<String>,
+    pub state: web::Data<AppState>,
+    /// When the request is handled (the app's clock, read once).
+    pub now: DateTime<Utc>,
 }
 
 /// Why a caller was not let through.
@@ -195,6 +200,8 @@ pub async fn identify(req: &HttpRequest) -> Result<Caller, Denied> {
         principal,
         tenant,
         csrf,
+        state,
+        now,
     })
 }
 
@@ -248,17 +255,27 @@ fn identified(req: &HttpRequest) -> Result<Caller, Denied> {
     }
 }
 
-/// Applies a route's needs to an authenticated caller.
-pub fn admit<N: Need>(caller: &Caller) -> Result<(), Denied> {
+/// Applies a staff route's access to an authenticated caller.
+pub fn admit(access: Access, caller: &Caller) -> Result<(), Denied> {
     // A pending one-time password blocks every credential alike: a token made while the
     // password was pending (e.g. `licd admin token create`) reaches only the routes that
     // let the owner change it.
-    if caller.principal.user.must_change_password && !N::ALLOW_PENDING_PASSWORD {
+    if caller.principal.user.must_change_password && access != Access::PendingPasswordOk {
         return Err(Denied::PasswordChangeRequired);
     }
-    match N::PERMISSION {
-        Some(p) if !caller.principal.can(p) => Err(Denied::Forbidden(p)),
+    match access {
+        Access::Permission(p) if !caller.principal.can(p) => Err(Denied::Forbidden(p)),
         _ => Ok(()),
+    }
+}
+
+/// Whether a signed-in caller may use a route of this access (for what the console
+/// shows, such as the navigation).
+pub fn may_use(access: Access, principal: &Principal) -> bool {
+    match access {
+        Access::Permission(p) => principal.can(p),
+        Access::SignedIn | Access::PendingPasswordOk | Access::Public => true,
+        Access::MetricsToken | Access::Appliance(_) => false,
     }
 }
 
@@ -286,7 +303,7 @@ impl<N: Need> FromRequest for Staff<N> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(
             identified(req)
-                .and_then(|caller| admit::<N>(&caller).map(|()| caller))
+                .and_then(|caller| admit(N::ACCESS, &caller).map(|()| caller))
                 .map(|caller| Staff {
                     caller,
                     _need: PhantomData,
@@ -296,8 +313,14 @@ impl<N: Need> FromRequest for Staff<N> {
     }
 }
 
-/// A UI page visitor that has the permission `N` names. Refusals become a redirect to
-/// the login (or password) page, or an HTML 403 page.
+impl<N: Need> Demands for Staff<N> {
+    fn demands(out: &mut Vec<Access>) {
+        out.push(N::ACCESS);
+    }
+}
+
+/// A console page visitor that has the permission `N` names. Refusals become a redirect
+/// to the login (or password) page, or an HTML error page.
 pub struct Page<N: Need> {
     pub caller: Caller,
     _need: PhantomData<N>,
@@ -317,7 +340,7 @@ impl<N: Need> FromRequest for Page<N> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(
             identified(req)
-                .and_then(|caller| admit::<N>(&caller).map(|()| caller))
+                .and_then(|caller| admit(N::ACCESS, &caller).map(|()| caller))
                 .map(|caller| Page {
                     caller,
                     _need: PhantomData,
@@ -326,3 +349,34 @@ impl<N: Need> FromRequest for Page<N> {
         )
     }
 }
+
+impl<N: Need> Demands for Page<N> {
+    fn demands(out: &mut Vec<Access>) {
+        out.push(N::ACCESS);
+    }
+}
+
+impl FromRequest for Open {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let open = state(req).and_then(|state| {
+            Ok(Open {
+                tenant: tenant_of(req, &state)?,
+                now: state.now(),
+                state,
+            })
+        });
+        ready(open.map_err(|e| {
+            if e.is_internal() {
+                tracing::error!(error = %e, "request failed");
+            }
+            refusal(req, e.problem())
+        }))
+    }
+}
+
+/// `Open` demands nothing of the caller: the route (public or appliance) or the use case
+/// decides.
+impl Demands for Open {}

@@ -66,7 +66,6 @@ crate::http::openapi::refusals!(MetricsRefusals: Unauthenticated, Forbidden);
             content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
         MetricsRefusals,
     ),
-    security(("metrics_token" = []), ()),
 )]
 pub async fn metrics(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;

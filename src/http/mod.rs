@@ -1,8 +1,11 @@
 //! HTTP: actix routes, extractors, middleware. Handlers hold no SQL and no rules: they
-//! authenticate, parse, call a service function on a blocking thread, and answer.
+//! authenticate (their extractor), parse, run a service function off the async threads
+//! (`Caller::run`, `Open::run`), and answer. Every route is in one table (`routes`; see
+//! `routing`).
 
 pub mod api;
 pub mod auth;
+pub mod context;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
@@ -19,7 +22,8 @@ use actix_web::dev::Extensions;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError, UrlencodedError};
 use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, HttpResponse, HttpServer, web};
-use problem::{ApiError, problem_response, wants_html};
+use problem::{problem_response, refusal, wants_html};
+use routing::{Access, Routes};
 use state::AppState;
 use std::any::Any;
 use std::net::TcpListener;
@@ -32,7 +36,7 @@ fn body_too_slow() -> Problem {
     )
 }
 
-fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+fn json_error(err: JsonPayloadError, req: &HttpRequest) -> actix_web::Error {
     let p = match &err {
         JsonPayloadError::Payload(e) if middleware::body_deadline::timed_out(e) => body_too_slow(),
         JsonPayloadError::ContentType => Problem::new(
@@ -50,10 +54,10 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
         JsonPayloadError::Deserialize(e) => Problem::new(ErrorCode::MalformedJson, e.to_string()),
         other => Problem::new(ErrorCode::BadRequest, other.to_string()),
     };
-    ApiError(p).into()
+    refusal(req, p)
 }
 
-fn form_error(err: UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
+fn form_error(err: UrlencodedError, req: &HttpRequest) -> actix_web::Error {
     let p = match &err {
         UrlencodedError::Payload(e) if middleware::body_deadline::timed_out(e) => body_too_slow(),
         UrlencodedError::ContentType => Problem::new(
@@ -66,19 +70,24 @@ fn form_error(err: UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
         ),
         other => Problem::new(ErrorCode::MalformedForm, other.to_string()),
     };
-    ApiError(p).into()
+    refusal(req, p)
 }
 
-fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::new(ErrorCode::BadRequest, format!("query string: {err}")).into()
+fn query_error(err: QueryPayloadError, req: &HttpRequest) -> actix_web::Error {
+    refusal(
+        req,
+        Problem::new(ErrorCode::BadRequest, format!("query string: {err}")),
+    )
 }
 
 fn path_error(_err: PathError, req: &HttpRequest) -> actix_web::Error {
-    ApiError::new(
-        ErrorCode::NotFound,
-        format!("nothing exists at {}", req.path()),
+    refusal(
+        req,
+        Problem::new(
+            ErrorCode::NotFound,
+            format!("nothing exists at {}", req.path()),
+        ),
     )
-    .into()
 }
 
 async fn not_found(req: HttpRequest) -> HttpResponse {
@@ -89,12 +98,28 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
                 actix_web::http::StatusCode::NOT_FOUND,
                 "Not found",
                 "There is no page at this address.",
+                "/",
             ));
     }
     problem_response(&Problem::new(
         ErrorCode::RouteNotFound,
         format!("no route for {} {}", req.method(), req.path()),
     ))
+}
+
+/// The route table: every route licd serves, with what it needs (see `routing`).
+pub fn routes() -> Routes {
+    let mut r = Routes::default();
+    r.api("/healthz").get(Access::Public, health::healthz);
+    r.api("/readyz").get(Access::Public, health::readyz);
+    r.api("/ca.pem").get(Access::Public, health::ca_pem);
+    r.api("/metrics")
+        .get(Access::MetricsToken, metrics::metrics);
+    r.api("/static/{path:.*}")
+        .get(Access::Public, static_files::serve);
+    api::routes(&mut r);
+    ui::routes(&mut r);
+    r
 }
 
 /// Every route, extractor limit and error handler.
@@ -112,19 +137,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
     )
     .app_data(web::QueryConfig::default().error_handler(query_error))
     .app_data(web::PathConfig::default().error_handler(path_error))
-    .app_data(web::PayloadConfig::new(max_body))
-    .service(routing::resource("/healthz").get(health::healthz).build())
-    .service(routing::resource("/readyz").get(health::readyz).build())
-    .service(routing::resource("/ca.pem").get(health::ca_pem).build())
-    .service(routing::resource("/metrics").get(metrics::metrics).build())
-    .service(
-        routing::resource("/static/{path:.*}")
-            .get(static_files::serve)
-            .build(),
-    )
-    .configure(api::routes)
-    .configure(ui::routes)
-    .default_service(web::to(not_found));
+    .app_data(web::PayloadConfig::new(max_body));
+    routes().configure(cfg);
+    cfg.default_service(web::to(not_found));
 }
 
 /// The leaf certificate a client presented in the TLS handshake (appliance mTLS): the
@@ -159,6 +174,15 @@ pub fn server(
     state: web::Data<AppState>,
     listeners: Listeners,
 ) -> std::io::Result<actix_web::dev::Server> {
+    // A handler whose extractor demands something other than its registration says is
+    // a bug: refuse to start.
+    let problems = routing::check(&routes().list());
+    if !problems.is_empty() {
+        return Err(std::io::Error::other(format!(
+            "the route table is inconsistent:\n{}",
+            problems.join("\n")
+        )));
+    }
     let cfg = state.app.config.server.clone();
     let max_body = cfg.max_body_bytes;
     let mut server = HttpServer::new(move || {

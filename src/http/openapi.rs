@@ -1,17 +1,22 @@
 //! `GET /api/v1/openapi.json`: the OpenAPI 3.1 reference, generated from the handlers'
 //! `#[utoipa::path]` attributes and the request and response types' `ToSchema` derives.
 //!
+//! Security: each operation's `security` comes from the route table (`http::routing`):
+//! the permission a staff route needs is the scope of its bearer-token and session
+//! requirements, and state-changing staff routes also need the CSRF header.
+//!
 //! Problem codes: each handler names the codes its own use case can answer
 //! (`refusals!`); the codes every route of a kind shares (authentication, CSRF,
 //! read-only mode, body parsing, internal errors) are added here by rule, from the
-//! operation's security, method and parameters, so no route can forget them.
+//! route table, the method and the parameters, so no route can forget them.
 //! `tests/it/openapi.rs` holds the document to the routes that really exist.
 
 use super::api::{
-    appliance, audit, auth, enterprise, installations, licenses, signing, tls, tokens, users,
+    appliance, audit, auth, enterprise, heartbeats, installations, license_actions, licenses,
+    licensing_settings, provisioning_tokens, signing_keys, sweep, tls, tokens, users,
 };
-use super::middleware::read_only;
 use super::problem::{PROBLEM_JSON, ProblemBody};
+use super::routing::{self, Access, Proof, ReadOnly, Route};
 use super::{health, metrics};
 use crate::error::ErrorCode;
 use actix_web::HttpResponse;
@@ -22,7 +27,9 @@ use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
@@ -48,7 +55,7 @@ macro_rules! refusals {
 }
 pub(crate) use refusals;
 
-/// Security scheme names, as the handlers' `security(...)` use them.
+/// Security scheme names.
 pub mod scheme {
     /// `Authorization: Bearer licd_...` (an API token).
     pub const BEARER_TOKEN: &str = "bearer_token";
@@ -56,6 +63,12 @@ pub mod scheme {
     pub const SESSION_COOKIE: &str = "session_cookie";
     /// `X-CSRF-Token`, required with the session cookie on state-changing requests.
     pub const CSRF_TOKEN: &str = "csrf_token";
+    /// An appliance's activation secret (`Bearer lact_...`).
+    pub const ACTIVATION_SECRET: &str = "activation_secret";
+    /// An appliance's client certificate (mTLS).
+    pub const CLIENT_CERTIFICATE: &str = "client_certificate";
+    /// `metrics.token`.
+    pub const METRICS_TOKEN: &str = "metrics_token";
 }
 
 #[derive(OpenApi)]
@@ -88,26 +101,26 @@ pub mod scheme {
         licenses::issue,
         licenses::list,
         licenses::get,
-        licenses::revoke,
-        licenses::rebind,
-        licenses::suspend,
-        licenses::reinstate,
-        licenses::subscription,
-        licenses::directive,
-        licenses::run_sweep,
-        licenses::heartbeats,
+        license_actions::revoke,
+        license_actions::rebind,
+        license_actions::suspend,
+        license_actions::reinstate,
+        license_actions::subscription,
+        license_actions::directive,
+        sweep::run,
+        heartbeats::list,
         appliance::activate,
         appliance::heartbeat,
         appliance::provision,
         appliance::jwks,
-        signing::get_settings,
-        signing::put_settings,
-        signing::list_keys,
-        signing::rotate,
-        signing::retire,
-        signing::list_provisioning,
-        signing::create_provisioning,
-        signing::revoke_provisioning,
+        licensing_settings::get,
+        licensing_settings::put,
+        signing_keys::list,
+        signing_keys::rotate,
+        signing_keys::retire,
+        provisioning_tokens::list,
+        provisioning_tokens::create,
+        provisioning_tokens::revoke,
         enterprise::overview,
         enterprise::install,
         enterprise::remove,
@@ -120,7 +133,7 @@ pub mod scheme {
         serve,
     ),
     components(schemas(ProblemBody)),
-    modifiers(&SecuritySchemes, &SharedRefusals),
+    modifiers(&SecuritySchemes, &TableSecurity, &SharedRefusals),
     tags(
         (name = "auth", description = "Signing in and out, the caller, password change"),
         (name = "users", description = "Staff accounts (users.manage)"),
@@ -215,7 +228,7 @@ impl Modify for SecuritySchemes {
                 ))),
             ),
             (
-                "activation_secret",
+                scheme::ACTIVATION_SECRET,
                 bearer(
                     "lact_...",
                     "The activation secret from `POST /api/v1/licenses/{id}/activate` (or \
@@ -224,7 +237,7 @@ impl Modify for SecuritySchemes {
                 ),
             ),
             (
-                "client_certificate",
+                scheme::CLIENT_CERTIFICATE,
                 SecurityScheme::MutualTls {
                     description: Some(
                         "The client certificate the local CA issued at activation for the CSR \
@@ -236,7 +249,7 @@ impl Modify for SecuritySchemes {
                 },
             ),
             (
-                "metrics_token",
+                scheme::METRICS_TOKEN,
                 bearer(
                     "token",
                     "`metrics.token` from the configuration. Without one, /metrics answers \
@@ -247,6 +260,67 @@ impl Modify for SecuritySchemes {
         let components = doc.components.get_or_insert_with(Default::default);
         for (name, s) in schemes {
             components.add_security_scheme(name, s);
+        }
+    }
+}
+
+/// The registered route an operation documents (`Public` if none: the coverage test in
+/// `tests/it/openapi.rs` fails for such an operation anyway).
+fn route_of(method: &str, path: &str) -> Route {
+    routing::registered()
+        .into_iter()
+        .find(|r| r.method == method && r.path == path)
+        .unwrap_or(Route {
+            surface: routing::Surface::Api,
+            method: "GET",
+            path: "",
+            access: Access::Public,
+            read_only: ReadOnly::Read,
+            nav: None,
+            demanded: Vec::new(),
+        })
+}
+
+/// An operation's security requirements, from what its route needs (any one suffices).
+pub fn security(access: Access, method: &str) -> Option<Vec<SecurityRequirement>> {
+    let none: [&str; 0] = [];
+    match access {
+        Access::Public | Access::Appliance(Proof::LicenseKey | Proof::ProvisioningToken) => None,
+        Access::MetricsToken => Some(vec![
+            SecurityRequirement::new(scheme::METRICS_TOKEN, none),
+            SecurityRequirement::default(),
+        ]),
+        Access::Appliance(Proof::ActivationSecret) => Some(vec![
+            SecurityRequirement::new(scheme::ACTIVATION_SECRET, none),
+            SecurityRequirement::new(scheme::CLIENT_CERTIFICATE, none),
+        ]),
+        Access::PendingPasswordOk | Access::SignedIn | Access::Permission(_) => {
+            let scopes: Vec<&str> = access
+                .permission()
+                .map(|p| p.as_str())
+                .into_iter()
+                .collect();
+            let mut session = SecurityRequirement::new(scheme::SESSION_COOKIE, scopes.clone());
+            if method != "GET" {
+                session = session.add(scheme::CSRF_TOKEN, none);
+            }
+            Some(vec![
+                SecurityRequirement::new(scheme::BEARER_TOKEN, scopes),
+                session,
+            ])
+        }
+    }
+}
+
+/// Writes each operation's `security` from the route table.
+struct TableSecurity;
+
+impl Modify for TableSecurity {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in doc.paths.paths.iter_mut() {
+            for (method, op) in operations(item) {
+                op.security = security(route_of(method, path).access, method);
+            }
         }
     }
 }
@@ -278,8 +352,9 @@ impl Modify for SharedRefusals {
         for (path, item) in doc.paths.paths.iter_mut() {
             for (method, op) in operations(item) {
                 let own = take_problem_codes(op);
-                let shared = shared_codes(method, path, op);
-                let permission = permission(op);
+                let route = route_of(method, path);
+                let shared = shared_codes(&route, op);
+                let permission = route.access.permission().map(|p| p.as_str());
                 let codes: Vec<ErrorCode> = ErrorCode::ALL
                     .iter()
                     .copied()
@@ -287,7 +362,7 @@ impl Modify for SharedRefusals {
                     .collect();
                 op.responses
                     .responses
-                    .extend(problem_responses(&codes, permission.as_deref()));
+                    .extend(problem_responses(&codes, permission));
             }
         }
     }
@@ -325,45 +400,22 @@ fn take_problem_codes(op: &mut Operation) -> Vec<ErrorCode> {
     codes
 }
 
-/// The operation's security requirements as JSON (`SecurityRequirement` keeps its map
-/// private): `[{"bearer_token": ["users.manage"]}, ...]`.
-fn requirements(op: &Operation) -> serde_json::Value {
-    serde_json::to_value(&op.security).unwrap_or_default()
-}
-
-/// The permission a staff route needs: the scope its bearer-token requirement names.
-fn permission(op: &Operation) -> Option<String> {
-    requirements(op).as_array()?.iter().find_map(|r| {
-        r.get(scheme::BEARER_TOKEN)?
-            .get(0)?
-            .as_str()
-            .map(str::to_owned)
-    })
-}
-
-fn uses_scheme(op: &Operation, name: &str) -> bool {
-    requirements(op)
-        .as_array()
-        .is_some_and(|rs| rs.iter().any(|r| r.get(name).is_some()))
-}
-
 /// The refusals a route shares with every route of its kind.
-fn shared_codes(method: &str, path: &str, op: &Operation) -> Vec<ErrorCode> {
+fn shared_codes(route: &Route, op: &Operation) -> Vec<ErrorCode> {
     use ErrorCode::*;
     let mut codes = vec![Internal];
-    let staff = uses_scheme(op, scheme::BEARER_TOKEN);
-    let writes = method != "GET";
-    if staff {
+    let writes = route.method != "GET";
+    if route.access.is_staff() {
         codes.push(Unauthenticated);
-        if permission(op).is_some() {
+        if route.access.permission().is_some() {
             codes.push(Forbidden);
         }
-        if writes && !read_only::allowed(method, path) {
+        if writes && route.read_only == ReadOnly::Write {
             codes.push(LicenseReadOnly);
         }
-    }
-    if writes && uses_scheme(op, scheme::SESSION_COOKIE) {
-        codes.push(CsrfFailed);
+        if writes {
+            codes.push(CsrfFailed);
+        }
     }
     if op.request_body.is_some() {
         codes.extend([

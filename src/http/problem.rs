@@ -114,6 +114,16 @@ impl ResponseError for ApiError {
     }
 }
 
+/// A refusal in the shape the route's side answers with: an HTML page with a way back
+/// for a console route (`routing::Surface::Console`), else `application/problem+json`.
+pub fn refusal(req: &HttpRequest, p: Problem) -> actix_web::Error {
+    if super::routing::surface_of(req.path()) == Some(super::routing::Surface::Console) {
+        let back = super::routing::page_of(req.path());
+        return super::ui::reject::UiReject::problem(&p, &back).into();
+    }
+    ApiError(p).into()
+}
+
 /// Whether a request came from a person's browser page rather than an API client, so
 /// that errors can be answered with HTML.
 pub fn wants_html(req: &HttpRequest) -> bool {

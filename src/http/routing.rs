@@ -1,122 +1,496 @@
-//! Route registration with correct 405 answers: a resource built here answers methods
-//! it does not serve with `method_not_allowed` and an `Allow` header. Every route built
-//! here is also recorded (`registered`), so a test can hold the API reference
-//! (`/api/v1/openapi.json`) to the routes that really exist.
+//! The route table. Every route licd serves is registered once, with what it needs of its
+//! caller (`Access`), whether it works in read-only mode (`ReadOnly`) and, for console
+//! pages, its navigation entry. From that one table come:
+//!
+//! - the actix routes, with 405 and `Allow` for methods a path does not serve;
+//! - the check that each handler's extractor demands what its registration says
+//!   (`check`: at startup, and in a unit test);
+//! - the read-only middleware (`http::middleware::read_only`);
+//! - the OpenAPI `security` of each operation (`http::openapi`);
+//! - the console navigation (`http::ui::chrome`);
+//! - the route × role × read-only matrix in `tests/it/permissions.rs`, which fails for a
+//!   registered route it has no sample request for.
+//!
+//! The table itself is `http::routes()`, built from `api::routes` and `ui::routes`.
 
 use super::problem::problem_response;
+use super::ui::reject::error_page;
+use crate::domain::permissions::Permission;
 use crate::error::{ErrorCode, Problem};
-use actix_web::http::{Method, header};
-use actix_web::{FromRequest, Handler, Resource, Responder, web};
-use std::collections::BTreeSet;
-use std::sync::{Mutex, PoisonError};
+use actix_web::dev::ResourceDef;
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{FromRequest, Handler, HttpRequest, Responder, web};
+use std::fmt;
+use std::sync::OnceLock;
 
 /// Which side of licd a route belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Surface {
     /// Machine-facing: the JSON API, health, CA and key endpoints. The OpenAPI document
-    /// must describe every such route.
+    /// must describe every such route. Refusals are `application/problem+json`.
     Api,
-    /// A console page (HTML and form posts); not part of the API reference.
+    /// A console page (HTML and form posts); not part of the API reference. Refusals are
+    /// HTML pages.
     Console,
 }
 
-/// A route as registered: its surface, method and path (actix syntax, `{id}`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Route {
-    pub surface: Surface,
-    pub method: String,
-    pub path: String,
+/// What a route needs of its caller. (Tenancy keys and customer accounts will be
+/// further kinds.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// Anyone: health, the sign-in page and endpoint, the API reference, public keys,
+    /// static files.
+    Public,
+    /// `/metrics`: loopback clients, or the metrics token (checked by the handler).
+    MetricsToken,
+    /// An appliance, proving itself with a secret of its own (checked by the service);
+    /// never a staff credential.
+    Appliance(Proof),
+    /// Any signed-in staff member, even one who must still change a one-time password.
+    PendingPasswordOk,
+    /// Any signed-in staff member who has set their own password.
+    SignedIn,
+    /// A signed-in staff member whose role holds this permission.
+    Permission(Permission),
 }
 
-/// Every route any app built in this process has registered (each worker builds the
-/// same app, so this is a set).
-static REGISTERED: Mutex<BTreeSet<Route>> = Mutex::new(BTreeSet::new());
-
-/// The routes registered so far, sorted. Complete once a server has built its app.
-pub fn registered() -> Vec<Route> {
-    REGISTERED
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .cloned()
-        .collect()
+/// How an appliance route's caller proves itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Proof {
+    /// The license key, in the body (activation).
+    LicenseKey,
+    /// The activation secret as a bearer token, or the client certificate (heartbeats).
+    ActivationSecret,
+    /// A provisioning token, in the body.
+    ProvisioningToken,
 }
 
-pub struct ResourceBuilder {
-    resource: Resource,
-    path: String,
-    surface: Surface,
-    methods: Vec<Method>,
-}
+impl Access {
+    /// Whether the route is for staff (and so authenticated by `Staff<N>` / `Page<N>`).
+    pub fn is_staff(self) -> bool {
+        matches!(
+            self,
+            Access::PendingPasswordOk | Access::SignedIn | Access::Permission(_)
+        )
+    }
 
-/// A machine-facing route (documented in the OpenAPI reference).
-pub fn resource(path: &str) -> ResourceBuilder {
-    builder(path, Surface::Api)
-}
-
-/// A console page.
-pub fn page(path: &str) -> ResourceBuilder {
-    builder(path, Surface::Console)
-}
-
-fn builder(path: &str, surface: Surface) -> ResourceBuilder {
-    ResourceBuilder {
-        resource: web::resource(path),
-        path: path.to_owned(),
-        surface,
-        methods: Vec::new(),
+    /// The permission it needs, if any.
+    pub fn permission(self) -> Option<Permission> {
+        match self {
+            Access::Permission(p) => Some(p),
+            _ => None,
+        }
     }
 }
 
-macro_rules! method {
-    ($name:ident, $method:ident, $route:ident) => {
-        pub fn $name<F, Args>(mut self, handler: F) -> Self
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Access::Public => f.write_str("public"),
+            Access::MetricsToken => f.write_str("the metrics token"),
+            Access::Appliance(p) => write!(f, "an appliance ({p:?})"),
+            Access::PendingPasswordOk => f.write_str("any staff member (password pending ok)"),
+            Access::SignedIn => f.write_str("any signed-in staff member"),
+            Access::Permission(p) => write!(f, "the {p} permission"),
+        }
+    }
+}
+
+/// Whether a route works while licd's own license holds it read-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReadOnly {
+    /// Changes nothing (GET): always works.
+    Read,
+    /// Changes something: refused with `license_read_only`.
+    Write,
+    /// Changes something, and keeps working: signing in and out, one's password, licd's
+    /// own licenses, user changes, revoking credentials of every kind, and what
+    /// appliances call (the fleet is never held hostage by the vendor's own license).
+    AllowedInReadOnly,
+}
+
+/// A registered route: what the table says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub surface: Surface,
+    pub method: &'static str,
+    /// actix syntax (`/api/v1/users/{id}`), which is OpenAPI's too.
+    pub path: &'static str,
+    pub access: Access,
+    pub read_only: ReadOnly,
+    /// The console navigation label (GET pages only).
+    pub nav: Option<&'static str>,
+    /// What the handler's extractors demand (`Staff<N>` and `Page<N>`), for `check`.
+    pub demanded: Vec<Access>,
+}
+
+/// What an extractor demands of the caller: `Staff<N>` and `Page<N>` demand `N`'s
+/// access, every other extractor nothing. A handler can only be registered when each of
+/// its extractors says (so a new kind of extractor must be thought about here).
+pub trait Demands {
+    fn demands(_out: &mut Vec<Access>) {}
+}
+
+impl Demands for () {}
+impl Demands for HttpRequest {}
+impl<T> Demands for web::Path<T> {}
+impl<T> Demands for web::Json<T> {}
+impl<T> Demands for web::Form<T> {}
+impl<T> Demands for web::Query<T> {}
+impl<T> Demands for super::optional_json::OptionalJson<T> {}
+
+macro_rules! tuple_demands {
+    ($($t:ident),+) => {
+        impl<$($t: Demands),+> Demands for ($($t,)+) {
+            fn demands(out: &mut Vec<Access>) {
+                $($t::demands(out);)+
+            }
+        }
+    };
+}
+tuple_demands!(A);
+tuple_demands!(A, B);
+tuple_demands!(A, B, C);
+tuple_demands!(A, B, C, D);
+tuple_demands!(A, B, C, D, E);
+tuple_demands!(A, B, C, D, E, F);
+
+type MakeRoute = Box<dyn Fn() -> actix_web::Route>;
+
+struct Entry {
+    route: Route,
+    make: MakeRoute,
+}
+
+/// The route table being built (see the module documentation).
+#[derive(Default)]
+pub struct Routes {
+    entries: Vec<Entry>,
+}
+
+impl Routes {
+    /// A machine-facing path (documented in the OpenAPI reference).
+    pub fn api(&mut self, path: &'static str) -> PathRoutes<'_> {
+        self.at(path, Surface::Api)
+    }
+
+    /// A console path.
+    pub fn page(&mut self, path: &'static str) -> PathRoutes<'_> {
+        self.at(path, Surface::Console)
+    }
+
+    fn at(&mut self, path: &'static str, surface: Surface) -> PathRoutes<'_> {
+        PathRoutes {
+            routes: self,
+            path,
+            surface,
+            nav: None,
+        }
+    }
+
+    /// What the table says about each route, in registration order.
+    pub fn list(&self) -> Vec<Route> {
+        self.entries.iter().map(|e| e.route.clone()).collect()
+    }
+
+    /// Registers every route with actix, one resource per path (in the order the paths
+    /// first appear, which is the order actix matches them in), each answering the
+    /// methods it does not serve with 405 and `Allow`.
+    pub fn configure(self, cfg: &mut web::ServiceConfig) {
+        let mut paths: Vec<(&'static str, Surface, Vec<Entry>)> = Vec::new();
+        for e in self.entries {
+            match paths.iter_mut().find(|(p, _, _)| *p == e.route.path) {
+                Some((_, _, list)) => list.push(e),
+                None => paths.push((e.route.path, e.route.surface, vec![e])),
+            }
+        }
+        for (path, surface, entries) in paths {
+            let allow = entries
+                .iter()
+                .map(|e| e.route.method)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut resource = web::resource(path);
+            for e in &entries {
+                resource = resource.route((e.make)());
+            }
+            cfg.service(resource.default_service(web::to(move || {
+                let allow = allow.clone();
+                async move { method_not_allowed(surface, &allow) }
+            })));
+        }
+    }
+}
+
+fn method_not_allowed(surface: Surface, allow: &str) -> actix_web::HttpResponse {
+    let mut resp = match surface {
+        Surface::Api => problem_response(&Problem::new(
+            ErrorCode::MethodNotAllowed,
+            format!("this route answers {allow}"),
+        )),
+        Surface::Console => error_page(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Not here",
+            &format!("This address answers {allow} only."),
+            "/",
+        ),
+    };
+    if let Ok(v) = header::HeaderValue::from_str(allow) {
+        resp.headers_mut().insert(header::ALLOW, v);
+    }
+    resp
+}
+
+/// The routes of one path.
+pub struct PathRoutes<'a> {
+    routes: &'a mut Routes,
+    path: &'static str,
+    surface: Surface,
+    nav: Option<&'static str>,
+}
+
+macro_rules! writes {
+    ($name:ident, $method:literal, $actix:ident) => {
+        #[doc = concat!("Registers `", $method, "` with its access and read-only class.")]
+        pub fn $name<F, Args>(self, access: Access, read_only: ReadOnly, handler: F) -> Self
         where
             F: Handler<Args>,
-            Args: FromRequest + 'static,
+            Args: FromRequest + Demands + 'static,
             F::Output: Responder + 'static,
         {
-            self.resource = self.resource.route(web::$route().to(handler));
-            self.methods.push(Method::$method);
-            self
+            self.add::<F, Args>($method, Method::$actix, access, read_only, handler)
         }
     };
 }
 
-impl ResourceBuilder {
-    method!(get, GET, get);
-    method!(post, POST, post);
-    method!(put, PUT, put);
-    method!(patch, PATCH, patch);
-    method!(delete, DELETE, delete);
+impl PathRoutes<'_> {
+    /// The navigation label of this page (its GET route).
+    pub fn nav(mut self, label: &'static str) -> Self {
+        self.nav = Some(label);
+        self
+    }
 
-    pub fn build(self) -> Resource {
-        REGISTERED
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend(self.methods.iter().map(|m| Route {
+    /// Registers `GET` (which reads, so works in read-only mode) with its access.
+    pub fn get<F, Args>(self, access: Access, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + Demands + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add::<F, Args>("GET", Method::GET, access, ReadOnly::Read, handler)
+    }
+
+    writes!(post, "POST", POST);
+    writes!(put, "PUT", PUT);
+    writes!(patch, "PATCH", PATCH);
+    writes!(delete, "DELETE", DELETE);
+
+    fn add<F, Args>(
+        self,
+        method: &'static str,
+        actix_method: Method,
+        access: Access,
+        read_only: ReadOnly,
+        handler: F,
+    ) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + Demands + 'static,
+        F::Output: Responder + 'static,
+    {
+        let mut demanded = Vec::new();
+        Args::demands(&mut demanded);
+        let nav = if method == "GET" { self.nav } else { None };
+        self.routes.entries.push(Entry {
+            route: Route {
                 surface: self.surface,
-                method: m.as_str().to_owned(),
-                path: self.path.clone(),
-            }));
-        let allow = self
-            .methods
-            .iter()
-            .map(Method::as_str)
-            .collect::<Vec<_>>()
-            .join(", ");
-        self.resource.default_service(web::to(move || {
-            let allow = allow.clone();
-            async move {
-                let mut resp = problem_response(&Problem::new(
-                    ErrorCode::MethodNotAllowed,
-                    format!("this route answers {allow}"),
+                method,
+                path: self.path,
+                access,
+                read_only,
+                nav,
+                demanded,
+            },
+            make: Box::new(move || {
+                web::route()
+                    .method(actix_method.clone())
+                    .to(handler.clone())
+            }),
+        });
+        self
+    }
+}
+
+/// What is wrong with a table, one line per problem: a handler whose extractor demands
+/// something other than its registration says, a route registered twice, a navigation
+/// entry on something that is not a console page. Empty when the table is sound.
+pub fn check(routes: &[Route]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (i, r) in routes.iter().enumerate() {
+        let at = format!("{} {}", r.method, r.path);
+        if r.access.is_staff() {
+            if r.demanded != [r.access] {
+                let demanded: Vec<String> = r.demanded.iter().map(|a| a.to_string()).collect();
+                problems.push(format!(
+                    "{at} is registered as needing {} but its handler's extractors demand [{}]",
+                    r.access,
+                    demanded.join(", ")
                 ));
-                if let Ok(v) = header::HeaderValue::from_str(&allow) {
-                    resp.headers_mut().insert(header::ALLOW, v);
-                }
-                resp
             }
-        }))
+        } else if !r.demanded.is_empty() {
+            problems.push(format!(
+                "{at} is registered as {} but its handler demands a staff member",
+                r.access
+            ));
+        }
+        if r.method == "GET" && r.read_only != ReadOnly::Read {
+            problems.push(format!("{at}: a GET route must be ReadOnly::Read"));
+        }
+        if r.method != "GET" && r.read_only == ReadOnly::Read {
+            problems.push(format!(
+                "{at} changes something: register it as Write or AllowedInReadOnly"
+            ));
+        }
+        if r.nav.is_some() && (r.surface != Surface::Console || r.path.contains('{')) {
+            problems.push(format!(
+                "{at}: only a console page without parameters can be in the navigation"
+            ));
+        }
+        if routes[..i]
+            .iter()
+            .any(|o| o.method == r.method && o.path == r.path)
+        {
+            problems.push(format!("{at} is registered twice"));
+        }
+    }
+    problems
+}
+
+/// The table, indexed by path the way actix matches it: the first path whose pattern
+/// matches, then the method.
+struct Index {
+    paths: Vec<(ResourceDef, Vec<Route>)>,
+}
+
+fn index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut paths: Vec<(ResourceDef, Vec<Route>)> = Vec::new();
+        for r in super::routes().list() {
+            match paths
+                .iter_mut()
+                .find(|(def, _)| def.pattern() == Some(r.path))
+            {
+                Some((_, list)) => list.push(r),
+                None => paths.push((ResourceDef::new(r.path), vec![r])),
+            }
+        }
+        Index { paths }
+    })
+}
+
+/// Every registered route, in registration order.
+pub fn registered() -> Vec<Route> {
+    index()
+        .paths
+        .iter()
+        .flat_map(|(_, routes)| routes.iter().cloned())
+        .collect()
+}
+
+/// The routes registered for the path a request names (the resource actix routes it to).
+fn routes_at(path: &str) -> Option<&'static [Route]> {
+    index()
+        .paths
+        .iter()
+        .find(|(def, _)| def.is_match(path))
+        .map(|(_, routes)| routes.as_slice())
+}
+
+/// The route a request reaches, if one is registered.
+pub fn lookup(method: &str, path: &str) -> Option<&'static Route> {
+    routes_at(path)?.iter().find(|r| r.method == method)
+}
+
+/// The surface of the path a request names (whatever its method).
+pub fn surface_of(path: &str) -> Option<Surface> {
+    routes_at(path)?.first().map(|r| r.surface)
+}
+
+/// The console page a form at `path` belongs to: the path itself when it is a page,
+/// else the nearest page above it (`/users/7/role` → `/users`,
+/// `/licensing/licenses/abc/revoke` → `/licensing/licenses/abc`); `/` at the top.
+pub fn page_of(path: &str) -> String {
+    let mut p = path.trim_end_matches('/');
+    while !p.is_empty() {
+        if lookup("GET", p).is_some_and(|r| r.surface == Surface::Console) {
+            return p.to_owned();
+        }
+        p = match p.rfind('/') {
+            Some(i) => &p[..i],
+            None => "",
+        };
+    }
+    "/".to_owned()
+}
+
+/// The console navigation: every page with a label, in table order.
+pub fn navigation() -> impl Iterator<Item = &'static Route> {
+    index()
+        .paths
+        .iter()
+        .flat_map(|(_, routes)| routes.iter())
+        .filter(|r| r.nav.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_sound() {
+        let problems = check(&crate::http::routes().list());
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    #[test]
+    fn a_handler_that_demands_another_permission_is_caught() {
+        use crate::http::auth::{Staff, need};
+        async fn handler(_: Staff<need::AuditRead>) -> &'static str {
+            ""
+        }
+        let mut t = Routes::default();
+        t.api("/x")
+            .get(Access::Permission(Permission::UsersManage), handler);
+        t.api("/y").get(Access::Public, handler);
+        t.api("/z")
+            .get(Access::Permission(Permission::AuditRead), handler);
+        let problems = check(&t.list());
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(
+            problems[0].contains("GET /x is registered as needing the users.manage permission")
+        );
+        assert!(problems[1].contains("GET /y is registered as public"));
+    }
+
+    #[test]
+    fn requests_find_their_route() {
+        let r = lookup("POST", "/api/v1/licenses/abc/revoke").unwrap();
+        assert_eq!(r.path, "/api/v1/licenses/{id}/revoke");
+        assert_eq!(r.read_only, ReadOnly::AllowedInReadOnly);
+        assert!(lookup("POST", "/api/v1/licenses//revoke").is_none());
+        assert!(lookup("PUT", "/api/v1/licenses").is_none());
+        assert_eq!(surface_of("/licensing/licenses/x"), Some(Surface::Console));
+        assert_eq!(surface_of("/api/v1/users/1"), Some(Surface::Api));
+        assert_eq!(surface_of("/nowhere"), None);
+        assert_eq!(page_of("/users/7/role"), "/users");
+        assert_eq!(
+            page_of("/licensing/licenses/abc/revoke"),
+            "/licensing/licenses/abc"
+        );
+        assert_eq!(page_of("/licensing/signing/k/retire"), "/licensing/signing");
+        assert_eq!(page_of("/enterprise/licenses"), "/enterprise");
+        assert_eq!(page_of("/tokens"), "/tokens");
+        assert_eq!(page_of("/logout"), "/");
     }
 }

@@ -1,3 +1,4 @@
+use super::ui::flash::Flash;
 use super::ui::templates::Templates;
 use crate::service::{self, App, ServiceError};
 use chrono::{DateTime, Utc};
@@ -19,6 +20,8 @@ pub struct AppState {
     pub https_port: Option<u16>,
     /// The bearer token `/metrics` requires (`None`: loopback clients only).
     pub metrics_token: Option<String>,
+    /// Results console pages show once after a redirect.
+    pub flash: Flash,
 }
 
 impl AppState {

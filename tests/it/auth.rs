@@ -258,26 +258,27 @@ fn csrf_is_required_for_cookie_requests_and_forms() {
         .send()
         .unwrap();
     expect_problem(r, 403, "csrf_failed");
-    // Every UI form route refuses a post without the token, and with a wrong one.
-    for path in [
-        "/logout",
-        "/password",
-        "/users",
-        "/users/1/role",
-        "/users/1/disable",
-        "/users/1/enable",
-        "/users/1/reset-password",
-        "/tokens",
-        "/tokens/1/revoke",
+    // Every UI form route refuses a post without the token, and with a wrong one: with
+    // an HTML page that says nothing was changed and links back to the form's page.
+    for (path, back) in [
+        ("/logout", "/"),
+        ("/password", "/password"),
+        ("/users", "/users"),
+        ("/users/1/role", "/users"),
+        ("/users/1/disable", "/users"),
+        ("/users/1/enable", "/users"),
+        ("/users/1/reset-password", "/users"),
+        ("/tokens", "/tokens"),
+        ("/tokens/1/revoke", "/tokens"),
     ] {
         let r = c.post(s.url(path)).form(&[("name", "x")]).send().unwrap();
-        expect_problem(r, 403, "csrf_failed");
+        expect_console_refusal(r, 403, "Nothing was changed", back);
         let r = c
             .post(s.url(path))
             .form(&[("csrf", "forged")])
             .send()
             .unwrap();
-        expect_problem(r, 403, "csrf_failed");
+        expect_console_refusal(r, 403, "Nothing was changed", back);
     }
     // The login form without a pre-login cookie (a cross-site post) is refused.
     let r = client()
@@ -285,7 +286,7 @@ fn csrf_is_required_for_cookie_requests_and_forms() {
         .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
         .send()
         .unwrap();
-    expect_problem(r, 403, "csrf_failed");
+    expect_console_refusal(r, 403, "Nothing was changed", "/login");
     // With the right token the same request works.
     let r = c
         .post(s.url("/api/v1/tokens"))

@@ -158,8 +158,26 @@ fn console_password_reset_revokes_tokens_and_says_so() {
         .form(&[("csrf", csrf_of(&page))])
         .send()
         .unwrap();
-    assert_eq!(r.status(), 200);
-    assert!(r.text().unwrap().contains("API tokens are revoked"));
+    // Post-redirect-get: the users page shows the one-time password once.
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        to.starts_with("/users?notice=password_reset&shown="),
+        "{to}"
+    );
+    let page = admin.get(s.url(&to)).send().unwrap().text().unwrap();
+    assert!(page.contains("API tokens are revoked"), "{page}");
+    let otp = page
+        .split("<code class=\"big\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(otp.len(), 24, "{page}");
+    let again = admin.get(s.url(&to)).send().unwrap().text().unwrap();
+    assert!(!again.contains(&otp), "a reload does not show it again");
     token_is_dead(&s, &plain);
 }
 

@@ -300,6 +300,31 @@ pub fn expect_problem(resp: Response, status: u16, code: &str) -> Value {
     body
 }
 
+/// Asserts a console refusal: an HTML error page (never problem+json) with this status,
+/// a message containing `says`, and a link back to `back`. Returns the page.
+#[track_caller]
+pub fn expect_console_refusal(resp: Response, status: u16, says: &str, back: &str) -> String {
+    let got = resp.status().as_u16();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let html = resp.text().unwrap();
+    assert_eq!(got, status, "status for page {html}");
+    assert!(ct.starts_with("text/html"), "content type {ct} for {html}");
+    assert!(
+        html.contains("id=\"error-title\"") && html.contains(says),
+        "{html}"
+    );
+    let link = format!("id=\"error-back\" href=\"{}\"", back.replace('&', "&amp;"));
+    assert!(
+        html.contains(&link),
+        "the way back should be {back}: {html}"
+    );
+    html
+}
+
 /// Signs in over the JSON API; returns the client (holding the cookie) and CSRF token.
 pub fn api_login(server: &TestServer, email: &str, password: &str) -> (Client, String) {
     let c = server.client();

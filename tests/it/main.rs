@@ -9,6 +9,7 @@ mod bootstrap;
 mod browser;
 mod ca_issue;
 mod config;
+mod console_forms;
 mod credentials;
 mod directives;
 mod enterprise;

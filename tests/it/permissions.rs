@@ -1,408 +1,435 @@
-//! Every staff route × every role: allowed or refused exactly as the permission table
-//! in `domain::permissions` says. Later features add their routes to `ROUTES`.
+//! The route × caller × read-only matrix. It iterates over the route table the server
+//! registers (`licd::http::routing::registered`) and fails when a registered route has no
+//! sample request below, or when a sample names a route that is gone: a new route cannot
+//! be forgotten. Each sample says, independently of the table, what the route needs and
+//! what an admitted caller gets; the test checks the table says the same need, then sends
+//! the sample as every role, as an account with a pending one-time password, and
+//! anonymously, in normal and in read-only mode.
 
 use crate::harness::*;
 use licd::domain::permissions::{Permission, Role};
-use serde_json::json;
+use licd::http::routing::{self, Access, Proof, ReadOnly, Route, Surface};
+use licd::service::{Actor, enterprise};
+use reqwest::blocking::Response;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
-/// What a route needs: any signed-in staff member, or one permission.
-#[derive(Clone, Copy, Debug)]
-enum Need {
-    SignedIn,
-    Perm(Permission),
+/// A request for one registered route, and what it should come to.
+struct Sample {
+    /// The path to request (the route's pattern with its parameters filled in).
+    path: String,
+    /// A JSON body for API routes, form fields for console routes.
+    body: Option<Value>,
+    /// What the route needs, as this test expects it.
+    needs: Access,
+    /// The status a caller the route admits gets, in normal mode.
+    admitted: u16,
 }
 
-struct RouteCase {
-    method: &'static str,
-    path: &'static str,
-    /// JSON body for API routes, form fields for UI routes.
-    body: Option<serde_json::Value>,
-    need: Need,
+/// Rows of `samples()`: `METHOD "pattern" [at "path"] [body <json or form>] => needs, status;`
+/// (`at` when the path has parameters; a JSON body for API routes, form fields for
+/// console routes).
+macro_rules! rows {
+    (@or $default:expr) => { $default };
+    (@or $default:expr, $given:expr) => { $given };
+    (@some) => { None };
+    (@some $body:expr) => { Some($body) };
+    ($($method:ident $pattern:literal $(at $path:literal)? $(body $body:expr)? => $needs:expr, $status:literal;)*) => {{
+        let mut m = BTreeMap::new();
+        $(
+            let sample = Sample {
+                path: rows!(@or $pattern $(, $path)?).to_owned(),
+                body: rows!(@some $($body)?),
+                needs: $needs,
+                admitted: $status,
+            };
+            let key = (stringify!($method), $pattern);
+            assert!(m.insert(key, sample).is_none(), "{key:?} twice");
+        )*
+        m
+    }};
 }
 
-fn routes() -> Vec<RouteCase> {
-    use Need::*;
+/// A sample for every route, by (method, pattern).
+fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
+    use Access::{Appliance, MetricsToken, PendingPasswordOk, Public, SignedIn};
     use Permission::*;
-    let r = |method, path, body, need| RouteCase {
-        method,
-        path,
-        body,
-        need,
+    use Proof::{ActivationSecret, LicenseKey, ProvisioningToken};
+    let need = Access::Permission;
+    let form = |pairs: &[(&str, &str)]| {
+        let map: serde_json::Map<String, Value> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!(v)))
+            .collect();
+        Value::Object(map)
     };
-    vec![
-        // JSON API
-        r("GET", "/api/v1/me", None, SignedIn),
-        r("GET", "/api/v1/tokens", None, SignedIn),
-        r(
-            "POST",
-            "/api/v1/tokens",
-            Some(json!({"name": "matrix"})),
-            SignedIn,
-        ),
-        r("DELETE", "/api/v1/tokens/999999", None, SignedIn),
-        r(
-            "POST",
-            "/api/v1/auth/password",
-            Some(json!({"current_password": "x", "new_password": "y"})),
-            SignedIn,
-        ),
-        r("GET", "/api/v1/users", None, Perm(UsersManage)),
-        r(
-            "POST",
-            "/api/v1/users",
-            Some(json!({"email": "not-an-email", "role": "support"})),
-            Perm(UsersManage),
-        ),
-        r("GET", "/api/v1/users/1", None, Perm(UsersManage)),
-        r(
-            "PATCH",
-            "/api/v1/users/999999",
-            Some(json!({"display_name": "x"})),
-            Perm(UsersManage),
-        ),
-        r(
-            "POST",
-            "/api/v1/users/999999/reset-password",
-            None,
-            Perm(UsersManage),
-        ),
-        r("GET", "/api/v1/audit", None, Perm(AuditRead)),
-        r("GET", "/api/v1/tls", None, Perm(LicenseRead)),
-        // Licensing API (appliance routes are not staff routes: see appliance_routes_need_no_staff)
-        r("GET", "/api/v1/licenses", None, Perm(LicenseRead)),
-        r("GET", "/api/v1/installations", None, Perm(LicenseRead)),
-        r("GET", "/api/v1/enterprise", None, Perm(SettingsManage)),
-        r(
-            "POST",
-            "/api/v1/enterprise/licenses",
-            Some(json!({"license_key": "x"})),
-            Perm(SettingsManage),
-        ),
-        r(
-            "DELETE",
-            "/api/v1/enterprise/licenses/nope",
-            None,
-            Perm(SettingsManage),
-        ),
-        r("GET", "/installations", None, Perm(LicenseRead)),
-        r("GET", "/installations/nope", None, Perm(LicenseRead)),
-        r("GET", "/enterprise", None, Perm(SettingsManage)),
-        r(
-            "POST",
-            "/enterprise/licenses",
-            Some(json!({"license_key": "x"})),
-            Perm(SettingsManage),
-        ),
-        r(
-            "POST",
-            "/enterprise/licenses/nope/remove",
-            None,
-            Perm(SettingsManage),
-        ),
-        r("GET", "/api/v1/installations/nope", None, Perm(LicenseRead)),
-        r(
-            "POST",
-            "/api/v1/licenses",
-            Some(
-                json!({"name": "m", "install_id": "matrix", "internal_users": 1, "expires_at": "2030-01-01T00:00:00Z"}),
-            ),
-            Perm(LicenseIssue),
-        ),
-        r("GET", "/api/v1/licenses/nope", None, Perm(LicenseRead)),
-        r(
-            "POST",
-            "/api/v1/licenses/nope/revoke",
-            Some(json!({"reason": "x"})),
-            Perm(LicenseRevoke),
-        ),
-        r(
-            "POST",
-            "/api/v1/licenses/nope/rebind",
-            Some(json!({"fingerprint": "x"})),
-            Perm(LicenseRevoke),
-        ),
-        r(
-            "POST",
-            "/api/v1/licenses/nope/suspend",
-            Some(json!({})),
-            Perm(LicenseRevoke),
-        ),
-        r(
-            "POST",
-            "/api/v1/licenses/nope/reinstate",
-            None,
-            Perm(LicenseRevoke),
-        ),
-        r(
-            "POST",
-            "/api/v1/licenses/nope/subscription",
-            Some(json!({"status": "active"})),
-            Perm(LicenseRevoke),
-        ),
-        r(
-            "POST",
-            "/api/v1/licenses/nope/directives",
-            Some(json!({"kind": "message", "message": "x"})),
-            Perm(LicenseRevoke),
-        ),
-        r(
-            "POST",
-            "/api/v1/licenses/health/sweep",
-            Some(json!({"dry_run": true})),
-            Perm(SweepRun),
-        ),
-        r(
-            "GET",
-            "/api/v1/licensing/heartbeats",
-            None,
-            Perm(LicenseRead),
-        ),
-        r(
-            "GET",
-            "/api/v1/licensing/settings",
-            None,
-            Perm(SettingsManage),
-        ),
-        r(
-            "PUT",
-            "/api/v1/licensing/settings",
-            Some(json!({"grace_days": 0})),
-            Perm(SettingsManage),
-        ),
-        r("GET", "/api/v1/signing-keys", None, Perm(SigningManage)),
-        r(
-            "POST",
-            "/api/v1/signing-keys/nope/retire",
-            None,
-            Perm(SigningManage),
-        ),
-        r(
-            "GET",
-            "/api/v1/provisioning-tokens",
-            None,
-            Perm(LicenseIssue),
-        ),
-        r(
-            "POST",
-            "/api/v1/provisioning-tokens",
-            Some(json!({"name": "m", "max_uses": 0, "template": {"duration_days": 1}})),
-            Perm(LicenseIssue),
-        ),
-        r(
-            "DELETE",
-            "/api/v1/provisioning-tokens/999999",
-            None,
-            Perm(LicenseIssue),
-        ),
-        // UI pages and forms
-        r("GET", "/", None, SignedIn),
-        r("GET", "/tokens", None, SignedIn),
-        r("POST", "/tokens", Some(json!({"name": "matrix"})), SignedIn),
-        r("POST", "/tokens/999999/revoke", None, SignedIn),
-        r("GET", "/password", None, SignedIn),
-        r("GET", "/users", None, Perm(UsersManage)),
-        r(
-            "POST",
-            "/users",
-            Some(json!({"email": "bad", "role": "support"})),
-            Perm(UsersManage),
-        ),
-        r(
-            "POST",
-            "/users/999999/role",
-            Some(json!({"role": "support"})),
-            Perm(UsersManage),
-        ),
-        r("POST", "/users/999999/disable", None, Perm(UsersManage)),
-        r("POST", "/users/999999/enable", None, Perm(UsersManage)),
-        r(
-            "POST",
-            "/users/999999/reset-password",
-            None,
-            Perm(UsersManage),
-        ),
-        r("GET", "/audit", None, Perm(AuditRead)),
-        r("GET", "/settings/tls", None, Perm(LicenseRead)),
-        // Licensing pages and forms
-        r("GET", "/licensing", None, Perm(LicenseRead)),
-        r("GET", "/licensing?state=active", None, Perm(LicenseRead)),
-        r(
-            "POST",
-            "/licensing/sweep",
-            Some(json!({"dry_run": "on"})),
-            Perm(SweepRun),
-        ),
-        r("GET", "/licensing/license-new", None, Perm(LicenseIssue)),
-        r(
-            "POST",
-            "/licensing/license-new",
-            Some(json!({"name": "matrix", "install_id": "bad id", "expires": "2020-01-01"})),
-            Perm(LicenseIssue),
-        ),
-        r("GET", "/licensing/licenses/999999", None, Perm(LicenseRead)),
-        r(
-            "POST",
-            "/licensing/licenses/999999/revoke",
-            Some(json!({"reason": "matrix"})),
-            Perm(LicenseRevoke),
-        ),
-        r(
-            "POST",
-            "/licensing/licenses/999999/rebind",
-            Some(json!({"fingerprint": "fp-matrix"})),
-            Perm(LicenseRevoke),
-        ),
-        r(
-            "POST",
-            "/licensing/licenses/999999/suspend",
-            Some(json!({"reason": ""})),
-            Perm(LicenseRevoke),
-        ),
-        r(
-            "POST",
-            "/licensing/licenses/999999/reinstate",
-            None,
-            Perm(LicenseRevoke),
-        ),
-        r(
-            "POST",
-            "/licensing/licenses/999999/subscription",
-            Some(json!({"status": "active", "period_end": ""})),
-            Perm(LicenseRevoke),
-        ),
-        r(
-            "POST",
-            "/licensing/licenses/999999/directives",
-            Some(json!({"kind": "message", "message": "matrix"})),
-            Perm(LicenseRevoke),
-        ),
-        r("GET", "/licensing/signing", None, Perm(SigningManage)),
-        r(
-            "POST",
-            "/licensing/signing/rotate",
-            None,
-            Perm(SigningManage),
-        ),
-        r(
-            "POST",
-            "/licensing/signing/no-such-key/retire",
-            None,
-            Perm(SigningManage),
-        ),
-        r("GET", "/licensing/heartbeats", None, Perm(LicenseRead)),
-        r("GET", "/licensing/settings", None, Perm(SettingsManage)),
-        r(
-            "POST",
-            "/licensing/settings",
-            Some(json!({
-                "grace_days": "0", "heartbeat_interval_secs": "3600",
-                "sweep_interval_secs": "300", "heartbeat_retention_days": "30"
-            })),
-            Perm(SettingsManage),
-        ),
-        r("GET", "/licensing/provisioning", None, Perm(LicenseIssue)),
-        r(
-            "POST",
-            "/licensing/provisioning",
-            Some(
-                json!({"name": "matrix", "internal_users": "1", "duration_days": "0", "max_uses": "1"}),
-            ),
-            Perm(LicenseIssue),
-        ),
-        r(
-            "POST",
-            "/licensing/provisioning/999999/revoke",
-            None,
-            Perm(LicenseIssue),
-        ),
-    ]
+    // Invalid bodies and unknown ids where a valid request would change too much: a
+    // 404 or 422 shows the caller got past the route's checks.
+    rows! {
+        // System
+        GET "/healthz" => Public, 200;
+        GET "/readyz" => Public, 200;
+        GET "/ca.pem" => Public, 200;
+        GET "/metrics" => MetricsToken, 200;
+        GET "/static/{path:.*}" at "/static/app.css" => Public, 200;
+
+        // The JSON API
+        GET "/api/v1/openapi.json" => Public, 200;
+        POST "/api/v1/auth/login" body json!({}) => Public, 422;
+        POST "/api/v1/auth/logout" => PendingPasswordOk, 204;
+        POST "/api/v1/auth/password" body json!({}) => PendingPasswordOk, 422;
+        GET "/api/v1/me" => PendingPasswordOk, 200;
+        GET "/api/v1/tls" => need(LicenseRead), 200;
+        GET "/api/v1/users" => need(UsersManage), 200;
+        POST "/api/v1/users" body json!({"email": "not-an-email", "role": "support"}) => need(UsersManage), 422;
+        GET "/api/v1/users/{id}" at "/api/v1/users/1" => need(UsersManage), 200;
+        PATCH "/api/v1/users/{id}" at "/api/v1/users/999999" body json!({"display_name": "x"}) => need(UsersManage), 404;
+        POST "/api/v1/users/{id}/reset-password" at "/api/v1/users/999999/reset-password" => need(UsersManage), 404;
+        GET "/api/v1/tokens" => SignedIn, 200;
+        POST "/api/v1/tokens" body json!({"name": "matrix"}) => SignedIn, 201;
+        DELETE "/api/v1/tokens/{id}" at "/api/v1/tokens/999999" => SignedIn, 404;
+        GET "/api/v1/audit" => need(AuditRead), 200;
+        POST "/api/v1/licenses/health/sweep" body json!({"dry_run": true}) => need(SweepRun), 200;
+        GET "/api/v1/licenses" => need(LicenseRead), 200;
+        POST "/api/v1/licenses" body json!({"name": "m", "install_id": "matrix", "internal_users": 1, "expires_at": "2030-01-01T00:00:00Z"}) => need(LicenseIssue), 201;
+        GET "/api/v1/licenses/{id}" at "/api/v1/licenses/nope" => need(LicenseRead), 404;
+        // Appliance routes take no staff credential: every caller gets the appliance's refusal.
+        POST "/api/v1/licenses/{id}/activate" at "/api/v1/licenses/x/activate" body json!({"license_key": "a.b.c", "fingerprint": "f", "install_id": "i"}) => Appliance(LicenseKey), 401;
+        POST "/api/v1/licenses/{id}/heartbeat" at "/api/v1/licenses/x/heartbeat" body json!({"fingerprint": "f", "seq": 0}) => Appliance(ActivationSecret), 401;
+        POST "/api/v1/licenses/{id}/revoke" at "/api/v1/licenses/nope/revoke" body json!({"reason": "x"}) => need(LicenseRevoke), 404;
+        POST "/api/v1/licenses/{id}/rebind" at "/api/v1/licenses/nope/rebind" body json!({"fingerprint": "x"}) => need(LicenseRevoke), 404;
+        POST "/api/v1/licenses/{id}/suspend" at "/api/v1/licenses/nope/suspend" body json!({}) => need(LicenseRevoke), 404;
+        POST "/api/v1/licenses/{id}/reinstate" at "/api/v1/licenses/nope/reinstate" => need(LicenseRevoke), 404;
+        POST "/api/v1/licenses/{id}/subscription" at "/api/v1/licenses/nope/subscription" body json!({"status": "active"}) => need(LicenseRevoke), 404;
+        POST "/api/v1/licenses/{id}/directives" at "/api/v1/licenses/nope/directives" body json!({"kind": "message", "message": "x"}) => need(LicenseRevoke), 404;
+        GET "/api/v1/licensing/heartbeats" => need(LicenseRead), 200;
+        GET "/api/v1/licensing/settings" => need(SettingsManage), 200;
+        PUT "/api/v1/licensing/settings" body json!({"grace_days": 0}) => need(SettingsManage), 422;
+        GET "/api/v1/signing-keys" => need(SigningManage), 200;
+        POST "/api/v1/signing-keys" => need(SigningManage), 201;
+        POST "/api/v1/signing-keys/{kid}/retire" at "/api/v1/signing-keys/nope/retire" => need(SigningManage), 404;
+        GET "/api/v1/provisioning-tokens" => need(LicenseIssue), 200;
+        POST "/api/v1/provisioning-tokens" body json!({"name": "m", "max_uses": 0, "template": {"duration_days": 1}}) => need(LicenseIssue), 422;
+        DELETE "/api/v1/provisioning-tokens/{id}" at "/api/v1/provisioning-tokens/999999" => need(LicenseIssue), 404;
+        POST "/api/v1/provision" body json!({"token": "lprov_nope", "install_id": "i", "fingerprint": "f"}) => Appliance(ProvisioningToken), 401;
+        GET "/api/v1/enterprise" => need(SettingsManage), 200;
+        POST "/api/v1/enterprise/licenses" body json!({"license_key": "x"}) => need(SettingsManage), 422;
+        DELETE "/api/v1/enterprise/licenses/{id}" at "/api/v1/enterprise/licenses/nope" => need(SettingsManage), 404;
+        GET "/api/v1/installations" => need(LicenseRead), 200;
+        GET "/api/v1/installations/{install_id}" at "/api/v1/installations/nope" => need(LicenseRead), 404;
+        GET "/.well-known/jwks.json" => Public, 200;
+
+        // Console pages and forms (a form that cannot be read is a 400 page, too)
+        GET "/login" => Public, 200;
+        POST "/login" body form(&[("email", "x")]) => Public, 400;
+        POST "/logout" => PendingPasswordOk, 303;
+        GET "/password" => PendingPasswordOk, 200;
+        POST "/password" body form(&[("current_password", "x"), ("new_password", "y"), ("confirm_password", "z")]) => PendingPasswordOk, 422;
+        GET "/" => SignedIn, 200;
+        GET "/licensing" at "/licensing?state=active" => need(LicenseRead), 200;
+        POST "/licensing/sweep" body form(&[("dry_run", "on")]) => need(SweepRun), 303;
+        GET "/licensing/license-new" => need(LicenseIssue), 200;
+        POST "/licensing/license-new" body form(&[("name", "matrix"), ("install_id", "bad id"), ("expires", "2020-01-01")]) => need(LicenseIssue), 422;
+        GET "/licensing/licenses/{id}" at "/licensing/licenses/999999" => need(LicenseRead), 404;
+        POST "/licensing/licenses/{id}/revoke" at "/licensing/licenses/999999/revoke" body form(&[("reason", "matrix")]) => need(LicenseRevoke), 404;
+        POST "/licensing/licenses/{id}/rebind" at "/licensing/licenses/999999/rebind" body form(&[("fingerprint", "fp-matrix")]) => need(LicenseRevoke), 404;
+        POST "/licensing/licenses/{id}/suspend" at "/licensing/licenses/999999/suspend" body form(&[("reason", "")]) => need(LicenseRevoke), 404;
+        POST "/licensing/licenses/{id}/reinstate" at "/licensing/licenses/999999/reinstate" => need(LicenseRevoke), 404;
+        POST "/licensing/licenses/{id}/subscription" at "/licensing/licenses/999999/subscription" body form(&[("status", "active"), ("period_end", "")]) => need(LicenseRevoke), 404;
+        POST "/licensing/licenses/{id}/directives" at "/licensing/licenses/999999/directives" body form(&[("kind", "message"), ("message", "matrix")]) => need(LicenseRevoke), 404;
+        GET "/installations" => need(LicenseRead), 200;
+        GET "/installations/{install_id}" at "/installations/nope" => need(LicenseRead), 404;
+        GET "/licensing/heartbeats" => need(LicenseRead), 200;
+        GET "/licensing/provisioning" => need(LicenseIssue), 200;
+        POST "/licensing/provisioning" body form(&[("name", "matrix"), ("internal_users", "1"), ("duration_days", "0"), ("max_uses", "1")]) => need(LicenseIssue), 422;
+        POST "/licensing/provisioning/{id}/revoke" at "/licensing/provisioning/999999/revoke" => need(LicenseIssue), 404;
+        GET "/licensing/signing" => need(SigningManage), 200;
+        POST "/licensing/signing/rotate" => need(SigningManage), 303;
+        POST "/licensing/signing/{kid}/retire" at "/licensing/signing/no-such-key/retire" => need(SigningManage), 404;
+        GET "/licensing/settings" => need(SettingsManage), 200;
+        POST "/licensing/settings" body form(&[("grace_days", "0"), ("heartbeat_interval_secs", "3600"), ("sweep_interval_secs", "300"), ("heartbeat_retention_days", "30")]) => need(SettingsManage), 422;
+        GET "/users" => need(UsersManage), 200;
+        POST "/users" body form(&[("email", "bad"), ("role", "support")]) => need(UsersManage), 422;
+        POST "/users/{id}/role" at "/users/999999/role" body form(&[("role", "support")]) => need(UsersManage), 404;
+        POST "/users/{id}/disable" at "/users/999999/disable" => need(UsersManage), 404;
+        POST "/users/{id}/enable" at "/users/999999/enable" => need(UsersManage), 404;
+        POST "/users/{id}/reset-password" at "/users/999999/reset-password" => need(UsersManage), 404;
+        GET "/enterprise" => need(SettingsManage), 200;
+        POST "/enterprise/licenses" body form(&[("license_key", "x")]) => need(SettingsManage), 422;
+        POST "/enterprise/licenses/{id}/remove" at "/enterprise/licenses/nope/remove" => need(SettingsManage), 404;
+        GET "/settings/tls" => need(LicenseRead), 200;
+        GET "/tokens" => SignedIn, 200;
+        POST "/tokens" body form(&[("name", "matrix")]) => SignedIn, 303;
+        POST "/tokens/{id}/revoke" at "/tokens/999999/revoke" => SignedIn, 404;
+        GET "/audit" => need(AuditRead), 200;
+    }
 }
 
-fn send(s: &TestServer, token: Option<&str>, case: &RouteCase) -> reqwest::blocking::Response {
-    let c = client();
-    let method = reqwest::Method::from_bytes(case.method.as_bytes()).unwrap();
-    let mut req = c.request(method, s.url(case.path));
+/// Who sends a sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Caller {
+    Role(Role),
+    /// A super_admin who must still change a one-time password.
+    Pending,
+    Anonymous,
+}
+
+fn send(s: &TestServer, route: &Route, sample: &Sample, token: Option<&str>) -> Response {
+    let method = reqwest::Method::from_bytes(route.method.as_bytes()).unwrap();
+    let mut req = client().request(method, s.url(&sample.path));
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
-    if let Some(body) = &case.body {
-        req = if case.path.starts_with("/api/") {
-            req.json(body)
-        } else {
-            let fields: Vec<(String, String)> = body
-                .as_object()
-                .unwrap()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-                .collect();
-            req.form(&fields)
+    if let Some(body) = &sample.body {
+        req = match route.surface {
+            Surface::Api => req.json(body),
+            Surface::Console => {
+                let fields: Vec<(String, String)> = body
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+                    .collect();
+                req.form(&fields)
+            }
         };
     }
     req.send().unwrap()
 }
 
-#[test]
-fn every_route_for_every_role_follows_the_permission_table() {
-    let s = TestServer::start();
-    let tokens: Vec<(Role, String)> = Role::ALL.iter().map(|r| (*r, s.role_token(*r))).collect();
-    let mut checked = 0;
-    for case in routes() {
-        for (role, token) in &tokens {
-            let allowed = match case.need {
-                Need::SignedIn => true,
-                Need::Perm(p) => role.can(p),
-            };
-            let resp = send(&s, Some(token), &case);
-            let status = resp.status().as_u16();
-            let body = resp.text().unwrap();
-            if allowed {
-                assert!(
-                    status != 401 && status != 403,
-                    "{role} should reach {} {} but got {status}: {body}",
-                    case.method,
-                    case.path
-                );
-                assert!(
-                    status < 500,
-                    "{} {} as {role}: {status} {body}",
-                    case.method,
-                    case.path
-                );
-            } else {
-                assert_eq!(
-                    status, 403,
-                    "{role} must be refused {} {}: {body}",
-                    case.method, case.path
-                );
-                if case.path.starts_with("/api/") {
-                    assert!(body.contains("\"code\":\"forbidden\""), "{body}");
-                }
-            }
-            checked += 1;
-        }
-        // Nobody unauthenticated gets through.
-        let resp = send(&s, None, &case);
-        let status = resp.status().as_u16();
-        if case.path.starts_with("/api/") {
-            assert_eq!(status, 401, "anonymous {} {}", case.method, case.path);
-        } else if case.method == "GET" {
-            assert_eq!(
-                status, 303,
-                "anonymous {} {} goes to login",
-                case.method, case.path
-            );
-        } else if case.body.is_some() {
-            // A form post with no cookie at all fails the CSRF check before anything else.
-            assert_eq!(status, 403, "anonymous {} {}", case.method, case.path);
+/// What a caller should get: the status and, for refusals, the problem code (API) or a
+/// phrase of the page (console) or where a redirect goes.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Status(u16),
+    Problem(u16, &'static str),
+    Page(u16, &'static str),
+    Redirect(&'static str),
+}
+
+fn expected(route: &Route, sample: &Sample, caller: Caller, read_only: bool) -> Outcome {
+    let console = route.surface == Surface::Console;
+    let refused = |code: &'static str, phrase: &'static str| {
+        if console {
+            Outcome::Page(403, phrase)
         } else {
-            assert_eq!(
-                status, 303,
-                "anonymous {} {} goes to login",
-                case.method, case.path
+            Outcome::Problem(403, code)
+        }
+    };
+    let identified = caller != Caller::Anonymous;
+    if read_only && identified && route.read_only == ReadOnly::Write {
+        return refused("license_read_only", "licd is read-only");
+    }
+    match (sample.needs, caller) {
+        (Access::Public | Access::MetricsToken | Access::Appliance(_), Caller::Anonymous)
+            if console && route.method == "POST" && sample.body.is_some() =>
+        {
+            // A form post without any licd cookie: the CSRF check refuses it first.
+            Outcome::Page(403, "Nothing was changed")
+        }
+        (Access::Public | Access::MetricsToken | Access::Appliance(_), _) => {
+            Outcome::Status(sample.admitted)
+        }
+        (_, Caller::Anonymous) => match (console, route.method, &sample.body) {
+            (false, _, _) => Outcome::Problem(401, "unauthenticated"),
+            (true, "POST", Some(_)) => Outcome::Page(403, "Your session has ended"),
+            (true, _, _) => Outcome::Redirect("/login?next="),
+        },
+        (Access::PendingPasswordOk, _) => Outcome::Status(sample.admitted),
+        (_, Caller::Pending) if console => Outcome::Redirect("/password"),
+        (_, Caller::Pending) => Outcome::Problem(403, "password_change_required"),
+        (Access::Permission(p), Caller::Role(role)) if !role.can(p) => {
+            refused("forbidden", "Permission denied")
+        }
+        _ => Outcome::Status(sample.admitted),
+    }
+}
+
+/// Checks one response against what was expected; console routes never answer with the
+/// API's problem+json.
+fn check(route: &Route, caller: Caller, read_only: bool, want: &Outcome, resp: Response) {
+    let here = format!(
+        "{} {} as {caller:?}{}",
+        route.method,
+        route.path,
+        if read_only { " (read-only)" } else { "" }
+    );
+    let status = resp.status().as_u16();
+    let location = resp
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = resp.text().unwrap();
+    if route.surface == Surface::Console {
+        assert!(
+            !ct.contains("problem+json"),
+            "{here}: a console route answered the API's problem body: {body}"
+        );
+    }
+    match want {
+        Outcome::Status(s) => assert_eq!(status, *s, "{here}: {body}"),
+        Outcome::Problem(s, code) => {
+            assert_eq!(status, *s, "{here}: {body}");
+            assert_eq!(ct, "application/problem+json", "{here}: {body}");
+            let v: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(v["code"], *code, "{here}: {body}");
+        }
+        Outcome::Page(s, phrase) => {
+            assert_eq!(status, *s, "{here}: {body}");
+            assert!(ct.starts_with("text/html"), "{here}: {ct}");
+            assert!(
+                body.contains(phrase) && body.contains("id=\"error-back\""),
+                "{here}: the page should say {phrase:?} and link back: {body}"
             );
+        }
+        Outcome::Redirect(to) => {
+            assert_eq!(status, 303, "{here}: {body}");
+            let location = location.unwrap_or_default();
+            assert!(location.starts_with(to), "{here}: to {location}");
         }
     }
-    assert_eq!(checked, routes().len() * Role::ALL.len());
+}
+
+/// Every registered route has a sample, every sample a route, and the table says what
+/// the sample expects the route to need.
+fn matched(routes: &[Route]) -> Vec<(Route, Sample)> {
+    let mut samples = samples();
+    let mut missing = Vec::new();
+    let mut out = Vec::new();
+    for r in routes {
+        match samples.remove(&(r.method, r.path)) {
+            Some(sample) => out.push((r.clone(), sample)),
+            None => missing.push(format!("{} {}", r.method, r.path)),
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "registered routes without a sample request and expected outcome in \
+         tests/it/permissions.rs `samples()`: {missing:#?}"
+    );
+    let stale: Vec<_> = samples.keys().collect();
+    assert!(
+        stale.is_empty(),
+        "samples for routes that are not registered: {stale:?}"
+    );
+    let disagree: Vec<String> = out
+        .iter()
+        .filter(|(r, s)| r.access != s.needs)
+        .map(|(r, s)| {
+            format!(
+                "{} {}: the route table says it needs {}, the matrix expects {}",
+                r.method, r.path, r.access, s.needs
+            )
+        })
+        .collect();
+    assert!(disagree.is_empty(), "{disagree:#?}");
+    out
+}
+
+/// Sends every sample as every caller and checks the outcome.
+fn run_matrix(
+    s: &TestServer,
+    cases: &[(Route, Sample)],
+    callers: &[(Caller, Option<String>)],
+    read_only: bool,
+) -> usize {
+    let mut checked = 0;
+    for (route, sample) in cases {
+        for (caller, token) in callers {
+            let want = expected(route, sample, *caller, read_only);
+            let resp = send(s, route, sample, token.as_deref());
+            check(route, *caller, read_only, &want, resp);
+            checked += 1;
+        }
+    }
+    checked
+}
+
+#[test]
+fn every_route_for_every_caller_in_and_out_of_read_only_mode() {
+    let routes = routing::registered();
+    assert!(routes.len() >= 90, "only {} routes", routes.len());
+    let cases = matched(&routes);
+
+    let v = crate::enterprise::vendor();
+    let s = crate::enterprise::start(&v);
+    let mut callers: Vec<(Caller, Option<String>)> = Role::ALL
+        .iter()
+        .map(|r| (Caller::Role(*r), Some(s.role_token(*r))))
+        .collect();
+    let tenant = s.app.tenants.public().unwrap();
+    let pending = licd::service::staff::create(
+        &tenant,
+        s.clock.now_utc(),
+        &Actor::Cli,
+        licd::service::staff::NewStaffInput {
+            email: "pending@example.com".into(),
+            display_name: String::new(),
+            role: Role::SuperAdmin,
+            password: None,
+        },
+        12,
+    )
+    .unwrap();
+    callers.push((Caller::Pending, Some(s.token_for(pending.user.id))));
+    callers.push((Caller::Anonymous, None));
+    let checked = run_matrix(&s, &cases, &callers, false);
+    assert_eq!(checked, cases.len() * callers.len());
+
+    // Read-only mode: five staff accounts and a one-seat license, six weeks on.
+    let now = s.clock.now_utc();
+    let key = crate::enterprise::key_for(&v.key, &tenant.install_id, 1, now, 365);
+    enterprise::install(&s.app, &tenant, now, &Actor::Cli, &key).unwrap();
+    s.clock.advance(chrono::Duration::days(42));
+    enterprise::refresh(&tenant, s.clock.now_utc(), &Actor::System).unwrap();
+    assert!(tenant.own_stage().read_only());
+    run_matrix(&s, &cases, &callers, true);
+}
+
+/// The OpenAPI document names, for every staff operation, the permission the matrix
+/// expects as the scope of its bearer-token and session requirements.
+#[test]
+fn the_reference_names_each_operations_permission() {
+    let s = TestServer::start();
+    let doc: Value = client()
+        .get(s.url("/api/v1/openapi.json"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let cases = matched(&routing::registered());
+    for (route, sample) in cases.iter().filter(|(r, _)| r.surface == Surface::Api) {
+        let Some(op) = doc["paths"][route.path].get(route.method.to_lowercase()) else {
+            continue; // static files are not in the reference
+        };
+        let security = &op["security"];
+        let here = format!("{} {}: {security}", route.method, route.path);
+        match sample.needs {
+            Access::Permission(p) => {
+                assert_eq!(security[0]["bearer_token"], json!([p.as_str()]), "{here}");
+                assert_eq!(security[1]["session_cookie"], json!([p.as_str()]), "{here}");
+            }
+            Access::SignedIn | Access::PendingPasswordOk => {
+                assert_eq!(security[0]["bearer_token"], json!([]), "{here}");
+            }
+            Access::Appliance(Proof::ActivationSecret) => {
+                assert_eq!(security[0]["activation_secret"], json!([]), "{here}");
+            }
+            Access::MetricsToken => assert_eq!(security[0]["metrics_token"], json!([]), "{here}"),
+            Access::Public | Access::Appliance(_) => assert!(security.is_null(), "{here}"),
+        }
+        let csrf = security[1].get("csrf_token").is_some();
+        assert_eq!(
+            csrf,
+            route.method != "GET" && sample.needs.is_staff(),
+            "{here}: the CSRF header goes with state-changing staff requests"
+        );
+    }
 }
 
 #[test]
@@ -425,17 +452,27 @@ fn navigation_shows_only_what_the_role_may_use() {
             .next()
             .unwrap()
             .to_owned();
-        assert_eq!(
-            nav.contains("Staff users"),
-            role.can(Permission::UsersManage),
-            "{role}: {nav}"
-        );
-        assert_eq!(
-            nav.contains("Audit log"),
-            role.can(Permission::AuditRead),
-            "{role}: {nav}"
-        );
-        assert!(nav.contains("API tokens"));
+        for (label, need) in [
+            ("Dashboard", None),
+            ("Licensing", Some(Permission::LicenseRead)),
+            ("Installations", Some(Permission::LicenseRead)),
+            ("Heartbeats", Some(Permission::LicenseRead)),
+            ("Provisioning", Some(Permission::LicenseIssue)),
+            ("Signing keys", Some(Permission::SigningManage)),
+            ("Licensing settings", Some(Permission::SettingsManage)),
+            ("Staff users", Some(Permission::UsersManage)),
+            ("Enterprise", Some(Permission::SettingsManage)),
+            ("TLS", Some(Permission::LicenseRead)),
+            ("API tokens", None),
+            ("Audit log", Some(Permission::AuditRead)),
+        ] {
+            let link = format!(">{label}</a>");
+            assert_eq!(
+                nav.contains(&link),
+                need.is_none_or(|p| role.can(p)),
+                "{role}: {label}: {nav}"
+            );
+        }
     }
 }
 

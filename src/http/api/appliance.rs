@@ -4,10 +4,9 @@
 use crate::config::ApplianceMtls;
 use crate::error::ErrorCode;
 use crate::http::ClientCert;
-use crate::http::auth::{state, tenant_of};
+use crate::http::context::Open;
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
-use crate::http::state::blocking;
 use crate::metrics::{self, OutcomeLabels};
 use crate::service;
 use crate::service::appliance::{self, ActivateRequest, ApplianceCredential, HeartbeatRequest};
@@ -57,18 +56,17 @@ refusals!(ActivateRefusals:
     responses((status = 200, description = "Activated: the secret, the lease, and a client certificate when asked for", body = appliance::Activated), ActivateRefusals),
 )]
 pub async fn activate(
-    req: HttpRequest,
+    open: Open,
     id: web::Path<String>,
     body: web::Json<ActivateRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let tenant = tenant_of(&req, &state)?;
-    let (now, id, body) = (state.now(), id.into_inner(), body.into_inner());
-    let app = state.app.clone();
-    let activated =
-        blocking(move || appliance::activate(&tenant, now, &id, &body, app.client_cert_issuer()))
-            .await;
-    let activated = counted(&state.app.metrics.activations, activated)?;
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let activated = open
+        .run(move |cx| {
+            appliance::activate(&cx.tenant, cx.now, &id, &body, cx.app.client_cert_issuer())
+        })
+        .await;
+    let activated = counted(&open.state.app.metrics.activations, activated)?;
     Ok(HttpResponse::Ok().json(activated))
 }
 
@@ -140,21 +138,22 @@ refusals!(HeartbeatRefusals:
     params(("id" = String, Path, description = "The license id")),
     request_body = HeartbeatRequest,
     responses((status = 200, description = "The next lease", body = appliance::LeaseReply), HeartbeatRefusals),
-    security(("activation_secret" = []), ("client_certificate" = [])),
 )]
 pub async fn heartbeat(
     req: HttpRequest,
+    open: Open,
     id: web::Path<String>,
     body: web::Json<HeartbeatRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let tenant = tenant_of(&req, &state)?;
-    let credential = credential(&req, state.app.config.tls.appliance_mtls).inspect_err(|e| {
-        metrics::outcome(&state.app.metrics.heartbeats, Some(e.0.code.as_str()));
+    let app = &open.state.app;
+    let credential = credential(&req, app.config.tls.appliance_mtls).inspect_err(|e| {
+        metrics::outcome(&app.metrics.heartbeats, Some(e.0.code.as_str()));
     })?;
-    let (now, id, body) = (state.now(), id.into_inner(), body.into_inner());
-    let lease = blocking(move || appliance::heartbeat(&tenant, now, &id, &credential, &body)).await;
-    let lease = counted(&state.app.metrics.heartbeats, lease)?;
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let lease = open
+        .run(move |cx| appliance::heartbeat(&cx.tenant, cx.now, &id, &credential, &body))
+        .await;
+    let lease = counted(&app.metrics.heartbeats, lease)?;
     Ok(HttpResponse::Ok().json(lease))
 }
 
@@ -174,17 +173,16 @@ refusals!(ProvisionRefusals: ProvisioningTokenInvalid, CsrInvalid);
     responses((status = 201, description = "Provisioned: the license key and its activation", body = provisioning::Provisioned), ProvisionRefusals),
 )]
 pub async fn provision(
-    req: HttpRequest,
+    open: Open,
     body: web::Json<ProvisionRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let tenant = tenant_of(&req, &state)?;
-    let (now, body) = (state.now(), body.into_inner());
-    let app = state.app.clone();
-    let provisioned =
-        blocking(move || provisioning::provision(&tenant, now, &body, app.client_cert_issuer()))
-            .await;
-    let provisioned = counted(&state.app.metrics.provisions, provisioned)?;
+    let body = body.into_inner();
+    let provisioned = open
+        .run(move |cx| {
+            provisioning::provision(&cx.tenant, cx.now, &body, cx.app.client_cert_issuer())
+        })
+        .await;
+    let provisioned = counted(&open.state.app.metrics.provisions, provisioned)?;
     Ok(HttpResponse::Created().json(provisioned))
 }
 
@@ -199,10 +197,8 @@ pub async fn provision(
     tag = "appliance",
     responses((status = 200, description = "The JWK Set", body = crate::pki::keys::Jwks)),
 )]
-pub async fn jwks(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let tenant = tenant_of(&req, &state)?;
-    let ring = tenant.keyring()?;
+pub async fn jwks(open: Open) -> Result<HttpResponse, ApiError> {
+    let ring = open.tenant.keyring()?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .json(ring.jwks()))

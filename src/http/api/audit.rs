@@ -4,7 +4,6 @@ use crate::domain::timestamp::{self, InputTime};
 use crate::http::auth::{Staff, need};
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
-use crate::http::state::blocking;
 use crate::service::ServiceError;
 use crate::service::audit;
 use crate::service::audit::Filter;
@@ -48,7 +47,6 @@ refusals!(ListRefusals: PasswordChangeRequired, ValidationFailed);
     tag = "audit",
     params(AuditQuery),
     responses((status = 200, description = "A page of entries", body = audit::Page), ListRefusals),
-    security(("bearer_token" = ["audit.read"]), ("session_cookie" = ["audit.read"])),
 )]
 pub async fn list(
     staff: Staff<need::AuditRead>,
@@ -62,9 +60,15 @@ pub async fn list(
         since: timestamp::parse_opt("since", q.since.as_ref()).map_err(ServiceError::from)?,
         until: timestamp::parse_opt("until", q.until.as_ref()).map_err(ServiceError::from)?,
     };
-    let tenant = staff.tenant.clone();
-    let page =
-        blocking(move || audit::list(&tenant, filter, q.cursor.as_deref(), q.limit.unwrap_or(100)))
-            .await?;
+    let page = staff
+        .run(move |cx| {
+            audit::list(
+                &cx.tenant,
+                filter,
+                q.cursor.as_deref(),
+                q.limit.unwrap_or(100),
+            )
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }

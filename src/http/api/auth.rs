@@ -1,9 +1,9 @@
 //! `/api/v1/auth/*` and `/api/v1/me`.
 
-use crate::http::auth::{DEVICE_COOKIE, Staff, cookie, need, state, tenant_of};
+use crate::http::auth::{DEVICE_COOKIE, Staff, cookie, need};
+use crate::http::context::Open;
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
-use crate::http::state::{blocking, password_work};
 use crate::http::ui::login::{device_cookie, session_cookie};
 use crate::service::staff::StaffView;
 use crate::service::{auth, secrets};
@@ -52,17 +52,27 @@ refusals!(LoginRefusals: InvalidCredentials, AccountDisabled, OneTimePasswordExp
         LoginRefusals,
     ),
 )]
-pub async fn login(req: HttpRequest, body: web::Json<LoginBody>) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let tenant = tenant_of(&req, &state)?;
+pub async fn login(
+    req: HttpRequest,
+    open: Open,
+    body: web::Json<LoginBody>,
+) -> Result<HttpResponse, ApiError> {
     let address = req.peer_addr().map(|a| a.ip());
     let device = cookie(&req, DEVICE_COOKIE);
-    let (app, now, body) = (state.app.clone(), state.now(), body.into_inner());
-    let sign_in = auth::begin_login(&app, &tenant, now, &body.email, address, device.as_deref())?;
-    let session = password_work(&state, move || {
-        auth::login(&app, &tenant, now, sign_in, &body.password)
-    })
-    .await?;
+    let body = body.into_inner();
+    let cx = open.context();
+    let sign_in = auth::begin_login(
+        &cx.app,
+        &cx.tenant,
+        cx.now,
+        &body.email,
+        address,
+        device.as_deref(),
+    )?;
+    let session = open
+        .run_password(move |cx| auth::login(&cx.app, &cx.tenant, cx.now, sign_in, &body.password))
+        .await?;
+    let (state, now) = (&open.state, open.now);
     let minutes = (session.expires_at - now).num_minutes();
     let reply = LoginReply {
         user: StaffView::from(&session.principal.user),
@@ -70,8 +80,8 @@ pub async fn login(req: HttpRequest, body: web::Json<LoginBody>) -> Result<HttpR
         expires_at: session.expires_at,
     };
     Ok(HttpResponse::Ok()
-        .cookie(session_cookie(&state, session.secret, minutes))
-        .cookie(device_cookie(&state, session.device_cookie))
+        .cookie(session_cookie(state, session.secret, minutes))
+        .cookie(device_cookie(state, session.device_cookie))
         .json(reply))
 }
 
@@ -84,15 +94,11 @@ pub async fn login(req: HttpRequest, body: web::Json<LoginBody>) -> Result<HttpR
     operation_id = "logout",
     tag = "auth",
     responses((status = 204, description = "Signed out")),
-    security(("bearer_token" = []), ("session_cookie" = [], "csrf_token" = [])),
 )]
-pub async fn logout(
-    req: HttpRequest,
-    staff: Staff<need::PendingPasswordOk>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let (caller, now) = (staff.caller.clone(), state.now());
-    blocking(move || auth::logout(&caller.tenant, now, &caller.principal)).await?;
+pub async fn logout(staff: Staff<need::PendingPasswordOk>) -> Result<HttpResponse, ApiError> {
+    staff
+        .run(|cx| auth::logout(&cx.tenant, cx.now, &cx.principal))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -120,31 +126,24 @@ pub struct PasswordBody {
     tag = "auth",
     request_body = PasswordBody,
     responses((status = 204, description = "Changed"), PasswordRefusals),
-    security(("bearer_token" = []), ("session_cookie" = [], "csrf_token" = [])),
 )]
 pub async fn change_password(
-    req: HttpRequest,
     staff: Staff<need::PendingPasswordOk>,
     body: web::Json<PasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let (app, caller, now, body) = (
-        state.app.clone(),
-        staff.caller.clone(),
-        state.now(),
-        body.into_inner(),
-    );
-    password_work(&state, move || {
-        auth::change_password(
-            &app,
-            &caller.tenant,
-            now,
-            &caller.principal,
-            &body.current_password,
-            &body.new_password,
-        )
-    })
-    .await?;
+    let body = body.into_inner();
+    staff
+        .run_password(move |cx| {
+            auth::change_password(
+                &cx.app,
+                &cx.tenant,
+                cx.now,
+                &cx.principal,
+                &body.current_password,
+                &body.new_password,
+            )
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -165,7 +164,6 @@ pub struct MeReply {
     operation_id = "me",
     tag = "auth",
     responses((status = 200, description = "The caller", body = MeReply)),
-    security(("bearer_token" = []), ("session_cookie" = [])),
 )]
 pub async fn me(staff: Staff<need::PendingPasswordOk>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(MeReply {

@@ -1,11 +1,10 @@
 //! `/api/v1/enterprise` (settings.manage): licd's own licenses.
 
-use crate::http::auth::{Staff, need, state};
+use crate::http::auth::{Staff, need};
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
-use crate::http::state::blocking;
 use crate::service::enterprise;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -23,12 +22,12 @@ refusals!(OverviewRefusals: PasswordChangeRequired);
     operation_id = "enterprise_overview",
     tag = "enterprise",
     responses((status = 200, description = "Enterprise > Licenses", body = enterprise::Overview), OverviewRefusals),
-    security(("bearer_token" = ["settings.manage"]), ("session_cookie" = ["settings.manage"])),
 )]
-pub async fn overview(req: HttpRequest, staff: Manager) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let (tenant, now) = (staff.tenant.clone(), state.now());
-    Ok(HttpResponse::Ok().json(blocking(move || enterprise::overview(&tenant, now)).await?))
+pub async fn overview(staff: Manager) -> Result<HttpResponse, ApiError> {
+    let o = staff
+        .run(|cx| enterprise::overview(&cx.tenant, cx.now))
+        .await?;
+    Ok(HttpResponse::Ok().json(o))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -59,30 +58,15 @@ refusals!(InstallRefusals:
     tag = "enterprise",
     request_body = InstallBody,
     responses((status = 201, description = "Installed; the new overview", body = enterprise::Overview), InstallRefusals),
-    security(("bearer_token" = ["settings.manage"]), ("session_cookie" = ["settings.manage"], "csrf_token" = [])),
 )]
 pub async fn install(
-    req: HttpRequest,
     staff: Manager,
     body: web::Json<InstallBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let (app, caller, now, b) = (
-        state.app.clone(),
-        staff.caller.clone(),
-        state.now(),
-        body.into_inner(),
-    );
-    let o = blocking(move || {
-        enterprise::install(
-            &app,
-            &caller.tenant,
-            now,
-            &caller.principal.actor(),
-            &b.license_key,
-        )
-    })
-    .await?;
+    let b = body.into_inner();
+    let o = staff
+        .run(move |cx| enterprise::install(&cx.app, &cx.tenant, cx.now, &cx.actor, &b.license_key))
+        .await?;
     Ok(HttpResponse::Created().json(o))
 }
 
@@ -98,17 +82,11 @@ refusals!(RemoveRefusals: PasswordChangeRequired, NotFound);
     tag = "enterprise",
     params(("id" = String, Path, description = "The installed license's id (its `jti`)")),
     responses((status = 200, description = "Removed; the new overview", body = enterprise::Overview), RemoveRefusals),
-    security(("bearer_token" = ["settings.manage"]), ("session_cookie" = ["settings.manage"], "csrf_token" = [])),
 )]
-pub async fn remove(
-    req: HttpRequest,
-    staff: Manager,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let (caller, now, id) = (staff.caller.clone(), state.now(), id.into_inner());
-    let o =
-        blocking(move || enterprise::remove(&caller.tenant, now, &caller.principal.actor(), &id))
-            .await?;
+pub async fn remove(staff: Manager, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let o = staff
+        .run(move |cx| enterprise::remove(&cx.tenant, cx.now, &cx.actor, &id))
+        .await?;
     Ok(HttpResponse::Ok().json(o))
 }

@@ -1,12 +1,11 @@
 //! `/api/v1/installations` (license.read): capacity, usage, stage and timeline per
 //! Install ID.
 
-use crate::http::auth::{Staff, need, state};
+use crate::http::auth::{Staff, need};
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
-use crate::http::state::blocking;
 use crate::service::installations;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -34,19 +33,22 @@ refusals!(ListRefusals: PasswordChangeRequired, ValidationFailed);
     tag = "installations",
     params(ListQuery),
     responses((status = 200, description = "A page of installations", body = installations::Page), ListRefusals),
-    security(("bearer_token" = ["license.read"]), ("session_cookie" = ["license.read"])),
 )]
 pub async fn list(
-    req: HttpRequest,
     staff: Staff<need::LicenseRead>,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let (tenant, now, q) = (staff.tenant.clone(), state.now(), q.into_inner());
-    let page = blocking(move || {
-        installations::list(&tenant, now, q.cursor.as_deref(), q.limit.unwrap_or(100))
-    })
-    .await?;
+    let q = q.into_inner();
+    let page = staff
+        .run(move |cx| {
+            installations::list(
+                &cx.tenant,
+                cx.now,
+                q.cursor.as_deref(),
+                q.limit.unwrap_or(100),
+            )
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -62,14 +64,14 @@ refusals!(GetRefusals: PasswordChangeRequired, NotFound);
     tag = "installations",
     params(("install_id" = String, Path, description = "The Install ID")),
     responses((status = 200, description = "The installation", body = installations::InstallationDetail), GetRefusals),
-    security(("bearer_token" = ["license.read"]), ("session_cookie" = ["license.read"])),
 )]
 pub async fn get(
-    req: HttpRequest,
     staff: Staff<need::LicenseRead>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let (tenant, now, id) = (staff.tenant.clone(), state.now(), id.into_inner());
-    Ok(HttpResponse::Ok().json(blocking(move || installations::detail(&tenant, now, &id)).await?))
+    let id = id.into_inner();
+    let detail = staff
+        .run(move |cx| installations::detail(&cx.tenant, cx.now, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(detail))
 }

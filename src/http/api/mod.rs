@@ -1,181 +1,154 @@
-//! The JSON API under `/api/v1`, one file per resource.
+//! The JSON API under `/api/v1`, one file per resource, and its part of the route table.
 
 pub mod appliance;
 pub mod audit;
 pub mod auth;
 pub mod enterprise;
+pub mod heartbeats;
 pub mod installations;
+pub mod license_actions;
 pub mod licenses;
-pub mod signing;
+pub mod licensing_settings;
+pub mod provisioning_tokens;
+pub mod signing_keys;
+pub mod sweep;
 pub mod tls;
 pub mod tokens;
 pub mod users;
 
-use super::routing::resource;
-use actix_web::web;
+use super::routing::{Access, Proof, ReadOnly, Routes};
+use crate::domain::permissions::Permission;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/api/v1/openapi.json")
-            .get(super::openapi::serve)
-            .build(),
-    )
-    .service(resource("/api/v1/auth/login").post(auth::login).build())
-    .service(resource("/api/v1/auth/logout").post(auth::logout).build())
-    .service(
-        resource("/api/v1/auth/password")
-            .post(auth::change_password)
-            .build(),
-    )
-    .service(resource("/api/v1/me").get(auth::me).build())
-    .service(resource("/api/v1/tls").get(tls::overview).build())
-    .service(
-        resource("/api/v1/users")
-            .get(users::list)
-            .post(users::create)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/users/{id}")
-            .get(users::get)
-            .patch(users::update)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/users/{id}/reset-password")
-            .post(users::reset_password)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/tokens")
-            .get(tokens::list)
-            .post(tokens::create)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/tokens/{id}")
-            .delete(tokens::revoke)
-            .build(),
-    )
-    .service(resource("/api/v1/audit").get(audit::list).build())
-    .service(
-        resource("/api/v1/licenses/health/sweep")
-            .post(licenses::run_sweep)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/licenses")
-            .get(licenses::list)
-            .post(licenses::issue)
-            .build(),
-    )
-    .service(resource("/api/v1/licenses/{id}").get(licenses::get).build())
-    .service(
-        resource("/api/v1/licenses/{id}/activate")
-            .post(appliance::activate)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/licenses/{id}/heartbeat")
-            .post(appliance::heartbeat)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/licenses/{id}/revoke")
-            .post(licenses::revoke)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/licenses/{id}/rebind")
-            .post(licenses::rebind)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/licenses/{id}/suspend")
-            .post(licenses::suspend)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/licenses/{id}/reinstate")
-            .post(licenses::reinstate)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/licenses/{id}/subscription")
-            .post(licenses::subscription)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/licenses/{id}/directives")
-            .post(licenses::directive)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/licensing/heartbeats")
-            .get(licenses::heartbeats)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/licensing/settings")
-            .get(signing::get_settings)
-            .put(signing::put_settings)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/signing-keys")
-            .get(signing::list_keys)
-            .post(signing::rotate)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/signing-keys/{kid}/retire")
-            .post(signing::retire)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/provisioning-tokens")
-            .get(signing::list_provisioning)
-            .post(signing::create_provisioning)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/provisioning-tokens/{id}")
-            .delete(signing::revoke_provisioning)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/provision")
-            .post(appliance::provision)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/enterprise")
-            .get(enterprise::overview)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/enterprise/licenses")
-            .post(enterprise::install)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/enterprise/licenses/{id}")
-            .delete(enterprise::remove)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/installations")
-            .get(installations::list)
-            .build(),
-    )
-    .service(
-        resource("/api/v1/installations/{install_id}")
-            .get(installations::get)
-            .build(),
-    )
-    .service(
-        resource("/.well-known/jwks.json")
-            .get(appliance::jwks)
-            .build(),
+/// The API's part of the route table.
+pub fn routes(r: &mut Routes) {
+    use Access::{Appliance, PendingPasswordOk, Public, SignedIn};
+    use Permission::*;
+    use ReadOnly::{AllowedInReadOnly, Write};
+    let need = Access::Permission;
+
+    r.api("/api/v1/openapi.json")
+        .get(Public, super::openapi::serve);
+    r.api("/api/v1/auth/login")
+        .post(Public, AllowedInReadOnly, auth::login);
+    r.api("/api/v1/auth/logout")
+        .post(PendingPasswordOk, AllowedInReadOnly, auth::logout);
+    r.api("/api/v1/auth/password").post(
+        PendingPasswordOk,
+        AllowedInReadOnly,
+        auth::change_password,
     );
+    r.api("/api/v1/me").get(PendingPasswordOk, auth::me);
+    r.api("/api/v1/tls").get(need(LicenseRead), tls::overview);
+
+    r.api("/api/v1/users")
+        .get(need(UsersManage), users::list)
+        .post(need(UsersManage), Write, users::create);
+    r.api("/api/v1/users/{id}")
+        .get(need(UsersManage), users::get)
+        .patch(need(UsersManage), AllowedInReadOnly, users::update);
+    r.api("/api/v1/users/{id}/reset-password").post(
+        need(UsersManage),
+        AllowedInReadOnly,
+        users::reset_password,
+    );
+
+    r.api("/api/v1/tokens")
+        .get(SignedIn, tokens::list)
+        .post(SignedIn, Write, tokens::create);
+    r.api("/api/v1/tokens/{id}")
+        .delete(SignedIn, AllowedInReadOnly, tokens::revoke);
+
+    r.api("/api/v1/audit").get(need(AuditRead), audit::list);
+
+    r.api("/api/v1/licenses/health/sweep")
+        .post(need(SweepRun), AllowedInReadOnly, sweep::run);
+    r.api("/api/v1/licenses")
+        .get(need(LicenseRead), licenses::list)
+        .post(need(LicenseIssue), Write, licenses::issue);
+    r.api("/api/v1/licenses/{id}")
+        .get(need(LicenseRead), licenses::get);
+    r.api("/api/v1/licenses/{id}/activate").post(
+        Appliance(Proof::LicenseKey),
+        AllowedInReadOnly,
+        appliance::activate,
+    );
+    r.api("/api/v1/licenses/{id}/heartbeat").post(
+        Appliance(Proof::ActivationSecret),
+        AllowedInReadOnly,
+        appliance::heartbeat,
+    );
+    r.api("/api/v1/licenses/{id}/revoke").post(
+        need(LicenseRevoke),
+        AllowedInReadOnly,
+        license_actions::revoke,
+    );
+    r.api("/api/v1/licenses/{id}/rebind")
+        .post(need(LicenseRevoke), Write, license_actions::rebind);
+    r.api("/api/v1/licenses/{id}/suspend").post(
+        need(LicenseRevoke),
+        Write,
+        license_actions::suspend,
+    );
+    r.api("/api/v1/licenses/{id}/reinstate").post(
+        need(LicenseRevoke),
+        Write,
+        license_actions::reinstate,
+    );
+    r.api("/api/v1/licenses/{id}/subscription").post(
+        need(LicenseRevoke),
+        Write,
+        license_actions::subscription,
+    );
+    r.api("/api/v1/licenses/{id}/directives").post(
+        need(LicenseRevoke),
+        Write,
+        license_actions::directive,
+    );
+
+    r.api("/api/v1/licensing/heartbeats")
+        .get(need(LicenseRead), heartbeats::list);
+    r.api("/api/v1/licensing/settings")
+        .get(need(SettingsManage), licensing_settings::get)
+        .put(need(SettingsManage), Write, licensing_settings::put);
+    r.api("/api/v1/signing-keys")
+        .get(need(SigningManage), signing_keys::list)
+        .post(need(SigningManage), Write, signing_keys::rotate);
+    r.api("/api/v1/signing-keys/{kid}/retire").post(
+        need(SigningManage),
+        AllowedInReadOnly,
+        signing_keys::retire,
+    );
+    r.api("/api/v1/provisioning-tokens")
+        .get(need(LicenseIssue), provisioning_tokens::list)
+        .post(need(LicenseIssue), Write, provisioning_tokens::create);
+    r.api("/api/v1/provisioning-tokens/{id}").delete(
+        need(LicenseIssue),
+        AllowedInReadOnly,
+        provisioning_tokens::revoke,
+    );
+    r.api("/api/v1/provision").post(
+        Appliance(Proof::ProvisioningToken),
+        AllowedInReadOnly,
+        appliance::provision,
+    );
+
+    r.api("/api/v1/enterprise")
+        .get(need(SettingsManage), enterprise::overview);
+    r.api("/api/v1/enterprise/licenses").post(
+        need(SettingsManage),
+        AllowedInReadOnly,
+        enterprise::install,
+    );
+    r.api("/api/v1/enterprise/licenses/{id}").delete(
+        need(SettingsManage),
+        AllowedInReadOnly,
+        enterprise::remove,
+    );
+
+    r.api("/api/v1/installations")
+        .get(need(LicenseRead), installations::list);
+    r.api("/api/v1/installations/{install_id}")
+        .get(need(LicenseRead), installations::get);
+
+    r.api("/.well-known/jwks.json").get(Public, appliance::jwks);
 }

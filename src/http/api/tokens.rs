@@ -1,12 +1,11 @@
 //! `/api/v1/tokens`: the caller's own API tokens.
 
 use crate::domain::timestamp::{self, InputTime};
-use crate::http::auth::{Staff, need, state};
+use crate::http::auth::{Staff, need};
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
-use crate::http::state::blocking;
 use crate::service::tokens::{self, TokenView};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -28,13 +27,11 @@ refusals!(OwnerRefusals: PasswordChangeRequired);
     operation_id = "list_tokens",
     tag = "tokens",
     responses((status = 200, description = "The caller's tokens", body = TokenList), OwnerRefusals),
-    security(("bearer_token" = []), ("session_cookie" = [])),
 )]
-pub async fn list(req: HttpRequest, staff: Owner) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let (caller, now) = (staff.caller.clone(), state.now());
-    let items =
-        blocking(move || tokens::list(&caller.tenant, now, caller.principal.user.id)).await?;
+pub async fn list(staff: Owner) -> Result<HttpResponse, ApiError> {
+    let items = staff
+        .run(|cx| tokens::list(&cx.tenant, cx.now, cx.user_id()))
+        .await?;
     Ok(HttpResponse::Ok().json(TokenList { items }))
 }
 
@@ -62,28 +59,22 @@ pub struct CreateBody {
         (status = 201, description = "Created; `secret` is shown this once", body = tokens::CreatedToken),
         OwnerRefusals,
     ),
-    security(("bearer_token" = []), ("session_cookie" = [], "csrf_token" = [])),
 )]
-pub async fn create(
-    req: HttpRequest,
-    staff: Owner,
-    body: web::Json<CreateBody>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let (caller, now, b) = (staff.caller.clone(), state.now(), body.into_inner());
-    let created = blocking(move || {
-        let p = &caller.principal;
-        let expires_at = timestamp::parse_opt("expires_at", b.expires_at.as_ref())?;
-        tokens::create(
-            &caller.tenant,
-            now,
-            &p.actor(),
-            p.user.id,
-            &b.name,
-            expires_at,
-        )
-    })
-    .await?;
+pub async fn create(staff: Owner, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let created = staff
+        .run(move |cx| {
+            let expires_at = timestamp::parse_opt("expires_at", b.expires_at.as_ref())?;
+            tokens::create(
+                &cx.tenant,
+                cx.now,
+                &cx.actor,
+                cx.user_id(),
+                &b.name,
+                expires_at,
+            )
+        })
+        .await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -99,19 +90,11 @@ refusals!(RevokeRefusals: PasswordChangeRequired, NotFound);
     tag = "tokens",
     params(("id" = i64, Path, description = "The token's id")),
     responses((status = 200, description = "The token, revoked", body = TokenView), RevokeRefusals),
-    security(("bearer_token" = []), ("session_cookie" = [], "csrf_token" = [])),
 )]
-pub async fn revoke(
-    req: HttpRequest,
-    staff: Owner,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let (caller, now, id) = (staff.caller.clone(), state.now(), id.into_inner());
-    let token = blocking(move || {
-        let p = &caller.principal;
-        tokens::revoke(&caller.tenant, now, &p.actor(), p.user.id, id)
-    })
-    .await?;
+pub async fn revoke(staff: Owner, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let token = staff
+        .run(move |cx| tokens::revoke(&cx.tenant, cx.now, &cx.actor, cx.user_id(), id))
+        .await?;
     Ok(HttpResponse::Ok().json(token))
 }

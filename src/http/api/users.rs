@@ -1,12 +1,11 @@
 //! `/api/v1/users`: staff accounts (users.manage).
 
 use crate::domain::permissions::Role;
-use crate::http::auth::{Staff, need, state};
+use crate::http::auth::{Staff, need};
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
-use crate::http::state::{blocking, password_work};
 use crate::service::staff::{self, NewStaffInput, StaffPatch, StaffView};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -26,11 +25,9 @@ refusals!(ListRefusals: PasswordChangeRequired);
     operation_id = "list_users",
     tag = "users",
     responses((status = 200, description = "Every staff account", body = UserList), ListRefusals),
-    security(("bearer_token" = ["users.manage"]), ("session_cookie" = ["users.manage"])),
 )]
 pub async fn list(staff: Manager) -> Result<HttpResponse, ApiError> {
-    let tenant = staff.tenant.clone();
-    let items = blocking(move || staff::list(&tenant)).await?;
+    let items = staff.run(|cx| staff::list(&cx.tenant)).await?;
     Ok(HttpResponse::Ok().json(UserList { items }))
 }
 
@@ -44,11 +41,11 @@ refusals!(GetRefusals: PasswordChangeRequired, NotFound);
     tag = "users",
     params(("id" = i64, Path, description = "The account's id")),
     responses((status = 200, description = "The account", body = StaffView), GetRefusals),
-    security(("bearer_token" = ["users.manage"]), ("session_cookie" = ["users.manage"])),
 )]
 pub async fn get(staff: Manager, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let (tenant, id) = (staff.tenant.clone(), id.into_inner());
-    Ok(HttpResponse::Ok().json(blocking(move || staff::get(&tenant, id)).await?))
+    let id = id.into_inner();
+    let user = staff.run(move |cx| staff::get(&cx.tenant, id)).await?;
+    Ok(HttpResponse::Ok().json(user))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -82,36 +79,21 @@ refusals!(CreateRefusals: PasswordChangeRequired, EmailTaken);
         (status = 201, description = "Created; `one_time_password` when licd made one", body = staff::Created),
         CreateRefusals,
     ),
-    security(("bearer_token" = ["users.manage"]), ("session_cookie" = ["users.manage"], "csrf_token" = [])),
 )]
-pub async fn create(
-    req: HttpRequest,
-    staff: Manager,
-    body: web::Json<CreateBody>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let (caller, now, min_len, b) = (
-        staff.caller.clone(),
-        state.now(),
-        state.app.config.auth.min_password_length,
-        body.into_inner(),
-    );
+pub async fn create(staff: Manager, body: web::Json<CreateBody>) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
     let input = NewStaffInput {
         email: b.email,
         display_name: b.display_name,
         role: b.role,
         password: b.password,
     };
-    let created = password_work(&state, move || {
-        staff::create(
-            &caller.tenant,
-            now,
-            &caller.principal.actor(),
-            input,
-            min_len,
-        )
-    })
-    .await?;
+    let created = staff
+        .run_password(move |cx| {
+            let min_len = cx.app.config.auth.min_password_length;
+            staff::create(&cx.tenant, cx.now, &cx.actor, input, min_len)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -141,29 +123,21 @@ refusals!(UpdateRefusals: PasswordChangeRequired, NotFound, LastSuperAdmin);
     params(("id" = i64, Path, description = "The account's id")),
     request_body = UpdateBody,
     responses((status = 200, description = "The account as changed", body = StaffView), UpdateRefusals),
-    security(("bearer_token" = ["users.manage"]), ("session_cookie" = ["users.manage"], "csrf_token" = [])),
 )]
 pub async fn update(
-    req: HttpRequest,
     staff: Manager,
     id: web::Path<i64>,
     body: web::Json<UpdateBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let (caller, now, id, b) = (
-        staff.caller.clone(),
-        state.now(),
-        id.into_inner(),
-        body.into_inner(),
-    );
+    let (id, b) = (id.into_inner(), body.into_inner());
     let patch = StaffPatch {
         role: b.role,
         disabled: b.disabled,
         display_name: b.display_name,
     };
-    let user =
-        blocking(move || staff::update(&caller.tenant, now, &caller.principal.actor(), id, patch))
-            .await?;
+    let user = staff
+        .run(move |cx| staff::update(&cx.tenant, cx.now, &cx.actor, id, patch))
+        .await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -185,18 +159,11 @@ pub struct OneTimePassword {
     tag = "users",
     params(("id" = i64, Path, description = "The account's id")),
     responses((status = 200, description = "The new one-time password", body = OneTimePassword), GetRefusals),
-    security(("bearer_token" = ["users.manage"]), ("session_cookie" = ["users.manage"], "csrf_token" = [])),
 )]
-pub async fn reset_password(
-    req: HttpRequest,
-    staff: Manager,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state(&req)?;
-    let (caller, now, id) = (staff.caller.clone(), state.now(), id.into_inner());
-    let one_time_password = password_work(&state, move || {
-        staff::reset_password(&caller.tenant, now, &caller.principal.actor(), id)
-    })
-    .await?;
+pub async fn reset_password(staff: Manager, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let one_time_password = staff
+        .run_password(move |cx| staff::reset_password(&cx.tenant, cx.now, &cx.actor, id))
+        .await?;
     Ok(HttpResponse::Ok().json(OneTimePassword { one_time_password }))
 }

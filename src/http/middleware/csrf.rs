@@ -6,16 +6,21 @@
 //! licd_...`) passes without: it is not cookie-borne, and with it the cookie is never
 //! used (`http::auth::presented`). Any other `Authorization` header (Basic or Negotiate
 //! that a browser adds by itself behind some proxies, an empty one) skips nothing.
+//!
+//! Refusals on console routes are HTML pages that say nothing was changed and link back
+//! (to the sign-in page when there was no session); on the API, problem+json.
 
 use crate::error::{ErrorCode, Problem};
 use crate::http::auth::{
     CSRF_FIELD, CSRF_HEADER, Presented, SESSION_COOKIE, cookie, csrf_basis, presented,
 };
 use crate::http::problem::problem_response;
+use crate::http::routing::{self, Surface, page_of};
+use crate::http::ui::reject::{error_page, sign_in_again};
 use crate::service::secrets::{constant_time_eq, csrf_token};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{Error, HttpMessage};
@@ -36,9 +41,44 @@ fn is_form(req: &ServiceRequest) -> bool {
         })
 }
 
-fn refuse(req: ServiceRequest, why: &str) -> ServiceResponse<BoxBody> {
+/// Why a request was refused.
+enum Refusal {
+    /// No licd cookie at all with a form: the session ended (the browser dropped its
+    /// cookie), or the form did not come from a licd page.
+    NoSession,
+    /// A token that does not match this session or page.
+    Stale,
+}
+
+fn refuse(req: ServiceRequest, refusal: Refusal, why: &str) -> ServiceResponse<BoxBody> {
     tracing::warn!(path = req.path(), why, "CSRF check refused a request");
-    let resp = problem_response(&Problem::new(ErrorCode::CsrfFailed, why));
+    let resp = if routing::surface_of(req.path()) == Some(Surface::Console) {
+        let (title, message, back) = match refusal {
+            Refusal::NoSession if req.path() == "/login" => (
+                "This sign-in form is out of date",
+                "The browser sent the form without the sign-in page's cookie. Nothing was \
+                 changed. Open the sign-in page again and sign in.",
+                "/login".to_owned(),
+            ),
+            Refusal::NoSession => (
+                "Your session has ended",
+                "The browser sent this form without a session (it may have ended), or the form \
+                 did not come from a licd page. Nothing was changed. Sign in again and repeat \
+                 the change.",
+                sign_in_again(req.request()),
+            ),
+            Refusal::Stale => (
+                "This form is out of date",
+                "Its security token belongs to an earlier session or page (perhaps you signed \
+                 out and in again since it was loaded). Nothing was changed. Reload the page \
+                 and try again.",
+                page_of(req.path()),
+            ),
+        };
+        error_page(StatusCode::FORBIDDEN, title, message, &back)
+    } else {
+        problem_response(&Problem::new(ErrorCode::CsrfFailed, why))
+    };
     req.into_response(resp)
 }
 
@@ -67,6 +107,7 @@ pub async fn check(
         if form {
             return Ok(refuse(
                 req,
+                Refusal::NoSession,
                 "form posts need the page's CSRF token; reload the page and try again",
             ));
         }
@@ -82,6 +123,7 @@ pub async fn check(
         if !ok {
             return Ok(refuse(
                 req,
+                Refusal::Stale,
                 "the X-CSRF-Token header does not match this session",
             ));
         }
@@ -100,6 +142,7 @@ pub async fn check(
         }
         return Ok(refuse(
             req,
+            Refusal::Stale,
             "requests made with a session cookie need the X-CSRF-Token header",
         ));
     }
@@ -108,10 +151,8 @@ pub async fn check(
     while let Some(chunk) = payload.next().await {
         let chunk = chunk?;
         if body.len() + chunk.len() > MAX_FORM_BYTES {
-            let resp = problem_response(&Problem::new(
-                ErrorCode::PayloadTooLarge,
-                "form body too large",
-            ));
+            let p = Problem::new(ErrorCode::PayloadTooLarge, "form body too large");
+            let resp = crate::http::problem::refusal(req.request(), p).error_response();
             return Ok(req.into_response(resp));
         }
         body.extend_from_slice(&chunk);
@@ -121,6 +162,7 @@ pub async fn check(
     if !ok {
         return Ok(refuse(
             req,
+            Refusal::Stale,
             "the form's CSRF token is missing or stale; reload the page and try again",
         ));
     }

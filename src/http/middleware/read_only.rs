@@ -1,72 +1,26 @@
 //! Read-only mode (seed 000): while licd's own license is in read-only violation, only
-//! the writes in `ALLOWED` work; every other state-changing request is refused with
-//! `license_read_only`. Reading always works.
+//! the routes the route table registers as `ReadOnly::AllowedInReadOnly` may change
+//! anything; every other state-changing request (a registered `Write` route, or a path
+//! no route serves) is refused with `license_read_only`: problem+json on the API, an HTML
+//! page with a way back on the console. Reading always works.
 
 use crate::error::{ErrorCode, Problem};
 use crate::http::auth::{Identity, state, tenant_of};
 use crate::http::problem::problem_response;
+use crate::http::routing::{self, ReadOnly, Surface};
+use crate::http::ui::reject::UiReject;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage};
+use actix_web::{Error, HttpMessage, ResponseError};
 
-/// Writes that keep working in read-only mode: signing in and out and changing one's
-/// password; installing and removing licd's own licenses; modifying users; revoking
-/// credentials of every kind (API tokens, provisioning tokens, licenses, signing keys:
-/// a leaked credential must always be stoppable); and the appliance-facing endpoints
-/// and the health sweep (the fleet is never held hostage by the vendor's own license).
-/// `{}` matches one path segment.
-pub const ALLOWED: &[(&str, &str)] = &[
-    ("POST", "/login"),
-    ("POST", "/logout"),
-    ("POST", "/password"),
-    ("POST", "/api/v1/auth/login"),
-    ("POST", "/api/v1/auth/logout"),
-    ("POST", "/api/v1/auth/password"),
-    ("POST", "/api/v1/enterprise/licenses"),
-    ("DELETE", "/api/v1/enterprise/licenses/{}"),
-    ("POST", "/enterprise/licenses"),
-    ("POST", "/enterprise/licenses/{}/remove"),
-    ("PATCH", "/api/v1/users/{}"),
-    ("POST", "/api/v1/users/{}/reset-password"),
-    ("POST", "/users/{}/role"),
-    ("POST", "/users/{}/disable"),
-    ("POST", "/users/{}/enable"),
-    ("POST", "/users/{}/reset-password"),
-    ("DELETE", "/api/v1/tokens/{}"),
-    ("POST", "/tokens/{}/revoke"),
-    ("DELETE", "/api/v1/provisioning-tokens/{}"),
-    ("POST", "/licensing/provisioning/{}/revoke"),
-    ("POST", "/api/v1/licenses/{}/revoke"),
-    ("POST", "/licensing/licenses/{}/revoke"),
-    ("POST", "/api/v1/signing-keys/{}/retire"),
-    ("POST", "/licensing/signing/{}/retire"),
-    ("POST", "/api/v1/licenses/{}/activate"),
-    ("POST", "/api/v1/licenses/{}/heartbeat"),
-    ("POST", "/api/v1/provision"),
-    // The fleet health sweep keeps reconciling appliances (and licd's own stage).
-    ("POST", "/api/v1/licenses/health/sweep"),
-    ("POST", "/licensing/sweep"),
-];
-
-/// Whether `path` matches `pattern` (`{}` = any one non-empty segment).
-fn matches(pattern: &str, path: &str) -> bool {
-    let (mut p, mut q) = (pattern.split('/'), path.trim_end_matches('/').split('/'));
-    loop {
-        match (p.next(), q.next()) {
-            (None, None) => return true,
-            (Some("{}"), Some(seg)) if !seg.is_empty() => {}
-            (Some(a), Some(b)) if a == b => {}
-            _ => return false,
-        }
-    }
-}
-
+/// Whether a request may change something in read-only mode (by the route table).
 pub fn allowed(method: &str, path: &str) -> bool {
-    ALLOWED
-        .iter()
-        .any(|(m, p)| *m == method && matches(p, path))
+    routing::lookup(method, path).is_some_and(|r| r.read_only != ReadOnly::Write)
 }
+
+const WHY: &str = "licd is read-only because its own license is in violation; install a valid \
+     license under Enterprise > Licenses, or reduce the number of users, to restore it";
 
 pub async fn enforce(
     req: ServiceRequest,
@@ -83,12 +37,17 @@ pub async fn enforce(
             .and_then(|s| tenant_of(req.request(), &s).ok())
             .is_some_and(|t| t.own_stage().read_only());
         if read_only {
-            let p = Problem::new(
-                ErrorCode::LicenseReadOnly,
-                "licd is read-only because its own license is in violation; install a valid license under \
-                 Enterprise > Licenses, or reduce the number of users, to restore it",
-            );
-            return Ok(req.into_response(problem_response(&p)));
+            let resp = if routing::surface_of(req.path()) == Some(Surface::Console) {
+                UiReject::form_refused(
+                    req.request(),
+                    "licd is read-only",
+                    &format!("{WHY}. Signing in, licd's own licenses, user changes and revoking credentials still work."),
+                )
+                .error_response()
+            } else {
+                problem_response(&Problem::new(ErrorCode::LicenseReadOnly, WHY))
+            };
+            return Ok(req.into_response(resp));
         }
     }
     next.call(req)
@@ -100,14 +59,59 @@ pub async fn enforce(
 mod tests {
     use super::*;
 
+    /// Exactly the writes that worked in read-only mode before the route table (issue
+    /// 10's allow-list), and no other.
     #[test]
-    fn patterns_match_one_segment() {
+    fn the_table_allows_exactly_the_writes_that_keep_working() {
+        let mut allowed: Vec<(&str, &str)> = routing::registered()
+            .into_iter()
+            .filter(|r| r.read_only == ReadOnly::AllowedInReadOnly)
+            .map(|r| (r.method, r.path))
+            .collect();
+        allowed.sort();
+        let mut expected = vec![
+            ("POST", "/login"),
+            ("POST", "/logout"),
+            ("POST", "/password"),
+            ("POST", "/api/v1/auth/login"),
+            ("POST", "/api/v1/auth/logout"),
+            ("POST", "/api/v1/auth/password"),
+            ("POST", "/api/v1/enterprise/licenses"),
+            ("DELETE", "/api/v1/enterprise/licenses/{id}"),
+            ("POST", "/enterprise/licenses"),
+            ("POST", "/enterprise/licenses/{id}/remove"),
+            ("PATCH", "/api/v1/users/{id}"),
+            ("POST", "/api/v1/users/{id}/reset-password"),
+            ("POST", "/users/{id}/role"),
+            ("POST", "/users/{id}/disable"),
+            ("POST", "/users/{id}/enable"),
+            ("POST", "/users/{id}/reset-password"),
+            ("DELETE", "/api/v1/tokens/{id}"),
+            ("POST", "/tokens/{id}/revoke"),
+            ("DELETE", "/api/v1/provisioning-tokens/{id}"),
+            ("POST", "/licensing/provisioning/{id}/revoke"),
+            ("POST", "/api/v1/licenses/{id}/revoke"),
+            ("POST", "/licensing/licenses/{id}/revoke"),
+            ("POST", "/api/v1/signing-keys/{kid}/retire"),
+            ("POST", "/licensing/signing/{kid}/retire"),
+            ("POST", "/api/v1/licenses/{id}/activate"),
+            ("POST", "/api/v1/licenses/{id}/heartbeat"),
+            ("POST", "/api/v1/provision"),
+            ("POST", "/api/v1/licenses/health/sweep"),
+            ("POST", "/licensing/sweep"),
+        ];
+        expected.sort();
+        assert_eq!(allowed, expected);
+    }
+
+    #[test]
+    fn requests_are_matched_to_their_route() {
         assert!(allowed("POST", "/api/v1/licenses/abc/heartbeat"));
         assert!(allowed("POST", "/api/v1/licenses/abc/revoke"));
         assert!(!allowed("POST", "/api/v1/licenses/abc/suspend"));
         assert!(allowed("PATCH", "/api/v1/users/7"));
         assert!(!allowed("POST", "/api/v1/users"));
-        assert!(!allowed("GET", "/api/v1/licenses//heartbeat"));
-        assert!(allowed("POST", "/login/"));
+        assert!(!allowed("POST", "/api/v1/licenses//heartbeat"));
+        assert!(!allowed("POST", "/nowhere"), "no route: refused");
     }
 }

@@ -1,14 +1,18 @@
 //! The audit log page (audit.read), newest first, with filters and paging.
 
-use super::render;
-use crate::http::auth::{Page, need, state};
-use crate::http::state::blocking;
-use crate::http::ui::reject::UiReject;
+use super::form::{Shown, View};
+use super::reject::UiReject;
+use crate::http::auth::{Page, need};
 use crate::service::audit;
 use crate::service::audit::Filter;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use minijinja::context;
 use serde::Deserialize;
+
+const VIEW: View = View {
+    template: "audit.html",
+    nav: "/audit",
+};
 
 #[derive(Debug, Deserialize)]
 pub struct AuditQuery {
@@ -25,19 +29,18 @@ fn non_empty(s: &Option<String>) -> Option<String> {
 }
 
 pub async fn show(
-    req: HttpRequest,
     page: Page<need::AuditRead>,
     q: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
     let filter = Filter {
         action: non_empty(&q.action),
         actor: non_empty(&q.actor),
         ..Default::default()
     };
-    let (tenant, cursor) = (page.tenant.clone(), non_empty(&q.cursor));
-    let f = filter.clone();
-    let result = blocking(move || audit::list(&tenant, f, cursor.as_deref(), 50)).await?;
+    let (f, cursor) = (filter.clone(), non_empty(&q.cursor));
+    let result = page
+        .run(move |cx| audit::list(&cx.tenant, f, cursor.as_deref(), 50))
+        .await?;
     let next = result.next_cursor.as_ref().map(|c| {
         let mut params = vec![("cursor", c.as_str())];
         if let Some(a) = filter.action.as_deref() {
@@ -57,5 +60,5 @@ pub async fn show(
         action => filter.action,
         actor => filter.actor,
     };
-    Ok(render(&state, &page, "audit.html", "/audit", ctx)?)
+    page.render(VIEW, ctx, Shown::default())
 }

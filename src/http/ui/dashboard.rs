@@ -1,38 +1,38 @@
 //! The dashboard: who you are, this tenant, and what happened lately.
 
-use super::{PageQuery, render_status};
+use super::form::{PageQuery, View};
+use super::reject::UiReject;
 use crate::domain::permissions::Permission;
-use crate::http::auth::{Page, need, state};
-use crate::http::state::blocking;
-use crate::http::ui::reject::UiReject;
+use crate::http::auth::{Page, need};
 use crate::service::audit::Filter;
 use crate::service::{audit, staff, tokens};
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use minijinja::context;
 
+const VIEW: View = View {
+    template: "dashboard.html",
+    nav: "/",
+};
+
 pub async fn show(
-    req: HttpRequest,
     page: Page<need::SignedIn>,
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let caller = page.caller.clone();
-    let now = state.now();
-    let (staff_count, my_tokens, recent) = blocking(move || {
-        let staff_count = staff::list(&caller.tenant)?.len();
-        let my_tokens = tokens::list(&caller.tenant, now, caller.principal.user.id)?
-            .into_iter()
-            .filter(|t| t.active)
-            .count();
-        let recent = if caller.principal.can(Permission::AuditRead) {
-            Some(audit::list(&caller.tenant, Filter::default(), None, 10)?.items)
-        } else {
-            None
-        };
-        Ok((staff_count, my_tokens, recent))
-    })
-    .await?;
+    let (staff_count, my_tokens, recent) = page
+        .run(|cx| {
+            let staff_count = staff::list(&cx.tenant)?.len();
+            let my_tokens = tokens::list(&cx.tenant, cx.now, cx.user_id())?
+                .into_iter()
+                .filter(|t| t.active)
+                .count();
+            let recent = if cx.principal.can(Permission::AuditRead) {
+                Some(audit::list(&cx.tenant, Filter::default(), None, 10)?.items)
+            } else {
+                None
+            };
+            Ok((staff_count, my_tokens, recent))
+        })
+        .await?;
     let permissions: Vec<&str> = page
         .principal
         .role()
@@ -46,13 +46,5 @@ pub async fn show(
         recent => recent,
         permissions => permissions,
     };
-    Ok(render_status(
-        &state,
-        &page,
-        "dashboard.html",
-        "/",
-        ctx,
-        q.notice.as_deref(),
-        StatusCode::OK,
-    )?)
+    page.render(VIEW, ctx, page.shown(&q))
 }

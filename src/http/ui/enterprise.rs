@@ -1,100 +1,75 @@
 //! Enterprise > Licenses (settings.manage): this tenant's Install ID, install a license
 //! key by pasting it, list and remove installed licenses, where the tenant stands.
 
-use super::{PageQuery, form_error, render_status, see_other};
-use crate::http::auth::{Page, need, state};
-use crate::http::state::{AppState, blocking};
-use crate::http::ui::reject::UiReject;
+use super::form::{Done, PageQuery, Shown, View, submit};
+use super::notice::Notice;
+use super::reject::UiReject;
+use crate::http::auth::{Page, need};
 use crate::service::enterprise;
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use minijinja::{Value, context};
-use serde::Deserialize;
+use actix_web::{HttpResponse, web};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
 
 type EnterprisePage = Page<need::SettingsManage>;
 
-async fn render(
-    state: &AppState,
-    page: &EnterprisePage,
-    extra: Value,
-    notice: Option<&str>,
-    status: StatusCode,
-) -> Result<HttpResponse, UiReject> {
-    let (tenant, now) = (page.tenant.clone(), state.now());
-    let overview = blocking(move || enterprise::overview(&tenant, now)).await?;
-    let ctx = context! { overview => overview, ..extra };
-    Ok(render_status(
-        state,
-        page,
-        "enterprise.html",
-        "/enterprise",
-        ctx,
-        notice,
-        status,
-    )?)
+const VIEW: View = View {
+    template: "enterprise.html",
+    nav: "/enterprise",
+};
+
+async fn view(page: &EnterprisePage, shown: Shown) -> Result<HttpResponse, UiReject> {
+    let overview = page
+        .run(|cx| enterprise::overview(&cx.tenant, cx.now))
+        .await?;
+    page.render(VIEW, context! { overview => overview }, shown)
 }
 
 pub async fn show(
-    req: HttpRequest,
     page: EnterprisePage,
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    render(
-        &state,
-        &page,
-        context! {},
-        q.notice.as_deref(),
-        StatusCode::OK,
-    )
-    .await
+    view(&page, page.shown(&q)).await
 }
 
-#[derive(Debug, Deserialize)]
+/// The form as typed (shown again after a refusal).
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct InstallForm {
+    #[serde(default)]
     license_key: String,
 }
 
 pub async fn install(
-    req: HttpRequest,
     page: EnterprisePage,
     form: web::Form<InstallForm>,
 ) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (app, caller, now, key) = (
-        state.app.clone(),
-        page.caller.clone(),
-        state.now(),
-        form.into_inner().license_key,
-    );
-    let result = blocking(move || {
-        enterprise::install(&app, &caller.tenant, now, &caller.principal.actor(), &key)
-    })
-    .await;
-    match result {
-        Ok(_) => Ok(see_other("/enterprise?notice=enterprise_installed")),
-        Err(e) => {
-            let (status, message) = form_error(&e.problem());
-            render(&state, &page, context! { error => message }, None, status).await
-        }
-    }
+    let form = form.into_inner();
+    let key = form.license_key.clone();
+    let result = page
+        .run(move |cx| enterprise::install(&cx.app, &cx.tenant, cx.now, &cx.actor, &key))
+        .await;
+    submit(
+        &page,
+        "install-license",
+        &form,
+        result,
+        |_| Done::to("/enterprise").notice(Notice::EnterpriseInstalled),
+        |shown| view(&page, shown),
+    )
+    .await
 }
 
-pub async fn remove(
-    req: HttpRequest,
-    page: EnterprisePage,
-    id: web::Path<String>,
-) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (caller, now, id) = (page.caller.clone(), state.now(), id.into_inner());
-    let result =
-        blocking(move || enterprise::remove(&caller.tenant, now, &caller.principal.actor(), &id))
-            .await;
-    match result {
-        Ok(_) => Ok(see_other("/enterprise?notice=enterprise_removed")),
-        Err(e) => {
-            let (status, message) = form_error(&e.problem());
-            render(&state, &page, context! { error => message }, None, status).await
-        }
-    }
+pub async fn remove(page: EnterprisePage, id: web::Path<String>) -> Result<HttpResponse, UiReject> {
+    let id = id.into_inner();
+    let result = page
+        .run(move |cx| enterprise::remove(&cx.tenant, cx.now, &cx.actor, &id))
+        .await;
+    submit(
+        &page,
+        "enterprise-licenses",
+        &(),
+        result,
+        |_| Done::to("/enterprise").notice(Notice::EnterpriseRemoved),
+        |shown| view(&page, shown),
+    )
+    .await
 }

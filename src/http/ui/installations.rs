@@ -1,14 +1,23 @@
 //! Installations (license.read): usage against capacity, stage, expiry; detail with the
 //! licenses that cover it and its timeline.
 
-use super::render;
-use crate::http::auth::{Page, need, state};
-use crate::http::state::blocking;
-use crate::http::ui::reject::UiReject;
+use super::form::{Shown, View};
+use super::reject::UiReject;
+use crate::http::auth::{Page, need};
 use crate::service::installations;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use minijinja::context;
 use serde::Deserialize;
+
+const LIST: View = View {
+    template: "installations.html",
+    nav: "/installations",
+};
+
+const DETAIL: View = View {
+    template: "installation_detail.html",
+    nav: "/installations",
+};
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
@@ -16,13 +25,13 @@ pub struct ListQuery {
 }
 
 pub async fn list(
-    req: HttpRequest,
     page: Page<need::LicenseRead>,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (tenant, now, cursor) = (page.tenant.clone(), state.now(), q.into_inner().cursor);
-    let result = blocking(move || installations::list(&tenant, now, cursor.as_deref(), 50)).await?;
+    let cursor = q.into_inner().cursor;
+    let result = page
+        .run(move |cx| installations::list(&cx.tenant, cx.now, cursor.as_deref(), 50))
+        .await?;
     let next = result.next_cursor.as_ref().map(|c| {
         format!(
             "/installations?{}",
@@ -30,28 +39,16 @@ pub async fn list(
         )
     });
     let ctx = context! { items => result.items, next => next };
-    Ok(render(
-        &state,
-        &page,
-        "installations.html",
-        "/installations",
-        ctx,
-    )?)
+    page.render(LIST, ctx, Shown::default())
 }
 
 pub async fn detail(
-    req: HttpRequest,
     page: Page<need::LicenseRead>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (tenant, now, id) = (page.tenant.clone(), state.now(), id.into_inner());
-    let d = blocking(move || installations::detail(&tenant, now, &id)).await?;
-    Ok(render(
-        &state,
-        &page,
-        "installation_detail.html",
-        "/installations",
-        context! { d => d },
-    )?)
+    let id = id.into_inner();
+    let d = page
+        .run(move |cx| installations::detail(&cx.tenant, cx.now, &id))
+        .await?;
+    page.render(DETAIL, context! { d => d }, Shown::default())
 }

@@ -1,12 +1,15 @@
-//! The login page, signing in and out.
+//! The login page, signing in and out. The sign-in form follows the console's form
+//! pattern (`ui::form`) without the signed-in frame: a refusal shows the form again with
+//! the message and the email typed; success redirects.
 
+use super::form::see_other;
 use super::next_path::safe_next;
-use super::{form_error, see_other};
+use super::notice::{self, Notice};
 use crate::http::auth::{
-    DEVICE_COOKIE, PRELOGIN_COOKIE, Page, SESSION_COOKIE, cookie, csrf_basis, need, state,
-    tenant_of,
+    DEVICE_COOKIE, PRELOGIN_COOKIE, Page, SESSION_COOKIE, cookie, csrf_basis, need,
 };
-use crate::http::state::{AppState, blocking, password_work};
+use crate::http::context::Open;
+use crate::http::state::AppState;
 use crate::http::ui::reject::UiReject;
 use crate::service::{auth, device_cookies, secrets};
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
@@ -18,6 +21,9 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,
+    /// Why the visitor is here (an ended session).
+    #[serde(default, deserialize_with = "notice::lenient")]
+    notice: Option<Notice>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,25 +66,42 @@ fn expired(state: &AppState, name: &'static str) -> Cookie<'static> {
     c
 }
 
+/// What the login page shows besides the form.
+struct Said<'a> {
+    notice: Option<Notice>,
+    error: Option<&'a str>,
+    status: StatusCode,
+}
+
 fn login_page(
     state: &AppState,
     csrf: &str,
     next: &str,
     email: &str,
-    error: Option<&str>,
-    status: StatusCode,
+    said: Said<'_>,
 ) -> Result<HttpResponse, UiReject> {
     let html = state.templates.render(
         "login.html",
-        context! { csrf => csrf, next => next, email => email, error => error },
+        context! {
+            csrf => csrf,
+            next => next,
+            email => email,
+            error => said.error,
+            notice => said.notice.map(Notice::text),
+        },
     )?;
+    let status = said.status;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(html))
 }
 
-pub async fn show(req: HttpRequest, q: web::Query<LoginQuery>) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
+pub async fn show(
+    req: HttpRequest,
+    open: Open,
+    q: web::Query<LoginQuery>,
+) -> Result<HttpResponse, UiReject> {
+    let state = &open.state;
     let next = safe_next(q.next.as_deref());
     // A CSRF basis is needed before the form can be posted: make a pre-login cookie.
     let (basis, fresh) = match csrf_basis(&req) {
@@ -88,14 +111,12 @@ pub async fn show(req: HttpRequest, q: web::Query<LoginQuery>) -> Result<HttpRes
             (secret.clone(), Some(secret))
         }
     };
-    let mut resp = login_page(
-        &state,
-        &secrets::csrf_token(&basis),
-        next,
-        "",
-        None,
-        StatusCode::OK,
-    )?;
+    let said = Said {
+        notice: q.notice,
+        error: None,
+        status: StatusCode::OK,
+    };
+    let mut resp = login_page(state, &secrets::csrf_token(&basis), next, "", said)?;
     if let Some(secret) = fresh {
         let cookie = Cookie::build(state.cookie_name(PRELOGIN_COOKIE), secret)
             .path("/")
@@ -111,27 +132,32 @@ pub async fn show(req: HttpRequest, q: web::Query<LoginQuery>) -> Result<HttpRes
 
 pub async fn submit(
     req: HttpRequest,
+    open: Open,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let tenant = tenant_of(&req, &state)?;
+    let (state, now) = (&open.state, open.now);
     let address = req.peer_addr().map(|a| a.ip());
     let device = cookie(&req, DEVICE_COOKIE);
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref()).to_owned();
-    let now = state.now();
-    let app = state.app.clone();
     let password = form.password;
-    let outcome =
-        match auth::begin_login(&app, &tenant, now, &form.email, address, device.as_deref()) {
-            Ok(sign_in) => {
-                password_work(&state, move || {
-                    auth::login(&app, &tenant, now, sign_in, &password)
-                })
-                .await
-            }
-            Err(e) => Err(e),
-        };
+    let cx = open.context();
+    let outcome = match auth::begin_login(
+        &cx.app,
+        &cx.tenant,
+        now,
+        &form.email,
+        address,
+        device.as_deref(),
+    ) {
+        Ok(sign_in) => {
+            open.run_password(move |cx| {
+                auth::login(&cx.app, &cx.tenant, cx.now, sign_in, &password)
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
     match outcome {
         Ok(session) => {
             let minutes = (session.expires_at - now).num_minutes();
@@ -142,9 +168,9 @@ pub async fn submit(
             };
             let mut resp = see_other(to);
             let cookies = [
-                session_cookie(&state, session.secret, minutes),
-                device_cookie(&state, session.device_cookie),
-                expired(&state, PRELOGIN_COOKIE),
+                session_cookie(state, session.secret, minutes),
+                device_cookie(state, session.device_cookie),
+                expired(state, PRELOGIN_COOKIE),
             ];
             for c in &cookies {
                 resp.add_cookie(c).map_err(cookie_error)?;
@@ -152,12 +178,20 @@ pub async fn submit(
             Ok(resp)
         }
         Err(e) => {
+            if e.is_internal() {
+                tracing::error!(error = %e, "sign-in failed");
+            }
             let problem = e.problem();
-            let (status, message) = form_error(&problem);
             let csrf = csrf_basis(&req)
                 .map(|b| secrets::csrf_token(&b))
                 .unwrap_or_default();
-            let mut resp = login_page(&state, &csrf, &next, &form.email, Some(&message), status)?;
+            let said = Said {
+                notice: None,
+                error: Some(&problem.detail),
+                status: StatusCode::from_u16(problem.code.status().as_u16())
+                    .unwrap_or(StatusCode::BAD_REQUEST),
+            };
+            let mut resp = login_page(state, &csrf, &next, &form.email, said)?;
             if let Some(secs) = problem.retry_after {
                 resp.headers_mut()
                     .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
@@ -167,16 +201,11 @@ pub async fn submit(
     }
 }
 
-pub async fn logout(
-    req: HttpRequest,
-    page: Page<need::PendingPasswordOk>,
-) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let now = state.now();
-    let caller = page.caller.clone();
-    blocking(move || auth::logout(&caller.tenant, now, &caller.principal)).await?;
+pub async fn logout(page: Page<need::PendingPasswordOk>) -> Result<HttpResponse, UiReject> {
+    page.run(|cx| auth::logout(&cx.tenant, cx.now, &cx.principal))
+        .await?;
     let mut resp = see_other("/login");
-    resp.add_cookie(&expired(&state, SESSION_COOKIE))
+    resp.add_cookie(&expired(&page.state, SESSION_COOKIE))
         .map_err(cookie_error)?;
     Ok(resp)
 }

@@ -1,14 +1,18 @@
 //! The staff console: server-rendered pages with plain forms (CSRF-checked by the
-//! middleware) and a little vanilla JS.
+//! middleware) and a little vanilla JS. Every page follows one pattern (`form`): load
+//! and show, submit, show again with the refusal and what was typed, or redirect.
 
 pub mod audit;
 pub mod charts;
 pub mod dashboard;
 pub mod enterprise;
+pub mod flash;
+pub mod form;
 pub mod installations;
 pub mod licensing;
 pub mod login;
 pub mod next_path;
+pub mod notice;
 pub mod password;
 pub mod reject;
 pub mod templates;
@@ -16,55 +20,12 @@ pub mod tls;
 pub mod tokens;
 pub mod users;
 
-use super::auth::Caller;
-use super::state::AppState;
+use super::auth::{Caller, may_use};
+use super::routing::{self, Access, ReadOnly, Routes};
 use crate::domain::permissions::Permission;
-use crate::error::Problem;
-use crate::service::ServiceError;
-use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, web};
 use minijinja::{Value, context};
+use notice::Notice;
 use serde::Serialize;
-
-/// Navigation entries and the permission each needs; a user sees only what they may use.
-const NAV: &[(&str, &str, Option<Permission>)] = &[
-    ("Dashboard", "/", None),
-    ("Licensing", "/licensing", Some(Permission::LicenseRead)),
-    (
-        "Installations",
-        "/installations",
-        Some(Permission::LicenseRead),
-    ),
-    (
-        "Heartbeats",
-        "/licensing/heartbeats",
-        Some(Permission::LicenseRead),
-    ),
-    (
-        "Provisioning",
-        "/licensing/provisioning",
-        Some(Permission::LicenseIssue),
-    ),
-    (
-        "Signing keys",
-        "/licensing/signing",
-        Some(Permission::SigningManage),
-    ),
-    (
-        "Licensing settings",
-        "/licensing/settings",
-        Some(Permission::SettingsManage),
-    ),
-    ("Staff users", "/users", Some(Permission::UsersManage)),
-    (
-        "Enterprise",
-        "/enterprise",
-        Some(Permission::SettingsManage),
-    ),
-    ("TLS", "/settings/tls", Some(Permission::LicenseRead)),
-    ("API tokens", "/tokens", None),
-    ("Audit log", "/audit", Some(Permission::AuditRead)),
-];
 
 #[derive(Serialize)]
 struct NavItem {
@@ -73,46 +34,17 @@ struct NavItem {
     active: bool,
 }
 
-/// Messages shown after a redirect (`?notice=...`); fixed texts, nothing reflected.
-fn notice_text(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "password_changed" => "Your password has been changed.",
-        "user_updated" => "The account has been updated.",
-        "token_revoked" => "The token has been revoked.",
-        "license_issued" => "The license has been issued. Copy its key to the appliance.",
-        "license_revoked" => {
-            "The license has been revoked; its appliance locks at its next heartbeat."
-        }
-        "license_rebound" => {
-            "The license has been rebound; the new appliance activates with the same key."
-        }
-        "license_suspended" => "The license has been suspended.",
-        "license_reinstated" => "The license has been reinstated.",
-        "subscription_updated" => "The subscription status has been updated.",
-        "directive_queued" => {
-            "The directive has been queued; it rides on every lease until acknowledged."
-        }
-        "signing_rotated" => "A new signing key is active; the previous keys still verify.",
-        "signing_retired" => {
-            "The signing key has been retired; license keys it signed no longer verify."
-        }
-        "settings_saved" => "The licensing settings have been saved.",
-        "provisioning_revoked" => "The provisioning token has been revoked.",
-        "enterprise_installed" => "The license has been installed.",
-        "enterprise_removed" => "The license has been removed.",
-        _ => return None,
-    })
-}
-
-/// The frame every signed-in page shares: user, navigation, CSRF token, tenant.
-fn chrome(caller: &Caller, active: &str, notice: Option<&str>) -> Value {
-    let nav: Vec<NavItem> = NAV
-        .iter()
-        .filter(|(_, _, need)| need.is_none_or(|p| caller.principal.can(p)))
-        .map(|(label, href, _)| NavItem {
-            label,
-            href,
-            active: *href == active,
+/// The frame every signed-in page shares: user, navigation (the route table's entries
+/// the user may use), CSRF token, tenant, notice, banner.
+fn chrome(caller: &Caller, active: &str, notice: Option<Notice>) -> Value {
+    let nav: Vec<NavItem> = routing::navigation()
+        .filter(|r| may_use(r.access, &caller.principal))
+        .filter_map(|r| {
+            Some(NavItem {
+                label: r.nav?,
+                href: r.path,
+                active: r.path == active,
+            })
         })
         .collect();
     let user = &caller.principal.user;
@@ -121,7 +53,7 @@ fn chrome(caller: &Caller, active: &str, notice: Option<&str>) -> Value {
         nav => nav,
         csrf => caller.csrf.clone().unwrap_or_default(),
         tenant => context! { name => caller.tenant.name, install_id => caller.tenant.install_id },
-        notice => notice.and_then(notice_text),
+        notice => notice.map(Notice::text),
         banner => banner(caller),
     }
 }
@@ -155,102 +87,139 @@ fn banner(caller: &Caller) -> Option<Value> {
     Some(context! { class => class, text => text, stage => stage.as_str() })
 }
 
-/// Query parameters every page accepts.
-#[derive(Debug, serde::Deserialize, Default)]
-pub struct PageQuery {
-    pub notice: Option<String>,
-}
+/// The console's part of the route table, in navigation order.
+pub fn routes(r: &mut Routes) {
+    use Access::{PendingPasswordOk, Public, SignedIn};
+    use Permission::*;
+    use ReadOnly::{AllowedInReadOnly, Write};
+    use licensing::{
+        actions, detail, heartbeats, list, new, provisioning, settings, signing, sweep,
+    };
+    let need = Access::Permission;
 
-/// Renders a signed-in page with status 200.
-pub fn render(
-    state: &AppState,
-    caller: &Caller,
-    template: &str,
-    active: &str,
-    page: Value,
-) -> Result<HttpResponse, ServiceError> {
-    render_status(state, caller, template, active, page, None, StatusCode::OK)
-}
+    r.page("/login")
+        .get(Public, login::show)
+        .post(Public, AllowedInReadOnly, login::submit);
+    r.page("/logout")
+        .post(PendingPasswordOk, AllowedInReadOnly, login::logout);
+    r.page("/password")
+        .get(PendingPasswordOk, password::show)
+        .post(PendingPasswordOk, AllowedInReadOnly, password::change);
+    r.page("/").nav("Dashboard").get(SignedIn, dashboard::show);
 
-/// Renders a signed-in page with a status and an optional notice code.
-pub fn render_status(
-    state: &AppState,
-    caller: &Caller,
-    template: &str,
-    active: &str,
-    page: Value,
-    notice: Option<&str>,
-    status: StatusCode,
-) -> Result<HttpResponse, ServiceError> {
-    let html = state.templates.render(
-        template,
-        context! { chrome => chrome(caller, active, notice), ..page },
-    )?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(html))
-}
+    r.page("/licensing")
+        .nav("Licensing")
+        .get(need(LicenseRead), list::show);
+    r.page("/licensing/sweep")
+        .post(need(SweepRun), AllowedInReadOnly, sweep::run);
+    r.page("/licensing/license-new")
+        .get(need(LicenseIssue), new::show)
+        .post(need(LicenseIssue), Write, new::create);
+    r.page("/licensing/licenses/{id}")
+        .get(need(LicenseRead), detail::show);
+    r.page("/licensing/licenses/{id}/revoke").post(
+        need(LicenseRevoke),
+        AllowedInReadOnly,
+        actions::revoke,
+    );
+    r.page("/licensing/licenses/{id}/rebind")
+        .post(need(LicenseRevoke), Write, actions::rebind);
+    r.page("/licensing/licenses/{id}/suspend")
+        .post(need(LicenseRevoke), Write, actions::suspend);
+    r.page("/licensing/licenses/{id}/reinstate").post(
+        need(LicenseRevoke),
+        Write,
+        actions::reinstate,
+    );
+    r.page("/licensing/licenses/{id}/subscription").post(
+        need(LicenseRevoke),
+        Write,
+        actions::subscription,
+    );
+    r.page("/licensing/licenses/{id}/directives").post(
+        need(LicenseRevoke),
+        Write,
+        actions::directive,
+    );
 
-/// The status a failed form post answers with, and the message shown on the page.
-pub fn form_error(p: &Problem) -> (StatusCode, String) {
-    (
-        StatusCode::from_u16(p.code.status().as_u16()).unwrap_or(StatusCode::BAD_REQUEST),
-        p.detail.clone(),
-    )
-}
+    r.page("/installations")
+        .nav("Installations")
+        .get(need(LicenseRead), installations::list);
+    r.page("/installations/{install_id}")
+        .get(need(LicenseRead), installations::detail);
 
-/// POST-redirect-GET.
-pub fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .finish()
-}
+    r.page("/licensing/heartbeats")
+        .nav("Heartbeats")
+        .get(need(LicenseRead), heartbeats::show);
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    use super::routing::page;
-    cfg.service(page("/login").get(login::show).post(login::submit).build())
-        .service(page("/logout").post(login::logout).build())
-        .service(
-            page("/password")
-                .get(password::show)
-                .post(password::submit)
-                .build(),
-        )
-        .service(page("/").get(dashboard::show).build())
-        .service(page("/users").get(users::show).post(users::create).build())
-        .service(page("/users/{id}/role").post(users::change_role).build())
-        .service(page("/users/{id}/disable").post(users::disable).build())
-        .service(page("/users/{id}/enable").post(users::enable).build())
-        .service(
-            page("/users/{id}/reset-password")
-                .post(users::reset_password)
-                .build(),
-        )
-        .service(
-            page("/tokens")
-                .get(tokens::show)
-                .post(tokens::create)
-                .build(),
-        )
-        .service(page("/tokens/{id}/revoke").post(tokens::revoke).build())
-        .service(page("/audit").get(audit::show).build())
-        .service(page("/settings/tls").get(tls::show).build())
-        .service(page("/installations").get(installations::list).build())
-        .service(
-            page("/installations/{install_id}")
-                .get(installations::detail)
-                .build(),
-        )
-        .service(page("/enterprise").get(enterprise::show).build())
-        .service(
-            page("/enterprise/licenses")
-                .post(enterprise::install)
-                .build(),
-        )
-        .service(
-            page("/enterprise/licenses/{id}/remove")
-                .post(enterprise::remove)
-                .build(),
-        )
-        .configure(licensing::routes);
+    r.page("/licensing/provisioning")
+        .nav("Provisioning")
+        .get(need(LicenseIssue), provisioning::show)
+        .post(need(LicenseIssue), Write, provisioning::create);
+    r.page("/licensing/provisioning/{id}/revoke").post(
+        need(LicenseIssue),
+        AllowedInReadOnly,
+        provisioning::revoke,
+    );
+
+    r.page("/licensing/signing")
+        .nav("Signing keys")
+        .get(need(SigningManage), signing::show);
+    r.page("/licensing/signing/rotate")
+        .post(need(SigningManage), Write, signing::rotate);
+    r.page("/licensing/signing/{kid}/retire").post(
+        need(SigningManage),
+        AllowedInReadOnly,
+        signing::retire,
+    );
+
+    r.page("/licensing/settings")
+        .nav("Licensing settings")
+        .get(need(SettingsManage), settings::show)
+        .post(need(SettingsManage), Write, settings::save);
+
+    r.page("/users")
+        .nav("Staff users")
+        .get(need(UsersManage), users::show)
+        .post(need(UsersManage), Write, users::create);
+    r.page("/users/{id}/role")
+        .post(need(UsersManage), AllowedInReadOnly, users::change_role);
+    r.page("/users/{id}/disable")
+        .post(need(UsersManage), AllowedInReadOnly, users::disable);
+    r.page("/users/{id}/enable")
+        .post(need(UsersManage), AllowedInReadOnly, users::enable);
+    r.page("/users/{id}/reset-password").post(
+        need(UsersManage),
+        AllowedInReadOnly,
+        users::reset_password,
+    );
+
+    r.page("/enterprise")
+        .nav("Enterprise")
+        .get(need(SettingsManage), enterprise::show);
+    r.page("/enterprise/licenses").post(
+        need(SettingsManage),
+        AllowedInReadOnly,
+        enterprise::install,
+    );
+    r.page("/enterprise/licenses/{id}/remove").post(
+        need(SettingsManage),
+        AllowedInReadOnly,
+        enterprise::remove,
+    );
+
+    r.page("/settings/tls")
+        .nav("TLS")
+        .get(need(LicenseRead), tls::show);
+
+    r.page("/tokens")
+        .nav("API tokens")
+        .get(SignedIn, tokens::show)
+        .post(SignedIn, Write, tokens::create);
+    r.page("/tokens/{id}/revoke")
+        .post(SignedIn, AllowedInReadOnly, tokens::revoke);
+
+    r.page("/audit")
+        .nav("Audit log")
+        .get(need(AuditRead), audit::show);
 }

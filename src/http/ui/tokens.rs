@@ -1,64 +1,43 @@
-//! My API tokens: create (shown once), list, revoke.
+//! My API tokens: create (the secret is shown once), list, revoke.
 
-use super::{PageQuery, form_error, render_status, see_other};
+use super::form::{Done, PageQuery, Shown, View, submit};
+use super::notice::Notice;
+use super::reject::UiReject;
 use crate::error::ErrorCode;
-use crate::http::auth::{Page, need, state};
-use crate::http::state::{AppState, blocking};
-use crate::http::ui::reject::UiReject;
+use crate::http::auth::{Page, need};
 use crate::service::tokens;
 use crate::service::{ServiceError, refuse};
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::Duration;
-use minijinja::{Value, context};
-use serde::Deserialize;
+use minijinja::context;
+use serde::{Deserialize, Serialize};
 
 type TokensPage = Page<need::SignedIn>;
 
-#[derive(Debug, Deserialize)]
+const VIEW: View = View {
+    template: "tokens.html",
+    nav: "/tokens",
+};
+
+/// The form as typed (shown again after a refusal).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct CreateForm {
+    #[serde(default)]
     name: String,
     /// Days until the token expires; empty for no expiry.
     #[serde(default)]
     expires_in_days: String,
 }
 
-async fn render_tokens(
-    state: &AppState,
-    page: &TokensPage,
-    extra: Value,
-    notice: Option<&str>,
-    status: StatusCode,
-) -> Result<HttpResponse, UiReject> {
-    let (caller, now) = (page.caller.clone(), state.now());
-    let list =
-        blocking(move || tokens::list(&caller.tenant, now, caller.principal.user.id)).await?;
-    let ctx = context! { tokens => list, ..extra };
-    Ok(render_status(
-        state,
-        page,
-        "tokens.html",
-        "/tokens",
-        ctx,
-        notice,
-        status,
-    )?)
+async fn view(page: &TokensPage, shown: Shown) -> Result<HttpResponse, UiReject> {
+    let list = page
+        .run(|cx| tokens::list(&cx.tenant, cx.now, cx.user_id()))
+        .await?;
+    page.render(VIEW, context! { tokens => list }, shown)
 }
 
-pub async fn show(
-    req: HttpRequest,
-    page: TokensPage,
-    q: web::Query<PageQuery>,
-) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    render_tokens(
-        &state,
-        &page,
-        context! {},
-        q.notice.as_deref(),
-        StatusCode::OK,
-    )
-    .await
+pub async fn show(page: TokensPage, q: web::Query<PageQuery>) -> Result<HttpResponse, UiReject> {
+    view(&page, page.shown(&q)).await
 }
 
 fn parse_days(s: &str) -> Result<Option<i64>, ServiceError> {
@@ -76,52 +55,47 @@ fn parse_days(s: &str) -> Result<Option<i64>, ServiceError> {
 }
 
 pub async fn create(
-    req: HttpRequest,
     page: TokensPage,
     form: web::Form<CreateForm>,
 ) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (caller, now) = (page.caller.clone(), state.now());
     let form = form.into_inner();
-    let result = blocking(move || {
-        let expires_at = parse_days(&form.expires_in_days)?.map(|d| now + Duration::days(d));
-        let p = &caller.principal;
-        tokens::create(
-            &caller.tenant,
-            now,
-            &p.actor(),
-            p.user.id,
-            &form.name,
-            expires_at,
-        )
-    })
-    .await;
-    match result {
-        Ok(created) => {
-            render_tokens(
-                &state,
-                &page,
-                context! { created => created },
-                None,
-                StatusCode::CREATED,
+    let typed = form.clone();
+    let result = page
+        .run(move |cx| {
+            let expires_at = parse_days(&form.expires_in_days)?.map(|d| cx.now + Duration::days(d));
+            tokens::create(
+                &cx.tenant,
+                cx.now,
+                &cx.actor,
+                cx.user_id(),
+                &form.name,
+                expires_at,
             )
-            .await
-        }
-        Err(e) => {
-            let (status, message) = form_error(&e.problem());
-            render_tokens(&state, &page, context! { error => message }, None, status).await
-        }
-    }
+        })
+        .await;
+    submit(
+        &page,
+        "create-token",
+        &typed,
+        result,
+        |created| Done::to("/tokens").show_once("created", &created),
+        |shown| view(&page, shown),
+    )
+    .await
 }
 
-pub async fn revoke(
-    req: HttpRequest,
-    page: TokensPage,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (caller, now, id) = (page.caller.clone(), state.now(), id.into_inner());
-    let p = caller.principal.clone();
-    blocking(move || tokens::revoke(&caller.tenant, now, &p.actor(), p.user.id, id)).await?;
-    Ok(see_other("/tokens?notice=token_revoked"))
+pub async fn revoke(page: TokensPage, id: web::Path<i64>) -> Result<HttpResponse, UiReject> {
+    let id = id.into_inner();
+    let result = page
+        .run(move |cx| tokens::revoke(&cx.tenant, cx.now, &cx.actor, cx.user_id(), id))
+        .await;
+    submit(
+        &page,
+        "tokens",
+        &(),
+        result,
+        |_| Done::to("/tokens").notice(Notice::TokenRevoked),
+        |shown| view(&page, shown),
+    )
+    .await
 }

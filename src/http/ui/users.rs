@@ -1,30 +1,38 @@
 //! Staff users (users.manage): list, create, change role, disable/enable, reset password.
 
-use super::{PageQuery, form_error, render_status, see_other};
+use super::form::{Done, PageQuery, Shown, View, submit};
+use super::notice::Notice;
+use super::reject::UiReject;
 use crate::domain::permissions::Role;
 use crate::error::ErrorCode;
-use crate::http::auth::{Page, need, state};
-use crate::http::state::{AppState, blocking, password_work};
-use crate::http::ui::reject::UiReject;
+use crate::http::auth::{Page, need};
 use crate::service::staff::{self, NewStaffInput, StaffPatch};
 use crate::service::{ServiceError, refuse};
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use minijinja::{Value, context};
-use serde::Deserialize;
+use actix_web::{HttpResponse, web};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
 
 type UsersPage = Page<need::UsersManage>;
 
-#[derive(Debug, Deserialize)]
+const VIEW: View = View {
+    template: "users.html",
+    nav: "/users",
+};
+
+/// The new-user form as typed (shown again after a refusal).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct CreateForm {
+    #[serde(default)]
     email: String,
     #[serde(default)]
     display_name: String,
+    #[serde(default)]
     role: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct RoleForm {
+    #[serde(default)]
     role: String,
 }
 
@@ -33,109 +41,79 @@ fn parse_role(s: &str) -> Result<Role, ServiceError> {
         .map_err(|e: String| refuse(ErrorCode::ValidationFailed, format!("role: {e}")))
 }
 
-/// Renders the users page with an optional outcome to show.
-async fn render_users(
-    state: &AppState,
-    page: &UsersPage,
-    extra: Value,
-    notice: Option<&str>,
-    status: StatusCode,
-) -> Result<HttpResponse, UiReject> {
-    let tenant = page.tenant.clone();
-    let users = blocking(move || staff::list(&tenant)).await?;
+async fn view(page: &UsersPage, shown: Shown) -> Result<HttpResponse, UiReject> {
+    let users = page.run(|cx| staff::list(&cx.tenant)).await?;
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-    let otp_hours = state.app.config.auth.one_time_password_hours;
-    let ctx = context! { users => users, roles => roles, me => page.principal.user.id, otp_hours => otp_hours, ..extra };
-    Ok(render_status(
-        state,
-        page,
-        "users.html",
-        "/users",
-        ctx,
-        notice,
-        status,
-    )?)
+    let otp_hours = page.state.app.config.auth.one_time_password_hours;
+    let ctx = context! {
+        users => users,
+        roles => roles,
+        me => page.principal.user.id,
+        otp_hours => otp_hours,
+        form => CreateForm::default(),
+    };
+    page.render(VIEW, ctx, shown)
 }
 
-pub async fn show(
-    req: HttpRequest,
+pub async fn show(page: UsersPage, q: web::Query<PageQuery>) -> Result<HttpResponse, UiReject> {
+    view(&page, page.shown(&q)).await
+}
+
+pub async fn create(
     page: UsersPage,
-    q: web::Query<PageQuery>,
+    form: web::Form<CreateForm>,
 ) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    render_users(
-        &state,
+    let form = form.into_inner();
+    let typed = form.clone();
+    let result = page
+        .run_password(move |cx| {
+            let input = NewStaffInput {
+                email: form.email,
+                display_name: form.display_name,
+                role: parse_role(&form.role)?,
+                password: None,
+            };
+            let min_len = cx.app.config.auth.min_password_length;
+            staff::create(&cx.tenant, cx.now, &cx.actor, input, min_len)
+        })
+        .await;
+    submit(
         &page,
-        context! {},
-        q.notice.as_deref(),
-        StatusCode::OK,
+        "create-user",
+        &typed,
+        result,
+        |created| {
+            Done::to("/users")
+                .notice(Notice::UserCreated)
+                .show_once("created", &created)
+        },
+        |shown| view(&page, shown),
     )
     .await
 }
 
-pub async fn create(
-    req: HttpRequest,
-    page: UsersPage,
-    form: web::Form<CreateForm>,
-) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (caller, now, min_len) = (
-        page.caller.clone(),
-        state.now(),
-        state.app.config.auth.min_password_length,
-    );
-    let form = form.into_inner();
-    let result = password_work(&state, move || {
-        let input = NewStaffInput {
-            email: form.email,
-            display_name: form.display_name,
-            role: parse_role(&form.role)?,
-            password: None,
-        };
-        staff::create(
-            &caller.tenant,
-            now,
-            &caller.principal.actor(),
-            input,
-            min_len,
-        )
-    })
-    .await;
-    match result {
-        Ok(created) => {
-            let extra = context! { created => created };
-            render_users(&state, &page, extra, None, StatusCode::CREATED).await
-        }
-        Err(e) => {
-            let (status, message) = form_error(&e.problem());
-            render_users(&state, &page, context! { error => message }, None, status).await
-        }
-    }
-}
-
-/// Applies a change and answers with a redirect, or the page with the refusal.
+/// Applies a change to account `id`.
 async fn apply(
-    req: HttpRequest,
     page: UsersPage,
     id: i64,
     patch: Result<StaffPatch, ServiceError>,
+    typed: &impl Serialize,
 ) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (caller, now) = (page.caller.clone(), state.now());
-    let result =
-        blocking(move || staff::update(&caller.tenant, now, &caller.principal.actor(), id, patch?))
-            .await;
-    match result {
-        Ok(_) => Ok(see_other("/users?notice=user_updated")),
-        Err(e) => {
-            let (status, message) = form_error(&e.problem());
-            render_users(&state, &page, context! { error => message }, None, status).await
-        }
-    }
+    let result = page
+        .run(move |cx| staff::update(&cx.tenant, cx.now, &cx.actor, id, patch?))
+        .await;
+    submit(
+        &page,
+        "users",
+        typed,
+        result,
+        |_| Done::to("/users").notice(Notice::UserUpdated),
+        |shown| view(&page, shown),
+    )
+    .await
 }
 
 pub async fn change_role(
-    req: HttpRequest,
     page: UsersPage,
     id: web::Path<i64>,
     form: web::Form<RoleForm>,
@@ -144,63 +122,55 @@ pub async fn change_role(
         role: Some(role),
         ..Default::default()
     });
-    apply(req, page, id.into_inner(), patch).await
+    apply(page, id.into_inner(), patch, &form.into_inner()).await
 }
 
-pub async fn disable(
-    req: HttpRequest,
-    page: UsersPage,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, UiReject> {
-    apply(
-        req,
-        page,
-        id.into_inner(),
-        Ok(StaffPatch {
-            disabled: Some(true),
-            ..Default::default()
-        }),
+pub async fn disable(page: UsersPage, id: web::Path<i64>) -> Result<HttpResponse, UiReject> {
+    let patch = StaffPatch {
+        disabled: Some(true),
+        ..Default::default()
+    };
+    apply(page, id.into_inner(), Ok(patch), &()).await
+}
+
+pub async fn enable(page: UsersPage, id: web::Path<i64>) -> Result<HttpResponse, UiReject> {
+    let patch = StaffPatch {
+        disabled: Some(false),
+        ..Default::default()
+    };
+    apply(page, id.into_inner(), Ok(patch), &()).await
+}
+
+/// The one-time password a reset made, shown once on the users page.
+#[derive(Debug, Serialize)]
+struct Reset {
+    email: String,
+    one_time_password: String,
+}
+
+pub async fn reset_password(page: UsersPage, id: web::Path<i64>) -> Result<HttpResponse, UiReject> {
+    let id = id.into_inner();
+    let result = page
+        .run_password(move |cx| {
+            let one_time_password = staff::reset_password(&cx.tenant, cx.now, &cx.actor, id)?;
+            let email = staff::get(&cx.tenant, id)?.email;
+            Ok(Reset {
+                email,
+                one_time_password,
+            })
+        })
+        .await;
+    submit(
+        &page,
+        "users",
+        &(),
+        result,
+        |reset| {
+            Done::to("/users")
+                .notice(Notice::PasswordReset)
+                .show_once("reset", &reset)
+        },
+        |shown| view(&page, shown),
     )
     .await
-}
-
-pub async fn enable(
-    req: HttpRequest,
-    page: UsersPage,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, UiReject> {
-    apply(
-        req,
-        page,
-        id.into_inner(),
-        Ok(StaffPatch {
-            disabled: Some(false),
-            ..Default::default()
-        }),
-    )
-    .await
-}
-
-pub async fn reset_password(
-    req: HttpRequest,
-    page: UsersPage,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (caller, now, id) = (page.caller.clone(), state.now(), id.into_inner());
-    let result = password_work(&state, move || {
-        let password = staff::reset_password(&caller.tenant, now, &caller.principal.actor(), id)?;
-        Ok((staff::get(&caller.tenant, id)?, password))
-    })
-    .await;
-    match result {
-        Ok((user, password)) => {
-            let extra = context! { reset => context! { email => user.email, one_time_password => password } };
-            render_users(&state, &page, extra, None, StatusCode::OK).await
-        }
-        Err(e) => {
-            let (status, message) = form_error(&e.problem());
-            render_users(&state, &page, context! { error => message }, None, status).await
-        }
-    }
 }

@@ -1,7 +1,7 @@
 //! Data directories made by released licd versions (`tests/fixtures/licd-<version>/`)
 //! open in today's licd: their databases are upgraded, and staff, tokens, licenses,
 //! activations, directives and the audit chain carry on. Every release adds its own
-//! fixture with `make_this_releases_fixture` (see tests/fixtures/README.md).
+//! fixture with `this_release_has_its_fixture` and `LICD_MAKE_FIXTURE=1` (see tests/fixtures/README.md).
 
 use super::{manifest_dir, user_version};
 use crate::harness::*;
@@ -171,14 +171,23 @@ fn check_release(release: &Path) {
     );
 }
 
-/// Makes this release's fixture. Run it once, when the release is cut, and commit the
-/// result (see tests/fixtures/README.md):
-/// `cargo test --test it migrations::release_fixtures::make_this_releases_fixture -- --ignored`
+/// Every release has its fixture: this fails when the version was bumped without one.
+/// With `LICD_MAKE_FIXTURE=1` it makes this release's fixture instead; run that once,
+/// when the release is cut, and commit the result (see tests/fixtures/README.md):
+/// `LICD_MAKE_FIXTURE=1 cargo test --test it migrations::release_fixtures::this_release_has_its_fixture`
 #[test]
-#[ignore = "run by hand when a release is cut"]
-fn make_this_releases_fixture() {
+fn this_release_has_its_fixture() {
     let version = env!("CARGO_PKG_VERSION");
     let out = fixtures().join(format!("licd-{version}"));
+    if std::env::var_os("LICD_MAKE_FIXTURE").is_none() {
+        assert!(
+            out.join("data/registry.db").exists(),
+            "{} is missing: make this release's fixture with LICD_MAKE_FIXTURE=1 \
+             cargo test --test it migrations::release_fixtures::this_release_has_its_fixture",
+            out.display()
+        );
+        return;
+    }
     assert!(
         !out.exists(),
         "{} exists: a release's fixture never changes (bump the version first)",

@@ -1,32 +1,30 @@
 //! One license (license.read): its key, state, binding, subscription, history,
-//! activations, heartbeats and directives, and the staff actions the visitor may use.
+//! activations, heartbeats and directives, and the staff actions the visitor may use
+//! (their forms are in `actions`).
 
 use crate::domain::lifecycle::LicenseState;
 use crate::domain::permissions::Permission;
-use crate::http::auth::{Caller, Page, need, state};
-use crate::http::state::{AppState, blocking};
+use crate::http::auth::{Caller, Page, need};
+use crate::http::ui::form::{PageQuery, Shown, View};
 use crate::http::ui::reject::UiReject;
-use crate::http::ui::{PageQuery, render_status};
 use crate::service::license_actions::DIRECTIVE_KINDS;
 use crate::service::licenses;
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use minijinja::{Value, context};
+use actix_web::{HttpResponse, web};
+use minijinja::context;
 
 /// Subscription statuses staff may set from the page.
 const SUBSCRIPTION_STATUSES: &[&str] = &["active", "past_due", "canceled"];
 
-/// Renders a license's page; a missing license is the 404 page.
-pub async fn render_detail(
-    state: &AppState,
-    caller: &Caller,
-    id: String,
-    extra: Value,
-    notice: Option<&str>,
-    status: StatusCode,
-) -> Result<HttpResponse, UiReject> {
-    let (tenant, now) = (caller.tenant.clone(), state.now());
-    let detail = blocking(move || licenses::detail(&tenant, now, &id)).await?;
+const VIEW: View = View {
+    template: "licensing_detail.html",
+    nav: "/licensing",
+};
+
+/// A license's page; a missing license is the 404 page.
+pub async fn view(caller: &Caller, id: String, shown: Shown) -> Result<HttpResponse, UiReject> {
+    let detail = caller
+        .run(move |cx| licenses::detail(&cx.tenant, cx.now, &id))
+        .await?;
     let live = !detail.license.state.is_final();
     let suspended = detail.license.state == LicenseState::Suspended;
     let can_act = caller.principal.can(Permission::LicenseRevoke);
@@ -37,33 +35,14 @@ pub async fn render_detail(
         suspended => suspended,
         subscription_statuses => SUBSCRIPTION_STATUSES,
         directive_kinds => DIRECTIVE_KINDS,
-        ..extra
     };
-    Ok(render_status(
-        state,
-        caller,
-        "licensing_detail.html",
-        "/licensing",
-        ctx,
-        notice,
-        status,
-    )?)
+    caller.render(VIEW, ctx, shown)
 }
 
 pub async fn show(
-    req: HttpRequest,
     page: Page<need::LicenseRead>,
     id: web::Path<String>,
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    render_detail(
-        &state,
-        &page,
-        id.into_inner(),
-        context! {},
-        q.notice.as_deref(),
-        StatusCode::OK,
-    )
-    .await
+    view(&page, id.into_inner(), page.shown(&q)).await
 }

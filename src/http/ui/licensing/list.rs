@@ -1,45 +1,40 @@
-//! The licenses list (license.read): filter by state and Install ID, page through, and
-//! run the fleet health sweep (sweep.run).
+//! The licenses list (license.read): filter by state and Install ID, page through; the
+//! health sweep's form (`sweep`) and report live here too.
 
 use super::non_empty;
 use crate::domain::lifecycle::LicenseState;
 use crate::domain::permissions::Permission;
 use crate::error::ErrorCode;
-use crate::http::auth::{Caller, Page, need, state};
-use crate::http::state::{AppState, blocking};
+use crate::http::auth::{Caller, Page, need};
+use crate::http::ui::form::{Shown, View};
+use crate::http::ui::notice;
 use crate::http::ui::reject::UiReject;
-use crate::http::ui::{form_error, render_status};
 use crate::service::licenses::Filter;
-use crate::service::{licenses, refuse, sweep};
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use minijinja::{Value, context};
+use crate::service::{licenses, refuse};
+use actix_web::{HttpResponse, web};
+use minijinja::context;
 use serde::Deserialize;
 
 const PAGE_SIZE: usize = 50;
+
+const VIEW: View = View {
+    template: "licensing_list.html",
+    nav: "/licensing",
+};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
     state: Option<String>,
     install_id: Option<String>,
     cursor: Option<String>,
-    notice: Option<String>,
+    #[serde(default, deserialize_with = "notice::lenient")]
+    notice: Option<notice::Notice>,
+    /// A sweep report kept for this page.
+    shown: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SweepForm {
-    #[serde(default)]
-    dry_run: Option<String>,
-}
-
-/// The list page for a query, with anything extra (an error, a sweep report) to show.
-async fn render_list(
-    state: &AppState,
-    caller: &Caller,
-    q: &ListQuery,
-    extra: Value,
-    status: StatusCode,
-) -> Result<HttpResponse, UiReject> {
+/// The list page for a query, with what `shown` holds (a refusal, a sweep report).
+pub async fn view(caller: &Caller, q: &ListQuery, shown: Shown) -> Result<HttpResponse, UiReject> {
     let wanted = non_empty(q.state.as_deref());
     let filter = Filter {
         state: match wanted.as_deref() {
@@ -52,17 +47,13 @@ async fn render_list(
         install_id: non_empty(q.install_id.as_deref()),
         ..Default::default()
     };
-    let (tenant, now, cursor) = (
-        caller.tenant.clone(),
-        state.now(),
-        non_empty(q.cursor.as_deref()),
-    );
-    let f = filter.clone();
-    let (page, counts) = blocking(move || {
-        let page = licenses::list(&tenant, now, f, cursor.as_deref(), PAGE_SIZE)?;
-        Ok((page, licenses::counts_by_state(&tenant)?))
-    })
-    .await?;
+    let (f, cursor) = (filter.clone(), non_empty(q.cursor.as_deref()));
+    let (page, counts) = caller
+        .run(move |cx| {
+            let page = licenses::list(&cx.tenant, cx.now, f, cursor.as_deref(), PAGE_SIZE)?;
+            Ok((page, licenses::counts_by_state(&cx.tenant)?))
+        })
+        .await?;
     let next = page.next_cursor.as_ref().map(|c| {
         let mut params = vec![("cursor", c.as_str())];
         if let Some(s) = wanted.as_deref() {
@@ -88,56 +79,17 @@ async fn render_list(
         install_id => filter.install_id,
         can_issue => p.can(Permission::LicenseIssue),
         can_sweep => p.can(Permission::SweepRun),
-        ..extra
     };
-    Ok(render_status(
-        state,
-        caller,
-        "licensing_list.html",
-        "/licensing",
-        ctx,
-        q.notice.as_deref(),
-        status,
-    )?)
+    caller.render(VIEW, ctx, shown)
 }
 
 pub async fn show(
-    req: HttpRequest,
     page: Page<need::LicenseRead>,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    render_list(&state, &page, &q, context! {}, StatusCode::OK).await
-}
-
-/// Runs the health sweep now (or only shows what it would do) and shows the report.
-pub async fn sweep(
-    req: HttpRequest,
-    page: Page<need::SweepRun>,
-    form: web::Form<SweepForm>,
-) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (caller, now, app) = (page.caller.clone(), state.now(), state.app.clone());
-    let dry_run = form.dry_run.is_some();
-    let result = blocking(move || {
-        sweep::run_recorded(
-            &app,
-            &caller.tenant,
-            now,
-            &caller.principal.actor(),
-            dry_run,
-        )
-    })
-    .await;
-    let q = ListQuery::default();
-    match result {
-        Ok(report) => {
-            let extra = context! { report => report };
-            render_list(&state, &page, &q, extra, StatusCode::OK).await
-        }
-        Err(e) => {
-            let (status, message) = form_error(&e.problem());
-            render_list(&state, &page, &q, context! { error => message }, status).await
-        }
-    }
+    let shown = page.shown(&crate::http::ui::form::PageQuery {
+        notice: q.notice,
+        shown: q.shown.clone(),
+    });
+    view(&page, &q, shown).await
 }

@@ -1,6 +1,7 @@
 //! Licensing pages (seed 002): licenses and their life cycle, signing keys, heartbeats,
-//! provisioning tokens and the licensing settings. Form fields arrive as text and are
-//! parsed here, so a bad value is shown on the page rather than failing the extractor.
+//! provisioning tokens and the licensing settings (registered in `ui::routes`). Form
+//! fields arrive as text and are parsed here, so a bad value is shown on the page rather
+//! than failing the extractor.
 
 pub mod actions;
 pub mod detail;
@@ -10,84 +11,11 @@ pub mod new;
 pub mod provisioning;
 pub mod settings;
 pub mod signing;
+pub mod sweep;
 
 use crate::error::ErrorCode;
-use crate::http::routing::page;
 use crate::service::{ServiceError, refuse};
-use actix_web::web;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-
-/// Registers every licensing page and form.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(page("/licensing").get(list::show).build())
-        .service(page("/licensing/sweep").post(list::sweep).build())
-        .service(
-            page("/licensing/license-new")
-                .get(new::show)
-                .post(new::create)
-                .build(),
-        )
-        .service(page("/licensing/licenses/{id}").get(detail::show).build())
-        .service(
-            page("/licensing/licenses/{id}/revoke")
-                .post(actions::revoke)
-                .build(),
-        )
-        .service(
-            page("/licensing/licenses/{id}/rebind")
-                .post(actions::rebind)
-                .build(),
-        )
-        .service(
-            page("/licensing/licenses/{id}/suspend")
-                .post(actions::suspend)
-                .build(),
-        )
-        .service(
-            page("/licensing/licenses/{id}/reinstate")
-                .post(actions::reinstate)
-                .build(),
-        )
-        .service(
-            page("/licensing/licenses/{id}/subscription")
-                .post(actions::subscription)
-                .build(),
-        )
-        .service(
-            page("/licensing/licenses/{id}/directives")
-                .post(actions::directive)
-                .build(),
-        )
-        .service(page("/licensing/signing").get(signing::show).build())
-        .service(
-            page("/licensing/signing/rotate")
-                .post(signing::rotate)
-                .build(),
-        )
-        .service(
-            page("/licensing/signing/{kid}/retire")
-                .post(signing::retire)
-                .build(),
-        )
-        .service(page("/licensing/heartbeats").get(heartbeats::show).build())
-        .service(
-            page("/licensing/settings")
-                .get(settings::show)
-                .post(settings::save)
-                .build(),
-        )
-        .service(
-            page("/licensing/provisioning")
-                .get(provisioning::show)
-                .post(provisioning::create)
-                .build(),
-        )
-        .service(
-            page("/licensing/provisioning/{id}/revoke")
-                .post(provisioning::revoke)
-                .build(),
-        );
-}
 
 fn invalid(field: &str, what: &str) -> ServiceError {
     refuse(ErrorCode::ValidationFailed, format!("{field}: {what}"))

@@ -3,21 +3,25 @@
 use super::{date, features, flags, whole};
 use crate::domain::license::LicenseRequest;
 use crate::error::ErrorCode;
-use crate::http::auth::{Page, need, state};
-use crate::http::state::{AppState, blocking};
+use crate::http::auth::{Page, need};
+use crate::http::ui::form::{Done, Shown, View, submit};
+use crate::http::ui::notice::Notice;
 use crate::http::ui::reject::UiReject;
-use crate::http::ui::{form_error, render_status, see_other};
 use crate::service::{ServiceError, licenses, refuse};
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 type IssuePage = Page<need::LicenseIssue>;
 
+const VIEW: View = View {
+    template: "licensing_new.html",
+    nav: "/licensing",
+};
+
 /// The form as typed (also what the page shows again after a refusal).
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct IssueForm {
     #[serde(default)]
     name: String,
@@ -65,62 +69,41 @@ impl IssueForm {
     }
 }
 
-fn render_form(
-    state: &AppState,
-    page: &IssuePage,
-    form: &IssueForm,
-    error: Option<String>,
-    status: StatusCode,
-) -> Result<HttpResponse, UiReject> {
-    let ctx = context! { form => form, error => error };
-    Ok(render_status(
-        state,
-        page,
-        "licensing_new.html",
-        "/licensing",
-        ctx,
-        None,
-        status,
-    )?)
-}
-
 /// A year from now, as the suggested expiry.
 fn default_expiry(now: DateTime<Utc>) -> String {
     (now + Duration::days(365)).format("%Y-%m-%d").to_string()
 }
 
-pub async fn show(req: HttpRequest, page: IssuePage) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let form = IssueForm {
+/// The form (its starting values, or what was typed before a refusal).
+fn view(page: &IssuePage, shown: Shown) -> Result<HttpResponse, UiReject> {
+    let blank = IssueForm {
         internal_users: "1".into(),
         external_users: "0".into(),
-        expires: default_expiry(state.now()),
+        expires: default_expiry(page.now),
         ..Default::default()
     };
-    render_form(&state, &page, &form, None, StatusCode::OK)
+    page.render(VIEW, context! { form => blank }, shown)
 }
 
-pub async fn create(
-    req: HttpRequest,
-    page: IssuePage,
-    form: web::Form<IssueForm>,
-) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (caller, now) = (page.caller.clone(), state.now());
+pub async fn show(page: IssuePage) -> Result<HttpResponse, UiReject> {
+    view(&page, Shown::default())
+}
+
+pub async fn create(page: IssuePage, form: web::Form<IssueForm>) -> Result<HttpResponse, UiReject> {
     let form = form.into_inner();
     let request = form.request();
-    let result = blocking(move || {
-        licenses::issue(&caller.tenant, now, &caller.principal.actor(), &request?)
-    })
-    .await;
-    match result {
-        Ok(license) => Ok(see_other(&format!(
-            "/licensing/licenses/{}?notice=license_issued",
-            license.id
-        ))),
-        Err(e) => {
-            let (status, message) = form_error(&e.problem());
-            render_form(&state, &page, &form, Some(message), status)
-        }
-    }
+    let result = page
+        .run(move |cx| licenses::issue(&cx.tenant, cx.now, &cx.actor, &request?))
+        .await;
+    submit(
+        &page,
+        "license-form",
+        &form,
+        result,
+        |license| {
+            Done::to(format!("/licensing/licenses/{}", license.id)).notice(Notice::LicenseIssued)
+        },
+        |shown| async { view(&page, shown) },
+    )
+    .await
 }

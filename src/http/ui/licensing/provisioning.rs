@@ -2,22 +2,26 @@
 
 use super::{features, flags, whole};
 use crate::error::ErrorCode;
-use crate::http::auth::{Page, need, state};
-use crate::http::state::{AppState, blocking};
+use crate::http::auth::{Page, need};
+use crate::http::ui::form::{Done, PageQuery, Shown, View, submit};
+use crate::http::ui::notice::Notice;
 use crate::http::ui::reject::UiReject;
-use crate::http::ui::{PageQuery, form_error, render_status, see_other};
 use crate::service::provisioning::{self, Template};
 use crate::service::{ServiceError, refuse};
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
-use minijinja::{Value, context};
+use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 type ProvisioningPage = Page<need::LicenseIssue>;
 
+const VIEW: View = View {
+    template: "licensing_provisioning.html",
+    nav: "/licensing/provisioning",
+};
+
 /// The form as typed (shown again after a refusal).
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct CreateForm {
     #[serde(default)]
     name: String,
@@ -72,28 +76,6 @@ impl CreateForm {
     }
 }
 
-async fn render_provisioning(
-    state: &AppState,
-    page: &ProvisioningPage,
-    form: &CreateForm,
-    extra: Value,
-    notice: Option<&str>,
-    status: StatusCode,
-) -> Result<HttpResponse, UiReject> {
-    let (tenant, now) = (page.tenant.clone(), state.now());
-    let list = blocking(move || provisioning::list(&tenant, now)).await?;
-    let ctx = context! { tokens => list, form => form, ..extra };
-    Ok(render_status(
-        state,
-        page,
-        "licensing_provisioning.html",
-        "/licensing/provisioning",
-        ctx,
-        notice,
-        status,
-    )?)
-}
-
 /// The form's starting values.
 fn blank_form() -> CreateForm {
     CreateForm {
@@ -105,85 +87,63 @@ fn blank_form() -> CreateForm {
     }
 }
 
+async fn view(page: &ProvisioningPage, shown: Shown) -> Result<HttpResponse, UiReject> {
+    let list = page
+        .run(|cx| provisioning::list(&cx.tenant, cx.now))
+        .await?;
+    let ctx = context! { tokens => list, form => blank_form() };
+    page.render(VIEW, ctx, shown)
+}
+
 pub async fn show(
-    req: HttpRequest,
     page: ProvisioningPage,
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    render_provisioning(
-        &state,
+    view(&page, page.shown(&q)).await
+}
+
+pub async fn create(
+    page: ProvisioningPage,
+    form: web::Form<CreateForm>,
+) -> Result<HttpResponse, UiReject> {
+    let form = form.into_inner();
+    let parsed = form.parse(page.now);
+    let name = form.name.clone();
+    let result = page
+        .run(move |cx| {
+            let (template, max_uses, expires_at) = parsed?;
+            provisioning::create(
+                &cx.tenant, cx.now, &cx.actor, &name, template, max_uses, expires_at,
+            )
+        })
+        .await;
+    submit(
         &page,
-        &blank_form(),
-        context! {},
-        q.notice.as_deref(),
-        StatusCode::OK,
+        "create-provisioning",
+        &form,
+        result,
+        |created| {
+            Done::to("/licensing/provisioning")
+                .notice(Notice::ProvisioningCreated)
+                .show_once("created", &created)
+        },
+        |shown| view(&page, shown),
     )
     .await
 }
 
-pub async fn create(
-    req: HttpRequest,
-    page: ProvisioningPage,
-    form: web::Form<CreateForm>,
-) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (caller, now) = (page.caller.clone(), state.now());
-    let form = form.into_inner();
-    let parsed = form.parse(now);
-    let name = form.name.clone();
-    let result = blocking(move || {
-        let (template, max_uses, expires_at) = parsed?;
-        provisioning::create(
-            &caller.tenant,
-            now,
-            &caller.principal.actor(),
-            &name,
-            template,
-            max_uses,
-            expires_at,
-        )
-    })
-    .await;
-    match result {
-        Ok(created) => {
-            let extra = context! { created => created };
-            render_provisioning(
-                &state,
-                &page,
-                &blank_form(),
-                extra,
-                None,
-                StatusCode::CREATED,
-            )
-            .await
-        }
-        Err(e) => {
-            let (status, message) = form_error(&e.problem());
-            let extra = context! { error => message };
-            render_provisioning(&state, &page, &form, extra, None, status).await
-        }
-    }
-}
-
-pub async fn revoke(
-    req: HttpRequest,
-    page: ProvisioningPage,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (caller, now, id) = (page.caller.clone(), state.now(), id.into_inner());
-    let result =
-        blocking(move || provisioning::revoke(&caller.tenant, now, &caller.principal.actor(), id))
-            .await;
-    match result {
-        Ok(_) => Ok(see_other(
-            "/licensing/provisioning?notice=provisioning_revoked",
-        )),
-        Err(e) => {
-            let (status, message) = form_error(&e.problem());
-            let extra = context! { error => message };
-            render_provisioning(&state, &page, &blank_form(), extra, None, status).await
-        }
-    }
+pub async fn revoke(page: ProvisioningPage, id: web::Path<i64>) -> Result<HttpResponse, UiReject> {
+    let id = id.into_inner();
+    let result = page
+        .run(move |cx| provisioning::revoke(&cx.tenant, cx.now, &cx.actor, id))
+        .await;
+    submit(
+        &page,
+        "provisioning-tokens",
+        &(),
+        result,
+        |_| Done::to("/licensing/provisioning").notice(Notice::ProvisioningRevoked),
+        |shown| view(&page, shown),
+    )
+    .await
 }

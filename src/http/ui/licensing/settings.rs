@@ -3,17 +3,21 @@
 
 use super::whole;
 use crate::domain::settings::LicensingSettings;
-use crate::http::auth::{Page, need, state};
-use crate::http::state::{AppState, blocking};
+use crate::http::auth::{Page, need};
+use crate::http::ui::form::{Done, PageQuery, Shown, View, submit};
+use crate::http::ui::notice::Notice;
 use crate::http::ui::reject::UiReject;
-use crate::http::ui::{PageQuery, form_error, render_status, see_other};
 use crate::service::{ServiceError, licensing_settings};
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 type SettingsPage = Page<need::SettingsManage>;
+
+const VIEW: View = View {
+    template: "licensing_settings.html",
+    nav: "/licensing/settings",
+};
 
 /// The form as typed (shown again after a refusal).
 #[derive(Debug, Deserialize, Serialize)]
@@ -74,65 +78,35 @@ impl SettingsForm {
     }
 }
 
-fn render_settings(
-    state: &AppState,
-    page: &SettingsPage,
-    form: &SettingsForm,
-    error: Option<String>,
-    notice: Option<&str>,
-    status: StatusCode,
-) -> Result<HttpResponse, UiReject> {
+/// The form, filled with the settings in force (or with what was typed before a refusal).
+fn view(page: &SettingsPage, shown: Shown) -> Result<HttpResponse, UiReject> {
     let ctx = context! {
-        form => form,
-        error => error,
+        form => SettingsForm::from(page.tenant.settings()),
         defaults => LicensingSettings::default(),
     };
-    Ok(render_status(
-        state,
-        page,
-        "licensing_settings.html",
-        "/licensing/settings",
-        ctx,
-        notice,
-        status,
-    )?)
+    page.render(VIEW, ctx, shown)
 }
 
-pub async fn show(
-    req: HttpRequest,
-    page: SettingsPage,
-    q: web::Query<PageQuery>,
-) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let form = SettingsForm::from(page.tenant.settings());
-    render_settings(
-        &state,
-        &page,
-        &form,
-        None,
-        q.notice.as_deref(),
-        StatusCode::OK,
-    )
+pub async fn show(page: SettingsPage, q: web::Query<PageQuery>) -> Result<HttpResponse, UiReject> {
+    view(&page, page.shown(&q))
 }
 
 pub async fn save(
-    req: HttpRequest,
     page: SettingsPage,
     form: web::Form<SettingsForm>,
 ) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (caller, now) = (page.caller.clone(), state.now());
     let form = form.into_inner();
     let new = form.settings();
-    let result = blocking(move || {
-        licensing_settings::update(&caller.tenant, now, &caller.principal.actor(), new?)
-    })
-    .await;
-    match result {
-        Ok(_) => Ok(see_other("/licensing/settings?notice=settings_saved")),
-        Err(e) => {
-            let (status, message) = form_error(&e.problem());
-            render_settings(&state, &page, &form, Some(message), None, status)
-        }
-    }
+    let result = page
+        .run(move |cx| licensing_settings::update(&cx.tenant, cx.now, &cx.actor, new?))
+        .await;
+    submit(
+        &page,
+        "licensing-settings",
+        &form,
+        result,
+        |_| Done::to("/licensing/settings").notice(Notice::SettingsSaved),
+        |shown| async { view(&page, shown) },
+    )
+    .await
 }

@@ -1,90 +1,56 @@
 //! Signing keys (signing.manage): list, rotate, retire.
 
-use crate::http::auth::{Page, need, state};
-use crate::http::state::{AppState, blocking};
+use crate::http::auth::{Page, need};
+use crate::http::ui::form::{Done, PageQuery, Shown, View, submit};
+use crate::http::ui::notice::Notice;
 use crate::http::ui::reject::UiReject;
-use crate::http::ui::{PageQuery, form_error, render_status, see_other};
 use crate::service::signing_keys;
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use minijinja::{Value, context};
+use actix_web::{HttpResponse, web};
+use minijinja::context;
 
 type SigningPage = Page<need::SigningManage>;
 
-async fn render_signing(
-    state: &AppState,
-    page: &SigningPage,
-    extra: Value,
-    notice: Option<&str>,
-    status: StatusCode,
-) -> Result<HttpResponse, UiReject> {
-    let tenant = page.tenant.clone();
-    let keys = blocking(move || signing_keys::list(&tenant)).await?;
-    let ctx = context! { keys => keys, ..extra };
-    Ok(render_status(
-        state,
-        page,
-        "licensing_signing.html",
-        "/licensing/signing",
-        ctx,
-        notice,
-        status,
-    )?)
+const VIEW: View = View {
+    template: "licensing_signing.html",
+    nav: "/licensing/signing",
+};
+
+async fn view(page: &SigningPage, shown: Shown) -> Result<HttpResponse, UiReject> {
+    let keys = page.run(|cx| signing_keys::list(&cx.tenant)).await?;
+    page.render(VIEW, context! { keys => keys }, shown)
 }
 
-pub async fn show(
-    req: HttpRequest,
-    page: SigningPage,
-    q: web::Query<PageQuery>,
-) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    render_signing(
-        &state,
+pub async fn show(page: SigningPage, q: web::Query<PageQuery>) -> Result<HttpResponse, UiReject> {
+    view(&page, page.shown(&q)).await
+}
+
+pub async fn rotate(page: SigningPage) -> Result<HttpResponse, UiReject> {
+    let result = page
+        .run(|cx| signing_keys::rotate(&cx.app, &cx.tenant, cx.now, &cx.actor))
+        .await;
+    submit(
         &page,
-        context! {},
-        q.notice.as_deref(),
-        StatusCode::OK,
+        "rotate-key",
+        &(),
+        result,
+        |_| Done::to("/licensing/signing").notice(Notice::SigningRotated),
+        |shown| view(&page, shown),
     )
     .await
 }
 
-pub async fn rotate(req: HttpRequest, page: SigningPage) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (app, caller, now) = (state.app.clone(), page.caller.clone(), state.now());
-    let result = blocking(move || {
-        signing_keys::rotate(&app, &caller.tenant, now, &caller.principal.actor())
-    })
-    .await;
-    match result {
-        Ok(_) => Ok(see_other("/licensing/signing?notice=signing_rotated")),
-        Err(e) => {
-            let (status, message) = form_error(&e.problem());
-            render_signing(&state, &page, context! { error => message }, None, status).await
-        }
-    }
-}
-
-pub async fn retire(
-    req: HttpRequest,
-    page: SigningPage,
-    kid: web::Path<String>,
-) -> Result<HttpResponse, UiReject> {
-    let state = state(&req)?;
-    let (app, caller, now, kid) = (
-        state.app.clone(),
-        page.caller.clone(),
-        state.now(),
-        kid.into_inner(),
-    );
-    let result = blocking(move || {
-        signing_keys::retire(&app, &caller.tenant, now, &caller.principal.actor(), &kid)
-    })
-    .await;
-    match result {
-        Ok(()) => Ok(see_other("/licensing/signing?notice=signing_retired")),
-        Err(e) => {
-            let (status, message) = form_error(&e.problem());
-            render_signing(&state, &page, context! { error => message }, None, status).await
-        }
-    }
+pub async fn retire(page: SigningPage, kid: web::Path<String>) -> Result<HttpResponse, UiReject> {
+    let kid = kid.into_inner();
+    let result = page
+        .run(move |cx| signing_keys::retire(&cx.app, &cx.tenant, cx.now, &cx.actor, &kid))
+        .await;
+    submit(
+        &page,
+        "signing-keys",
+        &(),
+        result,
+        |()| Done::to("/licensing/signing").notice(Notice::SigningRetired),
+        |shown| view(&page, shown),
+    )
+    .await
 }
