@@ -8,13 +8,33 @@ use cli::{Cli, Command};
 use licd::config::{Config, LogFormat};
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
+
+/// The log filter: `LICD_LOG`, else `log.level` (`info` when neither parses). Unless it
+/// asks for debug or names actix_server, actix-server's start-up and worker lines are
+/// left out: licd logs its own "licd is listening" line.
+fn log_filter(config: &Config) -> EnvFilter {
+    let spec = std::env::var("LICD_LOG").unwrap_or_else(|_| config.log.level.clone());
+    let (spec, filter) = match EnvFilter::try_new(&spec) {
+        Ok(filter) => (spec, filter),
+        Err(_) => ("info".to_owned(), EnvFilter::new("info")),
+    };
+    let verbose = filter
+        .max_level_hint()
+        .is_some_and(|level| level > LevelFilter::INFO);
+    if verbose || spec.contains("actix_server") {
+        return filter;
+    }
+    match "actix_server=warn".parse() {
+        Ok(quiet) => filter.add_directive(quiet),
+        Err(_) => filter,
+    }
+}
 
 fn init_logging(config: &Config) {
-    let filter = std::env::var("LICD_LOG").unwrap_or_else(|_| config.log.level.clone());
-    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(log_filter(config))
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match config.log.format {
@@ -23,16 +43,35 @@ fn init_logging(config: &Config) {
     }
 }
 
+/// Prints a command's error; a wrong command line exits with `EXIT_USAGE`, others with 1.
+fn failure(e: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {e:#}");
+    if e.downcast_ref::<cli::UsageError>().is_some() {
+        ExitCode::from(cli::EXIT_USAGE)
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print to stdout and succeed; a wrong command line is
+        // EXIT_USAGE (clap's own 2 would read as `license verify`'s "malformed").
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(cli::EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     // Offline license tools need no config, data dir or logging.
     if let Command::License(cmd) = cli.command {
         return match cli::license::run(cmd) {
             Ok(c) => ExitCode::from(c),
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::FAILURE
-            }
+            Err(e) => failure(&e),
         };
     }
     let result = (|| -> Result<()> {
@@ -52,9 +91,6 @@ fn main() -> ExitCode {
     })();
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => failure(&e),
     }
 }

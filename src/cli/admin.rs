@@ -12,27 +12,33 @@ use licd::service::{Actor, staff, tokens};
 pub enum AdminCommand {
     /// Create a staff account; prints a one-time password.
     Create {
+        /// The account's email address (its sign-in name).
         #[arg(long)]
         email: String,
+        /// The account's role: super_admin, support or onboarding (see README, Roles).
         #[arg(long, value_parser = parse_role)]
         role: Role,
+        /// The name shown in the console and the audit log (optional).
         #[arg(long, default_value = "")]
         display_name: String,
     },
     /// Replace an account's password with a one-time password (printed), end its
     /// sessions and revoke its API tokens.
     ResetPassword {
+        /// The account's email address.
         #[arg(long)]
         email: String,
     },
     /// Disable an account: it cannot sign in, its sessions end and its API tokens are
     /// revoked (enabling it again does not revive them).
     Disable {
+        /// The account's email address.
         #[arg(long)]
         email: String,
     },
     /// Enable a disabled account.
     Enable {
+        /// The account's email address.
         #[arg(long)]
         email: String,
     },
@@ -45,8 +51,10 @@ pub enum AdminCommand {
 pub enum TokenCommand {
     /// Create an API token for a staff account and print it (shown once).
     Create {
+        /// The email address of the account the token acts as.
         #[arg(long)]
         email: String,
+        /// A name for the token that says where it is used, e.g. `ci-deploy`.
         #[arg(long)]
         name: String,
         /// Days until it expires; default: never.

@@ -4,7 +4,23 @@
 use super::Cli;
 use anyhow::Result;
 use licd::config::Config;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// Reads every `licensing.trusted_issuers` file (it must exist, be readable and hold a
+/// JWKS or a PEM public key) and returns how many keys each gives; an error names the
+/// file. `serve` and `init` check this before opening the data directory.
+pub fn trusted_issuers(config: &Config) -> Result<Vec<(&Path, usize)>> {
+    config
+        .licensing
+        .trusted_issuers
+        .iter()
+        .map(|path| {
+            let keys = licd::service::enterprise::load_trusted_issuers(&[path])
+                .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+            Ok((path.as_path(), keys.len()))
+        })
+        .collect()
+}
 
 pub fn run(cli: &Cli, file: Option<PathBuf>) -> Result<()> {
     let file = file.or_else(|| cli.config.clone());
@@ -27,11 +43,22 @@ pub fn run(cli: &Cli, file: Option<PathBuf>) -> Result<()> {
             "warning: environment variable {var} is not a licd setting (settings use __, e.g. LICD_SERVER__LISTEN)"
         );
     }
+    let issuers = trusted_issuers(&config)?;
     match shown {
         Some(p) => println!("{}: configuration is valid", p.display()),
         None => println!("configuration is valid (defaults and environment; no file)"),
     }
     println!("data_dir = {}", config.storage.data_dir.display());
+    for (path, keys) in issuers {
+        let plural = if keys == 1 { "" } else { "s" };
+        println!("issuer   = {} ({keys} key{plural})", path.display());
+        if keys == 0 {
+            eprintln!(
+                "warning: licensing.trusted_issuers: {} holds no P-256 (ES256) public key; it trusts nothing",
+                path.display()
+            );
+        }
+    }
     if config.tls.enabled {
         if let (Some(cert), Some(key)) = (&config.tls.cert_file, &config.tls.key_file) {
             let c = licd::pki::tls::ServerCert::from_files(cert, key)?;

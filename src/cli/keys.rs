@@ -10,6 +10,7 @@ use std::path::PathBuf;
 pub enum KeysCommand {
     /// Write the public keys: a JWKS (for appliances and JOSE libraries) or PEM.
     Export {
+        /// jwks (for appliances and JOSE libraries) or pem (one PUBLIC KEY block per key).
         #[arg(long, value_enum, default_value = "jwks")]
         format: KeyFormat,
         /// Output file; default: standard output.

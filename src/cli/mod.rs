@@ -29,6 +29,28 @@ use keys::KeysCommand;
 use license::LicenseCommand;
 use serve::{InitArgs, ServeArgs};
 
+/// Exit status of a wrong command line (a missing, unknown or conflicting flag), as
+/// sysexits.h's EX_USAGE. Not clap's 2: `license verify` exits 2 for a malformed key.
+pub const EXIT_USAGE: u8 = 64;
+
+/// A wrong command line found after parsing (e.g. neither of two alternatives given);
+/// `main` prints it and exits with [`EXIT_USAGE`], as for clap's own errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}\n\nFor more information, try '{command} --help'.")]
+pub struct UsageError {
+    message: String,
+    command: &'static str,
+}
+
+impl UsageError {
+    pub fn new(message: impl Into<String>, command: &'static str) -> UsageError {
+        UsageError {
+            message: message.into(),
+            command,
+        }
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(name = "licd", version, about = "On-prem software licensing server")]
 pub struct Cli {
@@ -154,4 +176,44 @@ pub fn open_existing(config: Config) -> Result<App> {
         );
     }
     Ok(App::open(config, Arc::new(SystemClock))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_parser_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Every command, flag and argument explains itself in `--help`.
+    #[test]
+    fn every_command_and_argument_has_a_help_text() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                if arg
+                    .get_help()
+                    .is_none_or(|h| h.to_string().trim().is_empty())
+                {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let sub_path = format!("{path} {}", sub.get_name());
+                if sub.get_name() != "help" && sub.get_about().is_none() {
+                    missing.push(format!("{sub_path} (the command)"));
+                }
+                walk(sub, &sub_path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "licd", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
+    }
 }

@@ -127,6 +127,11 @@ fn admin_password() -> Result<Option<String>> {
 /// Opens the data directory (creating it on first use) and bootstraps the first admin.
 fn open_and_bootstrap(config: Config, seed: &AdminSeedArgs) -> Result<(App, Option<Bootstrapped>)> {
     let min_len = config.auth.min_password_length;
+    for (path, keys) in super::check_config::trusted_issuers(&config)? {
+        if keys == 0 {
+            tracing::warn!(file = %path.display(), "licensing.trusted_issuers: the file holds no P-256 (ES256) public key; it trusts nothing");
+        }
+    }
     check_owner(&config.storage.data_dir)?;
     let app = App::open(config, Arc::new(SystemClock)).context("opening the data directory")?;
     let seed = AdminSeed {

@@ -114,7 +114,7 @@ pub fn bring_up_to_date(conn: &mut Connection, schema: &Schema, path: &Path) -> 
         }
         tx.pragma_update(None, "user_version", schema.version)?;
         tx.commit()?;
-        tracing::info!(db = %path.display(), schema = schema.name, version = schema.version, "created database");
+        tracing::debug!(db = %path.display(), schema = schema.name, version = schema.version, "created database");
         return Ok(Outcome::Created);
     }
     for (to, step) in schema.numbered_steps().filter(|(to, _)| *to > found) {

@@ -8,6 +8,7 @@ mod backup;
 mod bootstrap;
 mod browser;
 mod ca_issue;
+mod cli_texts;
 mod config;
 mod console_forms;
 mod credentials;

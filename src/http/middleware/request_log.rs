@@ -38,6 +38,11 @@ pub async fn log(
             .metrics
             .request(method.as_str(), route, status, started.elapsed());
     }
+    if path.starts_with("/static/") {
+        // Stylesheets and icons at debug: at info they would drown the requests that matter.
+        tracing::debug!(target: "licd::http", method = %method, path = %path, status, latency_ms = format_args!("{latency_ms:.2}"), "request");
+        return res;
+    }
     tracing::info!(
         target: "licd::http",
         method = %method,
