@@ -545,6 +545,9 @@ fn banners_follow_the_stage_and_a_license_installs_through_the_enterprise_page()
 /// The page a refused console form shows: HTML with a heading, a readable message and a
 /// link back, never the API's problem+json body. Returns the page's text.
 async fn readable_refusal(b: &Browser, what: &str, back: &str) -> String {
+    // The submitted form navigates: wait until the answer is on screen (an error page,
+    // or a JSON body, which Chromium shows in a <pre>) before reading it.
+    wait_for(b, "#error-title, body > pre").await;
     let source = b.client.source().await.unwrap();
     assert!(
         !source.contains("\"code\"") && !source.contains("urn:licd:problem"),
