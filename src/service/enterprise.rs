@@ -108,6 +108,24 @@ fn usage(tx: &ReadTx<'_>) -> Result<Usage> {
     })
 }
 
+/// Where the tenant stands at `now` with these licenses and its recorded history.
+fn assess_now(
+    tenant: &Tenant,
+    licenses: &[EnterpriseLicenseRow],
+    rec: &Recorded,
+    used: Usage,
+    now: DateTime<Utc>,
+) -> Assessment {
+    let contribs: Vec<Contribution> = licenses.iter().map(contribution).collect();
+    assess(
+        &contribs,
+        Some(used),
+        rec.history(),
+        now,
+        &tenant.settings().timeline(),
+    )
+}
+
 /// Re-assesses the tenant's own license inside `tx`; records and audits stage changes.
 fn reassess_in(
     tx: &WriteTx<'_>,
@@ -116,15 +134,8 @@ fn reassess_in(
     actor: &Actor,
 ) -> Result<Assessment> {
     let licenses = store::list(tx)?;
-    let contribs: Vec<Contribution> = licenses.iter().map(contribution).collect();
     let rec = recorded(tx)?;
-    let a = assess(
-        &contribs,
-        Some(usage(tx)?),
-        rec.history(),
-        now,
-        &tenant.settings().timeline(),
-    );
+    let a = assess_now(tenant, &licenses, &rec, usage(tx)?, now);
     let new = Recorded {
         violation_since: a.violation_since,
         stage: Some(a.stage),
@@ -245,14 +256,7 @@ pub fn remove(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, id: &str) -> R
                 format!("no installed license has the id {id}"),
             ));
         };
-        let contribs: Vec<Contribution> = licenses.iter().map(contribution).collect();
-        let current = assess(
-            &contribs,
-            Some(usage(tx)?),
-            recorded(tx)?.history(),
-            now,
-            &tenant.settings().timeline(),
-        );
+        let current = assess_now(tenant, &licenses, &recorded(tx)?, usage(tx)?, now);
         let in_violation = matches!(
             current.condition,
             Condition::OverLimit | Condition::NoValidLicense
@@ -318,14 +322,7 @@ pub fn overview(tenant: &Tenant, now: DateTime<Utc>) -> Result<Overview> {
     tenant.db.read(|tx| {
         let rows = store::list(tx)?;
         let used = usage(tx)?;
-        let contribs: Vec<Contribution> = rows.iter().map(contribution).collect();
-        let a = assess(
-            &contribs,
-            Some(used),
-            recorded(tx)?.history(),
-            now,
-            &tenant.settings().timeline(),
-        );
+        let a = assess_now(tenant, &rows, &recorded(tx)?, used, now);
         let licenses = rows
             .into_iter()
             .map(|l| InstalledView {
