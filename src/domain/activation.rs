@@ -55,13 +55,23 @@ pub enum DirectiveKind {
     Unlock,
     /// Show a message to the appliance's administrators.
     Message,
+    /// Install a renewed (changed, reissued) license key: the lease carries it.
+    InstallKey,
 }
 
 impl DirectiveKind {
-    pub const ALL: [DirectiveKind; 3] = [
+    pub const ALL: [DirectiveKind; 4] = [
+        DirectiveKind::Message,
         DirectiveKind::Lock,
         DirectiveKind::Unlock,
+        DirectiveKind::InstallKey,
+    ];
+
+    /// What staff may queue by hand (`install_key` comes with a new key only).
+    pub const STAFF: [DirectiveKind; 3] = [
         DirectiveKind::Message,
+        DirectiveKind::Lock,
+        DirectiveKind::Unlock,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -69,6 +79,7 @@ impl DirectiveKind {
             DirectiveKind::Lock => "lock",
             DirectiveKind::Unlock => "unlock",
             DirectiveKind::Message => "message",
+            DirectiveKind::InstallKey => "install_key",
         }
     }
 }
@@ -79,7 +90,7 @@ impl FromStr for DirectiveKind {
         DirectiveKind::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("{s:?} is not one of lock, unlock, message"))
+            .ok_or_else(|| format!("{s:?} is not one of message, lock, unlock"))
     }
 }
 
@@ -143,7 +154,7 @@ mod tests {
         }
         assert_eq!(
             crate::domain::fields::DIRECTIVE_KINDS,
-            DirectiveKind::ALL.map(DirectiveKind::as_str)
+            DirectiveKind::STAFF.map(DirectiveKind::as_str)
         );
         assert!("Rebind".parse::<SupersededReason>().is_err());
         assert!("revoked".parse::<SupersededReason>().is_err());

@@ -36,11 +36,12 @@ pub const MAX_USES: i64 = 1_000_000;
 pub const DURATION_DAYS_MAX: u32 = 36_600;
 /// The lowest `auth.min_password_length` the configuration accepts.
 pub const PASSWORD_MIN_FLOOR: usize = 8;
-/// What a staff member may queue for an appliance.
+/// What a staff member may queue for an appliance, the harmless one first (the
+/// console's select starts on it). `install_key` is licd's own, queued by a renewal.
 pub const DIRECTIVE_KINDS: &[&str] = &[
+    DirectiveKind::Message.as_str(),
     DirectiveKind::Lock.as_str(),
     DirectiveKind::Unlock.as_str(),
-    DirectiveKind::Message.as_str(),
 ];
 
 fn text(min: usize, max: usize, description: &str) -> ObjectBuilder {

@@ -72,6 +72,10 @@ pub struct LeaseDirective {
     pub kind: String,
     #[serde(default)]
     pub message: String,
+    /// With `install_key`: the new license key (compact JWS, `typ=licd-license+jwt`)
+    /// to install in place of the one the appliance holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

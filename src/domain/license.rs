@@ -235,6 +235,101 @@ pub fn validate(req: &LicenseRequest, now: DateTime<Utc>) -> Result<ValidLicense
     })
 }
 
+/// Why a license got a (new) key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyReason {
+    /// Its first key.
+    Issue,
+    /// A new expiry.
+    Renew,
+    /// New user counts, features or name.
+    Change,
+    /// The same grant, signed by the current signing key.
+    Reissue,
+}
+
+impl KeyReason {
+    pub const ALL: [KeyReason; 4] = [
+        KeyReason::Issue,
+        KeyReason::Renew,
+        KeyReason::Change,
+        KeyReason::Reissue,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyReason::Issue => "issue",
+            KeyReason::Renew => "renew",
+            KeyReason::Change => "change",
+            KeyReason::Reissue => "reissue",
+        }
+    }
+}
+
+impl std::str::FromStr for KeyReason {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        KeyReason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown key reason {s:?}"))
+    }
+}
+
+/// What a renewal or change asks for; a field left `None` keeps its value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Amendment {
+    pub name: Option<String>,
+    pub internal_users: Option<u32>,
+    pub external_users: Option<u32>,
+    pub features: Option<Vec<String>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Amendment {
+    pub fn is_empty(&self) -> bool {
+        *self == Amendment::default()
+    }
+}
+
+/// The grant after `amendment`, checked by the same rules as a new license (the
+/// Install ID, organization, flags and start stay). A renewal only ever extends: a new
+/// expiry must be later than the current one (a license ends sooner by revoking it).
+pub fn amend(
+    current: &ValidLicense,
+    amendment: &Amendment,
+    now: DateTime<Utc>,
+) -> Result<ValidLicense, DomainError> {
+    if let Some(exp) = amendment.expires_at {
+        timestamp::check("expires_at", exp)?;
+        if whole_seconds(exp) <= current.expires_at {
+            return Err(DomainError::invalid(
+                "expires_at",
+                format!(
+                    "must be later than the current expiry ({}); to end a license sooner, revoke it",
+                    current.expires_at.format("%Y-%m-%d %H:%M:%S UTC")
+                ),
+            ));
+        }
+    }
+    let req = LicenseRequest {
+        name: amendment.name.clone().unwrap_or_else(|| current.name.clone()),
+        install_id: current.install_id.clone(),
+        organization: current.organization.clone(),
+        internal_users: amendment.internal_users.unwrap_or(current.internal_users),
+        external_users: amendment.external_users.unwrap_or(current.external_users),
+        features: amendment
+            .features
+            .clone()
+            .unwrap_or_else(|| current.features.clone()),
+        flags: current.flags.clone(),
+        not_before: Some(current.not_before),
+        expires_at: amendment.expires_at.unwrap_or(current.expires_at),
+    };
+    validate(&req, now)
+}
+
 impl ValidLicense {
     /// The claims of the key for this license.
     pub fn claims(&self, id: &str, issuer: &str, now: DateTime<Utc>) -> LicenseClaims {
@@ -288,6 +383,70 @@ mod tests {
         assert_eq!(c.aud, "licd:install:2f0c1c8e-6a1e-4c1a-9f57-0c6a3c1d2e11");
         assert_eq!(c.install_id(), Some("2f0c1c8e-6a1e-4c1a-9f57-0c6a3c1d2e11"));
         assert_eq!((c.sub.as_str(), c.jti.as_str(), c.ver), ("L1", "L1", 1));
+    }
+
+    #[test]
+    fn an_amendment_keeps_what_it_does_not_name_and_renewals_only_extend() {
+        let current = validate(&req(), now()).unwrap();
+        let changed = amend(
+            &current,
+            &Amendment {
+                internal_users: Some(80),
+                ..Default::default()
+            },
+            now(),
+        )
+        .unwrap();
+        assert_eq!(changed.internal_users, 80);
+        assert_eq!(
+            (changed.name.as_str(), &changed.flags, changed.expires_at),
+            ("Plant 7", &current.flags, current.expires_at)
+        );
+        let later = current.expires_at + Duration::days(30);
+        let renewed = amend(
+            &current,
+            &Amendment {
+                expires_at: Some(later),
+                ..Default::default()
+            },
+            now(),
+        )
+        .unwrap();
+        assert_eq!(
+            (renewed.expires_at, renewed.not_before),
+            (later, current.not_before)
+        );
+        for (a, field) in [
+            (
+                Amendment {
+                    expires_at: Some(current.expires_at),
+                    ..Default::default()
+                },
+                "expires_at",
+            ),
+            (
+                Amendment {
+                    internal_users: Some(0),
+                    external_users: Some(0),
+                    ..Default::default()
+                },
+                "internal_users",
+            ),
+            (
+                Amendment {
+                    name: Some(" ".into()),
+                    ..Default::default()
+                },
+                "name",
+            ),
+        ] {
+            let err = amend(&current, &a, now()).unwrap_err().to_string();
+            assert!(err.starts_with(field), "{field}: {err}");
+        }
+        for r in KeyReason::ALL {
+            assert_eq!(r.as_str().parse::<KeyReason>().unwrap(), r);
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
     }
 
     #[test]

@@ -203,6 +203,9 @@ pub enum Event {
     },
     /// The sweep (or any look at the license) applies what time alone changes.
     Sweep,
+    /// Staff changed the subscription: what the new status means applies at once
+    /// (the same rules as a sweep, recorded as its own cause).
+    SubscriptionChanged,
     Suspend,
     Reinstate,
     Revoke,
@@ -218,6 +221,7 @@ impl Event {
             Event::Activate { .. } => "activate",
             Event::Heartbeat { .. } => "heartbeat",
             Event::Sweep => "sweep",
+            Event::SubscriptionChanged => "subscription",
             Event::Suspend => "suspend",
             Event::Reinstate => "reinstate",
             Event::Revoke => "revoke",
@@ -307,7 +311,7 @@ pub fn apply(
         lock: locks(st.state),
     };
     match event {
-        Event::Sweep => Ok(keep(st)),
+        Event::Sweep | Event::SubscriptionChanged => Ok(keep(st)),
         Event::Activate { fingerprint } => match st.state {
             Revoked => Err(Refusal::Revoked),
             Expired => Err(Refusal::Expired),
@@ -556,6 +560,23 @@ mod tests {
             fingerprint: "fp-a".into(),
         };
         assert_eq!(apply(st(Issued), &e, &f, t0()), Err(Refusal::NotYetValid));
+    }
+
+    #[test]
+    fn a_subscription_change_follows_the_sweep_rules_under_its_own_name() {
+        let mut f = facts();
+        f.subscription = Subscription {
+            status: SubscriptionStatus::PastDue,
+            period_end: None,
+        };
+        for s in LicenseState::ALL {
+            assert_eq!(
+                apply(st(s), &Event::SubscriptionChanged, &f, t0()),
+                apply(st(s), &Event::Sweep, &f, t0()),
+                "{s}"
+            );
+        }
+        assert_eq!(Event::SubscriptionChanged.name(), "subscription");
     }
 
     #[test]

@@ -118,11 +118,83 @@ impl LicensingSettings {
         }
         Ok(())
     }
+
+    /// The windows `new` makes shorter than these settings: appliances lock sooner,
+    /// customers in violation are escalated sooner, or history is deleted sooner.
+    pub fn shortened(&self, new: &LicensingSettings) -> Vec<Shortened> {
+        [
+            (
+                "grace_days",
+                "offline grace window: an appliance without a heartbeat locks after",
+                self.grace_days,
+                new.grace_days,
+            ),
+            (
+                "admin_warning_days",
+                "administrators are warned of a violation after",
+                self.admin_warning_days,
+                new.admin_warning_days,
+            ),
+            (
+                "users_warning_days",
+                "all users are warned of a violation after",
+                self.users_warning_days,
+                new.users_warning_days,
+            ),
+            (
+                "read_only_days",
+                "an installation in violation turns read-only after",
+                self.read_only_days,
+                new.read_only_days,
+            ),
+            (
+                "heartbeat_retention_days",
+                "heartbeat history is deleted after",
+                self.heartbeat_retention_days,
+                new.heartbeat_retention_days,
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, _, from, to)| to < from)
+        .map(|(field, what, from, to)| Shortened {
+            field,
+            what,
+            from_days: from,
+            to_days: to,
+        })
+        .collect()
+    }
+}
+
+/// A licensing window a settings change shortens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Shortened {
+    pub field: &'static str,
+    /// What the window is, completed by "N days".
+    pub what: &'static str,
+    pub from_days: u32,
+    pub to_days: u32,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shortened_windows_are_named() {
+        let old = LicensingSettings::default();
+        let new = LicensingSettings {
+            grace_days: 3,
+            heartbeat_retention_days: 60,
+            read_only_days: 40,
+            ..old
+        };
+        let s = old.shortened(&new);
+        let fields: Vec<_> = s.iter().map(|s| s.field).collect();
+        assert_eq!(fields, ["grace_days", "read_only_days"]);
+        assert_eq!((s[0].from_days, s[0].to_days), (14, 3));
+        assert!(old.shortened(&old).is_empty());
+    }
 
     #[test]
     fn defaults_are_valid_and_ranges_are_named() {

@@ -12,7 +12,8 @@
 //! `tests/it/openapi.rs` holds the document to the routes that really exist.
 
 use super::api::{
-    appliance, audit, auth, enterprise, heartbeats, installations, license_actions, licenses,
+    appliance, audit, auth, enterprise, heartbeats, installations, license_actions, license_keys,
+    licenses,
     licensing_settings, provisioning_tokens, signing_keys, sweep, tls, tokens, users,
 };
 use super::problem::{PROBLEM_JSON, ProblemBody};
@@ -107,6 +108,9 @@ pub mod scheme {
         license_actions::reinstate,
         license_actions::subscription,
         license_actions::directive,
+        license_keys::renew,
+        license_keys::change,
+        license_keys::reissue,
         sweep::run,
         heartbeats::list,
         appliance::activate,
@@ -118,6 +122,7 @@ pub mod scheme {
         signing_keys::list,
         signing_keys::rotate,
         signing_keys::retire,
+        license_keys::reissue_all,
         provisioning_tokens::list,
         provisioning_tokens::create,
         provisioning_tokens::revoke,

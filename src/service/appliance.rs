@@ -142,6 +142,7 @@ fn prepare_lease(
             id: None,
             kind: DirectiveKind::Lock.as_str().into(),
             message: reason.message().into(),
+            license_key: None,
         });
     }
     if let Delivery::Directives { confirmed_seq } = lease.delivery {
@@ -158,6 +159,7 @@ fn prepare_lease(
             id: Some(d.id),
             kind: d.kind.as_str().into(),
             message: d.message,
+            license_key: d.license_key,
         }));
     }
     let claims = LeaseClaims {
@@ -323,6 +325,23 @@ pub fn activate(
     }
     tenant.db.write(|tx| {
         let license = load(tx, license_id)?;
+        // A superseded key of this license (renewed, changed, reissued) still names it:
+        // the appliance activates and its first lease carries the current key, unless
+        // one is on its way already. (A refused activation rolls this back.)
+        if req.license_key != license.license_key
+            && !directives::has_pending(tx, &license.id, DirectiveKind::InstallKey)?
+        {
+            directives::insert_with_key(
+                tx,
+                &license.id,
+                None,
+                DirectiveKind::InstallKey,
+                "install the current license key: the one presented was superseded",
+                Some(&license.license_key),
+                &Actor::System.audit_name(),
+                now,
+            )?;
+        }
         let csr = client_ca.zip(req.csr.as_deref());
         activate_in_tx(
             tx,

@@ -115,6 +115,7 @@ pub fn suspend(
             &Event::Suspend,
             Some(("license.suspend", json!({"reason": reason}))),
         )?;
+        store::set_suspend_note(tx, id, &reason)?;
         reread(tenant, now, tx, actor, id)
     })
 }
@@ -173,7 +174,16 @@ pub fn set_subscription(
         )?;
         let mut updated = l;
         updated.subscription = sub;
-        apply_event(tx, tenant, now, actor, &updated, &Event::Sweep, None)?;
+        // The cause is the staff member's change, not time: history says `subscription`.
+        apply_event(
+            tx,
+            tenant,
+            now,
+            actor,
+            &updated,
+            &Event::SubscriptionChanged,
+            None,
+        )?;
         reread(tenant, now, tx, actor, id)
     })
 }
@@ -193,7 +203,17 @@ pub fn queue_directive(
 ) -> Result<i64> {
     let kind: DirectiveKind = kind
         .parse()
-        .map_err(|e| refuse(ErrorCode::ValidationFailed, format!("kind: {e}")))?;
+        .ok()
+        .filter(|k| DirectiveKind::STAFF.contains(k))
+        .ok_or_else(|| {
+            refuse(
+                ErrorCode::ValidationFailed,
+                format!(
+                    "kind: {kind:?} is not one of {}",
+                    DIRECTIVE_KINDS.join(", ")
+                ),
+            )
+        })?;
     let message = reason_text("message", message, kind == DirectiveKind::Message)?;
     tenant.db.write(|tx| {
         load(tx, id)?;

@@ -3,6 +3,8 @@
 //! can be renamed without changing the API.
 
 use crate::domain::activation::{DirectiveKind, DirectiveStatus, SupersededReason};
+use crate::domain::license::KeyReason;
+use crate::store::license_keys::LicenseKeyRow;
 use crate::domain::lifecycle::LicenseState;
 use crate::store::activations::ActivationRow;
 use crate::store::directives::DirectiveRow;
@@ -107,6 +109,9 @@ pub struct DirectiveView {
     pub first_seq: Option<i64>,
     pub acked_at: Option<DateTime<Utc>>,
     pub status: DirectiveStatus,
+    /// The key an `install_key` directive carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license_key: Option<String>,
 }
 
 impl From<DirectiveRow> for DirectiveView {
@@ -122,6 +127,34 @@ impl From<DirectiveRow> for DirectiveView {
             first_seq: d.first_seq,
             acked_at: d.acked_at,
             status: d.status,
+            license_key: d.license_key,
+        }
+    }
+}
+
+/// A key the license has had: the current one (`superseded_at` null) and those before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = LicenseKey)]
+pub struct LicenseKeyView {
+    /// The signing key that signed it.
+    pub kid: String,
+    /// Why it was made: `issue`, `renew`, `change` or `reissue`.
+    pub reason: KeyReason,
+    pub issued_at: DateTime<Utc>,
+    pub issued_by: String,
+    pub superseded_at: Option<DateTime<Utc>>,
+    pub license_key: String,
+}
+
+impl From<LicenseKeyRow> for LicenseKeyView {
+    fn from(k: LicenseKeyRow) -> Self {
+        LicenseKeyView {
+            kid: k.kid,
+            reason: k.reason,
+            issued_at: k.issued_at,
+            issued_by: k.issued_by,
+            superseded_at: k.superseded_at,
+            license_key: k.license_key,
         }
     }
 }

@@ -2,11 +2,11 @@
 
 use super::license_facts::{self, StoredLicense};
 use super::license_records::{
-    ActivationView, DirectiveView, HeartbeatView, LicenseEventView, views,
+    ActivationView, DirectiveView, HeartbeatView, LicenseEventView, LicenseKeyView, views,
 };
 use super::tenant::Tenant;
 use super::{Actor, Result, ServiceError, audit, refuse};
-use crate::domain::license::{LICENSE_TYP, LicenseRequest, ValidLicense, validate};
+use crate::domain::license::{KeyReason, LICENSE_TYP, LicenseRequest, ValidLicense, validate};
 use crate::domain::lifecycle::{
     self, Event, LicenseState, Outcome, Refusal, Subscription, SubscriptionStatus, SuspendReason,
 };
@@ -14,7 +14,7 @@ use crate::domain::timestamp;
 use crate::error::ErrorCode;
 use crate::pki::jws;
 use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
-use crate::store::{ReadTx, WriteTx, activations, directives, heartbeats};
+use crate::store::{ReadTx, WriteTx, activations, directives, heartbeats, license_keys};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -39,6 +39,8 @@ pub struct LicenseView {
     pub license_key: String,
     pub state: LicenseState,
     pub suspend_reason: Option<SuspendReason>,
+    /// What staff wrote when suspending it (while suspended by staff).
+    pub suspend_note: Option<String>,
     pub bound_fingerprint: Option<String>,
     pub activated_at: Option<DateTime<Utc>>,
     pub last_heartbeat_at: Option<DateTime<Utc>>,
@@ -76,6 +78,9 @@ impl LicenseView {
             issued_at: l.issued_at,
             kid: l.kid,
             license_key: l.license_key,
+            suspend_note: l
+                .suspend_note
+                .filter(|_| st.suspend_reason == Some(SuspendReason::Staff)),
             state: st.state,
             suspend_reason: st.suspend_reason,
             bound_fingerprint: l.bound_fingerprint,
@@ -132,8 +137,18 @@ pub(super) fn issue_in_tx(
         revoked_at: None,
         revoke_reason: None,
         updated_at: now,
+        suspend_note: None,
     };
     store::insert(tx, &row)?;
+    license_keys::insert_current(
+        tx,
+        &id,
+        &row.kid,
+        &row.license_key,
+        KeyReason::Issue,
+        &actor.audit_name(),
+        now,
+    )?;
     store::insert_event(
         tx,
         &id,
@@ -279,10 +294,12 @@ pub struct LicenseDetail {
     pub activations: Vec<ActivationView>,
     pub heartbeats: Vec<HeartbeatView>,
     pub directives: Vec<DirectiveView>,
+    /// Every key the license has had, newest (the current one) first.
+    pub keys: Vec<LicenseKeyView>,
 }
 
 pub fn detail(tenant: &Tenant, now: DateTime<Utc>, id: &str) -> Result<LicenseDetail> {
-    let (row, history, acts, beats, dirs) = tenant.db.read(|tx| {
+    let (row, history, acts, beats, dirs, keys) = tenant.db.read(|tx| {
         let row = load(tx, id)?;
         Ok::<_, ServiceError>((
             row,
@@ -290,6 +307,7 @@ pub fn detail(tenant: &Tenant, now: DateTime<Utc>, id: &str) -> Result<LicenseDe
             activations::for_license(tx, id)?,
             heartbeats::for_license(tx, id, 50)?,
             directives::for_license(tx, id)?,
+            super::license_keys::history(tx, id)?,
         ))
     })?;
     Ok(LicenseDetail {
@@ -298,6 +316,7 @@ pub fn detail(tenant: &Tenant, now: DateTime<Utc>, id: &str) -> Result<LicenseDe
         activations: views(acts),
         heartbeats: views(beats),
         directives: views(dirs),
+        keys,
     })
 }
 

@@ -15,6 +15,7 @@ pub mod job_health;
 pub mod keyring;
 pub mod license_actions;
 pub mod license_facts;
+pub mod license_keys;
 pub mod license_records;
 pub mod licenses;
 pub mod licensing_settings;

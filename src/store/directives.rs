@@ -1,4 +1,5 @@
-//! Directives staff queue for an appliance (lock, unlock, message): which activation
+//! Directives queued for an appliance (lock, unlock, message; install_key with a new
+//! license key after a renewal, change or reissue): which activation
 //! each belongs to, the lease that first carried it, and its acknowledgement.
 
 use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
@@ -22,6 +23,8 @@ pub struct DirectiveRow {
     pub first_seq: Option<i64>,
     pub acked_at: Option<DateTime<Utc>>,
     pub status: DirectiveStatus,
+    /// The key an `install_key` directive carries.
+    pub license_key: Option<String>,
 }
 
 /// Queues a directive for `activation_id` (the license's current activation), or, with
@@ -35,11 +38,61 @@ pub fn insert(
     created_by: &str,
     now: DateTime<Utc>,
 ) -> Result<i64> {
+    insert_with_key(
+        tx,
+        license_id,
+        activation_id,
+        kind,
+        message,
+        None,
+        created_by,
+        now,
+    )
+}
+
+/// [`insert`], with the license key an `install_key` directive carries.
+#[allow(clippy::too_many_arguments)]
+pub fn insert_with_key(
+    tx: &WriteTx<'_>,
+    license_id: &str,
+    activation_id: Option<i64>,
+    kind: DirectiveKind,
+    message: &str,
+    license_key: Option<&str>,
+    created_by: &str,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     tx.execute(
-        "INSERT INTO directives (license_id, activation_id, kind, message, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![license_id, activation_id, kind.as_str(), message, ts(now), created_by],
+        "INSERT INTO directives (license_id, activation_id, kind, message, created_at, created_by, license_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![license_id, activation_id, kind.as_str(), message, ts(now), created_by, license_key],
     )?;
     Ok(tx.last_insert_rowid())
+}
+
+/// Replaces the license's directives of `kind` not yet acknowledged (a newer one makes
+/// them pointless): they are no longer delivered and show as superseded.
+pub fn replace_pending(
+    tx: &WriteTx<'_>,
+    license_id: &str,
+    kind: DirectiveKind,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    Ok(tx.execute(
+        "UPDATE directives SET replaced_at = ?3 WHERE license_id = ?1 AND kind = ?2 \
+         AND acked_at IS NULL AND replaced_at IS NULL",
+        params![license_id, kind.as_str(), ts(now)],
+    )?)
+}
+
+/// Whether the license has a directive of `kind` still to be delivered or confirmed.
+pub fn has_pending(tx: &ReadTx<'_>, license_id: &str, kind: DirectiveKind) -> Result<bool> {
+    let mut st = tx.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM directives d LEFT JOIN activations a ON a.id = d.activation_id \
+         WHERE d.license_id = ?1 AND d.kind = ?2 AND d.acked_at IS NULL AND d.replaced_at IS NULL \
+         AND a.superseded_at IS NULL)",
+    )?;
+    Ok(st.query_row(params![license_id, kind.as_str()], |r| r.get(0))?)
 }
 
 fn read_all(
@@ -72,6 +125,7 @@ fn read_all(
                     value: s,
                 })?
             },
+            license_key: r.get(10)?,
         });
     }
     Ok(out)
@@ -81,8 +135,9 @@ fn read_all(
 const DIRECTIVE_SELECT: &str = "SELECT d.id, d.license_id, d.activation_id, d.kind, d.message, \
      d.created_at, d.created_by, d.first_seq, d.acked_at, \
      CASE WHEN d.acked_at IS NOT NULL THEN 'acknowledged' \
-          WHEN a.superseded_at IS NOT NULL THEN 'superseded' \
-          WHEN d.first_seq IS NOT NULL THEN 'sent' ELSE 'waiting' END \
+          WHEN a.superseded_at IS NOT NULL OR d.replaced_at IS NOT NULL THEN 'superseded' \
+          WHEN d.first_seq IS NOT NULL THEN 'sent' ELSE 'waiting' END, \
+     d.license_key \
      FROM directives d LEFT JOIN activations a ON a.id = d.activation_id";
 
 /// Directives a lease of `activation_id` carries: not yet acknowledged, and its own or
@@ -93,7 +148,7 @@ pub fn deliverable(
     activation_id: i64,
 ) -> Result<Vec<DirectiveRow>> {
     let mut st = tx.prepare_cached(&format!(
-        "{DIRECTIVE_SELECT} WHERE d.license_id = ?1 AND d.acked_at IS NULL \
+        "{DIRECTIVE_SELECT} WHERE d.license_id = ?1 AND d.acked_at IS NULL AND d.replaced_at IS NULL \
          AND (d.activation_id IS NULL OR d.activation_id = ?2) ORDER BY d.id"
     ))?;
     read_all(&mut st, params![license_id, activation_id])
@@ -111,7 +166,7 @@ pub fn for_license(tx: &ReadTx<'_>, license_id: &str) -> Result<Vec<DirectiveRow
 pub fn pending(tx: &ReadTx<'_>, limit: usize) -> Result<Vec<DirectiveRow>> {
     let mut st = tx.prepare_cached(&format!(
         "{DIRECTIVE_SELECT} WHERE d.acked_at IS NULL AND a.superseded_at IS NULL \
-         ORDER BY d.id DESC LIMIT ?1"
+         AND d.replaced_at IS NULL ORDER BY d.id DESC LIMIT ?1"
     ))?;
     read_all(&mut st, [limit as i64])
 }
@@ -141,7 +196,7 @@ pub fn mark_carried(
 ) -> Result<()> {
     let mut st = tx.prepare_cached(
         "UPDATE directives SET activation_id = ?2, first_seq = ?3 WHERE license_id = ?1 \
-         AND acked_at IS NULL AND first_seq IS NULL \
+         AND acked_at IS NULL AND first_seq IS NULL AND replaced_at IS NULL \
          AND (activation_id IS NULL OR activation_id = ?2)",
     )?;
     st.execute(params![license_id, activation_id, seq])?;

@@ -29,15 +29,17 @@ pub struct LicenseRow {
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoke_reason: Option<String>,
     pub updated_at: DateTime<Utc>,
+    /// What staff wrote when they last suspended it.
+    pub suspend_note: Option<String>,
 }
 
 pub const COLUMNS: &str = "l.id, l.name, l.install_id, l.organization, l.internal_users, l.external_users, \
      l.features, l.flags, l.not_before, l.expires_at, l.issued_at, l.kid, l.license_key, l.state, \
      l.suspend_reason, l.bound_fingerprint, l.activated_at, l.last_seen_at, l.subscription_status, \
-     l.subscription_period_end, l.revoked_at, l.revoke_reason, l.updated_at";
+     l.subscription_period_end, l.revoked_at, l.revoke_reason, l.updated_at, l.suspend_note";
 
 /// Number of columns in `COLUMNS`.
-pub const WIDTH: usize = 23;
+pub const WIDTH: usize = 24;
 
 fn corrupt(column: &'static str, value: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
@@ -88,6 +90,7 @@ pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
         revoked_at: parse_opt_ts("licenses.revoked_at", opt(20)?)?,
         revoke_reason: opt(21)?,
         updated_at: parse_ts("licenses.updated_at", &text(22)?)?,
+        suspend_note: opt(23)?,
     })
 }
 
@@ -95,8 +98,8 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
     tx.execute(
         "INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features, flags,
             not_before, expires_at, issued_at, kid, license_key, state, suspend_reason, bound_fingerprint,
-            activated_at, last_seen_at, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+            activated_at, last_seen_at, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at, suspend_note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
         params![
             l.id,
             l.name,
@@ -121,6 +124,7 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
             l.revoked_at.map(ts),
             l.revoke_reason,
             ts(l.updated_at),
+            l.suspend_note,
         ],
     )?;
     Ok(())
@@ -182,6 +186,65 @@ pub fn set_revoked(tx: &WriteTx<'_>, id: &str, reason: &str, now: DateTime<Utc>)
         params![id, ts(now), reason],
     )?;
     Ok(())
+}
+
+/// Notes what staff wrote when suspending (empty: none).
+pub fn set_suspend_note(tx: &WriteTx<'_>, id: &str, note: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE licenses SET suspend_note = ?2 WHERE id = ?1",
+        params![id, (!note.is_empty()).then_some(note)],
+    )?;
+    Ok(())
+}
+
+/// What a renewal, change or reissue rewrites: the grant and its newly signed key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantUpdate<'a> {
+    pub name: &'a str,
+    pub internal_users: u32,
+    pub external_users: u32,
+    pub features: &'a [String],
+    pub expires_at: DateTime<Utc>,
+    pub kid: &'a str,
+    pub license_key: &'a str,
+}
+
+pub fn update_grant(
+    tx: &WriteTx<'_>,
+    id: &str,
+    g: &GrantUpdate<'_>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE licenses SET name = ?2, internal_users = ?3, external_users = ?4, features = ?5,
+            expires_at = ?6, kid = ?7, license_key = ?8, updated_at = ?9 WHERE id = ?1",
+        params![
+            id,
+            g.name,
+            g.internal_users,
+            g.external_users,
+            serde_json::to_string(g.features).unwrap_or_else(|_| "[]".into()),
+            ts(g.expires_at),
+            g.kid,
+            g.license_key,
+            ts(now)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Live (not revoked or expired) licenses signed by `kid`, oldest first, at most `limit`.
+pub fn live_signed_by(tx: &ReadTx<'_>, kid: &str, limit: usize) -> Result<Vec<LicenseRow>> {
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM licenses l WHERE l.kid = ?1 AND l.state NOT IN ('revoked', 'expired')
+         ORDER BY l.issued_at, l.id LIMIT ?2"
+    ))?;
+    let mut rows = st.query(params![kid, limit as i64])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(read_row(r, 0)?);
+    }
+    Ok(out)
 }
 
 pub fn set_subscription(

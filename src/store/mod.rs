@@ -87,6 +87,7 @@ pub mod heartbeats;
 pub mod installations;
 pub mod layout;
 pub mod leases;
+pub mod license_keys;
 pub mod licenses;
 pub mod migrate;
 pub mod provisioning;

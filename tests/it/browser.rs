@@ -301,7 +301,7 @@ fn admin_creates_a_user_and_a_token_in_the_browser_over_https() {
 
 /// Waits until `css` matches (a click that submits a form may return before the next
 /// page has loaded).
-async fn wait_for(b: &Browser, css: &str) {
+pub async fn wait_for(b: &Browser, css: &str) {
     b.client
         .wait()
         .at_most(Duration::from_secs(10))
@@ -364,13 +364,14 @@ fn admin_issues_a_license_copies_its_key_and_revokes_it() {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        // Revoking asks for confirmation first.
+        // Revoking asks for confirmation first (a page: it works without JavaScript).
         b.fill("#revoke-form input[name=reason]", "customer left")
             .await;
         b.click("#revoke-form button").await;
-        let question = b.client.get_alert_text().await.unwrap();
-        assert!(question.starts_with("Revoke Plant 7?"), "{question}");
-        b.client.accept_alert().await.unwrap();
+        wait_for(&b, "#confirm-yes").await;
+        let question = b.text("#confirm-title").await;
+        assert!(question.starts_with("Revoke the license “Plant 7”?"), "{question}");
+        b.click("#confirm-yes").await;
         wait_for(&b, "#license-state[data-state=revoked]").await;
         assert_eq!(b.client.current_url().await.unwrap().path(), path);
         assert_eq!(b.text("#license-state").await, "revoked");
@@ -404,7 +405,7 @@ fn admin_issues_a_license_copies_its_key_and_revokes_it() {
     assert_eq!(claims.features, vec!["sso", "audit-export"]);
 }
 
-async fn sign_in(b: &Browser, s: &TestServer) {
+pub async fn sign_in(b: &Browser, s: &TestServer) {
     b.client.goto(&s.url("/login")).await.unwrap();
     b.fill("#email", ADMIN_EMAIL).await;
     b.fill("#password", ADMIN_PASSWORD).await;

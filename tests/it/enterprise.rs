@@ -392,7 +392,10 @@ fn read_only_allows_exactly_the_allow_list() {
             .as_u16()
     };
     assert_eq!(
-        form(&format!("/users/{uid}/role"), &[("role", "support")]),
+        form(
+            &format!("/users/{uid}/role"),
+            &[("role", "support"), ("confirmed", "1")]
+        ),
         303
     );
     assert_eq!(form(&format!("/users/{uid}/reset-password"), &[]), 303);

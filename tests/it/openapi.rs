@@ -460,6 +460,11 @@ fn sample(fx: &Fixture<'_>, operation_id: &str) -> Option<Call> {
         "set_license_subscription" => {
             admin(vec![("id", license_id(fx))], json!({"status": "active"}))
         }
+        "renew_license" => admin(
+            vec![("id", license_id(fx))],
+            json!({"expires_at": (fx.s.clock.now_utc() + chrono::Duration::days(400)).to_rfc3339()}),
+        ),
+        "change_license" => admin(vec![("id", license_id(fx))], json!({"internal_users": 7})),
         "queue_license_directive" => admin(
             vec![("id", license_id(fx))],
             json!({"kind": "message", "message": "hello"}),

@@ -102,12 +102,16 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/api/v1/licenses/{id}/reinstate" at "/api/v1/licenses/nope/reinstate" => need(LicenseRevoke), 404;
         POST "/api/v1/licenses/{id}/subscription" at "/api/v1/licenses/nope/subscription" body json!({"status": "active"}) => need(LicenseRevoke), 404;
         POST "/api/v1/licenses/{id}/directives" at "/api/v1/licenses/nope/directives" body json!({"kind": "message", "message": "x"}) => need(LicenseRevoke), 404;
+        POST "/api/v1/licenses/{id}/renew" at "/api/v1/licenses/nope/renew" body json!({"expires_at": "2030-01-01T00:00:00Z"}) => need(LicenseIssue), 404;
+        POST "/api/v1/licenses/{id}/change" at "/api/v1/licenses/nope/change" body json!({"name": "matrix"}) => need(LicenseIssue), 404;
+        POST "/api/v1/licenses/{id}/reissue" at "/api/v1/licenses/nope/reissue" => need(LicenseIssue), 404;
         GET "/api/v1/licensing/heartbeats" => need(LicenseRead), 200;
         GET "/api/v1/licensing/settings" => need(SettingsManage), 200;
         PUT "/api/v1/licensing/settings" body json!({"grace_days": 0}) => need(SettingsManage), 422;
         GET "/api/v1/signing-keys" => need(SigningManage), 200;
         POST "/api/v1/signing-keys" => need(SigningManage), 201;
         POST "/api/v1/signing-keys/{kid}/retire" at "/api/v1/signing-keys/nope/retire" => need(SigningManage), 404;
+        POST "/api/v1/signing-keys/{kid}/reissue" at "/api/v1/signing-keys/nope/reissue" => need(LicenseIssue), 404;
         GET "/api/v1/provisioning-tokens" => need(LicenseIssue), 200;
         POST "/api/v1/provisioning-tokens" body json!({"name": "m", "max_uses": 0, "template": {"duration_days": 1}}) => need(LicenseIssue), 422;
         DELETE "/api/v1/provisioning-tokens/{id}" at "/api/v1/provisioning-tokens/999999" => need(LicenseIssue), 404;
@@ -137,6 +141,9 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/licensing/licenses/{id}/reinstate" at "/licensing/licenses/999999/reinstate" => need(LicenseRevoke), 404;
         POST "/licensing/licenses/{id}/subscription" at "/licensing/licenses/999999/subscription" body form(&[("status", "active"), ("period_end", "")]) => need(LicenseRevoke), 404;
         POST "/licensing/licenses/{id}/directives" at "/licensing/licenses/999999/directives" body form(&[("kind", "message"), ("message", "matrix")]) => need(LicenseRevoke), 404;
+        POST "/licensing/licenses/{id}/renew" at "/licensing/licenses/999999/renew" body form(&[("expires_on", "2030-01-01")]) => need(LicenseIssue), 404;
+        POST "/licensing/licenses/{id}/change" at "/licensing/licenses/999999/change" body form(&[("name", "matrix"), ("internal_users", "1"), ("external_users", "0"), ("features", "")]) => need(LicenseIssue), 404;
+        POST "/licensing/licenses/{id}/reissue" at "/licensing/licenses/999999/reissue" => need(LicenseIssue), 404;
         GET "/installations" => need(LicenseRead), 200;
         GET "/installations/{install_id}" at "/installations/nope" => need(LicenseRead), 404;
         GET "/licensing/heartbeats" => need(LicenseRead), 200;
@@ -146,6 +153,7 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         GET "/licensing/signing" => need(SigningManage), 200;
         POST "/licensing/signing/rotate" => need(SigningManage), 303;
         POST "/licensing/signing/{kid}/retire" at "/licensing/signing/no-such-key/retire" => need(SigningManage), 404;
+        POST "/licensing/signing/{kid}/reissue" at "/licensing/signing/no-such-key/reissue" => need(LicenseIssue), 404;
         GET "/licensing/settings" => need(SettingsManage), 200;
         POST "/licensing/settings" body form(&[("grace_days", "0"), ("heartbeat_interval_secs", "3600"), ("sweep_interval_secs", "300"), ("heartbeat_retention_days", "30")]) => need(SettingsManage), 422;
         GET "/users" => need(UsersManage), 200;

@@ -7,6 +7,7 @@ pub mod enterprise;
 pub mod heartbeats;
 pub mod installations;
 pub mod license_actions;
+pub mod license_keys;
 pub mod licenses;
 pub mod licensing_settings;
 pub mod provisioning_tokens;
@@ -104,6 +105,12 @@ pub fn routes(r: &mut Routes) {
         Write,
         license_actions::directive,
     );
+    r.api("/api/v1/licenses/{id}/renew")
+        .post(need(LicenseIssue), Write, license_keys::renew);
+    r.api("/api/v1/licenses/{id}/change")
+        .post(need(LicenseIssue), Write, license_keys::change);
+    r.api("/api/v1/licenses/{id}/reissue")
+        .post(need(LicenseIssue), Write, license_keys::reissue);
 
     r.api("/api/v1/licensing/heartbeats")
         .get(need(LicenseRead), heartbeats::list);
@@ -117,6 +124,11 @@ pub fn routes(r: &mut Routes) {
         need(SigningManage),
         AllowedInReadOnly,
         signing_keys::retire,
+    );
+    r.api("/api/v1/signing-keys/{kid}/reissue").post(
+        need(LicenseIssue),
+        Write,
+        license_keys::reissue_all,
     );
     r.api("/api/v1/provisioning-tokens")
         .get(need(LicenseIssue), provisioning_tokens::list)

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod charts;
+pub mod confirm;
 pub mod dashboard;
 pub mod enterprise;
 pub mod flash;
@@ -93,7 +94,7 @@ pub fn routes(r: &mut Routes) {
     use Permission::*;
     use ReadOnly::{AllowedInReadOnly, Write};
     use licensing::{
-        actions, detail, heartbeats, list, new, provisioning, settings, signing, sweep,
+        actions, detail, heartbeats, keys, list, new, provisioning, settings, signing, sweep,
     };
     let need = Access::Permission;
 
@@ -141,6 +142,12 @@ pub fn routes(r: &mut Routes) {
         Write,
         actions::directive,
     );
+    r.page("/licensing/licenses/{id}/renew")
+        .post(need(LicenseIssue), Write, keys::renew);
+    r.page("/licensing/licenses/{id}/change")
+        .post(need(LicenseIssue), Write, keys::change);
+    r.page("/licensing/licenses/{id}/reissue")
+        .post(need(LicenseIssue), Write, keys::reissue);
 
     r.page("/installations")
         .nav("Installations")
@@ -171,6 +178,11 @@ pub fn routes(r: &mut Routes) {
         need(SigningManage),
         AllowedInReadOnly,
         signing::retire,
+    );
+    r.page("/licensing/signing/{kid}/reissue").post(
+        need(LicenseIssue),
+        Write,
+        signing::reissue_all,
     );
 
     r.page("/licensing/settings")

@@ -1,5 +1,8 @@
 //! Staff users (users.manage): list, create, change role, disable/enable, reset password.
+//! A new account's role starts on the least-privileged one; a role change is confirmed
+//! first (`ui::confirm`), naming the person and the permissions gained and lost.
 
+use super::confirm::{Confirm, is_confirmed};
 use super::form::{Done, PageQuery, Shown, View, submit};
 use super::notice::Notice;
 use super::reject::UiReject;
@@ -34,6 +37,20 @@ pub struct CreateForm {
 pub struct RoleForm {
     #[serde(default)]
     role: String,
+    #[serde(default)]
+    confirmed: String,
+}
+
+/// The role a new account starts on: the one with the fewest permissions.
+fn least_privileged() -> Role {
+    Role::ALL
+        .into_iter()
+        .min_by_key(|r| r.permissions().len())
+        .unwrap_or(Role::Onboarding)
+}
+
+fn permission_list(ps: &[crate::domain::permissions::Permission]) -> String {
+    ps.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 fn parse_role(s: &str) -> Result<Role, ServiceError> {
@@ -50,7 +67,7 @@ async fn view(page: &UsersPage, shown: Shown) -> Result<HttpResponse, UiReject> 
         roles => roles,
         me => page.principal.user.id,
         otp_hours => otp_hours,
-        form => CreateForm::default(),
+        form => CreateForm { role: least_privileged().as_str().to_owned(), ..CreateForm::default() },
     };
     page.render(VIEW, ctx, shown)
 }
@@ -118,6 +135,39 @@ pub async fn change_role(
     id: web::Path<i64>,
     form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, UiReject> {
+    if !is_confirmed(&form.confirmed)
+        && let Ok(role) = parse_role(&form.role)
+    {
+        let uid = *id;
+        let user = page.run(move |cx| staff::get(&cx.tenant, uid)).await?;
+        if user.role != role {
+            let (old, new) = (user.role.permissions(), role.permissions());
+            let gained: Vec<_> = new.iter().copied().filter(|p| !old.contains(p)).collect();
+            let lost: Vec<_> = old.iter().copied().filter(|p| !new.contains(p)).collect();
+            let mut consequences = Vec::new();
+            if !gained.is_empty() {
+                consequences.push(format!("They gain: {}.", permission_list(&gained)));
+            }
+            if !lost.is_empty() {
+                consequences.push(format!("They lose: {}.", permission_list(&lost)));
+            }
+            consequences.push("It applies to their sessions and API tokens at once.".to_owned());
+            let c = Confirm {
+                title: format!("Change the role of {}?", user.email),
+                what: format!(
+                    "{} becomes {} (now {}).",
+                    user.email,
+                    role.as_str(),
+                    user.role.as_str()
+                ),
+                consequences,
+                yes: format!("Yes, make them {}", role.as_str()),
+                action: format!("/users/{uid}/role"),
+                cancel: "/users".to_owned(),
+            };
+            return c.ask(&page, "/users", &form.into_inner());
+        }
+    }
     let patch = parse_role(&form.role).map(|role| StaffPatch {
         role: Some(role),
         ..Default::default()

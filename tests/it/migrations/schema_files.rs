@@ -43,6 +43,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "e1b90c0f946b683068c7206c4b4538cf695bfb4d5015bdf26478513ec11581f6",
     ),
     (
+        "tenant",
+        "0007_license_keys.sql",
+        "d3eb447ed206d799e395132b669862f2364602e7b1da97e1dccc7ae5f521a10e",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

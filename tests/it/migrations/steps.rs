@@ -69,6 +69,13 @@ const SEEDS: &[&str] = &[
     // Version 6: a directive for box-b.
     "INSERT INTO directives (id, license_id, kind, message, created_at, created_by, first_seq, acked_at, activation_id) VALUES
        (5, 'L1', 'message', 'for box-b', '2026-01-07T10:00:00.000000Z', 'staff:1', NULL, NULL, 2);",
+    // Version 7: L1 renewed; its new key on its way to box-b; L2's suspension noted.
+    "INSERT INTO license_keys (id, license_id, kid, license_key, reason, issued_at, issued_by, superseded_at) VALUES
+       (3, 'L1', 'k1', 'key.L1.2', 'renew', '2026-01-08T09:00:00.000000Z', 'staff:1', NULL);
+     UPDATE license_keys SET superseded_at = '2026-01-08T09:00:00.000000Z' WHERE id = 1;
+     INSERT INTO directives (id, license_id, kind, message, created_at, created_by, first_seq, acked_at, activation_id, license_key, replaced_at) VALUES
+       (6, 'L1', 'install_key', 'install the renewed key', '2026-01-08T09:00:00.000000Z', 'staff:1', NULL, NULL, 2, 'key.L1.2', NULL);
+     UPDATE licenses SET suspend_note = 'unpaid' WHERE id = 'L2';",
 ];
 
 /// Columns that a step rewrites on purpose, by step: an upgrade across that step may
@@ -310,6 +317,54 @@ fn step_6_directive_activations() {
         ]
     );
     assert!(names(&c, "index").contains(&"directives_activation".into()));
+}
+
+/// Step 7: every license's current key becomes its first recorded key (with the actor
+/// of its issue event, when there is one); directives and licenses gain their columns.
+#[test]
+fn step_7_license_keys() {
+    let c = upgrade_from(6);
+    let rows: Vec<(String, String, String, String, String, Option<String>)> = c
+        .prepare(
+            "SELECT license_id, kid, license_key, reason, issued_by, superseded_at
+             FROM license_keys ORDER BY id",
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let row = |l: &str, key: &str, by: &str| {
+        (
+            l.to_owned(),
+            "k1".to_owned(),
+            key.to_owned(),
+            "issue".to_owned(),
+            by.to_owned(),
+            None,
+        )
+    };
+    assert_eq!(
+        rows,
+        vec![row("L1", "key.L1", "staff:1"), row("L2", "key.L2", "")]
+    );
+    let (key, replaced): (Option<String>, Option<String>) = c
+        .query_row(
+            "SELECT license_key, replaced_at FROM directives WHERE id = 5",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((key, replaced), (None, None));
+    let note: Option<String> = c
+        .query_row("SELECT suspend_note FROM licenses WHERE id = 'L2'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(note, None);
+    assert!(names(&c, "index").contains(&"licenses_kid".into()));
 }
 
 /// Today's version: a database at it opens as current, with its rows untouched.

@@ -28,9 +28,11 @@ pub async fn view(caller: &Caller, id: String, shown: Shown) -> Result<HttpRespo
     let live = !detail.license.state.is_final();
     let suspended = detail.license.state == LicenseState::Suspended;
     let can_act = caller.principal.can(Permission::LicenseRevoke);
+    let can_issue = caller.principal.can(Permission::LicenseIssue);
     let ctx = context! {
         l => detail,
         can_act => can_act,
+        can_issue => can_issue,
         live => live,
         suspended => suspended,
         subscription_statuses => SUBSCRIPTION_STATUSES,

@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod detail;
 pub mod heartbeats;
+pub mod keys;
 pub mod list;
 pub mod new;
 pub mod provisioning;

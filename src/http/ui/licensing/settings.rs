@@ -1,5 +1,8 @@
 //! Licensing settings (settings.manage): grace window, heartbeat interval, sweep
-//! interval, heartbeat retention.
+//! interval, heartbeat retention. A change that shortens a window (appliances lock
+//! sooner, violations escalate sooner, history goes sooner) is confirmed first.
+
+use crate::http::ui::confirm::{Confirm, is_confirmed};
 
 use super::whole;
 use crate::domain::settings::LicensingSettings;
@@ -38,6 +41,8 @@ pub struct SettingsForm {
     read_only_days: String,
     #[serde(default)]
     expiry_warning_days: String,
+    #[serde(default)]
+    confirmed: String,
 }
 
 impl From<LicensingSettings> for SettingsForm {
@@ -51,6 +56,7 @@ impl From<LicensingSettings> for SettingsForm {
             users_warning_days: s.users_warning_days.to_string(),
             read_only_days: s.read_only_days.to_string(),
             expiry_warning_days: s.expiry_warning_days.to_string(),
+            confirmed: String::new(),
         }
     }
 }
@@ -78,6 +84,13 @@ impl SettingsForm {
     }
 }
 
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// The form, filled with the settings in force (or with what was typed before a refusal).
 fn view(page: &SettingsPage, shown: Shown) -> Result<HttpResponse, UiReject> {
     let ctx = context! {
@@ -97,6 +110,34 @@ pub async fn save(
 ) -> Result<HttpResponse, UiReject> {
     let form = form.into_inner();
     let new = form.settings();
+    if !is_confirmed(&form.confirmed)
+        && let Ok(new) = &new
+        && new.validate().is_ok()
+    {
+        let shortened = page.tenant.settings().shortened(new);
+        if !shortened.is_empty() {
+            let c = Confirm {
+                title: "Shorten licensing windows?".to_owned(),
+                what: "Every appliance and installation of this tenant is held to the shorter windows at once.".to_owned(),
+                consequences: shortened
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{} {} days instead of {} ({}).",
+                            capitalized(s.what),
+                            s.to_days,
+                            s.from_days,
+                            s.field
+                        )
+                    })
+                    .collect(),
+                yes: "Yes, shorten them".to_owned(),
+                action: "/licensing/settings".to_owned(),
+                cancel: "/licensing/settings".to_owned(),
+            };
+            return c.ask(&page, VIEW.nav, &form);
+        }
+    }
     let result = page
         .run(move |cx| licensing_settings::update(&cx.tenant, cx.now, &cx.actor, new?))
         .await;

@@ -1,0 +1,69 @@
+//! Every signed key a license has had: the first, and each renewal, change or reissue.
+//! The license row holds the current key; this keeps the history.
+
+use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
+use crate::domain::license::KeyReason;
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenseKeyRow {
+    pub id: i64,
+    pub license_id: String,
+    pub kid: String,
+    pub license_key: String,
+    pub reason: KeyReason,
+    pub issued_at: DateTime<Utc>,
+    pub issued_by: String,
+    /// When a newer key replaced it; `None` for the current key.
+    pub superseded_at: Option<DateTime<Utc>>,
+}
+
+/// Records a new current key: the license's earlier keys are superseded at `now`.
+pub fn insert_current(
+    tx: &WriteTx<'_>,
+    license_id: &str,
+    kid: &str,
+    license_key: &str,
+    reason: KeyReason,
+    issued_by: &str,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    tx.execute(
+        "UPDATE license_keys SET superseded_at = ?2 WHERE license_id = ?1 AND superseded_at IS NULL",
+        params![license_id, ts(now)],
+    )?;
+    tx.execute(
+        "INSERT INTO license_keys (license_id, kid, license_key, reason, issued_at, issued_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![license_id, kid, license_key, reason.as_str(), ts(now), issued_by],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// A license's keys, newest first.
+pub fn for_license(tx: &ReadTx<'_>, license_id: &str) -> Result<Vec<LicenseKeyRow>> {
+    let mut st = tx.prepare_cached(
+        "SELECT id, license_id, kid, license_key, reason, issued_at, issued_by, superseded_at
+         FROM license_keys WHERE license_id = ?1 ORDER BY id DESC LIMIT 100",
+    )?;
+    let mut rows = st.query([license_id])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let reason: String = r.get(4)?;
+        out.push(LicenseKeyRow {
+            id: r.get(0)?,
+            license_id: r.get(1)?,
+            kid: r.get(2)?,
+            license_key: r.get(3)?,
+            reason: reason.parse().map_err(|_| StoreError::Corrupt {
+                column: "license_keys.reason",
+                value: reason,
+            })?,
+            issued_at: parse_ts("license_keys.issued_at", &r.get::<_, String>(5)?)?,
+            issued_by: r.get(6)?,
+            superseded_at: parse_opt_ts("license_keys.superseded_at", r.get(7)?)?,
+        });
+    }
+    Ok(out)
+}
