@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 6 as SQLite stores it (columns added by a later
+-- tenant database at schema version 7 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql)
@@ -77,7 +77,7 @@ CREATE TABLE signing_keys (
 );
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys(status) WHERE status = 'active';
 
--- licenses: step 2 (0002_licensing.sql)
+-- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql)
 CREATE TABLE licenses (
     id                      TEXT PRIMARY KEY,
     name                    TEXT NOT NULL,
@@ -102,7 +102,7 @@ CREATE TABLE licenses (
     revoked_at              TEXT,
     revoke_reason           TEXT,
     updated_at              TEXT NOT NULL
-);
+, suspend_note TEXT);
 CREATE INDEX licenses_install ON licenses(install_id);
 CREATE INDEX licenses_issued ON licenses(issued_at, id);
 CREATE INDEX licenses_state ON licenses(state, issued_at);
@@ -114,6 +114,8 @@ CREATE INDEX licenses_suspended ON licenses(suspend_reason) WHERE state = 'suspe
 CREATE INDEX licenses_expiry ON licenses(expires_at);
 -- step 3 (0003_installations.sql)
 CREATE INDEX licenses_not_before ON licenses(not_before);
+-- step 7 (0007_license_keys.sql)
+CREATE INDEX licenses_kid ON licenses(kid);
 
 -- activations: step 2 (0002_licensing.sql)
 CREATE TABLE activations (
@@ -143,7 +145,7 @@ CREATE TABLE heartbeats (
 );
 CREATE INDEX heartbeats_license ON heartbeats(license_id, id);
 
--- directives: step 2 (0002_licensing.sql); changed by step 6 (0006_directive_activations.sql)
+-- directives: step 2 (0002_licensing.sql); changed by step 6 (0006_directive_activations.sql); changed by step 7 (0007_license_keys.sql)
 CREATE TABLE directives (
     id           INTEGER PRIMARY KEY,
     license_id   TEXT NOT NULL REFERENCES licenses(id),
@@ -153,7 +155,7 @@ CREATE TABLE directives (
     created_by   TEXT NOT NULL,
     first_seq    INTEGER,
     acked_at     TEXT
-, activation_id INTEGER REFERENCES activations(id));
+, activation_id INTEGER REFERENCES activations(id), license_key TEXT, replaced_at TEXT);
 CREATE INDEX directives_pending ON directives(license_id) WHERE acked_at IS NULL;
 -- step 6 (0006_directive_activations.sql)
 CREATE INDEX directives_activation ON directives(activation_id) WHERE acked_at IS NULL;
@@ -249,3 +251,16 @@ CREATE TABLE one_time_passwords (
     user_id   INTEGER PRIMARY KEY REFERENCES staff_users(id) ON DELETE CASCADE,
     issued_at TEXT NOT NULL
 );
+
+-- license_keys: step 7 (0007_license_keys.sql)
+CREATE TABLE license_keys (
+    id            INTEGER PRIMARY KEY,
+    license_id    TEXT NOT NULL REFERENCES licenses(id),
+    kid           TEXT NOT NULL,
+    license_key   TEXT NOT NULL,
+    reason        TEXT NOT NULL CHECK (reason IN ('issue', 'renew', 'change', 'reissue')),
+    issued_at     TEXT NOT NULL,
+    issued_by     TEXT NOT NULL,
+    superseded_at TEXT
+);
+CREATE INDEX license_keys_license ON license_keys(license_id, id);

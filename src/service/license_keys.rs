@@ -7,7 +7,6 @@
 //! its license is activated and sent the current key the same way
 //! (`service::appliance::activate`).
 
-use super::license_records::{LicenseKeyView, views};
 use super::licenses::{LicenseView, apply_event, load, refusal};
 use super::tenant::Tenant;
 use super::{Actor, Result, ServiceError, audit, refuse};
@@ -17,7 +16,7 @@ use crate::domain::lifecycle::{Event, LicenseState, Refusal};
 use crate::error::ErrorCode;
 use crate::pki::jws;
 use crate::store::licenses::{self as store, GrantUpdate, LicenseRow};
-use crate::store::{ReadTx, WriteTx, activations, directives, license_keys};
+use crate::store::{WriteTx, activations, directives, license_keys};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -287,9 +286,4 @@ pub fn live_signed_by(
         .into_iter()
         .map(|r| LicenseView::new(r, tenant, now))
         .collect())
-}
-
-/// A license's keys, newest first.
-pub(super) fn history(tx: &ReadTx<'_>, id: &str) -> Result<Vec<LicenseKeyView>> {
-    Ok(views(license_keys::for_license(tx, id)?))
 }

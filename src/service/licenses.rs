@@ -307,7 +307,7 @@ pub fn detail(tenant: &Tenant, now: DateTime<Utc>, id: &str) -> Result<LicenseDe
             activations::for_license(tx, id)?,
             heartbeats::for_license(tx, id, 50)?,
             directives::for_license(tx, id)?,
-            super::license_keys::history(tx, id)?,
+            license_keys::for_license(tx, id)?,
         ))
     })?;
     Ok(LicenseDetail {
@@ -316,7 +316,7 @@ pub fn detail(tenant: &Tenant, now: DateTime<Utc>, id: &str) -> Result<LicenseDe
         activations: views(acts),
         heartbeats: views(beats),
         directives: views(dirs),
-        keys,
+        keys: views(keys),
     })
 }
 

@@ -766,7 +766,7 @@ fn documented_limits_are_the_servers_limits() {
         ("ProvisionRequest", "\"pattern\":\"^[!-~]{1,256}$\""),
         (
             "DirectiveBody",
-            "\"enum\":[\"lock\",\"unlock\",\"message\"]",
+            "\"enum\":[\"message\",\"lock\",\"unlock\"]",
         ),
     ] {
         assert!(limits(schema).contains(expect), "{schema}: {expect}");
