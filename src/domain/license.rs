@@ -314,7 +314,10 @@ pub fn amend(
         }
     }
     let req = LicenseRequest {
-        name: amendment.name.clone().unwrap_or_else(|| current.name.clone()),
+        name: amendment
+            .name
+            .clone()
+            .unwrap_or_else(|| current.name.clone()),
         install_id: current.install_id.clone(),
         organization: current.organization.clone(),
         internal_users: amendment.internal_users.unwrap_or(current.internal_users),

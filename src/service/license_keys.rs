@@ -211,8 +211,20 @@ pub fn change(
 }
 
 /// Reissues: the same grant, signed by the current signing key.
-pub fn reissue(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, id: &str) -> Result<LicenseView> {
-    rekey(tenant, now, actor, id, KeyReason::Reissue, &Amendment::default())
+pub fn reissue(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: &str,
+) -> Result<LicenseView> {
+    rekey(
+        tenant,
+        now,
+        actor,
+        id,
+        KeyReason::Reissue,
+        &Amendment::default(),
+    )
 }
 
 /// What "reissue them all" did.
@@ -253,7 +265,15 @@ pub fn reissue_signed_by(
         let mut reissued = Vec::new();
         for l in &rows {
             // Time may have ended some since the list was made (expired: no new key).
-            match rekey_in_tx(tx, tenant, now, actor, l, KeyReason::Reissue, &Amendment::default()) {
+            match rekey_in_tx(
+                tx,
+                tenant,
+                now,
+                actor,
+                l,
+                KeyReason::Reissue,
+                &Amendment::default(),
+            ) {
                 Ok(()) => reissued.push(l.id.clone()),
                 Err(e) if !e.is_internal() => {}
                 Err(e) => return Err(e),

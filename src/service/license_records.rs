@@ -4,11 +4,11 @@
 
 use crate::domain::activation::{DirectiveKind, DirectiveStatus, SupersededReason};
 use crate::domain::license::KeyReason;
-use crate::store::license_keys::LicenseKeyRow;
 use crate::domain::lifecycle::LicenseState;
 use crate::store::activations::ActivationRow;
 use crate::store::directives::DirectiveRow;
 use crate::store::heartbeats::HeartbeatRow;
+use crate::store::license_keys::LicenseKeyRow;
 use crate::store::licenses::EventRow;
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -36,7 +36,14 @@ pub fn insert_current(
     tx.execute(
         "INSERT INTO license_keys (license_id, kid, license_key, reason, issued_at, issued_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![license_id, kid, license_key, reason.as_str(), ts(now), issued_by],
+        params![
+            license_id,
+            kid,
+            license_key,
+            reason.as_str(),
+            ts(now),
+            issued_by
+        ],
     )?;
     Ok(tx.last_insert_rowid())
 }

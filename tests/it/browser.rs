@@ -370,7 +370,10 @@ fn admin_issues_a_license_copies_its_key_and_revokes_it() {
         b.click("#revoke-form button").await;
         wait_for(&b, "#confirm-yes").await;
         let question = b.text("#confirm-title").await;
-        assert!(question.starts_with("Revoke the license “Plant 7”?"), "{question}");
+        assert!(
+            question.starts_with("Revoke the license “Plant 7”?"),
+            "{question}"
+        );
         b.click("#confirm-yes").await;
         wait_for(&b, "#license-state[data-state=revoked]").await;
         assert_eq!(b.client.current_url().await.unwrap().path(), path);

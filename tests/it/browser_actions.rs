@@ -30,7 +30,10 @@ fn lock_suspend_revoke_and_a_role_change_ask_first() {
             .find(Locator::Css("#directive-form select[name=kind]"))
             .await
             .unwrap();
-        assert_eq!(kind.prop("value").await.unwrap().as_deref(), Some("message"));
+        assert_eq!(
+            kind.prop("value").await.unwrap().as_deref(),
+            Some("message")
+        );
 
         // Lock: the confirmation names the appliance; Cancel queues nothing.
         kind.select_by_value("lock").await.unwrap();
@@ -38,7 +41,11 @@ fn lock_suspend_revoke_and_a_role_change_ask_first() {
             .await;
         b.click("#directive-form button").await;
         wait_for(&b, "#confirm-yes").await;
-        assert!(b.text("#confirm-title").await.contains("Lock the appliance"));
+        assert!(
+            b.text("#confirm-title")
+                .await
+                .contains("Lock the appliance")
+        );
         assert!(b.text("#confirm-what").await.contains("BOX-A"));
         assert_eq!(b.text("#confirm-yes").await, "Yes, lock it");
         b.screenshot("confirm-lock").await;

@@ -73,7 +73,10 @@ fn renewal_makes_a_new_key_that_the_next_lease_carries() {
         json!({"expires_at": new_exp.to_rfc3339()}),
     ));
     assert_eq!(renewed["id"], id);
-    assert_eq!(time(&renewed["expires_at"]).timestamp(), new_exp.timestamp());
+    assert_eq!(
+        time(&renewed["expires_at"]).timestamp(),
+        new_exp.timestamp()
+    );
     let new_key = renewed["license_key"].as_str().unwrap().to_owned();
     assert_ne!(new_key, old_key);
     assert_eq!(renewed["state"], "active", "renewing changes no state");
@@ -115,8 +118,7 @@ fn renewal_makes_a_new_key_that_the_next_lease_carries() {
     )));
     let entry = &audit["items"][0];
     assert_eq!(
-        entry["details"]["to"]["expires_at"],
-        renewed["expires_at"],
+        entry["details"]["to"]["expires_at"], renewed["expires_at"],
         "{audit}"
     );
 }
@@ -137,7 +139,10 @@ fn change_and_reissue_and_only_the_newest_key_is_delivered() {
         json!({"internal_users": 80, "features": ["sso", "audit-export"], "name": "Plant 7b"}),
     ));
     assert_eq!(changed["internal_users"], 80);
-    assert_eq!(changed["external_users"], 10, "absent fields keep their value");
+    assert_eq!(
+        changed["external_users"], 10,
+        "absent fields keep their value"
+    );
     let claims = verify_with_jwks(&s, changed["license_key"].as_str().unwrap());
     assert_eq!(
         (&claims["internal_users"], &claims["name"]),
@@ -224,14 +229,20 @@ fn bad_renewals_and_changes_are_refused_with_problem_codes() {
         422,
         "validation_failed",
     );
-    assert!(p["detail"].as_str().unwrap().starts_with("expires_at"), "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().starts_with("expires_at"),
+        "{p}"
+    );
     let p = expect_problem(
         renew(json!({"expires_at": when(100, &s)})),
         422,
         "validation_failed",
     );
     assert!(
-        p["detail"].as_str().unwrap().contains("later than the current expiry"),
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("later than the current expiry"),
         "{p}"
     );
     expect_problem(
@@ -256,7 +267,10 @@ fn bad_renewals_and_changes_are_refused_with_problem_codes() {
         "validation_failed",
     );
     let p = expect_problem(change(json!({})), 422, "validation_failed");
-    assert!(p["detail"].as_str().unwrap().contains("nothing to change"), "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("nothing to change"),
+        "{p}"
+    );
     expect_problem(
         change(json!({"expires_at": when(900, &s)})),
         422,
@@ -358,7 +372,10 @@ fn reissue_them_all_from_the_signing_keys_page() {
     );
     assert_eq!(r.status(), 303);
     let html = page(&c, &s, "/licensing/signing");
-    assert!(!html.contains(&format!("id=\"signed-by-{old_kid}\"")), "{html}");
+    assert!(
+        !html.contains(&format!("id=\"signed-by-{old_kid}\"")),
+        "{html}"
+    );
     for l in [&a, &b] {
         let id = l["id"].as_str().unwrap();
         let now = api.ok(api.get(&format!("/api/v1/licenses/{id}")));
@@ -370,19 +387,25 @@ fn reissue_them_all_from_the_signing_keys_page() {
     )));
     assert_eq!(audit["items"][0]["details"]["reissued"], 2, "{audit}");
     // The bound appliance gets its new key; then the old key can go.
-    let lease = lease_of(&api.ok(heartbeat(&s, a["id"].as_str().unwrap(), &secret, "BOX-A", 1)));
+    let lease = lease_of(&api.ok(heartbeat(
+        &s,
+        a["id"].as_str().unwrap(),
+        &secret,
+        "BOX-A",
+        1,
+    )));
     let keys = install_keys(&lease);
     assert_eq!(keys.len(), 1, "{lease}");
-    let r = api.post(
-        &format!("/api/v1/signing-keys/{old_kid}/retire"),
-        json!({}),
-    );
+    let r = api.post(&format!("/api/v1/signing-keys/{old_kid}/retire"), json!({}));
     assert_eq!(r.status(), 204);
     let claims = verify_with_jwks(&s, keys[0]["license_key"].as_str().unwrap());
     assert_eq!(claims["jti"], a["id"]);
     // The active key's own licenses are not "reissued them all".
     expect_problem(
-        api.post(&format!("/api/v1/signing-keys/{new_kid}/reissue"), json!({})),
+        api.post(
+            &format!("/api/v1/signing-keys/{new_kid}/reissue"),
+            json!({}),
+        ),
         422,
         "validation_failed",
     );
@@ -399,14 +422,32 @@ fn the_license_page_renews_changes_and_reissues() {
     let (c, csrf) = session(&s);
     let at = |what: &str| format!("/licensing/licenses/{id}/{what}");
 
-    let r = post(&c, &s, &at("renew"), &[("csrf", &csrf), ("expires_on", "31.12.2030")]);
+    let r = post(
+        &c,
+        &s,
+        &at("renew"),
+        &[("csrf", &csrf), ("expires_on", "31.12.2030")],
+    );
     assert_eq!(r.status(), 422);
     let html = r.text().unwrap();
-    assert!(html.contains("YYYY-MM-DD") && html.contains("value=\"31.12.2030\""), "{html}");
+    assert!(
+        html.contains("YYYY-MM-DD") && html.contains("value=\"31.12.2030\""),
+        "{html}"
+    );
 
-    let r = post(&c, &s, &at("renew"), &[("csrf", &csrf), ("expires_on", "2030-12-31")]);
+    let r = post(
+        &c,
+        &s,
+        &at("renew"),
+        &[("csrf", &csrf), ("expires_on", "2030-12-31")],
+    );
     assert_eq!(r.status(), 303);
-    assert!(r.headers()["location"].to_str().unwrap().contains("notice=license_renewed"));
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("notice=license_renewed")
+    );
     let now = api.ok(api.get(&format!("/api/v1/licenses/{id}")));
     assert_eq!(now["expires_at"], "2030-12-31T23:59:59Z");
 
@@ -440,12 +481,18 @@ fn the_license_page_renews_changes_and_reissues() {
     let r = post(&c, &s, &at("reissue"), &[("csrf", &csrf)]);
     assert_eq!(r.status(), 303);
     let now = api.ok(api.get(&format!("/api/v1/licenses/{id}")));
-    assert_eq!((&now["name"], &now["internal_users"]), (&json!("Plant 9"), &json!(60)));
+    assert_eq!(
+        (&now["name"], &now["internal_users"]),
+        (&json!("Plant 9"), &json!(60))
+    );
     assert_eq!(now["features"], json!(["sso", "audit"]));
     let html = page(&c, &s, &format!("/licensing/licenses/{id}"));
     let keys = html.split("id=\"license-keys\"").nth(1).unwrap();
     for reason in ["reissue", "change", "renew", "issue"] {
-        assert!(keys.contains(&format!("<code>{reason}</code>")), "{reason}: {keys}");
+        assert!(
+            keys.contains(&format!("<code>{reason}</code>")),
+            "{reason}: {keys}"
+        );
     }
 }
 
@@ -506,7 +553,10 @@ fn dangerous_console_actions_ask_first_and_do_nothing_until_confirmed() {
         assert!(html.contains("id=\"confirm-form\""), "{path}: {html}");
         // minijinja escapes `/` in attribute values (browsers read it back as `/`).
         let esc = |p: &str| p.replace('/', "&#x2f;");
-        assert!(html.contains(&format!("action=\"{}\"", esc(path))), "{path}: {html}");
+        assert!(
+            html.contains(&format!("action=\"{}\"", esc(path))),
+            "{path}: {html}"
+        );
         assert!(html.contains(yes), "{path}: {html}");
         for word in says {
             assert!(html.contains(word), "{path} should say {word}: {html}");
@@ -517,10 +567,19 @@ fn dangerous_console_actions_ask_first_and_do_nothing_until_confirmed() {
         }
         assert!(html.contains("name=\"confirmed\" value=\"1\""));
         let back = esc(&format!("/licensing/licenses/{id}"));
-        assert!(html.contains(&format!("id=\"confirm-cancel\" href=\"{back}\"")), "{html}");
+        assert!(
+            html.contains(&format!("id=\"confirm-cancel\" href=\"{back}\"")),
+            "{html}"
+        );
         // Nothing happened.
         let after = state();
-        for field in ["state", "bound_fingerprint", "subscription", "directives", "history"] {
+        for field in [
+            "state",
+            "bound_fingerprint",
+            "subscription",
+            "directives",
+            "history",
+        ] {
             assert_eq!(before[field], after[field], "{path} changed {field}");
         }
         // Confirmed, it runs.
@@ -530,7 +589,10 @@ fn dangerous_console_actions_ask_first_and_do_nothing_until_confirmed() {
         if path.ends_with("/suspend") {
             // Reinstate so the next cases start from a live, unsuspended license.
             let html = page(&c, &s, &format!("/licensing/licenses/{id}"));
-            assert!(html.contains("unpaid invoice 42"), "the suspend reason shows: {html}");
+            assert!(
+                html.contains("unpaid invoice 42"),
+                "the suspend reason shows: {html}"
+            );
             api.ok(api.post(&format!("/api/v1/licenses/{id}/reinstate"), json!({})));
         }
         if path.ends_with("/subscription") {
@@ -554,12 +616,19 @@ fn dangerous_console_actions_ask_first_and_do_nothing_until_confirmed() {
     assert_eq!(r.status(), 303);
 
     // A role change names the person and what they gain and lose.
-    let uid = s.create_staff("ops@example.com", licd::domain::permissions::Role::Onboarding, "ops-password-123");
+    let uid = s.create_staff(
+        "ops@example.com",
+        licd::domain::permissions::Role::Onboarding,
+        "ops-password-123",
+    );
     let path = format!("/users/{uid}/role");
     let r = post(&c, &s, &path, &[("csrf", &csrf), ("role", "super_admin")]);
     assert_eq!(r.status(), 200);
     let html = r.text().unwrap();
-    assert!(html.contains("ops@example.com") && html.contains("users.manage"), "{html}");
+    assert!(
+        html.contains("ops@example.com") && html.contains("users.manage"),
+        "{html}"
+    );
     assert!(html.contains("Yes, make them super_admin"), "{html}");
     let role = || {
         api.ok(api.get(&format!("/api/v1/users/{uid}")))["role"]
@@ -578,9 +647,9 @@ fn dangerous_console_actions_ask_first_and_do_nothing_until_confirmed() {
     assert_eq!(role(), "super_admin");
 
     // Shortening the grace window from 14 to 3 days asks first.
-    let mut settings: Vec<(String, String)> = serde_json::from_value::<serde_json::Map<String, Value>>(
-        api.ok(api.get("/api/v1/licensing/settings")),
-    )
+    let mut settings: Vec<(String, String)> = serde_json::from_value::<
+        serde_json::Map<String, Value>,
+    >(api.ok(api.get("/api/v1/licensing/settings")))
     .unwrap()
     .into_iter()
     .map(|(k, v)| (k, v.to_string()))
@@ -599,10 +668,16 @@ fn dangerous_console_actions_ask_first_and_do_nothing_until_confirmed() {
     assert_eq!(r.status(), 200);
     let html = r.text().unwrap();
     assert!(html.contains("3 days instead of 14"), "{html}");
-    assert_eq!(api.ok(api.get("/api/v1/licensing/settings"))["grace_days"], 14);
+    assert_eq!(
+        api.ok(api.get("/api/v1/licensing/settings"))["grace_days"],
+        14
+    );
     form.push(("confirmed", "1"));
     assert_eq!(post(&c, &s, "/licensing/settings", &form).status(), 303);
-    assert_eq!(api.ok(api.get("/api/v1/licensing/settings"))["grace_days"], 3);
+    assert_eq!(
+        api.ok(api.get("/api/v1/licensing/settings"))["grace_days"],
+        3
+    );
 }
 
 /// History names the real cause: staff changing the subscription is a `subscription`
@@ -641,7 +716,10 @@ fn license_and_users_pages_show_safe_defaults_and_links() {
     let (c, _) = session(&s);
     let html = page(&c, &s, &format!("/licensing/licenses/{id}"));
     assert!(html.contains("unpaid invoice 42"), "{html}");
-    assert!(html.contains(&format!("href=\"/installations/{INSTALL}\"")), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/installations/{INSTALL}\"")),
+        "{html}"
+    );
     let select = html
         .split("<select name=\"kind\">")
         .nth(1)

@@ -331,7 +331,14 @@ fn step_7_license_keys() {
         )
         .unwrap()
         .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })
         .unwrap()
         .map(|r| r.unwrap())
@@ -359,9 +366,11 @@ fn step_7_license_keys() {
         .unwrap();
     assert_eq!((key, replaced), (None, None));
     let note: Option<String> = c
-        .query_row("SELECT suspend_note FROM licenses WHERE id = 'L2'", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT suspend_note FROM licenses WHERE id = 'L2'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(note, None);
     assert!(names(&c, "index").contains(&"licenses_kid".into()));

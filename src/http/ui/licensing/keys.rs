@@ -87,7 +87,15 @@ pub async fn renew(
             license_keys::renew(&cx.tenant, cx.now, &cx.actor, &target, expires_at)
         })
         .await;
-    finish(page, id, "renew-form", &typed, Notice::LicenseRenewed, result).await
+    finish(
+        page,
+        id,
+        "renew-form",
+        &typed,
+        Notice::LicenseRenewed,
+        result,
+    )
+    .await
 }
 
 pub async fn change(
@@ -102,7 +110,15 @@ pub async fn change(
             license_keys::change(&cx.tenant, cx.now, &cx.actor, &target, &form.amendment()?)
         })
         .await;
-    finish(page, id, "change-form", &typed, Notice::LicenseChanged, result).await
+    finish(
+        page,
+        id,
+        "change-form",
+        &typed,
+        Notice::LicenseChanged,
+        result,
+    )
+    .await
 }
 
 pub async fn reissue(
@@ -114,5 +130,13 @@ pub async fn reissue(
     let result = page
         .run(move |cx| license_keys::reissue(&cx.tenant, cx.now, &cx.actor, &target))
         .await;
-    finish(page, id, "reissue-form", &(), Notice::LicenseReissued, result).await
+    finish(
+        page,
+        id,
+        "reissue-form",
+        &(),
+        Notice::LicenseReissued,
+        result,
+    )
+    .await
 }
