@@ -510,8 +510,9 @@ fn dangerous_console_actions_ask_first_and_do_nothing_until_confirmed() {
     let at = |what: &str| format!("/licensing/licenses/{id}/{what}");
     let state = || api.ok(api.get(&format!("/api/v1/licenses/{id}")));
 
-    // (path, fields, words the page must say, button)
-    let cases: Vec<(String, Vec<(&str, &str)>, Vec<&str>, &str)> = vec![
+    /// (path, fields, words the page must say, the confirming button)
+    type Case<'a> = (String, Vec<(&'a str, &'a str)>, Vec<&'a str>, &'a str);
+    let cases: Vec<Case<'_>> = vec![
         (
             at("directives"),
             vec![("kind", "lock"), ("message", "pay up")],
