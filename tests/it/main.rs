@@ -7,6 +7,7 @@ mod auth;
 mod backup;
 mod bootstrap;
 mod browser;
+mod browser_frame;
 mod ca_issue;
 mod cli_texts;
 mod config;
