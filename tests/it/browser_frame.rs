@@ -172,15 +172,22 @@ async fn assert_no_horizontal_scroll(b: &Browser, what: &str) {
     );
 }
 
-/// Whether the element is rendered (WebDriver's idea of displayed).
+/// Whether the element is rendered: it has a size and is not in hidden or skipped
+/// content (a closed <details>'s content is skipped unless CSS shows it).
 async fn displayed(b: &Browser, css: &str) -> bool {
-    b.client
-        .find(Locator::Css(css))
+    let v = b
+        .client
+        .execute(
+            "const e = document.querySelector(arguments[0]);
+             if (!e) throw new Error('no element ' + arguments[0]);
+             const r = e.getBoundingClientRect();
+             return r.width > 0 && r.height > 0 &&
+               e.checkVisibility({ contentVisibilityAuto: true, visibilityProperty: true });",
+            vec![json!(css)],
+        )
         .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .is_displayed()
-        .await
-        .unwrap()
+        .unwrap();
+    v.as_bool().unwrap()
 }
 
 /// The navigation's groups as shown: (group label, link labels).
@@ -241,6 +248,21 @@ fn navigation_is_grouped_and_fits_at_1280_and_390_px() {
             ])
         );
         assert!(displayed(&b, "#main-nav").await, "the sidebar is shown");
+        // Without JavaScript (which opens the <details> on wide screens) CSS alone shows
+        // the sidebar.
+        b.client
+            .execute(
+                "document.getElementById('nav-menu').removeAttribute('open');",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            displayed(&b, "#main-nav").await,
+            "the sidebar is shown without the open attribute"
+        );
+        b.client.refresh().await.unwrap();
+        wait_for(&b, "#nav-menu[open]").await;
         assert!(!displayed(&b, "#nav-toggle").await, "no menu button at 1280 px");
         assert_eq!(b.text("#main-nav [aria-current=page]").await, "Dashboard");
         let (nav_x, main_x) = {
@@ -486,7 +508,7 @@ async fn axe_serious(b: &Browser) -> Vec<String> {
                .then(r => done(r.violations
                  .filter(v => v.impact === 'serious' || v.impact === 'critical')
                  .map(v => `${v.id} (${v.impact}): ${v.help} [${v.helpUrl}]\n` + v.nodes.map(n =>
-                   `    ${n.target.join(' ')}: ${(n.failureSummary || '').split('\\n').join(' ')}`).join('\n'))))
+                   `    ${n.target.join(' ')}: ${(n.failureSummary || '').split('\\n').join(' ')}`).join('\\n'))))
                .catch(e => done(['axe failed: ' + e]));",
             vec![],
         )
