@@ -429,7 +429,12 @@ fn the_plain_http_listener_serves_a_first_run_page_that_continues_to_https() {
     );
     assert_eq!(r.headers()["x-frame-options"], "DENY");
     let html = r.text().unwrap();
-    let pem = c.get(format!("{http}/ca.pem")).send().unwrap().text().unwrap();
+    let pem = c
+        .get(format!("{http}/ca.pem"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     let (_, parsed) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).unwrap();
     let served = licd::pki::ca::der_sha256(&parsed.contents);
     let shown = s.app.ca.fingerprint();
@@ -615,7 +620,10 @@ fn screenshots_of_the_main_pages_at_both_widths() {
                 open(&b, &s, &path).await;
                 // No caret or hover state in the picture.
                 b.client
-                    .execute("document.activeElement.blur(); window.scrollTo(0, 0);", vec![])
+                    .execute(
+                        "document.activeElement.blur(); window.scrollTo(0, 0);",
+                        vec![],
+                    )
                     .await
                     .unwrap();
                 let png = if width == WIDE.0 {

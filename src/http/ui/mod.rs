@@ -118,8 +118,8 @@ fn banner(caller: &Caller) -> Option<Value> {
 /// The console's part of the route table, in navigation order within each group.
 pub fn routes(r: &mut Routes) {
     use Access::{PendingPasswordOk, Public, SignedIn};
-    use Permission::*;
     use NavGroup::{Administration, Fleet, Licensing};
+    use Permission::*;
     use ReadOnly::{AllowedInReadOnly, Write};
     use licensing::{
         actions, detail, heartbeats, list, new, provisioning, settings, signing, sweep,
@@ -134,7 +134,9 @@ pub fn routes(r: &mut Routes) {
     r.page("/password")
         .get(PendingPasswordOk, password::show)
         .post(PendingPasswordOk, AllowedInReadOnly, password::change);
-    r.page("/").nav(Fleet, "Dashboard").get(SignedIn, dashboard::show);
+    r.page("/")
+        .nav(Fleet, "Dashboard")
+        .get(SignedIn, dashboard::show);
 
     r.page("/licensing")
         .nav(Licensing, "Licenses")
