@@ -53,11 +53,12 @@ pub async fn redirect(
         .unwrap_or("localhost")
         .to_owned();
     let host = host_only(&sent_host).to_owned();
-    if req.path() == "/" && matches!(*req.method(), Method::GET | Method::HEAD) {
-        if let Some(state) = req.app_data::<web::Data<AppState>>() {
-            let res = first_run::page(state, &sent_host, &https_url(&host, port, "/"));
-            return Ok(req.into_response(res).map_into_right_body());
-        }
+    if req.path() == "/"
+        && matches!(*req.method(), Method::GET | Method::HEAD)
+        && let Some(state) = req.app_data::<web::Data<AppState>>()
+    {
+        let res = first_run::page(state, &sent_host, &https_url(&host, port, "/"));
+        return Ok(req.into_response(res).map_into_right_body());
     }
     let path = req
         .uri()
