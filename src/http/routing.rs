@@ -96,6 +96,61 @@ impl fmt::Display for Access {
     }
 }
 
+/// The groups of the console navigation, in the order they are shown. A group with no
+/// page the user may open is not shown (Customers and Billing wait for their pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NavGroup {
+    /// The appliances out there: dashboard, installations, heartbeats.
+    Fleet,
+    /// Licenses and what makes them: provisioning, signing keys, licensing settings.
+    Licensing,
+    /// Customer organizations and their portal (a later issue).
+    Customers,
+    /// Plans and invoices (a later issue).
+    Billing,
+    /// licd itself: staff, API tokens, TLS, its own license, the audit log.
+    Administration,
+}
+
+impl NavGroup {
+    pub const ALL: [NavGroup; 5] = [
+        NavGroup::Fleet,
+        NavGroup::Licensing,
+        NavGroup::Customers,
+        NavGroup::Billing,
+        NavGroup::Administration,
+    ];
+
+    /// The heading shown above the group's links.
+    pub fn label(self) -> &'static str {
+        match self {
+            NavGroup::Fleet => "Fleet",
+            NavGroup::Licensing => "Licensing",
+            NavGroup::Customers => "Customers",
+            NavGroup::Billing => "Billing",
+            NavGroup::Administration => "Administration",
+        }
+    }
+
+    /// A stable name for HTML ids and tests.
+    pub fn id(self) -> &'static str {
+        match self {
+            NavGroup::Fleet => "fleet",
+            NavGroup::Licensing => "licensing",
+            NavGroup::Customers => "customers",
+            NavGroup::Billing => "billing",
+            NavGroup::Administration => "administration",
+        }
+    }
+}
+
+/// A page's entry in the console navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Nav {
+    pub group: NavGroup,
+    pub label: &'static str,
+}
+
 /// Whether a route works while licd's own license holds it read-only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReadOnly {
@@ -118,8 +173,8 @@ pub struct Route {
     pub path: &'static str,
     pub access: Access,
     pub read_only: ReadOnly,
-    /// The console navigation label (GET pages only).
-    pub nav: Option<&'static str>,
+    /// The console navigation entry (GET pages only).
+    pub nav: Option<Nav>,
     /// What the handler's extractors demand (`Staff<N>` and `Page<N>`), for `check`.
     pub demanded: Vec<Access>,
 }
@@ -246,7 +301,7 @@ pub struct PathRoutes<'a> {
     routes: &'a mut Routes,
     path: &'static str,
     surface: Surface,
-    nav: Option<&'static str>,
+    nav: Option<Nav>,
 }
 
 macro_rules! writes {
@@ -264,9 +319,9 @@ macro_rules! writes {
 }
 
 impl PathRoutes<'_> {
-    /// The navigation label of this page (its GET route).
-    pub fn nav(mut self, label: &'static str) -> Self {
-        self.nav = Some(label);
+    /// The navigation entry of this page (its GET route): its group and label.
+    pub fn nav(mut self, group: NavGroup, label: &'static str) -> Self {
+        self.nav = Some(Nav { group, label });
         self
     }
 
@@ -434,7 +489,8 @@ pub fn page_of(path: &str) -> String {
     "/".to_owned()
 }
 
-/// The console navigation: every page with a label, in table order.
+/// The console navigation: every page with an entry, in table order (`ui::chrome`
+/// groups them by `NavGroup`).
 pub fn navigation() -> impl Iterator<Item = &'static Route> {
     index()
         .paths

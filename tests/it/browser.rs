@@ -132,6 +132,50 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
+    /// Sets the viewport (`window.innerWidth` × `innerHeight`) to `width` × `height` CSS
+    /// pixels, whatever the window's own frame takes.
+    pub async fn set_viewport(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.unwrap();
+        let inner = self
+            .client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .unwrap();
+        let (iw, ih) = (inner[0].as_u64().unwrap(), inner[1].as_u64().unwrap());
+        if (iw, ih) != (u64::from(width), u64::from(height)) {
+            // The window's frame takes the difference: add it once.
+            let w = u64::from(width) * 2 - iw.min(u64::from(width));
+            let h = u64::from(height) * 2 - ih.min(u64::from(height));
+            self.client
+                .set_window_size(w as u32, h as u32)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// A PNG of the whole page at the current width: the window is made as tall as the
+    /// page first (up to `max_height`), then put back.
+    pub async fn full_page_png(&self, max_height: u32) -> Vec<u8> {
+        let (width, height) = self.client.get_window_size().await.unwrap();
+        let heights = self
+            .client
+            .execute(
+                "return [window.innerHeight, document.documentElement.scrollHeight];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (inner, page) = (heights[0].as_u64().unwrap(), heights[1].as_u64().unwrap());
+        let want = (page + height.saturating_sub(inner))
+            .min(u64::from(max_height))
+            .max(height);
+        let (width, height, want) = (width as u32, height as u32, want as u32);
+        self.client.set_window_size(width, want).await.unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        self.client.set_window_size(width, height).await.unwrap();
+        png
+    }
+
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
         // Drop ends chromedriver.
@@ -353,7 +397,7 @@ fn admin_issues_a_license_copies_its_key_and_revokes_it() {
         assert!(path.starts_with("/licensing/licenses/"), "{path}");
         assert!(b.text(".notice").await.contains("issued"));
         assert_eq!(b.text("#license-state").await, "issued");
-        assert_eq!(b.text("nav [aria-current=page]").await, "Licensing");
+        assert_eq!(b.text("nav [aria-current=page]").await, "Licenses");
         let key = b.text("#license-key").await.trim().to_owned();
         b.click("#copy-license-key").await;
         let started = Instant::now();

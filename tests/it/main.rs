@@ -8,6 +8,7 @@ mod backup;
 mod bootstrap;
 mod browser;
 mod browser_actions;
+mod browser_frame;
 mod ca_issue;
 mod cli_texts;
 mod config;

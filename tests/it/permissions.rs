@@ -462,7 +462,7 @@ fn navigation_shows_only_what_the_role_may_use() {
             .to_owned();
         for (label, need) in [
             ("Dashboard", None),
-            ("Licensing", Some(Permission::LicenseRead)),
+            ("Licenses", Some(Permission::LicenseRead)),
             ("Installations", Some(Permission::LicenseRead)),
             ("Heartbeats", Some(Permission::LicenseRead)),
             ("Provisioning", Some(Permission::LicenseIssue)),

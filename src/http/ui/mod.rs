@@ -7,6 +7,7 @@ pub mod charts;
 pub mod confirm;
 pub mod dashboard;
 pub mod enterprise;
+pub mod first_run;
 pub mod flash;
 pub mod form;
 pub mod installations;
@@ -22,7 +23,7 @@ pub mod tokens;
 pub mod users;
 
 use super::auth::{Caller, may_use};
-use super::routing::{self, Access, ReadOnly, Routes};
+use super::routing::{self, Access, NavGroup, ReadOnly, Routes};
 use crate::domain::permissions::Permission;
 use minijinja::{Value, context};
 use notice::Notice;
@@ -35,23 +36,50 @@ struct NavItem {
     active: bool,
 }
 
-/// The frame every signed-in page shares: user, navigation (the route table's entries
-/// the user may use), CSRF token, tenant, notice, banner.
-fn chrome(caller: &Caller, active: &str, notice: Option<Notice>) -> Value {
-    let nav: Vec<NavItem> = routing::navigation()
-        .filter(|r| may_use(r.access, &caller.principal))
-        .filter_map(|r| {
-            Some(NavItem {
-                label: r.nav?,
-                href: r.path,
-                active: r.path == active,
-            })
+#[derive(Serialize)]
+struct NavSection {
+    id: &'static str,
+    label: &'static str,
+    links: Vec<NavItem>,
+}
+
+/// The navigation a caller sees: the route table's entries they may use, grouped by
+/// `NavGroup` in its order, without empty groups. Nothing while a one-time password
+/// must still be changed (every other page would only send them back to `/password`).
+fn navigation(caller: &Caller, active: &str) -> Vec<NavSection> {
+    if caller.principal.user.must_change_password {
+        return Vec::new();
+    }
+    NavGroup::ALL
+        .iter()
+        .map(|&group| NavSection {
+            id: group.id(),
+            label: group.label(),
+            links: routing::navigation()
+                .filter(|r| may_use(r.access, &caller.principal))
+                .filter_map(|r| {
+                    let nav = r.nav.filter(|n| n.group == group)?;
+                    Some(NavItem {
+                        label: nav.label,
+                        href: r.path,
+                        active: r.path == active,
+                    })
+                })
+                .collect(),
         })
-        .collect();
+        .filter(|s| !s.links.is_empty())
+        .collect()
+}
+
+/// The frame every signed-in page shares: user, navigation (see `navigation`), CSRF
+/// token, tenant, notice, banner. `pending` is set while the user must change a
+/// one-time password: the frame then offers only signing out.
+fn chrome(caller: &Caller, active: &str, notice: Option<Notice>) -> Value {
     let user = &caller.principal.user;
     context! {
         user => context! { email => user.email, display_name => user.display_name, role => user.role.as_str() },
-        nav => nav,
+        nav => navigation(caller, active),
+        pending => user.must_change_password,
         csrf => caller.csrf.clone().unwrap_or_default(),
         tenant => context! { name => caller.tenant.name, install_id => caller.tenant.install_id },
         notice => notice.map(Notice::text),
@@ -88,9 +116,10 @@ fn banner(caller: &Caller) -> Option<Value> {
     Some(context! { class => class, text => text, stage => stage.as_str() })
 }
 
-/// The console's part of the route table, in navigation order.
+/// The console's part of the route table, in navigation order within each group.
 pub fn routes(r: &mut Routes) {
     use Access::{PendingPasswordOk, Public, SignedIn};
+    use NavGroup::{Administration, Fleet, Licensing};
     use Permission::*;
     use ReadOnly::{AllowedInReadOnly, Write};
     use licensing::{
@@ -106,10 +135,12 @@ pub fn routes(r: &mut Routes) {
     r.page("/password")
         .get(PendingPasswordOk, password::show)
         .post(PendingPasswordOk, AllowedInReadOnly, password::change);
-    r.page("/").nav("Dashboard").get(SignedIn, dashboard::show);
+    r.page("/")
+        .nav(Fleet, "Dashboard")
+        .get(SignedIn, dashboard::show);
 
     r.page("/licensing")
-        .nav("Licensing")
+        .nav(Licensing, "Licenses")
         .get(need(LicenseRead), list::show);
     r.page("/licensing/sweep")
         .post(need(SweepRun), AllowedInReadOnly, sweep::run);
@@ -150,17 +181,17 @@ pub fn routes(r: &mut Routes) {
         .post(need(LicenseIssue), Write, keys::reissue);
 
     r.page("/installations")
-        .nav("Installations")
+        .nav(Fleet, "Installations")
         .get(need(LicenseRead), installations::list);
     r.page("/installations/{install_id}")
         .get(need(LicenseRead), installations::detail);
 
     r.page("/licensing/heartbeats")
-        .nav("Heartbeats")
+        .nav(Fleet, "Heartbeats")
         .get(need(LicenseRead), heartbeats::show);
 
     r.page("/licensing/provisioning")
-        .nav("Provisioning")
+        .nav(Licensing, "Provisioning")
         .get(need(LicenseIssue), provisioning::show)
         .post(need(LicenseIssue), Write, provisioning::create);
     r.page("/licensing/provisioning/{id}/revoke").post(
@@ -170,7 +201,7 @@ pub fn routes(r: &mut Routes) {
     );
 
     r.page("/licensing/signing")
-        .nav("Signing keys")
+        .nav(Licensing, "Signing keys")
         .get(need(SigningManage), signing::show);
     r.page("/licensing/signing/rotate")
         .post(need(SigningManage), Write, signing::rotate);
@@ -186,12 +217,12 @@ pub fn routes(r: &mut Routes) {
     );
 
     r.page("/licensing/settings")
-        .nav("Licensing settings")
+        .nav(Licensing, "Licensing settings")
         .get(need(SettingsManage), settings::show)
         .post(need(SettingsManage), Write, settings::save);
 
     r.page("/users")
-        .nav("Staff users")
+        .nav(Administration, "Staff users")
         .get(need(UsersManage), users::show)
         .post(need(UsersManage), Write, users::create);
     r.page("/users/{id}/role")
@@ -207,7 +238,7 @@ pub fn routes(r: &mut Routes) {
     );
 
     r.page("/enterprise")
-        .nav("Enterprise")
+        .nav(Administration, "Enterprise")
         .get(need(SettingsManage), enterprise::show);
     r.page("/enterprise/licenses").post(
         need(SettingsManage),
@@ -221,17 +252,17 @@ pub fn routes(r: &mut Routes) {
     );
 
     r.page("/settings/tls")
-        .nav("TLS")
+        .nav(Administration, "TLS")
         .get(need(LicenseRead), tls::show);
 
     r.page("/tokens")
-        .nav("API tokens")
+        .nav(Administration, "API tokens")
         .get(SignedIn, tokens::show)
         .post(SignedIn, Write, tokens::create);
     r.page("/tokens/{id}/revoke")
         .post(SignedIn, AllowedInReadOnly, tokens::revoke);
 
     r.page("/audit")
-        .nav("Audit log")
+        .nav(Administration, "Audit log")
         .get(need(AuditRead), audit::show);
 }
