@@ -67,6 +67,7 @@ pub static TENANT: Schema = Schema::new(
         step!("tenant", "0004_client_certs.sql"),
         step!("tenant", "0005_one_time_passwords.sql"),
         step!("tenant", "0006_directive_activations.sql"),
+        step!("tenant", "0007_fleet_aggregates.sql"),
     ],
 );
 

@@ -301,7 +301,7 @@ fn admin_creates_a_user_and_a_token_in_the_browser_over_https() {
 
 /// Waits until `css` matches (a click that submits a form may return before the next
 /// page has loaded).
-async fn wait_for(b: &Browser, css: &str) {
+pub async fn wait_for(b: &Browser, css: &str) {
     b.client
         .wait()
         .at_most(Duration::from_secs(10))
@@ -404,7 +404,7 @@ fn admin_issues_a_license_copies_its_key_and_revokes_it() {
     assert_eq!(claims.features, vec!["sso", "audit-export"]);
 }
 
-async fn sign_in(b: &Browser, s: &TestServer) {
+pub async fn sign_in(b: &Browser, s: &TestServer) {
     b.client.goto(&s.url("/login")).await.unwrap();
     b.fill("#email", ADMIN_EMAIL).await;
     b.fill("#password", ADMIN_PASSWORD).await;

@@ -43,6 +43,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "e1b90c0f946b683068c7206c4b4538cf695bfb4d5015bdf26478513ec11581f6",
     ),
     (
+        "tenant",
+        "0007_fleet_aggregates.sql",
+        "9c39bbef1c6c913fad4907e473dbdd65b699b125ae95bab574d5fa5dc8e351c1",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",
