@@ -68,6 +68,7 @@ fn the_dashboard_shows_the_seeded_fleet_and_its_charts() {
         sign_in(&b, &s).await;
         b.client.goto(&s.url("/")).await.unwrap();
         wait_for(&b, "#licenses-by-state").await;
+        b.screenshot("dashboard").await;
 
         // Licenses by state.
         for (state, n) in [

@@ -12,7 +12,7 @@ use crate::service::audit::Filter;
 use crate::service::fleet_overview::{self, EXPIRING_WITHIN_DAYS, Fleet};
 use crate::service::{audit, staff, tokens};
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use minijinja::{Value, context};
 use serde::Serialize;
 
@@ -35,16 +35,17 @@ struct ChartView {
     rows: Vec<(String, i64)>,
 }
 
-/// A span of time as people read it: "3 d 4 h", "5 h 12 min", "7 min".
+/// A span of time as people read it, to the two largest units: "3 d 4 h", "5 h 12 min",
+/// "1 h", "7 min".
 pub fn span(secs: i64) -> String {
     let secs = secs.max(0);
     let (d, h, m) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
-    if d > 0 {
-        format!("{d} d {h} h")
-    } else if h > 0 {
-        format!("{h} h {m} min")
-    } else {
-        format!("{m} min")
+    match (d, h, m) {
+        (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, 0, _) => format!("{d} d"),
+        (d, h, _) => format!("{d} d {h} h"),
     }
 }
 
@@ -76,6 +77,7 @@ fn chart(
     shape: Shape,
     (bucket, measure): (&'static str, &'static str),
     rows: Vec<(String, i64)>,
+    ticks: impl Fn(usize) -> Option<String>,
 ) -> ChartView {
     let total: i64 = rows.iter().map(|(_, n)| n).sum();
     let peak = rows.iter().max_by_key(|(_, n)| *n);
@@ -89,9 +91,11 @@ fn chart(
     };
     let points: Vec<Point> = rows
         .iter()
-        .map(|(label, n)| Point {
+        .enumerate()
+        .map(|(i, (label, n))| Point {
             label: label.clone(),
             value: *n as f64,
+            tick: ticks(i),
         })
         .collect();
     let svg = charts::render(&Chart {
@@ -124,6 +128,11 @@ fn charts_of(f: &Fleet) -> Vec<ChartView> {
                 .iter()
                 .map(|(h, n)| (hour_label(*h), *n))
                 .collect(),
+            // The axis names each day at its midnight.
+            |i| {
+                let (h, _) = f.heartbeats_per_hour[i];
+                (h.hour() == 0).then(|| day_label(h.date_naive()))
+            },
         ),
         chart(
             "chart-issued",
@@ -135,6 +144,7 @@ fn charts_of(f: &Fleet) -> Vec<ChartView> {
                 .iter()
                 .map(|(d, n)| (day_label(*d), *n))
                 .collect(),
+            |_| None,
         ),
         chart(
             "chart-appliances",
@@ -146,6 +156,7 @@ fn charts_of(f: &Fleet) -> Vec<ChartView> {
                 .iter()
                 .map(|(d, n)| (day_label(*d), *n))
                 .collect(),
+            |_| None,
         ),
     ]
 }
@@ -229,6 +240,8 @@ mod tests {
         assert_eq!(span(5 * 3_600 + 12 * 60), "5 h 12 min");
         assert_eq!(span(7 * 60 + 3), "7 min");
         assert_eq!(span(-40), "0 min");
+        assert_eq!(span(3_600), "1 h");
+        assert_eq!(span(2 * 86_400 + 59 * 60), "2 d");
         assert_eq!(grouped(1_234_567), "1,234,567");
         assert_eq!(grouped(999), "999");
         assert_eq!(grouped(-1_000), "-1,000");
