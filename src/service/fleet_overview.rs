@@ -4,9 +4,9 @@
 //! the small aggregate tables or one index range (`store::fleet`), so the dashboard
 //! costs the same with a million heartbeats as with ten.
 
+use super::Result;
 use super::enterprise;
 use super::tenant::Tenant;
-use super::Result;
 use crate::domain::lifecycle::LicenseState;
 use crate::domain::timestamp;
 use crate::domain::violation::{Condition, Stage};
@@ -157,21 +157,33 @@ pub fn fleet(tenant: &Tenant, now: DateTime<Utc>) -> Result<Fleet> {
         .collect();
     let hour_counts: Vec<(usize, i64)> = hours
         .into_iter()
-        .filter_map(|(h, n)| usize::try_from((h - first_hour).num_hours()).ok().map(|i| (i, n)))
+        .filter_map(|(h, n)| {
+            usize::try_from((h - first_hour).num_hours())
+                .ok()
+                .map(|i| (i, n))
+        })
         .collect();
     let week_keys = (0..ISSUED_WEEKS)
         .map(|i| days_before(monday, 7 * (ISSUED_WEEKS - 1 - i)))
         .collect();
     let week_counts: Vec<(usize, i64)> = issued
         .into_iter()
-        .filter_map(|(d, n)| usize::try_from((d - first_week).num_days() / 7).ok().map(|i| (i, n)))
+        .filter_map(|(d, n)| {
+            usize::try_from((d - first_week).num_days() / 7)
+                .ok()
+                .map(|i| (i, n))
+        })
         .collect();
     let day_keys = (0..ACTIVE_DAYS)
         .map(|i| days_before(today, ACTIVE_DAYS - 1 - i))
         .collect();
     let day_counts: Vec<(usize, i64)> = heard
         .into_iter()
-        .filter_map(|(d, n)| usize::try_from((d - first_day).num_days()).ok().map(|i| (i, n)))
+        .filter_map(|(d, n)| {
+            usize::try_from((d - first_day).num_days())
+                .ok()
+                .map(|i| (i, n))
+        })
         .collect();
 
     Ok(Fleet {

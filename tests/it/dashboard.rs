@@ -201,7 +201,10 @@ fn aggregates_equal_direct_counts_after_real_activity_and_retention() {
     assert_eq!(f.silent_count, 1);
     assert_eq!(f.silent[0].license_id, b_id);
     assert_eq!(f.silent[0].silent_secs, 4 * 3600 + 30 * 60);
-    assert_eq!(f.silent[0].grace_left_secs, 14 * 86_400 - (4 * 3600 + 30 * 60));
+    assert_eq!(
+        f.silent[0].grace_left_secs,
+        14 * 86_400 - (4 * 3600 + 30 * 60)
+    );
     // Alpha expires within 30 days.
     assert_eq!(f.expiring_count, 1);
     assert_eq!(f.expiring[0].license_id, a_id);
@@ -223,7 +226,10 @@ fn aggregates_equal_direct_counts_after_real_activity_and_retention() {
         ]
     );
     assert_eq!(f.issued_per_week.last().unwrap(), &(t0().date_naive(), 4));
-    assert_eq!(f.appliances_per_day.last().unwrap(), &(t0().date_naive(), 2));
+    assert_eq!(
+        f.appliances_per_day.last().unwrap(),
+        &(t0().date_naive(), 2)
+    );
 
     // Next day: Bravo checks in twice, a state changes; each appliance counts once a day.
     s.clock.set(t0() + Duration::days(1));

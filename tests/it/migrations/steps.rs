@@ -331,10 +331,12 @@ fn step_7_fleet_aggregates() {
     let owned = |v: &[(&str, i64)]| -> Vec<(String, i64)> {
         v.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect()
     };
-    let hours = "SELECT hour, heartbeats FROM fleet_heartbeat_hours WHERE heartbeats > 0 ORDER BY hour";
+    let hours =
+        "SELECT hour, heartbeats FROM fleet_heartbeat_hours WHERE heartbeats > 0 ORDER BY hour";
     let days = "SELECT day, appliances FROM fleet_appliance_days ORDER BY day";
     let issued = "SELECT day, issued FROM fleet_license_days ORDER BY day";
-    let states = "SELECT state, licenses FROM fleet_license_states WHERE licenses > 0 ORDER BY state";
+    let states =
+        "SELECT state, licenses FROM fleet_license_states WHERE licenses > 0 ORDER BY state";
     let stages = "SELECT stage, installations FROM fleet_installation_stages WHERE installations > 0 ORDER BY stage";
     let direct_hours = "SELECT substr(at, 1, 13) h, count(*) FROM heartbeats GROUP BY h ORDER BY h";
     let direct_states = "SELECT state, count(*) FROM licenses GROUP BY state ORDER BY state";
