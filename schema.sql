@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 7 as SQLite stores it (columns added by a later
+-- tenant database at schema version 8 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql)
@@ -116,6 +116,34 @@ CREATE INDEX licenses_expiry ON licenses(expires_at);
 CREATE INDEX licenses_not_before ON licenses(not_before);
 -- step 7 (0007_license_keys.sql)
 CREATE INDEX licenses_kid ON licenses(kid);
+-- step 8 (0008_fleet_aggregates.sql)
+CREATE TRIGGER fleet_license_added AFTER INSERT ON licenses BEGIN
+    INSERT INTO fleet_license_states (state, licenses) VALUES (NEW.state, 1)
+        ON CONFLICT (state) DO UPDATE SET licenses = licenses + 1;
+    INSERT INTO fleet_license_days (day, issued) VALUES (substr(NEW.issued_at, 1, 10), 1)
+        ON CONFLICT (day) DO UPDATE SET issued = issued + 1;
+    INSERT INTO fleet_appliance_days (day, appliances)
+        SELECT substr(NEW.last_seen_at, 1, 10), 1 WHERE NEW.last_seen_at IS NOT NULL
+        ON CONFLICT (day) DO UPDATE SET appliances = appliances + 1;
+END;
+-- step 8 (0008_fleet_aggregates.sql)
+CREATE TRIGGER fleet_license_state_changed AFTER UPDATE OF state ON licenses
+WHEN OLD.state IS NOT NEW.state BEGIN
+    UPDATE fleet_license_states SET licenses = licenses - 1 WHERE state = OLD.state;
+    INSERT INTO fleet_license_states (state, licenses) VALUES (NEW.state, 1)
+        ON CONFLICT (state) DO UPDATE SET licenses = licenses + 1;
+END;
+-- step 8 (0008_fleet_aggregates.sql)
+CREATE TRIGGER fleet_license_heard AFTER UPDATE OF last_seen_at ON licenses
+WHEN NEW.last_seen_at IS NOT NULL
+    AND substr(NEW.last_seen_at, 1, 10) > coalesce(substr(OLD.last_seen_at, 1, 10), '') BEGIN
+    INSERT INTO fleet_appliance_days (day, appliances) VALUES (substr(NEW.last_seen_at, 1, 10), 1)
+        ON CONFLICT (day) DO UPDATE SET appliances = appliances + 1;
+END;
+-- step 8 (0008_fleet_aggregates.sql)
+CREATE TRIGGER fleet_license_removed AFTER DELETE ON licenses BEGIN
+    UPDATE fleet_license_states SET licenses = licenses - 1 WHERE state = OLD.state;
+END;
 
 -- activations: step 2 (0002_licensing.sql)
 CREATE TABLE activations (
@@ -144,6 +172,11 @@ CREATE TABLE heartbeats (
     state          TEXT NOT NULL
 );
 CREATE INDEX heartbeats_license ON heartbeats(license_id, id);
+-- step 8 (0008_fleet_aggregates.sql)
+CREATE TRIGGER fleet_heartbeat_counted AFTER INSERT ON heartbeats BEGIN
+    INSERT INTO fleet_heartbeat_hours (hour, heartbeats) VALUES (substr(NEW.at, 1, 13), 1)
+        ON CONFLICT (hour) DO UPDATE SET heartbeats = heartbeats + 1;
+END;
 
 -- directives: step 2 (0002_licensing.sql); changed by step 6 (0006_directive_activations.sql); changed by step 7 (0007_license_keys.sql)
 CREATE TABLE directives (
@@ -208,6 +241,22 @@ CREATE TABLE installations (
     updated_at      TEXT NOT NULL
 );
 CREATE INDEX installations_violation ON installations(violation_since) WHERE violation_since IS NOT NULL;
+-- step 8 (0008_fleet_aggregates.sql)
+CREATE TRIGGER fleet_installation_added AFTER INSERT ON installations BEGIN
+    INSERT INTO fleet_installation_stages (stage, installations) VALUES (NEW.stage, 1)
+        ON CONFLICT (stage) DO UPDATE SET installations = installations + 1;
+END;
+-- step 8 (0008_fleet_aggregates.sql)
+CREATE TRIGGER fleet_installation_stage_changed AFTER UPDATE OF stage ON installations
+WHEN OLD.stage IS NOT NEW.stage BEGIN
+    UPDATE fleet_installation_stages SET installations = installations - 1 WHERE stage = OLD.stage;
+    INSERT INTO fleet_installation_stages (stage, installations) VALUES (NEW.stage, 1)
+        ON CONFLICT (stage) DO UPDATE SET installations = installations + 1;
+END;
+-- step 8 (0008_fleet_aggregates.sql)
+CREATE TRIGGER fleet_installation_removed AFTER DELETE ON installations BEGIN
+    UPDATE fleet_installation_stages SET installations = installations - 1 WHERE stage = OLD.stage;
+END;
 
 -- installation_events: step 3 (0003_installations.sql)
 CREATE TABLE installation_events (
@@ -264,3 +313,33 @@ CREATE TABLE license_keys (
     superseded_at TEXT
 );
 CREATE INDEX license_keys_license ON license_keys(license_id, id);
+
+-- fleet_heartbeat_hours: step 8 (0008_fleet_aggregates.sql)
+CREATE TABLE fleet_heartbeat_hours (
+    hour       TEXT PRIMARY KEY,
+    heartbeats INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- fleet_appliance_days: step 8 (0008_fleet_aggregates.sql)
+CREATE TABLE fleet_appliance_days (
+    day        TEXT PRIMARY KEY,
+    appliances INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- fleet_license_days: step 8 (0008_fleet_aggregates.sql)
+CREATE TABLE fleet_license_days (
+    day    TEXT PRIMARY KEY,
+    issued INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- fleet_license_states: step 8 (0008_fleet_aggregates.sql)
+CREATE TABLE fleet_license_states (
+    state    TEXT PRIMARY KEY,
+    licenses INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- fleet_installation_stages: step 8 (0008_fleet_aggregates.sql)
+CREATE TABLE fleet_installation_stages (
+    stage         TEXT PRIMARY KEY,
+    installations INTEGER NOT NULL
+) WITHOUT ROWID;

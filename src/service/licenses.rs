@@ -14,7 +14,7 @@ use crate::domain::timestamp;
 use crate::error::ErrorCode;
 use crate::pki::jws;
 use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
-use crate::store::{ReadTx, WriteTx, activations, directives, heartbeats, license_keys};
+use crate::store::{ReadTx, WriteTx, activations, directives, fleet, heartbeats, license_keys};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -422,10 +422,16 @@ pub fn counts_by_state(tenant: &Tenant) -> Result<Vec<(String, i64)>> {
     Ok(tenant.db.read(store::count_by_state)?)
 }
 
-/// Deletes heartbeat history past the retention setting (scheduled).
+/// Deletes heartbeat history past the retention setting (scheduled), and the dashboard's
+/// heartbeat aggregates with it. The aggregates hold counts only, nothing about one
+/// appliance, so they are kept at least as long as the dashboard's charts look back
+/// (`fleet_overview::KEPT_DAYS`) even when heartbeats are kept for less.
 pub fn prune_heartbeats(tenant: &Tenant, now: DateTime<Utc>) -> Result<usize> {
-    let keep = timestamp::days(tenant.settings().heartbeat_retention_days);
-    Ok(tenant
-        .db
-        .write(|tx| heartbeats::prune(tx, timestamp::earlier(now, keep)))?)
+    let retention = tenant.settings().heartbeat_retention_days;
+    let keep = timestamp::days(retention);
+    let keep_counts = timestamp::days(retention.max(super::fleet_overview::KEPT_DAYS));
+    Ok(tenant.db.write(|tx| {
+        fleet::prune(tx, timestamp::earlier(now, keep_counts))?;
+        heartbeats::prune(tx, timestamp::earlier(now, keep))
+    })?)
 }

@@ -10,6 +10,7 @@ pub mod bootstrap;
 pub mod device_cookies;
 pub mod enterprise;
 pub mod error;
+pub mod fleet_overview;
 pub mod installations;
 pub mod job_health;
 pub mod keyring;

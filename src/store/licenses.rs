@@ -315,11 +315,12 @@ pub fn list(tx: &ReadTx<'_>, f: &Filter, limit: usize) -> Result<Vec<LicenseRow>
     Ok(out)
 }
 
-/// Licenses per stored state (dashboard, metrics; time-driven changes show after the
-/// next sweep).
+/// Licenses per stored state (license list, metrics; time-driven changes show after the
+/// next sweep). Read from the counts schema step 7 keeps, not from every license.
 pub fn count_by_state(tx: &ReadTx<'_>) -> Result<Vec<(String, i64)>> {
-    let mut st =
-        tx.prepare("SELECT state, count(*) FROM licenses GROUP BY state ORDER BY state")?;
+    let mut st = tx.prepare_cached(
+        "SELECT state, licenses FROM fleet_license_states WHERE licenses > 0 ORDER BY state",
+    )?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -83,6 +83,7 @@ pub mod client_certs;
 pub mod db;
 pub mod directives;
 pub mod enterprise;
+pub mod fleet;
 pub mod heartbeats;
 pub mod installations;
 pub mod layout;

@@ -1,17 +1,31 @@
 //! Small server-rendered SVG charts for the console (bars and lines over a series of
-//! labelled values). Hand-written rather than a plotting crate: the console needs two
-//! shapes, the output must obey the strict CSP (no `style` attributes: colours come from
-//! classes in `app.css`), and every chart must be accessible (a `<title>` and `<desc>`
-//! the page links with `aria-labelledby`, and the numbers in a table the template shows
-//! behind a disclosure).
+//! labelled values), used by the dashboard.
+//!
+//! Hand-written rather than `plotters` with its SVG backend, because it is smaller and
+//! fits the console better:
+//! - smaller: two shapes in about 150 lines, no new dependency; plotters brings its
+//!   font and text-layout stack (font lookup, measuring and rasterising glyphs) to place
+//!   labels that the browser can lay out itself;
+//! - styled by CSS: the SVG carries classes (`.chart-bar`, `.chart-line`, `.chart-grid`,
+//!   `.chart-axis` in `app.css`), so the charts follow the console's colours and fonts;
+//!   plotters writes colours and fonts into every element;
+//! - CSP-safe: no `style` attributes and no script, so the strict Content-Security-Policy
+//!   stays as it is;
+//! - accessible: a `<title>` and `<desc>` the `<svg>` names with `aria-labelledby`, a
+//!   tooltip per bar, and the numbers in a table the template shows behind a
+//!   `<details>` disclosure.
 
 use std::fmt::Write;
 
 /// One labelled value (an hour, a week, a day).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
+    /// Says which point it is in full (the bar's tooltip).
     pub label: String,
     pub value: f64,
+    /// A short x-axis label at this point ("Jun 1" at midnight of an hourly series).
+    /// When any point has one, the axis shows those; otherwise it spaces `label`s evenly.
+    pub tick: Option<String>,
 }
 
 /// The shape to draw.
@@ -157,15 +171,34 @@ pub fn render(chart: &Chart<'_>) -> String {
             }
         }
     }
-    // X labels: evenly spaced, at most MAX_X_LABELS.
-    let every = chart.points.len().div_ceil(MAX_X_LABELS).max(1);
-    for (i, p) in chart.points.iter().enumerate().step_by(every) {
+    // X labels: the points' ticks when they have some, else labels evenly spaced; at
+    // most MAX_X_LABELS either way.
+    let ticks: Vec<(usize, &str)> = chart
+        .points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.tick.as_deref().map(|t| (i, t)))
+        .collect();
+    let labels: Vec<(usize, &str)> = if ticks.is_empty() {
+        let every = chart.points.len().div_ceil(MAX_X_LABELS).max(1);
+        chart
+            .points
+            .iter()
+            .enumerate()
+            .step_by(every)
+            .map(|(i, p)| (i, p.label.as_str()))
+            .collect()
+    } else {
+        let every = ticks.len().div_ceil(MAX_X_LABELS).max(1);
+        ticks.into_iter().step_by(every).collect()
+    };
+    for (i, text) in labels {
         let _ = write!(
             svg,
             r#"<text class="chart-axis" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
             LEFT + (i as f64 + 0.5) * step,
             HEIGHT - 6.0,
-            escape(&p.label)
+            escape(text)
         );
     }
     svg.push_str("</svg>");
@@ -183,6 +216,7 @@ mod tests {
             .map(|(i, v)| Point {
                 label: format!("d{i}"),
                 value: *v,
+                tick: None,
             })
             .collect()
     }
@@ -243,6 +277,19 @@ mod tests {
         });
         let x_labels = svg.matches("text-anchor=\"middle\"").count();
         assert!(x_labels <= MAX_X_LABELS, "{x_labels}");
+        // Ticks replace the evenly spaced labels: one a day on an hourly series.
+        let mut hourly = points(&vec![1.0; 48]);
+        hourly[0].tick = Some("Jun 1".into());
+        hourly[24].tick = Some("Jun 2".into());
+        let svg = render(&Chart {
+            id: "h",
+            title: "t",
+            description: "d",
+            shape: Shape::Bars,
+            points: &hourly,
+        });
+        assert_eq!(svg.matches("text-anchor=\"middle\"").count(), 2);
+        assert!(svg.contains(">Jun 2</text>") && !svg.contains(">d1</text>"));
         assert_eq!(nice_max(0.0), 1.0);
         assert_eq!(nice_max(101.0), 200.0);
         assert_eq!(short_number(15_000.0), "15k");

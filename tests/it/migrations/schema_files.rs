@@ -48,6 +48,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "d3eb447ed206d799e395132b669862f2364602e7b1da97e1dccc7ae5f521a10e",
     ),
     (
+        "tenant",
+        "0008_fleet_aggregates.sql",
+        "0c8271f1b650af40d687f5e66553a3bf8bfdf037bc2fbeea8a2d604cd38d47fc",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

@@ -76,6 +76,9 @@ const SEEDS: &[&str] = &[
      INSERT INTO directives (id, license_id, kind, message, created_at, created_by, first_seq, acked_at, activation_id, license_key, replaced_at) VALUES
        (6, 'L1', 'install_key', 'install the renewed key', '2026-01-08T09:00:00.000000Z', 'staff:1', NULL, NULL, 2, 'key.L1.2', NULL);
      UPDATE licenses SET suspend_note = 'unpaid' WHERE id = 'L2';",
+    // Version 8: a heartbeat from box-b (its trigger counts it in its hour).
+    "INSERT INTO heartbeats (id, license_id, at, fingerprint, seq, internal_users, external_users, state) VALUES
+       (3, 'L1', '2026-01-07T10:00:00.000000Z', 'box-b', 2, 12, 3, 'active');",
 ];
 
 /// Columns that a step rewrites on purpose, by step: an upgrade across that step may
@@ -374,6 +377,90 @@ fn step_7_license_keys() {
         .unwrap();
     assert_eq!(note, None);
     assert!(names(&c, "index").contains(&"licenses_kid".into()));
+}
+
+/// Step 8, the dashboard's aggregates: filled from the rows that exist (each equal to a
+/// direct count of them), then kept by triggers in the transaction of each write.
+#[test]
+fn step_8_fleet_aggregates() {
+    let c = upgrade_from(7);
+    let pairs = |sql: &str| -> Vec<(String, i64)> {
+        c.prepare(sql)
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    let owned = |v: &[(&str, i64)]| -> Vec<(String, i64)> {
+        v.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect()
+    };
+    let hours =
+        "SELECT hour, heartbeats FROM fleet_heartbeat_hours WHERE heartbeats > 0 ORDER BY hour";
+    let days = "SELECT day, appliances FROM fleet_appliance_days ORDER BY day";
+    let issued = "SELECT day, issued FROM fleet_license_days ORDER BY day";
+    let states =
+        "SELECT state, licenses FROM fleet_license_states WHERE licenses > 0 ORDER BY state";
+    let stages = "SELECT stage, installations FROM fleet_installation_stages WHERE installations > 0 ORDER BY stage";
+    let direct_hours = "SELECT substr(at, 1, 13) h, count(*) FROM heartbeats GROUP BY h ORDER BY h";
+    let direct_states = "SELECT state, count(*) FROM licenses GROUP BY state ORDER BY state";
+    let direct_stages = "SELECT stage, count(*) FROM installations GROUP BY stage ORDER BY stage";
+
+    // The backfill.
+    assert_eq!(pairs(hours), pairs(direct_hours));
+    assert_eq!(
+        pairs(hours),
+        owned(&[("2026-01-03T09", 1), ("2026-01-06T09", 1)])
+    );
+    // Heard from: L1 and L2 activated on the 2nd; L1 heartbeats on the 3rd and 6th, box-b
+    // activated on the 4th.
+    assert_eq!(
+        pairs(days),
+        owned(&[
+            ("2026-01-02", 2),
+            ("2026-01-03", 1),
+            ("2026-01-04", 1),
+            ("2026-01-06", 1)
+        ])
+    );
+    assert_eq!(pairs(issued), owned(&[("2026-01-01", 2)]));
+    assert_eq!(pairs(states), pairs(direct_states));
+    assert_eq!(pairs(stages), pairs(direct_stages));
+    assert_eq!(pairs(stages), owned(&[("admin_warning", 1)]));
+
+    // The triggers: a heartbeat in a counted hour; L1 heard from twice on the 7th (one
+    // more appliance that day, once), then locked; a state written again unchanged; the
+    // installation's stage moves on; a new license is issued.
+    c.execute_batch(
+        "INSERT INTO heartbeats (license_id, at, fingerprint, seq, state)
+           VALUES ('L1', '2026-01-06T09:30:00.000000Z', 'box-b', 3, 'active');
+         UPDATE licenses SET last_seen_at = '2026-01-07T08:00:00.000000Z' WHERE id = 'L1';
+         UPDATE licenses SET last_seen_at = '2026-01-07T09:00:00.000000Z' WHERE id = 'L1';
+         UPDATE licenses SET state = 'locked' WHERE id = 'L1';
+         UPDATE licenses SET state = 'suspended' WHERE id = 'L2';
+         UPDATE installations SET stage = 'read_only' WHERE install_id = 'I1';
+         INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
+           expires_at, issued_at, kid, license_key, state, updated_at)
+         VALUES ('L3', 'n', 'I1', 1, 0, 't', 't', '2026-01-07T12:00:00.000000Z', 'k1', 'key', 'issued', 't');",
+    )
+    .unwrap();
+    assert_eq!(
+        pairs(hours),
+        owned(&[("2026-01-03T09", 1), ("2026-01-06T09", 2)])
+    );
+    assert_eq!(pairs(hours), pairs(direct_hours));
+    assert_eq!(pairs(days).last().unwrap(), &("2026-01-07".to_owned(), 1));
+    assert_eq!(
+        pairs(issued),
+        owned(&[("2026-01-01", 2), ("2026-01-07", 1)])
+    );
+    assert_eq!(
+        pairs(states),
+        owned(&[("issued", 1), ("locked", 1), ("suspended", 1)])
+    );
+    assert_eq!(pairs(states), pairs(direct_states));
+    assert_eq!(pairs(stages), owned(&[("read_only", 1)]));
+    assert_eq!(pairs(stages), pairs(direct_stages));
 }
 
 /// Today's version: a database at it opens as current, with its rows untouched.
