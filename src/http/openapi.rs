@@ -97,6 +97,7 @@ pub mod scheme {
         tokens::create,
         tokens::revoke,
         audit::list,
+        audit::export,
         tls::overview,
         licenses::issue,
         licenses::list,

@@ -222,4 +222,6 @@ pub fn routes(r: &mut Routes) {
     r.page("/audit")
         .nav("Audit log")
         .get(need(AuditRead), audit::show);
+    r.page("/audit/export")
+        .get(need(AuditRead), audit::export);
 }
