@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 /// The file format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = AuditExportFormat)]
 pub enum Format {
     Csv,
     Json,

@@ -133,7 +133,7 @@ pub mod scheme {
         metrics::metrics,
         serve,
     ),
-    components(schemas(ProblemBody)),
+    components(schemas(ProblemBody, super::audit_export::Format)),
     modifiers(&SecuritySchemes, &TableSecurity, &SharedRefusals),
     tags(
         (name = "auth", description = "Signing in and out, the caller, password change"),
