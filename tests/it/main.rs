@@ -3,6 +3,7 @@
 //! a real server on a loopback port with a real SQLite data dir.
 
 mod audit;
+mod audit_search;
 mod auth;
 mod backup;
 mod bootstrap;
