@@ -19,6 +19,7 @@ mod errors;
 mod harness;
 mod input_limits;
 mod installations;
+mod installations_page;
 mod keys;
 mod licensing;
 mod login_flood;
