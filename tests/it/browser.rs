@@ -301,7 +301,7 @@ fn admin_creates_a_user_and_a_token_in_the_browser_over_https() {
 
 /// Waits until `css` matches (a click that submits a form may return before the next
 /// page has loaded).
-async fn wait_for(b: &Browser, css: &str) {
+pub async fn wait_for(b: &Browser, css: &str) {
     b.client
         .wait()
         .at_most(Duration::from_secs(10))

@@ -8,6 +8,7 @@ mod auth;
 mod backup;
 mod bootstrap;
 mod browser;
+mod browser_ops;
 mod ca_issue;
 mod cli_texts;
 mod config;
