@@ -2,8 +2,8 @@
 //! (`Gauge`: within capacity, near it, over it, or no valid license at all) and which
 //! stage comes next, and when (`next_stage`). Pure functions of an `Assessment`.
 
-use super::violation::{Assessment, Condition, Stage, Timeline};
 use super::timestamp;
+use super::violation::{Assessment, Condition, Stage, Timeline};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -134,7 +134,12 @@ mod tests {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap() + Duration::days(n)
     }
 
-    fn assessment(condition: Condition, since: Option<i64>, stage: Stage, ends: Option<i64>) -> Assessment {
+    fn assessment(
+        condition: Condition,
+        since: Option<i64>,
+        stage: Stage,
+        ends: Option<i64>,
+    ) -> Assessment {
         Assessment {
             condition,
             capacity: Default::default(),
@@ -165,7 +170,10 @@ mod tests {
         let g = Gauge::new(3, 0, false, "internal users");
         assert_eq!(g.level, Level::Void);
         assert!(g.words.contains("no valid license"), "{}", g.words);
-        assert_eq!(Gauge::new(u32::MAX, u32::MAX - 1, true, "u").words, format!("{} of {} u: 1 over", u32::MAX, u32::MAX - 1));
+        assert_eq!(
+            Gauge::new(u32::MAX, u32::MAX - 1, true, "u").words,
+            format!("{} of {} u: 1 over", u32::MAX, u32::MAX - 1)
+        );
     }
 
     #[test]
@@ -174,11 +182,22 @@ mod tests {
         let over = assessment(Condition::OverLimit, Some(0), Stage::None, Some(100));
         assert_eq!(
             next_stage(&over, day(3), &t),
-            Some(NextStage { stage: Stage::AdminWarning, at: day(14) })
+            Some(NextStage {
+                stage: Stage::AdminWarning,
+                at: day(14)
+            })
         );
         assert!(in_grace(&over));
-        let admin = assessment(Condition::OverLimit, Some(0), Stage::AdminWarning, Some(100));
-        assert_eq!(next_stage(&admin, day(20), &t).map(|n| n.stage), Some(Stage::UsersWarning));
+        let admin = assessment(
+            Condition::OverLimit,
+            Some(0),
+            Stage::AdminWarning,
+            Some(100),
+        );
+        assert_eq!(
+            next_stage(&admin, day(20), &t).map(|n| n.stage),
+            Some(Stage::UsersWarning)
+        );
         let ro = assessment(Condition::NoValidLicense, Some(0), Stage::ReadOnly, None);
         assert_eq!(next_stage(&ro, day(50), &t), None);
 
@@ -186,12 +205,18 @@ mod tests {
         assert!(!in_grace(&fine));
         assert_eq!(
             next_stage(&fine, day(0), &t),
-            Some(NextStage { stage: Stage::ExpirySoon, at: day(16) })
+            Some(NextStage {
+                stage: Stage::ExpirySoon,
+                at: day(16)
+            })
         );
         let soon = assessment(Condition::Compliant, None, Stage::ExpirySoon, Some(30));
         assert_eq!(
             next_stage(&soon, day(20), &t),
-            Some(NextStage { stage: Stage::AdminWarning, at: day(44) })
+            Some(NextStage {
+                stage: Stage::AdminWarning,
+                at: day(44)
+            })
         );
         let never = assessment(Condition::Unlicensed, None, Stage::None, None);
         assert_eq!(next_stage(&never, day(0), &t), None);

@@ -3,10 +3,10 @@
 use super::tenant::Tenant;
 use super::{Actor, Result, refuse};
 use crate::domain::audit::{ChainBreak, check_link};
+use crate::domain::timestamp::{self, DayEnd};
 use crate::error::ErrorCode;
 use crate::store::WriteTx;
 use crate::store::audit::{self as store, AuditRow};
-use crate::domain::timestamp::{self, DayEnd};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -211,7 +211,9 @@ pub fn export(tenant: &Tenant, filter: Filter) -> Result<Vec<AuditEntry>> {
     if rows.len() > MAX_EXPORT {
         return Err(refuse(
             ErrorCode::ValidationFailed,
-            format!("more than {MAX_EXPORT} entries match; narrow the search (a shorter time range) and export in parts"),
+            format!(
+                "more than {MAX_EXPORT} entries match; narrow the search (a shorter time range) and export in parts"
+            ),
         ));
     }
     rows.into_iter().map(AuditEntry::try_from).collect()

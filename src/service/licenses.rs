@@ -15,10 +15,10 @@ use crate::error::ErrorCode;
 use crate::pki::jws;
 use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
 use crate::store::{ReadTx, WriteTx, activations, directives, heartbeats};
-use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// A license as the API shows it. `state` is the effective state at the time of the

@@ -48,16 +48,26 @@ fn action_prefix_actor_contains_target_prefix_and_time_range() {
 
     let license = actions(&get(&s, &token, "?action=license"));
     assert!(!license.is_empty(), "`license` finds license.* entries");
-    assert!(license.iter().all(|a| a.starts_with("license")), "{license:?}");
+    assert!(
+        license.iter().all(|a| a.starts_with("license")),
+        "{license:?}"
+    );
     assert!(license.iter().any(|a| a == "license.issue"), "{license:?}");
     // Case does not matter; an exact action still finds itself.
-    assert_eq!(actions(&get(&s, &token, "?action=LICENSE.Issue")), ["license.issue"]);
+    assert_eq!(
+        actions(&get(&s, &token, "?action=LICENSE.Issue")),
+        ["license.issue"]
+    );
 
     // The staff actor without its `staff:` prefix.
     let mine = get(&s, &token, &format!("?actor={ADMIN_EMAIL}"));
     let items = mine["items"].as_array().unwrap();
     assert!(items.len() >= 2, "{mine}");
-    assert!(items.iter().all(|e| e["actor"] == format!("staff:{ADMIN_EMAIL}")));
+    assert!(
+        items
+            .iter()
+            .all(|e| e["actor"] == format!("staff:{ADMIN_EMAIL}"))
+    );
     assert!(actions(&get(&s, &token, "?actor=nobody@example.com")).is_empty());
 
     let targets = get(&s, &token, "?target=license:");
@@ -74,7 +84,11 @@ fn action_prefix_actor_contains_target_prefix_and_time_range() {
     let yesterday = (s.clock.now_utc() - chrono::Duration::days(1))
         .format("%Y-%m-%d")
         .to_string();
-    let on_the_day = get(&s, &token, &format!("?action=license&since={today}&until={today}"));
+    let on_the_day = get(
+        &s,
+        &token,
+        &format!("?action=license&since={today}&until={today}"),
+    );
     assert_eq!(actions(&on_the_day), license);
     let before = get(&s, &token, &format!("?action=license&until={yesterday}"));
     assert!(actions(&before).is_empty(), "{before}");
@@ -130,17 +144,29 @@ fn export_gives_the_filtered_view_as_csv_and_json_from_the_api_and_the_console()
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
-    let cd = r.headers()["content-disposition"].to_str().unwrap().to_owned();
-    assert!(cd.starts_with("attachment; filename=\"licd-audit-") && cd.ends_with(".csv\""), "{cd}");
+    let cd = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cd.starts_with("attachment; filename=\"licd-audit-") && cd.ends_with(".csv\""),
+        "{cd}"
+    );
     let text = r.text().unwrap();
     let rows = parse_csv(&text);
-    assert_eq!(rows[0], ["id", "at", "actor", "action", "target", "details", "hash"]);
+    assert_eq!(
+        rows[0],
+        ["id", "at", "actor", "action", "target", "details", "hash"]
+    );
     assert_eq!(rows.len(), 2, "{text}");
     assert_eq!(rows[1][3], "token.create");
     // The details are JSON text, and the quotes and comma inside survive the round trip.
     let details: Value = serde_json::from_str(&rows[1][5]).unwrap();
     assert_eq!(details["name"], "Doe, \"J\"", "{text}");
-    assert!(text.contains("\"\"Doe, \\\"\"J\\\"\"\"\""), "quotes doubled: {text}");
+    assert!(
+        text.contains("\"\"Doe, \\\"\"J\\\"\"\"\""),
+        "quotes doubled: {text}"
+    );
 
     // JSON: the same search, the same entries as the list shows.
     let r = client()
@@ -149,7 +175,12 @@ fn export_gives_the_filtered_view_as_csv_and_json_from_the_api_and_the_console()
         .send()
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-disposition"].to_str().unwrap().ends_with(".json\""));
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .ends_with(".json\"")
+    );
     let all: Value = r.json().unwrap();
     let listed = get(&s, &token, "?action=license");
     assert_eq!(all, listed["items"]);
@@ -170,14 +201,36 @@ fn export_gives_the_filtered_view_as_csv_and_json_from_the_api_and_the_console()
 
     // The console: the page links its export, which carries the same search.
     let (c, _) = api_login(&s, ADMIN_EMAIL, ADMIN_PASSWORD);
-    let page = c.get(s.url("/audit?action=token&actor=admin")).send().unwrap().text().unwrap();
-    assert!(page.contains("export?format=csv&amp;action=token&amp;actor=admin\" id=\"export-csv\""), "{page}");
-    assert!(page.contains("<dt>name</dt><dd>Doe, &quot;J&quot;</dd>"), "details as key/value: {page}");
-    let r = c.get(s.url("/audit/export?format=json&action=token&actor=admin")).send().unwrap();
+    let page = c
+        .get(s.url("/audit?action=token&actor=admin"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        page.contains("export?format=csv&amp;action=token&amp;actor=admin\" id=\"export-csv\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("<dt>name</dt><dd>Doe, &quot;J&quot;</dd>"),
+        "details as key/value: {page}"
+    );
+    let r = c
+        .get(s.url("/audit/export?format=json&action=token&actor=admin"))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
     let console: Value = r.json().unwrap();
-    assert_eq!(console, get(&s, &token, "?action=token&actor=admin")["items"]);
+    assert_eq!(
+        console,
+        get(&s, &token, "?action=token&actor=admin")["items"]
+    );
     // An onboarding account has no audit.read.
     let onboarding = s.role_token(licd::domain::permissions::Role::Onboarding);
     let r = client()
@@ -203,7 +256,11 @@ fn console_sign_in(s: &TestServer, email: &str, password: &str) -> u16 {
         .unwrap()
         .to_owned();
     c.post(s.url("/login"))
-        .form(&[("csrf", csrf.as_str()), ("email", email), ("password", password)])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
         .send()
         .unwrap()
         .status()
@@ -247,7 +304,12 @@ fn failed_sign_ins_are_audited_with_email_and_address_but_no_password() {
     assert!(!all.contains(secret_guess));
 
     let dir = s.stop();
-    let out = run(licd().args(["audit", "verify", "--data-dir", dir.path().to_str().unwrap()]));
+    let out = run(licd().args([
+        "audit",
+        "verify",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]));
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("audit chain intact"), "{}", text(&out));
 }
@@ -269,7 +331,10 @@ fn a_sign_in_flood_is_audited_only_as_far_as_the_throttle_lets_guesses_through()
             other => panic!("unexpected {other}"),
         }
     }
-    assert!(refused > 0 && checked <= 5, "{checked} checked, {refused} refused");
+    assert!(
+        refused > 0 && checked <= 5,
+        "{checked} checked, {refused} refused"
+    );
     // One entry per guess that reached the password check (the guess that used up the
     // account's allowance is checked, audited and answered 429); none for the rest.
     let failed = get(&s, &token, "?action=auth.login_failed&limit=500");

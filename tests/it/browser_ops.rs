@@ -48,7 +48,10 @@ fn audit_search_by_prefix_finds_license_actions_of_a_staff_member() {
         assert!(found.iter().all(|a| a.starts_with("license.")), "{found:?}");
         assert!(found.iter().any(|a| a == "license.issue"), "{found:?}");
         let who = all_texts(&b, "#audit td.audit-actor").await;
-        assert!(who.iter().all(|w| w == &format!("staff:{ADMIN_EMAIL}")), "{who:?}");
+        assert!(
+            who.iter().all(|w| w == &format!("staff:{ADMIN_EMAIL}")),
+            "{who:?}"
+        );
         // Action names are never broken inside a word: each renders on one line.
         let lines: Value = b
             .client
@@ -66,7 +69,14 @@ fn audit_search_by_prefix_finds_license_actions_of_a_staff_member() {
         // The target links to the license's page.
         b.click("#audit td.audit-target a").await;
         wait_for(&b, "#license-state").await;
-        assert!(b.client.current_url().await.unwrap().path().starts_with("/licensing/licenses/"));
+        assert!(
+            b.client
+                .current_url()
+                .await
+                .unwrap()
+                .path()
+                .starts_with("/licensing/licenses/")
+        );
         b.screenshot("audit-search").await;
         b.close().await;
     });
@@ -101,11 +111,18 @@ fn installations_filter_by_condition_with_a_plain_get_form() {
             .await
             .unwrap();
         b.click("#installation-filters button").await;
-        wait_for(&b, "#installation-filters option[value=over_limit][selected]").await;
+        wait_for(
+            &b,
+            "#installation-filters option[value=over_limit][selected]",
+        )
+        .await;
         let rows = all_texts(&b, "#installations tbody tr").await;
         assert_eq!(rows.len(), 1, "{rows:?}");
         assert!(rows[0].contains("inst-over"), "{rows:?}");
-        assert!(rows[0].contains("70 of 50 internal users: 20 over"), "{rows:?}");
+        assert!(
+            rows[0].contains("70 of 50 internal users: 20 over"),
+            "{rows:?}"
+        );
         assert!(rows[0].contains("violation clock running"), "{rows:?}");
         b.screenshot("installations-filtered").await;
         b.close().await;
@@ -122,7 +139,8 @@ fn a_reload_after_an_action_does_not_do_it_again() {
         let b = Browser::start().await;
         sign_in(&b, &s).await;
         b.client.goto(&s.url("/users")).await.unwrap();
-        b.click(&format!("form[action='/users/{victim}/disable'] button")).await;
+        b.click(&format!("form[action='/users/{victim}/disable'] button"))
+            .await;
         b.client.accept_alert().await.unwrap();
         wait_for(&b, ".notice").await;
         // The answer to the POST was a redirect: the page shown is a GET address.
@@ -142,7 +160,9 @@ fn a_reload_after_an_action_does_not_do_it_again() {
         b.close().await;
     });
     let updates = client()
-        .get(s.url(&format!("/api/v1/audit?action=user.disable&target=user:{victim}")))
+        .get(s.url(&format!(
+            "/api/v1/audit?action=user.disable&target=user:{victim}"
+        )))
         .bearer_auth(&token)
         .send()
         .unwrap()

@@ -65,22 +65,41 @@ fn bars_words_and_badges_say_what_each_installation_is_in() {
     let s = TestServer::start();
     fleet(&s);
     let (c, _) = api_login(&s, ADMIN_EMAIL, ADMIN_PASSWORD);
-    let page = c.get(s.url("/installations")).send().unwrap().text().unwrap();
+    let page = c
+        .get(s.url("/installations"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
 
     let over = row(&page, OVER);
     assert!(over.contains("70 of 25 internal users: 45 over"), "{over}");
     assert!(over.contains("class=\"bar over\""), "{over}");
-    assert!(over.contains("Acme Corp") && over.contains("Acme seats"), "names: {over}");
+    assert!(
+        over.contains("Acme Corp") && over.contains("Acme seats"),
+        "names: {over}"
+    );
     // Never `none` beside "over limit": the clock runs, and the page says what comes.
     assert!(over.contains("violation clock running"), "{over}");
     assert!(!over.contains(">none<"), "{over}");
-    let next = (s.clock.now_utc() + Duration::days(14)).format("%Y-%m-%d").to_string();
-    assert!(over.contains(&format!("Next: admin warning from {next}")), "{over}");
+    let next = (s.clock.now_utc() + Duration::days(14))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(
+        over.contains(&format!("Next: admin warning from {next}")),
+        "{over}"
+    );
 
     let revoked = row(&page, REVOKED);
-    assert!(!revoked.contains("class=\"bar ok\""), "a revoked license is not green: {revoked}");
+    assert!(
+        !revoked.contains("class=\"bar ok\""),
+        "a revoked license is not green: {revoked}"
+    );
     assert!(revoked.contains("class=\"bar void\""), "{revoked}");
-    assert!(revoked.contains("3 internal users: no valid license"), "{revoked}");
+    assert!(
+        revoked.contains("3 internal users: no valid license"),
+        "{revoked}"
+    );
 
     let fine = row(&page, FINE);
     assert!(fine.contains("10 of 25 internal users"), "{fine}");
@@ -88,8 +107,18 @@ fn bars_words_and_badges_say_what_each_installation_is_in() {
     assert!(fine.contains("no warning"), "{fine}");
 
     // The installation's own page names what it is.
-    let detail = c.get(s.url(&format!("/installations/{OVER}"))).send().unwrap().text().unwrap();
-    assert!(detail.contains(&format!("<h1>Installation of Acme Corp <code>{OVER}</code>")), "{detail}");
+    let detail = c
+        .get(s.url(&format!("/installations/{OVER}")))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        detail.contains(&format!(
+            "<h1>Installation of Acme Corp <code>{OVER}</code>"
+        )),
+        "{detail}"
+    );
     assert!(detail.contains("In violation since"), "{detail}");
 }
 
@@ -106,7 +135,10 @@ fn installations_filter_by_condition_and_stage() {
     assert_eq!(status, 200);
     assert!(over.contains(&format!("data-install-id=\"{OVER}\"")));
     assert!(!over.contains(&format!("data-install-id=\"{FINE}\"")));
-    assert!(over.contains("<option value=\"over_limit\" selected>"), "the filter shows its choice");
+    assert!(
+        over.contains("<option value=\"over_limit\" selected>"),
+        "the filter shows its choice"
+    );
     let (_, none_read_only) = page("?stage=read_only");
     assert!(none_read_only.contains("No installation matches this filter."));
     let (_, void) = page("?condition=no_valid_license&stage=none");
@@ -119,9 +151,20 @@ fn installations_filter_by_condition_and_stage() {
     // Weeks later the clock has moved the over-limit installation on.
     s.clock.advance(Duration::days(15));
     let (c, _) = api_login(&s, ADMIN_EMAIL, ADMIN_PASSWORD);
-    let admin = c.get(s.url("/installations?stage=admin_warning")).send().unwrap().text().unwrap();
-    assert!(admin.contains(&format!("data-install-id=\"{OVER}\"")), "{admin}");
-    assert!(!admin.contains(&format!("data-install-id=\"{FINE}\"")), "{admin}");
+    let admin = c
+        .get(s.url("/installations?stage=admin_warning"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        admin.contains(&format!("data-install-id=\"{OVER}\"")),
+        "{admin}"
+    );
+    assert!(
+        !admin.contains(&format!("data-install-id=\"{FINE}\"")),
+        "{admin}"
+    );
 
     // The API takes the same filter.
     let listed = api.ok(api.get("/api/v1/installations?condition=compliant"));
@@ -134,7 +177,11 @@ fn installations_filter_by_condition_and_stage() {
     assert_eq!(ids, [FINE]);
     assert_eq!(listed["items"][0]["organizations"], json!(["Initech"]));
     assert!(listed["items"][0]["next_stage"]["stage"] == "expiry_soon");
-    expect_problem(api.get("/api/v1/installations?stage=nope"), 400, "bad_request");
+    expect_problem(
+        api.get("/api/v1/installations?stage=nope"),
+        400,
+        "bad_request",
+    );
 }
 
 #[test]
@@ -143,7 +190,12 @@ fn heartbeats_name_licenses_and_the_sweep_counts_every_license() {
     let api = fleet(&s);
     issue(&api, "inst-quiet", "Hooli", "Hooli spare", 5);
     let (c, csrf) = api_login(&s, ADMIN_EMAIL, ADMIN_PASSWORD);
-    let beats = c.get(s.url("/licensing/heartbeats")).send().unwrap().text().unwrap();
+    let beats = c
+        .get(s.url("/licensing/heartbeats"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert!(beats.contains("Initech floor"), "{beats}");
     assert!(beats.contains(&format!("<code>{FINE}</code>")), "{beats}");
     assert!(!beats.contains('…'), "no truncated ids: {beats}");
@@ -156,8 +208,16 @@ fn heartbeats_name_licenses_and_the_sweep_counts_every_license() {
     assert_eq!(r.status(), 303);
     let to = r.headers()["location"].to_str().unwrap().to_owned();
     let page = c.get(s.url(&to)).send().unwrap().text().unwrap();
-    assert!(page.contains("the sweep checked the 4 licenses there are"), "{page}");
+    assert!(
+        page.contains("the sweep checked the 4 licenses there are"),
+        "{page}"
+    );
 
-    let settings = c.get(s.url("/licensing/settings")).send().unwrap().text().unwrap();
+    let settings = c
+        .get(s.url("/licensing/settings"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert!(!settings.to_lowercase().contains("seed"), "{settings}");
 }

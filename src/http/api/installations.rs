@@ -1,10 +1,10 @@
 //! `/api/v1/installations` (license.read): capacity, usage, stage and timeline per
 //! Install ID.
 
+use crate::domain::violation::{Condition, Stage};
 use crate::http::auth::{Staff, need};
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
-use crate::domain::violation::{Condition, Stage};
 use crate::service::installations::{self, ListFilter};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;

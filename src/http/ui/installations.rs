@@ -6,10 +6,10 @@ use super::form::{Shown, View};
 use super::reject::UiReject;
 use crate::domain::violation::{Condition, Stage};
 use crate::domain::violation_outlook::{Gauge, in_grace};
+use crate::error::ErrorCode;
 use crate::http::auth::{Page, need};
 use crate::service::installations::{self, InstallationView, ListFilter};
 use crate::service::{ServiceError, refuse};
-use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -42,13 +42,19 @@ impl ListQuery {
         let condition = match self.condition.trim() {
             "" => None,
             c => Some(c.parse::<Condition>().map_err(|_| {
-                refuse(ErrorCode::ValidationFailed, format!("condition: unknown condition {c:?}"))
+                refuse(
+                    ErrorCode::ValidationFailed,
+                    format!("condition: unknown condition {c:?}"),
+                )
             })?),
         };
         let stage = match self.stage.trim() {
             "" => None,
             s => Some(s.parse::<Stage>().map_err(|_| {
-                refuse(ErrorCode::ValidationFailed, format!("stage: unknown stage {s:?}"))
+                refuse(
+                    ErrorCode::ValidationFailed,
+                    format!("stage: unknown stage {s:?}"),
+                )
             })?),
         };
         Ok(ListFilter { condition, stage })
@@ -72,8 +78,18 @@ fn decorate(v: InstallationView) -> Decorated {
     let valid = matches!(a.condition, Condition::Compliant | Condition::OverLimit);
     let used = v.usage.unwrap_or_default();
     Decorated {
-        internal: Gauge::new(used.internal_users, a.capacity.internal_users, valid, "internal users"),
-        external: Gauge::new(used.external_users, a.capacity.external_users, valid, "external users"),
+        internal: Gauge::new(
+            used.internal_users,
+            a.capacity.internal_users,
+            valid,
+            "internal users",
+        ),
+        external: Gauge::new(
+            used.external_users,
+            a.capacity.external_users,
+            valid,
+            "external users",
+        ),
         in_grace: in_grace(a),
         v,
     }
@@ -91,8 +107,10 @@ pub async fn list(
     let (filter, cursor) = (q.filter(), q.cursor.clone().filter(|c| !c.is_empty()));
     let result = match filter {
         Ok(f) => {
-            page.run(move |cx| installations::list(&cx.tenant, cx.now, f, cursor.as_deref(), PER_PAGE))
-                .await
+            page.run(move |cx| {
+                installations::list(&cx.tenant, cx.now, f, cursor.as_deref(), PER_PAGE)
+            })
+            .await
         }
         Err(e) => Err(e),
     };
@@ -116,7 +134,11 @@ pub async fn list(
             let items: Vec<Decorated> = p.items.into_iter().map(decorate).collect();
             (items, next, Shown::default())
         }
-        Err(e) => (Vec::new(), None, Shown::refused("installation-filters", &e, &q)),
+        Err(e) => (
+            Vec::new(),
+            None,
+            Shown::refused("installation-filters", &e, &q),
+        ),
     };
     let conditions: Vec<&str> = Condition::ALL.iter().map(|c| c.as_str()).collect();
     let stages: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();

@@ -222,6 +222,5 @@ pub fn routes(r: &mut Routes) {
     r.page("/audit")
         .nav("Audit log")
         .get(need(AuditRead), audit::show);
-    r.page("/audit/export")
-        .get(need(AuditRead), audit::export);
+    r.page("/audit/export").get(need(AuditRead), audit::export);
 }
