@@ -16,5 +16,6 @@ pub mod staff;
 pub mod throttle;
 pub mod timestamp;
 pub mod violation;
+pub mod violation_outlook;
 
 pub use error::DomainError;

@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LicensingSettings {
-    /// How long an appliance may run without a heartbeat before it locks (seed 002:
-    /// "on the order of two weeks").
+    /// How long an appliance may run without a heartbeat before it locks (on the
+    /// order of two weeks).
     #[schema(minimum = 1, maximum = 90)]
     pub grace_days: u32,
     /// How often the lease advises the appliance to heartbeat.
@@ -23,14 +23,14 @@ pub struct LicensingSettings {
     /// How long heartbeat history is kept.
     #[schema(minimum = 1, maximum = 3650)]
     pub heartbeat_retention_days: u32,
-    /// Days in violation before administrators see a warning (seed 000: two weeks). The
+    /// Days in violation before administrators see a warning (default two weeks). The
     /// three stages must come in order: admin <= users <= read-only.
     #[schema(minimum = 1, maximum = 3650)]
     pub admin_warning_days: u32,
-    /// Days in violation before every user sees a warning (seed 000: four weeks).
+    /// Days in violation before every user sees a warning (default four weeks).
     #[schema(minimum = 1, maximum = 3650)]
     pub users_warning_days: u32,
-    /// Days in violation before the installation becomes read-only (seed 000: six weeks).
+    /// Days in violation before the installation becomes read-only (default six weeks).
     #[schema(minimum = 1, maximum = 3650)]
     pub read_only_days: u32,
     /// Days before capacity would reach zero that `expiry_soon` shows.

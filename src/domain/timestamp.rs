@@ -75,6 +75,45 @@ pub fn parse(field: &'static str, s: &str) -> Result<DateTime<Utc>, DomainError>
     check(field, t)
 }
 
+/// Which end of a time range a bare date stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayEnd {
+    /// The day's first instant (`from 2026-06-01` includes that day).
+    Start,
+    /// The next day's first instant (`to 2026-06-01`, an exclusive end, includes that day).
+    End,
+}
+
+/// Parses an RFC 3339 time, or a date (`YYYY-MM-DD`, what a date input sends) read as
+/// UTC and as the `end` of a range; the refusal names `field`.
+pub fn parse_time_or_day(
+    field: &'static str,
+    s: &str,
+    end: DayEnd,
+) -> Result<DateTime<Utc>, DomainError> {
+    let trimmed = s.trim();
+    match NaiveDate::parse_from_str(trimmed, "%Y-%m-%d") {
+        Ok(d) if trimmed.len() == 10 => {
+            let start = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+            let t = start.ok_or_else(|| DomainError::invalid(field, RANGE.to_owned()))?;
+            check(
+                field,
+                match end {
+                    DayEnd::Start => t,
+                    DayEnd::End => later(t, Duration::days(1)),
+                },
+            )
+        }
+        _ => parse(field, s).map_err(|_| {
+            let shown: String = s.chars().take(64).collect();
+            DomainError::invalid(
+                field,
+                format!("{shown:?} must be a date (YYYY-MM-DD) or an RFC 3339 time"),
+            )
+        }),
+    }
+}
+
 /// A time as a request gives it, read as text so that a bad value is refused by
 /// `parse` naming its field (a failed deserialisation could not say which field).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -149,6 +188,29 @@ mod tests {
         ] {
             assert!(parse("t", ok).is_ok(), "{ok}");
         }
+    }
+
+    #[test]
+    fn a_day_stands_for_its_start_or_the_next_days_start() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let day = "2026-06-01";
+        assert_eq!(
+            parse_time_or_day("from", day, DayEnd::Start).unwrap(),
+            at("2026-06-01T00:00:00Z")
+        );
+        assert_eq!(
+            parse_time_or_day("to", day, DayEnd::End).unwrap(),
+            at("2026-06-02T00:00:00Z")
+        );
+        assert_eq!(
+            parse_time_or_day("to", "2026-06-01T10:00:00+02:00", DayEnd::End).unwrap(),
+            at("2026-06-01T08:00:00Z")
+        );
+        let e = parse_time_or_day("from", "yesterday", DayEnd::Start)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("from: "), "{e}");
+        assert!(parse_time_or_day("to", "9999-12-31", DayEnd::End).is_ok());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! `routing`).
 
 pub mod api;
+pub mod audit_export;
 pub mod auth;
 pub mod context;
 pub mod health;

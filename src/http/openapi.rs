@@ -97,6 +97,7 @@ pub mod scheme {
         tokens::create,
         tokens::revoke,
         audit::list,
+        audit::export,
         tls::overview,
         licenses::issue,
         licenses::list,
@@ -136,7 +137,7 @@ pub mod scheme {
         metrics::metrics,
         serve,
     ),
-    components(schemas(ProblemBody)),
+    components(schemas(ProblemBody, super::audit_export::Format)),
     modifiers(&SecuritySchemes, &TableSecurity, &SharedRefusals),
     tags(
         (name = "auth", description = "Signing in and out, the caller, password change"),

@@ -3,11 +3,12 @@
 use super::tenant::Tenant;
 use super::{Actor, Result, refuse};
 use crate::domain::audit::{ChainBreak, check_link};
+use crate::domain::timestamp::{self, DayEnd};
 use crate::error::ErrorCode;
 use crate::store::WriteTx;
 use crate::store::audit::{self as store, AuditRow};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Records an action inside the transaction that makes the change.
@@ -67,14 +68,102 @@ pub struct Page {
 
 pub const MAX_PAGE: usize = 500;
 
-/// Which entries to list; every field optional, combined with AND.
-#[derive(Debug, Clone, Default)]
+/// Which entries to list; every field optional, combined with AND. The API and the
+/// console both build it from a `Search`, so they find the same entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
+    /// Actions that start with this (`license` finds `license.issue`, `license.revoke`).
+    pub action: Option<String>,
+    /// Actors that contain this (`admin@localhost` finds `staff:admin@localhost`).
+    pub actor: Option<String>,
+    /// Targets that start with this (`license:` finds every license, `license:<id>` one).
+    pub target: Option<String>,
+    /// Entries at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Entries before this time.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// A search as typed (query string of the API or of the console page): text, so that
+/// a bad time is refused naming its field.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Search {
     pub action: Option<String>,
     pub actor: Option<String>,
     pub target: Option<String>,
-    pub since: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
+    /// RFC 3339, or a date (`YYYY-MM-DD`: from the start of that day, UTC).
+    pub since: Option<String>,
+    /// RFC 3339, or a date (`YYYY-MM-DD`: up to the end of that day, UTC).
+    pub until: Option<String>,
+}
+
+fn given(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl Search {
+    /// The filter this search asks for; empty fields ask for nothing.
+    pub fn filter(&self) -> Result<Filter> {
+        let time = |field, s: &Option<String>, end| {
+            given(s)
+                .map(|s| timestamp::parse_time_or_day(field, s, end))
+                .transpose()
+        };
+        let since = time("since", &self.since, DayEnd::Start)?;
+        let until = time("until", &self.until, DayEnd::End)?;
+        if let (Some(s), Some(u)) = (since, until)
+            && s >= u
+        {
+            return Err(refuse(
+                ErrorCode::ValidationFailed,
+                "until: must be later than since",
+            ));
+        }
+        let text = |s: &Option<String>| -> Result<Option<String>> {
+            match given(s) {
+                Some(t) if t.chars().count() > MAX_SEARCH_CHARS => Err(refuse(
+                    ErrorCode::ValidationFailed,
+                    format!("search terms are at most {MAX_SEARCH_CHARS} characters"),
+                )),
+                t => Ok(t.map(str::to_lowercase)),
+            }
+        };
+        Ok(Filter {
+            action: text(&self.action)?,
+            actor: text(&self.actor)?,
+            target: given(&self.target).map(str::to_owned),
+            since,
+            until,
+        })
+    }
+
+    /// The same search as query-string pairs (for links to further pages and exports).
+    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("action", &self.action),
+            ("actor", &self.actor),
+            ("target", &self.target),
+            ("since", &self.since),
+            ("until", &self.until),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| given(v).map(|v| (k, v)))
+        .collect()
+    }
+}
+
+/// The longest search term (actions, emails and ids are shorter).
+const MAX_SEARCH_CHARS: usize = 256;
+
+fn store_filter(filter: Filter, before_id: Option<i64>) -> store::Filter {
+    store::Filter {
+        action_prefix: filter.action,
+        actor_contains: filter.actor,
+        target_prefix: filter.target,
+        since: filter.since,
+        until: filter.until,
+        before_id,
+    }
 }
 
 /// Lists entries newest first. `cursor` is the `next_cursor` of the previous page.
@@ -95,14 +184,7 @@ pub fn list(tenant: &Tenant, filter: Filter, cursor: Option<&str>, limit: usize)
             })
         })
         .transpose()?;
-    let filter = store::Filter {
-        action: filter.action,
-        actor: filter.actor,
-        target: filter.target,
-        since: filter.since,
-        until: filter.until,
-        before_id,
-    };
+    let filter = store_filter(filter, before_id);
     let mut rows = tenant.db.read(|tx| store::list(tx, &filter, limit + 1))?;
     let more = rows.len() > limit;
     rows.truncate(limit);
@@ -114,6 +196,27 @@ pub fn list(tenant: &Tenant, filter: Filter, cursor: Option<&str>, limit: usize)
         .map(AuditEntry::try_from)
         .collect::<Result<_>>()?;
     Ok(Page { items, next_cursor })
+}
+
+/// The most entries one export holds.
+pub const MAX_EXPORT: usize = 100_000;
+
+/// Every entry the filter finds, newest first (for CSV and JSON export). Refuses when
+/// more than `MAX_EXPORT` match, so that an export is never silently cut short.
+pub fn export(tenant: &Tenant, filter: Filter) -> Result<Vec<AuditEntry>> {
+    let filter = store_filter(filter, None);
+    let rows = tenant
+        .db
+        .read(|tx| store::list(tx, &filter, MAX_EXPORT + 1))?;
+    if rows.len() > MAX_EXPORT {
+        return Err(refuse(
+            ErrorCode::ValidationFailed,
+            format!(
+                "more than {MAX_EXPORT} entries match; narrow the search (a shorter time range) and export in parts"
+            ),
+        ));
+    }
+    rows.into_iter().map(AuditEntry::try_from).collect()
 }
 
 /// The result of walking the chain.

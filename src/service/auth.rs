@@ -75,6 +75,60 @@ pub fn begin_login(
     })
 }
 
+/// Why a sign-in failed, as the audit log says it.
+#[derive(Debug, Clone, Copy)]
+enum FailedSignIn {
+    WrongPassword,
+    UnknownAccount,
+    AccountDisabled,
+    OneTimePasswordExpired,
+}
+
+impl FailedSignIn {
+    fn as_str(self) -> &'static str {
+        match self {
+            FailedSignIn::WrongPassword => "wrong_password",
+            FailedSignIn::UnknownAccount => "unknown_account",
+            FailedSignIn::AccountDisabled => "account_disabled",
+            FailedSignIn::OneTimePasswordExpired => "one_time_password_expired",
+        }
+    }
+}
+
+/// The longest email a failed sign-in records (longer ones are cut; what was typed
+/// is not trusted to be an email at all).
+const MAX_AUDITED_EMAIL: usize = 254;
+
+/// Records a failed sign-in: the email tried, the client address and why; never the
+/// password. Only attempts that got past the throttle reach the password check and so
+/// this entry: a flood is refused by `begin_login` before any audit write, so the
+/// audit chain grows at most as fast as the throttle lets guesses through (per account
+/// and per address) and the password workers can check them.
+fn record_failed_sign_in(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    email: &str,
+    address: &str,
+    reason: FailedSignIn,
+    user_id: Option<i64>,
+) -> Result<()> {
+    let tried: String = email.chars().take(MAX_AUDITED_EMAIL).collect();
+    let target = match user_id {
+        Some(id) => format!("user:{id}"),
+        None => "user:unknown".to_owned(),
+    };
+    tenant.db.write(|tx| {
+        audit::record(
+            tx,
+            now,
+            &super::Actor::Anonymous,
+            "auth.login_failed",
+            &target,
+            json!({"email": tried, "address": address, "reason": reason.as_str()}),
+        )
+    })
+}
+
 /// Checks a reserved sign-in's password and opens a session (argon2: run it on the
 /// password workers). Unknown emails cost the same time as wrong passwords.
 pub fn login(
@@ -97,8 +151,18 @@ pub fn login(
         .as_ref()
         .map_or(secrets::dummy_hash(), |u| u.password_hash.as_str());
     let password_ok = secrets::verify_password(password, stored) && user.is_some();
+    let failed = |reason: FailedSignIn, user_id: Option<i64>| {
+        record_failed_sign_in(tenant, now, &email, &address, reason, user_id)
+    };
+    let known = user.as_ref().map(|u| u.id);
     let Some(user) = user.filter(|_| password_ok) else {
         tracing::info!(tenant = %tenant.schema_name, email, address, "failed sign-in");
+        let reason = if known.is_some() {
+            FailedSignIn::WrongPassword
+        } else {
+            FailedSignIn::UnknownAccount
+        };
+        failed(reason, known)?;
         if let Some(wait) = attempt.failed(now) {
             return Err(too_many("failed sign-ins", wait));
         }
@@ -109,6 +173,7 @@ pub fn login(
     };
     attempt.succeeded();
     if user.disabled_at.is_some() {
+        failed(FailedSignIn::AccountDisabled, Some(user.id))?;
         return Err(refuse(
             ErrorCode::AccountDisabled,
             "this account is disabled",
@@ -118,6 +183,7 @@ pub fn login(
         && user.must_change_password
         && staff::one_time_password_expired(issued, now, app.config.auth.one_time_password_hours)
     {
+        failed(FailedSignIn::OneTimePasswordExpired, Some(user.id))?;
         return Err(refuse(
             ErrorCode::OneTimePasswordExpired,
             "this one-time password has expired; ask an administrator to reset your password",

@@ -272,6 +272,7 @@ mod tests {
             license_key: "key".into(),
             state: LicenseState::Active,
             suspend_reason: None,
+            suspend_note: None,
             bound_fingerprint: Some("box".into()),
             activated_at: Some(seen),
             last_seen_at: Some(seen),

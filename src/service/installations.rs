@@ -10,6 +10,7 @@ use crate::domain::lifecycle::LicenseState;
 use crate::domain::violation::{
     Assessment, Banner, Condition, Contribution, History, Stage, Usage, assess,
 };
+use crate::domain::violation_outlook::{NextStage, next_stage};
 use crate::error::ErrorCode;
 use crate::store::installations::{self as store, EventRow, InstallationRow};
 use crate::store::licenses::{self as license_store, Filter};
@@ -150,6 +151,10 @@ pub struct InstallationView {
     pub read_only: bool,
     pub usage: Option<Usage>,
     pub usage_at: Option<DateTime<Utc>>,
+    /// The stage it reaches next if nothing changes, and when that stage begins.
+    pub next_stage: Option<NextStage>,
+    /// The organizations its licenses name (usually one), sorted.
+    pub organizations: Vec<String>,
     /// What "expiry" means with several licenses: `capacity_drops_at` is the next
     /// moment a license stops counting; `capacity_ends_at` the moment the last one does.
     pub licenses: Vec<ContributionView>,
@@ -182,6 +187,10 @@ fn view(
         now,
         &tenant.settings().timeline(),
     );
+    let mut organizations: Vec<String> = rows.iter().map(|l| l.organization.clone()).collect();
+    organizations.sort();
+    organizations.dedup();
+    let next_stage = next_stage(&a, now, &tenant.settings().timeline());
     let licenses = rows
         .iter()
         .zip(&contribs)
@@ -203,6 +212,8 @@ fn view(
         assessment: a,
         usage: row.usage,
         usage_at: row.usage_at,
+        next_stage,
+        organizations,
         licenses,
     })
 }
@@ -214,9 +225,33 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
+/// Which installations to list (assessed at the request); fields combined with AND.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub condition: Option<Condition>,
+    pub stage: Option<Stage>,
+}
+
+impl ListFilter {
+    fn matches(&self, v: &InstallationView) -> bool {
+        self.condition.is_none_or(|c| v.assessment.condition == c)
+            && self.stage.is_none_or(|s| v.assessment.stage == s)
+    }
+}
+
+/// Install IDs read from the store at a time while filtering.
+const SCAN_BATCH: usize = 200;
+/// Most Install IDs one filtered page looks at; past it, the page ends early with a
+/// cursor to go on (so a rare condition never makes one request read the whole fleet).
+const MAX_SCAN: usize = 5000;
+
+/// Installations in Install ID order, assessed at `now`; with a filter, only those
+/// whose current assessment matches (a page may then hold fewer than `limit` and still
+/// have a `next_cursor`).
 pub fn list(
     tenant: &Tenant,
     now: DateTime<Utc>,
+    filter: ListFilter,
     cursor: Option<&str>,
     limit: usize,
 ) -> Result<Page> {
@@ -227,17 +262,41 @@ pub fn list(
         ));
     }
     tenant.db.read(|tx| {
-        let mut ids = store::list_ids(tx, cursor, limit + 1)?;
-        let more = ids.len() > limit;
-        ids.truncate(limit);
-        let items = ids
-            .iter()
-            .map(|id| view(tx, tenant, id, now))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page {
-            next_cursor: if more { ids.last().cloned() } else { None },
-            items,
-        })
+        let mut items = Vec::new();
+        let mut after = cursor.map(str::to_owned);
+        let mut scanned = 0;
+        loop {
+            let batch = store::list_ids(tx, after.as_deref(), SCAN_BATCH)?;
+            let exhausted = batch.len() < SCAN_BATCH;
+            for id in batch {
+                scanned += 1;
+                let v = view(tx, tenant, &id, now)?;
+                after = Some(id);
+                if filter.matches(&v) {
+                    items.push(v);
+                    if items.len() == limit {
+                        // More only if some Install ID follows this one.
+                        let more = !store::list_ids(tx, after.as_deref(), 1)?.is_empty();
+                        return Ok(Page {
+                            next_cursor: if more { after } else { None },
+                            items,
+                        });
+                    }
+                }
+            }
+            if exhausted {
+                return Ok(Page {
+                    items,
+                    next_cursor: None,
+                });
+            }
+            if scanned >= MAX_SCAN {
+                return Ok(Page {
+                    items,
+                    next_cursor: after,
+                });
+            }
+        }
     })
 }
 

@@ -18,6 +18,7 @@ use crate::store::{ReadTx, WriteTx, activations, directives, fleet, heartbeats, 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// A license as the API shows it. `state` is the effective state at the time of the
@@ -406,13 +407,44 @@ pub(super) fn apply_event(
 pub struct HeartbeatsOverview {
     pub heartbeats: Vec<HeartbeatView>,
     pub pending_directives: Vec<DirectiveView>,
+    /// What each license the lists name is called, by license id.
+    pub licenses: BTreeMap<String, LicenseLabel>,
+}
+
+/// How a license is named to people: its name, organization and Install ID.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LicenseLabel {
+    pub name: String,
+    pub organization: String,
+    pub install_id: String,
 }
 
 pub fn heartbeats_overview(tenant: &Tenant, limit: usize) -> Result<HeartbeatsOverview> {
     tenant.db.read(|tx| {
+        let heartbeats: Vec<HeartbeatView> = views(heartbeats::recent(tx, limit)?);
+        let pending_directives: Vec<DirectiveView> = views(directives::pending(tx, limit)?);
+        let mut licenses = BTreeMap::new();
+        let ids = heartbeats
+            .iter()
+            .map(|h| &h.license_id)
+            .chain(pending_directives.iter().map(|d| &d.license_id));
+        for id in ids {
+            if licenses.contains_key(id) {
+                continue;
+            }
+            if let Some(l) = store::find(tx, id)? {
+                let label = LicenseLabel {
+                    name: l.name,
+                    organization: l.organization,
+                    install_id: l.install_id,
+                };
+                licenses.insert(id.clone(), label);
+            }
+        }
         Ok(HeartbeatsOverview {
-            heartbeats: views(heartbeats::recent(tx, limit)?),
-            pending_directives: views(directives::pending(tx, limit)?),
+            heartbeats,
+            pending_directives,
+            licenses,
         })
     })
 }

@@ -155,6 +155,8 @@ pub enum Actor {
     System,
     /// An appliance, by the fingerprint it presented.
     Appliance { fingerprint: String },
+    /// Someone not signed in (a failed sign-in).
+    Anonymous,
 }
 
 impl Actor {
@@ -164,6 +166,7 @@ impl Actor {
             Actor::Cli => "cli".into(),
             Actor::System => "system".into(),
             Actor::Appliance { fingerprint } => format!("appliance:{fingerprint}"),
+            Actor::Anonymous => "anonymous".into(),
         }
     }
 }

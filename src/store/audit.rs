@@ -88,12 +88,16 @@ pub fn append(
     Ok(id)
 }
 
-/// Filters for listing; all optional, combined with AND.
+/// Filters for listing; all optional, combined with AND. Text filters compare bytes
+/// (callers lower-case what they search for: actions and emails are stored lower-case).
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    pub action: Option<String>,
-    pub actor: Option<String>,
-    pub target: Option<String>,
+    /// Actions that start with this (`license` finds `license.issue`).
+    pub action_prefix: Option<String>,
+    /// Actors that contain this (`admin@localhost` finds `staff:admin@localhost`).
+    pub actor_contains: Option<String>,
+    /// Targets that start with this (`license:` finds every license).
+    pub target_prefix: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
     /// Only entries with an id below this (the cursor of the previous page).
@@ -108,14 +112,15 @@ pub fn list(tx: &ReadTx<'_>, f: &Filter, limit: usize) -> Result<Vec<AuditRow>> 
         args.push(v);
         clauses.push(clause.replace('?', &format!("?{}", args.len())));
     };
-    if let Some(a) = &f.action {
-        add("action = ?", a.clone());
+    // substr/instr rather than LIKE: no wildcard characters to escape in what was typed.
+    if let Some(a) = &f.action_prefix {
+        add("substr(action, 1, length(?)) = ?", a.clone());
     }
-    if let Some(a) = &f.actor {
-        add("actor = ?", a.clone());
+    if let Some(a) = &f.actor_contains {
+        add("instr(actor, ?) > 0", a.clone());
     }
-    if let Some(t) = &f.target {
-        add("target = ?", t.clone());
+    if let Some(t) = &f.target_prefix {
+        add("substr(target, 1, length(?)) = ?", t.clone());
     }
     if let Some(s) = f.since {
         add("at >= ?", ts(s));

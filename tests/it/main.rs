@@ -3,13 +3,15 @@
 //! a real server on a loopback port with a real SQLite data dir.
 
 mod audit;
+mod audit_search;
 mod auth;
 mod backup;
 mod bootstrap;
 mod browser;
 mod browser_actions;
-mod browser_frame;
 mod browser_dashboard;
+mod browser_frame;
+mod browser_ops;
 mod ca_issue;
 mod cli_texts;
 mod config;
@@ -22,6 +24,7 @@ mod errors;
 mod harness;
 mod input_limits;
 mod installations;
+mod installations_page;
 mod keys;
 mod license_actions;
 mod licensing;

@@ -89,6 +89,7 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/api/v1/tokens" body json!({"name": "matrix"}) => SignedIn, 201;
         DELETE "/api/v1/tokens/{id}" at "/api/v1/tokens/999999" => SignedIn, 404;
         GET "/api/v1/audit" => need(AuditRead), 200;
+        GET "/api/v1/audit/export" at "/api/v1/audit/export?format=csv" => need(AuditRead), 200;
         POST "/api/v1/licenses/health/sweep" body json!({"dry_run": true}) => need(SweepRun), 200;
         GET "/api/v1/licenses" => need(LicenseRead), 200;
         POST "/api/v1/licenses" body json!({"name": "m", "install_id": "matrix", "internal_users": 1, "expires_at": "2030-01-01T00:00:00Z"}) => need(LicenseIssue), 201;
@@ -170,6 +171,7 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/tokens" body form(&[("name", "matrix")]) => SignedIn, 303;
         POST "/tokens/{id}/revoke" at "/tokens/999999/revoke" => SignedIn, 404;
         GET "/audit" => need(AuditRead), 200;
+        GET "/audit/export" at "/audit/export?format=json&action=auth" => need(AuditRead), 200;
     }
 }
 

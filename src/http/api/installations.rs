@@ -1,10 +1,11 @@
 //! `/api/v1/installations` (license.read): capacity, usage, stage and timeline per
 //! Install ID.
 
+use crate::domain::violation::{Condition, Stage};
 use crate::http::auth::{Staff, need};
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
-use crate::service::installations;
+use crate::service::installations::{self, ListFilter};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -13,7 +14,12 @@ use utoipa::IntoParams;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// `next_cursor` of the previous page.
+    /// Only installations in this condition now.
+    condition: Option<Condition>,
+    /// Only installations at this stage now.
+    stage: Option<Stage>,
+    /// `next_cursor` of the previous page (with a filter, a page can hold fewer
+    /// installations than `limit` and still have one).
     cursor: Option<String>,
     /// Installations per page, 1 to 500 (default 100).
     #[param(minimum = 1, maximum = 500)]
@@ -44,6 +50,10 @@ pub async fn list(
             installations::list(
                 &cx.tenant,
                 cx.now,
+                ListFilter {
+                    condition: q.condition,
+                    stage: q.stage,
+                },
                 q.cursor.as_deref(),
                 q.limit.unwrap_or(100),
             )

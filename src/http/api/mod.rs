@@ -60,6 +60,8 @@ pub fn routes(r: &mut Routes) {
         .delete(SignedIn, AllowedInReadOnly, tokens::revoke);
 
     r.api("/api/v1/audit").get(need(AuditRead), audit::list);
+    r.api("/api/v1/audit/export")
+        .get(need(AuditRead), audit::export);
 
     r.api("/api/v1/licenses/health/sweep")
         .post(need(SweepRun), AllowedInReadOnly, sweep::run);

@@ -265,4 +265,5 @@ pub fn routes(r: &mut Routes) {
     r.page("/audit")
         .nav(Administration, "Audit log")
         .get(need(AuditRead), audit::show);
+    r.page("/audit/export").get(need(AuditRead), audit::export);
 }

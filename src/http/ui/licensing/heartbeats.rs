@@ -24,6 +24,7 @@ pub async fn show(page: Page<need::LicenseRead>) -> Result<HttpResponse, UiRejec
     let ctx = context! {
         heartbeats => overview.heartbeats,
         pending => overview.pending_directives,
+        names => overview.licenses,
         limit => LIMIT,
         interval_secs => settings.heartbeat_interval_secs,
         grace_days => settings.grace_days,

@@ -72,6 +72,7 @@ pub async fn view(caller: &Caller, q: &ListQuery, shown: Shown) -> Result<HttpRe
     let ctx = context! {
         licenses => page.items,
         next => next,
+        licenses_total => counts.iter().map(|(_, n)| *n).sum::<i64>(),
         counts => counts,
         states => states,
         filtered => wanted.is_some() || filter.install_id.is_some(),
