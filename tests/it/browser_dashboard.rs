@@ -177,6 +177,14 @@ fn the_dashboard_shows_the_seeded_fleet_and_its_charts() {
             list.contains("Alpha") && list.contains("Bravo") && !list.contains("Charlie"),
             "{list}"
         );
+
+        // A stage links to the installations filtered by it.
+        b.client.goto(&s.url("/")).await.unwrap();
+        b.click("#installations-by-stage a[href='/installations?stage=none']")
+            .await;
+        wait_for(&b, "select[name=stage]").await;
+        let chosen = js(&b, "return document.querySelector('select[name=stage]').value;").await;
+        assert_eq!(chosen, json!("none"));
         b.close().await;
     });
 }
