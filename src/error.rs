@@ -145,6 +145,11 @@ error_codes! {
     LicenseReadOnly => 403, "license_read_only", "Read-only: licd's license is in violation";
     /// licd is in violation and this is its last valid license: install another first.
     LicenseRemovalRefused => 409, "license_removal_refused", "Last valid license cannot be removed";
+    /// `tenancy.enabled` is false: the tenancy API does not exist on this server.
+    TenancyDisabled => 404, "tenancy_disabled", "Tenancy is not enabled";
+    /// No tenancy API key, or one that is not configured (staff credentials never work
+    /// here); also every call while tenancy is enabled with no key configured.
+    TenancyKeyInvalid => 401, "tenancy_key_invalid", "Invalid tenancy API key";
     /// Too many failed logins for this account or address.
     TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
     /// Every password worker is busy (`auth.password_workers`): retry after `Retry-After`.

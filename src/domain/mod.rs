@@ -10,6 +10,7 @@ pub mod lease;
 pub mod license;
 pub mod lifecycle;
 pub mod permissions;
+pub mod schema_name;
 pub mod settings;
 pub mod signing_key;
 pub mod staff;
