@@ -150,6 +150,15 @@ error_codes! {
     /// No tenancy API key, or one that is not configured (staff credentials never work
     /// here); also every call while tenancy is enabled with no key configured.
     TenancyKeyInvalid => 401, "tenancy_key_invalid", "Invalid tenancy API key";
+    /// A tenant with this schema_name exists already.
+    SchemaNameTaken => 409, "schema_name_taken", "schema_name taken";
+    /// Creating a tenant needs the default tenant's own license: it has none installed.
+    DefaultLicenseMissing => 403, "default_license_missing", "The default tenant has no license";
+    /// Creating a tenant needs a valid license of the default tenant's own: none is valid
+    /// now (expired, or removed).
+    DefaultLicenseExpired => 403, "default_license_expired", "The default tenant's license is not valid";
+    /// Creating a tenant needs the default tenant out of read-only mode.
+    DefaultLicenseReadOnly => 403, "default_license_read_only", "The default tenant is read-only";
     /// Too many failed logins for this account or address.
     TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
     /// Every password worker is busy (`auth.password_workers`): retry after `Retry-After`.

@@ -134,6 +134,7 @@ pub mod scheme {
         installations::list,
         installations::get,
         tenants::list,
+        tenants::create,
         tenants::get,
         health::healthz,
         health::readyz,

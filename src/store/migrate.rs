@@ -77,7 +77,7 @@ pub static REGISTRY: Schema = Schema::new(
     "registry",
     &[
         step!("registry", "0001_tenants_and_domains.sql"),
-        step!("registry", "0002_registry_audit.sql"),
+        step!("registry", "0002_audit_and_tenant_state.sql"),
     ],
 );
 

@@ -126,6 +126,7 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         // The tenancy API: only a tenancy key, and 404 while tenancy is off (as here);
         // `tenancy_routes_take_a_tenancy_key_and_nothing_else` sends the keys.
         GET "/api/v1/tenants" => TenancyKey, 200;
+        POST "/api/v1/tenants" body json!({"name": "matrix", "schema_name": "public"}) => TenancyKey, 422;
         GET "/api/v1/tenants/{schema_name}" at "/api/v1/tenants/public" => TenancyKey, 200;
 
         // Console pages and forms (a form that cannot be read is a 400 page, too)

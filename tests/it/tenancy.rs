@@ -304,3 +304,189 @@ fn the_reference_documents_the_tenancy_key_scheme() {
         }
     }
 }
+
+/// A server with tenancy on (key `env`) that trusts the vendor for its own license.
+fn licensed_server(v: &crate::enterprise::Vendor, dir: tempfile::TempDir) -> TestServer {
+    let jwks = v.jwks.clone();
+    TestServer::start_in(dir, move |c| {
+        c.licensing.trusted_issuers = vec![jwks];
+        c.tenancy.enabled = true;
+        c.tenancy.api_key = Some(ENV_KEY.into());
+    })
+}
+
+fn create(s: &TestServer, name: &str, schema_name: &str) -> reqwest::blocking::Response {
+    client()
+        .post(s.url("/api/v1/tenants"))
+        .bearer_auth(ENV_KEY)
+        .json(&serde_json::json!({"name": name, "schema_name": schema_name}))
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn schema_names_are_held_to_the_one_rule_in_its_words() {
+    let s = TestServer::start_in(tempfile::tempdir().unwrap(), |c| {
+        c.tenancy.enabled = true;
+        c.tenancy.api_key = Some(ENV_KEY.into());
+    });
+    let too_long = format!("t_{}", "a".repeat(62));
+    for bad in [
+        "public",
+        "template",
+        "t_",
+        "T_acme",
+        "t_Acme",
+        "acme",
+        too_long.as_str(),
+    ] {
+        let body = expect_problem(create(&s, "Acme", bad), 422, "validation_failed");
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with("schema_name: ")
+                && detail.ends_with(licd::domain::schema_name::RULE),
+            "{bad}: {detail}"
+        );
+    }
+    // The API reference states the same rule.
+    let doc: Value = get(&s, "/api/v1/openapi.json", None).json().unwrap();
+    let field = doc["components"]["schemas"]["NewTenant"]["properties"]["schema_name"].to_string();
+    assert!(field.contains("^t_[a-z0-9_]{1,61}$") && field.contains("63"), "{field}");
+}
+
+#[test]
+fn creating_a_tenant_needs_a_valid_default_license_and_makes_a_tenant_of_its_own() {
+    let v = crate::enterprise::vendor();
+    let s = licensed_server(&v, tempfile::tempdir().unwrap());
+    let public = s.app.tenants.public().unwrap();
+
+    // No license of the default tenant's own.
+    let body = expect_problem(create(&s, "Acme", "t_acme"), 403, "default_license_missing");
+    assert!(body["detail"].as_str().unwrap().contains("no license"), "{body}");
+
+    // One user's worth, valid for a year.
+    let now = s.clock.now_utc();
+    let key = crate::enterprise::key_for(&v.key, &public.install_id, 1, now, 365);
+    licd::service::enterprise::install(&s.app, &public, now, &licd::service::Actor::Cli, &key)
+        .unwrap();
+    let r = create(&s, "Acme Corp", "t_acme");
+    assert_eq!(r.status(), 201);
+    let acme: Value = r.json().unwrap();
+    assert_eq!(acme["schema_name"], "t_acme");
+    assert_eq!(acme["name"], "Acme Corp");
+    assert_eq!(acme["state"], "ready");
+    assert_eq!(acme["default"], false);
+    let install_id = acme["install_id"].as_str().unwrap();
+    assert_ne!(install_id, public.install_id);
+    assert!(uuid::Uuid::parse_str(install_id).is_ok(), "{install_id}");
+    // Its own database (from the template), files and signing key.
+    assert!(s.data_dir().join("tenants/t_acme.db").is_file());
+    assert!(s.data_dir().join("files/t_acme").is_dir());
+    let t = s.app.tenants.get("t_acme").unwrap();
+    let (kid_a, kid_p) = (t.jwks().keys[0].kid.clone(), public.jwks().keys[0].kid.clone());
+    assert_eq!(t.jwks().keys.len(), 1);
+    assert_ne!(kid_a, kid_p);
+    let staff = licd::service::staff::list(&t).unwrap();
+    assert!(staff.is_empty(), "a new tenant holds no data: {staff:?}");
+
+    let body = expect_problem(create(&s, "Again", "t_acme"), 409, "schema_name_taken");
+    assert!(body["detail"].as_str().unwrap().starts_with("schema_name:"), "{body}");
+    let list: Value = get(&s, "/api/v1/tenants", Some(ENV_KEY)).json().unwrap();
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["schema_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["public", "t_acme"]);
+
+    // Over the license's one user, six weeks on: read-only, and that check is named.
+    s.create_staff("second@example.com", licd::domain::permissions::Role::Support, "second-password-1");
+    s.clock.advance(chrono::Duration::days(43));
+    expect_problem(create(&s, "Two", "t_two"), 403, "default_license_read_only");
+    // A year on, no license is valid: that check is named first.
+    s.clock.advance(chrono::Duration::days(400));
+    expect_problem(create(&s, "Two", "t_two"), 403, "default_license_expired");
+    assert!(s.app.tenants.get("t_two").is_none());
+    assert!(!s.data_dir().join("tenants/t_two.db").exists());
+
+    // Every attempt is in the registry chain, with its outcome.
+    let creates: Vec<(String, String)> = registry_audit(&s)
+        .into_iter()
+        .filter(|(_, action, _, _)| action == "tenant.create")
+        .map(|(_, _, target, details)| (target, details))
+        .collect();
+    let outcomes: Vec<String> = creates
+        .iter()
+        .map(|(target, d)| {
+            let d: Value = serde_json::from_str(d).unwrap();
+            format!("{target} {} {}", d["outcome"].as_str().unwrap(), d["code"].as_str().unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "tenant:t_acme refused default_license_missing",
+            "tenant:t_acme created ",
+            "tenant:t_acme refused schema_name_taken",
+            "tenant:t_two refused default_license_read_only",
+            "tenant:t_two refused default_license_expired",
+        ]
+    );
+    assert_eq!(audit::verify_registry(&s.app.tenants).unwrap().broken, None);
+}
+
+#[test]
+fn a_creation_cut_short_is_removed_at_the_next_start_and_can_be_tried_again() {
+    let v = crate::enterprise::vendor();
+    let s = licensed_server(&v, tempfile::tempdir().unwrap());
+    let public = s.app.tenants.public().unwrap();
+    let now = s.clock.now_utc();
+    let key = crate::enterprise::key_for(&v.key, &public.install_id, 5, now, 365);
+    licd::service::enterprise::install(&s.app, &public, now, &licd::service::Actor::Cli, &key)
+        .unwrap();
+    assert_eq!(create(&s, "Acme", "t_acme").status(), 201);
+    let dir = s.stop();
+
+    // What a crash half-way leaves: the registry row still `creating`, a half-copied
+    // database, its WAL, a files directory.
+    let reg = rusqlite::Connection::open(dir.path().join("registry.db")).unwrap();
+    reg.execute(
+        "INSERT INTO tenants (schema_name, name, install_id, created_at, state) VALUES ('t_half', 'Half', 'I-half', '2026-06-01T09:00:00.000000Z', 'creating')",
+        [],
+    )
+    .unwrap();
+    drop(reg);
+    std::fs::write(dir.path().join("tenants/t_half.db.tmp"), b"half a copy").unwrap();
+    std::fs::write(dir.path().join("tenants/t_half.db"), b"not yet a database").unwrap();
+    std::fs::write(dir.path().join("tenants/t_half.db-wal"), b"").unwrap();
+    std::fs::create_dir_all(dir.path().join("files/t_half/sub")).unwrap();
+
+    let s = licensed_server(&v, dir);
+    for leftover in [
+        "tenants/t_half.db",
+        "tenants/t_half.db.tmp",
+        "tenants/t_half.db-wal",
+        "files/t_half",
+    ] {
+        assert!(!s.data_dir().join(leftover).exists(), "{leftover} is left");
+    }
+    assert!(s.app.tenants.get("t_half").is_none());
+    // The tenant made before the restart is opened again.
+    assert!(s.app.tenants.get("t_acme").is_some());
+    let half: Value = get(&s, "/api/v1/tenants/t_half", Some(ENV_KEY)).json().unwrap();
+    assert_eq!(half["state"], "failed", "{half}");
+    assert!(
+        half["failure"].as_str().unwrap().contains("licd stopped while creating it"),
+        "{half}"
+    );
+    // Trying again replaces the failed attempt.
+    let r = create(&s, "Half again", "t_half");
+    assert_eq!(r.status(), 201);
+    let again: Value = r.json().unwrap();
+    assert_eq!((again["state"].as_str(), again.get("failure")), (Some("ready"), None));
+    assert!(s.data_dir().join("tenants/t_half.db").is_file());
+    // A third start: both ready tenants open, nothing removed.
+    let s = licensed_server(&v, s.stop());
+    assert!(s.app.tenants.get("t_half").is_some() && s.app.tenants.get("t_acme").is_some());
+}

@@ -5,7 +5,7 @@
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::tenancy_key::Tenancy;
-use crate::service::tenancy::{self, TenantInfo};
+use crate::service::tenancy::{self, NewTenant, TenantInfo};
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -31,6 +31,31 @@ pub async fn list(t: Tenancy) -> Result<HttpResponse, ApiError> {
         .run(|cx| tenancy::list(&cx.app.tenants, cx.now, &cx.actor))
         .await?;
     Ok(HttpResponse::Ok().json(TenantList { items }))
+}
+
+refusals!(CreateRefusals: SchemaNameTaken, DefaultLicenseMissing, DefaultLicenseExpired, DefaultLicenseReadOnly);
+
+/// Creates a tenant
+///
+/// From the template: its own database, Install ID, signing key and files directory.
+/// Needs the default tenant's own license to be valid (installed, valid now, not
+/// read-only); the refusal names the check that failed. A `schema_name` must start
+/// with `t_`, then one or more of `a-z`, `0-9` and `_`, at most 63 characters in all;
+/// `public` and `template` are reserved.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenants",
+    operation_id = "create_tenant",
+    tag = "tenants",
+    request_body = NewTenant,
+    responses((status = 201, description = "The new tenant, ready", body = TenantInfo), CreateRefusals),
+)]
+pub async fn create(t: Tenancy, body: web::Json<NewTenant>) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let tenant = t
+        .run(move |cx| tenancy::create(&cx.app, cx.now, &cx.actor, input))
+        .await?;
+    Ok(HttpResponse::Created().json(tenant))
 }
 
 refusals!(GetRefusals: NotFound);

@@ -513,10 +513,11 @@ fn registry_step_1_tenants_and_domains() {
     assert_eq!(tenant, "public");
 }
 
-/// The registry's step 2: the registry-level audit chain. A version-1 registry keeps its
-/// tenants and domains; the new table starts empty and is append-only like a tenant's.
+/// The registry's step 2: the registry-level audit chain and tenant states. A version-1
+/// registry keeps its tenants (all `ready`) and domains; the audit table starts empty
+/// and is append-only like a tenant's.
 #[test]
-fn registry_step_2_registry_audit() {
+fn registry_step_2_audit_and_tenant_state() {
     let mut c = empty();
     let (_, step1) = REGISTRY.numbered_steps().next().unwrap();
     c.execute_batch(step1.sql).unwrap();
@@ -538,6 +539,17 @@ fn registry_step_2_registry_audit() {
         )
         .unwrap();
     assert_eq!(kept, ("I1".to_owned(), "licd.example.com".to_owned()));
+    let state: (String, Option<String>) = c
+        .query_row("SELECT state, failure FROM tenants", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(state, ("ready".to_owned(), None));
+    let err = c
+        .execute("UPDATE tenants SET state = 'gone'", [])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("CHECK"), "{err}");
     c.execute_batch(
         "INSERT INTO audit_log (id, at, actor, action, target, details, prev_hash, hash)
          VALUES (1, 't', 'tenancy_key:ops', 'tenant.list', 'tenants', '{}', 'g', 'h1');",
