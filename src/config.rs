@@ -648,7 +648,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("tenancy.keys");
         let long = "k".repeat(MIN_TENANCY_KEY_CHARS);
-        std::fs::write(&file, format!("# rotated 2026-12\nold = {long}\n\nnew = {long}x\n")).unwrap();
+        std::fs::write(
+            &file,
+            format!("# rotated 2026-12\nold = {long}\n\nnew = {long}x\n"),
+        )
+        .unwrap();
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
         let mut t = TenancyConfig {
             enabled: true,
@@ -660,7 +664,10 @@ mod tests {
 
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
         let err = t.keys().unwrap_err().to_string();
-        assert!(err.contains("tenancy.keys") && err.contains("mode 640"), "{err}");
+        assert!(
+            err.contains("tenancy.keys") && err.contains("mode 640"),
+            "{err}"
+        );
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o604)).unwrap();
         let err = t.keys().unwrap_err().to_string();
         assert!(err.contains("mode 604"), "{err}");
@@ -668,12 +675,20 @@ mod tests {
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
         t.api_key = Some("k".repeat(MIN_TENANCY_KEY_CHARS - 1));
         let err = t.keys().unwrap_err().to_string();
-        assert!(err.contains("\"env\" must be at least 32 characters"), "{err}");
+        assert!(
+            err.contains("\"env\" must be at least 32 characters"),
+            "{err}"
+        );
         std::fs::write(&file, format!("old = {long}\nold = {long}\n")).unwrap();
         t.api_key = None;
         assert!(t.keys().unwrap_err().to_string().contains("given twice"));
         std::fs::write(&file, format!("{long}\n")).unwrap();
-        assert!(t.keys().unwrap_err().to_string().contains("line 1: not `name = key`"));
+        assert!(
+            t.keys()
+                .unwrap_err()
+                .to_string()
+                .contains("line 1: not `name = key`")
+        );
     }
 
     #[test]

@@ -19,7 +19,12 @@ pub const RESERVED: [&str; 2] = ["public", "template"];
 /// Checks a proposed schema_name against the rule; the error names the field and says
 /// the whole rule.
 pub fn check(name: &str) -> Result<(), DomainError> {
-    let refuse = |why: &str| Err(DomainError::invalid("schema_name", format!("{why}; it {RULE}")));
+    let refuse = |why: &str| {
+        Err(DomainError::invalid(
+            "schema_name",
+            format!("{why}; it {RULE}"),
+        ))
+    };
     if RESERVED.contains(&name) {
         return refuse(&format!("{name:?} is reserved"));
     }

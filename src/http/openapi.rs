@@ -13,7 +13,8 @@
 
 use super::api::{
     appliance, audit, auth, enterprise, heartbeats, installations, license_actions, license_keys,
-    licenses, licensing_settings, provisioning_tokens, signing_keys, sweep, tenants, tls, tokens, users,
+    licenses, licensing_settings, provisioning_tokens, signing_keys, sweep, tenants, tls, tokens,
+    users,
 };
 use super::problem::{PROBLEM_JSON, ProblemBody};
 use super::routing::{self, Access, Proof, ReadOnly, Route};

@@ -553,8 +553,13 @@ mod tests {
         let problems = check(&t.list());
         assert_eq!(problems.len(), 3, "{problems:#?}");
         assert!(problems[0].starts_with("GET /b is registered as needing a tenancy API key"));
-        assert!(problems[1].contains("GET /c is registered as public but its handler demands [a tenancy API key]"));
-        assert!(problems[2].starts_with("GET /d is registered as needing the settings.manage permission"));
+        assert!(problems[1].contains(
+            "GET /c is registered as public but its handler demands [a tenancy API key]"
+        ));
+        assert!(
+            problems[2]
+                .starts_with("GET /d is registered as needing the settings.manage permission")
+        );
     }
 
     #[test]

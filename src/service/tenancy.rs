@@ -167,12 +167,19 @@ fn check_default_license(app: &App, now: DateTime<Utc>) -> Result<()> {
 
 /// Creates a tenant from the template (see `Tenants::create`). Recorded in the registry
 /// chain whatever the outcome.
-pub fn create(app: &App, now: DateTime<Utc>, actor: &Actor, input: NewTenant) -> Result<TenantInfo> {
+pub fn create(
+    app: &App,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    input: NewTenant,
+) -> Result<TenantInfo> {
     let made = (|| -> Result<TenantInfo> {
         schema_name::check(&input.schema_name)?;
         let name = free_text::line("name", &input.name, MAX_NAME_CHARS, true)?;
         check_default_license(app, now)?;
-        let t = app.tenants.create(&app.kek, &input.schema_name, &name, now)?;
+        let t = app
+            .tenants
+            .create(&app.kek, &input.schema_name, &name, now)?;
         enterprise::refresh(&t, now, &Actor::System)?;
         show_row(&app.tenants, &input.schema_name)
     })();

@@ -16,7 +16,9 @@ pub struct TenancyKeys {
 impl std::fmt::Debug for TenancyKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = self.keys.iter().map(|(n, _)| n.as_str()).collect();
-        f.debug_struct("TenancyKeys").field("names", &names).finish()
+        f.debug_struct("TenancyKeys")
+            .field("names", &names)
+            .finish()
     }
 }
 

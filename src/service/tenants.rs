@@ -116,9 +116,8 @@ impl Tenants {
         });
         match made {
             Ok(t) => {
-                self.registry.write(|tx| {
-                    registry::set_state(tx, schema_name, TenantState::Ready, None)
-                })?;
+                self.registry
+                    .write(|tx| registry::set_state(tx, schema_name, TenantState::Ready, None))?;
                 let t = Arc::new(t);
                 self.by_name
                     .write()

@@ -50,7 +50,12 @@ fn tenancy_routes() -> Vec<(Route, String)> {
 
 /// Sends a tenancy route its sample: a GET, or a creation a key gets 422 for (`public`
 /// is reserved).
-fn call(s: &TestServer, route: &Route, path: &str, key: Option<&str>) -> reqwest::blocking::Response {
+fn call(
+    s: &TestServer,
+    route: &Route,
+    path: &str,
+    key: Option<&str>,
+) -> reqwest::blocking::Response {
     let method = reqwest::Method::from_bytes(route.method.as_bytes()).unwrap();
     let mut req = client().request(method, s.url(path));
     if route.method != "GET" {
@@ -149,7 +154,10 @@ fn only_a_configured_key_opens_the_tenancy_api_and_each_call_is_audited_by_key_n
             Some(&NEW_KEY[..NEW_KEY.len() - 1]),
         ] {
             let body = expect_problem(call(&s, &route, &path, wrong), 401, "tenancy_key_invalid");
-            assert!(body["detail"].as_str().unwrap().contains("Bearer"), "{here}: {body}");
+            assert!(
+                body["detail"].as_str().unwrap().contains("Bearer"),
+                "{here}: {body}"
+            );
         }
         if route.method == "GET" {
             let r = client()
@@ -165,7 +173,12 @@ fn only_a_configured_key_opens_the_tenancy_api_and_each_call_is_audited_by_key_n
         // Every configured key works: both of the file's (rotation) and the env one.
         for key in [OLD_KEY, NEW_KEY, ENV_KEY] {
             let r = call(&s, &route, &path, Some(key));
-            assert_eq!(r.status(), admitted(&route), "{here}: {}", r.text().unwrap());
+            assert_eq!(
+                r.status(),
+                admitted(&route),
+                "{here}: {}",
+                r.text().unwrap()
+            );
         }
     }
 
@@ -177,14 +190,19 @@ fn only_a_configured_key_opens_the_tenancy_api_and_each_call_is_audited_by_key_n
     assert_eq!(items[0]["schema_name"], "public");
     assert_eq!(items[0]["install_id"], public.install_id.as_str());
     assert_eq!(items[0]["default"], true);
-    let one: Value = get(&s, "/api/v1/tenants/public", Some(ENV_KEY)).json().unwrap();
+    let one: Value = get(&s, "/api/v1/tenants/public", Some(ENV_KEY))
+        .json()
+        .unwrap();
     assert_eq!(one, items[0]);
     let body = expect_problem(
         get(&s, "/api/v1/tenants/t_nowhere", Some(NEW_KEY)),
         404,
         "not_found",
     );
-    assert!(body["detail"].as_str().unwrap().contains("t_nowhere"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("t_nowhere"),
+        "{body}"
+    );
 
     // The registry's chain names each call's key by name and never holds a key.
     let entries = registry_audit(&s);
@@ -213,7 +231,9 @@ fn only_a_configured_key_opens_the_tenancy_api_and_each_call_is_audited_by_key_n
     // The tenant's own chain holds none of it.
     let tenant_audit = audit::export(&public, Default::default()).unwrap();
     assert!(
-        tenant_audit.iter().all(|e| !e.actor.starts_with("tenancy_key:")),
+        tenant_audit
+            .iter()
+            .all(|e| !e.actor.starts_with("tenancy_key:")),
         "{tenant_audit:?}"
     );
 }
@@ -291,7 +311,11 @@ fn a_key_file_others_can_read_stops_check_config_and_startup() {
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
     let out = run(licd().args(["check-config", config.to_str().unwrap()]));
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("tenancy  = on (keys: old, new)"), "{}", text(&out));
+    assert!(
+        text(&out).contains("tenancy  = on (keys: old, new)"),
+        "{}",
+        text(&out)
+    );
     assert!(!text(&out).contains(OLD_KEY), "{}", text(&out));
 
     // A short key is refused, named.
@@ -314,8 +338,17 @@ fn the_reference_documents_the_tenancy_key_scheme() {
     assert_eq!(scheme["scheme"], "bearer", "{scheme}");
     for (route, _) in tenancy_routes() {
         let op = &doc["paths"][route.path][route.method.to_lowercase()];
-        assert!(op.is_object(), "{} {} is not in the reference", route.method, route.path);
-        assert_eq!(op["security"], serde_json::json!([{"tenancy_key": []}]), "{op}");
+        assert!(
+            op.is_object(),
+            "{} {} is not in the reference",
+            route.method,
+            route.path
+        );
+        assert_eq!(
+            op["security"],
+            serde_json::json!([{"tenancy_key": []}]),
+            "{op}"
+        );
         for (status, code) in [("404", "tenancy_disabled"), ("401", "tenancy_key_invalid")] {
             assert!(
                 op["responses"][status]["content"]["application/problem+json"]["examples"]
@@ -375,7 +408,10 @@ fn schema_names_are_held_to_the_one_rule_in_its_words() {
     // The API reference states the same rule.
     let doc: Value = get(&s, "/api/v1/openapi.json", None).json().unwrap();
     let field = doc["components"]["schemas"]["NewTenant"]["properties"]["schema_name"].to_string();
-    assert!(field.contains("^t_[a-z0-9_]{1,61}$") && field.contains("63"), "{field}");
+    assert!(
+        field.contains("^t_[a-z0-9_]{1,61}$") && field.contains("63"),
+        "{field}"
+    );
 }
 
 #[test]
@@ -386,7 +422,10 @@ fn creating_a_tenant_needs_a_valid_default_license_and_makes_a_tenant_of_its_own
 
     // No license of the default tenant's own.
     let body = expect_problem(create(&s, "Acme", "t_acme"), 403, "default_license_missing");
-    assert!(body["detail"].as_str().unwrap().contains("no license"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("no license"),
+        "{body}"
+    );
 
     // One user's worth, valid for a year.
     let now = s.clock.now_utc();
@@ -407,14 +446,20 @@ fn creating_a_tenant_needs_a_valid_default_license_and_makes_a_tenant_of_its_own
     assert!(s.data_dir().join("tenants/t_acme.db").is_file());
     assert!(s.data_dir().join("files/t_acme").is_dir());
     let t = s.app.tenants.get("t_acme").unwrap();
-    let (kid_a, kid_p) = (t.jwks().keys[0].kid.clone(), public.jwks().keys[0].kid.clone());
-    assert_eq!(t.jwks().keys.len(), 1);
-    assert_ne!(kid_a, kid_p);
+    let (own, default) = (
+        t.keyring().unwrap().jwks(),
+        public.keyring().unwrap().jwks(),
+    );
+    assert_eq!(own.keys.len(), 1);
+    assert_ne!(own.keys[0].kid, default.keys[0].kid);
     let staff = licd::service::staff::list(&t).unwrap();
     assert!(staff.is_empty(), "a new tenant holds no data: {staff:?}");
 
     let body = expect_problem(create(&s, "Again", "t_acme"), 409, "schema_name_taken");
-    assert!(body["detail"].as_str().unwrap().starts_with("schema_name:"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().starts_with("schema_name:"),
+        "{body}"
+    );
     let list: Value = get(&s, "/api/v1/tenants", Some(ENV_KEY)).json().unwrap();
     let names: Vec<&str> = list["items"]
         .as_array()
@@ -425,7 +470,11 @@ fn creating_a_tenant_needs_a_valid_default_license_and_makes_a_tenant_of_its_own
     assert_eq!(names, ["public", "t_acme"]);
 
     // Over the license's one user, six weeks on: read-only, and that check is named.
-    s.create_staff("second@example.com", licd::domain::permissions::Role::Support, "second-password-1");
+    s.create_staff(
+        "second@example.com",
+        licd::domain::permissions::Role::Support,
+        "second-password-1",
+    );
     s.clock.advance(chrono::Duration::days(43));
     expect_problem(create(&s, "Two", "t_two"), 403, "default_license_read_only");
     // A year on, no license is valid: that check is named first.
@@ -444,7 +493,11 @@ fn creating_a_tenant_needs_a_valid_default_license_and_makes_a_tenant_of_its_own
         .iter()
         .map(|(target, d)| {
             let d: Value = serde_json::from_str(d).unwrap();
-            format!("{target} {} {}", d["outcome"].as_str().unwrap(), d["code"].as_str().unwrap_or(""))
+            format!(
+                "{target} {} {}",
+                d["outcome"].as_str().unwrap(),
+                d["code"].as_str().unwrap_or("")
+            )
         })
         .collect();
     assert_eq!(
@@ -498,17 +551,25 @@ fn a_creation_cut_short_is_removed_at_the_next_start_and_can_be_tried_again() {
     assert!(s.app.tenants.get("t_half").is_none());
     // The tenant made before the restart is opened again.
     assert!(s.app.tenants.get("t_acme").is_some());
-    let half: Value = get(&s, "/api/v1/tenants/t_half", Some(ENV_KEY)).json().unwrap();
+    let half: Value = get(&s, "/api/v1/tenants/t_half", Some(ENV_KEY))
+        .json()
+        .unwrap();
     assert_eq!(half["state"], "failed", "{half}");
     assert!(
-        half["failure"].as_str().unwrap().contains("licd stopped while creating it"),
+        half["failure"]
+            .as_str()
+            .unwrap()
+            .contains("licd stopped while creating it"),
         "{half}"
     );
     // Trying again replaces the failed attempt.
     let r = create(&s, "Half again", "t_half");
     assert_eq!(r.status(), 201);
     let again: Value = r.json().unwrap();
-    assert_eq!((again["state"].as_str(), again.get("failure")), (Some("ready"), None));
+    assert_eq!(
+        (again["state"].as_str(), again.get("failure")),
+        (Some("ready"), None)
+    );
     assert!(s.data_dir().join("tenants/t_half.db").is_file());
     // A third start: both ready tenants open, nothing removed.
     let s = licensed_server(&v, s.stop());
