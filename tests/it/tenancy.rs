@@ -427,7 +427,13 @@ fn creating_a_tenant_needs_a_valid_default_license_and_makes_a_tenant_of_its_own
         "{body}"
     );
 
-    // One user's worth, valid for a year.
+    // One user's worth, valid for a year, and two staff: over the limit from now on,
+    // which is no obstacle (yet).
+    s.create_staff(
+        "second@example.com",
+        licd::domain::permissions::Role::Support,
+        "second-password-1",
+    );
     let now = s.clock.now_utc();
     let key = crate::enterprise::key_for(&v.key, &public.install_id, 1, now, 365);
     licd::service::enterprise::install(&s.app, &public, now, &licd::service::Actor::Cli, &key)
@@ -469,13 +475,11 @@ fn creating_a_tenant_needs_a_valid_default_license_and_makes_a_tenant_of_its_own
         .collect();
     assert_eq!(names, ["public", "t_acme"]);
 
-    // Over the license's one user, six weeks on: read-only, and that check is named.
-    s.create_staff(
-        "second@example.com",
-        licd::domain::permissions::Role::Support,
-        "second-password-1",
-    );
+    // Still over the license's one user six weeks on: read-only, and that check is named.
     s.clock.advance(chrono::Duration::days(43));
+    licd::service::enterprise::refresh(&public, s.clock.now_utc(), &licd::service::Actor::System)
+        .unwrap();
+    assert!(public.own_stage().read_only());
     expect_problem(create(&s, "Two", "t_two"), 403, "default_license_read_only");
     // A year on, no license is valid: that check is named first.
     s.clock.advance(chrono::Duration::days(400));
