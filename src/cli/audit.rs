@@ -24,7 +24,10 @@ fn verify(config: Config) -> Result<()> {
     let mut broken = false;
     let mut tenants = app.tenants.all();
     tenants.sort_by(|a, b| a.schema_name.cmp(&b.schema_name));
-    let mut chains = vec![("registry".to_owned(), audit::verify_registry(&app.tenants)?)];
+    let mut chains = vec![(
+        "registry".to_owned(),
+        licd::service::tenancy::verify_registry(&app.tenants)?,
+    )];
     for t in tenants {
         chains.push((t.schema_name.clone(), audit::verify(&t)?));
     }

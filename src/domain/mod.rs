@@ -14,6 +14,7 @@ pub mod schema_name;
 pub mod settings;
 pub mod signing_key;
 pub mod staff;
+pub mod tenant_state;
 pub mod throttle;
 pub mod timestamp;
 pub mod violation;

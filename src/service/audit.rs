@@ -232,14 +232,9 @@ pub fn verify(tenant: &Tenant) -> Result<Verification> {
     verify_db(&tenant.db)
 }
 
-/// Walks the registry-level chain (every tenancy API call) the same way.
-pub fn verify_registry(tenants: &super::tenants::Tenants) -> Result<Verification> {
-    verify_db(tenants.registry())
-}
-
 /// Walks the `audit_log` of a database (a tenant's or the registry's: same table, same
 /// chain rules).
-fn verify_db(db: &crate::store::db::Db) -> Result<Verification> {
+pub(super) fn verify_db(db: &crate::store::db::Db) -> Result<Verification> {
     db.read(|tx| {
         let mut entries = 0u64;
         let mut prev: Option<(i64, String)> = None;

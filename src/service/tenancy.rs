@@ -72,6 +72,12 @@ fn record(
     })
 }
 
+/// Walks the registry-level audit chain (every tenancy API call) by the same rules as
+/// a tenant's (`audit::verify`).
+pub fn verify_registry(tenants: &Tenants) -> Result<super::audit::Verification> {
+    super::audit::verify_db(tenants.registry())
+}
+
 /// Every tenant, oldest first.
 pub fn list(tenants: &Tenants, now: DateTime<Utc>, actor: &Actor) -> Result<Vec<TenantInfo>> {
     let (rows, domains) = tenants.registry().read(|tx| {

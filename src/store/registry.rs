@@ -5,38 +5,13 @@ use super::{ReadTx, Result, StoreError, WriteTx, parse_ts, ts};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-/// Where a tenant is in its creation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TenantState {
-    /// Its database, signing key and files are being made.
-    Creating,
-    /// In service.
-    Ready,
-    /// Creation stopped half-way (`failure` says why); what it had made was removed.
-    Failed,
-}
+pub use crate::domain::tenant_state::TenantState;
 
-impl TenantState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TenantState::Creating => "creating",
-            TenantState::Ready => "ready",
-            TenantState::Failed => "failed",
-        }
-    }
-
-    fn parse(s: &str) -> Result<TenantState> {
-        match s {
-            "creating" => Ok(TenantState::Creating),
-            "ready" => Ok(TenantState::Ready),
-            "failed" => Ok(TenantState::Failed),
-            other => Err(StoreError::Corrupt {
-                column: "tenants.state",
-                value: other.to_owned(),
-            }),
-        }
-    }
+fn parse_state(s: &str) -> Result<TenantState> {
+    TenantState::parse(s).ok_or_else(|| StoreError::Corrupt {
+        column: "tenants.state",
+        value: s.to_owned(),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +46,7 @@ fn to_tenant((schema_name, name, install_id, created, state, failure): Raw) -> R
         name,
         install_id,
         created_at: parse_ts("tenants.created_at", &created)?,
-        state: TenantState::parse(&state)?,
+        state: parse_state(&state)?,
         failure,
     })
 }

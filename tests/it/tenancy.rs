@@ -226,7 +226,7 @@ fn only_a_configured_key_opens_the_tenancy_api_and_each_call_is_audited_by_key_n
     for key in [OLD_KEY, NEW_KEY, ENV_KEY] {
         assert!(!all.contains(key), "a key in the audit chain: {all}");
     }
-    let v = audit::verify_registry(&s.app.tenants).unwrap();
+    let v = licd::service::tenancy::verify_registry(&s.app.tenants).unwrap();
     assert_eq!((v.entries, v.broken), ((routes * 3 + 3) as u64, None));
     // The tenant's own chain holds none of it.
     let tenant_audit = audit::export(&public, Default::default()).unwrap();
@@ -514,7 +514,12 @@ fn creating_a_tenant_needs_a_valid_default_license_and_makes_a_tenant_of_its_own
             "tenant:t_two refused default_license_expired",
         ]
     );
-    assert_eq!(audit::verify_registry(&s.app.tenants).unwrap().broken, None);
+    assert_eq!(
+        licd::service::tenancy::verify_registry(&s.app.tenants)
+            .unwrap()
+            .broken,
+        None
+    );
 }
 
 #[test]
