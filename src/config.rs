@@ -34,6 +34,83 @@ pub struct Config {
     pub licensing: LicensingConfig,
     pub tls: TlsConfig,
     pub metrics: MetricsConfig,
+    pub tenancy: TenancyConfig,
+}
+
+/// The tenancy API (`/api/v1/tenants`): off unless enabled, and then authenticated only
+/// by a tenancy API key, never by a staff credential.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TenancyConfig {
+    /// Serve the tenancy API. Off: every tenancy route answers 404 `tenancy_disabled`.
+    pub enabled: bool,
+    /// A file of named keys, one `name = key` per line (`#` comments and blank lines
+    /// allowed), so that a key can be rotated: add the new one, switch, remove the old.
+    /// It must not be readable by group or others.
+    pub api_key_file: Option<PathBuf>,
+    /// One key given directly (`LICD_TENANCY__API_KEY`); its name is `env`.
+    pub api_key: Option<String>,
+}
+
+/// The shortest tenancy API key accepted.
+pub const MIN_TENANCY_KEY_CHARS: usize = 32;
+
+impl TenancyConfig {
+    /// Every configured key as (name, key): the file's, then `env`. Refuses a key file
+    /// readable by group or others (naming the file and its mode), a line that is not
+    /// `name = key`, a name given twice, and a key shorter than 32 characters.
+    pub fn keys(&self) -> Result<Vec<(String, String)>, ConfigError> {
+        let mut keys: Vec<(String, String)> = Vec::new();
+        if let Some(path) = &self.api_key_file {
+            let at = format!("tenancy.api_key_file {}", path.display());
+            if let Some(mode) = group_or_world_readable(path) {
+                return Err(ConfigError::Invalid(format!(
+                    "{at} is readable by group or others (mode {mode:o}); make it 0600"
+                )));
+            }
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError::Invalid(format!("{at}: {e}")))?;
+            for (n, line) in text.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let Some((name, key)) = line.split_once('=') else {
+                    return Err(ConfigError::Invalid(format!(
+                        "{at} line {}: not `name = key`",
+                        n + 1
+                    )));
+                };
+                keys.push((name.trim().to_owned(), key.trim().to_owned()));
+            }
+        }
+        if let Some(key) = &self.api_key {
+            keys.push(("env".to_owned(), key.trim().to_owned()));
+        }
+        for (i, (name, key)) in keys.iter().enumerate() {
+            let name_ok = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            if !name_ok {
+                return Err(ConfigError::Invalid(format!(
+                    "tenancy key name {name:?}: use 1 to 64 of a-z, A-Z, 0-9, _, - and ."
+                )));
+            }
+            if keys[..i].iter().any(|(other, _)| other == name) {
+                return Err(ConfigError::Invalid(format!(
+                    "tenancy key name {name:?} is given twice (`env` is the name of tenancy.api_key)"
+                )));
+            }
+            if key.chars().count() < MIN_TENANCY_KEY_CHARS {
+                return Err(ConfigError::Invalid(format!(
+                    "tenancy key {name:?} must be at least {MIN_TENANCY_KEY_CHARS} characters"
+                )));
+            }
+        }
+        Ok(keys)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -403,6 +480,7 @@ impl Config {
         {
             return bad("the metrics token must be at least 16 characters");
         }
+        self.tenancy.keys()?;
         if self.log.level.trim().is_empty() {
             return bad("log.level must not be empty");
         }
@@ -495,6 +573,19 @@ pub fn world_readable(_path: &Path) -> Option<u32> {
     None
 }
 
+/// Whether a secret file can be read by anyone but its owner; returns the mode when so.
+#[cfg(unix)]
+pub fn group_or_world_readable(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o044 != 0).then_some(mode)
+}
+
+#[cfg(not(unix))]
+pub fn group_or_world_readable(_path: &Path) -> Option<u32> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,6 +638,56 @@ mod tests {
         assert!(
             err.contains("tls.appliance_mtls needs tls.enabled"),
             "{err}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn tenancy_keys_are_named_long_and_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tenancy.keys");
+        let long = "k".repeat(MIN_TENANCY_KEY_CHARS);
+        std::fs::write(
+            &file,
+            format!("# rotated 2026-12\nold = {long}\n\nnew = {long}x\n"),
+        )
+        .unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let mut t = TenancyConfig {
+            enabled: true,
+            api_key_file: Some(file.clone()),
+            api_key: Some(format!("{long}e")),
+        };
+        let names: Vec<String> = t.keys().unwrap().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["old", "new", "env"]);
+
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let err = t.keys().unwrap_err().to_string();
+        assert!(
+            err.contains("tenancy.keys") && err.contains("mode 640"),
+            "{err}"
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o604)).unwrap();
+        let err = t.keys().unwrap_err().to_string();
+        assert!(err.contains("mode 604"), "{err}");
+
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        t.api_key = Some("k".repeat(MIN_TENANCY_KEY_CHARS - 1));
+        let err = t.keys().unwrap_err().to_string();
+        assert!(
+            err.contains("\"env\" must be at least 32 characters"),
+            "{err}"
+        );
+        std::fs::write(&file, format!("old = {long}\nold = {long}\n")).unwrap();
+        t.api_key = None;
+        assert!(t.keys().unwrap_err().to_string().contains("given twice"));
+        std::fs::write(&file, format!("{long}\n")).unwrap();
+        assert!(
+            t.keys()
+                .unwrap_err()
+                .to_string()
+                .contains("line 1: not `name = key`")
         );
     }
 

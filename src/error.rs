@@ -145,6 +145,20 @@ error_codes! {
     LicenseReadOnly => 403, "license_read_only", "Read-only: licd's license is in violation";
     /// licd is in violation and this is its last valid license: install another first.
     LicenseRemovalRefused => 409, "license_removal_refused", "Last valid license cannot be removed";
+    /// `tenancy.enabled` is false: the tenancy API does not exist on this server.
+    TenancyDisabled => 404, "tenancy_disabled", "Tenancy is not enabled";
+    /// No tenancy API key, or one that is not configured (staff credentials never work
+    /// here); also every call while tenancy is enabled with no key configured.
+    TenancyKeyInvalid => 401, "tenancy_key_invalid", "Invalid tenancy API key";
+    /// A tenant with this schema_name exists already.
+    SchemaNameTaken => 409, "schema_name_taken", "schema_name taken";
+    /// Creating a tenant needs the default tenant's own license: it has none installed.
+    DefaultLicenseMissing => 403, "default_license_missing", "The default tenant has no license";
+    /// Creating a tenant needs a valid license of the default tenant's own: none is valid
+    /// now (expired, or removed).
+    DefaultLicenseExpired => 403, "default_license_expired", "The default tenant's license is not valid";
+    /// Creating a tenant needs the default tenant out of read-only mode.
+    DefaultLicenseReadOnly => 403, "default_license_read_only", "The default tenant is read-only";
     /// Too many failed logins for this account or address.
     TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
     /// Every password worker is busy (`auth.password_workers`): retry after `Retry-After`.
@@ -245,6 +259,12 @@ mod tests {
             (LicenseKeyUntrusted, 422),
             (LicenseReadOnly, 403),
             (LicenseRemovalRefused, 409),
+            (TenancyDisabled, 404),
+            (TenancyKeyInvalid, 401),
+            (SchemaNameTaken, 409),
+            (DefaultLicenseMissing, 403),
+            (DefaultLicenseExpired, 403),
+            (DefaultLicenseReadOnly, 403),
             (TooManyAttempts, 429),
             (PasswordCheckBusy, 503),
             (Internal, 500),

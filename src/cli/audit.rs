@@ -1,4 +1,4 @@
-//! `licd audit verify`: walk every tenant's audit chain.
+//! `licd audit verify`: walk every tenant's audit chain and the registry's.
 
 use super::open_existing;
 use anyhow::{Result, bail};
@@ -8,7 +8,8 @@ use licd::service::audit;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Walk the hash chain of every tenant's audit log; name the first broken entry.
+    /// Walk the hash chain of every tenant's audit log and of the registry's (tenancy
+    /// API calls); name the first broken entry.
     Verify,
 }
 
@@ -23,18 +24,20 @@ fn verify(config: Config) -> Result<()> {
     let mut broken = false;
     let mut tenants = app.tenants.all();
     tenants.sort_by(|a, b| a.schema_name.cmp(&b.schema_name));
+    let mut chains = vec![(
+        "registry".to_owned(),
+        licd::service::tenancy::verify_registry(&app.tenants)?,
+    )];
     for t in tenants {
-        let v = audit::verify(&t)?;
+        chains.push((t.schema_name.clone(), audit::verify(&t)?));
+    }
+    for (name, v) in chains {
         match v.broken {
-            None => println!(
-                "{}: audit chain intact ({} entries)",
-                t.schema_name, v.entries
-            ),
+            None => println!("{name}: audit chain intact ({} entries)", v.entries),
             Some((id, why)) => {
                 broken = true;
                 println!(
-                    "{}: audit chain BROKEN at entry {id}: {}",
-                    t.schema_name,
+                    "{name}: audit chain BROKEN at entry {id}: {}",
                     describe(&why)
                 );
             }

@@ -79,6 +79,19 @@ pub fn run(cli: &Cli, file: Option<PathBuf>) -> Result<()> {
     } else {
         println!("http     = {} (TLS off)", config.server.listen);
     }
+    if config.tenancy.enabled {
+        let keys = config
+            .tenancy
+            .keys()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        let names: Vec<&str> = keys.iter().map(|(n, _)| n.as_str()).collect();
+        println!("tenancy  = on (keys: {})", names.join(", "));
+        if keys.is_empty() {
+            eprintln!(
+                "warning: tenancy.enabled with no tenancy.api_key_file or tenancy.api_key: every tenancy call is refused"
+            );
+        }
+    }
     if let Some(url) = &config.server.public_url {
         if config.behind_https_proxy() {
             println!("public   = {url} (behind an HTTPS proxy: Secure __Host- cookies, HSTS)");

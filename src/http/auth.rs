@@ -275,7 +275,7 @@ pub fn may_use(access: Access, principal: &Principal) -> bool {
     match access {
         Access::Permission(p) => principal.can(p),
         Access::SignedIn | Access::PendingPasswordOk | Access::Public => true,
-        Access::MetricsToken | Access::Appliance(_) => false,
+        Access::MetricsToken | Access::Appliance(_) | Access::TenancyKey => false,
     }
 }
 

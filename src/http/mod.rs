@@ -16,6 +16,7 @@ pub mod problem;
 pub mod routing;
 pub mod state;
 pub mod static_files;
+pub mod tenancy_key;
 pub mod ui;
 
 use crate::error::{ErrorCode, Problem};

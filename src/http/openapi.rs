@@ -13,7 +13,8 @@
 
 use super::api::{
     appliance, audit, auth, enterprise, heartbeats, installations, license_actions, license_keys,
-    licenses, licensing_settings, provisioning_tokens, signing_keys, sweep, tls, tokens, users,
+    licenses, licensing_settings, provisioning_tokens, signing_keys, sweep, tenants, tls, tokens,
+    users,
 };
 use super::problem::{PROBLEM_JSON, ProblemBody};
 use super::routing::{self, Access, Proof, ReadOnly, Route};
@@ -69,6 +70,8 @@ pub mod scheme {
     pub const CLIENT_CERTIFICATE: &str = "client_certificate";
     /// `metrics.token`.
     pub const METRICS_TOKEN: &str = "metrics_token";
+    /// A tenancy API key (`tenancy.api_key_file`, `tenancy.api_key`).
+    pub const TENANCY_KEY: &str = "tenancy_key";
 }
 
 #[derive(OpenApi)]
@@ -131,6 +134,9 @@ pub mod scheme {
         enterprise::remove,
         installations::list,
         installations::get,
+        tenants::list,
+        tenants::create,
+        tenants::get,
         health::healthz,
         health::readyz,
         health::ca_pem,
@@ -152,6 +158,8 @@ pub mod scheme {
         (name = "provisioning", description = "Provisioning tokens (license.issue)"),
         (name = "installations", description = "Capacity, usage and violation stage per Install ID"),
         (name = "enterprise", description = "licd's own licenses (settings.manage)"),
+        (name = "tenants", description = "The tenancy API: the tenants this server hosts \
+            (a tenancy API key, never a staff credential; 404 while tenancy is off)"),
         (name = "system", description = "Health, readiness, the local CA, metrics and this document"),
     ),
 )]
@@ -261,6 +269,15 @@ impl Modify for SecuritySchemes {
                      loopback clients only.",
                 ),
             ),
+            (
+                scheme::TENANCY_KEY,
+                bearer(
+                    "key",
+                    "A tenancy API key (`tenancy.api_key_file` or `tenancy.api_key`), for the \
+                     tenancy API only; staff sessions and API tokens do not work there. Calls \
+                     are audited in the registry's chain with the key's name.",
+                ),
+            ),
         ];
         let components = doc.components.get_or_insert_with(Default::default);
         for (name, s) in schemes {
@@ -295,6 +312,7 @@ pub fn security(access: Access, method: &str) -> Option<Vec<SecurityRequirement>
             SecurityRequirement::new(scheme::METRICS_TOKEN, none),
             SecurityRequirement::default(),
         ]),
+        Access::TenancyKey => Some(vec![SecurityRequirement::new(scheme::TENANCY_KEY, none)]),
         Access::Appliance(Proof::ActivationSecret) => Some(vec![
             SecurityRequirement::new(scheme::ACTIVATION_SECRET, none),
             SecurityRequirement::new(scheme::CLIENT_CERTIFICATE, none),
@@ -421,6 +439,9 @@ fn shared_codes(route: &Route, op: &Operation) -> Vec<ErrorCode> {
         if writes {
             codes.push(CsrfFailed);
         }
+    }
+    if route.access == Access::TenancyKey {
+        codes.extend([TenancyDisabled, TenancyKeyInvalid]);
     }
     if op.request_body.is_some() {
         codes.extend([

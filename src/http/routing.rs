@@ -34,8 +34,7 @@ pub enum Surface {
     Console,
 }
 
-/// What a route needs of its caller. (Tenancy keys and customer accounts will be
-/// further kinds.)
+/// What a route needs of its caller. (Customer accounts will be a further kind.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Access {
     /// Anyone: health, the sign-in page and endpoint, the API reference, public keys,
@@ -52,6 +51,9 @@ pub enum Access {
     SignedIn,
     /// A signed-in staff member whose role holds this permission.
     Permission(Permission),
+    /// A tenancy API key (`tenancy.api_key_file`, `tenancy.api_key`), demanded by the
+    /// `Tenancy` extractor; never a staff credential. 404 while tenancy is off.
+    TenancyKey,
 }
 
 /// How an appliance route's caller proves itself.
@@ -92,6 +94,7 @@ impl fmt::Display for Access {
             Access::PendingPasswordOk => f.write_str("any staff member (password pending ok)"),
             Access::SignedIn => f.write_str("any signed-in staff member"),
             Access::Permission(p) => write!(f, "the {p} permission"),
+            Access::TenancyKey => f.write_str("a tenancy API key"),
         }
     }
 }
@@ -175,12 +178,12 @@ pub struct Route {
     pub read_only: ReadOnly,
     /// The console navigation entry (GET pages only).
     pub nav: Option<Nav>,
-    /// What the handler's extractors demand (`Staff<N>` and `Page<N>`), for `check`.
+    /// What the handler's extractors demand (`Staff<N>`, `Page<N>`, `Tenancy`), for `check`.
     pub demanded: Vec<Access>,
 }
 
 /// What an extractor demands of the caller: `Staff<N>` and `Page<N>` demand `N`'s
-/// access, every other extractor nothing. A handler can only be registered when each of
+/// access, `Tenancy` a tenancy API key, every other extractor nothing. A handler can only be registered when each of
 /// its extractors says (so a new kind of extractor must be thought about here).
 pub trait Demands {
     fn demands(_out: &mut Vec<Access>) {}
@@ -383,7 +386,7 @@ pub fn check(routes: &[Route]) -> Vec<String> {
     let mut problems = Vec::new();
     for (i, r) in routes.iter().enumerate() {
         let at = format!("{} {}", r.method, r.path);
-        if r.access.is_staff() {
+        if r.access.is_staff() || r.access == Access::TenancyKey {
             if r.demanded != [r.access] {
                 let demanded: Vec<String> = r.demanded.iter().map(|a| a.to_string()).collect();
                 problems.push(format!(
@@ -393,9 +396,11 @@ pub fn check(routes: &[Route]) -> Vec<String> {
                 ));
             }
         } else if !r.demanded.is_empty() {
+            let demanded: Vec<String> = r.demanded.iter().map(|a| a.to_string()).collect();
             problems.push(format!(
-                "{at} is registered as {} but its handler demands a staff member",
-                r.access
+                "{at} is registered as {} but its handler demands [{}]",
+                r.access,
+                demanded.join(", ")
             ));
         }
         if r.method == "GET" && r.read_only != ReadOnly::Read {
@@ -527,6 +532,34 @@ mod tests {
             problems[0].contains("GET /x is registered as needing the users.manage permission")
         );
         assert!(problems[1].contains("GET /y is registered as public"));
+    }
+
+    #[test]
+    fn a_tenancy_route_needs_the_tenancy_extractor_and_only_it() {
+        use crate::http::auth::{Staff, need};
+        use crate::http::tenancy_key::Tenancy;
+        async fn by_key(_: Tenancy) -> &'static str {
+            ""
+        }
+        async fn by_staff(_: Staff<need::SettingsManage>) -> &'static str {
+            ""
+        }
+        let mut t = Routes::default();
+        t.api("/a").get(Access::TenancyKey, by_key);
+        t.api("/b").get(Access::TenancyKey, by_staff);
+        t.api("/c").get(Access::Public, by_key);
+        t.api("/d")
+            .get(Access::Permission(Permission::SettingsManage), by_key);
+        let problems = check(&t.list());
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        assert!(problems[0].starts_with("GET /b is registered as needing a tenancy API key"));
+        assert!(problems[1].contains(
+            "GET /c is registered as public but its handler demands [a tenancy API key]"
+        ));
+        assert!(
+            problems[2]
+                .starts_with("GET /d is registered as needing the settings.manage permission")
+        );
     }
 
     #[test]

@@ -227,9 +227,15 @@ pub struct Verification {
     pub broken: Option<(i64, ChainBreak)>,
 }
 
-/// Walks the whole chain from the first entry; stops at the first break.
+/// Walks a tenant's whole chain from the first entry; stops at the first break.
 pub fn verify(tenant: &Tenant) -> Result<Verification> {
-    tenant.db.read(|tx| {
+    verify_db(&tenant.db)
+}
+
+/// Walks the `audit_log` of a database (a tenant's or the registry's: same table, same
+/// chain rules).
+pub(super) fn verify_db(db: &crate::store::db::Db) -> Result<Verification> {
+    db.read(|tx| {
         let mut entries = 0u64;
         let mut prev: Option<(i64, String)> = None;
         let mut broken = None;

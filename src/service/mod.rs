@@ -27,6 +27,8 @@ pub mod secrets;
 pub mod signing_keys;
 pub mod staff;
 pub mod sweep;
+pub mod tenancy;
+pub mod tenancy_keys;
 pub mod tenant;
 pub mod tenants;
 pub mod throttle;
@@ -70,6 +72,8 @@ pub struct App {
     pub metrics: crate::metrics::Metrics,
     /// The scheduled jobs' last outcomes (`/readyz`).
     pub jobs: job_health::JobHealth,
+    /// The tenancy API keys (`tenancy.api_key_file`, `tenancy.api_key`), by name.
+    pub tenancy_keys: tenancy_keys::TenancyKeys,
 }
 
 impl App {
@@ -92,6 +96,12 @@ impl App {
         let passwords = password_pool::PasswordPool::start(config.auth.password_workers)
             .map_err(|e| ServiceError::startup("password worker threads", e))?;
         let trusted_issuers = enterprise::load_trusted_issuers(&config.licensing.trusted_issuers)?;
+        let tenancy_keys = tenancy_keys::TenancyKeys::new(
+            config
+                .tenancy
+                .keys()
+                .map_err(|e| ServiceError::startup("the tenancy API keys", e))?,
+        );
         let site = format!("{} {}", host_name(), &tenants.public()?.install_id[..8]);
         let ca = crate::pki::ca::LocalCa::load_or_create(&ca_dir, &site, clock.now())
             .map_err(|e| ServiceError::startup("the local certificate authority", e))?;
@@ -104,6 +114,7 @@ impl App {
             metrics: crate::metrics::Metrics::new(),
             jobs: job_health::JobHealth::default(),
             trusted_issuers,
+            tenancy_keys,
             throttle: LoginThrottle::new(&config.auth),
             passwords,
             device_key,
@@ -157,6 +168,9 @@ pub enum Actor {
     Appliance { fingerprint: String },
     /// Someone not signed in (a failed sign-in).
     Anonymous,
+    /// A caller of the tenancy API, by the name of the tenancy key it presented (never
+    /// the key itself).
+    TenancyKey { name: String },
 }
 
 impl Actor {
@@ -167,6 +181,7 @@ impl Actor {
             Actor::System => "system".into(),
             Actor::Appliance { fingerprint } => format!("appliance:{fingerprint}"),
             Actor::Anonymous => "anonymous".into(),
+            Actor::TenancyKey { name } => format!("tenancy_key:{name}"),
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::pki::kek::Kek;
 use crate::store::db::{Db, DbOptions};
 use crate::store::layout::DataDir;
 use crate::store::migrate::REGISTRY;
-use crate::store::registry::{self, TenantRow};
+use crate::store::registry::{self, TenantRow, TenantState};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -20,6 +20,7 @@ pub const PUBLIC: &str = "public";
 #[derive(Debug)]
 pub struct Tenants {
     data_dir: DataDir,
+    opts: DbOptions,
     registry: Db,
     by_name: RwLock<HashMap<String, Arc<Tenant>>>,
     by_domain: RwLock<HashMap<String, String>>,
@@ -27,18 +28,32 @@ pub struct Tenants {
 
 impl Tenants {
     /// Opens the data directory, creating it, the registry, the template and the
-    /// `public` tenant on first use, and opens every tenant's database.
+    /// `public` tenant on first use, and opens every ready tenant's database. A tenant
+    /// whose creation was cut short (still `creating`: licd stopped half-way) has what
+    /// it had made removed and is marked `failed`.
     pub fn open(data_dir: DataDir, opts: DbOptions, now: DateTime<Utc>) -> Result<Tenants> {
         data_dir.create_dirs()?;
         data_dir.rebuild_template()?;
         let registry = Db::open(&data_dir.registry_db(), &REGISTRY, opts)?;
         let mut rows = registry.read(registry::list_tenants)?;
+        for row in rows.iter_mut().filter(|r| r.state == TenantState::Creating) {
+            data_dir.remove_tenant_data(&row.schema_name)?;
+            let why = "licd stopped while creating it; what was made was removed at the next start";
+            registry.write(|tx| {
+                registry::set_state(tx, &row.schema_name, TenantState::Failed, Some(why))
+            })?;
+            tracing::warn!(tenant = %row.schema_name, "removed a tenant whose creation was cut short");
+            row.state = TenantState::Failed;
+        }
+        rows.retain(|r| r.state == TenantState::Ready);
         if !rows.iter().any(|t| t.schema_name == PUBLIC) {
             let public = TenantRow {
                 schema_name: PUBLIC.into(),
                 name: "Default".into(),
                 install_id: uuid::Uuid::new_v4().to_string(),
                 created_at: now,
+                state: TenantState::Ready,
+                failure: None,
             };
             registry.write(|tx| registry::insert_tenant(tx, &public))?;
             tracing::info!(install_id = %public.install_id, "created the public tenant");
@@ -52,10 +67,74 @@ impl Tenants {
         let by_domain = registry.read(registry::list_domains)?.into_iter().collect();
         Ok(Tenants {
             data_dir,
+            opts,
             registry,
             by_name: RwLock::new(by_name),
             by_domain: RwLock::new(by_domain),
         })
+    }
+
+    /// Creates a tenant from the template: a row in state `creating`, its database (a
+    /// copy of `template.db`), its files directory and its first signing key, then
+    /// `ready`. If anything fails, what was made is removed and the row is `failed` with
+    /// the reason; a crash half-way is cleaned up by the next `open`. A `failed` tenant
+    /// of the same schema_name is replaced; any other is refused (`schema_name_taken`).
+    pub fn create(
+        &self,
+        kek: &Kek,
+        schema_name: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<Tenant>> {
+        let row = TenantRow {
+            schema_name: schema_name.to_owned(),
+            name: name.to_owned(),
+            install_id: uuid::Uuid::new_v4().to_string(),
+            created_at: now,
+            state: TenantState::Creating,
+            failure: None,
+        };
+        self.registry.write(|tx| {
+            match registry::find_tenant(tx, schema_name)? {
+                Some(old) if old.state == TenantState::Failed => {
+                    registry::delete_tenant(tx, schema_name)?
+                }
+                Some(_) => {
+                    return Err(super::refuse(
+                        crate::error::ErrorCode::SchemaNameTaken,
+                        format!("schema_name: a tenant named {schema_name:?} exists already"),
+                    ));
+                }
+                None => {}
+            }
+            registry::insert_tenant(tx, &row)?;
+            Ok(())
+        })?;
+        let made = Tenant::open(&self.data_dir, row.clone(), self.opts).and_then(|t| {
+            keyring::load(&t, kek, now)?;
+            Ok(t)
+        });
+        match made {
+            Ok(t) => {
+                self.registry
+                    .write(|tx| registry::set_state(tx, schema_name, TenantState::Ready, None))?;
+                let t = Arc::new(t);
+                self.by_name
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(schema_name.to_owned(), t.clone());
+                Ok(t)
+            }
+            Err(e) => {
+                tracing::error!(tenant = %schema_name, error = %e.report(), "creating a tenant failed");
+                let why = format!("creating its database or signing key failed: {e}");
+                self.data_dir.remove_tenant_data(schema_name)?;
+                self.registry.write(|tx| {
+                    registry::set_state(tx, schema_name, TenantState::Failed, Some(&why))
+                })?;
+                Err(e)
+            }
+        }
     }
 
     /// Whether any tenant holds sealed signing keys (then the KEK must exist).

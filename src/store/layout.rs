@@ -101,6 +101,34 @@ impl DataDir {
     }
 }
 
+impl DataDir {
+    /// Removes what a tenant's creation may have left: its database (with its WAL and
+    /// shared-memory files and a half-copied template) and its files directory.
+    /// Idempotent: what is not there is not an error. The database must be closed.
+    pub fn remove_tenant_data(&self, schema_name: &str) -> Result<()> {
+        let db = self.tenant_db(schema_name);
+        let mut paths = vec![db.clone(), db.with_extension("db.tmp")];
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut p = db.clone().into_os_string();
+            p.push(suffix);
+            paths.push(PathBuf::from(p));
+        }
+        for p in paths {
+            match std::fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(StoreError::io(&p, e));
+                }
+                _ => {}
+            }
+        }
+        let files = self.tenant_files(schema_name);
+        match std::fs::remove_dir_all(&files) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io(&files, e)),
+            _ => Ok(()),
+        }
+    }
+}
+
 fn make_dir(dir: &Path, mode: u32) -> Result<()> {
     if !dir.exists() {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;

@@ -75,7 +75,10 @@ pub static TENANT: Schema = Schema::new(
 /// The tenant registry (`registry.db`).
 pub static REGISTRY: Schema = Schema::new(
     "registry",
-    &[step!("registry", "0001_tenants_and_domains.sql")],
+    &[
+        step!("registry", "0001_tenants_and_domains.sql"),
+        step!("registry", "0002_audit_and_tenant_state.sql"),
+    ],
 );
 
 /// What happened to a database when it was opened.

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 pub(crate) struct Vendor {
     pub(crate) key: KeyPair,
     _dir: tempfile::TempDir,
-    jwks: std::path::PathBuf,
+    pub(crate) jwks: std::path::PathBuf,
 }
 
 pub(crate) fn vendor() -> Vendor {

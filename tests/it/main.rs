@@ -36,4 +36,5 @@ mod permissions;
 mod settings;
 mod static_files;
 mod storage;
+mod tenancy;
 mod tls;

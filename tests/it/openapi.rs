@@ -372,12 +372,17 @@ impl<'a> Fixture<'a> {
     }
 
     fn own_license_key(&self) -> String {
+        self.own_license_key_with_id("L-own")
+    }
+
+    /// A license of licd's own with this id (`sub` and `jti`).
+    fn own_license_key_with_id(&self, id: &str) -> String {
         let own = self.s.app.tenants.public().unwrap().install_id.clone();
         let now = self.s.clock.now_utc();
         let claims = licd::domain::license::LicenseClaims {
             iss: "vendor".into(),
-            sub: "L-own".into(),
-            jti: "L-own".into(),
+            sub: id.into(),
+            jti: id.into(),
             aud: format!("licd:install:{own}"),
             iat: now.timestamp(),
             nbf: now.timestamp(),
@@ -394,6 +399,9 @@ impl<'a> Fixture<'a> {
     }
 }
 
+/// The fixture server's tenancy API key.
+const TENANCY_KEY: &str = "fixture-tenancy-key-0123456789abcdef";
+
 fn fixture_server() -> (TestServer, licd::pki::KeyPair, tempfile::TempDir) {
     let vendor = licd::pki::KeyPair::generate().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -403,7 +411,9 @@ fn fixture_server() -> (TestServer, licd::pki::KeyPair, tempfile::TempDir) {
     };
     std::fs::write(&jwks, serde_json::to_string(&set).unwrap()).unwrap();
     let s = TestServer::start_in(tempfile::tempdir().unwrap(), move |c| {
-        c.licensing.trusted_issuers = vec![jwks]
+        c.licensing.trusted_issuers = vec![jwks];
+        c.tenancy.enabled = true;
+        c.tenancy.api_key = Some(TENANCY_KEY.into());
     });
     (s, vendor, dir)
 }
@@ -509,6 +519,24 @@ fn sample(fx: &Fixture<'_>, operation_id: &str) -> Option<Call> {
             serde_json::to_value(licd::domain::settings::LicensingSettings::default()).unwrap(),
         ),
         "install_enterprise_license" => admin(vec![], json!({"license_key": fx.own_license_key()})),
+        "create_tenant" => {
+            // Creating a tenant needs a valid license of the default tenant's own.
+            let id = format!("L-{}", uuid::Uuid::new_v4().simple());
+            let public = fx.s.app.tenants.public().unwrap();
+            licd::service::enterprise::install(
+                &fx.s.app,
+                &public,
+                fx.s.clock.now_utc(),
+                &licd::service::Actor::Cli,
+                &fx.own_license_key_with_id(&id),
+            )
+            .unwrap();
+            Call {
+                params: vec![],
+                auth: Auth::Bearer(TENANCY_KEY.into()),
+                body: json!({"name": "Acme", "schema_name": format!("t_{}", uuid::Uuid::new_v4().simple())}),
+            }
+        }
         _ => return None,
     })
 }

@@ -52,7 +52,7 @@ macro_rules! rows {
 
 /// A sample for every route, by (method, pattern).
 fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
-    use Access::{Appliance, MetricsToken, PendingPasswordOk, Public, SignedIn};
+    use Access::{Appliance, MetricsToken, PendingPasswordOk, Public, SignedIn, TenancyKey};
     use Permission::*;
     use Proof::{ActivationSecret, LicenseKey, ProvisioningToken};
     let need = Access::Permission;
@@ -123,6 +123,11 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         GET "/api/v1/installations" => need(LicenseRead), 200;
         GET "/api/v1/installations/{install_id}" at "/api/v1/installations/nope" => need(LicenseRead), 404;
         GET "/.well-known/jwks.json" => Public, 200;
+        // The tenancy API: only a tenancy key, and 404 while tenancy is off (as here);
+        // `tenancy_routes_take_a_tenancy_key_and_nothing_else` sends the keys.
+        GET "/api/v1/tenants" => TenancyKey, 200;
+        POST "/api/v1/tenants" body json!({"name": "matrix", "schema_name": "public"}) => TenancyKey, 422;
+        GET "/api/v1/tenants/{schema_name}" at "/api/v1/tenants/public" => TenancyKey, 200;
 
         // Console pages and forms (a form that cannot be read is a 400 page, too)
         GET "/login" => Public, 200;
@@ -227,6 +232,10 @@ fn expected(route: &Route, sample: &Sample, caller: Caller, read_only: bool) -> 
         }
     };
     let identified = caller != Caller::Anonymous;
+    if sample.needs == Access::TenancyKey {
+        // The matrix server runs with tenancy off: the routes do not exist for anyone.
+        return Outcome::Problem(404, "tenancy_disabled");
+    }
     if read_only && identified && route.read_only == ReadOnly::Write {
         return refused("license_read_only", "licd is read-only");
     }
@@ -431,6 +440,9 @@ fn the_reference_names_each_operations_permission() {
                 assert_eq!(security[0]["activation_secret"], json!([]), "{here}");
             }
             Access::MetricsToken => assert_eq!(security[0]["metrics_token"], json!([]), "{here}"),
+            Access::TenancyKey => {
+                assert_eq!(security, &json!([{"tenancy_key": []}]), "{here}")
+            }
             Access::Public | Access::Appliance(_) => assert!(security.is_null(), "{here}"),
         }
         let csrf = security[1].get("csrf_token").is_some();
@@ -483,6 +495,41 @@ fn navigation_shows_only_what_the_role_may_use() {
                 "{role}: {label}: {nav}"
             );
         }
+    }
+}
+
+/// The tenancy routes, with tenancy on: no staff credential of any role works, nor a
+/// pending account's, nor nothing, nor a wrong key (401 `tenancy_key_invalid`); the
+/// configured key gets each sample's status. (With tenancy off, the matrix above gets
+/// 404 `tenancy_disabled` for every caller, in and out of read-only mode.)
+#[test]
+fn tenancy_routes_take_a_tenancy_key_and_nothing_else() {
+    const KEY: &str = "matrix-tenancy-key-0123456789abcdef";
+    let s = TestServer::start_in(tempfile::tempdir().unwrap(), |c| {
+        c.tenancy.enabled = true;
+        c.tenancy.api_key = Some(KEY.into());
+    });
+    let cases: Vec<(Route, Sample)> = matched(&routing::registered())
+        .into_iter()
+        .filter(|(r, _)| r.access == Access::TenancyKey)
+        .collect();
+    assert!(cases.len() >= 2);
+    let mut refused: Vec<(Caller, Option<String>)> = Role::ALL
+        .iter()
+        .map(|r| (Caller::Role(*r), Some(s.role_token(*r))))
+        .collect();
+    refused.push((Caller::Anonymous, None));
+    refused.push((Caller::Anonymous, Some(format!("{KEY}x"))));
+    refused.push((Caller::Anonymous, Some(KEY[..KEY.len() - 1].to_owned())));
+    for (route, sample) in &cases {
+        for (caller, token) in &refused {
+            let resp = send(&s, route, sample, token.as_deref());
+            let want = Outcome::Problem(401, "tenancy_key_invalid");
+            check(route, *caller, false, &want, resp);
+        }
+        let resp = send(&s, route, sample, Some(KEY));
+        let want = Outcome::Status(sample.admitted);
+        check(route, Caller::Anonymous, false, &want, resp);
     }
 }
 

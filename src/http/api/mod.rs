@@ -13,6 +13,7 @@ pub mod licensing_settings;
 pub mod provisioning_tokens;
 pub mod signing_keys;
 pub mod sweep;
+pub mod tenants;
 pub mod tls;
 pub mod tokens;
 pub mod users;
@@ -113,6 +114,14 @@ pub fn routes(r: &mut Routes) {
         .post(need(LicenseIssue), Write, license_keys::change);
     r.api("/api/v1/licenses/{id}/reissue")
         .post(need(LicenseIssue), Write, license_keys::reissue);
+
+    // AllowedInReadOnly: the read-only middleware concerns staff callers; creating a
+    // tenant checks the default tenant's license itself and names the check that failed.
+    r.api("/api/v1/tenants")
+        .get(Access::TenancyKey, tenants::list)
+        .post(Access::TenancyKey, AllowedInReadOnly, tenants::create);
+    r.api("/api/v1/tenants/{schema_name}")
+        .get(Access::TenancyKey, tenants::get);
 
     r.api("/api/v1/licensing/heartbeats")
         .get(need(LicenseRead), heartbeats::list);

@@ -77,6 +77,9 @@ mod tests {
             ("POST", "/api/v1/auth/logout"),
             ("POST", "/api/v1/auth/password"),
             ("POST", "/api/v1/enterprise/licenses"),
+            // Not a staff route: the tenancy key is no staff member, and creating a
+            // tenant refuses a read-only default tenant itself, naming that check.
+            ("POST", "/api/v1/tenants"),
             ("DELETE", "/api/v1/enterprise/licenses/{id}"),
             ("POST", "/enterprise/licenses"),
             ("POST", "/enterprise/licenses/{id}/remove"),

@@ -57,6 +57,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",
     ),
+    (
+        "registry",
+        "0002_audit_and_tenant_state.sql",
+        "4a15f285d0409290bd3270dd94fa8988648553f11757720a891c8377771e3d8f",
+    ),
 ];
 
 const SCHEMAS: [(&Schema, &str); 2] = [

@@ -512,3 +512,54 @@ fn registry_step_1_tenants_and_domains() {
         .unwrap();
     assert_eq!(tenant, "public");
 }
+
+/// The registry's step 2: the registry-level audit chain and tenant states. A version-1
+/// registry keeps its tenants (all `ready`) and domains; the audit table starts empty
+/// and is append-only like a tenant's.
+#[test]
+fn registry_step_2_audit_and_tenant_state() {
+    let mut c = empty();
+    let (_, step1) = REGISTRY.numbered_steps().next().unwrap();
+    c.execute_batch(step1.sql).unwrap();
+    c.execute_batch(
+        "INSERT INTO tenants (schema_name, name, install_id, created_at) VALUES ('public', 'Main', 'I1', 't');
+         INSERT INTO domains (domain, schema_name, created_at) VALUES ('licd.example.com', 'public', 't');
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    assert_eq!(
+        bring_up_to_date(&mut c, &REGISTRY, Path::new("registry.db")).unwrap(),
+        Outcome::Upgraded { from: 1 }
+    );
+    let kept: (String, String) = c
+        .query_row(
+            "SELECT t.install_id, d.domain FROM tenants t JOIN domains d USING (schema_name)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(kept, ("I1".to_owned(), "licd.example.com".to_owned()));
+    let state: (String, Option<String>) = c
+        .query_row("SELECT state, failure FROM tenants", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(state, ("ready".to_owned(), None));
+    let err = c
+        .execute("UPDATE tenants SET state = 'gone'", [])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("CHECK"), "{err}");
+    c.execute_batch(
+        "INSERT INTO audit_log (id, at, actor, action, target, details, prev_hash, hash)
+         VALUES (1, 't', 'tenancy_key:ops', 'tenant.list', 'tenants', '{}', 'g', 'h1');",
+    )
+    .unwrap();
+    for change in [
+        "UPDATE audit_log SET actor = 'x' WHERE id = 1",
+        "DELETE FROM audit_log WHERE id = 1",
+    ] {
+        let err = c.execute(change, []).unwrap_err().to_string();
+        assert!(err.contains("append-only"), "{change}: {err}");
+    }
+}

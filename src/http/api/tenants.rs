@@ -1,0 +1,78 @@
+//! `/api/v1/tenants`: the tenancy API (`Access::TenancyKey`). Only a tenancy API key
+//! authenticates it; with `tenancy.enabled = false` it answers 404 `tenancy_disabled`.
+//! Every call is recorded in the registry's audit chain with the key's name.
+
+use crate::http::openapi::refusals;
+use crate::http::problem::ApiError;
+use crate::http::tenancy_key::Tenancy;
+use crate::service::tenancy::{self, NewTenant, TenantInfo};
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The tenants of this server.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantList {
+    pub items: Vec<TenantInfo>,
+}
+
+/// Lists tenants
+///
+/// Every tenant this server hosts, oldest first; `public` is the default tenant.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenants",
+    operation_id = "list_tenants",
+    tag = "tenants",
+    responses((status = 200, description = "The tenants", body = TenantList)),
+)]
+pub async fn list(t: Tenancy) -> Result<HttpResponse, ApiError> {
+    let items = t
+        .run(|cx| tenancy::list(&cx.app.tenants, cx.now, &cx.actor))
+        .await?;
+    Ok(HttpResponse::Ok().json(TenantList { items }))
+}
+
+refusals!(CreateRefusals: SchemaNameTaken, DefaultLicenseMissing, DefaultLicenseExpired, DefaultLicenseReadOnly);
+
+/// Creates a tenant
+///
+/// From the template: its own database, Install ID, signing key and files directory.
+/// Needs the default tenant's own license to be valid (installed, valid now, not
+/// read-only); the refusal names the check that failed. A `schema_name` must start
+/// with `t_`, then one or more of `a-z`, `0-9` and `_`, at most 63 characters in all;
+/// `public` and `template` are reserved.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenants",
+    operation_id = "create_tenant",
+    tag = "tenants",
+    request_body = NewTenant,
+    responses((status = 201, description = "The new tenant, ready", body = TenantInfo), CreateRefusals),
+)]
+pub async fn create(t: Tenancy, body: web::Json<NewTenant>) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let tenant = t
+        .run(move |cx| tenancy::create(&cx.app, cx.now, &cx.actor, input))
+        .await?;
+    Ok(HttpResponse::Created().json(tenant))
+}
+
+refusals!(GetRefusals: NotFound);
+
+/// Shows a tenant
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenants/{schema_name}",
+    operation_id = "get_tenant",
+    tag = "tenants",
+    params(("schema_name" = String, Path, description = "The tenant's schema_name (`public` for the default tenant)")),
+    responses((status = 200, description = "The tenant", body = TenantInfo), GetRefusals),
+)]
+pub async fn get(t: Tenancy, schema_name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let schema_name = schema_name.into_inner();
+    let tenant = t
+        .run(move |cx| tenancy::show(&cx.app.tenants, cx.now, &cx.actor, &schema_name))
+        .await?;
+    Ok(HttpResponse::Ok().json(tenant))
+}
