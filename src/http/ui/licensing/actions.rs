@@ -5,13 +5,12 @@
 //! suspends) first ask for confirmation (`ui::confirm`).
 
 use super::date;
-use super::detail::view;
+use super::detail::answer;
 use crate::domain::lifecycle::{Subscription, SubscriptionStatus};
 use crate::error::ErrorCode;
 use crate::http::auth::{Caller, Page, need};
 use crate::http::context::StaffContext;
 use crate::http::ui::confirm::{Confirm, is_confirmed};
-use crate::http::ui::form::{Done, submit};
 use crate::http::ui::notice::Notice;
 use crate::http::ui::reject::UiReject;
 use crate::service::licenses::{self, LicenseView};
@@ -108,17 +107,7 @@ where
 {
     let target = id.clone();
     let result = page.run(move |cx| action(cx, &target)).await;
-    // Only an existing license (a UUID) gets to `Done`, so the id is safe in a URL.
-    let to = format!("/licensing/licenses/{id}");
-    submit(
-        &page,
-        form,
-        typed,
-        result,
-        |_| Done::to(to).notice(notice),
-        |shown| view(&page, id, shown),
-    )
-    .await
+    answer(&page, id, form, typed, notice, result).await
 }
 
 pub async fn revoke(

@@ -5,12 +5,14 @@
 use crate::domain::lifecycle::LicenseState;
 use crate::domain::permissions::Permission;
 use crate::http::auth::{Caller, Page, need};
-use crate::http::ui::form::{PageQuery, Shown, View};
+use crate::http::ui::form::{Done, PageQuery, Shown, View, submit};
+use crate::http::ui::notice::Notice;
 use crate::http::ui::reject::UiReject;
 use crate::service::license_actions::DIRECTIVE_KINDS;
-use crate::service::licenses;
+use crate::service::{self, licenses};
 use actix_web::{HttpResponse, web};
 use minijinja::context;
+use serde::Serialize;
 
 /// Subscription statuses staff may set from the page.
 const SUBSCRIPTION_STATUSES: &[&str] = &["active", "past_due", "canceled"];
@@ -47,4 +49,27 @@ pub async fn show(
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, UiReject> {
     view(&page, id.into_inner(), page.shown(&q)).await
+}
+
+/// The answer to a form on license `id`'s page (its HTML id `form`): on success back to
+/// the page with `notice`, else the page again with the refusal and what was typed.
+pub async fn answer<T>(
+    caller: &Caller,
+    id: String,
+    form: &'static str,
+    typed: &impl Serialize,
+    notice: Notice,
+    result: service::Result<T>,
+) -> Result<HttpResponse, UiReject> {
+    // Only an existing license (a UUID) gets to `Done`, so the id is safe in a URL.
+    let to = format!("/licensing/licenses/{id}");
+    submit(
+        caller,
+        form,
+        typed,
+        result,
+        |_| Done::to(to).notice(notice),
+        |shown| view(caller, id, shown),
+    )
+    .await
 }

@@ -2,11 +2,10 @@
 //! "reissue them all" from the signing-keys page. Each redirects back with a notice, or
 //! shows the page again with the refusal and what was typed.
 
-use super::{date, detail::view, features, whole};
+use super::{date, detail::answer, features, whole};
 use crate::domain::license::Amendment;
 use crate::error::ErrorCode;
 use crate::http::auth::{Page, need};
-use crate::http::ui::form::{Done, submit};
 use crate::http::ui::notice::Notice;
 use crate::http::ui::reject::UiReject;
 use crate::service::{Result, license_keys, refuse};
@@ -49,26 +48,6 @@ impl ChangeForm {
     }
 }
 
-async fn finish<T>(
-    page: IssuePage,
-    id: String,
-    form: &'static str,
-    typed: &impl Serialize,
-    notice: Notice,
-    result: Result<T>,
-) -> std::result::Result<HttpResponse, UiReject> {
-    let to = format!("/licensing/licenses/{id}");
-    submit(
-        &page,
-        form,
-        typed,
-        result,
-        |_| Done::to(to).notice(notice),
-        |shown| view(&page, id, shown),
-    )
-    .await
-}
-
 pub async fn renew(
     page: IssuePage,
     id: web::Path<String>,
@@ -87,8 +66,8 @@ pub async fn renew(
             license_keys::renew(&cx.tenant, cx.now, &cx.actor, &target, expires_at)
         })
         .await;
-    finish(
-        page,
+    answer(
+        &page,
         id,
         "renew-form",
         &typed,
@@ -110,8 +89,8 @@ pub async fn change(
             license_keys::change(&cx.tenant, cx.now, &cx.actor, &target, &form.amendment()?)
         })
         .await;
-    finish(
-        page,
+    answer(
+        &page,
         id,
         "change-form",
         &typed,
@@ -130,8 +109,8 @@ pub async fn reissue(
     let result = page
         .run(move |cx| license_keys::reissue(&cx.tenant, cx.now, &cx.actor, &target))
         .await;
-    finish(
-        page,
+    answer(
+        &page,
         id,
         "reissue-form",
         &(),
