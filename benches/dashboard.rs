@@ -10,6 +10,8 @@
 // A benchmark measures real time: Instant::now is what it is for.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
+mod common;
+
 use chrono::{DateTime, Duration, Utc};
 use licd::clock::{Clock, ManualClock};
 use licd::config::Config;
@@ -169,15 +171,7 @@ fn main() {
         redirect_plain: false,
         manual_jobs: true,
     };
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let run_app = app.clone();
-    let server = std::thread::spawn(move || {
-        actix_web::rt::System::new()
-            .block_on(licd::server::run(run_app, sockets, async {
-                let _ = stop_rx.await;
-            }))
-            .unwrap();
-    });
+    let server = common::Server::start(app.clone(), sockets);
     let client = reqwest::blocking::Client::builder()
         .cookie_store(true)
         .build()
@@ -227,8 +221,7 @@ fn main() {
         .collect();
     figures.sort_by(|a, b| a.partial_cmp(b).unwrap());
 
-    let _ = stop_tx.send(());
-    server.join().unwrap();
+    server.stop();
 
     println!("| measurement | result |");
     println!("|---|---|");

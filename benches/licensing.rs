@@ -8,6 +8,8 @@
 // A benchmark measures real time: Instant::now is what it is for.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
+mod common;
+
 use chrono::{DateTime, Duration, Utc};
 use licd::clock::{Clock, ManualClock};
 use licd::config::Config;
@@ -114,15 +116,7 @@ fn main() {
         redirect_plain: false,
         manual_jobs: false,
     };
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let run_app = app.clone();
-    let server = std::thread::spawn(move || {
-        actix_web::rt::System::new()
-            .block_on(licd::server::run(run_app, sockets, async {
-                let _ = stop_rx.await;
-            }))
-            .unwrap();
-    });
+    let server = common::Server::start(app.clone(), sockets);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -271,8 +265,7 @@ fn main() {
         "heartbeat use case without HTTP, 1 thread".into(),
         format!("{:.0}/s ({per:.0} µs each)", 1e6 / per),
     ));
-    let _ = stop_tx.send(());
-    server.join().unwrap();
+    server.stop();
 
     // Sweeps. "no-op": nothing is due (the common case). "1% due": that many lock.
     let sweep_at = |label: &str, rows: &mut Vec<(String, String)>| {

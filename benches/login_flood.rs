@@ -13,6 +13,8 @@
 // A benchmark measures real time: Instant::now is what it is for.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
+mod common;
+
 use chrono::{DateTime, Duration, Utc};
 use licd::clock::{Clock, ManualClock};
 use licd::config::Config;
@@ -185,15 +187,7 @@ fn main() {
         redirect_plain: false,
         manual_jobs: false,
     };
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let run_app = app.clone();
-    let server = std::thread::spawn(move || {
-        actix_web::rt::System::new()
-            .block_on(licd::server::run(run_app, sockets, async {
-                let _ = stop_rx.await;
-            }))
-            .unwrap();
-    });
+    let server = common::Server::start(app.clone(), sockets);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -290,8 +284,7 @@ fn main() {
     let (quiet, _) = measure(false);
     let (flooded, counts) = measure(true);
     let rss_after = rss_mib();
-    let _ = stop_tx.send(());
-    server.join().unwrap();
+    server.stop();
 
     let secs = phase.as_secs_f64();
     let row = |label: &str, lat: &[f64]| {
