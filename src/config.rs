@@ -50,6 +50,47 @@ pub struct TenancyConfig {
     pub api_key_file: Option<PathBuf>,
     /// One key given directly (`LICD_TENANCY__API_KEY`); its name is `env`.
     pub api_key: Option<String>,
+    /// What a request for a host name that no tenant has as a domain gets: `public`
+    /// (routed to the default tenant) or `refuse` (421 `unknown_host`). IP addresses,
+    /// `localhost`, `tls.hostnames` and `server.public_url`'s host always reach `public`.
+    pub unknown_hosts: UnknownHosts,
+}
+
+/// `tenancy.unknown_hosts`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownHosts {
+    /// Routed to the default tenant `public` (the seed's behaviour).
+    #[default]
+    Public,
+    /// Refused with 421 `unknown_host`.
+    Refuse,
+}
+
+impl Config {
+    /// The host names that reach `public` even with `tenancy.unknown_hosts = "refuse"`:
+    /// `localhost`, `tls.hostnames` and the host of `server.public_url` (IP addresses
+    /// always do too), lower-cased.
+    pub fn own_host_names(&self) -> Vec<String> {
+        let mut names = self.tls.dns_names();
+        let public = self
+            .server
+            .public_url
+            .as_deref()
+            .and_then(|u| u.split_once("://"))
+            .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(rest));
+        if let Some(authority) = public {
+            let host = match authority.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or(v6),
+                None => authority.split(':').next().unwrap_or(authority),
+            };
+            let host = host.trim_end_matches('.').to_ascii_lowercase();
+            if !host.is_empty() && !names.contains(&host) {
+                names.push(host);
+            }
+        }
+        names
+    }
 }
 
 /// The shortest tenancy API key accepted.
@@ -658,6 +699,7 @@ mod tests {
             enabled: true,
             api_key_file: Some(file.clone()),
             api_key: Some(format!("{long}e")),
+            ..TenancyConfig::default()
         };
         let names: Vec<String> = t.keys().unwrap().into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["old", "new", "env"]);

@@ -159,6 +159,12 @@ error_codes! {
     DefaultLicenseExpired => 403, "default_license_expired", "The default tenant's license is not valid";
     /// Creating a tenant needs the default tenant out of read-only mode.
     DefaultLicenseReadOnly => 403, "default_license_read_only", "The default tenant is read-only";
+    /// The domain is routed to a tenant already (each domain belongs to one tenant).
+    DomainTaken => 409, "domain_taken", "Domain belongs to a tenant";
+    /// `tenancy.unknown_hosts = "refuse"` and no tenant has this host name as a domain.
+    UnknownHost => 421, "unknown_host", "Unknown host name";
+    /// A recovery key needs the tenant's primary domain (its first): it has none.
+    TenantHasNoDomain => 409, "tenant_has_no_domain", "Tenant has no domain";
     /// Too many failed logins for this account or address.
     TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
     /// Every password worker is busy (`auth.password_workers`): retry after `Retry-After`.
@@ -265,6 +271,9 @@ mod tests {
             (DefaultLicenseMissing, 403),
             (DefaultLicenseExpired, 403),
             (DefaultLicenseReadOnly, 403),
+            (DomainTaken, 409),
+            (UnknownHost, 421),
+            (TenantHasNoDomain, 409),
             (TooManyAttempts, 429),
             (PasswordCheckBusy, 503),
             (Internal, 500),

@@ -119,9 +119,9 @@ pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ServiceError> {
         .ok_or_else(|| ServiceError::unexpected("application state missing"))
 }
 
-/// The tenant the request's Host routes to.
+/// The tenant the request's Host routes to (`tenancy.unknown_hosts` applied).
 pub fn tenant_of(req: &HttpRequest, state: &AppState) -> Result<Arc<Tenant>, ServiceError> {
-    state.app.tenants.resolve(req.connection_info().host())
+    crate::service::tenant_domains::route(&state.app, req.connection_info().host())
 }
 
 /// The credential a request presents. An `Authorization` header, whatever it holds, is

@@ -30,6 +30,7 @@ pub mod sweep;
 pub mod tenancy;
 pub mod tenancy_keys;
 pub mod tenant;
+pub mod tenant_domains;
 pub mod tenants;
 pub mod throttle;
 pub mod tls;
@@ -136,10 +137,12 @@ impl App {
     /// line tools that only touch the databases never need it.
     pub fn enable_tls(&mut self) -> Result<()> {
         let dir = DataDir::new(&self.config.storage.data_dir).ca_dir();
+        let domains = tenant_domains::all_domains(&self.tenants)?;
         self.tls = Some(tls::ServerTls::prepare(
             &self.config.tls,
             &self.ca,
             &dir,
+            &domains,
             self.clock.now(),
         )?);
         Ok(())

@@ -51,7 +51,7 @@ fn info(row: TenantRow, domains: &[(String, String)]) -> TenantInfo {
 }
 
 /// Records a tenancy call in the registry's audit chain.
-fn record(
+pub(super) fn record(
     tenants: &Tenants,
     now: DateTime<Utc>,
     actor: &Actor,
@@ -211,7 +211,7 @@ pub fn create(
     made
 }
 
-fn show_row(tenants: &Tenants, schema_name: &str) -> Result<TenantInfo> {
+pub(super) fn show_row(tenants: &Tenants, schema_name: &str) -> Result<TenantInfo> {
     let (row, domains) = tenants.registry().read(|tx| {
         Ok::<_, ServiceError>((
             registry::find_tenant(tx, schema_name)?,

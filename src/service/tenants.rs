@@ -176,8 +176,17 @@ impl Tenants {
             .ok_or_else(|| ServiceError::unexpected("the public tenant is not open"))
     }
 
-    /// The tenant a request's `Host` belongs to; hosts without a domain entry go to `public`.
+    /// The tenant a request's `Host` belongs to; hosts without a domain entry go to
+    /// `public` (`tenant_domains::route` also applies `tenancy.unknown_hosts`).
     pub fn resolve(&self, host: &str) -> Result<Arc<Tenant>> {
+        match self.by_domain(host) {
+            Some(t) => Ok(t),
+            None => self.public(),
+        }
+    }
+
+    /// The tenant whose domain `host` is (port, case and trailing dot ignored), if any.
+    pub fn by_domain(&self, host: &str) -> Option<Arc<Tenant>> {
         let name = host_name(host);
         let routed = self
             .by_domain
@@ -185,10 +194,16 @@ impl Tenants {
             .unwrap_or_else(|p| p.into_inner())
             .get(&name)
             .cloned();
-        match routed.and_then(|schema| self.get(&schema)) {
-            Some(t) => Ok(t),
-            None => self.public(),
-        }
+        routed.and_then(|schema| self.get(&schema))
+    }
+
+    /// Routes `domain` to `schema_name` from now on (`None`: stops routing it).
+    pub fn set_route(&self, domain: &str, schema_name: Option<&str>) {
+        let mut routes = self.by_domain.write().unwrap_or_else(|p| p.into_inner());
+        match schema_name {
+            Some(s) => routes.insert(domain.to_owned(), s.to_owned()),
+            None => routes.remove(domain),
+        };
     }
 
     /// Every open tenant.
@@ -222,7 +237,7 @@ impl Tenants {
 }
 
 /// `Example.org:8443` -> `example.org`; `[::1]:8080` -> `::1`.
-fn host_name(host: &str) -> String {
+pub fn host_name(host: &str) -> String {
     let h = host.trim();
     let h = if let Some(rest) = h.strip_prefix('[') {
         rest.split(']').next().unwrap_or(rest)

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use utoipa::ToSchema;
 
 /// Where the served certificate comes from.
@@ -40,9 +40,25 @@ pub struct ServerTls {
 #[derive(Debug)]
 struct Issuing {
     dir: PathBuf,
-    names: Vec<String>,
+    /// The configured names (`localhost` and `tls.hostnames`).
+    configured: Vec<String>,
+    /// The names the served certificate is for: the configured ones, then every tenant
+    /// domain. Held while a certificate is issued for new domains, so two domain
+    /// changes at once issue one after the other, the later with both.
+    names: Mutex<Vec<String>>,
     ips: Vec<IpAddr>,
     days: i64,
+}
+
+/// The configured names followed by the tenant domains, each once.
+fn with_domains(configured: &[String], domains: &[String]) -> Vec<String> {
+    let mut names = configured.to_vec();
+    for d in domains {
+        if !names.contains(d) {
+            names.push(d.clone());
+        }
+    }
+    names
 }
 
 /// For `map_err`: licd cannot start because `what` failed.
@@ -52,19 +68,24 @@ fn startup<E: Into<BoxError>>(what: &'static str) -> impl FnOnce(E) -> ServiceEr
 
 impl ServerTls {
     /// Loads the configured or stored certificate, issuing a new one from the local CA
-    /// when there is none, when the configured names changed, or when it is due.
+    /// when there is none, when the configured names or the tenant domains changed, or
+    /// when it is due.
     pub fn prepare(
         config: &TlsConfig,
         ca: &LocalCa,
         ca_dir: &Path,
+        tenant_domains: &[String],
         now: DateTime<Utc>,
     ) -> Result<ServerTls> {
+        let configured = config.dns_names();
         let issuing = Issuing {
             dir: ca_dir.to_owned(),
-            names: config.dns_names(),
+            names: Mutex::new(with_domains(&configured, tenant_domains)),
+            configured,
             ips: config.ip_addrs(),
             days: i64::from(config.server_cert_days),
         };
+        let names = issuing.names();
         let (served, source) = match (&config.cert_file, &config.key_file) {
             (Some(cert), Some(key)) => {
                 let served = ServerCert::from_files(cert, key)
@@ -78,9 +99,9 @@ impl ServerTls {
                 Some(stored) => (stored, CertSource::LocalCa),
                 None => {
                     let issued = ca
-                        .issue_server(&issuing.names, &issuing.ips, now, issuing.days)
+                        .issue_server(&names, &issuing.ips, now, issuing.days)
                         .map_err(startup("issuing the server certificate"))?;
-                    tracing::info!(names = ?issuing.names, ips = ?issuing.ips, not_after = %issued.not_after, "issued the server certificate from the local CA");
+                    tracing::info!(names = ?names, ips = ?issuing.ips, not_after = %issued.not_after, "issued the server certificate from the local CA");
                     (
                         issuing
                             .store(&issued)
@@ -104,6 +125,10 @@ impl ServerTls {
 }
 
 impl Issuing {
+    fn names(&self) -> Vec<String> {
+        self.names.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     fn cert_path(&self) -> PathBuf {
         self.dir.join("server.pem")
     }
@@ -128,7 +153,7 @@ impl Issuing {
                 return Ok(None);
             }
         };
-        let mut wanted: Vec<String> = self.names.clone();
+        let mut wanted: Vec<String> = self.names();
         wanted.extend(self.ips.iter().map(IpAddr::to_string));
         let fits = wanted.iter().all(|n| loaded.info.names.contains(n));
         // A CA restored or replaced since: the old certificate would not chain to it.
@@ -163,9 +188,10 @@ pub fn renew_if_due(app: &App, now: DateTime<Utc>) -> Result<Option<CertInfo>> {
     if tls.source != CertSource::LocalCa || now < old.renew_at() {
         return Ok(None);
     }
+    let names = tls.issuing.names.lock().unwrap_or_else(|p| p.into_inner());
     let issued = app
         .ca
-        .issue_server(&tls.issuing.names, &tls.issuing.ips, now, tls.issuing.days)
+        .issue_server(&names, &tls.issuing.ips, now, tls.issuing.days)
         .map_err(|e| ServiceError::internal("renewing the server certificate", e))?;
     let served = tls
         .issuing
@@ -175,6 +201,7 @@ pub fn renew_if_due(app: &App, now: DateTime<Utc>) -> Result<Option<CertInfo>> {
     // Serve it at once: it is stored, so a failed audit write must not make the next
     // tick issue yet another one.
     tls.slot.replace(served);
+    drop(names);
     tracing::info!(sha256 = %new.sha256, not_after = %new.not_after, "renewed the server certificate");
     let public = app.tenants.public()?;
     public.db.write(|tx| {
@@ -189,6 +216,63 @@ pub fn renew_if_due(app: &App, now: DateTime<Utc>) -> Result<Option<CertInfo>> {
                 "not_after": new.not_after,
                 "previous_sha256": old.sha256,
                 "previous_not_after": old.not_after,
+            }),
+        )
+    })?;
+    Ok(Some(new))
+}
+
+/// After a tenant domain was added or removed: when the local CA's certificate is
+/// served, issues one for the configured names plus every tenant domain (`domains`, read
+/// by the caller after its change), stores it and swaps it in at once, without a
+/// restart. Nothing when the names are unchanged, without HTTPS, or with a certificate
+/// from files (the operator's; a warning says the domain is not in it). Audited in the
+/// public tenant's chain like a renewal. Returns the new certificate's description.
+pub fn reissue_for_domains(
+    app: &App,
+    now: DateTime<Utc>,
+    read_domains: impl FnOnce() -> Result<Vec<String>>,
+) -> Result<Option<CertInfo>> {
+    let Some(tls) = app.tls.as_ref() else {
+        return Ok(None);
+    };
+    if tls.source != CertSource::LocalCa {
+        tracing::warn!(
+            "a tenant domain changed; the certificate from tls.cert_file is not reissued: make sure it names every tenant domain"
+        );
+        return Ok(None);
+    }
+    // Held from reading the domains to swapping the certificate in.
+    let mut names = tls.issuing.names.lock().unwrap_or_else(|p| p.into_inner());
+    let wanted = with_domains(&tls.issuing.configured, &read_domains()?);
+    if *names == wanted {
+        return Ok(None);
+    }
+    let old = tls.info();
+    let issued = app
+        .ca
+        .issue_server(&wanted, &tls.issuing.ips, now, tls.issuing.days)
+        .map_err(|e| ServiceError::internal("issuing the server certificate", e))?;
+    let served = tls
+        .issuing
+        .store(&issued)
+        .map_err(|e| ServiceError::internal("storing the server certificate", e))?;
+    let new = served.info.clone();
+    tls.slot.replace(served);
+    *names = wanted;
+    drop(names);
+    tracing::info!(sha256 = %new.sha256, names = ?new.names, "reissued the server certificate for the tenant domains");
+    app.tenants.public()?.db.write(|tx| {
+        audit::record(
+            tx,
+            now,
+            &Actor::System,
+            "tls.server_certificate_reissued",
+            &new.sha256,
+            json!({
+                "names": new.names,
+                "not_after": new.not_after,
+                "previous_sha256": old.sha256,
             }),
         )
     })?;

@@ -98,6 +98,7 @@ pub mod settings;
 pub mod signing_keys;
 pub mod snapshot;
 pub mod staff;
+pub mod tenant_domains;
 pub mod tokens;
 
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -105,9 +105,9 @@ pub fn delete_tenant(tx: &WriteTx<'_>, schema_name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Every (domain, schema_name) routing entry.
+/// Every (domain, schema_name) routing entry, in the order they were added.
 pub fn list_domains(tx: &ReadTx<'_>) -> Result<Vec<(String, String)>> {
-    let mut st = tx.prepare("SELECT domain, schema_name FROM domains ORDER BY domain")?;
+    let mut st = tx.prepare("SELECT domain, schema_name FROM domains ORDER BY rowid")?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

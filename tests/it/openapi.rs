@@ -537,6 +537,11 @@ fn sample(fx: &Fixture<'_>, operation_id: &str) -> Option<Call> {
                 body: json!({"name": "Acme", "schema_name": format!("t_{}", uuid::Uuid::new_v4().simple())}),
             }
         }
+        "add_tenant_domain" => Call {
+            params: vec![("schema_name", "public".to_owned())],
+            auth: Auth::Bearer(TENANCY_KEY.into()),
+            body: json!({"domain": format!("d{}.example", uuid::Uuid::new_v4().simple())}),
+        },
         _ => return None,
     })
 }

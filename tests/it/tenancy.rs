@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 const OLD_KEY: &str = "old-tenancy-key-0123456789abcdef0123";
 const NEW_KEY: &str = "new-tenancy-key-0123456789abcdef=+/x";
-const ENV_KEY: &str = "env-tenancy-key-0123456789abcdef0123";
+pub(crate) const ENV_KEY: &str = "env-tenancy-key-0123456789abcdef0123";
 
 /// A key file holding `old` and `new` (a rotation in progress), with this mode.
 fn key_file(dir: &Path, mode: u32) -> PathBuf {
@@ -49,7 +49,7 @@ fn tenancy_routes() -> Vec<(Route, String)> {
 }
 
 /// Sends a tenancy route its sample: a GET, or a creation a key gets 422 for (`public`
-/// is reserved).
+/// is reserved, `not a domain` is no domain, nor is `{domain}`).
 fn call(
     s: &TestServer,
     route: &Route,
@@ -58,7 +58,9 @@ fn call(
 ) -> reqwest::blocking::Response {
     let method = reqwest::Method::from_bytes(route.method.as_bytes()).unwrap();
     let mut req = client().request(method, s.url(path));
-    if route.method != "GET" {
+    if route.path.ends_with("/domains") && route.method == "POST" {
+        req = req.json(&serde_json::json!({"domain": "not a domain"}));
+    } else if route.method != "GET" {
         req = req.json(&serde_json::json!({"name": "x", "schema_name": "public"}));
     }
     if let Some(k) = key {
@@ -80,7 +82,7 @@ fn get(s: &TestServer, path: &str, key: Option<&str>) -> reqwest::blocking::Resp
     req.send().unwrap()
 }
 
-fn registry_audit(s: &TestServer) -> Vec<(String, String, String, String)> {
+pub(crate) fn registry_audit(s: &TestServer) -> Vec<(String, String, String, String)> {
     let db = rusqlite::Connection::open(s.data_dir().join("registry.db")).unwrap();
     let mut st = db
         .prepare("SELECT actor, action, target, details FROM audit_log ORDER BY id")
@@ -363,7 +365,7 @@ fn the_reference_documents_the_tenancy_key_scheme() {
 }
 
 /// A server with tenancy on (key `env`) that trusts the vendor for its own license.
-fn licensed_server(v: &crate::enterprise::Vendor, dir: tempfile::TempDir) -> TestServer {
+pub(crate) fn licensed_server(v: &crate::enterprise::Vendor, dir: tempfile::TempDir) -> TestServer {
     let jwks = v.jwks.clone();
     TestServer::start_in(dir, move |c| {
         c.licensing.trusted_issuers = vec![jwks];
@@ -372,8 +374,8 @@ fn licensed_server(v: &crate::enterprise::Vendor, dir: tempfile::TempDir) -> Tes
     })
 }
 
-fn create(s: &TestServer, name: &str, schema_name: &str) -> reqwest::blocking::Response {
-    client()
+pub(crate) fn create(s: &TestServer, name: &str, schema_name: &str) -> reqwest::blocking::Response {
+    s.client()
         .post(s.url("/api/v1/tenants"))
         .bearer_auth(ENV_KEY)
         .json(&serde_json::json!({"name": name, "schema_name": schema_name}))

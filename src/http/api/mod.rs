@@ -122,6 +122,15 @@ pub fn routes(r: &mut Routes) {
         .post(Access::TenancyKey, AllowedInReadOnly, tenants::create);
     r.api("/api/v1/tenants/{schema_name}")
         .get(Access::TenancyKey, tenants::get);
+    r.api("/api/v1/tenants/{schema_name}/domains")
+        .get(Access::TenancyKey, tenants::domains)
+        .post(Access::TenancyKey, AllowedInReadOnly, tenants::add_domain);
+    r.api("/api/v1/tenants/{schema_name}/domains/{domain}")
+        .delete(
+            Access::TenancyKey,
+            AllowedInReadOnly,
+            tenants::remove_domain,
+        );
 
     r.api("/api/v1/licensing/heartbeats")
         .get(need(LicenseRead), heartbeats::list);

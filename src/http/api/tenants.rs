@@ -6,6 +6,7 @@ use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::tenancy_key::Tenancy;
 use crate::service::tenancy::{self, NewTenant, TenantInfo};
+use crate::service::tenant_domains::{self, DomainInfo, NewDomain};
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -75,4 +76,87 @@ pub async fn get(t: Tenancy, schema_name: web::Path<String>) -> Result<HttpRespo
         .run(move |cx| tenancy::show(&cx.app.tenants, cx.now, &cx.actor, &schema_name))
         .await?;
     Ok(HttpResponse::Ok().json(tenant))
+}
+
+/// A tenant's domains.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DomainList {
+    /// In the order they were added; the first is the primary domain.
+    pub items: Vec<DomainInfo>,
+}
+
+/// Lists a tenant's domains
+///
+/// The host names routed to the tenant, in the order they were added. The first is its
+/// primary domain: recovery links point there.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenants/{schema_name}/domains",
+    operation_id = "list_tenant_domains",
+    tag = "tenants",
+    params(("schema_name" = String, Path, description = "The tenant's schema_name (`public` for the default tenant)")),
+    responses((status = 200, description = "The tenant's domains", body = DomainList), GetRefusals),
+)]
+pub async fn domains(t: Tenancy, schema_name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let schema_name = schema_name.into_inner();
+    let items = t
+        .run(move |cx| tenant_domains::list(&cx.app.tenants, cx.now, &cx.actor, &schema_name))
+        .await?;
+    Ok(HttpResponse::Ok().json(DomainList { items }))
+}
+
+refusals!(AddDomainRefusals: NotFound, DomainTaken);
+
+/// Adds a domain to a tenant
+///
+/// Requests whose `Host` is this name (lower-cased, port and trailing dot removed) are
+/// routed to the tenant at once, and the local CA's server certificate is reissued to
+/// name every tenant domain (no restart). A domain belongs to one tenant
+/// (`domain_taken`); the first domain a tenant gets is its primary domain. `public` may
+/// have domains too.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenants/{schema_name}/domains",
+    operation_id = "add_tenant_domain",
+    tag = "tenants",
+    params(("schema_name" = String, Path, description = "The tenant's schema_name (`public` for the default tenant)")),
+    request_body = NewDomain,
+    responses((status = 201, description = "The tenant's domains now", body = DomainList), AddDomainRefusals),
+)]
+pub async fn add_domain(
+    t: Tenancy,
+    schema_name: web::Path<String>,
+    body: web::Json<NewDomain>,
+) -> Result<HttpResponse, ApiError> {
+    let (schema_name, input) = (schema_name.into_inner(), body.into_inner());
+    let items = t
+        .run(move |cx| tenant_domains::add(&cx.app, cx.now, &cx.actor, &schema_name, input))
+        .await?;
+    Ok(HttpResponse::Created().json(DomainList { items }))
+}
+
+/// Removes a domain from a tenant
+///
+/// Requests for this host name stop reaching the tenant at once (they then go where
+/// `tenancy.unknown_hosts` sends unknown hosts), and the server certificate is reissued
+/// without it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tenants/{schema_name}/domains/{domain}",
+    operation_id = "remove_tenant_domain",
+    tag = "tenants",
+    params(
+        ("schema_name" = String, Path, description = "The tenant's schema_name (`public` for the default tenant)"),
+        ("domain" = String, Path, description = "One of the tenant's domains"),
+    ),
+    responses((status = 204, description = "Removed"), GetRefusals),
+)]
+pub async fn remove_domain(
+    t: Tenancy,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (schema_name, domain) = path.into_inner();
+    t.run(move |cx| tenant_domains::remove(&cx.app, cx.now, &cx.actor, &schema_name, &domain))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

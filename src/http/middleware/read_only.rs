@@ -80,6 +80,8 @@ mod tests {
             // Not a staff route: the tenancy key is no staff member, and creating a
             // tenant refuses a read-only default tenant itself, naming that check.
             ("POST", "/api/v1/tenants"),
+            ("POST", "/api/v1/tenants/{schema_name}/domains"),
+            ("DELETE", "/api/v1/tenants/{schema_name}/domains/{domain}"),
             ("DELETE", "/api/v1/enterprise/licenses/{id}"),
             ("POST", "/enterprise/licenses"),
             ("POST", "/enterprise/licenses/{id}/remove"),
