@@ -165,6 +165,9 @@ error_codes! {
     UnknownHost => 421, "unknown_host", "Unknown host name";
     /// A recovery key needs the tenant's primary domain (its first): it has none.
     TenantHasNoDomain => 409, "tenant_has_no_domain", "Tenant has no domain";
+    /// A recovery link that is unknown here (mistyped, or for another tenant's host),
+    /// used already, or expired.
+    RecoveryKeyInvalid => 403, "recovery_key_invalid", "Recovery link not valid";
     /// Too many failed logins for this account or address.
     TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
     /// Every password worker is busy (`auth.password_workers`): retry after `Retry-After`.
@@ -274,6 +277,7 @@ mod tests {
             (DomainTaken, 409),
             (UnknownHost, 421),
             (TenantHasNoDomain, 409),
+            (RecoveryKeyInvalid, 403),
             (TooManyAttempts, 429),
             (PasswordCheckBusy, 503),
             (Internal, 500),

@@ -140,6 +140,7 @@ pub mod scheme {
         tenants::domains,
         tenants::add_domain,
         tenants::remove_domain,
+        tenants::recovery_key,
         health::healthz,
         health::readyz,
         health::ca_pem,

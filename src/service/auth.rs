@@ -303,7 +303,11 @@ pub fn change_password(
         .db
         .read(|tx| staff_store::find_by_id(tx, principal.user.id))?
         .ok_or_else(|| refuse(ErrorCode::Unauthenticated, "this account no longer exists"))?;
-    if !secrets::verify_password(current, &stored.password_hash) {
+    // An account made by a recovery key has no password yet: it chooses its first one
+    // without a current one (nothing verifies against an empty hash, so it cannot sign in
+    // with a password until then).
+    let first_password = stored.password_hash.is_empty();
+    if !first_password && !secrets::verify_password(current, &stored.password_hash) {
         if let Some(wait) = attempt.failed(now) {
             return Err(too_many("wrong current passwords", wait));
         }
@@ -342,6 +346,13 @@ pub fn change_password(
             json!({"other_sessions_ended": ended, "tokens_revoked": revoked}),
         )
     })
+}
+
+/// Whether the account has a password yet (one made by a recovery key has none until
+/// it chooses one, without a current password).
+pub fn has_password(tenant: &Tenant, user_id: i64) -> Result<bool> {
+    let user = tenant.db.read(|tx| staff_store::find_by_id(tx, user_id))?;
+    Ok(user.is_some_and(|u| !u.password_hash.is_empty()))
 }
 
 /// Deletes expired sessions in every tenant (scheduled).

@@ -27,6 +27,7 @@ pub mod secrets;
 pub mod signing_keys;
 pub mod staff;
 pub mod sweep;
+pub mod recovery;
 pub mod tenancy;
 pub mod tenancy_keys;
 pub mod tenant;

@@ -49,7 +49,7 @@ impl Tenants {
         if !rows.iter().any(|t| t.schema_name == PUBLIC) {
             let public = TenantRow {
                 schema_name: PUBLIC.into(),
-                name: "Default".into(),
+                name: PUBLIC.into(),
                 install_id: uuid::Uuid::new_v4().to_string(),
                 created_at: now,
                 state: TenantState::Ready,

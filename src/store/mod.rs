@@ -92,6 +92,7 @@ pub mod license_keys;
 pub mod licenses;
 pub mod migrate;
 pub mod provisioning;
+pub mod recovery_keys;
 pub mod registry;
 pub mod sessions;
 pub mod settings;

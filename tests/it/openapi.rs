@@ -537,6 +537,25 @@ fn sample(fx: &Fixture<'_>, operation_id: &str) -> Option<Call> {
                 body: json!({"name": "Acme", "schema_name": format!("t_{}", uuid::Uuid::new_v4().simple())}),
             }
         }
+        "create_recovery_key" => {
+            // The link needs the tenant's primary domain.
+            let _ = fx.s.app.tenants.public().unwrap();
+            licd::service::tenant_domains::add(
+                &fx.s.app,
+                fx.s.clock.now_utc(),
+                &licd::service::Actor::Cli,
+                "public",
+                licd::service::tenant_domains::NewDomain {
+                    domain: format!("r{}.example", uuid::Uuid::new_v4().simple()),
+                },
+            )
+            .ok();
+            Call {
+                params: vec![("schema_name", "public".to_owned())],
+                auth: Auth::Bearer(TENANCY_KEY.into()),
+                body: json!({"email": "rescue@example.com", "lifetime": "1h"}),
+            }
+        }
         "add_tenant_domain" => Call {
             params: vec![("schema_name", "public".to_owned())],
             auth: Auth::Bearer(TENANCY_KEY.into()),

@@ -130,11 +130,14 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         GET "/api/v1/tenants/{schema_name}" at "/api/v1/tenants/public" => TenancyKey, 200;
         GET "/api/v1/tenants/{schema_name}/domains" at "/api/v1/tenants/public/domains" => TenancyKey, 200;
         POST "/api/v1/tenants/{schema_name}/domains" at "/api/v1/tenants/public/domains" body json!({"domain": "not a domain"}) => TenancyKey, 422;
+        POST "/api/v1/tenants/{schema_name}/recovery-key" at "/api/v1/tenants/public/recovery-key" body json!({"email": "not an email"}) => TenancyKey, 422;
         DELETE "/api/v1/tenants/{schema_name}/domains/{domain}" at "/api/v1/tenants/public/domains/nowhere.example" => TenancyKey, 404;
 
         // Console pages and forms (a form that cannot be read is a 400 page, too)
         GET "/login" => Public, 200;
         POST "/login" body form(&[("email", "x")]) => Public, 400;
+        GET "/recover" at "/recover?key=x" => Public, 403;
+        POST "/recover" body form(&[("key", "x")]) => Public, 403;
         POST "/logout" => PendingPasswordOk, 303;
         GET "/password" => PendingPasswordOk, 200;
         POST "/password" body form(&[("current_password", "x"), ("new_password", "y"), ("confirm_password", "z")]) => PendingPasswordOk, 422;

@@ -49,7 +49,8 @@ fn tenancy_routes() -> Vec<(Route, String)> {
 }
 
 /// Sends a tenancy route its sample: a GET, or a creation a key gets 422 for (`public`
-/// is reserved, `not a domain` is no domain, nor is `{domain}`).
+/// is reserved, `not a domain` is no domain, nor is `{domain}`, and `not an email` no
+/// email).
 fn call(
     s: &TestServer,
     route: &Route,
@@ -60,6 +61,8 @@ fn call(
     let mut req = client().request(method, s.url(path));
     if route.path.ends_with("/domains") && route.method == "POST" {
         req = req.json(&serde_json::json!({"domain": "not a domain"}));
+    } else if route.path.ends_with("/recovery-key") {
+        req = req.json(&serde_json::json!({"email": "not an email"}));
     } else if route.method != "GET" {
         req = req.json(&serde_json::json!({"name": "x", "schema_name": "public"}));
     }

@@ -125,6 +125,11 @@ pub fn routes(r: &mut Routes) {
     r.api("/api/v1/tenants/{schema_name}/domains")
         .get(Access::TenancyKey, tenants::domains)
         .post(Access::TenancyKey, AllowedInReadOnly, tenants::add_domain);
+    r.api("/api/v1/tenants/{schema_name}/recovery-key").post(
+        Access::TenancyKey,
+        AllowedInReadOnly,
+        tenants::recovery_key,
+    );
     r.api("/api/v1/tenants/{schema_name}/domains/{domain}")
         .delete(
             Access::TenancyKey,

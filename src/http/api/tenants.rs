@@ -6,6 +6,7 @@ use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::tenancy_key::Tenancy;
 use crate::service::tenancy::{self, NewTenant, TenantInfo};
+use crate::service::recovery::{self, RecoveryKey, RecoveryKeyRequest};
 use crate::service::tenant_domains::{self, DomainInfo, NewDomain};
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
@@ -159,4 +160,37 @@ pub async fn remove_domain(
     t.run(move |cx| tenant_domains::remove(&cx.app, cx.now, &cx.actor, &schema_name, &domain))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+refusals!(RecoveryRefusals: NotFound, TenantHasNoDomain);
+
+/// Issues a recovery key
+///
+/// A one-time link on the tenant's primary domain (its first domain) that signs in as
+/// the staff account with `email`, creating it as `super_admin` (choosing its password
+/// first) when there is none; a disabled account is not enabled by it. Opening the link
+/// shows a confirmation page; only the POST from that page uses it up. Valid for
+/// `lifetime` (default `1h`, at most `7d`). Anyone holding the link can sign in: hand it
+/// over like a password. The secret is stored only as its SHA-256.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenants/{schema_name}/recovery-key",
+    operation_id = "create_recovery_key",
+    tag = "tenants",
+    params(("schema_name" = String, Path, description = "The tenant's schema_name (`public` for the default tenant)")),
+    request_body = RecoveryKeyRequest,
+    responses((status = 201, description = "The one-time link, shown this once", body = RecoveryKey), RecoveryRefusals),
+)]
+pub async fn recovery_key(
+    t: Tenancy,
+    schema_name: web::Path<String>,
+    body: web::Json<RecoveryKeyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (schema_name, input) = (schema_name.into_inner(), body.into_inner());
+    let key = t
+        .run(move |cx| recovery::issue(&cx.app, cx.now, &cx.actor, &schema_name, input))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("cache-control", "no-store"))
+        .json(key))
 }

@@ -82,6 +82,8 @@ mod tests {
             ("POST", "/api/v1/tenants"),
             ("POST", "/api/v1/tenants/{schema_name}/domains"),
             ("DELETE", "/api/v1/tenants/{schema_name}/domains/{domain}"),
+            ("POST", "/api/v1/tenants/{schema_name}/recovery-key"),
+            ("POST", "/recover"),
             ("DELETE", "/api/v1/enterprise/licenses/{id}"),
             ("POST", "/enterprise/licenses"),
             ("POST", "/enterprise/licenses/{id}/remove"),

@@ -103,31 +103,58 @@ pub async fn show(
 ) -> Result<HttpResponse, UiReject> {
     let state = &open.state;
     let next = safe_next(q.next.as_deref());
-    // A CSRF basis is needed before the form can be posted: make a pre-login cookie.
-    let (basis, fresh) = match csrf_basis(&req) {
-        Some(b) => (b, None),
-        None => {
-            let secret = secrets::new_secret()?;
-            (secret.clone(), Some(secret))
-        }
-    };
+    let (csrf, fresh) = prelogin_csrf(&req, state)?;
     let said = Said {
         notice: q.notice,
         error: None,
         status: StatusCode::OK,
     };
-    let mut resp = login_page(state, &secrets::csrf_token(&basis), next, "", said)?;
-    if let Some(secret) = fresh {
-        let cookie = Cookie::build(state.cookie_name(PRELOGIN_COOKIE), secret)
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Strict)
-            .secure(state.secure_cookies)
-            .max_age(CookieDuration::hours(12))
-            .finish();
+    let mut resp = login_page(state, &csrf, next, "", said)?;
+    if let Some(cookie) = fresh {
         resp.add_cookie(&cookie).map_err(cookie_error)?;
     }
     Ok(resp)
+}
+
+/// The CSRF token for a form posted before signing in, and the pre-login cookie to set
+/// when the visitor has no CSRF basis yet.
+pub(super) fn prelogin_csrf(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<(String, Option<Cookie<'static>>), UiReject> {
+    if let Some(basis) = csrf_basis(req) {
+        return Ok((secrets::csrf_token(&basis), None));
+    }
+    let secret = secrets::new_secret()?;
+    let csrf = secrets::csrf_token(&secret);
+    let cookie = Cookie::build(state.cookie_name(PRELOGIN_COOKIE), secret)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.secure_cookies)
+        .max_age(CookieDuration::hours(12))
+        .finish();
+    Ok((csrf, Some(cookie)))
+}
+
+/// The cookies a new session sets: the session, the device cookie, and the pre-login
+/// cookie removed.
+pub(super) fn signed_in(
+    resp: &mut HttpResponse,
+    state: &AppState,
+    now: chrono::DateTime<chrono::Utc>,
+    session: auth::NewSession,
+) -> Result<(), UiReject> {
+    let minutes = (session.expires_at - now).num_minutes();
+    let cookies = [
+        session_cookie(state, session.secret, minutes),
+        device_cookie(state, session.device_cookie),
+        expired(state, PRELOGIN_COOKIE),
+    ];
+    for c in &cookies {
+        resp.add_cookie(c).map_err(cookie_error)?;
+    }
+    Ok(())
 }
 
 pub async fn submit(
@@ -160,21 +187,13 @@ pub async fn submit(
     };
     match outcome {
         Ok(session) => {
-            let minutes = (session.expires_at - now).num_minutes();
             let to = if session.principal.user.must_change_password {
                 "/password"
             } else {
                 &next
             };
             let mut resp = see_other(to);
-            let cookies = [
-                session_cookie(state, session.secret, minutes),
-                device_cookie(state, session.device_cookie),
-                expired(state, PRELOGIN_COOKIE),
-            ];
-            for c in &cookies {
-                resp.add_cookie(c).map_err(cookie_error)?;
-            }
+            signed_in(&mut resp, state, now, session)?;
             Ok(resp)
         }
         Err(e) => {
@@ -210,6 +229,6 @@ pub async fn logout(page: Page<need::PendingPasswordOk>) -> Result<HttpResponse,
     Ok(resp)
 }
 
-fn cookie_error(e: impl std::fmt::Display) -> UiReject {
+pub(super) fn cookie_error(e: impl std::fmt::Display) -> UiReject {
     crate::service::ServiceError::unexpected(format!("cookie: {e}")).into()
 }

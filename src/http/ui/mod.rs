@@ -13,6 +13,7 @@ pub mod form;
 pub mod installations;
 pub mod licensing;
 pub mod login;
+pub mod recover;
 pub mod next_path;
 pub mod notice;
 pub mod password;
@@ -130,6 +131,10 @@ pub fn routes(r: &mut Routes) {
     r.page("/login")
         .get(Public, login::show)
         .post(Public, AllowedInReadOnly, login::submit);
+    // A recovery link: the GET only shows what it would do; the POST redeems it.
+    r.page("/recover")
+        .get(Public, recover::show)
+        .post(Public, AllowedInReadOnly, recover::redeem);
     r.page("/logout")
         .post(PendingPasswordOk, AllowedInReadOnly, login::logout);
     r.page("/password")

@@ -19,18 +19,26 @@ const VIEW: View = View {
 
 #[derive(Debug, Deserialize)]
 pub struct PasswordForm {
+    /// Absent when the account has no password yet (made by a recovery key).
+    #[serde(default)]
     current_password: String,
     new_password: String,
     confirm_password: String,
 }
 
-fn view(page: &PasswordPage, shown: Shown) -> Result<HttpResponse, UiReject> {
-    let ctx = context! { forced => page.principal.user.must_change_password };
+async fn view(page: &PasswordPage, shown: Shown) -> Result<HttpResponse, UiReject> {
+    let first = !page
+        .run(|cx| auth::has_password(&cx.tenant, cx.principal.user.id))
+        .await?;
+    let ctx = context! {
+        forced => page.principal.user.must_change_password,
+        first_password => first,
+    };
     page.render(VIEW, ctx, shown)
 }
 
 pub async fn show(page: PasswordPage, q: web::Query<PageQuery>) -> Result<HttpResponse, UiReject> {
-    view(&page, page.shown(&q))
+    view(&page, page.shown(&q)).await
 }
 
 pub async fn change(
@@ -40,7 +48,7 @@ pub async fn change(
     let form = form.into_inner();
     if form.new_password != form.confirm_password {
         let msg = "The new password and its confirmation differ.";
-        return view(&page, Shown::invalid("password-form", msg, &()));
+        return view(&page, Shown::invalid("password-form", msg, &())).await;
     }
     let result = page
         .run_password(move |cx| {
@@ -60,7 +68,7 @@ pub async fn change(
         &(),
         result,
         |()| Done::to("/").notice(Notice::PasswordChanged),
-        |shown| async { view(&page, shown) },
+        |shown| view(&page, shown),
     )
     .await
 }
