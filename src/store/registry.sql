@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/registry/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- registry database at schema version 2 as SQLite stores it (columns added by a later
+-- registry database at schema version 3 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- tenants: step 1 (0001_tenants_and_domains.sql); changed by step 2 (0002_audit_and_tenant_state.sql)
@@ -41,3 +41,15 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
+
+-- recovery_keys: step 3 (0003_recovery_keys_and_public_name.sql)
+CREATE TABLE recovery_keys (
+    id          INTEGER PRIMARY KEY,
+    schema_name TEXT NOT NULL REFERENCES tenants(schema_name) ON DELETE CASCADE,
+    email       TEXT NOT NULL,
+    secret_hash BLOB NOT NULL UNIQUE,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    used_at     TEXT
+);
+CREATE INDEX recovery_keys_tenant ON recovery_keys(schema_name);

@@ -37,5 +37,6 @@ mod settings;
 mod static_files;
 mod storage;
 mod tenancy;
+mod tenant_recovery;
 mod tenant_routing;
 mod tls;

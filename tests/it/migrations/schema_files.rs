@@ -62,6 +62,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "0002_audit_and_tenant_state.sql",
         "4a15f285d0409290bd3270dd94fa8988648553f11757720a891c8377771e3d8f",
     ),
+    (
+        "registry",
+        "0003_recovery_keys_and_public_name.sql",
+        "993108db4bb7ca289d60b3300075f19976ee36d931ff9ddf1ac31d2049b0a47a",
+    ),
 ];
 
 const SCHEMAS: [(&Schema, &str); 2] = [
