@@ -12,8 +12,7 @@ use super::auth::NewSession;
 use super::tenancy::record;
 use super::tenant::Tenant;
 use super::{
-    Actor, App, Credential, Principal, Result, ServiceError, audit, refuse, secrets,
-    tenant_domains,
+    Actor, App, Credential, Principal, Result, ServiceError, audit, refuse, secrets, tenant_domains,
 };
 use crate::config::Config;
 use crate::domain::permissions::Role;
@@ -65,12 +64,17 @@ pub fn parse_lifetime(raw: &str) -> Result<i64> {
     let bad = |why: &str| {
         refuse(
             ErrorCode::ValidationFailed,
-            format!("lifetime: {raw:?} {why}; give a number and a unit s, m, h or d (`1h`, `90m`, `2d`), from 1 minute to 7 days"),
+            format!(
+                "lifetime: {raw:?} {why}; give a number and a unit s, m, h or d (`1h`, `90m`, `2d`), from 1 minute to 7 days"
+            ),
         )
     };
     let raw = raw.trim();
     let split = raw.len().saturating_sub(1);
-    let (digits, unit) = (raw.get(..split).unwrap_or(""), raw.get(split..).unwrap_or(""));
+    let (digits, unit) = (
+        raw.get(..split).unwrap_or(""),
+        raw.get(split..).unwrap_or(""),
+    );
     let unit_secs = match unit {
         "s" => 1,
         "m" => 60,
@@ -141,7 +145,9 @@ pub fn issue(
         let Some(domain) = tenant_domains::primary(tenants, schema_name)? else {
             return Err(refuse(
                 ErrorCode::TenantHasNoDomain,
-                format!("the tenant {schema_name:?} has no domain, and a recovery link points at its primary domain: add one first (POST /api/v1/tenants/{schema_name}/domains)"),
+                format!(
+                    "the tenant {schema_name:?} has no domain, and a recovery link points at its primary domain: add one first (POST /api/v1/tenants/{schema_name}/domains)"
+                ),
             ));
         };
         let secret = secrets::new_secret()?;
@@ -218,9 +224,7 @@ fn usable(app: &App, tenant: &Tenant, now: DateTime<Utc>, secret: &str) -> Resul
         ));
     }
     if now >= row.expires_at {
-        return Err(invalid(
-            "this recovery link has expired; ask for a new one",
-        ));
+        return Err(invalid("this recovery link has expired; ask for a new one"));
     }
     Ok(row)
 }
@@ -228,7 +232,9 @@ fn usable(app: &App, tenant: &Tenant, now: DateTime<Utc>, secret: &str) -> Resul
 fn disabled(email: &str) -> ServiceError {
     refuse(
         ErrorCode::AccountDisabled,
-        format!("the staff account {email} is disabled, and a recovery link does not enable it: another super_admin can enable it (Users)"),
+        format!(
+            "the staff account {email} is disabled, and a recovery link does not enable it: another super_admin can enable it (Users)"
+        ),
     )
 }
 

@@ -36,7 +36,9 @@ fn link(s: &TestServer, email: &str, lifetime: Option<&str>) -> String {
     // On the primary domain, with the configured listener's scheme and port.
     let prefix = format!("http://{HOST}:8080/recover?key=");
     assert!(url.starts_with(&prefix), "{url}");
-    url.strip_prefix(&format!("http://{HOST}:8080")).unwrap().to_owned()
+    url.strip_prefix(&format!("http://{HOST}:8080"))
+        .unwrap()
+        .to_owned()
 }
 
 fn csrf_of(page: &str) -> String {
@@ -84,15 +86,30 @@ fn a_recovery_link_is_confirmed_by_post_once_on_its_tenants_host_and_makes_a_sup
         409,
         "tenant_has_no_domain",
     );
-    assert!(body["detail"].as_str().unwrap().contains("/domains"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("/domains"),
+        "{body}"
+    );
     assert_eq!(add_domain(&s, "t_acme", HOST).status(), 201);
-    assert_eq!(add_domain(&s, "t_acme", "second.acme.example").status(), 201);
+    assert_eq!(
+        add_domain(&s, "t_acme", "second.acme.example").status(),
+        201
+    );
     // Bad input.
     for (body, says) in [
         (json!({"email": "nope"}), "email"),
-        (json!({"email": "a@b.example", "lifetime": "8d"}), "longer than 7 days"),
-        (json!({"email": "a@b.example", "lifetime": "30s"}), "shorter than 1 minute"),
-        (json!({"email": "a@b.example", "lifetime": "1 hour"}), "lifetime"),
+        (
+            json!({"email": "a@b.example", "lifetime": "8d"}),
+            "longer than 7 days",
+        ),
+        (
+            json!({"email": "a@b.example", "lifetime": "30s"}),
+            "shorter than 1 minute",
+        ),
+        (
+            json!({"email": "a@b.example", "lifetime": "1 hour"}),
+            "lifetime",
+        ),
         (json!({"email": "a@b.example", "lifetime": "h"}), "lifetime"),
     ] {
         let b = expect_problem(issue(&s, "t_acme", body.clone()), 422, "validation_failed");
@@ -173,8 +190,40 @@ fn a_recovery_link_is_confirmed_by_post_once_on_its_tenants_host_and_makes_a_sup
     assert_eq!(r.status(), 303, "{}", r.text().unwrap());
     let r = c.get(s.url("/")).header("host", HOST).send().unwrap();
     assert_eq!(r.status(), 200);
+    // The tenant's console: its name in the header, its Install ID on the dashboard.
+    let page = r.text().unwrap();
+    assert!(
+        page.contains(&format!(
+            "<span class=\"tenant\" title=\"Acme Corp (Install ID {})\">Acme Corp</span>",
+            acme.install_id
+        )),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "<code id=\"install-id\">{}</code>",
+            acme.install_id
+        )),
+        "{page}"
+    );
+    // public's console says `public`, as the tenancy API does (no more "Default").
+    let public = s.app.tenants.public().unwrap();
+    assert_eq!(public.name, "public");
+    let (admin, _) = api_login(&s, ADMIN_EMAIL, ADMIN_PASSWORD);
+    let page = admin.get(s.url("/")).send().unwrap().text().unwrap();
+    assert!(
+        page.contains(&format!(
+            "title=\"public (Install ID {})\">public</span>",
+            public.install_id
+        )),
+        "{page}"
+    );
     // Its session is the tenant's: public's host does not know it.
-    let r = c.get(s.url("/")).header("host", "localhost").send().unwrap();
+    let r = c
+        .get(s.url("/"))
+        .header("host", "localhost")
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 303);
 
     // Used once: used up, GET and POST.
@@ -207,7 +256,8 @@ fn a_recovery_link_is_confirmed_by_post_once_on_its_tenants_host_and_makes_a_sup
             "tenant.recovery_key.redeem".to_owned()
         )) || registry
             .iter()
-            .any(|(actor, a)| a == "tenant.recovery_key.redeem" && actor.contains("rescue@acme.example")),
+            .any(|(actor, a)| a == "tenant.recovery_key.redeem"
+                && actor.contains("rescue@acme.example")),
         "{registry:?}"
     );
     let own = licd::service::audit::export(&acme, Default::default()).unwrap();
@@ -276,7 +326,13 @@ fn a_recovery_link_expires_and_does_not_revive_a_disabled_account() {
     let (status, page) = open(&c, &s, HOST, &path);
     assert_eq!(status, 403);
     assert!(page.contains("expired"), "{page}");
-    let r = confirm(&c, &s, HOST, &key_of(&path), &csrf_of(&login_csrf_page(&c, &s)));
+    let r = confirm(
+        &c,
+        &s,
+        HOST,
+        &key_of(&path),
+        &csrf_of(&login_csrf_page(&c, &s)),
+    );
     assert_eq!(r.status(), 403);
 
     // A fresh one works once, to the dashboard.
@@ -294,4 +350,46 @@ fn login_csrf_page(c: &Client, s: &TestServer) -> String {
         .unwrap()
         .text()
         .unwrap()
+}
+
+/// The registry's step 3: recovery keys (a secret hash is used once), and an untouched
+/// "Default" public tenant renamed `public` (a name the operator chose is kept).
+#[test]
+fn registry_step_3_recovery_keys_and_the_public_name() {
+    use licd::store::migrate::{Outcome, REGISTRY, bring_up_to_date};
+    for (old, new) in [("Default", "public"), ("Main", "Main")] {
+        let mut c = crate::migrations::empty();
+        for (_, step) in REGISTRY.numbered_steps().take(2) {
+            c.execute_batch(step.sql).unwrap();
+        }
+        c.execute_batch(&format!(
+            "INSERT INTO tenants (schema_name, name, install_id, created_at) VALUES ('public', '{old}', 'I1', 't');
+             INSERT INTO tenants (schema_name, name, install_id, created_at) VALUES ('t_a', 'Default', 'I2', 't');
+             PRAGMA user_version = 2;"
+        ))
+        .unwrap();
+        assert_eq!(
+            bring_up_to_date(&mut c, &REGISTRY, std::path::Path::new("registry.db")).unwrap(),
+            Outcome::Upgraded { from: 2 }
+        );
+        let names: Vec<String> = c
+            .prepare("SELECT name FROM tenants ORDER BY schema_name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(names, [new, "Default"]);
+        c.execute_batch(
+            "INSERT INTO recovery_keys (schema_name, email, secret_hash, created_at, expires_at) VALUES ('t_a', 'a@b.example', x'01', 't', 't');",
+        )
+        .unwrap();
+        let err = c
+            .execute_batch(
+                "INSERT INTO recovery_keys (schema_name, email, secret_hash, created_at, expires_at) VALUES ('t_a', 'c@b.example', x'01', 't', 't');",
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("UNIQUE"), "{err}");
+    }
 }

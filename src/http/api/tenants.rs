@@ -5,8 +5,8 @@
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
 use crate::http::tenancy_key::Tenancy;
-use crate::service::tenancy::{self, NewTenant, TenantInfo};
 use crate::service::recovery::{self, RecoveryKey, RecoveryKeyRequest};
+use crate::service::tenancy::{self, NewTenant, TenantInfo};
 use crate::service::tenant_domains::{self, DomainInfo, NewDomain};
 use actix_web::{HttpResponse, web};
 use serde::Serialize;

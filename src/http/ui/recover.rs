@@ -34,14 +34,12 @@ fn refused(open: &Open, e: &ServiceError) -> Result<HttpResponse, UiReject> {
         "recover.html",
         context! { tenant_name => open.tenant.name, error => p.detail },
     )?;
-    Ok(
-        HttpResponse::build(
-            StatusCode::from_u16(p.code.status().as_u16()).unwrap_or(StatusCode::BAD_REQUEST),
-        )
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("cache-control", "no-store"))
-        .body(html),
+    Ok(HttpResponse::build(
+        StatusCode::from_u16(p.code.status().as_u16()).unwrap_or(StatusCode::BAD_REQUEST),
     )
+    .content_type("text/html; charset=utf-8")
+    .insert_header(("cache-control", "no-store"))
+    .body(html))
 }
 
 pub async fn show(
