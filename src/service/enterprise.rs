@@ -120,10 +120,23 @@ fn assess_now(
     assess(
         &contribs,
         Some(used),
-        rec.history(),
+        history(tenant, rec),
         now,
         &tenant.settings().timeline(),
     )
+}
+
+/// What the assessment goes by. The default tenant (`public`) may run unlicensed. An
+/// additional tenant needs a license of its own (seed 001): until it has one it is
+/// treated as having had one that ended when the tenant was created, so the violation
+/// timeline (banners, then read-only) runs from its creation, with the same settings.
+fn history(tenant: &Tenant, rec: &Recorded) -> History {
+    let mut h = rec.history();
+    if tenant.schema_name != super::tenants::PUBLIC && !h.ever_licensed {
+        h.ever_licensed = true;
+        h.violation_since = h.violation_since.or(Some(tenant.created_at));
+    }
+    h
 }
 
 /// Re-assesses the tenant's own license inside `tx`; records and audits stage changes.

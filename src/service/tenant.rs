@@ -38,6 +38,8 @@ pub struct Tenant {
     pub schema_name: String,
     pub name: String,
     pub install_id: String,
+    /// When the tenant was created (an additional tenant's license timeline starts here).
+    pub created_at: chrono::DateTime<chrono::Utc>,
     /// Only use cases touch the database; the HTTP layer calls them.
     pub(super) db: Db,
     keys: RwLock<Option<Arc<KeyRing>>>,
@@ -57,6 +59,7 @@ impl Tenant {
             schema_name: row.schema_name,
             name: row.name,
             install_id: row.install_id,
+            created_at: row.created_at,
             db,
             keys: RwLock::new(None),
             settings: RwLock::new(settings),
