@@ -393,3 +393,53 @@ fn registry_step_3_recovery_keys_and_the_public_name() {
         assert!(err.contains("UNIQUE"), "{err}");
     }
 }
+
+/// In Chromium: a tenant created through the API gets a domain (`*.localhost` resolves
+/// to loopback), its recovery link is opened on that host name, confirmed, a password
+/// chosen, and the tenant's dashboard shows its name and Install ID.
+#[test]
+#[ignore = "needs Chromium; scripts/test runs it"]
+fn browser_a_recovery_link_opens_a_new_tenants_console() {
+    use crate::browser::{Browser, runtime, wait_for};
+    let v = crate::enterprise::vendor();
+    let s = server_with_acme(&v, |_| {});
+    let domain = "acme.localhost";
+    assert_eq!(add_domain(&s, "t_acme", domain).status(), 201);
+    let r = issue(&s, "t_acme", json!({"email": "owner@acme.example"}));
+    assert_eq!(r.status(), 201);
+    let url: Value = r.json().unwrap();
+    let url = url["url"].as_str().unwrap().to_owned();
+    // The link names the configured listener's port; this server listens elsewhere.
+    let path = url.split_once(":8080").unwrap().1.to_owned();
+    let port = s.base.rsplit(':').next().unwrap().to_owned();
+    let acme = s.app.tenants.get("t_acme").unwrap();
+    runtime().block_on(async {
+        let b = Browser::start().await;
+        b.client
+            .goto(&format!("http://{domain}:{port}{path}"))
+            .await
+            .unwrap();
+        wait_for(&b, "#recover-form").await;
+        assert!(
+            b.text("#recover-account")
+                .await
+                .contains("owner@acme.example")
+        );
+        assert!(b.text("h1").await.contains("Acme Corp"));
+        b.click("#recover-confirm").await;
+        wait_for(&b, "#forced-change").await;
+        assert_eq!(b.client.current_url().await.unwrap().path(), "/password");
+        assert!(b.text("#forced-change").await.contains("no password yet"));
+        b.fill("#new_password", "acme-owner-password-1").await;
+        b.fill("#confirm_password", "acme-owner-password-1").await;
+        b.click("#change-password").await;
+        wait_for(&b, "#dashboard-title").await;
+        let here = b.client.current_url().await.unwrap();
+        assert_eq!(here.host_str(), Some(domain));
+        assert_eq!(here.path(), "/");
+        assert_eq!(b.text(".tenant").await, "Acme Corp");
+        assert_eq!(b.text("#install-id").await, acme.install_id);
+        b.screenshot("tenant-recovered-dashboard").await;
+        b.close().await;
+    });
+}
