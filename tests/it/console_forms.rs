@@ -136,7 +136,7 @@ fn console_refusals_are_pages_with_a_way_back() {
         .form(&[("x", "y")])
         .send()
         .unwrap();
-    expect_console_refusal(r, 400, "current_password", "/password");
+    expect_console_refusal(r, 400, "new_password", "/password");
     // An id that is not one.
     let r = c
         .post(s.url("/users/abc/role"))
