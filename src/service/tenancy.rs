@@ -26,14 +26,15 @@ pub struct TenantInfo {
     pub default: bool,
     /// The host names routed to it.
     pub domains: Vec<String>,
-    /// `creating`, `ready`, or `failed` (creation stopped half-way; see `failure`).
+    /// `creating`, `ready`, `failed` (creation stopped half-way; see `failure`),
+    /// `deleting`, `deleted` (archived until purged) or `restoring`.
     pub state: TenantState,
     /// Why creation failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
 }
 
-fn info(row: TenantRow, domains: &[(String, String)]) -> TenantInfo {
+pub(super) fn info(row: TenantRow, domains: &[(String, String)]) -> TenantInfo {
     TenantInfo {
         default: row.schema_name == PUBLIC,
         domains: domains
@@ -51,7 +52,7 @@ fn info(row: TenantRow, domains: &[(String, String)]) -> TenantInfo {
 }
 
 /// Records a tenancy call in the registry's audit chain.
-fn record(
+pub(super) fn record(
     tenants: &Tenants,
     now: DateTime<Utc>,
     actor: &Actor,
@@ -211,7 +212,7 @@ pub fn create(
     made
 }
 
-fn show_row(tenants: &Tenants, schema_name: &str) -> Result<TenantInfo> {
+pub(super) fn show_row(tenants: &Tenants, schema_name: &str) -> Result<TenantInfo> {
     let (row, domains) = tenants.registry().read(|tx| {
         Ok::<_, ServiceError>((
             registry::find_tenant(tx, schema_name)?,

@@ -36,7 +36,8 @@ const SETTINGS_KEY: &str = "licensing";
 #[derive(Debug)]
 pub struct Tenant {
     pub schema_name: String,
-    pub name: String,
+    /// Shown in its console's header; the tenancy API can rename it at any time.
+    name: RwLock<String>,
     pub install_id: String,
     /// Only use cases touch the database; the HTTP layer calls them.
     pub(super) db: Db,
@@ -55,13 +56,23 @@ impl Tenant {
         let settings = load_settings(&db)?;
         Ok(Tenant {
             schema_name: row.schema_name,
-            name: row.name,
+            name: RwLock::new(row.name),
             install_id: row.install_id,
             db,
             keys: RwLock::new(None),
             settings: RwLock::new(settings),
             own_stage: RwLock::new(Stage::None),
         })
+    }
+
+    /// Its display name (as the registry holds it).
+    pub fn name(&self) -> String {
+        self.name.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Takes a new display name at once (after the registry has it).
+    pub(super) fn set_name(&self, name: &str) {
+        *self.name.write().unwrap_or_else(|p| p.into_inner()) = name.to_owned();
     }
 
     /// The issuer (`iss`) of this tenant's license keys and leases.

@@ -45,6 +45,9 @@ impl Tenants {
             tracing::warn!(tenant = %row.schema_name, "removed a tenant whose creation was cut short");
             row.state = TenantState::Failed;
         }
+        for row in rows.iter_mut() {
+            super::tenant_archive::recover(&data_dir, &registry, row, now)?;
+        }
         rows.retain(|r| r.state == TenantState::Ready);
         if !rows.iter().any(|t| t.schema_name == PUBLIC) {
             let public = TenantRow {
@@ -135,6 +138,41 @@ impl Tenants {
                 Err(e)
             }
         }
+    }
+
+    /// Stops routing to a tenant and drops it from the open tenants (deletion): its
+    /// host names resolve as unknown hosts from now on. Returns it, so that the caller
+    /// can wait for requests in flight to let go of it and close its database.
+    pub fn forget(&self, schema_name: &str) -> Option<Arc<Tenant>> {
+        self.by_domain
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, s| s != schema_name);
+        self.by_name
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(schema_name)
+    }
+
+    /// Opens a tenant that is `ready` in the registry again (after restoring it):
+    /// its database, its keys, and routing of its host names as the registry has them.
+    pub fn reopen(&self, kek: &Kek, schema_name: &str, now: DateTime<Utc>) -> Result<Arc<Tenant>> {
+        let (row, domains) = self.registry.read(|tx| {
+            Ok::<_, ServiceError>((
+                registry::find_tenant(tx, schema_name)?,
+                registry::list_domains(tx)?,
+            ))
+        })?;
+        let row = row.ok_or_else(|| ServiceError::unexpected("a restored tenant is not in the registry"))?;
+        let t = Arc::new(Tenant::open(&self.data_dir, row, self.opts)?);
+        keyring::load(&t, kek, now)?;
+        self.by_name
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(schema_name.to_owned(), t.clone());
+        *self.by_domain.write().unwrap_or_else(|p| p.into_inner()) =
+            domains.into_iter().collect();
+        Ok(t)
     }
 
     /// Whether any tenant holds sealed signing keys (then the KEK must exist).

@@ -48,8 +48,9 @@ fn tenancy_routes() -> Vec<(Route, String)> {
     routes
 }
 
-/// Sends a tenancy route its sample: a GET, or a creation a key gets 422 for (`public`
-/// is reserved).
+/// Sends a tenancy route its sample: a GET; a creation a key gets 422 for (`public` is
+/// reserved); a rename of `public` to its own name; a deletion of `public` (never
+/// allowed) or a restoring of it (it is not deleted).
 fn call(
     s: &TestServer,
     route: &Route,
@@ -58,8 +59,12 @@ fn call(
 ) -> reqwest::blocking::Response {
     let method = reqwest::Method::from_bytes(route.method.as_bytes()).unwrap();
     let mut req = client().request(method, s.url(path));
-    if route.method != "GET" {
-        req = req.json(&serde_json::json!({"name": "x", "schema_name": "public"}));
+    match route.method {
+        "POST" if route.path == "/api/v1/tenants" => {
+            req = req.json(&serde_json::json!({"name": "x", "schema_name": "public"}));
+        }
+        "PATCH" => req = req.json(&serde_json::json!({"name": "Default"})),
+        _ => {}
     }
     if let Some(k) = key {
         req = req.bearer_auth(k);
@@ -69,7 +74,11 @@ fn call(
 
 /// What a configured key gets from a tenancy route's sample.
 fn admitted(route: &Route) -> u16 {
-    if route.method == "GET" { 200 } else { 422 }
+    match route.method {
+        "GET" | "PATCH" => 200,
+        "POST" if route.path == "/api/v1/tenants" => 422,
+        _ => 409,
+    }
 }
 
 fn get(s: &TestServer, path: &str, key: Option<&str>) -> reqwest::blocking::Response {

@@ -563,3 +563,56 @@ fn registry_step_2_audit_and_tenant_state() {
         assert!(err.contains("append-only"), "{change}: {err}");
     }
 }
+
+/// The registry's step 3: deletion states and the archive columns. A version-2 registry
+/// keeps its tenants, their states and failures, and its domains (with foreign keys on,
+/// rebuilding `tenants` must not cascade to them); the new states are accepted.
+#[test]
+fn registry_step_3_tenant_archives() {
+    let mut c = empty();
+    let steps: Vec<_> = REGISTRY.numbered_steps().take(2).collect();
+    for (_, step) in &steps {
+        c.execute_batch(step.sql).unwrap();
+    }
+    c.execute_batch(
+        "INSERT INTO tenants (schema_name, name, install_id, created_at, state) VALUES ('public', 'Main', 'I1', 't', 'ready');
+         INSERT INTO tenants (schema_name, name, install_id, created_at, state, failure) VALUES ('t_x', 'X', 'I2', 't', 'failed', 'why');
+         INSERT INTO domains (domain, schema_name, created_at) VALUES ('licd.example.com', 'public', 't');
+         PRAGMA user_version = 2;",
+    )
+    .unwrap();
+    assert_eq!(
+        bring_up_to_date(&mut c, &REGISTRY, Path::new("registry.db")).unwrap(),
+        Outcome::Upgraded { from: 2 }
+    );
+    let kept: (String, String) = c
+        .query_row(
+            "SELECT t.install_id, d.domain FROM tenants t JOIN domains d USING (schema_name)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(kept, ("I1".to_owned(), "licd.example.com".to_owned()));
+    let failed: (String, Option<String>) = c
+        .query_row(
+            "SELECT state, failure FROM tenants WHERE schema_name = 't_x'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(failed, ("failed".to_owned(), Some("why".to_owned())));
+    for state in ["deleting", "deleted", "restoring"] {
+        c.execute(
+            "UPDATE tenants SET state = ?1, archive = 'deleted/t_x-1' WHERE schema_name = 't_x'",
+            [state],
+        )
+        .unwrap();
+    }
+    // The domain table still cascades from its tenant.
+    c.execute("DELETE FROM tenants WHERE schema_name = 'public'", [])
+        .unwrap();
+    let left: i64 = c
+        .query_row("SELECT count(*) FROM domains", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 0);
+}
