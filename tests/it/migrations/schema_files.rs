@@ -62,6 +62,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "0002_audit_and_tenant_state.sql",
         "4a15f285d0409290bd3270dd94fa8988648553f11757720a891c8377771e3d8f",
     ),
+    (
+        "registry",
+        "0003_tenant_archives.sql",
+        "f090b07598b66b6e0714dc3887f88ce10c7bd1f17f0d54bd2d157e9bae1a3619",
+    ),
 ];
 
 const SCHEMAS: [(&Schema, &str); 2] = [
