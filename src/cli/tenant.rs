@@ -121,7 +121,8 @@ pub fn run(config: Config, cmd: TenantCommand) -> Result<()> {
             print(&t);
         }
         TenantCommand::Rename { schema_name, name } => {
-            let t = tenant_lifecycle::rename(&app, now, &actor, &schema_name, TenantPatch { name })?;
+            let t =
+                tenant_lifecycle::rename(&app, now, &actor, &schema_name, TenantPatch { name })?;
             print(&t);
         }
         TenantCommand::Delete { schema_name } => {

@@ -276,11 +276,7 @@ pub fn backup(
 /// The manifest of the files already in `dir` (every file under it but the manifest):
 /// sizes and checksums, `.db` files as databases with their schema version. A deleted
 /// tenant's archive is described by this, so `verify` checks it like a backup.
-pub fn manifest_of(
-    dir: &Path,
-    source: &str,
-    now: DateTime<Utc>,
-) -> Result<Manifest, BackupError> {
+pub fn manifest_of(dir: &Path, source: &str, now: DateTime<Utc>) -> Result<Manifest, BackupError> {
     let mut found = Vec::new();
     files_under(dir, dir, &mut found)?;
     let mut entries = Vec::new();

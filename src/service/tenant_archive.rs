@@ -79,9 +79,7 @@ pub(super) fn finish_deletion(
     };
     backup::write_manifest(&dir, &manifest)
         .map_err(|e| ServiceError::internal("writing a tenant's archive manifest", e))?;
-    registry.write(|tx| {
-        registry::set_state(tx, &row.schema_name, TenantState::Deleted, None)
-    })?;
+    registry.write(|tx| registry::set_state(tx, &row.schema_name, TenantState::Deleted, None))?;
     Ok(())
 }
 
@@ -102,9 +100,8 @@ pub(super) fn check_restorable(
             why: e.to_string(),
         })
     })?;
-    let m: ArchiveManifest = serde_json::from_slice(&text).map_err(|e| {
-        archive_error(BackupError::Corrupt(format!("{}: {e}", path.display())))
-    })?;
+    let m: ArchiveManifest = serde_json::from_slice(&text)
+        .map_err(|e| archive_error(BackupError::Corrupt(format!("{}: {e}", path.display()))))?;
     if m.tenant.schema_name != row.schema_name || m.tenant.install_id != row.install_id {
         return Err(refuse(
             ErrorCode::TenantArchiveInvalid,

@@ -110,10 +110,18 @@ pub fn rename(
         }
         Ok((row.name, tenancy::show_row(tenants, schema_name)?))
     })();
-    let details = outcome(&made, |(from, t)| {
-        serde_json::json!({ "outcome": "renamed", "from": from, "to": t.name })
-    });
-    record(tenants, now, actor, "tenant.rename", &format!("tenant:{schema_name}"), details)?;
+    let details = outcome(
+        &made,
+        |(from, t)| serde_json::json!({ "outcome": "renamed", "from": from, "to": t.name }),
+    );
+    record(
+        tenants,
+        now,
+        actor,
+        "tenant.rename",
+        &format!("tenant:{schema_name}"),
+        details,
+    )?;
     made.map(|(_, t)| t)
 }
 
@@ -200,7 +208,14 @@ pub fn delete(
             "domains": d.tenant.domains,
         })
     });
-    record(tenants, now, actor, "tenant.delete", &format!("tenant:{schema_name}"), details)?;
+    record(
+        tenants,
+        now,
+        actor,
+        "tenant.delete",
+        &format!("tenant:{schema_name}"),
+        details,
+    )?;
     made
 }
 
@@ -232,11 +247,15 @@ pub fn restore(
             }
         };
         tenant_archive::check_restorable(tenants.data_dir(), &row, &archive)?;
-        tenants.registry().write(|tx| {
-            registry::set_state(tx, schema_name, TenantState::Restoring, None)
-        })?;
-        let skipped =
-            tenant_archive::finish_restoring(tenants.data_dir(), tenants.registry(), &archive, now)?;
+        tenants
+            .registry()
+            .write(|tx| registry::set_state(tx, schema_name, TenantState::Restoring, None))?;
+        let skipped = tenant_archive::finish_restoring(
+            tenants.data_dir(),
+            tenants.registry(),
+            &archive,
+            now,
+        )?;
         let t = tenants.reopen(&app.kek, schema_name, now)?;
         enterprise::refresh(&t, now, &Actor::System)?;
         Ok(RestoredTenant {
@@ -251,7 +270,14 @@ pub fn restore(
             "domains_not_restored": r.domains_not_restored,
         })
     });
-    record(tenants, now, actor, "tenant.restore", &format!("tenant:{schema_name}"), details)?;
+    record(
+        tenants,
+        now,
+        actor,
+        "tenant.restore",
+        &format!("tenant:{schema_name}"),
+        details,
+    )?;
     made
 }
 

@@ -163,15 +163,15 @@ impl Tenants {
                 registry::list_domains(tx)?,
             ))
         })?;
-        let row = row.ok_or_else(|| ServiceError::unexpected("a restored tenant is not in the registry"))?;
+        let row = row
+            .ok_or_else(|| ServiceError::unexpected("a restored tenant is not in the registry"))?;
         let t = Arc::new(Tenant::open(&self.data_dir, row, self.opts)?);
         keyring::load(&t, kek, now)?;
         self.by_name
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(schema_name.to_owned(), t.clone());
-        *self.by_domain.write().unwrap_or_else(|p| p.into_inner()) =
-            domains.into_iter().collect();
+        *self.by_domain.write().unwrap_or_else(|p| p.into_inner()) = domains.into_iter().collect();
         Ok(t)
     }
 

@@ -41,8 +41,7 @@ impl DataDir {
         let db = self.tenant_db(schema_name);
         if db.exists() {
             let conn = rusqlite::Connection::open(&db)?;
-            let _mode: String =
-                conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
+            let _mode: String = conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
         }
         let to = self.archive_dir(archive);
         make_private_dir(&self.deleted_dir())?;

@@ -19,7 +19,13 @@ pub struct ArchiveRow {
     pub domains: Vec<String>,
 }
 
-type Raw = (String, String, Option<String>, Option<String>, Option<String>);
+type Raw = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 fn to_row((schema_name, state, archive, deleted_at, domains): Raw) -> Result<Option<ArchiveRow>> {
     let (Some(archive), Some(deleted_at)) = (archive, deleted_at) else {
@@ -55,7 +61,11 @@ fn raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
 /// A tenant's archive, if it has one (it is deleting, deleted or restoring).
 pub fn find(tx: &ReadTx<'_>, schema_name: &str) -> Result<Option<ArchiveRow>> {
     let r = tx
-        .query_row(&format!("{SELECT} WHERE schema_name = ?1"), [schema_name], raw)
+        .query_row(
+            &format!("{SELECT} WHERE schema_name = ?1"),
+            [schema_name],
+            raw,
+        )
         .optional()?;
     Ok(r.map(to_row).transpose()?.flatten())
 }

@@ -88,7 +88,14 @@ fn kid_at(s: &TestServer, host: &str) -> String {
 }
 
 fn kid_of(s: &TestServer, schema_name: &str) -> String {
-    s.app.tenants.get(schema_name).unwrap().keyring().unwrap().jwks().keys[0]
+    s.app
+        .tenants
+        .get(schema_name)
+        .unwrap()
+        .keyring()
+        .unwrap()
+        .jwks()
+        .keys[0]
         .kid
         .clone()
         .unwrap()
@@ -220,7 +227,10 @@ fn deleting_archives_a_tenant_with_a_manifest_and_restoring_brings_it_back() {
     let archive = deleted["archive"].as_str().unwrap().to_owned();
     assert!(archive.starts_with("deleted/t_acme-"), "{deleted}");
     assert_eq!(deleted["tenant"]["install_id"], install_id.as_str());
-    assert_eq!(deleted["tenant"]["domains"], serde_json::json!(["acme.test"]));
+    assert_eq!(
+        deleted["tenant"]["domains"],
+        serde_json::json!(["acme.test"])
+    );
     // Routing stopped: its host name is an unknown host now (the default tenant).
     assert!(s.app.tenants.get("t_acme").is_none());
     assert_eq!(kid_at(&s, "acme.test"), public_kid);
@@ -240,7 +250,10 @@ fn deleting_archives_a_tenant_with_a_manifest_and_restoring_brings_it_back() {
     assert_eq!(manifest["tenant"]["schema_name"], "t_acme");
     assert_eq!(manifest["tenant"]["name"], "Acme");
     assert_eq!(manifest["tenant"]["install_id"], install_id.as_str());
-    assert_eq!(manifest["tenant"]["domains"], serde_json::json!(["acme.test"]));
+    assert_eq!(
+        manifest["tenant"]["domains"],
+        serde_json::json!(["acme.test"])
+    );
     let paths: Vec<&str> = manifest["entries"]
         .as_array()
         .unwrap()
@@ -288,7 +301,10 @@ fn deleting_archives_a_tenant_with_a_manifest_and_restoring_brings_it_back() {
     let restored = ok(api(&s, "POST", "/api/v1/tenants/t_acme/restore", None));
     assert_eq!(restored["tenant"]["state"], "ready");
     assert_eq!(restored["tenant"]["install_id"], install_id.as_str());
-    assert_eq!(restored["tenant"]["domains"], serde_json::json!(["acme.test"]));
+    assert_eq!(
+        restored["tenant"]["domains"],
+        serde_json::json!(["acme.test"])
+    );
     assert_eq!(restored["domains_not_restored"], serde_json::json!([]));
     assert!(!arch.exists(), "the emptied archive is removed");
     assert_eq!(kid_at(&s, "acme.test"), acme_kid);
@@ -372,7 +388,10 @@ fn a_changed_archive_is_not_restored_and_domains_taken_meanwhile_stay_taken() {
     // the other and says which one it did not get.
     add_domain(&s.data_dir(), "shop.acme.test", "public");
     let restored = ok(api(&s, "POST", "/api/v1/tenants/t_acme/restore", None));
-    assert_eq!(restored["tenant"]["domains"], serde_json::json!(["acme.test"]));
+    assert_eq!(
+        restored["tenant"]["domains"],
+        serde_json::json!(["acme.test"])
+    );
     assert_eq!(
         restored["domains_not_restored"],
         serde_json::json!(["shop.acme.test"])
@@ -423,7 +442,10 @@ fn a_deletion_or_a_restoring_cut_short_is_finished_at_the_next_start() {
     assert!(out.status.success(), "{}", text(&out));
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(arch.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest["tenant"]["domains"], serde_json::json!(["acme.test"]));
+    assert_eq!(
+        manifest["tenant"]["domains"],
+        serde_json::json!(["acme.test"])
+    );
     let dir = s.stop();
 
     // Restoring: the database is back, the files still in the archive.
@@ -462,14 +484,24 @@ fn the_tenant_command_line_works_on_the_data_dir_and_is_audited_as_its_user() {
     });
     let dir = s.stop();
     let config = cli_config_at(root.path(), dir.path(), &v);
-    let out = tenant_cli(&config, &["create", "--schema-name", "t_acme", "--name", "Acme"]);
+    let out = tenant_cli(
+        &config,
+        &["create", "--schema-name", "t_acme", "--name", "Acme"],
+    );
     assert!(!out.status.success());
-    assert!(text(&out).contains("no license of its own"), "{}", text(&out));
+    assert!(
+        text(&out).contains("no license of its own"),
+        "{}",
+        text(&out)
+    );
 
     // Licensed through a server; while it runs, changes are refused (the tenancy API
     // is the way then), and listing works.
     let s = server(&v, dir);
-    let out = tenant_cli(&config, &["create", "--schema-name", "t_acme", "--name", "Acme"]);
+    let out = tenant_cli(
+        &config,
+        &["create", "--schema-name", "t_acme", "--name", "Acme"],
+    );
     assert!(!out.status.success());
     assert!(
         text(&out).contains("a licd server is running"),
@@ -478,7 +510,10 @@ fn the_tenant_command_line_works_on_the_data_dir_and_is_audited_as_its_user() {
     );
     let dir = s.stop();
 
-    let out = tenant_cli(&config, &["create", "--schema-name", "t_acme", "--name", "Acme"]);
+    let out = tenant_cli(
+        &config,
+        &["create", "--schema-name", "t_acme", "--name", "Acme"],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let out = tenant_cli(&config, &["rename", "t_acme", "--name", "Acme Europe"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -498,7 +533,11 @@ fn the_tenant_command_line_works_on_the_data_dir_and_is_audited_as_its_user() {
     assert!(out.status.success(), "{}", text(&out));
     let out = tenant_cli(&config, &["delete", "t_acme"]);
     assert!(out.status.success(), "{}", text(&out));
-    let archives = || std::fs::read_dir(dir.path().join("deleted")).unwrap().count();
+    let archives = || {
+        std::fs::read_dir(dir.path().join("deleted"))
+            .unwrap()
+            .count()
+    };
     assert_eq!(archives(), 1);
     // Deleted just now: not 30 days old, so kept; `0` takes every archive.
     let out = tenant_cli(&config, &["purge", "--older-than-days", "30"]);
@@ -509,7 +548,10 @@ fn the_tenant_command_line_works_on_the_data_dir_and_is_audited_as_its_user() {
     assert!(text(&out).contains("purged t_acme"), "{}", text(&out));
     assert_eq!(archives(), 0);
     // The schema_name is free again; a new tenant under it gets a new Install ID.
-    let out = tenant_cli(&config, &["create", "--schema-name", "t_acme", "--name", "New"]);
+    let out = tenant_cli(
+        &config,
+        &["create", "--schema-name", "t_acme", "--name", "New"],
+    );
     assert!(out.status.success(), "{}", text(&out));
 
     let entries = registry_actions(dir.path());
@@ -519,7 +561,9 @@ fn the_tenant_command_line_works_on_the_data_dir_and_is_audited_as_its_user() {
         .map(|(actor, a, _, d)| {
             format!(
                 "{actor} {a} {}",
-                d["code"].as_str().unwrap_or(d["outcome"].as_str().unwrap_or("-"))
+                d["code"]
+                    .as_str()
+                    .unwrap_or(d["outcome"].as_str().unwrap_or("-"))
             )
         })
         .collect();
@@ -545,7 +589,11 @@ fn the_tenant_command_line_works_on_the_data_dir_and_is_audited_as_its_user() {
         .collect();
     assert_eq!(installs.len(), 2);
     assert_ne!(installs[0], installs[1]);
-    let out = run(licd().arg("--config").arg(&config).arg("audit").arg("verify"));
+    let out = run(licd()
+        .arg("--config")
+        .arg(&config)
+        .arg("audit")
+        .arg("verify"));
     assert!(out.status.success(), "{}", text(&out));
 }
 
