@@ -537,6 +537,11 @@ fn sample(fx: &Fixture<'_>, operation_id: &str) -> Option<Call> {
                 body: json!({"name": "Acme", "schema_name": format!("t_{}", uuid::Uuid::new_v4().simple())}),
             }
         }
+        "rename_tenant" => Call {
+            params: vec![("schema_name", "public".into())],
+            auth: Auth::Bearer(TENANCY_KEY.into()),
+            body: json!({"name": "Default"}),
+        },
         _ => return None,
     })
 }

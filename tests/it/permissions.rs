@@ -128,6 +128,9 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         GET "/api/v1/tenants" => TenancyKey, 200;
         POST "/api/v1/tenants" body json!({"name": "matrix", "schema_name": "public"}) => TenancyKey, 422;
         GET "/api/v1/tenants/{schema_name}" at "/api/v1/tenants/public" => TenancyKey, 200;
+        PATCH "/api/v1/tenants/{schema_name}" at "/api/v1/tenants/public" body json!({"name": "Default"}) => TenancyKey, 200;
+        DELETE "/api/v1/tenants/{schema_name}" at "/api/v1/tenants/public" => TenancyKey, 409;
+        POST "/api/v1/tenants/{schema_name}/restore" at "/api/v1/tenants/public/restore" => TenancyKey, 409;
 
         // Console pages and forms (a form that cannot be read is a 400 page, too)
         GET "/login" => Public, 200;

@@ -80,6 +80,12 @@ mod tests {
             // Not a staff route: the tenancy key is no staff member, and creating a
             // tenant refuses a read-only default tenant itself, naming that check.
             ("POST", "/api/v1/tenants"),
+            // The tenancy API's other writes, for the same reason: renaming, deleting
+            // (to an archive) and restoring a tenant do not act as staff of the host's
+            // tenant.
+            ("PATCH", "/api/v1/tenants/{schema_name}"),
+            ("DELETE", "/api/v1/tenants/{schema_name}"),
+            ("POST", "/api/v1/tenants/{schema_name}/restore"),
             ("DELETE", "/api/v1/enterprise/licenses/{id}"),
             ("POST", "/enterprise/licenses"),
             ("POST", "/enterprise/licenses/{id}/remove"),
