@@ -684,3 +684,32 @@ fn a_backup_holds_every_tenant_the_registry_and_the_archives() {
     assert_eq!(restored["tenant"]["state"], "ready");
     assert!(s.app.tenants.get("t_beta").is_some());
 }
+
+#[test]
+fn deletion_waits_for_requests_in_flight_before_moving_the_database() {
+    let v = crate::enterprise::vendor();
+    let s = server(&v, tempfile::tempdir().unwrap());
+    create(&s, "Acme", "t_acme");
+    // A request in flight holds the tenant (as a handler's context does).
+    let in_flight = s.app.tenants.get("t_acme").unwrap();
+    let base = s.url("/api/v1/tenants/t_acme");
+    let deleting = std::thread::spawn(move || {
+        client()
+            .delete(base)
+            .bearer_auth(KEY)
+            .send()
+            .unwrap()
+            .status()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    // Routing has stopped, but the database stays in place while it is in use...
+    assert!(s.app.tenants.get("t_acme").is_none());
+    assert!(s.data_dir().join("tenants/t_acme.db").is_file());
+    assert!(!deleting.is_finished());
+    let staff = licd::service::staff::list(&in_flight).unwrap();
+    assert!(staff.is_empty());
+    // ...and moves once the request let go of it.
+    drop(in_flight);
+    assert_eq!(deleting.join().unwrap(), 200);
+    assert!(!s.data_dir().join("tenants/t_acme.db").exists());
+}
