@@ -39,10 +39,17 @@ pub enum TenantCommand {
         /// The tenant's schema_name.
         schema_name: String,
     },
-    /// Restore a deleted tenant from its archive (checksums checked first).
+    /// Restore a deleted tenant from its archive (checksums checked first); or, with
+    /// --archive, a tenant from an archive directory kept elsewhere (after a purge, or
+    /// from another server).
     Restore {
         /// The deleted tenant's schema_name.
-        schema_name: String,
+        #[arg(required_unless_present = "archive", conflicts_with = "archive")]
+        schema_name: Option<String>,
+        /// An archive directory (deleted/<schema_name>-<time>/ copied elsewhere) whose
+        /// tenant is not in this registry: it is copied in and restored.
+        #[arg(long, value_name = "DIR")]
+        archive: Option<std::path::PathBuf>,
     },
     /// Remove the archives of tenants deleted at least N days ago, and their registry
     /// rows (their schema_names become free). Cannot be undone.
@@ -135,8 +142,17 @@ pub fn run(config: Config, cmd: TenantCommand) -> Result<()> {
                 println!("domains freed: {}", d.tenant.domains.join(", "));
             }
         }
-        TenantCommand::Restore { schema_name } => {
-            let r = tenant_lifecycle::restore(&app, now, &actor, &schema_name)?;
+        TenantCommand::Restore {
+            schema_name,
+            archive,
+        } => {
+            let r = match (schema_name, archive) {
+                (_, Some(dir)) => tenant_lifecycle::restore_from_archive(&app, now, &actor, &dir)?,
+                (Some(schema_name), None) => {
+                    tenant_lifecycle::restore(&app, now, &actor, &schema_name)?
+                }
+                (None, None) => bail!("give the tenant's schema_name or --archive DIR"),
+            };
             print(&r.tenant);
             if !r.domains_not_restored.is_empty() {
                 println!(

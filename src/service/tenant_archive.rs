@@ -92,16 +92,7 @@ pub(super) fn check_restorable(
     archive: &ArchiveRow,
 ) -> Result<ArchiveManifest> {
     let dir = data.archive_dir(&archive.archive);
-    backup::verify(&dir, &backup::Quiet).map_err(archive_error)?;
-    let path = dir.join(backup::MANIFEST);
-    let text = std::fs::read(&path).map_err(|e| {
-        archive_error(BackupError::File {
-            path: path.clone(),
-            why: e.to_string(),
-        })
-    })?;
-    let m: ArchiveManifest = serde_json::from_slice(&text)
-        .map_err(|e| archive_error(BackupError::Corrupt(format!("{}: {e}", path.display()))))?;
+    let m = read_checked(&dir)?;
     if m.tenant.schema_name != row.schema_name || m.tenant.install_id != row.install_id {
         return Err(refuse(
             ErrorCode::TenantArchiveInvalid,
@@ -125,6 +116,21 @@ pub(super) fn check_restorable(
         ));
     }
     Ok(m)
+}
+
+/// Reads an archive's manifest after checking every file against it (sizes,
+/// checksums, databases' quick_check, nothing unlisted).
+pub(super) fn read_checked(dir: &std::path::Path) -> Result<ArchiveManifest> {
+    backup::verify(dir, &backup::Quiet).map_err(archive_error)?;
+    let path = dir.join(backup::MANIFEST);
+    let text = std::fs::read(&path).map_err(|e| {
+        archive_error(BackupError::File {
+            path: path.clone(),
+            why: e.to_string(),
+        })
+    })?;
+    serde_json::from_slice(&text)
+        .map_err(|e| archive_error(BackupError::Corrupt(format!("{}: {e}", path.display()))))
 }
 
 /// Moves a `restoring` tenant's database and files back, routes its host names again

@@ -281,6 +281,90 @@ pub fn restore(
     made
 }
 
+/// Restores a tenant from an archive directory outside the data directory (`licd
+/// tenant restore --archive DIR`): one whose row was purged here, or one deleted on
+/// another server (moving a tenant). The archive is checked, its tenant must not be in
+/// this registry (by schema_name or Install ID), it is copied into `deleted/`,
+/// registered as `deleted`, then restored as usual.
+pub fn restore_from_archive(
+    app: &App,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    dir: &std::path::Path,
+) -> Result<RestoredTenant> {
+    let tenants = &app.tenants;
+    let adopted = (|| -> Result<String> {
+        let m = tenant_archive::read_checked(dir)?;
+        crate::domain::schema_name::check(&m.tenant.schema_name)?;
+        let t = &m.tenant;
+        let (row, holder) = tenants.registry().read(|tx| {
+            Ok::<_, ServiceError>((
+                registry::find_tenant(tx, &t.schema_name)?,
+                tenant_archives::holder_of_install_id(tx, &t.install_id)?,
+            ))
+        })?;
+        if let Some(r) = row {
+            return Err(refuse(
+                ErrorCode::SchemaNameTaken,
+                format!(
+                    "schema_name: tenant {} is in this registry ({}); restore it by its name, or purge it first",
+                    r.schema_name,
+                    r.state.as_str()
+                ),
+            ));
+        }
+        if let Some(h) = holder {
+            return Err(refuse(
+                ErrorCode::TenantArchiveInvalid,
+                format!(
+                    "Install ID {} belongs to tenant {h} here; an Install ID is never used twice",
+                    t.install_id
+                ),
+            ));
+        }
+        let archive = tenant_archive::archive_path(&t.schema_name, t.deleted_at);
+        let mut files: Vec<String> = m.files.entries.iter().map(|e| e.path.clone()).collect();
+        files.push(super::backup::MANIFEST.to_owned());
+        tenants.data_dir().copy_archive_in(dir, &archive, &files)?;
+        let row = TenantRow {
+            schema_name: t.schema_name.clone(),
+            name: t.name.clone(),
+            install_id: t.install_id.clone(),
+            created_at: t.created_at,
+            state: TenantState::Deleted,
+            failure: None,
+        };
+        let found = tenant_archives::ArchiveRow {
+            schema_name: t.schema_name.clone(),
+            state: TenantState::Deleted,
+            archive,
+            deleted_at: t.deleted_at,
+            domains: t.domains.clone(),
+        };
+        tenants
+            .registry()
+            .write(|tx| tenant_archives::insert_archived(tx, &row, &found))?;
+        Ok(t.schema_name.clone())
+    })();
+    let details = outcome(
+        &adopted,
+        |schema| serde_json::json!({ "outcome": "adopted", "schema_name": schema, "from": dir.display().to_string() }),
+    );
+    let target = match &adopted {
+        Ok(schema) => format!("tenant:{schema}"),
+        Err(_) => format!("archive:{}", dir.display()),
+    };
+    record(
+        tenants,
+        now,
+        actor,
+        "tenant.adopt_archive",
+        &target,
+        details,
+    )?;
+    restore(app, now, actor, &adopted?)
+}
+
 /// Removes the archives of tenants deleted at least `older_than_days` days before
 /// `now`, and their registry rows: their schema_names are free again. Each removal is
 /// recorded (with the Install ID) in the registry chain. Idempotent: an archive already

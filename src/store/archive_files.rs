@@ -114,3 +114,34 @@ fn sync_dir(dir: &Path) -> Result<()> {
         .and_then(|d| d.sync_all())
         .map_err(|e| StoreError::io(dir, e))
 }
+
+impl DataDir {
+    /// Copies an archive from outside the data directory (a copy kept after a purge,
+    /// or one from another server) to `archive` inside it: into a temporary directory
+    /// first, renamed into place when whole. `files` are the archive's files relative
+    /// to it (its manifest's entries and the manifest).
+    pub fn copy_archive_in(&self, from: &Path, archive: &str, files: &[String]) -> Result<()> {
+        let to = self.archive_dir(archive);
+        if to.exists() {
+            return Err(StoreError::io(
+                &to,
+                std::io::Error::new(std::io::ErrorKind::AlreadyExists, "the archive exists"),
+            ));
+        }
+        let tmp = PathBuf::from(format!("{}.copying", to.display()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        for rel in files {
+            let dst = tmp.join(rel);
+            if let Some(parent) = dst.parent() {
+                make_private_dir(parent)?;
+            }
+            std::fs::copy(from.join(rel), &dst).map_err(|e| StoreError::io(&dst, e))?;
+            std::fs::File::open(&dst)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| StoreError::io(&dst, e))?;
+        }
+        make_private_dir(&tmp)?;
+        std::fs::rename(&tmp, &to).map_err(|e| StoreError::io(&to, e))?;
+        sync_dir(&self.deleted_dir())
+    }
+}

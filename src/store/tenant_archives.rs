@@ -148,3 +148,41 @@ pub fn finish_restoring(
     )?;
     Ok(taken)
 }
+
+/// Registers a tenant known only from an archive (one purged here, or from another
+/// server) as `deleted`, with that archive, ready to be restored.
+pub fn insert_archived(
+    tx: &WriteTx<'_>,
+    row: &super::registry::TenantRow,
+    archive: &ArchiveRow,
+) -> Result<()> {
+    let domains = serde_json::to_string(&archive.domains).map_err(|e| StoreError::Corrupt {
+        column: "tenants.archived_domains",
+        value: e.to_string(),
+    })?;
+    tx.execute(
+        "INSERT INTO tenants (schema_name, name, install_id, created_at, state, archive, deleted_at, archived_domains)
+         VALUES (?1, ?2, ?3, ?4, 'deleted', ?5, ?6, ?7)",
+        params![
+            row.schema_name,
+            row.name,
+            row.install_id,
+            ts(row.created_at),
+            archive.archive,
+            ts(archive.deleted_at),
+            domains
+        ],
+    )?;
+    Ok(())
+}
+
+/// The schema_name of the tenant with this Install ID, if any.
+pub fn holder_of_install_id(tx: &ReadTx<'_>, install_id: &str) -> Result<Option<String>> {
+    Ok(tx
+        .query_row(
+            "SELECT schema_name FROM tenants WHERE install_id = ?1",
+            [install_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}

@@ -539,6 +539,15 @@ fn the_tenant_command_line_works_on_the_data_dir_and_is_audited_as_its_user() {
             .count()
     };
     assert_eq!(archives(), 1);
+    // An operator keeps a copy of the archive elsewhere.
+    let kept = root.path().join("kept-archive");
+    let arch = std::fs::read_dir(dir.path().join("deleted"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    copy_tree(&arch, &kept);
     // Deleted just now: not 30 days old, so kept; `0` takes every archive.
     let out = tenant_cli(&config, &["purge", "--older-than-days", "30"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -547,12 +556,29 @@ fn the_tenant_command_line_works_on_the_data_dir_and_is_audited_as_its_user() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("purged t_acme"), "{}", text(&out));
     assert_eq!(archives(), 0);
-    // The schema_name is free again; a new tenant under it gets a new Install ID.
-    let out = tenant_cli(
-        &config,
-        &["create", "--schema-name", "t_acme", "--name", "New"],
-    );
+    let listed = text(&tenant_cli(&config, &["list"]));
+    assert!(!listed.contains("t_acme"), "{listed}");
+
+    // The kept copy brings the purged tenant back, with its own Install ID; a second
+    // time it is refused (the tenant is here).
+    let kept_arg = kept.to_str().unwrap();
+    let out = tenant_cli(&config, &["restore", "--archive", kept_arg]);
     assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("ready"), "{}", text(&out));
+    let out = tenant_cli(&config, &["restore", "--archive", kept_arg]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("is in this registry"), "{}", text(&out));
+
+    // Purged for good, the schema_name is free again; a new tenant under it gets a new
+    // Install ID.
+    for args in [
+        &["delete", "t_acme"][..],
+        &["purge", "--older-than-days", "0"],
+        &["create", "--schema-name", "t_acme", "--name", "New"],
+    ] {
+        let out = tenant_cli(&config, args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    }
 
     let entries = registry_actions(dir.path());
     let by_cli: Vec<String> = entries
@@ -579,22 +605,46 @@ fn the_tenant_command_line_works_on_the_data_dir_and_is_audited_as_its_user() {
             "cli:ops-alice tenant.restore restored",
             "cli:ops-alice tenant.delete deleted",
             "cli:ops-alice tenant.purge purged",
+            "cli:ops-alice tenant.list -",
+            "cli:ops-alice tenant.adopt_archive adopted",
+            "cli:ops-alice tenant.restore restored",
+            "cli:ops-alice tenant.adopt_archive schema_name_taken",
+            "cli:ops-alice tenant.delete deleted",
+            "cli:ops-alice tenant.purge purged",
             "cli:ops-alice tenant.create created",
         ]
     );
     let installs: Vec<&str> = entries
         .iter()
-        .filter(|(_, a, _, d)| a == "tenant.create" && d["outcome"] == "created")
+        .filter(|(_, a, _, d)| {
+            (a == "tenant.create" && d["outcome"] == "created") || a == "tenant.purge"
+        })
         .map(|(_, _, _, d)| d["install_id"].as_str().unwrap())
         .collect();
-    assert_eq!(installs.len(), 2);
-    assert_ne!(installs[0], installs[1]);
+    // Created, purged, (restored from the kept copy,) purged with the same Install ID;
+    // the new tenant's is another.
+    assert_eq!(installs.len(), 4);
+    assert_eq!(installs[0], installs[1]);
+    assert_eq!(installs[1], installs[2]);
+    assert_ne!(installs[0], installs[3]);
     let out = run(licd()
         .arg("--config")
         .arg(&config)
         .arg("audit")
         .arg("verify"));
     assert!(out.status.success(), "{}", text(&out));
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
 }
 
 /// `cli_config` for a data dir elsewhere.
