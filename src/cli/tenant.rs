@@ -93,18 +93,6 @@ fn print(t: &TenantInfo) {
 pub fn run(config: Config, cmd: TenantCommand) -> Result<()> {
     let dir = DataDir::new(&config.storage.data_dir);
     super::check_owner(dir.root())?;
-    // Reading needs no lock; a change does, so that no server holds the tenants in
-    // memory meanwhile.
-    let _lock = match cmd {
-        TenantCommand::List => None,
-        _ if !dir.is_initialized() => None,
-        _ => Some(dir.try_lock()?.with_context(|| {
-            format!(
-                "a licd server is running on {} (or another `licd tenant` command is): use the tenancy API (/api/v1/tenants) while it runs, or stop it first",
-                dir.root().display()
-            )
-        })?),
-    };
     if matches!(
         cmd,
         TenantCommand::Create { .. } | TenantCommand::Restore { .. }
@@ -114,7 +102,20 @@ pub fn run(config: Config, cmd: TenantCommand) -> Result<()> {
             "tenancy is off (tenancy.enabled = false): a second tenant cannot exist; turn it on in the config first"
         );
     }
+    // Opened first: with no server running, opening finishes a deletion or restoring
+    // a stop cut short (it takes the lock for that, then lets go).
     let app: App = open_existing(config)?;
+    // Reading needs no lock; a change does, so that no server holds the tenants in
+    // memory meanwhile.
+    let _lock = match cmd {
+        TenantCommand::List => None,
+        _ => Some(dir.try_lock()?.with_context(|| {
+            format!(
+                "a licd server is running on {} (or another `licd tenant` command is): use the tenancy API (/api/v1/tenants) while it runs, or stop it first",
+                dir.root().display()
+            )
+        })?),
+    };
     let now = app.clock.now();
     let actor = cli_actor();
     match cmd {

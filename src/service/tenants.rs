@@ -36,6 +36,13 @@ impl Tenants {
         data_dir.rebuild_template()?;
         let registry = Db::open(&data_dir.registry_db(), &REGISTRY, opts)?;
         let mut rows = registry.read(registry::list_tenants)?;
+        // Finishing or cleaning up what a stop cut short is for the one who holds the
+        // data directory: not for `licd admin` or `licd tenant list` beside a running
+        // server, which may be creating or deleting that tenant right now.
+        let recovering = data_dir.try_lock()?;
+        if recovering.is_none() {
+            rows.retain(|r| r.state == TenantState::Ready);
+        }
         for row in rows.iter_mut().filter(|r| r.state == TenantState::Creating) {
             data_dir.remove_tenant_data(&row.schema_name)?;
             let why = "licd stopped while creating it; what was made was removed at the next start";
@@ -49,6 +56,7 @@ impl Tenants {
             super::tenant_archive::recover(&data_dir, &registry, row, now)?;
         }
         rows.retain(|r| r.state == TenantState::Ready);
+        drop(recovering);
         if !rows.iter().any(|t| t.schema_name == PUBLIC) {
             let public = TenantRow {
                 schema_name: PUBLIC.into(),

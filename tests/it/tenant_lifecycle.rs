@@ -763,3 +763,38 @@ fn deletion_waits_for_requests_in_flight_before_moving_the_database() {
     assert_eq!(deleting.join().unwrap(), 200);
     assert!(!s.data_dir().join("tenants/t_acme.db").exists());
 }
+
+#[test]
+fn a_command_beside_a_running_server_leaves_its_work_in_progress_alone() {
+    let v = crate::enterprise::vendor();
+    let s = server(&v, tempfile::tempdir().unwrap());
+    // The server is creating a tenant right now (row `creating`, database being made).
+    let reg = rusqlite::Connection::open(s.data_dir().join("registry.db")).unwrap();
+    reg.execute(
+        "INSERT INTO tenants (schema_name, name, install_id, created_at, state) VALUES ('t_new', 'New', 'I-new', '2026-06-01T09:00:00.000000Z', 'creating')",
+        [],
+    )
+    .unwrap();
+    drop(reg);
+    std::fs::write(s.data_dir().join("tenants/t_new.db.tmp"), b"being copied").unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let config = cli_config_at(root.path(), &s.data_dir(), &v);
+    for args in [&["tenant", "list"][..], &["audit", "verify"]] {
+        let out = run(licd().arg("--config").arg(&config).args(args));
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        // Not taken for a creation cut short: the server is still at it.
+        assert!(
+            s.data_dir().join("tenants/t_new.db.tmp").exists(),
+            "{args:?}"
+        );
+        let state: String = rusqlite::Connection::open(s.data_dir().join("registry.db"))
+            .unwrap()
+            .query_row(
+                "SELECT state FROM tenants WHERE schema_name = 't_new'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(state, "creating", "{args:?}");
+    }
+}
