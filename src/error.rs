@@ -168,6 +168,16 @@ error_codes! {
     /// A recovery link that is unknown here (mistyped, or for another tenant's host),
     /// used already, or expired.
     RecoveryKeyInvalid => 403, "recovery_key_invalid", "Recovery link not valid";
+    /// `public`, the default tenant, can never be deleted.
+    DefaultTenantUndeletable => 409, "default_tenant_undeletable", "The default tenant cannot be deleted";
+    /// The tenant is not `ready` (still being created, failed, deleted or being deleted or
+    /// restored): it cannot be renamed or deleted now.
+    TenantNotReady => 409, "tenant_not_ready", "Tenant not ready";
+    /// Only a deleted tenant (its archive kept) can be restored.
+    TenantNotDeleted => 409, "tenant_not_deleted", "Tenant not deleted";
+    /// A deleted tenant's archive is missing, incomplete or does not match its manifest's
+    /// checksums: it is not restored.
+    TenantArchiveInvalid => 409, "tenant_archive_invalid", "Tenant archive invalid";
     /// Too many failed logins for this account or address.
     TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
     /// Every password worker is busy (`auth.password_workers`): retry after `Retry-After`.
@@ -278,6 +288,10 @@ mod tests {
             (UnknownHost, 421),
             (TenantHasNoDomain, 409),
             (RecoveryKeyInvalid, 403),
+            (DefaultTenantUndeletable, 409),
+            (TenantNotReady, 409),
+            (TenantNotDeleted, 409),
+            (TenantArchiveInvalid, 409),
             (TooManyAttempts, 429),
             (PasswordCheckBusy, 503),
             (Internal, 500),

@@ -47,6 +47,18 @@ pub async fn run(
     sockets: Sockets,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    // One server per data directory; `licd tenant ...` refuses to run beside it.
+    let _data_lock = app
+        .tenants
+        .data_dir()
+        .try_lock()
+        .map_err(|e| ServeError::Config(e.to_string()))?
+        .ok_or_else(|| {
+            ServeError::Config(format!(
+                "another licd holds {} (a server, or a `licd tenant` command): one at a time",
+                app.tenants.data_dir().root().display()
+            ))
+        })?;
     let https = match (sockets.https, &app.tls) {
         (None, _) => None,
         (Some(_), None) => {

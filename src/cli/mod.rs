@@ -1,5 +1,6 @@
 //! The command line, one file per command group: `serve` and `init` (serve.rs),
 //! `check-config`, `admin`, `audit`, `keys`, `ca`, `backup` and `restore` (backup.rs),
+//! `tenant`,
 //! and the offline `license` tools. This file holds the top-level parser, the dispatch
 //! and what several groups share: opening an existing data directory as its owner.
 
@@ -11,6 +12,7 @@ pub mod check_config;
 pub mod keys;
 pub mod license;
 pub mod serve;
+pub mod tenant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -28,6 +30,7 @@ use ca::CaCommand;
 use keys::KeysCommand;
 use license::LicenseCommand;
 use serve::{InitArgs, ServeArgs};
+use tenant::TenantCommand;
 
 /// Exit status of a wrong command line (a missing, unknown or conflicting flag), as
 /// sysexits.h's EX_USAGE. Not clap's 2: `license verify` exits 2 for a malformed key.
@@ -104,6 +107,10 @@ pub enum Command {
         /// The backup directory (made by `licd backup --out`).
         backup: PathBuf,
     },
+    /// Tenants, for air-gapped operators: list, create, rename, delete, restore, purge
+    /// (on the data directory, with no server running).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
     /// Offline license tools: verify, inspect, sign (no server or data dir needed).
     #[command(subcommand)]
     License(LicenseCommand),
@@ -139,6 +146,7 @@ pub fn run(config: Config, command: Command) -> Result<()> {
         Command::Restore { backup } => backup::restore(config, backup),
         Command::Keys(cmd) => keys::run(config, cmd),
         Command::Ca(cmd) => ca::run(config, cmd),
+        Command::Tenant(cmd) => tenant::run(config, cmd),
         Command::CheckConfig { .. } | Command::License(_) => Ok(()),
     }
 }

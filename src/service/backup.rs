@@ -185,10 +185,13 @@ fn plan(data: &DataDir) -> Result<Vec<(PathBuf, EntryKind)>, BackupError> {
             .filter(|p| p.extension().is_some_and(|e| e == "db"))
             .map(|p| (p, EntryKind::Database)),
     );
+    // Deleted tenants' archives (`deleted/`) are kept until purged, so they are part
+    // of the data: plain files (each archive's database is closed, self-contained).
     for (dir, kind) in [
         ("keys", EntryKind::Key),
         ("ca", EntryKind::Key),
         ("files", EntryKind::File),
+        ("deleted", EntryKind::File),
     ] {
         let mut found = Vec::new();
         files_under(root, &root.join(dir), &mut found)?;
@@ -270,6 +273,64 @@ pub fn backup(
     Ok(manifest)
 }
 
+/// The manifest of the files already in `dir` (every file under it but the manifest):
+/// sizes and checksums, `.db` files as databases with their schema version. A deleted
+/// tenant's archive is described by this, so `verify` checks it like a backup.
+pub fn manifest_of(dir: &Path, source: &str, now: DateTime<Utc>) -> Result<Manifest, BackupError> {
+    let mut found = Vec::new();
+    files_under(dir, dir, &mut found)?;
+    let mut entries = Vec::new();
+    for rel in found {
+        let path = rel_string(&rel);
+        if path == MANIFEST {
+            continue;
+        }
+        let full = dir.join(&rel);
+        let is_db = rel.extension().is_some_and(|e| e == "db");
+        let schema_version = if is_db {
+            Some(snapshot::check(&full).map_err(store_err(&full))?.1)
+        } else {
+            None
+        };
+        let (bytes, sha256) = sha256_file(&full)?;
+        entries.push(Entry {
+            path,
+            kind: if is_db {
+                EntryKind::Database
+            } else {
+                EntryKind::File
+            },
+            bytes,
+            sha256,
+            schema_version,
+        });
+    }
+    Ok(Manifest {
+        format: FORMAT,
+        licd_version: env!("CARGO_PKG_VERSION").into(),
+        created_at: now,
+        source: source.to_owned(),
+        entries,
+    })
+}
+
+/// Writes `manifest` (a `Manifest`, or one with more fields beside it) as `dir`'s
+/// manifest, atomically (a temporary file renamed into place) and synced: a manifest
+/// is there whole or not at all.
+pub fn write_manifest(dir: &Path, manifest: &impl Serialize) -> Result<(), BackupError> {
+    let path = dir.join(MANIFEST);
+    let tmp = dir.join(format!("{MANIFEST}.tmp"));
+    let json = serde_json::to_vec_pretty(manifest)
+        .map_err(|e| BackupError::Corrupt(format!("manifest: {e}")))?;
+    std::fs::write(&tmp, json).map_err(file_err(&tmp))?;
+    set_mode(&tmp, 0o600)?;
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(file_err(&tmp))?;
+    std::fs::rename(&tmp, &path).map_err(file_err(&path))?;
+    sync_dir(dir)
+}
+
 fn read_manifest(dir: &Path) -> Result<Manifest, BackupError> {
     let path = dir.join(MANIFEST);
     let text = std::fs::read(&path).map_err(file_err(&path))?;
@@ -294,7 +355,7 @@ pub fn verify(dir: &Path, progress: &dyn Progress) -> Result<Manifest, BackupErr
         let top = e.path.split('/').next().unwrap_or_default();
         if e.path.split('/').any(|c| c == ".." || c.is_empty())
             || e.path.starts_with('/')
-            || !["registry.db", "tenants", "files", "keys", "ca"].contains(&top)
+            || !["registry.db", "tenants", "files", "keys", "ca", "deleted"].contains(&top)
         {
             return Err(BackupError::Corrupt(format!(
                 "the manifest names a path outside the backup: {}",
@@ -410,13 +471,14 @@ pub fn restore(
         ("files", 0o750),
         ("keys", 0o700),
         ("ca", 0o700),
+        ("deleted", 0o750),
     ] {
         let p = staging.join(dir);
         std::fs::create_dir_all(&p).map_err(file_err(&p))?;
         set_mode(&p, mode)?;
         sync_dir(&p)?;
     }
-    for name in ["tenants", "files", "keys", "ca", "registry.db"] {
+    for name in ["tenants", "files", "keys", "ca", "deleted", "registry.db"] {
         let (from, to) = (staging.join(name), target.join(name));
         if from.exists() {
             std::fs::rename(&from, &to).map_err(file_err(&to))?;

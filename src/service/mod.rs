@@ -32,6 +32,8 @@ pub mod tenancy;
 pub mod tenancy_keys;
 pub mod tenant;
 pub mod tenant_domains;
+pub mod tenant_archive;
+pub mod tenant_lifecycle;
 pub mod tenants;
 pub mod throttle;
 pub mod tls;
@@ -166,6 +168,10 @@ pub enum Actor {
     Staff { id: i64, email: String },
     /// An operator on the server host using the `licd` command line.
     Cli,
+    /// An operator on the server host using the `licd` command line, by their login
+    /// name (`$SUDO_USER`, else `$USER`): `licd tenant ...` records this in the registry
+    /// chain as `cli:<user>`.
+    CliUser { user: String },
     /// licd itself (scheduled jobs).
     System,
     /// An appliance, by the fingerprint it presented.
@@ -182,6 +188,7 @@ impl Actor {
         match self {
             Actor::Staff { email, .. } => format!("staff:{email}"),
             Actor::Cli => "cli".into(),
+            Actor::CliUser { user } => format!("cli:{user}"),
             Actor::System => "system".into(),
             Actor::Appliance { fingerprint } => format!("appliance:{fingerprint}"),
             Actor::Anonymous => "anonymous".into(),

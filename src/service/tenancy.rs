@@ -26,14 +26,15 @@ pub struct TenantInfo {
     pub default: bool,
     /// The host names routed to it.
     pub domains: Vec<String>,
-    /// `creating`, `ready`, or `failed` (creation stopped half-way; see `failure`).
+    /// `creating`, `ready`, `failed` (creation stopped half-way; see `failure`),
+    /// `deleting`, `deleted` (archived until purged) or `restoring`.
     pub state: TenantState,
     /// Why creation failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
 }
 
-fn info(row: TenantRow, domains: &[(String, String)]) -> TenantInfo {
+pub(super) fn info(row: TenantRow, domains: &[(String, String)]) -> TenantInfo {
     TenantInfo {
         default: row.schema_name == PUBLIC,
         domains: domains

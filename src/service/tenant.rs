@@ -36,7 +36,8 @@ const SETTINGS_KEY: &str = "licensing";
 #[derive(Debug)]
 pub struct Tenant {
     pub schema_name: String,
-    pub name: String,
+    /// Shown in its console's header; the tenancy API can rename it at any time.
+    name: RwLock<String>,
     pub install_id: String,
     /// When the tenant was created (an additional tenant's license timeline starts here).
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -57,7 +58,7 @@ impl Tenant {
         let settings = load_settings(&db)?;
         Ok(Tenant {
             schema_name: row.schema_name,
-            name: row.name,
+            name: RwLock::new(row.name),
             install_id: row.install_id,
             created_at: row.created_at,
             db,
@@ -65,6 +66,16 @@ impl Tenant {
             settings: RwLock::new(settings),
             own_stage: RwLock::new(Stage::None),
         })
+    }
+
+    /// Its display name (as the registry holds it).
+    pub fn name(&self) -> String {
+        self.name.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Takes a new display name at once (after the registry has it).
+    pub(super) fn set_name(&self, name: &str) {
+        *self.name.write().unwrap_or_else(|p| p.into_inner()) = name.to_owned();
     }
 
     /// The issuer (`iss`) of this tenant's license keys and leases.

@@ -36,6 +36,13 @@ impl Tenants {
         data_dir.rebuild_template()?;
         let registry = Db::open(&data_dir.registry_db(), &REGISTRY, opts)?;
         let mut rows = registry.read(registry::list_tenants)?;
+        // Finishing or cleaning up what a stop cut short is for the one who holds the
+        // data directory: not for `licd admin` or `licd tenant list` beside a running
+        // server, which may be creating or deleting that tenant right now.
+        let recovering = data_dir.try_lock()?;
+        if recovering.is_none() {
+            rows.retain(|r| r.state == TenantState::Ready);
+        }
         for row in rows.iter_mut().filter(|r| r.state == TenantState::Creating) {
             data_dir.remove_tenant_data(&row.schema_name)?;
             let why = "licd stopped while creating it; what was made was removed at the next start";
@@ -45,7 +52,11 @@ impl Tenants {
             tracing::warn!(tenant = %row.schema_name, "removed a tenant whose creation was cut short");
             row.state = TenantState::Failed;
         }
+        for row in rows.iter_mut() {
+            super::tenant_archive::recover(&data_dir, &registry, row, now)?;
+        }
         rows.retain(|r| r.state == TenantState::Ready);
+        drop(recovering);
         if !rows.iter().any(|t| t.schema_name == PUBLIC) {
             let public = TenantRow {
                 schema_name: PUBLIC.into(),
@@ -135,6 +146,41 @@ impl Tenants {
                 Err(e)
             }
         }
+    }
+
+    /// Stops routing to a tenant and drops it from the open tenants (deletion): its
+    /// host names resolve as unknown hosts from now on. Returns it, so that the caller
+    /// can wait for requests in flight to let go of it and close its database.
+    pub fn forget(&self, schema_name: &str) -> Option<Arc<Tenant>> {
+        self.by_domain
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, s| s != schema_name);
+        self.by_name
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(schema_name)
+    }
+
+    /// Opens a tenant that is `ready` in the registry again (after restoring it):
+    /// its database, its keys, and routing of its host names as the registry has them.
+    pub fn reopen(&self, kek: &Kek, schema_name: &str, now: DateTime<Utc>) -> Result<Arc<Tenant>> {
+        let (row, domains) = self.registry.read(|tx| {
+            Ok::<_, ServiceError>((
+                registry::find_tenant(tx, schema_name)?,
+                registry::list_domains(tx)?,
+            ))
+        })?;
+        let row = row
+            .ok_or_else(|| ServiceError::unexpected("a restored tenant is not in the registry"))?;
+        let t = Arc::new(Tenant::open(&self.data_dir, row, self.opts)?);
+        keyring::load(&t, kek, now)?;
+        self.by_name
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(schema_name.to_owned(), t.clone());
+        *self.by_domain.write().unwrap_or_else(|p| p.into_inner()) = domains.into_iter().collect();
+        Ok(t)
     }
 
     /// Whether any tenant holds sealed signing keys (then the KEK must exist).

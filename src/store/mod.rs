@@ -78,8 +78,10 @@
 //! database would need those shared or reloaded.
 
 pub mod activations;
+pub mod archive_files;
 pub mod audit;
 pub mod client_certs;
+pub mod data_lock;
 pub mod db;
 pub mod directives;
 pub mod enterprise;
@@ -100,6 +102,7 @@ pub mod signing_keys;
 pub mod snapshot;
 pub mod staff;
 pub mod tenant_domains;
+pub mod tenant_archives;
 pub mod tokens;
 
 use chrono::{DateTime, SecondsFormat, Utc};

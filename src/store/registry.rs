@@ -111,3 +111,12 @@ pub fn list_domains(tx: &ReadTx<'_>) -> Result<Vec<(String, String)>> {
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Gives a tenant a new display name.
+pub fn set_name(tx: &WriteTx<'_>, schema_name: &str, name: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE tenants SET name = ?2 WHERE schema_name = ?1",
+        params![schema_name, name],
+    )?;
+    Ok(())
+}

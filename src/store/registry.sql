@@ -4,14 +4,19 @@
 -- registry database at schema version 3 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
--- tenants: step 1 (0001_tenants_and_domains.sql); changed by step 2 (0002_audit_and_tenant_state.sql)
-CREATE TABLE tenants (
-    schema_name TEXT PRIMARY KEY,
-    name        TEXT NOT NULL,
-    install_id  TEXT NOT NULL UNIQUE,
-    created_at  TEXT NOT NULL
-, state TEXT NOT NULL DEFAULT 'ready'
-    CHECK (state IN ('creating', 'ready', 'failed')), failure TEXT);
+-- tenants: step 1 (0001_tenants_and_domains.sql); changed by step 2 (0002_audit_and_tenant_state.sql); changed by step 3 (0003_tenant_archives.sql)
+CREATE TABLE "tenants" (
+    schema_name      TEXT PRIMARY KEY,
+    name             TEXT NOT NULL,
+    install_id       TEXT NOT NULL UNIQUE,
+    created_at       TEXT NOT NULL,
+    state            TEXT NOT NULL DEFAULT 'ready'
+        CHECK (state IN ('creating', 'ready', 'failed', 'deleting', 'deleted', 'restoring')),
+    failure          TEXT,
+    archive          TEXT,
+    deleted_at       TEXT,
+    archived_domains TEXT
+);
 
 -- domains: step 1 (0001_tenants_and_domains.sql)
 CREATE TABLE domains (

@@ -40,4 +40,5 @@ mod tenancy;
 mod tenant_licenses;
 mod tenant_recovery;
 mod tenant_routing;
+mod tenant_lifecycle;
 mod tls;

@@ -561,6 +561,11 @@ fn sample(fx: &Fixture<'_>, operation_id: &str) -> Option<Call> {
             auth: Auth::Bearer(TENANCY_KEY.into()),
             body: json!({"domain": format!("d{}.example", uuid::Uuid::new_v4().simple())}),
         },
+        "rename_tenant" => Call {
+            params: vec![("schema_name", "public".into())],
+            auth: Auth::Bearer(TENANCY_KEY.into()),
+            body: json!({"name": "public"}),
+        },
         _ => return None,
     })
 }

@@ -132,6 +132,9 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/api/v1/tenants/{schema_name}/domains" at "/api/v1/tenants/public/domains" body json!({"domain": "not a domain"}) => TenancyKey, 422;
         POST "/api/v1/tenants/{schema_name}/recovery-key" at "/api/v1/tenants/public/recovery-key" body json!({"email": "not an email"}) => TenancyKey, 422;
         DELETE "/api/v1/tenants/{schema_name}/domains/{domain}" at "/api/v1/tenants/public/domains/nowhere.example" => TenancyKey, 404;
+        PATCH "/api/v1/tenants/{schema_name}" at "/api/v1/tenants/public" body json!({"name": "public"}) => TenancyKey, 200;
+        DELETE "/api/v1/tenants/{schema_name}" at "/api/v1/tenants/public" => TenancyKey, 409;
+        POST "/api/v1/tenants/{schema_name}/restore" at "/api/v1/tenants/public/restore" => TenancyKey, 409;
 
         // Console pages and forms (a form that cannot be read is a 400 page, too)
         GET "/login" => Public, 200;

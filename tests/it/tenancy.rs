@@ -48,9 +48,10 @@ fn tenancy_routes() -> Vec<(Route, String)> {
     routes
 }
 
-/// Sends a tenancy route its sample: a GET, or a creation a key gets 422 for (`public`
-/// is reserved, `not a domain` is no domain, nor is `{domain}`, and `not an email` no
-/// email).
+/// Sends a tenancy route its sample: a GET; a creation a key gets 422 for (`public` is
+/// reserved, `not a domain` is no domain, nor is `{domain}`, and `not an email` no
+/// email); a rename of `public` to its own name; a deletion of `public` (never allowed)
+/// or a restoring of it (it is not deleted).
 fn call(
     s: &TestServer,
     route: &Route,
@@ -59,12 +60,18 @@ fn call(
 ) -> reqwest::blocking::Response {
     let method = reqwest::Method::from_bytes(route.method.as_bytes()).unwrap();
     let mut req = client().request(method, s.url(path));
-    if route.path.ends_with("/domains") && route.method == "POST" {
-        req = req.json(&serde_json::json!({"domain": "not a domain"}));
-    } else if route.path.ends_with("/recovery-key") {
-        req = req.json(&serde_json::json!({"email": "not an email"}));
-    } else if route.method != "GET" {
-        req = req.json(&serde_json::json!({"name": "x", "schema_name": "public"}));
+    match route.method {
+        "POST" if route.path == "/api/v1/tenants" => {
+            req = req.json(&serde_json::json!({"name": "x", "schema_name": "public"}));
+        }
+        "POST" if route.path.ends_with("/domains") => {
+            req = req.json(&serde_json::json!({"domain": "not a domain"}));
+        }
+        "POST" if route.path.ends_with("/recovery-key") => {
+            req = req.json(&serde_json::json!({"email": "not an email"}));
+        }
+        "PATCH" => req = req.json(&serde_json::json!({"name": "public"})),
+        _ => {}
     }
     if let Some(k) = key {
         req = req.bearer_auth(k);
@@ -74,7 +81,12 @@ fn call(
 
 /// What a configured key gets from a tenancy route's sample.
 fn admitted(route: &Route) -> u16 {
-    if route.method == "GET" { 200 } else { 422 }
+    match (route.method, route.path) {
+        ("GET" | "PATCH", _) => 200,
+        ("DELETE", "/api/v1/tenants/{schema_name}") => 409,
+        ("POST", "/api/v1/tenants/{schema_name}/restore") => 409,
+        _ => 422,
+    }
 }
 
 fn get(s: &TestServer, path: &str, key: Option<&str>) -> reqwest::blocking::Response {

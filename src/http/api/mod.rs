@@ -121,7 +121,14 @@ pub fn routes(r: &mut Routes) {
         .get(Access::TenancyKey, tenants::list)
         .post(Access::TenancyKey, AllowedInReadOnly, tenants::create);
     r.api("/api/v1/tenants/{schema_name}")
-        .get(Access::TenancyKey, tenants::get);
+        .get(Access::TenancyKey, tenants::get)
+        .patch(Access::TenancyKey, AllowedInReadOnly, tenants::rename)
+        .delete(Access::TenancyKey, AllowedInReadOnly, tenants::delete);
+    r.api("/api/v1/tenants/{schema_name}/restore").post(
+        Access::TenancyKey,
+        AllowedInReadOnly,
+        tenants::restore,
+    );
     r.api("/api/v1/tenants/{schema_name}/domains")
         .get(Access::TenancyKey, tenants::domains)
         .post(Access::TenancyKey, AllowedInReadOnly, tenants::add_domain);

@@ -1,6 +1,7 @@
 //! `/api/v1/tenants`: the tenancy API (`Access::TenancyKey`). Only a tenancy API key
 //! authenticates it; with `tenancy.enabled = false` it answers 404 `tenancy_disabled`.
-//! Every call is recorded in the registry's audit chain with the key's name.
+//! Every call is recorded in the registry's audit chain with the key's name. Rename,
+//! delete (to an archive) and restore are `service::tenant_lifecycle`.
 
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
@@ -8,6 +9,7 @@ use crate::http::tenancy_key::Tenancy;
 use crate::service::recovery::{self, RecoveryKey, RecoveryKeyRequest};
 use crate::service::tenancy::{self, NewTenant, TenantInfo};
 use crate::service::tenant_domains::{self, DomainInfo, NewDomain};
+use crate::service::tenant_lifecycle::{self, DeletedTenant, RestoredTenant, TenantPatch};
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -193,4 +195,77 @@ pub async fn recovery_key(
     Ok(HttpResponse::Created()
         .insert_header(("cache-control", "no-store"))
         .json(key))
+refusals!(RenameRefusals: NotFound, TenantNotReady);
+
+/// Renames a tenant
+///
+/// Its console shows the new name from its next page on.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/tenants/{schema_name}",
+    operation_id = "rename_tenant",
+    tag = "tenants",
+    params(("schema_name" = String, Path, description = "The tenant's schema_name (`public` for the default tenant)")),
+    request_body = TenantPatch,
+    responses((status = 200, description = "The renamed tenant", body = TenantInfo), RenameRefusals),
+)]
+pub async fn rename(
+    t: Tenancy,
+    schema_name: web::Path<String>,
+    body: web::Json<TenantPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let (schema_name, patch) = (schema_name.into_inner(), body.into_inner());
+    let tenant = t
+        .run(move |cx| tenant_lifecycle::rename(&cx.app, cx.now, &cx.actor, &schema_name, patch))
+        .await?;
+    Ok(HttpResponse::Ok().json(tenant))
+}
+
+refusals!(DeleteRefusals: NotFound, DefaultTenantUndeletable, TenantNotReady);
+
+/// Deletes a tenant (to an archive)
+///
+/// Stops routing to it (its domains become unknown hosts and free for other tenants),
+/// lets requests in flight finish, closes its database, and moves its database and
+/// files to `deleted/<schema_name>-<time>/` in the data directory with a manifest of
+/// checksums. Nothing is dropped: `POST .../restore` brings it back; `licd tenant purge`
+/// removes old archives. Its schema_name and Install ID stay taken until purged.
+/// `public` can never be deleted (`409 default_tenant_undeletable`).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tenants/{schema_name}",
+    operation_id = "delete_tenant",
+    tag = "tenants",
+    params(("schema_name" = String, Path, description = "The tenant's schema_name")),
+    responses((status = 200, description = "The tenant is deleted; where its archive is", body = DeletedTenant), DeleteRefusals),
+)]
+pub async fn delete(t: Tenancy, schema_name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let schema_name = schema_name.into_inner();
+    let deleted = t
+        .run(move |cx| tenant_lifecycle::delete(&cx.app, cx.now, &cx.actor, &schema_name))
+        .await?;
+    Ok(HttpResponse::Ok().json(deleted))
+}
+
+refusals!(RestoreRefusals: NotFound, TenantNotDeleted, TenantArchiveInvalid);
+
+/// Restores a deleted tenant
+///
+/// Checks its archive against the manifest's checksums, moves its database and files
+/// back, routes its domains again and serves it. Domains another tenant took
+/// meanwhile stay with that tenant and are listed in `domains_not_restored`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenants/{schema_name}/restore",
+    operation_id = "restore_tenant",
+    tag = "tenants",
+    params(("schema_name" = String, Path, description = "The deleted tenant's schema_name")),
+    responses((status = 200, description = "The tenant is ready again", body = RestoredTenant), RestoreRefusals),
+)]
+pub async fn restore(t: Tenancy, schema_name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let schema_name = schema_name.into_inner();
+    let restored = t
+        .run(move |cx| tenant_lifecycle::restore(&cx.app, cx.now, &cx.actor, &schema_name))
+        .await?;
+    Ok(HttpResponse::Ok().json(restored))
 }

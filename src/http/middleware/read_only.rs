@@ -84,6 +84,12 @@ mod tests {
             ("DELETE", "/api/v1/tenants/{schema_name}/domains/{domain}"),
             ("POST", "/api/v1/tenants/{schema_name}/recovery-key"),
             ("POST", "/recover"),
+            // The tenancy API's other writes, for the same reason: renaming, deleting
+            // (to an archive) and restoring a tenant do not act as staff of the host's
+            // tenant.
+            ("PATCH", "/api/v1/tenants/{schema_name}"),
+            ("DELETE", "/api/v1/tenants/{schema_name}"),
+            ("POST", "/api/v1/tenants/{schema_name}/restore"),
             ("DELETE", "/api/v1/enterprise/licenses/{id}"),
             ("POST", "/enterprise/licenses"),
             ("POST", "/enterprise/licenses/{id}/remove"),

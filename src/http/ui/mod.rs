@@ -82,7 +82,7 @@ fn chrome(caller: &Caller, active: &str, notice: Option<Notice>) -> Value {
         nav => navigation(caller, active),
         pending => user.must_change_password,
         csrf => caller.csrf.clone().unwrap_or_default(),
-        tenant => context! { name => caller.tenant.name, install_id => caller.tenant.install_id },
+        tenant => context! { name => caller.tenant.name(), install_id => caller.tenant.install_id },
         notice => notice.map(Notice::text),
         banner => banner(caller),
     }

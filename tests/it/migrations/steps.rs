@@ -563,3 +563,68 @@ fn registry_step_2_audit_and_tenant_state() {
         assert!(err.contains("append-only"), "{change}: {err}");
     }
 }
+
+/// The registry's step 4: deletion states and the archive columns. A version-3 registry
+/// keeps its tenants, their states and failures, its domains and its recovery keys (with
+/// foreign keys on, rebuilding `tenants` must not cascade to them); the new states are
+/// accepted.
+#[test]
+fn registry_step_4_tenant_archives() {
+    let mut c = empty();
+    let steps: Vec<_> = REGISTRY.numbered_steps().take(3).collect();
+    for (_, step) in &steps {
+        c.execute_batch(step.sql).unwrap();
+    }
+    c.execute_batch(
+        "INSERT INTO tenants (schema_name, name, install_id, created_at, state) VALUES ('public', 'Main', 'I1', 't', 'ready');
+         INSERT INTO tenants (schema_name, name, install_id, created_at, state, failure) VALUES ('t_x', 'X', 'I2', 't', 'failed', 'why');
+         INSERT INTO domains (domain, schema_name, created_at) VALUES ('licd.example.com', 'public', 't');
+         INSERT INTO recovery_keys (id, schema_name, email, secret_hash, created_at, expires_at) VALUES (7, 'public', 'a@example.com', x'0102', 't', 'u');
+         PRAGMA user_version = 3;",
+    )
+    .unwrap();
+    assert_eq!(
+        bring_up_to_date(&mut c, &REGISTRY, Path::new("registry.db")).unwrap(),
+        Outcome::Upgraded { from: 3 }
+    );
+    let key: (i64, String, Vec<u8>) = c
+        .query_row("SELECT id, email, secret_hash FROM recovery_keys", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(key, (7, "a@example.com".to_owned(), vec![1, 2]));
+    let kept: (String, String) = c
+        .query_row(
+            "SELECT t.install_id, d.domain FROM tenants t JOIN domains d USING (schema_name)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(kept, ("I1".to_owned(), "licd.example.com".to_owned()));
+    let failed: (String, Option<String>) = c
+        .query_row(
+            "SELECT state, failure FROM tenants WHERE schema_name = 't_x'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(failed, ("failed".to_owned(), Some("why".to_owned())));
+    for state in ["deleting", "deleted", "restoring"] {
+        c.execute(
+            "UPDATE tenants SET state = ?1, archive = 'deleted/t_x-1' WHERE schema_name = 't_x'",
+            [state],
+        )
+        .unwrap();
+    }
+    // The domain table still cascades from its tenant.
+    c.execute("DELETE FROM tenants WHERE schema_name = 'public'", [])
+        .unwrap();
+    let left: (i64, i64) = c
+        .query_row(
+            "SELECT (SELECT count(*) FROM domains), (SELECT count(*) FROM recovery_keys)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(left, (0, 0));
+}
