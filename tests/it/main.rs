@@ -37,6 +37,7 @@ mod settings;
 mod static_files;
 mod storage;
 mod tenancy;
+mod tenant_isolation;
 mod tenant_licenses;
 mod tenant_recovery;
 mod tenant_routing;

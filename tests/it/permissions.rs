@@ -15,13 +15,13 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// A request for one registered route, and what it should come to.
-struct Sample {
+pub(crate) struct Sample {
     /// The path to request (the route's pattern with its parameters filled in).
-    path: String,
+    pub(crate) path: String,
     /// A JSON body for API routes, form fields for console routes.
-    body: Option<Value>,
+    pub(crate) body: Option<Value>,
     /// What the route needs, as this test expects it.
-    needs: Access,
+    pub(crate) needs: Access,
     /// The status a caller the route admits gets, in normal mode.
     admitted: u16,
 }
@@ -325,7 +325,7 @@ fn check(route: &Route, caller: Caller, read_only: bool, want: &Outcome, resp: R
 
 /// Every registered route has a sample, every sample a route, and the table says what
 /// the sample expects the route to need.
-fn matched(routes: &[Route]) -> Vec<(Route, Sample)> {
+pub(crate) fn matched(routes: &[Route]) -> Vec<(Route, Sample)> {
     let mut samples = samples();
     let mut missing = Vec::new();
     let mut out = Vec::new();

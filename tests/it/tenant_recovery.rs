@@ -208,7 +208,7 @@ fn a_recovery_link_is_confirmed_by_post_once_on_its_tenants_host_and_makes_a_sup
     );
     // public's console says `public`, as the tenancy API does (no more "Default").
     let public = s.app.tenants.public().unwrap();
-    assert_eq!(public.name, "public");
+    assert_eq!(public.name(), "public");
     let (admin, _) = api_login(&s, ADMIN_EMAIL, ADMIN_PASSWORD);
     let page = admin.get(s.url("/")).send().unwrap().text().unwrap();
     assert!(

@@ -195,6 +195,8 @@ pub async fn recovery_key(
     Ok(HttpResponse::Created()
         .insert_header(("cache-control", "no-store"))
         .json(key))
+}
+
 refusals!(RenameRefusals: NotFound, TenantNotReady);
 
 /// Renames a tenant

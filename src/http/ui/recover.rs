@@ -32,7 +32,7 @@ fn refused(open: &Open, e: &ServiceError) -> Result<HttpResponse, UiReject> {
     let p = e.problem();
     let html = open.state.templates.render(
         "recover.html",
-        context! { tenant_name => open.tenant.name, error => p.detail },
+        context! { tenant_name => open.tenant.name(), error => p.detail },
     )?;
     Ok(HttpResponse::build(
         StatusCode::from_u16(p.code.status().as_u16()).unwrap_or(StatusCode::BAD_REQUEST),
@@ -61,7 +61,7 @@ pub async fn show(
     let html = open.state.templates.render(
         "recover.html",
         context! {
-            tenant_name => open.tenant.name,
+            tenant_name => open.tenant.name(),
             email => pending.email,
             expires_at => pending.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
             creates_account => pending.creates_account,

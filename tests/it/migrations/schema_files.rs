@@ -66,6 +66,9 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "registry",
         "0003_recovery_keys_and_public_name.sql",
         "993108db4bb7ca289d60b3300075f19976ee36d931ff9ddf1ac31d2049b0a47a",
+    ),
+    (
+        "registry",
         "0004_tenant_archives.sql",
         "e5e76c09803cd601bea2c040129576bdef1e3450455750423057e25d0eaedbec",
     ),
