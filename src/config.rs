@@ -50,12 +50,27 @@ pub struct TenancyConfig {
     pub api_key_file: Option<PathBuf>,
     /// One key given directly (`LICD_TENANCY__API_KEY`); its name is `env`.
     pub api_key: Option<String>,
+    /// Close a tenant other than `public` after this many minutes without use (1 to
+    /// 1440; default 15). A closed tenant holds no file descriptor and no memory; it
+    /// opens again on its next request or when a job is due for it.
+    pub idle_close_minutes: Option<u32>,
 }
+
+/// `tenancy.idle_close_minutes` when it is not set.
+pub const DEFAULT_IDLE_CLOSE_MINUTES: u32 = 15;
 
 /// The shortest tenancy API key accepted.
 pub const MIN_TENANCY_KEY_CHARS: usize = 32;
 
 impl TenancyConfig {
+    /// How long a tenant stays open without use (`idle_close_minutes`).
+    pub fn idle_close(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(
+            self.idle_close_minutes
+                .unwrap_or(DEFAULT_IDLE_CLOSE_MINUTES),
+        ))
+    }
+
     /// Every configured key as (name, key): the file's, then `env`. Refuses a key file
     /// readable by group or others (naming the file and its mode), a line that is not
     /// `name = key`, a name given twice, and a key shorter than 32 characters.
@@ -481,6 +496,13 @@ impl Config {
             return bad("the metrics token must be at least 16 characters");
         }
         self.tenancy.keys()?;
+        if self
+            .tenancy
+            .idle_close_minutes
+            .is_some_and(|m| !(1..=1440).contains(&m))
+        {
+            return bad("tenancy.idle_close_minutes must be 1 to 1440");
+        }
         if self.log.level.trim().is_empty() {
             return bad("log.level must not be empty");
         }
@@ -658,6 +680,7 @@ mod tests {
             enabled: true,
             api_key_file: Some(file.clone()),
             api_key: Some(format!("{long}e")),
+            ..TenancyConfig::default()
         };
         let names: Vec<String> = t.keys().unwrap().into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["old", "new", "env"]);

@@ -344,7 +344,8 @@ pub fn change_password(
     })
 }
 
-/// Deletes expired sessions in every tenant (scheduled).
+/// Deletes expired sessions in every open tenant (scheduled); a tenant's expired
+/// sessions are also removed when it closes.
 pub fn purge_expired_sessions(app: &App, now: DateTime<Utc>) -> Result<usize> {
     let mut total = 0;
     for t in app.tenants.all() {

@@ -1,9 +1,11 @@
-//! The tenants this server hosts: the registry, opening every tenant, and routing of a
-//! request's host name to its tenant (unknown hosts go to `public`). One tenant and what
-//! it keeps in memory is `tenant.rs`.
+//! The tenants this server hosts: the registry, the tenants that are open, and routing
+//! of a request's host name to its tenant (unknown hosts go to `public`). Only `public`
+//! is opened at start; any other tenant is opened on first use and closed when idle
+//! (`tenant_opening.rs`). One tenant and what it keeps in memory is `tenant.rs`.
 
 use super::error::{Result, ServiceError};
 use super::keyring;
+use crate::clock::Clock;
 use crate::pki::kek::Kek;
 use crate::store::db::{Db, DbOptions};
 use crate::store::layout::DataDir;
@@ -11,7 +13,7 @@ use crate::store::migrate::REGISTRY;
 use crate::store::registry::{self, TenantRow, TenantState};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 pub use super::tenant::Tenant;
 
@@ -22,16 +24,24 @@ pub struct Tenants {
     data_dir: DataDir,
     opts: DbOptions,
     registry: Db,
+    /// The open tenants.
     by_name: RwLock<HashMap<String, Arc<Tenant>>>,
     by_domain: RwLock<HashMap<String, String>>,
+    pub(super) clock: Arc<dyn Clock>,
+    /// Unseals each tenant's signing keys when it opens (set by `unlock`).
+    pub(super) kek: OnceLock<Arc<Kek>>,
+    /// Held while a tenant opens or closes, so that each is open at most once.
+    pub(super) opening: Mutex<()>,
 }
 
 impl Tenants {
     /// Opens the data directory, creating it, the registry, the template and the
-    /// `public` tenant on first use, and opens every ready tenant's database. A tenant
-    /// whose creation was cut short (still `creating`: licd stopped half-way) has what
-    /// it had made removed and is marked `failed`.
-    pub fn open(data_dir: DataDir, opts: DbOptions, now: DateTime<Utc>) -> Result<Tenants> {
+    /// `public` tenant on first use, and opens `public`'s database; every other tenant
+    /// opens on first use. A tenant whose creation was cut short (still `creating`: licd
+    /// stopped half-way) has what it had made removed and is marked `failed`. `unlock`
+    /// must follow before tenants are used.
+    pub fn open(data_dir: DataDir, opts: DbOptions, clock: Arc<dyn Clock>) -> Result<Tenants> {
+        let now = clock.now();
         data_dir.create_dirs()?;
         data_dir.rebuild_template()?;
         let registry = Db::open(&data_dir.registry_db(), &REGISTRY, opts)?;
@@ -60,9 +70,11 @@ impl Tenants {
             rows.push(public);
         }
         let mut by_name = HashMap::new();
-        for row in rows {
-            let name = row.schema_name.clone();
-            by_name.insert(name, Arc::new(Tenant::open(&data_dir, row, opts)?));
+        if let Some(row) = rows.into_iter().find(|r| r.schema_name == PUBLIC) {
+            by_name.insert(
+                PUBLIC.to_owned(),
+                Arc::new(Tenant::open(&data_dir, row, opts)?),
+            );
         }
         let by_domain = registry.read(registry::list_domains)?.into_iter().collect();
         Ok(Tenants {
@@ -71,6 +83,9 @@ impl Tenants {
             registry,
             by_name: RwLock::new(by_name),
             by_domain: RwLock::new(by_domain),
+            clock,
+            kek: OnceLock::new(),
+            opening: Mutex::new(()),
         })
     }
 
@@ -118,6 +133,7 @@ impl Tenants {
             Ok(t) => {
                 self.registry
                     .write(|tx| registry::set_state(tx, schema_name, TenantState::Ready, None))?;
+                t.touch(now);
                 let t = Arc::new(t);
                 self.by_name
                     .write()
@@ -137,22 +153,27 @@ impl Tenants {
         }
     }
 
-    /// Whether any tenant holds sealed signing keys (then the KEK must exist).
+    /// Whether any tenant holds sealed signing keys (then the KEK must exist): `public`
+    /// does, or another tenant exists (each is created with its first key).
     pub fn any_signing_keys(&self) -> Result<bool> {
-        for t in self.all() {
-            if t.db.read(crate::store::signing_keys::count)? > 0 {
-                return Ok(true);
-            }
+        if self.public()?.db.read(crate::store::signing_keys::count)? > 0 {
+            return Ok(true);
         }
-        Ok(false)
+        let ready = self
+            .registry
+            .read(crate::store::tenant_schedule::count_ready)?;
+        Ok(ready > 1)
     }
 
-    /// Unseals every tenant's signing keys (making the first key where there is none).
-    pub fn load_keys(&self, kek: &Kek, now: DateTime<Utc>) -> Result<()> {
+    /// Hands over the key-encryption key: unseals the open tenants' signing keys (making
+    /// the first key where there is none) and lets other tenants open.
+    pub fn unlock(&self, kek: Arc<Kek>, now: DateTime<Utc>) -> Result<()> {
         for t in self.all() {
-            keyring::load(&t, kek, now)?;
+            keyring::load(&t, &kek, now)?;
         }
-        Ok(())
+        self.kek
+            .set(kek)
+            .map_err(|_| ServiceError::unexpected("the tenants were unlocked twice"))
     }
 
     pub fn data_dir(&self) -> &DataDir {
@@ -163,12 +184,60 @@ impl Tenants {
         &self.registry
     }
 
-    pub fn get(&self, schema_name: &str) -> Option<Arc<Tenant>> {
+    pub(super) fn opts(&self) -> DbOptions {
+        self.opts
+    }
+
+    pub(super) fn insert_open(&self, t: Arc<Tenant>) {
+        self.by_name
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(t.schema_name.clone(), t);
+    }
+
+    /// Removes an open tenant from the open ones if `close` says so, and returns it.
+    pub(super) fn take_if(
+        &self,
+        schema_name: &str,
+        close: impl FnOnce(&Arc<Tenant>) -> bool,
+    ) -> Option<Arc<Tenant>> {
+        let mut open = self.by_name.write().unwrap_or_else(|p| p.into_inner());
+        if !close(open.get(schema_name)?) {
+            return None;
+        }
+        open.remove(schema_name)
+    }
+
+    /// Whether the tenant is open now.
+    pub fn is_open(&self, schema_name: &str) -> bool {
         self.by_name
             .read()
             .unwrap_or_else(|p| p.into_inner())
+            .contains_key(schema_name)
+    }
+
+    /// A ready tenant, opened if it is not open (`None` if there is no ready tenant of
+    /// that name, or it cannot be opened: that is logged).
+    pub fn get(&self, schema_name: &str) -> Option<Arc<Tenant>> {
+        match self.open_ready(schema_name) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(tenant = %schema_name, error = %e.report(), "a tenant could not be opened");
+                None
+            }
+        }
+    }
+
+    /// The tenant if it is open now (never opens it).
+    pub fn get_open(&self, schema_name: &str) -> Option<Arc<Tenant>> {
+        let t = self
+            .by_name
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
             .get(schema_name)
-            .cloned()
+            .cloned()?;
+        t.touch(self.clock.now());
+        Some(t)
     }
 
     pub fn public(&self) -> Result<Arc<Tenant>> {
@@ -176,7 +245,9 @@ impl Tenants {
             .ok_or_else(|| ServiceError::unexpected("the public tenant is not open"))
     }
 
-    /// The tenant a request's `Host` belongs to; hosts without a domain entry go to `public`.
+    /// The tenant a request's `Host` belongs to, opened if need be; hosts without a
+    /// domain entry go to `public`. A routed tenant that cannot be opened is an error,
+    /// never a fall back to `public`.
     pub fn resolve(&self, host: &str) -> Result<Arc<Tenant>> {
         let name = host_name(host);
         let routed = self
@@ -185,13 +256,17 @@ impl Tenants {
             .unwrap_or_else(|p| p.into_inner())
             .get(&name)
             .cloned();
-        match routed.and_then(|schema| self.get(&schema)) {
+        let tenant = match routed {
+            Some(schema) => self.open_ready(&schema)?,
+            None => None,
+        };
+        match tenant {
             Some(t) => Ok(t),
             None => self.public(),
         }
     }
 
-    /// Every open tenant.
+    /// Every open tenant (`each_tenant` visits the closed ones too).
     pub fn all(&self) -> Vec<Arc<Tenant>> {
         self.by_name
             .read()
@@ -201,7 +276,7 @@ impl Tenants {
             .collect()
     }
 
-    /// Probes every database for readiness.
+    /// Probes the registry and every open database for readiness.
     pub fn probe(&self) -> Result<()> {
         self.registry.probe_writable()?;
         for t in self.all() {
@@ -210,9 +285,16 @@ impl Tenants {
         Ok(())
     }
 
-    /// Checkpoints every database (clean shutdown).
+    /// Checkpoints every open database and records each open tenant's schedule (clean
+    /// shutdown), so that the next start knows what is due without opening them.
     pub fn checkpoint_all(&self) {
         let tenants = self.all();
+        let now = self.clock.now();
+        for t in tenants.iter().filter(|t| t.schema_name != PUBLIC) {
+            if let Err(e) = self.record_schedule(t, now) {
+                tracing::warn!(tenant = %t.schema_name, error = %e.report(), "recording the schedule failed");
+            }
+        }
         for db in std::iter::once(&self.registry).chain(tenants.iter().map(|t| &t.db)) {
             if let Err(e) = db.checkpoint() {
                 tracing::warn!(db = %db.path().display(), error = %e, "checkpoint failed");

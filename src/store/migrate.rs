@@ -78,6 +78,7 @@ pub static REGISTRY: Schema = Schema::new(
     &[
         step!("registry", "0001_tenants_and_domains.sql"),
         step!("registry", "0002_audit_and_tenant_state.sql"),
+        step!("registry", "0003_tenant_schedule.sql"),
     ],
 );
 

@@ -98,6 +98,8 @@ pub mod settings;
 pub mod signing_keys;
 pub mod snapshot;
 pub mod staff;
+pub mod sweep_due;
+pub mod tenant_schedule;
 pub mod tokens;
 
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/registry/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- registry database at schema version 2 as SQLite stores it (columns added by a later
+-- registry database at schema version 3 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- tenants: step 1 (0001_tenants_and_domains.sql); changed by step 2 (0002_audit_and_tenant_state.sql)
@@ -41,3 +41,10 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
+
+-- tenant_schedule: step 3 (0003_tenant_schedule.sql)
+CREATE TABLE tenant_schedule (
+    schema_name TEXT PRIMARY KEY,
+    due_at      TEXT NOT NULL
+);
+CREATE INDEX tenant_schedule_due ON tenant_schedule(due_at);

@@ -62,6 +62,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "0002_audit_and_tenant_state.sql",
         "4a15f285d0409290bd3270dd94fa8988648553f11757720a891c8377771e3d8f",
     ),
+    (
+        "registry",
+        "0003_tenant_schedule.sql",
+        "271b290a6512feebafe2ddfec0b245fcb7df6ba52aafefc3e7431f905f50d822",
+    ),
 ];
 
 const SCHEMAS: [(&Schema, &str); 2] = [
