@@ -116,17 +116,21 @@ impl Tenants {
     /// opened for the call and closed again after it (unless something else took them
     /// up meanwhile). Stops at the first error.
     pub fn each_tenant(&self, mut f: impl FnMut(&Arc<Tenant>) -> Result<()>) -> Result<()> {
-        let names: Vec<String> = self
+        for name in self.ready_names()? {
+            self.visit(&name, &mut f)?;
+        }
+        Ok(())
+    }
+
+    /// The schema_names of every ready tenant, open or closed (oldest first).
+    pub fn ready_names(&self) -> Result<Vec<String>> {
+        Ok(self
             .registry()
             .read(registry::list_tenants)?
             .into_iter()
             .filter(|r| r.state == TenantState::Ready)
             .map(|r| r.schema_name)
-            .collect();
-        for name in names {
-            self.visit(&name, &mut f)?;
-        }
-        Ok(())
+            .collect())
     }
 
     /// Runs `f` on the ready tenant `schema_name` (see `each_tenant`); `Ok(false)` if
@@ -177,7 +181,7 @@ fn next_due(t: &Tenant, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
     let s = t.settings();
     let every = Duration::seconds(i64::from(s.sweep_interval_secs));
     let d =
-        t.db.read(|tx| sweep_due(tx, now, s.grace(), s.timeline().expiry_warning))?;
+        t.db.read(|tx| sweep_due(tx, now, s.grace(), &s.timeline()))?;
     let mut due = now + CLOSED_TENANT_CHECK;
     if d.every_run {
         due = due.min(now + every);

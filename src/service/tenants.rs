@@ -249,6 +249,19 @@ impl Tenants {
     /// domain entry go to `public`. A routed tenant that cannot be opened is an error,
     /// never a fall back to `public`.
     pub fn resolve(&self, host: &str) -> Result<Arc<Tenant>> {
+        self.pick(host, true)?
+            .ok_or_else(|| ServiceError::unexpected("a tenant was not opened"))
+    }
+
+    /// Like `resolve`, but only if the tenant is open now (`None`: `resolve` must open
+    /// it, off the async executor). Never opens anything.
+    pub fn resolve_open(&self, host: &str) -> Option<Arc<Tenant>> {
+        self.pick(host, false).ok().flatten()
+    }
+
+    /// The routing rule, in one place for `resolve` and `resolve_open`. `Ok(None)` only
+    /// when `may_open` is false and the tenant is closed.
+    fn pick(&self, host: &str, may_open: bool) -> Result<Option<Arc<Tenant>>> {
         let name = host_name(host);
         let routed = self
             .by_domain
@@ -256,13 +269,17 @@ impl Tenants {
             .unwrap_or_else(|p| p.into_inner())
             .get(&name)
             .cloned();
-        let tenant = match routed {
-            Some(schema) => self.open_ready(&schema)?,
-            None => None,
-        };
-        match tenant {
-            Some(t) => Ok(t),
-            None => self.public(),
+        let schema = routed.as_deref().unwrap_or(PUBLIC);
+        if let Some(t) = self.get_open(schema) {
+            return Ok(Some(t));
+        }
+        if !may_open {
+            return Ok(None);
+        }
+        match self.open_ready(schema)? {
+            Some(t) => Ok(Some(t)),
+            // Routed to a tenant that is no longer ready.
+            None => self.public().map(Some),
         }
     }
 

@@ -4,30 +4,33 @@
 //! opened for its sweep at that instant, not before.
 
 use super::{ReadTx, Result, parse_ts, ts};
+use crate::domain::violation::Timeline;
 use chrono::{DateTime, Duration, Utc};
 
 /// What the sweep has ahead in a tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SweepDue {
-    /// Something is in a state the sweep re-examines on every run (an installation in
-    /// violation, a license whose subscription lapsed): due every sweep interval.
+    /// Something is in a state the sweep re-examines on every run (a license whose
+    /// subscription lapsed, an active one never seen): due every sweep interval.
     pub every_run: bool,
     /// The earliest future instant a dated condition starts to hold (an expiry, the
     /// start of an expiry warning, a license becoming valid, an offline grace running
-    /// out); `None` if there is none.
+    /// out, an installation in violation reaching its next stage); `None` if there is
+    /// none.
     pub next_at: Option<DateTime<Utc>>,
 }
 
-/// `grace` is the tenant's offline grace; `warning` its expiry warning.
+/// `grace` is the tenant's offline grace; `timeline` its violation stages and expiry
+/// warning.
 pub fn sweep_due(
     tx: &ReadTx<'_>,
     now: DateTime<Utc>,
     grace: Duration,
-    warning: Duration,
+    timeline: &Timeline,
 ) -> Result<SweepDue> {
+    let warning = timeline.expiry_warning;
     let every_run: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM installations WHERE violation_since IS NOT NULL)
-             OR EXISTS (SELECT 1 FROM licenses WHERE subscription_status IN ('past_due', 'canceled')
+        "SELECT EXISTS (SELECT 1 FROM licenses WHERE subscription_status IN ('past_due', 'canceled')
                         AND state IN ('issued', 'active', 'locked'))
              OR EXISTS (SELECT 1 FROM licenses WHERE state = 'suspended' AND suspend_reason = 'subscription')
              OR EXISTS (SELECT 1 FROM licenses WHERE state = 'active' AND last_seen_at IS NULL)",
@@ -64,6 +67,21 @@ pub fn sweep_due(
         &ts(crate::domain::timestamp::earlier(now, grace)),
     )? {
         next.push(crate::domain::timestamp::later(seen, grace));
+    }
+    // An installation in violation moves to its next stage when the stage's time since
+    // the violation began has passed (its stage depends on nothing else that changes
+    // while the tenant is closed).
+    for after in [
+        timeline.admin_warning_after,
+        timeline.users_warning_after,
+        timeline.read_only_after,
+    ] {
+        if let Some(since) = min_after(
+            "SELECT min(violation_since) FROM installations WHERE violation_since > ?1",
+            &ts(crate::domain::timestamp::earlier(now, after)),
+        )? {
+            next.push(crate::domain::timestamp::later(since, after));
+        }
     }
     // Overdue now (a run was missed): due at once.
     let overdue: bool = tx.query_row(

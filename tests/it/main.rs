@@ -37,4 +37,5 @@ mod settings;
 mod static_files;
 mod storage;
 mod tenancy;
+mod tenant_scale;
 mod tls;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 const OLD_KEY: &str = "old-tenancy-key-0123456789abcdef0123";
 const NEW_KEY: &str = "new-tenancy-key-0123456789abcdef=+/x";
-const ENV_KEY: &str = "env-tenancy-key-0123456789abcdef0123";
+pub(crate) const ENV_KEY: &str = "env-tenancy-key-0123456789abcdef0123";
 
 /// A key file holding `old` and `new` (a rotation in progress), with this mode.
 fn key_file(dir: &Path, mode: u32) -> PathBuf {
@@ -363,7 +363,7 @@ fn the_reference_documents_the_tenancy_key_scheme() {
 }
 
 /// A server with tenancy on (key `env`) that trusts the vendor for its own license.
-fn licensed_server(v: &crate::enterprise::Vendor, dir: tempfile::TempDir) -> TestServer {
+pub(crate) fn licensed_server(v: &crate::enterprise::Vendor, dir: tempfile::TempDir) -> TestServer {
     let jwks = v.jwks.clone();
     TestServer::start_in(dir, move |c| {
         c.licensing.trusted_issuers = vec![jwks];
@@ -372,7 +372,7 @@ fn licensed_server(v: &crate::enterprise::Vendor, dir: tempfile::TempDir) -> Tes
     })
 }
 
-fn create(s: &TestServer, name: &str, schema_name: &str) -> reqwest::blocking::Response {
+pub(crate) fn create(s: &TestServer, name: &str, schema_name: &str) -> reqwest::blocking::Response {
     client()
         .post(s.url("/api/v1/tenants"))
         .bearer_auth(ENV_KEY)
