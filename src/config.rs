@@ -299,7 +299,8 @@ impl Default for ServerConfig {
 pub struct StorageConfig {
     /// The data directory: databases, keys, CA.
     pub data_dir: PathBuf,
-    /// Reader connections per database (there is always exactly one writer).
+    /// Most reader connections per database, each opened on its first read (there is
+    /// always exactly one writer).
     pub readers: usize,
     /// How long a connection waits on a locked database, in milliseconds.
     pub busy_timeout_ms: u64,
