@@ -383,6 +383,39 @@ mod tests {
     }
 
     #[test]
+    fn reader_connections_open_on_first_use_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = DbOptions {
+            readers: 3,
+            ..DbOptions::default()
+        };
+        let db = Db::open(&dir.path().join("r.db"), &TENANT, opts).unwrap();
+        assert_eq!(db.open_readers(), 0);
+        db.write(|tx| {
+            tx.execute("INSERT INTO settings (key, value) VALUES ('k', 'v')", [])
+                .map_err(StoreError::from)
+        })
+        .unwrap();
+        assert_eq!(db.open_readers(), 0, "a write opens no reader");
+        let read = || {
+            db.read(|tx| {
+                Ok::<_, StoreError>(tx.query_row(
+                    "SELECT value FROM settings WHERE key = 'k'",
+                    [],
+                    |r| r.get::<_, String>(0),
+                )?)
+            })
+            .unwrap()
+        };
+        assert_eq!(read(), "v");
+        assert_eq!(db.open_readers(), 1);
+        for _ in 0..5 {
+            assert_eq!(read(), "v");
+        }
+        assert_eq!(db.open_readers(), 3, "never more than storage.readers");
+    }
+
+    #[test]
     fn grouped_writes_commit_together_and_fail_alone() {
         let dir = tempfile::tempdir().unwrap();
         let db = std::sync::Arc::new(
