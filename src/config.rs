@@ -53,11 +53,19 @@ pub struct TenancyConfig {
     /// Close a tenant other than `public` after this many minutes without use (1 to
     /// 1440; default 15). A closed tenant holds no file descriptor and no memory; it
     /// opens again on its next request or when a job is due for it.
-    pub idle_close_minutes: Option<u32>,
+    pub idle_close_minutes: IdleCloseMinutes,
 }
 
-/// `tenancy.idle_close_minutes` when it is not set.
-pub const DEFAULT_IDLE_CLOSE_MINUTES: u32 = 15;
+/// `tenancy.idle_close_minutes`: 15 unless set.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct IdleCloseMinutes(pub u32);
+
+impl Default for IdleCloseMinutes {
+    fn default() -> Self {
+        IdleCloseMinutes(15)
+    }
+}
 
 /// The shortest tenancy API key accepted.
 pub const MIN_TENANCY_KEY_CHARS: usize = 32;
@@ -65,10 +73,7 @@ pub const MIN_TENANCY_KEY_CHARS: usize = 32;
 impl TenancyConfig {
     /// How long a tenant stays open without use (`idle_close_minutes`).
     pub fn idle_close(&self) -> chrono::Duration {
-        chrono::Duration::minutes(i64::from(
-            self.idle_close_minutes
-                .unwrap_or(DEFAULT_IDLE_CLOSE_MINUTES),
-        ))
+        chrono::Duration::minutes(i64::from(self.idle_close_minutes.0))
     }
 
     /// Every configured key as (name, key): the file's, then `env`. Refuses a key file
@@ -497,11 +502,7 @@ impl Config {
             return bad("the metrics token must be at least 16 characters");
         }
         self.tenancy.keys()?;
-        if self
-            .tenancy
-            .idle_close_minutes
-            .is_some_and(|m| !(1..=1440).contains(&m))
-        {
+        if !(1..=1440).contains(&self.tenancy.idle_close_minutes.0) {
             return bad("tenancy.idle_close_minutes must be 1 to 1440");
         }
         if self.log.level.trim().is_empty() {
@@ -713,6 +714,27 @@ mod tests {
                 .to_string()
                 .contains("line 1: not `name = key`")
         );
+    }
+
+    #[test]
+    fn idle_close_minutes_default_to_15_and_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "[tenancy]\n");
+        let c = Config::load(Some(&p), &Overrides::default()).unwrap();
+        assert_eq!(c.tenancy.idle_close().num_minutes(), 15);
+        let p = write(dir.path(), "[tenancy]\nidle_close_minutes = 2\n");
+        let c = Config::load(Some(&p), &Overrides::default()).unwrap();
+        assert_eq!(c.tenancy.idle_close().num_minutes(), 2);
+        for bad in [0, 1441] {
+            let p = write(
+                dir.path(),
+                &format!("[tenancy]\nidle_close_minutes = {bad}\n"),
+            );
+            let err = Config::load(Some(&p), &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("tenancy.idle_close_minutes"), "{err}");
+        }
     }
 
     #[test]
