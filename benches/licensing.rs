@@ -172,7 +172,7 @@ fn main() {
         (32, &tls_client, &tls_base, "HTTPS"),
     ] {
         let before = tenant.group_commit_stats();
-        let (count, lat) = rt.block_on(heartbeat_load(
+        let (count, lat) = rt.block_on(common::heartbeat_load(
             client,
             base,
             &appliances,
@@ -348,48 +348,4 @@ fn main() {
     for (k, v) in rows {
         println!("| {k} | {v} |");
     }
-}
-
-async fn heartbeat_load(
-    client: &reqwest::Client,
-    base: &str,
-    appliances: &[(String, String, String)],
-    concurrency: usize,
-    window: StdDuration,
-) -> (usize, Vec<f64>) {
-    let deadline = Instant::now() + window;
-    let per = appliances.len() / concurrency;
-    let mut tasks = Vec::new();
-    for w in 0..concurrency {
-        let mine: Vec<(String, String, String)> = appliances[w * per..(w + 1) * per].to_vec();
-        let (client, base) = (client.clone(), base.to_owned());
-        tasks.push(tokio::spawn(async move {
-            let mut seqs = vec![0i64; mine.len()];
-            let mut lat = Vec::new();
-            let mut i = 0;
-            while Instant::now() < deadline {
-                let k = i % mine.len();
-                let (id, secret, fp) = &mine[k];
-                let t = Instant::now();
-                let r = client
-                    .post(format!("{base}/api/v1/licenses/{id}/heartbeat"))
-                    .bearer_auth(secret)
-                    .json(&json!({"fingerprint": fp, "seq": seqs[k], "internal_users": 10, "external_users": 2}))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-                let v: Value = r.json().await.unwrap();
-                lat.push(t.elapsed().as_secs_f64() * 1000.0);
-                seqs[k] = v["claims"]["seq"].as_i64().unwrap();
-                i += 1;
-            }
-            lat
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    (all.len(), all)
 }

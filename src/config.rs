@@ -54,6 +54,10 @@ pub struct TenancyConfig {
     /// (routed to the default tenant) or `refuse` (421 `unknown_host`). IP addresses,
     /// `localhost`, `tls.hostnames` and `server.public_url`'s host always reach `public`.
     pub unknown_hosts: UnknownHosts,
+    /// Close a tenant other than `public` after this many minutes without use (1 to
+    /// 1440; default 15). A closed tenant holds no file descriptor and no memory; it
+    /// opens again on its next request or when a job is due for it.
+    pub idle_close_minutes: IdleCloseMinutes,
 }
 
 /// `tenancy.unknown_hosts`.
@@ -93,10 +97,26 @@ impl Config {
     }
 }
 
+/// `tenancy.idle_close_minutes`: 15 unless set.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct IdleCloseMinutes(pub u32);
+
+impl Default for IdleCloseMinutes {
+    fn default() -> Self {
+        IdleCloseMinutes(15)
+    }
+}
+
 /// The shortest tenancy API key accepted.
 pub const MIN_TENANCY_KEY_CHARS: usize = 32;
 
 impl TenancyConfig {
+    /// How long a tenant stays open without use (`idle_close_minutes`).
+    pub fn idle_close(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.idle_close_minutes.0))
+    }
+
     /// Every configured key as (name, key): the file's, then `env`. Refuses a key file
     /// readable by group or others (naming the file and its mode), a line that is not
     /// `name = key`, a name given twice, and a key shorter than 32 characters.
@@ -325,7 +345,8 @@ impl Default for ServerConfig {
 pub struct StorageConfig {
     /// The data directory: databases, keys, CA.
     pub data_dir: PathBuf,
-    /// Reader connections per database (there is always exactly one writer).
+    /// Most reader connections per database, each opened on its first read (there is
+    /// always exactly one writer).
     pub readers: usize,
     /// How long a connection waits on a locked database, in milliseconds.
     pub busy_timeout_ms: u64,
@@ -522,6 +543,9 @@ impl Config {
             return bad("the metrics token must be at least 16 characters");
         }
         self.tenancy.keys()?;
+        if !(1..=1440).contains(&self.tenancy.idle_close_minutes.0) {
+            return bad("tenancy.idle_close_minutes must be 1 to 1440");
+        }
         if self.log.level.trim().is_empty() {
             return bad("log.level must not be empty");
         }
@@ -731,6 +755,27 @@ mod tests {
                 .to_string()
                 .contains("line 1: not `name = key`")
         );
+    }
+
+    #[test]
+    fn idle_close_minutes_default_to_15_and_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "[tenancy]\n");
+        let c = Config::load(Some(&p), &Overrides::default()).unwrap();
+        assert_eq!(c.tenancy.idle_close().num_minutes(), 15);
+        let p = write(dir.path(), "[tenancy]\nidle_close_minutes = 2\n");
+        let c = Config::load(Some(&p), &Overrides::default()).unwrap();
+        assert_eq!(c.tenancy.idle_close().num_minutes(), 2);
+        for bad in [0, 1441] {
+            let p = write(
+                dir.path(),
+                &format!("[tenancy]\nidle_close_minutes = {bad}\n"),
+            );
+            let err = Config::load(Some(&p), &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("tenancy.idle_close_minutes"), "{err}");
+        }
     }
 
     #[test]

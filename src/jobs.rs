@@ -38,6 +38,12 @@ const JOBS: &[Job] = &[
         every: || Duration::seconds(5),
         run: licensing_sweep,
     },
+    // Closes tenants unused for `tenancy.idle_close_minutes`.
+    Job {
+        name: "tenant-idle-close",
+        every: || Duration::minutes(1),
+        run: tenant_idle_close,
+    },
     // A comparison of the certificate's age; renewal itself is rare.
     Job {
         name: "tls-renewal",
@@ -61,6 +67,15 @@ fn session_cleanup(app: &App) -> service::Result<String> {
     Ok(format!("{n} expired sessions removed"))
 }
 
+fn tenant_idle_close(app: &App) -> service::Result<String> {
+    let n = app
+        .tenants
+        .close_idle(app.clock.now(), app.config.tenancy.idle_close())?;
+    Ok(format!("{n} idle tenants closed"))
+}
+
+/// Open tenants only: a closed tenant receives no heartbeats, and its old ones are
+/// removed when its scheduled work is due (`closed_tenants`, at least daily).
 fn heartbeat_retention(app: &App) -> service::Result<String> {
     let mut n = 0;
     for t in app.tenants.all() {
@@ -69,9 +84,63 @@ fn heartbeat_retention(app: &App) -> service::Result<String> {
     Ok(format!("{n} old heartbeats removed"))
 }
 
-/// Runs each tenant's health sweep when its `sweep_interval_secs` has passed. One
+/// The most closed tenants one run of the sweep job opens; the rest wait for the next
+/// run (5 s later), so that a run stays short (after an upgrade every tenant is due).
+const CLOSED_TENANTS_PER_RUN: usize = 64;
+
+/// Runs each open tenant's health sweep when its `sweep_interval_secs` has passed, and
+/// the scheduled work of each closed tenant whose time (in the registry) has come. One
 /// tenant's failure does not stop the others' sweeps.
 fn licensing_sweep(app: &App) -> service::Result<String> {
+    let (mut summary, mut failures) = open_tenants_sweep(app);
+    let (closed, closed_failures) = closed_tenants(app)?;
+    summary.extend(closed);
+    failures.extend(closed_failures);
+    if !failures.is_empty() {
+        return Err(service::ServiceError::unexpected(format!(
+            "sweep failed for {}",
+            failures.join("; ")
+        )));
+    }
+    Ok(summary.join("; "))
+}
+
+/// The closed tenants whose scheduled work is due, each opened for it and closed again:
+/// health sweep, heartbeat retention, expired sessions (removed as it closes). One
+/// registry query when nothing is due. A tenant whose work fails is tried again after
+/// its sweep interval.
+fn closed_tenants(app: &App) -> service::Result<(Vec<String>, Vec<String>)> {
+    let now = app.clock.now();
+    let mut summary = Vec::new();
+    let mut failures = Vec::new();
+    for name in app
+        .tenants
+        .closed_and_due(now)?
+        .into_iter()
+        .take(CLOSED_TENANTS_PER_RUN)
+    {
+        let visited = app.tenants.visit(&name, |t| {
+            let report = service::sweep::run_recorded(app, t, now, &Actor::System, false)?;
+            let pruned = service::licenses::prune_heartbeats(t, now)?;
+            summary.push(format!(
+                "{name} (closed): {} examined, {} changed, {pruned} old heartbeats removed",
+                report.examined,
+                report.transitions.len()
+            ));
+            Ok(())
+        });
+        if let Err(e) = visited {
+            failures.push(format!("{name}: {}", e.report()));
+            let later = now + Duration::seconds(300);
+            if let Err(e) = app.tenants.postpone(&name, later) {
+                failures.push(format!("{name}: {}", e.report()));
+            }
+        }
+    }
+    Ok((summary, failures))
+}
+
+fn open_tenants_sweep(app: &App) -> (Vec<String>, Vec<String>) {
     let mut summary = Vec::new();
     let mut failures = Vec::new();
     for t in app.tenants.all() {
@@ -97,13 +166,7 @@ fn licensing_sweep(app: &App) -> service::Result<String> {
             Err(e) => failures.push(format!("{}: {}", t.schema_name, e.report())),
         }
     }
-    if !failures.is_empty() {
-        return Err(service::ServiceError::unexpected(format!(
-            "sweep failed for {}",
-            failures.join("; ")
-        )));
-    }
-    Ok(summary.join("; "))
+    (summary, failures)
 }
 
 /// Runs, one after another, every job that is due at the clock's current time, and

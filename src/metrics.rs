@@ -26,8 +26,15 @@ pub struct RouteLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OutcomeLabels {
+    /// The tenant the call was routed to (`public`, `t_...`).
+    pub tenant: String,
     /// `ok` or the problem code (`license_revoked`, `activation_invalid`, ...).
     pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TenantLabels {
+    pub tenant: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -66,6 +73,10 @@ pub struct JobLabels {
     pub job: String,
 }
 
+fn sweep_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 14))
+}
+
 fn latency_histogram() -> Histogram {
     // 0.25 ms .. ~8 s
     Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
@@ -80,8 +91,10 @@ pub struct Metrics {
     pub activations: Family<OutcomeLabels, Counter>,
     pub heartbeats: Family<OutcomeLabels, Counter>,
     pub provisions: Family<OutcomeLabels, Counter>,
-    pub sweep_runs: Counter,
-    pub sweep_duration: Histogram,
+    pub sweep_runs: Family<TenantLabels, Counter>,
+    pub sweep_duration: Family<TenantLabels, Histogram, fn() -> Histogram>,
+    pub tenants_open: Gauge,
+    pub tenants: Gauge,
     pub licenses: Family<TenantStateLabels, Gauge>,
     pub installations: Family<TenantStageLabels, Gauge>,
     pub cert_expiry: Family<CertLabels, Gauge>,
@@ -105,8 +118,10 @@ impl Metrics {
             activations: Family::default(),
             heartbeats: Family::default(),
             provisions: Family::default(),
-            sweep_runs: Counter::default(),
-            sweep_duration: Histogram::new(exponential_buckets(0.001, 2.0, 14)),
+            sweep_runs: Family::default(),
+            sweep_duration: Family::new_with_constructor(sweep_histogram),
+            tenants_open: Gauge::default(),
+            tenants: Gauge::default(),
             licenses: Family::default(),
             installations: Family::default(),
             cert_expiry: Family::default(),
@@ -146,12 +161,12 @@ impl Metrics {
         );
         registry.register(
             "sweep_runs",
-            "Health sweeps run (scheduled and on demand)",
+            "Health sweeps run by tenant (scheduled and on demand)",
             self.sweep_runs.clone(),
         );
         registry.register(
             "sweep_duration_seconds",
-            "How long one tenant's health sweep took",
+            "How long a tenant's health sweep took",
             self.sweep_duration.clone(),
         );
         registry.register(
@@ -178,6 +193,16 @@ impl Metrics {
             "job_runs",
             "Scheduled job runs by job and outcome (ok or failed)",
             self.job_runs.clone(),
+        );
+        registry.register(
+            "tenants_open",
+            "Tenants whose database is open now (public always; others on use, closed when idle)",
+            self.tenants_open.clone(),
+        );
+        registry.register(
+            "tenants",
+            "Tenants this server hosts (ready ones)",
+            self.tenants.clone(),
         );
         registry.register(
             "job_failing",
@@ -228,9 +253,14 @@ impl Metrics {
             .set(i64::from(!ok));
     }
 
-    pub fn sweep(&self, took: Duration) {
-        self.sweep_runs.inc();
-        self.sweep_duration.observe(took.as_secs_f64());
+    pub fn sweep(&self, tenant: &str, took: Duration) {
+        let labels = TenantLabels {
+            tenant: tenant.to_owned(),
+        };
+        self.sweep_runs.get_or_create(&labels).inc();
+        self.sweep_duration
+            .get_or_create(&labels)
+            .observe(took.as_secs_f64());
     }
 
     /// The OpenMetrics text exposition of everything.
@@ -257,10 +287,12 @@ impl Stopwatch {
     }
 }
 
-/// Counts an appliance call's outcome: `ok`, or the problem code it was answered with.
-pub fn outcome(family: &Family<OutcomeLabels, Counter>, code: Option<&str>) {
+/// Counts an appliance call's outcome in its tenant: `ok`, or the problem code it was
+/// answered with.
+pub fn outcome(family: &Family<OutcomeLabels, Counter>, tenant: &str, code: Option<&str>) {
     family
         .get_or_create(&OutcomeLabels {
+            tenant: tenant.to_owned(),
             outcome: code.unwrap_or("ok").to_owned(),
         })
         .inc();
@@ -274,13 +306,18 @@ mod tests {
     fn encodes_what_was_recorded() {
         let m = Metrics::new();
         m.request("GET", "/healthz", 200, Duration::from_millis(2));
-        outcome(&m.heartbeats, None);
-        outcome(&m.heartbeats, Some("license_revoked"));
+        outcome(&m.heartbeats, "public", None);
+        outcome(&m.heartbeats, "t_acme", Some("license_revoked"));
+        m.sweep("t_acme", Duration::from_millis(3));
         let text = m.encode().unwrap();
         assert!(text.contains(
             "licd_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
         ));
-        assert!(text.contains("licd_heartbeats_total{outcome=\"license_revoked\"} 1"));
+        assert!(
+            text.contains("licd_heartbeats_total{tenant=\"t_acme\",outcome=\"license_revoked\"} 1")
+        );
+        assert!(text.contains("licd_heartbeats_total{tenant=\"public\",outcome=\"ok\"} 1"));
+        assert!(text.contains("licd_sweep_runs_total{tenant=\"t_acme\"} 1"));
         assert!(text.contains("licd_http_request_duration_seconds_bucket"));
         m.request("FOO1", "unmatched", 405, Duration::from_millis(1));
         m.request("FOO2", "unmatched", 405, Duration::from_millis(1));

@@ -1,10 +1,14 @@
-//! What every benchmark shares: a real licd server on its own thread, serving the given
-//! sockets until `stop`.
+//! What the benchmarks share: a real licd server on its own thread, serving the given
+//! sockets until `stop`; waiting for it; a heartbeat load from concurrent appliances.
+// Not every benchmark uses every helper.
+#![allow(dead_code)]
 
 use licd::server::Sockets;
 use licd::service::App;
+use serde_json::{Value, json};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 pub struct Server {
     stop: tokio::sync::oneshot::Sender<()>,
@@ -30,4 +34,67 @@ impl Server {
         let _ = self.stop.send(());
         self.thread.join().unwrap();
     }
+}
+
+/// Waits until `{base}/readyz` answers 200.
+pub fn wait_ready(base: &str) {
+    let client = reqwest::blocking::Client::new();
+    for _ in 0..400 {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("{base} never became ready");
+}
+
+/// Heartbeats from `concurrency` clients, each cycling through its share of
+/// `appliances` (id, activation secret, fingerprint) until `window` has passed; returns
+/// how many were answered and each one's latency in ms.
+pub async fn heartbeat_load(
+    client: &reqwest::Client,
+    base: &str,
+    appliances: &[(String, String, String)],
+    concurrency: usize,
+    window: Duration,
+) -> (usize, Vec<f64>) {
+    let deadline = Instant::now() + window;
+    let per = appliances.len() / concurrency;
+    let mut tasks = Vec::new();
+    for w in 0..concurrency {
+        let mine: Vec<(String, String, String)> = appliances[w * per..(w + 1) * per].to_vec();
+        let (client, base) = (client.clone(), base.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut seqs = vec![0i64; mine.len()];
+            let mut lat = Vec::new();
+            let mut i = 0;
+            while Instant::now() < deadline {
+                let k = i % mine.len();
+                let (id, secret, fp) = &mine[k];
+                let t = Instant::now();
+                let r = client
+                    .post(format!("{base}/api/v1/licenses/{id}/heartbeat"))
+                    .bearer_auth(secret)
+                    .json(&json!({"fingerprint": fp, "seq": seqs[k], "internal_users": 10, "external_users": 2}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+                let v: Value = r.json().await.unwrap();
+                lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                seqs[k] = v["claims"]["seq"].as_i64().unwrap();
+                i += 1;
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    (all.len(), all)
 }

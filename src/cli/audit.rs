@@ -22,15 +22,18 @@ pub fn run(config: Config, cmd: AuditCommand) -> Result<()> {
 fn verify(config: Config) -> Result<()> {
     let app = open_existing(config)?;
     let mut broken = false;
-    let mut tenants = app.tenants.all();
-    tenants.sort_by(|a, b| a.schema_name.cmp(&b.schema_name));
+    // Every tenant, closed ones opened one at a time.
+    let mut tenants = Vec::new();
+    app.tenants.each_tenant(|t| {
+        tenants.push((t.schema_name.clone(), audit::verify(t)?));
+        Ok(())
+    })?;
+    tenants.sort_by(|a, b| a.0.cmp(&b.0));
     let mut chains = vec![(
         "registry".to_owned(),
         licd::service::tenancy::verify_registry(&app.tenants)?,
     )];
-    for t in tenants {
-        chains.push((t.schema_name.clone(), audit::verify(&t)?));
-    }
+    chains.extend(tenants);
     for (name, v) in chains {
         match v.broken {
             None => println!("{name}: audit chain intact ({} entries)", v.entries),

@@ -119,8 +119,15 @@ pub fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ServiceError> {
         .ok_or_else(|| ServiceError::unexpected("application state missing"))
 }
 
-/// The tenant the request's Host routes to (`tenancy.unknown_hosts` applied).
+/// The tenant the request's Host routes to (picked and opened by
+/// `middleware::tenant_routing`).
 pub fn tenant_of(req: &HttpRequest, state: &AppState) -> Result<Arc<Tenant>, ServiceError> {
+    if let Some(routed) = req
+        .extensions()
+        .get::<crate::http::middleware::tenant_routing::RoutedTenant>()
+    {
+        return Ok(routed.0.clone());
+    }
     crate::service::tenant_domains::route(&state.app, req.connection_info().host())
 }
 

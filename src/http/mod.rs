@@ -193,6 +193,7 @@ pub fn server(
             .configure(move |c| configure(c, max_body))
             .wrap(from_fn(middleware::read_only::enforce))
             .wrap(from_fn(auth::authenticate))
+            .wrap(from_fn(middleware::tenant_routing::route))
             .wrap(from_fn(middleware::csrf::check))
             .wrap(from_fn(middleware::body_deadline::limit))
             .wrap(from_fn(middleware::https_redirect::redirect))

@@ -355,7 +355,8 @@ pub fn has_password(tenant: &Tenant, user_id: i64) -> Result<bool> {
     Ok(user.is_some_and(|u| !u.password_hash.is_empty()))
 }
 
-/// Deletes expired sessions in every tenant (scheduled).
+/// Deletes expired sessions in every open tenant (scheduled); a tenant's expired
+/// sessions are also removed when it closes.
 pub fn purge_expired_sessions(app: &App, now: DateTime<Utc>) -> Result<usize> {
     let mut total = 0;
     for t in app.tenants.all() {

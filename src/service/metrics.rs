@@ -1,5 +1,8 @@
-//! Scrape-time gauges: licenses by state and installations by stage in every tenant,
-//! when the CA and the served certificate expire, and how large each database is.
+//! Scrape-time gauges: licenses by state and installations by stage in every open
+//! tenant (a closed tenant's keep the values from when it was last open: nothing
+//! changes them while it is closed but its scheduled sweep), how many tenants are open,
+//! when the CA and the served certificate expire, and how large each database is
+//! (closed tenants' too, from the files).
 
 use super::{App, Result};
 use crate::domain::lifecycle::LicenseState;
@@ -45,12 +48,20 @@ pub fn refresh(app: &App) -> Result<()> {
                 })
                 .set(count(&stages, s.as_str()));
         }
+    }
+    // Every tenant's file, open or not, without opening it.
+    let names = app.tenants.ready_names()?;
+    for name in &names {
         m.db_size
             .get_or_create(&DbLabels {
-                database: format!("tenant:{}", t.schema_name),
+                database: format!("tenant:{name}"),
             })
-            .set(db_bytes(t.db.path()));
+            .set(db_bytes(&app.tenants.data_dir().tenant_db(name)));
     }
+    let (open, _) = app.tenants.open_counts()?;
+    m.tenants_open.set(i64::try_from(open).unwrap_or(i64::MAX));
+    m.tenants
+        .set(i64::try_from(names.len()).unwrap_or(i64::MAX));
     m.db_size
         .get_or_create(&DbLabels {
             database: "registry".into(),

@@ -34,6 +34,7 @@ pub mod tenant;
 pub mod tenant_domains;
 pub mod tenant_archive;
 pub mod tenant_lifecycle;
+pub mod tenant_opening;
 pub mod tenants;
 pub mod throttle;
 pub mod tls;
@@ -64,8 +65,9 @@ pub struct App {
     pub passwords: password_pool::PasswordPool,
     /// Signs device cookies (derived from the KEK, so it survives restarts).
     pub device_key: device_cookies::DeviceKey,
-    /// Seals and unseals signing keys (`keys/kek`).
-    pub kek: Kek,
+    /// Seals and unseals signing keys (`keys/kek`); the tenants hold it too, to unseal
+    /// a tenant's keys when it opens.
+    pub kek: Arc<Kek>,
     /// Public keys trusted to sign licd's own licenses (`licensing.trusted_issuers`).
     pub trusted_issuers: Vec<crate::pki::PublicKey>,
     /// The local certificate authority (`ca/`).
@@ -92,10 +94,12 @@ impl App {
         let data_dir = DataDir::new(&config.storage.data_dir);
         let kek_path = data_dir.keys_dir().join("kek");
         let ca_dir = data_dir.ca_dir();
-        let tenants = Tenants::open(data_dir, opts, clock.now())?;
-        let kek = Kek::load_or_create(&kek_path, tenants.any_signing_keys()?)
-            .map_err(|e| ServiceError::startup("the key-encryption key", e))?;
-        tenants.load_keys(&kek, clock.now())?;
+        let tenants = Tenants::open(data_dir, opts, clock.clone())?;
+        let kek = Arc::new(
+            Kek::load_or_create(&kek_path, tenants.any_signing_keys()?)
+                .map_err(|e| ServiceError::startup("the key-encryption key", e))?,
+        );
+        tenants.unlock(kek.clone(), clock.now())?;
         let device_key = device_cookies::DeviceKey::new(kek.derive("device-cookies").as_ref());
         let passwords = password_pool::PasswordPool::start(config.auth.password_workers)
             .map_err(|e| ServiceError::startup("password worker threads", e))?;
@@ -109,6 +113,7 @@ impl App {
         let site = format!("{} {}", host_name(), &tenants.public()?.install_id[..8]);
         let ca = crate::pki::ca::LocalCa::load_or_create(&ca_dir, &site, clock.now())
             .map_err(|e| ServiceError::startup("the local certificate authority", e))?;
+        // Only the open tenants (`public`); any other is assessed when it opens.
         for t in tenants.all() {
             enterprise::refresh(&t, clock.now(), &Actor::System)?;
         }

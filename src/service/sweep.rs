@@ -45,7 +45,7 @@ pub fn run_recorded(
 ) -> Result<SweepReport> {
     let started = crate::metrics::Stopwatch::start();
     let report = run(tenant, now, actor, dry_run);
-    app.metrics.sweep(started.elapsed());
+    app.metrics.sweep(&tenant.schema_name, started.elapsed());
     report
 }
 

@@ -12,6 +12,7 @@ use crate::store::db::{Db, DbOptions};
 use crate::store::layout::DataDir;
 use crate::store::registry::TenantRow;
 use crate::store::{StoreError, WriteTx, settings};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// A tenant's signing keys in memory: the one that signs, and every key that verifies
@@ -47,6 +48,8 @@ pub struct Tenant {
     settings: RwLock<LicensingSettings>,
     /// The violation stage of this tenant's own license (read-only mode, banners).
     own_stage: RwLock<Stage>,
+    /// When it was last handed out (Unix seconds by the app's clock): idle tenants close.
+    last_used: AtomicI64,
 }
 
 impl Tenant {
@@ -55,6 +58,21 @@ impl Tenant {
     /// KEK is at hand.
     pub(super) fn open(data_dir: &DataDir, row: TenantRow, opts: DbOptions) -> Result<Tenant> {
         let db = data_dir.create_tenant_db(&row.schema_name, opts)?;
+        Tenant::with_db(db, row)
+    }
+
+    /// Opens an existing tenant's database (upgrading its schema if it is older), and
+    /// loads its licensing settings; refuses if the database is missing.
+    pub(super) fn open_existing(
+        data_dir: &DataDir,
+        row: TenantRow,
+        opts: DbOptions,
+    ) -> Result<Tenant> {
+        let db = data_dir.open_tenant_db(&row.schema_name, opts)?;
+        Tenant::with_db(db, row)
+    }
+
+    fn with_db(db: Db, row: TenantRow) -> Result<Tenant> {
         let settings = load_settings(&db)?;
         Ok(Tenant {
             schema_name: row.schema_name,
@@ -65,6 +83,7 @@ impl Tenant {
             keys: RwLock::new(None),
             settings: RwLock::new(settings),
             own_stage: RwLock::new(Stage::None),
+            last_used: AtomicI64::new(i64::MIN),
         })
     }
 
@@ -76,6 +95,16 @@ impl Tenant {
     /// Takes a new display name at once (after the registry has it).
     pub(super) fn set_name(&self, name: &str) {
         *self.name.write().unwrap_or_else(|p| p.into_inner()) = name.to_owned();
+    }
+
+    /// Notes a use at `now` (see `Tenants::close_idle`).
+    pub(super) fn touch(&self, now: chrono::DateTime<chrono::Utc>) {
+        self.last_used.fetch_max(now.timestamp(), Ordering::Relaxed);
+    }
+
+    /// Whether it was last used before `before`.
+    pub(super) fn unused_since(&self, before: chrono::DateTime<chrono::Utc>) -> bool {
+        self.last_used.load(Ordering::Relaxed) < before.timestamp()
     }
 
     /// The issuer (`iss`) of this tenant's license keys and leases.

@@ -244,23 +244,37 @@ fn reissue_certificate(app: &App, now: DateTime<Utc>) {
 /// The tenant a request's `Host` routes to: the tenant with that domain; otherwise
 /// `public`, unless `tenancy.unknown_hosts = "refuse"` and the host is a name of no
 /// tenant and none of the server's own (`localhost`, `tls.hostnames`,
-/// `server.public_url`'s host) and no IP address: then 421 `unknown_host`.
+/// `server.public_url`'s host) and no IP address: then 421 `unknown_host`. Opens the
+/// tenant if it is closed (blocking: off the async executor).
 pub fn route(app: &App, host: &str) -> Result<Arc<Tenant>> {
-    if let Some(t) = app.tenants.by_domain(host) {
-        return Ok(t);
+    refuse_unknown(app, host)?;
+    app.tenants.resolve(host)
+}
+
+/// `route` without opening anything: `None` when the tenant is closed (then `route`
+/// must open it, off the async executor).
+pub fn route_open(app: &App, host: &str) -> Option<Result<Arc<Tenant>>> {
+    if let Err(e) = refuse_unknown(app, host) {
+        return Some(Err(e));
     }
-    if app.config.tenancy.unknown_hosts == UnknownHosts::Refuse {
-        let name = host_name(host);
-        let own =
-            name.parse::<std::net::IpAddr>().is_ok() || app.config.own_host_names().contains(&name);
-        if !own {
-            return Err(refuse(
-                ErrorCode::UnknownHost,
-                format!(
-                    "no tenant on this server has the host name {name:?} (tenancy.unknown_hosts = \"refuse\")"
-                ),
-            ));
-        }
+    app.tenants.resolve_open(host).map(Ok)
+}
+
+/// `tenancy.unknown_hosts = "refuse"`: the refusal for a host that is no tenant's
+/// domain, no IP address and none of the server's own names.
+fn refuse_unknown(app: &App, host: &str) -> Result<()> {
+    if app.config.tenancy.unknown_hosts != UnknownHosts::Refuse
+        || app.tenants.domain_owner(host).is_some()
+    {
+        return Ok(());
     }
-    app.tenants.public()
+    let name = host_name(host);
+    let own = name.parse::<std::net::IpAddr>().is_ok() || app.config.own_host_names().contains(&name);
+    if own {
+        return Ok(());
+    }
+    Err(refuse(
+        ErrorCode::UnknownHost,
+        format!("no tenant on this server has the host name {name:?} (tenancy.unknown_hosts = \"refuse\")"),
+    ))
 }

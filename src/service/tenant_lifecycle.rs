@@ -10,7 +10,7 @@
 use super::tenancy::{self, MAX_NAME_CHARS, TenantInfo, record};
 use super::tenant_archive::{self, ArchivedTenant};
 use super::tenants::{PUBLIC, Tenant, Tenants};
-use super::{Actor, App, Result, ServiceError, enterprise, refuse};
+use super::{Actor, App, Result, ServiceError, refuse};
 use crate::domain::free_text;
 use crate::error::ErrorCode;
 use crate::store::registry::{self, TenantRow, TenantState};
@@ -180,7 +180,7 @@ pub fn delete(
             tenant_archives::begin_deletion(tx, schema_name, &archive, now, &domains)?;
             Ok::<_, ServiceError>(())
         })?;
-        if let Some(t) = tenants.forget(schema_name) {
+        if let Some(t) = tenants.forget(schema_name)? {
             close(t);
         }
         let found = tenants
@@ -256,8 +256,7 @@ pub fn restore(
             &archive,
             now,
         )?;
-        let t = tenants.reopen(&app.kek, schema_name, now)?;
-        enterprise::refresh(&t, now, &Actor::System)?;
+        tenants.reopen(schema_name)?;
         Ok(RestoredTenant {
             tenant: tenancy::show_row(tenants, schema_name)?,
             domains_not_restored: skipped,

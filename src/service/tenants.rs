@@ -1,9 +1,11 @@
-//! The tenants this server hosts: the registry, opening every tenant, and routing of a
-//! request's host name to its tenant (unknown hosts go to `public`). One tenant and what
-//! it keeps in memory is `tenant.rs`.
+//! The tenants this server hosts: the registry, the tenants that are open, and routing
+//! of a request's host name to its tenant (unknown hosts go to `public`). Only `public`
+//! is opened at start; any other tenant is opened on first use and closed when idle
+//! (`tenant_opening.rs`). One tenant and what it keeps in memory is `tenant.rs`.
 
 use super::error::{Result, ServiceError};
 use super::keyring;
+use crate::clock::Clock;
 use crate::pki::kek::Kek;
 use crate::store::db::{Db, DbOptions};
 use crate::store::layout::DataDir;
@@ -11,7 +13,7 @@ use crate::store::migrate::REGISTRY;
 use crate::store::registry::{self, TenantRow, TenantState};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 pub use super::tenant::Tenant;
 
@@ -22,16 +24,24 @@ pub struct Tenants {
     data_dir: DataDir,
     opts: DbOptions,
     registry: Db,
+    /// The open tenants.
     by_name: RwLock<HashMap<String, Arc<Tenant>>>,
     by_domain: RwLock<HashMap<String, String>>,
+    pub(super) clock: Arc<dyn Clock>,
+    /// Unseals each tenant's signing keys when it opens (set by `unlock`).
+    pub(super) kek: OnceLock<Arc<Kek>>,
+    /// Held while a tenant opens or closes, so that each is open at most once.
+    pub(super) opening: Mutex<()>,
 }
 
 impl Tenants {
     /// Opens the data directory, creating it, the registry, the template and the
-    /// `public` tenant on first use, and opens every ready tenant's database. A tenant
-    /// whose creation was cut short (still `creating`: licd stopped half-way) has what
-    /// it had made removed and is marked `failed`.
-    pub fn open(data_dir: DataDir, opts: DbOptions, now: DateTime<Utc>) -> Result<Tenants> {
+    /// `public` tenant on first use, and opens `public`'s database; every other tenant
+    /// opens on first use. A tenant whose creation was cut short (still `creating`: licd
+    /// stopped half-way) has what it had made removed and is marked `failed`. `unlock`
+    /// must follow before tenants are used.
+    pub fn open(data_dir: DataDir, opts: DbOptions, clock: Arc<dyn Clock>) -> Result<Tenants> {
+        let now = clock.now();
         data_dir.create_dirs()?;
         data_dir.rebuild_template()?;
         let registry = Db::open(&data_dir.registry_db(), &REGISTRY, opts)?;
@@ -71,9 +81,11 @@ impl Tenants {
             rows.push(public);
         }
         let mut by_name = HashMap::new();
-        for row in rows {
-            let name = row.schema_name.clone();
-            by_name.insert(name, Arc::new(Tenant::open(&data_dir, row, opts)?));
+        if let Some(row) = rows.into_iter().find(|r| r.schema_name == PUBLIC) {
+            by_name.insert(
+                PUBLIC.to_owned(),
+                Arc::new(Tenant::open(&data_dir, row, opts)?),
+            );
         }
         let by_domain = registry.read(registry::list_domains)?.into_iter().collect();
         Ok(Tenants {
@@ -82,6 +94,9 @@ impl Tenants {
             registry,
             by_name: RwLock::new(by_name),
             by_domain: RwLock::new(by_domain),
+            clock,
+            kek: OnceLock::new(),
+            opening: Mutex::new(()),
         })
     }
 
@@ -129,6 +144,7 @@ impl Tenants {
             Ok(t) => {
                 self.registry
                     .write(|tx| registry::set_state(tx, schema_name, TenantState::Ready, None))?;
+                t.touch(now);
                 let t = Arc::new(t);
                 self.by_name
                     .write()
@@ -148,57 +164,51 @@ impl Tenants {
         }
     }
 
-    /// Stops routing to a tenant and drops it from the open tenants (deletion): its
-    /// host names resolve as unknown hosts from now on. Returns it, so that the caller
-    /// can wait for requests in flight to let go of it and close its database.
-    pub fn forget(&self, schema_name: &str) -> Option<Arc<Tenant>> {
+    /// Stops routing to a tenant and drops it from the open tenants (deletion, after
+    /// its registry row has left `ready`): its host names resolve as unknown hosts from
+    /// now on, and the scheduler forgets it. Under the opening lock, so a request that is
+    /// opening it right now either finishes first (and it is dropped here) or finds it
+    /// no longer ready. Returns it if it was open, so that the caller can wait for
+    /// requests in flight to let go of it and close its database.
+    pub fn forget(&self, schema_name: &str) -> Result<Option<Arc<Tenant>>> {
+        let _opening = self.opening.lock().unwrap_or_else(|p| p.into_inner());
         self.by_domain
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|_, s| s != schema_name);
-        self.by_name
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(schema_name)
+        self.registry
+            .write(|tx| crate::store::tenant_schedule::forget(tx, schema_name))?;
+        Ok(self.take_if(schema_name, |_| true))
     }
 
-    /// Opens a tenant that is `ready` in the registry again (after restoring it):
-    /// its database, its keys, and routing of its host names as the registry has them.
-    pub fn reopen(&self, kek: &Kek, schema_name: &str, now: DateTime<Utc>) -> Result<Arc<Tenant>> {
-        let (row, domains) = self.registry.read(|tx| {
-            Ok::<_, ServiceError>((
-                registry::find_tenant(tx, schema_name)?,
-                registry::list_domains(tx)?,
-            ))
-        })?;
-        let row = row
-            .ok_or_else(|| ServiceError::unexpected("a restored tenant is not in the registry"))?;
-        let t = Arc::new(Tenant::open(&self.data_dir, row, self.opts)?);
-        keyring::load(&t, kek, now)?;
-        self.by_name
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(schema_name.to_owned(), t.clone());
+    /// Serves a tenant that is `ready` in the registry again (after restoring it):
+    /// routing of its host names as the registry has them, and the tenant opened.
+    pub fn reopen(&self, schema_name: &str) -> Result<Arc<Tenant>> {
+        let domains = self.registry.read(registry::list_domains)?;
         *self.by_domain.write().unwrap_or_else(|p| p.into_inner()) = domains.into_iter().collect();
-        Ok(t)
+        self.open_ready(schema_name)?
+            .ok_or_else(|| ServiceError::unexpected("a restored tenant is not ready in the registry"))
     }
 
-    /// Whether any tenant holds sealed signing keys (then the KEK must exist).
     pub fn any_signing_keys(&self) -> Result<bool> {
-        for t in self.all() {
-            if t.db.read(crate::store::signing_keys::count)? > 0 {
-                return Ok(true);
-            }
+        if self.public()?.db.read(crate::store::signing_keys::count)? > 0 {
+            return Ok(true);
         }
-        Ok(false)
+        let ready = self
+            .registry
+            .read(crate::store::tenant_schedule::count_ready)?;
+        Ok(ready > 1)
     }
 
-    /// Unseals every tenant's signing keys (making the first key where there is none).
-    pub fn load_keys(&self, kek: &Kek, now: DateTime<Utc>) -> Result<()> {
+    /// Hands over the key-encryption key: unseals the open tenants' signing keys (making
+    /// the first key where there is none) and lets other tenants open.
+    pub fn unlock(&self, kek: Arc<Kek>, now: DateTime<Utc>) -> Result<()> {
         for t in self.all() {
-            keyring::load(&t, kek, now)?;
+            keyring::load(&t, &kek, now)?;
         }
-        Ok(())
+        self.kek
+            .set(kek)
+            .map_err(|_| ServiceError::unexpected("the tenants were unlocked twice"))
     }
 
     pub fn data_dir(&self) -> &DataDir {
@@ -209,12 +219,60 @@ impl Tenants {
         &self.registry
     }
 
-    pub fn get(&self, schema_name: &str) -> Option<Arc<Tenant>> {
+    pub(super) fn opts(&self) -> DbOptions {
+        self.opts
+    }
+
+    pub(super) fn insert_open(&self, t: Arc<Tenant>) {
+        self.by_name
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(t.schema_name.clone(), t);
+    }
+
+    /// Removes an open tenant from the open ones if `close` says so, and returns it.
+    pub(super) fn take_if(
+        &self,
+        schema_name: &str,
+        close: impl FnOnce(&Arc<Tenant>) -> bool,
+    ) -> Option<Arc<Tenant>> {
+        let mut open = self.by_name.write().unwrap_or_else(|p| p.into_inner());
+        if !close(open.get(schema_name)?) {
+            return None;
+        }
+        open.remove(schema_name)
+    }
+
+    /// Whether the tenant is open now.
+    pub fn is_open(&self, schema_name: &str) -> bool {
         self.by_name
             .read()
             .unwrap_or_else(|p| p.into_inner())
+            .contains_key(schema_name)
+    }
+
+    /// A ready tenant, opened if it is not open (`None` if there is no ready tenant of
+    /// that name, or it cannot be opened: that is logged).
+    pub fn get(&self, schema_name: &str) -> Option<Arc<Tenant>> {
+        match self.open_ready(schema_name) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(tenant = %schema_name, error = %e.report(), "a tenant could not be opened");
+                None
+            }
+        }
+    }
+
+    /// The tenant if it is open now (never opens it).
+    pub fn get_open(&self, schema_name: &str) -> Option<Arc<Tenant>> {
+        let t = self
+            .by_name
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
             .get(schema_name)
-            .cloned()
+            .cloned()?;
+        t.touch(self.clock.now());
+        Some(t)
     }
 
     pub fn public(&self) -> Result<Arc<Tenant>> {
@@ -222,25 +280,47 @@ impl Tenants {
             .ok_or_else(|| ServiceError::unexpected("the public tenant is not open"))
     }
 
-    /// The tenant a request's `Host` belongs to; hosts without a domain entry go to
-    /// `public` (`tenant_domains::route` also applies `tenancy.unknown_hosts`).
+    /// The tenant a request's `Host` belongs to, opened if need be; hosts without a
+    /// domain entry go to `public` (`tenant_domains::route` also applies
+    /// `tenancy.unknown_hosts`). A routed tenant that cannot be opened is an error,
+    /// never a fall back to `public`.
     pub fn resolve(&self, host: &str) -> Result<Arc<Tenant>> {
-        match self.by_domain(host) {
-            Some(t) => Ok(t),
-            None => self.public(),
-        }
+        self.pick(host, true)?
+            .ok_or_else(|| ServiceError::unexpected("a tenant was not opened"))
     }
 
-    /// The tenant whose domain `host` is (port, case and trailing dot ignored), if any.
-    pub fn by_domain(&self, host: &str) -> Option<Arc<Tenant>> {
-        let name = host_name(host);
-        let routed = self
-            .by_domain
+    /// Like `resolve`, but only if the tenant is open now (`None`: `resolve` must open
+    /// it, off the async executor). Never opens anything.
+    pub fn resolve_open(&self, host: &str) -> Option<Arc<Tenant>> {
+        self.pick(host, false).ok().flatten()
+    }
+
+    /// The schema_name of the tenant whose domain `host` is (port, case and trailing
+    /// dot ignored), if any.
+    pub fn domain_owner(&self, host: &str) -> Option<String> {
+        self.by_domain
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&name)
-            .cloned();
-        routed.and_then(|schema| self.get(&schema))
+            .get(&host_name(host))
+            .cloned()
+    }
+
+    /// The routing rule, in one place for `resolve` and `resolve_open`. `Ok(None)` only
+    /// when `may_open` is false and the tenant is closed.
+    fn pick(&self, host: &str, may_open: bool) -> Result<Option<Arc<Tenant>>> {
+        let routed = self.domain_owner(host);
+        let schema = routed.as_deref().unwrap_or(PUBLIC);
+        if let Some(t) = self.get_open(schema) {
+            return Ok(Some(t));
+        }
+        if !may_open {
+            return Ok(None);
+        }
+        match self.open_ready(schema)? {
+            Some(t) => Ok(Some(t)),
+            // Routed to a tenant that is no longer ready.
+            None => self.public().map(Some),
+        }
     }
 
     /// Routes `domain` to `schema_name` from now on (`None`: stops routing it).
@@ -252,7 +332,7 @@ impl Tenants {
         };
     }
 
-    /// Every open tenant.
+    /// Every open tenant (`each_tenant` visits the closed ones too).
     pub fn all(&self) -> Vec<Arc<Tenant>> {
         self.by_name
             .read()
@@ -262,7 +342,7 @@ impl Tenants {
             .collect()
     }
 
-    /// Probes every database for readiness.
+    /// Probes the registry and every open database for readiness.
     pub fn probe(&self) -> Result<()> {
         self.registry.probe_writable()?;
         for t in self.all() {
@@ -271,9 +351,16 @@ impl Tenants {
         Ok(())
     }
 
-    /// Checkpoints every database (clean shutdown).
+    /// Checkpoints every open database and records each open tenant's schedule (clean
+    /// shutdown), so that the next start knows what is due without opening them.
     pub fn checkpoint_all(&self) {
         let tenants = self.all();
+        let now = self.clock.now();
+        for t in tenants.iter().filter(|t| t.schema_name != PUBLIC) {
+            if let Err(e) = self.record_schedule(t, now) {
+                tracing::warn!(tenant = %t.schema_name, error = %e.report(), "recording the schedule failed");
+            }
+        }
         for db in std::iter::once(&self.registry).chain(tenants.iter().map(|t| &t.db)) {
             if let Err(e) = db.checkpoint() {
                 tracing::warn!(db = %db.path().display(), error = %e, "checkpoint failed");

@@ -98,7 +98,10 @@ impl Default for DbOptions {
 pub struct Db {
     path: PathBuf,
     writer: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
+    /// Reader connections, each opened on its first read (a tenant that is only written
+    /// to, or read once in a while, keeps one or none).
+    readers: Vec<Mutex<Option<Connection>>>,
+    opts: DbOptions,
     next_reader: AtomicUsize,
     /// Work waiting for the next group commit (see `write_grouped`).
     group: Mutex<Vec<GroupJob>>,
@@ -161,8 +164,8 @@ fn create_private(path: &Path) -> Result<()> {
 }
 
 impl Db {
-    /// Opens (creating if needed) a database, brings its schema to the current version,
-    /// and opens the reader connections.
+    /// Opens (creating if needed) a database and brings its schema to the current
+    /// version. Reader connections open on first use (`read`).
     pub fn open(path: &Path, schema: &Schema, opts: DbOptions) -> Result<Db> {
         create_private(path)?;
         let mut writer = Connection::open(path)?;
@@ -173,20 +176,12 @@ impl Db {
             tracing::warn!(path = %path.display(), mode, "could not switch database to WAL");
         }
         migrate::bring_up_to_date(&mut writer, schema, path)?;
-        let readers = (0..opts.readers.max(1))
-            .map(|_| {
-                let c = Connection::open_with_flags(
-                    path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                configure(&c, &opts, READER_CACHE_KIB.min(opts.cache_kib))?;
-                Ok(Mutex::new(c))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let readers = (0..opts.readers.max(1)).map(|_| Mutex::new(None)).collect();
         Ok(Db {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             readers,
+            opts,
             next_reader: AtomicUsize::new(0),
             group: Mutex::new(Vec::new()),
             group_commits: AtomicU64::new(0),
@@ -198,13 +193,34 @@ impl Db {
         &self.path
     }
 
+    fn open_reader(&self) -> Result<Connection> {
+        let c = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&c, &self.opts, READER_CACHE_KIB.min(self.opts.cache_kib))?;
+        Ok(c)
+    }
+
+    /// How many reader connections are open now (they open on first use).
+    pub fn open_readers(&self) -> usize {
+        self.readers
+            .iter()
+            .filter(|r| r.lock().unwrap_or_else(|p| p.into_inner()).is_some())
+            .count()
+    }
+
     /// Runs `f` in a read transaction on one of the reader connections.
     pub fn read<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&ReadTx<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
-        let mut conn = lock(&self.readers[i]);
+        let mut slot = self.readers[i].lock().unwrap_or_else(|p| p.into_inner());
+        let conn = match &mut *slot {
+            Some(conn) => conn,
+            empty => empty.insert(self.open_reader()?),
+        };
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Deferred)
             .map_err(StoreError::from)?;
@@ -364,6 +380,39 @@ mod tests {
             })
             .unwrap();
         assert_eq!(emails, vec!["b@x".to_string()]);
+    }
+
+    #[test]
+    fn reader_connections_open_on_first_use_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = DbOptions {
+            readers: 3,
+            ..DbOptions::default()
+        };
+        let db = Db::open(&dir.path().join("r.db"), &TENANT, opts).unwrap();
+        assert_eq!(db.open_readers(), 0);
+        db.write(|tx| {
+            tx.execute("INSERT INTO settings (key, value) VALUES ('k', 'v')", [])
+                .map_err(StoreError::from)
+        })
+        .unwrap();
+        assert_eq!(db.open_readers(), 0, "a write opens no reader");
+        let read = || {
+            db.read(|tx| {
+                Ok::<_, StoreError>(tx.query_row(
+                    "SELECT value FROM settings WHERE key = 'k'",
+                    [],
+                    |r| r.get::<_, String>(0),
+                )?)
+            })
+            .unwrap()
+        };
+        assert_eq!(read(), "v");
+        assert_eq!(db.open_readers(), 1);
+        for _ in 0..5 {
+            assert_eq!(read(), "v");
+        }
+        assert_eq!(db.open_readers(), 3, "never more than storage.readers");
     }
 
     #[test]

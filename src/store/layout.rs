@@ -102,6 +102,23 @@ impl DataDir {
 }
 
 impl DataDir {
+    /// Opens an existing tenant's database (bringing its schema up to date: tenants are
+    /// upgraded when they are opened, each by its own `user_version`). A missing file is
+    /// an error, never silently replaced by an empty copy of the template.
+    pub fn open_tenant_db(&self, schema_name: &str, opts: DbOptions) -> Result<Db> {
+        let path = self.tenant_db(schema_name);
+        if !path.exists() {
+            return Err(StoreError::io(
+                &path,
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "the tenant is ready in the registry but its database is missing",
+                ),
+            ));
+        }
+        Db::open(&path, &TENANT, opts)
+    }
+
     /// Removes what a tenant's creation may have left: its database (with its WAL and
     /// shared-memory files and a half-copied template) and its files directory.
     /// Idempotent: what is not there is not an error. The database must be closed.

@@ -80,6 +80,7 @@ pub static REGISTRY: Schema = Schema::new(
         step!("registry", "0002_audit_and_tenant_state.sql"),
         step!("registry", "0003_recovery_keys_and_public_name.sql"),
         step!("registry", "0004_tenant_archives.sql"),
+        step!("registry", "0005_tenant_schedule.sql"),
     ],
 );
 

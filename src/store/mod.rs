@@ -103,6 +103,8 @@ pub mod snapshot;
 pub mod staff;
 pub mod tenant_domains;
 pub mod tenant_archives;
+pub mod sweep_due;
+pub mod tenant_schedule;
 pub mod tokens;
 
 use chrono::{DateTime, SecondsFormat, Utc};

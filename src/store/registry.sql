@@ -1,10 +1,10 @@
 -- GENERATED from the steps in src/store/migrations/registry/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- registry database at schema version 3 as SQLite stores it (columns added by a later
+-- registry database at schema version 5 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
--- tenants: step 1 (0001_tenants_and_domains.sql); changed by step 2 (0002_audit_and_tenant_state.sql); changed by step 3 (0003_tenant_archives.sql)
+-- tenants: step 1 (0001_tenants_and_domains.sql); changed by step 2 (0002_audit_and_tenant_state.sql); changed by step 4 (0004_tenant_archives.sql)
 CREATE TABLE "tenants" (
     schema_name      TEXT PRIMARY KEY,
     name             TEXT NOT NULL,
@@ -58,3 +58,10 @@ CREATE TABLE recovery_keys (
     used_at     TEXT
 );
 CREATE INDEX recovery_keys_tenant ON recovery_keys(schema_name);
+
+-- tenant_schedule: step 5 (0005_tenant_schedule.sql)
+CREATE TABLE tenant_schedule (
+    schema_name TEXT PRIMARY KEY,
+    due_at      TEXT NOT NULL
+);
+CREATE INDEX tenant_schedule_due ON tenant_schedule(due_at);

@@ -42,4 +42,5 @@ mod tenant_licenses;
 mod tenant_recovery;
 mod tenant_routing;
 mod tenant_lifecycle;
+mod tenant_scale;
 mod tls;

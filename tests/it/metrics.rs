@@ -7,9 +7,9 @@ use serde_json::json;
 
 /// Every sample in a scrape, as (name, labels, value).
 /// A sample: metric name, sorted labels, value.
-type Sample = (String, Vec<(String, String)>, f64);
+pub(crate) type Sample = (String, Vec<(String, String)>, f64);
 
-fn scrape(s: &TestServer) -> Vec<Sample> {
+pub(crate) fn scrape(s: &TestServer) -> Vec<Sample> {
     let r = client().get(s.url("/metrics")).send().unwrap();
     assert_eq!(r.status(), 200);
     assert!(
@@ -38,7 +38,7 @@ fn scrape(s: &TestServer) -> Vec<Sample> {
         .collect()
 }
 
-fn value(samples: &[Sample], name: &str, want: &[(&str, &str)]) -> f64 {
+pub(crate) fn value(samples: &[Sample], name: &str, want: &[(&str, &str)]) -> f64 {
     samples
         .iter()
         .filter(|(n, labels, _)| {

@@ -259,7 +259,7 @@ fn with_tenancy_off_no_domain_can_be_added() {
     )
     .unwrap_err();
     assert_eq!(err.problem().code.as_str(), "tenancy_disabled");
-    assert!(s.app.tenants.by_domain("licd.example").is_none());
+    assert!(s.app.tenants.domain_owner("licd.example").is_none());
 }
 
 #[test]

@@ -19,10 +19,11 @@ use prometheus_client::metrics::{counter::Counter, family::Family};
 /// Errors before it (say, a body that is not JSON) show only in the request counters.
 fn counted<T>(
     family: &Family<OutcomeLabels, Counter>,
+    tenant: &str,
     result: service::Result<T>,
 ) -> service::Result<T> {
     let code = result.as_ref().err().map(|e| e.problem().code.as_str());
-    metrics::outcome(family, code);
+    metrics::outcome(family, tenant, code);
     result
 }
 
@@ -66,7 +67,11 @@ pub async fn activate(
             appliance::activate(&cx.tenant, cx.now, &id, &body, cx.app.client_cert_issuer())
         })
         .await;
-    let activated = counted(&open.state.app.metrics.activations, activated)?;
+    let activated = counted(
+        &open.state.app.metrics.activations,
+        &open.tenant.schema_name,
+        activated,
+    )?;
     Ok(HttpResponse::Ok().json(activated))
 }
 
@@ -147,13 +152,17 @@ pub async fn heartbeat(
 ) -> Result<HttpResponse, ApiError> {
     let app = &open.state.app;
     let credential = credential(&req, app.config.tls.appliance_mtls).inspect_err(|e| {
-        metrics::outcome(&app.metrics.heartbeats, Some(e.0.code.as_str()));
+        metrics::outcome(
+            &app.metrics.heartbeats,
+            &open.tenant.schema_name,
+            Some(e.0.code.as_str()),
+        );
     })?;
     let (id, body) = (id.into_inner(), body.into_inner());
     let lease = open
         .run(move |cx| appliance::heartbeat(&cx.tenant, cx.now, &id, &credential, &body))
         .await;
-    let lease = counted(&app.metrics.heartbeats, lease)?;
+    let lease = counted(&app.metrics.heartbeats, &open.tenant.schema_name, lease)?;
     Ok(HttpResponse::Ok().json(lease))
 }
 
@@ -182,7 +191,11 @@ pub async fn provision(
             provisioning::provision(&cx.tenant, cx.now, &body, cx.app.client_cert_issuer())
         })
         .await;
-    let provisioned = counted(&open.state.app.metrics.provisions, provisioned)?;
+    let provisioned = counted(
+        &open.state.app.metrics.provisions,
+        &open.tenant.schema_name,
+        provisioned,
+    )?;
     Ok(HttpResponse::Created().json(provisioned))
 }
 

@@ -72,6 +72,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "0004_tenant_archives.sql",
         "e5e76c09803cd601bea2c040129576bdef1e3450455750423057e25d0eaedbec",
     ),
+    (
+        "registry",
+        "0005_tenant_schedule.sql",
+        "177ee294be178283d6b103213b19f1dc801ada2de9c02c3a5c3c319d56f614c9",
+    ),
 ];
 
 const SCHEMAS: [(&Schema, &str); 2] = [

@@ -628,3 +628,43 @@ fn registry_step_4_tenant_archives() {
         .unwrap();
     assert_eq!(left, (0, 0));
 }
+
+/// The registry's step 5: the schedule of closed tenants. A version-4 registry keeps its
+/// tenants and has no schedule rows (so every tenant is due at the first sweep after the
+/// upgrade); a row per tenant, replaced in place.
+#[test]
+fn registry_step_5_tenant_schedule() {
+    let mut c = empty();
+    for (_, step) in REGISTRY.numbered_steps().take(4) {
+        c.execute_batch(step.sql).unwrap();
+    }
+    c.execute_batch(
+        "INSERT INTO tenants (schema_name, name, install_id, created_at) VALUES ('public', 'Main', 'I1', 't'), ('t_a', 'A', 'I2', 't');
+         PRAGMA user_version = 4;",
+    )
+    .unwrap();
+    assert_eq!(
+        bring_up_to_date(&mut c, &REGISTRY, Path::new("registry.db")).unwrap(),
+        Outcome::Upgraded { from: 4 }
+    );
+    let (tenants, rows): (i64, i64) = c
+        .query_row(
+            "SELECT (SELECT count(*) FROM tenants), (SELECT count(*) FROM tenant_schedule)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((tenants, rows), (2, 0));
+    c.execute_batch(
+        "INSERT INTO tenant_schedule (schema_name, due_at) VALUES ('t_a', '2026-01-01T00:00:00.000000Z');",
+    )
+    .unwrap();
+    let err = c
+        .execute(
+            "INSERT INTO tenant_schedule (schema_name, due_at) VALUES ('t_a', 'x')",
+            [],
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("UNIQUE"), "{err}");
+}

@@ -1,0 +1,379 @@
+//! Many tenants cheaply: a tenant other than `public` is opened on first use (its schema
+//! brought up to date then), closed when idle unless something holds it, and a closed
+//! tenant is opened by the scheduler only when something in it is due. Observed from
+//! outside: the server's open file descriptors (the test process is the server
+//! process), `/metrics`, the registry and the tenant's database file.
+
+use crate::harness::*;
+use crate::metrics::{scrape, value};
+use crate::tenancy::{create, licensed_server};
+use chrono::Duration;
+use licd::domain::license::LicenseRequest;
+use licd::service::Actor;
+use licd::store::migrate::TENANT;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+/// A licensed server (tenancy on) whose default tenant holds a valid license, and the
+/// tenant `t_acme` made through the API.
+fn with_tenant() -> (crate::enterprise::Vendor, TestServer) {
+    let v = crate::enterprise::vendor();
+    let s = licensed_server(&v, tempfile::tempdir().unwrap());
+    let public = s.app.tenants.public().unwrap();
+    let now = s.clock.now_utc();
+    let key = crate::enterprise::key_for(&v.key, &public.install_id, 5, now, 365);
+    licd::service::enterprise::install(&s.app, &public, now, &Actor::Cli, &key).unwrap();
+    assert_eq!(create(&s, "Acme", "t_acme").status(), 201);
+    (v, s)
+}
+
+/// The tenant's database files (with WAL and shared memory) held open by this process.
+fn fds_on(s: &TestServer, schema_name: &str) -> usize {
+    let db = std::fs::canonicalize(s.data_dir())
+        .unwrap()
+        .join(format!("tenants/{schema_name}.db"));
+    let db = db.to_str().unwrap().to_owned();
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| target.to_str().is_some_and(|t| t.starts_with(&db)))
+        .count()
+}
+
+fn tenant_db(s: &TestServer, schema_name: &str) -> PathBuf {
+    s.data_dir().join(format!("tenants/{schema_name}.db"))
+}
+
+fn user_version(path: &Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// When the registry says a closed tenant's scheduled work is next due.
+fn due_at(s: &TestServer, schema_name: &str) -> Option<String> {
+    use rusqlite::OptionalExtension;
+    rusqlite::Connection::open(s.data_dir().join("registry.db"))
+        .unwrap()
+        .query_row(
+            "SELECT due_at FROM tenant_schedule WHERE schema_name = ?1",
+            [schema_name],
+            |r| r.get(0),
+        )
+        .optional()
+        .unwrap()
+}
+
+fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
+    licd::store::ts(t)
+}
+
+/// A client that sends `host` to this server (as a browser would for a tenant domain).
+fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String) {
+    let base = reqwest::Url::parse(&s.url("/")).unwrap();
+    let port = base.port().unwrap();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let c = reqwest::blocking::Client::builder()
+        .resolve(host, addr)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    (c, format!("http://{host}:{port}"))
+}
+
+/// Takes a tenant database one schema step back (as an older licd left it): the last
+/// step's objects gone, its version one lower.
+fn one_step_back(path: &Path) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let objects: Vec<(String, String)> = {
+        let mut st = c
+            .prepare("SELECT type, name FROM sqlite_master WHERE name LIKE 'fleet\\_%' ESCAPE '\\' AND type IN ('table', 'trigger') ORDER BY type = 'table'")
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert!(objects.len() > 5, "{objects:?}");
+    for (kind, name) in objects {
+        c.execute_batch(&format!("DROP {kind} {name}")).unwrap();
+    }
+    c.pragma_update(None, "user_version", TENANT.version - 1)
+        .unwrap();
+}
+
+fn jwks_kid(c: &reqwest::blocking::Client, base: &str) -> String {
+    let r = c
+        .get(format!("{base}/.well-known/jwks.json"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().unwrap();
+    body["keys"][0]["kid"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_tenant_stays_closed_after_a_restart_until_a_request_needs_it_and_is_upgraded_then() {
+    let (v, s) = with_tenant();
+    let acme_kid = s
+        .app
+        .tenants
+        .get("t_acme")
+        .unwrap()
+        .keyring()
+        .unwrap()
+        .jwks()
+        .keys[0]
+        .kid
+        .clone()
+        .unwrap();
+    let dir = s.stop();
+    // acme.localhost routes to t_acme, whose database an older licd left a step behind.
+    rusqlite::Connection::open(dir.path().join("registry.db"))
+        .unwrap()
+        .execute(
+            "INSERT INTO domains (domain, schema_name, created_at) VALUES ('acme.localhost', 't_acme', '2026-06-01T09:00:00.000000Z')",
+            [],
+        )
+        .unwrap();
+    one_step_back(&dir.path().join("tenants/t_acme.db"));
+
+    let s = licensed_server(&v, dir);
+    assert!(!s.app.tenants.is_open("t_acme"));
+    assert_eq!(fds_on(&s, "t_acme"), 0);
+    assert!(fds_on(&s, "public") > 0);
+    let m = scrape(&s);
+    assert_eq!(value(&m, "licd_tenants_open", &[]), 1.0);
+    assert_eq!(value(&m, "licd_tenants", &[]), 2.0);
+    assert_eq!(user_version(&tenant_db(&s, "t_acme")), TENANT.version - 1);
+
+    // A request for the default tenant leaves it closed.
+    let public_kid = jwks_kid(&client(), &s.url(""));
+    assert_ne!(public_kid, acme_kid);
+    assert!(!s.app.tenants.is_open("t_acme"));
+
+    // One for its host opens it: its own keys answer, and its schema is current.
+    let (c, base) = host_client(&s, "acme.localhost");
+    assert_eq!(jwks_kid(&c, &base), acme_kid);
+    assert!(s.app.tenants.is_open("t_acme"));
+    assert!(fds_on(&s, "t_acme") > 0);
+    assert_eq!(user_version(&tenant_db(&s, "t_acme")), TENANT.version);
+    assert_eq!(value(&scrape(&s), "licd_tenants_open", &[]), 2.0);
+}
+
+#[test]
+fn an_idle_tenant_closes_unless_something_holds_it_and_opens_again_on_use() {
+    let (_v, s) = with_tenant();
+    assert_eq!(s.app.config.tenancy.idle_close().num_minutes(), 15);
+    // Creation leaves it open.
+    assert!(s.app.tenants.is_open("t_acme"));
+    s.clock.advance(Duration::minutes(14));
+    licd::jobs::run_due(&s.app);
+    assert!(s.app.tenants.is_open("t_acme"), "closed before 15 minutes");
+
+    // Held (as a request holds its tenant) past the idle time: not closed.
+    let held = s.app.tenants.get("t_acme").unwrap();
+    s.clock.advance(Duration::minutes(16));
+    assert!(licd::jobs::run_due(&s.app).contains(&"tenant-idle-close"));
+    assert!(s.app.tenants.is_open("t_acme"), "closed while in use");
+    drop(held);
+    s.clock.advance(Duration::minutes(1));
+    licd::jobs::run_due(&s.app);
+    assert!(!s.app.tenants.is_open("t_acme"));
+    assert_eq!(fds_on(&s, "t_acme"), 0);
+    assert!(s.app.tenants.is_open("public"), "public never closes");
+    // Nothing in it is dated: it is looked at again within a day.
+    let closed_at = s.clock.now_utc();
+    assert_eq!(
+        due_at(&s, "t_acme"),
+        Some(ts(
+            closed_at + licd::service::tenant_opening::CLOSED_TENANT_CHECK
+        ))
+    );
+
+    // Used again: open, and its schedule is no longer the registry's to keep.
+    let t = s.app.tenants.get("t_acme").unwrap();
+    assert_eq!(t.name(), "Acme");
+    assert!(fds_on(&s, "t_acme") > 0);
+    assert_eq!(due_at(&s, "t_acme"), None);
+}
+
+#[test]
+fn the_scheduler_opens_a_closed_tenant_only_when_something_in_it_is_due() {
+    let (_v, s) = with_tenant();
+    let now = s.clock.now_utc();
+    let expires = now + Duration::hours(2);
+    let license = {
+        let t = s.app.tenants.get("t_acme").unwrap();
+        let req = LicenseRequest {
+            name: "Plant 7".into(),
+            install_id: "I-acme-1".into(),
+            organization: "Acme".into(),
+            internal_users: 5,
+            external_users: 0,
+            features: vec![],
+            flags: vec![],
+            not_before: None,
+            expires_at: expires,
+        };
+        licd::service::licenses::issue(&t, now, &Actor::Cli, &req).unwrap()
+    };
+    let id = serde_json::to_value(&license).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.clock.advance(Duration::minutes(16));
+    licd::jobs::run_due(&s.app);
+    assert!(!s.app.tenants.is_open("t_acme"));
+    // Its next dated change is the license's expiry.
+    assert_eq!(
+        due_at(&s, "t_acme"),
+        Some(ts(expires + Duration::seconds(1)))
+    );
+    let sweeps =
+        |s: &TestServer| value(&scrape(s), "licd_sweep_runs_total", &[("tenant", "t_acme")]);
+    let before = sweeps(&s);
+    let state = |s: &TestServer| -> String {
+        rusqlite::Connection::open(tenant_db(s, "t_acme"))
+            .unwrap()
+            .query_row("SELECT state FROM licenses WHERE id = ?1", [&id], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    };
+
+    // A minute before: the sweep runs and leaves it closed.
+    s.clock.set(expires - Duration::minutes(1));
+    assert!(licd::jobs::run_due(&s.app).contains(&"licensing-sweep"));
+    assert_eq!(sweeps(&s), before);
+    assert!(!s.app.tenants.is_open("t_acme"));
+    assert_eq!(state(&s), "issued");
+
+    // Once expired: opened, swept, closed again. Its installation is in violation
+    // now; the next date is within a day.
+    s.clock.set(expires + Duration::seconds(5));
+    assert!(licd::jobs::run_due(&s.app).contains(&"licensing-sweep"));
+    assert_eq!(sweeps(&s), before + 1.0);
+    assert_eq!(state(&s), "expired");
+    assert!(!s.app.tenants.is_open("t_acme"));
+    assert_eq!(fds_on(&s, "t_acme"), 0);
+    let checked = s.clock.now_utc() + licd::service::tenant_opening::CLOSED_TENANT_CHECK;
+    assert_eq!(due_at(&s, "t_acme"), Some(ts(checked)));
+
+    // Daily checks until the installation's violation is less than a day from its first
+    // stage (14 days after the expiry), which is then due to the second.
+    s.clock
+        .set(expires + Duration::days(13) + Duration::hours(1));
+    licd::jobs::run_due(&s.app);
+    let admin_warning = expires + Duration::days(14) + Duration::seconds(1);
+    assert_eq!(due_at(&s, "t_acme"), Some(ts(admin_warning)));
+    let stage = |s: &TestServer| -> String {
+        rusqlite::Connection::open(tenant_db(s, "t_acme"))
+            .unwrap()
+            .query_row(
+                "SELECT stage FROM installations WHERE install_id = 'I-acme-1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(stage(&s), "none");
+    s.clock.set(admin_warning);
+    licd::jobs::run_due(&s.app);
+    assert_eq!(stage(&s), "admin_warning");
+    assert!(!s.app.tenants.is_open("t_acme"));
+}
+
+#[test]
+fn appliance_calls_and_sweeps_are_counted_per_tenant() {
+    let (v, s) = with_tenant();
+    let dir = s.stop();
+    rusqlite::Connection::open(dir.path().join("registry.db"))
+        .unwrap()
+        .execute(
+            "INSERT INTO domains (domain, schema_name, created_at) VALUES ('acme.localhost', 't_acme', '2026-06-01T09:00:00.000000Z')",
+            [],
+        )
+        .unwrap();
+    let s = licensed_server(&v, dir);
+    let t = s.app.tenants.get("t_acme").unwrap();
+    let now = s.clock.now_utc();
+    let req = LicenseRequest {
+        name: "Plant 7".into(),
+        install_id: "I-acme-1".into(),
+        organization: "Acme".into(),
+        internal_users: 5,
+        external_users: 0,
+        features: vec![],
+        flags: vec![],
+        not_before: None,
+        expires_at: now + Duration::days(30),
+    };
+    let license =
+        serde_json::to_value(licd::service::licenses::issue(&t, now, &Actor::Cli, &req).unwrap())
+            .unwrap();
+    let id = license["id"].as_str().unwrap();
+    let (c, base) = host_client(&s, "acme.localhost");
+    let r = c
+        .post(format!("{base}/api/v1/licenses/{id}/activate"))
+        .json(&json!({
+            "license_key": license["license_key"], "fingerprint": "fp-1",
+            "install_id": "I-acme-1", "hostname": "box-1",
+        }))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let secret = r.json::<Value>().unwrap()["activation_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for seq in 1..=2 {
+        let r = c
+            .post(format!("{base}/api/v1/licenses/{id}/heartbeat"))
+            .bearer_auth(&secret)
+            .json(&json!({"fingerprint": "fp-1", "seq": seq}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    // The same license id on the default tenant's host is not found there.
+    let r = client()
+        .post(s.url(&format!("/api/v1/licenses/{id}/heartbeat")))
+        .bearer_auth(&secret)
+        .json(&json!({"fingerprint": "fp-1", "seq": 3}))
+        .send()
+        .unwrap();
+    assert_ne!(r.status(), 200);
+    licd::service::sweep::run_recorded(&s.app, &t, now, &Actor::System, false).unwrap();
+
+    let m = scrape(&s);
+    let acme =
+        |name: &str, outcome: &str| value(&m, name, &[("tenant", "t_acme"), ("outcome", outcome)]);
+    assert_eq!(acme("licd_activations_total", "ok"), 1.0);
+    assert_eq!(acme("licd_heartbeats_total", "ok"), 2.0);
+    assert_eq!(
+        value(
+            &m,
+            "licd_heartbeats_total",
+            &[("tenant", "public"), ("outcome", "ok")]
+        ),
+        0.0
+    );
+    assert!(
+        value(&m, "licd_heartbeats_total", &[("tenant", "public")]) >= 1.0,
+        "the refused heartbeat counts for public"
+    );
+    assert_eq!(
+        value(&m, "licd_sweep_runs_total", &[("tenant", "t_acme")]),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "licd_licenses",
+            &[("tenant", "t_acme"), ("state", "active")]
+        ),
+        1.0
+    );
+}
