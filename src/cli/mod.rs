@@ -107,8 +107,8 @@ pub enum Command {
         /// The backup directory (made by `licd backup --out`).
         backup: PathBuf,
     },
-    /// Tenants, for air-gapped operators: list, create, rename, delete, restore, purge
-    /// (on the data directory, with no server running).
+    /// Tenants, for air-gapped operators: list, create, rename, delete, restore, purge,
+    /// domains and recovery links (on the data directory; changes need the server stopped).
     #[command(subcommand)]
     Tenant(TenantCommand),
     /// Offline license tools: verify, inspect, sign (no server or data dir needed).

@@ -6,7 +6,9 @@ use super::open_existing;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use licd::config::Config;
+use licd::service::recovery::{self, RecoveryKeyRequest};
 use licd::service::tenancy::{self, NewTenant, TenantInfo};
+use licd::service::tenant_domains::{self, NewDomain};
 use licd::service::tenant_lifecycle::{self, TenantPatch};
 use licd::service::{Actor, App};
 use licd::store::layout::DataDir;
@@ -58,6 +60,45 @@ pub enum TenantCommand {
         #[arg(long, value_name = "N")]
         older_than_days: u32,
     },
+    /// A tenant's domains: the host names routed to it (the first is its primary domain).
+    #[command(subcommand)]
+    Domain(DomainCommand),
+    /// Print a one-time sign-in link for a tenant's staff account (created as
+    /// super_admin if the email has none), on the tenant's primary domain. Works beside
+    /// a running server; hand the link over like a password.
+    RecoveryKey {
+        /// The tenant's schema_name (`public` for the default tenant).
+        schema_name: String,
+        /// The staff account's email.
+        #[arg(long)]
+        email: String,
+        /// How long the link stays valid: a number and s, m, h or d (1m to 7d).
+        #[arg(long, default_value = "1h")]
+        lifetime: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DomainCommand {
+    /// List a tenant's domains, primary first.
+    List {
+        /// The tenant's schema_name (`public` for the default tenant).
+        schema_name: String,
+    },
+    /// Route a host name to a tenant (a domain belongs to one tenant).
+    Add {
+        /// The tenant's schema_name (`public` for the default tenant).
+        schema_name: String,
+        /// A DNS host name, e.g. acme.licensing.example (no port, no IP address).
+        domain: String,
+    },
+    /// Stop routing a host name to a tenant.
+    Remove {
+        /// The tenant's schema_name (`public` for the default tenant).
+        schema_name: String,
+        /// The domain to remove.
+        domain: String,
+    },
 }
 
 /// Who runs the command: the login name behind `sudo` (`$SUDO_USER`), else `$USER`,
@@ -108,7 +149,11 @@ pub fn run(config: Config, cmd: TenantCommand) -> Result<()> {
     // Reading needs no lock; a change does, so that no server holds the tenants in
     // memory meanwhile.
     let _lock = match cmd {
-        TenantCommand::List => None,
+        // A recovery key is a registry row that a running server reads when it is
+        // redeemed: issuing one needs no lock, so it works while the server runs.
+        TenantCommand::List
+        | TenantCommand::Domain(DomainCommand::List { .. })
+        | TenantCommand::RecoveryKey { .. } => None,
         _ => Some(dir.try_lock()?.with_context(|| {
             format!(
                 "a licd server is running on {} (or another `licd tenant` command is): use the tenancy API (/api/v1/tenants) while it runs, or stop it first",
@@ -176,6 +221,52 @@ pub fn run(config: Config, cmd: TenantCommand) -> Result<()> {
             if purged.is_empty() {
                 println!("no archive is {older_than_days} days old or older");
             }
+        }
+        TenantCommand::Domain(DomainCommand::List { schema_name }) => {
+            for d in tenant_domains::list(&app.tenants, now, &actor, &schema_name)? {
+                println!("{}{}", d.domain, if d.primary { " (primary)" } else { "" });
+            }
+        }
+        TenantCommand::Domain(DomainCommand::Add {
+            schema_name,
+            domain,
+        }) => {
+            let now_list =
+                tenant_domains::add(&app, now, &actor, &schema_name, NewDomain { domain })?;
+            let names: Vec<&str> = now_list.iter().map(|d| d.domain.as_str()).collect();
+            println!("{schema_name} has the domains: {}", names.join(", "));
+            println!(
+                "the server certificate from the local CA names them from the server's next start"
+            );
+        }
+        TenantCommand::Domain(DomainCommand::Remove {
+            schema_name,
+            domain,
+        }) => {
+            tenant_domains::remove(&app, now, &actor, &schema_name, &domain)?;
+            println!("{domain} is no longer routed to {schema_name}");
+        }
+        TenantCommand::RecoveryKey {
+            schema_name,
+            email,
+            lifetime,
+        } => {
+            let key = recovery::issue(
+                &app,
+                now,
+                &actor,
+                &schema_name,
+                RecoveryKeyRequest {
+                    email,
+                    lifetime: Some(lifetime),
+                },
+            )?;
+            println!("{}", key.url);
+            eprintln!(
+                "one-time sign-in link for {} in {schema_name}, valid until {}; anyone holding it can sign in",
+                key.email,
+                key.expires_at.to_rfc3339()
+            );
         }
     }
     app.tenants.checkpoint_all();

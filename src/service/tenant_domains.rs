@@ -269,12 +269,15 @@ fn refuse_unknown(app: &App, host: &str) -> Result<()> {
         return Ok(());
     }
     let name = host_name(host);
-    let own = name.parse::<std::net::IpAddr>().is_ok() || app.config.own_host_names().contains(&name);
+    let own =
+        name.parse::<std::net::IpAddr>().is_ok() || app.config.own_host_names().contains(&name);
     if own {
         return Ok(());
     }
     Err(refuse(
         ErrorCode::UnknownHost,
-        format!("no tenant on this server has the host name {name:?} (tenancy.unknown_hosts = \"refuse\")"),
+        format!(
+            "no tenant on this server has the host name {name:?} (tenancy.unknown_hosts = \"refuse\")"
+        ),
     ))
 }

@@ -186,8 +186,9 @@ impl Tenants {
     pub fn reopen(&self, schema_name: &str) -> Result<Arc<Tenant>> {
         let domains = self.registry.read(registry::list_domains)?;
         *self.by_domain.write().unwrap_or_else(|p| p.into_inner()) = domains.into_iter().collect();
-        self.open_ready(schema_name)?
-            .ok_or_else(|| ServiceError::unexpected("a restored tenant is not ready in the registry"))
+        self.open_ready(schema_name)?.ok_or_else(|| {
+            ServiceError::unexpected("a restored tenant is not ready in the registry")
+        })
     }
 
     pub fn any_signing_keys(&self) -> Result<bool> {

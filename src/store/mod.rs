@@ -101,9 +101,9 @@ pub mod settings;
 pub mod signing_keys;
 pub mod snapshot;
 pub mod staff;
-pub mod tenant_domains;
-pub mod tenant_archives;
 pub mod sweep_due;
+pub mod tenant_archives;
+pub mod tenant_domains;
 pub mod tenant_schedule;
 pub mod tokens;
 

@@ -118,8 +118,7 @@ fn refused_as_stranger(route: &Route, status: u16, location: Option<&str>, body:
     match route.surface {
         Surface::Api => {
             status == 401
-                && serde_json::from_str::<Value>(body)
-                    .is_ok_and(|v| v["code"] == "unauthenticated")
+                && serde_json::from_str::<Value>(body).is_ok_and(|v| v["code"] == "unauthenticated")
         }
         Surface::Console => {
             (status == 303 && location.is_some_and(|l| l.starts_with("/login")))
@@ -147,7 +146,11 @@ fn a_tenants_staff_credentials_get_nothing_on_another_tenants_host() {
             )
         })
         .collect();
-    assert!(staff_routes.len() >= 60, "{} staff routes", staff_routes.len());
+    assert!(
+        staff_routes.len() >= 60,
+        "{} staff routes",
+        staff_routes.len()
+    );
 
     // The credentials work where they belong (so the refusals below mean something).
     for how in [Credential::Token, Credential::Cookie] {
@@ -214,7 +217,10 @@ fn tenants_have_their_own_keys_licenses_and_audit() {
             .unwrap()
     };
     let (ja, jb) = (jwks(A_HOST), jwks(B_HOST));
-    assert_ne!(ja["keys"][0]["kid"], jb["keys"][0]["kid"], "one signing key each");
+    assert_ne!(
+        ja["keys"][0]["kid"], jb["keys"][0]["kid"],
+        "one signing key each"
+    );
 
     // A license issued in A: in A's list and audit, nowhere in B's.
     let r = client()
@@ -246,7 +252,11 @@ fn tenants_have_their_own_keys_licenses_and_audit() {
             .unwrap()
     };
     let r = activate(B_HOST);
-    assert!(matches!(r.status().as_u16(), 401 | 404), "activation on B: {}", r.status());
+    assert!(
+        matches!(r.status().as_u16(), 401 | 404),
+        "activation on B: {}",
+        r.status()
+    );
     let r = activate(A_HOST);
     assert_eq!(r.status(), 200, "activation on A");
     let secret = r.json::<Value>().unwrap()["activation_secret"]
@@ -258,12 +268,18 @@ fn tenants_have_their_own_keys_licenses_and_audit() {
             .post(s.url(&format!("/api/v1/licenses/{id}/heartbeat")))
             .header("host", host)
             .bearer_auth(&secret)
-            .json(&json!({"fingerprint": "fp-1", "seq": 1, "internal_users": 1, "external_users": 0}))
+            .json(
+                &json!({"fingerprint": "fp-1", "seq": 1, "internal_users": 1, "external_users": 0}),
+            )
             .send()
             .unwrap()
     };
     let r = heartbeat(B_HOST);
-    assert!(matches!(r.status().as_u16(), 401 | 404), "heartbeat on B: {}", r.status());
+    assert!(
+        matches!(r.status().as_u16(), 401 | 404),
+        "heartbeat on B: {}",
+        r.status()
+    );
     assert_eq!(heartbeat(A_HOST).status(), 200, "heartbeat on A");
 
     let beta = s.app.tenants.get("t_beta").unwrap();
@@ -291,12 +307,33 @@ fn tenants_have_their_own_keys_licenses_and_audit() {
         assert_eq!(r.status(), 200, "{path} on {host}");
         r.json().unwrap()
     };
-    assert_eq!(get(A_HOST, &a.token, "/api/v1/licenses")["items"].as_array().unwrap().len(), 1);
-    assert_eq!(get(B_HOST, &b_token, "/api/v1/licenses")["items"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        get(A_HOST, &a.token, "/api/v1/licenses")["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        get(B_HOST, &b_token, "/api/v1/licenses")["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
     let audit_b = get(B_HOST, &b_token, "/api/v1/audit").to_string();
-    assert!(!audit_b.contains("license.issue"), "B's audit shows A's license: {audit_b}");
-    assert!(!audit_b.contains("root@acme.example"), "B's audit names A's staff");
+    assert!(
+        !audit_b.contains("license.issue"),
+        "B's audit shows A's license: {audit_b}"
+    );
+    assert!(
+        !audit_b.contains("root@acme.example"),
+        "B's audit names A's staff"
+    );
     let audit_a = get(A_HOST, &a.token, "/api/v1/audit").to_string();
     assert!(audit_a.contains("license.issue"), "{audit_a}");
-    assert!(!audit_a.contains("root@beta.example"), "A's audit names B's staff");
+    assert!(
+        !audit_a.contains("root@beta.example"),
+        "A's audit names B's staff"
+    );
 }

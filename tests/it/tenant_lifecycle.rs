@@ -798,3 +798,86 @@ fn a_command_beside_a_running_server_leaves_its_work_in_progress_alone() {
         assert_eq!(state, "creating", "{args:?}");
     }
 }
+
+#[test]
+fn the_cli_routes_domains_and_issues_recovery_links_audited_as_its_user() {
+    let v = crate::enterprise::vendor();
+    let root = tempfile::tempdir().unwrap();
+    let s = server(&v, tempfile::tempdir().unwrap());
+    let dir = s.stop();
+    let config = cli_config_at(root.path(), dir.path(), &v);
+    let out = tenant_cli(
+        &config,
+        &["create", "--schema-name", "t_acme", "--name", "Acme"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // No domain yet: a recovery link has nowhere to point.
+    let out = tenant_cli(
+        &config,
+        &["recovery-key", "t_acme", "--email", "root@acme.example"],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("domain"), "{}", text(&out));
+    let out = tenant_cli(&config, &["domain", "add", "t_acme", "Acme.Localhost."]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = tenant_cli(&config, &["domain", "add", "t_acme", "10.0.0.1"]);
+    assert!(!out.status.success(), "an IP address is no domain");
+    let out = tenant_cli(&config, &["domain", "list", "t_acme"]);
+    assert_eq!(text(&out).trim(), "acme.localhost (primary)");
+    let out = tenant_cli(
+        &config,
+        &[
+            "recovery-key",
+            "t_acme",
+            "--email",
+            "root@acme.example",
+            "--lifetime",
+            "2h",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let url = String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(
+        url.starts_with("https://acme.localhost:8443/recover?key="),
+        "{url}"
+    );
+    let path = &url[url.find("/recover?key=").expect("a /recover link")..];
+
+    // The server routes the domain and knows the link.
+    let s = server(&v, dir);
+    let page = client()
+        .get(s.url(path))
+        .header("host", "acme.localhost")
+        .send()
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().unwrap();
+    assert!(
+        page.contains("recover-confirm") && page.contains("Acme"),
+        "{page}"
+    );
+    let dir = s.stop();
+    let out = tenant_cli(&config, &["domain", "remove", "t_acme", "acme.localhost"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let actions: Vec<(String, String)> = registry_actions(dir.path())
+        .into_iter()
+        .filter(|(_, a, _, _)| a.starts_with("tenant.domain") || a.starts_with("tenant.recovery"))
+        .map(|(actor, action, _, _)| (actor, action))
+        .collect();
+    let by_alice = |a: &str| ("cli:ops-alice".to_owned(), a.to_owned());
+    assert!(
+        actions.contains(&by_alice("tenant.domain.add")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&by_alice("tenant.domain.remove")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&by_alice("tenant.recovery_key.issue")),
+        "{actions:?}"
+    );
+}

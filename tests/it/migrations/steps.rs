@@ -588,9 +588,11 @@ fn registry_step_4_tenant_archives() {
         Outcome::Upgraded { from: 3 }
     );
     let key: (i64, String, Vec<u8>) = c
-        .query_row("SELECT id, email, secret_hash FROM recovery_keys", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .query_row(
+            "SELECT id, email, secret_hash FROM recovery_keys",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .unwrap();
     assert_eq!(key, (7, "a@example.com".to_owned(), vec![1, 2]));
     let kept: (String, String) = c
