@@ -78,10 +78,23 @@ fn admit(req: &HttpRequest) -> Result<Tenancy, ApiError> {
             now: state.now(),
             state,
         }),
-        None => Err(ApiError::new(
-            ErrorCode::TenancyKeyInvalid,
-            "send a configured tenancy API key as `Authorization: Bearer <key>` (staff sessions and API tokens do not work here)",
-        )),
+        None => {
+            // Not in the registry chain: a caller without a key could grow it without
+            // bound. The log has it, with where it came from, never what was sent.
+            tracing::warn!(
+                peer = req
+                    .peer_addr()
+                    .map(|a| a.ip().to_string())
+                    .unwrap_or_default(),
+                path = req.path(),
+                presented = presented.is_some(),
+                "tenancy call refused: no or an unknown tenancy key"
+            );
+            Err(ApiError::new(
+                ErrorCode::TenancyKeyInvalid,
+                "send a configured tenancy API key as `Authorization: Bearer <key>` (staff sessions and API tokens do not work here)",
+            ))
+        }
     }
 }
 

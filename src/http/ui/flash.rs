@@ -1,7 +1,8 @@
 //! Results a console page shows once after a redirect: a new secret (token, one-time
 //! password), a sweep report. The form that made one redirects (so a reload never
 //! submits it again) to its page with `?shown=<id>`; the page takes the result, once.
-//! Kept in memory, for the account that made it, for a few minutes.
+//! Kept in memory, for the account that made it (its tenant and its id: staff ids repeat
+//! across tenants), for a few minutes.
 
 use crate::service::{Result, secrets};
 use chrono::{DateTime, Duration, Utc};
@@ -13,9 +14,13 @@ const KEEP_MINUTES: i64 = 10;
 /// The most results waiting at once (the oldest go first).
 const MAX_WAITING: usize = 256;
 
+/// The account a result is kept for: its tenant's schema_name and its staff id.
+pub type Owner<'a> = (&'a str, i64);
+
 #[derive(Debug)]
 struct Waiting {
     id: String,
+    tenant: String,
     owner: i64,
     made: DateTime<Utc>,
     name: &'static str,
@@ -28,10 +33,10 @@ pub struct Flash {
 }
 
 impl Flash {
-    /// Keeps `value` for `owner` (a staff account id); returns its id for the redirect.
+    /// Keeps `value` for `owner`; returns its id for the redirect.
     pub fn put(
         &self,
-        owner: i64,
+        (tenant, owner): Owner<'_>,
         now: DateTime<Utc>,
         name: &'static str,
         value: Value,
@@ -44,6 +49,7 @@ impl Flash {
         }
         waiting.push(Waiting {
             id: id.clone(),
+            tenant: tenant.to_owned(),
             owner,
             made: now,
             name,
@@ -53,12 +59,17 @@ impl Flash {
     }
 
     /// The result `id` names, if `owner` made it and it is still waiting; it is then gone.
-    pub fn take(&self, owner: i64, now: DateTime<Utc>, id: &str) -> Option<(&'static str, Value)> {
+    pub fn take(
+        &self,
+        (tenant, owner): Owner<'_>,
+        now: DateTime<Utc>,
+        id: &str,
+    ) -> Option<(&'static str, Value)> {
         let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
         waiting.retain(|w| now - w.made < Duration::minutes(KEEP_MINUTES));
-        let i = waiting
-            .iter()
-            .position(|w| w.owner == owner && secrets::constant_time_eq(&w.id, id))?;
+        let i = waiting.iter().position(|w| {
+            w.owner == owner && w.tenant == tenant && secrets::constant_time_eq(&w.id, id)
+        })?;
         let w = waiting.remove(i);
         Some((w.name, w.value))
     }
@@ -74,13 +85,24 @@ mod tests {
         let t = DateTime::parse_from_rfc3339("2026-06-01T09:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let id = f.put(1, t, "created", Value::from("s3cret")).unwrap();
-        assert!(f.take(2, t, &id).is_none(), "another account");
-        assert_eq!(f.take(1, t, &id), Some(("created", Value::from("s3cret"))));
-        assert!(f.take(1, t, &id).is_none(), "only once");
-        let id = f.put(1, t, "created", Value::from("x")).unwrap();
+        let id = f
+            .put(("public", 1), t, "created", Value::from("s3cret"))
+            .unwrap();
+        assert!(f.take(("public", 2), t, &id).is_none(), "another account");
         assert!(
-            f.take(1, t + Duration::minutes(KEEP_MINUTES), &id)
+            f.take(("t_acme", 1), t, &id).is_none(),
+            "the same staff id in another tenant"
+        );
+        assert_eq!(
+            f.take(("public", 1), t, &id),
+            Some(("created", Value::from("s3cret")))
+        );
+        assert!(f.take(("public", 1), t, &id).is_none(), "only once");
+        let id = f
+            .put(("public", 1), t, "created", Value::from("x"))
+            .unwrap();
+        assert!(
+            f.take(("public", 1), t + Duration::minutes(KEEP_MINUTES), &id)
                 .is_none()
         );
     }

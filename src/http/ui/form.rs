@@ -158,10 +158,12 @@ impl Done {
             params.push(("notice", n.code().to_owned()));
         }
         if let Some((name, value)) = self.once {
-            let id = page
-                .state
-                .flash
-                .put(page.principal.user.id, page.now, name, value)?;
+            let id = page.state.flash.put(
+                (&page.tenant.schema_name, page.principal.user.id),
+                page.now,
+                name,
+                value,
+            )?;
             params.push(("shown", id));
         }
         let to = if params.is_empty() {
@@ -204,10 +206,13 @@ where
 impl Caller {
     /// What a page's URL asks it to show: the notice, and the result kept for it.
     pub fn shown(&self, q: &PageQuery) -> Shown {
-        let once = q
-            .shown
-            .as_deref()
-            .and_then(|id| self.state.flash.take(self.principal.user.id, self.now, id));
+        let once = q.shown.as_deref().and_then(|id| {
+            self.state.flash.take(
+                (&self.tenant.schema_name, self.principal.user.id),
+                self.now,
+                id,
+            )
+        });
         Shown {
             notice: q.notice,
             once,
