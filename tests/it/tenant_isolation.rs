@@ -2,7 +2,8 @@
 //! (an API token, a session cookie with its CSRF token, an appliance's activation
 //! secret) presented on tenant B's host name are worth exactly nothing there. The
 //! samples are the permission matrix's (`permissions::matched`), so a new route is in
-//! this test as soon as it is in the matrix.
+//! this test as soon as it is in the matrix. Over real HTTPS: each tenant's host name
+//! resolves to the server's loopback port and is in its certificate from the local CA.
 
 use crate::harness::*;
 use crate::permissions::{Sample, matched};
@@ -19,6 +20,50 @@ const A_HOST: &str = "acme.localhost";
 const B_HOST: &str = "beta.localhost";
 const PASSWORD: &str = "a-good-long-password";
 
+/// HTTPS to the tenants' host names: trusts only the site CA, resolves both names to
+/// the server's loopback port, keeps no cookies (each request says what it presents)
+/// and follows no redirect.
+struct Web {
+    client: reqwest::blocking::Client,
+    port: u16,
+}
+
+impl Web {
+    fn new(s: &TestServer) -> Web {
+        let port: u16 = s.base.rsplit(':').next().unwrap().parse().unwrap();
+        let client = tls_client_builder(s.app.ca.cert_pem())
+            .cookie_store(false)
+            .resolve(A_HOST, ([127, 0, 0, 1], port).into())
+            .resolve(B_HOST, ([127, 0, 0, 1], port).into())
+            .build()
+            .unwrap();
+        Web { client, port }
+    }
+
+    fn request(&self, method: reqwest::Method, host: &str, path: &str) -> RequestBuilder {
+        let url = format!("https://{host}:{}{path}", self.port);
+        self.client.request(method, url)
+    }
+
+    fn get(&self, host: &str, path: &str) -> RequestBuilder {
+        self.request(reqwest::Method::GET, host, path)
+    }
+
+    fn post(&self, host: &str, path: &str) -> RequestBuilder {
+        self.request(reqwest::Method::POST, host, path)
+    }
+}
+
+/// Two tenants on their own host names over HTTPS: `t_acme` (A) and `t_beta` (B).
+fn two_tenants(v: &crate::enterprise::Vendor) -> (TestServer, Web) {
+    let s = server_with_acme(v, |c| c.tls.enabled = true);
+    assert_eq!(create(&s, "Beta Ltd", "t_beta").status(), 201);
+    assert_eq!(add_domain(&s, "t_acme", A_HOST).status(), 201);
+    assert_eq!(add_domain(&s, "t_beta", B_HOST).status(), 201);
+    let web = Web::new(&s);
+    (s, web)
+}
+
 /// How a request presents tenant A's staff credential.
 #[derive(Debug, Clone, Copy)]
 enum Credential {
@@ -34,7 +79,7 @@ struct AcmeStaff {
     csrf: String,
 }
 
-fn acme_staff(s: &TestServer) -> AcmeStaff {
+fn acme_staff(s: &TestServer, web: &Web) -> AcmeStaff {
     let acme = s.app.tenants.get("t_acme").expect("t_acme is open");
     let now = s.clock.now_utc();
     let input = NewStaffInput {
@@ -50,9 +95,8 @@ fn acme_staff(s: &TestServer) -> AcmeStaff {
     let token = tokens::create(&acme, now, &Actor::Cli, id, "isolation", None)
         .unwrap()
         .secret;
-    let r = client()
-        .post(s.url("/api/v1/auth/login"))
-        .header("host", A_HOST)
+    let r = web
+        .post(A_HOST, "/api/v1/auth/login")
         .json(&json!({"email": "root@acme.example", "password": PASSWORD}))
         .send()
         .unwrap();
@@ -62,7 +106,7 @@ fn acme_staff(s: &TestServer) -> AcmeStaff {
         .get_all("set-cookie")
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("licd_session="))
+        .find(|c| c.starts_with("__Host-licd_session="))
         .expect("a session cookie");
     let cookie = cookie.split(';').next().unwrap().to_owned();
     let body: Value = r.json().unwrap();
@@ -75,7 +119,7 @@ fn acme_staff(s: &TestServer) -> AcmeStaff {
 
 /// The sample's request on `host` with A's credential.
 fn request(
-    s: &TestServer,
+    web: &Web,
     route: &Route,
     sample: &Sample,
     host: &str,
@@ -83,9 +127,7 @@ fn request(
     how: Credential,
 ) -> RequestBuilder {
     let method = reqwest::Method::from_bytes(route.method.as_bytes()).unwrap();
-    let mut req = client()
-        .request(method, s.url(&sample.path))
-        .header("host", host);
+    let mut req = web.request(method, host, &sample.path);
     match how {
         Credential::Token => req = req.bearer_auth(&a.token),
         Credential::Cookie => {
@@ -130,11 +172,8 @@ fn refused_as_stranger(route: &Route, status: u16, location: Option<&str>, body:
 #[test]
 fn a_tenants_staff_credentials_get_nothing_on_another_tenants_host() {
     let v = crate::enterprise::vendor();
-    let s = server_with_acme(&v, |_| {});
-    assert_eq!(create(&s, "Beta Ltd", "t_beta").status(), 201);
-    assert_eq!(add_domain(&s, "t_acme", A_HOST).status(), 201);
-    assert_eq!(add_domain(&s, "t_beta", B_HOST).status(), 201);
-    let a = acme_staff(&s);
+    let (s, web) = two_tenants(&v);
+    let a = acme_staff(&s, &web);
 
     let cases = matched(&routing::registered());
     let staff_routes: Vec<&(Route, Sample)> = cases
@@ -158,7 +197,9 @@ fn a_tenants_staff_credentials_get_nothing_on_another_tenants_host() {
             .iter()
             .find(|(r, _)| r.method == "GET" && r.path == "/api/v1/users")
             .unwrap();
-        let r = request(&s, route, sample, A_HOST, &a, how).send().unwrap();
+        let r = request(&web, route, sample, A_HOST, &a, how)
+            .send()
+            .unwrap();
         assert_eq!(r.status(), 200, "{how:?} on A's own host");
     }
 
@@ -166,7 +207,9 @@ fn a_tenants_staff_credentials_get_nothing_on_another_tenants_host() {
     let mut checked = 0;
     for (route, sample) in &staff_routes {
         for how in [Credential::Token, Credential::Cookie] {
-            let r = request(&s, route, sample, B_HOST, &a, how).send().unwrap();
+            let r = request(&web, route, sample, B_HOST, &a, how)
+                .send()
+                .unwrap();
             let status = r.status().as_u16();
             let location = r
                 .headers()
@@ -190,9 +233,8 @@ fn a_tenants_staff_credentials_get_nothing_on_another_tenants_host() {
         successes.len()
     );
     // The tenancy key is not a staff credential on any tenant's host either.
-    let r = client()
-        .get(s.url("/api/v1/users"))
-        .header("host", B_HOST)
+    let r = web
+        .get(B_HOST, "/api/v1/users")
         .bearer_auth(ENV_KEY)
         .send()
         .unwrap();
@@ -202,15 +244,10 @@ fn a_tenants_staff_credentials_get_nothing_on_another_tenants_host() {
 #[test]
 fn tenants_have_their_own_keys_licenses_and_audit() {
     let v = crate::enterprise::vendor();
-    let s = server_with_acme(&v, |_| {});
-    assert_eq!(create(&s, "Beta Ltd", "t_beta").status(), 201);
-    assert_eq!(add_domain(&s, "t_acme", A_HOST).status(), 201);
-    assert_eq!(add_domain(&s, "t_beta", B_HOST).status(), 201);
-    let a = acme_staff(&s);
+    let (s, web) = two_tenants(&v);
+    let a = acme_staff(&s, &web);
     let jwks = |host: &str| -> Value {
-        client()
-            .get(s.url("/.well-known/jwks.json"))
-            .header("host", host)
+        web.get(host, "/.well-known/jwks.json")
             .send()
             .unwrap()
             .json()
@@ -223,9 +260,8 @@ fn tenants_have_their_own_keys_licenses_and_audit() {
     );
 
     // A license issued in A: in A's list and audit, nowhere in B's.
-    let r = client()
-        .post(s.url("/api/v1/licenses"))
-        .header("host", A_HOST)
+    let r = web
+        .post(A_HOST, "/api/v1/licenses")
         .bearer_auth(&a.token)
         .json(&json!({
             "name": "Acme appliance",
@@ -241,9 +277,7 @@ fn tenants_have_their_own_keys_licenses_and_audit() {
 
     // The appliance side: A's license key and activation secret do nothing on B's host.
     let activate = |host: &str| {
-        client()
-            .post(s.url(&format!("/api/v1/licenses/{id}/activate")))
-            .header("host", host)
+        web.post(host, &format!("/api/v1/licenses/{id}/activate"))
             .json(&json!({
                 "license_key": license["license_key"], "fingerprint": "fp-1",
                 "install_id": "acme-appliance-1", "hostname": "box-1",
@@ -264,9 +298,7 @@ fn tenants_have_their_own_keys_licenses_and_audit() {
         .unwrap()
         .to_owned();
     let heartbeat = |host: &str| {
-        client()
-            .post(s.url(&format!("/api/v1/licenses/{id}/heartbeat")))
-            .header("host", host)
+        web.post(host, &format!("/api/v1/licenses/{id}/heartbeat"))
             .bearer_auth(&secret)
             .json(
                 &json!({"fingerprint": "fp-1", "seq": 1, "internal_users": 1, "external_users": 0}),
@@ -298,12 +330,7 @@ fn tenants_have_their_own_keys_licenses_and_audit() {
         .unwrap()
         .secret;
     let get = |host: &str, token: &str, path: &str| -> Value {
-        let r = client()
-            .get(s.url(path))
-            .header("host", host)
-            .bearer_auth(token)
-            .send()
-            .unwrap();
+        let r = web.get(host, path).bearer_auth(token).send().unwrap();
         assert_eq!(r.status(), 200, "{path} on {host}");
         r.json().unwrap()
     };
