@@ -354,6 +354,28 @@ pub async fn wait_for(b: &Browser, css: &str) {
         .unwrap_or_else(|e| panic!("waiting for {css}: {e}"));
 }
 
+/// Waits until the browser's address satisfies `done` (a form submitted with GET lands
+/// on the same page, so an element of the page cannot tell that the next one loaded);
+/// returns the address.
+pub async fn wait_for_url(
+    b: &Browser,
+    what: &str,
+    done: impl Fn(&reqwest::Url) -> bool,
+) -> reqwest::Url {
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let url = b.client.current_url().await.unwrap();
+        if done(&url) {
+            return url;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "waiting for {what}: still at {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[test]
 #[ignore = "needs Chromium; scripts/test runs it"]
 fn admin_issues_a_license_copies_its_key_and_revokes_it() {

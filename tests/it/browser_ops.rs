@@ -3,7 +3,7 @@
 //! needs, and post/redirect/get (a reload after an action does not do it again).
 #![allow(clippy::disallowed_methods)] // Instant::now: these tests await a real browser.
 
-use crate::browser::{Browser, runtime, wait_for};
+use crate::browser::{Browser, runtime, wait_for, wait_for_url};
 use crate::harness::*;
 use crate::licensing::{Api, INSTALL};
 use fantoccini::Locator;
@@ -39,10 +39,12 @@ fn audit_search_by_prefix_finds_license_actions_of_a_staff_member() {
         b.fill("#audit-search input[name=action]", "license").await;
         b.fill("#audit-search input[name=actor]", ADMIN_EMAIL).await;
         b.click("#audit-search button").await;
+        let url = wait_for_url(&b, "the search's address", |u| {
+            u.query().is_some_and(|q| q.contains("action=license"))
+        })
+        .await;
         wait_for(&b, "#export-csv").await;
-        let url = b.client.current_url().await.unwrap();
         assert_eq!(url.path(), "/audit");
-        assert!(url.query().unwrap().contains("action=license"), "{url}");
         let found = all_texts(&b, "#audit code.audit-action").await;
         assert!(!found.is_empty());
         assert!(found.iter().all(|a| a.starts_with("license.")), "{found:?}");
