@@ -439,6 +439,8 @@ fn browser_a_recovery_link_opens_a_new_tenants_console() {
         assert_eq!(here.path(), "/");
         assert_eq!(b.text(".tenant").await, "Acme Corp");
         assert_eq!(b.text("#install-id").await, acme.install_id);
+        let notice = b.text(".notice").await;
+        assert!(notice.contains("Your password has been set."), "{notice}");
         b.screenshot("tenant-recovered-dashboard").await;
         b.close().await;
     });

@@ -33,6 +33,7 @@ macro_rules! notices {
 
 notices! {
     PasswordChanged = "password_changed": "Your password has been changed.",
+    PasswordSet = "password_set": "Your password has been set.",
     SessionEnded = "session_ended": "Your session has ended, so nothing was changed. Sign in to continue.",
     UserCreated = "user_created": "The account has been created.",
     UserUpdated = "user_updated": "The account has been updated.",

@@ -52,6 +52,7 @@ pub async fn change(
     }
     let result = page
         .run_password(move |cx| {
+            let first = !auth::has_password(&cx.tenant, cx.principal.user.id)?;
             auth::change_password(
                 &cx.app,
                 &cx.tenant,
@@ -59,7 +60,8 @@ pub async fn change(
                 &cx.principal,
                 &form.current_password,
                 &form.new_password,
-            )
+            )?;
+            Ok(first)
         })
         .await;
     submit(
@@ -67,7 +69,14 @@ pub async fn change(
         "password-form",
         &(),
         result,
-        |()| Done::to("/").notice(Notice::PasswordChanged),
+        |first| {
+            let said = if first {
+                Notice::PasswordSet
+            } else {
+                Notice::PasswordChanged
+            };
+            Done::to("/").notice(said)
+        },
         |shown| view(&page, shown),
     )
     .await
