@@ -204,25 +204,7 @@ fn main() {
             }
             tokio::time::sleep(StdDuration::from_millis(50)).await;
         }
-        let mut out = Vec::new();
-        for (i, (id, key, install)) in ids.iter().enumerate() {
-            let fp = format!("fp-{i}");
-            let r: Value = client
-                .post(format!("{base}/api/v1/licenses/{id}/activate"))
-                .json(&json!({"license_key": key, "fingerprint": fp, "install_id": install}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            out.push((
-                id.clone(),
-                r["activation_secret"].as_str().unwrap().to_owned(),
-                fp,
-            ));
-        }
-        out
+        common::activate_all(&client, &base, &ids).await
     });
     // One client per source address: each connection comes from its own address.
     let flood_clients: Arc<Vec<reqwest::Client>> = Arc::new(

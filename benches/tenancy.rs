@@ -19,7 +19,7 @@ use licd::domain::license::{LICENSE_TYP, LicenseClaims, LicenseRequest};
 use licd::pki::KeyPair;
 use licd::service::tenancy::{self, NewTenant};
 use licd::service::{Actor, App, enterprise, licenses};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
@@ -341,27 +341,7 @@ fn main() {
         .build()
         .unwrap();
     let activate = |base: &str, ids: &[(String, String, String)]| {
-        rt.block_on(async {
-            let mut out = Vec::new();
-            for (i, (id, key, install)) in ids.iter().enumerate() {
-                let fp = format!("fp-{i}");
-                let r: Value = client
-                    .post(format!("{base}/api/v1/licenses/{id}/activate"))
-                    .json(&json!({"license_key": key, "fingerprint": fp, "install_id": install}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                out.push((
-                    id.clone(),
-                    r["activation_secret"].as_str().unwrap().to_owned(),
-                    fp,
-                ));
-            }
-            out
-        })
+        rt.block_on(common::activate_all(&client, base, ids))
     };
     let public_appliances = activate(&public_base, &public_licenses);
     let tenant_appliances = activate(&tenant_base, &tenant_licenses);

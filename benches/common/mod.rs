@@ -98,3 +98,31 @@ pub async fn heartbeat_load(
     }
     (all.len(), all)
 }
+
+/// Activates one appliance per `(license id, license key, Install ID)`, fingerprints
+/// `fp-0`, `fp-1`, ...; returns `(license id, activation secret, fingerprint)` each.
+pub async fn activate_all(
+    client: &reqwest::Client,
+    base: &str,
+    licenses: &[(String, String, String)],
+) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (i, (id, key, install)) in licenses.iter().enumerate() {
+        let fp = format!("fp-{i}");
+        let r: Value = client
+            .post(format!("{base}/api/v1/licenses/{id}/activate"))
+            .json(&json!({"license_key": key, "fingerprint": fp, "install_id": install}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        out.push((
+            id.clone(),
+            r["activation_secret"].as_str().unwrap().to_owned(),
+            fp,
+        ));
+    }
+    out
+}

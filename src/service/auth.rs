@@ -29,7 +29,7 @@ fn too_many(what: &str, seconds: u64) -> ServiceError {
 }
 
 /// The key an account is throttled and its device cookies are bound under.
-fn account_key(tenant: &Tenant, email: &str) -> String {
+pub(super) fn account_key(tenant: &Tenant, email: &str) -> String {
     format!("{}/{}", tenant.schema_name, email)
 }
 

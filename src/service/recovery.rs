@@ -351,7 +351,7 @@ pub fn redeem(
     )?;
     let device_cookie = app
         .device_key
-        .issue(&format!("{}/{}", tenant.schema_name, user.email), now)?;
+        .issue(&super::auth::account_key(tenant, &user.email), now)?;
     Ok(NewSession {
         secret,
         expires_at,

@@ -177,6 +177,27 @@ impl Issuing {
     }
 }
 
+/// Issues a server certificate from the local CA for `names` (and the configured IP
+/// addresses), stores it, and serves it from the next handshake on.
+fn issue_and_serve(
+    app: &App,
+    tls: &ServerTls,
+    names: &[String],
+    now: DateTime<Utc>,
+) -> Result<CertInfo> {
+    let issued = app
+        .ca
+        .issue_server(names, &tls.issuing.ips, now, tls.issuing.days)
+        .map_err(|e| ServiceError::internal("issuing the server certificate", e))?;
+    let served = tls
+        .issuing
+        .store(&issued)
+        .map_err(|e| ServiceError::internal("storing the server certificate", e))?;
+    let info = served.info.clone();
+    tls.slot.replace(served);
+    Ok(info)
+}
+
 /// The scheduler's renewal: when two thirds of the local CA certificate's life have
 /// passed, issue a new one, store it, swap it in, log and audit. Returns the new
 /// certificate's description, or `None` when nothing was due.
@@ -189,18 +210,9 @@ pub fn renew_if_due(app: &App, now: DateTime<Utc>) -> Result<Option<CertInfo>> {
         return Ok(None);
     }
     let names = tls.issuing.names.lock().unwrap_or_else(|p| p.into_inner());
-    let issued = app
-        .ca
-        .issue_server(&names, &tls.issuing.ips, now, tls.issuing.days)
-        .map_err(|e| ServiceError::internal("renewing the server certificate", e))?;
-    let served = tls
-        .issuing
-        .store(&issued)
-        .map_err(|e| ServiceError::internal("storing the server certificate", e))?;
-    let new = served.info.clone();
-    // Serve it at once: it is stored, so a failed audit write must not make the next
-    // tick issue yet another one.
-    tls.slot.replace(served);
+    // Served at once: it is stored, so a failed audit write must not make the next tick
+    // issue yet another one.
+    let new = issue_and_serve(app, tls, &names, now)?;
     drop(names);
     tracing::info!(sha256 = %new.sha256, not_after = %new.not_after, "renewed the server certificate");
     let public = app.tenants.public()?;
@@ -249,16 +261,7 @@ pub fn reissue_for_domains(
         return Ok(None);
     }
     let old = tls.info();
-    let issued = app
-        .ca
-        .issue_server(&wanted, &tls.issuing.ips, now, tls.issuing.days)
-        .map_err(|e| ServiceError::internal("issuing the server certificate", e))?;
-    let served = tls
-        .issuing
-        .store(&issued)
-        .map_err(|e| ServiceError::internal("storing the server certificate", e))?;
-    let new = served.info.clone();
-    tls.slot.replace(served);
+    let new = issue_and_serve(app, tls, &wanted, now)?;
     *names = wanted;
     drop(names);
     tracing::info!(sha256 = %new.sha256, names = ?new.names, "reissued the server certificate for the tenant domains");
