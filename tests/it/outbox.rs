@@ -255,3 +255,89 @@ fn check_config_names_a_bad_email_setting() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("mail.example.com:587 (StartTls)"), "{}", text(&out));
 }
+
+/// Administration > Outbox over real HTTP: the list shows state, recipient, subject,
+/// attempts and the last error; a message's page shows its text; "Mark as sent" asks
+/// first, then records it (audited as the staff member) and is refused a second time.
+#[test]
+fn the_outbox_page_lists_shows_and_marks_sent_after_a_confirmation() {
+    let port = unused_port();
+    let s = server(Some(format!("smtp://127.0.0.1:{port}")));
+    let id = queue_test_message(&s, "page@example.com");
+    run_jobs(&s, Duration::seconds(5));
+    let (c, csrf) = crate::harness::api_login(
+        &s,
+        crate::harness::ADMIN_EMAIL,
+        crate::harness::ADMIN_PASSWORD,
+    );
+
+    let list = c.get(s.url("/outbox")).send().unwrap();
+    assert_eq!(list.status(), 200);
+    let html = list.text().unwrap();
+    let row = html
+        .split(&format!("<tr id=\"outbox-{id}\">"))
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .unwrap_or_else(|| panic!("no row for message {id}: {html}"));
+    for want in [
+        "pending",
+        "page@example.com",
+        "Test message from",
+        "<td>1</td>",
+        &format!("127.0.0.1:{port}"),
+    ] {
+        assert!(row.contains(want), "{want} not in {row}");
+    }
+    assert!(html.contains("Outbox"), "in the navigation");
+
+    let detail = c.get(s.url(&format!("/outbox/{id}"))).send().unwrap();
+    assert_eq!(detail.status(), 200);
+    let html = detail.text().unwrap();
+    assert!(
+        html.contains("If you can read it, licd can send email to this address."),
+        "{html}"
+    );
+    assert!(html.contains("id=\"mark-sent\""), "{html}");
+
+    // Without the confirmation: a page that asks, and nothing changes.
+    let ask = c
+        .post(s.url(&format!("/outbox/{id}/mark-sent")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(ask.status(), 200);
+    let html = ask.text().unwrap();
+    assert!(html.contains("Yes, mark it sent"), "{html}");
+    assert_eq!(message(&s, id).state, "pending");
+
+    let done = c
+        .post(s.url(&format!("/outbox/{id}/mark-sent")))
+        .form(&[("csrf", csrf.as_str()), ("confirmed", "1")])
+        .send()
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    let to = done.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(to, format!("/outbox/{id}?notice=outbox_marked_sent"));
+    let html = c.get(s.url(&to)).send().unwrap().text().unwrap();
+    assert!(html.contains("licd will not send it"), "{html}");
+    assert!(!html.contains("id=\"mark-sent\""), "{html}");
+    assert!(html.contains("marked by staff:admin@example.com"), "{html}");
+    let m = message(&s, id);
+    assert_eq!(
+        (m.state, m.sent_by.as_deref()),
+        ("sent", Some("staff:admin@example.com"))
+    );
+
+    let again = c
+        .post(s.url(&format!("/outbox/{id}/mark-sent")))
+        .form(&[("csrf", csrf.as_str()), ("confirmed", "1")])
+        .send()
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    assert!(again.text().unwrap().contains("already sent"));
+
+    // The server is back: the message marked sent is never sent.
+    let sink = SmtpSink::start_on(port);
+    run_jobs(&s, Duration::hours(2));
+    assert!(sink.messages().is_empty());
+}

@@ -14,6 +14,7 @@ pub mod installations;
 pub mod licensing;
 pub mod login;
 pub mod next_path;
+pub mod outbox;
 pub mod notice;
 pub mod password;
 pub mod recover;
@@ -259,6 +260,17 @@ pub fn routes(r: &mut Routes) {
     r.page("/settings/tls")
         .nav(Administration, "TLS")
         .get(need(LicenseRead), tls::show);
+
+    r.page("/outbox")
+        .nav(Administration, "Outbox")
+        .get(need(SettingsManage), outbox::list);
+    r.page("/outbox/{id}")
+        .get(need(SettingsManage), outbox::detail);
+    r.page("/outbox/{id}/mark-sent").post(
+        need(SettingsManage),
+        AllowedInReadOnly,
+        outbox::mark_sent,
+    );
 
     r.page("/tokens")
         .nav(Administration, "API tokens")
