@@ -11,8 +11,8 @@ pub mod ca;
 pub mod check_config;
 pub mod keys;
 pub mod license;
-pub mod serve;
 pub mod outbox;
+pub mod serve;
 pub mod tenant;
 
 use anyhow::{Context, Result, bail};
@@ -30,8 +30,8 @@ use backup::BackupArgs;
 use ca::CaCommand;
 use keys::KeysCommand;
 use license::LicenseCommand;
-use serve::{InitArgs, ServeArgs};
 use outbox::OutboxCommand;
+use serve::{InitArgs, ServeArgs};
 use tenant::TenantCommand;
 
 /// Exit status of a wrong command line (a missing, unknown or conflicting flag), as

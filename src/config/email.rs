@@ -98,8 +98,8 @@ impl EmailConfig {
                 "{at} is readable by group or others (mode {mode:o}); make it 0600"
             )));
         }
-        let text =
-            std::fs::read_to_string(file).map_err(|e| ConfigError::Invalid(format!("{at}: {e}")))?;
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| ConfigError::Invalid(format!("{at}: {e}")))?;
         let password = text.trim_end_matches(['\r', '\n']).to_owned();
         if password.is_empty() {
             return Err(ConfigError::Invalid(format!("{at} is empty")));
@@ -121,7 +121,9 @@ impl EmailConfig {
         self.credentials()?;
         match (&endpoint, self.from.as_deref().map(str::trim)) {
             (Some(_), None | Some("")) => {
-                return bad("email.from is needed with email.smtp_url (the sender's address)".into());
+                return bad(
+                    "email.from is needed with email.smtp_url (the sender's address)".into(),
+                );
             }
             (_, Some(from)) if !looks_like_mailbox(from) => {
                 return bad(format!(
@@ -178,7 +180,9 @@ pub fn parse_smtp_url(url: &str) -> Result<SmtpEndpoint, ConfigError> {
     };
     let authority = authority.strip_suffix('/').unwrap_or(authority);
     if authority.contains('@') {
-        return bad("put no user or password in the URL; use email.smtp_username and email.smtp_password_file");
+        return bad(
+            "put no user or password in the URL; use email.smtp_username and email.smtp_password_file",
+        );
     }
     if authority
         .chars()
@@ -268,10 +272,16 @@ mod tests {
             ("smtp://:25", "names no host"),
             ("smtp://mail.example.com:0", "port"),
             ("smtp://mail.example.com:99999", "port"),
-            ("smtp://mail.example.com/path", "scheme, host and optional port"),
+            (
+                "smtp://mail.example.com/path",
+                "scheme, host and optional port",
+            ),
         ] {
             let err = parse_smtp_url(url).unwrap_err().to_string();
-            assert!(err.contains(says) && err.contains("email.smtp_url"), "{url}: {err}");
+            assert!(
+                err.contains(says) && err.contains("email.smtp_url"),
+                "{url}: {err}"
+            );
         }
     }
 

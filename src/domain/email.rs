@@ -37,8 +37,13 @@ mod tests {
         assert_eq!(minutes, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
         assert_eq!(retry_delay(0), FIRST_RETRY);
         assert_eq!(retry_delay(u32::MAX), MAX_RETRY);
-        let total: i64 = (1..MAX_ATTEMPTS).map(|a| retry_delay(a).num_minutes()).sum();
-        assert_eq!(total, 243, "the last attempt comes about four hours after the first");
+        let total: i64 = (1..MAX_ATTEMPTS)
+            .map(|a| retry_delay(a).num_minutes())
+            .sum();
+        assert_eq!(
+            total, 243,
+            "the last attempt comes about four hours after the first"
+        );
     }
 
     #[test]

@@ -110,10 +110,11 @@ mod tests {
         assert!(b.html.contains("Welcome &lt;friend&gt;"), "{}", b.html);
         assert!(b.html.contains("First &amp; second."), "{}", b.html);
         assert!(
-            b.html
-                .contains("href=\"https:&#x2f;&#x2f;licd.example.com&#x2f;portal&#x2f;accept?t=a&amp;b\"")
-                || b.html
-                    .contains("href=\"https://licd.example.com/portal/accept?t=a&amp;b\""),
+            b.html.contains(
+                "href=\"https:&#x2f;&#x2f;licd.example.com&#x2f;portal&#x2f;accept?t=a&amp;b\""
+            ) || b
+                .html
+                .contains("href=\"https://licd.example.com/portal/accept?t=a&amp;b\""),
             "{}",
             b.html
         );

@@ -109,7 +109,12 @@ pub fn show(tenant: &Tenant, id: i64) -> Result<OutboxMessage> {
         .db
         .read(|tx| store::find(tx, id))?
         .map(OutboxMessage::from)
-        .ok_or_else(|| refuse(ErrorCode::NotFound, format!("no message {id} in the outbox")))
+        .ok_or_else(|| {
+            refuse(
+                ErrorCode::NotFound,
+                format!("no message {id} in the outbox"),
+            )
+        })
 }
 
 /// Records that a message was delivered by other means (its link handed over): it is
@@ -196,7 +201,11 @@ const BATCH: u32 = 50;
 /// Sends the tenant's due messages, each claimed before and recorded after its SMTP
 /// conversation, no transaction open during it (see the module docs). Times come from
 /// `clock`: the claim's before, the outcome's after the conversation.
-pub fn deliver_due(tenant: &Tenant, clock: &dyn Clock, mailer: &SmtpMailer) -> Result<DeliveryReport> {
+pub fn deliver_due(
+    tenant: &Tenant,
+    clock: &dyn Clock,
+    mailer: &SmtpMailer,
+) -> Result<DeliveryReport> {
     let mut report = DeliveryReport::default();
     let due = tenant.db.read(|tx| store::due(tx, clock.now(), BATCH))?;
     for id in due {

@@ -99,15 +99,18 @@ impl SmtpMailer {
     /// Sends one message; the error says why it was not accepted (kept in the outbox as
     /// its `last_error`).
     pub fn send(&self, m: &Outgoing<'_>) -> std::result::Result<(), String> {
-        let to: Mailbox = m
-            .to
-            .parse()
-            .map_err(|e| format!("recipient {:?}: {e}", m.to))?;
+        let to: Mailbox =
+            m.to.parse()
+                .map_err(|e| format!("recipient {:?}: {e}", m.to))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(m.subject)
-            .message_id(Some(format!("<{}@{}>", m.message_id, self.from.email.domain())))
+            .message_id(Some(format!(
+                "<{}@{}>",
+                m.message_id,
+                self.from.email.domain()
+            )))
             .multipart(MultiPart::alternative_plain_html(
                 m.text.to_owned(),
                 m.html.to_owned(),
@@ -149,7 +152,7 @@ fn pem_certificates(pem: &[u8]) -> Vec<Vec<u8>> {
             let start = chunk.find("-----BEGIN CERTIFICATE-----")?;
             chunk
                 .ends_with(END)
-                .then(|| chunk[start..].as_bytes().to_vec())
+                .then(|| chunk.as_bytes()[start..].to_vec())
         })
         .collect()
 }

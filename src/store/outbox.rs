@@ -194,12 +194,7 @@ pub fn claim(
 
 /// Records a delivery (`by` is `None` when SMTP delivered it, else who marked it sent).
 /// `false` when it was not pending or failed.
-pub fn mark_sent(
-    tx: &WriteTx<'_>,
-    id: i64,
-    now: DateTime<Utc>,
-    by: Option<&str>,
-) -> Result<bool> {
+pub fn mark_sent(tx: &WriteTx<'_>, id: i64, now: DateTime<Utc>, by: Option<&str>) -> Result<bool> {
     let n = tx.execute(
         "UPDATE outbox SET state = 'sent', sent_at = ?2, sent_by = ?3
          WHERE id = ?1 AND state IN ('pending', 'failed')",

@@ -46,7 +46,10 @@ fn a_queued_message_is_delivered_once_with_its_exact_content() {
     let s = server(Some(sink.url()));
     let id = queue_test_message(&s, "Ops@Example.com");
     assert_eq!(message(&s, id).state, "pending");
-    assert!(sink.messages().is_empty(), "nothing is sent before the job runs");
+    assert!(
+        sink.messages().is_empty(),
+        "nothing is sent before the job runs"
+    );
 
     run_jobs(&s, Duration::seconds(5));
     let got = sink.messages();
@@ -173,7 +176,10 @@ fn without_smtp_messages_stay_in_the_outbox_for_the_cli() {
     let data = dir.path().to_str().unwrap().to_owned();
     let licd_at = |args: &[&str]| {
         let mut c = licd();
-        c.arg("--data-dir").arg(&data).args(args).env("USER", "operator");
+        c.arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .env("USER", "operator");
         run(&mut c)
     };
 
@@ -226,8 +232,16 @@ fn without_smtp_messages_stay_in_the_outbox_for_the_cli() {
     assert_eq!(
         seen,
         [
-            ("outbox.mark_sent".into(), "cli:operator".into(), target.clone()),
-            ("outbox.test".into(), "staff:admin@example.com".into(), target),
+            (
+                "outbox.mark_sent".into(),
+                "cli:operator".into(),
+                target.clone()
+            ),
+            (
+                "outbox.test".into(),
+                "staff:admin@example.com".into(),
+                target
+            ),
         ]
     );
 }
@@ -237,9 +251,18 @@ fn check_config_names_a_bad_email_setting() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("licd.toml");
     for (toml, says) in [
-        ("[email]\nsmtp_url = \"smtp://mail.example.com:2525\"\n", "email.from is needed"),
-        ("[email]\nsmtp_url = \"imap://mail\"\nfrom = \"a@b.test\"\n", "email.smtp_url"),
-        ("[email]\nsmtp_url = \"smtp://x\"\nfrom = \"a@b.test\"\nsmtp_username = \"u\"\n", "go together"),
+        (
+            "[email]\nsmtp_url = \"smtp://mail.example.com:2525\"\n",
+            "email.from is needed",
+        ),
+        (
+            "[email]\nsmtp_url = \"imap://mail\"\nfrom = \"a@b.test\"\n",
+            "email.smtp_url",
+        ),
+        (
+            "[email]\nsmtp_url = \"smtp://x\"\nfrom = \"a@b.test\"\nsmtp_username = \"u\"\n",
+            "go together",
+        ),
     ] {
         std::fs::write(&file, toml).unwrap();
         let out = run(licd().args(["check-config", file.to_str().unwrap()]));
@@ -253,7 +276,11 @@ fn check_config_names_a_bad_email_setting() {
     .unwrap();
     let out = run(licd().args(["check-config", file.to_str().unwrap()]));
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("mail.example.com:587 (StartTls)"), "{}", text(&out));
+    assert!(
+        text(&out).contains("mail.example.com:587 (StartTls)"),
+        "{}",
+        text(&out)
+    );
 }
 
 /// Administration > Outbox over real HTTP: the list shows state, recipient, subject,

@@ -63,7 +63,10 @@ pub async fn mark_sent(
         let m = page.run(move |cx| outbox::show(&cx.tenant, id)).await?;
         let c = Confirm {
             title: format!("Mark message {id} to {} as sent?", m.to_address),
-            what: format!("“{}” to {} is recorded as delivered.", m.subject, m.to_address),
+            what: format!(
+                "“{}” to {} is recorded as delivered.",
+                m.subject, m.to_address
+            ),
             consequences: vec![
                 "licd never sends it after this; hand its contents over yourself.".to_owned(),
                 "The audit log records who marked it.".to_owned(),

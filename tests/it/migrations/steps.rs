@@ -482,7 +482,10 @@ fn step_9_outbox() {
         )
     };
     insert("pending", Some("invite:1")).unwrap();
-    assert!(insert("pending", Some("invite:1")).is_err(), "dedupe_key is unique");
+    assert!(
+        insert("pending", Some("invite:1")).is_err(),
+        "dedupe_key is unique"
+    );
     insert("pending", None).unwrap();
     insert("pending", None).unwrap();
     assert!(insert("sending", None).is_err(), "state is checked");
