@@ -266,11 +266,8 @@ pub fn routes(r: &mut Routes) {
         .get(need(SettingsManage), outbox::list);
     r.page("/outbox/{id}")
         .get(need(SettingsManage), outbox::detail);
-    r.page("/outbox/{id}/mark-sent").post(
-        need(SettingsManage),
-        AllowedInReadOnly,
-        outbox::mark_sent,
-    );
+    r.page("/outbox/{id}/mark-sent")
+        .post(need(SettingsManage), Write, outbox::mark_sent);
 
     r.page("/tokens")
         .nav(Administration, "API tokens")
