@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 8 as SQLite stores it (columns added by a later
+-- tenant database at schema version 9 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql)
@@ -343,3 +343,29 @@ CREATE TABLE fleet_installation_stages (
     stage         TEXT PRIMARY KEY,
     installations INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- outbox: step 9 (0009_outbox.sql)
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    created_at      TEXT NOT NULL,
+    -- What caused it: invitation, verification, password_reset, ...
+    kind            TEXT NOT NULL,
+    to_address      TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    body_text       TEXT NOT NULL,
+    body_html       TEXT NOT NULL,
+    -- pending -> sent, or failed after the last attempt. The job claims a message
+    -- before it talks SMTP by counting the attempt and moving next_attempt_at past the
+    -- backoff in a committed transaction, so no other run takes it meanwhile.
+    state           TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error      TEXT,
+    sent_at         TEXT,
+    -- Who marked it sent by hand (staff:..., cli:...); NULL when SMTP delivered it.
+    sent_by         TEXT,
+    -- One message per event: a second enqueue with the same key is not written.
+    dedupe_key      TEXT UNIQUE
+);
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at);

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod email;
+pub use email::{EmailConfig, SmtpCredentials, SmtpEndpoint, SmtpSecurity, parse_smtp_url};
+
 /// Where the packaged config lives; used when no `--config` is given and it exists.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/licd/licd.toml";
 
@@ -35,6 +38,7 @@ pub struct Config {
     pub tls: TlsConfig,
     pub metrics: MetricsConfig,
     pub tenancy: TenancyConfig,
+    pub email: EmailConfig,
 }
 
 /// The tenancy API (`/api/v1/tenants`): off unless enabled, and then authenticated only
@@ -543,6 +547,7 @@ impl Config {
             return bad("the metrics token must be at least 16 characters");
         }
         self.tenancy.keys()?;
+        self.email.validate()?;
         if !(1..=1440).contains(&self.tenancy.idle_close_minutes.0) {
             return bad("tenancy.idle_close_minutes must be 1 to 1440");
         }

@@ -179,6 +179,8 @@ error_codes! {
     /// checksums: it is not restored.
     TenantArchiveInvalid => 409, "tenant_archive_invalid", "Tenant archive invalid";
     /// Too many failed logins for this account or address.
+    /// The outbox message was already sent (or marked sent).
+    OutboxAlreadySent => 409, "outbox_already_sent", "Message already sent";
     TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
     /// Every password worker is busy (`auth.password_workers`): retry after `Retry-After`.
     PasswordCheckBusy => 503, "password_check_busy", "Too many password checks at once";
@@ -292,6 +294,7 @@ mod tests {
             (TenantNotReady, 409),
             (TenantNotDeleted, 409),
             (TenantArchiveInvalid, 409),
+            (OutboxAlreadySent, 409),
             (TooManyAttempts, 429),
             (PasswordCheckBusy, 503),
             (Internal, 500),

@@ -44,6 +44,12 @@ const JOBS: &[Job] = &[
         every: || Duration::minutes(1),
         run: tenant_idle_close,
     },
+    // Sends due outbox messages of open tenants; does nothing without `email.smtp_url`.
+    Job {
+        name: "email-delivery",
+        every: || Duration::seconds(5),
+        run: email_delivery,
+    },
     // A comparison of the certificate's age; renewal itself is rare.
     Job {
         name: "tls-renewal",
@@ -60,6 +66,34 @@ fn tls_renewal(app: &App) -> service::Result<String> {
         Some(info) => format!("renewed; valid until {}", info.not_after),
         None => "not due".into(),
     })
+}
+
+/// Sends each open tenant's due outbox messages (`service::outbox::deliver_due`). A
+/// closed tenant's messages wait until it opens again. Without an SMTP server
+/// (air-gapped) it does nothing: messages stay pending for staff to hand over.
+fn email_delivery(app: &App) -> service::Result<String> {
+    let Some(mailer) = &app.mailer else {
+        return Ok("no SMTP server configured".into());
+    };
+    let mut summary = Vec::new();
+    let mut failures = Vec::new();
+    for t in app.tenants.all() {
+        match service::outbox::deliver_due(&t, app.clock.as_ref(), mailer) {
+            Ok(r) if r == service::outbox::DeliveryReport::default() => {}
+            Ok(r) => summary.push(format!(
+                "{}: {} sent, {} to retry, {} failed",
+                t.schema_name, r.sent, r.retrying, r.failed
+            )),
+            Err(e) => failures.push(format!("{}: {}", t.schema_name, e.report())),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(service::ServiceError::unexpected(format!(
+            "email delivery failed for {}",
+            failures.join("; ")
+        )));
+    }
+    Ok(summary.join("; "))
 }
 
 fn session_cleanup(app: &App) -> service::Result<String> {

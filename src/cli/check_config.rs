@@ -49,6 +49,19 @@ pub fn run(cli: &Cli, file: Option<PathBuf>) -> Result<()> {
         None => println!("configuration is valid (defaults and environment; no file)"),
     }
     println!("data_dir = {}", config.storage.data_dir.display());
+    // Builds the SMTP transport as `serve` would (sender address, CA file, password).
+    licd::service::smtp::SmtpMailer::from_config(&config.email)
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {}", e.report()))?;
+    match config.email.endpoint()? {
+        Some(e) => println!(
+            "email    = {}:{} ({:?}) from {}",
+            e.host,
+            e.port,
+            e.security,
+            config.email.from.as_deref().unwrap_or_default()
+        ),
+        None => println!("email    = off (no email.smtp_url: messages stay in the outbox)"),
+    }
     for (path, keys) in issuers {
         let plural = if keys == 1 { "" } else { "s" };
         println!("issuer   = {} ({keys} key{plural})", path.display());

@@ -1,6 +1,6 @@
 //! The command line, one file per command group: `serve` and `init` (serve.rs),
 //! `check-config`, `admin`, `audit`, `keys`, `ca`, `backup` and `restore` (backup.rs),
-//! `tenant`,
+//! `tenant`, `outbox`,
 //! and the offline `license` tools. This file holds the top-level parser, the dispatch
 //! and what several groups share: opening an existing data directory as its owner.
 
@@ -11,6 +11,7 @@ pub mod ca;
 pub mod check_config;
 pub mod keys;
 pub mod license;
+pub mod outbox;
 pub mod serve;
 pub mod tenant;
 
@@ -29,6 +30,7 @@ use backup::BackupArgs;
 use ca::CaCommand;
 use keys::KeysCommand;
 use license::LicenseCommand;
+use outbox::OutboxCommand;
 use serve::{InitArgs, ServeArgs};
 use tenant::TenantCommand;
 
@@ -111,6 +113,10 @@ pub enum Command {
     /// domains and recovery links (on the data directory; changes need the server stopped).
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// The email outbox: list, show and mark-sent messages (air-gapped sites hand
+    /// their links over by other means), or queue a test message.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Offline license tools: verify, inspect, sign (no server or data dir needed).
     #[command(subcommand)]
     License(LicenseCommand),
@@ -147,6 +153,7 @@ pub fn run(config: Config, command: Command) -> Result<()> {
         Command::Keys(cmd) => keys::run(config, cmd),
         Command::Ca(cmd) => ca::run(config, cmd),
         Command::Tenant(cmd) => tenant::run(config, cmd),
+        Command::Outbox(cmd) => outbox::run(config, cmd),
         Command::CheckConfig { .. } | Command::License(_) => Ok(()),
     }
 }

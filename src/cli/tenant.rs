@@ -103,7 +103,7 @@ pub enum DomainCommand {
 
 /// Who runs the command: the login name behind `sudo` (`$SUDO_USER`), else `$USER`,
 /// else the numeric uid.
-fn cli_actor() -> Actor {
+pub(super) fn cli_actor() -> Actor {
     use std::os::unix::fs::MetadataExt;
     let user = ["SUDO_USER", "USER", "LOGNAME"]
         .iter()

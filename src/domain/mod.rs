@@ -3,6 +3,7 @@
 pub mod activation;
 pub mod audit;
 pub mod dns_name;
+pub mod email;
 pub mod error;
 pub mod fields;
 pub mod free_text;

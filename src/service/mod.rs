@@ -8,6 +8,7 @@ pub mod auth;
 pub mod backup;
 pub mod bootstrap;
 pub mod device_cookies;
+pub mod email_body;
 pub mod enterprise;
 pub mod error;
 pub mod fleet_overview;
@@ -21,11 +22,13 @@ pub mod license_records;
 pub mod licenses;
 pub mod licensing_settings;
 pub mod metrics;
+pub mod outbox;
 pub mod password_pool;
 pub mod provisioning;
 pub mod recovery;
 pub mod secrets;
 pub mod signing_keys;
+pub mod smtp;
 pub mod staff;
 pub mod sweep;
 pub mod tenancy;
@@ -80,6 +83,9 @@ pub struct App {
     pub jobs: job_health::JobHealth,
     /// The tenancy API keys (`tenancy.api_key_file`, `tenancy.api_key`), by name.
     pub tenancy_keys: tenancy_keys::TenancyKeys,
+    /// The SMTP server the outbox is sent through (`[email]`); `None` when
+    /// `email.smtp_url` is unset (air-gapped: messages stay in the outbox).
+    pub mailer: Option<smtp::SmtpMailer>,
 }
 
 impl App {
@@ -110,6 +116,7 @@ impl App {
                 .keys()
                 .map_err(|e| ServiceError::startup("the tenancy API keys", e))?,
         );
+        let mailer = smtp::SmtpMailer::from_config(&config.email)?;
         let site = format!("{} {}", host_name(), &tenants.public()?.install_id[..8]);
         let ca = crate::pki::ca::LocalCa::load_or_create(&ca_dir, &site, clock.now())
             .map_err(|e| ServiceError::startup("the local certificate authority", e))?;
@@ -118,6 +125,7 @@ impl App {
             enterprise::refresh(&t, clock.now(), &Actor::System)?;
         }
         Ok(App {
+            mailer,
             ca,
             tls: None,
             metrics: crate::metrics::Metrics::new(),

@@ -69,6 +69,7 @@ pub static TENANT: Schema = Schema::new(
         step!("tenant", "0006_directive_activations.sql"),
         step!("tenant", "0007_license_keys.sql"),
         step!("tenant", "0008_fleet_aggregates.sql"),
+        step!("tenant", "0009_outbox.sql"),
     ],
 );
 

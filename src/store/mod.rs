@@ -93,6 +93,7 @@ pub mod leases;
 pub mod license_keys;
 pub mod licenses;
 pub mod migrate;
+pub mod outbox;
 pub mod provisioning;
 pub mod recovery_keys;
 pub mod registry;

@@ -243,7 +243,7 @@ fn navigation_is_grouped_and_fits_at_1280_and_390_px() {
                 ),
                 (
                     "Administration",
-                    &["Staff users", "Enterprise", "TLS", "API tokens", "Audit log"]
+                    &["Staff users", "Enterprise", "TLS", "Outbox", "API tokens", "Audit log"]
                 ),
             ])
         );

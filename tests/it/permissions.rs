@@ -181,6 +181,9 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/enterprise/licenses" body form(&[("license_key", "x")]) => need(SettingsManage), 422;
         POST "/enterprise/licenses/{id}/remove" at "/enterprise/licenses/nope/remove" => need(SettingsManage), 404;
         GET "/settings/tls" => need(LicenseRead), 200;
+        GET "/outbox" => need(SettingsManage), 200;
+        GET "/outbox/{id}" at "/outbox/999999" => need(SettingsManage), 404;
+        POST "/outbox/{id}/mark-sent" at "/outbox/999999/mark-sent" body form(&[("confirmed", "1")]) => need(SettingsManage), 404;
         GET "/tokens" => SignedIn, 200;
         POST "/tokens" body form(&[("name", "matrix")]) => SignedIn, 303;
         POST "/tokens/{id}/revoke" at "/tokens/999999/revoke" => SignedIn, 404;

@@ -15,6 +15,7 @@ pub mod licensing;
 pub mod login;
 pub mod next_path;
 pub mod notice;
+pub mod outbox;
 pub mod password;
 pub mod recover;
 pub mod reject;
@@ -259,6 +260,14 @@ pub fn routes(r: &mut Routes) {
     r.page("/settings/tls")
         .nav(Administration, "TLS")
         .get(need(LicenseRead), tls::show);
+
+    r.page("/outbox")
+        .nav(Administration, "Outbox")
+        .get(need(SettingsManage), outbox::list);
+    r.page("/outbox/{id}")
+        .get(need(SettingsManage), outbox::detail);
+    r.page("/outbox/{id}/mark-sent")
+        .post(need(SettingsManage), Write, outbox::mark_sent);
 
     r.page("/tokens")
         .nav(Administration, "API tokens")

@@ -58,6 +58,7 @@ notices! {
     ProvisioningRevoked = "provisioning_revoked": "The provisioning token has been revoked.",
     EnterpriseInstalled = "enterprise_installed": "The license has been installed.",
     EnterpriseRemoved = "enterprise_removed": "The license has been removed.",
+    OutboxMarkedSent = "outbox_marked_sent": "The message has been marked sent; licd will not send it.",
 }
 
 impl Notice {

@@ -53,6 +53,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "0c8271f1b650af40d687f5e66553a3bf8bfdf037bc2fbeea8a2d604cd38d47fc",
     ),
     (
+        "tenant",
+        "0009_outbox.sql",
+        "a9b2beb8451a902b66bcdf28e298eb14004dae45fab761f7171983743f758915",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

@@ -79,6 +79,10 @@ const SEEDS: &[&str] = &[
     // Version 8: a heartbeat from box-b (its trigger counts it in its hour).
     "INSERT INTO heartbeats (id, license_id, at, fingerprint, seq, internal_users, external_users, state) VALUES
        (3, 'L1', '2026-01-07T10:00:00.000000Z', 'box-b', 2, 12, 3, 'active');",
+    // Version 9: a message waiting in the outbox, and one sent.
+    "INSERT INTO outbox (id, created_at, kind, to_address, subject, body_text, body_html, state, attempts, next_attempt_at, last_error, sent_at, sent_by, dedupe_key) VALUES
+       (1, '2026-01-08T09:00:00.000000Z', 'invitation', 'a@example.com', 'Join', 'text', '<p>html</p>', 'pending', 1, '2026-01-08T09:01:00.000000Z', 'connection refused', NULL, NULL, 'invite:1'),
+       (2, '2026-01-08T09:00:00.000000Z', 'invitation', 'b@example.com', 'Join', 'text', '<p>html</p>', 'sent', 1, '2026-01-08T09:00:00.000000Z', NULL, '2026-01-08T09:00:05.000000Z', NULL, NULL);",
 ];
 
 /// Columns that a step rewrites on purpose, by step: an upgrade across that step may
@@ -461,6 +465,35 @@ fn step_8_fleet_aggregates() {
     assert_eq!(pairs(states), pairs(direct_states));
     assert_eq!(pairs(stages), owned(&[("read_only", 1)]));
     assert_eq!(pairs(stages), pairs(direct_stages));
+}
+
+/// Step 9, the outbox: an empty table that refuses an unknown state and a second
+/// message for the same event, and allows any number without a dedupe key.
+#[test]
+fn step_9_outbox() {
+    let c = upgrade_from(8);
+    let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM outbox"), 0);
+    let insert = |state: &str, key: Option<&str>| {
+        c.execute(
+            "INSERT INTO outbox (created_at, kind, to_address, subject, body_text, body_html, state, next_attempt_at, dedupe_key)
+             VALUES ('t', 'invitation', 'a@example.com', 's', 'b', 'h', ?1, 't', ?2)",
+            rusqlite::params![state, key],
+        )
+    };
+    insert("pending", Some("invite:1")).unwrap();
+    assert!(
+        insert("pending", Some("invite:1")).is_err(),
+        "dedupe_key is unique"
+    );
+    insert("pending", None).unwrap();
+    insert("pending", None).unwrap();
+    assert!(insert("sending", None).is_err(), "state is checked");
+    assert_eq!(count("SELECT count(*) FROM outbox"), 3);
+    assert_eq!(
+        count("SELECT attempts FROM outbox WHERE dedupe_key = 'invite:1'"),
+        0
+    );
 }
 
 /// Today's version: a database at it opens as current, with its rows untouched.
