@@ -21,7 +21,7 @@ use licd::config::Config;
 use licd::domain::license::LicenseRequest;
 use licd::service::bootstrap::{AdminSeed, ensure_first_admin};
 use licd::service::{Actor, App, licenses};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -71,36 +71,6 @@ struct FloodCounts {
     throttled: AtomicUsize,
     busy: AtomicUsize,
     other: AtomicUsize,
-}
-
-async fn heartbeats(
-    client: reqwest::Client,
-    base: String,
-    mine: Vec<(String, String, String)>,
-    until: Instant,
-) -> Vec<f64> {
-    let mut seqs = vec![0i64; mine.len()];
-    let mut lat = Vec::new();
-    let mut i = 0;
-    while Instant::now() < until {
-        let k = i % mine.len();
-        let (id, secret, fp) = &mine[k];
-        let t = Instant::now();
-        let r = client
-            .post(format!("{base}/api/v1/licenses/{id}/heartbeat"))
-            .bearer_auth(secret)
-            .json(&json!({"fingerprint": fp, "seq": seqs[k], "internal_users": 10, "external_users": 2}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-        let v: Value = r.json().await.unwrap();
-        lat.push(t.elapsed().as_secs_f64() * 1000.0);
-        seqs[k] = v["claims"]["seq"].as_i64().unwrap();
-        i += 1;
-        tokio::time::sleep(PAUSE).await;
-    }
-    lat
 }
 
 async fn flood(
@@ -241,11 +211,12 @@ fn main() {
             let per = appliances.len() / beaters;
             let tasks: Vec<_> = (0..beaters)
                 .map(|w| {
-                    tokio::spawn(heartbeats(
+                    tokio::spawn(common::heartbeats(
                         client.clone(),
                         base.clone(),
                         appliances[w * per..(w + 1) * per].to_vec(),
                         until,
+                        PAUSE,
                     ))
                 })
                 .collect();

@@ -68,29 +68,13 @@ pub async fn heartbeat_load(
     for w in 0..concurrency {
         let mine: Vec<(String, String, String)> = appliances[w * per..(w + 1) * per].to_vec();
         let (client, base) = (client.clone(), base.to_owned());
-        tasks.push(tokio::spawn(async move {
-            let mut seqs = vec![0i64; mine.len()];
-            let mut lat = Vec::new();
-            let mut i = 0;
-            while Instant::now() < deadline {
-                let k = i % mine.len();
-                let (id, secret, fp) = &mine[k];
-                let t = Instant::now();
-                let r = client
-                    .post(format!("{base}/api/v1/licenses/{id}/heartbeat"))
-                    .bearer_auth(secret)
-                    .json(&json!({"fingerprint": fp, "seq": seqs[k], "internal_users": 10, "external_users": 2}))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-                let v: Value = r.json().await.unwrap();
-                lat.push(t.elapsed().as_secs_f64() * 1000.0);
-                seqs[k] = v["claims"]["seq"].as_i64().unwrap();
-                i += 1;
-            }
-            lat
-        }));
+        tasks.push(tokio::spawn(heartbeats(
+            client,
+            base,
+            mine,
+            deadline,
+            Duration::ZERO,
+        )));
     }
     let mut all = Vec::new();
     for t in tasks {
@@ -125,4 +109,39 @@ pub async fn activate_all(
         ));
     }
     out
+}
+
+/// One client's heartbeats, cycling through `mine` (id, activation secret, fingerprint)
+/// until `until`, waiting `pause` after each; returns each one's latency in ms.
+pub async fn heartbeats(
+    client: reqwest::Client,
+    base: String,
+    mine: Vec<(String, String, String)>,
+    until: Instant,
+    pause: Duration,
+) -> Vec<f64> {
+    let mut seqs = vec![0i64; mine.len()];
+    let mut lat = Vec::new();
+    let mut i = 0;
+    while Instant::now() < until {
+        let k = i % mine.len();
+        let (id, secret, fp) = &mine[k];
+        let t = Instant::now();
+        let r = client
+            .post(format!("{base}/api/v1/licenses/{id}/heartbeat"))
+            .bearer_auth(secret)
+            .json(&json!({"fingerprint": fp, "seq": seqs[k], "internal_users": 10, "external_users": 2}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+        let v: Value = r.json().await.unwrap();
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        seqs[k] = v["claims"]["seq"].as_i64().unwrap();
+        i += 1;
+        if !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
+    }
+    lat
 }
