@@ -1,10 +1,10 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 9 as SQLite stores it (columns added by a later
+-- tenant database at schema version 10 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
--- staff_users: step 1 (0001_foundation.sql)
+-- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
 CREATE TABLE staff_users (
     id                   INTEGER PRIMARY KEY,
     email                TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -15,7 +15,8 @@ CREATE TABLE staff_users (
     disabled_at          TEXT,
     created_at           TEXT NOT NULL,
     updated_at           TEXT NOT NULL
-);
+, kind TEXT NOT NULL DEFAULT 'person'
+    CHECK (kind IN ('person', 'service')));
 
 -- sessions: step 1 (0001_foundation.sql)
 CREATE TABLE sessions (
@@ -77,7 +78,7 @@ CREATE TABLE signing_keys (
 );
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys(status) WHERE status = 'active';
 
--- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql)
+-- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql)
 CREATE TABLE licenses (
     id                      TEXT PRIMARY KEY,
     name                    TEXT NOT NULL,
@@ -102,7 +103,7 @@ CREATE TABLE licenses (
     revoked_at              TEXT,
     revoke_reason           TEXT,
     updated_at              TEXT NOT NULL
-, suspend_note TEXT);
+, suspend_note TEXT, organization_id INTEGER REFERENCES organizations(id));
 CREATE INDEX licenses_install ON licenses(install_id);
 CREATE INDEX licenses_issued ON licenses(issued_at, id);
 CREATE INDEX licenses_state ON licenses(state, issued_at);
@@ -144,6 +145,8 @@ END;
 CREATE TRIGGER fleet_license_removed AFTER DELETE ON licenses BEGIN
     UPDATE fleet_license_states SET licenses = licenses - 1 WHERE state = OLD.state;
 END;
+-- step 10 (0010_customer_portal.sql)
+CREATE INDEX licenses_organization ON licenses(organization_id) WHERE organization_id IS NOT NULL;
 
 -- activations: step 2 (0002_licensing.sql)
 CREATE TABLE activations (
@@ -369,3 +372,87 @@ CREATE TABLE outbox (
     dedupe_key      TEXT UNIQUE
 );
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+
+-- customers: step 10 (0010_customer_portal.sql)
+CREATE TABLE customers (
+    id                INTEGER PRIMARY KEY,
+    email             TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    display_name      TEXT NOT NULL DEFAULT '',
+    -- argon2id PHC string.
+    password_hash     TEXT NOT NULL,
+    -- NULL until the customer proves the address (a verification link, or an
+    -- invitation accepted by a new account). Nothing else works before.
+    email_verified_at TEXT,
+    disabled_at       TEXT,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+);
+
+-- customer_sessions: step 10 (0010_customer_portal.sql)
+CREATE TABLE customer_sessions (
+    id          INTEGER PRIMARY KEY,
+    token_hash  BLOB NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    remote_addr TEXT
+);
+CREATE INDEX customer_sessions_customer ON customer_sessions(customer_id);
+CREATE INDEX customer_sessions_expiry ON customer_sessions(expires_at);
+
+-- customer_links: step 10 (0010_customer_portal.sql)
+CREATE TABLE customer_links (
+    id          INTEGER PRIMARY KEY,
+    token_hash  BLOB NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    purpose     TEXT NOT NULL CHECK (purpose IN ('verify_email', 'reset_password')),
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    used_at     TEXT
+);
+CREATE INDEX customer_links_customer ON customer_links(customer_id, purpose);
+
+-- organizations: step 10 (0010_customer_portal.sql)
+CREATE TABLE organizations (
+    id                    INTEGER PRIMARY KEY,
+    name                  TEXT NOT NULL,
+    notification_email    TEXT NOT NULL,
+    created_at            TEXT NOT NULL,
+    updated_at            TEXT NOT NULL,
+    -- An owner asked staff to delete it (deleting is not self-service).
+    deletion_requested_at TEXT,
+    deletion_requested_by TEXT
+);
+CREATE INDEX organizations_name ON organizations(name COLLATE NOCASE);
+
+-- memberships: step 10 (0010_customer_portal.sql)
+CREATE TABLE memberships (
+    organization_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    customer_id     INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    role            TEXT NOT NULL CHECK (role IN ('owner', 'member')),
+    created_at      TEXT NOT NULL,
+    PRIMARY KEY (organization_id, customer_id)
+);
+CREATE INDEX memberships_customer ON memberships(customer_id);
+
+-- invitations: step 10 (0010_customer_portal.sql)
+CREATE TABLE invitations (
+    id              INTEGER PRIMARY KEY,
+    organization_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    email           TEXT NOT NULL COLLATE NOCASE,
+    role            TEXT NOT NULL CHECK (role IN ('owner', 'member')),
+    token_hash      BLOB NOT NULL UNIQUE,
+    -- Who invited, as the audit log names them (customer:<email>, staff:<email>).
+    invited_by      TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    sent_at         TEXT NOT NULL,
+    sends           INTEGER NOT NULL DEFAULT 1,
+    expires_at      TEXT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'accepted', 'revoked')),
+    accepted_by     INTEGER REFERENCES customers(id) ON DELETE SET NULL,
+    closed_at       TEXT
+);
+CREATE INDEX invitations_organization ON invitations(organization_id, state);
+CREATE UNIQUE INDEX invitations_pending ON invitations(organization_id, email)
+    WHERE state = 'pending';

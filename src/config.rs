@@ -13,7 +13,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 mod email;
+mod portal;
 pub use email::{EmailConfig, SmtpCredentials, SmtpEndpoint, SmtpSecurity, parse_smtp_url};
+pub use portal::{PortalConfig, Signup};
 
 /// Where the packaged config lives; used when no `--config` is given and it exists.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/licd/licd.toml";
@@ -39,6 +41,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub tenancy: TenancyConfig,
     pub email: EmailConfig,
+    pub portal: PortalConfig,
 }
 
 /// The tenancy API (`/api/v1/tenants`): off unless enabled, and then authenticated only
@@ -548,6 +551,7 @@ impl Config {
         }
         self.tenancy.keys()?;
         self.email.validate()?;
+        self.portal.validate()?;
         if !(1..=1440).contains(&self.tenancy.idle_close_minutes.0) {
             return bad("tenancy.idle_close_minutes must be 1 to 1440");
         }

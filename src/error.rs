@@ -178,9 +178,28 @@ error_codes! {
     /// A deleted tenant's archive is missing, incomplete or does not match its manifest's
     /// checksums: it is not restored.
     TenantArchiveInvalid => 409, "tenant_archive_invalid", "Tenant archive invalid";
-    /// Too many failed logins for this account or address.
     /// The outbox message was already sent (or marked sent).
     OutboxAlreadySent => 409, "outbox_already_sent", "Message already sent";
+    /// Only an owner of the organization may do this (members may view it).
+    OrganizationOwnerRequired => 403, "organization_owner_required", "Owner role required";
+    /// The change would leave the organization without an owner: the last owner cannot
+    /// be removed, demoted or leave (transfer ownership first).
+    LastOwner => 409, "last_owner", "Last owner";
+    /// The address already belongs to a member of the organization.
+    AlreadyMember => 409, "already_member", "Already a member";
+    /// An invitation to this address is already pending (resend it instead).
+    InvitationPending => 409, "invitation_pending", "Invitation already pending";
+    /// The invitation link is unknown, used already or revoked.
+    InvitationInvalid => 404, "invitation_invalid", "Invitation not valid";
+    /// The invitation link has expired (the owner can resend it).
+    InvitationExpired => 410, "invitation_expired", "Invitation expired";
+    /// The invitation is for another email address than the signed-in customer's.
+    InvitationWrongAccount => 403, "invitation_wrong_account", "Invitation is for another address";
+    /// A customer account with this email exists already: sign in instead.
+    CustomerExists => 409, "customer_exists", "Customer account exists";
+    /// The organization still has valid licenses: revoke them or move them first.
+    OrganizationHasValidLicenses => 409, "organization_has_valid_licenses", "Organization has valid licenses";
+    /// Too many failed logins for this account or address, or too many resends.
     TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
     /// Every password worker is busy (`auth.password_workers`): retry after `Retry-After`.
     PasswordCheckBusy => 503, "password_check_busy", "Too many password checks at once";
@@ -295,6 +314,15 @@ mod tests {
             (TenantNotDeleted, 409),
             (TenantArchiveInvalid, 409),
             (OutboxAlreadySent, 409),
+            (OrganizationOwnerRequired, 403),
+            (LastOwner, 409),
+            (AlreadyMember, 409),
+            (InvitationPending, 409),
+            (InvitationInvalid, 404),
+            (InvitationExpired, 410),
+            (InvitationWrongAccount, 403),
+            (CustomerExists, 409),
+            (OrganizationHasValidLicenses, 409),
             (TooManyAttempts, 429),
             (PasswordCheckBusy, 503),
             (Internal, 500),

@@ -10,6 +10,7 @@ pub mod free_text;
 pub mod lease;
 pub mod license;
 pub mod lifecycle;
+pub mod organization;
 pub mod permissions;
 pub mod schema_name;
 pub mod settings;

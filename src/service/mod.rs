@@ -13,6 +13,7 @@ pub mod enterprise;
 pub mod error;
 pub mod fleet_overview;
 pub mod installations;
+pub mod invitations;
 pub mod job_health;
 pub mod keyring;
 pub mod license_actions;
@@ -21,7 +22,9 @@ pub mod license_keys;
 pub mod license_records;
 pub mod licenses;
 pub mod licensing_settings;
+pub mod links;
 pub mod metrics;
+pub mod organizations;
 pub mod outbox;
 pub mod password_pool;
 pub mod provisioning;
@@ -194,6 +197,8 @@ pub enum Actor {
     /// A caller of the tenancy API, by the name of the tenancy key it presented (never
     /// the key itself).
     TenancyKey { name: String },
+    /// A signed-in customer (the portal).
+    Customer { id: i64, email: String },
 }
 
 impl Actor {
@@ -206,6 +211,7 @@ impl Actor {
             Actor::Appliance { fingerprint } => format!("appliance:{fingerprint}"),
             Actor::Anonymous => "anonymous".into(),
             Actor::TenancyKey { name } => format!("tenancy_key:{name}"),
+            Actor::Customer { email, .. } => format!("customer:{email}"),
         }
     }
 }

@@ -266,6 +266,8 @@ pub struct Filter {
     pub state: Option<LicenseState>,
     pub install_id: Option<String>,
     pub expiring_before: Option<DateTime<Utc>>,
+    /// Licenses that belong to this organization.
+    pub organization_id: Option<i64>,
     /// Keyset cursor: (issued_at, id) of the last row of the previous page.
     pub after: Option<(DateTime<Utc>, String)>,
 }
@@ -291,6 +293,9 @@ pub fn list(tx: &ReadTx<'_>, f: &Filter, limit: usize) -> Result<Vec<LicenseRow>
     }
     if let Some(t) = f.expiring_before {
         push("l.expires_at < #", vec![ts(t)]);
+    }
+    if let Some(o) = f.organization_id {
+        push("l.organization_id = #", vec![o.to_string()]);
     }
     if let Some((at, id)) = &f.after {
         push(
@@ -470,4 +475,17 @@ pub fn capacity_rows(tx: &ReadTx<'_>, install_id: &str) -> Result<Vec<CapacityRo
         });
     }
     Ok(out)
+}
+
+/// The organization a license belongs to, if any.
+pub fn organization_of(tx: &ReadTx<'_>, id: &str) -> Result<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    Ok(tx
+        .query_row(
+            "SELECT organization_id FROM licenses WHERE id = ?1",
+            [id],
+            |r| r.get::<_, Option<i64>>(0),
+        )
+        .optional()?
+        .flatten())
 }

@@ -70,6 +70,7 @@ pub static TENANT: Schema = Schema::new(
         step!("tenant", "0007_license_keys.sql"),
         step!("tenant", "0008_fleet_aggregates.sql"),
         step!("tenant", "0009_outbox.sql"),
+        step!("tenant", "0010_customer_portal.sql"),
     ],
 );
 

@@ -190,3 +190,19 @@ pub fn set_password(
     )?;
     set_one_time_password(tx, id, must_change, now)
 }
+
+/// The email addresses of enabled people (not service accounts) with one of `roles`.
+pub fn enabled_with_roles(tx: &ReadTx<'_>, roles: &[Role]) -> Result<Vec<String>> {
+    let mut stmt = tx.prepare(
+        "SELECT email FROM staff_users WHERE disabled_at IS NULL AND kind = 'person' AND role = ?1
+         ORDER BY email",
+    )?;
+    let mut out = Vec::new();
+    for role in roles {
+        let rows = stmt.query_map([role.as_str()], |r| r.get::<_, String>(0))?;
+        for email in rows {
+            out.push(email?);
+        }
+    }
+    Ok(out)
+}

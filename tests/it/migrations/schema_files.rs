@@ -58,6 +58,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "a9b2beb8451a902b66bcdf28e298eb14004dae45fab761f7171983743f758915",
     ),
     (
+        "tenant",
+        "0010_customer_portal.sql",
+        "013e767f26bb866b626106ab62aeb8cb94e615cc52042dcc982942ed4f746dcf",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

@@ -83,6 +83,18 @@ const SEEDS: &[&str] = &[
     "INSERT INTO outbox (id, created_at, kind, to_address, subject, body_text, body_html, state, attempts, next_attempt_at, last_error, sent_at, sent_by, dedupe_key) VALUES
        (1, '2026-01-08T09:00:00.000000Z', 'invitation', 'a@example.com', 'Join', 'text', '<p>html</p>', 'pending', 1, '2026-01-08T09:01:00.000000Z', 'connection refused', NULL, NULL, 'invite:1'),
        (2, '2026-01-08T09:00:00.000000Z', 'invitation', 'b@example.com', 'Join', 'text', '<p>html</p>', 'sent', 1, '2026-01-08T09:00:00.000000Z', NULL, '2026-01-08T09:00:05.000000Z', NULL, NULL);",
+    // Version 10: a customer who owns an organization that owns L1, an invitation, and
+    // a service account.
+    "INSERT INTO customers (id, email, display_name, password_hash, email_verified_at, disabled_at, created_at, updated_at) VALUES
+       (1, 'owner@example.com', 'Owner', '$argon2id$x', '2026-01-09T09:00:00.000000Z', NULL, '2026-01-09T09:00:00.000000Z', '2026-01-09T09:00:00.000000Z');
+     INSERT INTO organizations (id, name, notification_email, created_at, updated_at) VALUES
+       (1, 'Acme', 'ops@acme.example', '2026-01-09T09:00:00.000000Z', '2026-01-09T09:00:00.000000Z');
+     INSERT INTO memberships (organization_id, customer_id, role, created_at) VALUES (1, 1, 'owner', '2026-01-09T09:00:00.000000Z');
+     INSERT INTO invitations (id, organization_id, email, role, token_hash, invited_by, created_at, sent_at, expires_at) VALUES
+       (1, 1, 'new@acme.example', 'member', x'00', 'customer:owner@example.com', '2026-01-09T09:00:00.000000Z', '2026-01-09T09:00:00.000000Z', '2026-01-16T09:00:00.000000Z');
+     UPDATE licenses SET organization_id = 1 WHERE id = 'L1';
+     INSERT INTO staff_users (id, email, role, password_hash, created_at, updated_at, kind) VALUES
+       (9, 'ci@vendor.example', 'support', '', '2026-01-09T09:00:00.000000Z', '2026-01-09T09:00:00.000000Z', 'service');",
 ];
 
 /// Columns that a step rewrites on purpose, by step: an upgrade across that step may
@@ -493,6 +505,55 @@ fn step_9_outbox() {
     assert_eq!(
         count("SELECT attempts FROM outbox WHERE dedupe_key = 'invite:1'"),
         0
+    );
+}
+
+/// Step 10, the customer portal: licenses and staff keep their rows (no organization,
+/// every account a person), one pending invitation per address, roles are checked.
+#[test]
+fn step_10_customer_portal() {
+    let c = upgrade_from(9);
+    let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        count("SELECT count(*) FROM licenses WHERE organization_id IS NOT NULL"),
+        0
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM staff_users WHERE kind <> 'person'"),
+        0
+    );
+    c.execute_batch(
+        "INSERT INTO customers (id, email, password_hash, created_at, updated_at) VALUES (1, 'a@x.example', 'h', 't', 't');
+         INSERT INTO organizations (id, name, notification_email, created_at, updated_at) VALUES (1, 'Acme', 'n@x.example', 't', 't');",
+    )
+    .unwrap();
+    assert!(
+        c.execute(
+            "INSERT INTO customers (email, password_hash, created_at, updated_at) VALUES ('A@X.EXAMPLE', 'h', 't', 't')",
+            []
+        )
+        .is_err(),
+        "emails are unique without regard to case"
+    );
+    assert!(
+        c.execute("INSERT INTO memberships VALUES (1, 1, 'admin', 't')", [])
+            .is_err(),
+        "roles are owner or member"
+    );
+    let invite = |hash: u8, state: &str| {
+        c.execute(
+            "INSERT INTO invitations (organization_id, email, role, token_hash, invited_by, created_at, sent_at, expires_at, state)
+             VALUES (1, 'b@x.example', 'member', ?1, 'customer:a@x.example', 't', 't', 't', ?2)",
+            rusqlite::params![vec![hash], state],
+        )
+    };
+    invite(1, "pending").unwrap();
+    assert!(invite(2, "pending").is_err(), "one pending per address");
+    invite(3, "revoked").unwrap();
+    assert!(
+        c.execute("UPDATE staff_users SET kind = 'robot'", [])
+            .is_err(),
+        "kind is person or service"
     );
 }
 
