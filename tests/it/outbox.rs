@@ -5,7 +5,7 @@
 //! sent from the command line.
 
 use crate::harness::{ClockExt, TestServer, licd, run, text};
-use crate::smtp_sink::{SmtpSink, unused_port};
+use crate::smtp_sink::{SinkTls, SmtpSink, unused_port};
 use chrono::Duration;
 use licd::service::Actor;
 use licd::service::outbox::{self, OutboxMessage};
@@ -98,6 +98,44 @@ fn a_queued_message_is_delivered_once_with_its_exact_content() {
         run_jobs(&s, Duration::hours(2));
     }
     assert_eq!(sink.messages().len(), 1);
+}
+
+/// STARTTLS and TLS from the first byte, against the sink's own CA: delivered when
+/// `email.ca_file` names that CA; without it the certificate is not trusted and the
+/// message waits (nothing goes out in plain text instead).
+#[test]
+fn starttls_and_smtps_deliver_to_a_server_whose_ca_is_configured() {
+    for mode in [SinkTls::StartTls, SinkTls::Implicit] {
+        let sink = SmtpSink::start_tls(mode);
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("smtp-ca.pem");
+        std::fs::write(&ca, sink.ca_pem.as_ref().unwrap()).unwrap();
+        let url = sink.url();
+        let trusting = TestServer::start_in(tempfile::tempdir().unwrap(), |c| {
+            c.email.smtp_url = Some(url.clone());
+            c.email.from = Some("licensing@acme.test".into());
+            c.email.ca_file = Some(ca.clone());
+        });
+        let id = queue_test_message(&trusting, "ops@example.com");
+        run_jobs(&trusting, Duration::seconds(5));
+        assert_eq!(message(&trusting, id).state, "sent", "{mode:?}");
+        assert_eq!(sink.messages().len(), 1, "{mode:?}");
+        assert_eq!(sink.messages()[0].rcpt_to, ["ops@example.com"]);
+
+        let untrusting = server(Some(url));
+        let id = queue_test_message(&untrusting, "ops@example.com");
+        run_jobs(&untrusting, Duration::seconds(5));
+        let m = message(&untrusting, id);
+        assert_eq!(m.state, "pending", "{mode:?}");
+        assert!(
+            m.last_error.as_deref().is_some_and(|e| e.contains("certificate")
+                || e.contains("Certificate")
+                || e.contains("UnknownIssuer")),
+            "{mode:?}: {:?}",
+            m.last_error
+        );
+        assert_eq!(sink.messages().len(), 1, "{mode:?}: nothing more arrived");
+    }
 }
 
 #[test]
