@@ -156,8 +156,12 @@ fn closed_tenants(app: &App) -> service::Result<(Vec<String>, Vec<String>)> {
         let visited = app.tenants.visit(&name, |t| {
             let report = service::sweep::run_recorded(app, t, now, &Actor::System, false)?;
             let pruned = service::licenses::prune_heartbeats(t, now)?;
+            let mail = match &app.mailer {
+                Some(m) => service::outbox::deliver_due(t, app.clock.as_ref(), m)?.sent,
+                None => 0,
+            };
             summary.push(format!(
-                "{name} (closed): {} examined, {} changed, {pruned} old heartbeats removed",
+                "{name} (closed): {} examined, {} changed, {pruned} old heartbeats removed, {mail} emails sent",
                 report.examined,
                 report.transitions.len()
             ));

@@ -120,6 +120,7 @@ impl App {
                 .map_err(|e| ServiceError::startup("the tenancy API keys", e))?,
         );
         let mailer = smtp::SmtpMailer::from_config(&config.email)?;
+        tenants.wake_for_mail(mailer.is_some());
         let site = format!("{} {}", host_name(), &tenants.public()?.install_id[..8]);
         let ca = crate::pki::ca::LocalCa::load_or_create(&ca_dir, &site, clock.now())
             .map_err(|e| ServiceError::startup("the local certificate authority", e))?;

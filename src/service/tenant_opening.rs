@@ -106,7 +106,8 @@ impl Tenants {
     /// Writes into the registry when `t`'s scheduled work is next due (see
     /// `next_due`).
     pub(super) fn record_schedule(&self, t: &Tenant, now: DateTime<Utc>) -> Result<()> {
-        let due = next_due(t, now)?;
+        let mail = self.mail_wakes.load(std::sync::atomic::Ordering::Relaxed);
+        let due = next_due(t, now, mail)?;
         self.registry()
             .write(|tx| tenant_schedule::set_due(tx, &t.schema_name, due))?;
         Ok(())
@@ -159,6 +160,13 @@ impl Tenants {
         Ok(due.into_iter().filter(|name| !self.is_open(name)).collect())
     }
 
+    /// Whether a closed tenant's pending email makes it due (`App::open` sets it when an
+    /// SMTP server is configured).
+    pub fn wake_for_mail(&self, on: bool) {
+        self.mail_wakes
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Postpones a closed tenant's scheduled work (after it failed, so that it is not
     /// retried on every run).
     pub fn postpone(&self, schema_name: &str, until: DateTime<Utc>) -> Result<()> {
@@ -176,13 +184,17 @@ impl Tenants {
 
 /// When `t`'s scheduled work is next due, judged at `now`: the sweep's next dated
 /// change (a second after it), within one sweep interval if something is re-examined on
-/// every run (or overdue), and within `CLOSED_TENANT_CHECK` in any case.
-fn next_due(t: &Tenant, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+/// every run (or overdue), the next attempt of a pending email when `mail` (an SMTP
+/// server is configured), and within `CLOSED_TENANT_CHECK` in any case.
+fn next_due(t: &Tenant, now: DateTime<Utc>, mail: bool) -> Result<DateTime<Utc>> {
     let s = t.settings();
     let every = Duration::seconds(i64::from(s.sweep_interval_secs));
     let d =
         t.db.read(|tx| sweep_due(tx, now, s.grace(), &s.timeline()))?;
     let mut due = now + CLOSED_TENANT_CHECK;
+    if mail && let Some(at) = t.db.read(crate::store::outbox::next_attempt)? {
+        due = due.min(at.max(now));
+    }
     if d.every_run {
         due = due.min(now + every);
     }

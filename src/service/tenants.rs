@@ -32,6 +32,9 @@ pub struct Tenants {
     pub(super) kek: OnceLock<Arc<Kek>>,
     /// Held while a tenant opens or closes, so that each is open at most once.
     pub(super) opening: Mutex<()>,
+    /// Whether a closed tenant's pending email makes it due (an SMTP server is
+    /// configured; without one nothing would be sent, so nothing wakes it).
+    pub(super) mail_wakes: std::sync::atomic::AtomicBool,
 }
 
 impl Tenants {
@@ -97,6 +100,7 @@ impl Tenants {
             clock,
             kek: OnceLock::new(),
             opening: Mutex::new(()),
+            mail_wakes: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

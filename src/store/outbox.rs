@@ -175,6 +175,17 @@ pub fn due(tx: &ReadTx<'_>, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>> 
     Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
 }
 
+/// When the next pending message is due, if any.
+pub fn next_attempt(tx: &ReadTx<'_>) -> Result<Option<DateTime<Utc>>> {
+    let at: Option<String> = tx.query_row(
+        "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'",
+        [],
+        |r| r.get(0),
+    )?;
+    at.map(|a| super::parse_ts("outbox.next_attempt_at", &a))
+        .transpose()
+}
+
 /// Claims a due pending message for one attempt: counts the attempt and moves its next
 /// attempt to `retry_at`, so that it is not due again before then. `false` when it is
 /// no longer pending and due (another run took it, or staff marked it sent).

@@ -128,9 +128,11 @@ fn starttls_and_smtps_deliver_to_a_server_whose_ca_is_configured() {
         let m = message(&untrusting, id);
         assert_eq!(m.state, "pending", "{mode:?}");
         assert!(
-            m.last_error.as_deref().is_some_and(|e| e.contains("certificate")
-                || e.contains("Certificate")
-                || e.contains("UnknownIssuer")),
+            m.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("certificate")
+                    || e.contains("Certificate")
+                    || e.contains("UnknownIssuer")),
             "{mode:?}: {:?}",
             m.last_error
         );

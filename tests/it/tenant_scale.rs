@@ -83,24 +83,27 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 }
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
-/// step's objects gone, its version one lower.
+/// step's (10, the customer portal) objects gone, its version one lower.
 fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
-    let objects: Vec<(String, String)> = {
-        let mut st = c
-            .prepare(
-                "SELECT type, name FROM sqlite_master WHERE name = 'outbox' AND type = 'table'",
-            )
-            .unwrap();
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    };
-    assert_eq!(objects.len(), 1, "{objects:?}");
-    for (kind, name) in objects {
-        c.execute_batch(&format!("DROP {kind} {name}")).unwrap();
-    }
+    let count: i64 = c
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN
+             ('customers', 'customer_sessions', 'customer_links', 'organizations', 'memberships', 'invitations')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(count, 6);
+    c.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         DROP INDEX licenses_organization;
+         ALTER TABLE licenses DROP COLUMN organization_id;
+         ALTER TABLE staff_users DROP COLUMN kind;
+         DROP TABLE invitations; DROP TABLE memberships; DROP TABLE customer_links;
+         DROP TABLE customer_sessions; DROP TABLE organizations; DROP TABLE customers;",
+    )
+    .unwrap();
     c.pragma_update(None, "user_version", TENANT.version - 1)
         .unwrap();
 }
@@ -378,4 +381,55 @@ fn appliance_calls_and_sweeps_are_counted_per_tenant() {
         ),
         1.0
     );
+}
+
+/// A closed tenant's pending email wakes it: its next attempt is in the registry's
+/// schedule, and the scheduler opens the tenant then and sends it (without this the
+/// message would wait until the tenant's next request or daily check).
+#[test]
+fn a_closed_tenant_is_opened_to_retry_its_pending_email() {
+    use crate::smtp_sink::{SmtpSink, unused_port};
+    let v = crate::enterprise::vendor();
+    let port = unused_port();
+    let jwks = v.jwks.clone();
+    let s = TestServer::start_in(tempfile::tempdir().unwrap(), move |c| {
+        c.licensing.trusted_issuers = vec![jwks];
+        c.tenancy.enabled = true;
+        c.tenancy.api_key = Some(crate::tenancy::ENV_KEY.into());
+        c.email.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        c.email.from = Some("licensing@acme.test".into());
+    });
+    let public = s.app.tenants.public().unwrap();
+    let now = s.clock.now_utc();
+    let key = crate::enterprise::key_for(&v.key, &public.install_id, 5, now, 365);
+    licd::service::enterprise::install(&s.app, &public, now, &Actor::Cli, &key).unwrap();
+    assert_eq!(create(&s, "Acme", "t_acme").status(), 201);
+
+    {
+        let t = s.app.tenants.get("t_acme").unwrap();
+        licd::service::outbox::send_test(&t, s.clock.now_utc(), &Actor::Cli, "ops@acme.test")
+            .unwrap();
+    }
+    licd::jobs::run_due(&s.app);
+    // The idle tenant closes with its message still pending (due now or within the
+    // backoff).
+    s.clock.advance(Duration::minutes(16));
+    licd::jobs::run_due(&s.app);
+    assert!(!s.app.tenants.is_open("t_acme"));
+    let closed = s.clock.now_utc();
+    let due = due_at(&s, "t_acme").unwrap();
+    assert!(
+        due >= ts(closed) && due <= ts(closed + Duration::minutes(2)),
+        "due at {due}, closed at {closed}: the retry, not the daily check"
+    );
+
+    let sink = SmtpSink::start_on(port);
+    s.clock.advance(Duration::minutes(3));
+    licd::jobs::run_due(&s.app);
+    assert_eq!(
+        sink.messages().len(),
+        1,
+        "sent by the closed tenant's visit"
+    );
+    assert!(!s.app.tenants.is_open("t_acme"), "closed again after it");
 }
