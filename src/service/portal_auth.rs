@@ -395,6 +395,27 @@ pub fn create_customer(
     Ok(id)
 }
 
+/// Creates a customer account in a transaction of its own, with its password (checked
+/// against the policy and hashed: run it on the password workers), then re-assesses
+/// the tenant's own license. For callers outside a larger use case (tests, tools).
+pub fn create(
+    app: &App,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    email: &str,
+    display_name: &str,
+    password: &str,
+    verified: bool,
+) -> Result<i64> {
+    let email = staff::normalize_email(email)?;
+    let hash = hash_new_password(app, &email, password)?;
+    let id = tenant
+        .db
+        .write(|tx| create_customer(tx, now, &email, display_name, &hash, verified))?;
+    enterprise::refresh(tenant, now, &actor_of(id, &email))?;
+    Ok(id)
+}
+
 /// What someone typed to sign up.
 #[derive(Debug, Clone)]
 pub struct SignUp {
@@ -536,14 +557,4 @@ pub fn change_display_name(
             .ok_or_else(|| refuse(ErrorCode::Unauthenticated, "this account no longer exists"))
     })?;
     Ok(CustomerIdentity::from(&row))
-}
-
-/// The caller's account as stored now (the request carries what it was at sign-in).
-pub fn current(tenant: &Tenant, principal: &CustomerPrincipal) -> Result<CustomerIdentity> {
-    tenant
-        .db
-        .read(|tx| store::find_by_id(tx, principal.customer.id))?
-        .as_ref()
-        .map(CustomerIdentity::from)
-        .ok_or_else(|| refuse(ErrorCode::Unauthenticated, "this account no longer exists"))
 }

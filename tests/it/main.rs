@@ -34,6 +34,7 @@ mod migrations;
 mod openapi;
 mod outbox;
 mod permissions;
+mod portal_auth;
 mod settings;
 mod smtp_sink;
 mod static_files;

@@ -33,7 +33,6 @@ pub struct LoginQuery {
 pub struct LoginForm {
     #[serde(default)]
     email: String,
-    #[serde(default)]
     password: String,
     next: Option<String>,
 }
