@@ -103,10 +103,7 @@ mod tests {
     fn a_link_works_once_until_it_expires() {
         let ends = t0() + Duration::hours(24);
         assert_eq!(link_usable(ends, None, t0()), Ok(()));
-        assert_eq!(
-            link_usable(ends, None, ends - Duration::seconds(1)),
-            Ok(())
-        );
+        assert_eq!(link_usable(ends, None, ends - Duration::seconds(1)), Ok(()));
         assert_eq!(link_usable(ends, None, ends), Err(LinkRefusal::Expired));
         assert_eq!(
             link_usable(ends, Some(t0()), t0()),

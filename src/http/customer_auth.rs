@@ -129,8 +129,7 @@ pub async fn identify(req: &HttpRequest) -> PortalIdentity {
         let now = state.now();
         let csrf = secrets::csrf_token(&secret);
         let t = tenant.clone();
-        let principal =
-            blocking(move || portal_auth::session_principal(&t, now, &secret)).await?;
+        let principal = blocking(move || portal_auth::session_principal(&t, now, &secret)).await?;
         Ok::<_, ServiceError>(principal.map(|principal| CustomerCaller {
             principal,
             tenant,

@@ -658,11 +658,13 @@ mod tests {
         }
         let mut t = Routes::default();
         t.portal("/portal/a").get(Access::Customer, verified);
-        t.portal("/portal/b").get(Access::CustomerUnverified, pending);
+        t.portal("/portal/b")
+            .get(Access::CustomerUnverified, pending);
         t.portal("/portal/c").get(Access::Public, open);
         // A pending customer's extractor on a route for verified customers, and back.
         t.portal("/portal/d").get(Access::Customer, pending);
-        t.portal("/portal/e").get(Access::CustomerUnverified, verified);
+        t.portal("/portal/e")
+            .get(Access::CustomerUnverified, verified);
         // A customer extractor on a staff or public route, a staff one on the portal.
         t.page("/f")
             .get(Access::Permission(Permission::OrgsManage), verified);

@@ -3,9 +3,9 @@
 use super::tenant::Tenant;
 use super::throttle::{Attempt, Scope};
 use super::{App, Credential, Principal, Result, ServiceError, audit, refuse, secrets};
+use crate::domain::customer::KEEP_EXPIRED_LINKS;
 use crate::domain::{staff, throttle};
 use crate::error::{ErrorCode, Problem};
-use crate::domain::customer::KEEP_EXPIRED_LINKS;
 use crate::store::{customer_links, customer_sessions, sessions, staff as staff_store, tokens};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;

@@ -93,8 +93,12 @@ fn send(
             format!("Reset your {product} password"),
             "Reset your password".to_owned(),
             vec![
-                format!("A new password was asked for your account in the {product} customer portal."),
-                format!("Open the link below to choose one. {valid} Choosing it signs you out everywhere."),
+                format!(
+                    "A new password was asked for your account in the {product} customer portal."
+                ),
+                format!(
+                    "Open the link below to choose one. {valid} Choosing it signs you out everywhere."
+                ),
                 "If you did not ask for it, ignore this message: your password stays as it is."
                     .to_owned(),
             ],
@@ -355,7 +359,11 @@ pub fn reset_password(
     let (_, customer) = tenant
         .db
         .read(|tx| usable(tx, token, LinkPurpose::ResetPassword, now))?;
-    staff::check_password(new_password, &customer.email, app.config.auth.min_password_length)?;
+    staff::check_password(
+        new_password,
+        &customer.email,
+        app.config.auth.min_password_length,
+    )?;
     let hash = secrets::hash_password(new_password)?;
     tenant.db.write(|tx| {
         // Checked again: the link may have been used while the password was hashed.

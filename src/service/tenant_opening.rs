@@ -10,9 +10,9 @@
 use super::tenant::Tenant;
 use super::tenants::{PUBLIC, Tenants};
 use super::{Actor, Result, ServiceError, enterprise, keyring};
+use crate::domain::customer::KEEP_EXPIRED_LINKS;
 use crate::store::registry::{self, TenantState};
 use crate::store::sweep_due::sweep_due;
-use crate::domain::customer::KEEP_EXPIRED_LINKS;
 use crate::store::{customer_links, customer_sessions, sessions, tenant_schedule};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;

@@ -86,11 +86,7 @@ pub fn find_by_token(tx: &ReadTx<'_>, token_hash: &[u8]) -> Result<Option<LinkRo
 }
 
 /// The customer's newest link of this purpose, used or not.
-pub fn latest(
-    tx: &ReadTx<'_>,
-    customer_id: i64,
-    purpose: LinkPurpose,
-) -> Result<Option<LinkRow>> {
+pub fn latest(tx: &ReadTx<'_>, customer_id: i64, purpose: LinkPurpose) -> Result<Option<LinkRow>> {
     tx.query_row(
         &format!(
             "SELECT {COLUMNS} FROM customer_links WHERE customer_id = ?1 AND purpose = ?2

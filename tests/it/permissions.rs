@@ -55,8 +55,8 @@ macro_rules! rows {
 /// A sample for every route, by (method, pattern).
 fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
     use Access::{
-        Appliance, Customer, CustomerUnverified, MetricsToken, PendingPasswordOk, Public,
-        SignedIn, TenancyKey,
+        Appliance, Customer, CustomerUnverified, MetricsToken, PendingPasswordOk, Public, SignedIn,
+        TenancyKey,
     };
     use Permission::*;
     use Proof::{ActivationSecret, LicenseKey, ProvisioningToken};

@@ -183,7 +183,6 @@ fn link_in(m: &Received, path: &str) -> (String, String) {
     (url[..at].to_owned(), url[at..].to_owned())
 }
 
-
 /// The audit actions recorded for `target`, oldest first.
 fn audited(s: &TestServer, target: &str) -> Vec<(String, String)> {
     let token = s.admin_token();
@@ -240,7 +239,10 @@ fn open_signup_works_only_after_the_emailed_link_verifies_the_address() {
     assert!(home.contains("id=\"check-email\""), "{home}");
     assert!(home.contains(EMAIL), "{home}");
     let r = b.get("/portal/account");
-    assert_eq!((r.status().as_u16(), location(&r)), (303, "/portal/".into()));
+    assert_eq!(
+        (r.status().as_u16(), location(&r)),
+        (303, "/portal/".into())
+    );
     let r = b.post("/portal/", "/portal/account/name", &[("display_name", "X")]);
     expect_console_refusal(r, 403, "Verify your email address first", "/portal/");
 
@@ -261,9 +263,16 @@ fn open_signup_works_only_after_the_emailed_link_verifies_the_address() {
     // Opening the link uses nothing up (mail scanners fetch links): twice, same page.
     for _ in 0..2 {
         let page = b.page(&link);
-        assert!(page.contains("id=\"verify-form\"") && page.contains(EMAIL), "{page}");
+        assert!(
+            page.contains("id=\"verify-form\"") && page.contains(EMAIL),
+            "{page}"
+        );
     }
-    let r = b.post(&link, "/portal/verify", &[("token", link.split('=').nth(1).unwrap())]);
+    let r = b.post(
+        &link,
+        "/portal/verify",
+        &[("token", link.split('=').nth(1).unwrap())],
+    );
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/portal/?notice=email_verified");
     let home = b.page("/portal/?notice=email_verified");
@@ -275,12 +284,24 @@ fn open_signup_works_only_after_the_emailed_link_verifies_the_address() {
     // The link works once.
     let r = b.get(&link);
     assert_eq!(r.status(), 404);
-    assert!(r.text().unwrap().contains("data-code=\"email_link_invalid\""));
-    let r = b.post("/portal/", "/portal/verify", &[("token", link.split('=').nth(1).unwrap())]);
+    assert!(
+        r.text()
+            .unwrap()
+            .contains("data-code=\"email_link_invalid\"")
+    );
+    let r = b.post(
+        "/portal/",
+        "/portal/verify",
+        &[("token", link.split('=').nth(1).unwrap())],
+    );
     assert_eq!(r.status(), 404);
 
     // A name change now works, and every step is in the tenant's audit chain.
-    let r = b.post("/portal/account", "/portal/account/name", &[("display_name", "Ada L.")]);
+    let r = b.post(
+        "/portal/account",
+        "/portal/account/name",
+        &[("display_name", "Ada L.")],
+    );
     assert_eq!(location(&r), "/portal/account?notice=name_changed");
     let actions = audited(&s, "customer:1");
     let names: Vec<&str> = actions.iter().map(|(a, _)| a.as_str()).collect();
@@ -293,7 +314,11 @@ fn open_signup_works_only_after_the_emailed_link_verifies_the_address() {
             "customer.rename"
         ]
     );
-    assert!(actions.iter().all(|(_, actor)| actor == &format!("customer:{EMAIL}")));
+    assert!(
+        actions
+            .iter()
+            .all(|(_, actor)| actor == &format!("customer:{EMAIL}"))
+    );
 }
 
 #[test]
@@ -315,7 +340,11 @@ fn the_verification_link_can_be_sent_again_once_a_minute_and_only_the_newest_wor
     assert_eq!(b.get(&first).status(), 404, "replaced by the newer link");
     // The newest works, from another browser too (not signed in: on to sign-in).
     let other = Browser::new(&s);
-    let r = other.post(&second, "/portal/verify", &[("token", second.split('=').nth(1).unwrap())]);
+    let r = other.post(
+        &second,
+        "/portal/verify",
+        &[("token", second.split('=').nth(1).unwrap())],
+    );
     assert_eq!(location(&r), "/portal/login?notice=email_verified");
     assert!(b.page("/portal/").contains("id=\"my-organizations\""));
 }
@@ -343,7 +372,11 @@ fn invite_only_refuses_a_plain_signup() {
     let page = r.text().unwrap();
     assert!(page.contains("data-code=\"signup_invite_only\""), "{page}");
     let t = s.app.tenants.public().unwrap();
-    assert!(licd::service::customers::list(&t, "", 10).unwrap().is_empty());
+    assert!(
+        licd::service::customers::list(&t, "", 10)
+            .unwrap()
+            .is_empty()
+    );
     assert!(mail_for(&s, &sink, EMAIL).is_empty());
 }
 
@@ -372,7 +405,10 @@ fn a_password_reset_by_email_ends_every_session_and_its_link_works_once() {
         (known.status(), location(&known)),
         (unknown.status(), location(&unknown))
     );
-    assert_eq!(location(&known), "/portal/password/forgot?notice=reset_requested");
+    assert_eq!(
+        location(&known),
+        "/portal/password/forgot?notice=reset_requested"
+    );
     assert!(mail_for(&s, &sink, "nobody@customer.example").is_empty());
     let got = mail_for(&s, &sink, EMAIL);
     assert_eq!(got.len(), 1);
@@ -381,24 +417,39 @@ fn a_password_reset_by_email_ends_every_session_and_its_link_works_once() {
 
     // Opening the link shows the form; a mismatch or a weak password uses nothing up.
     let page = b.page(&link);
-    assert!(page.contains("id=\"reset-form\"") && page.contains(EMAIL), "{page}");
+    assert!(
+        page.contains("id=\"reset-form\"") && page.contains(EMAIL),
+        "{page}"
+    );
     let new = "a-brand-new-password";
     let r = b.post(
         &link,
         "/portal/password/reset",
-        &[("token", &token), ("new_password", new), ("confirm_password", "other")],
+        &[
+            ("token", &token),
+            ("new_password", new),
+            ("confirm_password", "other"),
+        ],
     );
     assert_eq!(r.status(), 422);
     let r = b.post(
         &link,
         "/portal/password/reset",
-        &[("token", &token), ("new_password", "short"), ("confirm_password", "short")],
+        &[
+            ("token", &token),
+            ("new_password", "short"),
+            ("confirm_password", "short"),
+        ],
     );
     assert_eq!(r.status(), 422);
     let r = b.post(
         &link,
         "/portal/password/reset",
-        &[("token", &token), ("new_password", new), ("confirm_password", new)],
+        &[
+            ("token", &token),
+            ("new_password", new),
+            ("confirm_password", new),
+        ],
     );
     assert_eq!(location(&r), "/portal/login?notice=password_reset");
 
@@ -409,10 +460,18 @@ fn a_password_reset_by_email_ends_every_session_and_its_link_works_once() {
     let r = b.post(
         "/portal/login",
         "/portal/password/reset",
-        &[("token", &token), ("new_password", new), ("confirm_password", new)],
+        &[
+            ("token", &token),
+            ("new_password", new),
+            ("confirm_password", new),
+        ],
     );
     assert_eq!(r.status(), 404);
-    assert!(r.text().unwrap().contains("data-code=\"email_link_invalid\""));
+    assert!(
+        r.text()
+            .unwrap()
+            .contains("data-code=\"email_link_invalid\"")
+    );
     assert_eq!(b.sign_in(EMAIL, PASSWORD).status(), 401);
     assert_eq!(location(&b.sign_in(EMAIL, new)), "/portal/");
 
@@ -429,10 +488,23 @@ fn a_password_reset_by_email_ends_every_session_and_its_link_works_once() {
     s.clock.advance(Duration::hours(24));
     let r = b.get(&link);
     assert_eq!(r.status(), 410);
-    assert!(r.text().unwrap().contains("data-code=\"email_link_expired\""));
-    let names: Vec<String> = audited(&s, "customer:1").into_iter().map(|(a, _)| a).collect();
-    assert!(names.contains(&"customer.password_reset_requested".to_owned()), "{names:?}");
-    assert!(names.contains(&"customer.password_reset".to_owned()), "{names:?}");
+    assert!(
+        r.text()
+            .unwrap()
+            .contains("data-code=\"email_link_expired\"")
+    );
+    let names: Vec<String> = audited(&s, "customer:1")
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect();
+    assert!(
+        names.contains(&"customer.password_reset_requested".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"customer.password_reset".to_owned()),
+        "{names:?}"
+    );
 }
 
 #[test]
@@ -446,7 +518,11 @@ fn wrong_passwords_are_throttled_apart_from_staff() {
     for _ in 0..2 {
         let r = b.sign_in(EMAIL, "wrong-password");
         assert_eq!(r.status(), 401);
-        assert!(r.text().unwrap().contains("data-code=\"invalid_credentials\""));
+        assert!(
+            r.text()
+                .unwrap()
+                .contains("data-code=\"invalid_credentials\"")
+        );
     }
     let r = b.sign_in(EMAIL, "wrong-password");
     assert_eq!(r.status(), 429, "the third failure locks the account");
@@ -506,14 +582,8 @@ fn a_disabled_customer_is_signed_out_and_cannot_sign_in() {
     assert_eq!(patch(false).status(), 200);
     assert_eq!(location(&b.sign_in(EMAIL, PASSWORD)), "/portal/");
     let actions = audited(&s, &format!("customer:{id}"));
-    assert!(actions.contains(&(
-        "customer.disable".into(),
-        "staff:admin@example.com".into()
-    )));
-    assert!(actions.contains(&(
-        "customer.enable".into(),
-        "staff:admin@example.com".into()
-    )));
+    assert!(actions.contains(&("customer.disable".into(), "staff:admin@example.com".into())));
+    assert!(actions.contains(&("customer.enable".into(), "staff:admin@example.com".into())));
 }
 
 #[test]
@@ -562,10 +632,19 @@ fn customer_and_staff_credentials_never_cross() {
         .form(&[("display_name", "x"), ("csrf", &csrf)])
         .send()
         .unwrap();
-    expect_console_refusal(r, 403, "Your session has ended", "/portal/login?next=%2Fportal%2Faccount");
+    expect_console_refusal(
+        r,
+        403,
+        "Your session has ended",
+        "/portal/login?next=%2Fportal%2Faccount",
+    );
     let token = s.admin_token();
     for path in ["/portal/", "/portal/account"] {
-        let r = client().get(s.url(path)).bearer_auth(&token).send().unwrap();
+        let r = client()
+            .get(s.url(path))
+            .bearer_auth(&token)
+            .send()
+            .unwrap();
         assert_eq!(r.status(), 303, "{path}");
         assert!(location(&r).starts_with("/portal/login?next="));
     }
@@ -574,7 +653,10 @@ fn customer_and_staff_credentials_never_cross() {
         .header("cookie", format!("licd_portal={staff_secret}"))
         .send()
         .unwrap();
-    assert!(location(&r).starts_with("/portal/login?"), "a staff session is no portal session");
+    assert!(
+        location(&r).starts_with("/portal/login?"),
+        "a staff session is no portal session"
+    );
 }
 
 /// The value a response sets for cookie `name`.
@@ -601,9 +683,7 @@ fn staff_manage_customer_accounts_on_the_console_and_the_api() {
         .unwrap();
     let token = s.role_token(Role::Onboarding);
     let api = |method: reqwest::Method, path: &str| {
-        s.client()
-            .request(method, s.url(path))
-            .bearer_auth(&token)
+        s.client().request(method, s.url(path)).bearer_auth(&token)
     };
 
     // The API: list, search, show with organizations.
@@ -627,7 +707,9 @@ fn staff_manage_customer_accounts_on_the_console_and_the_api() {
         .unwrap();
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
     assert_eq!(found["items"][0]["email_verified"], false);
-    let r = api(reqwest::Method::GET, "/api/v1/customers?limit=0").send().unwrap();
+    let r = api(reqwest::Method::GET, "/api/v1/customers?limit=0")
+        .send()
+        .unwrap();
     expect_problem(r, 422, "validation_failed");
     let shown: Value = api(reqwest::Method::GET, &format!("/api/v1/customers/{ada}"))
         .send()
@@ -642,9 +724,12 @@ fn staff_manage_customer_accounts_on_the_console_and_the_api() {
 
     // Links by email: a reset for Ada (its link opens the reset form), the verification
     // again for Bob only (Ada is verified).
-    let r = api(reqwest::Method::POST, &format!("/api/v1/customers/{ada}/reset-password"))
-        .send()
-        .unwrap();
+    let r = api(
+        reqwest::Method::POST,
+        &format!("/api/v1/customers/{ada}/reset-password"),
+    )
+    .send()
+    .unwrap();
     assert_eq!(r.status(), 200);
     let sent: Value = r.json().unwrap();
     assert_eq!(sent["to"], EMAIL);
@@ -667,21 +752,37 @@ fn staff_manage_customer_accounts_on_the_console_and_the_api() {
     .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(mail_for(&s, &sink, "bob@customer.example").len(), 1);
-    let r = api(reqwest::Method::GET, "/api/v1/customers/999").send().unwrap();
+    let r = api(reqwest::Method::GET, "/api/v1/customers/999")
+        .send()
+        .unwrap();
     expect_problem(r, 404, "not_found");
 
     // The console: the list, a search, the account page with its organization.
     let (c, csrf) = api_login(&s, ADMIN_EMAIL, ADMIN_PASSWORD);
-    let page = c.get(s.url("/customers/accounts")).send().unwrap().text().unwrap();
-    assert!(page.contains(&format!("href=\"/customers/accounts/{ada}\"")), "{page}");
-    assert!(page.contains(">Customer accounts</a>"), "in the navigation: {page}");
+    let page = c
+        .get(s.url("/customers/accounts"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        page.contains(&format!("href=\"/customers/accounts/{ada}\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains(">Customer accounts</a>"),
+        "in the navigation: {page}"
+    );
     let page = c
         .get(s.url("/customers/accounts?search=bob"))
         .send()
         .unwrap()
         .text()
         .unwrap();
-    assert!(page.contains("bob@customer.example") && !page.contains(EMAIL), "{page}");
+    assert!(
+        page.contains("bob@customer.example") && !page.contains(EMAIL),
+        "{page}"
+    );
     assert!(page.contains("unverified"));
     let page = c
         .get(s.url(&format!("/customers/accounts/{ada}")))
@@ -709,7 +810,11 @@ fn staff_manage_customer_accounts_on_the_console_and_the_api() {
     assert_eq!(portal.get("/portal/").status(), 303);
     let r = post(&format!("/customers/accounts/{ada}/reset-password"));
     assert_eq!(r.status(), 403);
-    assert!(r.text().unwrap().contains("is disabled: enable the account first"));
+    assert!(
+        r.text()
+            .unwrap()
+            .contains("is disabled: enable the account first")
+    );
     let r = post(&format!("/customers/accounts/{ada}/enable"));
     assert_eq!(
         location(&r),

@@ -21,7 +21,10 @@ pub async fn serve(req: HttpRequest, open: Open) -> Result<HttpResponse, actix_w
     let Some(logo) = logo else {
         return Err(refusal(
             &req,
-            Problem::new(ErrorCode::NotFound, "no logo is configured (portal.logo_file)"),
+            Problem::new(
+                ErrorCode::NotFound,
+                "no logo is configured (portal.logo_file)",
+            ),
         ));
     };
     let matches = req

@@ -30,9 +30,11 @@ pub fn routes(r: &mut Routes) {
     r.portal("/portal").get(Public, to_home);
     r.portal("/portal/").get(CustomerUnverified, home::show);
     r.portal("/portal/logo").get(Public, logo::serve);
-    r.portal("/portal/login")
-        .get(Public, login::show)
-        .post(Public, AllowedInReadOnly, login::submit);
+    r.portal("/portal/login").get(Public, login::show).post(
+        Public,
+        AllowedInReadOnly,
+        login::submit,
+    );
     r.portal("/portal/logout")
         .post(CustomerUnverified, AllowedInReadOnly, login::logout);
     // A new account is a new external user: refused in read-only mode.
@@ -40,9 +42,11 @@ pub fn routes(r: &mut Routes) {
         .get(Public, signup::show)
         .post(Public, Write, signup::submit);
     // Emailed links: the GET only shows what the link does; the POST uses it.
-    r.portal("/portal/verify")
-        .get(Public, verify::show)
-        .post(Public, AllowedInReadOnly, verify::redeem);
+    r.portal("/portal/verify").get(Public, verify::show).post(
+        Public,
+        AllowedInReadOnly,
+        verify::redeem,
+    );
     r.portal("/portal/verify/resend")
         .post(CustomerUnverified, AllowedInReadOnly, verify::resend);
     r.portal("/portal/password/forgot")
@@ -54,6 +58,9 @@ pub fn routes(r: &mut Routes) {
     r.portal("/portal/account").get(Customer, account::show);
     r.portal("/portal/account/name")
         .post(Customer, AllowedInReadOnly, account::rename);
-    r.portal("/portal/account/password")
-        .post(Customer, AllowedInReadOnly, account::change_password);
+    r.portal("/portal/account/password").post(
+        Customer,
+        AllowedInReadOnly,
+        account::change_password,
+    );
 }

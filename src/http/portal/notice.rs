@@ -71,7 +71,11 @@ mod tests {
     fn codes_are_unique_and_round_trip() {
         for (i, n) in PortalNotice::ALL.iter().enumerate() {
             assert_eq!(PortalNotice::from_code(n.code()), Some(*n));
-            assert!(PortalNotice::ALL[i + 1..].iter().all(|m| m.code() != n.code()));
+            assert!(
+                PortalNotice::ALL[i + 1..]
+                    .iter()
+                    .all(|m| m.code() != n.code())
+            );
         }
         assert_eq!(PortalNotice::from_code("<script>"), None);
     }

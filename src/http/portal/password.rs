@@ -159,7 +159,14 @@ pub async fn reset_submit(
     };
     if form.new_password != form.confirm_password {
         let msg = "The new password and its confirmation differ.".to_owned();
-        return reset_page(&req, &open, &pending, &form.token, Some(msg), frame::invalid());
+        return reset_page(
+            &req,
+            &open,
+            &pending,
+            &form.token,
+            Some(msg),
+            frame::invalid(),
+        );
     }
     let (token, password) = (form.token.clone(), form.new_password);
     let reset = open
@@ -180,7 +187,8 @@ pub async fn reset_submit(
             let code = e.problem().code;
             if matches!(
                 code,
-                crate::error::ErrorCode::EmailLinkInvalid | crate::error::ErrorCode::EmailLinkExpired
+                crate::error::ErrorCode::EmailLinkInvalid
+                    | crate::error::ErrorCode::EmailLinkExpired
             ) {
                 return link_refused(&req, &open, "portal_reset.html", &e);
             }

@@ -62,7 +62,13 @@ fn page(
 }
 
 pub async fn show(req: HttpRequest, open: Open) -> Result<HttpResponse, UiReject> {
-    page(&req, &open, &SignupForm::default(), None, Rendered::default())
+    page(
+        &req,
+        &open,
+        &SignupForm::default(),
+        None,
+        Rendered::default(),
+    )
 }
 
 pub async fn submit(

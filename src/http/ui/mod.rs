@@ -121,8 +121,8 @@ fn banner(caller: &Caller) -> Option<Value> {
 
 /// Customers > Customer accounts (orgs.manage).
 fn customers_routes(r: &mut Routes) {
-    use customers::accounts;
     use ReadOnly::AllowedInReadOnly;
+    use customers::accounts;
     let need = Access::Permission(Permission::OrgsManage);
     r.page("/customers/accounts")
         .nav(NavGroup::Customers, "Customer accounts")

@@ -99,7 +99,12 @@ mod tests {
     #[test]
     fn the_portal_keeps_its_own_paths_only() {
         use super::safe_portal_next;
-        for ok in ["/portal/", "/portal", "/portal/account", "/portal/orgs/3?x=1"] {
+        for ok in [
+            "/portal/",
+            "/portal",
+            "/portal/account",
+            "/portal/orgs/3?x=1",
+        ] {
             assert_eq!(safe_portal_next(Some(ok)), ok, "{ok}");
         }
         for bad in [

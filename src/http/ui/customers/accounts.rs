@@ -50,11 +50,7 @@ pub async fn list(page: AccountsPage, q: web::Query<ListQuery>) -> Result<HttpRe
     page.render(LIST, ctx, shown)
 }
 
-async fn detail_view(
-    page: &AccountsPage,
-    id: i64,
-    shown: Shown,
-) -> Result<HttpResponse, UiReject> {
+async fn detail_view(page: &AccountsPage, id: i64, shown: Shown) -> Result<HttpResponse, UiReject> {
     let account = page.run(move |cx| customers::show(&cx.tenant, id)).await?;
     page.render(DETAIL, context! { account => account }, shown)
 }
