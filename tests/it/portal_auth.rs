@@ -843,3 +843,89 @@ fn staff_manage_customer_accounts_on_the_console_and_the_api() {
         );
     }
 }
+
+#[test]
+fn under_tls_the_portal_cookie_is_host_prefixed_and_secure() {
+    let s = TestServer::start_in(tempfile::tempdir().unwrap(), |c| c.tls.enabled = true);
+    customer(&s, EMAIL, true);
+    let b = Browser::new(&s);
+    let r = b.sign_in(EMAIL, PASSWORD);
+    assert_eq!(r.status(), 303);
+    let cookie = set_cookies(&r)
+        .into_iter()
+        .find(|c| c.starts_with("__Host-licd_portal="))
+        .expect("__Host-licd_portal");
+    for attr in ["; Secure", "; Path=/", "HttpOnly", "SameSite=Lax"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+    assert!(
+        set_cookies(&r)
+            .iter()
+            .any(|c| c.starts_with("__Host-licd_portal_device=")),
+        "the portal device cookie"
+    );
+    assert_eq!(b.get("/portal/account").status(), 200);
+    // The bare name is not read under TLS.
+    let secret = cookie_value(&r, "__Host-licd_portal");
+    let bare = tls_client_builder(s.app.ca.cert_pem())
+        .cookie_store(false)
+        .build()
+        .unwrap();
+    let r = bare
+        .get(s.url("/portal/account"))
+        .header("cookie", format!("licd_portal={secret}"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+}
+
+#[test]
+fn portal_pages_carry_the_security_headers_and_the_vendors_logo() {
+    let sink = SmtpSink::start();
+    let dir = tempfile::tempdir().unwrap();
+    let logo = dir.path().join("logo.svg");
+    std::fs::write(
+        &logo,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>",
+    )
+    .unwrap();
+    let s = server_with(&sink, |c| c.portal.logo_file = Some(logo.clone()));
+    let b = Browser::new(&s);
+    let r = b.get("/portal/login");
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let page = r.text().unwrap();
+    assert!(page.contains("<img class=\"portal-logo\" src=\"/portal/logo\""), "{page}");
+    assert!(page.contains("Acme Portal"), "{page}");
+    assert!(!page.contains("style=") && !page.contains("<script>"), "no inline style or script");
+    let r = b.get("/portal/logo");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let r = b
+        .c
+        .get(s.url("/portal/logo"))
+        .header("if-none-match", &etag)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    // `/portal` goes home; unknown portal pages say so in HTML with a way back there.
+    let r = b.get("/portal");
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/portal/".into()));
+    let r = b
+        .c
+        .get(s.url("/portal/nowhere"))
+        .header("accept", "text/html")
+        .send()
+        .unwrap();
+    expect_console_refusal(r, 404, "There is no page at this address.", "/portal/");
+
+    // Without a logo configured, none is shown or served.
+    let plain = server(&sink, Signup::InviteOnly);
+    let b = Browser::new(&plain);
+    assert!(!b.page("/portal/login").contains("portal-logo"));
+    assert_eq!(b.get("/portal/logo").status(), 404);
+}
