@@ -12,6 +12,7 @@ mod browser_actions;
 mod browser_dashboard;
 mod browser_frame;
 mod browser_ops;
+mod browser_portal;
 mod ca_issue;
 mod cli_texts;
 mod config;

@@ -18,7 +18,7 @@ const EMAIL: &str = "ada@customer.example";
 const PASSWORD: &str = "ada-portal-password";
 
 /// A server with open sign-up (or not) whose email goes to `sink`.
-fn server(sink: &SmtpSink, signup: Signup) -> TestServer {
+pub(crate) fn server(sink: &SmtpSink, signup: Signup) -> TestServer {
     server_with(sink, |c| c.portal.signup = signup)
 }
 
@@ -124,7 +124,7 @@ fn customer(s: &TestServer, email: &str, verified: bool) -> i64 {
 }
 
 /// Runs the jobs (email delivery) and returns what the sink got for `to` since `seen`.
-fn mail_for(s: &TestServer, sink: &SmtpSink, to: &str) -> Vec<Received> {
+pub(crate) fn mail_for(s: &TestServer, sink: &SmtpSink, to: &str) -> Vec<Received> {
     s.clock.advance(Duration::seconds(5));
     licd::jobs::run_due(&s.app);
     sink.messages()
@@ -172,7 +172,7 @@ fn text_body(m: &Received) -> String {
 }
 
 /// The link in a message whose path starts with `path`: (its origin, its path and query).
-fn link_in(m: &Received, path: &str) -> (String, String) {
+pub(crate) fn link_in(m: &Received, path: &str) -> (String, String) {
     let text = text_body(m);
     let url = text
         .split_whitespace()
@@ -893,34 +893,44 @@ fn portal_pages_carry_the_security_headers_and_the_vendors_logo() {
     let s = server_with(&sink, |c| c.portal.logo_file = Some(logo.clone()));
     let b = Browser::new(&s);
     let r = b.get("/portal/login");
-    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
     assert_eq!(r.headers()["x-frame-options"], "DENY");
     assert_eq!(r.headers()["cache-control"], "no-store");
     let page = r.text().unwrap();
-    assert!(page.contains("<img class=\"portal-logo\" src=\"/portal/logo\""), "{page}");
+    assert!(
+        page.contains("<img class=\"portal-logo\" src=\"/portal/logo\""),
+        "{page}"
+    );
     assert!(page.contains("Acme Portal"), "{page}");
-    assert!(!page.contains("style=") && !page.contains("<script>"), "no inline style or script");
+    assert!(
+        !page.contains("style=") && !page.contains("<script>"),
+        "no inline style or script"
+    );
     let r = b.get("/portal/logo");
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/svg+xml");
     let etag = r.headers()["etag"].to_str().unwrap().to_owned();
-    let r = b
-        .c
-        .get(s.url("/portal/logo"))
-        .header("if-none-match", &etag)
-        .send()
-        .unwrap();
+    let r =
+        b.c.get(s.url("/portal/logo"))
+            .header("if-none-match", &etag)
+            .send()
+            .unwrap();
     assert_eq!(r.status(), 304);
     // `/portal` goes home; unknown portal pages say so in HTML with a way back there.
     let r = b.get("/portal");
-    assert_eq!((r.status().as_u16(), location(&r)), (303, "/portal/".into()));
-    let r = b
-        .c
-        .get(s.url("/portal/nowhere"))
-        .header("accept", "text/html")
-        .send()
-        .unwrap();
+    assert_eq!(
+        (r.status().as_u16(), location(&r)),
+        (303, "/portal/".into())
+    );
+    let r =
+        b.c.get(s.url("/portal/nowhere"))
+            .header("accept", "text/html")
+            .send()
+            .unwrap();
     expect_console_refusal(r, 404, "There is no page at this address.", "/portal/");
 
     // Without a logo configured, none is shown or served.
