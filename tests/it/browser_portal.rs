@@ -4,7 +4,6 @@
 #![allow(clippy::disallowed_methods)] // Instant::now: these tests await a real browser.
 
 use crate::browser::{Browser, runtime, wait_for, wait_for_url};
-use crate::harness::*;
 use crate::portal_auth::{link_in, mail_for, server};
 use crate::smtp_sink::SmtpSink;
 use licd::config::Signup;
