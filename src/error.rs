@@ -197,6 +197,17 @@ error_codes! {
     InvitationWrongAccount => 403, "invitation_wrong_account", "Invitation is for another address";
     /// A customer account with this email exists already: sign in instead.
     CustomerExists => 409, "customer_exists", "Customer account exists";
+    /// `portal.signup = "invite_only"`: customer accounts come only with an invitation.
+    SignupInviteOnly => 403, "signup_invite_only", "Sign-up by invitation only";
+    /// The customer must verify their email address (the emailed link) first.
+    EmailNotVerified => 403, "email_not_verified", "Email address not verified";
+    /// The customer's email address is verified already.
+    EmailAlreadyVerified => 409, "email_already_verified", "Email address already verified";
+    /// An emailed link (verification, password reset) that is unknown here, used
+    /// already, or of a disabled account.
+    EmailLinkInvalid => 404, "email_link_invalid", "Link not valid";
+    /// An emailed link past its expiry (`portal.link_hours`): ask for a new one.
+    EmailLinkExpired => 410, "email_link_expired", "Link expired";
     /// The organization still has valid licenses: revoke them or move them first.
     OrganizationHasValidLicenses => 409, "organization_has_valid_licenses", "Organization has valid licenses";
     /// Too many failed logins for this account or address, or too many resends.
@@ -322,6 +333,11 @@ mod tests {
             (InvitationExpired, 410),
             (InvitationWrongAccount, 403),
             (CustomerExists, 409),
+            (SignupInviteOnly, 403),
+            (EmailNotVerified, 403),
+            (EmailAlreadyVerified, 409),
+            (EmailLinkInvalid, 404),
+            (EmailLinkExpired, 410),
             (OrganizationHasValidLicenses, 409),
             (TooManyAttempts, 429),
             (PasswordCheckBusy, 503),

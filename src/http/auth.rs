@@ -224,11 +224,19 @@ pub enum Identity {
 
 /// Middleware: authenticates every request once, before any handler extractor runs, so
 /// `Staff<N>` and `Page<N>` decide synchronously and a refusal (401/403) always comes
-/// before body parsing (actix resolves a handler's extractors concurrently).
+/// before body parsing (actix resolves a handler's extractors concurrently). On portal
+/// paths it looks for a customer only, by the portal cookie (`customer_auth`): no staff
+/// credential identifies anyone there, and the staff side never reads the portal cookie.
 pub async fn authenticate(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if super::customer_auth::is_portal_path(req.path()) {
+        let customer = super::customer_auth::identify(req.request()).await;
+        req.extensions_mut().insert(customer);
+        req.extensions_mut().insert(Identity::Anonymous);
+        return next.call(req).await;
+    }
     let path = req.path();
     if path.starts_with("/static/")
         || ["/healthz", "/readyz", "/ca.pem", "/metrics"].contains(&path)
@@ -282,7 +290,11 @@ pub fn may_use(access: Access, principal: &Principal) -> bool {
     match access {
         Access::Permission(p) => principal.can(p),
         Access::SignedIn | Access::PendingPasswordOk | Access::Public => true,
-        Access::MetricsToken | Access::Appliance(_) | Access::TenancyKey => false,
+        Access::MetricsToken
+        | Access::Appliance(_)
+        | Access::TenancyKey
+        | Access::Customer
+        | Access::CustomerUnverified => false,
     }
 }
 

@@ -7,11 +7,13 @@ pub mod api;
 pub mod audit_export;
 pub mod auth;
 pub mod context;
+pub mod customer_auth;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod optional_json;
+pub mod portal;
 pub mod problem;
 pub mod routing;
 pub mod state;
@@ -100,7 +102,11 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
                 actix_web::http::StatusCode::NOT_FOUND,
                 "Not found",
                 "There is no page at this address.",
-                "/",
+                if customer_auth::is_portal_path(req.path()) {
+                    "/portal/"
+                } else {
+                    "/"
+                },
             ));
     }
     problem_response(&Problem::new(
@@ -121,6 +127,7 @@ pub fn routes() -> Routes {
         .get(Access::Public, static_files::serve);
     api::routes(&mut r);
     ui::routes(&mut r);
+    portal::routes(&mut r);
     r
 }
 

@@ -12,9 +12,9 @@
 //! `tests/it/openapi.rs` holds the document to the routes that really exist.
 
 use super::api::{
-    appliance, audit, auth, enterprise, heartbeats, installations, license_actions, license_keys,
-    licenses, licensing_settings, provisioning_tokens, signing_keys, sweep, tenants, tls, tokens,
-    users,
+    appliance, audit, auth, customers, enterprise, heartbeats, installations, license_actions,
+    license_keys, licenses, licensing_settings, provisioning_tokens, signing_keys, sweep, tenants,
+    tls, tokens, users,
 };
 use super::problem::{PROBLEM_JSON, ProblemBody};
 use super::routing::{self, Access, Proof, ReadOnly, Route};
@@ -96,6 +96,11 @@ pub mod scheme {
         users::get,
         users::update,
         users::reset_password,
+        customers::list,
+        customers::get,
+        customers::update,
+        customers::reset_password,
+        customers::resend_verification,
         tokens::list,
         tokens::create,
         tokens::revoke,
@@ -155,6 +160,7 @@ pub mod scheme {
     tags(
         (name = "auth", description = "Signing in and out, the caller, password change"),
         (name = "users", description = "Staff accounts (users.manage)"),
+        (name = "customers", description = "Customer accounts of the portal (orgs.manage)"),
         (name = "tokens", description = "The caller's own API tokens"),
         (name = "audit", description = "The audit log (audit.read)"),
         (name = "licenses", description = "Issuing licenses and staff actions on them"),
@@ -314,7 +320,11 @@ fn route_of(method: &str, path: &str) -> Route {
 pub fn security(access: Access, method: &str) -> Option<Vec<SecurityRequirement>> {
     let none: [&str; 0] = [];
     match access {
-        Access::Public | Access::Appliance(Proof::LicenseKey | Proof::ProvisioningToken) => None,
+        // Customer routes are portal pages, not part of the API.
+        Access::Public
+        | Access::Appliance(Proof::LicenseKey | Proof::ProvisioningToken)
+        | Access::Customer
+        | Access::CustomerUnverified => None,
         Access::MetricsToken => Some(vec![
             SecurityRequirement::new(scheme::METRICS_TOKEN, none),
             SecurityRequirement::default(),

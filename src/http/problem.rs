@@ -115,9 +115,10 @@ impl ResponseError for ApiError {
 }
 
 /// A refusal in the shape the route's side answers with: an HTML page with a way back
-/// for a console route (`routing::Surface::Console`), else `application/problem+json`.
+/// for a console or portal route (`routing::Surface::is_html`), else
+/// `application/problem+json`.
 pub fn refusal(req: &HttpRequest, p: Problem) -> actix_web::Error {
-    if super::routing::surface_of(req.path()) == Some(super::routing::Surface::Console) {
+    if super::routing::surface_of(req.path()).is_some_and(super::routing::Surface::is_html) {
         let back = super::routing::page_of(req.path());
         return super::ui::reject::UiReject::problem(&p, &back).into();
     }

@@ -32,9 +32,20 @@ pub enum Surface {
     /// A console page (HTML and form posts); not part of the API reference. Refusals are
     /// HTML pages.
     Console,
+    /// A page of the customer portal under `/portal` (HTML and form posts), for
+    /// customers (`Access::Customer`, `Access::CustomerUnverified`) or anyone; never for
+    /// staff credentials. Refusals are HTML pages.
+    Portal,
 }
 
-/// What a route needs of its caller. (Customer accounts will be a further kind.)
+impl Surface {
+    /// Whether refusals on this surface are HTML pages (the console and the portal).
+    pub fn is_html(self) -> bool {
+        matches!(self, Surface::Console | Surface::Portal)
+    }
+}
+
+/// What a route needs of its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Access {
     /// Anyone: health, the sign-in page and endpoint, the API reference, public keys,
@@ -54,6 +65,13 @@ pub enum Access {
     /// A tenancy API key (`tenancy.api_key_file`, `tenancy.api_key`), demanded by the
     /// `Tenancy` extractor; never a staff credential. 404 while tenancy is off.
     TenancyKey,
+    /// A signed-in, enabled customer whose email address is verified (the portal's
+    /// `Customer` extractor); never a staff credential.
+    Customer,
+    /// A signed-in, enabled customer whose address may still be unverified (the portal's
+    /// `CustomerPending` extractor): the "check your email" page, resending the link,
+    /// signing out.
+    CustomerUnverified,
 }
 
 /// How an appliance route's caller proves itself.
@@ -76,6 +94,12 @@ impl Access {
         )
     }
 
+    /// Whether the route is for customers (and so authenticated by `Customer` /
+    /// `CustomerPending`, on the portal only).
+    pub fn is_customer(self) -> bool {
+        matches!(self, Access::Customer | Access::CustomerUnverified)
+    }
+
     /// The permission it needs, if any.
     pub fn permission(self) -> Option<Permission> {
         match self {
@@ -95,6 +119,10 @@ impl fmt::Display for Access {
             Access::SignedIn => f.write_str("any signed-in staff member"),
             Access::Permission(p) => write!(f, "the {p} permission"),
             Access::TenancyKey => f.write_str("a tenancy API key"),
+            Access::Customer => f.write_str("a verified customer"),
+            Access::CustomerUnverified => {
+                f.write_str("a signed-in customer (verification may be pending)")
+            }
         }
     }
 }
@@ -107,7 +135,7 @@ pub enum NavGroup {
     Fleet,
     /// Licenses and what makes them: provisioning, signing keys, licensing settings.
     Licensing,
-    /// Customer organizations and their portal (a later issue).
+    /// The vendor's customers: their accounts and organizations.
     Customers,
     /// Plans and invoices (a later issue).
     Billing,
@@ -237,6 +265,11 @@ impl Routes {
         self.at(path, Surface::Console)
     }
 
+    /// A customer portal path (under `/portal`).
+    pub fn portal(&mut self, path: &'static str) -> PathRoutes<'_> {
+        self.at(path, Surface::Portal)
+    }
+
     fn at(&mut self, path: &'static str, surface: Surface) -> PathRoutes<'_> {
         PathRoutes {
             routes: self,
@@ -286,11 +319,15 @@ fn method_not_allowed(surface: Surface, allow: &str) -> actix_web::HttpResponse 
             ErrorCode::MethodNotAllowed,
             format!("this route answers {allow}"),
         )),
-        Surface::Console => error_page(
+        Surface::Console | Surface::Portal => error_page(
             StatusCode::METHOD_NOT_ALLOWED,
             "Not here",
             &format!("This address answers {allow} only."),
-            "/",
+            if surface == Surface::Portal {
+                "/portal/"
+            } else {
+                "/"
+            },
         ),
     };
     if let Ok(v) = header::HeaderValue::from_str(allow) {
@@ -386,7 +423,7 @@ pub fn check(routes: &[Route]) -> Vec<String> {
     let mut problems = Vec::new();
     for (i, r) in routes.iter().enumerate() {
         let at = format!("{} {}", r.method, r.path);
-        if r.access.is_staff() || r.access == Access::TenancyKey {
+        if r.access.is_staff() || r.access.is_customer() || r.access == Access::TenancyKey {
             if r.demanded != [r.access] {
                 let demanded: Vec<String> = r.demanded.iter().map(|a| a.to_string()).collect();
                 problems.push(format!(
@@ -402,6 +439,18 @@ pub fn check(routes: &[Route]) -> Vec<String> {
                 r.access,
                 demanded.join(", ")
             ));
+        }
+        // Customers only on the portal; on the portal nobody but customers and anyone.
+        if r.access.is_customer() != (r.surface == Surface::Portal)
+            && !(r.surface == Surface::Portal && r.access == Access::Public)
+        {
+            problems.push(format!(
+                "{at}: {} on the {:?} surface (customer routes are portal pages, and portal pages are for customers or anyone)",
+                r.access, r.surface
+            ));
+        }
+        if r.surface == Surface::Portal && !r.path.starts_with("/portal") {
+            problems.push(format!("{at}: a portal page lives under /portal"));
         }
         if r.method == "GET" && r.read_only != ReadOnly::Read {
             problems.push(format!("{at}: a GET route must be ReadOnly::Read"));
@@ -477,13 +526,14 @@ pub fn surface_of(path: &str) -> Option<Surface> {
     routes_at(path)?.first().map(|r| r.surface)
 }
 
-/// The console page a form at `path` belongs to: the path itself when it is a page,
-/// else the nearest page above it (`/users/7/role` → `/users`,
-/// `/licensing/licenses/abc/revoke` → `/licensing/licenses/abc`); `/` at the top.
+/// The console or portal page a form at `path` belongs to: the path itself when it is
+/// a page, else the nearest page above it (`/users/7/role` → `/users`,
+/// `/licensing/licenses/abc/revoke` → `/licensing/licenses/abc`); at the top `/`, or
+/// `/portal/` for a portal path.
 pub fn page_of(path: &str) -> String {
     let mut p = path.trim_end_matches('/');
     while !p.is_empty() {
-        if lookup("GET", p).is_some_and(|r| r.surface == Surface::Console) {
+        if lookup("GET", p).is_some_and(|r| r.surface.is_html()) {
             return p.to_owned();
         }
         p = match p.rfind('/') {
@@ -491,7 +541,11 @@ pub fn page_of(path: &str) -> String {
             None => "",
         };
     }
-    "/".to_owned()
+    if path == "/portal" || path.starts_with("/portal/") {
+        "/portal/".to_owned()
+    } else {
+        "/".to_owned()
+    }
 }
 
 /// The console navigation: every page with an entry, in table order (`ui::chrome`
@@ -581,5 +635,58 @@ mod tests {
         assert_eq!(page_of("/enterprise/licenses"), "/enterprise");
         assert_eq!(page_of("/tokens"), "/tokens");
         assert_eq!(page_of("/logout"), "/");
+        assert_eq!(surface_of("/portal/account"), Some(Surface::Portal));
+        assert_eq!(page_of("/portal/account/name"), "/portal/account");
+        assert_eq!(page_of("/portal/nowhere/at/all"), "/portal");
+    }
+
+    #[test]
+    fn customer_routes_take_the_customer_extractors_on_the_portal_only() {
+        use crate::http::auth::{Staff, need};
+        use crate::http::customer_auth::{Customer, CustomerPending};
+        async fn verified(_: Customer) -> &'static str {
+            ""
+        }
+        async fn pending(_: CustomerPending) -> &'static str {
+            ""
+        }
+        async fn staff(_: Staff<need::OrgsManage>) -> &'static str {
+            ""
+        }
+        async fn open() -> &'static str {
+            ""
+        }
+        let mut t = Routes::default();
+        t.portal("/portal/a").get(Access::Customer, verified);
+        t.portal("/portal/b")
+            .get(Access::CustomerUnverified, pending);
+        t.portal("/portal/c").get(Access::Public, open);
+        // A pending customer's extractor on a route for verified customers, and back.
+        t.portal("/portal/d").get(Access::Customer, pending);
+        t.portal("/portal/e")
+            .get(Access::CustomerUnverified, verified);
+        // A customer extractor on a staff or public route, a staff one on the portal.
+        t.page("/f")
+            .get(Access::Permission(Permission::OrgsManage), verified);
+        t.portal("/portal/g").get(Access::Public, verified);
+        t.portal("/portal/h")
+            .get(Access::Permission(Permission::OrgsManage), staff);
+        // Customer access off the portal, or a portal page outside /portal.
+        t.page("/i").get(Access::Customer, verified);
+        t.portal("/j").get(Access::Public, open);
+        let problems = check(&t.list());
+        let at = |p: &str| problems.iter().filter(|x| x.starts_with(p)).count();
+        assert_eq!(problems.len(), 7, "{problems:#?}");
+        for (path, n) in [
+            ("GET /portal/d ", 1),
+            ("GET /portal/e ", 1),
+            ("GET /f ", 1),
+            ("GET /portal/g ", 1),
+            ("GET /portal/h", 1),
+            ("GET /i", 1),
+            ("GET /j", 1),
+        ] {
+            assert_eq!(at(path), n, "{path}: {problems:#?}");
+        }
     }
 }

@@ -3,9 +3,10 @@
 use super::tenant::Tenant;
 use super::throttle::{Attempt, Scope};
 use super::{App, Credential, Principal, Result, ServiceError, audit, refuse, secrets};
+use crate::domain::customer::KEEP_EXPIRED_LINKS;
 use crate::domain::{staff, throttle};
 use crate::error::{ErrorCode, Problem};
-use crate::store::{sessions, staff as staff_store, tokens};
+use crate::store::{customer_links, customer_sessions, sessions, staff as staff_store, tokens};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use std::net::IpAddr;
@@ -355,12 +356,17 @@ pub fn has_password(tenant: &Tenant, user_id: i64) -> Result<bool> {
     Ok(user.is_some_and(|u| !u.password_hash.is_empty()))
 }
 
-/// Deletes expired sessions in every open tenant (scheduled); a tenant's expired
-/// sessions are also removed when it closes.
+/// Deletes expired sessions (staff and customer) in every open tenant, and customer
+/// links long expired (scheduled); a tenant's are also removed when it closes.
 pub fn purge_expired_sessions(app: &App, now: DateTime<Utc>) -> Result<usize> {
     let mut total = 0;
     for t in app.tenants.all() {
-        total += t.db.write(|tx| sessions::purge_expired(tx, now))?;
+        total += t.db.write(|tx| {
+            let staff = sessions::purge_expired(tx, now)?;
+            let customers = customer_sessions::purge_expired(tx, now)?;
+            customer_links::purge_expired(tx, now - KEEP_EXPIRED_LINKS)?;
+            Ok::<_, ServiceError>(staff + customers)
+        })?;
     }
     app.throttle.prune(now);
     Ok(total)

@@ -10,9 +10,10 @@
 use super::tenant::Tenant;
 use super::tenants::{PUBLIC, Tenants};
 use super::{Actor, Result, ServiceError, enterprise, keyring};
+use crate::domain::customer::KEEP_EXPIRED_LINKS;
 use crate::store::registry::{self, TenantState};
 use crate::store::sweep_due::sweep_due;
-use crate::store::{sessions, tenant_schedule};
+use crate::store::{customer_links, customer_sessions, sessions, tenant_schedule};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
@@ -93,7 +94,11 @@ impl Tenants {
         let Some(t) = self.take_if(schema_name, |t| Arc::strong_count(t) == 1 && idle(t)) else {
             return Ok(false);
         };
-        t.db.write(|tx| sessions::purge_expired(tx, now))?;
+        t.db.write(|tx| {
+            sessions::purge_expired(tx, now)?;
+            customer_sessions::purge_expired(tx, now)?;
+            customer_links::purge_expired(tx, now - KEEP_EXPIRED_LINKS)
+        })?;
         self.record_schedule(&t, now)?;
         if let Err(e) = t.db.checkpoint() {
             tracing::warn!(tenant = %schema_name, error = %e, "checkpoint before closing failed");

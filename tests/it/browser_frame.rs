@@ -241,6 +241,7 @@ fn navigation_is_grouped_and_fits_at_1280_and_390_px() {
                         "Licensing settings"
                     ]
                 ),
+                ("Customers", &["Customer accounts"]),
                 (
                     "Administration",
                     &["Staff users", "Enterprise", "TLS", "Outbox", "API tokens", "Audit log"]
@@ -370,6 +371,7 @@ fn navigation_is_trimmed_to_the_role_and_the_forced_password_page_offers_only_si
                 groups(&[
                     ("Fleet", &["Dashboard", "Installations", "Heartbeats"]),
                     ("Licensing", &["Licenses", "Provisioning"]),
+                    ("Customers", &["Customer accounts"]),
                     ("Administration", &["TLS", "API tokens", "Audit log"]),
                 ]),
                 "support at {width} px"
@@ -380,6 +382,7 @@ fn navigation_is_trimmed_to_the_role_and_the_forced_password_page_offers_only_si
                 groups(&[
                     ("Fleet", &["Dashboard", "Installations", "Heartbeats"]),
                     ("Licensing", &["Licenses", "Provisioning"]),
+                    ("Customers", &["Customer accounts"]),
                     ("Administration", &["TLS", "API tokens"]),
                 ]),
                 "onboarding at {width} px"
@@ -529,6 +532,17 @@ fn axe_core_finds_no_serious_violations_on_the_main_pages_at_both_widths() {
         c.tls.enabled = true;
     });
     let seeded = seed(&s);
+    let t = s.app.tenants.public().unwrap();
+    licd::service::portal_auth::create(
+        &s.app,
+        &t,
+        s.clock.now_utc(),
+        "customer@example.com",
+        "Customer",
+        "a-good-long-password",
+        true,
+    )
+    .unwrap();
     let http = s.http_base.clone().unwrap();
     runtime().block_on(async {
         let b = Browser::start().await;
@@ -577,6 +591,26 @@ fn axe_core_finds_no_serious_violations_on_the_main_pages_at_both_widths() {
         wait_for(&b, "#login-form").await;
         for v in axe_serious(&b).await {
             found.push(format!("login: {v}"));
+        }
+        // The customer portal: signed out, then as a verified customer.
+        for path in ["/portal/signup", "/portal/password/forgot", "/portal/login"] {
+            open(&b, &s, path).await;
+            for v in axe_serious(&b).await {
+                found.push(format!("{path}: {v}"));
+            }
+        }
+        b.fill("#email", "customer@example.com").await;
+        b.fill("#password", "a-good-long-password").await;
+        b.click("#sign-in").await;
+        wait_for(&b, "#portal-logout").await;
+        for (width, height) in [WIDE, NARROW] {
+            b.set_viewport(width, height).await;
+            for path in ["/portal/", "/portal/account"] {
+                open(&b, &s, path).await;
+                for v in axe_serious(&b).await {
+                    found.push(format!("{path} at {width} px: {v}"));
+                }
+            }
         }
         b.close().await;
         assert!(

@@ -456,6 +456,21 @@ fn sample(fx: &Fixture<'_>, operation_id: &str) -> Option<Call> {
             json!({"display_name": "Renamed"}),
         ),
         "create_token" => admin(vec![], json!({"name": "ci"})),
+        "update_customer" => {
+            let t = fx.s.app.tenants.public().unwrap();
+            let email = format!("c-{}@example.com", uuid::Uuid::new_v4().simple());
+            let id = licd::service::portal_auth::create(
+                &fx.s.app,
+                &t,
+                fx.s.clock.now_utc(),
+                &email,
+                "",
+                "a-good-long-password",
+                true,
+            )
+            .unwrap();
+            admin(vec![("id", id.to_string())], json!({"disabled": true}))
+        }
         "issue_license" => admin(
             vec![],
             json!({"name": "Plant 7", "install_id": INSTALL, "internal_users": 5,

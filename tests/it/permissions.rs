@@ -3,8 +3,10 @@
 //! sample request below, or when a sample names a route that is gone: a new route cannot
 //! be forgotten. Each sample says, independently of the table, what the route needs and
 //! what an admitted caller gets; the test checks the table says the same need, then sends
-//! the sample as every role, as an account with a pending one-time password, and
-//! anonymously, in normal and in read-only mode.
+//! the sample as every role, as an account with a pending one-time password, as a
+//! customer of the portal (its own session cookie), and anonymously, in normal and in
+//! read-only mode. A customer is nobody on the console and the API, and staff
+//! credentials are nobody on the portal.
 
 use crate::harness::*;
 use licd::domain::permissions::{Permission, Role};
@@ -52,7 +54,10 @@ macro_rules! rows {
 
 /// A sample for every route, by (method, pattern).
 fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
-    use Access::{Appliance, MetricsToken, PendingPasswordOk, Public, SignedIn, TenancyKey};
+    use Access::{
+        Appliance, Customer, CustomerUnverified, MetricsToken, PendingPasswordOk, Public, SignedIn,
+        TenancyKey,
+    };
     use Permission::*;
     use Proof::{ActivationSecret, LicenseKey, ProvisioningToken};
     let need = Access::Permission;
@@ -189,6 +194,38 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/tokens/{id}/revoke" at "/tokens/999999/revoke" => SignedIn, 404;
         GET "/audit" => need(AuditRead), 200;
         GET "/audit/export" at "/audit/export?format=json&action=auth" => need(AuditRead), 200;
+        GET "/customers/accounts" at "/customers/accounts?search=x" => need(OrgsManage), 200;
+        GET "/customers/accounts/{id}" at "/customers/accounts/999999" => need(OrgsManage), 404;
+        POST "/customers/accounts/{id}/disable" at "/customers/accounts/999999/disable" => need(OrgsManage), 404;
+        POST "/customers/accounts/{id}/enable" at "/customers/accounts/999999/enable" => need(OrgsManage), 404;
+        POST "/customers/accounts/{id}/reset-password" at "/customers/accounts/999999/reset-password" => need(OrgsManage), 404;
+        POST "/customers/accounts/{id}/resend-verification" at "/customers/accounts/999999/resend-verification" => need(OrgsManage), 404;
+        GET "/api/v1/customers" at "/api/v1/customers?search=x" => need(OrgsManage), 200;
+        GET "/api/v1/customers/{id}" at "/api/v1/customers/999999" => need(OrgsManage), 404;
+        PATCH "/api/v1/customers/{id}" at "/api/v1/customers/999999" body json!({"disabled": true}) => need(OrgsManage), 404;
+        POST "/api/v1/customers/{id}/reset-password" at "/api/v1/customers/999999/reset-password" => need(OrgsManage), 404;
+        POST "/api/v1/customers/{id}/resend-verification" at "/api/v1/customers/999999/resend-verification" => need(OrgsManage), 404;
+
+        // The customer portal (the customer caller is verified; every request of it
+        // comes with a session of its own, so signing out ends only that one)
+        GET "/portal" => Public, 303;
+        GET "/portal/" => CustomerUnverified, 200;
+        GET "/portal/logo" => Public, 404;
+        GET "/portal/login" => Public, 200;
+        POST "/portal/login" body form(&[("email", "x")]) => Public, 400;
+        POST "/portal/logout" => CustomerUnverified, 303;
+        GET "/portal/signup" => Public, 200;
+        POST "/portal/signup" body form(&[("email", "x")]) => Public, 403;
+        GET "/portal/verify" at "/portal/verify?token=x" => Public, 404;
+        POST "/portal/verify" body form(&[("token", "x")]) => Public, 404;
+        POST "/portal/verify/resend" => CustomerUnverified, 303;
+        GET "/portal/password/forgot" => Public, 200;
+        POST "/portal/password/forgot" body form(&[("email", "not an address")]) => Public, 422;
+        GET "/portal/password/reset" at "/portal/password/reset?token=x" => Public, 404;
+        POST "/portal/password/reset" body form(&[("token", "x"), ("new_password", "a"), ("confirm_password", "a")]) => Public, 404;
+        GET "/portal/account" => Customer, 200;
+        POST "/portal/account/name" body form(&[("display_name", "x\u{202e}")]) => Customer, 422;
+        POST "/portal/account/password" body form(&[("current_password", "x"), ("new_password", "y"), ("confirm_password", "z")]) => Customer, 422;
     }
 }
 
@@ -198,25 +235,47 @@ enum Caller {
     Role(Role),
     /// A super_admin who must still change a one-time password.
     Pending,
+    /// A verified customer of the portal (by its account id), with its session cookie
+    /// and CSRF token.
+    Customer(i64),
     Anonymous,
 }
 
-fn send(s: &TestServer, route: &Route, sample: &Sample, token: Option<&str>) -> Response {
+fn send(
+    s: &TestServer,
+    route: &Route,
+    sample: &Sample,
+    caller: Caller,
+    token: Option<&str>,
+) -> Response {
     let method = reqwest::Method::from_bytes(route.method.as_bytes()).unwrap();
     let mut req = client().request(method, s.url(&sample.path));
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
+    let mut csrf = None;
+    if let Caller::Customer(id) = caller {
+        let t = s.app.tenants.public().unwrap();
+        let session =
+            licd::service::portal_auth::open_session(&s.app, &t, s.clock.now_utc(), id, "")
+                .unwrap();
+        let token = licd::service::secrets::csrf_token(&session.secret);
+        req = req
+            .header("cookie", format!("licd_portal={}", session.secret))
+            .header("x-csrf-token", &token);
+        csrf = Some(token);
+    }
     if let Some(body) = &sample.body {
         req = match route.surface {
             Surface::Api => req.json(body),
-            Surface::Console => {
-                let fields: Vec<(String, String)> = body
+            Surface::Console | Surface::Portal => {
+                let mut fields: Vec<(String, String)> = body
                     .as_object()
                     .unwrap()
                     .iter()
                     .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
                     .collect();
+                fields.extend(csrf.map(|t| ("csrf".to_owned(), t)));
                 req.form(&fields)
             }
         };
@@ -234,7 +293,33 @@ enum Outcome {
     Redirect(&'static str),
 }
 
+/// What a caller gets on the portal: a customer what the sample says (read-only mode
+/// refuses only its `Write` routes); staff credentials and nobody are strangers there.
+fn expected_on_portal(route: &Route, sample: &Sample, caller: Caller, read_only: bool) -> Outcome {
+    if let Caller::Customer(_) = caller {
+        if read_only && route.read_only == ReadOnly::Write {
+            return Outcome::Page(403, "Not possible right now");
+        }
+        return Outcome::Status(sample.admitted);
+    }
+    match (sample.needs, route.method, &sample.body) {
+        // A form post without the portal's cookies: the CSRF check refuses it first.
+        (Access::Public, "POST", Some(_)) => Outcome::Page(403, "This form is out of date"),
+        (Access::Public, _, _) => Outcome::Status(sample.admitted),
+        (_, "POST", Some(_)) => Outcome::Page(403, "Your session has ended"),
+        _ => Outcome::Redirect("/portal/login?next="),
+    }
+}
+
 fn expected(route: &Route, sample: &Sample, caller: Caller, read_only: bool) -> Outcome {
+    if route.surface == Surface::Portal {
+        return expected_on_portal(route, sample, caller, read_only);
+    }
+    // A customer's portal cookie is nothing off the portal.
+    let caller = match caller {
+        Caller::Customer(_) => Caller::Anonymous,
+        other => other,
+    };
     let console = route.surface == Surface::Console;
     let refused = |code: &'static str, phrase: &'static str| {
         if console {
@@ -296,10 +381,10 @@ fn check(route: &Route, caller: Caller, read_only: bool, want: &Outcome, resp: R
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
     let body = resp.text().unwrap();
-    if route.surface == Surface::Console {
+    if route.surface.is_html() {
         assert!(
             !ct.contains("problem+json"),
-            "{here}: a console route answered the API's problem body: {body}"
+            "{here}: a console or portal route answered the API's problem body: {body}"
         );
     }
     match want {
@@ -373,7 +458,7 @@ fn run_matrix(
     for (route, sample) in cases {
         for (caller, token) in callers {
             let want = expected(route, sample, *caller, read_only);
-            let resp = send(s, route, sample, token.as_deref());
+            let resp = send(s, route, sample, *caller, token.as_deref());
             check(route, *caller, read_only, &want, resp);
             checked += 1;
         }
@@ -408,6 +493,17 @@ fn every_route_for_every_caller_in_and_out_of_read_only_mode() {
     )
     .unwrap();
     callers.push((Caller::Pending, Some(s.token_for(pending.user.id))));
+    let customer = licd::service::portal_auth::create(
+        &s.app,
+        &tenant,
+        s.clock.now_utc(),
+        "matrix-customer@example.com",
+        "",
+        "a-good-long-password",
+        true,
+    )
+    .unwrap();
+    callers.push((Caller::Customer(customer), None));
     callers.push((Caller::Anonymous, None));
     let checked = run_matrix(&s, &cases, &callers, false);
     assert_eq!(checked, cases.len() * callers.len());
@@ -455,7 +551,10 @@ fn the_reference_names_each_operations_permission() {
             Access::TenancyKey => {
                 assert_eq!(security, &json!([{"tenancy_key": []}]), "{here}")
             }
-            Access::Public | Access::Appliance(_) => assert!(security.is_null(), "{here}"),
+            Access::Public
+            | Access::Appliance(_)
+            | Access::Customer
+            | Access::CustomerUnverified => assert!(security.is_null(), "{here}"),
         }
         let csrf = security[1].get("csrf_token").is_some();
         assert_eq!(
@@ -499,6 +598,7 @@ fn navigation_shows_only_what_the_role_may_use() {
             ("TLS", Some(Permission::LicenseRead)),
             ("API tokens", None),
             ("Audit log", Some(Permission::AuditRead)),
+            ("Customer accounts", Some(Permission::OrgsManage)),
         ] {
             let link = format!(">{label}</a>");
             assert_eq!(
@@ -535,11 +635,11 @@ fn tenancy_routes_take_a_tenancy_key_and_nothing_else() {
     refused.push((Caller::Anonymous, Some(KEY[..KEY.len() - 1].to_owned())));
     for (route, sample) in &cases {
         for (caller, token) in &refused {
-            let resp = send(&s, route, sample, token.as_deref());
+            let resp = send(&s, route, sample, *caller, token.as_deref());
             let want = Outcome::Problem(401, "tenancy_key_invalid");
             check(route, *caller, false, &want, resp);
         }
-        let resp = send(&s, route, sample, Some(KEY));
+        let resp = send(&s, route, sample, Caller::Anonymous, Some(KEY));
         let want = Outcome::Status(sample.admitted);
         check(route, Caller::Anonymous, false, &want, resp);
     }

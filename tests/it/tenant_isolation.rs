@@ -139,7 +139,7 @@ fn request(
     if let Some(body) = &sample.body {
         req = match route.surface {
             Surface::Api => req.json(body),
-            Surface::Console => {
+            Surface::Console | Surface::Portal => {
                 let mut fields: Vec<(String, String)> = body
                     .as_object()
                     .unwrap()
@@ -164,6 +164,10 @@ fn refused_as_stranger(route: &Route, status: u16, location: Option<&str>, body:
         }
         Surface::Console => {
             (status == 303 && location.is_some_and(|l| l.starts_with("/login")))
+                || (status == 403 && body.contains("Your session has ended"))
+        }
+        Surface::Portal => {
+            (status == 303 && location.is_some_and(|l| l.starts_with("/portal/login")))
                 || (status == 403 && body.contains("Your session has ended"))
         }
     }

@@ -3,6 +3,7 @@
 pub mod appliance;
 pub mod audit;
 pub mod auth;
+pub mod customers;
 pub mod enterprise;
 pub mod heartbeats;
 pub mod installations;
@@ -52,6 +53,22 @@ pub fn routes(r: &mut Routes) {
         need(UsersManage),
         AllowedInReadOnly,
         users::reset_password,
+    );
+
+    r.api("/api/v1/customers")
+        .get(need(OrgsManage), customers::list);
+    r.api("/api/v1/customers/{id}")
+        .get(need(OrgsManage), customers::get)
+        .patch(need(OrgsManage), AllowedInReadOnly, customers::update);
+    r.api("/api/v1/customers/{id}/reset-password").post(
+        need(OrgsManage),
+        AllowedInReadOnly,
+        customers::reset_password,
+    );
+    r.api("/api/v1/customers/{id}/resend-verification").post(
+        need(OrgsManage),
+        AllowedInReadOnly,
+        customers::resend_verification,
     );
 
     r.api("/api/v1/tokens")

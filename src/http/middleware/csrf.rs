@@ -7,15 +7,21 @@
 //! used (`http::auth::presented`). Any other `Authorization` header (Basic or Negotiate
 //! that a browser adds by itself behind some proxies, an empty one) skips nothing.
 //!
-//! Refusals on console routes are HTML pages that say nothing was changed and link back
-//! (to the sign-in page when there was no session); on the API, problem+json.
+//! On the customer portal (`/portal`) the token derives from the portal cookie or the
+//! pre-login cookie (never the staff session cookie), and no `Authorization` header
+//! skips the check: the portal knows no bearer credential.
+//!
+//! Refusals on console and portal routes are HTML pages that say nothing was changed
+//! and link back (to the sign-in page when there was no session); on the API,
+//! problem+json.
 
 use crate::error::{ErrorCode, Problem};
 use crate::http::auth::{
     CSRF_FIELD, CSRF_HEADER, Presented, SESSION_COOKIE, cookie, csrf_basis, presented,
 };
+use crate::http::customer_auth::{self, PORTAL_COOKIE, is_portal_path, portal_csrf_basis};
 use crate::http::problem::problem_response;
-use crate::http::routing::{self, Surface, page_of};
+use crate::http::routing::{self, Access, Surface, page_of};
 use crate::http::ui::reject::{error_page, sign_in_again};
 use crate::service::secrets::{constant_time_eq, csrf_token};
 use actix_web::body::{BoxBody, MessageBody};
@@ -52,7 +58,9 @@ enum Refusal {
 
 fn refuse(req: ServiceRequest, refusal: Refusal, why: &str) -> ServiceResponse<BoxBody> {
     tracing::warn!(path = req.path(), why, "CSRF check refused a request");
-    let resp = if routing::surface_of(req.path()) == Some(Surface::Console) {
+    let resp = if routing::surface_of(req.path()) == Some(Surface::Portal) {
+        portal_refusal(&req, refusal)
+    } else if routing::surface_of(req.path()) == Some(Surface::Console) {
         let (title, message, back) = match refusal {
             Refusal::NoSession if req.path() == "/login" => (
                 "This sign-in form is out of date",
@@ -82,6 +90,36 @@ fn refuse(req: ServiceRequest, refusal: Refusal, why: &str) -> ServiceResponse<B
     req.into_response(resp)
 }
 
+/// A portal form refused: a form anyone may post (sign-in, sign-up, an emailed link)
+/// without the page's cookie is out of date; a signed-in customer's without the portal
+/// cookie means the session ended.
+fn portal_refusal(req: &ServiceRequest, refusal: Refusal) -> actix_web::HttpResponse {
+    let open_form = routing::lookup(req.method().as_str(), req.path())
+        .is_some_and(|r| r.access == Access::Public);
+    let (title, message, back) = match refusal {
+        Refusal::NoSession if open_form => (
+            "This form is out of date",
+            "The browser sent the form without the page's cookie. Nothing was changed. Open \
+             the page again and repeat what you did.",
+            page_of(req.path()),
+        ),
+        Refusal::NoSession => (
+            "Your session has ended",
+            "The browser sent this form without a session (it may have ended). Nothing was \
+             changed. Sign in again and repeat the change.",
+            customer_auth::sign_in_again(req.request()),
+        ),
+        Refusal::Stale => (
+            "This form is out of date",
+            "Its security token belongs to an earlier session or page (perhaps you signed \
+             out and in again since it was loaded). Nothing was changed. Reload the page and \
+             try again.",
+            page_of(req.path()),
+        ),
+    };
+    error_page(StatusCode::FORBIDDEN, title, message, &back)
+}
+
 fn form_token(body: &[u8]) -> Option<String> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
         .ok()?
@@ -95,14 +133,19 @@ pub async fn check(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let safe = req.method().is_safe();
-    if safe || matches!(presented(req.request()), Presented::ApiToken(_)) {
+    let portal = is_portal_path(req.path());
+    if safe || (!portal && matches!(presented(req.request()), Presented::ApiToken(_))) {
         return next
             .call(req)
             .await
             .map(ServiceResponse::map_into_boxed_body);
     }
     let form = is_form(&req);
-    let basis = csrf_basis(req.request());
+    let (basis, session_cookie) = if portal {
+        (portal_csrf_basis(req.request()), PORTAL_COOKIE)
+    } else {
+        (csrf_basis(req.request()), SESSION_COOKIE)
+    };
     let Some(basis) = basis else {
         if form {
             return Ok(refuse(
@@ -133,7 +176,7 @@ pub async fn check(
             .map(ServiceResponse::map_into_boxed_body);
     }
     if !form {
-        if cookie(req.request(), SESSION_COOKIE).is_none() {
+        if cookie(req.request(), session_cookie).is_none() {
             // Only a pre-login cookie and no form: nothing to protect.
             return next
                 .call(req)

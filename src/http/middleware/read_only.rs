@@ -6,8 +6,9 @@
 
 use crate::error::{ErrorCode, Problem};
 use crate::http::auth::{Identity, state, tenant_of};
+use crate::http::customer_auth::PortalIdentity;
 use crate::http::problem::problem_response;
-use crate::http::routing::{self, ReadOnly, Surface};
+use crate::http::routing::{self, Access, ReadOnly, Surface};
 use crate::http::ui::reject::UiReject;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -26,18 +27,34 @@ pub async fn enforce(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    // Anonymous callers are left to the route (which answers 401).
+    // Anonymous callers are left to the route (which answers 401), except on routes
+    // anyone may use (a portal sign-up).
     let identified = matches!(
         req.extensions().get::<Identity>(),
         Some(Identity::Caller(_))
+    ) || matches!(
+        req.extensions().get::<PortalIdentity>(),
+        Some(PortalIdentity::Customer(_))
     );
-    if identified && !req.method().is_safe() && !allowed(req.method().as_str(), req.path()) {
+    let public = routing::lookup(req.method().as_str(), req.path())
+        .is_some_and(|r| r.access == Access::Public);
+    if (identified || public)
+        && !req.method().is_safe()
+        && !allowed(req.method().as_str(), req.path())
+    {
         let read_only = state(req.request())
             .ok()
             .and_then(|s| tenant_of(req.request(), &s).ok())
             .is_some_and(|t| t.own_stage().read_only());
         if read_only {
-            let resp = if routing::surface_of(req.path()) == Some(Surface::Console) {
+            let resp = if routing::surface_of(req.path()) == Some(Surface::Portal) {
+                UiReject::form_refused(
+                    req.request(),
+                    "Not possible right now",
+                    "The licensing server is read-only for the moment (the vendor's own license needs attention), so this change cannot be made. Signing in and your own account still work; try again later.",
+                )
+                .error_response()
+            } else if routing::surface_of(req.path()) == Some(Surface::Console) {
                 UiReject::form_refused(
                     req.request(),
                     "licd is read-only",
@@ -112,6 +129,24 @@ mod tests {
             ("POST", "/api/v1/provision"),
             ("POST", "/api/v1/licenses/health/sweep"),
             ("POST", "/licensing/sweep"),
+            // The portal: signing in and out, emailed links, one's own account (user
+            // changes). Only a new account (sign-up) is refused.
+            ("POST", "/portal/login"),
+            ("POST", "/portal/logout"),
+            ("POST", "/portal/verify"),
+            ("POST", "/portal/verify/resend"),
+            ("POST", "/portal/password/forgot"),
+            ("POST", "/portal/password/reset"),
+            ("POST", "/portal/account/name"),
+            ("POST", "/portal/account/password"),
+            // Staff changes to customer accounts are user changes.
+            ("PATCH", "/api/v1/customers/{id}"),
+            ("POST", "/api/v1/customers/{id}/reset-password"),
+            ("POST", "/api/v1/customers/{id}/resend-verification"),
+            ("POST", "/customers/accounts/{id}/disable"),
+            ("POST", "/customers/accounts/{id}/enable"),
+            ("POST", "/customers/accounts/{id}/reset-password"),
+            ("POST", "/customers/accounts/{id}/resend-verification"),
         ];
         expected.sort();
         assert_eq!(allowed, expected);

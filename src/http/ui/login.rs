@@ -127,14 +127,19 @@ pub(super) fn prelogin_csrf(
     }
     let secret = secrets::new_secret()?;
     let csrf = secrets::csrf_token(&secret);
-    let cookie = Cookie::build(state.cookie_name(PRELOGIN_COOKIE), secret)
+    Ok((csrf, Some(prelogin_cookie(state, secret))))
+}
+
+/// The pre-login cookie: the CSRF basis of forms posted before signing in (the console's
+/// and the portal's).
+pub(crate) fn prelogin_cookie(state: &AppState, secret: String) -> Cookie<'static> {
+    Cookie::build(state.cookie_name(PRELOGIN_COOKIE), secret)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(state.secure_cookies)
         .max_age(CookieDuration::hours(12))
-        .finish();
-    Ok((csrf, Some(cookie)))
+        .finish()
 }
 
 /// The cookies a new session sets: the session, the device cookie, and the pre-login
@@ -229,6 +234,6 @@ pub async fn logout(page: Page<need::PendingPasswordOk>) -> Result<HttpResponse,
     Ok(resp)
 }
 
-pub(super) fn cookie_error(e: impl std::fmt::Display) -> UiReject {
+pub(crate) fn cookie_error(e: impl std::fmt::Display) -> UiReject {
     crate::service::ServiceError::unexpected(format!("cookie: {e}")).into()
 }

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod charts;
 pub mod confirm;
+pub mod customers;
 pub mod dashboard;
 pub mod enterprise;
 pub mod first_run;
@@ -118,6 +119,33 @@ fn banner(caller: &Caller) -> Option<Value> {
     Some(context! { class => class, text => text, stage => stage.as_str() })
 }
 
+/// Customers > Customer accounts (orgs.manage).
+fn customers_routes(r: &mut Routes) {
+    use ReadOnly::AllowedInReadOnly;
+    use customers::accounts;
+    let need = Access::Permission(Permission::OrgsManage);
+    r.page("/customers/accounts")
+        .nav(NavGroup::Customers, "Customer accounts")
+        .get(need, accounts::list);
+    r.page("/customers/accounts/{id}")
+        .get(need, accounts::detail);
+    // User changes: they work in read-only mode.
+    r.page("/customers/accounts/{id}/disable")
+        .post(need, AllowedInReadOnly, accounts::disable);
+    r.page("/customers/accounts/{id}/enable")
+        .post(need, AllowedInReadOnly, accounts::enable);
+    r.page("/customers/accounts/{id}/reset-password").post(
+        need,
+        AllowedInReadOnly,
+        accounts::send_reset,
+    );
+    r.page("/customers/accounts/{id}/resend-verification").post(
+        need,
+        AllowedInReadOnly,
+        accounts::resend_verification,
+    );
+}
+
 /// The console's part of the route table, in navigation order within each group.
 pub fn routes(r: &mut Routes) {
     use Access::{PendingPasswordOk, Public, SignedIn};
@@ -226,6 +254,8 @@ pub fn routes(r: &mut Routes) {
         .nav(Licensing, "Licensing settings")
         .get(need(SettingsManage), settings::show)
         .post(need(SettingsManage), Write, settings::save);
+
+    customers_routes(r);
 
     r.page("/users")
         .nav(Administration, "Staff users")

@@ -12,6 +12,7 @@ const CONSOLE_PREFIXES: &[&str] = &[
     "/settings",
     "/enterprise",
     "/password",
+    "/customers",
 ];
 
 /// Longest `next` followed (a console URL is short).
@@ -22,7 +23,32 @@ pub fn safe_next(next: Option<&str>) -> &str {
     next.filter(|n| is_console_path(n)).unwrap_or("/")
 }
 
+/// `next` when it is a path of the customer portal (under `/portal`), else `/portal/`.
+pub fn safe_portal_next(next: Option<&str>) -> &str {
+    next.filter(|n| {
+        is_safe_local(n) && {
+            let path = n.split(['?', '#']).next().unwrap_or_default();
+            path == "/portal" || path.starts_with("/portal/")
+        }
+    })
+    .unwrap_or("/portal/")
+}
+
 fn is_console_path(next: &str) -> bool {
+    if !is_safe_local(next) {
+        return false;
+    }
+    let path = next.split(['?', '#']).next().unwrap_or_default();
+    path == "/"
+        || CONSOLE_PREFIXES.iter().any(|p| {
+            path.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+}
+
+/// A path on this host that no browser reads as another host or scheme, with no dot
+/// segments and nothing odd percent-encoded.
+fn is_safe_local(next: &str) -> bool {
     // Printable ASCII only: no control characters (tab, CR, LF, ...), no spaces, no
     // non-ASCII that a browser might normalise into something else.
     if next.is_empty() || next.len() > MAX_LEN || !next.bytes().all(|b| b.is_ascii_graphic()) {
@@ -35,14 +61,7 @@ fn is_console_path(next: &str) -> bool {
         return false;
     }
     let path = next.split(['?', '#']).next().unwrap_or_default();
-    if path.split('/').any(|seg| seg == "." || seg == "..") {
-        return false;
-    }
-    path == "/"
-        || CONSOLE_PREFIXES.iter().any(|p| {
-            path.strip_prefix(p)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
+    !path.split('/').any(|seg| seg == "." || seg == "..")
 }
 
 /// A percent-escape of a control character or a backslash: refused as well, so the
@@ -75,6 +94,31 @@ mod tests {
         ] {
             assert_eq!(safe_next(Some(ok)), ok, "{ok}");
         }
+    }
+
+    #[test]
+    fn the_portal_keeps_its_own_paths_only() {
+        use super::safe_portal_next;
+        for ok in [
+            "/portal/",
+            "/portal",
+            "/portal/account",
+            "/portal/orgs/3?x=1",
+        ] {
+            assert_eq!(safe_portal_next(Some(ok)), ok, "{ok}");
+        }
+        for bad in [
+            "/",
+            "/users",
+            "/portalx",
+            "//evil.example",
+            "/portal/../users",
+            "/portal/%0d%0a",
+            "https://evil.example/portal/",
+        ] {
+            assert_eq!(safe_portal_next(Some(bad)), "/portal/", "{bad:?}");
+        }
+        assert_eq!(safe_portal_next(None), "/portal/");
     }
 
     #[test]

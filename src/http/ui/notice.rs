@@ -59,6 +59,10 @@ notices! {
     EnterpriseInstalled = "enterprise_installed": "The license has been installed.",
     EnterpriseRemoved = "enterprise_removed": "The license has been removed.",
     OutboxMarkedSent = "outbox_marked_sent": "The message has been marked sent; licd will not send it.",
+    CustomerDisabled = "customer_disabled": "The customer account has been disabled; its portal sessions have ended.",
+    CustomerEnabled = "customer_enabled": "The customer account has been enabled.",
+    CustomerResetSent = "customer_reset_sent": "A password-reset link is in the outbox for the customer.",
+    CustomerVerificationSent = "customer_verification_sent": "A new verification link is in the outbox for the customer.",
 }
 
 impl Notice {

@@ -116,10 +116,12 @@ fn escape(s: &str) -> String {
 
 /// The words on the link back.
 fn back_label(back: &str) -> &'static str {
-    if back.starts_with("/login") {
+    if back.starts_with("/login") || back.starts_with("/portal/login") {
         "Sign in again"
     } else if back == "/" {
         "Back to the dashboard"
+    } else if back == "/portal/" {
+        "Back to the portal"
     } else {
         "Back to the page"
     }

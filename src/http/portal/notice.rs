@@ -1,0 +1,82 @@
+//! Messages a portal page shows after a redirect (`?notice=<code>`): fixed texts, so
+//! nothing a link carries is reflected into the page.
+
+use serde::{Deserialize, Deserializer};
+
+macro_rules! portal_notices {
+    ($($name:ident = $code:literal: $text:literal,)*) => {
+        /// A message shown once, after a portal form did what it was asked.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum PortalNotice {
+            $($name,)*
+        }
+
+        impl PortalNotice {
+            pub const ALL: &[PortalNotice] = &[$(PortalNotice::$name,)*];
+
+            /// The code in the URL.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(PortalNotice::$name => $code,)*
+                }
+            }
+
+            /// What the page says.
+            pub fn text(self) -> &'static str {
+                match self {
+                    $(PortalNotice::$name => $text,)*
+                }
+            }
+        }
+    };
+}
+
+portal_notices! {
+    SignedOut = "signed_out": "You have signed out.",
+    SessionEnded = "session_ended": "Your session has ended, so nothing was changed. Sign in to continue.",
+    EmailVerified = "email_verified": "Your email address is verified. Thank you!",
+    VerificationSent = "verification_sent": "We have emailed you a new verification link. Only the newest link works.",
+    ResetRequested = "reset_requested": "If an account has that address, we have emailed it a link to choose a new password. Check your email.",
+    PasswordReset = "password_reset": "Your new password is set and every session of your account has ended. Sign in with it.",
+    PasswordChanged = "password_changed": "Your password has been changed; your other sessions have ended.",
+    NameChanged = "name_changed": "Your name has been saved.",
+}
+
+impl PortalNotice {
+    /// The notice a code names; unknown codes name none.
+    pub fn from_code(code: &str) -> Option<PortalNotice> {
+        PortalNotice::ALL.iter().copied().find(|n| n.code() == code)
+    }
+}
+
+/// `?notice=` as a query field: an unknown code is no notice, not a refused request.
+pub fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PortalNotice>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?
+        .as_deref()
+        .and_then(PortalNotice::from_code))
+}
+
+/// What the URL of a portal page asks it to show.
+#[derive(Debug, Default, Deserialize)]
+pub struct NoticeQuery {
+    #[serde(default, deserialize_with = "lenient")]
+    pub notice: Option<PortalNotice>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        for (i, n) in PortalNotice::ALL.iter().enumerate() {
+            assert_eq!(PortalNotice::from_code(n.code()), Some(*n));
+            assert!(
+                PortalNotice::ALL[i + 1..]
+                    .iter()
+                    .all(|m| m.code() != n.code())
+            );
+        }
+        assert_eq!(PortalNotice::from_code("<script>"), None);
+    }
+}
