@@ -7,7 +7,9 @@
 
 use super::organizations::{CustomerActor, membership, ownership, target};
 use super::tenant::Tenant;
-use super::{App, Result, ServiceError, audit, email_body, links, outbox, refuse, secrets};
+use super::{
+    App, Result, ServiceError, audit, email_body, links, outbox, portal_auth, refuse, secrets,
+};
 use crate::domain::organization::OrgRole;
 use crate::domain::staff::normalize_email;
 use crate::error::{ErrorCode, Problem};
@@ -341,4 +343,43 @@ pub fn is_member(tenant: &Tenant, customer_id: i64, org_id: i64) -> Result<bool>
             Err(ServiceError::Refused(p)) if p.code == ErrorCode::NotFound => Ok(false),
             Err(e) => Err(e),
         })
+}
+
+/// Whether a customer account has this address (the invitation page then asks its
+/// holder to sign in rather than sign up).
+pub fn account_exists(tenant: &Tenant, email: &str) -> Result<bool> {
+    Ok(tenant
+        .db
+        .read(|tx| crate::store::customers::find_by_email(tx, email))?
+        .is_some())
+}
+
+/// Someone without an account accepts the invitation behind `token`: an account for
+/// the invited address is created (verified: the link proves the address), the
+/// invitation consumed, the membership added and a session opened, all in one
+/// transaction. Hashes a password: run it on the password workers. Refused with
+/// `customer_exists` when the address has an account (sign in instead).
+pub fn accept_as_new(
+    app: &App,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    token: &str,
+    display_name: &str,
+    password: &str,
+    address: &str,
+) -> Result<(portal_auth::NewCustomerSession, i64)> {
+    let email = preview(tenant, now, token)?.invitation.email;
+    let hash = portal_auth::hash_new_password(app, &email, password)?;
+    let (session, org_id) = tenant.db.write(|tx| {
+        let id = portal_auth::create_customer(tx, now, &email, display_name, &hash, true)?;
+        let me = CustomerActor {
+            id,
+            email: email.clone(),
+        };
+        let org_id = accept_in(tx, now, token, &me)?;
+        let session = portal_auth::open_session_in(tx, app, tenant, now, id, address)?;
+        Ok::<_, ServiceError>((session, org_id))
+    })?;
+    super::enterprise::refresh(tenant, now, &session.principal.actor())?;
+    Ok((session, org_id))
 }

@@ -27,6 +27,15 @@ pub struct CustomerActor {
     pub email: String,
 }
 
+impl From<&super::portal_auth::CustomerPrincipal> for CustomerActor {
+    fn from(p: &super::portal_auth::CustomerPrincipal) -> Self {
+        CustomerActor {
+            id: p.customer.id,
+            email: p.customer.email.clone(),
+        }
+    }
+}
+
 impl CustomerActor {
     pub fn actor(&self) -> Actor {
         Actor::Customer {

@@ -1,5 +1,5 @@
 //! `GET /portal/`: while the address is unverified, the "check your email" page (with
-//! resending the link); once verified, the portal's home (`portal_home.html`).
+//! resending the link); once verified, *My organizations* (`organizations::home`).
 
 use super::frame::{self, Frame, Rendered};
 use super::notice::{NoticeQuery, PortalNotice};
@@ -16,11 +16,10 @@ pub(super) fn view(
     how: Rendered,
 ) -> Result<HttpResponse, UiReject> {
     let who = &caller.principal.customer;
-    let template = if who.verified {
-        "portal_home.html"
-    } else {
-        "portal_check_email.html"
-    };
+    if who.verified {
+        return super::organizations::home(caller, notice, error, how);
+    }
+    let template = "portal_check_email.html";
     let hours = caller.state.app.config.portal.link_hours;
     frame::render(
         &caller.state,

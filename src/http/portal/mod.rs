@@ -6,9 +6,12 @@
 pub mod account;
 pub mod frame;
 pub mod home;
+pub mod invitation;
 pub mod login;
 pub mod logo;
+pub mod members;
 pub mod notice;
+pub mod organizations;
 pub mod password;
 pub mod signup;
 pub mod verify;
@@ -63,4 +66,37 @@ pub fn routes(r: &mut Routes) {
         AllowedInReadOnly,
         account::change_password,
     );
+    r.portal("/portal/organizations/new")
+        .get(Customer, organizations::new);
+    r.portal("/portal/organizations")
+        .post(Customer, Write, organizations::create);
+    r.portal("/portal/organizations/{id}")
+        .get(Customer, organizations::show)
+        .post(Customer, Write, organizations::edit);
+    r.portal("/portal/organizations/{id}/licenses/{license}")
+        .get(Customer, organizations::license);
+    r.portal("/portal/organizations/{id}/leave")
+        .post(Customer, Write, organizations::leave);
+    r.portal("/portal/organizations/{id}/deletion-request")
+        .post(Customer, Write, organizations::request_deletion);
+    r.portal("/portal/organizations/{id}/members/{member}/remove")
+        .post(Customer, Write, members::remove);
+    r.portal("/portal/organizations/{id}/members/{member}/role")
+        .post(Customer, Write, members::change_role);
+    r.portal("/portal/organizations/{id}/members/{member}/transfer")
+        .post(Customer, Write, members::transfer);
+    r.portal("/portal/organizations/{id}/invitations")
+        .post(Customer, Write, members::invite);
+    r.portal("/portal/organizations/{id}/invitations/{invitation}/resend")
+        .post(Customer, Write, members::resend);
+    r.portal("/portal/organizations/{id}/invitations/{invitation}/revoke")
+        .post(Customer, Write, members::revoke);
+    // An invitation link: the GET shows what it does; a signed-in customer accepts with
+    // the POST, someone without an account signs up and joins (a new external user, so
+    // refused in read-only mode).
+    r.portal("/portal/invitation")
+        .get(Public, invitation::show)
+        .post(Customer, Write, invitation::accept);
+    r.portal("/portal/invitation/signup")
+        .post(Public, Write, invitation::sign_up);
 }

@@ -40,6 +40,17 @@ portal_notices! {
     PasswordReset = "password_reset": "Your new password is set and every session of your account has ended. Sign in with it.",
     PasswordChanged = "password_changed": "Your password has been changed; your other sessions have ended.",
     NameChanged = "name_changed": "Your name has been saved.",
+    OrganizationCreated = "organization_created": "The organization has been created. You are its owner.",
+    OrganizationSaved = "organization_saved": "The organization has been saved.",
+    InvitationSent = "invitation_sent": "The invitation has been sent.",
+    InvitationResent = "invitation_resent": "The invitation has been sent again with a new link; the old link no longer works.",
+    InvitationRevoked = "invitation_revoked": "The invitation has been revoked; its link no longer works.",
+    InvitationAccepted = "invitation_accepted": "You have joined the organization.",
+    MemberRemoved = "member_removed": "The member has been removed.",
+    RoleChanged = "role_changed": "The role has been changed.",
+    OwnershipTransferred = "ownership_transferred": "Ownership has been transferred; you are now a member.",
+    LeftOrganization = "left_organization": "You have left the organization.",
+    DeletionRequested = "deletion_requested": "We have your request to delete this organization and will contact you.",
 }
 
 impl PortalNotice {
