@@ -212,6 +212,7 @@ fn the_scheduler_opens_a_closed_tenant_only_when_something_in_it_is_due() {
             name: "Plant 7".into(),
             install_id: "I-acme-1".into(),
             organization: "Acme".into(),
+            organization_id: None,
             internal_users: 5,
             external_users: 0,
             features: vec![],
@@ -219,7 +220,7 @@ fn the_scheduler_opens_a_closed_tenant_only_when_something_in_it_is_due() {
             not_before: None,
             expires_at: expires,
         };
-        licd::service::licenses::issue(&t, now, &Actor::Cli, &req).unwrap()
+        licd::service::licenses::issue(&s.app, &t, now, &Actor::Cli, &req).unwrap()
     };
     let id = serde_json::to_value(&license).unwrap()["id"]
         .as_str()
@@ -305,6 +306,7 @@ fn appliance_calls_and_sweeps_are_counted_per_tenant() {
         name: "Plant 7".into(),
         install_id: "I-acme-1".into(),
         organization: "Acme".into(),
+        organization_id: None,
         internal_users: 5,
         external_users: 0,
         features: vec![],
@@ -313,7 +315,7 @@ fn appliance_calls_and_sweeps_are_counted_per_tenant() {
         expires_at: now + Duration::days(30),
     };
     let license =
-        serde_json::to_value(licd::service::licenses::issue(&t, now, &Actor::Cli, &req).unwrap())
+        serde_json::to_value(licd::service::licenses::issue(&s.app, &t, now, &Actor::Cli, &req).unwrap())
             .unwrap();
     let id = license["id"].as_str().unwrap();
     let (c, base) = host_client(&s, "acme.localhost");

@@ -188,7 +188,7 @@ pub async fn provision(
     let body = body.into_inner();
     let provisioned = open
         .run(move |cx| {
-            provisioning::provision(&cx.tenant, cx.now, &body, cx.app.client_cert_issuer())
+            provisioning::provision(&cx.app, &cx.tenant, cx.now, &body)
         })
         .await;
     let provisioned = counted(

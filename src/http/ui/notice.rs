@@ -59,6 +59,9 @@ notices! {
     EnterpriseInstalled = "enterprise_installed": "The license has been installed.",
     EnterpriseRemoved = "enterprise_removed": "The license has been removed.",
     OutboxMarkedSent = "outbox_marked_sent": "The message has been marked sent; licd will not send it.",
+    OrganizationDeleted = "organization_deleted": "The organization has been deleted with its memberships and invitations; its licenses belong to no organization now.",
+    LicenseMoved = "license_moved": "The license has moved; its organization's members see it in the portal.",
+    ServiceTokenCreated = "service_token_created": "The token has been created. Copy it now: it is not shown again.",
 }
 
 impl Notice {
