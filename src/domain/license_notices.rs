@@ -81,8 +81,9 @@ mod tests {
         let at = |days_left: i64, hours: i64| exp - Duration::days(days_left) + Duration::hours(hours);
         let cases = [
             (at(31, 0), None),
-            (at(30, 1), None),
+            (at(30, -1), None),
             (at(30, 0), Some(ExpiryNotice::Within(30))),
+            (at(30, 1), Some(ExpiryNotice::Within(30))),
             (at(8, 0), Some(ExpiryNotice::Within(30))),
             (at(7, 0), Some(ExpiryNotice::Within(7))),
             (at(0, -1), Some(ExpiryNotice::Within(7))),

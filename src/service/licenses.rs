@@ -303,7 +303,7 @@ pub fn list(
         state: filter.state,
         install_id: filter.install_id,
         expiring_before: filter.expiring_before,
-        organization_id: None,
+        organization_id: filter.organization_id,
         after,
     };
     let mut rows = tenant.db.read(|tx| store::list(tx, &filter, limit + 1))?;

@@ -176,10 +176,10 @@ fn expiry_content(
 ) -> EmailContent {
     let (kind, subject, heading, first) = match notice {
         ExpiryNotice::Within(_) => {
-            let left = (l.expires_at - now).num_days().max(0);
+            // Whole days, rounded up: a sweep a minute into the window says 30.
+            let left = ((l.expires_at - now).num_seconds().max(0) + 86_399) / 86_400;
             let when = match left {
-                0 => "today".to_owned(),
-                1 => "tomorrow".to_owned(),
+                0 | 1 => "within a day".to_owned(),
                 n => format!("in {n} days"),
             };
             (

@@ -133,6 +133,7 @@ pub fn main_pages(seeded: &Seeded) -> Vec<(&'static str, String)> {
         ("provisioning", "/licensing/provisioning".to_owned()),
         ("signing-keys", "/licensing/signing".to_owned()),
         ("licensing-settings", "/licensing/settings".to_owned()),
+        ("organizations", "/customers/organizations".to_owned()),
         ("staff-users", "/users".to_owned()),
         ("api-tokens", "/tokens".to_owned()),
         ("tls", "/settings/tls".to_owned()),
@@ -241,6 +242,7 @@ fn navigation_is_grouped_and_fits_at_1280_and_390_px() {
                         "Licensing settings"
                     ]
                 ),
+                ("Customers", &["Organizations"]),
                 (
                     "Administration",
                     &["Staff users", "Enterprise", "TLS", "Outbox", "API tokens", "Audit log"]

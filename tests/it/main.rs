@@ -32,6 +32,7 @@ mod login_flood;
 mod metrics;
 mod migrations;
 mod openapi;
+mod org_licenses;
 mod outbox;
 mod permissions;
 mod settings;
