@@ -144,11 +144,12 @@ fn main() {
             expires_at: now + Duration::days(365),
         })
         .collect();
-    let ids: Vec<(String, String, String)> = licenses::issue_many(&app, &tenant, now, &Actor::Cli, &reqs)
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.id, r.license_key, r.install_id))
-        .collect();
+    let ids: Vec<(String, String, String)> =
+        licenses::issue_many(&app, &tenant, now, &Actor::Cli, &reqs)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.id, r.license_key, r.install_id))
+            .collect();
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

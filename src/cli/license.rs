@@ -167,10 +167,9 @@ pub fn issue_on_data_dir(config: licd::config::Config, cmd: LicenseCommand) -> R
         return Ok(());
     };
     let app = super::open_existing(config)?;
-    let tenant = app
-        .tenants
-        .get(&args.tenant)
-        .ok_or_else(|| anyhow::anyhow!("no ready tenant {:?} (see `licd tenant list`)", args.tenant))?;
+    let tenant = app.tenants.get(&args.tenant).ok_or_else(|| {
+        anyhow::anyhow!("no ready tenant {:?} (see `licd tenant list`)", args.tenant)
+    })?;
     let now = app.clock.now();
     let expires_at = match (args.expires_at, args.days) {
         (Some(t), _) => t,
@@ -178,9 +177,11 @@ pub fn issue_on_data_dir(config: licd::config::Config, cmd: LicenseCommand) -> R
             .checked_add_signed(chrono::Duration::days(i64::from(d)))
             .with_context(|| format!("--days {d} is too far ahead"))?,
         (None, None) => {
-            return Err(
-                UsageError::new("give --days N or --expires-at TIME", "licd license issue").into(),
-            );
+            return Err(UsageError::new(
+                "give --days N or --expires-at TIME",
+                "licd license issue",
+            )
+            .into());
         }
     };
     let req = licd::domain::license::LicenseRequest {

@@ -78,7 +78,8 @@ mod tests {
     fn notices_by_time_left() {
         let issued = t("2026-01-01T00:00:00Z");
         let exp = t("2026-12-31T00:00:00Z");
-        let at = |days_left: i64, hours: i64| exp - Duration::days(days_left) + Duration::hours(hours);
+        let at =
+            |days_left: i64, hours: i64| exp - Duration::days(days_left) + Duration::hours(hours);
         let cases = [
             (at(31, 0), None),
             (at(30, -1), None),

@@ -79,7 +79,11 @@ fn license_lines(l: &LicenseRow) -> Vec<String> {
             "Users: {} internal, {} external",
             l.internal_users, l.external_users
         ),
-        format!("Valid from {} until {}.", date(l.not_before), date(l.expires_at)),
+        format!(
+            "Valid from {} until {}.",
+            date(l.not_before),
+            date(l.expires_at)
+        ),
     ]
 }
 
@@ -265,7 +269,10 @@ pub(super) fn installation_stages(
                 ..Default::default()
             };
             let licenses = license_store::list(tx, &filter, 50)?;
-            let content = stage_content(&org, &row, since, &licenses, now, &timeline, sender, key);
+            let content = EmailContent {
+                dedupe_key: Some(key),
+                ..stage_content(&org, &row, since, &licenses, now, &timeline, sender)
+            };
             written += usize::from(sender.send(tx, now, &content)?);
         }
     }
@@ -275,7 +282,9 @@ pub(super) fn installation_stages(
 /// What a stage means for the deployment's users.
 fn stage_words(stage: Stage) -> &'static str {
     match stage {
-        Stage::AdminWarning => "Its administrators now see a warning banner in the Admin interface.",
+        Stage::AdminWarning => {
+            "Its administrators now see a warning banner in the Admin interface."
+        }
         Stage::UsersWarning => "All of its users now see a warning banner.",
         Stage::ReadOnly => {
             "It is now read-only: users can still sign in and use their applications, and \
@@ -308,7 +317,6 @@ fn condition_words(condition: Condition, usage: Option<Usage>) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn stage_content(
     org: &OrganizationRow,
     row: &InstallationRow,
@@ -317,7 +325,6 @@ fn stage_content(
     now: DateTime<Utc>,
     timeline: &Timeline,
     sender: &Sender,
-    key: String,
 ) -> EmailContent {
     let mut paragraphs = vec![format!(
         "The deployment with the Install ID {} has been in violation of its license since {}. {}",
@@ -375,9 +382,12 @@ fn stage_content(
             row.install_id,
             stage_title(row.stage)
         ),
-        heading: format!("A deployment of {} is in violation of its license", org.name),
+        heading: format!(
+            "A deployment of {} is in violation of its license",
+            org.name
+        ),
         paragraphs,
         link: sender.link(),
-        dedupe_key: Some(key),
+        dedupe_key: None,
     }
 }

@@ -153,7 +153,11 @@ pub struct ServiceTokens {
     pub items: Vec<TokenView>,
 }
 
-pub fn list_for_service(tenant: &Tenant, now: DateTime<Utc>, user_id: i64) -> Result<ServiceTokens> {
+pub fn list_for_service(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    user_id: i64,
+) -> Result<ServiceTokens> {
     let (user, rows) = tenant.db.read(|tx| {
         let user = service_account(tx, user_id, false)?;
         Ok::<_, super::ServiceError>((user, store::list_for_user(tx, user_id)?))

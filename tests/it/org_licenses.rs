@@ -145,13 +145,19 @@ fn licenses_are_issued_for_organizations_and_moved_between_them() {
     let l = api.ok(issue(&api, license_body(Some(acme), 365, now)));
     assert_eq!(l["organization_id"], acme);
     assert_eq!(l["organization"], "Acme Ltd");
-    assert_eq!(claims(l["license_key"].as_str().unwrap())["org"], "Acme Ltd");
+    assert_eq!(
+        claims(l["license_key"].as_str().unwrap())["org"],
+        "Acme Ltd"
+    );
     let id = l["id"].as_str().unwrap().to_owned();
     // With a text of its own, the key says that.
     let mut body = license_body(Some(acme), 365, now);
     body["organization"] = json!("Acme Plant Division");
     let own = api.ok(issue(&api, body));
-    assert_eq!(claims(own["license_key"].as_str().unwrap())["org"], "Acme Plant Division");
+    assert_eq!(
+        claims(own["license_key"].as_str().unwrap())["org"],
+        "Acme Plant Division"
+    );
     assert_eq!(own["organization_id"], acme);
     // Without one, it belongs to none.
     let none = api.ok(issue(&api, license_body(None, 365, now)));
@@ -161,7 +167,11 @@ fn licenses_are_issued_for_organizations_and_moved_between_them() {
     let r = issue(&api, license_body(Some(999_999), 365, now));
     let p = expect_problem(r, 422, "unknown_organization");
     assert!(p["detail"].as_str().unwrap().contains("999999"), "{p}");
-    expect_problem(issue(&api, license_body(Some(0), 365, now)), 422, "validation_failed");
+    expect_problem(
+        issue(&api, license_body(Some(0), 365, now)),
+        422,
+        "validation_failed",
+    );
     assert_eq!(
         count(&s, "SELECT count(*) FROM licenses"),
         3,
@@ -176,7 +186,10 @@ fn licenses_are_issued_for_organizations_and_moved_between_them() {
     let path = format!("/api/v1/licenses/{id}/organization");
     let moved = api.ok(api.post(&path, json!({"organization_id": beta})));
     assert_eq!(moved["organization_id"], beta);
-    assert_eq!(moved["organization"], "Acme Ltd", "the signed key is unchanged");
+    assert_eq!(
+        moved["organization"], "Acme Ltd",
+        "the signed key is unchanged"
+    );
     expect_problem(
         api.post(&path, json!({"organization_id": 424_242})),
         422,
@@ -197,7 +210,12 @@ fn licenses_are_issued_for_organizations_and_moved_between_them() {
 
     // The console: the issue form's select, the license page's link and Move form.
     let (c, csrf) = api_login(&s, ADMIN_EMAIL, ADMIN_PASSWORD);
-    let page = c.get(s.url("/licensing/license-new")).send().unwrap().text().unwrap();
+    let page = c
+        .get(s.url("/licensing/license-new"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert!(
         page.contains(&format!("<option value=\"{acme}\">Acme Ltd</option>")),
         "{page}"
@@ -220,7 +238,9 @@ fn licenses_are_issued_for_organizations_and_moved_between_them() {
     let at = r.headers()["location"].to_str().unwrap().to_owned();
     let page = c.get(s.url(&at)).send().unwrap().text().unwrap();
     assert!(
-        page.contains(&format!("href=\"/customers/organizations/{beta}\">Beta GmbH</a>")),
+        page.contains(&format!(
+            "href=\"/customers/organizations/{beta}\">Beta GmbH</a>"
+        )),
         "{page}"
     );
     assert!(page.contains("id=\"organization-form\""), "{page}");
@@ -249,7 +269,11 @@ fn licenses_are_issued_for_organizations_and_moved_between_them() {
         &[("csrf", &csrf), ("organization_id", "777777")],
     );
     assert_eq!(r.status(), 422);
-    assert!(r.text().unwrap().contains("no organization has the id 777777"));
+    assert!(
+        r.text()
+            .unwrap()
+            .contains("no organization has the id 777777")
+    );
 
     // Each organization is told about its new licenses, once each.
     run_jobs(&s, Duration::seconds(5));
@@ -326,7 +350,11 @@ fn the_cli_issues_for_an_organization() {
             "4242",
         ]));
     assert!(!out.status.success());
-    assert!(text(&out).contains("no organization has the id 4242"), "{}", text(&out));
+    assert!(
+        text(&out).contains("no organization has the id 4242"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -370,7 +398,10 @@ fn staff_find_look_at_and_delete_organizations() {
     assert_eq!(d["members"][0]["role"], "owner");
     assert_eq!(d["members"][1]["role"], "member");
     assert_eq!(d["invitations"][0]["email"], "new@acme.example");
-    assert_eq!(d["invitations"][0]["invited_by"], "customer:owner@acme.example");
+    assert_eq!(
+        d["invitations"][0]["invited_by"],
+        "customer:owner@acme.example"
+    );
     assert_eq!(d["licenses"].as_array().unwrap().len(), 2);
     assert_eq!(d["licenses"][0]["state"], "issued");
     assert_eq!(d["valid_licenses"], 2);
@@ -390,7 +421,10 @@ fn staff_find_look_at_and_delete_organizations() {
         .unwrap()
         .text()
         .unwrap();
-    assert!(list.contains(&format!("id=\"organization-{acme}\"")), "{list}");
+    assert!(
+        list.contains(&format!("id=\"organization-{acme}\"")),
+        "{list}"
+    );
     assert!(!list.contains("Beta GmbH"), "{list}");
     assert!(list.contains("deletion requested"), "{list}");
     let page = c
@@ -428,7 +462,10 @@ fn staff_find_look_at_and_delete_organizations() {
     );
     assert_eq!(r.status(), 200);
     let confirm = r.text().unwrap();
-    assert!(confirm.contains("Delete the organization Acme Ltd?"), "{confirm}");
+    assert!(
+        confirm.contains("Delete the organization Acme Ltd?"),
+        "{confirm}"
+    );
     assert!(confirm.contains("2 valid license(s)"), "{confirm}");
     let r = form(
         &c,
@@ -467,10 +504,17 @@ fn staff_find_look_at_and_delete_organizations() {
     assert_eq!(count(&s, "SELECT count(*) FROM invitations"), 0);
     assert_eq!(count(&s, "SELECT count(*) FROM licenses"), 2);
     assert_eq!(
-        count(&s, "SELECT count(*) FROM licenses WHERE organization_id IS NOT NULL"),
+        count(
+            &s,
+            "SELECT count(*) FROM licenses WHERE organization_id IS NOT NULL"
+        ),
         0
     );
-    assert_eq!(count(&s, "SELECT count(*) FROM customers"), 2, "accounts stay");
+    assert_eq!(
+        count(&s, "SELECT count(*) FROM customers"),
+        2,
+        "accounts stay"
+    );
     let audit = api.ok(api.get("/api/v1/audit?action=organization.delete"));
     let entry = &audit["items"][0];
     assert_eq!(entry["actor"], "staff:admin@example.com");
@@ -523,7 +567,11 @@ fn enabled_customers_are_the_tenants_external_users_and_service_accounts_no_user
     ));
     assert_eq!(svc["user"]["kind"], "service");
     assert_eq!(usage(&api), (1, 0), "a service account is no internal user");
-    s.create_staff("second@vendor.example", Role::Support, "a-good-long-password");
+    s.create_staff(
+        "second@vendor.example",
+        Role::Support,
+        "a-good-long-password",
+    );
     assert_eq!(usage(&api), (2, 0), "a person is");
 }
 
@@ -607,10 +655,13 @@ fn a_service_account_calls_with_tokens_staff_make_and_never_signs_in() {
     expect_problem(r, 403, "forbidden");
 
     // A person's tokens are their own.
-    let admin = licd::service::staff::id_by_email(&s.app.tenants.public().unwrap(), ADMIN_EMAIL)
-        .unwrap();
+    let admin =
+        licd::service::staff::id_by_email(&s.app.tenants.public().unwrap(), ADMIN_EMAIL).unwrap();
     expect_problem(
-        api.post(&format!("/api/v1/users/{admin}/tokens"), json!({"name": "x"})),
+        api.post(
+            &format!("/api/v1/users/{admin}/tokens"),
+            json!({"name": "x"}),
+        ),
         409,
         "not_a_service_account",
     );
@@ -619,7 +670,10 @@ fn a_service_account_calls_with_tokens_staff_make_and_never_signs_in() {
     let (c, csrf) = api_login(&s, ADMIN_EMAIL, ADMIN_PASSWORD);
     let users = c.get(s.url("/users")).send().unwrap().text().unwrap();
     assert!(users.contains("service account"), "{users}");
-    assert!(users.contains(&format!("href=\"/users/{id}/tokens\"")), "{users}");
+    assert!(
+        users.contains(&format!("href=\"/users/{id}/tokens\"")),
+        "{users}"
+    );
     let r = form(
         &c,
         &s,
@@ -698,8 +752,12 @@ fn each_license_notice_goes_out_once_across_sweeps_and_restarts() {
 
     // 30 days before it ends: one notice, however often the sweep runs.
     run_jobs(&s, Duration::days(9));
-    assert!(with_subject(&sink.messages(), "expires").is_empty(), "not yet");
-    s.clock.set(expires - Duration::days(30) + Duration::minutes(1));
+    assert!(
+        with_subject(&sink.messages(), "expires").is_empty(),
+        "not yet"
+    );
+    s.clock
+        .set(expires - Duration::days(30) + Duration::minutes(1));
     for _ in 0..3 {
         run_jobs(&s, Duration::minutes(10));
     }
@@ -725,7 +783,8 @@ fn each_license_notice_goes_out_once_across_sweeps_and_restarts() {
     );
 
     // 7 days before, then expired.
-    s.clock.set(expires - Duration::days(7) + Duration::minutes(1));
+    s.clock
+        .set(expires - Duration::days(7) + Duration::minutes(1));
     run_jobs(&s, Duration::minutes(10));
     run_jobs(&s, Duration::minutes(10));
     assert_eq!(with_subject(&sink.messages(), "expires in 7 days").len(), 1);
@@ -744,7 +803,8 @@ fn each_license_notice_goes_out_once_across_sweeps_and_restarts() {
         (28, "all users are warned", Some(42)),
         (42, "read-only", None),
     ] {
-        s.clock.set(expires + Duration::days(days) + Duration::minutes(1));
+        s.clock
+            .set(expires + Duration::days(days) + Duration::minutes(1));
         run_jobs(&s, Duration::minutes(10));
         run_jobs(&s, Duration::minutes(10));
         let got = sink.messages();
@@ -755,7 +815,12 @@ fn each_license_notice_goes_out_once_across_sweeps_and_restarts() {
         match next {
             Some(d) => {
                 let when = (expires + Duration::days(d)).format("%Y-%m-%d").to_string();
-                assert!(text.contains(&format!("Next, unless the violation is corrected: on {when}")), "{text}");
+                assert!(
+                    text.contains(&format!(
+                        "Next, unless the violation is corrected: on {when}"
+                    )),
+                    "{text}"
+                );
             }
             None => assert!(text.contains("stays read-only"), "{text}"),
         }

@@ -314,9 +314,10 @@ fn appliance_calls_and_sweeps_are_counted_per_tenant() {
         not_before: None,
         expires_at: now + Duration::days(30),
     };
-    let license =
-        serde_json::to_value(licd::service::licenses::issue(&s.app, &t, now, &Actor::Cli, &req).unwrap())
-            .unwrap();
+    let license = serde_json::to_value(
+        licd::service::licenses::issue(&s.app, &t, now, &Actor::Cli, &req).unwrap(),
+    )
+    .unwrap();
     let id = license["id"].as_str().unwrap();
     let (c, base) = host_client(&s, "acme.localhost");
     let r = c

@@ -188,8 +188,11 @@ pub fn routes(r: &mut Routes) {
         .post(need(LicenseIssue), Write, keys::change);
     r.page("/licensing/licenses/{id}/reissue")
         .post(need(LicenseIssue), Write, keys::reissue);
-    r.page("/licensing/licenses/{id}/organization")
-        .post(need(OrgsManage), Write, organization::move_to);
+    r.page("/licensing/licenses/{id}/organization").post(
+        need(OrgsManage),
+        Write,
+        organization::move_to,
+    );
 
     r.page("/installations")
         .nav(Fleet, "Installations")

@@ -34,7 +34,11 @@ async fn view(page: &UsersPage, user: i64, shown: Shown) -> Result<HttpResponse,
     let list = page
         .run(move |cx| tokens::list_for_service(&cx.tenant, cx.now, user))
         .await?;
-    page.render(VIEW, context! { account => list.user, tokens => list.items }, shown)
+    page.render(
+        VIEW,
+        context! { account => list.user, tokens => list.items },
+        shown,
+    )
 }
 
 pub async fn show(

@@ -30,5 +30,13 @@ pub async fn move_to(
             organization_admin::move_license(&cx.tenant, cx.now, &cx.actor, &license, to?)
         })
         .await;
-    answer(&page, id, "organization-form", &form, Notice::LicenseMoved, result).await
+    answer(
+        &page,
+        id,
+        "organization-form",
+        &form,
+        Notice::LicenseMoved,
+        result,
+    )
+    .await
 }
