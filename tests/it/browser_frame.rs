@@ -372,6 +372,7 @@ fn navigation_is_trimmed_to_the_role_and_the_forced_password_page_offers_only_si
                 groups(&[
                     ("Fleet", &["Dashboard", "Installations", "Heartbeats"]),
                     ("Licensing", &["Licenses", "Provisioning"]),
+                    ("Customers", &["Organizations"]),
                     ("Administration", &["TLS", "API tokens", "Audit log"]),
                 ]),
                 "support at {width} px"
@@ -382,6 +383,7 @@ fn navigation_is_trimmed_to_the_role_and_the_forced_password_page_offers_only_si
                 groups(&[
                     ("Fleet", &["Dashboard", "Installations", "Heartbeats"]),
                     ("Licensing", &["Licenses", "Provisioning"]),
+                    ("Customers", &["Organizations"]),
                     ("Administration", &["TLS", "API tokens"]),
                 ]),
                 "onboarding at {width} px"
