@@ -241,11 +241,13 @@ pub fn valid_of_organization(tx: &ReadTx<'_>, org_id: i64, now: DateTime<Utc>) -
     )?)
 }
 
-/// The organizations whose licenses name this Install ID (any state), by id.
+/// The organizations with a license for this Install ID that was not revoked (an
+/// expired one too: its expiry may be the violation), by id.
 pub fn organizations_of_install(tx: &ReadTx<'_>, install_id: &str) -> Result<Vec<i64>> {
     let mut st = tx.prepare_cached(
         "SELECT DISTINCT organization_id FROM licenses
-         WHERE install_id = ?1 AND organization_id IS NOT NULL ORDER BY organization_id",
+         WHERE install_id = ?1 AND organization_id IS NOT NULL AND state <> 'revoked'
+         ORDER BY organization_id",
     )?;
     let rows = st.query_map([install_id], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
