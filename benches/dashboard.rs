@@ -125,6 +125,7 @@ fn main() {
             name: "template".into(),
             install_id: "template".into(),
             organization: "Bench Corp".into(),
+            organization_id: None,
             internal_users: 50,
             external_users: 10,
             features: vec!["sso".into()],
@@ -132,7 +133,7 @@ fn main() {
             not_before: None,
             expires_at: now + Duration::days(365),
         };
-        licenses::issue_many(&tenant, now, &Actor::Cli, &[template]).unwrap();
+        licenses::issue_many(&app, &tenant, now, &Actor::Cli, &[template]).unwrap();
         app.tenants.data_dir().tenant_db("public")
     };
     let started = Instant::now();

@@ -44,6 +44,7 @@ fn request(install: &str, now: DateTime<Utc>) -> LicenseRequest {
         name: "bench".into(),
         install_id: install.into(),
         organization: "Bench Corp".into(),
+        organization_id: None,
         internal_users: 100,
         external_users: 10,
         features: vec!["sso".into()],
@@ -92,7 +93,7 @@ fn main() {
         let reqs: Vec<_> = (0..n)
             .map(|i| request(&format!("install-{}", batch * 1000 + i), now))
             .collect();
-        let rows = licenses::issue_many(&tenant, now, &Actor::Cli, &reqs).unwrap();
+        let rows = licenses::issue_many(&app, &tenant, now, &Actor::Cli, &reqs).unwrap();
         ids.extend(
             rows.into_iter()
                 .map(|r| (r.id, r.license_key, r.install_id)),
@@ -252,7 +253,7 @@ fn main() {
     // Sweeps. "no-op": nothing is due (the common case). "1% due": that many lock.
     let sweep_at = |label: &str, rows: &mut Vec<(String, String)>| {
         let t = Instant::now();
-        let r = sweep::run(&tenant, clock.now(), &Actor::System, false).unwrap();
+        let r = sweep::run(&app, &tenant, clock.now(), &Actor::System, false).unwrap();
         rows.push((
             format!("sweep, {label}"),
             format!(

@@ -135,6 +135,7 @@ fn main() {
             name: "bench".into(),
             install_id: format!("install-{i}"),
             organization: "Bench Corp".into(),
+            organization_id: None,
             internal_users: 100,
             external_users: 10,
             features: vec![],
@@ -143,11 +144,12 @@ fn main() {
             expires_at: now + Duration::days(365),
         })
         .collect();
-    let ids: Vec<(String, String, String)> = licenses::issue_many(&tenant, now, &Actor::Cli, &reqs)
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.id, r.license_key, r.install_id))
-        .collect();
+    let ids: Vec<(String, String, String)> =
+        licenses::issue_many(&app, &tenant, now, &Actor::Cli, &reqs)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.id, r.license_key, r.install_id))
+            .collect();
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -301,6 +301,7 @@ fn main() {
                 name: "bench".into(),
                 install_id: format!("{schema}-{i}"),
                 organization: "Bench".into(),
+                organization_id: None,
                 internal_users: 100,
                 external_users: 10,
                 features: vec![],
@@ -309,7 +310,7 @@ fn main() {
                 expires_at: now + Duration::days(365),
             })
             .collect();
-        licenses::issue_many(&t, now, &Actor::Cli, &reqs)
+        licenses::issue_many(&app, &t, now, &Actor::Cli, &reqs)
             .unwrap()
             .into_iter()
             .map(|r| (r.id, r.license_key, r.install_id))

@@ -210,6 +210,14 @@ error_codes! {
     EmailLinkExpired => 410, "email_link_expired", "Link expired";
     /// The organization still has valid licenses: revoke them or move them first.
     OrganizationHasValidLicenses => 409, "organization_has_valid_licenses", "Organization has valid licenses";
+    /// The request names an organization that does not exist (issuing or moving a
+    /// license, a provisioning template).
+    UnknownOrganization => 422, "unknown_organization", "Unknown organization";
+    /// A service account has no password: it cannot sign in, change or reset one, or
+    /// use a recovery link; it works with API tokens staff make for it.
+    ServiceAccountNoPassword => 409, "service_account_no_password", "Service accounts have no password";
+    /// Staff make API tokens for service accounts only (a person makes their own).
+    NotAServiceAccount => 409, "not_a_service_account", "Not a service account";
     /// Too many failed logins for this account or address, or too many resends.
     TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
     /// Every password worker is busy (`auth.password_workers`): retry after `Retry-After`.
@@ -339,6 +347,9 @@ mod tests {
             (EmailLinkInvalid, 404),
             (EmailLinkExpired, 410),
             (OrganizationHasValidLicenses, 409),
+            (UnknownOrganization, 422),
+            (ServiceAccountNoPassword, 409),
+            (NotAServiceAccount, 409),
             (TooManyAttempts, 429),
             (PasswordCheckBusy, 503),
             (Internal, 500),

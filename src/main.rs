@@ -67,8 +67,11 @@ fn main() -> ExitCode {
             };
         }
     };
-    // Offline license tools need no config, data dir or logging.
-    if let Command::License(cmd) = cli.command {
+    // Offline license tools need no config, data dir or logging (`license issue` does).
+    if let Command::License(cmd) = &cli.command
+        && cmd.is_offline()
+        && let Command::License(cmd) = cli.command
+    {
         return match cli::license::run(cmd) {
             Ok(c) => ExitCode::from(c),
             Err(e) => failure(&e),

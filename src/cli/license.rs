@@ -1,5 +1,6 @@
 //! `licd license verify | inspect | sign`: offline license tools that need no server,
-//! configuration or data directory.
+//! configuration or data directory; and `licd license issue`, which issues a license in
+//! a tenant's data directory (audited as `cli:<user>`), as the API does.
 
 use super::UsageError;
 use anyhow::{Context, Result};
@@ -25,6 +26,59 @@ pub enum LicenseCommand {
     },
     /// Sign a license key offline with a private key file (air-gapped issuing).
     Sign(SignArgs),
+    /// Issue a license in a tenant's data directory, signed with the tenant's active key
+    /// (as the API does: stored, audited as cli:<user>, its organization notified).
+    /// Prints the key; works beside a running server.
+    Issue(IssueArgs),
+}
+
+impl LicenseCommand {
+    /// Whether the command needs no configuration or data directory.
+    pub fn is_offline(&self) -> bool {
+        !matches!(self, LicenseCommand::Issue(_))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// The tenant's schema_name.
+    #[arg(long, default_value = "public")]
+    pub tenant: String,
+    /// The Install ID of the appliance the license is for.
+    #[arg(long, value_name = "ID")]
+    pub install_id: String,
+    /// The license's name, e.g. the site or product edition.
+    #[arg(long)]
+    pub name: String,
+    /// The customer organization (its id, see GET /api/v1/organizations) the license
+    /// belongs to: its members see it in the portal, and it is told by email.
+    #[arg(long, value_name = "N")]
+    pub organization_id: Option<i64>,
+    /// The organization the key names; default: the --organization-id's name.
+    #[arg(long, default_value = "", hide_default_value = true)]
+    pub organization: String,
+    /// How many internal users the license grants.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub internal_users: u32,
+    /// How many external users the license grants.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub external_users: u32,
+    /// Comma-separated feature names.
+    #[arg(long, value_delimiter = ',')]
+    pub features: Vec<String>,
+    /// Comma-separated flags: trial, non_production.
+    #[arg(long, value_delimiter = ',')]
+    pub flags: Vec<String>,
+    /// Days from now until it expires.
+    #[arg(
+        long,
+        conflicts_with = "expires_at",
+        required_unless_present = "expires_at"
+    )]
+    pub days: Option<u32>,
+    /// Expiry as RFC 3339 (e.g. 2027-12-31T23:59:59Z).
+    #[arg(long, value_name = "TIME")]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Args)]
@@ -100,7 +154,62 @@ pub fn run(cmd: LicenseCommand) -> Result<u8> {
         LicenseCommand::Verify(args) => verify(args),
         LicenseCommand::Inspect { key } => inspect(key).map(|()| 0),
         LicenseCommand::Sign(args) => sign(args).map(|()| 0),
+        LicenseCommand::Issue(_) => Err(anyhow::anyhow!(
+            "licd license issue works on a data directory (internal: dispatched offline)"
+        )),
     }
+}
+
+/// `licd license issue`: the license key on standard output, what was issued on
+/// standard error.
+pub fn issue_on_data_dir(config: licd::config::Config, cmd: LicenseCommand) -> Result<()> {
+    let LicenseCommand::Issue(args) = cmd else {
+        return Ok(());
+    };
+    let app = super::open_existing(config)?;
+    let tenant = app.tenants.get(&args.tenant).ok_or_else(|| {
+        anyhow::anyhow!("no ready tenant {:?} (see `licd tenant list`)", args.tenant)
+    })?;
+    let now = app.clock.now();
+    let expires_at = match (args.expires_at, args.days) {
+        (Some(t), _) => t,
+        (None, Some(d)) => now
+            .checked_add_signed(chrono::Duration::days(i64::from(d)))
+            .with_context(|| format!("--days {d} is too far ahead"))?,
+        (None, None) => {
+            return Err(UsageError::new(
+                "give --days N or --expires-at TIME",
+                "licd license issue",
+            )
+            .into());
+        }
+    };
+    let req = licd::domain::license::LicenseRequest {
+        name: args.name,
+        install_id: args.install_id,
+        organization: args.organization,
+        organization_id: args.organization_id,
+        internal_users: args.internal_users,
+        external_users: args.external_users,
+        features: args.features,
+        flags: args.flags,
+        not_before: None,
+        expires_at,
+    };
+    let actor = super::tenant::cli_actor();
+    let l = licd::service::licenses::issue(&app, &tenant, now, &actor, &req)?;
+    println!("{}", l.license_key);
+    let org = match l.organization_id {
+        Some(id) => format!(" for organization {id} ({})", l.organization),
+        None => String::new(),
+    };
+    eprintln!(
+        "issued license {} in {}{org}; expires {}",
+        l.id,
+        args.tenant,
+        rfc3339(l.expires_at)
+    );
+    Ok(())
 }
 
 fn read_key_arg(key: Option<String>) -> Result<String> {
@@ -338,6 +447,7 @@ fn sign(args: SignArgs) -> Result<()> {
         name: args.name,
         install_id: args.install_id,
         organization: args.organization,
+        organization_id: None,
         internal_users: args.internal_users.unwrap_or(0),
         external_users: args.external_users.unwrap_or(0),
         features: args.features,

@@ -117,7 +117,8 @@ pub enum Command {
     /// their links over by other means), or queue a test message.
     #[command(subcommand)]
     Outbox(OutboxCommand),
-    /// Offline license tools: verify, inspect, sign (no server or data dir needed).
+    /// License tools: verify, inspect, sign offline (no server or data dir needed); issue
+    /// one in a tenant's data directory.
     #[command(subcommand)]
     License(LicenseCommand),
 }
@@ -140,8 +141,9 @@ impl Cli {
     }
 }
 
-/// Runs a command that works on the configuration and data directory (all but
-/// `license` and `check-config`, which `main` runs before loading a configuration).
+/// Runs a command that works on the configuration and data directory (all but the
+/// offline `license` tools and `check-config`, which `main` runs before loading a
+/// configuration).
 pub fn run(config: Config, command: Command) -> Result<()> {
     match command {
         Command::Serve(args) => serve::serve(config, args),
@@ -154,7 +156,8 @@ pub fn run(config: Config, command: Command) -> Result<()> {
         Command::Ca(cmd) => ca::run(config, cmd),
         Command::Tenant(cmd) => tenant::run(config, cmd),
         Command::Outbox(cmd) => outbox::run(config, cmd),
-        Command::CheckConfig { .. } | Command::License(_) => Ok(()),
+        Command::License(cmd) => license::issue_on_data_dir(config, cmd),
+        Command::CheckConfig { .. } => Ok(()),
     }
 }
 

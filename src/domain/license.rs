@@ -65,6 +65,12 @@ pub struct LicenseRequest {
     #[serde(default)]
     #[schema(schema_with = fields::organization)]
     pub organization: String,
+    /// The customer organization the license belongs to (its members see it and its
+    /// key in the portal; it is told when the license is issued, nears its expiry and
+    /// expires). With `organization` empty, the key names this organization.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub organization_id: Option<i64>,
     #[serde(default)]
     #[schema(schema_with = fields::user_count)]
     pub internal_users: u32,
@@ -91,6 +97,8 @@ pub struct ValidLicense {
     pub name: String,
     pub install_id: String,
     pub organization: String,
+    /// The organization it belongs to (its existence is the service's to check).
+    pub organization_id: Option<i64>,
     pub internal_users: u32,
     pub external_users: u32,
     pub features: Vec<String>,
@@ -147,6 +155,12 @@ pub fn validate(req: &LicenseRequest, now: DateTime<Utc>) -> Result<ValidLicense
     let name = free_text::line("name", &req.name, LICENSE_TEXT_MAX, true)?;
     let install_id = check_install_id(&req.install_id)?;
     let organization = free_text::line("organization", &req.organization, LICENSE_TEXT_MAX, false)?;
+    if req.organization_id.is_some_and(|id| id < 1) {
+        return Err(DomainError::invalid(
+            "organization_id",
+            "must be an organization's id (1 or more)",
+        ));
+    }
     for (field, n) in [
         ("internal_users", req.internal_users),
         ("external_users", req.external_users),
@@ -226,6 +240,7 @@ pub fn validate(req: &LicenseRequest, now: DateTime<Utc>) -> Result<ValidLicense
         name,
         install_id,
         organization,
+        organization_id: req.organization_id,
         internal_users: req.internal_users,
         external_users: req.external_users,
         features,
@@ -320,6 +335,7 @@ pub fn amend(
             .unwrap_or_else(|| current.name.clone()),
         install_id: current.install_id.clone(),
         organization: current.organization.clone(),
+        organization_id: current.organization_id,
         internal_users: amendment.internal_users.unwrap_or(current.internal_users),
         external_users: amendment.external_users.unwrap_or(current.external_users),
         features: amendment

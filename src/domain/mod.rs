@@ -10,6 +10,7 @@ pub mod fields;
 pub mod free_text;
 pub mod lease;
 pub mod license;
+pub mod license_notices;
 pub mod lifecycle;
 pub mod organization;
 pub mod permissions;

@@ -1,7 +1,57 @@
-//! Rules for staff accounts: what an acceptable email, name and password look like.
+//! Rules for staff accounts: what an acceptable email, name and password look like,
+//! and the two kinds of account.
 
 use super::{DomainError, free_text};
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use utoipa::ToSchema;
+
+/// What a staff account is (seed 000 "About users and licenses": service accounts are
+/// excluded from the license user count).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffKind {
+    /// A person: signs in to the console with a password; an internal user.
+    #[default]
+    Person,
+    /// A service account: API tokens only (made for it by staff with `users.manage`),
+    /// no password, never a console session, not a licensed user.
+    Service,
+}
+
+impl StaffKind {
+    pub const ALL: [StaffKind; 2] = [StaffKind::Person, StaffKind::Service];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffKind::Person => "person",
+            StaffKind::Service => "service",
+        }
+    }
+
+    /// Whether accounts of this kind sign in with a password (and so may have one).
+    pub fn signs_in(self) -> bool {
+        self == StaffKind::Person
+    }
+}
+
+impl fmt::Display for StaffKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StaffKind {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, DomainError> {
+        StaffKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| DomainError::invalid("kind", format!("{s:?} is not person or service")))
+    }
+}
 
 pub const MAX_PASSWORD_LENGTH: usize = 1024;
 
@@ -68,6 +118,16 @@ pub fn check_token_name(name: &str) -> Result<String, DomainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_round_trip_and_only_persons_sign_in() {
+        for k in StaffKind::ALL {
+            assert_eq!(k.as_str().parse::<StaffKind>().unwrap(), k);
+        }
+        assert!("robot".parse::<StaffKind>().is_err());
+        assert!(StaffKind::Person.signs_in() && !StaffKind::Service.signs_in());
+        assert_eq!(StaffKind::default(), StaffKind::Person);
+    }
 
     #[test]
     fn emails() {

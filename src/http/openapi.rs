@@ -13,8 +13,8 @@
 
 use super::api::{
     appliance, audit, auth, customers, enterprise, heartbeats, installations, license_actions,
-    license_keys, licenses, licensing_settings, provisioning_tokens, signing_keys, sweep, tenants,
-    tls, tokens, users,
+    license_keys, licenses, licensing_settings, organizations, provisioning_tokens, signing_keys,
+    sweep, tenants, tls, tokens, users,
 };
 use super::problem::{PROBLEM_JSON, ProblemBody};
 use super::routing::{self, Access, Proof, ReadOnly, Route};
@@ -101,6 +101,9 @@ pub mod scheme {
         customers::update,
         customers::reset_password,
         customers::resend_verification,
+        users::service_tokens,
+        users::create_service_token,
+        users::revoke_service_token,
         tokens::list,
         tokens::create,
         tokens::revoke,
@@ -119,6 +122,10 @@ pub mod scheme {
         license_keys::renew,
         license_keys::change,
         license_keys::reissue,
+        organizations::move_license,
+        organizations::search,
+        organizations::get,
+        organizations::delete,
         sweep::run,
         heartbeats::list,
         appliance::activate,
@@ -170,6 +177,7 @@ pub mod scheme {
         (name = "signing-keys", description = "The tenant's license signing keys (signing.manage)"),
         (name = "provisioning", description = "Provisioning tokens (license.issue)"),
         (name = "installations", description = "Capacity, usage and violation stage per Install ID"),
+        (name = "organizations", description = "Customer organizations, staff side (orgs.manage)"),
         (name = "enterprise", description = "licd's own licenses (settings.manage)"),
         (name = "tenants", description = "The tenancy API: the tenants this server hosts \
             (a tenancy API key, never a staff credential; 404 while tenancy is off)"),

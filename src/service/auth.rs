@@ -83,6 +83,7 @@ enum FailedSignIn {
     UnknownAccount,
     AccountDisabled,
     OneTimePasswordExpired,
+    ServiceAccount,
 }
 
 impl FailedSignIn {
@@ -92,6 +93,7 @@ impl FailedSignIn {
             FailedSignIn::UnknownAccount => "unknown_account",
             FailedSignIn::AccountDisabled => "account_disabled",
             FailedSignIn::OneTimePasswordExpired => "one_time_password_expired",
+            FailedSignIn::ServiceAccount => "service_account",
         }
     }
 }
@@ -173,6 +175,12 @@ pub fn login(
         ));
     };
     attempt.succeeded();
+    // Unreachable with a correct password (a service account has none), but a service
+    // account never gets a session, whatever its row holds.
+    if !user.kind.signs_in() {
+        failed(FailedSignIn::ServiceAccount, Some(user.id))?;
+        return Err(super::staff::no_password(&user.email));
+    }
     if user.disabled_at.is_some() {
         failed(FailedSignIn::AccountDisabled, Some(user.id))?;
         return Err(refuse(
@@ -237,7 +245,7 @@ pub fn session_principal(
         .db
         .read(|tx| sessions::find_live(tx, &secrets::hash_secret(secret), now))?;
     Ok(found
-        .filter(|s| s.user.disabled_at.is_none())
+        .filter(|s| s.user.disabled_at.is_none() && s.user.kind.signs_in())
         .map(|s| Principal {
             user: s.user.into(),
             via: Credential::Session { id: s.session_id },
@@ -294,6 +302,9 @@ pub fn change_password(
     current: &str,
     new: &str,
 ) -> Result<()> {
+    if !principal.user.kind.signs_in() {
+        return Err(super::staff::no_password(&principal.user.email));
+    }
     let account = account_key(tenant, &principal.user.email);
     let attempt = app
         .throttle

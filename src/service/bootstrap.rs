@@ -55,6 +55,7 @@ pub fn ensure_first_admin(
                 role: Role::SuperAdmin,
                 password_hash: &hash,
                 must_change_password: generated,
+                kind: crate::domain::staff::StaffKind::Person,
             },
             now,
         )?;

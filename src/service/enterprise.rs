@@ -1,8 +1,9 @@
 //! licd's own license (seed 000 "Install a license", "Enterprise > Licenses"): each
 //! tenant has an Install ID; staff paste license keys signed by a trusted issuer
-//! (`licensing.trusted_issuers`); the tenant's staff count as internal users (customers,
-//! once the portal exists, as external users; disabled accounts never count), and the
-//! same violation timeline applies, ending in read-only.
+//! (`licensing.trusted_issuers`); the tenant's staff people count as internal users, its
+//! customer accounts (verified) as external users; disabled accounts and service
+//! accounts never count (seed 000 "About users and licenses"), and the same violation
+//! timeline applies, ending in read-only. A change of who counts calls `refresh`.
 
 use super::tenant::Tenant;
 use super::{Actor, App, Result, ServiceError, audit, refuse};
@@ -103,8 +104,7 @@ fn contribution(l: &EnterpriseLicenseRow) -> Contribution {
 fn usage(tx: &ReadTx<'_>) -> Result<Usage> {
     Ok(Usage {
         internal_users: store::enabled_staff(tx)?,
-        // Customer accounts arrive with the portal.
-        external_users: 0,
+        external_users: store::enabled_customers(tx)?,
     })
 }
 

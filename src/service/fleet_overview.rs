@@ -283,6 +283,7 @@ mod tests {
             revoked_at: None,
             revoke_reason: None,
             updated_at: seen,
+            organization_id: None,
         };
         let v = silent_view(row, now, Duration::days(14));
         assert_eq!(v.silent_secs, 3 * 86_400);

@@ -31,6 +31,7 @@ fn grant_of(l: &LicenseRow) -> ValidLicense {
         name: l.name.clone(),
         install_id: l.install_id.clone(),
         organization: l.organization.clone(),
+        organization_id: l.organization_id,
         internal_users: l.internal_users,
         external_users: l.external_users,
         features: l.features.clone(),

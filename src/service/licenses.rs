@@ -4,8 +4,9 @@ use super::license_facts::{self, StoredLicense};
 use super::license_records::{
     ActivationView, DirectiveView, HeartbeatView, LicenseEventView, LicenseKeyView, views,
 };
+use super::org_notifications::{self, Sender};
 use super::tenant::Tenant;
-use super::{Actor, Result, ServiceError, audit, refuse};
+use super::{Actor, App, Result, ServiceError, audit, refuse};
 use crate::domain::license::{KeyReason, LICENSE_TYP, LicenseRequest, ValidLicense, validate};
 use crate::domain::lifecycle::{
     self, Event, LicenseState, Outcome, Refusal, Subscription, SubscriptionStatus, SuspendReason,
@@ -14,6 +15,7 @@ use crate::domain::timestamp;
 use crate::error::ErrorCode;
 use crate::pki::jws;
 use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
+use crate::store::organizations::{self as org_store, OrganizationRow};
 use crate::store::{ReadTx, WriteTx, activations, directives, fleet, heartbeats, license_keys};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -28,7 +30,10 @@ pub struct LicenseView {
     pub id: String,
     pub name: String,
     pub install_id: String,
+    /// What the signed key says (`org`).
     pub organization: String,
+    /// The customer organization it belongs to, if any (`GET /api/v1/organizations/{id}`).
+    pub organization_id: Option<i64>,
     pub internal_users: u32,
     pub external_users: u32,
     pub features: Vec<String>,
@@ -70,6 +75,7 @@ impl LicenseView {
             name: l.name,
             install_id: l.install_id,
             organization: l.organization,
+            organization_id: l.organization_id,
             internal_users: l.internal_users,
             external_users: l.external_users,
             features: l.features,
@@ -102,14 +108,35 @@ pub(super) fn load(tx: &ReadTx<'_>, id: &str) -> Result<LicenseRow> {
     store::find(tx, id)?.ok_or_else(|| not_found(id))
 }
 
-/// Signs and stores a new license inside `tx` (also used by provisioning).
+/// The organization `id` names, or `unknown_organization`.
+pub(super) fn organization(tx: &ReadTx<'_>, id: i64) -> Result<OrganizationRow> {
+    org_store::find(tx, id)?.ok_or_else(|| {
+        refuse(
+            ErrorCode::UnknownOrganization,
+            format!("organization_id: no organization has the id {id}"),
+        )
+    })
+}
+
+/// Signs and stores a new license inside `tx` (also used by provisioning). For an
+/// organization (which must exist), the key names it when the request names none, and
+/// the organization is told (`org_notifications`), in this transaction.
 pub(super) fn issue_in_tx(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,
     actor: &Actor,
     valid: &ValidLicense,
+    sender: &Sender,
 ) -> Result<LicenseRow> {
+    let org = valid
+        .organization_id
+        .map(|id| organization(tx, id))
+        .transpose()?;
+    let mut valid = valid.clone();
+    if let Some(o) = org.as_ref().filter(|_| valid.organization.is_empty()) {
+        valid.organization = o.name.clone();
+    }
     let ring = tenant.keyring()?;
     let id = uuid::Uuid::new_v4().to_string();
     let claims = valid.claims(&id, &tenant.issuer(), now);
@@ -139,6 +166,7 @@ pub(super) fn issue_in_tx(
         revoke_reason: None,
         updated_at: now,
         suspend_note: None,
+        organization_id: valid.organization_id,
     };
     store::insert(tx, &row)?;
     license_keys::insert_current(
@@ -167,30 +195,36 @@ pub(super) fn issue_in_tx(
         &format!("license:{id}"),
         json!({
             "name": row.name, "install_id": row.install_id, "organization": row.organization,
-            "internal_users": row.internal_users, "external_users": row.external_users,
+            "organization_id": row.organization_id, "internal_users": row.internal_users, "external_users": row.external_users,
             "expires_at": row.expires_at, "kid": row.kid,
         }),
     )?;
     super::installations::reassess(tx, tenant, &row.install_id, now, actor, None)?;
+    if let Some(o) = &org {
+        org_notifications::license_issued(tx, now, sender, o, &row)?;
+    }
     Ok(row)
 }
 
 pub fn issue(
+    app: &App,
     tenant: &Tenant,
     now: DateTime<Utc>,
     actor: &Actor,
     req: &LicenseRequest,
 ) -> Result<LicenseView> {
     let valid = validate(req, now)?;
+    let sender = Sender::of(app, tenant)?;
     let row = tenant
         .db
-        .write(|tx| issue_in_tx(tx, tenant, now, actor, &valid))?;
+        .write(|tx| issue_in_tx(tx, tenant, now, actor, &valid, &sender))?;
     Ok(LicenseView::new(row, tenant, now))
 }
 
 /// Issues several licenses in one transaction (a bulk import; the benchmarks seed with
 /// it). All or none: the first invalid request refuses the whole batch.
 pub fn issue_many(
+    app: &App,
     tenant: &Tenant,
     now: DateTime<Utc>,
     actor: &Actor,
@@ -200,10 +234,11 @@ pub fn issue_many(
         .iter()
         .map(|r| validate(r, now))
         .collect::<Result<Vec<_>, _>>()?;
+    let sender = Sender::of(app, tenant)?;
     let rows = tenant.db.write(|tx| {
         valid
             .iter()
-            .map(|v| issue_in_tx(tx, tenant, now, actor, v))
+            .map(|v| issue_in_tx(tx, tenant, now, actor, v, &sender))
             .collect::<Result<Vec<_>>>()
     })?;
     Ok(rows
@@ -227,6 +262,7 @@ pub struct Filter {
     pub state: Option<LicenseState>,
     pub install_id: Option<String>,
     pub expiring_before: Option<DateTime<Utc>>,
+    pub organization_id: Option<i64>,
 }
 
 fn encode_cursor(l: &LicenseRow) -> String {
@@ -267,7 +303,7 @@ pub fn list(
         state: filter.state,
         install_id: filter.install_id,
         expiring_before: filter.expiring_before,
-        organization_id: None,
+        organization_id: filter.organization_id,
         after,
     };
     let mut rows = tenant.db.read(|tx| store::list(tx, &filter, limit + 1))?;

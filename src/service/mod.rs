@@ -25,6 +25,8 @@ pub mod licenses;
 pub mod licensing_settings;
 pub mod links;
 pub mod metrics;
+pub mod org_notifications;
+pub mod organization_admin;
 pub mod organizations;
 pub mod outbox;
 pub mod password_pool;
@@ -239,6 +241,8 @@ pub struct StaffIdentity {
     pub must_change_password: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A person, or a service account (which only ever calls with an API token).
+    pub kind: crate::domain::staff::StaffKind,
 }
 
 impl From<StaffRow> for StaffIdentity {
@@ -251,6 +255,7 @@ impl From<StaffRow> for StaffIdentity {
             must_change_password: u.must_change_password,
             created_at: u.created_at,
             updated_at: u.updated_at,
+            kind: u.kind,
         }
     }
 }

@@ -3,8 +3,9 @@
 
 use super::appliance::{Activated, activate_in_tx};
 use super::licenses::issue_in_tx;
+use super::org_notifications::Sender;
 use super::tenant::Tenant;
-use super::{Actor, Result, ServiceError, audit, refuse, secrets};
+use super::{Actor, App, Result, ServiceError, audit, refuse, secrets};
 use crate::domain::fields::{self, LICENSE_TEXT_MAX};
 use crate::domain::license::{
     LicenseRequest, check_fingerprint, check_hostname, check_install_id, validate,
@@ -25,6 +26,11 @@ pub struct Template {
     #[serde(default)]
     #[schema(schema_with = fields::organization)]
     pub organization: String,
+    /// The customer organization each license belongs to (it must exist when the token
+    /// is made; a license provisioned after the organization was deleted belongs to none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub organization_id: Option<i64>,
     #[serde(default)]
     #[schema(schema_with = fields::user_count)]
     pub internal_users: u32,
@@ -86,6 +92,7 @@ fn request_from(t: &Template, name: &str, install_id: &str, now: DateTime<Utc>) 
         name: name.to_owned(),
         install_id: install_id.to_owned(),
         organization: t.organization.clone(),
+        organization_id: t.organization_id,
         internal_users: t.internal_users,
         external_users: t.external_users,
         features: t.features.clone(),
@@ -145,6 +152,9 @@ pub fn create(
     let text = serde_json::to_string(&template)
         .map_err(|e| ServiceError::internal("encoding a provisioning template", e))?;
     let row = tenant.db.write(|tx| {
+        if let Some(org) = template.organization_id {
+            super::licenses::organization(tx, org)?;
+        }
         let id = store::insert(
             tx,
             &name,
@@ -235,11 +245,13 @@ pub struct Provisioned {
 
 /// Issues a license from the token's template and activates it, in one transaction.
 pub fn provision(
+    app: &App,
     tenant: &Tenant,
     now: DateTime<Utc>,
     req: &ProvisionRequest,
-    client_ca: Option<&crate::pki::ca::LocalCa>,
 ) -> Result<Provisioned> {
+    let client_ca = app.client_cert_issuer();
+    let sender = Sender::of(app, tenant)?;
     let invalid = || {
         refuse(
             ErrorCode::ProvisioningTokenInvalid,
@@ -267,11 +279,16 @@ pub fn provision(
                 .collect(),
             None => token.name.clone(),
         });
-        let valid = validate(&request_from(&token.template, &name, &install_id, now), now)?;
+        let mut valid = validate(&request_from(&token.template, &name, &install_id, now), now)?;
+        if let Some(org) = valid.organization_id
+            && crate::store::organizations::find(tx, org)?.is_none()
+        {
+            valid.organization_id = None;
+        }
         let actor = Actor::Appliance {
             fingerprint: fingerprint.clone(),
         };
-        let license = issue_in_tx(tx, tenant, now, &actor, &valid)?;
+        let license = issue_in_tx(tx, tenant, now, &actor, &valid, &sender)?;
         store::add_use(tx, token.id)?;
         audit::record(
             tx,

@@ -247,6 +247,9 @@ pub fn peek(app: &App, tenant: &Tenant, now: DateTime<Utc>, secret: &str) -> Res
     if user.as_ref().is_some_and(|u| u.disabled_at.is_some()) {
         return Err(disabled(&row.email));
     }
+    if let Some(u) = user.as_ref().filter(|u| !u.kind.signs_in()) {
+        return Err(super::staff::no_password(&u.email));
+    }
     Ok(Pending {
         creates_account: user.is_none(),
         email: row.email,
@@ -271,6 +274,9 @@ pub fn redeem(
         .read(|tx| staff_store::find_by_email(tx, &row.email))?;
     if existing.as_ref().is_some_and(|u| u.disabled_at.is_some()) {
         return Err(disabled(&row.email));
+    }
+    if let Some(u) = existing.as_ref().filter(|u| !u.kind.signs_in()) {
+        return Err(super::staff::no_password(&u.email));
     }
     let used = app
         .tenants
@@ -297,6 +303,7 @@ pub fn redeem(
                     // chooses its first one without a current password.
                     password_hash: "",
                     must_change_password: true,
+                    kind: crate::domain::staff::StaffKind::Person,
                 };
                 (staff_store::insert(tx, &new, now)?, true)
             }

@@ -3,7 +3,7 @@
 use super::tenant::Tenant;
 use super::{Actor, Result, ServiceError, StaffIdentity, audit, refuse, secrets};
 use crate::domain::permissions::{Permission, Role};
-use crate::domain::staff;
+use crate::domain::staff::{self, StaffKind};
 use crate::error::ErrorCode;
 use crate::store::staff::{self as store, NewStaff, StaffRow};
 use crate::store::{WriteTx, sessions, tokens};
@@ -19,6 +19,8 @@ pub struct StaffView {
     pub email: String,
     pub display_name: String,
     pub role: Role,
+    /// `person` (signs in) or `service` (API tokens only; not a licensed user).
+    pub kind: StaffKind,
     pub disabled: bool,
     pub must_change_password: bool,
     pub permissions: Vec<Permission>,
@@ -33,6 +35,7 @@ impl From<&StaffRow> for StaffView {
             email: u.email.clone(),
             display_name: u.display_name.clone(),
             role: u.role,
+            kind: u.kind,
             disabled: u.disabled_at.is_some(),
             must_change_password: u.must_change_password,
             permissions: u.role.permissions(),
@@ -50,6 +53,7 @@ impl From<&StaffIdentity> for StaffView {
             email: u.email.clone(),
             display_name: u.display_name.clone(),
             role: u.role,
+            kind: u.kind,
             disabled: false,
             must_change_password: u.must_change_password,
             permissions: u.role.permissions(),
@@ -92,6 +96,16 @@ pub fn id_by_email(tenant: &Tenant, email: &str) -> Result<i64> {
         })
 }
 
+/// The refusal for a password action on a service account.
+pub fn no_password(email: &str) -> ServiceError {
+    refuse(
+        ErrorCode::ServiceAccountNoPassword,
+        format!(
+            "{email} is a service account: it has no password and never signs in; it calls the API with tokens made for it (Staff users > Tokens)"
+        ),
+    )
+}
+
 fn not_found(id: i64) -> ServiceError {
     refuse(
         ErrorCode::NotFound,
@@ -108,6 +122,15 @@ pub struct NewStaffInput {
     pub password: Option<String>,
 }
 
+/// A new service account: it calls the API with tokens staff make for it
+/// (`create_token`), has no password and never signs in; its role is its tokens'.
+#[derive(Debug, Clone)]
+pub struct NewServiceAccount {
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = CreatedStaff)]
 pub struct Created {
@@ -117,6 +140,7 @@ pub struct Created {
     pub one_time_password: Option<String>,
 }
 
+/// Creates a person's account.
 pub fn create(
     tenant: &Tenant,
     now: DateTime<Utc>,
@@ -134,36 +158,75 @@ pub fn create(
         None => (secrets::one_time_password()?, true),
     };
     let hash = secrets::hash_password(&password)?;
+    let new = NewStaff {
+        email: &email,
+        display_name: &display_name,
+        role: input.role,
+        password_hash: &hash,
+        must_change_password: generated,
+        kind: StaffKind::Person,
+    };
+    let row = insert(tenant, now, actor, &new)?;
+    Ok(Created {
+        user: StaffView::from(&row),
+        one_time_password: generated.then_some(password),
+    })
+}
+
+/// Creates a service account (no password: nothing verifies against its empty hash).
+pub fn create_service(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    input: NewServiceAccount,
+) -> Result<Created> {
+    let email = staff::normalize_email(&input.email)?;
+    let display_name = staff::check_display_name(&input.display_name)?;
+    let new = NewStaff {
+        email: &email,
+        display_name: &display_name,
+        role: input.role,
+        password_hash: "",
+        must_change_password: false,
+        kind: StaffKind::Service,
+    };
+    let row = insert(tenant, now, actor, &new)?;
+    Ok(Created {
+        user: StaffView::from(&row),
+        one_time_password: None,
+    })
+}
+
+/// Writes a new account with its audit entry, then re-assesses the tenant's own license
+/// (a person is an internal user).
+fn insert(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    new: &NewStaff<'_>,
+) -> Result<StaffRow> {
     let row = tenant.db.write(|tx| {
-        if store::find_by_email(tx, &email)?.is_some() {
+        let email = new.email;
+        if store::find_by_email(tx, email)?.is_some() {
             return Err(refuse(
                 ErrorCode::EmailTaken,
                 format!("a staff account with the email {email} exists"),
             ));
         }
-        let new = NewStaff {
-            email: &email,
-            display_name: &display_name,
-            role: input.role,
-            password_hash: &hash,
-            must_change_password: generated,
-        };
-        let id = store::insert(tx, &new, now)?;
+        let id = store::insert(tx, new, now)?;
         audit::record(
             tx,
             now,
             actor,
             "user.create",
             &format!("user:{id}"),
-            json!({"email": email, "role": input.role, "one_time_password": generated}),
+            json!({"email": email, "role": new.role, "kind": new.kind,
+                   "one_time_password": new.must_change_password}),
         )?;
         store::find_by_id(tx, id)?.ok_or_else(|| not_found(id))
     })?;
     super::enterprise::refresh(tenant, now, actor)?;
-    Ok(Created {
-        user: StaffView::from(&row),
-        one_time_password: generated.then_some(password),
-    })
+    Ok(row)
 }
 
 /// A change to an account; absent fields stay as they are.
@@ -174,9 +237,11 @@ pub struct StaffPatch {
     pub display_name: Option<String>,
 }
 
-/// Refuses a change that would leave no enabled super_admin.
+/// Refuses a change that would leave no enabled super_admin (a person: service
+/// accounts administer nothing from the console).
 fn guard_last_super_admin(tx: &WriteTx<'_>, user: &StaffRow) -> Result<()> {
     if user.role == Role::SuperAdmin
+        && user.kind == StaffKind::Person
         && user.disabled_at.is_none()
         && store::count_enabled_super_admins(tx)? <= 1
     {
@@ -263,6 +328,13 @@ pub fn reset_password(
     actor: &Actor,
     id: i64,
 ) -> Result<String> {
+    let user = tenant
+        .db
+        .read(|tx| store::find_by_id(tx, id))?
+        .ok_or_else(|| not_found(id))?;
+    if !user.kind.signs_in() {
+        return Err(no_password(&user.email));
+    }
     let password = secrets::one_time_password()?;
     let hash = secrets::hash_password(&password)?;
     tenant.db.write(|tx| {

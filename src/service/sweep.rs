@@ -1,11 +1,13 @@
 //! The fleet health sweep: applies what time alone changes (expiry, lapsed grace,
-//! subscription status) to every license that may need it. Idempotent: a second run at
-//! the same instant finds nothing to do and writes nothing.
+//! subscription status) to every license that may need it, re-assesses installations,
+//! and writes the organizations' license notices that are due (`org_notifications`).
+//! Idempotent: a second run at the same instant finds nothing to do and writes nothing.
 
 use super::license_facts::{self, StoredLicense};
 use super::licenses::apply_event;
+use super::org_notifications::{self, Sender};
 use super::tenant::Tenant;
-use super::{Actor, Result};
+use super::{Actor, App, Result};
 use crate::domain::lifecycle::{Event, LicenseState};
 use crate::domain::timestamp;
 use crate::store::licenses as store;
@@ -33,6 +35,9 @@ pub struct SweepReport {
     /// Installations re-assessed (stage changes are audited as `installation.stage_change`;
     /// a dry run does not assess them).
     pub installations_assessed: usize,
+    /// License notices written to organizations' outboxes by this run (expiring,
+    /// expired, an installation entering a violation stage; none in a dry run).
+    pub notices_written: usize,
 }
 
 /// `run`, timed and counted in the metrics (what the scheduler and staff call).
@@ -44,18 +49,20 @@ pub fn run_recorded(
     dry_run: bool,
 ) -> Result<SweepReport> {
     let started = crate::metrics::Stopwatch::start();
-    let report = run(tenant, now, actor, dry_run);
+    let report = run(app, tenant, now, actor, dry_run);
     app.metrics.sweep(&tenant.schema_name, started.elapsed());
     report
 }
 
 pub fn run(
+    app: &App,
     tenant: &Tenant,
     now: DateTime<Utc>,
     actor: &Actor,
     dry_run: bool,
 ) -> Result<SweepReport> {
     let grace = tenant.settings().grace();
+    let sender = Sender::of(app, tenant)?;
     let plan = |candidates: &[store::LicenseRow]| -> Vec<Transition> {
         candidates
             .iter()
@@ -70,11 +77,11 @@ pub fn run(
             })
             .collect()
     };
-    let (examined, transitions, installations) = if dry_run {
+    let (examined, transitions, installations, notices) = if dry_run {
         let candidates = tenant
             .db
             .read(|tx| store::sweep_candidates(tx, now, timestamp::earlier(now, grace)))?;
-        (candidates.len(), plan(&candidates), 0)
+        (candidates.len(), plan(&candidates), 0, 0)
     } else {
         tenant.db.write(|tx| {
             let candidates = store::sweep_candidates(tx, now, timestamp::earlier(now, grace))?;
@@ -86,7 +93,9 @@ pub fn run(
                 touched.push(l.install_id.clone());
             }
             let installations = super::installations::sweep(tx, tenant, now, actor, &touched)?;
-            Ok::<_, super::ServiceError>((candidates.len(), transitions, installations))
+            let notices = org_notifications::expiries(tx, tenant, now, &sender)?
+                + org_notifications::installation_stages(tx, tenant, now, &sender)?;
+            Ok::<_, super::ServiceError>((candidates.len(), transitions, installations, notices))
         })?
     };
     if !dry_run {
@@ -98,6 +107,7 @@ pub fn run(
     }
     Ok(SweepReport {
         installations_assessed: installations,
+        notices_written: notices,
         dry_run,
         at: now,
         examined,

@@ -1,11 +1,15 @@
 //! Bearer API tokens: created with a name and optional expiry, shown once, stored
-//! hashed, listed, revoked.
+//! hashed, listed, revoked. A person makes their own; a service account's are made and
+//! revoked by staff with `users.manage` (`*_for_service`), never by the account itself.
 
 use super::tenant::Tenant;
 use super::{Actor, Result, audit, refuse, secrets};
+use crate::domain::staff::StaffKind;
 use crate::domain::{staff, timestamp};
 use crate::error::ErrorCode;
+use crate::store::staff as staff_store;
 use crate::store::tokens::{self as store, NewToken, TokenRow};
+use crate::store::{ReadTx, staff::StaffRow};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -68,6 +72,14 @@ pub fn create(
     let secret = secrets::new_api_token()?;
     let prefix = secrets::token_prefix(&secret);
     let row = tenant.db.write(|tx| {
+        let owner = staff_store::find_by_id(tx, user_id)?;
+        let own = matches!(actor, Actor::Staff { id, .. } if *id == user_id);
+        if own && owner.is_some_and(|u| u.kind == StaffKind::Service) {
+            return Err(refuse(
+                ErrorCode::Forbidden,
+                "a service account cannot make tokens for itself; staff with users.manage make them (Staff users > Tokens)",
+            ));
+        }
         let new = NewToken {
             user_id,
             name: &name,
@@ -91,6 +103,81 @@ pub fn create(
         token: TokenView::new(row, now),
         secret,
     })
+}
+
+/// The service account `user_id` names (enabled, when `enabled` is asked for), or why
+/// staff cannot manage its tokens.
+fn service_account(tx: &ReadTx<'_>, user_id: i64, enabled: bool) -> Result<StaffRow> {
+    let user = staff_store::find_by_id(tx, user_id)?.ok_or_else(|| {
+        refuse(
+            ErrorCode::NotFound,
+            format!("staff user {user_id} does not exist"),
+        )
+    })?;
+    if user.kind != StaffKind::Service {
+        return Err(refuse(
+            ErrorCode::NotAServiceAccount,
+            format!(
+                "{} is a person: people make their own API tokens (API tokens page, POST /api/v1/tokens)",
+                user.email
+            ),
+        ));
+    }
+    if enabled && user.disabled_at.is_some() {
+        return Err(refuse(
+            ErrorCode::AccountDisabled,
+            format!("{} is disabled: enable it first", user.email),
+        ));
+    }
+    Ok(user)
+}
+
+/// Makes a token for a service account (staff with `users.manage`).
+pub fn create_for_service(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    user_id: i64,
+    name: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<CreatedToken> {
+    tenant.db.read(|tx| service_account(tx, user_id, true))?;
+    create(tenant, now, actor, user_id, name, expires_at)
+}
+
+/// A service account and its tokens (staff with `users.manage`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ServiceAccountTokens)]
+pub struct ServiceTokens {
+    pub user: super::staff::StaffView,
+    pub items: Vec<TokenView>,
+}
+
+pub fn list_for_service(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    user_id: i64,
+) -> Result<ServiceTokens> {
+    let (user, rows) = tenant.db.read(|tx| {
+        let user = service_account(tx, user_id, false)?;
+        Ok::<_, super::ServiceError>((user, store::list_for_user(tx, user_id)?))
+    })?;
+    Ok(ServiceTokens {
+        user: super::staff::StaffView::from(&user),
+        items: rows.into_iter().map(|t| TokenView::new(t, now)).collect(),
+    })
+}
+
+/// Revokes a service account's token (staff with `users.manage`).
+pub fn revoke_for_service(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    user_id: i64,
+    id: i64,
+) -> Result<TokenView> {
+    tenant.db.read(|tx| service_account(tx, user_id, false))?;
+    revoke(tenant, now, actor, user_id, id)
 }
 
 pub fn list(tenant: &Tenant, now: DateTime<Utc>, user_id: i64) -> Result<Vec<TokenView>> {

@@ -80,10 +80,20 @@ pub fn ever_installed(tx: &ReadTx<'_>) -> Result<bool> {
     )?)
 }
 
-/// Enabled staff accounts: the tenant's internal users.
+/// Enabled staff people: the tenant's internal users (service accounts are not users).
 pub fn enabled_staff(tx: &ReadTx<'_>) -> Result<u32> {
     Ok(tx.query_row(
-        "SELECT count(*) FROM staff_users WHERE disabled_at IS NULL",
+        "SELECT count(*) FROM staff_users WHERE disabled_at IS NULL AND kind = 'person'",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Enabled customer accounts that verified their address: the tenant's external users
+/// (an open sign-up that never verified cannot use anything, so it is nobody yet).
+pub fn enabled_customers(tx: &ReadTx<'_>) -> Result<u32> {
+    Ok(tx.query_row(
+        "SELECT count(*) FROM customers WHERE disabled_at IS NULL AND email_verified_at IS NOT NULL",
         [],
         |r| r.get(0),
     )?)

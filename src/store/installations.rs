@@ -136,6 +136,19 @@ pub fn events(tx: &ReadTx<'_>, install_id: &str, limit: usize) -> Result<Vec<Eve
     Ok(out)
 }
 
+/// The installations recorded in a violation, by Install ID.
+pub fn in_violation(tx: &ReadTx<'_>) -> Result<Vec<InstallationRow>> {
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM installations WHERE violation_since IS NOT NULL ORDER BY install_id"
+    ))?;
+    let mut rows = st.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(read(r)?);
+    }
+    Ok(out)
+}
+
 /// Every Install ID that has a license or an installation row, sorted, after `after`.
 pub fn list_ids(tx: &ReadTx<'_>, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
     let mut st = tx.prepare_cached(

@@ -31,15 +31,18 @@ pub struct LicenseRow {
     pub updated_at: DateTime<Utc>,
     /// What staff wrote when they last suspended it.
     pub suspend_note: Option<String>,
+    /// The organization it belongs to (its members see it in the portal).
+    pub organization_id: Option<i64>,
 }
 
 pub const COLUMNS: &str = "l.id, l.name, l.install_id, l.organization, l.internal_users, l.external_users, \
      l.features, l.flags, l.not_before, l.expires_at, l.issued_at, l.kid, l.license_key, l.state, \
      l.suspend_reason, l.bound_fingerprint, l.activated_at, l.last_seen_at, l.subscription_status, \
-     l.subscription_period_end, l.revoked_at, l.revoke_reason, l.updated_at, l.suspend_note";
+     l.subscription_period_end, l.revoked_at, l.revoke_reason, l.updated_at, l.suspend_note, \
+     l.organization_id";
 
 /// Number of columns in `COLUMNS`.
-pub const WIDTH: usize = 24;
+pub const WIDTH: usize = 25;
 
 fn corrupt(column: &'static str, value: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
@@ -91,6 +94,7 @@ pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
         revoke_reason: opt(21)?,
         updated_at: parse_ts("licenses.updated_at", &text(22)?)?,
         suspend_note: opt(23)?,
+        organization_id: r.get(at + 24)?,
     })
 }
 
@@ -98,8 +102,9 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
     tx.execute(
         "INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features, flags,
             not_before, expires_at, issued_at, kid, license_key, state, suspend_reason, bound_fingerprint,
-            activated_at, last_seen_at, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at, suspend_note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+            activated_at, last_seen_at, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at, suspend_note,
+            organization_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
         params![
             l.id,
             l.name,
@@ -125,6 +130,7 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
             l.revoke_reason,
             ts(l.updated_at),
             l.suspend_note,
+            l.organization_id,
         ],
     )?;
     Ok(())
@@ -186,6 +192,65 @@ pub fn set_revoked(tx: &WriteTx<'_>, id: &str, reason: &str, now: DateTime<Utc>)
         params![id, ts(now), reason],
     )?;
     Ok(())
+}
+
+/// Moves the license to another organization, or to none.
+pub fn set_organization(
+    tx: &WriteTx<'_>,
+    id: &str,
+    organization_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE licenses SET organization_id = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, organization_id, ts(now)],
+    )?;
+    Ok(())
+}
+
+/// Licenses of any organization that expire in (`from`, `to`], not revoked, soonest
+/// first, at most `limit`: those an expiry notice may be due for (`domain::license_notices`).
+pub fn organization_expiries(
+    tx: &ReadTx<'_>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<LicenseRow>> {
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM licenses l
+         WHERE l.organization_id IS NOT NULL AND l.state <> 'revoked'
+           AND l.expires_at > ?1 AND l.expires_at <= ?2
+         ORDER BY l.expires_at, l.id LIMIT ?3"
+    ))?;
+    let mut rows = st.query(params![ts(from), ts(to), limit as i64])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(read_row(r, 0)?);
+    }
+    Ok(out)
+}
+
+/// How many of the organization's licenses are still valid at `now`: neither revoked
+/// nor expired (also one past its expiry that no sweep has marked yet).
+pub fn valid_of_organization(tx: &ReadTx<'_>, org_id: i64, now: DateTime<Utc>) -> Result<i64> {
+    Ok(tx.query_row(
+        "SELECT count(*) FROM licenses WHERE organization_id = ?1
+           AND state NOT IN ('revoked', 'expired') AND expires_at > ?2",
+        params![org_id, ts(now)],
+        |r| r.get(0),
+    )?)
+}
+
+/// The organizations with a license for this Install ID that was not revoked (an
+/// expired one too: its expiry may be the violation), by id.
+pub fn organizations_of_install(tx: &ReadTx<'_>, install_id: &str) -> Result<Vec<i64>> {
+    let mut st = tx.prepare_cached(
+        "SELECT DISTINCT organization_id FROM licenses
+         WHERE install_id = ?1 AND organization_id IS NOT NULL AND state <> 'revoked'
+         ORDER BY organization_id",
+    )?;
+    let rows = st.query_map([install_id], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Notes what staff wrote when suspending (empty: none).

@@ -145,6 +145,16 @@ pub fn insert(tx: &WriteTx<'_>, m: &NewMessage<'_>, now: DateTime<Utc>) -> Resul
     Ok((n == 1).then(|| tx.last_insert_rowid()))
 }
 
+/// Whether the message of the event `dedupe_key` names was written already (a caller
+/// that finds events on every run checks before rendering one).
+pub fn has_key(tx: &ReadTx<'_>, dedupe_key: &str) -> Result<bool> {
+    Ok(tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM outbox WHERE dedupe_key = ?1)",
+        [dedupe_key],
+        |r| r.get(0),
+    )?)
+}
+
 pub fn find(tx: &ReadTx<'_>, id: i64) -> Result<Option<OutboxRow>> {
     tx.query_row(
         &format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"),

@@ -2,6 +2,7 @@
 
 use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
 use crate::domain::permissions::Role;
+use crate::domain::staff::StaffKind;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
@@ -18,11 +19,13 @@ pub struct StaffRow {
     pub updated_at: DateTime<Utc>,
     /// When the pending one-time password was issued (`None`: the user chose theirs).
     pub one_time_password_issued_at: Option<DateTime<Utc>>,
+    /// A person, or a service account (API tokens only, no password).
+    pub kind: StaffKind,
 }
 
 pub(crate) const COLUMNS: &str = "u.id, u.email, u.display_name, u.role, u.password_hash, \
      u.must_change_password, u.disabled_at, u.created_at, u.updated_at, \
-     (SELECT o.issued_at FROM one_time_passwords o WHERE o.user_id = u.id)";
+     (SELECT o.issued_at FROM one_time_passwords o WHERE o.user_id = u.id), u.kind";
 
 /// Reads a `StaffRow` from the columns of `COLUMNS`, starting at `at`.
 pub(crate) fn read_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<RawStaff> {
@@ -37,6 +40,7 @@ pub(crate) fn read_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Raw
         created_at: r.get(at + 7)?,
         updated_at: r.get(at + 8)?,
         one_time_password_issued_at: r.get(at + 9)?,
+        kind: r.get(at + 10)?,
     })
 }
 
@@ -52,6 +56,7 @@ pub(crate) struct RawStaff {
     created_at: String,
     updated_at: String,
     one_time_password_issued_at: Option<String>,
+    kind: String,
 }
 
 impl RawStaff {
@@ -73,6 +78,10 @@ impl RawStaff {
                 "one_time_passwords.issued_at",
                 self.one_time_password_issued_at,
             )?,
+            kind: self.kind.parse().map_err(|_| StoreError::Corrupt {
+                column: "staff_users.kind",
+                value: self.kind.clone(),
+            })?,
         })
     }
 }
@@ -105,10 +114,11 @@ pub fn count(tx: &ReadTx<'_>) -> Result<i64> {
     Ok(tx.query_row("SELECT count(*) FROM staff_users", [], |r| r.get(0))?)
 }
 
-/// Enabled accounts with the super_admin role.
+/// Enabled people with the super_admin role (a service account cannot sign in to
+/// administer anything, so it does not count).
 pub fn count_enabled_super_admins(tx: &ReadTx<'_>) -> Result<i64> {
     Ok(tx.query_row(
-        "SELECT count(*) FROM staff_users WHERE role = 'super_admin' AND disabled_at IS NULL",
+        "SELECT count(*) FROM staff_users WHERE role = 'super_admin' AND disabled_at IS NULL AND kind = 'person'",
         [],
         |r| r.get(0),
     )?)
@@ -120,13 +130,14 @@ pub struct NewStaff<'a> {
     pub role: Role,
     pub password_hash: &'a str,
     pub must_change_password: bool,
+    pub kind: StaffKind,
 }
 
 pub fn insert(tx: &WriteTx<'_>, u: &NewStaff<'_>, now: DateTime<Utc>) -> Result<i64> {
     tx.execute(
-        "INSERT INTO staff_users (email, display_name, role, password_hash, must_change_password, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-        params![u.email, u.display_name, u.role.as_str(), u.password_hash, u.must_change_password, ts(now)],
+        "INSERT INTO staff_users (email, display_name, role, password_hash, must_change_password, created_at, updated_at, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+        params![u.email, u.display_name, u.role.as_str(), u.password_hash, u.must_change_password, ts(now), u.kind.as_str()],
     )?;
     let id = tx.last_insert_rowid();
     set_one_time_password(tx, id, u.must_change_password, now)?;

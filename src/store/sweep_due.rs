@@ -1,7 +1,8 @@
 //! When the health sweep next has work in one tenant's database: the earliest instant
 //! at which time alone changes something the sweep looks at (the same conditions as
-//! `licenses::sweep_candidates` and `installations::sweep_candidates`). A closed tenant is
-//! opened for its sweep at that instant, not before.
+//! `licenses::sweep_candidates` and `installations::sweep_candidates`, and the moments an
+//! organization's license notice falls due). A closed tenant is opened for its sweep at
+//! that instant, not before.
 
 use super::{ReadTx, Result, parse_ts, ts};
 use crate::domain::violation::Timeline;
@@ -60,6 +61,18 @@ pub fn sweep_due(
         &warned_from,
     )? {
         next.push(crate::domain::timestamp::earlier(end, warning));
+    }
+    // An organization's license reaches a notice window (`license_notices`: 30 and 7
+    // days before its expiry); its expiry and the "expired" notice are covered above.
+    for days in crate::domain::license_notices::EXPIRY_NOTICE_DAYS {
+        let window = Duration::days(days);
+        if let Some(end) = min_after(
+            "SELECT min(expires_at) FROM licenses WHERE organization_id IS NOT NULL
+               AND state NOT IN ('revoked', 'expired') AND expires_at > ?1",
+            &ts(crate::domain::timestamp::later(now, window)),
+        )? {
+            next.push(crate::domain::timestamp::earlier(end, window));
+        }
     }
     // An active license not seen for longer than the grace.
     if let Some(seen) = min_after(

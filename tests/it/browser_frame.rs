@@ -133,6 +133,7 @@ pub fn main_pages(seeded: &Seeded) -> Vec<(&'static str, String)> {
         ("provisioning", "/licensing/provisioning".to_owned()),
         ("signing-keys", "/licensing/signing".to_owned()),
         ("licensing-settings", "/licensing/settings".to_owned()),
+        ("organizations", "/customers/organizations".to_owned()),
         ("staff-users", "/users".to_owned()),
         ("api-tokens", "/tokens".to_owned()),
         ("tls", "/settings/tls".to_owned()),
@@ -241,7 +242,7 @@ fn navigation_is_grouped_and_fits_at_1280_and_390_px() {
                         "Licensing settings"
                     ]
                 ),
-                ("Customers", &["Customer accounts"]),
+                ("Customers", &["Organizations", "Customer accounts"]),
                 (
                     "Administration",
                     &["Staff users", "Enterprise", "TLS", "Outbox", "API tokens", "Audit log"]
@@ -371,7 +372,7 @@ fn navigation_is_trimmed_to_the_role_and_the_forced_password_page_offers_only_si
                 groups(&[
                     ("Fleet", &["Dashboard", "Installations", "Heartbeats"]),
                     ("Licensing", &["Licenses", "Provisioning"]),
-                    ("Customers", &["Customer accounts"]),
+                    ("Customers", &["Organizations", "Customer accounts"]),
                     ("Administration", &["TLS", "API tokens", "Audit log"]),
                 ]),
                 "support at {width} px"
@@ -382,7 +383,7 @@ fn navigation_is_trimmed_to_the_role_and_the_forced_password_page_offers_only_si
                 groups(&[
                     ("Fleet", &["Dashboard", "Installations", "Heartbeats"]),
                     ("Licensing", &["Licenses", "Provisioning"]),
-                    ("Customers", &["Customer accounts"]),
+                    ("Customers", &["Organizations", "Customer accounts"]),
                     ("Administration", &["TLS", "API tokens"]),
                 ]),
                 "onboarding at {width} px"

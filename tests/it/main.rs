@@ -33,6 +33,7 @@ mod login_flood;
 mod metrics;
 mod migrations;
 mod openapi;
+mod org_licenses;
 mod outbox;
 mod permissions;
 mod portal_auth;

@@ -490,6 +490,21 @@ fn sample(fx: &Fixture<'_>, operation_id: &str) -> Option<Call> {
             json!({"expires_at": (fx.s.clock.now_utc() + chrono::Duration::days(400)).to_rfc3339()}),
         ),
         "change_license" => admin(vec![("id", license_id(fx))], json!({"internal_users": 7})),
+        "move_license_organization" => admin(
+            vec![("id", license_id(fx))],
+            json!({"organization_id": null}),
+        ),
+        "create_service_token" => {
+            let made = fx.api.ok(fx.api.post(
+                "/api/v1/users",
+                json!({"email": format!("svc-{}@example.com", uuid::Uuid::new_v4().simple()),
+                       "role": "support", "kind": "service"}),
+            ));
+            admin(
+                vec![("id", made["user"]["id"].to_string())],
+                json!({"name": "pipeline"}),
+            )
+        }
         "queue_license_directive" => admin(
             vec![("id", license_id(fx))],
             json!({"kind": "message", "message": "hello"}),

@@ -90,6 +90,9 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         GET "/api/v1/users/{id}" at "/api/v1/users/1" => need(UsersManage), 200;
         PATCH "/api/v1/users/{id}" at "/api/v1/users/999999" body json!({"display_name": "x"}) => need(UsersManage), 404;
         POST "/api/v1/users/{id}/reset-password" at "/api/v1/users/999999/reset-password" => need(UsersManage), 404;
+        GET "/api/v1/users/{id}/tokens" at "/api/v1/users/999999/tokens" => need(UsersManage), 404;
+        POST "/api/v1/users/{id}/tokens" at "/api/v1/users/999999/tokens" body json!({"name": "matrix"}) => need(UsersManage), 404;
+        DELETE "/api/v1/users/{id}/tokens/{token_id}" at "/api/v1/users/999999/tokens/1" => need(UsersManage), 404;
         GET "/api/v1/tokens" => SignedIn, 200;
         POST "/api/v1/tokens" body json!({"name": "matrix"}) => SignedIn, 201;
         DELETE "/api/v1/tokens/{id}" at "/api/v1/tokens/999999" => SignedIn, 404;
@@ -111,6 +114,10 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/api/v1/licenses/{id}/renew" at "/api/v1/licenses/nope/renew" body json!({"expires_at": "2030-01-01T00:00:00Z"}) => need(LicenseIssue), 404;
         POST "/api/v1/licenses/{id}/change" at "/api/v1/licenses/nope/change" body json!({"name": "matrix"}) => need(LicenseIssue), 404;
         POST "/api/v1/licenses/{id}/reissue" at "/api/v1/licenses/nope/reissue" => need(LicenseIssue), 404;
+        POST "/api/v1/licenses/{id}/organization" at "/api/v1/licenses/nope/organization" body json!({"organization_id": null}) => need(OrgsManage), 404;
+        GET "/api/v1/organizations" at "/api/v1/organizations?q=acme" => need(OrgsManage), 200;
+        GET "/api/v1/organizations/{id}" at "/api/v1/organizations/999999" => need(OrgsManage), 404;
+        DELETE "/api/v1/organizations/{id}" at "/api/v1/organizations/999999" => need(OrgsManage), 404;
         GET "/api/v1/licensing/heartbeats" => need(LicenseRead), 200;
         GET "/api/v1/licensing/settings" => need(SettingsManage), 200;
         PUT "/api/v1/licensing/settings" body json!({"grace_days": 0}) => need(SettingsManage), 422;
@@ -164,6 +171,7 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/licensing/licenses/{id}/renew" at "/licensing/licenses/999999/renew" body form(&[("expires_on", "2030-01-01")]) => need(LicenseIssue), 404;
         POST "/licensing/licenses/{id}/change" at "/licensing/licenses/999999/change" body form(&[("name", "matrix"), ("internal_users", "1"), ("external_users", "0"), ("features", "")]) => need(LicenseIssue), 404;
         POST "/licensing/licenses/{id}/reissue" at "/licensing/licenses/999999/reissue" => need(LicenseIssue), 404;
+        POST "/licensing/licenses/{id}/organization" at "/licensing/licenses/999999/organization" body form(&[("organization_id", "")]) => need(OrgsManage), 404;
         GET "/installations" => need(LicenseRead), 200;
         GET "/installations/{install_id}" at "/installations/nope" => need(LicenseRead), 404;
         GET "/licensing/heartbeats" => need(LicenseRead), 200;
@@ -176,12 +184,18 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/licensing/signing/{kid}/reissue" at "/licensing/signing/no-such-key/reissue" => need(LicenseIssue), 404;
         GET "/licensing/settings" => need(SettingsManage), 200;
         POST "/licensing/settings" body form(&[("grace_days", "0"), ("heartbeat_interval_secs", "3600"), ("sweep_interval_secs", "300"), ("heartbeat_retention_days", "30")]) => need(SettingsManage), 422;
+        GET "/customers/organizations" at "/customers/organizations?q=acme" => need(OrgsManage), 200;
+        GET "/customers/organizations/{id}" at "/customers/organizations/999999" => need(OrgsManage), 404;
+        POST "/customers/organizations/{id}/delete" at "/customers/organizations/999999/delete" body form(&[("confirmed", "1")]) => need(OrgsManage), 404;
         GET "/users" => need(UsersManage), 200;
         POST "/users" body form(&[("email", "bad"), ("role", "support")]) => need(UsersManage), 422;
         POST "/users/{id}/role" at "/users/999999/role" body form(&[("role", "support")]) => need(UsersManage), 404;
         POST "/users/{id}/disable" at "/users/999999/disable" => need(UsersManage), 404;
         POST "/users/{id}/enable" at "/users/999999/enable" => need(UsersManage), 404;
         POST "/users/{id}/reset-password" at "/users/999999/reset-password" => need(UsersManage), 404;
+        GET "/users/{id}/tokens" at "/users/999999/tokens" => need(UsersManage), 404;
+        POST "/users/{id}/tokens" at "/users/999999/tokens" body form(&[("name", "matrix")]) => need(UsersManage), 404;
+        POST "/users/{id}/tokens/{token_id}/revoke" at "/users/999999/tokens/1/revoke" => need(UsersManage), 404;
         GET "/enterprise" => need(SettingsManage), 200;
         POST "/enterprise/licenses" body form(&[("license_key", "x")]) => need(SettingsManage), 422;
         POST "/enterprise/licenses/{id}/remove" at "/enterprise/licenses/nope/remove" => need(SettingsManage), 404;
@@ -593,6 +607,7 @@ fn navigation_shows_only_what_the_role_may_use() {
             ("Provisioning", Some(Permission::LicenseIssue)),
             ("Signing keys", Some(Permission::SigningManage)),
             ("Licensing settings", Some(Permission::SettingsManage)),
+            ("Organizations", Some(Permission::OrgsManage)),
             ("Staff users", Some(Permission::UsersManage)),
             ("Enterprise", Some(Permission::SettingsManage)),
             ("TLS", Some(Permission::LicenseRead)),

@@ -215,6 +215,7 @@ fn the_scheduler_opens_a_closed_tenant_only_when_something_in_it_is_due() {
             name: "Plant 7".into(),
             install_id: "I-acme-1".into(),
             organization: "Acme".into(),
+            organization_id: None,
             internal_users: 5,
             external_users: 0,
             features: vec![],
@@ -222,7 +223,7 @@ fn the_scheduler_opens_a_closed_tenant_only_when_something_in_it_is_due() {
             not_before: None,
             expires_at: expires,
         };
-        licd::service::licenses::issue(&t, now, &Actor::Cli, &req).unwrap()
+        licd::service::licenses::issue(&s.app, &t, now, &Actor::Cli, &req).unwrap()
     };
     let id = serde_json::to_value(&license).unwrap()["id"]
         .as_str()
@@ -308,6 +309,7 @@ fn appliance_calls_and_sweeps_are_counted_per_tenant() {
         name: "Plant 7".into(),
         install_id: "I-acme-1".into(),
         organization: "Acme".into(),
+        organization_id: None,
         internal_users: 5,
         external_users: 0,
         features: vec![],
@@ -315,9 +317,10 @@ fn appliance_calls_and_sweeps_are_counted_per_tenant() {
         not_before: None,
         expires_at: now + Duration::days(30),
     };
-    let license =
-        serde_json::to_value(licd::service::licenses::issue(&t, now, &Actor::Cli, &req).unwrap())
-            .unwrap();
+    let license = serde_json::to_value(
+        licd::service::licenses::issue(&s.app, &t, now, &Actor::Cli, &req).unwrap(),
+    )
+    .unwrap();
     let id = license["id"].as_str().unwrap();
     let (c, base) = host_client(&s, "acme.localhost");
     let r = c

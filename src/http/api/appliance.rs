@@ -187,9 +187,7 @@ pub async fn provision(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let provisioned = open
-        .run(move |cx| {
-            provisioning::provision(&cx.tenant, cx.now, &body, cx.app.client_cert_issuer())
-        })
+        .run(move |cx| provisioning::provision(&cx.app, &cx.tenant, cx.now, &body))
         .await;
     let provisioned = counted(
         &open.state.app.metrics.provisions,

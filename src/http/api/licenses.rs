@@ -14,13 +14,14 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-refusals!(IssueRefusals: PasswordChangeRequired);
+refusals!(IssueRefusals: PasswordChangeRequired, UnknownOrganization);
 
 /// Issues a license
 ///
 /// Signs a license key (ES256 JWS, `typ=licd-license+jwt`) with the tenant's active
 /// signing key. `validation_failed` names the field (name, install_id, users, features,
-/// flags, dates).
+/// flags, dates). With `organization_id`, the license belongs to that organization
+/// (`unknown_organization` if there is none), which is told by email.
 #[utoipa::path(
     post,
     path = "/api/v1/licenses",
@@ -35,7 +36,7 @@ pub async fn issue(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let view = staff
-        .run(move |cx| licenses::issue(&cx.tenant, cx.now, &cx.actor, &body))
+        .run(move |cx| licenses::issue(&cx.app, &cx.tenant, cx.now, &cx.actor, &body))
         .await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -52,6 +53,8 @@ pub struct ListQuery {
     /// Only licenses that expire before this time (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime)]
     expiring_before: Option<InputTime>,
+    /// Only licenses that belong to this organization.
+    organization_id: Option<i64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Licenses per page, 1 to 500 (default 100).
@@ -88,6 +91,7 @@ pub async fn list(
         install_id: q.install_id,
         expiring_before: timestamp::parse_opt("expiring_before", q.expiring_before.as_ref())
             .map_err(ServiceError::from)?,
+        organization_id: q.organization_id,
     };
     let page = staff
         .run(move |cx| {

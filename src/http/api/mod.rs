@@ -11,6 +11,7 @@ pub mod license_actions;
 pub mod license_keys;
 pub mod licenses;
 pub mod licensing_settings;
+pub mod organizations;
 pub mod provisioning_tokens;
 pub mod signing_keys;
 pub mod sweep;
@@ -53,6 +54,14 @@ pub fn routes(r: &mut Routes) {
         need(UsersManage),
         AllowedInReadOnly,
         users::reset_password,
+    );
+    r.api("/api/v1/users/{id}/tokens")
+        .get(need(UsersManage), users::service_tokens)
+        .post(need(UsersManage), Write, users::create_service_token);
+    r.api("/api/v1/users/{id}/tokens/{token_id}").delete(
+        need(UsersManage),
+        AllowedInReadOnly,
+        users::revoke_service_token,
     );
 
     r.api("/api/v1/customers")
@@ -131,6 +140,17 @@ pub fn routes(r: &mut Routes) {
         .post(need(LicenseIssue), Write, license_keys::change);
     r.api("/api/v1/licenses/{id}/reissue")
         .post(need(LicenseIssue), Write, license_keys::reissue);
+    r.api("/api/v1/licenses/{id}/organization").post(
+        need(OrgsManage),
+        Write,
+        organizations::move_license,
+    );
+
+    r.api("/api/v1/organizations")
+        .get(need(OrgsManage), organizations::search);
+    r.api("/api/v1/organizations/{id}")
+        .get(need(OrgsManage), organizations::get)
+        .delete(need(OrgsManage), Write, organizations::delete);
 
     // AllowedInReadOnly: the read-only middleware concerns staff callers; creating a
     // tenant checks the default tenant's license itself and names the check that failed.

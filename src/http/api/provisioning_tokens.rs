@@ -19,6 +19,7 @@ pub struct ProvisioningTokenList {
 }
 
 refusals!(StaffRefusals: PasswordChangeRequired);
+refusals!(CreateRefusals: PasswordChangeRequired, UnknownOrganization);
 
 /// Lists provisioning tokens
 #[utoipa::path(
@@ -52,13 +53,14 @@ pub struct ProvisioningBody {
 ///
 /// An appliance redeems it at first boot (`POST /api/v1/provision`) for a license made
 /// from the template, already activated. The secret (`lprov_...`) is in the reply, once.
+/// A template's `organization_id` must name an existing organization.
 #[utoipa::path(
     post,
     path = "/api/v1/provisioning-tokens",
     operation_id = "create_provisioning_token",
     tag = "provisioning",
     request_body = ProvisioningBody,
-    responses((status = 201, description = "Created; `secret` is shown this once", body = provisioning::CreatedToken), StaffRefusals),
+    responses((status = 201, description = "Created; `secret` is shown this once", body = provisioning::CreatedToken), CreateRefusals),
 )]
 pub async fn create(
     staff: Issuer,

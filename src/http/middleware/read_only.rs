@@ -118,6 +118,9 @@ mod tests {
             ("POST", "/users/{id}/reset-password"),
             ("DELETE", "/api/v1/tokens/{id}"),
             ("POST", "/tokens/{id}/revoke"),
+            // A service account's tokens, revoked by staff: like one's own.
+            ("DELETE", "/api/v1/users/{id}/tokens/{token_id}"),
+            ("POST", "/users/{id}/tokens/{token_id}/revoke"),
             ("DELETE", "/api/v1/provisioning-tokens/{id}"),
             ("POST", "/licensing/provisioning/{id}/revoke"),
             ("POST", "/api/v1/licenses/{id}/revoke"),

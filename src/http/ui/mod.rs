@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod password;
 pub mod recover;
 pub mod reject;
+pub mod service_tokens;
 pub mod templates;
 pub mod tls;
 pub mod tokens;
@@ -149,11 +150,12 @@ fn customers_routes(r: &mut Routes) {
 /// The console's part of the route table, in navigation order within each group.
 pub fn routes(r: &mut Routes) {
     use Access::{PendingPasswordOk, Public, SignedIn};
-    use NavGroup::{Administration, Fleet, Licensing};
+    use NavGroup::{Administration, Customers, Fleet, Licensing};
     use Permission::*;
     use ReadOnly::{AllowedInReadOnly, Write};
     use licensing::{
-        actions, detail, heartbeats, keys, list, new, provisioning, settings, signing, sweep,
+        actions, detail, heartbeats, keys, list, new, organization, provisioning, settings,
+        signing, sweep,
     };
     let need = Access::Permission;
 
@@ -213,6 +215,11 @@ pub fn routes(r: &mut Routes) {
         .post(need(LicenseIssue), Write, keys::change);
     r.page("/licensing/licenses/{id}/reissue")
         .post(need(LicenseIssue), Write, keys::reissue);
+    r.page("/licensing/licenses/{id}/organization").post(
+        need(OrgsManage),
+        Write,
+        organization::move_to,
+    );
 
     r.page("/installations")
         .nav(Fleet, "Installations")
@@ -255,6 +262,16 @@ pub fn routes(r: &mut Routes) {
         .get(need(SettingsManage), settings::show)
         .post(need(SettingsManage), Write, settings::save);
 
+    r.page("/customers/organizations")
+        .nav(Customers, "Organizations")
+        .get(need(OrgsManage), customers::organizations::list);
+    r.page("/customers/organizations/{id}")
+        .get(need(OrgsManage), customers::organizations::detail);
+    r.page("/customers/organizations/{id}/delete").post(
+        need(OrgsManage),
+        Write,
+        customers::organizations::delete,
+    );
     customers_routes(r);
 
     r.page("/users")
@@ -271,6 +288,14 @@ pub fn routes(r: &mut Routes) {
         need(UsersManage),
         AllowedInReadOnly,
         users::reset_password,
+    );
+    r.page("/users/{id}/tokens")
+        .get(need(UsersManage), service_tokens::show)
+        .post(need(UsersManage), Write, service_tokens::create);
+    r.page("/users/{id}/tokens/{token_id}/revoke").post(
+        need(UsersManage),
+        AllowedInReadOnly,
+        service_tokens::revoke,
     );
 
     r.page("/enterprise")

@@ -63,6 +63,9 @@ notices! {
     CustomerEnabled = "customer_enabled": "The customer account has been enabled.",
     CustomerResetSent = "customer_reset_sent": "A password-reset link is in the outbox for the customer.",
     CustomerVerificationSent = "customer_verification_sent": "A new verification link is in the outbox for the customer.",
+    OrganizationDeleted = "organization_deleted": "The organization has been deleted with its memberships and invitations; its licenses belong to no organization now.",
+    LicenseMoved = "license_moved": "The license has moved; its organization's members see it in the portal.",
+    ServiceTokenCreated = "service_token_created": "The token has been created. Copy it now: it is not shown again.",
 }
 
 impl Notice {

@@ -40,7 +40,7 @@ pub async fn show(page: TokensPage, q: web::Query<PageQuery>) -> Result<HttpResp
     view(&page, page.shown(&q)).await
 }
 
-fn parse_days(s: &str) -> Result<Option<i64>, ServiceError> {
+pub(super) fn parse_days(s: &str) -> Result<Option<i64>, ServiceError> {
     let s = s.trim();
     if s.is_empty() {
         return Ok(None);

@@ -1,4 +1,6 @@
-//! Staff users (users.manage): list, create, change role, disable/enable, reset password.
+//! Staff users (users.manage): list, create (a person, or a service account whose API
+//! tokens are on its own page, `service_tokens`), change role, disable/enable, reset
+//! password.
 //! A new account's role starts on the least-privileged one; a role change is confirmed
 //! first (`ui::confirm`), naming the person and the permissions gained and lost.
 
@@ -7,9 +9,10 @@ use super::form::{Done, PageQuery, Shown, View, submit};
 use super::notice::Notice;
 use super::reject::UiReject;
 use crate::domain::permissions::Role;
+use crate::domain::staff::StaffKind;
 use crate::error::ErrorCode;
 use crate::http::auth::{Page, need};
-use crate::service::staff::{self, NewStaffInput, StaffPatch};
+use crate::service::staff::{self, NewServiceAccount, NewStaffInput, StaffPatch};
 use crate::service::{ServiceError, refuse};
 use actix_web::{HttpResponse, web};
 use minijinja::context;
@@ -31,6 +34,9 @@ pub struct CreateForm {
     display_name: String,
     #[serde(default)]
     role: String,
+    /// `person` (default) or `service`.
+    #[serde(default)]
+    kind: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -67,7 +73,11 @@ async fn view(page: &UsersPage, shown: Shown) -> Result<HttpResponse, UiReject> 
         roles => roles,
         me => page.principal.user.id,
         otp_hours => otp_hours,
-        form => CreateForm { role: least_privileged().as_str().to_owned(), ..CreateForm::default() },
+        form => CreateForm {
+            role: least_privileged().as_str().to_owned(),
+            kind: StaffKind::Person.as_str().to_owned(),
+            ..CreateForm::default()
+        },
     };
     page.render(VIEW, ctx, shown)
 }
@@ -82,12 +92,25 @@ pub async fn create(
 ) -> Result<HttpResponse, UiReject> {
     let form = form.into_inner();
     let typed = form.clone();
+    let kind = match form.kind.trim() {
+        "" => Ok(StaffKind::Person),
+        k => k.parse::<StaffKind>().map_err(ServiceError::from),
+    };
     let result = page
         .run_password(move |cx| {
+            let role = parse_role(&form.role)?;
+            if kind? == StaffKind::Service {
+                let input = NewServiceAccount {
+                    email: form.email,
+                    display_name: form.display_name,
+                    role,
+                };
+                return staff::create_service(&cx.tenant, cx.now, &cx.actor, input);
+            }
             let input = NewStaffInput {
                 email: form.email,
                 display_name: form.display_name,
-                role: parse_role(&form.role)?,
+                role,
                 password: None,
             };
             let min_len = cx.app.config.auth.min_password_length;

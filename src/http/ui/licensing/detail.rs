@@ -9,7 +9,7 @@ use crate::http::ui::form::{Done, PageQuery, Shown, View, submit};
 use crate::http::ui::notice::Notice;
 use crate::http::ui::reject::UiReject;
 use crate::service::license_actions::DIRECTIVE_KINDS;
-use crate::service::{self, licenses};
+use crate::service::{self, licenses, organization_admin};
 use actix_web::{HttpResponse, web};
 use minijinja::context;
 use serde::Serialize;
@@ -24,8 +24,21 @@ const VIEW: View = View {
 
 /// A license's page; a missing license is the 404 page.
 pub async fn view(caller: &Caller, id: String, shown: Shown) -> Result<HttpResponse, UiReject> {
-    let detail = caller
-        .run(move |cx| licenses::detail(&cx.tenant, cx.now, &id))
+    let can_orgs = caller.principal.can(Permission::OrgsManage);
+    let (detail, organization, organizations) = caller
+        .run(move |cx| {
+            let detail = licenses::detail(&cx.tenant, cx.now, &id)?;
+            let organization = match detail.license.organization_id {
+                Some(org) => organization_admin::name_of(&cx.tenant, org)?,
+                None => None,
+            };
+            let choices = if can_orgs {
+                organization_admin::choices(&cx.tenant)?
+            } else {
+                Vec::new()
+            };
+            Ok((detail, organization, choices))
+        })
         .await?;
     let live = !detail.license.state.is_final();
     let suspended = detail.license.state == LicenseState::Suspended;
@@ -33,6 +46,9 @@ pub async fn view(caller: &Caller, id: String, shown: Shown) -> Result<HttpRespo
     let can_issue = caller.principal.can(Permission::LicenseIssue);
     let ctx = context! {
         l => detail,
+        organization => organization,
+        organizations => organizations,
+        can_orgs => can_orgs,
         can_act => can_act,
         can_issue => can_issue,
         live => live,

@@ -9,6 +9,7 @@ pub mod heartbeats;
 pub mod keys;
 pub mod list;
 pub mod new;
+pub mod organization;
 pub mod provisioning;
 pub mod settings;
 pub mod signing;

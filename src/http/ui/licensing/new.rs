@@ -7,7 +7,7 @@ use crate::http::auth::{Page, need};
 use crate::http::ui::form::{Done, Shown, View, submit};
 use crate::http::ui::notice::Notice;
 use crate::http::ui::reject::UiReject;
-use crate::service::{ServiceError, licenses, refuse};
+use crate::service::{ServiceError, licenses, organization_admin, refuse};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
 use minijinja::context;
@@ -29,6 +29,9 @@ pub struct IssueForm {
     install_id: String,
     #[serde(default)]
     organization: String,
+    /// An organization's id, or blank for none.
+    #[serde(default)]
+    organization_id: String,
     #[serde(default)]
     internal_users: String,
     #[serde(default)]
@@ -54,6 +57,7 @@ impl IssueForm {
             name: self.name.clone(),
             install_id: self.install_id.clone(),
             organization: self.organization.clone(),
+            organization_id: organization_id(&self.organization_id)?,
             internal_users: whole("internal_users", &self.internal_users, Some(0))?,
             external_users: whole("external_users", &self.external_users, Some(0))?,
             features: features(&self.features),
@@ -69,31 +73,49 @@ impl IssueForm {
     }
 }
 
+/// An organization chosen in a select: its id, or `None` for blank.
+pub fn organization_id(s: &str) -> Result<Option<i64>, ServiceError> {
+    match s.trim() {
+        "" => Ok(None),
+        id => id.parse().map(Some).map_err(|_| {
+            refuse(
+                ErrorCode::ValidationFailed,
+                "organization_id: choose an organization from the list",
+            )
+        }),
+    }
+}
+
 /// A year from now, as the suggested expiry.
 fn default_expiry(now: DateTime<Utc>) -> String {
     (now + Duration::days(365)).format("%Y-%m-%d").to_string()
 }
 
-/// The form (its starting values, or what was typed before a refusal).
-fn view(page: &IssuePage, shown: Shown) -> Result<HttpResponse, UiReject> {
+/// The form (its starting values, or what was typed before a refusal), with the
+/// organizations to choose from.
+async fn view(page: &IssuePage, shown: Shown) -> Result<HttpResponse, UiReject> {
     let blank = IssueForm {
         internal_users: "1".into(),
         external_users: "0".into(),
         expires: default_expiry(page.now),
         ..Default::default()
     };
-    page.render(VIEW, context! { form => blank }, shown)
+    let organizations = page
+        .run(|cx| organization_admin::choices(&cx.tenant))
+        .await?;
+    let ctx = context! { form => blank, organizations => organizations };
+    page.render(VIEW, ctx, shown)
 }
 
 pub async fn show(page: IssuePage) -> Result<HttpResponse, UiReject> {
-    view(&page, Shown::default())
+    view(&page, Shown::default()).await
 }
 
 pub async fn create(page: IssuePage, form: web::Form<IssueForm>) -> Result<HttpResponse, UiReject> {
     let form = form.into_inner();
     let request = form.request();
     let result = page
-        .run(move |cx| licenses::issue(&cx.tenant, cx.now, &cx.actor, &request?))
+        .run(move |cx| licenses::issue(&cx.app, &cx.tenant, cx.now, &cx.actor, &request?))
         .await;
     submit(
         &page,
@@ -103,7 +125,7 @@ pub async fn create(page: IssuePage, form: web::Form<IssueForm>) -> Result<HttpR
         |license| {
             Done::to(format!("/licensing/licenses/{}", license.id)).notice(Notice::LicenseIssued)
         },
-        |shown| async { view(&page, shown) },
+        |shown| view(&page, shown),
     )
     .await
 }

@@ -53,6 +53,7 @@ impl CreateForm {
     ) -> Result<(Template, i64, Option<DateTime<Utc>>), ServiceError> {
         let template = Template {
             organization: self.organization.trim().to_owned(),
+            organization_id: None,
             internal_users: whole("internal_users", &self.internal_users, Some(0))?,
             external_users: whole("external_users", &self.external_users, Some(0))?,
             duration_days: whole("duration_days", &self.duration_days, None)?,
