@@ -240,6 +240,24 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         GET "/portal/account" => Customer, 200;
         POST "/portal/account/name" body form(&[("display_name", "x\u{202e}")]) => Customer, 422;
         POST "/portal/account/password" body form(&[("current_password", "x"), ("new_password", "y"), ("confirm_password", "z")]) => Customer, 422;
+        // Organizations: the matrix's customer belongs to none, so each is 404 (never
+        // 403: an organization's existence does not leak).
+        GET "/portal/organizations/new" => Customer, 200;
+        POST "/portal/organizations" body form(&[("name", ""), ("notification_email", "a@b.example")]) => Customer, 422;
+        GET "/portal/organizations/{id}" at "/portal/organizations/1" => Customer, 404;
+        POST "/portal/organizations/{id}" at "/portal/organizations/1" body form(&[("name", "x"), ("notification_email", "a@b.example")]) => Customer, 404;
+        GET "/portal/organizations/{id}/licenses/{license}" at "/portal/organizations/1/licenses/x" => Customer, 404;
+        POST "/portal/organizations/{id}/leave" at "/portal/organizations/1/leave" => Customer, 404;
+        POST "/portal/organizations/{id}/deletion-request" at "/portal/organizations/1/deletion-request" body form(&[("reason", "")]) => Customer, 404;
+        POST "/portal/organizations/{id}/members/{member}/remove" at "/portal/organizations/1/members/1/remove" => Customer, 404;
+        POST "/portal/organizations/{id}/members/{member}/role" at "/portal/organizations/1/members/1/role" body form(&[("role", "member")]) => Customer, 404;
+        POST "/portal/organizations/{id}/members/{member}/transfer" at "/portal/organizations/1/members/1/transfer" => Customer, 404;
+        POST "/portal/organizations/{id}/invitations" at "/portal/organizations/1/invitations" body form(&[("email", "b@b.example"), ("role", "member")]) => Customer, 404;
+        POST "/portal/organizations/{id}/invitations/{invitation}/resend" at "/portal/organizations/1/invitations/1/resend" => Customer, 404;
+        POST "/portal/organizations/{id}/invitations/{invitation}/revoke" at "/portal/organizations/1/invitations/1/revoke" => Customer, 404;
+        GET "/portal/invitation" at "/portal/invitation?token=x" => Public, 404;
+        POST "/portal/invitation" body form(&[("token", "x")]) => Customer, 404;
+        POST "/portal/invitation/signup" body form(&[("token", "x"), ("password", "p")]) => Public, 404;
     }
 }
 

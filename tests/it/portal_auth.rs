@@ -15,7 +15,7 @@ use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
 
 const EMAIL: &str = "ada@customer.example";
-const PASSWORD: &str = "ada-portal-password";
+pub(crate) const PASSWORD: &str = "ada-portal-password";
 
 /// A server with open sign-up (or not) whose email goes to `sink`.
 pub(crate) fn server(sink: &SmtpSink, signup: Signup) -> TestServer {
@@ -33,7 +33,7 @@ fn server_with(sink: &SmtpSink, tweak: impl FnOnce(&mut Config)) -> TestServer {
 }
 
 /// The hidden `csrf` field of a page.
-fn csrf_of(page: &str) -> String {
+pub(crate) fn csrf_of(page: &str) -> String {
     page.split("name=\"csrf\" value=\"")
         .nth(1)
         .unwrap_or_else(|| panic!("the page has a csrf field: {page}"))
@@ -43,7 +43,7 @@ fn csrf_of(page: &str) -> String {
         .to_owned()
 }
 
-fn location(r: &Response) -> String {
+pub(crate) fn location(r: &Response) -> String {
     r.headers()
         .get("location")
         .map(|v| v.to_str().unwrap().to_owned())
@@ -59,23 +59,23 @@ fn set_cookies(r: &Response) -> Vec<String> {
 }
 
 /// One browser: a client that keeps its cookies.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     s: &'a TestServer,
     c: Client,
 }
 
 impl<'a> Browser<'a> {
-    fn new(s: &'a TestServer) -> Self {
+    pub(crate) fn new(s: &'a TestServer) -> Self {
         Browser { s, c: s.client() }
     }
 
-    fn get(&self, path: &str) -> Response {
+    pub(crate) fn get(&self, path: &str) -> Response {
         self.c.get(self.s.url(path)).send().unwrap()
     }
 
     /// A page that must answer 200.
     #[track_caller]
-    fn page(&self, path: &str) -> String {
+    pub(crate) fn page(&self, path: &str) -> String {
         let r = self.get(path);
         let status = r.status().as_u16();
         let text = r.text().unwrap();
@@ -84,14 +84,14 @@ impl<'a> Browser<'a> {
     }
 
     /// Posts a form from the page at `from` (its CSRF token) to `to`.
-    fn post(&self, from: &str, to: &str, fields: &[(&str, &str)]) -> Response {
+    pub(crate) fn post(&self, from: &str, to: &str, fields: &[(&str, &str)]) -> Response {
         let csrf = csrf_of(&self.page(from));
         let mut all: Vec<(&str, &str)> = vec![("csrf", &csrf)];
         all.extend_from_slice(fields);
         self.c.post(self.s.url(to)).form(&all).send().unwrap()
     }
 
-    fn sign_in(&self, email: &str, password: &str) -> Response {
+    pub(crate) fn sign_in(&self, email: &str, password: &str) -> Response {
         self.post(
             "/portal/login",
             "/portal/login",
@@ -118,7 +118,7 @@ fn sign_up(b: &Browser<'_>, email: &str) {
 }
 
 /// A verified, enabled customer made by the service (as an accepted invitation would).
-fn customer(s: &TestServer, email: &str, verified: bool) -> i64 {
+pub(crate) fn customer(s: &TestServer, email: &str, verified: bool) -> i64 {
     let t = s.app.tenants.public().unwrap();
     portal_auth::create(&s.app, &t, s.clock.now_utc(), email, "", PASSWORD, verified).unwrap()
 }
@@ -134,7 +134,7 @@ pub(crate) fn mail_for(s: &TestServer, sink: &SmtpSink, to: &str) -> Vec<Receive
 }
 
 /// The text/plain body of a message, decoded.
-fn text_body(m: &Received) -> String {
+pub(crate) fn text_body(m: &Received) -> String {
     let part = m
         .data
         .split("Content-Type: text/plain")
@@ -184,7 +184,7 @@ pub(crate) fn link_in(m: &Received, path: &str) -> (String, String) {
 }
 
 /// The audit actions recorded for `target`, oldest first.
-fn audited(s: &TestServer, target: &str) -> Vec<(String, String)> {
+pub(crate) fn audited(s: &TestServer, target: &str) -> Vec<(String, String)> {
     let token = s.admin_token();
     let page: Value = s
         .client()
