@@ -428,14 +428,16 @@ pub struct SignUp {
 /// verification link (in the same transaction) and signs it in, to the "check your
 /// email" page. Refused with `signup_invite_only` under `invite_only` (the default):
 /// there an account comes only with an invitation. Creating an account is a write that
-/// read-only mode refuses (it adds an external user). Hashes a password: run it on the
+/// read-only mode refuses (it adds an external user). Each sign-up sends an email, so
+/// one client address (an IPv6 /64) makes at most `auth.max_failures_per_address` of
+/// them per throttle window (`too_many_attempts`). Hashes a password: run it on the
 /// password workers.
 pub fn sign_up(
     app: &App,
     tenant: &Tenant,
     now: DateTime<Utc>,
     input: SignUp,
-    address: &str,
+    address: Option<IpAddr>,
 ) -> Result<NewCustomerSession> {
     if app.config.portal.signup != Signup::Open {
         return Err(refuse(
@@ -451,6 +453,13 @@ pub fn sign_up(
     }
     let email = staff::normalize_email(&input.email)?;
     staff::check_display_name(&input.display_name)?;
+    let from = address.map_or_else(|| "unknown".to_owned(), throttle::address_key);
+    // A sign-up counts as a "failure" of its address: the throttle's counter is the
+    // rate limit (a refused sign-up gives its slot back).
+    let attempt = app
+        .throttle
+        .reserve(now, &[(Scope::Address, &format!("customer-signup:{from}"))])
+        .map_err(|wait| too_many("sign-ups from this address", wait))?;
     if tenant
         .db
         .read(|tx| store::find_by_email(tx, &email))?
@@ -462,11 +471,14 @@ pub fn sign_up(
         ));
     }
     let hash = hash_new_password(app, &email, &input.password)?;
+    let address = address.map(|a| a.to_string()).unwrap_or_default();
     let session = tenant.db.write(|tx| {
         let id = create_customer(tx, now, &email, &input.display_name, &hash, false)?;
         portal_links::send_verification(tx, app, tenant, now, id)?;
-        open_session_in(tx, app, tenant, now, id, address)
+        open_session_in(tx, app, tenant, now, id, &address)
     })?;
+    // Counted whether or not the address is locked now: the next one will be told.
+    let _ = attempt.failed(now);
     enterprise::refresh(tenant, now, &session.principal.actor())?;
     Ok(session)
 }

@@ -939,3 +939,49 @@ fn portal_pages_carry_the_security_headers_and_the_vendors_logo() {
     assert!(!b.page("/portal/login").contains("portal-logo"));
     assert_eq!(b.get("/portal/logo").status(), 404);
 }
+
+/// Each sign-up sends an email: one address makes at most
+/// `auth.max_failures_per_address` (6 in the tests) per window; refused ones do not
+/// count.
+#[test]
+fn sign_ups_from_one_address_are_limited() {
+    let sink = SmtpSink::start();
+    let s = server(&sink, Signup::Open);
+    let b = Browser::new(&s);
+    let r = b.post(
+        "/portal/signup",
+        "/portal/signup",
+        &[
+            ("email", "not an address"),
+            ("password", PASSWORD),
+            ("confirm_password", PASSWORD),
+        ],
+    );
+    assert_eq!(r.status(), 422);
+    for i in 0..6 {
+        Browser::new(&s).post(
+            "/portal/signup",
+            "/portal/signup",
+            &[
+                ("email", &format!("c{i}@customer.example")),
+                ("password", PASSWORD),
+                ("confirm_password", PASSWORD),
+            ],
+        );
+    }
+    let r = Browser::new(&s).post(
+        "/portal/signup",
+        "/portal/signup",
+        &[
+            ("email", "c6@customer.example"),
+            ("password", PASSWORD),
+            ("confirm_password", PASSWORD),
+        ],
+    );
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    let t = s.app.tenants.public().unwrap();
+    assert_eq!(licd::service::customers::list(&t, "", 50).unwrap().len(), 6);
+    s.clock.advance(Duration::minutes(16));
+    sign_up(&Browser::new(&s), "c6@customer.example");
+}

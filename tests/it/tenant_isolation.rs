@@ -368,3 +368,61 @@ fn tenants_have_their_own_keys_licenses_and_audit() {
         "A's audit names B's staff"
     );
 }
+
+/// A customer's portal session of tenant A is nobody on B's host: every portal route for
+/// customers refuses it there as it would a stranger (each tenant has its own customers
+/// and sessions, and the cookie names a session only in its own tenant's database).
+#[test]
+fn a_tenants_customer_session_gets_nothing_on_another_tenants_host() {
+    let v = crate::enterprise::vendor();
+    let (s, web) = two_tenants(&v);
+    let acme = s.app.tenants.get("t_acme").expect("t_acme is open");
+    let now = s.clock.now_utc();
+    let id = licd::service::portal_auth::create(
+        &s.app,
+        &acme,
+        now,
+        "buyer@acme.example",
+        "",
+        PASSWORD,
+        true,
+    )
+    .unwrap();
+    let session = licd::service::portal_auth::open_session(&s.app, &acme, now, id, "").unwrap();
+    let customer = AcmeStaff {
+        token: String::new(),
+        cookie: format!("__Host-licd_portal={}", session.secret),
+        csrf: licd::service::secrets::csrf_token(&session.secret),
+    };
+    let cases = matched(&routing::registered());
+    let portal_routes: Vec<&(Route, Sample)> = cases
+        .iter()
+        .filter(|(_, sample)| sample.needs.is_customer())
+        .collect();
+    assert!(portal_routes.len() >= 5, "{}", portal_routes.len());
+    let (route, sample) = portal_routes
+        .iter()
+        .find(|(r, _)| r.method == "GET" && r.path == "/portal/account")
+        .unwrap();
+    let r = request(&web, route, sample, A_HOST, &customer, Credential::Cookie)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "on A's own host");
+    for (route, sample) in &portal_routes {
+        let r = request(&web, route, sample, B_HOST, &customer, Credential::Cookie)
+            .send()
+            .unwrap();
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let body = r.text().unwrap();
+        assert!(
+            refused_as_stranger(route, status, location.as_deref(), &body),
+            "{} {} with A's customer session on B's host: {status} {location:?}",
+            route.method,
+            sample.path
+        );
+    }
+}

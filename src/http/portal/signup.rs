@@ -82,17 +82,14 @@ pub async fn submit(
         let msg = "The password and its confirmation differ.".to_owned();
         return page(&req, &open, &form, Some((msg, "")), frame::invalid());
     }
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let address = req.peer_addr().map(|a| a.ip());
     let input = SignUp {
         email: form.email.clone(),
         display_name: form.display_name.clone(),
         password: form.password.clone(),
     };
     let result = open
-        .run_password(move |cx| portal_auth::sign_up(&cx.app, &cx.tenant, cx.now, input, &address))
+        .run_password(move |cx| portal_auth::sign_up(&cx.app, &cx.tenant, cx.now, input, address))
         .await;
     match result {
         Ok(session) => {
