@@ -37,6 +37,7 @@ mod org_licenses;
 mod outbox;
 mod permissions;
 mod portal_auth;
+mod portal_orgs;
 mod settings;
 mod smtp_sink;
 mod static_files;

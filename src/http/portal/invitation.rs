@@ -72,6 +72,10 @@ async fn page(
         "{ACCEPT_PATH}?{}",
         serde_urlencoded::to_string([("token", token.as_str())]).unwrap_or_default()
     );
+    let sign_in_href = format!(
+        "/portal/login?{}",
+        serde_urlencoded::to_string([("next", accept_path.as_str())]).unwrap_or_default()
+    );
     let frame = Frame {
         customer: caller.as_ref(),
         csrf,
@@ -94,7 +98,7 @@ async fn page(
             signed_in_as => caller.as_ref().map(|c| c.principal.customer.email.clone()),
             account_exists => exists,
             token => token,
-            accept_path => accept_path,
+            sign_in_href => sign_in_href,
             form => typed,
             error => error,
             min_password_length => open.state.app.config.auth.min_password_length,
