@@ -66,11 +66,11 @@ fn a_customer_signs_up_and_verifies_from_the_emailed_link() {
 /// Signs in on the portal's sign-in page.
 async fn portal_sign_in(b: &Browser, s: &crate::harness::TestServer, email: &str) {
     b.client.goto(&s.url("/portal/login")).await.unwrap();
-    wait_for(&b, "#portal-login-form").await;
+    wait_for(b, "#portal-login-form").await;
     b.fill("#email", email).await;
     b.fill("#password", crate::portal_auth::PASSWORD).await;
     b.click("#sign-in").await;
-    wait_for(&b, "#my-organizations").await;
+    wait_for(b, "#my-organizations").await;
 }
 
 /// Seed 000's story: an owner creates an organization and invites a member by email;
