@@ -4,7 +4,7 @@
 //! `service::organizations` and `service::invitations`.
 
 use super::notice::PortalNotice;
-use super::organizations::{acting, finish};
+use super::organizations::{act, acting};
 use crate::domain::organization::OrgRole;
 use crate::http::customer_auth::Customer;
 use crate::http::ui::reject::UiReject;
@@ -16,16 +16,13 @@ use serde_json::json;
 
 pub async fn remove(page: Customer, path: web::Path<(i64, i64)>) -> Result<HttpResponse, UiReject> {
     let (org_id, member) = path.into_inner();
-    let result = page
-        .run(move |cx| orgs::remove_member(&cx.tenant, cx.now, &acting(cx), org_id, member))
-        .await;
-    finish(
+    act(
         &page,
         org_id,
         "members",
         json!({}),
-        result,
         PortalNotice::MemberRemoved,
+        move |cx| orgs::remove_member(&cx.tenant, cx.now, &acting(cx), org_id, member),
     )
     .await
 }
@@ -43,19 +40,16 @@ pub async fn change_role(
 ) -> Result<HttpResponse, UiReject> {
     let (org_id, member) = path.into_inner();
     let role = form.into_inner().role;
-    let result = page
-        .run(move |cx| {
-            let role: OrgRole = role.parse().map_err(ServiceError::from)?;
-            orgs::change_role(&cx.tenant, cx.now, &acting(cx), org_id, member, role)
-        })
-        .await;
-    finish(
+    act(
         &page,
         org_id,
         "members",
         json!({}),
-        result,
         PortalNotice::RoleChanged,
+        move |cx| {
+            let role: OrgRole = role.parse().map_err(ServiceError::from)?;
+            orgs::change_role(&cx.tenant, cx.now, &acting(cx), org_id, member, role)
+        },
     )
     .await
 }
@@ -65,17 +59,10 @@ pub async fn transfer(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, UiReject> {
     let (org_id, member) = path.into_inner();
-    let result = page
-        .run(move |cx| orgs::transfer_ownership(&cx.tenant, cx.now, &acting(cx), org_id, member))
-        .await;
-    finish(
-        &page,
-        org_id,
-        "members",
-        json!({}),
-        result,
-        PortalNotice::OwnershipTransferred,
-    )
+    let notice = PortalNotice::OwnershipTransferred;
+    act(&page, org_id, "members", json!({}), notice, move |cx| {
+        orgs::transfer_ownership(&cx.tenant, cx.now, &acting(cx), org_id, member)
+    })
     .await
 }
 
@@ -95,59 +82,43 @@ pub async fn invite(
     let org_id = path.into_inner();
     let f = form.into_inner();
     let typed = serde_json::to_value(&f).unwrap_or_default();
-    let result = page
-        .run(move |cx| {
-            let role: OrgRole = f.role.parse().map_err(ServiceError::from)?;
-            invitations::invite(
-                &cx.app,
-                &cx.tenant,
-                cx.now,
-                &acting(cx),
-                org_id,
-                &f.email,
-                role,
-            )
-        })
-        .await;
-    finish(
+    act(
         &page,
         org_id,
         "invite",
         typed,
-        result,
         PortalNotice::InvitationSent,
+        move |cx| {
+            let role: OrgRole = f.role.parse().map_err(ServiceError::from)?;
+            let by = acting(cx);
+            invitations::invite(&cx.app, &cx.tenant, cx.now, &by, org_id, &f.email, role)
+        },
     )
     .await
 }
 
 pub async fn resend(page: Customer, path: web::Path<(i64, i64)>) -> Result<HttpResponse, UiReject> {
     let (org_id, id) = path.into_inner();
-    let result = page
-        .run(move |cx| invitations::resend(&cx.app, &cx.tenant, cx.now, &acting(cx), org_id, id))
-        .await;
-    finish(
+    act(
         &page,
         org_id,
         "invite",
         json!({}),
-        result,
         PortalNotice::InvitationResent,
+        move |cx| invitations::resend(&cx.app, &cx.tenant, cx.now, &acting(cx), org_id, id),
     )
     .await
 }
 
 pub async fn revoke(page: Customer, path: web::Path<(i64, i64)>) -> Result<HttpResponse, UiReject> {
     let (org_id, id) = path.into_inner();
-    let result = page
-        .run(move |cx| invitations::revoke(&cx.tenant, cx.now, &acting(cx), org_id, id))
-        .await;
-    finish(
+    act(
         &page,
         org_id,
         "invite",
         json!({}),
-        result,
         PortalNotice::InvitationRevoked,
+        move |cx| invitations::revoke(&cx.tenant, cx.now, &acting(cx), org_id, id),
     )
     .await
 }

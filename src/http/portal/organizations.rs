@@ -250,6 +250,23 @@ pub(super) async fn finish<T>(
     }
 }
 
+/// Runs a use case for a form of the organization page and finishes it (`finish`).
+pub(super) async fn act<T, F>(
+    page: &Customer,
+    org_id: i64,
+    form: &'static str,
+    typed: serde_json::Value,
+    notice: PortalNotice,
+    f: F,
+) -> Result<HttpResponse, UiReject>
+where
+    F: FnOnce(&CustomerContext) -> service::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let result = page.run(f).await;
+    finish(page, org_id, form, typed, result, notice).await
+}
+
 pub async fn edit(
     page: Customer,
     path: web::Path<i64>,
@@ -258,25 +275,23 @@ pub async fn edit(
     let org_id = path.into_inner();
     let f = form.into_inner();
     let typed = serde_json::to_value(&f).unwrap_or_default();
-    let result = page
-        .run(move |cx| {
-            orgs::edit(
-                &cx.tenant,
-                cx.now,
-                &acting(cx),
-                org_id,
-                &f.name,
-                &f.notification_email,
-            )
-        })
-        .await;
-    finish(
+    act(
         &page,
         org_id,
         "edit",
         typed,
-        result,
         PortalNotice::OrganizationSaved,
+        move |cx| {
+            let by = acting(cx);
+            orgs::edit(
+                &cx.tenant,
+                cx.now,
+                &by,
+                org_id,
+                &f.name,
+                &f.notification_email,
+            )
+        },
     )
     .await
 }
@@ -317,18 +332,16 @@ pub async fn request_deletion(
     let org_id = path.into_inner();
     let f = form.into_inner();
     let typed = serde_json::to_value(&f).unwrap_or_default();
-    let result = page
-        .run(move |cx| {
-            orgs::request_deletion(&cx.app, &cx.tenant, cx.now, &acting(cx), org_id, &f.reason)
-        })
-        .await;
-    finish(
+    act(
         &page,
         org_id,
         "deletion",
         typed,
-        result,
         PortalNotice::DeletionRequested,
+        move |cx| {
+            let by = acting(cx);
+            orgs::request_deletion(&cx.app, &cx.tenant, cx.now, &by, org_id, &f.reason)
+        },
     )
     .await
 }
