@@ -12,6 +12,7 @@ pub mod lease;
 pub mod license;
 pub mod license_notices;
 pub mod lifecycle;
+pub mod money;
 pub mod organization;
 pub mod permissions;
 pub mod schema_name;
