@@ -22,6 +22,7 @@ pub mod staff;
 pub mod tenant_state;
 pub mod throttle;
 pub mod timestamp;
+pub mod usage_history;
 pub mod violation;
 pub mod violation_outlook;
 

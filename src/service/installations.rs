@@ -343,3 +343,25 @@ pub fn detail(tenant: &Tenant, now: DateTime<Utc>, install_id: &str) -> Result<I
         })
     })
 }
+
+/// The installation's user counts over the `days` days up to `now`, one point per day
+/// (see `domain::usage_history`): what the purchase and upgrade pages chart and forecast.
+pub fn usage_history(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    install_id: &str,
+    days: u32,
+) -> Result<Vec<crate::domain::usage_history::DailyUsage>> {
+    let since = (now - chrono::Duration::days(i64::from(days)))
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map_or(now, |d| d.and_utc());
+    let reports = tenant
+        .db
+        .read(|tx| crate::store::installations::usage_reports(tx, install_id, since))?;
+    Ok(crate::domain::usage_history::daily(
+        &reports,
+        now.date_naive(),
+        days,
+    ))
+}

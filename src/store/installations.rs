@@ -209,3 +209,35 @@ pub fn count_by_stage(tx: &ReadTx<'_>) -> Result<Vec<(String, i64)>> {
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// The installation's usage reports from `since` on, oldest first, with the last one
+/// before `since` (the count in effect then).
+pub fn usage_reports(
+    tx: &ReadTx<'_>,
+    install_id: &str,
+    since: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, Usage)>> {
+    let mut st = tx.prepare_cached(
+        "SELECT at, internal_users, external_users FROM installation_events
+         WHERE install_id = ?1 AND kind = 'usage' AND id >= coalesce(
+             (SELECT max(id) FROM installation_events
+              WHERE install_id = ?1 AND kind = 'usage' AND at < ?2), 0)
+         ORDER BY id",
+    )?;
+    let mut rows = st.query(params![install_id, ts(since)])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let at = parse_ts("installation_events.at", &r.get::<_, String>(0)?)?;
+        let (internal, external): (Option<u32>, Option<u32>) = (r.get(1)?, r.get(2)?);
+        if let Some((i, e)) = internal.zip(external) {
+            out.push((
+                at,
+                Usage {
+                    internal_users: i,
+                    external_users: e,
+                },
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -189,3 +189,30 @@ fn installations_are_listed_and_unknown_ones_are_not_found() {
         "validation_failed",
     );
 }
+
+/// The daily usage history the purchase pages chart: heartbeats' counts, carried from
+/// day to day, each day at its peak.
+#[test]
+fn usage_history_has_a_point_per_day_at_its_peak() {
+    let s = TestServer::start();
+    let api = Api::new(&s);
+    let a = issue(&api, 500, 10, 365);
+    let act = api.ok(activate(&s, &a, "fp"));
+    let id = a["id"].as_str().unwrap();
+    let secret = act["activation_secret"].as_str().unwrap();
+    let day0 = s.clock.now_utc();
+    api.ok(hb_with(&s, id, secret, 1, 40));
+    s.clock.advance(Duration::hours(2));
+    api.ok(hb_with(&s, id, secret, 2, 45));
+    s.clock.advance(Duration::hours(1));
+    api.ok(hb_with(&s, id, secret, 3, 42));
+    s.clock.advance(Duration::days(2));
+    api.ok(hb_with(&s, id, secret, 4, 50));
+    let t = s.app.tenants.public().unwrap();
+    let now = s.clock.now_utc();
+    let history = licd::service::installations::usage_history(&t, now, INSTALL, 10).unwrap();
+    let counts: Vec<u32> = history.iter().map(|d| d.internal_users).collect();
+    assert_eq!(counts, [45, 42, 50], "{history:?}");
+    assert_eq!(history[0].day, day0.date_naive());
+    assert_eq!(history[2].day, now.date_naive());
+}

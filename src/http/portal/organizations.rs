@@ -179,7 +179,9 @@ pub(super) async fn org_page(
         .invitations
         .iter()
         .map(|i| {
-            json!({"id": i.id, "email": i.email, "role": i.role, "invited_by": i.invited_by,
+            // `customer:<email>` or `staff:<email>`: people read the address.
+            let by = i.invited_by.split_once(':').map_or(i.invited_by.as_str(), |(_, who)| who);
+            json!({"id": i.id, "email": i.email, "role": i.role, "invited_by": by,
                    "sent_at": ts(i.sent_at), "expires_at": ts(i.expires_at), "expired": i.expires_at <= now})
         })
         .collect();
