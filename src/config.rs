@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod billing;
 mod email;
 mod portal;
+pub use billing::BillingConfig;
 pub use email::{EmailConfig, SmtpCredentials, SmtpEndpoint, SmtpSecurity, parse_smtp_url};
 pub use portal::{PortalConfig, Signup};
 
@@ -42,6 +44,7 @@ pub struct Config {
     pub tenancy: TenancyConfig,
     pub email: EmailConfig,
     pub portal: PortalConfig,
+    pub billing: BillingConfig,
 }
 
 /// The tenancy API (`/api/v1/tenants`): off unless enabled, and then authenticated only
@@ -552,6 +555,7 @@ impl Config {
         self.tenancy.keys()?;
         self.email.validate()?;
         self.portal.validate()?;
+        self.billing.validate()?;
         if !(1..=1440).contains(&self.tenancy.idle_close_minutes.0) {
             return bad("tenancy.idle_close_minutes must be 1 to 1440");
         }
