@@ -111,6 +111,37 @@ pub(super) fn target(org_id: i64) -> String {
     format!("organization:{org_id}")
 }
 
+/// A license as the portal shows it to the organization's members.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PortalLicense {
+    pub id: String,
+    pub name: String,
+    pub install_id: String,
+    pub internal_users: u32,
+    pub external_users: u32,
+    pub state: crate::domain::lifecycle::LicenseState,
+    pub not_before: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Only on the license's own page.
+    pub license_key: Option<String>,
+}
+
+impl PortalLicense {
+    fn of(l: LicenseRow, with_key: bool) -> PortalLicense {
+        PortalLicense {
+            license_key: with_key.then_some(l.license_key),
+            id: l.id,
+            name: l.name,
+            install_id: l.install_id,
+            internal_users: l.internal_users,
+            external_users: l.external_users,
+            state: l.state,
+            not_before: l.not_before,
+            expires_at: l.expires_at,
+        }
+    }
+}
+
 /// What a member sees of an organization.
 #[derive(Debug, Clone)]
 pub struct OrganizationView {
@@ -120,7 +151,7 @@ pub struct OrganizationView {
     pub members: Vec<Member>,
     /// Pending invitations (owners only; empty for members).
     pub invitations: Vec<InvitationRow>,
-    pub licenses: Vec<LicenseRow>,
+    pub licenses: Vec<PortalLicense>,
 }
 
 /// The organization page: `not_found` unless the customer belongs to it.
@@ -142,12 +173,15 @@ pub fn view(tenant: &Tenant, customer_id: i64, org_id: i64) -> Result<Organizati
     })
 }
 
-fn licenses_of(tx: &ReadTx<'_>, org_id: i64) -> Result<Vec<LicenseRow>> {
+fn licenses_of(tx: &ReadTx<'_>, org_id: i64) -> Result<Vec<PortalLicense>> {
     let filter = Filter {
         organization_id: Some(org_id),
         ..Filter::default()
     };
-    Ok(license_store::list(tx, &filter, LICENSE_LIMIT)?)
+    Ok(license_store::list(tx, &filter, LICENSE_LIMIT)?
+        .into_iter()
+        .map(|l| PortalLicense::of(l, false))
+        .collect())
 }
 
 /// One license of the organization, key included: `not_found` unless the customer
@@ -157,7 +191,7 @@ pub fn license(
     customer_id: i64,
     org_id: i64,
     license_id: &str,
-) -> Result<(OrganizationRow, LicenseRow)> {
+) -> Result<(OrganizationRow, PortalLicense)> {
     tenant.db.read(|tx| {
         let (org, _) = membership(tx, org_id, customer_id)?;
         let in_org = |l: &LicenseRow| {
@@ -166,7 +200,7 @@ pub fn license(
         let l = license_store::find(tx, license_id)?
             .filter(in_org)
             .ok_or_else(|| refuse(ErrorCode::NotFound, "no such license"))?;
-        Ok((org, l))
+        Ok((org, PortalLicense::of(l, true)))
     })
 }
 

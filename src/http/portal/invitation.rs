@@ -11,12 +11,11 @@
 use super::frame::{self, Frame, Rendered};
 use super::login::signed_in as set_session;
 use super::notice::PortalNotice;
-use super::organizations::{acting, portal_error, to_org};
+use super::organizations::{acting, portal_error, to_org, ts};
 use crate::http::context::Open;
 use crate::http::customer_auth::{Customer, signed_in};
 use crate::http::ui::reject::UiReject;
 use crate::service::invitations::{self, ACCEPT_PATH};
-use crate::store::ts;
 use actix_web::{HttpRequest, HttpResponse, web};
 use minijinja::context;
 use serde::{Deserialize, Serialize};

@@ -13,11 +13,10 @@ use crate::domain::lifecycle::LicenseState;
 use crate::http::customer_auth::{Customer, CustomerCaller, CustomerContext};
 use crate::http::ui::form::see_other;
 use crate::http::ui::reject::UiReject;
-use crate::service::organizations::{self as orgs, CustomerActor, OrganizationView};
+use crate::service::organizations::{self as orgs, CustomerActor, OrganizationView, PortalLicense};
 use crate::service::{self, ServiceError};
-use crate::store::licenses::LicenseRow;
-use crate::store::ts;
 use actix_web::{HttpResponse, web};
+use chrono::{DateTime, SecondsFormat, Utc};
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -44,14 +43,19 @@ fn state_class(s: LicenseState) -> &'static str {
     }
 }
 
+/// A time as the portal's templates read it (`2026-06-01T09:00:00Z`; they cut it).
+pub(super) fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
 /// What the portal shows of a license (the key only on its details page).
-fn license_json(l: &LicenseRow, with_key: bool) -> serde_json::Value {
+fn license_json(l: &PortalLicense) -> serde_json::Value {
     json!({
         "id": l.id, "name": l.name, "install_id": l.install_id,
         "internal_users": l.internal_users, "external_users": l.external_users,
         "state": l.state.as_str(), "state_class": state_class(l.state),
         "not_before": ts(l.not_before), "expires_at": ts(l.expires_at),
-        "license_key": if with_key { l.license_key.as_str() } else { "" },
+        "license_key": l.license_key.as_deref().unwrap_or(""),
     })
 }
 
@@ -185,11 +189,7 @@ pub(super) async fn org_page(
                    "sent_at": ts(i.sent_at), "expires_at": ts(i.expires_at), "expired": i.expires_at <= now})
         })
         .collect();
-    let licenses: Vec<serde_json::Value> = view
-        .licenses
-        .iter()
-        .map(|l| license_json(l, false))
-        .collect();
+    let licenses: Vec<serde_json::Value> = view.licenses.iter().map(license_json).collect();
     let page_values: Value = context! {
         org => json!({
             "id": org.id, "name": org.name, "notification_email": org.notification_email,
@@ -365,7 +365,7 @@ pub async fn license(
         Frame::of(&page, None),
         context! {
             org => json!({"id": org.id, "name": org.name}),
-            license => license_json(&l, true),
+            license => license_json(&l),
         },
         Rendered::default(),
     )
