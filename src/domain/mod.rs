@@ -13,6 +13,8 @@ pub mod license;
 pub mod license_notices;
 pub mod lifecycle;
 pub mod money;
+pub mod pricing;
+pub mod proration;
 pub mod organization;
 pub mod permissions;
 pub mod schema_name;
