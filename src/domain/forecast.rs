@@ -97,10 +97,7 @@ fn fit_line(points: &[(f64, f64)]) -> Option<Line> {
     if sxx == 0.0 {
         return None;
     }
-    let sxy: f64 = points
-        .iter()
-        .map(|p| (p.0 - mean_x) * (p.1 - mean_y))
-        .sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
     Some(Line {
         mean_x,
         mean_y,
@@ -157,7 +154,9 @@ mod tests {
     #[test]
     fn shrinking_history_is_floored_at_today() {
         let today = d(2026, 4, 1);
-        let h: Vec<_> = (0..90).map(|k| (days_back(today, k), 100 + 2 * k)).collect();
+        let h: Vec<_> = (0..90)
+            .map(|k| (days_back(today, k), 100 + 2 * k))
+            .collect();
         let f = forecast(&h, today);
         assert_eq!(f.today_count, 100);
         assert!(f.per_day.unwrap() < 0.0);
@@ -168,7 +167,11 @@ mod tests {
     fn sparse_history_fits_what_there_is() {
         // Two reports 60 days apart: 40 then 100, one user a day.
         let today = d(2026, 4, 1);
-        let h = [(days_back(today, 60), 40), (today, 100), (days_back(today, 60), 10)];
+        let h = [
+            (days_back(today, 60), 40),
+            (today, 100),
+            (days_back(today, 60), 10),
+        ];
         let f = forecast(&h, today);
         assert_eq!(f.today_count, 100);
         assert_eq!(f.points[0].count, 130);
@@ -189,7 +192,10 @@ mod tests {
         assert_eq!((f.today_count, f.per_day), (9, None));
         assert_eq!(counts(&f), vec![9; 12]);
         // One day inside the window and one long before: still one day to fit.
-        let f = forecast(&[(days_back(today, 300), 1), (days_back(today, 3), 12)], today);
+        let f = forecast(
+            &[(days_back(today, 300), 1), (days_back(today, 3), 12)],
+            today,
+        );
         assert_eq!((f.today_count, f.per_day), (12, None));
         assert_eq!(counts(&f), vec![12; 12]);
         // Reports after today are ignored, negative counts count as 0.

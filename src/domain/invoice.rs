@@ -221,7 +221,11 @@ impl SubscriptionStatus {
             (from, event) => {
                 return Err(DomainError::invalid(
                     "subscription",
-                    format!("a {} subscription cannot be {}", from.as_str(), event.as_str()),
+                    format!(
+                        "a {} subscription cannot be {}",
+                        from.as_str(),
+                        event.as_str()
+                    ),
                 ));
             }
         };
@@ -231,7 +235,10 @@ impl SubscriptionStatus {
     /// Whether the subscription keeps its license unsuspended: active, or past due within
     /// the dunning grace.
     pub fn is_valid(self) -> bool {
-        matches!(self, SubscriptionStatus::Active | SubscriptionStatus::PastDue)
+        matches!(
+            self,
+            SubscriptionStatus::Active | SubscriptionStatus::PastDue
+        )
     }
 
     /// Whether nothing can happen to it any more.

@@ -132,6 +132,11 @@ impl PriceList {
         }
     }
 
+    /// When an invoice issued on `issued` is due (net N days).
+    pub fn due_date(&self, issued: NaiveDate) -> NaiveDate {
+        issued + chrono::Duration::days(i64::from(self.payment_terms_days))
+    }
+
     /// The periods the list offers, monthly first.
     pub fn periods(&self) -> Vec<BillingPeriod> {
         [BillingPeriod::Monthly, BillingPeriod::Yearly]
@@ -340,16 +345,18 @@ fn unit_prices(list: &PriceList, period: BillingPeriod) -> Result<UnitPrices, Do
 }
 
 /// Checks user counts against the list's minimums; the message names the minimum.
-pub fn check_quantities(
-    list: &PriceList,
-    internal: i64,
-    external: i64,
-) -> Result<(), DomainError> {
+pub fn check_quantities(list: &PriceList, internal: i64, external: i64) -> Result<(), DomainError> {
     if internal < 0 {
-        return Err(DomainError::invalid("internal_users", "must not be negative"));
+        return Err(DomainError::invalid(
+            "internal_users",
+            "must not be negative",
+        ));
     }
     if external < 0 {
-        return Err(DomainError::invalid("external_users", "must not be negative"));
+        return Err(DomainError::invalid(
+            "external_users",
+            "must not be negative",
+        ));
     }
     if internal < list.minimum_internal {
         return Err(DomainError::invalid(
@@ -449,8 +456,18 @@ pub fn upgrade_quote(
     country: Option<&str>,
 ) -> Result<(Quote, Proration), DomainError> {
     check_quantities(list, change.new_internal, change.new_external)?;
-    let old = period_price(list, change.period, change.old_internal, change.old_external)?;
-    let new = period_price(list, change.period, change.new_internal, change.new_external)?;
+    let old = period_price(
+        list,
+        change.period,
+        change.old_internal,
+        change.old_external,
+    )?;
+    let new = period_price(
+        list,
+        change.period,
+        change.new_internal,
+        change.new_external,
+    )?;
     let p = proration::prorate(
         old,
         new,
@@ -609,7 +626,10 @@ mod tests {
             (l0.kind, l0.description.as_str(), l0.quantity, l0.unit_minor),
             (LineKind::InternalUsers, "Internal users, 1 month", 25, 800)
         );
-        assert_eq!((l0.amount_minor, l0.tax_rate_bp, l0.tax_minor), (20_000, 1_900, 3_800));
+        assert_eq!(
+            (l0.amount_minor, l0.tax_rate_bp, l0.tax_minor),
+            (20_000, 1_900, 3_800)
+        );
         let l1 = &q.lines[1];
         assert_eq!(
             (l1.kind, l1.quantity, l1.unit_minor),
@@ -632,13 +652,19 @@ mod tests {
         let q = quote(&flat, BillingPeriod::Monthly, 9, 4, Some("DE")).unwrap();
         let taxes: Vec<i64> = q.lines.iter().map(|l| l.tax_minor).collect();
         assert_eq!(taxes, vec![554, 32]);
-        assert_eq!((q.subtotal_minor, q.tax_minor, q.total_minor), (7_620, 586, 8_206));
+        assert_eq!(
+            (q.subtotal_minor, q.tax_minor, q.total_minor),
+            (7_620, 586, 8_206)
+        );
         assert_eq!(money::tax(q.subtotal_minor, 770).unwrap(), 587);
         // A yearly quote outside the listed countries: no tax.
         let q = quote(&sample(), BillingPeriod::Yearly, 5, 0, Some("US")).unwrap();
         assert_eq!(q.lines.len(), 1);
         assert_eq!(q.lines[0].description, "Internal users, 1 year");
-        assert_eq!((q.subtotal_minor, q.tax_minor, q.total_minor), (40_000, 0, 40_000));
+        assert_eq!(
+            (q.subtotal_minor, q.tax_minor, q.total_minor),
+            (40_000, 0, 40_000)
+        );
     }
 
     #[test]
@@ -652,13 +678,20 @@ mod tests {
         l.minimum_internal = 0;
         l.minimum_external = 100;
         let err = quote(&l, BillingPeriod::Monthly, 10, 99, None).unwrap_err();
-        assert!(err.to_string().contains("the minimum is 100 external users"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("the minimum is 100 external users"),
+            "{err}"
+        );
         l.minimum_external = 0;
         assert!(quote(&l, BillingPeriod::Monthly, 0, 0, None).is_err());
         assert!(quote(&l, BillingPeriod::Monthly, -1, 5, None).is_err());
         l.yearly = None;
         let err = quote(&l, BillingPeriod::Yearly, 10, 0, None).unwrap_err();
-        assert_eq!(err.to_string(), "period: the price list has no yearly price");
+        assert_eq!(
+            err.to_string(),
+            "period: the price list has no yearly price"
+        );
     }
 
     #[test]
@@ -684,9 +717,15 @@ mod tests {
             .collect();
         assert_eq!(
             amounts,
-            vec![(LineKind::Credit, -4_000, -760), (LineKind::Proration, 6_000, 1_140)]
+            vec![
+                (LineKind::Credit, -4_000, -760),
+                (LineKind::Proration, 6_000, 1_140)
+            ]
         );
-        assert_eq!((q.subtotal_minor, q.tax_minor, q.total_minor), (2_000, 380, 2_380));
+        assert_eq!(
+            (q.subtotal_minor, q.tax_minor, q.total_minor),
+            (2_000, 380, 2_380)
+        );
         assert!(q.lines.iter().all(|l| l.kind.is_proration()));
         assert_eq!(
             q.lines[1].description,
@@ -698,6 +737,48 @@ mod tests {
             ..change
         };
         assert!(upgrade_quote(&sample(), &below, None).is_err());
+    }
+
+    #[test]
+    fn due_dates_are_net_n_days() {
+        assert_eq!(sample().due_date(d(2026, 12, 15)), d(2027, 1, 14));
+        assert_eq!(
+            sample().periods(),
+            vec![BillingPeriod::Monthly, BillingPeriod::Yearly]
+        );
+    }
+
+    proptest::proptest! {
+        /// The totals are the sums of the lines, and an upgrade's subtotal is the
+        /// proration's net.
+        #[test]
+        fn totals_add_up(
+            internal in 5i64..100_000,
+            external in 0i64..1_000_000,
+            more in 0i64..1_000,
+            day in 0i64..30,
+            country in proptest::sample::select(vec!["DE", "FR", "US"]),
+        ) {
+            let list = sample();
+            let q = quote(&list, BillingPeriod::Monthly, internal, external, Some(country)).unwrap();
+            let sum: i64 = q.lines.iter().map(|l| l.amount_minor + l.tax_minor).sum();
+            proptest::prop_assert_eq!(q.total_minor, sum);
+            proptest::prop_assert_eq!(q.total_minor, q.subtotal_minor + q.tax_minor);
+            let change = Change {
+                period: BillingPeriod::Monthly,
+                period_start: d(2026, 4, 1),
+                period_end: d(2026, 5, 1),
+                change_day: d(2026, 4, 1) + chrono::Duration::days(day),
+                old_internal: internal,
+                old_external: external,
+                new_internal: internal + more,
+                new_external: external,
+            };
+            let (uq, p) = upgrade_quote(&list, &change, Some(country)).unwrap();
+            proptest::prop_assert_eq!(uq.subtotal_minor, p.net_minor);
+            proptest::prop_assert!(uq.subtotal_minor >= 0);
+            proptest::prop_assert_eq!(uq.total_minor, uq.subtotal_minor + uq.tax_minor);
+        }
     }
 
     #[test]

@@ -45,7 +45,9 @@ pub fn prorate(
     if change_day < period_start || change_day >= period_end {
         return Err(DomainError::invalid(
             "change_day",
-            format!("{change_day} is outside the period {period_start} to {period_end} (exclusive)"),
+            format!(
+                "{change_day} is outside the period {period_start} to {period_end} (exclusive)"
+            ),
         ));
     }
     let days_remaining = (period_end - change_day).num_days();
@@ -213,7 +215,8 @@ mod tests {
             .prop_flat_map(|(old, new, start_off, len)| {
                 let start = d(2020, 1, 1) + chrono::Duration::days(start_off);
                 let end = start + chrono::Duration::days(len);
-                (0..len).prop_map(move |c| (old, new, start, end, start + chrono::Duration::days(c)))
+                (0..len)
+                    .prop_map(move |c| (old, new, start, end, start + chrono::Duration::days(c)))
             })
     }
 
