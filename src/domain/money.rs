@@ -10,9 +10,25 @@ use super::DomainError;
 use std::fmt;
 use std::str::FromStr;
 
-/// An ISO 4217 currency code: three upper-case letters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// An ISO 4217 currency code: three upper-case letters (serialized as the code).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct Currency([u8; 3]);
+
+impl TryFrom<String> for Currency {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, DomainError> {
+        s.parse()
+    }
+}
+
+impl From<Currency> for String {
+    fn from(c: Currency) -> String {
+        c.as_str().to_string()
+    }
+}
 
 impl Currency {
     pub fn as_str(&self) -> &str {
