@@ -12,14 +12,14 @@ pub const WINDOW_DAYS: i64 = 90;
 pub const HORIZON_MONTHS: u32 = 12;
 
 /// One projected month.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ForecastPoint {
     pub date: NaiveDate,
     pub count: i64,
 }
 
 /// The forecast of one count.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Forecast {
     /// The latest count on or before today (0 without history).
     pub today_count: i64,

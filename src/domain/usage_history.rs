@@ -7,7 +7,7 @@ use super::violation::Usage;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 /// The counts of one day: the highest in effect during it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct DailyUsage {
     pub day: NaiveDate,
     pub internal_users: u32,

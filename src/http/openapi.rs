@@ -146,6 +146,7 @@ pub mod scheme {
         enterprise::remove,
         installations::list,
         installations::get,
+        installations::usage,
         tenants::list,
         tenants::create,
         tenants::get,

@@ -365,3 +365,40 @@ pub fn usage_history(
         days,
     ))
 }
+
+/// An installation's usage history and where it is heading: what the purchase and
+/// upgrade pages show so the owner buys the right number of users (seed 000).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct UsageForecast {
+    pub install_id: String,
+    /// One point per day, at the day's peak (`domain::usage_history`).
+    pub history: Vec<crate::domain::usage_history::DailyUsage>,
+    /// Internal users 12 months ahead (`domain::forecast`: a linear fit over the last
+    /// 90 days, never below today's count).
+    pub internal_users: crate::domain::forecast::Forecast,
+    pub external_users: crate::domain::forecast::Forecast,
+}
+
+/// The usage forecast of `install_id` at `now` from its last `days` days of history.
+pub fn usage_forecast(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    install_id: &str,
+    days: u32,
+) -> Result<UsageForecast> {
+    use crate::domain::forecast::forecast;
+    let history = usage_history(tenant, now, install_id, days)?;
+    let series = |f: fn(&crate::domain::usage_history::DailyUsage) -> u32| {
+        history
+            .iter()
+            .map(|d| (d.day, i64::from(f(d))))
+            .collect::<Vec<_>>()
+    };
+    let today = now.date_naive();
+    Ok(UsageForecast {
+        install_id: install_id.to_owned(),
+        internal_users: forecast(&series(|d| d.internal_users), today),
+        external_users: forecast(&series(|d| d.external_users), today),
+        history,
+    })
+}

@@ -215,4 +215,20 @@ fn usage_history_has_a_point_per_day_at_its_peak() {
     assert_eq!(counts, [45, 42, 50], "{history:?}");
     assert_eq!(history[0].day, day0.date_naive());
     assert_eq!(history[2].day, now.date_naive());
+
+    // The API gives the same history and a forecast that never falls below today.
+    let f = api.ok(api.get(&format!("/api/v1/installations/{INSTALL}/usage?days=10")));
+    let api_counts: Vec<u64> = f["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["internal_users"].as_u64().unwrap())
+        .collect();
+    assert_eq!(api_counts, [45, 42, 50]);
+    assert_eq!(f["internal_users"]["today_count"], 50);
+    let points = f["internal_users"]["points"].as_array().unwrap();
+    assert_eq!(points.len(), 12);
+    assert!(points.iter().all(|p| p["count"].as_i64().unwrap() >= 50));
+    let r = api.get(&format!("/api/v1/installations/{INSTALL}/usage?days=0"));
+    assert_eq!(r.status(), 422);
 }

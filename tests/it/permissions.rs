@@ -134,6 +134,7 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         DELETE "/api/v1/enterprise/licenses/{id}" at "/api/v1/enterprise/licenses/nope" => need(SettingsManage), 404;
         GET "/api/v1/installations" => need(LicenseRead), 200;
         GET "/api/v1/installations/{install_id}" at "/api/v1/installations/nope" => need(LicenseRead), 404;
+        GET "/api/v1/installations/{install_id}/usage" at "/api/v1/installations/nope/usage" => need(LicenseRead), 200;
         GET "/.well-known/jwks.json" => Public, 200;
         // The tenancy API: only a tenancy key, and 404 while tenancy is off (as here);
         // `tenancy_routes_take_a_tenancy_key_and_nothing_else` sends the keys.

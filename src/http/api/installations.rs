@@ -85,3 +85,41 @@ pub async fn get(
         .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UsageQuery {
+    /// Days of history, 1 to 365 (default 90).
+    #[param(minimum = 1, maximum = 365)]
+    days: Option<u32>,
+}
+
+/// An installation's daily usage and its 12-month forecast (seed 000: how the number of
+/// users is forecast), for choosing how many users to buy.
+#[utoipa::path(
+    get,
+    path = "/api/v1/installations/{install_id}/usage",
+    operation_id = "get_installation_usage",
+    tag = "installations",
+    params(("install_id" = String, Path, description = "The Install ID"), UsageQuery),
+    responses((status = 200, description = "History and forecast (empty history for an Install ID that never reported)", body = installations::UsageForecast), ListRefusals),
+)]
+pub async fn usage(
+    staff: Staff<need::LicenseRead>,
+    path: web::Path<String>,
+    q: web::Query<UsageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let days = q.days.unwrap_or(90);
+    if !(1..=365).contains(&days) {
+        return Err(ApiError(crate::error::Problem::new(
+            crate::error::ErrorCode::ValidationFailed,
+            "days: 1 to 365",
+        )));
+    }
+    let install_id = path.into_inner();
+    let f = staff
+        .run(move |cx| installations::usage_forecast(&cx.tenant, cx.now, &install_id, days))
+        .await?;
+    Ok(HttpResponse::Ok().json(f))
+}

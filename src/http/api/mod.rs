@@ -230,6 +230,8 @@ pub fn routes(r: &mut Routes) {
         .get(need(LicenseRead), installations::list);
     r.api("/api/v1/installations/{install_id}")
         .get(need(LicenseRead), installations::get);
+    r.api("/api/v1/installations/{install_id}/usage")
+        .get(need(LicenseRead), installations::usage);
 
     r.api("/.well-known/jwks.json").get(Public, appliance::jwks);
 }
