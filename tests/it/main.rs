@@ -4,6 +4,7 @@
 
 mod audit;
 mod audit_search;
+mod billing_ledger;
 mod auth;
 mod backup;
 mod bootstrap;
