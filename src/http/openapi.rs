@@ -12,9 +12,9 @@
 //! `tests/it/openapi.rs` holds the document to the routes that really exist.
 
 use super::api::{
-    appliance, audit, auth, billing, customers, enterprise, heartbeats, installations, license_actions,
-    license_keys, licenses, licensing_settings, organizations, provisioning_tokens, signing_keys,
-    sweep, tenants, tls, tokens, users,
+    appliance, audit, auth, billing, customers, enterprise, heartbeats, installations,
+    license_actions, license_keys, licenses, licensing_settings, organizations,
+    provisioning_tokens, signing_keys, sweep, tenants, tls, tokens, users,
 };
 use super::problem::{PROBLEM_JSON, ProblemBody};
 use super::routing::{self, Access, Proof, ReadOnly, Route};

@@ -49,7 +49,13 @@ fn invoice_number(year: i32, seq: i64) -> String {
 }
 
 /// What a line is for.
-const LINE_KINDS: &[&str] = &["internal_users", "external_users", "minimum", "adjustment", "other"];
+const LINE_KINDS: &[&str] = &[
+    "internal_users",
+    "external_users",
+    "minimum",
+    "adjustment",
+    "other",
+];
 const PAYMENT_METHODS: &[&str] = &["bank_transfer", "purchase_order"];
 
 /// A line of a new draft.
@@ -272,7 +278,14 @@ pub enum Show {
 }
 
 impl Show {
-    pub const ALL: [Show; 6] = [Show::All, Show::Draft, Show::Open, Show::Overdue, Show::Paid, Show::Void];
+    pub const ALL: [Show; 6] = [
+        Show::All,
+        Show::Draft,
+        Show::Open,
+        Show::Overdue,
+        Show::Paid,
+        Show::Void,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -336,7 +349,10 @@ fn detail_in(tx: &ReadTx<'_>, now: DateTime<Utc>, id: i64) -> Result<Detail> {
     Ok(Detail {
         invoice: InvoiceView::new(&r, now),
         organization_name,
-        lines: store::lines(tx, id)?.into_iter().map(LineView::from).collect(),
+        lines: store::lines(tx, id)?
+            .into_iter()
+            .map(LineView::from)
+            .collect(),
         payments: payment_store::of_invoice(tx, id)?
             .into_iter()
             .map(PaymentView::from)
@@ -354,7 +370,10 @@ pub fn detail(tenant: &Tenant, now: DateTime<Utc>, id: i64) -> Result<Detail> {
 /// A checked line with its amount and tax.
 fn priced(position: i64, l: &NewLine) -> Result<LineRow> {
     if !LINE_KINDS.contains(&l.kind.as_str()) {
-        return Err(invalid("kind", "must be internal_users, external_users, minimum, adjustment or other"));
+        return Err(invalid(
+            "kind",
+            "must be internal_users, external_users, minimum, adjustment or other",
+        ));
     }
     let description = free_text::line("description", &l.description, 200, true)?;
     if l.quantity < 0 {
@@ -384,7 +403,12 @@ fn priced(position: i64, l: &NewLine) -> Result<LineRow> {
 }
 
 /// Writes a draft's lines (after its old ones went) and its totals.
-fn write_lines(tx: &WriteTx<'_>, id: i64, lines: &[NewLine], now: DateTime<Utc>) -> Result<(i64, i64)> {
+fn write_lines(
+    tx: &WriteTx<'_>,
+    id: i64,
+    lines: &[NewLine],
+    now: DateTime<Utc>,
+) -> Result<(i64, i64)> {
     if lines.len() > LINES_MAX {
         return Err(invalid("lines", &format!("at most {LINES_MAX}")));
     }
@@ -404,17 +428,28 @@ fn write_lines(tx: &WriteTx<'_>, id: i64, lines: &[NewLine], now: DateTime<Utc>)
         .checked_add(tax)
         .ok_or_else(|| invalid("lines", "the total is too large"))?;
     if total < 0 {
-        return Err(invalid("lines", "the total must not be negative (use a credit note)"));
+        return Err(invalid(
+            "lines",
+            "the total must not be negative (use a credit note)",
+        ));
     }
     store::set_totals(tx, id, subtotal, tax, total, now)?;
     Ok((subtotal, total))
 }
 
 /// Creates a draft invoice for an organization with its lines. Audited.
-pub fn create_draft(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, d: &NewDraft) -> Result<Detail> {
+pub fn create_draft(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    d: &NewDraft,
+) -> Result<Detail> {
     let method = d.payment_method.as_deref().unwrap_or("bank_transfer");
     if !PAYMENT_METHODS.contains(&method) {
-        return Err(invalid("payment_method", "must be bank_transfer or purchase_order"));
+        return Err(invalid(
+            "payment_method",
+            "must be bank_transfer or purchase_order",
+        ));
     }
     let po_number = free_text::line("po_number", &d.po_number, 100, false)?;
     tenant.db.write(|tx| {
@@ -425,15 +460,22 @@ pub fn create_draft(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, d: &NewD
             ));
         }
         if let Some(s) = d.subscription_id
-            && crate::store::subscriptions::find(tx, s)?.is_none_or(|s| s.organization_id != d.organization_id)
+            && crate::store::subscriptions::find(tx, s)?
+                .is_none_or(|s| s.organization_id != d.organization_id)
         {
-            return Err(invalid("subscription_id", "is not a subscription of this organization"));
+            return Err(invalid(
+                "subscription_id",
+                "is not a subscription of this organization",
+            ));
         }
         let currency = match &d.currency {
             Some(c) => c.clone(),
-            None => price_list::get(tx)?
-                .map(|p| p.currency)
-                .ok_or_else(|| refuse(ErrorCode::PriceListMissing, "no price list is set, so the currency must be given"))?,
+            None => price_list::get(tx)?.map(|p| p.currency).ok_or_else(|| {
+                refuse(
+                    ErrorCode::PriceListMissing,
+                    "no price list is set, so the currency must be given",
+                )
+            })?,
         };
         let currency: Currency = currency.parse()?;
         let id = store::insert_draft(
@@ -505,17 +547,29 @@ pub fn replace_lines(
 /// and due dates (the price list's payment terms), a snapshot of who it is made out to,
 /// and its email to the organization's notification address through the outbox, all in
 /// one transaction. Audited. Refused with `invoice_finalized` when it is not a draft.
-pub fn finalise(app: &App, tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, id: i64) -> Result<Detail> {
+pub fn finalise(
+    app: &App,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i64,
+) -> Result<Detail> {
     let product = app.config.portal.product_name.clone();
     // The link is made before the transaction (it reads the registry).
     let origin = super::links::origin(app, tenant)?;
     tenant.db.write(|tx| {
         let r = load(tx, id)?;
         draft_only(&r)?;
-        let org = organizations::find(tx, r.organization_id)?
-            .ok_or_else(|| refuse(ErrorCode::UnknownOrganization, "the invoice's organization is gone"))?;
+        let org = organizations::find(tx, r.organization_id)?.ok_or_else(|| {
+            refuse(
+                ErrorCode::UnknownOrganization,
+                "the invoice's organization is gone",
+            )
+        })?;
         let prices = price_list::get(tx)?;
-        let terms = prices.as_ref().map_or(DEFAULT_TERMS_DAYS, |p| p.payment_terms_days);
+        let terms = prices
+            .as_ref()
+            .map_or(DEFAULT_TERMS_DAYS, |p| p.payment_terms_days);
         let due_at = now + Duration::days(terms);
         let account = billing_accounts::find(tx, org.id)?;
         let snapshot = json!({
@@ -542,7 +596,10 @@ pub fn finalise(app: &App, tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, i
         let content = super::email_body::EmailContent {
             kind: "invoice".into(),
             to: org.notification_email.clone(),
-            subject: format!("Invoice {number}: {total}, due {}", due_at.format("%Y-%m-%d")),
+            subject: format!(
+                "Invoice {number}: {total}, due {}",
+                due_at.format("%Y-%m-%d")
+            ),
             heading: format!("Invoice {number} for {}", org.name),
             paragraphs: vec![
                 format!("A new invoice for {} is ready: {number}.", org.name),
@@ -612,7 +669,10 @@ pub fn record_payment(
 ) -> Result<PaymentRecorded> {
     let method = p.method.as_deref().unwrap_or("bank_transfer");
     if !PAY_METHODS.contains(&method) {
-        return Err(invalid("method", "must be bank_transfer, purchase_order, card or other"));
+        return Err(invalid(
+            "method",
+            "must be bank_transfer, purchase_order, card or other",
+        ));
     }
     if p.amount_minor <= 0 {
         return Err(invalid("amount_minor", "must be positive"));
@@ -645,7 +705,10 @@ pub fn record_payment(
         if r.state != InvoiceState::Open {
             return Err(refuse(
                 ErrorCode::InvoiceState,
-                format!("only an open invoice takes payments; this one is {}", r.state.as_str()),
+                format!(
+                    "only an open invoice takes payments; this one is {}",
+                    r.state.as_str()
+                ),
             ));
         }
         let left = due(&r);
@@ -661,7 +724,11 @@ pub fn record_payment(
         }
         let paid = r.amount_paid + p.amount_minor;
         let became_paid = paid + r.amount_credited >= r.total_minor;
-        let state = if became_paid { InvoiceState::Paid } else { InvoiceState::Open };
+        let state = if became_paid {
+            InvoiceState::Paid
+        } else {
+            InvoiceState::Open
+        };
         let payment_id = payment_store::insert(
             tx,
             &NewPayment {
@@ -699,7 +766,13 @@ pub fn record_payment(
 
 /// Voids an open invoice that has no payments and no credit notes (otherwise credit
 /// it): its number stays taken. Audited.
-pub fn void(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, id: i64, reason: &str) -> Result<Detail> {
+pub fn void(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i64,
+    reason: &str,
+) -> Result<Detail> {
     let reason = free_text::lines("reason", reason, 2000, true)?;
     tenant.db.write(|tx| {
         let r = load(tx, id)?;
@@ -708,13 +781,18 @@ pub fn void(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, id: i64, reason:
             InvoiceState::Paid => Some("it is paid: credit it instead"),
             InvoiceState::Void => Some("it is void already"),
             InvoiceState::Open if r.amount_paid > 0 => Some("it has payments: credit it instead"),
-            InvoiceState::Open if r.amount_credited > 0 => Some("it has credit notes: credit the rest instead"),
+            InvoiceState::Open if r.amount_credited > 0 => {
+                Some("it has credit notes: credit the rest instead")
+            }
             InvoiceState::Open => None,
         };
         if let Some(why) = why {
             return Err(refuse(
                 ErrorCode::InvoiceNotVoidable,
-                format!("invoice {} cannot be voided: {why}", r.number.as_deref().unwrap_or("(draft)")),
+                format!(
+                    "invoice {} cannot be voided: {why}",
+                    r.number.as_deref().unwrap_or("(draft)")
+                ),
             ));
         }
         store::set_settlement(tx, id, InvoiceState::Void, 0, 0, now)?;

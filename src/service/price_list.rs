@@ -118,7 +118,10 @@ pub fn validate(p: &PriceList) -> Result<PriceList> {
         ("external_yearly_minor", p.external_yearly_minor),
     ] {
         if !(0..=PRICE_MAX).contains(&v) {
-            return Err(invalid(field, "must be 0 or more (minor units) and not absurdly large"));
+            return Err(invalid(
+                field,
+                "must be 0 or more (minor units) and not absurdly large",
+            ));
         }
     }
     for (field, v) in [
@@ -171,7 +174,7 @@ fn from_row(r: PriceListRow) -> Stored {
 
 /// The price list; `None` until staff set one.
 pub fn get(tenant: &Tenant) -> Result<Option<Stored>> {
-    Ok(tenant.db.read(|tx| store::get(tx))?.map(from_row))
+    Ok(tenant.db.read(store::get)?.map(from_row))
 }
 
 /// The price list or `price_list_missing`.
@@ -185,7 +188,12 @@ pub fn require(tenant: &Tenant) -> Result<Stored> {
 }
 
 /// Replaces the price list (validated). Audited with the old and new values.
-pub fn replace(tenant: &Tenant, now: DateTime<Utc>, actor: &Actor, p: &PriceList) -> Result<Stored> {
+pub fn replace(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    p: &PriceList,
+) -> Result<Stored> {
     let p = validate(p)?;
     let by = actor.audit_name();
     tenant.db.write(|tx| {

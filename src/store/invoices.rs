@@ -72,7 +72,15 @@ const COLUMNS: &str = "id, organization_id, subscription_id, state, number, curr
 type Raw = (
     (i64, i64, Option<i64>, String, Option<String>, String, i64),
     (i64, i64, i64, i64, Option<String>, Option<String>),
-    (String, String, String, String, String, String, Option<String>),
+    (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+    ),
 );
 
 fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
@@ -110,7 +118,15 @@ fn parse(raw: Raw) -> Result<InvoiceRow> {
     let (
         (id, organization_id, subscription_id, state, number, currency, subtotal_minor),
         (tax_minor, total_minor, amount_paid, amount_credited, issued_at, due_at),
-        (payment_method, po_number, billing_snapshot, created_at, created_by, updated_at, voided_at),
+        (
+            payment_method,
+            po_number,
+            billing_snapshot,
+            created_at,
+            created_by,
+            updated_at,
+            voided_at,
+        ),
     ) = raw;
     Ok(InvoiceRow {
         id,
@@ -259,7 +275,10 @@ pub fn lines(tx: &ReadTx<'_>, invoice_id: i64) -> Result<Vec<LineRow>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     raw.into_iter()
         .map(
-            |((id, position, kind, description, ps, pe), (quantity, unit, amount, rate, tax, pro))| {
+            |(
+                (id, position, kind, description, ps, pe),
+                (quantity, unit, amount, rate, tax, pro),
+            )| {
                 Ok(LineRow {
                     id,
                     position,
@@ -399,7 +418,11 @@ pub struct NewCreditNote<'a> {
     pub created_by: &'a str,
 }
 
-pub fn insert_credit_note(tx: &WriteTx<'_>, n: &NewCreditNote<'_>, now: DateTime<Utc>) -> Result<i64> {
+pub fn insert_credit_note(
+    tx: &WriteTx<'_>,
+    n: &NewCreditNote<'_>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     tx.execute(
         "INSERT INTO credit_notes (invoice_id, number, reason, amount_minor, lines, created_at, created_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -436,17 +459,19 @@ pub fn credit_notes(tx: &ReadTx<'_>, invoice_id: i64) -> Result<Vec<CreditNoteRo
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     raw.into_iter()
-        .map(|(id, invoice_id, number, reason, amount_minor, lines, at, by)| {
-            Ok(CreditNoteRow {
-                id,
-                invoice_id,
-                number,
-                reason,
-                amount_minor,
-                lines,
-                created_at: parse_ts("credit_notes.created_at", &at)?,
-                created_by: by,
-            })
-        })
+        .map(
+            |(id, invoice_id, number, reason, amount_minor, lines, at, by)| {
+                Ok(CreditNoteRow {
+                    id,
+                    invoice_id,
+                    number,
+                    reason,
+                    amount_minor,
+                    lines,
+                    created_at: parse_ts("credit_notes.created_at", &at)?,
+                    created_by: by,
+                })
+            },
+        )
         .collect()
 }

@@ -31,7 +31,17 @@ pub struct NewPayment<'a> {
 const COLUMNS: &str = "id, invoice_id, amount_minor, received_on, reference, method, recorded_by, \
      recorded_at, idempotency_key";
 
-type Raw = (i64, i64, i64, String, String, String, String, String, Option<String>);
+type Raw = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
 
 fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
     Ok((

@@ -86,8 +86,10 @@ pub fn find(tx: &ReadTx<'_>, id: i64) -> Result<Option<SubscriptionRow>> {
             },
         )
         .optional()?;
-    let Some(((id, org, license, install, name, int, ext), (period, start, end, status, cancel, pi, pe))) =
-        raw
+    let Some((
+        (id, org, license, install, name, int, ext),
+        (period, start, end, status, cancel, pi, pe),
+    )) = raw
     else {
         return Ok(None);
     };

@@ -88,17 +88,25 @@ fn draft(s: &TestServer, org: i64) -> i64 {
 }
 
 fn finalize(s: &TestServer, id: i64) -> Value {
-    ok(api(s, reqwest::Method::POST, &format!("/api/v1/billing/invoices/{id}/finalize"))
-        .send()
-        .unwrap())
+    ok(api(
+        s,
+        reqwest::Method::POST,
+        &format!("/api/v1/billing/invoices/{id}/finalize"),
+    )
+    .send()
+    .unwrap())
 }
 
 fn pay(s: &TestServer, id: i64, amount: i64, key: Option<&str>) -> Response {
-    api(s, reqwest::Method::POST, &format!("/api/v1/billing/invoices/{id}/payments"))
-        .json(&json!({"amount_minor": amount, "received_on": "2026-06-02",
+    api(
+        s,
+        reqwest::Method::POST,
+        &format!("/api/v1/billing/invoices/{id}/payments"),
+    )
+    .json(&json!({"amount_minor": amount, "received_on": "2026-06-02",
                       "reference": "bank ref", "idempotency_key": key}))
-        .send()
-        .unwrap()
+    .send()
+    .unwrap()
 }
 
 fn plain_server() -> TestServer {
@@ -186,10 +194,17 @@ fn partial_payments_add_up_overpayment_is_refused_and_keys_repeat() {
     assert_eq!(repeat["payment"]["id"], first["payment"]["id"]);
     assert_eq!(repeat["invoice"]["amount_paid"], 50000);
     // The same key for another amount is refused.
-    expect_problem(pay(&s, id, 1, Some("bank-1")), 409, "idempotency_key_reused");
+    expect_problem(
+        pay(&s, id, 1, Some("bank-1")),
+        409,
+        "idempotency_key_reused",
+    );
     // More than is left is refused; nothing is recorded.
     let over = expect_problem(pay(&s, id, 69001, None), 422, "overpayment");
-    assert!(over["detail"].as_str().unwrap().contains("690.00 EUR"), "{over}");
+    assert!(
+        over["detail"].as_str().unwrap().contains("690.00 EUR"),
+        "{over}"
+    );
     expect_problem(pay(&s, id, 0, None), 422, "validation_failed");
 
     let second = ok(pay(&s, id, 19000, None));
@@ -200,9 +215,13 @@ fn partial_payments_add_up_overpayment_is_refused_and_keys_repeat() {
     assert_eq!(last["invoice"]["amount_due"], 0);
     // Paid: no more payments.
     expect_problem(pay(&s, id, 1, None), 409, "invoice_state");
-    let d = ok(api(&s, reqwest::Method::GET, &format!("/api/v1/billing/invoices/{id}"))
-        .send()
-        .unwrap());
+    let d = ok(api(
+        &s,
+        reqwest::Method::GET,
+        &format!("/api/v1/billing/invoices/{id}"),
+    )
+    .send()
+    .unwrap());
     assert_eq!(d["payments"].as_array().unwrap().len(), 3);
     let actions: Vec<String> = audited(&s, &format!("invoice:{id}"))
         .into_iter()
@@ -226,10 +245,14 @@ fn void_only_an_open_unpaid_uncredited_invoice() {
     set_prices(&s);
     let o = org(&s, "owner@acme.example");
     let void = |id: i64| {
-        api(&s, reqwest::Method::POST, &format!("/api/v1/billing/invoices/{id}/void"))
-            .json(&json!({"reason": "ordered by mistake"}))
-            .send()
-            .unwrap()
+        api(
+            &s,
+            reqwest::Method::POST,
+            &format!("/api/v1/billing/invoices/{id}/void"),
+        )
+        .json(&json!({"reason": "ordered by mistake"}))
+        .send()
+        .unwrap()
     };
     let d = draft(&s, o);
     expect_problem(void(d), 409, "invoice_not_voidable");
@@ -241,10 +264,14 @@ fn void_only_an_open_unpaid_uncredited_invoice() {
 
     let credited = draft(&s, o);
     finalize(&s, credited);
-    ok(api(&s, reqwest::Method::POST, &format!("/api/v1/billing/invoices/{credited}/credit-notes"))
-        .json(&json!({"reason": "discount", "amount_minor": 100}))
-        .send()
-        .unwrap());
+    ok(api(
+        &s,
+        reqwest::Method::POST,
+        &format!("/api/v1/billing/invoices/{credited}/credit-notes"),
+    )
+    .json(&json!({"reason": "discount", "amount_minor": 100}))
+    .send()
+    .unwrap());
     expect_problem(void(credited), 409, "invoice_not_voidable");
 
     let open = draft(&s, o);
@@ -269,10 +296,14 @@ fn credit_notes_lower_what_is_left_and_link_lines() {
     let inv = finalize(&s, id);
     let line = inv["lines"][0]["id"].as_i64().unwrap();
     let credit = |body: Value| {
-        api(&s, reqwest::Method::POST, &format!("/api/v1/billing/invoices/{id}/credit-notes"))
-            .json(&body)
-            .send()
-            .unwrap()
+        api(
+            &s,
+            reqwest::Method::POST,
+            &format!("/api/v1/billing/invoices/{id}/credit-notes"),
+        )
+        .json(&body)
+        .send()
+        .unwrap()
     };
     ok(pay(&s, id, 100000, None));
     expect_problem(
@@ -281,7 +312,9 @@ fn credit_notes_lower_what_is_left_and_link_lines() {
         "credit_exceeds_balance",
     );
     expect_problem(
-        credit(json!({"reason": "lines", "amount_minor": 100, "lines": [{"line_id": line, "amount_minor": 99}]})),
+        credit(
+            json!({"reason": "lines", "amount_minor": 100, "lines": [{"line_id": line, "amount_minor": 99}]}),
+        ),
         422,
         "validation_failed",
     );
@@ -296,7 +329,10 @@ fn credit_notes_lower_what_is_left_and_link_lines() {
     assert_eq!(d["state"], "paid", "the credit settles what was left");
     assert_eq!(d["amount_credited"], 19000);
     let cn = &d["credit_notes"][0];
-    assert_eq!(cn["number"], format!("{}-1", inv["number"].as_str().unwrap()).replacen("INV", "CN-INV", 1));
+    assert_eq!(
+        cn["number"],
+        format!("{}-1", inv["number"].as_str().unwrap()).replacen("INV", "CN-INV", 1)
+    );
     assert_eq!(cn["lines"][0]["line_id"], line);
     // On a paid invoice, credit up to its total less earlier credits (money owed back).
     expect_problem(
@@ -324,36 +360,57 @@ fn a_finalised_invoice_is_refused_on_every_changing_route() {
     assert_eq!(d["tax_minor"], 195);
     assert_eq!(d["total_minor"], 1194);
     let before = finalize(&s, id);
-    let lines = api(&s, reqwest::Method::PUT, &format!("/api/v1/billing/invoices/{id}/lines"))
-        .json(&json!({"lines": []}))
-        .send()
-        .unwrap();
+    let lines = api(
+        &s,
+        reqwest::Method::PUT,
+        &format!("/api/v1/billing/invoices/{id}/lines"),
+    )
+    .json(&json!({"lines": []}))
+    .send()
+    .unwrap();
     expect_problem(lines, 409, "invoice_finalized");
-    let again = api(&s, reqwest::Method::POST, &format!("/api/v1/billing/invoices/{id}/finalize"))
-        .send()
-        .unwrap();
+    let again = api(
+        &s,
+        reqwest::Method::POST,
+        &format!("/api/v1/billing/invoices/{id}/finalize"),
+    )
+    .send()
+    .unwrap();
     expect_problem(again, 409, "invoice_finalized");
     // The console's lines and finalise forms refuse it too.
     ok(pay(&s, id, 1194, None));
-    let void = api(&s, reqwest::Method::POST, &format!("/api/v1/billing/invoices/{id}/void"))
-        .json(&json!({"reason": "x"}))
-        .send()
-        .unwrap();
+    let void = api(
+        &s,
+        reqwest::Method::POST,
+        &format!("/api/v1/billing/invoices/{id}/void"),
+    )
+    .json(&json!({"reason": "x"}))
+    .send()
+    .unwrap();
     expect_problem(void, 409, "invoice_not_voidable");
     expect_problem(pay(&s, id, 1, None), 409, "invoice_state");
     // The database refuses too (defence in depth).
     let t = s.app.tenants.public().unwrap();
     let db = rusqlite::Connection::open(s.data_dir().join("tenants/public.db")).unwrap();
     let _ = t;
-    assert!(db
-        .execute("UPDATE invoices SET total_minor = 1 WHERE id = ?1", [id])
-        .is_err());
-    assert!(db
-        .execute("UPDATE invoice_lines SET amount_minor = 1 WHERE invoice_id = ?1", [id])
-        .is_err());
-    let after = ok(api(&s, reqwest::Method::GET, &format!("/api/v1/billing/invoices/{id}"))
-        .send()
-        .unwrap());
+    assert!(
+        db.execute("UPDATE invoices SET total_minor = 1 WHERE id = ?1", [id])
+            .is_err()
+    );
+    assert!(
+        db.execute(
+            "UPDATE invoice_lines SET amount_minor = 1 WHERE invoice_id = ?1",
+            [id]
+        )
+        .is_err()
+    );
+    let after = ok(api(
+        &s,
+        reqwest::Method::GET,
+        &format!("/api/v1/billing/invoices/{id}"),
+    )
+    .send()
+    .unwrap());
     assert_eq!(after["lines"], before["lines"]);
     assert_eq!(after["total_minor"], before["total_minor"]);
     assert_eq!(after["number"], before["number"]);
@@ -363,7 +420,9 @@ fn a_finalised_invoice_is_refused_on_every_changing_route() {
 fn the_price_list_is_validated_and_audited() {
     let s = plain_server();
     expect_problem(
-        api(&s, reqwest::Method::GET, "/api/v1/billing/price-list").send().unwrap(),
+        api(&s, reqwest::Method::GET, "/api/v1/billing/price-list")
+            .send()
+            .unwrap(),
         409,
         "price_list_missing",
     );
@@ -394,10 +453,15 @@ fn the_price_list_is_validated_and_audited() {
     let saved = ok(put(&price_list()));
     assert_eq!(saved["currency"], "EUR");
     assert_eq!(saved["updated_by"], "staff:admin@example.com");
-    let got = ok(api(&s, reqwest::Method::GET, "/api/v1/billing/price-list").send().unwrap());
+    let got = ok(api(&s, reqwest::Method::GET, "/api/v1/billing/price-list")
+        .send()
+        .unwrap());
     assert_eq!(got["tax_rule"]["rates_bp"]["AT"], 2000);
     assert_eq!(got["bank_details"], price_list()["bank_details"]);
-    let actions: Vec<String> = audited(&s, "price_list").into_iter().map(|(a, _)| a).collect();
+    let actions: Vec<String> = audited(&s, "price_list")
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect();
     assert_eq!(actions, ["price_list.replace"]);
 }
 
@@ -415,7 +479,10 @@ fn the_invoice_email_goes_to_the_organization() {
     let subject = mail[0].header("Subject").unwrap();
     assert!(subject.contains(number), "{subject}");
     assert!(subject.contains("1190.00 EUR"), "{subject}");
-    assert!(subject.contains("2026-06-15"), "due after 14 days: {subject}");
+    assert!(
+        subject.contains("2026-06-15"),
+        "due after 14 days: {subject}"
+    );
     let (_, path) = link_in(&mail[0], "/portal/organizations/");
     assert_eq!(path, format!("/portal/organizations/{o}/invoices/{id}"));
     assert!(text_body(&mail[0]).contains("Acme GmbH"));
@@ -429,7 +496,10 @@ fn the_print_page_renders() {
     let id = draft(&s, o);
     let number: String = finalize(&s, id)["number"].as_str().unwrap().into();
     let (c, _) = api_login(&s, "admin@example.com", crate::harness::ADMIN_PASSWORD);
-    let r = c.get(s.url(&format!("/billing/invoices/{id}/print"))).send().unwrap();
+    let r = c
+        .get(s.url(&format!("/billing/invoices/{id}/print")))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
     let page = r.text().unwrap();
     for must in [
@@ -447,7 +517,10 @@ fn the_print_page_renders() {
     let list = c.get(s.url("/billing/invoices?show=open")).send().unwrap();
     assert_eq!(list.status(), 200);
     assert!(list.text().unwrap().contains(&number));
-    let page = c.get(s.url(&format!("/billing/invoices/{id}"))).send().unwrap();
+    let page = c
+        .get(s.url(&format!("/billing/invoices/{id}")))
+        .send()
+        .unwrap();
     assert_eq!(page.status(), 200);
     let page = page.text().unwrap();
     assert!(page.contains("Record a payment"), "{page}");

@@ -4,9 +4,9 @@
 
 mod audit;
 mod audit_search;
-mod billing_ledger;
 mod auth;
 mod backup;
+mod billing_ledger;
 mod bootstrap;
 mod browser;
 mod browser_actions;

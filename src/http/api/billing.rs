@@ -47,7 +47,12 @@ pub async fn list(staff: Manager, q: web::Query<ListQuery>) -> Result<HttpRespon
     let q = q.into_inner();
     let items = staff
         .run(move |cx| {
-            invoices::list(&cx.tenant, cx.now, q.show.unwrap_or_default(), q.organization_id)
+            invoices::list(
+                &cx.tenant,
+                cx.now,
+                q.show.unwrap_or_default(),
+                q.organization_id,
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(InvoiceList { items }))

@@ -150,11 +150,15 @@ pub fn routes(r: &mut Routes) {
     r.api("/api/v1/billing/invoices")
         .get(need(BillingManage), billing::list)
         .post(need(BillingManage), Write, billing::create);
-    r.api("/api/v1/billing/invoices/{id}").get(need(BillingManage), billing::get);
+    r.api("/api/v1/billing/invoices/{id}")
+        .get(need(BillingManage), billing::get);
     r.api("/api/v1/billing/invoices/{id}/lines")
         .put(need(BillingManage), Write, billing::lines);
-    r.api("/api/v1/billing/invoices/{id}/finalize")
-        .post(need(BillingManage), Write, billing::finalize);
+    r.api("/api/v1/billing/invoices/{id}/finalize").post(
+        need(BillingManage),
+        Write,
+        billing::finalize,
+    );
     r.api("/api/v1/billing/invoices/{id}/payments").post(
         need(BillingManage),
         AllowedInReadOnly,
@@ -162,8 +166,11 @@ pub fn routes(r: &mut Routes) {
     );
     r.api("/api/v1/billing/invoices/{id}/void")
         .post(need(BillingManage), Write, billing::void);
-    r.api("/api/v1/billing/invoices/{id}/credit-notes")
-        .post(need(BillingManage), Write, billing::credit_note);
+    r.api("/api/v1/billing/invoices/{id}/credit-notes").post(
+        need(BillingManage),
+        Write,
+        billing::credit_note,
+    );
     r.api("/api/v1/billing/price-list")
         .get(need(BillingManage), billing::get_price_list)
         .put(need(BillingManage), Write, billing::put_price_list);

@@ -3,6 +3,7 @@
 //! print-ready view (A4, no navigation), and the price list form.
 
 use crate::domain::money::Currency;
+use crate::error::ErrorCode;
 use crate::http::auth::{Page, need};
 use crate::http::ui::form::{Done, PageQuery, Shown, View, submit};
 use crate::http::ui::notice::{self, Notice};
@@ -10,7 +11,6 @@ use crate::http::ui::reject::UiReject;
 use crate::service::invoices::{self, NewCreditNoteInput, NewPaymentInput, Show};
 use crate::service::price_list::{self, PriceList};
 use crate::service::{ServiceError, refuse};
-use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -97,7 +97,11 @@ async fn detail_view(page: &BillingPage, id: i64, shown: Shown) -> Result<HttpRe
         .run(move |cx| invoices::detail(&cx.tenant, cx.now, id))
         .await?;
     let today = page.now.date_naive().to_string();
-    page.render(DETAIL, context! { today => today, ..invoice_ctx(&d) }, shown)
+    page.render(
+        DETAIL,
+        context! { today => today, ..invoice_ctx(&d) },
+        shown,
+    )
 }
 
 pub async fn detail(
@@ -178,13 +182,22 @@ pub async fn payment(
     form: web::Form<PaymentForm>,
 ) -> Result<HttpResponse, UiReject> {
     let (id, form) = (id.into_inner(), form.into_inner());
-    let typed = (form.amount.clone(), form.received_on.clone(), form.reference.clone(), form.method.clone(), form.idempotency_key.clone());
+    let typed = (
+        form.amount.clone(),
+        form.received_on.clone(),
+        form.reference.clone(),
+        form.method.clone(),
+        form.idempotency_key.clone(),
+    );
     let result = page
         .run(move |cx| {
             let d = invoices::detail(&cx.tenant, cx.now, id)?;
             let amount_minor = minor_of("amount", &typed.0, &d.invoice.currency)?;
             let received_on = typed.1.trim().parse().map_err(|_| {
-                refuse(ErrorCode::ValidationFailed, "received_on: a date such as 2026-06-01")
+                refuse(
+                    ErrorCode::ValidationFailed,
+                    "received_on: a date such as 2026-06-01",
+                )
             })?;
             let key = typed.4.trim();
             invoices::record_payment(
@@ -329,7 +342,10 @@ impl PriceForm {
             serde_json::json!({})
         } else {
             serde_json::from_str(&self.tax_rule).map_err(|_| {
-                refuse(ErrorCode::ValidationFailed, "tax_rule: JSON such as {\"default_rate_bp\": 1900}")
+                refuse(
+                    ErrorCode::ValidationFailed,
+                    "tax_rule: JSON such as {\"default_rate_bp\": 1900}",
+                )
             })?
         };
         Ok(PriceList {
@@ -362,7 +378,11 @@ impl From<PriceList> for PriceForm {
             min_external_users: p.min_external_users.to_string(),
             tax_rule: p.tax_rule.to_string(),
             payment_terms_days: p.payment_terms_days.to_string(),
-            allow_purchase_order: if p.allow_purchase_order { "1".into() } else { String::new() },
+            allow_purchase_order: if p.allow_purchase_order {
+                "1".into()
+            } else {
+                String::new()
+            },
             bank_details: p.bank_details,
             renewal_days_before: p.renewal_days_before.to_string(),
             dunning_grace_days: p.dunning_grace_days.to_string(),
@@ -375,7 +395,10 @@ async fn prices_view(page: &BillingPage, shown: Shown) -> Result<HttpResponse, U
     let (form, updated) = match stored {
         Some(s) => (
             PriceForm::from(s.prices),
-            Some((s.updated_at.format("%Y-%m-%d %H:%M").to_string(), s.updated_by)),
+            Some((
+                s.updated_at.format("%Y-%m-%d %H:%M").to_string(),
+                s.updated_by,
+            )),
         ),
         None => (
             PriceForm {

@@ -3,9 +3,9 @@
 //! and show, submit, show again with the refusal and what was typed, or redirect.
 
 pub mod audit;
+pub mod billing;
 pub mod charts;
 pub mod confirm;
-pub mod billing;
 pub mod customers;
 pub mod dashboard;
 pub mod enterprise;
@@ -289,8 +289,11 @@ pub fn routes(r: &mut Routes) {
     );
     r.page("/billing/invoices/{id}/void")
         .post(need(BillingManage), Write, billing::void);
-    r.page("/billing/invoices/{id}/credit-notes")
-        .post(need(BillingManage), Write, billing::credit_note);
+    r.page("/billing/invoices/{id}/credit-notes").post(
+        need(BillingManage),
+        Write,
+        billing::credit_note,
+    );
     r.page("/billing/price-list")
         .nav(Billing, "Price list")
         .get(need(BillingManage), billing::price_list_show)

@@ -619,8 +619,11 @@ fn step_11_billing() {
         c.execute("DELETE FROM invoices WHERE id = 1", []).is_err(),
         "a finalised invoice is never deleted"
     );
-    c.execute("UPDATE invoices SET amount_paid = 119, state = 'paid' WHERE id = 1", [])
-        .unwrap();
+    c.execute(
+        "UPDATE invoices SET amount_paid = 119, state = 'paid' WHERE id = 1",
+        [],
+    )
+    .unwrap();
     assert!(
         c.execute("INSERT INTO price_list (id, currency, internal_monthly_minor, internal_yearly_minor, external_monthly_minor, external_yearly_minor, payment_terms_days, renewal_days_before, dunning_grace_days, updated_at, updated_by) VALUES (2, 'EUR', 1, 1, 1, 1, 1, 1, 1, 't', 'x')", [])
             .is_err(),
