@@ -181,8 +181,7 @@ pub struct InvoiceView {
     pub organization_id: i64,
     pub subscription_id: Option<i64>,
     /// `draft`, `open`, `paid` or `void`.
-    #[schema(value_type = String)]
-    pub state: InvoiceState,
+    pub state: &'static str,
     /// `INV-YYYY-NNNNNN`; `null` while a draft.
     pub number: Option<String>,
     pub currency: String,
@@ -210,7 +209,7 @@ impl InvoiceView {
             id: r.id,
             organization_id: r.organization_id,
             subscription_id: r.subscription_id,
-            state: r.state,
+            state: r.state.as_str(),
             number: r.number.clone(),
             currency: r.currency.clone(),
             subtotal_minor: r.subtotal_minor,
@@ -577,7 +576,12 @@ pub fn finalise(
                 "organization_id": org.id,
                 "name": org.name,
                 "notification_email": org.notification_email,
-                "account": account,
+                "account": account.map(|a| json!({
+                    "legal_name": a.legal_name, "address": a.address, "phone": a.phone,
+                    "tax_id": a.tax_id, "tax_id_type": a.tax_id_type, "country": a.country,
+                    "payment_method": a.payment_method, "po_reference": a.po_reference,
+                    "billing_contact": a.billing_contact,
+                })),
             },
             "vendor": {
                 "name": tenant.name(),

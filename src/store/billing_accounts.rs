@@ -3,9 +3,8 @@
 use super::{ReadTx, Result, WriteTx, ts};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BillingAccountRow {
     pub organization_id: i64,
     pub legal_name: String,

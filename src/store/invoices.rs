@@ -8,8 +8,7 @@ use rusqlite::{OptionalExtension, params};
 
 /// Where an invoice is in its life.
 // TODO(h-pricing): use domain::invoice's states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InvoiceState {
     Draft,
     Open,
