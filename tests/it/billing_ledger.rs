@@ -5,7 +5,7 @@
 //! the invoice email, and the print page.
 
 use crate::harness::*;
-use crate::portal_auth::{PASSWORD, audited, customer, link_in, mail_for, server, text_body};
+use crate::portal_auth::{audited, customer, link_in, mail_for, server, text_body};
 use crate::smtp_sink::SmtpSink;
 use licd::config::Signup;
 use licd::service::Actor;
@@ -32,7 +32,6 @@ fn org(s: &TestServer, owner: &str) -> i64 {
         id,
         email: owner.into(),
     };
-    let _ = PASSWORD;
     organizations::create(&t, s.clock.now_utc(), &by, "Acme GmbH", ORG_MAIL).unwrap()
 }
 
@@ -377,7 +376,7 @@ fn a_finalised_invoice_is_refused_on_every_changing_route() {
     .send()
     .unwrap();
     expect_problem(again, 409, "invoice_finalized");
-    // The console's lines and finalise forms refuse it too.
+    // Paid: voiding and further payments are refused too.
     ok(pay(&s, id, 1194, None));
     let void = api(
         &s,
@@ -390,9 +389,7 @@ fn a_finalised_invoice_is_refused_on_every_changing_route() {
     expect_problem(void, 409, "invoice_not_voidable");
     expect_problem(pay(&s, id, 1, None), 409, "invoice_state");
     // The database refuses too (defence in depth).
-    let t = s.app.tenants.public().unwrap();
     let db = rusqlite::Connection::open(s.data_dir().join("tenants/public.db")).unwrap();
-    let _ = t;
     assert!(
         db.execute("UPDATE invoices SET total_minor = 1 WHERE id = ?1", [id])
             .is_err()
