@@ -218,6 +218,23 @@ error_codes! {
     ServiceAccountNoPassword => 409, "service_account_no_password", "Service accounts have no password";
     /// Staff make API tokens for service accounts only (a person makes their own).
     NotAServiceAccount => 409, "not_a_service_account", "Not a service account";
+    /// A finalised invoice (open, paid or void) never changes its lines or totals; what
+    /// changes an open one is a payment, a credit note or voiding it.
+    InvoiceFinalized => 409, "invoice_finalized", "Invoice is finalised";
+    /// The action needs an open invoice (a payment, a credit note, voiding) or a draft
+    /// (finalising); the invoice is in another state.
+    InvoiceState => 409, "invoice_state", "Invoice not in a state that allows this";
+    /// A payment larger than what is left to pay on the invoice.
+    Overpayment => 422, "overpayment", "Payment exceeds the amount due";
+    /// The idempotency key was used before for a different payment.
+    IdempotencyKeyReused => 409, "idempotency_key_reused", "Idempotency key used for another payment";
+    /// Only an open invoice with no payments and no credit notes can be voided (credit
+    /// it instead).
+    InvoiceNotVoidable => 409, "invoice_not_voidable", "Invoice cannot be voided";
+    /// A credit note larger than what is left on the invoice.
+    CreditExceedsBalance => 422, "credit_exceeds_balance", "Credit exceeds what is left";
+    /// No price list is set yet: staff set one under Billing, Price list.
+    PriceListMissing => 409, "price_list_missing", "No price list";
     /// Too many failed logins for this account or address, or too many resends.
     TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
     /// Every password worker is busy (`auth.password_workers`): retry after `Retry-After`.
@@ -350,6 +367,13 @@ mod tests {
             (UnknownOrganization, 422),
             (ServiceAccountNoPassword, 409),
             (NotAServiceAccount, 409),
+            (InvoiceFinalized, 409),
+            (InvoiceState, 409),
+            (Overpayment, 422),
+            (IdempotencyKeyReused, 409),
+            (InvoiceNotVoidable, 409),
+            (CreditExceedsBalance, 422),
+            (PriceListMissing, 409),
             (TooManyAttempts, 429),
             (PasswordCheckBusy, 503),
             (Internal, 500),

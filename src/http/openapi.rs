@@ -12,9 +12,9 @@
 //! `tests/it/openapi.rs` holds the document to the routes that really exist.
 
 use super::api::{
-    appliance, audit, auth, customers, enterprise, heartbeats, installations, license_actions,
-    license_keys, licenses, licensing_settings, organizations, provisioning_tokens, signing_keys,
-    sweep, tenants, tls, tokens, users,
+    appliance, audit, auth, billing, customers, enterprise, heartbeats, installations,
+    license_actions, license_keys, licenses, licensing_settings, organizations,
+    provisioning_tokens, signing_keys, sweep, tenants, tls, tokens, users,
 };
 use super::problem::{PROBLEM_JSON, ProblemBody};
 use super::routing::{self, Access, Proof, ReadOnly, Route};
@@ -126,6 +126,16 @@ pub mod scheme {
         organizations::search,
         organizations::get,
         organizations::delete,
+        billing::list,
+        billing::create,
+        billing::get,
+        billing::lines,
+        billing::finalize,
+        billing::payment,
+        billing::void,
+        billing::credit_note,
+        billing::get_price_list,
+        billing::put_price_list,
         sweep::run,
         heartbeats::list,
         appliance::activate,
@@ -179,6 +189,7 @@ pub mod scheme {
         (name = "provisioning", description = "Provisioning tokens (license.issue)"),
         (name = "installations", description = "Capacity, usage and violation stage per Install ID"),
         (name = "organizations", description = "Customer organizations, staff side (orgs.manage)"),
+        (name = "billing", description = "Invoices, payments, credit notes and the price list (billing.manage)"),
         (name = "enterprise", description = "licd's own licenses (settings.manage)"),
         (name = "tenants", description = "The tenancy API: the tenants this server hosts \
             (a tenancy API key, never a staff credential; 404 while tenancy is off)"),

@@ -128,7 +128,7 @@ impl fmt::Display for Access {
 }
 
 /// The groups of the console navigation, in the order they are shown. A group with no
-/// page the user may open is not shown (Customers and Billing wait for their pages).
+/// page the user may open is not shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NavGroup {
     /// The appliances out there: dashboard, installations, heartbeats.
@@ -137,7 +137,7 @@ pub enum NavGroup {
     Licensing,
     /// The vendor's customers: their accounts and organizations.
     Customers,
-    /// Plans and invoices (a later issue).
+    /// Invoices, payments and the price list.
     Billing,
     /// licd itself: staff, API tokens, TLS, its own license, the audit log.
     Administration,

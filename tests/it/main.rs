@@ -6,6 +6,7 @@ mod audit;
 mod audit_search;
 mod auth;
 mod backup;
+mod billing_ledger;
 mod bootstrap;
 mod browser;
 mod browser_actions;

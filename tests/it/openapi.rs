@@ -421,6 +421,60 @@ fn fixture_server() -> (TestServer, licd::pki::KeyPair, tempfile::TempDir) {
 /// A minimal valid request for every operation that takes a body, by operationId; each
 /// call makes the resources it names (a license to revoke, a user to rename, ...). An
 /// operation with a request body and no row here fails the tests below.
+/// A new organization (its owner a new customer), for the billing samples.
+fn billing_org(fx: &Fixture<'_>) -> i64 {
+    let t = fx.s.app.tenants.public().unwrap();
+    let now = fx.s.clock.now_utc();
+    let email = format!("b-{}@example.com", uuid::Uuid::new_v4().simple());
+    let id = licd::service::portal_auth::create(
+        &fx.s.app,
+        &t,
+        now,
+        &email,
+        "",
+        "a-good-long-password",
+        true,
+    )
+    .unwrap();
+    let by = licd::service::organizations::CustomerActor { id, email };
+    licd::service::organizations::create(&t, now, &by, "Billed", "billing@example.com").unwrap()
+}
+
+/// A draft invoice of 11.90 EUR (finalised when `open`), for the billing samples.
+fn billing_invoice(fx: &Fixture<'_>, open: bool) -> i64 {
+    use licd::service::invoices::{self, NewDraft, NewLine};
+    let t = fx.s.app.tenants.public().unwrap();
+    let now = fx.s.clock.now_utc();
+    let actor = licd::service::Actor::Cli;
+    let d = invoices::create_draft(
+        &t,
+        now,
+        &actor,
+        &NewDraft {
+            organization_id: billing_org(fx),
+            subscription_id: None,
+            currency: Some("EUR".into()),
+            payment_method: None,
+            po_number: String::new(),
+            lines: vec![NewLine {
+                kind: "other".into(),
+                description: "Setup".into(),
+                period_start: None,
+                period_end: None,
+                quantity: 1,
+                unit_minor: 1000,
+                tax_rate_bp: 1900,
+                proration: false,
+            }],
+        },
+    )
+    .unwrap();
+    if open {
+        invoices::finalise(&fx.s.app, &t, now, &actor, d.invoice.id).unwrap();
+    }
+    d.invoice.id
+}
+
 fn sample(fx: &Fixture<'_>, operation_id: &str) -> Option<Call> {
     use crate::licensing::INSTALL;
     let admin = |params: Vec<(&'static str, String)>, body: Value| Call {
@@ -544,6 +598,38 @@ fn sample(fx: &Fixture<'_>, operation_id: &str) -> Option<Call> {
                              "fingerprint": "fp-p"}),
             }
         }
+        "create_invoice" => admin(
+            vec![],
+            json!({"organization_id": billing_org(fx), "currency": "EUR", "payment_method": "bank_transfer",
+                   "po_number": "PO-1",
+                   "lines": [{"kind": "other", "description": "Setup", "quantity": 1, "unit_minor": 1000,
+                              "tax_rate_bp": 1900, "proration": false}]}),
+        ),
+        "replace_invoice_lines" => admin(
+            vec![("id", billing_invoice(fx, false).to_string())],
+            json!({"lines": [{"kind": "other", "description": "Setup", "quantity": 2, "unit_minor": 1000}]}),
+        ),
+        "record_invoice_payment" => admin(
+            vec![("id", billing_invoice(fx, true).to_string())],
+            json!({"amount_minor": 100, "received_on": "2026-06-01", "reference": "r",
+                   "method": "bank_transfer", "idempotency_key": uuid::Uuid::new_v4().simple().to_string()}),
+        ),
+        "void_invoice" => admin(
+            vec![("id", billing_invoice(fx, true).to_string())],
+            json!({"reason": "ordered by mistake"}),
+        ),
+        "credit_invoice" => admin(
+            vec![("id", billing_invoice(fx, true).to_string())],
+            json!({"reason": "discount", "amount_minor": 100, "lines": []}),
+        ),
+        "put_price_list" => admin(
+            vec![],
+            json!({"currency": "EUR", "internal_monthly_minor": 1000, "internal_yearly_minor": 10000,
+                   "external_monthly_minor": 500, "external_yearly_minor": 5000,
+                   "min_internal_users": 0, "min_external_users": 0, "tax_rule": {},
+                   "payment_terms_days": 30, "allow_purchase_order": false, "bank_details": "IBAN",
+                   "renewal_days_before": 30, "dunning_grace_days": 14}),
+        ),
         "put_licensing_settings" => admin(
             vec![],
             serde_json::to_value(licd::domain::settings::LicensingSettings::default()).unwrap(),

@@ -83,25 +83,24 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 }
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
-/// step's (10, the customer portal) objects gone, its version one lower.
+/// step's (11, the billing ledger) objects gone, its version one lower.
 fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     let count: i64 = c
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN
-             ('customers', 'customer_sessions', 'customer_links', 'organizations', 'memberships', 'invitations')",
+             ('price_list', 'billing_accounts', 'subscriptions', 'invoices', 'invoice_lines',
+              'invoice_counters', 'payments', 'credit_notes')",
             [],
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(count, 6);
+    assert_eq!(count, 8);
     c.execute_batch(
         "PRAGMA foreign_keys = OFF;
-         DROP INDEX licenses_organization;
-         ALTER TABLE licenses DROP COLUMN organization_id;
-         ALTER TABLE staff_users DROP COLUMN kind;
-         DROP TABLE invitations; DROP TABLE memberships; DROP TABLE customer_links;
-         DROP TABLE customer_sessions; DROP TABLE organizations; DROP TABLE customers;",
+         DROP TABLE credit_notes; DROP TABLE payments; DROP TABLE invoice_counters;
+         DROP TABLE invoice_lines; DROP TABLE invoices; DROP TABLE subscriptions;
+         DROP TABLE billing_accounts; DROP TABLE price_list;",
     )
     .unwrap();
     c.pragma_update(None, "user_version", TENANT.version - 1)

@@ -3,6 +3,7 @@
 pub mod appliance;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod customers;
 pub mod enterprise;
 pub mod heartbeats;
@@ -146,6 +147,33 @@ pub fn routes(r: &mut Routes) {
         organizations::move_license,
     );
 
+    r.api("/api/v1/billing/invoices")
+        .get(need(BillingManage), billing::list)
+        .post(need(BillingManage), Write, billing::create);
+    r.api("/api/v1/billing/invoices/{id}")
+        .get(need(BillingManage), billing::get);
+    r.api("/api/v1/billing/invoices/{id}/lines")
+        .put(need(BillingManage), Write, billing::lines);
+    r.api("/api/v1/billing/invoices/{id}/finalize").post(
+        need(BillingManage),
+        Write,
+        billing::finalize,
+    );
+    r.api("/api/v1/billing/invoices/{id}/payments").post(
+        need(BillingManage),
+        AllowedInReadOnly,
+        billing::payment,
+    );
+    r.api("/api/v1/billing/invoices/{id}/void")
+        .post(need(BillingManage), Write, billing::void);
+    r.api("/api/v1/billing/invoices/{id}/credit-notes").post(
+        need(BillingManage),
+        Write,
+        billing::credit_note,
+    );
+    r.api("/api/v1/billing/price-list")
+        .get(need(BillingManage), billing::get_price_list)
+        .put(need(BillingManage), Write, billing::put_price_list);
     r.api("/api/v1/organizations")
         .get(need(OrgsManage), organizations::search);
     r.api("/api/v1/organizations/{id}")

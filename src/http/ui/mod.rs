@@ -3,6 +3,7 @@
 //! and show, submit, show again with the refusal and what was typed, or redirect.
 
 pub mod audit;
+pub mod billing;
 pub mod charts;
 pub mod confirm;
 pub mod customers;
@@ -150,7 +151,7 @@ fn customers_routes(r: &mut Routes) {
 /// The console's part of the route table, in navigation order within each group.
 pub fn routes(r: &mut Routes) {
     use Access::{PendingPasswordOk, Public, SignedIn};
-    use NavGroup::{Administration, Customers, Fleet, Licensing};
+    use NavGroup::{Administration, Billing, Customers, Fleet, Licensing};
     use Permission::*;
     use ReadOnly::{AllowedInReadOnly, Write};
     use licensing::{
@@ -273,6 +274,30 @@ pub fn routes(r: &mut Routes) {
         customers::organizations::delete,
     );
     customers_routes(r);
+
+    r.page("/billing/invoices")
+        .nav(Billing, "Invoices")
+        .get(need(BillingManage), billing::list);
+    r.page("/billing/invoices/{id}")
+        .get(need(BillingManage), billing::detail);
+    r.page("/billing/invoices/{id}/print")
+        .get(need(BillingManage), billing::print);
+    r.page("/billing/invoices/{id}/payments").post(
+        need(BillingManage),
+        AllowedInReadOnly,
+        billing::payment,
+    );
+    r.page("/billing/invoices/{id}/void")
+        .post(need(BillingManage), Write, billing::void);
+    r.page("/billing/invoices/{id}/credit-notes").post(
+        need(BillingManage),
+        Write,
+        billing::credit_note,
+    );
+    r.page("/billing/price-list")
+        .nav(Billing, "Price list")
+        .get(need(BillingManage), billing::price_list_show)
+        .post(need(BillingManage), Write, billing::price_list_save);
 
     r.page("/users")
         .nav(Administration, "Staff users")

@@ -65,6 +65,10 @@ notices! {
     CustomerVerificationSent = "customer_verification_sent": "A new verification link is in the outbox for the customer.",
     OrganizationDeleted = "organization_deleted": "The organization has been deleted with its memberships and invitations; its licenses belong to no organization now.",
     LicenseMoved = "license_moved": "The license has moved; its organization's members see it in the portal.",
+    PaymentRecorded = "payment_recorded": "The payment has been recorded.",
+    InvoiceVoided = "invoice_voided": "The invoice has been voided; its number stays taken.",
+    CreditNoteIssued = "credit_note_issued": "The credit note has been issued.",
+    PriceListSaved = "price_list_saved": "The price list has been saved.",
     ServiceTokenCreated = "service_token_created": "The token has been created. Copy it now: it is not shown again.",
 }
 

@@ -63,6 +63,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "013e767f26bb866b626106ab62aeb8cb94e615cc52042dcc982942ed4f746dcf",
     ),
     (
+        "tenant",
+        "0011_billing.sql",
+        "77b422c51134fbc8824ef72c02576c52781987d5a17040c96de76129d115144a",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

@@ -83,10 +83,14 @@ const SEEDS: &[&str] = &[
     "INSERT INTO outbox (id, created_at, kind, to_address, subject, body_text, body_html, state, attempts, next_attempt_at, last_error, sent_at, sent_by, dedupe_key) VALUES
        (1, '2026-01-08T09:00:00.000000Z', 'invitation', 'a@example.com', 'Join', 'text', '<p>html</p>', 'pending', 1, '2026-01-08T09:01:00.000000Z', 'connection refused', NULL, NULL, 'invite:1'),
        (2, '2026-01-08T09:00:00.000000Z', 'invitation', 'b@example.com', 'Join', 'text', '<p>html</p>', 'sent', 1, '2026-01-08T09:00:00.000000Z', NULL, '2026-01-08T09:00:05.000000Z', NULL, NULL);",
-    // Version 10: a customer who owns an organization that owns L1, an invitation, and
-    // a service account.
+    // Version 10: a customer who owns an organization that owns L1 (with a session and
+    // a used verification link), an invitation, and a service account.
     "INSERT INTO customers (id, email, display_name, password_hash, email_verified_at, disabled_at, created_at, updated_at) VALUES
        (1, 'owner@example.com', 'Owner', '$argon2id$x', '2026-01-09T09:00:00.000000Z', NULL, '2026-01-09T09:00:00.000000Z', '2026-01-09T09:00:00.000000Z');
+     INSERT INTO customer_sessions (id, token_hash, customer_id, created_at, expires_at, remote_addr) VALUES
+       (1, x'cc01', 1, '2026-01-09T09:00:00.000000Z', '2026-01-09T21:00:00.000000Z', '192.0.2.7');
+     INSERT INTO customer_links (id, token_hash, customer_id, purpose, created_at, expires_at, used_at) VALUES
+       (1, x'dd01', 1, 'verify_email', '2026-01-09T08:00:00.000000Z', '2026-01-10T08:00:00.000000Z', '2026-01-09T09:00:00.000000Z');
      INSERT INTO organizations (id, name, notification_email, created_at, updated_at) VALUES
        (1, 'Acme', 'ops@acme.example', '2026-01-09T09:00:00.000000Z', '2026-01-09T09:00:00.000000Z');
      INSERT INTO memberships (organization_id, customer_id, role, created_at) VALUES (1, 1, 'owner', '2026-01-09T09:00:00.000000Z');
@@ -95,6 +99,24 @@ const SEEDS: &[&str] = &[
      UPDATE licenses SET organization_id = 1 WHERE id = 'L1';
      INSERT INTO staff_users (id, email, role, password_hash, created_at, updated_at, kind) VALUES
        (9, 'ci@vendor.example', 'support', '', '2026-01-09T09:00:00.000000Z', '2026-01-09T09:00:00.000000Z', 'service');",
+    // Version 11: Acme's billing account, a subscription for L1, the price list, an
+    // open invoice with a line, partly paid, partly credited.
+    "INSERT INTO price_list (id, currency, internal_monthly_minor, internal_yearly_minor, external_monthly_minor, external_yearly_minor, min_internal_users, min_external_users, tax_rule, payment_terms_days, allow_purchase_order, bank_details, renewal_days_before, dunning_grace_days, updated_at, updated_by) VALUES
+       (1, 'EUR', 1000, 10000, 500, 5000, 5, 0, '{\"default_rate_bp\":1900}', 30, 1, 'IBAN DE00', 30, 14, '2026-01-10T09:00:00.000000Z', 'staff:admin@example.com');
+     INSERT INTO billing_accounts (organization_id, legal_name, address, country, created_at, updated_at) VALUES
+       (1, 'Acme GmbH', 'Street 1', 'DE', '2026-01-10T09:00:00.000000Z', '2026-01-10T09:00:00.000000Z');
+     INSERT INTO subscriptions (id, organization_id, license_id, install_id, license_name, internal_users, external_users, period, current_period_start, current_period_end, status, created_at, updated_at) VALUES
+       (1, 1, 'L1', 'I1', 'Plant 7', 50, 10, 'yearly', '2026-01-10T00:00:00.000000Z', '2027-01-10T00:00:00.000000Z', 'active', '2026-01-10T09:00:00.000000Z', '2026-01-10T09:00:00.000000Z');
+     INSERT INTO invoices (id, organization_id, subscription_id, state, number, currency, subtotal_minor, tax_minor, total_minor, amount_paid, amount_credited, issued_at, due_at, created_at, created_by, updated_at) VALUES
+       (1, 1, 1, 'draft', NULL, 'EUR', 10000, 1900, 11900, 5000, 900, '2026-01-10T09:00:00.000000Z', '2026-02-09T09:00:00.000000Z', '2026-01-10T09:00:00.000000Z', 'staff:admin@example.com', '2026-01-10T09:00:00.000000Z');
+     INSERT INTO invoice_lines (id, invoice_id, position, kind, description, quantity, unit_minor, amount_minor, tax_rate_bp, tax_minor) VALUES
+       (1, 1, 1, 'internal_users', 'Internal users', 1, 10000, 10000, 1900, 1900);
+     UPDATE invoices SET state = 'open', number = 'INV-2026-000001' WHERE id = 1;
+     INSERT INTO invoice_counters (year, last) VALUES (2026, 1);
+     INSERT INTO payments (id, invoice_id, amount_minor, received_on, reference, method, recorded_by, recorded_at, idempotency_key) VALUES
+       (1, 1, 5000, '2026-01-15', 'bank ref 1', 'bank_transfer', 'staff:admin@example.com', '2026-01-15T09:00:00.000000Z', 'k1');
+     INSERT INTO credit_notes (id, invoice_id, number, reason, amount_minor, lines, created_at, created_by) VALUES
+       (1, 1, 'CN-INV-2026-000001-1', 'goodwill', 900, '[]', '2026-01-16T09:00:00.000000Z', 'staff:admin@example.com');",
 ];
 
 /// Columns that a step rewrites on purpose, by step: an upgrade across that step may
@@ -554,6 +576,58 @@ fn step_10_customer_portal() {
         c.execute("UPDATE staff_users SET kind = 'robot'", [])
             .is_err(),
         "kind is person or service"
+    );
+}
+
+/// Step 11, the billing ledger: nothing is billed yet; an invoice has a number exactly
+/// when it is finalised, and a finalised invoice's lines and totals never change.
+#[test]
+fn step_11_billing() {
+    let c = upgrade_from(10);
+    let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM invoices"), 0);
+    assert_eq!(count("SELECT count(*) FROM price_list"), 0);
+    let t = "'2026-01-10T09:00:00.000000Z'";
+    c.execute_batch(&format!(
+        "INSERT INTO invoices (id, organization_id, state, currency, subtotal_minor, tax_minor, total_minor, created_at, created_by, updated_at)
+           VALUES (1, 1, 'draft', 'EUR', 100, 19, 119, {t}, 'staff:1', {t});
+         INSERT INTO invoice_lines (invoice_id, position, kind, description, quantity, unit_minor, amount_minor, tax_rate_bp, tax_minor)
+           VALUES (1, 1, 'other', 'x', 1, 100, 100, 1900, 19);"
+    ))
+    .unwrap();
+    assert!(
+        c.execute("UPDATE invoices SET state = 'open' WHERE id = 1", [])
+            .is_err(),
+        "an open invoice has a number"
+    );
+    c.execute(
+        "UPDATE invoices SET state = 'open', number = 'INV-2026-000001' WHERE id = 1",
+        [],
+    )
+    .unwrap();
+    assert!(
+        c.execute("UPDATE invoices SET total_minor = 1 WHERE id = 1", [])
+            .is_err(),
+        "totals of a finalised invoice are fixed"
+    );
+    assert!(
+        c.execute("UPDATE invoice_lines SET amount_minor = 1", [])
+            .is_err(),
+        "lines of a finalised invoice are fixed"
+    );
+    assert!(
+        c.execute("DELETE FROM invoices WHERE id = 1", []).is_err(),
+        "a finalised invoice is never deleted"
+    );
+    c.execute(
+        "UPDATE invoices SET amount_paid = 119, state = 'paid' WHERE id = 1",
+        [],
+    )
+    .unwrap();
+    assert!(
+        c.execute("INSERT INTO price_list (id, currency, internal_monthly_minor, internal_yearly_minor, external_monthly_minor, external_yearly_minor, payment_terms_days, renewal_days_before, dunning_grace_days, updated_at, updated_by) VALUES (2, 'EUR', 1, 1, 1, 1, 1, 1, 1, 't', 'x')", [])
+            .is_err(),
+        "one price list"
     );
 }
 
