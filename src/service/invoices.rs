@@ -42,10 +42,11 @@ fn invalid(field: &str, why: &str) -> ServiceError {
     refuse(ErrorCode::ValidationFailed, format!("{field}: {why}"))
 }
 
-/// The number the `seq`-th invoice of `year` gets.
-// TODO(h-pricing): use domain::invoice's number format.
-fn invoice_number(year: i32, seq: i64) -> String {
-    format!("INV-{year:04}-{seq:06}")
+/// The number the `seq`-th invoice of `year` gets (`domain::invoice::format_number`:
+/// `INV-2026-000042`; a year past invoice 999999 is refused rather than renumbered).
+fn invoice_number(year: i32, seq: i64) -> Result<String> {
+    let seq = u32::try_from(seq).map_err(|_| invalid("number", "out of range"))?;
+    Ok(crate::domain::invoice::format_number(year, seq)?)
 }
 
 /// What a line is for.
@@ -591,7 +592,7 @@ pub fn finalise(
         });
         let year = now.year();
         let seq = store::next_number(tx, year)?;
-        let number = invoice_number(year, seq);
+        let number = invoice_number(year, seq)?;
         if !store::finalise(tx, id, &number, now, due_at, &snapshot.to_string())? {
             return Err(ServiceError::unexpected("a draft could not be finalised"));
         }
