@@ -2,6 +2,7 @@
 
 pub mod activation;
 pub mod audit;
+pub mod billing_cycle;
 pub mod customer;
 pub mod dns_name;
 pub mod email;

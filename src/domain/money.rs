@@ -140,6 +140,29 @@ pub fn tax(amount_minor: i64, rate: BasisPoints) -> Result<i64, DomainError> {
     mul_div_round(amount_minor, i64::from(rate), 10_000)
 }
 
+/// An amount typed in major units (`1234.50`, at most the currency's minor digits) in
+/// minor units; the error names `field`.
+pub fn parse_major(
+    field: &'static str,
+    typed: &str,
+    currency: Currency,
+) -> Result<i64, DomainError> {
+    let bad = || DomainError::invalid(field, "an amount such as 1234.50");
+    let digits = currency.minor_digits() as usize;
+    let typed = typed.trim();
+    let (whole, frac) = typed.split_once('.').unwrap_or((typed, ""));
+    if whole.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > digits
+        || whole.len() > 15
+    {
+        return Err(bad());
+    }
+    let frac = format!("{frac:0<digits$}");
+    format!("{whole}{frac}").parse().map_err(|_| bad())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +215,20 @@ mod tests {
         assert_eq!(tax(12_345, 0).unwrap(), 0);
         assert_eq!(tax(12_345, 10_000).unwrap(), 12_345);
         assert!(tax(1, 10_001).is_err());
+    }
+
+    #[test]
+    fn typed_amounts_parse_to_minor_units() {
+        let eur: Currency = "EUR".parse().unwrap();
+        let jpy: Currency = "JPY".parse().unwrap();
+        assert_eq!(parse_major("a", "1234.5", eur).unwrap(), 123_450);
+        assert_eq!(parse_major("a", " 7 ", eur).unwrap(), 700);
+        assert_eq!(parse_major("a", "0.01", eur).unwrap(), 1);
+        assert_eq!(parse_major("a", "500", jpy).unwrap(), 500);
+        for bad in ["", "-1", "1.234", "1,5", "abc", ".5", "1e3"] {
+            assert!(parse_major("a", bad, eur).is_err(), "{bad:?}");
+        }
+        assert!(parse_major("a", "1.5", jpy).is_err());
     }
 
     #[test]

@@ -5,7 +5,8 @@
 use super::tenant::Tenant;
 use super::{Actor, Result, ServiceError, audit, refuse};
 use crate::domain::free_text;
-use crate::domain::money::{Currency, MAX_RATE};
+use crate::domain::money::Currency;
+use crate::domain::pricing::{self, TaxRule};
 use crate::error::ErrorCode;
 use crate::store::price_list::{self as store, PriceListRow};
 use chrono::{DateTime, Utc};
@@ -34,8 +35,8 @@ pub struct PriceList {
     pub min_internal_users: i64,
     #[serde(default)]
     pub min_external_users: i64,
-    /// The tax rule: `{"default_rate_bp": 1900, "rates_bp": {"AT": 2000},
-    /// "reverse_charge": true}` (rates in basis points, at most 10000).
+    /// The tax rule: `{"default_rate_bp": 1900, "rates_bp": {"AT": 2000}}` (rates in
+    /// basis points, at most 10000): the rate of the customer's country, else the default.
     #[schema(value_type = Object)]
     #[serde(default = "empty_rule")]
     pub tax_rule: serde_json::Value,
@@ -70,42 +71,61 @@ fn invalid(field: &str, why: &str) -> ServiceError {
     refuse(ErrorCode::ValidationFailed, format!("{field}: {why}"))
 }
 
-fn rate_ok(v: &serde_json::Value) -> bool {
-    v.as_u64().is_some_and(|r| r <= u64::from(MAX_RATE))
+/// The tax rule as stored and typed: `{"default_rate_bp": 1900, "rates_bp": {"AT": 2000}}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaxRuleJson {
+    #[serde(default)]
+    default_rate_bp: u32,
+    #[serde(default)]
+    rates_bp: std::collections::BTreeMap<String, u32>,
 }
 
-/// Checks the tax rule's shape.
-// TODO(h-pricing): use domain::pricing's tax rule.
-fn check_tax_rule(rule: &serde_json::Value) -> Result<()> {
-    let Some(obj) = rule.as_object() else {
-        return Err(invalid("tax_rule", "must be an object"));
-    };
-    for (k, v) in obj {
-        match k.as_str() {
-            "default_rate_bp" if !rate_ok(v) => {
-                return Err(invalid("tax_rule", "default_rate_bp must be 0 to 10000"));
-            }
-            "rates_bp" => {
-                let ok = v.as_object().is_some_and(|m| {
-                    m.iter().all(|(c, r)| {
-                        c.len() == 2 && c.chars().all(|ch| ch.is_ascii_uppercase()) && rate_ok(r)
-                    })
-                });
-                if !ok {
-                    return Err(invalid(
-                        "tax_rule",
-                        "rates_bp maps two-letter country codes to 0 to 10000",
-                    ));
-                }
-            }
-            "reverse_charge" if !v.is_boolean() => {
-                return Err(invalid("tax_rule", "reverse_charge must be true or false"));
-            }
-            "default_rate_bp" | "reverse_charge" => {}
-            other => return Err(invalid("tax_rule", &format!("unknown key {other}"))),
+/// The tax rule in `domain::pricing`'s terms: flat without per-country rates, by
+/// country with them (the default for every other country and for a customer with none).
+pub fn tax_rule(rule: &serde_json::Value) -> Result<TaxRule> {
+    let r: TaxRuleJson = serde_json::from_value(rule.clone()).map_err(|e| {
+        invalid(
+            "tax_rule",
+            &format!(
+                "{e}; write it as {{\"default_rate_bp\": 1900, \"rates_bp\": {{\"AT\": 2000}}}}"
+            ),
+        )
+    })?;
+    Ok(if r.rates_bp.is_empty() {
+        TaxRule::Flat(r.default_rate_bp)
+    } else {
+        TaxRule::ByCountry {
+            rates: r.rates_bp,
+            default: r.default_rate_bp,
         }
+    })
+}
+
+impl PriceList {
+    /// The list in `domain::pricing`'s terms. A period whose two prices are both 0 is not
+    /// offered (a vendor who sells yearly only leaves the monthly prices at 0).
+    pub fn terms(&self) -> Result<pricing::PriceList> {
+        let prices = |internal: i64, external: i64| {
+            (internal > 0 || external > 0).then_some(pricing::UnitPrices {
+                internal_user_minor: internal,
+                external_user_minor: external,
+            })
+        };
+        let list = pricing::PriceList {
+            currency: self.currency.parse()?,
+            monthly: prices(self.internal_monthly_minor, self.external_monthly_minor),
+            yearly: prices(self.internal_yearly_minor, self.external_yearly_minor),
+            minimum_internal: self.min_internal_users,
+            minimum_external: self.min_external_users,
+            tax: tax_rule(&self.tax_rule)?,
+            payment_terms_days: u32::try_from(self.payment_terms_days)
+                .map_err(|_| invalid("payment_terms_days", "out of range"))?,
+            allow_purchase_order: self.allow_purchase_order,
+        };
+        list.check()?;
+        Ok(list)
     }
-    Ok(())
 }
 
 /// Checks a price list; returns it with its text trimmed.
@@ -141,7 +161,11 @@ pub fn validate(p: &PriceList) -> Result<PriceList> {
             return Err(invalid(field, "must be between 0 and 3650 days"));
         }
     }
-    check_tax_rule(&p.tax_rule)?;
+    let checked = PriceList {
+        currency: currency.as_str().to_owned(),
+        ..p.clone()
+    };
+    checked.terms()?;
     let bank_details = free_text::lines("bank_details", &p.bank_details, 2000, false)?;
     Ok(PriceList {
         currency: currency.as_str().to_owned(),

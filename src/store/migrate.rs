@@ -72,6 +72,7 @@ pub static TENANT: Schema = Schema::new(
         step!("tenant", "0009_outbox.sql"),
         step!("tenant", "0010_customer_portal.sql"),
         step!("tenant", "0011_billing.sql"),
+        step!("tenant", "0012_subscription_billing.sql"),
     ],
 );
 

@@ -111,6 +111,7 @@ pub mod settings;
 pub mod signing_keys;
 pub mod snapshot;
 pub mod staff;
+pub mod subscription_invoices;
 pub mod subscriptions;
 pub mod sweep_due;
 pub mod tenant_archives;

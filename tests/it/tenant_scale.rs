@@ -88,19 +88,15 @@ fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     let count: i64 = c
         .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN
-             ('price_list', 'billing_accounts', 'subscriptions', 'invoices', 'invoice_lines',
-              'invoice_counters', 'payments', 'credit_notes')",
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'subscription_invoices'",
             [],
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(count, 8);
+    assert_eq!(count, 1);
     c.execute_batch(
-        "PRAGMA foreign_keys = OFF;
-         DROP TABLE credit_notes; DROP TABLE payments; DROP TABLE invoice_counters;
-         DROP TABLE invoice_lines; DROP TABLE invoices; DROP TABLE subscriptions;
-         DROP TABLE billing_accounts; DROP TABLE price_list;",
+        "DROP TABLE subscription_invoices; DROP INDEX subscriptions_period_end;
+         ALTER TABLE subscriptions DROP COLUMN anchor_date;",
     )
     .unwrap();
     c.pragma_update(None, "user_version", TENANT.version - 1)

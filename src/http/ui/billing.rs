@@ -135,30 +135,9 @@ pub async fn print(page: BillingPage, id: web::Path<i64>) -> Result<HttpResponse
 }
 
 /// An amount typed as `1234.50` in `currency`, in minor units.
-// TODO(h-pricing): use domain::money's parsing if it gets one.
-fn minor_of(field: &str, typed: &str, currency: &str) -> Result<i64, ServiceError> {
-    let bad = || {
-        refuse(
-            ErrorCode::ValidationFailed,
-            format!("{field}: an amount such as 1234.50"),
-        )
-    };
-    let digits = currency
-        .parse::<Currency>()
-        .map_err(|_| bad())?
-        .minor_digits() as usize;
-    let typed = typed.trim();
-    let (whole, frac) = typed.split_once('.').unwrap_or((typed, ""));
-    if whole.is_empty()
-        || !whole.chars().all(|c| c.is_ascii_digit())
-        || !frac.chars().all(|c| c.is_ascii_digit())
-        || frac.len() > digits
-        || whole.len() > 15
-    {
-        return Err(bad());
-    }
-    let frac = format!("{frac:0<digits$}");
-    format!("{whole}{frac}").parse().map_err(|_| bad())
+fn minor_of(field: &'static str, typed: &str, currency: &str) -> Result<i64, ServiceError> {
+    let currency: Currency = currency.parse()?;
+    Ok(crate::domain::money::parse_major(field, typed, currency)?)
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]

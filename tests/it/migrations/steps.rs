@@ -117,6 +117,10 @@ const SEEDS: &[&str] = &[
        (1, 1, 5000, '2026-01-15', 'bank ref 1', 'bank_transfer', 'staff:admin@example.com', '2026-01-15T09:00:00.000000Z', 'k1');
      INSERT INTO credit_notes (id, invoice_id, number, reason, amount_minor, lines, created_at, created_by) VALUES
        (1, 1, 'CN-INV-2026-000001-1', 'goodwill', 900, '[]', '2026-01-16T09:00:00.000000Z', 'staff:admin@example.com');",
+    // Version 12: the subscription's anchor, and what its invoice pays for (applied).
+    "UPDATE subscriptions SET anchor_date = '2026-01-10' WHERE id = 1;
+     INSERT INTO subscription_invoices (invoice_id, subscription_id, purpose, internal_users, external_users, period_start, period_end, applied_at) VALUES
+       (1, 1, 'purchase', 50, 10, '2026-01-10T00:00:00.000000Z', '2027-01-10T00:00:00.000000Z', '2026-01-15T09:00:00.000000Z');",
 ];
 
 /// Columns that a step rewrites on purpose, by step: an upgrade across that step may
@@ -629,6 +633,26 @@ fn step_11_billing() {
             .is_err(),
         "one price list"
     );
+}
+
+/// Step 12, subscriptions that bill themselves: existing subscriptions have no anchor
+/// yet and no invoice says what it pays for; a purpose is one of three.
+#[test]
+fn step_12_subscription_billing() {
+    let c = upgrade_from(11);
+    let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM subscription_invoices"), 0);
+    assert_eq!(
+        count("SELECT count(*) FROM subscriptions WHERE anchor_date IS NULL"),
+        1
+    );
+    assert!(
+        c.execute("INSERT INTO subscription_invoices (invoice_id, subscription_id, purpose, internal_users, external_users, period_start, period_end) VALUES (1, 1, 'gift', 1, 0, 'a', 'b')", [])
+            .is_err(),
+        "a purpose is purchase, renewal or upgrade"
+    );
+    c.execute("INSERT INTO subscription_invoices (invoice_id, subscription_id, purpose, internal_users, external_users, period_start, period_end) VALUES (1, 1, 'renewal', 1, 0, 'a', 'b')", [])
+        .unwrap();
 }
 
 /// Today's version: a database at it opens as current, with its rows untouched.
