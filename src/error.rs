@@ -235,6 +235,11 @@ error_codes! {
     CreditExceedsBalance => 422, "credit_exceeds_balance", "Credit exceeds what is left";
     /// No price list is set yet: staff set one under Billing, Price list.
     PriceListMissing => 409, "price_list_missing", "No price list";
+    /// The subscription is not in a state that allows this (canceling one that is not
+    /// active, undoing a cancellation after the period ended, upgrading a canceled one).
+    SubscriptionState => 409, "subscription_state", "Subscription not in a state that allows this";
+    /// The price list does not accept purchase orders (licenses before payment).
+    PurchaseOrderNotAccepted => 409, "purchase_order_not_accepted", "Purchase orders are not accepted";
     /// Too many failed logins for this account or address, or too many resends.
     TooManyAttempts => 429, "too_many_attempts", "Too many attempts";
     /// Every password worker is busy (`auth.password_workers`): retry after `Retry-After`.
@@ -374,6 +379,8 @@ mod tests {
             (InvoiceNotVoidable, 409),
             (CreditExceedsBalance, 422),
             (PriceListMissing, 409),
+            (SubscriptionState, 409),
+            (PurchaseOrderNotAccepted, 409),
             (TooManyAttempts, 429),
             (PasswordCheckBusy, 503),
             (Internal, 500),

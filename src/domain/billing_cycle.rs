@@ -3,10 +3,11 @@
 //! day their `BillingPeriod` later, counted from the anchor (the first period's start),
 //! so a subscription begun on the 31st comes back to the 31st after a short month.
 //!
-//! The license of a subscription expires `dunning_grace_days` after its paid period
-//! ends: a renewal invoice still unpaid at the period's end leaves the license running
-//! through the grace (the subscription is `past_due`), and only then is the license
-//! suspended (seed 002: "an invalid subscription drives it to suspended").
+//! A renewal invoice still unpaid at the period's end leaves the license running through
+//! the dunning grace (the subscription is `past_due`); then the license is suspended
+//! (seed 002: "an invalid subscription drives it to suspended; restoring the
+//! subscription reactivates it"). So that a late payment can still reactivate it, the
+//! license's key expires [`REACTIVATION_DAYS`] after the grace, not with it.
 
 use super::invoice::SubscriptionStatus as Billing;
 use super::lifecycle::{Subscription, SubscriptionStatus as Licensing};
@@ -124,7 +125,7 @@ mod tests {
         assert!(!renewal_due(end - Duration::days(15), end, 14));
         assert!(renewal_due(end - Duration::days(14), end, 14));
         assert!(renewal_due(end + Duration::days(1), end, 14));
-        assert_eq!(license_expiry(end, 14), midnight(d(2027, 6, 15)));
+        assert_eq!(license_expiry(end, 14), midnight(d(2027, 7, 15)));
         assert!(!dunning_over(midnight(d(2027, 6, 14)), end, 14));
         assert!(dunning_over(midnight(d(2027, 6, 15)), end, 14));
     }

@@ -7,6 +7,7 @@
 //! `invoice_finalized`; what moves is what was paid and credited, and its state.
 //! Every change is audited in its transaction.
 
+use super::org_notifications::Sender;
 use super::tenant::Tenant;
 use super::{Actor, App, Result, ServiceError, audit, outbox, refuse};
 use crate::domain::free_text;
@@ -244,7 +245,7 @@ pub fn show(currency: &str, minor: i64) -> String {
     }
 }
 
-fn due(r: &InvoiceRow) -> i64 {
+pub(super) fn due(r: &InvoiceRow) -> i64 {
     r.total_minor - r.amount_paid - r.amount_credited
 }
 
@@ -324,11 +325,11 @@ pub fn list(
     Ok(rows.iter().map(|r| InvoiceView::new(r, now)).collect())
 }
 
-fn load(tx: &ReadTx<'_>, id: i64) -> Result<InvoiceRow> {
+pub(super) fn load(tx: &ReadTx<'_>, id: i64) -> Result<InvoiceRow> {
     store::find(tx, id)?.ok_or_else(|| not_found(id))
 }
 
-fn detail_in(tx: &ReadTx<'_>, now: DateTime<Utc>, id: i64) -> Result<Detail> {
+pub(super) fn detail_in(tx: &ReadTx<'_>, now: DateTime<Utc>, id: i64) -> Result<Detail> {
     let r = load(tx, id)?;
     let organization_name = organizations::find(tx, r.organization_id)?
         .map(|o| o.name)
@@ -444,6 +445,19 @@ pub fn create_draft(
     actor: &Actor,
     d: &NewDraft,
 ) -> Result<Detail> {
+    tenant.db.write(|tx| {
+        let id = create_draft_in(tx, now, actor, d)?;
+        detail_in(tx, now, id)
+    })
+}
+
+/// `create_draft` inside a transaction (subscriptions make their invoices with it).
+pub(super) fn create_draft_in(
+    tx: &WriteTx<'_>,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    d: &NewDraft,
+) -> Result<i64> {
     let method = d.payment_method.as_deref().unwrap_or("bank_transfer");
     if !PAYMENT_METHODS.contains(&method) {
         return Err(invalid(
@@ -452,56 +466,54 @@ pub fn create_draft(
         ));
     }
     let po_number = free_text::line("po_number", &d.po_number, 100, false)?;
-    tenant.db.write(|tx| {
-        if organizations::find(tx, d.organization_id)?.is_none() {
-            return Err(refuse(
-                ErrorCode::UnknownOrganization,
-                format!("no organization has the id {}", d.organization_id),
-            ));
-        }
-        if let Some(s) = d.subscription_id
-            && crate::store::subscriptions::find(tx, s)?
-                .is_none_or(|s| s.organization_id != d.organization_id)
-        {
-            return Err(invalid(
-                "subscription_id",
-                "is not a subscription of this organization",
-            ));
-        }
-        let currency = match &d.currency {
-            Some(c) => c.clone(),
-            None => price_list::get(tx)?.map(|p| p.currency).ok_or_else(|| {
-                refuse(
-                    ErrorCode::PriceListMissing,
-                    "no price list is set, so the currency must be given",
-                )
-            })?,
-        };
-        let currency: Currency = currency.parse()?;
-        let id = store::insert_draft(
-            tx,
-            &NewInvoice {
-                organization_id: d.organization_id,
-                subscription_id: d.subscription_id,
-                currency: currency.as_str(),
-                payment_method: method,
-                po_number: &po_number,
-                created_by: &actor.audit_name(),
-            },
-            now,
-        )?;
-        let (subtotal, total) = write_lines(tx, id, &d.lines, now)?;
-        audit::record(
-            tx,
-            now,
-            actor,
-            "invoice.create",
-            &target(id),
-            json!({"organization_id": d.organization_id, "currency": currency.as_str(),
-                   "lines": d.lines.len(), "subtotal_minor": subtotal, "total_minor": total}),
-        )?;
-        detail_in(tx, now, id)
-    })
+    if organizations::find(tx, d.organization_id)?.is_none() {
+        return Err(refuse(
+            ErrorCode::UnknownOrganization,
+            format!("no organization has the id {}", d.organization_id),
+        ));
+    }
+    if let Some(s) = d.subscription_id
+        && crate::store::subscriptions::find(tx, s)?
+            .is_none_or(|s| s.organization_id != d.organization_id)
+    {
+        return Err(invalid(
+            "subscription_id",
+            "is not a subscription of this organization",
+        ));
+    }
+    let currency = match &d.currency {
+        Some(c) => c.clone(),
+        None => price_list::get(tx)?.map(|p| p.currency).ok_or_else(|| {
+            refuse(
+                ErrorCode::PriceListMissing,
+                "no price list is set, so the currency must be given",
+            )
+        })?,
+    };
+    let currency: Currency = currency.parse()?;
+    let id = store::insert_draft(
+        tx,
+        &NewInvoice {
+            organization_id: d.organization_id,
+            subscription_id: d.subscription_id,
+            currency: currency.as_str(),
+            payment_method: method,
+            po_number: &po_number,
+            created_by: &actor.audit_name(),
+        },
+        now,
+    )?;
+    let (subtotal, total) = write_lines(tx, id, &d.lines, now)?;
+    audit::record(
+        tx,
+        now,
+        actor,
+        "invoice.create",
+        &target(id),
+        json!({"organization_id": d.organization_id, "currency": currency.as_str(),
+               "lines": d.lines.len(), "subtotal_minor": subtotal, "total_minor": total}),
+    )?;
+    Ok(id)
 }
 
 /// Refuses a change to the lines or totals of an invoice that is no longer a draft.
@@ -554,80 +566,108 @@ pub fn finalise(
     actor: &Actor,
     id: i64,
 ) -> Result<Detail> {
-    let product = app.config.portal.product_name.clone();
-    // The link is made before the transaction (it reads the registry).
-    let origin = super::links::origin(app, tenant)?;
+    let mailing = Mailing::of(app, tenant)?;
     tenant.db.write(|tx| {
-        let r = load(tx, id)?;
-        draft_only(&r)?;
-        let org = organizations::find(tx, r.organization_id)?.ok_or_else(|| {
-            refuse(
-                ErrorCode::UnknownOrganization,
-                "the invoice's organization is gone",
-            )
-        })?;
-        let prices = price_list::get(tx)?;
-        let terms = prices
-            .as_ref()
-            .map_or(DEFAULT_TERMS_DAYS, |p| p.payment_terms_days);
-        let due_at = now + Duration::days(terms);
-        let account = billing_accounts::find(tx, org.id)?;
-        let snapshot = json!({
-            "customer": {
-                "organization_id": org.id,
-                "name": org.name,
-                "notification_email": org.notification_email,
-                "account": account.map(|a| json!({
-                    "legal_name": a.legal_name, "address": a.address, "phone": a.phone,
-                    "tax_id": a.tax_id, "tax_id_type": a.tax_id_type, "country": a.country,
-                    "payment_method": a.payment_method, "po_reference": a.po_reference,
-                    "billing_contact": a.billing_contact,
-                })),
-            },
-            "vendor": {
-                "name": tenant.name(),
-                "bank_details": prices.as_ref().map(|p| p.bank_details.clone()).unwrap_or_default(),
-                "payment_terms_days": terms,
-            },
-        });
-        let year = now.year();
-        let seq = store::next_number(tx, year)?;
-        let number = invoice_number(year, seq)?;
-        if !store::finalise(tx, id, &number, now, due_at, &snapshot.to_string())? {
-            return Err(ServiceError::unexpected("a draft could not be finalised"));
-        }
-        let total = show(&r.currency, r.total_minor);
-        let path = format!("/portal/organizations/{}/invoices/{id}", org.id);
-        let content = super::email_body::EmailContent {
-            kind: "invoice".into(),
-            to: org.notification_email.clone(),
-            subject: format!(
-                "Invoice {number}: {total}, due {}",
-                due_at.format("%Y-%m-%d")
-            ),
-            heading: format!("Invoice {number} for {}", org.name),
-            paragraphs: vec![
-                format!("A new invoice for {} is ready: {number}.", org.name),
-                format!("Total: {total}. Due on {}.", due_at.format("%Y-%m-%d")),
-            ],
-            link: Some(super::email_body::EmailLink {
-                label: "Open the invoice".into(),
-                url: format!("{origin}{path}"),
-            }),
-            dedupe_key: Some(format!("invoice:{id}:finalised")),
-        };
-        outbox::enqueue(tx, now, &product, &content)?;
-        audit::record(
-            tx,
-            now,
-            actor,
-            "invoice.finalise",
-            &target(id),
-            json!({"number": number, "total_minor": r.total_minor, "currency": r.currency,
-                   "due_at": crate::store::ts(due_at)}),
-        )?;
+        finalise_in(tx, tenant, now, actor, id, &mailing)?;
         detail_in(tx, now, id)
     })
+}
+
+/// What an invoice email needs from outside the tenant's database: the product's
+/// name and the portal's origin for the link (it reads the registry, so it is made
+/// before the transaction).
+pub(super) struct Mailing {
+    product: String,
+    origin: String,
+}
+
+impl Mailing {
+    pub(super) fn of(app: &App, tenant: &Tenant) -> Result<Mailing> {
+        Ok(Mailing {
+            product: app.config.portal.product_name.clone(),
+            origin: super::links::origin(app, tenant)?,
+        })
+    }
+}
+
+/// `finalise` inside a transaction.
+pub(super) fn finalise_in(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i64,
+    mailing: &Mailing,
+) -> Result<()> {
+    let r = load(tx, id)?;
+    draft_only(&r)?;
+    let org = organizations::find(tx, r.organization_id)?.ok_or_else(|| {
+        refuse(
+            ErrorCode::UnknownOrganization,
+            "the invoice's organization is gone",
+        )
+    })?;
+    let prices = price_list::get(tx)?;
+    let terms = prices
+        .as_ref()
+        .map_or(DEFAULT_TERMS_DAYS, |p| p.payment_terms_days);
+    let due_at = now + Duration::days(terms);
+    let account = billing_accounts::find(tx, org.id)?;
+    let snapshot = json!({
+        "customer": {
+            "organization_id": org.id,
+            "name": org.name,
+            "notification_email": org.notification_email,
+            "account": account.map(|a| json!({
+                "legal_name": a.legal_name, "address": a.address, "phone": a.phone,
+                "tax_id": a.tax_id, "tax_id_type": a.tax_id_type, "country": a.country,
+                "payment_method": a.payment_method, "po_reference": a.po_reference,
+                "billing_contact": a.billing_contact,
+            })),
+        },
+        "vendor": {
+            "name": tenant.name(),
+            "bank_details": prices.as_ref().map(|p| p.bank_details.clone()).unwrap_or_default(),
+            "payment_terms_days": terms,
+        },
+    });
+    let year = now.year();
+    let seq = store::next_number(tx, year)?;
+    let number = invoice_number(year, seq)?;
+    if !store::finalise(tx, id, &number, now, due_at, &snapshot.to_string())? {
+        return Err(ServiceError::unexpected("a draft could not be finalised"));
+    }
+    let total = show(&r.currency, r.total_minor);
+    let path = format!("/portal/organizations/{}/invoices/{id}", org.id);
+    let content = super::email_body::EmailContent {
+        kind: "invoice".into(),
+        to: org.notification_email.clone(),
+        subject: format!(
+            "Invoice {number}: {total}, due {}",
+            due_at.format("%Y-%m-%d")
+        ),
+        heading: format!("Invoice {number} for {}", org.name),
+        paragraphs: vec![
+            format!("A new invoice for {} is ready: {number}.", org.name),
+            format!("Total: {total}. Due on {}.", due_at.format("%Y-%m-%d")),
+        ],
+        link: Some(super::email_body::EmailLink {
+            label: "Open the invoice".into(),
+            url: format!("{}{path}", mailing.origin),
+        }),
+        dedupe_key: Some(format!("invoice:{id}:finalised")),
+    };
+    outbox::enqueue(tx, now, &mailing.product, &content)?;
+    audit::record(
+        tx,
+        now,
+        actor,
+        "invoice.finalise",
+        &target(id),
+        json!({"number": number, "total_minor": r.total_minor, "currency": r.currency,
+               "due_at": crate::store::ts(due_at)}),
+    )?;
+    Ok(())
 }
 
 /// A payment to record.
@@ -666,12 +706,14 @@ const PAY_METHODS: &[&str] = &["bank_transfer", "purchase_order", "card", "other
 /// (`overpayment`). With an idempotency key used before for the same invoice and amount,
 /// nothing is recorded and the first payment is returned (`repeated`). Audited.
 pub fn record_payment(
+    app: &App,
     tenant: &Tenant,
     now: DateTime<Utc>,
     actor: &Actor,
     id: i64,
     p: &NewPaymentInput,
 ) -> Result<PaymentRecorded> {
+    let sender = Sender::of(app, tenant)?;
     let method = p.method.as_deref().unwrap_or("bank_transfer");
     if !PAY_METHODS.contains(&method) {
         return Err(invalid(
@@ -758,6 +800,9 @@ pub fn record_payment(
                    "received_on": p.received_on.to_string(), "reference": reference,
                    "method": method, "became_paid": became_paid}),
         )?;
+        if became_paid {
+            super::subscription_billing::settled(tx, tenant, now, actor, &sender, id)?;
+        }
         let payment = payment_store::find(tx, payment_id)?
             .ok_or_else(|| ServiceError::unexpected("a recorded payment is gone"))?;
         Ok(PaymentRecorded {
@@ -778,39 +823,50 @@ pub fn void(
     id: i64,
     reason: &str,
 ) -> Result<Detail> {
-    let reason = free_text::lines("reason", reason, 2000, true)?;
     tenant.db.write(|tx| {
-        let r = load(tx, id)?;
-        let why = match r.state {
-            InvoiceState::Draft => Some("a draft is not finalised; nothing to void"),
-            InvoiceState::Paid => Some("it is paid: credit it instead"),
-            InvoiceState::Void => Some("it is void already"),
-            InvoiceState::Open if r.amount_paid > 0 => Some("it has payments: credit it instead"),
-            InvoiceState::Open if r.amount_credited > 0 => {
-                Some("it has credit notes: credit the rest instead")
-            }
-            InvoiceState::Open => None,
-        };
-        if let Some(why) = why {
-            return Err(refuse(
-                ErrorCode::InvoiceNotVoidable,
-                format!(
-                    "invoice {} cannot be voided: {why}",
-                    r.number.as_deref().unwrap_or("(draft)")
-                ),
-            ));
-        }
-        store::set_settlement(tx, id, InvoiceState::Void, 0, 0, now)?;
-        audit::record(
-            tx,
-            now,
-            actor,
-            "invoice.void",
-            &target(id),
-            json!({"number": r.number, "reason": reason}),
-        )?;
+        void_in(tx, now, actor, id, reason)?;
         detail_in(tx, now, id)
     })
+}
+
+/// `void` inside a transaction.
+pub(super) fn void_in(
+    tx: &WriteTx<'_>,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i64,
+    reason: &str,
+) -> Result<()> {
+    let reason = free_text::lines("reason", reason, 2000, true)?;
+    let r = load(tx, id)?;
+    let why = match r.state {
+        InvoiceState::Draft => Some("a draft is not finalised; nothing to void"),
+        InvoiceState::Paid => Some("it is paid: credit it instead"),
+        InvoiceState::Void => Some("it is void already"),
+        InvoiceState::Open if r.amount_paid > 0 => Some("it has payments: credit it instead"),
+        InvoiceState::Open if r.amount_credited > 0 => {
+            Some("it has credit notes: credit the rest instead")
+        }
+        InvoiceState::Open => None,
+    };
+    if let Some(why) = why {
+        return Err(refuse(
+            ErrorCode::InvoiceNotVoidable,
+            format!(
+                "invoice {} cannot be voided: {why}",
+                r.number.as_deref().unwrap_or("(draft)")
+            ),
+        ));
+    }
+    store::set_settlement(tx, id, InvoiceState::Void, 0, 0, now)?;
+    audit::record(
+        tx,
+        now,
+        actor,
+        "invoice.void",
+        &target(id),
+        json!({"number": r.number, "reason": reason}),
+    )
 }
 
 /// A line a credit note credits.
@@ -838,12 +894,14 @@ pub struct NewCreditNoteInput {
 /// open invoice it lowers what is left to pay, and settles it (paid) when nothing is
 /// left; on a paid one it records what is owed back. Audited.
 pub fn credit_note(
+    app: &App,
     tenant: &Tenant,
     now: DateTime<Utc>,
     actor: &Actor,
     id: i64,
     c: &NewCreditNoteInput,
 ) -> Result<Detail> {
+    let sender = Sender::of(app, tenant)?;
     let reason = free_text::lines("reason", &c.reason, 2000, true)?;
     if c.amount_minor <= 0 {
         return Err(invalid("amount_minor", "must be positive"));
@@ -920,6 +978,9 @@ pub fn credit_note(
             json!({"credit_note_id": credit_id, "number": number, "amount_minor": c.amount_minor,
                    "reason": reason, "lines": c.lines}),
         )?;
+        if state == InvoiceState::Paid && r.state == InvoiceState::Open {
+            super::subscription_billing::settled(tx, tenant, now, actor, &sender, id)?;
+        }
         detail_in(tx, now, id)
     })
 }

@@ -162,30 +162,44 @@ pub fn set_subscription(
     }
     let sub = Subscription { status, period_end };
     tenant.db.write(|tx| {
-        let l = load(tx, id)?;
-        store::set_subscription(tx, id, &sub, now)?;
-        audit::record(
-            tx,
-            now,
-            actor,
-            "license.subscription",
-            &format!("license:{id}"),
-            json!({"status": status, "period_end": period_end}),
-        )?;
-        let mut updated = l;
-        updated.subscription = sub;
-        // The cause is the staff member's change, not time: history says `subscription`.
-        apply_event(
-            tx,
-            tenant,
-            now,
-            actor,
-            &updated,
-            &Event::SubscriptionChanged,
-            None,
-        )?;
+        set_subscription_in(tx, tenant, now, actor, id, sub)?;
         reread(tenant, now, tx, actor, id)
     })
+}
+
+/// `set_subscription` inside a transaction (billing moves a license's subscription
+/// with its own).
+pub(super) fn set_subscription_in(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: &str,
+    sub: Subscription,
+) -> Result<()> {
+    let l = load(tx, id)?;
+    store::set_subscription(tx, id, &sub, now)?;
+    audit::record(
+        tx,
+        now,
+        actor,
+        "license.subscription",
+        &format!("license:{id}"),
+        json!({"status": sub.status, "period_end": sub.period_end}),
+    )?;
+    let mut updated = l;
+    updated.subscription = sub;
+    // The cause is the change of subscription, not time: history says `subscription`.
+    apply_event(
+        tx,
+        tenant,
+        now,
+        actor,
+        &updated,
+        &Event::SubscriptionChanged,
+        None,
+    )?;
+    Ok(())
 }
 
 pub use crate::domain::fields::DIRECTIVE_KINDS;

@@ -66,7 +66,7 @@ fn install_message(reason: KeyReason, g: &ValidLicense) -> String {
 /// Signs `license` anew inside `tx` with `amendment` applied (none for a reissue),
 /// records the key, the history event and the audit entry, and queues the key for the
 /// bound appliance. A revoked or expired license gets no new key.
-fn rekey_in_tx(
+pub(super) fn rekey_in_tx(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,

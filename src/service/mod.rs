@@ -41,6 +41,8 @@ pub mod secrets;
 pub mod signing_keys;
 pub mod smtp;
 pub mod staff;
+pub mod subscription_billing;
+pub mod subscriptions;
 pub mod sweep;
 pub mod tenancy;
 pub mod tenancy_keys;

@@ -8,6 +8,7 @@ use crate::domain::free_text;
 use crate::domain::money::Currency;
 use crate::domain::pricing::{self, TaxRule};
 use crate::error::ErrorCode;
+use crate::store::ReadTx;
 use crate::store::price_list::{self as store, PriceListRow};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -198,7 +199,12 @@ fn from_row(r: PriceListRow) -> Stored {
 
 /// The price list; `None` until staff set one.
 pub fn get(tenant: &Tenant) -> Result<Option<Stored>> {
-    Ok(tenant.db.read(store::get)?.map(from_row))
+    tenant.db.read(read)
+}
+
+/// The price list inside a transaction.
+pub(super) fn read(tx: &ReadTx<'_>) -> Result<Option<Stored>> {
+    Ok(store::get(tx)?.map(from_row))
 }
 
 /// The price list or `price_list_missing`.

@@ -49,6 +49,13 @@ pub fn run_recorded(
     dry_run: bool,
 ) -> Result<SweepReport> {
     let started = crate::metrics::Stopwatch::start();
+    if !dry_run {
+        // Billing first: a subscription that lapses now suspends its license in this run.
+        let billed = super::subscription_billing::run_due(app, tenant, now)?;
+        if !billed.is_empty() {
+            tracing::info!(tenant = %tenant.schema_name, ?billed, "billing cycle");
+        }
+    }
     let report = run(app, tenant, now, actor, dry_run);
     app.metrics.sweep(&tenant.schema_name, started.elapsed());
     report

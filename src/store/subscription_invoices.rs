@@ -162,3 +162,21 @@ pub fn mark_po_accepted(
     )?;
     Ok(())
 }
+
+/// Invoices applied before they were paid (accepted purchase orders) that are still
+/// open and were due before `before`: the dunning of purchase orders.
+pub fn overdue_applied(
+    tx: &ReadTx<'_>,
+    before: DateTime<Utc>,
+) -> Result<Vec<SubscriptionInvoiceRow>> {
+    let mut stmt = tx.prepare(&format!(
+        "SELECT {COLUMNS} FROM subscription_invoices s
+         WHERE s.applied_at IS NOT NULL AND s.invoice_id IN
+           (SELECT id FROM invoices WHERE state = 'open' AND due_at < ?1)
+         ORDER BY s.invoice_id"
+    ))?;
+    let raws = stmt
+        .query_map([ts(before)], raw)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    raws.into_iter().map(row).collect()
+}

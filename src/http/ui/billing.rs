@@ -180,6 +180,7 @@ pub async fn payment(
             })?;
             let key = typed.4.trim();
             invoices::record_payment(
+                &cx.app,
                 &cx.tenant,
                 cx.now,
                 &cx.actor,
@@ -252,6 +253,7 @@ pub async fn credit_note(
             let d = invoices::detail(&cx.tenant, cx.now, id)?;
             let amount_minor = minor_of("amount", &amount, &d.invoice.currency)?;
             invoices::credit_note(
+                &cx.app,
                 &cx.tenant,
                 cx.now,
                 &cx.actor,
