@@ -15,7 +15,7 @@
 use super::invoices::{self, Mailing};
 use super::license_actions::set_subscription_in;
 use super::license_keys::rekey_in_tx;
-use super::licenses::{self, issue_in_tx, load as load_license};
+use super::licenses::{issue_in_tx, load as load_license};
 use super::org_notifications::Sender;
 use super::subscriptions::{invoice_for, price_list_in, target};
 use super::tenant::Tenant;
@@ -508,14 +508,4 @@ fn renewal_invoice(
         (midnight(start_day), midnight(end_day)),
     )?;
     Ok(true)
-}
-
-/// The license behind a subscription, for the pages (its key and state).
-pub fn license_of(
-    tenant: &Tenant,
-    now: DateTime<Utc>,
-    license_id: &str,
-) -> Result<licenses::LicenseView> {
-    let row = tenant.db.read(|tx| load_license(tx, license_id))?;
-    Ok(licenses::LicenseView::new(row, tenant, now))
 }

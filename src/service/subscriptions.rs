@@ -20,7 +20,7 @@ use crate::domain::proration;
 use crate::error::ErrorCode;
 use crate::store::subscription_invoices::{self as sub_invoices, SubscriptionInvoiceRow};
 use crate::store::subscriptions::{self as store, NewSubscription, SubscriptionRow};
-use crate::store::{ReadTx, WriteTx, billing_accounts, organizations as org_store};
+use crate::store::{ReadTx, WriteTx, billing_accounts};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -824,10 +824,49 @@ pub fn change_users(
     })
 }
 
-/// The organization's name, for pages that show it beside a subscription.
-pub fn organization_name(tenant: &Tenant, org_id: i64) -> Result<Option<String>> {
-    Ok(tenant
-        .db
-        .read(|tx| org_store::find(tx, org_id))?
-        .map(|o| o.name))
+/// The usage history and forecast of an Install ID for the purchase and upgrade pages:
+/// only for an Install ID of the organization's own licenses or subscriptions (another
+/// organization's installations are none of its business), `None` otherwise or
+/// without reports.
+pub fn usage_of(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    customer_id: i64,
+    org_id: i64,
+    install_id: &str,
+) -> Result<Option<super::installations::UsageForecast>> {
+    let Ok(install_id) = check_install_id(install_id) else {
+        return Ok(None);
+    };
+    let known = tenant.db.read(|tx| -> Result<bool> {
+        membership(tx, org_id, customer_id)?;
+        let subscribed = store::of_organization(tx, org_id)?
+            .iter()
+            .any(|s| s.install_id == install_id);
+        Ok(subscribed
+            || crate::store::licenses::organization_has_install(tx, org_id, &install_id)?)
+    })?;
+    if !known {
+        return Ok(None);
+    }
+    let f = super::installations::usage_forecast(
+        tenant,
+        now,
+        &install_id,
+        crate::domain::forecast::WINDOW_DAYS as u32,
+    )?;
+    Ok((!f.history.is_empty()).then_some(f))
+}
+
+/// The active subscriptions a new purchase may co-term with.
+pub fn coterm_choices(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    customer_id: i64,
+    org_id: i64,
+) -> Result<Vec<SubscriptionView>> {
+    Ok(of_organization(tenant, now, customer_id, org_id)?
+        .into_iter()
+        .filter(|s| s.can_change)
+        .collect())
 }

@@ -13,7 +13,9 @@ pub mod members;
 pub mod notice;
 pub mod organizations;
 pub mod password;
+pub mod purchase;
 pub mod signup;
+pub mod subscriptions;
 pub mod verify;
 
 use super::routing::{Access, ReadOnly, Routes};
@@ -91,6 +93,22 @@ pub fn routes(r: &mut Routes) {
         .post(Customer, Write, members::resend);
     r.portal("/portal/organizations/{id}/invitations/{invitation}/revoke")
         .post(Customer, Write, members::revoke);
+    // Purchase (the checkout is a POST that writes nothing: it shows what will be
+    // invoiced) and subscriptions.
+    r.portal("/portal/organizations/{id}/purchase")
+        .get(Customer, purchase::form)
+        .post(Customer, Write, purchase::pay);
+    r.portal("/portal/organizations/{id}/purchase/checkout")
+        .post(Customer, AllowedInReadOnly, purchase::checkout);
+    r.portal("/portal/organizations/{id}/subscriptions")
+        .get(Customer, subscriptions::list);
+    r.portal("/portal/organizations/{id}/subscriptions/{subscription}/cancel")
+        .post(Customer, Write, subscriptions::cancel);
+    r.portal("/portal/organizations/{id}/subscriptions/{subscription}/resume")
+        .post(Customer, Write, subscriptions::resume);
+    r.portal("/portal/organizations/{id}/subscriptions/{subscription}/change")
+        .get(Customer, subscriptions::change_form)
+        .post(Customer, Write, subscriptions::change);
     // An invitation link: the GET shows what it does; a signed-in customer accepts with
     // the POST, someone without an account signs up and joins (a new external user, so
     // refused in read-only mode).

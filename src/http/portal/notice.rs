@@ -51,6 +51,11 @@ portal_notices! {
     OwnershipTransferred = "ownership_transferred": "Ownership has been transferred; you are now a member.",
     LeftOrganization = "left_organization": "You have left the organization.",
     DeletionRequested = "deletion_requested": "We have your request to delete this organization and will contact you.",
+    Purchased = "purchased": "Successful purchase. Your license will appear here once we've validated your payment. If it doesn't, please contact us.",
+    SubscriptionCanceled = "subscription_canceled": "The subscription is canceled. Its license stays valid until the end of the paid period and is not renewed; you can undo this until then.",
+    SubscriptionResumed = "subscription_resumed": "The cancellation is undone: the subscription renews as before.",
+    UpgradeInvoiced = "upgrade_invoiced": "An invoice for the additional users has been issued. The license gets the new user counts once it is paid.",
+    DecreaseScheduled = "decrease_scheduled": "The lower user counts take effect at the next renewal.",
 }
 
 impl PortalNotice {
