@@ -14,7 +14,7 @@
 use super::api::{
     appliance, audit, auth, billing, customers, enterprise, heartbeats, installations,
     license_actions, license_keys, licenses, licensing_settings, organizations,
-    provisioning_tokens, signing_keys, sweep, tenants, tls, tokens, users,
+    provisioning_tokens, signing_keys, subscriptions, sweep, tenants, tls, tokens, users,
 };
 use super::problem::{PROBLEM_JSON, ProblemBody};
 use super::routing::{self, Access, Proof, ReadOnly, Route};
@@ -136,6 +136,8 @@ pub mod scheme {
         billing::credit_note,
         billing::get_price_list,
         billing::put_price_list,
+        subscriptions::list,
+        subscriptions::accept_purchase_order,
         sweep::run,
         heartbeats::list,
         appliance::activate,

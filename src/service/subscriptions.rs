@@ -838,14 +838,15 @@ pub fn usage_of(
     let Ok(install_id) = check_install_id(install_id) else {
         return Ok(None);
     };
-    let known = tenant.db.read(|tx| -> Result<bool> {
-        membership(tx, org_id, customer_id)?;
-        let subscribed = store::of_organization(tx, org_id)?
-            .iter()
-            .any(|s| s.install_id == install_id);
-        Ok(subscribed
-            || crate::store::licenses::organization_has_install(tx, org_id, &install_id)?)
-    })?;
+    let known =
+        tenant.db.read(|tx| -> Result<bool> {
+            membership(tx, org_id, customer_id)?;
+            let subscribed = store::of_organization(tx, org_id)?
+                .iter()
+                .any(|s| s.install_id == install_id);
+            Ok(subscribed
+                || crate::store::licenses::organization_has_install(tx, org_id, &install_id)?)
+        })?;
     if !known {
         return Ok(None);
     }

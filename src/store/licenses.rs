@@ -556,7 +556,11 @@ pub fn organization_of(tx: &ReadTx<'_>, id: &str) -> Result<Option<i64>> {
 }
 
 /// Whether an organization has a license for `install_id`.
-pub fn organization_has_install(tx: &ReadTx<'_>, organization_id: i64, install_id: &str) -> Result<bool> {
+pub fn organization_has_install(
+    tx: &ReadTx<'_>,
+    organization_id: i64,
+    install_id: &str,
+) -> Result<bool> {
     Ok(tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM licenses WHERE organization_id = ?1 AND install_id = ?2)",
         rusqlite::params![organization_id, install_id],

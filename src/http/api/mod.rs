@@ -15,6 +15,7 @@ pub mod licensing_settings;
 pub mod organizations;
 pub mod provisioning_tokens;
 pub mod signing_keys;
+pub mod subscriptions;
 pub mod sweep;
 pub mod tenants;
 pub mod tls;
@@ -171,6 +172,14 @@ pub fn routes(r: &mut Routes) {
         Write,
         billing::credit_note,
     );
+    r.api("/api/v1/billing/invoices/{id}/accept-purchase-order")
+        .post(
+            need(BillingManage),
+            Write,
+            subscriptions::accept_purchase_order,
+        );
+    r.api("/api/v1/billing/subscriptions")
+        .get(need(BillingManage), subscriptions::list);
     r.api("/api/v1/billing/price-list")
         .get(need(BillingManage), billing::get_price_list)
         .put(need(BillingManage), Write, billing::put_price_list);

@@ -9,13 +9,13 @@
 use super::frame::{self, Frame, Rendered};
 use super::notice::PortalNotice;
 use super::organizations::{acting, portal_error, to_org};
+use crate::error::ErrorCode;
 use crate::http::customer_auth::Customer;
 use crate::http::ui::charts::{self, Chart, Point, Shape};
 use crate::http::ui::reject::UiReject;
 use crate::service::installations::UsageForecast;
 use crate::service::subscriptions::{self as subs, Checkout, PurchaseInput};
 use crate::service::{ServiceError, invoices, refuse};
-use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
@@ -48,15 +48,12 @@ fn count(field: &str, typed: &str) -> Result<i64, ServiceError> {
     if t.is_empty() {
         return Ok(0);
     }
-    t.parse::<i64>()
-        .ok()
-        .filter(|n| *n >= 0)
-        .ok_or_else(|| {
-            refuse(
-                ErrorCode::ValidationFailed,
-                format!("{field}: a whole number of users such as 25"),
-            )
-        })
+    t.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+        refuse(
+            ErrorCode::ValidationFailed,
+            format!("{field}: a whole number of users such as 25"),
+        )
+    })
 }
 
 impl PurchaseForm {
@@ -85,25 +82,26 @@ impl PurchaseForm {
 
 /// The usage charts of an Install ID (history and forecast) for the purchase pages.
 pub(super) fn usage_view(f: &UsageForecast) -> serde_json::Value {
-    let series = |title: &str, id: &str, pick: fn(&crate::domain::usage_history::DailyUsage) -> u32| {
-        let points: Vec<Point> = f
-            .history
-            .iter()
-            .map(|d| Point {
-                label: format!("{}: {}", d.day, pick(d)),
-                value: f64::from(pick(d)),
-                tick: None,
+    let series =
+        |title: &str, id: &str, pick: fn(&crate::domain::usage_history::DailyUsage) -> u32| {
+            let points: Vec<Point> = f
+                .history
+                .iter()
+                .map(|d| Point {
+                    label: format!("{}: {}", d.day, pick(d)),
+                    value: f64::from(pick(d)),
+                    tick: None,
+                })
+                .collect();
+            let max = f.history.iter().map(pick).max().unwrap_or(0);
+            charts::render(&Chart {
+                id,
+                title,
+                description: &format!("{title}, one bar per day; the highest is {max}."),
+                shape: Shape::Line,
+                points: &points,
             })
-            .collect();
-        let max = f.history.iter().map(pick).max().unwrap_or(0);
-        charts::render(&Chart {
-            id,
-            title,
-            description: &format!("{title}, one bar per day; the highest is {max}."),
-            shape: Shape::Line,
-            points: &points,
-        })
-    };
+        };
     let forecast = |fc: &crate::domain::forecast::Forecast| {
         fc.points
             .iter()
@@ -295,7 +293,14 @@ pub async fn pay(
     let t = typed.clone();
     let result = page
         .run(move |cx| {
-            subs::purchase(&cx.app, &cx.tenant, cx.now, &acting(cx), org_id, &t.input()?)
+            subs::purchase(
+                &cx.app,
+                &cx.tenant,
+                cx.now,
+                &acting(cx),
+                org_id,
+                &t.input()?,
+            )
         })
         .await;
     match result {

@@ -77,7 +77,14 @@ pub async fn list(
     path: web::Path<i64>,
     q: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, UiReject> {
-    list_page(&page, path.into_inner(), q.notice, None, Rendered::default()).await
+    list_page(
+        &page,
+        path.into_inner(),
+        q.notice,
+        None,
+        Rendered::default(),
+    )
+    .await
 }
 
 async fn finish<T>(
@@ -125,12 +132,16 @@ pub struct ChangeForm {
 impl ChangeForm {
     fn counts(&self) -> Result<(i64, i64), ServiceError> {
         let n = |field: &str, t: &str| {
-            t.trim().parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                refuse(
-                    ErrorCode::ValidationFailed,
-                    format!("{field}: a whole number of users such as 25"),
-                )
-            })
+            t.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| {
+                    refuse(
+                        ErrorCode::ValidationFailed,
+                        format!("{field}: a whole number of users such as 25"),
+                    )
+                })
         };
         Ok((
             n("internal_users", &self.internal_users)?,
@@ -217,7 +228,14 @@ pub async fn change_form(
     path: web::Path<(i64, i64)>,
     q: web::Query<ChangeForm>,
 ) -> Result<HttpResponse, UiReject> {
-    change_page(&page, path.into_inner(), &q.into_inner(), None, Rendered::default()).await
+    change_page(
+        &page,
+        path.into_inner(),
+        &q.into_inner(),
+        None,
+        Rendered::default(),
+    )
+    .await
 }
 
 /// `POST .../subscriptions/{sub}/change`: *Confirm*.

@@ -92,7 +92,11 @@ fn invoice_ctx(d: &invoices::Detail) -> minijinja::Value {
     }
 }
 
-async fn detail_view(page: &BillingPage, id: i64, shown: Shown) -> Result<HttpResponse, UiReject> {
+pub(super) async fn detail_view(
+    page: &BillingPage,
+    id: i64,
+    shown: Shown,
+) -> Result<HttpResponse, UiReject> {
     let d = page
         .run(move |cx| invoices::detail(&cx.tenant, cx.now, id))
         .await?;

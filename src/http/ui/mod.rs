@@ -22,6 +22,7 @@ pub mod password;
 pub mod recover;
 pub mod reject;
 pub mod service_tokens;
+pub mod subscriptions;
 pub mod templates;
 pub mod tls;
 pub mod tokens;
@@ -294,6 +295,14 @@ pub fn routes(r: &mut Routes) {
         Write,
         billing::credit_note,
     );
+    r.page("/billing/invoices/{id}/accept-purchase-order").post(
+        need(BillingManage),
+        Write,
+        subscriptions::accept_purchase_order,
+    );
+    r.page("/billing/subscriptions")
+        .nav(Billing, "Subscriptions")
+        .get(need(BillingManage), subscriptions::list);
     r.page("/billing/price-list")
         .nav(Billing, "Price list")
         .get(need(BillingManage), billing::price_list_show)

@@ -67,6 +67,7 @@ notices! {
     LicenseMoved = "license_moved": "The license has moved; its organization's members see it in the portal.",
     PaymentRecorded = "payment_recorded": "The payment has been recorded.",
     InvoiceVoided = "invoice_voided": "The invoice has been voided; its number stays taken.",
+    PurchaseOrderAccepted = "purchase_order_accepted": "The purchase order is accepted: the license is issued; the invoice stays open until it is paid.",
     CreditNoteIssued = "credit_note_issued": "The credit note has been issued.",
     PriceListSaved = "price_list_saved": "The price list has been saved.",
     ServiceTokenCreated = "service_token_created": "The token has been created. Copy it now: it is not shown again.",
