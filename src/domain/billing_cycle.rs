@@ -47,9 +47,14 @@ pub fn renewal_due(now: DateTime<Utc>, period_end: DateTime<Utc>, days_before: i
     now >= period_end - Duration::days(days_before)
 }
 
-/// When the license of a period ending at `period_end` expires: after the dunning grace.
+/// How long after the dunning grace a suspended license can still be reactivated by a
+/// payment before its key expires (and a payment then issues a new license).
+pub const REACTIVATION_DAYS: i64 = 30;
+
+/// When the key of a license whose paid period ends at `period_end` expires: after the
+/// dunning grace and the reactivation window.
 pub fn license_expiry(period_end: DateTime<Utc>, dunning_grace_days: i64) -> DateTime<Utc> {
-    period_end + Duration::days(dunning_grace_days)
+    period_end + Duration::days(dunning_grace_days + REACTIVATION_DAYS)
 }
 
 /// When a past-due subscription's dunning grace is over.
@@ -58,7 +63,7 @@ pub fn dunning_over(
     period_end: DateTime<Utc>,
     dunning_grace_days: i64,
 ) -> bool {
-    now >= license_expiry(period_end, dunning_grace_days)
+    now >= period_end + Duration::days(dunning_grace_days)
 }
 
 /// The subscription as the license's life cycle sees it (`domain::lifecycle`), whose

@@ -7,6 +7,7 @@ mod audit_search;
 mod auth;
 mod backup;
 mod billing_ledger;
+mod billing_subscriptions;
 mod bootstrap;
 mod browser;
 mod browser_actions;

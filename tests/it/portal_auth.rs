@@ -22,7 +22,7 @@ pub(crate) fn server(sink: &SmtpSink, signup: Signup) -> TestServer {
     server_with(sink, |c| c.portal.signup = signup)
 }
 
-fn server_with(sink: &SmtpSink, tweak: impl FnOnce(&mut Config)) -> TestServer {
+pub(crate) fn server_with(sink: &SmtpSink, tweak: impl FnOnce(&mut Config)) -> TestServer {
     let url = sink.url();
     TestServer::start_in(tempfile::tempdir().unwrap(), move |c| {
         c.email.smtp_url = Some(url);
