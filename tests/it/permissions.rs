@@ -127,6 +127,8 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/api/v1/billing/invoices/{id}/void" at "/api/v1/billing/invoices/999999/void" body json!({"reason": "x"}) => need(BillingManage), 404;
         POST "/api/v1/billing/invoices/{id}/credit-notes" at "/api/v1/billing/invoices/999999/credit-notes" body json!({"reason": "x", "amount_minor": 1}) => need(BillingManage), 404;
         GET "/api/v1/billing/price-list" => need(BillingManage), 409;
+        GET "/api/v1/billing/subscriptions" at "/api/v1/billing/subscriptions?status=active" => need(BillingManage), 200;
+        POST "/api/v1/billing/invoices/{id}/accept-purchase-order" at "/api/v1/billing/invoices/999999/accept-purchase-order" => need(BillingManage), 409;
         PUT "/api/v1/billing/price-list" body json!({"currency": "EURO", "internal_monthly_minor": 1, "internal_yearly_minor": 1, "external_monthly_minor": 1, "external_yearly_minor": 1, "payment_terms_days": 30, "renewal_days_before": 30, "dunning_grace_days": 14}) => need(BillingManage), 422;
         GET "/api/v1/licensing/heartbeats" => need(LicenseRead), 200;
         GET "/api/v1/licensing/settings" => need(SettingsManage), 200;
@@ -205,6 +207,8 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/billing/invoices/{id}/void" at "/billing/invoices/999999/void" body form(&[("reason", "x")]) => need(BillingManage), 404;
         POST "/billing/invoices/{id}/credit-notes" at "/billing/invoices/999999/credit-notes" body form(&[("reason", "x"), ("amount", "1")]) => need(BillingManage), 404;
         GET "/billing/price-list" => need(BillingManage), 200;
+        GET "/billing/subscriptions" at "/billing/subscriptions?status=past_due" => need(BillingManage), 200;
+        POST "/billing/invoices/{id}/accept-purchase-order" at "/billing/invoices/999999/accept-purchase-order" body form(&[]) => need(BillingManage), 404;
         POST "/billing/price-list" body form(&[("currency", "EURO")]) => need(BillingManage), 422;
         GET "/users" => need(UsersManage), 200;
         POST "/users" body form(&[("email", "bad"), ("role", "support")]) => need(UsersManage), 422;
@@ -274,6 +278,14 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/portal/organizations/{id}/invitations" at "/portal/organizations/1/invitations" body form(&[("email", "b@b.example"), ("role", "member")]) => Customer, 404;
         POST "/portal/organizations/{id}/invitations/{invitation}/resend" at "/portal/organizations/1/invitations/1/resend" => Customer, 404;
         POST "/portal/organizations/{id}/invitations/{invitation}/revoke" at "/portal/organizations/1/invitations/1/revoke" => Customer, 404;
+        GET "/portal/organizations/{id}/purchase" at "/portal/organizations/1/purchase" => Customer, 404;
+        POST "/portal/organizations/{id}/purchase" at "/portal/organizations/1/purchase" body form(&[("install_id", "x"), ("internal_users", "5")]) => Customer, 404;
+        POST "/portal/organizations/{id}/purchase/checkout" at "/portal/organizations/1/purchase/checkout" body form(&[("install_id", "x"), ("internal_users", "5")]) => Customer, 404;
+        GET "/portal/organizations/{id}/subscriptions" at "/portal/organizations/1/subscriptions" => Customer, 404;
+        POST "/portal/organizations/{id}/subscriptions/{subscription}/cancel" at "/portal/organizations/1/subscriptions/1/cancel" => Customer, 404;
+        POST "/portal/organizations/{id}/subscriptions/{subscription}/resume" at "/portal/organizations/1/subscriptions/1/resume" => Customer, 404;
+        GET "/portal/organizations/{id}/subscriptions/{subscription}/change" at "/portal/organizations/1/subscriptions/1/change" => Customer, 404;
+        POST "/portal/organizations/{id}/subscriptions/{subscription}/change" at "/portal/organizations/1/subscriptions/1/change" body form(&[("internal_users", "5"), ("external_users", "0")]) => Customer, 404;
         GET "/portal/invitation" at "/portal/invitation?token=x" => Public, 404;
         POST "/portal/invitation" body form(&[("token", "x")]) => Customer, 404;
         POST "/portal/invitation/signup" body form(&[("token", "x"), ("password", "p")]) => Public, 404;
