@@ -51,6 +51,8 @@ portal_notices! {
     OwnershipTransferred = "ownership_transferred": "Ownership has been transferred; you are now a member.",
     LeftOrganization = "left_organization": "You have left the organization.",
     DeletionRequested = "deletion_requested": "We have your request to delete this organization and will contact you.",
+    BillingAccountSaved = "billing_account_saved": "Your billing details have been saved. Invoices issued from now on show them.",
+    PaymentMethodSaved = "payment_method_saved": "Your payment method has been saved.",
 }
 
 impl PortalNotice {
