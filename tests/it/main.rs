@@ -38,6 +38,7 @@ mod org_licenses;
 mod outbox;
 mod permissions;
 mod portal_auth;
+mod portal_billing;
 mod portal_orgs;
 mod settings;
 mod smtp_sink;
