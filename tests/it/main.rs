@@ -10,6 +10,7 @@ mod billing_ledger;
 mod bootstrap;
 mod browser;
 mod browser_actions;
+mod browser_billing;
 mod browser_dashboard;
 mod browser_frame;
 mod browser_ops;
