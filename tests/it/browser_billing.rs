@@ -24,8 +24,14 @@ fn org(s: &TestServer) -> i64 {
         id,
         email: OWNER.into(),
     };
-    organizations::create(&t, s.clock.now_utc(), &by, "Acme GmbH", "billing@acme.example")
-        .unwrap()
+    organizations::create(
+        &t,
+        s.clock.now_utc(),
+        &by,
+        "Acme GmbH",
+        "billing@acme.example",
+    )
+    .unwrap()
 }
 
 /// A blocking API call as the admin, on a thread of its own (outside the browser's
@@ -138,8 +144,11 @@ fn staff_set_prices_record_a_payment_and_see_the_revenue() {
         ] {
             b.fill(&format!("#price-list [name={name}]"), value).await;
         }
-        b.fill("#price-list [name=tax_rule]", r#"{"default_rate_bp": 1900}"#)
-            .await;
+        b.fill(
+            "#price-list [name=tax_rule]",
+            r#"{"default_rate_bp": 1900}"#,
+        )
+        .await;
         b.fill(
             "#price-list [name=bank_details]",
             "Acme Licensing GmbH\nIBAN DE00 1234 5678 9012 3456 78",

@@ -156,7 +156,11 @@ fn members_read_invoices_owners_keep_the_details_and_nobody_else_sees_anything()
 
     // The organization page links to its billing.
     let owner = signed_in(&s, OWNER);
-    assert!(owner.page(&format!("/portal/organizations/{a}")).contains(&billing(a)));
+    assert!(
+        owner
+            .page(&format!("/portal/organizations/{a}"))
+            .contains(&billing(a))
+    );
     let page = owner.page(&billing(a));
     for must in [
         "id=\"account-form\"",
@@ -169,7 +173,10 @@ fn members_read_invoices_owners_keep_the_details_and_nobody_else_sees_anything()
         "TRX-4711",
         "500.00 EUR",
     ] {
-        assert!(page.contains(must), "the owner's billing page shows {must}: {page}");
+        assert!(
+            page.contains(must),
+            "the owner's billing page shows {must}: {page}"
+        );
     }
     assert!(
         !page.contains(&invoice_page(a, draft_id)),
@@ -375,7 +382,11 @@ fn the_invoice_emails_link_opens_the_invoice_for_a_member() {
 fn the_revenue_summary_counts_open_overdue_and_paid_in_the_price_lists_currency() {
     let sink = SmtpSink::start();
     let s = server(&sink, Signup::InviteOnly);
-    let summary = |s: &TestServer| ok(api(s, Method::GET, "/api/v1/billing/summary").send().unwrap());
+    let summary = |s: &TestServer| {
+        ok(api(s, Method::GET, "/api/v1/billing/summary")
+            .send()
+            .unwrap())
+    };
     let none = summary(&s);
     assert_eq!(none["price_list_set"], false);
     assert_eq!(none["currency"], "EUR");
@@ -414,7 +425,11 @@ fn the_revenue_summary_counts_open_overdue_and_paid_in_the_price_lists_currency(
     let months = now["months"].as_array().unwrap();
     let last = months.last().unwrap();
     assert_eq!(last["month"], month.as_str());
-    assert_eq!(last["invoiced_minor"], 2 * 124950, "void and draft not counted");
+    assert_eq!(
+        last["invoiced_minor"],
+        2 * 124950,
+        "void and draft not counted"
+    );
     assert_eq!(last["paid_minor"], 50000);
     assert_eq!(now["other_currency_invoices"], 0);
 
