@@ -7,6 +7,7 @@
 #![allow(clippy::disallowed_methods)] // Instant::now: these tests await a real browser.
 
 use crate::browser::{Browser, runtime, sign_in, wait_for};
+use crate::browser_frame::axe_serious;
 use crate::harness::{ClockExt, TestServer};
 use crate::portal_auth::{PASSWORD, customer, server};
 use crate::smtp_sink::SmtpSink;
@@ -185,6 +186,8 @@ fn staff_set_prices_record_a_payment_and_see_the_revenue() {
         assert_eq!(b.text("#open-total").await, "0.00 EUR");
         assert_eq!(b.text("#mrr").await, "0.00 EUR");
         keep(&b, "billing-revenue-1280").await;
+        let found = axe_serious(&b).await;
+        assert!(found.is_empty(), "axe-core on the revenue page: {found:?}");
         b.set_viewport(390, 844).await;
         b.client.refresh().await.unwrap();
         wait_for(&b, "#chart-revenue").await;
@@ -261,6 +264,8 @@ fn an_owner_keeps_the_billing_details_and_opens_an_invoice() {
         b.client.refresh().await.unwrap();
         wait_for(&b, &format!("#invoice-{id}")).await;
         keep(&b, "portal-billing-1280").await;
+        let found = axe_serious(&b).await;
+        assert!(found.is_empty(), "axe-core on the billing page: {found:?}");
         b.client
             .find(fantoccini::Locator::LinkText(&number))
             .await
@@ -274,6 +279,8 @@ fn an_owner_keeps_the_billing_details_and_opens_an_invoice() {
         assert!(b.text("#bank-details").await.contains("IBAN DE00"));
         assert!(b.text("#invoice-lines").await.contains("prorated"));
         keep(&b, "portal-invoice-1280").await;
+        let found = axe_serious(&b).await;
+        assert!(found.is_empty(), "axe-core on the invoice page: {found:?}");
         b.set_viewport(390, 844).await;
         b.client.refresh().await.unwrap();
         wait_for(&b, "#invoice-lines").await;

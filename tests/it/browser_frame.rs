@@ -134,6 +134,7 @@ pub fn main_pages(seeded: &Seeded) -> Vec<(&'static str, String)> {
         ("signing-keys", "/licensing/signing".to_owned()),
         ("licensing-settings", "/licensing/settings".to_owned()),
         ("organizations", "/customers/organizations".to_owned()),
+        ("billing-revenue", "/billing".to_owned()),
         ("staff-users", "/users".to_owned()),
         ("api-tokens", "/tokens".to_owned()),
         ("tls", "/settings/tls".to_owned()),
@@ -508,7 +509,7 @@ const AXE: &str = include_str!("../fixtures/axe-core/axe.min.js");
 
 /// Runs axe-core on the page and returns its serious and critical violations, one
 /// readable paragraph each (rule, impact, what to do, the elements and why).
-async fn axe_serious(b: &Browser) -> Vec<String> {
+pub(crate) async fn axe_serious(b: &Browser) -> Vec<String> {
     // Injected through WebDriver (not a <script> tag), so the page's CSP stays as it is.
     b.client.execute(AXE, vec![]).await.unwrap();
     let v = b
