@@ -12,7 +12,6 @@ use super::{Result, ServiceError, refuse};
 use crate::domain::organization::OrgRole;
 use crate::error::ErrorCode;
 use crate::store::billing_accounts::{self as account_store, BillingAccountRow};
-use crate::store::organizations::OrganizationRow;
 use crate::store::payments;
 use chrono::{DateTime, Utc};
 
@@ -21,6 +20,13 @@ pub const PAYMENTS_MAX: i64 = 200;
 
 fn no_invoice() -> ServiceError {
     refuse(ErrorCode::NotFound, "no such invoice")
+}
+
+/// The organization a billing page is of.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OrgName {
+    pub id: i64,
+    pub name: String,
 }
 
 /// A payment with the number of the invoice it paid.
@@ -35,7 +41,7 @@ pub struct PaymentLine {
 /// What the billing page shows.
 #[derive(Debug, Clone)]
 pub struct Overview {
-    pub org: OrganizationRow,
+    pub org: OrgName,
     pub role: OrgRole,
     /// Only for owners (members do not see the organization's billing details).
     pub account: Option<BillingAccountRow>,
@@ -78,7 +84,10 @@ pub fn overview(
         })
         .collect();
     Ok(Overview {
-        org,
+        org: OrgName {
+            id: org.id,
+            name: org.name,
+        },
         role,
         account,
         invoices,
@@ -94,7 +103,7 @@ pub fn invoice(
     customer_id: i64,
     org_id: i64,
     invoice_id: i64,
-) -> Result<(OrganizationRow, Detail)> {
+) -> Result<(OrgName, Detail)> {
     let (org, _) = tenant.db.read(|tx| membership(tx, org_id, customer_id))?;
     let d = invoices::detail(tenant, now, invoice_id).map_err(|e| {
         if e.problem().code == ErrorCode::NotFound {
@@ -106,5 +115,11 @@ pub fn invoice(
     if d.invoice.organization_id != org_id || d.invoice.number.is_none() {
         return Err(no_invoice());
     }
-    Ok((org, d))
+    Ok((
+        OrgName {
+            id: org.id,
+            name: org.name,
+        },
+        d,
+    ))
 }

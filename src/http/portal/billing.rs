@@ -15,10 +15,10 @@ use crate::http::customer_auth::Customer;
 use crate::http::ui::billing::invoice_ctx;
 use crate::http::ui::form::see_other;
 use crate::http::ui::reject::UiReject;
+use crate::service;
 use crate::service::billing_accounts::{self, AccountInput, PAYMENT_METHODS, PaymentMethodInput};
 use crate::service::invoices::{InvoiceView, show};
 use crate::service::portal_billing;
-use crate::service::{self, ServiceError};
 use actix_web::{HttpResponse, web};
 use minijinja::{Value, context};
 use serde_json::json;
@@ -182,17 +182,11 @@ async fn load(
     page: &Customer,
     org_id: i64,
     invoice_id: i64,
-) -> Result<
-    (
-        crate::store::organizations::OrganizationRow,
-        service::invoices::Detail,
-    ),
-    UiReject,
-> {
+) -> Result<(portal_billing::OrgName, service::invoices::Detail), UiReject> {
     let me = page.principal.customer.id;
     page.run(move |cx| portal_billing::invoice(&cx.tenant, cx.now, me, org_id, invoice_id))
         .await
-        .map_err(|e: ServiceError| portal_error(e))
+        .map_err(portal_error)
 }
 
 /// `GET /portal/organizations/{id}/invoices/{invoice}`: the invoice, read-only.
