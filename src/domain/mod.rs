@@ -20,6 +20,7 @@ pub mod organization;
 pub mod permissions;
 pub mod pricing;
 pub mod proration;
+pub mod revenue;
 pub mod schema_name;
 pub mod settings;
 pub mod signing_key;

@@ -12,8 +12,8 @@
 //! `tests/it/openapi.rs` holds the document to the routes that really exist.
 
 use super::api::{
-    appliance, audit, auth, billing, customers, enterprise, heartbeats, installations,
-    license_actions, license_keys, licenses, licensing_settings, organizations,
+    appliance, audit, auth, billing, billing_summary, customers, enterprise, heartbeats,
+    installations, license_actions, license_keys, licenses, licensing_settings, organizations,
     provisioning_tokens, signing_keys, subscriptions, sweep, tenants, tls, tokens, users,
 };
 use super::problem::{PROBLEM_JSON, ProblemBody};
@@ -138,6 +138,7 @@ pub mod scheme {
         billing::put_price_list,
         subscriptions::list,
         subscriptions::accept_purchase_order,
+        billing_summary::summary,
         sweep::run,
         heartbeats::list,
         appliance::activate,

@@ -85,6 +85,12 @@ struct TaxRuleJson {
 /// The tax rule in `domain::pricing`'s terms: flat without per-country rates, by
 /// country with them (the default for every other country and for a customer with none).
 pub fn tax_rule(rule: &serde_json::Value) -> Result<TaxRule> {
+    if !rule.is_object() {
+        return Err(invalid(
+            "tax_rule",
+            "write it as {\"default_rate_bp\": 1900, \"rates_bp\": {\"AT\": 2000}}",
+        ));
+    }
     let r: TaxRuleJson = serde_json::from_value(rule.clone()).map_err(|e| {
         invalid(
             "tax_rule",
@@ -93,6 +99,23 @@ pub fn tax_rule(rule: &serde_json::Value) -> Result<TaxRule> {
             ),
         )
     })?;
+    let max = crate::domain::money::MAX_RATE;
+    if r.default_rate_bp > max || r.rates_bp.values().any(|bp| *bp > max) {
+        return Err(invalid(
+            "tax_rule",
+            "rates are basis points from 0 to 10000 (1900 = 19 %)",
+        ));
+    }
+    if let Some(c) = r
+        .rates_bp
+        .keys()
+        .find(|c| pricing::check_country(c).ok().as_ref() != Some(*c))
+    {
+        return Err(invalid(
+            "tax_rule",
+            &format!("{c:?} is not a two-letter country code in capitals such as AT"),
+        ));
+    }
     Ok(if r.rates_bp.is_empty() {
         TaxRule::Flat(r.default_rate_bp)
     } else {

@@ -106,6 +106,7 @@ pub mod price_list;
 pub mod provisioning;
 pub mod recovery_keys;
 pub mod registry;
+pub mod revenue;
 pub mod sessions;
 pub mod settings;
 pub mod signing_keys;

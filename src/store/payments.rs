@@ -128,3 +128,20 @@ pub fn of_invoice(tx: &ReadTx<'_>, invoice_id: i64) -> Result<Vec<PaymentRow>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     raw.into_iter().map(parse).collect()
 }
+
+/// The payments on an organization's invoices, newest received first, at most `limit`.
+pub fn of_organization(
+    tx: &ReadTx<'_>,
+    organization_id: i64,
+    limit: i64,
+) -> Result<Vec<PaymentRow>> {
+    let mut st = tx.prepare(&format!(
+        "SELECT {COLUMNS} FROM payments
+         WHERE invoice_id IN (SELECT id FROM invoices WHERE organization_id = ?1)
+         ORDER BY received_on DESC, id DESC LIMIT ?2"
+    ))?;
+    let raw = st
+        .query_map(params![organization_id, limit], read)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    raw.into_iter().map(parse).collect()
+}

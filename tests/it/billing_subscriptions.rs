@@ -590,23 +590,24 @@ fn canceled_it_stays_valid_to_the_period_end_is_not_renewed_and_can_be_undone() 
     let sid = sub["id"].as_i64().unwrap();
     let end: DateTime<Utc> = sub["current_period_end"].as_str().unwrap().parse().unwrap();
     let subs_page = format!("{}/subscriptions", org_path(org));
+    let billing = format!("{}/billing", org_path(org));
 
-    // Cancel from the subscriptions page; then undo; then cancel again.
-    let page = b.page(&subs_page);
+    // Cancel from the Billing page; then undo; then cancel again.
+    let page = b.page(&billing);
     assert!(page.contains("Cancel subscription"), "{page}");
-    let r = b.post(&subs_page, &format!("{subs_page}/{sid}/cancel"), &[]);
+    let r = b.post(&billing, &format!("{subs_page}/{sid}/cancel"), &[]);
     assert_eq!(
         location(&r),
-        format!("{subs_page}?notice=subscription_canceled")
+        format!("{billing}?notice=subscription_canceled")
     );
     assert_eq!(only_subscription(&s)["cancel_at_period_end"], true);
     assert_eq!(license(&s, &lic_id)["subscription"]["status"], "canceled");
-    let page = b.page(&subs_page);
+    let page = b.page(&billing);
     assert!(page.contains("Undo cancellation"), "{page}");
-    let r = b.post(&subs_page, &format!("{subs_page}/{sid}/resume"), &[]);
+    let r = b.post(&billing, &format!("{subs_page}/{sid}/resume"), &[]);
     assert_eq!(
         location(&r),
-        format!("{subs_page}?notice=subscription_resumed")
+        format!("{billing}?notice=subscription_resumed")
     );
     assert_eq!(license(&s, &lic_id)["subscription"]["status"], "active");
 
@@ -615,7 +616,7 @@ fn canceled_it_stays_valid_to_the_period_end_is_not_renewed_and_can_be_undone() 
     again(&b);
     let renewal = newest_invoice(&s, org);
     assert_eq!(renewal["state"], "open");
-    b.post(&subs_page, &format!("{subs_page}/{sid}/cancel"), &[]);
+    b.post(&billing, &format!("{subs_page}/{sid}/cancel"), &[]);
     let voided = invoices_of(&s, org)
         .into_iter()
         .find(|i| i["id"] == renewal["id"])
@@ -631,7 +632,7 @@ fn canceled_it_stays_valid_to_the_period_end_is_not_renewed_and_can_be_undone() 
     assert_eq!(license(&s, &lic_id)["state"], "suspended");
     again(&b);
     // Nothing to undo now.
-    let r = b.post(&subs_page, &format!("{subs_page}/{sid}/resume"), &[]);
+    let r = b.post(&billing, &format!("{subs_page}/{sid}/resume"), &[]);
     assert_eq!(r.status(), 409);
 }
 
@@ -711,7 +712,7 @@ fn an_upgrade_is_charged_as_previewed_and_a_decrease_waits_for_the_renewal() {
     );
     assert_eq!(
         location(&r),
-        format!("{}/subscriptions?notice=decrease_scheduled", org_path(org))
+        format!("{}/billing?notice=decrease_scheduled", org_path(org))
     );
     assert_eq!(invoices_of(&s, org).len(), 2);
     assert_eq!(license(&s, &lic_id)["internal_users"], 20);
@@ -824,6 +825,7 @@ fn members_see_subscriptions_owners_act_and_outsiders_get_nothing() {
     let (sub, _) = bought_and_paid(&s, &b, org);
     let sid = sub["id"].as_i64().unwrap();
     let subs_page = format!("{}/subscriptions", org_path(org));
+    let billing = format!("{}/billing", org_path(org));
 
     // A member (added by the service) sees the list without the owners' buttons.
     let member_id = customer(&s, "mia@acme.example", true);
@@ -835,12 +837,12 @@ fn members_see_subscriptions_owners_act_and_outsiders_get_nothing() {
         .unwrap();
     let m = Browser::new(&s);
     m.sign_in("mia@acme.example", PASSWORD);
-    let page = m.page(&subs_page);
+    let page = m.page(&billing);
     assert!(
         page.contains(INSTALL) && !page.contains("Cancel subscription"),
         "{page}"
     );
-    let r = m.post(&subs_page, &format!("{subs_page}/{sid}/cancel"), &[]);
+    let r = m.post(&billing, &format!("{subs_page}/{sid}/cancel"), &[]);
     assert_eq!(r.status(), 403);
     assert_eq!(m.get(&format!("{}/purchase", org_path(org))).status(), 403);
 
@@ -848,7 +850,7 @@ fn members_see_subscriptions_owners_act_and_outsiders_get_nothing() {
     customer(&s, "eve@else.example", true);
     let e = Browser::new(&s);
     e.sign_in("eve@else.example", PASSWORD);
-    assert_eq!(e.get(&subs_page).status(), 404);
+    assert_eq!(e.get(&billing).status(), 404);
     assert_eq!(e.get(&format!("{}/purchase", org_path(org))).status(), 404);
     assert_eq!(e.get(&format!("{subs_page}/{sid}/change")).status(), 404);
     let r = e.post("/portal/", &format!("{subs_page}/{sid}/cancel"), &[]);

@@ -134,6 +134,7 @@ pub fn main_pages(seeded: &Seeded) -> Vec<(&'static str, String)> {
         ("signing-keys", "/licensing/signing".to_owned()),
         ("licensing-settings", "/licensing/settings".to_owned()),
         ("organizations", "/customers/organizations".to_owned()),
+        ("billing-revenue", "/billing".to_owned()),
         ("staff-users", "/users".to_owned()),
         ("api-tokens", "/tokens".to_owned()),
         ("tls", "/settings/tls".to_owned()),
@@ -243,7 +244,7 @@ fn navigation_is_grouped_and_fits_at_1280_and_390_px() {
                     ]
                 ),
                 ("Customers", &["Organizations", "Customer accounts"]),
-                ("Billing", &["Invoices", "Price list"]),
+                ("Billing", &["Revenue", "Invoices", "Price list"]),
                 (
                     "Administration",
                     &["Staff users", "Enterprise", "TLS", "Outbox", "API tokens", "Audit log"]
@@ -374,7 +375,7 @@ fn navigation_is_trimmed_to_the_role_and_the_forced_password_page_offers_only_si
                     ("Fleet", &["Dashboard", "Installations", "Heartbeats"]),
                     ("Licensing", &["Licenses", "Provisioning"]),
                     ("Customers", &["Organizations", "Customer accounts"]),
-                    ("Billing", &["Invoices", "Price list"]),
+                    ("Billing", &["Revenue", "Invoices", "Price list"]),
                     ("Administration", &["TLS", "API tokens", "Audit log"]),
                 ]),
                 "support at {width} px"
@@ -508,7 +509,7 @@ const AXE: &str = include_str!("../fixtures/axe-core/axe.min.js");
 
 /// Runs axe-core on the page and returns its serious and critical violations, one
 /// readable paragraph each (rule, impact, what to do, the elements and why).
-async fn axe_serious(b: &Browser) -> Vec<String> {
+pub(crate) async fn axe_serious(b: &Browser) -> Vec<String> {
     // Injected through WebDriver (not a <script> tag), so the page's CSP stays as it is.
     b.client.execute(AXE, vec![]).await.unwrap();
     let v = b

@@ -118,6 +118,7 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         GET "/api/v1/organizations" at "/api/v1/organizations?q=acme" => need(OrgsManage), 200;
         GET "/api/v1/organizations/{id}" at "/api/v1/organizations/999999" => need(OrgsManage), 404;
         DELETE "/api/v1/organizations/{id}" at "/api/v1/organizations/999999" => need(OrgsManage), 404;
+        GET "/api/v1/billing/summary" => need(BillingManage), 200;
         GET "/api/v1/billing/invoices" at "/api/v1/billing/invoices?show=overdue" => need(BillingManage), 200;
         POST "/api/v1/billing/invoices" body json!({"organization_id": 999999, "currency": "EUR", "lines": []}) => need(BillingManage), 422;
         GET "/api/v1/billing/invoices/{id}" at "/api/v1/billing/invoices/999999" => need(BillingManage), 404;
@@ -200,6 +201,7 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         GET "/customers/organizations" at "/customers/organizations?q=acme" => need(OrgsManage), 200;
         GET "/customers/organizations/{id}" at "/customers/organizations/999999" => need(OrgsManage), 404;
         POST "/customers/organizations/{id}/delete" at "/customers/organizations/999999/delete" body form(&[("confirmed", "1")]) => need(OrgsManage), 404;
+        GET "/billing" => need(BillingManage), 200;
         GET "/billing/invoices" at "/billing/invoices?show=overdue" => need(BillingManage), 200;
         GET "/billing/invoices/{id}" at "/billing/invoices/999999" => need(BillingManage), 404;
         GET "/billing/invoices/{id}/print" at "/billing/invoices/999999/print" => need(BillingManage), 404;
@@ -270,6 +272,11 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         GET "/portal/organizations/{id}" at "/portal/organizations/1" => Customer, 404;
         POST "/portal/organizations/{id}" at "/portal/organizations/1" body form(&[("name", "x"), ("notification_email", "a@b.example")]) => Customer, 404;
         GET "/portal/organizations/{id}/licenses/{license}" at "/portal/organizations/1/licenses/x" => Customer, 404;
+        GET "/portal/organizations/{id}/billing" at "/portal/organizations/1/billing" => Customer, 404;
+        POST "/portal/organizations/{id}/billing/account" at "/portal/organizations/1/billing/account" body form(&[("legal_name", "x"), ("country", "DE")]) => Customer, 404;
+        POST "/portal/organizations/{id}/billing/payment-method" at "/portal/organizations/1/billing/payment-method" body form(&[("payment_method", "bank_transfer")]) => Customer, 404;
+        GET "/portal/organizations/{id}/invoices/{invoice}" at "/portal/organizations/1/invoices/1" => Customer, 404;
+        GET "/portal/organizations/{id}/invoices/{invoice}/print" at "/portal/organizations/1/invoices/1/print" => Customer, 404;
         POST "/portal/organizations/{id}/leave" at "/portal/organizations/1/leave" => Customer, 404;
         POST "/portal/organizations/{id}/deletion-request" at "/portal/organizations/1/deletion-request" body form(&[("reason", "")]) => Customer, 404;
         POST "/portal/organizations/{id}/members/{member}/remove" at "/portal/organizations/1/members/1/remove" => Customer, 404;
@@ -281,7 +288,6 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         GET "/portal/organizations/{id}/purchase" at "/portal/organizations/1/purchase" => Customer, 404;
         POST "/portal/organizations/{id}/purchase" at "/portal/organizations/1/purchase" body form(&[("install_id", "x"), ("internal_users", "5")]) => Customer, 404;
         POST "/portal/organizations/{id}/purchase/checkout" at "/portal/organizations/1/purchase/checkout" body form(&[("install_id", "x"), ("internal_users", "5")]) => Customer, 404;
-        GET "/portal/organizations/{id}/subscriptions" at "/portal/organizations/1/subscriptions" => Customer, 404;
         POST "/portal/organizations/{id}/subscriptions/{subscription}/cancel" at "/portal/organizations/1/subscriptions/1/cancel" => Customer, 404;
         POST "/portal/organizations/{id}/subscriptions/{subscription}/resume" at "/portal/organizations/1/subscriptions/1/resume" => Customer, 404;
         GET "/portal/organizations/{id}/subscriptions/{subscription}/change" at "/portal/organizations/1/subscriptions/1/change" => Customer, 404;

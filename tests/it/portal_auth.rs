@@ -91,6 +91,11 @@ impl<'a> Browser<'a> {
         self.c.post(self.s.url(to)).form(&all).send().unwrap()
     }
 
+    /// Posts the fields as they are: no CSRF token is added.
+    pub(crate) fn post_raw(&self, to: &str, fields: &[(&str, &str)]) -> Response {
+        self.c.post(self.s.url(to)).form(fields).send().unwrap()
+    }
+
     pub(crate) fn sign_in(&self, email: &str, password: &str) -> Response {
         self.post(
             "/portal/login",

@@ -4,6 +4,7 @@ pub mod appliance;
 pub mod audit;
 pub mod auth;
 pub mod billing;
+pub mod billing_summary;
 pub mod customers;
 pub mod enterprise;
 pub mod heartbeats;
@@ -148,6 +149,8 @@ pub fn routes(r: &mut Routes) {
         organizations::move_license,
     );
 
+    r.api("/api/v1/billing/summary")
+        .get(need(BillingManage), billing_summary::summary);
     r.api("/api/v1/billing/invoices")
         .get(need(BillingManage), billing::list)
         .post(need(BillingManage), Write, billing::create);

@@ -4,6 +4,7 @@
 //! refusals are HTML pages. One file per concern.
 
 pub mod account;
+pub mod billing;
 pub mod frame;
 pub mod home;
 pub mod invitation;
@@ -77,6 +78,20 @@ pub fn routes(r: &mut Routes) {
         .post(Customer, Write, organizations::edit);
     r.portal("/portal/organizations/{id}/licenses/{license}")
         .get(Customer, organizations::license);
+    // Billing: members see invoices and payments; owners keep the billing details.
+    r.portal("/portal/organizations/{id}/billing")
+        .get(Customer, billing::show_page);
+    r.portal("/portal/organizations/{id}/billing/account").post(
+        Customer,
+        Write,
+        billing::save_account,
+    );
+    r.portal("/portal/organizations/{id}/billing/payment-method")
+        .post(Customer, Write, billing::save_payment_method);
+    r.portal("/portal/organizations/{id}/invoices/{invoice}")
+        .get(Customer, billing::invoice);
+    r.portal("/portal/organizations/{id}/invoices/{invoice}/print")
+        .get(Customer, billing::print);
     r.portal("/portal/organizations/{id}/leave")
         .post(Customer, Write, organizations::leave);
     r.portal("/portal/organizations/{id}/deletion-request")
@@ -100,8 +115,6 @@ pub fn routes(r: &mut Routes) {
         .post(Customer, Write, purchase::pay);
     r.portal("/portal/organizations/{id}/purchase/checkout")
         .post(Customer, AllowedInReadOnly, purchase::checkout);
-    r.portal("/portal/organizations/{id}/subscriptions")
-        .get(Customer, subscriptions::list);
     r.portal("/portal/organizations/{id}/subscriptions/{subscription}/cancel")
         .post(Customer, Write, subscriptions::cancel);
     r.portal("/portal/organizations/{id}/subscriptions/{subscription}/resume")

@@ -56,6 +56,8 @@ portal_notices! {
     SubscriptionResumed = "subscription_resumed": "The cancellation is undone: the subscription renews as before.",
     UpgradeInvoiced = "upgrade_invoiced": "An invoice for the additional users has been issued. The license gets the new user counts once it is paid.",
     DecreaseScheduled = "decrease_scheduled": "The lower user counts take effect at the next renewal.",
+    BillingAccountSaved = "billing_account_saved": "Your billing details have been saved. Invoices issued from now on show them.",
+    PaymentMethodSaved = "payment_method_saved": "Your payment method has been saved.",
 }
 
 impl PortalNotice {

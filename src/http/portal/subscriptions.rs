@@ -1,10 +1,12 @@
 //! An organization's subscriptions in the portal (seed 000, "Manage Billing", "Cancel
-//! your subscription", "How to increase user counts"): each with its license, users,
-//! period and state; owners cancel at the period's end, undo it, and change the user
-//! counts (a preview of the prorated charge first). Members see them read-only.
+//! your subscription", "How to increase user counts"), listed on the Billing page: each
+//! with its license, users, period and state; owners cancel at the period's end, undo
+//! it, and change the user counts (a preview of the prorated charge first). Members see
+//! them read-only.
 
+use super::billing::{Refused, billing_page};
 use super::frame::{self, Frame, Rendered};
-use super::notice::{NoticeQuery, PortalNotice};
+use super::notice::PortalNotice;
 use super::organizations::{acting, portal_error};
 use super::purchase::usage_view;
 use crate::error::ErrorCode;
@@ -35,56 +37,9 @@ pub(super) fn subscription_json(s: &SubscriptionView) -> serde_json::Value {
 
 fn to_page(org_id: i64, notice: PortalNotice) -> HttpResponse {
     see_other(&format!(
-        "/portal/organizations/{org_id}/subscriptions?notice={}",
+        "/portal/organizations/{org_id}/billing?notice={}",
         notice.code()
     ))
-}
-
-async fn list_page(
-    page: &Customer,
-    org_id: i64,
-    notice: Option<PortalNotice>,
-    error: Option<String>,
-    how: Rendered,
-) -> Result<HttpResponse, UiReject> {
-    let me = page.principal.customer.id;
-    let (org, list) = page
-        .run(move |cx| {
-            let org = crate::service::organizations::view(&cx.tenant, me, org_id)?;
-            let list = subs::of_organization(&cx.tenant, cx.now, me, org_id)?;
-            Ok((org, list))
-        })
-        .await
-        .map_err(portal_error)?;
-    let subscriptions: Vec<serde_json::Value> = list.iter().map(subscription_json).collect();
-    frame::render(
-        &page.state,
-        "portal_subscriptions.html",
-        Frame::of(page, notice),
-        context! {
-            org => json!({"id": org.org.id, "name": org.org.name}),
-            owner => org.role.manages(),
-            subscriptions => subscriptions,
-            error => error,
-        },
-        how,
-    )
-}
-
-/// `GET /portal/organizations/{id}/subscriptions`.
-pub async fn list(
-    page: Customer,
-    path: web::Path<i64>,
-    q: web::Query<NoticeQuery>,
-) -> Result<HttpResponse, UiReject> {
-    list_page(
-        &page,
-        path.into_inner(),
-        q.notice,
-        None,
-        Rendered::default(),
-    )
-    .await
 }
 
 async fn finish<T>(
@@ -97,7 +52,12 @@ async fn finish<T>(
         Ok(_) => Ok(to_page(org_id, notice)),
         Err(e) => {
             let (how, message, _) = frame::refusal(&e);
-            list_page(page, org_id, None, Some(message), how).await
+            let refused = Refused {
+                form: Some("subscriptions"),
+                error: Some(message),
+                typed: None,
+            };
+            billing_page(page, org_id, None, refused, how).await
         }
     }
 }

@@ -62,7 +62,7 @@ pub async fn list(page: BillingPage, q: web::Query<ListQuery>) -> Result<HttpRes
 
 /// An invoice's values for its page and its print view: the invoice and its amounts as
 /// text.
-fn invoice_ctx(d: &invoices::Detail) -> minijinja::Value {
+pub(crate) fn invoice_ctx(d: &invoices::Detail) -> minijinja::Value {
     let i = &d.invoice;
     let lines: Vec<_> = d
         .lines

@@ -1,5 +1,6 @@
 //! Small server-rendered SVG charts for the console (bars and lines over a series of
-//! labelled values), used by the dashboard.
+//! labelled values, and pairs of bars side by side), used by the dashboard and the
+//! billing revenue summary.
 //!
 //! Hand-written rather than `plotters` with its SVG backend, because it is smaller and
 //! fits the console better:
@@ -205,6 +206,99 @@ pub fn render(chart: &Chart<'_>) -> String {
     svg
 }
 
+/// Two values at one label (invoiced and paid in a month).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    pub label: String,
+    pub first: f64,
+    pub second: f64,
+}
+
+/// A chart of pairs of bars side by side: the first series `.chart-bar`, the second
+/// `.chart-bar-alt` (the page shows the legend).
+#[derive(Debug, Clone)]
+pub struct PairChart<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    /// What each series is (the bars' tooltips).
+    pub names: (&'a str, &'a str),
+    pub pairs: &'a [Pair],
+}
+
+fn drawn(v: f64) -> f64 {
+    if v.is_finite() { v.max(0.0) } else { 0.0 }
+}
+
+/// The pair chart as an `<svg>` element (same frame, grid and labels as `render`).
+pub fn render_pairs(chart: &PairChart<'_>) -> String {
+    let id = escape(chart.id);
+    let top = nice_max(
+        chart
+            .pairs
+            .iter()
+            .flat_map(|p| [drawn(p.first), drawn(p.second)])
+            .fold(0.0, f64::max),
+    );
+    let plot_w = WIDTH - LEFT - 8.0;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let step = plot_w / chart.pairs.len().max(1) as f64;
+    let y = |v: f64| TOP + plot_h - v / top * plot_h;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{id}-title {id}-desc" id="{id}"><title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc>"#,
+        escape(chart.title),
+        escape(chart.description)
+    );
+    for frac in [0.0, 0.5, 1.0] {
+        let v = top * frac;
+        let yy = y(v);
+        let _ = write!(
+            svg,
+            r#"<line class="chart-grid" x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}"/><text class="chart-axis" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            WIDTH - 8.0,
+            LEFT - 6.0,
+            yy + 4.0,
+            short_number(v)
+        );
+    }
+    let bar_w = (step * 0.4).max(1.0);
+    for (i, p) in chart.pairs.iter().enumerate() {
+        let x0 = LEFT + i as f64 * step + step * 0.1;
+        for (k, (class, name, v)) in [
+            ("chart-bar", chart.names.0, drawn(p.first)),
+            ("chart-bar-alt", chart.names.1, drawn(p.second)),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let _ = write!(
+                svg,
+                r#"<rect class="{class}" x="{:.1}" y="{:.1}" width="{bar_w:.1}" height="{:.1}"><title>{} {}: {}</title></rect>"#,
+                x0 + k as f64 * bar_w,
+                y(v),
+                TOP + plot_h - y(v),
+                escape(&p.label),
+                escape(name),
+                trim(v)
+            );
+        }
+    }
+    let every = chart.pairs.len().div_ceil(MAX_X_LABELS).max(1);
+    for (i, p) in chart.pairs.iter().enumerate().step_by(every) {
+        let _ = write!(
+            svg,
+            r#"<text class="chart-axis" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            LEFT + (i as f64 + 0.5) * step,
+            HEIGHT - 6.0,
+            escape(&p.label)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,5 +387,35 @@ mod tests {
         assert_eq!(nice_max(0.0), 1.0);
         assert_eq!(nice_max(101.0), 200.0);
         assert_eq!(short_number(15_000.0), "15k");
+    }
+    #[test]
+    fn pairs_draw_two_bars_a_label_with_their_names() {
+        let pairs: Vec<Pair> = (0..12)
+            .map(|i| Pair {
+                label: format!("2026-{:02}", i + 1),
+                first: 100.0 * i as f64,
+                second: if i == 3 { f64::NAN } else { 50.0 },
+            })
+            .collect();
+        let svg = render_pairs(&PairChart {
+            id: "rev",
+            title: "Invoiced and paid",
+            description: "d",
+            names: ("invoiced", "paid"),
+            pairs: &pairs,
+        });
+        assert_eq!(svg.matches("class=\"chart-bar\"").count(), 12);
+        assert_eq!(svg.matches("class=\"chart-bar-alt\"").count(), 12);
+        assert!(
+            svg.contains("<title>2026-12 invoiced: 1100</title>"),
+            "{svg}"
+        );
+        assert!(svg.contains("<title>2026-04 paid: 0</title>"));
+        assert!(
+            svg.contains(">2k</text>") || svg.contains(">2000</text>"),
+            "{svg}"
+        );
+        assert!(svg.matches("text-anchor=\"middle\"").count() <= MAX_X_LABELS);
+        assert!(!svg.contains("style=") && !svg.contains("NaN"));
     }
 }

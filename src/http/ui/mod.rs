@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod billing;
+pub mod billing_revenue;
 pub mod charts;
 pub mod confirm;
 pub mod customers;
@@ -276,6 +277,9 @@ pub fn routes(r: &mut Routes) {
     );
     customers_routes(r);
 
+    r.page("/billing")
+        .nav(Billing, "Revenue")
+        .get(need(BillingManage), billing_revenue::show_page);
     r.page("/billing/invoices")
         .nav(Billing, "Invoices")
         .get(need(BillingManage), billing::list);
