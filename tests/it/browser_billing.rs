@@ -294,3 +294,124 @@ fn an_owner_keeps_the_billing_details_and_opens_an_invoice() {
         b.close().await;
     });
 }
+
+/// The seed's purchase in Chromium: *Purchase license* with the Install ID and the user
+/// counts, *Continue* to the checkout, *Pay and subscribe* to the seed's message; staff
+/// record the payment; the license and its key are on the organization page; the owner
+/// cancels on the Billing page (confirming the dialog) and undoes it.
+#[test]
+#[ignore = "needs Chromium; scripts/test runs it"]
+fn an_owner_purchases_sees_the_key_and_cancels_on_the_billing_page() {
+    let s = TestServer::start();
+    let o = org(&s);
+    api(
+        &s,
+        reqwest::Method::PUT,
+        "/api/v1/billing/price-list",
+        json!({
+            "currency": "EUR",
+            "internal_monthly_minor": 0, "internal_yearly_minor": 10000,
+            "external_monthly_minor": 0, "external_yearly_minor": 5000,
+            "min_internal_users": 5, "tax_rule": {"default_rate_bp": 1900},
+            "payment_terms_days": 14,
+            "bank_details": "Acme Licensing GmbH\nIBAN DE00 1234 5678 9012 3456 78",
+            "renewal_days_before": 30, "dunning_grace_days": 14,
+        }),
+    );
+    runtime().block_on(async {
+        let b = Browser::start().await;
+        b.set_viewport(1280, 900).await;
+        b.client.goto(&s.url("/portal/login")).await.unwrap();
+        wait_for(&b, "#portal-login-form").await;
+        b.fill("#email", OWNER).await;
+        b.fill("#password", PASSWORD).await;
+        b.click("#sign-in").await;
+        wait_for(&b, "#my-organizations").await;
+        b.client
+            .goto(&s.url(&format!("/portal/organizations/{o}")))
+            .await
+            .unwrap();
+        b.click("#purchase-license").await;
+        wait_for(&b, "#purchase-form").await;
+        // Yearly only: the monthly prices are 0, so it is not offered.
+        assert!(
+            b.client
+                .find(fantoccini::Locator::Css("#period-monthly"))
+                .await
+                .is_err()
+        );
+        b.fill("#install-id", "plant-7-install").await;
+        b.fill("#internal-users", "3").await;
+        b.click("#purchase-continue").await;
+        wait_for(&b, "#purchase-error").await;
+        assert!(b.text("#purchase-error").await.contains("minimum is 5"));
+        b.fill("#internal-users", "10").await;
+        b.fill("#external-users", "2").await;
+        keep(&b, "portal-purchase-1280").await;
+        b.click("#purchase-continue").await;
+        wait_for(&b, "#pay-and-subscribe").await;
+        assert_eq!(b.text("#checkout-total").await, "1309.00 EUR");
+        keep(&b, "portal-checkout-1280").await;
+        let serious = axe_serious(&b).await;
+        assert!(serious.is_empty(), "the checkout: {serious:?}");
+        b.click("#pay-and-subscribe").await;
+        wait_for(&b, "#portal-notice").await;
+        assert!(b.text("#portal-notice").await.contains(
+            "Successful purchase. Your license will appear here once we've validated your payment."
+        ));
+    });
+    // Staff record the bank transfer.
+    let invoices = api(
+        &s,
+        reqwest::Method::GET,
+        &format!("/api/v1/billing/invoices?organization_id={o}"),
+        Value::Null,
+    );
+    let inv = &invoices["items"][0];
+    api(
+        &s,
+        reqwest::Method::POST,
+        &format!("/api/v1/billing/invoices/{}/payments", inv["id"]),
+        json!({"amount_minor": inv["total_minor"], "received_on": "2026-06-02", "reference": "bank 1"}),
+    );
+    runtime().block_on(async {
+        let b = Browser::start().await;
+        b.set_viewport(1280, 900).await;
+        b.client.goto(&s.url("/portal/login")).await.unwrap();
+        wait_for(&b, "#portal-login-form").await;
+        b.fill("#email", OWNER).await;
+        b.fill("#password", PASSWORD).await;
+        b.click("#sign-in").await;
+        wait_for(&b, "#my-organizations").await;
+        b.client
+            .goto(&s.url(&format!("/portal/organizations/{o}")))
+            .await
+            .unwrap();
+        wait_for(&b, "#licenses").await;
+        assert!(b.text("#licenses").await.contains("plant-7-install"));
+        b.click("#licenses a.details").await;
+        wait_for(&b, "#license-key").await;
+        assert_eq!(b.text("#license-key").await.split('.').count(), 3);
+
+        b.client
+            .goto(&s.url(&format!("/portal/organizations/{o}")))
+            .await
+            .unwrap();
+        b.click("#billing-link").await;
+        wait_for(&b, "#subscriptions-table").await;
+        b.click("#subscriptions-table button.danger").await;
+        b.client.accept_alert().await.unwrap();
+        wait_for(&b, "#portal-notice").await;
+        assert!(
+            b.text("#portal-notice")
+                .await
+                .contains("stays valid until the end")
+        );
+        assert!(b.text("#subscriptions-table").await.contains("ends "));
+        keep(&b, "portal-billing-canceled-1280").await;
+        b.click("#subscriptions-table button.small:not(.danger)")
+            .await;
+        wait_for(&b, "#portal-notice").await;
+        assert!(b.text("#portal-notice").await.contains("renews as before"));
+    });
+}
