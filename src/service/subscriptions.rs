@@ -871,3 +871,60 @@ pub fn coterm_choices(
         .filter(|s| s.can_change)
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::pricing::{TaxRule, UnitPrices};
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    /// docs/billing.md, *Subscriptions*: 5 internal users at 100.00 EUR a year, co-termed
+    /// on 15 March 2027 with a subscription from 1 January 2027: 292 of 365 days.
+    #[test]
+    fn the_co_term_example_of_the_docs() {
+        let list = pricing::PriceList {
+            currency: "EUR".parse().unwrap(),
+            monthly: None,
+            yearly: Some(UnitPrices {
+                internal_user_minor: 10_000,
+                external_user_minor: 5_000,
+            }),
+            minimum_internal: 5,
+            minimum_external: 0,
+            tax: TaxRule::Flat(1900),
+            payment_terms_days: 14,
+            allow_purchase_order: false,
+        };
+        let q = coterm_quote(
+            &list,
+            BillingPeriod::Yearly,
+            (d(2027, 1, 1), d(2028, 1, 1), d(2027, 3, 15)),
+            5,
+            0,
+            None,
+        )
+        .unwrap();
+        assert_eq!(q.lines.len(), 1);
+        assert_eq!(q.lines[0].unit_minor, 8_000);
+        assert!(q.lines[0].description.contains("292 of 365 days"));
+        assert_eq!(
+            (q.subtotal_minor, q.tax_minor, q.total_minor),
+            (40_000, 7_600, 47_600)
+        );
+        // Below the minimum: refused like any purchase.
+        assert!(
+            coterm_quote(
+                &list,
+                BillingPeriod::Yearly,
+                (d(2027, 1, 1), d(2028, 1, 1), d(2027, 3, 15)),
+                4,
+                0,
+                None
+            )
+            .is_err()
+        );
+    }
+}

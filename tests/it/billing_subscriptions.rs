@@ -347,6 +347,13 @@ fn the_seed_purchase_from_install_id_to_a_key_the_customers_own_licd_installs() 
     );
     let key = lic["license_key"].as_str().unwrap().to_owned();
 
+    // Monthly recurring revenue: (10 × 100.00 + 2 × 50.00) a year ÷ 12, rounded once.
+    let summary = ok(api(&s, Method::GET, "/api/v1/billing/summary")
+        .send()
+        .unwrap());
+    assert_eq!(summary["mrr_minor"], 9167, "{summary}");
+    assert_eq!(summary["recurring_subscriptions"], 1);
+
     // It is on the organization page with its key, and the organization is told.
     let page = b.page(&org_path(org));
     assert!(page.contains("Plant 7"), "{page}");
