@@ -7,7 +7,6 @@
 //! `invoice_finalized`; what moves is what was paid and credited, and its state.
 //! Every change is audited in its transaction.
 
-use super::org_notifications::Sender;
 use super::tenant::Tenant;
 use super::{Actor, App, Result, ServiceError, audit, outbox, refuse};
 use crate::domain::free_text;
@@ -705,15 +704,13 @@ const PAY_METHODS: &[&str] = &["bank_transfer", "purchase_order", "card", "other
 /// paid when what was paid and credited reaches its total; more than is left is refused
 /// (`overpayment`). With an idempotency key used before for the same invoice and amount,
 /// nothing is recorded and the first payment is returned (`repeated`). Audited.
-pub fn record_payment(
-    app: &App,
-    tenant: &Tenant,
+pub(super) fn record_payment_in(
+    tx: &WriteTx<'_>,
     now: DateTime<Utc>,
     actor: &Actor,
     id: i64,
     p: &NewPaymentInput,
 ) -> Result<PaymentRecorded> {
-    let sender = Sender::of(app, tenant)?;
     let method = p.method.as_deref().unwrap_or("bank_transfer");
     if !PAY_METHODS.contains(&method) {
         return Err(invalid(
@@ -730,87 +727,82 @@ pub fn record_payment(
         .as_deref()
         .map(|k| free_text::line("idempotency_key", k, 200, true))
         .transpose()?;
-    tenant.db.write(|tx| {
-        if let Some(key) = &key
-            && let Some(first) = payment_store::by_key(tx, key)?
-        {
-            if first.invoice_id != id || first.amount_minor != p.amount_minor {
-                return Err(refuse(
-                    ErrorCode::IdempotencyKeyReused,
-                    "this idempotency key was used for a different payment",
-                ));
-            }
-            let r = load(tx, id)?;
-            return Ok(PaymentRecorded {
-                payment: first.into(),
-                invoice: InvoiceView::new(&r, now),
-                became_paid: false,
-                repeated: true,
-            });
+    if let Some(key) = &key
+        && let Some(first) = payment_store::by_key(tx, key)?
+    {
+        if first.invoice_id != id || first.amount_minor != p.amount_minor {
+            return Err(refuse(
+                ErrorCode::IdempotencyKeyReused,
+                "this idempotency key was used for a different payment",
+            ));
         }
         let r = load(tx, id)?;
-        if r.state != InvoiceState::Open {
-            return Err(refuse(
-                ErrorCode::InvoiceState,
-                format!(
-                    "only an open invoice takes payments; this one is {}",
-                    r.state.as_str()
-                ),
-            ));
-        }
-        let left = due(&r);
-        if p.amount_minor > left {
-            return Err(refuse(
-                ErrorCode::Overpayment,
-                format!(
-                    "the payment of {} is more than the {} left to pay",
-                    show(&r.currency, p.amount_minor),
-                    show(&r.currency, left)
-                ),
-            ));
-        }
-        let paid = r.amount_paid + p.amount_minor;
-        let became_paid = paid + r.amount_credited >= r.total_minor;
-        let state = if became_paid {
-            InvoiceState::Paid
-        } else {
-            InvoiceState::Open
-        };
-        let payment_id = payment_store::insert(
-            tx,
-            &NewPayment {
-                invoice_id: id,
-                amount_minor: p.amount_minor,
-                received_on: p.received_on,
-                reference: &reference,
-                method,
-                recorded_by: &actor.audit_name(),
-                idempotency_key: key.as_deref(),
-            },
-            now,
-        )?;
-        store::set_settlement(tx, id, state, paid, r.amount_credited, now)?;
-        audit::record(
-            tx,
-            now,
-            actor,
-            "invoice.payment",
-            &target(id),
-            json!({"payment_id": payment_id, "amount_minor": p.amount_minor,
-                   "received_on": p.received_on.to_string(), "reference": reference,
-                   "method": method, "became_paid": became_paid}),
-        )?;
-        if became_paid {
-            super::subscription_billing::settled(tx, tenant, now, actor, &sender, id)?;
-        }
-        let payment = payment_store::find(tx, payment_id)?
-            .ok_or_else(|| ServiceError::unexpected("a recorded payment is gone"))?;
-        Ok(PaymentRecorded {
-            payment: payment.into(),
-            invoice: InvoiceView::new(&load(tx, id)?, now),
-            became_paid,
-            repeated: false,
-        })
+        return Ok(PaymentRecorded {
+            payment: first.into(),
+            invoice: InvoiceView::new(&r, now),
+            became_paid: false,
+            repeated: true,
+        });
+    }
+    let r = load(tx, id)?;
+    if r.state != InvoiceState::Open {
+        return Err(refuse(
+            ErrorCode::InvoiceState,
+            format!(
+                "only an open invoice takes payments; this one is {}",
+                r.state.as_str()
+            ),
+        ));
+    }
+    let left = due(&r);
+    if p.amount_minor > left {
+        return Err(refuse(
+            ErrorCode::Overpayment,
+            format!(
+                "the payment of {} is more than the {} left to pay",
+                show(&r.currency, p.amount_minor),
+                show(&r.currency, left)
+            ),
+        ));
+    }
+    let paid = r.amount_paid + p.amount_minor;
+    let became_paid = paid + r.amount_credited >= r.total_minor;
+    let state = if became_paid {
+        InvoiceState::Paid
+    } else {
+        InvoiceState::Open
+    };
+    let payment_id = payment_store::insert(
+        tx,
+        &NewPayment {
+            invoice_id: id,
+            amount_minor: p.amount_minor,
+            received_on: p.received_on,
+            reference: &reference,
+            method,
+            recorded_by: &actor.audit_name(),
+            idempotency_key: key.as_deref(),
+        },
+        now,
+    )?;
+    store::set_settlement(tx, id, state, paid, r.amount_credited, now)?;
+    audit::record(
+        tx,
+        now,
+        actor,
+        "invoice.payment",
+        &target(id),
+        json!({"payment_id": payment_id, "amount_minor": p.amount_minor,
+               "received_on": p.received_on.to_string(), "reference": reference,
+               "method": method, "became_paid": became_paid}),
+    )?;
+    let payment = payment_store::find(tx, payment_id)?
+        .ok_or_else(|| ServiceError::unexpected("a recorded payment is gone"))?;
+    Ok(PaymentRecorded {
+        payment: payment.into(),
+        invoice: InvoiceView::new(&load(tx, id)?, now),
+        became_paid,
+        repeated: false,
     })
 }
 
@@ -893,94 +885,101 @@ pub struct NewCreditNoteInput {
 /// Issues a credit note on an open or paid invoice (`CN-<invoice number>-<n>`). On an
 /// open invoice it lowers what is left to pay, and settles it (paid) when nothing is
 /// left; on a paid one it records what is owed back. Audited.
-pub fn credit_note(
-    app: &App,
-    tenant: &Tenant,
+pub(super) fn credit_note_in(
+    tx: &WriteTx<'_>,
     now: DateTime<Utc>,
     actor: &Actor,
     id: i64,
     c: &NewCreditNoteInput,
-) -> Result<Detail> {
-    let sender = Sender::of(app, tenant)?;
+) -> Result<(Detail, bool)> {
     let reason = free_text::lines("reason", &c.reason, 2000, true)?;
     if c.amount_minor <= 0 {
         return Err(invalid("amount_minor", "must be positive"));
     }
-    tenant.db.write(|tx| {
-        let r = load(tx, id)?;
-        let left = match r.state {
-            InvoiceState::Open => due(&r),
-            InvoiceState::Paid => r.total_minor - r.amount_credited,
-            other => {
-                return Err(refuse(
-                    ErrorCode::InvoiceState,
-                    format!("only an open or paid invoice can be credited; this one is {}", other.as_str()),
-                ));
-            }
-        };
-        if c.amount_minor > left {
+    let r = load(tx, id)?;
+    let left = match r.state {
+        InvoiceState::Open => due(&r),
+        InvoiceState::Paid => r.total_minor - r.amount_credited,
+        other => {
             return Err(refuse(
-                ErrorCode::CreditExceedsBalance,
+                ErrorCode::InvoiceState,
                 format!(
-                    "the credit of {} is more than the {} left",
-                    show(&r.currency, c.amount_minor),
-                    show(&r.currency, left)
+                    "only an open or paid invoice can be credited; this one is {}",
+                    other.as_str()
                 ),
             ));
         }
-        if !c.lines.is_empty() {
-            let lines = store::lines(tx, id)?;
-            let mut sum = 0i64;
-            for cl in &c.lines {
-                let Some(l) = lines.iter().find(|l| l.id == cl.line_id) else {
-                    return Err(invalid("lines", &format!("line {} is not a line of this invoice", cl.line_id)));
-                };
-                if cl.amount_minor <= 0 || cl.amount_minor > l.amount_minor + l.tax_minor {
-                    return Err(invalid(
-                        "lines",
-                        &format!("the credit of line {} must be positive and at most its amount with tax", cl.line_id),
-                    ));
-                }
-                sum += cl.amount_minor;
+    };
+    if c.amount_minor > left {
+        return Err(refuse(
+            ErrorCode::CreditExceedsBalance,
+            format!(
+                "the credit of {} is more than the {} left",
+                show(&r.currency, c.amount_minor),
+                show(&r.currency, left)
+            ),
+        ));
+    }
+    if !c.lines.is_empty() {
+        let lines = store::lines(tx, id)?;
+        let mut sum = 0i64;
+        for cl in &c.lines {
+            let Some(l) = lines.iter().find(|l| l.id == cl.line_id) else {
+                return Err(invalid(
+                    "lines",
+                    &format!("line {} is not a line of this invoice", cl.line_id),
+                ));
+            };
+            if cl.amount_minor <= 0 || cl.amount_minor > l.amount_minor + l.tax_minor {
+                return Err(invalid(
+                    "lines",
+                    &format!(
+                        "the credit of line {} must be positive and at most its amount with tax",
+                        cl.line_id
+                    ),
+                ));
             }
-            if sum != c.amount_minor {
-                return Err(invalid("lines", "their amounts must add up to amount_minor"));
-            }
+            sum += cl.amount_minor;
         }
-        let n = store::credit_notes(tx, id)?.len() + 1;
-        let number = format!("CN-{}-{n}", r.number.as_deref().unwrap_or(""));
-        let lines = serde_json::to_string(&c.lines).map_err(|e| ServiceError::internal("credit note lines", e))?;
-        let credit_id = store::insert_credit_note(
-            tx,
-            &NewCreditNote {
-                invoice_id: id,
-                number: &number,
-                reason: &reason,
-                amount_minor: c.amount_minor,
-                lines: &lines,
-                created_by: &actor.audit_name(),
-            },
-            now,
-        )?;
-        let credited = r.amount_credited + c.amount_minor;
-        let state = if r.state == InvoiceState::Open && r.amount_paid + credited >= r.total_minor {
-            InvoiceState::Paid
-        } else {
-            r.state
-        };
-        store::set_settlement(tx, id, state, r.amount_paid, credited, now)?;
-        audit::record(
-            tx,
-            now,
-            actor,
-            "invoice.credit_note",
-            &target(id),
-            json!({"credit_note_id": credit_id, "number": number, "amount_minor": c.amount_minor,
-                   "reason": reason, "lines": c.lines}),
-        )?;
-        if state == InvoiceState::Paid && r.state == InvoiceState::Open {
-            super::subscription_billing::settled(tx, tenant, now, actor, &sender, id)?;
+        if sum != c.amount_minor {
+            return Err(invalid(
+                "lines",
+                "their amounts must add up to amount_minor",
+            ));
         }
-        detail_in(tx, now, id)
-    })
+    }
+    let n = store::credit_notes(tx, id)?.len() + 1;
+    let number = format!("CN-{}-{n}", r.number.as_deref().unwrap_or(""));
+    let lines = serde_json::to_string(&c.lines)
+        .map_err(|e| ServiceError::internal("credit note lines", e))?;
+    let credit_id = store::insert_credit_note(
+        tx,
+        &NewCreditNote {
+            invoice_id: id,
+            number: &number,
+            reason: &reason,
+            amount_minor: c.amount_minor,
+            lines: &lines,
+            created_by: &actor.audit_name(),
+        },
+        now,
+    )?;
+    let credited = r.amount_credited + c.amount_minor;
+    let state = if r.state == InvoiceState::Open && r.amount_paid + credited >= r.total_minor {
+        InvoiceState::Paid
+    } else {
+        r.state
+    };
+    store::set_settlement(tx, id, state, r.amount_paid, credited, now)?;
+    audit::record(
+        tx,
+        now,
+        actor,
+        "invoice.credit_note",
+        &target(id),
+        json!({"credit_note_id": credit_id, "number": number, "amount_minor": c.amount_minor,
+               "reason": reason, "lines": c.lines}),
+    )?;
+    let became_paid = state == InvoiceState::Paid && r.state == InvoiceState::Open;
+    Ok((detail_in(tx, now, id)?, became_paid))
 }

@@ -32,6 +32,7 @@ pub mod organization_admin;
 pub mod organizations;
 pub mod outbox;
 pub mod password_pool;
+pub mod payments;
 pub mod portal_auth;
 pub mod portal_billing;
 pub mod portal_links;

@@ -12,25 +12,26 @@
 //! The license follows the subscription through `domain::billing_cycle`. Every
 //! transition is audited in its transaction.
 
-use super::invoices::{self, Mailing};
+use super::invoices::{self, Mailing, NewDraft, NewLine};
 use super::license_actions::set_subscription_in;
 use super::license_keys::rekey_in_tx;
 use super::licenses::{issue_in_tx, load as load_license};
 use super::org_notifications::Sender;
-use super::subscriptions::{invoice_for, price_list_in, target};
 use super::tenant::Tenant;
-use super::{Actor, App, Result, ServiceError, audit, refuse};
+use super::{Actor, App, Result, ServiceError, audit, price_list, refuse};
 use crate::domain::billing_cycle::{self, midnight};
 use crate::domain::invoice::{SubscriptionEvent, SubscriptionStatus};
 use crate::domain::license::KeyReason;
 use crate::domain::license::{Amendment, LicenseRequest};
 use crate::domain::lifecycle::LicenseState;
 use crate::domain::pricing::{self, BillingPeriod};
+use crate::domain::pricing::{LineKind, QuoteLine};
 use crate::error::ErrorCode;
-use crate::store::WriteTx;
 use crate::store::invoices::InvoiceState;
 use crate::store::subscription_invoices::{self as sub_invoices, SubscriptionInvoiceRow};
 use crate::store::subscriptions::{self as store, SubscriptionRow};
+use crate::store::{ReadTx, WriteTx, billing_accounts};
+use chrono::NaiveDate;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
@@ -481,14 +482,12 @@ fn renewal_invoice(
         .pending_internal_users
         .zip(s.pending_external_users)
         .unwrap_or((s.internal_users, s.external_users));
-    let country = crate::store::billing_accounts::find(tx, s.organization_id)?
-        .map(|a| a.country)
-        .filter(|c| !c.is_empty());
+    let country = country(tx, s.organization_id)?;
     let quote = pricing::quote(&list, period, counts.0, counts.1, country.as_deref())?;
     let lines = quote
         .lines
         .iter()
-        .map(|l| super::subscriptions::invoice_line(l, start_day, end_day, false))
+        .map(|l| invoice_line(l, start_day, end_day, false))
         .collect();
     let method = crate::store::billing_accounts::find(tx, s.organization_id)?
         .map(|a| a.payment_method)
@@ -508,4 +507,111 @@ fn renewal_invoice(
         (midnight(start_day), midnight(end_day)),
     )?;
     Ok(true)
+}
+
+pub(super) fn target(id: i64) -> String {
+    format!("subscription:{id}")
+}
+
+/// A quote line as an invoice line: users lines keep their kind; a proration or a
+/// credit is an `adjustment` flagged as proration.
+pub(super) fn invoice_line(
+    l: &QuoteLine,
+    start: NaiveDate,
+    end: NaiveDate,
+    prorated: bool,
+) -> NewLine {
+    let kind = match l.kind {
+        LineKind::InternalUsers => "internal_users",
+        LineKind::ExternalUsers => "external_users",
+        LineKind::Proration | LineKind::Credit => "adjustment",
+    };
+    NewLine {
+        kind: kind.into(),
+        description: l.description.clone(),
+        period_start: Some(midnight(start)),
+        period_end: Some(midnight(end)),
+        quantity: l.quantity,
+        unit_minor: l.unit_minor,
+        tax_rate_bp: l.tax_rate_bp,
+        proration: prorated || l.kind.is_proration(),
+    }
+}
+
+/// The customer's country for tax (their billing account's).
+pub(super) fn country(tx: &ReadTx<'_>, org_id: i64) -> Result<Option<String>> {
+    Ok(billing_accounts::find(tx, org_id)?
+        .map(|a| a.country)
+        .filter(|c| !c.is_empty()))
+}
+
+/// The price list in `domain::pricing`'s terms, with the stored settings.
+pub(super) fn price_list_in(tx: &ReadTx<'_>) -> Result<(price_list::Stored, pricing::PriceList)> {
+    let stored = price_list::read(tx)?.ok_or_else(|| {
+        refuse(
+            ErrorCode::PriceListMissing,
+            "purchases are not open yet: the vendor has not set a price list",
+        )
+    })?;
+    let terms = stored.prices.terms()?;
+    Ok((stored, terms))
+}
+
+/// Makes an invoice for a subscription from priced lines, says what paying it does,
+/// finalises it (its number, its email) and, when nothing is due, settles it at once.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn invoice_for(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &super::Actor,
+    mailing: &Mailing,
+    sender: &super::org_notifications::Sender,
+    sub: &SubscriptionRow,
+    (purpose, payment_method, po_number): (&str, &str, &str),
+    lines: Vec<NewLine>,
+    (internal_users, external_users): (i64, i64),
+    (period_start, period_end): (DateTime<Utc>, DateTime<Utc>),
+) -> Result<(i64, String)> {
+    let invoice_id = invoices::create_draft_in(
+        tx,
+        now,
+        actor,
+        &NewDraft {
+            organization_id: sub.organization_id,
+            subscription_id: Some(sub.id),
+            currency: None,
+            payment_method: Some(payment_method.into()),
+            po_number: po_number.into(),
+            lines,
+        },
+    )?;
+    sub_invoices::insert(
+        tx,
+        &SubscriptionInvoiceRow {
+            invoice_id,
+            subscription_id: sub.id,
+            purpose: purpose.into(),
+            internal_users,
+            external_users,
+            period_start,
+            period_end,
+            applied_at: None,
+            po_accepted_at: None,
+        },
+    )?;
+    invoices::finalise_in(tx, tenant, now, actor, invoice_id, mailing)?;
+    let r = invoices::load(tx, invoice_id)?;
+    if invoices::due(&r) <= 0 {
+        crate::store::invoices::set_settlement(
+            tx,
+            invoice_id,
+            crate::store::invoices::InvoiceState::Paid,
+            0,
+            0,
+            now,
+        )?;
+        settled(tx, tenant, now, actor, sender, invoice_id)?;
+    }
+    Ok((invoice_id, r.number.unwrap_or_default()))
 }

@@ -5,11 +5,13 @@
 //! dunning are `subscription_billing`'s. Members see their organization's subscriptions;
 //! owners act (`organizations::ownership`); anyone else gets `not_found`.
 
-use super::invoices::{self, Mailing, NewDraft, NewLine};
+use super::invoices::{self, Mailing};
 use super::organizations::{CustomerActor, membership, ownership};
-use super::price_list;
+use super::subscription_billing::{
+    self, country, invoice_for, invoice_line, price_list_in, target,
+};
 use super::tenant::Tenant;
-use super::{App, Result, ServiceError, audit, refuse, subscription_billing};
+use super::{App, Result, ServiceError, audit, refuse};
 use crate::domain::billing_cycle::{self, midnight};
 use crate::domain::fields::LICENSE_TEXT_MAX;
 use crate::domain::free_text;
@@ -18,9 +20,9 @@ use crate::domain::license::check_install_id;
 use crate::domain::pricing::{self, BillingPeriod, Change, LineKind, Quote, QuoteLine};
 use crate::domain::proration;
 use crate::error::ErrorCode;
-use crate::store::subscription_invoices::{self as sub_invoices, SubscriptionInvoiceRow};
+use crate::store::subscription_invoices as sub_invoices;
 use crate::store::subscriptions::{self as store, NewSubscription, SubscriptionRow};
-use crate::store::{ReadTx, WriteTx, billing_accounts};
+use crate::store::{ReadTx, billing_accounts};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -35,10 +37,6 @@ fn not_found() -> ServiceError {
 
 fn invalid(field: &str, why: &str) -> ServiceError {
     refuse(ErrorCode::ValidationFailed, format!("{field}: {why}"))
-}
-
-pub(super) fn target(id: i64) -> String {
-    format!("subscription:{id}")
 }
 
 /// A subscription as the portal and the console show it.
@@ -185,50 +183,6 @@ pub struct Purchased {
     /// `INV-YYYY-NNNNNN`.
     pub invoice_number: String,
     pub checkout: Checkout,
-}
-
-/// A quote line as an invoice line: users lines keep their kind; a proration or a
-/// credit is an `adjustment` flagged as proration.
-pub(super) fn invoice_line(
-    l: &QuoteLine,
-    start: NaiveDate,
-    end: NaiveDate,
-    prorated: bool,
-) -> NewLine {
-    let kind = match l.kind {
-        LineKind::InternalUsers => "internal_users",
-        LineKind::ExternalUsers => "external_users",
-        LineKind::Proration | LineKind::Credit => "adjustment",
-    };
-    NewLine {
-        kind: kind.into(),
-        description: l.description.clone(),
-        period_start: Some(midnight(start)),
-        period_end: Some(midnight(end)),
-        quantity: l.quantity,
-        unit_minor: l.unit_minor,
-        tax_rate_bp: l.tax_rate_bp,
-        proration: prorated || l.kind.is_proration(),
-    }
-}
-
-/// The customer's country for tax (their billing account's).
-fn country(tx: &ReadTx<'_>, org_id: i64) -> Result<Option<String>> {
-    Ok(billing_accounts::find(tx, org_id)?
-        .map(|a| a.country)
-        .filter(|c| !c.is_empty()))
-}
-
-/// The price list in `domain::pricing`'s terms, with the stored settings.
-pub(super) fn price_list_in(tx: &ReadTx<'_>) -> Result<(price_list::Stored, pricing::PriceList)> {
-    let stored = price_list::read(tx)?.ok_or_else(|| {
-        refuse(
-            ErrorCode::PriceListMissing,
-            "purchases are not open yet: the vendor has not set a price list",
-        )
-    })?;
-    let terms = stored.prices.terms()?;
-    Ok((stored, terms))
 }
 
 /// An active subscription of `org_id` that a new one may join (co-term).
@@ -405,65 +359,6 @@ pub fn checkout(
         let org = ownership(tx, org_id, by.id)?;
         plan(tx, now, org_id, &org.name, input)
     })
-}
-
-/// Makes an invoice for a subscription from priced lines, says what paying it does,
-/// finalises it (its number, its email) and, when nothing is due, settles it at once.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn invoice_for(
-    tx: &WriteTx<'_>,
-    tenant: &Tenant,
-    now: DateTime<Utc>,
-    actor: &super::Actor,
-    mailing: &Mailing,
-    sender: &super::org_notifications::Sender,
-    sub: &SubscriptionRow,
-    (purpose, payment_method, po_number): (&str, &str, &str),
-    lines: Vec<NewLine>,
-    (internal_users, external_users): (i64, i64),
-    (period_start, period_end): (DateTime<Utc>, DateTime<Utc>),
-) -> Result<(i64, String)> {
-    let invoice_id = invoices::create_draft_in(
-        tx,
-        now,
-        actor,
-        &NewDraft {
-            organization_id: sub.organization_id,
-            subscription_id: Some(sub.id),
-            currency: None,
-            payment_method: Some(payment_method.into()),
-            po_number: po_number.into(),
-            lines,
-        },
-    )?;
-    sub_invoices::insert(
-        tx,
-        &SubscriptionInvoiceRow {
-            invoice_id,
-            subscription_id: sub.id,
-            purpose: purpose.into(),
-            internal_users,
-            external_users,
-            period_start,
-            period_end,
-            applied_at: None,
-            po_accepted_at: None,
-        },
-    )?;
-    invoices::finalise_in(tx, tenant, now, actor, invoice_id, mailing)?;
-    let r = invoices::load(tx, invoice_id)?;
-    if invoices::due(&r) <= 0 {
-        crate::store::invoices::set_settlement(
-            tx,
-            invoice_id,
-            crate::store::invoices::InvoiceState::Paid,
-            0,
-            0,
-            now,
-        )?;
-        subscription_billing::settled(tx, tenant, now, actor, sender, invoice_id)?;
-    }
-    Ok((invoice_id, r.number.unwrap_or_default()))
 }
 
 /// *Pay and subscribe*: a pending subscription and its first invoice (finalised and

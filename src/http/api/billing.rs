@@ -184,7 +184,9 @@ pub async fn payment(
 ) -> Result<HttpResponse, ApiError> {
     let (id, body) = (id.into_inner(), body.into_inner());
     let r = staff
-        .run(move |cx| invoices::record_payment(&cx.app, &cx.tenant, cx.now, &cx.actor, id, &body))
+        .run(move |cx| {
+            crate::service::payments::record(&cx.app, &cx.tenant, cx.now, &cx.actor, id, &body)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(r))
 }
@@ -244,7 +246,9 @@ pub async fn credit_note(
 ) -> Result<HttpResponse, ApiError> {
     let (id, body) = (id.into_inner(), body.into_inner());
     let d = staff
-        .run(move |cx| invoices::credit_note(&cx.app, &cx.tenant, cx.now, &cx.actor, id, &body))
+        .run(move |cx| {
+            crate::service::payments::credit(&cx.app, &cx.tenant, cx.now, &cx.actor, id, &body)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(d))
 }

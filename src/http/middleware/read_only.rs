@@ -136,6 +136,8 @@ mod tests {
             // changes). Only a new account (sign-up) is refused.
             ("POST", "/portal/login"),
             ("POST", "/portal/logout"),
+            // Shows what a purchase would invoice; writes nothing.
+            ("POST", "/portal/organizations/{id}/purchase/checkout"),
             ("POST", "/portal/verify"),
             ("POST", "/portal/verify/resend"),
             ("POST", "/portal/password/forgot"),

@@ -183,7 +183,7 @@ pub async fn payment(
                 )
             })?;
             let key = typed.4.trim();
-            invoices::record_payment(
+            crate::service::payments::record(
                 &cx.app,
                 &cx.tenant,
                 cx.now,
@@ -256,7 +256,7 @@ pub async fn credit_note(
         .run(move |cx| {
             let d = invoices::detail(&cx.tenant, cx.now, id)?;
             let amount_minor = minor_of("amount", &amount, &d.invoice.currency)?;
-            invoices::credit_note(
+            crate::service::payments::credit(
                 &cx.app,
                 &cx.tenant,
                 cx.now,
