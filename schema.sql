@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 11 as SQLite stores it (columns added by a later
+-- tenant database at schema version 12 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -496,7 +496,7 @@ CREATE TABLE billing_accounts (
     updated_at       TEXT NOT NULL
 );
 
--- subscriptions: step 11 (0011_billing.sql)
+-- subscriptions: step 11 (0011_billing.sql); changed by step 12 (0012_subscription_billing.sql)
 CREATE TABLE subscriptions (
     id                       INTEGER PRIMARY KEY,
     organization_id          INTEGER NOT NULL REFERENCES organizations(id),
@@ -517,9 +517,11 @@ CREATE TABLE subscriptions (
     pending_external_users   INTEGER CHECK (pending_external_users >= 0),
     created_at               TEXT NOT NULL,
     updated_at               TEXT NOT NULL
-);
+, anchor_date TEXT);
 CREATE INDEX subscriptions_organization ON subscriptions(organization_id);
 CREATE INDEX subscriptions_license ON subscriptions(license_id);
+-- step 12 (0012_subscription_billing.sql)
+CREATE INDEX subscriptions_period_end ON subscriptions(status, current_period_end);
 
 -- invoices: step 11 (0011_billing.sql)
 CREATE TABLE invoices (
@@ -628,3 +630,21 @@ CREATE TABLE credit_notes (
     created_by    TEXT NOT NULL
 );
 CREATE INDEX credit_notes_invoice ON credit_notes(invoice_id);
+
+-- subscription_invoices: step 12 (0012_subscription_billing.sql)
+CREATE TABLE subscription_invoices (
+    invoice_id       INTEGER PRIMARY KEY REFERENCES invoices(id),
+    subscription_id  INTEGER NOT NULL REFERENCES subscriptions(id),
+    purpose          TEXT NOT NULL CHECK (purpose IN ('purchase', 'renewal', 'upgrade')),
+    -- The user counts the subscription has once this invoice is applied.
+    internal_users   INTEGER NOT NULL CHECK (internal_users >= 0),
+    external_users   INTEGER NOT NULL CHECK (external_users >= 0),
+    -- The period it pays for (an upgrade: the rest of the current period).
+    period_start     TEXT NOT NULL,
+    period_end       TEXT NOT NULL,
+    -- When its effect was applied (paid, or its purchase order accepted); NULL before.
+    applied_at       TEXT,
+    po_accepted_at   TEXT,
+    po_accepted_by   TEXT
+);
+CREATE INDEX subscription_invoices_subscription ON subscription_invoices(subscription_id, purpose, period_start);

@@ -244,7 +244,7 @@ fn navigation_is_grouped_and_fits_at_1280_and_390_px() {
                     ]
                 ),
                 ("Customers", &["Organizations", "Customer accounts"]),
-                ("Billing", &["Revenue", "Invoices", "Price list"]),
+                ("Billing", &["Revenue", "Invoices", "Subscriptions", "Price list"]),
                 (
                     "Administration",
                     &["Staff users", "Enterprise", "TLS", "Outbox", "API tokens", "Audit log"]
@@ -375,7 +375,7 @@ fn navigation_is_trimmed_to_the_role_and_the_forced_password_page_offers_only_si
                     ("Fleet", &["Dashboard", "Installations", "Heartbeats"]),
                     ("Licensing", &["Licenses", "Provisioning"]),
                     ("Customers", &["Organizations", "Customer accounts"]),
-                    ("Billing", &["Revenue", "Invoices", "Price list"]),
+                    ("Billing", &["Revenue", "Invoices", "Subscriptions", "Price list"]),
                     ("Administration", &["TLS", "API tokens", "Audit log"]),
                 ]),
                 "support at {width} px"

@@ -68,6 +68,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "77b422c51134fbc8824ef72c02576c52781987d5a17040c96de76129d115144a",
     ),
     (
+        "tenant",
+        "0012_subscription_billing.sql",
+        "39a01100e6b69f72f088becca1bc9c2bb3fff5963a8f58d6e3ba982f894836ab",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",
