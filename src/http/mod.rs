@@ -8,6 +8,7 @@ pub mod audit_export;
 pub mod auth;
 pub mod context;
 pub mod customer_auth;
+pub mod gateway_signed;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
