@@ -17,6 +17,7 @@ pub mod optional_json;
 pub mod portal;
 pub mod problem;
 pub mod routing;
+pub mod sign_in;
 pub mod state;
 pub mod static_files;
 pub mod tenancy_key;
