@@ -228,6 +228,15 @@ error_codes! {
     Overpayment => 422, "overpayment", "Payment exceeds the amount due";
     /// The idempotency key was used before for a different payment.
     IdempotencyKeyReused => 409, "idempotency_key_reused", "Idempotency key used for another payment";
+    /// `POST /api/v1/billing/payments` without `billing.gateway_secret_file`: this server
+    /// takes no payment confirmations from a gateway (staff record payments).
+    GatewayDisabled => 404, "gateway_disabled", "Payment gateway not configured";
+    /// The `Licd-Signature` header is missing, malformed, or matches the body with no
+    /// configured gateway secret.
+    SignatureInvalid => 401, "signature_invalid", "Invalid signature";
+    /// The signature is good but its timestamp is outside `billing.replay_window_secs`
+    /// of licd's clock (a replayed or badly clocked request).
+    SignatureExpired => 401, "signature_expired", "Signature outside the replay window";
     /// Only an open invoice with no payments and no credit notes can be voided (credit
     /// it instead).
     InvoiceNotVoidable => 409, "invoice_not_voidable", "Invoice cannot be voided";
@@ -376,6 +385,9 @@ mod tests {
             (InvoiceState, 409),
             (Overpayment, 422),
             (IdempotencyKeyReused, 409),
+            (GatewayDisabled, 404),
+            (SignatureInvalid, 401),
+            (SignatureExpired, 401),
             (InvoiceNotVoidable, 409),
             (CreditExceedsBalance, 422),
             (PriceListMissing, 409),

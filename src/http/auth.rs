@@ -293,6 +293,7 @@ pub fn may_use(access: Access, principal: &Principal) -> bool {
         Access::MetricsToken
         | Access::Appliance(_)
         | Access::TenancyKey
+        | Access::GatewaySigned
         | Access::Customer
         | Access::CustomerUnverified => false,
     }

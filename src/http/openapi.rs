@@ -12,9 +12,10 @@
 //! `tests/it/openapi.rs` holds the document to the routes that really exist.
 
 use super::api::{
-    appliance, audit, auth, billing, billing_summary, customers, enterprise, heartbeats,
-    installations, license_actions, license_keys, licenses, licensing_settings, organizations,
-    provisioning_tokens, signing_keys, subscriptions, sweep, tenants, tls, tokens, users,
+    appliance, audit, auth, billing, billing_gateway, billing_summary, customers, enterprise,
+    heartbeats, installations, license_actions, license_keys, licenses, licensing_settings,
+    organizations, provisioning_tokens, signing_keys, subscriptions, sweep, tenants, tls, tokens,
+    users,
 };
 use super::problem::{PROBLEM_JSON, ProblemBody};
 use super::routing::{self, Access, Proof, ReadOnly, Route};
@@ -72,6 +73,8 @@ pub mod scheme {
     pub const METRICS_TOKEN: &str = "metrics_token";
     /// A tenancy API key (`tenancy.api_key_file`, `tenancy.api_key`).
     pub const TENANCY_KEY: &str = "tenancy_key";
+    /// `Licd-Signature`: the payment gateway's HMAC over the body.
+    pub const GATEWAY_SIGNATURE: &str = "gateway_signature";
 }
 
 #[derive(OpenApi)]
@@ -139,6 +142,7 @@ pub mod scheme {
         subscriptions::list,
         subscriptions::accept_purchase_order,
         billing_summary::summary,
+        billing_gateway::payment,
         sweep::run,
         heartbeats::list,
         appliance::activate,
@@ -314,6 +318,16 @@ impl Modify for SecuritySchemes {
                      are audited in the registry's chain with the key's name.",
                 ),
             ),
+            (
+                scheme::GATEWAY_SIGNATURE,
+                SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                    "Licd-Signature",
+                    "`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>` with a \
+                     secret of `billing.gateway_secret_file`, for the payment gateway's route \
+                     only; staff credentials do not work there. `t` must be within \
+                     `billing.replay_window_secs` of licd's clock.",
+                ))),
+            ),
         ];
         let components = doc.components.get_or_insert_with(Default::default);
         for (name, s) in schemes {
@@ -353,6 +367,10 @@ pub fn security(access: Access, method: &str) -> Option<Vec<SecurityRequirement>
             SecurityRequirement::default(),
         ]),
         Access::TenancyKey => Some(vec![SecurityRequirement::new(scheme::TENANCY_KEY, none)]),
+        Access::GatewaySigned => Some(vec![SecurityRequirement::new(
+            scheme::GATEWAY_SIGNATURE,
+            none,
+        )]),
         Access::Appliance(Proof::ActivationSecret) => Some(vec![
             SecurityRequirement::new(scheme::ACTIVATION_SECRET, none),
             SecurityRequirement::new(scheme::CLIENT_CERTIFICATE, none),
@@ -482,6 +500,9 @@ fn shared_codes(route: &Route, op: &Operation) -> Vec<ErrorCode> {
     }
     if route.access == Access::TenancyKey {
         codes.extend([TenancyDisabled, TenancyKeyInvalid]);
+    }
+    if route.access == Access::GatewaySigned {
+        codes.extend([GatewayDisabled, SignatureInvalid, SignatureExpired]);
     }
     if op.request_body.is_some() {
         codes.extend([

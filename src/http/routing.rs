@@ -72,6 +72,10 @@ pub enum Access {
     /// `CustomerPending` extractor): the "check your email" page, resending the link,
     /// signing out.
     CustomerUnverified,
+    /// The vendor's payment gateway: a body signed with a secret of
+    /// `billing.gateway_secret_file` (`Licd-Signature`), checked by the `GatewaySigned`
+    /// extractor; never a staff credential. 404 while no secret is configured.
+    GatewaySigned,
 }
 
 /// How an appliance route's caller proves itself.
@@ -123,6 +127,7 @@ impl fmt::Display for Access {
             Access::CustomerUnverified => {
                 f.write_str("a signed-in customer (verification may be pending)")
             }
+            Access::GatewaySigned => f.write_str("a body signed with a gateway secret"),
         }
     }
 }
@@ -211,7 +216,8 @@ pub struct Route {
 }
 
 /// What an extractor demands of the caller: `Staff<N>` and `Page<N>` demand `N`'s
-/// access, `Tenancy` a tenancy API key, every other extractor nothing. A handler can only be registered when each of
+/// access, `Tenancy` a tenancy API key, `GatewaySigned` a gateway signature, every other
+/// extractor nothing. A handler can only be registered when each of
 /// its extractors says (so a new kind of extractor must be thought about here).
 pub trait Demands {
     fn demands(_out: &mut Vec<Access>) {}
@@ -423,7 +429,10 @@ pub fn check(routes: &[Route]) -> Vec<String> {
     let mut problems = Vec::new();
     for (i, r) in routes.iter().enumerate() {
         let at = format!("{} {}", r.method, r.path);
-        if r.access.is_staff() || r.access.is_customer() || r.access == Access::TenancyKey {
+        if r.access.is_staff()
+            || r.access.is_customer()
+            || matches!(r.access, Access::TenancyKey | Access::GatewaySigned)
+        {
             if r.demanded != [r.access] {
                 let demanded: Vec<String> = r.demanded.iter().map(|a| a.to_string()).collect();
                 problems.push(format!(
@@ -614,6 +623,33 @@ mod tests {
             problems[2]
                 .starts_with("GET /d is registered as needing the settings.manage permission")
         );
+    }
+
+    #[test]
+    fn a_gateway_route_needs_the_signature_extractor_and_only_it() {
+        use crate::http::auth::{Staff, need};
+        use crate::http::gateway_signed::GatewaySigned;
+        async fn signed(_: GatewaySigned) -> &'static str {
+            ""
+        }
+        async fn by_staff(_: Staff<need::BillingManage>) -> &'static str {
+            ""
+        }
+        let mut t = Routes::default();
+        t.api("/a")
+            .post(Access::GatewaySigned, ReadOnly::AllowedInReadOnly, signed);
+        t.api("/b")
+            .post(Access::GatewaySigned, ReadOnly::AllowedInReadOnly, by_staff);
+        t.api("/c")
+            .post(Access::Public, ReadOnly::AllowedInReadOnly, signed);
+        let problems = check(&t.list());
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(
+            problems[0].starts_with(
+                "POST /b is registered as needing a body signed with a gateway secret"
+            )
+        );
+        assert!(problems[1].contains("POST /c is registered as public but its handler demands"));
     }
 
     #[test]

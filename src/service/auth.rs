@@ -21,7 +21,8 @@ pub struct NewSession {
     pub device_cookie: String,
 }
 
-fn too_many(what: &str, seconds: u64) -> ServiceError {
+/// `too_many_attempts`, retry after `seconds` (staff and the portal alike).
+pub(super) fn too_many(what: &str, seconds: u64) -> ServiceError {
     ServiceError::Refused(Problem {
         code: ErrorCode::TooManyAttempts,
         detail: format!("too many {what}; try again in {seconds} seconds"),
@@ -29,37 +30,78 @@ fn too_many(what: &str, seconds: u64) -> ServiceError {
     })
 }
 
-/// The key an account is throttled and its device cookies are bound under.
-pub(super) fn account_key(tenant: &Tenant, email: &str) -> String {
-    format!("{}/{}", tenant.schema_name, email)
+/// Whose sign-in it is. Staff and customers are two kinds of principal, throttled on
+/// keys of their own (a customer's prefixed `customer:`), so their failed sign-ins never
+/// share a counter and a device cookie of the one is nothing to the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInKind {
+    Staff,
+    Customer,
 }
 
-/// A sign-in whose throttle slots are reserved, ready for its password check.
+impl SignInKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            SignInKind::Staff => "",
+            SignInKind::Customer => "customer:",
+        }
+    }
+}
+
+/// The key an account is throttled and its device cookies are bound under.
+pub(super) fn account_key(kind: SignInKind, tenant: &Tenant, email: &str) -> String {
+    format!("{}{}/{}", kind.prefix(), tenant.schema_name, email)
+}
+
+/// A sign-in whose throttle slots are reserved, ready for its password check
+/// (`login` for staff, `portal_auth::sign_in` for customers).
 #[derive(Debug)]
 pub struct SignIn {
-    email: String,
-    account: String,
-    address: String,
-    attempt: Attempt,
+    pub(super) kind: SignInKind,
+    pub(super) email: String,
+    pub(super) account: String,
+    pub(super) address: String,
+    pub(super) attempt: Attempt,
 }
 
-/// Reserves a sign-in attempt before any password work (cheap: no I/O, no argon2). A
-/// client presenting a valid device cookie for the account is throttled per device
-/// only; any other client per account and per address (an IPv6 /64). Refuses with
-/// `too_many_attempts` when a key must wait, so that at most the configured number of
-/// guesses per key is ever checked, however many arrive at once.
+impl SignIn {
+    /// Refuses a sign-in reserved for the other kind of principal (a bug, never input).
+    pub(super) fn of(self, kind: SignInKind) -> Result<SignIn> {
+        if self.kind == kind {
+            Ok(self)
+        } else {
+            Err(ServiceError::unexpected(format!(
+                "a {:?} sign-in reached the {kind:?} password check",
+                self.kind
+            )))
+        }
+    }
+}
+
+/// Reserves a sign-in attempt of `kind` before any password work (cheap: no I/O, no
+/// argon2). A client presenting a valid device cookie for the account is throttled per
+/// device only; any other client per account and per address (an IPv6 /64). Refuses
+/// with `too_many_attempts` when a key must wait, so that at most the configured number
+/// of guesses per key is ever checked, however many arrive at once.
 pub fn begin_login(
     app: &App,
     tenant: &Tenant,
     now: DateTime<Utc>,
+    kind: SignInKind,
     email: &str,
     address: Option<IpAddr>,
     device_cookie: Option<&str>,
 ) -> Result<SignIn> {
     let email = email.trim().to_lowercase();
-    let account = account_key(tenant, &email);
-    let device = device_cookie.and_then(|c| app.device_key.verify(c, &account, now));
-    let address_key = address.map_or_else(|| "unknown".to_owned(), throttle::address_key);
+    let account = account_key(kind, tenant, &email);
+    let prefix = kind.prefix();
+    let device = device_cookie
+        .and_then(|c| app.device_key.verify(c, &account, now))
+        .map(|id| format!("{prefix}{id}"));
+    let address_key = format!(
+        "{prefix}{}",
+        address.map_or_else(|| "unknown".to_owned(), throttle::address_key)
+    );
     let keys: Vec<(Scope, &str)> = match &device {
         Some(id) => vec![(Scope::Device, id.as_str())],
         None => vec![(Scope::Account, &account), (Scope::Address, &address_key)],
@@ -69,6 +111,7 @@ pub fn begin_login(
         .reserve(now, &keys)
         .map_err(|wait| too_many("failed sign-ins", wait))?;
     Ok(SignIn {
+        kind,
         email,
         account,
         address: address.map(|a| a.to_string()).unwrap_or_default(),
@@ -146,7 +189,8 @@ pub fn login(
         account,
         address,
         attempt,
-    } = sign_in;
+        ..
+    } = sign_in.of(SignInKind::Staff)?;
     let user = tenant
         .db
         .read(|tx| staff_store::find_by_email(tx, &email))?;
@@ -305,7 +349,7 @@ pub fn change_password(
     if !principal.user.kind.signs_in() {
         return Err(super::staff::no_password(&principal.user.email));
     }
-    let account = account_key(tenant, &principal.user.email);
+    let account = account_key(SignInKind::Staff, tenant, &principal.user.email);
     let attempt = app
         .throttle
         .reserve(now, &[(Scope::PasswordChange, &account)])

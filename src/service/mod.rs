@@ -32,6 +32,7 @@ pub mod organization_admin;
 pub mod organizations;
 pub mod outbox;
 pub mod password_pool;
+pub mod payment_gateway;
 pub mod payments;
 pub mod portal_auth;
 pub mod portal_billing;
@@ -100,6 +101,9 @@ pub struct App {
     pub jobs: job_health::JobHealth,
     /// The tenancy API keys (`tenancy.api_key_file`, `tenancy.api_key`), by name.
     pub tenancy_keys: tenancy_keys::TenancyKeys,
+    /// The payment gateway's secrets (`billing.gateway_secret_file`); none: the gateway
+    /// route answers `gateway_disabled`.
+    pub gateway_keys: payment_gateway::GatewayKeys,
     /// The SMTP server the outbox is sent through (`[email]`); `None` when
     /// `email.smtp_url` is unset (air-gapped: messages stay in the outbox).
     pub mailer: Option<smtp::SmtpMailer>,
@@ -133,6 +137,7 @@ impl App {
                 .keys()
                 .map_err(|e| ServiceError::startup("the tenancy API keys", e))?,
         );
+        let gateway_keys = payment_gateway::GatewayKeys::from_config(&config.billing)?;
         let mailer = smtp::SmtpMailer::from_config(&config.email)?;
         tenants.wake_for_mail(mailer.is_some());
         let site = format!("{} {}", host_name(), &tenants.public()?.install_id[..8]);
@@ -150,6 +155,7 @@ impl App {
             jobs: job_health::JobHealth::default(),
             trusted_issuers,
             tenancy_keys,
+            gateway_keys,
             throttle: LoginThrottle::new(&config.auth),
             passwords,
             device_key,
@@ -214,6 +220,9 @@ pub enum Actor {
     TenancyKey { name: String },
     /// A signed-in customer (the portal).
     Customer { id: i64, email: String },
+    /// The vendor's payment gateway, by a request signed with a gateway secret
+    /// (`POST /api/v1/billing/payments`).
+    Gateway,
 }
 
 impl Actor {
@@ -227,6 +236,7 @@ impl Actor {
             Actor::Anonymous => "anonymous".into(),
             Actor::TenancyKey { name } => format!("tenancy_key:{name}"),
             Actor::Customer { email, .. } => format!("customer:{email}"),
+            Actor::Gateway => "gateway".into(),
         }
     }
 }

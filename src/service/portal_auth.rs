@@ -7,13 +7,14 @@
 //! it only the "check your email" page until it is (`verified`). The emailed links
 //! (verification, password reset) are `service::portal_links`.
 
+use super::auth::{self, SignIn, SignInKind, too_many};
 use super::portal_links;
 use super::tenant::Tenant;
-use super::throttle::{Attempt, Scope};
+use super::throttle::Scope;
 use super::{Actor, App, Result, ServiceError, audit, enterprise, refuse, secrets};
 use crate::config::Signup;
 use crate::domain::{staff, throttle};
-use crate::error::{ErrorCode, Problem};
+use crate::error::ErrorCode;
 use crate::store::customers::{self as store, CustomerRow, NewCustomer};
 use crate::store::{WriteTx, customer_sessions};
 use chrono::{DateTime, Duration, Utc};
@@ -79,63 +80,10 @@ pub struct NewCustomerSession {
     pub device_cookie: String,
 }
 
-fn too_many(what: &str, seconds: u64) -> ServiceError {
-    ServiceError::Refused(Problem {
-        code: ErrorCode::TooManyAttempts,
-        detail: format!("too many {what}; try again in {seconds} seconds"),
-        retry_after: Some(seconds),
-    })
-}
-
 /// The key a customer account is throttled and its device cookies are bound under
 /// (`customer:` keeps it apart from a staff account with the same email).
 fn account_key(tenant: &Tenant, email: &str) -> String {
-    format!("customer:{}/{}", tenant.schema_name, email)
-}
-
-/// A customer sign-in whose throttle slots are reserved, ready for its password check.
-#[derive(Debug)]
-pub struct CustomerSignIn {
-    email: String,
-    account: String,
-    address: String,
-    attempt: Attempt,
-}
-
-/// Reserves a sign-in attempt before any password work, exactly as staff sign-ins do
-/// (`auth::begin_login`): per device when the client presents this account's portal
-/// device cookie, else per account and per address, on keys of their own.
-pub fn begin_sign_in(
-    app: &App,
-    tenant: &Tenant,
-    now: DateTime<Utc>,
-    email: &str,
-    address: Option<IpAddr>,
-    device_cookie: Option<&str>,
-) -> Result<CustomerSignIn> {
-    let email = email.trim().to_lowercase();
-    let account = account_key(tenant, &email);
-    let device = device_cookie
-        .and_then(|c| app.device_key.verify(c, &account, now))
-        .map(|id| format!("customer:{id}"));
-    let address_key = format!(
-        "customer:{}",
-        address.map_or_else(|| "unknown".to_owned(), throttle::address_key)
-    );
-    let keys: Vec<(Scope, &str)> = match &device {
-        Some(id) => vec![(Scope::Device, id.as_str())],
-        None => vec![(Scope::Account, &account), (Scope::Address, &address_key)],
-    };
-    let attempt = app
-        .throttle
-        .reserve(now, &keys)
-        .map_err(|wait| too_many("failed sign-ins", wait))?;
-    Ok(CustomerSignIn {
-        email,
-        account,
-        address: address.map(|a| a.to_string()).unwrap_or_default(),
-        attempt,
-    })
+    auth::account_key(SignInKind::Customer, tenant, email)
 }
 
 /// The longest email a failed sign-in records.
@@ -170,15 +118,16 @@ pub fn sign_in(
     app: &App,
     tenant: &Tenant,
     now: DateTime<Utc>,
-    sign_in: CustomerSignIn,
+    sign_in: SignIn,
     password: &str,
 ) -> Result<NewCustomerSession> {
-    let CustomerSignIn {
+    let SignIn {
         email,
         account,
         address,
         attempt,
-    } = sign_in;
+        ..
+    } = sign_in.of(SignInKind::Customer)?;
     let found = tenant.db.read(|tx| store::find_by_email(tx, &email))?;
     let stored = found
         .as_ref()

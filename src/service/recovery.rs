@@ -356,9 +356,10 @@ pub fn redeem(
         &format!("tenant:{}", tenant.schema_name),
         json!({"id": row.id, "email": row.email, "account_created": created, "address": address}),
     )?;
-    let device_cookie = app
-        .device_key
-        .issue(&super::auth::account_key(tenant, &user.email), now)?;
+    let device_cookie = app.device_key.issue(
+        &super::auth::account_key(super::auth::SignInKind::Staff, tenant, &user.email),
+        now,
+    )?;
     Ok(NewSession {
         secret,
         expires_at,

@@ -308,6 +308,18 @@ pub fn find(tx: &ReadTx<'_>, id: i64) -> Result<Option<InvoiceRow>> {
     .transpose()
 }
 
+/// The finalised invoice numbered `number` (`INV-2026-000042`), if any.
+pub fn find_by_number(tx: &ReadTx<'_>, number: &str) -> Result<Option<InvoiceRow>> {
+    tx.query_row(
+        &format!("SELECT {COLUMNS} FROM invoices WHERE number = ?1"),
+        [number],
+        read,
+    )
+    .optional()?
+    .map(parse)
+    .transpose()
+}
+
 /// Which invoices a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListFilter {

@@ -25,7 +25,7 @@ fn staff() -> Actor {
 }
 
 /// An organization made through the services (its owner a verified customer).
-fn org(s: &TestServer, owner: &str) -> i64 {
+pub(crate) fn org(s: &TestServer, owner: &str) -> i64 {
     let id = customer(s, owner, true);
     let t = s.app.tenants.public().unwrap();
     let by = CustomerActor {
@@ -54,14 +54,14 @@ fn api(s: &TestServer, method: reqwest::Method, path: &str) -> reqwest::blocking
         .bearer_auth(s.admin_token())
 }
 
-fn ok(r: Response) -> Value {
+pub(crate) fn ok(r: Response) -> Value {
     let status = r.status();
     let body: Value = r.json().unwrap();
     assert!(status.is_success(), "{status}: {body}");
     body
 }
 
-fn set_prices(s: &TestServer) {
+pub(crate) fn set_prices(s: &TestServer) {
     ok(api(s, reqwest::Method::PUT, "/api/v1/billing/price-list")
         .json(&price_list())
         .send()
@@ -69,7 +69,7 @@ fn set_prices(s: &TestServer) {
 }
 
 /// A draft of 10 internal users at 100.00 EUR, 19 % tax: 1190.00 EUR.
-fn draft(s: &TestServer, org: i64) -> i64 {
+pub(crate) fn draft(s: &TestServer, org: i64) -> i64 {
     let d = ok(api(s, reqwest::Method::POST, "/api/v1/billing/invoices")
         .json(&json!({
             "organization_id": org,
@@ -86,7 +86,7 @@ fn draft(s: &TestServer, org: i64) -> i64 {
     d["id"].as_i64().unwrap()
 }
 
-fn finalize(s: &TestServer, id: i64) -> Value {
+pub(crate) fn finalize(s: &TestServer, id: i64) -> Value {
     ok(api(
         s,
         reqwest::Method::POST,

@@ -375,7 +375,10 @@ fn navigation_is_trimmed_to_the_role_and_the_forced_password_page_offers_only_si
                     ("Fleet", &["Dashboard", "Installations", "Heartbeats"]),
                     ("Licensing", &["Licenses", "Provisioning"]),
                     ("Customers", &["Organizations", "Customer accounts"]),
-                    ("Billing", &["Revenue", "Invoices", "Subscriptions", "Price list"]),
+                    (
+                        "Billing",
+                        &["Revenue", "Invoices", "Subscriptions", "Price list"]
+                    ),
                     ("Administration", &["TLS", "API tokens", "Audit log"]),
                 ]),
                 "support at {width} px"

@@ -6,6 +6,7 @@ mod audit;
 mod audit_search;
 mod auth;
 mod backup;
+mod billing_gateway;
 mod billing_ledger;
 mod billing_subscriptions;
 mod bootstrap;

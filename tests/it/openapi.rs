@@ -343,6 +343,8 @@ enum Auth {
     Admin,
     Bearer(String),
     Anonymous,
+    /// The body signed as the payment gateway (`Licd-Signature`).
+    Gateway,
 }
 
 /// A request the server accepts: path parameters, credential and a minimal valid body.
@@ -410,8 +412,11 @@ fn fixture_server() -> (TestServer, licd::pki::KeyPair, tempfile::TempDir) {
         keys: vec![vendor.public().to_jwk()],
     };
     std::fs::write(&jwks, serde_json::to_string(&set).unwrap()).unwrap();
+    let gateway =
+        crate::billing_gateway::secret_file(dir.path(), &[crate::billing_gateway::SECRET]);
     let s = TestServer::start_in(tempfile::tempdir().unwrap(), move |c| {
         c.licensing.trusted_issuers = vec![jwks];
+        c.billing.gateway_secret_file = Some(gateway);
         c.tenancy.enabled = true;
         c.tenancy.api_key = Some(TENANCY_KEY.into());
     });
@@ -614,6 +619,14 @@ fn sample(fx: &Fixture<'_>, operation_id: &str) -> Option<Call> {
             json!({"amount_minor": 100, "received_on": "2026-06-01", "reference": "r",
                    "method": "bank_transfer", "idempotency_key": uuid::Uuid::new_v4().simple().to_string()}),
         ),
+        "gateway_payment" => Call {
+            params: vec![],
+            auth: Auth::Gateway,
+            body: json!({"invoice_id": billing_invoice(fx, true), "amount_minor": 100,
+                         "currency": "EUR", "received_on": "2026-06-01", "reference": "psp",
+                         "method": "card",
+                         "idempotency_key": uuid::Uuid::new_v4().simple().to_string()}),
+        },
         "void_invoice" => admin(
             vec![("id", billing_invoice(fx, true).to_string())],
             json!({"reason": "ordered by mistake"}),
@@ -728,6 +741,10 @@ fn send(fx: &Fixture<'_>, method: &str, path: &str, call: &Call, body: &Value) -
         Auth::Admin => r.bearer_auth(&fx.api.token),
         Auth::Bearer(t) => r.bearer_auth(t),
         Auth::Anonymous => r,
+        Auth::Gateway => {
+            let body = serde_json::to_vec(body).unwrap();
+            crate::billing_gateway::signed(fx.s, crate::billing_gateway::SECRET, &body)
+        }
     };
     r.send().unwrap()
 }

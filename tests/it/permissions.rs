@@ -55,8 +55,8 @@ macro_rules! rows {
 /// A sample for every route, by (method, pattern).
 fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
     use Access::{
-        Appliance, Customer, CustomerUnverified, MetricsToken, PendingPasswordOk, Public, SignedIn,
-        TenancyKey,
+        Appliance, Customer, CustomerUnverified, GatewaySigned, MetricsToken, PendingPasswordOk,
+        Public, SignedIn, TenancyKey,
     };
     use Permission::*;
     use Proof::{ActivationSecret, LicenseKey, ProvisioningToken};
@@ -127,6 +127,9 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/api/v1/billing/invoices/{id}/payments" at "/api/v1/billing/invoices/999999/payments" body json!({"amount_minor": 1, "received_on": "2026-06-01"}) => need(BillingManage), 404;
         POST "/api/v1/billing/invoices/{id}/void" at "/api/v1/billing/invoices/999999/void" body json!({"reason": "x"}) => need(BillingManage), 404;
         POST "/api/v1/billing/invoices/{id}/credit-notes" at "/api/v1/billing/invoices/999999/credit-notes" body json!({"reason": "x", "amount_minor": 1}) => need(BillingManage), 404;
+        // Signed by the payment gateway, never a staff credential; the signed sample names
+        // an invoice that does not exist.
+        POST "/api/v1/billing/payments" body gateway_sample() => GatewaySigned, 404;
         GET "/api/v1/billing/price-list" => need(BillingManage), 409;
         GET "/api/v1/billing/subscriptions" at "/api/v1/billing/subscriptions?status=active" => need(BillingManage), 200;
         POST "/api/v1/billing/invoices/{id}/accept-purchase-order" at "/api/v1/billing/invoices/999999/accept-purchase-order" => need(BillingManage), 409;
@@ -402,6 +405,10 @@ fn expected(route: &Route, sample: &Sample, caller: Caller, read_only: bool) -> 
         // The matrix server runs with tenancy off: the routes do not exist for anyone.
         return Outcome::Problem(404, "tenancy_disabled");
     }
+    if sample.needs == Access::GatewaySigned {
+        // The matrix server has no gateway secret: the route is off for everyone.
+        return Outcome::Problem(404, "gateway_disabled");
+    }
     if read_only && identified && route.read_only == ReadOnly::Write {
         return refused("license_read_only", "licd is read-only");
     }
@@ -620,6 +627,9 @@ fn the_reference_names_each_operations_permission() {
             Access::TenancyKey => {
                 assert_eq!(security, &json!([{"tenancy_key": []}]), "{here}")
             }
+            Access::GatewaySigned => {
+                assert_eq!(security, &json!([{"gateway_signature": []}]), "{here}")
+            }
             Access::Public
             | Access::Appliance(_)
             | Access::Customer
@@ -710,6 +720,58 @@ fn tenancy_routes_take_a_tenancy_key_and_nothing_else() {
             check(route, *caller, false, &want, resp);
         }
         let resp = send(&s, route, sample, Caller::Anonymous, Some(KEY));
+        let want = Outcome::Status(sample.admitted);
+        check(route, Caller::Anonymous, false, &want, resp);
+    }
+}
+
+/// The body of the gateway route's sample (an invoice that does not exist).
+fn gateway_sample() -> Value {
+    json!({"invoice_number": "INV-2026-999999", "amount_minor": 1, "currency": "EUR",
+           "received_on": "2026-06-01", "idempotency_key": "matrix", "method": "card"})
+}
+
+/// The gateway route, with a secret configured: no staff credential of any role works,
+/// nor a pending account's, nor nothing, nor a signature with another secret (401
+/// `signature_invalid`); the gateway's signature gets the sample's status. (Without a
+/// secret, the matrix above gets 404 `gateway_disabled` for every caller.)
+#[test]
+fn the_gateway_route_takes_its_signature_and_nothing_else() {
+    let s = crate::billing_gateway::gateway_server(&[crate::billing_gateway::SECRET]);
+    let cases: Vec<(Route, Sample)> = matched(&routing::registered())
+        .into_iter()
+        .filter(|(r, _)| r.access == Access::GatewaySigned)
+        .collect();
+    assert_eq!(cases.len(), 1);
+    let mut refused: Vec<(Caller, Option<String>)> = Role::ALL
+        .iter()
+        .map(|r| (Caller::Role(*r), Some(s.role_token(*r))))
+        .collect();
+    refused.push((Caller::Anonymous, None));
+    for (route, sample) in &cases {
+        for (caller, token) in &refused {
+            let resp = send(&s, route, sample, *caller, token.as_deref());
+            check(
+                route,
+                *caller,
+                false,
+                &Outcome::Problem(401, "signature_invalid"),
+                resp,
+            );
+        }
+        let body = serde_json::to_vec(sample.body.as_ref().unwrap()).unwrap();
+        let other = crate::billing_gateway::signed(&s, "x".repeat(40).as_str(), &body);
+        let resp = other.bearer_auth(s.admin_token()).send().unwrap();
+        check(
+            route,
+            Caller::Anonymous,
+            false,
+            &Outcome::Problem(401, "signature_invalid"),
+            resp,
+        );
+        let resp = crate::billing_gateway::signed(&s, crate::billing_gateway::SECRET, &body)
+            .send()
+            .unwrap();
         let want = Outcome::Status(sample.admitted);
         check(route, Caller::Anonymous, false, &want, resp);
     }

@@ -4,7 +4,7 @@ use crate::http::auth::{DEVICE_COOKIE, Staff, cookie, need};
 use crate::http::context::Open;
 use crate::http::openapi::refusals;
 use crate::http::problem::ApiError;
-use crate::http::ui::login::{device_cookie, session_cookie};
+use crate::http::sign_in::STAFF;
 use crate::service::staff::StaffView;
 use crate::service::{auth, secrets};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -65,6 +65,7 @@ pub async fn login(
         &cx.app,
         &cx.tenant,
         cx.now,
+        auth::SignInKind::Staff,
         &body.email,
         address,
         device.as_deref(),
@@ -80,8 +81,8 @@ pub async fn login(
         expires_at: session.expires_at,
     };
     Ok(HttpResponse::Ok()
-        .cookie(session_cookie(state, session.secret, minutes))
-        .cookie(device_cookie(state, session.device_cookie))
+        .cookie(STAFF.session(state, session.secret, minutes))
+        .cookie(STAFF.device(state, session.device_cookie))
         .json(reply))
 }
 

@@ -4,6 +4,7 @@ pub mod appliance;
 pub mod audit;
 pub mod auth;
 pub mod billing;
+pub mod billing_gateway;
 pub mod billing_summary;
 pub mod customers;
 pub mod enterprise;
@@ -183,6 +184,13 @@ pub fn routes(r: &mut Routes) {
         );
     r.api("/api/v1/billing/subscriptions")
         .get(need(BillingManage), subscriptions::list);
+    // The payment gateway, by its signature only (no staff credential); recording a
+    // payment works in read-only mode, as it does for staff.
+    r.api("/api/v1/billing/payments").post(
+        Access::GatewaySigned,
+        AllowedInReadOnly,
+        billing_gateway::payment,
+    );
     r.api("/api/v1/billing/price-list")
         .get(need(BillingManage), billing::get_price_list)
         .put(need(BillingManage), Write, billing::put_price_list);

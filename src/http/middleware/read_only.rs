@@ -155,6 +155,8 @@ mod tests {
             // Money received is recorded whatever the vendor's own license says.
             ("POST", "/api/v1/billing/invoices/{id}/payments"),
             ("POST", "/billing/invoices/{id}/payments"),
+            // The same, confirmed by the payment gateway (not a staff caller anyway).
+            ("POST", "/api/v1/billing/payments"),
         ];
         expected.sort();
         assert_eq!(allowed, expected);

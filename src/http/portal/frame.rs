@@ -5,8 +5,8 @@
 
 use super::notice::PortalNotice;
 use crate::http::customer_auth::{CustomerCaller, portal_csrf_basis};
+use crate::http::sign_in::{Refusal, cookie_error, prelogin_cookie};
 use crate::http::state::AppState;
-use crate::http::ui::login::{cookie_error, prelogin_cookie};
 use crate::http::ui::reject::UiReject;
 use crate::service::{ServiceError, portal_logo, secrets};
 use actix_web::cookie::Cookie;
@@ -112,16 +112,13 @@ pub fn csrf_for(
 /// How a refused submission is shown: the status of its problem, its message and any
 /// `Retry-After`. Internal causes go to the log.
 pub fn refusal(e: &ServiceError) -> (Rendered, String, &'static str) {
-    if e.is_internal() {
-        tracing::error!(error = %e.report(), "portal request failed");
-    }
-    let p = e.problem();
+    let r = Refusal::of(e);
     let how = Rendered {
-        status: StatusCode::from_u16(p.code.status().as_u16()).unwrap_or(StatusCode::BAD_REQUEST),
-        retry_after: p.retry_after,
+        status: r.status,
+        retry_after: r.retry_after,
         cookie: None,
     };
-    (how, p.detail, p.code.as_str())
+    (how, r.message, r.code)
 }
 
 /// A check of the page's own (before any use case) that failed.

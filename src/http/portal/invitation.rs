@@ -9,11 +9,11 @@
 //!   invitation proves the address, and accepting signs the new customer in.
 
 use super::frame::{self, Frame, Rendered};
-use super::login::signed_in as set_session;
 use super::notice::PortalNotice;
 use super::organizations::{acting, portal_error, to_org, ts};
 use crate::http::context::Open;
 use crate::http::customer_auth::{Customer, signed_in};
+use crate::http::sign_in::PORTAL;
 use crate::http::ui::reject::UiReject;
 use crate::service::invitations::{self, ACCEPT_PATH};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -177,7 +177,7 @@ pub async fn sign_up(
     match result {
         Ok((session, org_id)) => {
             let mut resp = to_org(org_id, PortalNotice::InvitationAccepted);
-            set_session(&mut resp, &open.state, open.now, session)?;
+            PORTAL.set_signed_in(&mut resp, &open.state, open.now, session)?;
             Ok(resp)
         }
         Err(e) => {

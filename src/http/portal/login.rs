@@ -1,24 +1,21 @@
-//! The portal's sign-in page, signing in and out, and the portal's cookies. The session
-//! cookie is `SameSite=Lax` (the staff one is `Strict`): a customer who follows a link
-//! from their webmail (an invitation, a license) arrives signed in. Top-level GETs are
-//! all a Lax cookie rides on from another site, portal GETs change nothing, and every
-//! POST needs the CSRF token derived from the cookie (`middleware::csrf`).
+//! The portal's sign-in page, signing in and out. The attempt and the cookies are the
+//! console's (`http::sign_in`) with the portal's names and a `SameSite=Lax` session
+//! cookie (the staff one is `Strict`): a customer who follows a link from their webmail
+//! (an invitation, a license) arrives signed in. Top-level GETs are all a Lax cookie
+//! rides on from another site, portal GETs change nothing, and every POST needs the
+//! CSRF token derived from the cookie (`middleware::csrf`).
 
 use super::frame::{self, Frame, Rendered};
 use super::notice::{self, PortalNotice};
-use crate::http::auth::{PRELOGIN_COOKIE, cookie};
 use crate::http::context::Open;
-use crate::http::customer_auth::{CustomerPending, PORTAL_COOKIE, PORTAL_DEVICE_COOKIE};
+use crate::http::customer_auth::CustomerPending;
+use crate::http::sign_in::PORTAL;
 use crate::http::state::AppState;
 use crate::http::ui::form::see_other;
-use crate::http::ui::login::cookie_error;
 use crate::http::ui::next_path::safe_portal_next;
 use crate::http::ui::reject::UiReject;
-use crate::service::device_cookies;
-use crate::service::portal_auth::{self, NewCustomerSession};
-use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use crate::service::portal_auth;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
 use minijinja::context;
 use serde::Deserialize;
 
@@ -35,63 +32,6 @@ pub struct LoginForm {
     email: String,
     password: String,
     next: Option<String>,
-}
-
-fn session_cookie(state: &AppState, value: String, max_age_minutes: i64) -> Cookie<'static> {
-    Cookie::build(state.cookie_name(PORTAL_COOKIE), value)
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.secure_cookies)
-        .max_age(CookieDuration::minutes(max_age_minutes))
-        .finish()
-}
-
-fn device_cookie(state: &AppState, value: String) -> Cookie<'static> {
-    Cookie::build(state.cookie_name(PORTAL_DEVICE_COOKIE), value)
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(state.secure_cookies)
-        .max_age(CookieDuration::days(device_cookies::LIFETIME_DAYS))
-        .finish()
-}
-
-fn removal(state: &AppState, name: &str, same_site: SameSite) -> Cookie<'static> {
-    let mut c = Cookie::build(state.cookie_name(name), "")
-        .path("/")
-        .http_only(true)
-        .same_site(same_site)
-        .secure(state.secure_cookies)
-        .finish();
-    c.make_removal();
-    c
-}
-
-/// The cookies a new portal session sets: the session, the portal device cookie, and
-/// the pre-login cookie removed. (An invitation accepted by a new account uses it too.)
-pub fn signed_in(
-    resp: &mut HttpResponse,
-    state: &AppState,
-    now: DateTime<Utc>,
-    session: NewCustomerSession,
-) -> Result<(), UiReject> {
-    let minutes = (session.expires_at - now).num_minutes();
-    let cookies = [
-        session_cookie(state, session.secret, minutes),
-        device_cookie(state, session.device_cookie),
-        removal(state, PRELOGIN_COOKIE, SameSite::Strict),
-    ];
-    for c in &cookies {
-        resp.add_cookie(c).map_err(cookie_error)?;
-    }
-    Ok(())
-}
-
-/// The portal session cookie removed (signed out, or the session ended).
-pub fn signed_out(resp: &mut HttpResponse, state: &AppState) -> Result<(), UiReject> {
-    resp.add_cookie(&removal(state, PORTAL_COOKIE, SameSite::Lax))
-        .map_err(cookie_error)
 }
 
 /// What the sign-in page shows besides the form.
@@ -149,32 +89,18 @@ pub async fn submit(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, UiReject> {
     let (state, now) = (&open.state, open.now);
-    let address = req.peer_addr().map(|a| a.ip());
-    let device = cookie(&req, PORTAL_DEVICE_COOKIE);
     let form = form.into_inner();
     let next = safe_portal_next(form.next.as_deref()).to_owned();
     let password = form.password;
-    let cx = open.context();
-    let outcome = match portal_auth::begin_sign_in(
-        &cx.app,
-        &cx.tenant,
-        now,
-        &form.email,
-        address,
-        device.as_deref(),
-    ) {
-        Ok(sign_in) => {
-            open.run_password(move |cx| {
-                portal_auth::sign_in(&cx.app, &cx.tenant, cx.now, sign_in, &password)
-            })
-            .await
-        }
-        Err(e) => Err(e),
-    };
+    let outcome = PORTAL
+        .attempt(&req, &open, &form.email, move |cx, sign_in| {
+            portal_auth::sign_in(&cx.app, &cx.tenant, cx.now, sign_in, &password)
+        })
+        .await;
     match outcome {
         Ok(session) => {
             let mut resp = see_other(&next);
-            signed_in(&mut resp, state, now, session)?;
+            PORTAL.set_signed_in(&mut resp, state, now, session)?;
             Ok(resp)
         }
         Err(e) => {
@@ -196,6 +122,6 @@ pub async fn logout(page: CustomerPending) -> Result<HttpResponse, UiReject> {
         "/portal/login?notice={}",
         PortalNotice::SignedOut.code()
     ));
-    signed_out(&mut resp, &page.state)?;
+    PORTAL.set_signed_out(&mut resp, &page.state)?;
     Ok(resp)
 }

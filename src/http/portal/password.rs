@@ -180,7 +180,7 @@ pub async fn reset_submit(
                 "/portal/login?notice={}",
                 PortalNotice::PasswordReset.code()
             ));
-            super::login::signed_out(&mut resp, &open.state)?;
+            crate::http::sign_in::PORTAL.set_signed_out(&mut resp, &open.state)?;
             Ok(resp)
         }
         Err(e) => {

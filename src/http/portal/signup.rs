@@ -4,9 +4,9 @@
 //! posted form is refused with `signup_invite_only`.
 
 use super::frame::{self, Frame, Rendered};
-use super::login::signed_in;
 use crate::config::Signup;
 use crate::http::context::Open;
+use crate::http::sign_in::PORTAL;
 use crate::http::ui::form::see_other;
 use crate::http::ui::reject::UiReject;
 use crate::service::portal_auth::{self, SignUp};
@@ -94,7 +94,7 @@ pub async fn submit(
     match result {
         Ok(session) => {
             let mut resp = see_other("/portal/");
-            signed_in(&mut resp, &open.state, open.now, session)?;
+            PORTAL.set_signed_in(&mut resp, &open.state, open.now, session)?;
             Ok(resp)
         }
         Err(e) => {

@@ -5,8 +5,9 @@
 //! query and the form body, neither of which is ever logged.
 
 use super::form::see_other;
-use super::login::{cookie_error, prelogin_csrf, signed_in};
+use super::login::prelogin_csrf;
 use crate::http::context::Open;
+use crate::http::sign_in::{STAFF, cookie_error};
 use crate::http::ui::reject::UiReject;
 use crate::service::{ServiceError, recovery};
 use actix_web::http::StatusCode;
@@ -100,7 +101,7 @@ pub async fn redeem(
                 "/"
             };
             let mut resp = see_other(to);
-            signed_in(&mut resp, &open.state, open.now, session)?;
+            STAFF.set_signed_in(&mut resp, &open.state, open.now, session)?;
             Ok(resp)
         }
         Err(e) => refused(&open, &e),
