@@ -102,6 +102,9 @@ pub fn authenticate(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayPayment {
+    /// The tenant it is for (its schema name; `public` for the default tenant): signed
+    /// with the rest, so a confirmation for one tenant is refused by every other one.
+    pub tenant: String,
     /// The invoice's number (`INV-2026-000042`); give this or `invoice_id`.
     pub invoice_number: Option<String>,
     /// The invoice's id; give this or `invoice_number`.
@@ -135,6 +138,16 @@ pub fn confirm(
     now: DateTime<Utc>,
     p: &GatewayPayment,
 ) -> Result<PaymentRecorded> {
+    if p.tenant.trim() != tenant.schema_name {
+        return Err(invalid(
+            "tenant",
+            &format!(
+                "this confirmation is for tenant {:?}; this address serves {:?}",
+                p.tenant.trim(),
+                tenant.schema_name
+            ),
+        ));
+    }
     if !METHODS.contains(&p.method.as_str()) {
         return Err(invalid("method", "must be card, bank_transfer or other"));
     }

@@ -70,7 +70,7 @@ pub(crate) fn signed(s: &TestServer, secret: &str, body: &[u8]) -> RequestBuilde
 /// A confirmation of `amount` for invoice `number` under `key`.
 fn confirmation(number: &str, amount: i64, key: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({
-        "invoice_number": number, "amount_minor": amount, "currency": "EUR",
+        "tenant": "public", "invoice_number": number, "amount_minor": amount, "currency": "EUR",
         "received_on": "2026-06-02", "reference": "psp-tx-1", "idempotency_key": key,
         "method": "card",
     }))
@@ -286,9 +286,21 @@ fn partial_payments_add_up_and_the_invoice_is_checked() {
         400,
         "malformed_json",
     );
+    // A confirmation signed for another tenant is refused here (no replay across tenants).
+    let mut elsewhere: Value =
+        serde_json::from_slice(&confirmation(&number, 100, "psp-x")).unwrap();
+    elsewhere["tenant"] = json!("t_other");
+    let p = expect_problem(
+        signed(&s, SECRET, &serde_json::to_vec(&elsewhere).unwrap())
+            .send()
+            .unwrap(),
+        422,
+        "validation_failed",
+    );
+    assert!(p["detail"].as_str().unwrap().contains("t_other"), "{p}");
     // The rest, by the invoice's id this time: paid.
     let rest = serde_json::to_vec(&json!({
-        "invoice_id": id, "amount_minor": 69000, "currency": "EUR",
+        "tenant": "public", "invoice_id": id, "amount_minor": 69000, "currency": "EUR",
         "received_on": "2026-06-03", "idempotency_key": "psp-6", "method": "bank_transfer",
     }))
     .unwrap();

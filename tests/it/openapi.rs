@@ -622,7 +622,7 @@ fn sample(fx: &Fixture<'_>, operation_id: &str) -> Option<Call> {
         "gateway_payment" => Call {
             params: vec![],
             auth: Auth::Gateway,
-            body: json!({"invoice_id": billing_invoice(fx, true), "amount_minor": 100,
+            body: json!({"tenant": "public", "invoice_id": billing_invoice(fx, true), "amount_minor": 100,
                          "currency": "EUR", "received_on": "2026-06-01", "reference": "psp",
                          "method": "card",
                          "idempotency_key": uuid::Uuid::new_v4().simple().to_string()}),

@@ -728,7 +728,7 @@ fn tenancy_routes_take_a_tenancy_key_and_nothing_else() {
 /// The body of the gateway route's sample (an invoice that does not exist).
 fn gateway_sample() -> Value {
     json!({"invoice_number": "INV-2026-999999", "amount_minor": 1, "currency": "EUR",
-           "received_on": "2026-06-01", "idempotency_key": "matrix", "method": "card"})
+           "received_on": "2026-06-01", "idempotency_key": "matrix", "method": "card", "tenant": "public"})
 }
 
 /// The gateway route, with a secret configured: no staff credential of any role works,
