@@ -14,7 +14,7 @@ use crate::domain::money::{self, Currency, Money};
 use crate::error::ErrorCode;
 use crate::store::billing_accounts;
 use crate::store::invoices::{
-    self as store, InvoiceRow, InvoiceState, LineRow, ListFilter, NewCreditNote, NewInvoice,
+    self as store, InvoiceRow, InvoiceStatus, LineRow, ListFilter, NewCreditNote, NewInvoice,
 };
 use crate::store::payments::{self as payment_store, NewPayment, PaymentRow};
 use crate::store::{ReadTx, WriteTx, organizations, price_list};
@@ -205,7 +205,7 @@ pub struct InvoiceView {
 
 impl InvoiceView {
     fn new(r: &InvoiceRow, now: DateTime<Utc>) -> Self {
-        let open = r.state == InvoiceState::Open;
+        let open = r.state == InvoiceStatus::Open;
         InvoiceView {
             id: r.id,
             organization_id: r.organization_id,
@@ -517,7 +517,7 @@ pub(super) fn create_draft_in(
 
 /// Refuses a change to the lines or totals of an invoice that is no longer a draft.
 fn draft_only(r: &InvoiceRow) -> Result<()> {
-    if r.state != InvoiceState::Draft {
+    if r.state != InvoiceStatus::Draft {
         return Err(refuse(
             ErrorCode::InvoiceFinalized,
             format!(
@@ -745,7 +745,7 @@ pub(super) fn record_payment_in(
         });
     }
     let r = load(tx, id)?;
-    if r.state != InvoiceState::Open {
+    if r.state != InvoiceStatus::Open {
         return Err(refuse(
             ErrorCode::InvoiceState,
             format!(
@@ -768,9 +768,9 @@ pub(super) fn record_payment_in(
     let paid = r.amount_paid + p.amount_minor;
     let became_paid = paid + r.amount_credited >= r.total_minor;
     let state = if became_paid {
-        InvoiceState::Paid
+        InvoiceStatus::Paid
     } else {
-        InvoiceState::Open
+        InvoiceStatus::Open
     };
     let payment_id = payment_store::insert(
         tx,
@@ -832,14 +832,14 @@ pub(super) fn void_in(
     let reason = free_text::lines("reason", reason, 2000, true)?;
     let r = load(tx, id)?;
     let why = match r.state {
-        InvoiceState::Draft => Some("a draft is not finalised; nothing to void"),
-        InvoiceState::Paid => Some("it is paid: credit it instead"),
-        InvoiceState::Void => Some("it is void already"),
-        InvoiceState::Open if r.amount_paid > 0 => Some("it has payments: credit it instead"),
-        InvoiceState::Open if r.amount_credited > 0 => {
+        InvoiceStatus::Draft => Some("a draft is not finalised; nothing to void"),
+        InvoiceStatus::Paid => Some("it is paid: credit it instead"),
+        InvoiceStatus::Void => Some("it is void already"),
+        InvoiceStatus::Open if r.amount_paid > 0 => Some("it has payments: credit it instead"),
+        InvoiceStatus::Open if r.amount_credited > 0 => {
             Some("it has credit notes: credit the rest instead")
         }
-        InvoiceState::Open => None,
+        InvoiceStatus::Open => None,
     };
     if let Some(why) = why {
         return Err(refuse(
@@ -850,7 +850,7 @@ pub(super) fn void_in(
             ),
         ));
     }
-    store::set_settlement(tx, id, InvoiceState::Void, 0, 0, now)?;
+    store::set_settlement(tx, id, InvoiceStatus::Void, 0, 0, now)?;
     audit::record(
         tx,
         now,
@@ -898,8 +898,8 @@ pub(super) fn credit_note_in(
     }
     let r = load(tx, id)?;
     let left = match r.state {
-        InvoiceState::Open => due(&r),
-        InvoiceState::Paid => r.total_minor - r.amount_credited,
+        InvoiceStatus::Open => due(&r),
+        InvoiceStatus::Paid => r.total_minor - r.amount_credited,
         other => {
             return Err(refuse(
                 ErrorCode::InvoiceState,
@@ -965,8 +965,8 @@ pub(super) fn credit_note_in(
         now,
     )?;
     let credited = r.amount_credited + c.amount_minor;
-    let state = if r.state == InvoiceState::Open && r.amount_paid + credited >= r.total_minor {
-        InvoiceState::Paid
+    let state = if r.state == InvoiceStatus::Open && r.amount_paid + credited >= r.total_minor {
+        InvoiceStatus::Paid
     } else {
         r.state
     };
@@ -980,6 +980,6 @@ pub(super) fn credit_note_in(
         json!({"credit_note_id": credit_id, "number": number, "amount_minor": c.amount_minor,
                "reason": reason, "lines": c.lines}),
     )?;
-    let became_paid = state == InvoiceState::Paid && r.state == InvoiceState::Open;
+    let became_paid = state == InvoiceStatus::Paid && r.state == InvoiceStatus::Open;
     Ok((detail_in(tx, now, id)?, became_paid))
 }

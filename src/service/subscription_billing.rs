@@ -27,7 +27,7 @@ use crate::domain::lifecycle::LicenseState;
 use crate::domain::pricing::{self, BillingPeriod};
 use crate::domain::pricing::{LineKind, QuoteLine};
 use crate::error::ErrorCode;
-use crate::store::invoices::InvoiceState;
+use crate::store::invoices::InvoiceStatus;
 use crate::store::subscription_invoices::{self as sub_invoices, SubscriptionInvoiceRow};
 use crate::store::subscriptions::{self as store, SubscriptionRow};
 use crate::store::{ReadTx, WriteTx, billing_accounts};
@@ -301,7 +301,7 @@ pub fn accept_purchase_order(
             ));
         }
         let r = invoices::load(tx, invoice_id)?;
-        if r.state != InvoiceState::Open || r.payment_method != "purchase_order" {
+        if r.state != InvoiceStatus::Open || r.payment_method != "purchase_order" {
             return Err(refuse(
                 ErrorCode::InvoiceState,
                 "only an open invoice to be paid by purchase order can have its purchase order accepted",
@@ -606,7 +606,7 @@ pub(super) fn invoice_for(
         crate::store::invoices::set_settlement(
             tx,
             invoice_id,
-            crate::store::invoices::InvoiceState::Paid,
+            crate::store::invoices::InvoiceStatus::Paid,
             0,
             0,
             now,

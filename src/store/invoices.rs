@@ -6,38 +6,13 @@ use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-/// Where an invoice is in its life.
-// TODO(h-pricing): use domain::invoice's states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvoiceState {
-    Draft,
-    Open,
-    Paid,
-    Void,
-}
+pub use crate::domain::invoice::InvoiceStatus;
 
-impl InvoiceState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InvoiceState::Draft => "draft",
-            InvoiceState::Open => "open",
-            InvoiceState::Paid => "paid",
-            InvoiceState::Void => "void",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self> {
-        match s {
-            "draft" => Ok(InvoiceState::Draft),
-            "open" => Ok(InvoiceState::Open),
-            "paid" => Ok(InvoiceState::Paid),
-            "void" => Ok(InvoiceState::Void),
-            other => Err(StoreError::Corrupt {
-                column: "invoices.state",
-                value: other.to_owned(),
-            }),
-        }
-    }
+fn parse_status(s: &str) -> Result<InvoiceStatus> {
+    InvoiceStatus::parse(s).map_err(|_| StoreError::Corrupt {
+        column: "invoices.state",
+        value: s.to_owned(),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +20,7 @@ pub struct InvoiceRow {
     pub id: i64,
     pub organization_id: i64,
     pub subscription_id: Option<i64>,
-    pub state: InvoiceState,
+    pub state: InvoiceStatus,
     pub number: Option<String>,
     pub currency: String,
     pub subtotal_minor: i64,
@@ -131,7 +106,7 @@ fn parse(raw: Raw) -> Result<InvoiceRow> {
         id,
         organization_id,
         subscription_id,
-        state: InvoiceState::parse(&state)?,
+        state: parse_status(&state)?,
         number,
         currency,
         subtotal_minor,
@@ -394,7 +369,7 @@ pub fn finalise(
 pub fn set_settlement(
     tx: &WriteTx<'_>,
     id: i64,
-    state: InvoiceState,
+    state: InvoiceStatus,
     amount_paid: i64,
     amount_credited: i64,
     now: DateTime<Utc>,
