@@ -77,10 +77,13 @@ pub(super) fn ownership(tx: &ReadTx<'_>, org_id: i64, customer_id: i64) -> Resul
 }
 
 /// The customer's organizations with their role, by name.
-pub fn mine(tenant: &Tenant, customer_id: i64) -> Result<Vec<(OrganizationRow, OrgRole)>> {
-    tenant
+pub fn mine(tenant: &Tenant, customer_id: i64) -> Result<Vec<(Organization, OrgRole)>> {
+    Ok(tenant
         .db
-        .read(|tx| Ok(store::for_customer(tx, customer_id)?))
+        .read(|tx| store::for_customer(tx, customer_id))?
+        .into_iter()
+        .map(|(o, role)| (o.into(), role))
+        .collect())
 }
 
 /// Creates an organization; its creator becomes its owner.
@@ -142,15 +145,85 @@ impl PortalLicense {
     }
 }
 
+/// An organization as the portal shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: i64,
+    pub name: String,
+    pub notification_email: String,
+    /// When an owner asked staff to delete it.
+    pub deletion_requested_at: Option<DateTime<Utc>>,
+}
+
+impl From<OrganizationRow> for Organization {
+    fn from(o: OrganizationRow) -> Self {
+        Organization {
+            id: o.id,
+            name: o.name,
+            notification_email: o.notification_email,
+            deletion_requested_at: o.deletion_requested_at,
+        }
+    }
+}
+
+/// A member as the organization page lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberView {
+    pub customer_id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: OrgRole,
+    pub since: DateTime<Utc>,
+    pub disabled: bool,
+}
+
+impl From<Member> for MemberView {
+    fn from(m: Member) -> Self {
+        MemberView {
+            customer_id: m.customer_id,
+            email: m.email,
+            display_name: m.display_name,
+            role: m.role,
+            since: m.since,
+            disabled: m.disabled,
+        }
+    }
+}
+
+/// A pending invitation as owners see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingInvitation {
+    pub id: i64,
+    pub email: String,
+    pub role: OrgRole,
+    /// `customer:<email>` or `staff:<email>`.
+    pub invited_by: String,
+    pub sent_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<InvitationRow> for PendingInvitation {
+    fn from(i: InvitationRow) -> Self {
+        PendingInvitation {
+            id: i.id,
+            email: i.email,
+            role: i.role,
+            invited_by: i.invited_by,
+            sent_at: i.sent_at,
+            expires_at: i.expires_at,
+        }
+    }
+}
+
 /// What a member sees of an organization.
 #[derive(Debug, Clone)]
 pub struct OrganizationView {
-    pub org: OrganizationRow,
+    pub org: Organization,
     /// The viewer's role.
     pub role: OrgRole,
-    pub members: Vec<Member>,
+    pub members: Vec<MemberView>,
     /// Pending invitations (owners only; empty for members).
-    pub invitations: Vec<InvitationRow>,
+    pub invitations: Vec<PendingInvitation>,
     pub licenses: Vec<PortalLicense>,
 }
 
@@ -160,14 +233,20 @@ pub fn view(tenant: &Tenant, customer_id: i64, org_id: i64) -> Result<Organizati
         let (org, role) = membership(tx, org_id, customer_id)?;
         let invitations = if role.manages() {
             invitation_store::pending(tx, org_id)?
+                .into_iter()
+                .map(PendingInvitation::from)
+                .collect()
         } else {
             Vec::new()
         };
         Ok(OrganizationView {
-            members: store::members(tx, org_id)?,
+            members: store::members(tx, org_id)?
+                .into_iter()
+                .map(MemberView::from)
+                .collect(),
             licenses: licenses_of(tx, org_id)?,
             invitations,
-            org,
+            org: org.into(),
             role,
         })
     })
@@ -191,7 +270,7 @@ pub fn license(
     customer_id: i64,
     org_id: i64,
     license_id: &str,
-) -> Result<(OrganizationRow, PortalLicense)> {
+) -> Result<(Organization, PortalLicense)> {
     tenant.db.read(|tx| {
         let (org, _) = membership(tx, org_id, customer_id)?;
         let in_org = |l: &LicenseRow| {
@@ -200,7 +279,7 @@ pub fn license(
         let l = license_store::find(tx, license_id)?
             .filter(in_org)
             .ok_or_else(|| refuse(ErrorCode::NotFound, "no such license"))?;
-        Ok((org, PortalLicense::of(l, true)))
+        Ok((org.into(), PortalLicense::of(l, true)))
     })
 }
 
