@@ -8,12 +8,11 @@
 //! `service::billing_accounts`: anyone outside the organization, another
 //! organization's invoice and a draft are 404.
 
-use super::frame::{self, Frame, Rendered};
+use super::frame::{self, Frame, Refused, Rendered};
 use super::notice::{NoticeQuery, PortalNotice};
 use super::organizations::{acting, portal_error};
 use crate::http::customer_auth::Customer;
 use crate::http::ui::billing::invoice_ctx;
-use crate::http::ui::form::see_other;
 use crate::http::ui::reject::UiReject;
 use crate::service;
 use crate::service::billing_accounts::{self, AccountInput, PAYMENT_METHODS, PaymentMethodInput};
@@ -26,14 +25,6 @@ use serde_json::json;
 
 fn billing_path(org_id: i64) -> String {
     format!("/portal/organizations/{org_id}/billing")
-}
-
-/// A refused form of the billing page: which form, why, what was typed.
-#[derive(Debug, Default)]
-pub(super) struct Refused {
-    pub form: Option<&'static str>,
-    pub error: Option<String>,
-    pub typed: Option<serde_json::Value>,
 }
 
 fn invoice_json(i: &InvoiceView) -> serde_json::Value {
@@ -136,22 +127,11 @@ async fn finish(
     result: service::Result<()>,
     notice: PortalNotice,
 ) -> Result<HttpResponse, UiReject> {
-    match result {
-        Ok(()) => Ok(see_other(&format!(
-            "{}?notice={}",
-            billing_path(org_id),
-            notice.code()
-        ))),
-        Err(e) => {
-            let (how, message, _) = frame::refusal(&e);
-            let refused = Refused {
-                form: Some(form),
-                error: Some(message),
-                typed: Some(typed),
-            };
-            billing_page(page, org_id, None, refused, how).await
-        }
-    }
+    let done = format!("{}?notice={}", billing_path(org_id), notice.code());
+    frame::finish(result, &done, form, Some(typed), |refused, how| {
+        billing_page(page, org_id, None, refused, how)
+    })
+    .await
 }
 
 /// `POST /portal/organizations/{id}/billing/account` (owners).

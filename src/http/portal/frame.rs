@@ -128,3 +128,39 @@ pub fn invalid() -> Rendered {
         ..Rendered::default()
     }
 }
+
+/// A refused form of a portal page: which form (its id), why, and what was typed.
+#[derive(Debug, Default)]
+pub struct Refused {
+    pub form: Option<&'static str>,
+    pub error: Option<String>,
+    pub typed: Option<serde_json::Value>,
+}
+
+/// Finishes a portal form: on success a redirect to `done`; refused, the page again
+/// (`again`) with the refusal beside `form` and what was typed, under the refusal's
+/// status.
+pub async fn finish<T, F, Fut>(
+    result: crate::service::Result<T>,
+    done: &str,
+    form: &'static str,
+    typed: Option<serde_json::Value>,
+    again: F,
+) -> Result<HttpResponse, UiReject>
+where
+    F: FnOnce(Refused, Rendered) -> Fut,
+    Fut: std::future::Future<Output = Result<HttpResponse, UiReject>>,
+{
+    match result {
+        Ok(_) => Ok(crate::http::ui::form::see_other(done)),
+        Err(e) => {
+            let (how, message, _) = refusal(&e);
+            let refused = Refused {
+                form: Some(form),
+                error: Some(message),
+                typed,
+            };
+            again(refused, how).await
+        }
+    }
+}

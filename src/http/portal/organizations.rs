@@ -7,7 +7,7 @@
 //! Every form on the organization page posts to a path under it and comes back to it:
 //! with a notice on success, or the page again with the refusal beside the form.
 
-use super::frame::{self, Frame, Rendered};
+use super::frame::{self, Frame, Refused, Rendered};
 use super::notice::{NoticeQuery, PortalNotice};
 use crate::domain::lifecycle::LicenseState;
 use crate::http::customer_auth::{Customer, CustomerCaller, CustomerContext};
@@ -148,14 +148,6 @@ pub(super) fn to_org(org_id: i64, notice: PortalNotice) -> HttpResponse {
     ))
 }
 
-/// A refused form of the organization page: which form, why, what was typed.
-#[derive(Debug, Default)]
-pub(super) struct Refused {
-    pub form: Option<&'static str>,
-    pub error: Option<String>,
-    pub typed: Option<serde_json::Value>,
-}
-
 /// Renders the organization page.
 pub(super) async fn org_page(
     page: &Customer,
@@ -238,18 +230,11 @@ pub(super) async fn finish<T>(
     result: service::Result<T>,
     notice: PortalNotice,
 ) -> Result<HttpResponse, UiReject> {
-    match result {
-        Ok(_) => Ok(to_org(org_id, notice)),
-        Err(e) => {
-            let (how, message, _) = frame::refusal(&e);
-            let refused = Refused {
-                form: Some(form),
-                error: Some(message),
-                typed: Some(typed),
-            };
-            org_page(page, org_id, None, refused, how).await
-        }
-    }
+    let done = format!("/portal/organizations/{org_id}?notice={}", notice.code());
+    frame::finish(result, &done, form, Some(typed), |refused, how| {
+        org_page(page, org_id, None, refused, how)
+    })
+    .await
 }
 
 /// Runs a use case for a form of the organization page and finishes it (`finish`).

@@ -4,7 +4,7 @@
 //! it, and change the user counts (a preview of the prorated charge first). Members see
 //! them read-only.
 
-use super::billing::{Refused, billing_page};
+use super::billing::billing_page;
 use super::frame::{self, Frame, Rendered};
 use super::notice::PortalNotice;
 use super::organizations::{acting, portal_error};
@@ -35,31 +35,26 @@ pub(super) fn subscription_json(s: &SubscriptionView) -> serde_json::Value {
     })
 }
 
-fn to_page(org_id: i64, notice: PortalNotice) -> HttpResponse {
-    see_other(&format!(
+fn billing_with(org_id: i64, notice: PortalNotice) -> String {
+    format!(
         "/portal/organizations/{org_id}/billing?notice={}",
         notice.code()
-    ))
+    )
 }
 
+/// Back to the Billing page with `notice`, or that page again with the refusal beside
+/// the subscriptions.
 async fn finish<T>(
     page: &Customer,
     org_id: i64,
     result: Result<T, ServiceError>,
     notice: PortalNotice,
 ) -> Result<HttpResponse, UiReject> {
-    match result {
-        Ok(_) => Ok(to_page(org_id, notice)),
-        Err(e) => {
-            let (how, message, _) = frame::refusal(&e);
-            let refused = Refused {
-                form: Some("subscriptions"),
-                error: Some(message),
-                typed: None,
-            };
-            billing_page(page, org_id, None, refused, how).await
-        }
-    }
+    let done = billing_with(org_id, notice);
+    frame::finish(result, &done, "subscriptions", None, |refused, how| {
+        billing_page(page, org_id, None, refused, how)
+    })
+    .await
 }
 
 /// `POST .../subscriptions/{sub}/cancel`: cancel at the period's end.
@@ -214,8 +209,14 @@ pub async fn change(
         })
         .await;
     match result {
-        Ok(c) if c.invoice_id.is_some() => Ok(to_page(org_id, PortalNotice::UpgradeInvoiced)),
-        Ok(_) => Ok(to_page(org_id, PortalNotice::DecreaseScheduled)),
+        Ok(c) if c.invoice_id.is_some() => Ok(see_other(&billing_with(
+            org_id,
+            PortalNotice::UpgradeInvoiced,
+        ))),
+        Ok(_) => Ok(see_other(&billing_with(
+            org_id,
+            PortalNotice::DecreaseScheduled,
+        ))),
         Err(e) => {
             let (how, message, _) = frame::refusal(&e);
             change_page(&page, (org_id, id), &typed, Some(message), how).await
