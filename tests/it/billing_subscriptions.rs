@@ -190,8 +190,17 @@ fn day(t: &Value) -> String {
     t.as_str().unwrap()[..10].to_owned()
 }
 
-/// A purchase paid in full: the subscription and its license.
-fn bought_and_paid(s: &TestServer, b: &Browser<'_>, org: i64) -> (Value, Value) {
+/// A purchase paid in full.
+struct Paid {
+    sub: Value,
+    lic: Value,
+    sid: i64,
+    lic_id: String,
+    /// The end of the paid period.
+    end: DateTime<Utc>,
+}
+
+fn bought_and_paid(s: &TestServer, b: &Browser<'_>, org: i64) -> Paid {
     assert_eq!(buy(b, org, INSTALL, "10", "2").status(), 303);
     let inv = newest_invoice(s, org);
     pay(
@@ -201,8 +210,14 @@ fn bought_and_paid(s: &TestServer, b: &Browser<'_>, org: i64) -> (Value, Value) 
         "first",
     );
     let sub = only_subscription(s);
-    let lic = license(s, sub["license_id"].as_str().unwrap());
-    (sub, lic)
+    let lic_id = sub["license_id"].as_str().unwrap().to_owned();
+    Paid {
+        lic: license(s, &lic_id),
+        sid: sub["id"].as_i64().unwrap(),
+        end: sub["current_period_end"].as_str().unwrap().parse().unwrap(),
+        lic_id,
+        sub,
+    }
 }
 
 #[test]
@@ -480,12 +495,12 @@ fn a_paid_renewal_delivers_the_new_key_in_the_next_lease() {
     let s = server(&sink, Signup::InviteOnly);
     set_prices(&s, false);
     let (b, org) = owner_with_org(&s);
-    let (sub, lic) = bought_and_paid(&s, &b, org);
-    let lic_id = lic["id"].as_str().unwrap().to_owned();
+    let Paid {
+        lic, lic_id, end, ..
+    } = bought_and_paid(&s, &b, org);
     let act = ok(activate(&s, &lic, "fp-box-1"));
     let secret = act["activation_secret"].as_str().unwrap().to_owned();
     let old_key = lic["license_key"].as_str().unwrap().to_owned();
-    let end: DateTime<Utc> = sub["current_period_end"].as_str().unwrap().parse().unwrap();
 
     // 31 days before the end nothing; 30 days before, the renewal invoice (emailed).
     later(&s, end - s.clock.now_utc() - Duration::days(31));
@@ -543,9 +558,9 @@ fn an_unpaid_renewal_goes_past_due_then_suspends_and_a_payment_reactivates() {
     let s = server(&sink, Signup::InviteOnly);
     set_prices(&s, false);
     let (b, org) = owner_with_org(&s);
-    let (sub, lic) = bought_and_paid(&s, &b, org);
-    let lic_id = lic["id"].as_str().unwrap().to_owned();
-    let end: DateTime<Utc> = sub["current_period_end"].as_str().unwrap().parse().unwrap();
+    let Paid {
+        sub, lic_id, end, ..
+    } = bought_and_paid(&s, &b, org);
 
     later(&s, end - s.clock.now_utc() + Duration::hours(1));
     assert_eq!(only_subscription(&s)["status"], "past_due");
@@ -592,10 +607,9 @@ fn canceled_it_stays_valid_to_the_period_end_is_not_renewed_and_can_be_undone() 
     let s = server(&sink, Signup::InviteOnly);
     set_prices(&s, false);
     let (b, org) = owner_with_org(&s);
-    let (sub, lic) = bought_and_paid(&s, &b, org);
-    let lic_id = lic["id"].as_str().unwrap().to_owned();
-    let sid = sub["id"].as_i64().unwrap();
-    let end: DateTime<Utc> = sub["current_period_end"].as_str().unwrap().parse().unwrap();
+    let Paid {
+        lic_id, sid, end, ..
+    } = bought_and_paid(&s, &b, org);
     let subs_page = format!("{}/subscriptions", org_path(org));
     let billing = format!("{}/billing", org_path(org));
 
@@ -649,10 +663,9 @@ fn an_upgrade_is_charged_as_previewed_and_a_decrease_waits_for_the_renewal() {
     let s = server(&sink, Signup::InviteOnly);
     set_prices(&s, false);
     let (b, org) = owner_with_org(&s);
-    let (sub, lic) = bought_and_paid(&s, &b, org);
-    let lic_id = lic["id"].as_str().unwrap().to_owned();
-    let sid = sub["id"].as_i64().unwrap();
-    let end: DateTime<Utc> = sub["current_period_end"].as_str().unwrap().parse().unwrap();
+    let Paid {
+        lic_id, sid, end, ..
+    } = bought_and_paid(&s, &b, org);
     later(&s, Duration::days(100));
     again(&b);
 
@@ -757,7 +770,7 @@ fn a_co_termed_purchase_is_prorated_to_the_same_renewal_date() {
     let s = server(&sink, Signup::InviteOnly);
     set_prices(&s, false);
     let (b, org) = owner_with_org(&s);
-    let (first, _) = bought_and_paid(&s, &b, org);
+    let first = bought_and_paid(&s, &b, org).sub;
     later(&s, Duration::days(73));
     again(&b);
     let fid = first["id"].as_i64().unwrap().to_string();
@@ -829,8 +842,7 @@ fn members_see_subscriptions_owners_act_and_outsiders_get_nothing() {
     let s = server(&sink, Signup::InviteOnly);
     set_prices(&s, false);
     let (b, org) = owner_with_org(&s);
-    let (sub, _) = bought_and_paid(&s, &b, org);
-    let sid = sub["id"].as_i64().unwrap();
+    let sid = bought_and_paid(&s, &b, org).sid;
     let subs_page = format!("{}/subscriptions", org_path(org));
     let billing = format!("{}/billing", org_path(org));
 

@@ -106,6 +106,23 @@ async fn wait_text(b: &Browser, css: &str, want: &str) {
     }
 }
 
+/// A browser at 1280 px, the owner signed in on the organization's page.
+async fn owner_on_org_page(s: &TestServer, o: i64) -> Browser {
+    let b = Browser::start().await;
+    b.set_viewport(1280, 900).await;
+    b.client.goto(&s.url("/portal/login")).await.unwrap();
+    wait_for(&b, "#portal-login-form").await;
+    b.fill("#email", OWNER).await;
+    b.fill("#password", PASSWORD).await;
+    b.click("#sign-in").await;
+    wait_for(&b, "#my-organizations").await;
+    b.client
+        .goto(&s.url(&format!("/portal/organizations/{o}")))
+        .await
+        .unwrap();
+    b
+}
+
 /// Saves a PNG of the whole page (at most 3000 px high) as docs/screenshots/<name>.png.
 async fn keep(b: &Browser, name: &str) {
     b.client
@@ -216,18 +233,7 @@ fn an_owner_keeps_the_billing_details_and_opens_an_invoice() {
         }),
     );
     runtime().block_on(async {
-        let b = Browser::start().await;
-        b.set_viewport(1280, 900).await;
-        b.client.goto(&s.url("/portal/login")).await.unwrap();
-        wait_for(&b, "#portal-login-form").await;
-        b.fill("#email", OWNER).await;
-        b.fill("#password", PASSWORD).await;
-        b.click("#sign-in").await;
-        wait_for(&b, "#my-organizations").await;
-        b.client
-            .goto(&s.url(&format!("/portal/organizations/{o}")))
-            .await
-            .unwrap();
+        let b = owner_on_org_page(&s, o).await;
         b.click("#billing-link").await;
         wait_for(&b, "#account-form").await;
         assert!(b.text("#no-invoices").await.contains("No invoices"));
@@ -319,18 +325,7 @@ fn an_owner_purchases_sees_the_key_and_cancels_on_the_billing_page() {
         }),
     );
     runtime().block_on(async {
-        let b = Browser::start().await;
-        b.set_viewport(1280, 900).await;
-        b.client.goto(&s.url("/portal/login")).await.unwrap();
-        wait_for(&b, "#portal-login-form").await;
-        b.fill("#email", OWNER).await;
-        b.fill("#password", PASSWORD).await;
-        b.click("#sign-in").await;
-        wait_for(&b, "#my-organizations").await;
-        b.client
-            .goto(&s.url(&format!("/portal/organizations/{o}")))
-            .await
-            .unwrap();
+        let b = owner_on_org_page(&s, o).await;
         b.click("#purchase-license").await;
         wait_for(&b, "#purchase-form").await;
         // Yearly only: the monthly prices are 0, so it is not offered.
@@ -375,18 +370,7 @@ fn an_owner_purchases_sees_the_key_and_cancels_on_the_billing_page() {
         json!({"amount_minor": inv["total_minor"], "received_on": "2026-06-02", "reference": "bank 1"}),
     );
     runtime().block_on(async {
-        let b = Browser::start().await;
-        b.set_viewport(1280, 900).await;
-        b.client.goto(&s.url("/portal/login")).await.unwrap();
-        wait_for(&b, "#portal-login-form").await;
-        b.fill("#email", OWNER).await;
-        b.fill("#password", PASSWORD).await;
-        b.click("#sign-in").await;
-        wait_for(&b, "#my-organizations").await;
-        b.client
-            .goto(&s.url(&format!("/portal/organizations/{o}")))
-            .await
-            .unwrap();
+        let b = owner_on_org_page(&s, o).await;
         wait_for(&b, "#licenses").await;
         assert!(b.text("#licenses").await.contains("plant-7-install"));
         b.click("#licenses a.details").await;
