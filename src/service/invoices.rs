@@ -730,7 +730,14 @@ pub(super) fn record_payment_in(
     if let Some(key) = &key
         && let Some(first) = payment_store::by_key(tx, key)?
     {
-        if first.invoice_id != id || first.amount_minor != p.amount_minor {
+        // The same payment: invoice, amount, date, reference and method. Checked in the
+        // write transaction, so two requests racing with one key cannot both pass.
+        let same = first.invoice_id == id
+            && first.amount_minor == p.amount_minor
+            && first.received_on == p.received_on
+            && first.reference == reference
+            && first.method == method;
+        if !same {
             return Err(refuse(
                 ErrorCode::IdempotencyKeyReused,
                 "this idempotency key was used for a different payment",

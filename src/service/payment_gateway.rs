@@ -19,7 +19,6 @@ use crate::domain::free_text;
 use crate::error::ErrorCode;
 use crate::pki::body_signature::{self, BodyKey, Refused};
 use crate::store::invoices as invoice_store;
-use crate::store::payments as payment_store;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -179,19 +178,6 @@ pub fn confirm(
                     p.currency.trim()
                 ),
             ));
-        }
-        if let Some(first) = payment_store::by_key(tx, &key)? {
-            let same = first.invoice_id == invoice.id
-                && first.amount_minor == p.amount_minor
-                && first.received_on == p.received_on
-                && first.reference == reference
-                && first.method == p.method;
-            if !same {
-                return Err(refuse(
-                    ErrorCode::IdempotencyKeyReused,
-                    "this idempotency key was used for a different payment",
-                ));
-            }
         }
         Ok(invoice.id)
     })?;

@@ -198,6 +198,35 @@ fn partial_payments_add_up_overpayment_is_refused_and_keys_repeat() {
         409,
         "idempotency_key_reused",
     );
+    // So is the same key and amount with another reference, even from two callers at
+    // once: the one write transaction decides (one is recorded, the other refused).
+    let other = draft(&s, o);
+    finalize(&s, other);
+    let racing: Vec<u16> = std::thread::scope(|scope| {
+        let calls: Vec<_> = ["ref-a", "ref-b"]
+            .into_iter()
+            .map(|reference| {
+                let s = &s;
+                scope.spawn(move || {
+                    api(
+                        s,
+                        reqwest::Method::POST,
+                        &format!("/api/v1/billing/invoices/{other}/payments"),
+                    )
+                    .json(&json!({"amount_minor": 100, "received_on": "2026-06-02",
+                                  "reference": reference, "idempotency_key": "race-1"}))
+                    .send()
+                    .unwrap()
+                    .status()
+                    .as_u16()
+                })
+            })
+            .collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    let mut racing = racing;
+    racing.sort();
+    assert_eq!(racing, [200, 409], "one recorded, one refused");
     // More than is left is refused; nothing is recorded.
     let over = expect_problem(pay(&s, id, 69001, None), 422, "overpayment");
     assert!(
