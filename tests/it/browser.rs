@@ -302,6 +302,7 @@ fn admin_creates_a_user_and_a_token_in_the_browser_over_https() {
         b.click("#sign-in").await;
         wait_for(&b, "#logout").await;
         b.client.goto(&at("/users")).await.unwrap();
+        wait_for(&b, "#create-user input[name=email]").await;
         b.fill("#create-user input[name=email]", "ops@example.com")
             .await;
         b.click("#create-user button").await;
