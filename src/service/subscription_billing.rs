@@ -489,10 +489,7 @@ fn renewal_invoice(
         .iter()
         .map(|l| invoice_line(l, start_day, end_day, false))
         .collect();
-    let method = crate::store::billing_accounts::find(tx, s.organization_id)?
-        .map(|a| a.payment_method)
-        .filter(|m| m == "purchase_order" && list.allow_purchase_order)
-        .unwrap_or_else(|| "bank_transfer".into());
+    let method = invoice_method(tx, s.organization_id, &list)?;
     invoice_for(
         tx,
         tenant,
@@ -536,6 +533,19 @@ pub(super) fn invoice_line(
         tax_rate_bp: l.tax_rate_bp,
         proration: prorated || l.kind.is_proration(),
     }
+}
+
+/// How the organization pays invoices the scheduler or an upgrade makes: its preferred
+/// method, a purchase order only while the price list accepts them.
+pub(super) fn invoice_method(
+    tx: &ReadTx<'_>,
+    org_id: i64,
+    list: &pricing::PriceList,
+) -> Result<String> {
+    Ok(billing_accounts::find(tx, org_id)?
+        .map(|a| a.payment_method)
+        .filter(|m| m == "purchase_order" && list.allow_purchase_order)
+        .unwrap_or_else(|| "bank_transfer".into()))
 }
 
 /// The customer's country for tax (their billing account's).

@@ -8,7 +8,7 @@
 use super::invoices::{self, Mailing};
 use super::organizations::{CustomerActor, membership, ownership};
 use super::subscription_billing::{
-    self, country, invoice_for, invoice_line, price_list_in, target,
+    self, country, invoice_for, invoice_line, invoice_method, price_list_in, target,
 };
 use super::tenant::Tenant;
 use super::{App, Result, ServiceError, audit, refuse};
@@ -20,9 +20,9 @@ use crate::domain::license::check_install_id;
 use crate::domain::pricing::{self, BillingPeriod, Change, LineKind, Quote, QuoteLine};
 use crate::domain::proration;
 use crate::error::ErrorCode;
+use crate::store::ReadTx;
 use crate::store::subscription_invoices as sub_invoices;
 use crate::store::subscriptions::{self as store, NewSubscription, SubscriptionRow};
-use crate::store::{ReadTx, billing_accounts};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -676,10 +676,7 @@ pub fn change_users(
             }
             Some(q) => {
                 let end = s.current_period_end.ok_or_else(not_found)?;
-                let method = billing_accounts::find(tx, org_id)?
-                    .map(|a| a.payment_method)
-                    .filter(|m| m == "purchase_order")
-                    .unwrap_or_else(|| "bank_transfer".into());
+                let method = invoice_method(tx, org_id, &price_list_in(tx)?.1)?;
                 let lines = q
                     .lines
                     .iter()
@@ -754,17 +751,34 @@ pub fn usage_of(
     Ok((!f.history.is_empty()).then_some(f))
 }
 
-/// The active subscriptions a new purchase may co-term with.
-pub fn coterm_choices(
+/// What the purchase form needs, for an owner (`organization_owner_required` for a
+/// member, `not_found` for anyone else): the organization, the active subscriptions a new
+/// purchase may co-term with, and the price list (none until staff set one).
+pub struct PurchaseContext {
+    pub org: super::organizations::Organization,
+    pub coterm_choices: Vec<SubscriptionView>,
+    pub prices: Option<super::price_list::Stored>,
+}
+
+pub fn purchase_context(
     tenant: &Tenant,
     now: DateTime<Utc>,
     customer_id: i64,
     org_id: i64,
-) -> Result<Vec<SubscriptionView>> {
-    Ok(of_organization(tenant, now, customer_id, org_id)?
-        .into_iter()
-        .filter(|s| s.can_change)
-        .collect())
+) -> Result<PurchaseContext> {
+    tenant.db.read(|tx| {
+        let org = ownership(tx, org_id, customer_id)?;
+        let coterm_choices = store::of_organization(tx, org_id)?
+            .into_iter()
+            .map(|r| SubscriptionView::new(r, now))
+            .filter(|s| s.can_change)
+            .collect();
+        Ok(PurchaseContext {
+            org: org.into(),
+            coterm_choices,
+            prices: super::price_list::read(tx)?,
+        })
+    })
 }
 
 #[cfg(test)]

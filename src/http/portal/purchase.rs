@@ -139,19 +139,12 @@ async fn form_page(
     how: Rendered,
 ) -> Result<HttpResponse, UiReject> {
     let me = page.principal.customer.id;
-    let (org, choices, prices) = page
-        .run(move |cx| {
-            let org = crate::service::organizations::view(&cx.tenant, me, org_id)?;
-            if !org.role.manages() {
-                return Err(refuse(
-                    ErrorCode::OrganizationOwnerRequired,
-                    "only an owner of this organization can purchase licenses",
-                ));
-            }
-            let choices = subs::coterm_choices(&cx.tenant, cx.now, me, org_id)?;
-            let prices = crate::service::price_list::get(&cx.tenant)?;
-            Ok((org.org, choices, prices))
-        })
+    let subs::PurchaseContext {
+        org,
+        coterm_choices: choices,
+        prices,
+    } = page
+        .run(move |cx| subs::purchase_context(&cx.tenant, cx.now, me, org_id))
         .await
         .map_err(portal_error)?;
     let usage = if typed.install_id.trim().is_empty() {
