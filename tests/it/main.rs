@@ -43,6 +43,7 @@ mod permissions;
 mod portal_auth;
 mod portal_billing;
 mod portal_orgs;
+mod python_jose;
 mod settings;
 mod smtp_sink;
 mod static_files;
