@@ -13,6 +13,7 @@
 //! The wire formats are in [`formats`]; licd builds and reads the same types. Nothing
 //! here reads the clock: every function that needs the time takes `now`.
 
+pub mod clock;
 pub mod fingerprint;
 pub mod formats;
 pub mod jose;
