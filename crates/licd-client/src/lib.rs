@@ -18,6 +18,7 @@ pub mod fingerprint;
 pub mod formats;
 pub mod jose;
 pub mod keys;
+pub mod status;
 pub mod store;
 pub mod verify;
 
