@@ -13,6 +13,8 @@
 //! The wire formats are in [`formats`]; licd builds and reads the same types. Nothing
 //! here reads the clock: every function that needs the time takes `now`.
 
+#[cfg(feature = "http")]
+pub mod client;
 pub mod clock;
 pub mod fingerprint;
 pub mod formats;
