@@ -20,6 +20,7 @@ pub mod fingerprint;
 pub mod formats;
 pub mod jose;
 pub mod keys;
+pub mod offline;
 pub mod status;
 pub mod store;
 pub mod verify;
