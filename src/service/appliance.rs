@@ -91,6 +91,11 @@ pub struct PendingLease {
 }
 
 impl PendingLease {
+    /// What the lease will say.
+    pub fn claims(&self) -> &LeaseClaims {
+        &self.claims
+    }
+
     pub fn sign(self) -> Result<LeaseReply> {
         let lease = jws::finish(&self.ring.active, self.input)
             .map_err(|e| ServiceError::internal("signing a lease", e))?;
@@ -118,10 +123,13 @@ struct LeaseFor<'a> {
     /// The current activation's leases carry its directives (and the appliance's
     /// `confirmed_seq` acknowledges them); a superseded one's carry its lock only.
     delivery: Delivery,
+    /// How long the lease lets the appliance run without contact: the offline lease of
+    /// a box activated from a request file, else (`None`) the grace window.
+    window: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Delivery {
+pub(super) enum Delivery {
     Directives { confirmed_seq: i64 },
     LockOnly,
 }
@@ -135,7 +143,8 @@ fn prepare_lease(
     lease: LeaseFor<'_>,
 ) -> Result<PendingLease> {
     let settings = tenant.settings();
-    let (lease_expires_at, exp) = lease_window(now, settings.grace(), lease.lock);
+    let window = lease.window.unwrap_or_else(|| settings.grace());
+    let (lease_expires_at, exp) = lease_window(now, window, lease.lock);
     let mut directives: Vec<LeaseDirective> = Vec::new();
     if let Some(reason) = lease.lock {
         directives.push(LeaseDirective {
@@ -194,33 +203,52 @@ fn prepare_lease(
     })
 }
 
-/// Activates inside `tx` (also used by provisioning): binds the fingerprint, makes a
-/// new activation secret (any earlier activation from this fingerprint is replaced)
-/// and answers with the first lease.
-pub(super) fn activate_in_tx(
+/// Who binds a license to a box, how it is audited, and how long the first lease runs.
+#[derive(Debug)]
+pub(super) struct Binding<'a> {
+    pub actor: &'a Actor,
+    /// The audit action (`license.activate`, `license.offline_activate`) and details.
+    pub action: &'static str,
+    pub details: serde_json::Value,
+    /// The first lease's offline window (an activation from a request file, which never
+    /// heartbeats); `None`: the grace window.
+    pub offline: Option<Duration>,
+}
+
+/// A license bound to a box: its new activation (an ordinary activation, however it
+/// was made) and first lease, recorded but not signed yet.
+#[derive(Debug)]
+pub(super) struct Bound {
+    pub activation_id: i64,
+    /// Authenticates heartbeats; an offline activation never shows it to anyone.
+    pub secret: String,
+    pub lease: PendingLease,
+}
+
+/// Binds `license` to `fingerprint` inside `tx`: the activation event (audited as the
+/// binding says), a new activation with a new secret (any earlier activation of the
+/// license is replaced), the installation re-assessed, and the first lease of the
+/// chain. Online activation, provisioning and offline activation all bind through here.
+pub(super) fn bind_in_tx(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,
     license: &LicenseRow,
     fingerprint: &str,
     hostname: Option<&str>,
-    csr: Option<(&LocalCa, &str)>,
-) -> Result<Activated> {
-    let actor = Actor::Appliance {
-        fingerprint: fingerprint.to_owned(),
-    };
+    binding: Binding<'_>,
+) -> Result<Bound> {
     let event = Event::Activate {
         fingerprint: fingerprint.to_owned(),
     };
-    let details = json!({"fingerprint": fingerprint, "hostname": hostname});
     let outcome: Outcome = apply_event(
         tx,
         tenant,
         now,
-        &actor,
+        binding.actor,
         license,
         &event,
-        Some(("license.activate", details)),
+        Some((binding.action, binding.details)),
     )?;
     let mut update = StatusUpdate::of(license);
     update.state = outcome.status.state;
@@ -242,6 +270,109 @@ pub(super) fn activate_in_tx(
         &secrets::hash_secret(&secret),
         now,
     )?;
+    let assessment =
+        installations::reassess(tx, tenant, &license.install_id, now, binding.actor, None)?;
+    let lease = prepare_lease(
+        tx,
+        tenant,
+        now,
+        license,
+        LeaseFor {
+            activation_id,
+            fingerprint,
+            seq: 1,
+            prev: "",
+            state: update.state,
+            stage: assessment.stage,
+            lock: None,
+            delivery: Delivery::Directives { confirmed_seq: 0 },
+            window: binding.offline,
+        },
+    )?;
+    // While a box activated from a request file holds it, its offline lease (not the
+    // grace window) says how long the license stays active without a heartbeat.
+    let offline_until = binding.offline.map(|_| lease.claims().lease_expires_at);
+    if offline_until.is_some() || license.offline_until.is_some() {
+        store::set_offline_until(tx, &license.id, offline_until)?;
+    }
+    Ok(Bound {
+        activation_id,
+        secret,
+        lease,
+    })
+}
+
+/// The next lease of an offline activation, for a renewal bundle: chained to the last
+/// one it was given, carrying no directives (the box cannot confirm them), valid for
+/// the offline lease window unless the license must stop.
+pub(super) fn renewal_lease(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    license: &LicenseRow,
+    activation: &ActivationRow,
+    state: LicenseState,
+) -> Result<PendingLease> {
+    let assessment = installations::reassess(tx, tenant, &license.install_id, now, actor, None)?;
+    let lock = LockReason::for_state(state);
+    let lease = prepare_lease(
+        tx,
+        tenant,
+        now,
+        license,
+        LeaseFor {
+            activation_id: activation.id,
+            fingerprint: &activation.fingerprint,
+            seq: activation.last_seq + 1,
+            prev: &activation.last_lease_hash,
+            state,
+            stage: if lock.is_some() {
+                Stage::None
+            } else {
+                assessment.stage
+            },
+            lock,
+            delivery: Delivery::LockOnly,
+            window: Some(tenant.settings().offline_lease()),
+        },
+    )?;
+    if lock.is_none() {
+        store::set_offline_until(tx, &license.id, Some(lease.claims().lease_expires_at))?;
+    }
+    Ok(lease)
+}
+
+/// Activates inside `tx` (also used by provisioning): binds the fingerprint, makes a
+/// new activation secret (any earlier activation from this fingerprint is replaced)
+/// and answers with the first lease.
+pub(super) fn activate_in_tx(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    license: &LicenseRow,
+    fingerprint: &str,
+    hostname: Option<&str>,
+    csr: Option<(&LocalCa, &str)>,
+) -> Result<Activated> {
+    let actor = Actor::Appliance {
+        fingerprint: fingerprint.to_owned(),
+    };
+    let details = json!({"fingerprint": fingerprint, "hostname": hostname});
+    let bound = bind_in_tx(
+        tx,
+        tenant,
+        now,
+        license,
+        fingerprint,
+        hostname,
+        Binding {
+            actor: &actor,
+            action: "license.activate",
+            details,
+            offline: None,
+        },
+    )?;
     let client_cert = match csr {
         None => None,
         Some((ca, csr)) => {
@@ -260,7 +391,7 @@ pub(super) fn activate_in_tx(
             client_certs::insert(
                 tx,
                 &issued.sha256,
-                activation_id,
+                bound.activation_id,
                 &license.id,
                 now,
                 issued.not_after,
@@ -268,29 +399,11 @@ pub(super) fn activate_in_tx(
             Some(issued)
         }
     };
-    let assessment = installations::reassess(tx, tenant, &license.install_id, now, &actor, None)?;
-    let lease = prepare_lease(
-        tx,
-        tenant,
-        now,
-        license,
-        LeaseFor {
-            activation_id,
-            fingerprint,
-            seq: 1,
-            prev: "",
-            state: update.state,
-            stage: assessment.stage,
-            lock: None,
-            delivery: Delivery::Directives { confirmed_seq: 0 },
-        },
-    )?
-    .sign()?;
     Ok(Activated {
-        activation_secret: secret,
+        activation_secret: bound.secret,
         client_certificate_expires_at: client_cert.as_ref().map(|c| c.not_after),
         client_certificate: client_cert.map(|c| c.cert_pem),
-        lease,
+        lease: bound.lease.sign()?,
     })
 }
 
@@ -409,6 +522,7 @@ fn find_activation(
                 (Some(SupersededReason::Reactivated), _) => {
                     Some("the activation was replaced by a newer one")
                 }
+                (Some(SupersededReason::Released), _) => Some("the appliance released the license"),
                 (None, _) => None,
             };
             match why {
@@ -493,6 +607,11 @@ pub fn heartbeat(
                         "this activation was replaced by a newer one",
                     ));
                 }
+                Some(SupersededReason::Released) => {
+                    return Err(invalid_activation(
+                        "this activation was released by its appliance",
+                    ));
+                }
                 Some(SupersededReason::Rebind) => {
                     // Rebound elsewhere: this box must lock, and gets nothing else.
                     record(LicenseState::Locked)?;
@@ -511,6 +630,7 @@ pub fn heartbeat(
                             stage: Stage::None,
                             lock: Some(LockReason::Rebound),
                             delivery: Delivery::LockOnly,
+                            window: None,
                         },
                     );
                 }
@@ -560,6 +680,7 @@ pub fn heartbeat(
                     delivery: Delivery::Directives {
                         confirmed_seq: req.seq,
                     },
+                    window: None,
                 },
             )
         })

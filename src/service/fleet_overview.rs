@@ -284,6 +284,8 @@ mod tests {
             revoke_reason: None,
             updated_at: seen,
             organization_id: None,
+            offline_until: None,
+            bundle_seq: 0,
         };
         let v = silent_view(row, now, Duration::days(14));
         assert_eq!(v.silent_secs, 3 * 86_400);

@@ -2,6 +2,7 @@
 //! change together with its audit entry in one transaction. Functions here are
 //! synchronous: the HTTP layer runs them on blocking threads.
 
+pub mod air_gap;
 pub mod appliance;
 pub mod audit;
 pub mod auth;
@@ -27,6 +28,8 @@ pub mod licenses;
 pub mod licensing_settings;
 pub mod links;
 pub mod metrics;
+pub mod offline_activation;
+pub mod offline_bundles;
 pub mod org_notifications;
 pub mod organization_admin;
 pub mod organizations;
@@ -60,6 +63,8 @@ pub mod tenants;
 pub mod throttle;
 pub mod tls;
 pub mod tokens;
+pub mod transfer_files;
+pub mod usage_reports;
 
 use crate::clock::Clock;
 use crate::config::Config;
