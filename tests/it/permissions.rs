@@ -190,7 +190,7 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/licensing/licenses/{id}/reinstate" at "/licensing/licenses/999999/reinstate" => need(LicenseRevoke), 404;
         POST "/licensing/licenses/{id}/subscription" at "/licensing/licenses/999999/subscription" body form(&[("status", "active"), ("period_end", "")]) => need(LicenseRevoke), 404;
         POST "/licensing/licenses/{id}/directives" at "/licensing/licenses/999999/directives" body form(&[("kind", "message"), ("message", "matrix")]) => need(LicenseRevoke), 404;
-        POST "/licensing/licenses/{id}/air-gap" at "/licensing/licenses/999999/air-gap" body form(&[("file", "{\"format\":\"licd-transfer/1\",\"kind\":\"x\",\"tokens\":[\"a.b.c\"]}")]) => need(LicenseRevoke), 422;
+        POST "/licensing/licenses/{id}/air-gap" at "/licensing/licenses/999999/air-gap" body form(&[("file", "{\"format\":\"licd-transfer/1\",\"kind\":\"x\",\"tokens\":[\"a.b.c\"]}")]) => need(LicenseRevoke), 404;
         POST "/licensing/licenses/{id}/bundle" at "/licensing/licenses/999999/bundle" body form(&[("kind", "renewal")]) => need(LicenseRevoke), 404;
         POST "/licensing/licenses/{id}/renew" at "/licensing/licenses/999999/renew" body form(&[("expires_on", "2030-01-01")]) => need(LicenseIssue), 404;
         POST "/licensing/licenses/{id}/change" at "/licensing/licenses/999999/change" body form(&[("name", "matrix"), ("internal_users", "1"), ("external_users", "0"), ("features", "")]) => need(LicenseIssue), 404;
