@@ -2,23 +2,24 @@
 //! (authenticated by the activation secret). Both answer with a signed lease.
 
 use super::installations;
+pub use super::lease_chain::LeaseReply;
+use super::lease_chain::{Delivery, LeaseFor, PendingLease, prepare_lease};
 use super::licenses::{apply_event, load};
-use super::tenant::{KeyRing, Tenant};
+use super::tenant::Tenant;
 use super::{Actor, Result, ServiceError, refuse, secrets};
 use crate::domain::activation::{DirectiveKind, SupersededReason};
 use crate::domain::fields;
-use crate::domain::lease::{LEASE_TYP, LeaseClaims, LeaseDirective, LockReason, lease_window};
-use crate::domain::license::{audience, check_fingerprint, check_hostname, check_install_id};
+use crate::domain::lease::LockReason;
+use crate::domain::license::{check_fingerprint, check_hostname, check_install_id};
 use crate::domain::lifecycle::{Event, LicenseState, Outcome};
 use crate::domain::violation::{Stage, Usage};
 use crate::error::ErrorCode;
 use crate::pki::ca::{ClientSubject, LocalCa};
-use crate::pki::jws;
 use crate::pki::verify::{VerifyError, verify_signature};
 use crate::store::activations::{self, ActivationRow};
 use crate::store::heartbeats::{self, HeartbeatRow};
 use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
-use crate::store::{WriteTx, client_certs, directives, leases};
+use crate::store::{WriteTx, client_certs, directives};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -56,16 +57,6 @@ pub enum ApplianceCredential {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct LeaseReply {
-    pub license_id: String,
-    pub state: LicenseState,
-    /// The signed lease (compact JWS, `typ=licd-lease+jwt`).
-    pub lease: String,
-    /// The lease's claims, decoded for convenience (trust the signed copy).
-    pub claims: LeaseClaims,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Activated {
     /// Authenticates heartbeats (`Authorization: Bearer lact_...`). Shown once.
     pub activation_secret: String,
@@ -79,128 +70,6 @@ pub struct Activated {
 
 fn key_problem(e: VerifyError) -> ServiceError {
     refuse(ErrorCode::LicenseKeyInvalid, e.to_string())
-}
-
-/// A lease decided and recorded (seq and chain hash) inside a transaction, to be signed
-/// after it commits so the write lock is not held for the signature.
-#[derive(Debug)]
-pub struct PendingLease {
-    ring: Arc<KeyRing>,
-    input: String,
-    claims: LeaseClaims,
-}
-
-impl PendingLease {
-    /// What the lease will say.
-    pub fn claims(&self) -> &LeaseClaims {
-        &self.claims
-    }
-
-    pub fn sign(self) -> Result<LeaseReply> {
-        let lease = jws::finish(&self.ring.active, self.input)
-            .map_err(|e| ServiceError::internal("signing a lease", e))?;
-        Ok(LeaseReply {
-            license_id: self.claims.license_id.clone(),
-            state: self.claims.state,
-            lease,
-            claims: self.claims,
-        })
-    }
-}
-
-/// Which activation a lease is for and what it says beyond the license's record.
-#[derive(Debug)]
-struct LeaseFor<'a> {
-    activation_id: i64,
-    fingerprint: &'a str,
-    /// This lease's seq and the chain hash of the one before it.
-    seq: i64,
-    prev: &'a str,
-    state: LicenseState,
-    stage: Stage,
-    /// Set when the appliance must stop: the lease then grants no offline time.
-    lock: Option<LockReason>,
-    /// The current activation's leases carry its directives (and the appliance's
-    /// `confirmed_seq` acknowledges them); a superseded one's carry its lock only.
-    delivery: Delivery,
-    /// How long the lease lets the appliance run without contact: the offline lease of
-    /// a box activated from a request file, else (`None`) the grace window.
-    window: Option<Duration>,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Delivery {
-    Directives { confirmed_seq: i64 },
-    LockOnly,
-}
-
-/// Builds and records the next lease of an activation.
-fn prepare_lease(
-    tx: &WriteTx<'_>,
-    tenant: &Tenant,
-    now: DateTime<Utc>,
-    license: &LicenseRow,
-    lease: LeaseFor<'_>,
-) -> Result<PendingLease> {
-    let settings = tenant.settings();
-    let window = lease.window.unwrap_or_else(|| settings.grace());
-    let (lease_expires_at, exp) = lease_window(now, window, lease.lock);
-    let mut directives: Vec<LeaseDirective> = Vec::new();
-    if let Some(reason) = lease.lock {
-        directives.push(LeaseDirective {
-            id: None,
-            kind: DirectiveKind::Lock.as_str().into(),
-            message: reason.message().into(),
-            license_key: None,
-        });
-    }
-    if let Delivery::Directives { confirmed_seq } = lease.delivery {
-        let id = lease.activation_id;
-        // Most leases carry nothing: one read, and writes only when there is something.
-        let mut pending = directives::deliverable(tx, &license.id, id)?;
-        if !pending.is_empty() && directives::acknowledge(tx, id, confirmed_seq, now)? > 0 {
-            pending = directives::deliverable(tx, &license.id, id)?;
-        }
-        if !pending.is_empty() {
-            directives::mark_carried(tx, &license.id, id, lease.seq)?;
-        }
-        directives.extend(pending.into_iter().map(|d| LeaseDirective {
-            id: Some(d.id),
-            kind: d.kind.as_str().into(),
-            message: d.message,
-            license_key: d.license_key,
-        }));
-    }
-    let claims = LeaseClaims {
-        iss: tenant.issuer(),
-        sub: license.id.clone(),
-        aud: audience(&license.install_id),
-        iat: now.timestamp(),
-        exp: exp.timestamp(),
-        license_id: license.id.clone(),
-        install_id: license.install_id.clone(),
-        fingerprint: lease.fingerprint.to_owned(),
-        state: lease.state,
-        lock_reason: lease.lock,
-        stage: lease.stage,
-        banner: lease.stage.banner(),
-        read_only: lease.stage.read_only(),
-        lease_expires_at,
-        server_time: now,
-        seq: lease.seq,
-        prev: lease.prev.to_owned(),
-        heartbeat_interval_secs: settings.heartbeat_interval_secs,
-        directives,
-    };
-    let ring = tenant.keyring()?;
-    let input = jws::signing_input(ring.active.kid(), LEASE_TYP, &claims)
-        .map_err(|e| ServiceError::internal("encoding a lease", e))?;
-    leases::record(tx, lease.activation_id, lease.seq, &jws::chain_hash(&input))?;
-    Ok(PendingLease {
-        ring,
-        input,
-        claims,
-    })
 }
 
 /// Who binds a license to a box, how it is audited, and how long the first lease runs.
@@ -300,47 +169,6 @@ pub(super) fn bind_in_tx(
         secret,
         lease,
     })
-}
-
-/// The next lease of an offline activation, for a renewal bundle: chained to the last
-/// one it was given, carrying no directives (the box cannot confirm them), valid for
-/// the offline lease window unless the license must stop.
-pub(super) fn renewal_lease(
-    tx: &WriteTx<'_>,
-    tenant: &Tenant,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    license: &LicenseRow,
-    activation: &ActivationRow,
-    state: LicenseState,
-) -> Result<PendingLease> {
-    let assessment = installations::reassess(tx, tenant, &license.install_id, now, actor, None)?;
-    let lock = LockReason::for_state(state);
-    let lease = prepare_lease(
-        tx,
-        tenant,
-        now,
-        license,
-        LeaseFor {
-            activation_id: activation.id,
-            fingerprint: &activation.fingerprint,
-            seq: activation.last_seq + 1,
-            prev: &activation.last_lease_hash,
-            state,
-            stage: if lock.is_some() {
-                Stage::None
-            } else {
-                assessment.stage
-            },
-            lock,
-            delivery: Delivery::LockOnly,
-            window: Some(tenant.settings().offline_lease()),
-        },
-    )?;
-    if lock.is_none() {
-        store::set_offline_until(tx, &license.id, Some(lease.claims().lease_expires_at))?;
-    }
-    Ok(lease)
 }
 
 /// Activates inside `tx` (also used by provisioning): binds the fingerprint, makes a

@@ -20,6 +20,7 @@ pub mod invitations;
 pub mod invoices;
 pub mod job_health;
 pub mod keyring;
+pub mod lease_chain;
 pub mod license_actions;
 pub mod license_facts;
 pub mod license_keys;

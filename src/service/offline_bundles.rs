@@ -3,7 +3,7 @@
 //! revocation (the license is revoked). Both take the license's next `bundle_seq`, so a
 //! box never lets an older bundle undo a newer one.
 
-use super::appliance::renewal_lease;
+use super::lease_chain::renewal_lease;
 use super::licenses::load;
 use super::tenant::Tenant;
 use super::{Actor, Result, audit, license_facts, refuse, transfer_files};
