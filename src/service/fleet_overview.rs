@@ -6,6 +6,7 @@
 
 use super::Result;
 use super::enterprise;
+use super::license_facts::StoredLicense;
 use super::tenant::Tenant;
 use crate::domain::lifecycle::LicenseState;
 use crate::domain::timestamp;
@@ -195,7 +196,11 @@ pub fn fleet(tenant: &Tenant, now: DateTime<Utc>) -> Result<Fleet> {
         silent: silent
             .1
             .into_iter()
-            .map(|l| silent_view(l, now, grace))
+            .map(|l| {
+                // An appliance activated from a request file runs on its offline lease.
+                let window = l.facts(grace).grace;
+                silent_view(l, now, window)
+            })
             .collect(),
         expiring_count: expiring.0,
         expiring: expiring

@@ -811,6 +811,22 @@ fn the_license_page_uploads_a_file_and_downloads_the_answer() {
     assert_eq!(r.status(), 422);
     assert!(r.text().unwrap().contains("not a licd transfer file"));
 
+    // A usage report: the acknowledgement comes back.
+    let (report, _) = box_.report(&license, s.clock.now_utc(), 1, "", 3, 4);
+    let file = answer(upload(&serde_json::to_string(&report).unwrap()));
+    assert_eq!(file.kind, "usage-ack");
+    let ack: UsageAckClaims = verified(&s, &file.tokens[0], formats::USAGE_ACK_TYP);
+    assert_eq!(ack.outcome, "recorded");
+    // Something an appliance never uploads (a bundle licd made): refused by name.
+    let r = upload(&serde_json::to_string(&file).unwrap());
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .unwrap()
+            .contains("a usage report acknowledgement cannot be uploaded here"),
+        "refused by name"
+    );
+
     // A bundle from its form.
     let r = c
         .post(s.url(&format!("/licensing/licenses/{id}/bundle")))
