@@ -13,6 +13,7 @@ mod billing_subscriptions;
 mod bootstrap;
 mod browser;
 mod browser_actions;
+mod browser_air_gap;
 mod browser_billing;
 mod browser_dashboard;
 mod browser_frame;
