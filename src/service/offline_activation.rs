@@ -11,7 +11,7 @@ use super::appliance::{Binding, bind_in_tx};
 use super::licenses::{LicenseView, apply_event, load};
 use super::tenant::Tenant;
 use super::transfer_files::{self, appliance_key, check_names, stored_key, token_of};
-use super::{Actor, Result, installations, refuse};
+use super::{Actor, Result, ServiceError, installations, refuse};
 use crate::domain::activation::SupersededReason;
 use crate::domain::license::{audience, check_fingerprint, check_hostname, check_install_id};
 use crate::domain::lifecycle::Event;
@@ -76,7 +76,8 @@ pub fn activate(
                 "this request was answered already: make a new request on the appliance",
             ));
         }
-        let appliance_jwk = key.to_jwk();
+        let appliance_jwk = serde_json::to_string(&key.to_jwk())
+            .map_err(|e| ServiceError::internal("recording an appliance key", e))?;
         let details = json!({
             "fingerprint": fingerprint, "hostname": hostname, "appliance_kid": key.kid(),
             "nonce": claims.nonce, "lease_head_seq": claims.lease_head.seq,
@@ -103,7 +104,7 @@ pub fn activate(
                 activation_id: bound.activation_id,
                 license_id: &license.id,
                 fingerprint: &fingerprint,
-                appliance_key: &serde_json::to_string(&appliance_jwk).unwrap_or_default(),
+                appliance_key: &appliance_jwk,
                 appliance_kid: key.kid(),
                 request_nonce: &claims.nonce,
                 response_deadline: deadline,
