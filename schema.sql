@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 12 as SQLite stores it (columns added by a later
+-- tenant database at schema version 13 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -78,7 +78,7 @@ CREATE TABLE signing_keys (
 );
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys(status) WHERE status = 'active';
 
--- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql)
+-- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql)
 CREATE TABLE licenses (
     id                      TEXT PRIMARY KEY,
     name                    TEXT NOT NULL,
@@ -103,7 +103,7 @@ CREATE TABLE licenses (
     revoked_at              TEXT,
     revoke_reason           TEXT,
     updated_at              TEXT NOT NULL
-, suspend_note TEXT, organization_id INTEGER REFERENCES organizations(id));
+, suspend_note TEXT, organization_id INTEGER REFERENCES organizations(id), offline_until TEXT, bundle_seq INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX licenses_install ON licenses(install_id);
 CREATE INDEX licenses_issued ON licenses(issued_at, id);
 CREATE INDEX licenses_state ON licenses(state, issued_at);
@@ -148,7 +148,7 @@ END;
 -- step 10 (0010_customer_portal.sql)
 CREATE INDEX licenses_organization ON licenses(organization_id) WHERE organization_id IS NOT NULL;
 
--- activations: step 2 (0002_licensing.sql)
+-- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql)
 CREATE TABLE activations (
     id                INTEGER PRIMARY KEY,
     license_id        TEXT NOT NULL REFERENCES licenses(id),
@@ -157,7 +157,7 @@ CREATE TABLE activations (
     secret_hash       BLOB NOT NULL UNIQUE,
     created_at        TEXT NOT NULL,
     superseded_at     TEXT,
-    superseded_reason TEXT CHECK (superseded_reason IN ('reactivated', 'rebind', 'revoked')),
+    superseded_reason TEXT CHECK (superseded_reason IN ('reactivated', 'rebind', 'revoked', 'released')),
     last_seq          INTEGER NOT NULL DEFAULT 0,
     last_lease_hash   TEXT NOT NULL DEFAULT ''
 );
@@ -648,3 +648,69 @@ CREATE TABLE subscription_invoices (
     po_accepted_by   TEXT
 );
 CREATE INDEX subscription_invoices_subscription ON subscription_invoices(subscription_id, purpose, period_start);
+
+-- offline_activations: step 13 (0013_air_gapped_appliances.sql)
+CREATE TABLE offline_activations (
+    activation_id        INTEGER PRIMARY KEY REFERENCES activations(id),
+    license_id           TEXT NOT NULL REFERENCES licenses(id),
+    fingerprint          TEXT NOT NULL,
+    -- The appliance's public key (JWK, JSON) and its RFC 7638 thumbprint.
+    appliance_key        TEXT NOT NULL,
+    appliance_kid        TEXT NOT NULL,
+    -- A request is answered once.
+    request_nonce        TEXT NOT NULL UNIQUE,
+    created_at           TEXT NOT NULL,
+    -- The response must be applied before this; the lease runs until lease_expires_at.
+    response_deadline    TEXT NOT NULL,
+    lease_expires_at     TEXT NOT NULL,
+    -- The license key the box was last given (response or renewal bundle).
+    license_key          TEXT NOT NULL,
+    -- Offline deactivation: when its proof was recorded, its nonce (accepted once) and
+    -- the user counts when the box stopped.
+    released_at          TEXT,
+    release_nonce        TEXT UNIQUE,
+    final_internal_users INTEGER,
+    final_external_users INTEGER
+);
+CREATE INDEX offline_activations_license ON offline_activations(license_id, fingerprint);
+
+-- license_bundles: step 13 (0013_air_gapped_appliances.sql)
+CREATE TABLE license_bundles (
+    id            INTEGER PRIMARY KEY,
+    license_id    TEXT NOT NULL REFERENCES licenses(id),
+    bundle_seq    INTEGER NOT NULL CHECK (bundle_seq >= 1),
+    kind          TEXT NOT NULL CHECK (kind IN ('renewal', 'revocation')),
+    -- The offline activation a renewal's lease belongs to (NULL for a revocation).
+    activation_id INTEGER REFERENCES activations(id),
+    -- The license key a renewal carries.
+    license_key   TEXT,
+    created_at    TEXT NOT NULL,
+    created_by    TEXT NOT NULL,
+    UNIQUE (license_id, bundle_seq)
+);
+
+-- usage_reports: step 13 (0013_air_gapped_appliances.sql)
+CREATE TABLE usage_reports (
+    id            INTEGER PRIMARY KEY,
+    license_id    TEXT NOT NULL REFERENCES licenses(id),
+    fingerprint   TEXT NOT NULL,
+    report_seq    INTEGER NOT NULL CHECK (report_seq >= 1),
+    -- Chain hash of the report token, and the previous report's as the report names it.
+    report_hash   TEXT NOT NULL,
+    prev_report   TEXT NOT NULL,
+    period_start  TEXT NOT NULL,
+    period_end    TEXT NOT NULL,
+    peak_internal INTEGER NOT NULL CHECK (peak_internal >= 0),
+    peak_external INTEGER NOT NULL CHECK (peak_external >= 0),
+    -- Daily peaks and the clock rollbacks the box saw (JSON arrays, as reported).
+    daily         TEXT NOT NULL,
+    rollbacks     TEXT NOT NULL,
+    -- Report seqs below this one licd has not received when it arrived (JSON array).
+    missing_seqs  TEXT NOT NULL DEFAULT '[]',
+    -- Whether prev_report did not match the report licd holds before it.
+    chain_break   INTEGER NOT NULL DEFAULT 0 CHECK (chain_break IN (0, 1)),
+    received_at   TEXT NOT NULL,
+    received_by   TEXT NOT NULL,
+    UNIQUE (license_id, fingerprint, report_seq)
+);
+CREATE INDEX usage_reports_license ON usage_reports(license_id, received_at);

@@ -137,6 +137,25 @@ error_codes! {
     ClientCertificateRevoked => 403, "client_certificate_revoked", "Client certificate revoked";
     /// The provisioning token is unknown, revoked, expired or used up.
     ProvisioningTokenInvalid => 401, "provisioning_token_invalid", "Invalid provisioning token";
+    /// An air-gap file that is not a licd transfer file (`licd-transfer/1`), holds no
+    /// token of the kind this route reads, or holds one that does not decode.
+    TransferInvalid => 422, "transfer_invalid", "Not a valid transfer file";
+    /// The appliance's signature on the file does not verify with its key (the one an
+    /// offline request carries, or the one recorded at the offline activation): the
+    /// file was altered, or another box signed it.
+    ApplianceSignatureInvalid => 422, "appliance_signature_invalid", "Appliance signature invalid";
+    /// The file names another license or Install ID than the license in the path.
+    OfflineLicenseMismatch => 422, "offline_license_mismatch", "File is for another license";
+    /// This offline activation request was answered already: each is answered once.
+    OfflineRequestReplayed => 409, "offline_request_replayed", "Offline request already answered";
+    /// This release proof was recorded already.
+    OfflineReleaseReplayed => 409, "offline_release_replayed", "Release already recorded";
+    /// No appliance was activated offline for this license from the file's fingerprint
+    /// (or it was released already).
+    OfflineActivationUnknown => 409, "offline_activation_unknown", "No such offline activation";
+    /// The bundle cannot be made: a renewal needs a box holding the license offline and
+    /// a license neither revoked nor expired; a revocation needs a revoked license.
+    BundleNotAvailable => 409, "bundle_not_available", "Bundle not available";
     /// The signing key cannot be retired in its current status.
     SigningKeyInUse => 409, "signing_key_in_use", "Signing key in use";
     /// A pasted license key is not signed by a trusted issuer (or its signature is bad).
@@ -345,6 +364,13 @@ mod tests {
             (ClientCertificateUnknown, 401),
             (ClientCertificateRevoked, 403),
             (ProvisioningTokenInvalid, 401),
+            (TransferInvalid, 422),
+            (ApplianceSignatureInvalid, 422),
+            (OfflineLicenseMismatch, 422),
+            (OfflineRequestReplayed, 409),
+            (OfflineReleaseReplayed, 409),
+            (OfflineActivationUnknown, 409),
+            (BundleNotAvailable, 409),
             (SigningKeyInUse, 409),
             (LicenseKeyUntrusted, 422),
             (LicenseReadOnly, 403),

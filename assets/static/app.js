@@ -27,6 +27,16 @@ document.addEventListener("click", (event) => {
   }
 });
 
+// A file input with data-fill="ID" reads the chosen file into the textarea #ID (the
+// form posts the text; without JavaScript, paste it).
+document.addEventListener("change", (event) => {
+  const input = event.target.closest("input[type=file][data-fill]");
+  if (!input || !input.files || !input.files[0]) return;
+  const area = document.getElementById(input.getAttribute("data-fill"));
+  if (!area) return;
+  input.files[0].text().then((text) => { area.value = text; }, () => {});
+});
+
 document.addEventListener("submit", (event) => {
   const form = event.target.closest("form[data-confirm]");
   if (form && !window.confirm(form.getAttribute("data-confirm"))) {

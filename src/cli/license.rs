@@ -1,6 +1,7 @@
 //! `licd license verify | inspect | sign`: offline license tools that need no server,
 //! configuration or data directory; and `licd license issue`, which issues a license in
-//! a tenant's data directory (audited as `cli:<user>`), as the API does.
+//! a tenant's data directory (audited as `cli:<user>`), as the API does; the air-gap
+//! commands on a data directory are in `license_offline`.
 
 use super::UsageError;
 use anyhow::{Context, Result};
@@ -30,12 +31,25 @@ pub enum LicenseCommand {
     /// (as the API does: stored, audited as cli:<user>, its organization notified).
     /// Prints the key; works beside a running server.
     Issue(IssueArgs),
+    /// Answer an air-gapped appliance's offline activation request: binds the license
+    /// to that box and writes the response file to carry back (audited as cli:<user>).
+    OfflineActivate(super::license_offline::OfflineActivateArgs),
+    /// Record an air-gapped appliance's release proof: the license is free again.
+    OfflineRelease(super::license_offline::OfflineReleaseArgs),
+    /// Make a renewal or revocation bundle for an air-gapped appliance.
+    Bundle(super::license_offline::BundleArgs),
+    /// Ingest an air-gapped appliance's usage report and write the acknowledgement
+    /// (with a renewal or revocation bundle when due).
+    UsageReport(super::license_offline::UsageReportArgs),
 }
 
 impl LicenseCommand {
     /// Whether the command needs no configuration or data directory.
     pub fn is_offline(&self) -> bool {
-        !matches!(self, LicenseCommand::Issue(_))
+        matches!(
+            self,
+            LicenseCommand::Verify(_) | LicenseCommand::Inspect { .. } | LicenseCommand::Sign(_)
+        )
     }
 }
 
@@ -154,8 +168,8 @@ pub fn run(cmd: LicenseCommand) -> Result<u8> {
         LicenseCommand::Verify(args) => verify(args),
         LicenseCommand::Inspect { key } => inspect(key).map(|()| 0),
         LicenseCommand::Sign(args) => sign(args).map(|()| 0),
-        LicenseCommand::Issue(_) => Err(anyhow::anyhow!(
-            "licd license issue works on a data directory (internal: dispatched offline)"
+        _ => Err(anyhow::anyhow!(
+            "this licd license command works on a data directory (internal: dispatched offline)"
         )),
     }
 }
@@ -163,10 +177,16 @@ pub fn run(cmd: LicenseCommand) -> Result<u8> {
 /// `licd license issue`: the license key on standard output, what was issued on
 /// standard error.
 pub fn issue_on_data_dir(config: licd::config::Config, cmd: LicenseCommand) -> Result<()> {
-    let LicenseCommand::Issue(args) = cmd else {
-        return Ok(());
-    };
+    use super::license_offline as offline;
     let app = super::open_existing(config)?;
+    let args = match cmd {
+        LicenseCommand::Issue(args) => args,
+        LicenseCommand::OfflineActivate(a) => return offline::offline_activate(&app, a),
+        LicenseCommand::OfflineRelease(a) => return offline::offline_release(&app, a),
+        LicenseCommand::Bundle(a) => return offline::bundle(&app, a),
+        LicenseCommand::UsageReport(a) => return offline::usage_report(&app, a),
+        _ => return Ok(()),
+    };
     let tenant = app.tenants.get(&args.tenant).ok_or_else(|| {
         anyhow::anyhow!("no ready tenant {:?} (see `licd tenant list`)", args.tenant)
     })?;

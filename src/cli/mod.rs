@@ -11,6 +11,7 @@ pub mod ca;
 pub mod check_config;
 pub mod keys;
 pub mod license;
+pub mod license_offline;
 pub mod outbox;
 pub mod serve;
 pub mod tenant;

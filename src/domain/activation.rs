@@ -15,16 +15,23 @@ pub enum SupersededReason {
     Reactivated,
     /// Staff moved the license to other hardware.
     Rebind,
+    /// The appliance gave the license up (offline deactivation: its release proof was
+    /// uploaded); the license is free again.
+    Released,
 }
 
 impl SupersededReason {
-    pub const ALL: [SupersededReason; 2] =
-        [SupersededReason::Reactivated, SupersededReason::Rebind];
+    pub const ALL: [SupersededReason; 3] = [
+        SupersededReason::Reactivated,
+        SupersededReason::Rebind,
+        SupersededReason::Released,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             SupersededReason::Reactivated => "reactivated",
             SupersededReason::Rebind => "rebind",
+            SupersededReason::Released => "released",
         }
     }
 }

@@ -213,6 +213,11 @@ pub enum Event {
     Rebind {
         fingerprint: String,
     },
+    /// The bound appliance gave the license up (offline deactivation): it is free for
+    /// another box to activate.
+    Release {
+        fingerprint: String,
+    },
 }
 
 impl Event {
@@ -226,6 +231,7 @@ impl Event {
             Event::Reinstate => "reinstate",
             Event::Revoke => "revoke",
             Event::Rebind { .. } => "rebind",
+            Event::Release { .. } => "release",
         }
     }
 }
@@ -382,6 +388,22 @@ pub fn apply(
                 lock: false,
             }),
         },
+        // Only the box the license is bound to can give it up; a final license stays
+        // as it is (the proof is still recorded), a suspended one stays suspended.
+        Event::Release { fingerprint } => match st.state {
+            Revoked | Expired => Ok(keep(st)),
+            _ if bound.as_ref() != Some(fingerprint) => Err(Refusal::BoundElsewhere),
+            Suspended => Ok(Outcome {
+                status: st,
+                bound_fingerprint: None,
+                lock: true,
+            }),
+            Issued | Active | Locked => Ok(Outcome {
+                status: Status::new(Issued, None),
+                bound_fingerprint: None,
+                lock: false,
+            }),
+        },
     }
 }
 
@@ -438,7 +460,22 @@ mod tests {
             Event::Rebind {
                 fingerprint: "fp-c".into(),
             },
+            Event::Release {
+                fingerprint: "fp-a".into(),
+            },
+            Event::Release {
+                fingerprint: "fp-b".into(),
+            },
         ]
+    }
+
+    /// The license ends in `state`, bound to nobody.
+    fn freed(state: LicenseState, lock: bool) -> Expect {
+        Ok(Outcome {
+            status: st(state),
+            bound_fingerprint: None,
+            lock,
+        })
     }
 
     type Expect = Result<Outcome, Refusal>;
@@ -468,14 +505,14 @@ mod tests {
         use Refusal as R;
         let a = "fp-a";
         #[rustfmt::skip]
-        let table: Vec<(LicenseState, [Expect; 9])> = vec![
-            //           act fp-a                act fp-b               hb fp-a                  hb fp-b                sweep                    suspend                  reinstate             revoke                 rebind fp-c
-            (Issued,    [runs(Active, a),        Err(R::BoundElsewhere), Err(R::NotActivated),    Err(R::BoundElsewhere), runs(Issued, a),         stops(Suspended, a),     runs(Issued, a),      stops(Revoked, a),     runs(Issued, "fp-c")]),
-            (Active,    [runs(Active, a),        Err(R::BoundElsewhere), runs(Active, a),         Err(R::BoundElsewhere), runs(Active, a),         stops(Suspended, a),     runs(Active, a),      stops(Revoked, a),     runs(Issued, "fp-c")]),
-            (Locked,    [runs(Active, a),        Err(R::BoundElsewhere), runs(Active, a),         Err(R::BoundElsewhere), runs(Locked, a),         stops(Suspended, a),     runs(Locked, a),      stops(Revoked, a),     runs(Issued, "fp-c")]),
-            (Suspended, [Err(R::Suspended),      Err(R::Suspended),      stops(Suspended, a),     Err(R::BoundElsewhere), stops(Suspended, a),     stops(Suspended, a),     runs(Active, a),      stops(Revoked, a),     stops(Suspended, "fp-c")]),
-            (Revoked,   [Err(R::Revoked),        Err(R::Revoked),        stops(Revoked, a),       stops(Revoked, a),      stops(Revoked, a),       Err(R::Revoked),         Err(R::Revoked),      stops(Revoked, a),     Err(R::Revoked)]),
-            (Expired,   [Err(R::Expired),        Err(R::Expired),        stops(Expired, a),       stops(Expired, a),      stops(Expired, a),       Err(R::Expired),         Err(R::Expired),      stops(Revoked, a),     Err(R::Expired)]),
+        let table: Vec<(LicenseState, [Expect; 11])> = vec![
+            //           act fp-a                act fp-b               hb fp-a                  hb fp-b                sweep                    suspend                  reinstate             revoke                 rebind fp-c               release fp-a             release fp-b
+            (Issued,    [runs(Active, a),        Err(R::BoundElsewhere), Err(R::NotActivated),    Err(R::BoundElsewhere), runs(Issued, a),         stops(Suspended, a),     runs(Issued, a),      stops(Revoked, a),     runs(Issued, "fp-c"),     freed(Issued, false),    Err(R::BoundElsewhere)]),
+            (Active,    [runs(Active, a),        Err(R::BoundElsewhere), runs(Active, a),         Err(R::BoundElsewhere), runs(Active, a),         stops(Suspended, a),     runs(Active, a),      stops(Revoked, a),     runs(Issued, "fp-c"),     freed(Issued, false),    Err(R::BoundElsewhere)]),
+            (Locked,    [runs(Active, a),        Err(R::BoundElsewhere), runs(Active, a),         Err(R::BoundElsewhere), runs(Locked, a),         stops(Suspended, a),     runs(Locked, a),      stops(Revoked, a),     runs(Issued, "fp-c"),     freed(Issued, false),    Err(R::BoundElsewhere)]),
+            (Suspended, [Err(R::Suspended),      Err(R::Suspended),      stops(Suspended, a),     Err(R::BoundElsewhere), stops(Suspended, a),     stops(Suspended, a),     runs(Active, a),      stops(Revoked, a),     stops(Suspended, "fp-c"), freed(Suspended, true),  Err(R::BoundElsewhere)]),
+            (Revoked,   [Err(R::Revoked),        Err(R::Revoked),        stops(Revoked, a),       stops(Revoked, a),      stops(Revoked, a),       Err(R::Revoked),         Err(R::Revoked),      stops(Revoked, a),     Err(R::Revoked),          stops(Revoked, a),       stops(Revoked, a)]),
+            (Expired,   [Err(R::Expired),        Err(R::Expired),        stops(Expired, a),       stops(Expired, a),      stops(Expired, a),       Err(R::Expired),         Err(R::Expired),      stops(Revoked, a),     Err(R::Expired),          stops(Expired, a),       stops(Expired, a)]),
         ];
         assert_eq!(table.len(), LicenseState::ALL.len());
         for (state, expected) in table {

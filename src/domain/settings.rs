@@ -36,6 +36,14 @@ pub struct LicensingSettings {
     /// Days before capacity would reach zero that `expiry_soon` shows.
     #[schema(minimum = 0, maximum = 3650)]
     pub expiry_warning_days: u32,
+    /// How long an appliance activated from a request file (air-gapped, no heartbeats)
+    /// may run on the lease of its response or renewal bundle.
+    #[schema(minimum = 1, maximum = 1825)]
+    pub offline_lease_days: u32,
+    /// How long an offline activation response may wait before it is applied on the
+    /// appliance (refused there afterwards).
+    #[schema(minimum = 1, maximum = 365)]
+    pub offline_response_days: u32,
 }
 
 impl Default for LicensingSettings {
@@ -49,6 +57,8 @@ impl Default for LicensingSettings {
             users_warning_days: 28,
             read_only_days: 42,
             expiry_warning_days: 14,
+            offline_lease_days: 90,
+            offline_response_days: 14,
         }
     }
 }
@@ -56,6 +66,16 @@ impl Default for LicensingSettings {
 impl LicensingSettings {
     pub fn grace(&self) -> Duration {
         timestamp::days(self.grace_days)
+    }
+
+    /// How long an offline lease lets its appliance run.
+    pub fn offline_lease(&self) -> Duration {
+        timestamp::days(self.offline_lease_days)
+    }
+
+    /// How long an offline activation response may wait to be applied.
+    pub fn offline_response(&self) -> Duration {
+        timestamp::days(self.offline_response_days)
     }
 
     /// The violation timeline these settings describe.
@@ -98,6 +118,8 @@ impl LicensingSettings {
         check("users_warning_days", self.users_warning_days, 1, 3650)?;
         check("read_only_days", self.read_only_days, 1, 3650)?;
         check("expiry_warning_days", self.expiry_warning_days, 0, 3650)?;
+        check("offline_lease_days", self.offline_lease_days, 1, 1825)?;
+        check("offline_response_days", self.offline_response_days, 1, 365)?;
         if self.users_warning_days < self.admin_warning_days {
             return Err(DomainError::invalid(
                 "users_warning_days",
@@ -146,6 +168,12 @@ impl LicensingSettings {
                 "an installation in violation turns read-only after",
                 self.read_only_days,
                 new.read_only_days,
+            ),
+            (
+                "offline_lease_days",
+                "an appliance activated from a request file runs without contact for",
+                self.offline_lease_days,
+                new.offline_lease_days,
             ),
             (
                 "heartbeat_retention_days",
@@ -220,5 +248,26 @@ mod tests {
                 .to_string()
                 .starts_with("heartbeat_interval_secs")
         );
+        for (bad, field) in [
+            (
+                LicensingSettings {
+                    offline_lease_days: 0,
+                    ..Default::default()
+                },
+                "offline_lease_days",
+            ),
+            (
+                LicensingSettings {
+                    offline_response_days: 366,
+                    ..Default::default()
+                },
+                "offline_response_days",
+            ),
+        ] {
+            assert!(
+                bad.validate().unwrap_err().to_string().starts_with(field),
+                "{field}"
+            );
+        }
     }
 }

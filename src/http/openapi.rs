@@ -14,8 +14,8 @@
 use super::api::{
     appliance, audit, auth, billing, billing_gateway, billing_summary, customers, enterprise,
     heartbeats, installations, license_actions, license_keys, licenses, licensing_settings,
-    organizations, provisioning_tokens, signing_keys, subscriptions, sweep, tenants, tls, tokens,
-    users,
+    offline, organizations, provisioning_tokens, signing_keys, subscriptions, sweep, tenants, tls,
+    tokens, users,
 };
 use super::problem::{PROBLEM_JSON, ProblemBody};
 use super::routing::{self, Access, Proof, ReadOnly, Route};
@@ -125,6 +125,11 @@ pub mod scheme {
         license_keys::renew,
         license_keys::change,
         license_keys::reissue,
+        offline::activate,
+        offline::release,
+        offline::bundle,
+        offline::ingest,
+        offline::list,
         organizations::move_license,
         organizations::search,
         organizations::get,

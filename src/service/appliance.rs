@@ -2,23 +2,24 @@
 //! (authenticated by the activation secret). Both answer with a signed lease.
 
 use super::installations;
+pub use super::lease_chain::LeaseReply;
+use super::lease_chain::{Delivery, LeaseFor, PendingLease, prepare_lease};
 use super::licenses::{apply_event, load};
-use super::tenant::{KeyRing, Tenant};
+use super::tenant::Tenant;
 use super::{Actor, Result, ServiceError, refuse, secrets};
 use crate::domain::activation::{DirectiveKind, SupersededReason};
 use crate::domain::fields;
-use crate::domain::lease::{LEASE_TYP, LeaseClaims, LeaseDirective, LockReason, lease_window};
-use crate::domain::license::{audience, check_fingerprint, check_hostname, check_install_id};
+use crate::domain::lease::LockReason;
+use crate::domain::license::{check_fingerprint, check_hostname, check_install_id};
 use crate::domain::lifecycle::{Event, LicenseState, Outcome};
 use crate::domain::violation::{Stage, Usage};
 use crate::error::ErrorCode;
 use crate::pki::ca::{ClientSubject, LocalCa};
-use crate::pki::jws;
 use crate::pki::verify::{VerifyError, verify_signature};
 use crate::store::activations::{self, ActivationRow};
 use crate::store::heartbeats::{self, HeartbeatRow};
 use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
-use crate::store::{WriteTx, client_certs, directives, leases};
+use crate::store::{WriteTx, client_certs, directives};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -56,16 +57,6 @@ pub enum ApplianceCredential {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct LeaseReply {
-    pub license_id: String,
-    pub state: LicenseState,
-    /// The signed lease (compact JWS, `typ=licd-lease+jwt`).
-    pub lease: String,
-    /// The lease's claims, decoded for convenience (trust the signed copy).
-    pub claims: LeaseClaims,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Activated {
     /// Authenticates heartbeats (`Authorization: Bearer lact_...`). Shown once.
     pub activation_secret: String,
@@ -81,146 +72,52 @@ fn key_problem(e: VerifyError) -> ServiceError {
     refuse(ErrorCode::LicenseKeyInvalid, e.to_string())
 }
 
-/// A lease decided and recorded (seq and chain hash) inside a transaction, to be signed
-/// after it commits so the write lock is not held for the signature.
+/// Who binds a license to a box, how it is audited, and how long the first lease runs.
 #[derive(Debug)]
-pub struct PendingLease {
-    ring: Arc<KeyRing>,
-    input: String,
-    claims: LeaseClaims,
+pub(super) struct Binding<'a> {
+    pub actor: &'a Actor,
+    /// The audit action (`license.activate`, `license.offline_activate`) and details.
+    pub action: &'static str,
+    pub details: serde_json::Value,
+    /// The first lease's offline window (an activation from a request file, which never
+    /// heartbeats); `None`: the grace window.
+    pub offline: Option<Duration>,
 }
 
-impl PendingLease {
-    pub fn sign(self) -> Result<LeaseReply> {
-        let lease = jws::finish(&self.ring.active, self.input)
-            .map_err(|e| ServiceError::internal("signing a lease", e))?;
-        Ok(LeaseReply {
-            license_id: self.claims.license_id.clone(),
-            state: self.claims.state,
-            lease,
-            claims: self.claims,
-        })
-    }
-}
-
-/// Which activation a lease is for and what it says beyond the license's record.
+/// A license bound to a box: its new activation (an ordinary activation, however it
+/// was made) and first lease, recorded but not signed yet.
 #[derive(Debug)]
-struct LeaseFor<'a> {
-    activation_id: i64,
-    fingerprint: &'a str,
-    /// This lease's seq and the chain hash of the one before it.
-    seq: i64,
-    prev: &'a str,
-    state: LicenseState,
-    stage: Stage,
-    /// Set when the appliance must stop: the lease then grants no offline time.
-    lock: Option<LockReason>,
-    /// The current activation's leases carry its directives (and the appliance's
-    /// `confirmed_seq` acknowledges them); a superseded one's carry its lock only.
-    delivery: Delivery,
+pub(super) struct Bound {
+    pub activation_id: i64,
+    /// Authenticates heartbeats; an offline activation never shows it to anyone.
+    pub secret: String,
+    pub lease: PendingLease,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Delivery {
-    Directives { confirmed_seq: i64 },
-    LockOnly,
-}
-
-/// Builds and records the next lease of an activation.
-fn prepare_lease(
-    tx: &WriteTx<'_>,
-    tenant: &Tenant,
-    now: DateTime<Utc>,
-    license: &LicenseRow,
-    lease: LeaseFor<'_>,
-) -> Result<PendingLease> {
-    let settings = tenant.settings();
-    let (lease_expires_at, exp) = lease_window(now, settings.grace(), lease.lock);
-    let mut directives: Vec<LeaseDirective> = Vec::new();
-    if let Some(reason) = lease.lock {
-        directives.push(LeaseDirective {
-            id: None,
-            kind: DirectiveKind::Lock.as_str().into(),
-            message: reason.message().into(),
-            license_key: None,
-        });
-    }
-    if let Delivery::Directives { confirmed_seq } = lease.delivery {
-        let id = lease.activation_id;
-        // Most leases carry nothing: one read, and writes only when there is something.
-        let mut pending = directives::deliverable(tx, &license.id, id)?;
-        if !pending.is_empty() && directives::acknowledge(tx, id, confirmed_seq, now)? > 0 {
-            pending = directives::deliverable(tx, &license.id, id)?;
-        }
-        if !pending.is_empty() {
-            directives::mark_carried(tx, &license.id, id, lease.seq)?;
-        }
-        directives.extend(pending.into_iter().map(|d| LeaseDirective {
-            id: Some(d.id),
-            kind: d.kind.as_str().into(),
-            message: d.message,
-            license_key: d.license_key,
-        }));
-    }
-    let claims = LeaseClaims {
-        iss: tenant.issuer(),
-        sub: license.id.clone(),
-        aud: audience(&license.install_id),
-        iat: now.timestamp(),
-        exp: exp.timestamp(),
-        license_id: license.id.clone(),
-        install_id: license.install_id.clone(),
-        fingerprint: lease.fingerprint.to_owned(),
-        state: lease.state,
-        lock_reason: lease.lock,
-        stage: lease.stage,
-        banner: lease.stage.banner(),
-        read_only: lease.stage.read_only(),
-        lease_expires_at,
-        server_time: now,
-        seq: lease.seq,
-        prev: lease.prev.to_owned(),
-        heartbeat_interval_secs: settings.heartbeat_interval_secs,
-        directives,
-    };
-    let ring = tenant.keyring()?;
-    let input = jws::signing_input(ring.active.kid(), LEASE_TYP, &claims)
-        .map_err(|e| ServiceError::internal("encoding a lease", e))?;
-    leases::record(tx, lease.activation_id, lease.seq, &jws::chain_hash(&input))?;
-    Ok(PendingLease {
-        ring,
-        input,
-        claims,
-    })
-}
-
-/// Activates inside `tx` (also used by provisioning): binds the fingerprint, makes a
-/// new activation secret (any earlier activation from this fingerprint is replaced)
-/// and answers with the first lease.
-pub(super) fn activate_in_tx(
+/// Binds `license` to `fingerprint` inside `tx`: the activation event (audited as the
+/// binding says), a new activation with a new secret (any earlier activation of the
+/// license is replaced), the installation re-assessed, and the first lease of the
+/// chain. Online activation, provisioning and offline activation all bind through here.
+pub(super) fn bind_in_tx(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,
     license: &LicenseRow,
     fingerprint: &str,
     hostname: Option<&str>,
-    csr: Option<(&LocalCa, &str)>,
-) -> Result<Activated> {
-    let actor = Actor::Appliance {
-        fingerprint: fingerprint.to_owned(),
-    };
+    binding: Binding<'_>,
+) -> Result<Bound> {
     let event = Event::Activate {
         fingerprint: fingerprint.to_owned(),
     };
-    let details = json!({"fingerprint": fingerprint, "hostname": hostname});
     let outcome: Outcome = apply_event(
         tx,
         tenant,
         now,
-        &actor,
+        binding.actor,
         license,
         &event,
-        Some(("license.activate", details)),
+        Some((binding.action, binding.details)),
     )?;
     let mut update = StatusUpdate::of(license);
     update.state = outcome.status.state;
@@ -242,6 +139,68 @@ pub(super) fn activate_in_tx(
         &secrets::hash_secret(&secret),
         now,
     )?;
+    let assessment =
+        installations::reassess(tx, tenant, &license.install_id, now, binding.actor, None)?;
+    let lease = prepare_lease(
+        tx,
+        tenant,
+        now,
+        license,
+        LeaseFor {
+            activation_id,
+            fingerprint,
+            seq: 1,
+            prev: "",
+            state: update.state,
+            stage: assessment.stage,
+            lock: None,
+            delivery: Delivery::Directives { confirmed_seq: 0 },
+            window: binding.offline,
+        },
+    )?;
+    // While a box activated from a request file holds it, its offline lease (not the
+    // grace window) says how long the license stays active without a heartbeat.
+    let offline_until = binding.offline.map(|_| lease.claims().lease_expires_at);
+    if offline_until.is_some() || license.offline_until.is_some() {
+        store::set_offline_until(tx, &license.id, offline_until)?;
+    }
+    Ok(Bound {
+        activation_id,
+        secret,
+        lease,
+    })
+}
+
+/// Activates inside `tx` (also used by provisioning): binds the fingerprint, makes a
+/// new activation secret (any earlier activation from this fingerprint is replaced)
+/// and answers with the first lease.
+pub(super) fn activate_in_tx(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    license: &LicenseRow,
+    fingerprint: &str,
+    hostname: Option<&str>,
+    csr: Option<(&LocalCa, &str)>,
+) -> Result<Activated> {
+    let actor = Actor::Appliance {
+        fingerprint: fingerprint.to_owned(),
+    };
+    let details = json!({"fingerprint": fingerprint, "hostname": hostname});
+    let bound = bind_in_tx(
+        tx,
+        tenant,
+        now,
+        license,
+        fingerprint,
+        hostname,
+        Binding {
+            actor: &actor,
+            action: "license.activate",
+            details,
+            offline: None,
+        },
+    )?;
     let client_cert = match csr {
         None => None,
         Some((ca, csr)) => {
@@ -260,7 +219,7 @@ pub(super) fn activate_in_tx(
             client_certs::insert(
                 tx,
                 &issued.sha256,
-                activation_id,
+                bound.activation_id,
                 &license.id,
                 now,
                 issued.not_after,
@@ -268,29 +227,11 @@ pub(super) fn activate_in_tx(
             Some(issued)
         }
     };
-    let assessment = installations::reassess(tx, tenant, &license.install_id, now, &actor, None)?;
-    let lease = prepare_lease(
-        tx,
-        tenant,
-        now,
-        license,
-        LeaseFor {
-            activation_id,
-            fingerprint,
-            seq: 1,
-            prev: "",
-            state: update.state,
-            stage: assessment.stage,
-            lock: None,
-            delivery: Delivery::Directives { confirmed_seq: 0 },
-        },
-    )?
-    .sign()?;
     Ok(Activated {
-        activation_secret: secret,
+        activation_secret: bound.secret,
         client_certificate_expires_at: client_cert.as_ref().map(|c| c.not_after),
         client_certificate: client_cert.map(|c| c.cert_pem),
-        lease,
+        lease: bound.lease.sign()?,
     })
 }
 
@@ -409,6 +350,7 @@ fn find_activation(
                 (Some(SupersededReason::Reactivated), _) => {
                     Some("the activation was replaced by a newer one")
                 }
+                (Some(SupersededReason::Released), _) => Some("the appliance released the license"),
                 (None, _) => None,
             };
             match why {
@@ -493,6 +435,11 @@ pub fn heartbeat(
                         "this activation was replaced by a newer one",
                     ));
                 }
+                Some(SupersededReason::Released) => {
+                    return Err(invalid_activation(
+                        "this activation was released by its appliance",
+                    ));
+                }
                 Some(SupersededReason::Rebind) => {
                     // Rebound elsewhere: this box must lock, and gets nothing else.
                     record(LicenseState::Locked)?;
@@ -511,6 +458,7 @@ pub fn heartbeat(
                             stage: Stage::None,
                             lock: Some(LockReason::Rebound),
                             delivery: Delivery::LockOnly,
+                            window: None,
                         },
                     );
                 }
@@ -560,6 +508,7 @@ pub fn heartbeat(
                     delivery: Delivery::Directives {
                         confirmed_seq: req.seq,
                     },
+                    window: None,
                 },
             )
         })

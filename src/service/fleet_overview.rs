@@ -6,6 +6,7 @@
 
 use super::Result;
 use super::enterprise;
+use super::license_facts::StoredLicense;
 use super::tenant::Tenant;
 use crate::domain::lifecycle::LicenseState;
 use crate::domain::timestamp;
@@ -195,7 +196,11 @@ pub fn fleet(tenant: &Tenant, now: DateTime<Utc>) -> Result<Fleet> {
         silent: silent
             .1
             .into_iter()
-            .map(|l| silent_view(l, now, grace))
+            .map(|l| {
+                // An appliance activated from a request file runs on its offline lease.
+                let window = l.facts(grace).grace;
+                silent_view(l, now, window)
+            })
             .collect(),
         expiring_count: expiring.0,
         expiring: expiring
@@ -284,6 +289,8 @@ mod tests {
             revoke_reason: None,
             updated_at: seen,
             organization_id: None,
+            offline_until: None,
+            bundle_seq: 0,
         };
         let v = silent_view(row, now, Duration::days(14));
         assert_eq!(v.silent_secs, 3 * 86_400);

@@ -72,6 +72,47 @@ pub(super) fn reassess(
     actor: &Actor,
     usage: Option<Usage>,
 ) -> Result<Assessment> {
+    reassess_from(tx, tenant, install_id, now, actor, usage, None)
+}
+
+/// Re-assesses an installation from a usage report carried back from an air-gapped
+/// box: `peak` becomes its usage, and a violation it shows is dated from the first
+/// reported day whose peak exceeded the capacity of that day (not from when the report
+/// arrived), so the stage is what it would have been had the box reported daily.
+pub(super) fn reassess_reported(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    install_id: &str,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    peak: Usage,
+    days: &[(DateTime<Utc>, Usage)],
+) -> Result<Assessment> {
+    let contribs = contributions(tx, tenant, install_id, now)?;
+    let timeline = tenant.settings().timeline();
+    let mut days: Vec<&(DateTime<Utc>, Usage)> = days.iter().filter(|(d, _)| *d <= now).collect();
+    days.sort_by_key(|(d, _)| *d);
+    let over_since = days
+        .into_iter()
+        .find(|(day, u)| {
+            assess(&contribs, Some(*u), History::since(None), *day, &timeline).condition
+                == Condition::OverLimit
+        })
+        .map(|(day, _)| *day);
+    reassess_from(tx, tenant, install_id, now, actor, Some(peak), over_since)
+}
+
+/// `reassess`, with the moment a violation began when known from elsewhere (a usage
+/// report) and none is recorded.
+fn reassess_from(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    install_id: &str,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    usage: Option<Usage>,
+    reported_since: Option<DateTime<Utc>>,
+) -> Result<Assessment> {
     let before = store::find(tx, install_id)?;
     let mut row = before.clone().unwrap_or_else(|| blank(install_id, now));
     let mut changed = before.is_none();
@@ -85,7 +126,7 @@ pub(super) fn reassess(
     let a = assess(
         &contribs,
         row.usage,
-        History::since(row.violation_since),
+        History::since(row.violation_since.or(reported_since)),
         now,
         &tenant.settings().timeline(),
     );

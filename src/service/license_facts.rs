@@ -20,6 +20,19 @@ pub trait StoredLicense {
     fn users(&self) -> (u32, u32);
 }
 
+/// The grace window of a license: the tenant's, or longer while an appliance activated
+/// from a request file (air-gapped: it never heartbeats) runs on its offline lease.
+fn window(
+    grace: chrono::Duration,
+    last_seen: Option<DateTime<Utc>>,
+    offline_until: Option<DateTime<Utc>>,
+) -> chrono::Duration {
+    match last_seen.zip(offline_until) {
+        Some((seen, until)) if until - seen > grace => until - seen,
+        _ => grace,
+    }
+}
+
 impl StoredLicense for LicenseRow {
     fn status(&self) -> Status {
         Status::new(self.state, self.suspend_reason)
@@ -31,7 +44,7 @@ impl StoredLicense for LicenseRow {
             expires_at: self.expires_at,
             bound_fingerprint: self.bound_fingerprint.clone(),
             last_seen: self.last_seen_at,
-            grace,
+            grace: window(grace, self.last_seen_at, self.offline_until),
             subscription: self.subscription,
             suspend_reason: self.suspend_reason,
         }
@@ -53,7 +66,7 @@ impl StoredLicense for CapacityRow {
             expires_at: self.expires_at,
             bound_fingerprint: self.bound_fingerprint.clone(),
             last_seen: self.last_seen_at,
-            grace,
+            grace: window(grace, self.last_seen_at, self.offline_until),
             subscription: self.subscription,
             suspend_reason: self.suspend_reason,
         }

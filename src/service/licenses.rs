@@ -167,6 +167,8 @@ pub(super) fn issue_in_tx(
         updated_at: now,
         suspend_note: None,
         organization_id: valid.organization_id,
+        offline_until: None,
+        bundle_seq: 0,
     };
     store::insert(tx, &row)?;
     license_keys::insert_current(

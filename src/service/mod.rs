@@ -2,6 +2,7 @@
 //! change together with its audit entry in one transaction. Functions here are
 //! synchronous: the HTTP layer runs them on blocking threads.
 
+pub mod air_gap;
 pub mod appliance;
 pub mod audit;
 pub mod auth;
@@ -19,6 +20,7 @@ pub mod invitations;
 pub mod invoices;
 pub mod job_health;
 pub mod keyring;
+pub mod lease_chain;
 pub mod license_actions;
 pub mod license_facts;
 pub mod license_keys;
@@ -27,6 +29,8 @@ pub mod licenses;
 pub mod licensing_settings;
 pub mod links;
 pub mod metrics;
+pub mod offline_activation;
+pub mod offline_bundles;
 pub mod org_notifications;
 pub mod organization_admin;
 pub mod organizations;
@@ -60,6 +64,8 @@ pub mod tenants;
 pub mod throttle;
 pub mod tls;
 pub mod tokens;
+pub mod transfer_files;
+pub mod usage_reports;
 
 use crate::clock::Clock;
 use crate::config::Config;

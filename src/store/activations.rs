@@ -113,3 +113,12 @@ pub fn current_id(tx: &ReadTx<'_>, license_id: &str) -> Result<Option<i64>> {
     )?;
     Ok(st.query_row([license_id], |r| r.get(0))?)
 }
+
+/// One activation by its id.
+pub fn find(tx: &ReadTx<'_>, id: i64) -> Result<Option<ActivationRow>> {
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM activations a WHERE a.id = ?1"
+    ))?;
+    let mut rows = st.query([id])?;
+    rows.next()?.map(|r| read(r, 0)).transpose()
+}

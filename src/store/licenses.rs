@@ -33,16 +33,21 @@ pub struct LicenseRow {
     pub suspend_note: Option<String>,
     /// The organization it belongs to (its members see it in the portal).
     pub organization_id: Option<i64>,
+    /// While an appliance activated from a request file holds it: until when that
+    /// box's offline lease lets it run (no missing heartbeat locks it before).
+    pub offline_until: Option<DateTime<Utc>>,
+    /// The last bundle number (renewal or revocation) made for it; 0: none.
+    pub bundle_seq: i64,
 }
 
 pub const COLUMNS: &str = "l.id, l.name, l.install_id, l.organization, l.internal_users, l.external_users, \
      l.features, l.flags, l.not_before, l.expires_at, l.issued_at, l.kid, l.license_key, l.state, \
      l.suspend_reason, l.bound_fingerprint, l.activated_at, l.last_seen_at, l.subscription_status, \
      l.subscription_period_end, l.revoked_at, l.revoke_reason, l.updated_at, l.suspend_note, \
-     l.organization_id";
+     l.organization_id, l.offline_until, l.bundle_seq";
 
 /// Number of columns in `COLUMNS`.
-pub const WIDTH: usize = 25;
+pub const WIDTH: usize = 27;
 
 fn corrupt(column: &'static str, value: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
@@ -95,6 +100,8 @@ pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
         updated_at: parse_ts("licenses.updated_at", &text(22)?)?,
         suspend_note: opt(23)?,
         organization_id: r.get(at + 24)?,
+        offline_until: parse_opt_ts("licenses.offline_until", opt(25)?)?,
+        bundle_seq: r.get(at + 26)?,
     })
 }
 
@@ -103,8 +110,8 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
         "INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features, flags,
             not_before, expires_at, issued_at, kid, license_key, state, suspend_reason, bound_fingerprint,
             activated_at, last_seen_at, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at, suspend_note,
-            organization_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+            organization_id, offline_until, bundle_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
         params![
             l.id,
             l.name,
@@ -131,6 +138,8 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
             ts(l.updated_at),
             l.suspend_note,
             l.organization_id,
+            l.offline_until.map(ts),
+            l.bundle_seq,
         ],
     )?;
     Ok(())
@@ -184,6 +193,24 @@ pub fn update_status(
         ts(now)
     ])?;
     Ok(())
+}
+
+/// Records (or, with `None`, clears) how long the license's offline appliance may run.
+pub fn set_offline_until(tx: &WriteTx<'_>, id: &str, until: Option<DateTime<Utc>>) -> Result<()> {
+    tx.execute(
+        "UPDATE licenses SET offline_until = ?2 WHERE id = ?1",
+        params![id, until.map(ts)],
+    )?;
+    Ok(())
+}
+
+/// Takes the license's next bundle number (renewals and revocations share it).
+pub fn next_bundle_seq(tx: &WriteTx<'_>, id: &str) -> Result<i64> {
+    Ok(tx.query_row(
+        "UPDATE licenses SET bundle_seq = bundle_seq + 1 WHERE id = ?1 RETURNING bundle_seq",
+        [id],
+        |r| r.get(0),
+    )?)
 }
 
 pub fn set_revoked(tx: &WriteTx<'_>, id: &str, reason: &str, now: DateTime<Utc>) -> Result<()> {
@@ -504,12 +531,13 @@ pub struct CapacityRow {
     pub bound_fingerprint: Option<String>,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub subscription: Subscription,
+    pub offline_until: Option<DateTime<Utc>>,
 }
 
 pub fn capacity_rows(tx: &ReadTx<'_>, install_id: &str) -> Result<Vec<CapacityRow>> {
     let mut st = tx.prepare_cached(
         "SELECT state, suspend_reason, internal_users, external_users, not_before, expires_at, bound_fingerprint,
-                last_seen_at, subscription_status, subscription_period_end
+                last_seen_at, subscription_status, subscription_period_end, offline_until
          FROM licenses WHERE install_id = ?1 LIMIT 1000",
     )?;
     let mut rows = st.query([install_id])?;
@@ -537,6 +565,7 @@ pub fn capacity_rows(tx: &ReadTx<'_>, install_id: &str) -> Result<Vec<CapacityRo
                     .map_err(|_| corrupt("licenses.subscription_status", sub.clone()))?,
                 period_end: parse_opt_ts("licenses.subscription_period_end", r.get(9)?)?,
             },
+            offline_until: parse_opt_ts("licenses.offline_until", r.get(10)?)?,
         });
     }
     Ok(out)

@@ -2,6 +2,7 @@
 //! licd's integration tests: one binary, a module per area. Each test talks real HTTP to
 //! a real server on a loopback port with a real SQLite data dir.
 
+mod air_gap;
 mod audit;
 mod audit_search;
 mod auth;
@@ -12,6 +13,7 @@ mod billing_subscriptions;
 mod bootstrap;
 mod browser;
 mod browser_actions;
+mod browser_air_gap;
 mod browser_billing;
 mod browser_dashboard;
 mod browser_frame;

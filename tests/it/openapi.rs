@@ -564,6 +564,45 @@ fn sample(fx: &Fixture<'_>, operation_id: &str) -> Option<Call> {
                 json!({"name": "pipeline"}),
             )
         }
+        "offline_activate_license" => {
+            let l = fx.license();
+            let box_ = crate::air_gap::Appliance::new("fp-sample");
+            let file = box_.request(&l, fx.s.clock.now_utc());
+            admin(
+                vec![("id", l["id"].as_str().unwrap().to_owned())],
+                serde_json::to_value(file).unwrap(),
+            )
+        }
+        "offline_release_license" => {
+            let l = fx.license();
+            let box_ = crate::air_gap::Appliance::new("fp-sample");
+            crate::air_gap::activate_offline(fx.s, &fx.api, &l, &box_);
+            let file = box_.release(&l, fx.s.clock.now_utc());
+            admin(
+                vec![("id", l["id"].as_str().unwrap().to_owned())],
+                serde_json::to_value(file).unwrap(),
+            )
+        }
+        "ingest_usage_report" => {
+            let l = fx.license();
+            let box_ = crate::air_gap::Appliance::new("fp-sample");
+            crate::air_gap::activate_offline(fx.s, &fx.api, &l, &box_);
+            let (file, _) = box_.report(&l, fx.s.clock.now_utc(), 1, "", 2, 1);
+            admin(
+                vec![("id", l["id"].as_str().unwrap().to_owned())],
+                serde_json::to_value(file).unwrap(),
+            )
+        }
+        "make_license_bundle" => {
+            let l = fx.license();
+            let id = l["id"].as_str().unwrap().to_owned();
+            let r = fx.api.post(
+                &format!("/api/v1/licenses/{id}/revoke"),
+                json!({"reason": "sample"}),
+            );
+            assert_eq!(r.status(), 200);
+            admin(vec![("id", id)], json!({"kind": "revocation"}))
+        }
         "queue_license_directive" => admin(
             vec![("id", license_id(fx))],
             json!({"kind": "message", "message": "hello"}),

@@ -111,6 +111,11 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/api/v1/licenses/{id}/reinstate" at "/api/v1/licenses/nope/reinstate" => need(LicenseRevoke), 404;
         POST "/api/v1/licenses/{id}/subscription" at "/api/v1/licenses/nope/subscription" body json!({"status": "active"}) => need(LicenseRevoke), 404;
         POST "/api/v1/licenses/{id}/directives" at "/api/v1/licenses/nope/directives" body json!({"kind": "message", "message": "x"}) => need(LicenseRevoke), 404;
+        POST "/api/v1/licenses/{id}/offline-activations" at "/api/v1/licenses/nope/offline-activations" body json!({"format": "licd-transfer/1", "kind": "offline-request", "tokens": ["a.b.c"]}) => need(LicenseRevoke), 404;
+        POST "/api/v1/licenses/{id}/offline-releases" at "/api/v1/licenses/nope/offline-releases" body json!({"format": "licd-transfer/1", "kind": "release", "tokens": ["a.b.c"]}) => need(LicenseRevoke), 404;
+        POST "/api/v1/licenses/{id}/bundles" at "/api/v1/licenses/nope/bundles" body json!({"kind": "renewal"}) => need(LicenseRevoke), 404;
+        GET "/api/v1/licenses/{id}/usage-reports" at "/api/v1/licenses/nope/usage-reports" => need(LicenseRevoke), 404;
+        POST "/api/v1/licenses/{id}/usage-reports" at "/api/v1/licenses/nope/usage-reports" body json!({"format": "licd-transfer/1", "kind": "usage-report", "tokens": ["a.b.c"]}) => need(LicenseRevoke), 404;
         POST "/api/v1/licenses/{id}/renew" at "/api/v1/licenses/nope/renew" body json!({"expires_at": "2030-01-01T00:00:00Z"}) => need(LicenseIssue), 404;
         POST "/api/v1/licenses/{id}/change" at "/api/v1/licenses/nope/change" body json!({"name": "matrix"}) => need(LicenseIssue), 404;
         POST "/api/v1/licenses/{id}/reissue" at "/api/v1/licenses/nope/reissue" => need(LicenseIssue), 404;
@@ -185,6 +190,8 @@ fn samples() -> BTreeMap<(&'static str, &'static str), Sample> {
         POST "/licensing/licenses/{id}/reinstate" at "/licensing/licenses/999999/reinstate" => need(LicenseRevoke), 404;
         POST "/licensing/licenses/{id}/subscription" at "/licensing/licenses/999999/subscription" body form(&[("status", "active"), ("period_end", "")]) => need(LicenseRevoke), 404;
         POST "/licensing/licenses/{id}/directives" at "/licensing/licenses/999999/directives" body form(&[("kind", "message"), ("message", "matrix")]) => need(LicenseRevoke), 404;
+        POST "/licensing/licenses/{id}/air-gap" at "/licensing/licenses/999999/air-gap" body form(&[("file", "{\"format\":\"licd-transfer/1\",\"kind\":\"x\",\"tokens\":[\"a.b.c\"]}")]) => need(LicenseRevoke), 404;
+        POST "/licensing/licenses/{id}/bundle" at "/licensing/licenses/999999/bundle" body form(&[("kind", "renewal")]) => need(LicenseRevoke), 404;
         POST "/licensing/licenses/{id}/renew" at "/licensing/licenses/999999/renew" body form(&[("expires_on", "2030-01-01")]) => need(LicenseIssue), 404;
         POST "/licensing/licenses/{id}/change" at "/licensing/licenses/999999/change" body form(&[("name", "matrix"), ("internal_users", "1"), ("external_users", "0"), ("features", "")]) => need(LicenseIssue), 404;
         POST "/licensing/licenses/{id}/reissue" at "/licensing/licenses/999999/reissue" => need(LicenseIssue), 404;

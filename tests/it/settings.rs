@@ -47,6 +47,9 @@ fn nonsense_settings_are_refused_naming_the_field() {
             json!(0),
             "heartbeat_retention_days",
         ),
+        ("offline_lease_days", json!(0), "offline_lease_days"),
+        ("offline_lease_days", json!(1826), "offline_lease_days"),
+        ("offline_response_days", json!(366), "offline_response_days"),
     ];
     for (field, value, named) in cases {
         let r = put(&s, &token, with(field, value.clone()));
@@ -100,6 +103,9 @@ fn any_settings() -> impl Strategy<Value = LicensingSettings> {
             users_warning_days: f,
             read_only_days: g,
             expiry_warning_days: h,
+            // Air-gapped windows with the same extremes (each reused from above).
+            offline_lease_days: d,
+            offline_response_days: a,
         })
 }
 

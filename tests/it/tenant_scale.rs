@@ -88,15 +88,38 @@ fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     let count: i64 = c
         .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'subscription_invoices'",
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'usage_reports'",
             [],
             |r| r.get(0),
         )
         .unwrap();
     assert_eq!(count, 1);
+    // Step 13 undone: its tables and columns gone, activations as step 2 made them.
     c.execute_batch(
-        "DROP TABLE subscription_invoices; DROP INDEX subscriptions_period_end;
-         ALTER TABLE subscriptions DROP COLUMN anchor_date;",
+        "PRAGMA foreign_keys = OFF;
+         BEGIN;
+         DROP TABLE usage_reports; DROP TABLE license_bundles; DROP TABLE offline_activations;
+         ALTER TABLE licenses DROP COLUMN offline_until;
+         ALTER TABLE licenses DROP COLUMN bundle_seq;
+         CREATE TABLE activations_13 AS SELECT * FROM activations;
+         DROP TABLE activations;
+         CREATE TABLE activations (
+             id                INTEGER PRIMARY KEY,
+             license_id        TEXT NOT NULL REFERENCES licenses(id),
+             fingerprint       TEXT NOT NULL,
+             hostname          TEXT,
+             secret_hash       BLOB NOT NULL UNIQUE,
+             created_at        TEXT NOT NULL,
+             superseded_at     TEXT,
+             superseded_reason TEXT CHECK (superseded_reason IN ('reactivated', 'rebind', 'revoked')),
+             last_seq          INTEGER NOT NULL DEFAULT 0,
+             last_lease_hash   TEXT NOT NULL DEFAULT ''
+         );
+         INSERT INTO activations SELECT * FROM activations_13;
+         DROP TABLE activations_13;
+         CREATE INDEX activations_license ON activations(license_id);
+         COMMIT;
+         PRAGMA foreign_keys = ON;",
     )
     .unwrap();
     c.pragma_update(None, "user_version", TENANT.version - 1)

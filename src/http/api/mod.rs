@@ -14,6 +14,7 @@ pub mod license_actions;
 pub mod license_keys;
 pub mod licenses;
 pub mod licensing_settings;
+pub mod offline;
 pub mod organizations;
 pub mod provisioning_tokens;
 pub mod signing_keys;
@@ -138,6 +139,26 @@ pub fn routes(r: &mut Routes) {
         Write,
         license_actions::directive,
     );
+    // The air gap: what appliances that never reach licd need (never held hostage by
+    // licd's own license, like activation).
+    r.api("/api/v1/licenses/{id}/offline-activations").post(
+        need(LicenseRevoke),
+        AllowedInReadOnly,
+        offline::activate,
+    );
+    r.api("/api/v1/licenses/{id}/offline-releases").post(
+        need(LicenseRevoke),
+        AllowedInReadOnly,
+        offline::release,
+    );
+    r.api("/api/v1/licenses/{id}/bundles").post(
+        need(LicenseRevoke),
+        AllowedInReadOnly,
+        offline::bundle,
+    );
+    r.api("/api/v1/licenses/{id}/usage-reports")
+        .get(need(LicenseRevoke), offline::list)
+        .post(need(LicenseRevoke), AllowedInReadOnly, offline::ingest);
     r.api("/api/v1/licenses/{id}/renew")
         .post(need(LicenseIssue), Write, license_keys::renew);
     r.api("/api/v1/licenses/{id}/change")

@@ -130,6 +130,13 @@ mod tests {
             ("POST", "/api/v1/licenses/{id}/activate"),
             ("POST", "/api/v1/licenses/{id}/heartbeat"),
             ("POST", "/api/v1/provision"),
+            // The air gap: what appliances that never reach licd need, carried by staff.
+            ("POST", "/api/v1/licenses/{id}/offline-activations"),
+            ("POST", "/api/v1/licenses/{id}/offline-releases"),
+            ("POST", "/api/v1/licenses/{id}/bundles"),
+            ("POST", "/api/v1/licenses/{id}/usage-reports"),
+            ("POST", "/licensing/licenses/{id}/air-gap"),
+            ("POST", "/licensing/licenses/{id}/bundle"),
             ("POST", "/api/v1/licenses/health/sweep"),
             ("POST", "/licensing/sweep"),
             // The portal: signing in and out, emailed links, one's own account (user

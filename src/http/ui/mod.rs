@@ -157,8 +157,8 @@ pub fn routes(r: &mut Routes) {
     use Permission::*;
     use ReadOnly::{AllowedInReadOnly, Write};
     use licensing::{
-        actions, detail, heartbeats, keys, list, new, organization, provisioning, settings,
-        signing, sweep,
+        actions, air_gap, detail, heartbeats, keys, list, new, organization, provisioning,
+        settings, signing, sweep,
     };
     let need = Access::Permission;
 
@@ -211,6 +211,16 @@ pub fn routes(r: &mut Routes) {
         need(LicenseRevoke),
         Write,
         actions::directive,
+    );
+    r.page("/licensing/licenses/{id}/air-gap").post(
+        need(LicenseRevoke),
+        AllowedInReadOnly,
+        air_gap::upload,
+    );
+    r.page("/licensing/licenses/{id}/bundle").post(
+        need(LicenseRevoke),
+        AllowedInReadOnly,
+        air_gap::bundle,
     );
     r.page("/licensing/licenses/{id}/renew")
         .post(need(LicenseIssue), Write, keys::renew);

@@ -46,6 +46,7 @@ notices! {
     LicenseSuspended = "license_suspended": "The license has been suspended.",
     LicenseReinstated = "license_reinstated": "The license has been reinstated.",
     SubscriptionUpdated = "subscription_updated": "The subscription status has been updated.",
+    OfflineReleased = "offline_released": "The release proof has been recorded: the license is free to activate on another appliance.",
     DirectiveQueued = "directive_queued": "The directive has been queued; it rides on every lease until acknowledged.",
     LicenseRenewed = "license_renewed": "The license has been renewed; its appliance gets the new key with its next lease.",
     LicenseChanged = "license_changed": "The license has been changed; its appliance gets the new key with its next lease.",

@@ -73,6 +73,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "39a01100e6b69f72f088becca1bc9c2bb3fff5963a8f58d6e3ba982f894836ab",
     ),
     (
+        "tenant",
+        "0013_air_gapped_appliances.sql",
+        "ea611881d2cc34c36a5296a2ee783a4109ed3188f22a30b7af1c36edee44933b",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

@@ -121,6 +121,16 @@ const SEEDS: &[&str] = &[
     "UPDATE subscriptions SET anchor_date = '2026-01-10' WHERE id = 1;
      INSERT INTO subscription_invoices (invoice_id, subscription_id, purpose, internal_users, external_users, period_start, period_end, applied_at) VALUES
        (1, 1, 'purchase', 50, 10, '2026-01-10T00:00:00.000000Z', '2027-01-10T00:00:00.000000Z', '2026-01-15T09:00:00.000000Z');",
+    // Version 13: box-b held L1 offline, had a renewal bundle, sent a usage report and
+    // released the license.
+    "UPDATE activations SET superseded_at = '2026-01-11T09:00:00.000000Z', superseded_reason = 'released' WHERE id = 2;
+     UPDATE licenses SET bundle_seq = 1, offline_until = NULL WHERE id = 'L1';
+     INSERT INTO offline_activations (activation_id, license_id, fingerprint, appliance_key, appliance_kid, request_nonce, created_at, response_deadline, lease_expires_at, license_key, released_at, release_nonce, final_internal_users, final_external_users) VALUES
+       (2, 'L1', 'box-b', '{\"kty\":\"EC\"}', 'ak1', 'n1', '2026-01-04T09:00:00.000000Z', '2026-01-18T09:00:00.000000Z', '2026-04-04T09:00:00.000000Z', 'key.L1', '2026-01-11T09:00:00.000000Z', 'r1', 12, 3);
+     INSERT INTO license_bundles (id, license_id, bundle_seq, kind, activation_id, license_key, created_at, created_by) VALUES
+       (1, 'L1', 1, 'renewal', 2, 'key.L1', '2026-01-09T09:00:00.000000Z', 'staff:1');
+     INSERT INTO usage_reports (id, license_id, fingerprint, report_seq, report_hash, prev_report, period_start, period_end, peak_internal, peak_external, daily, rollbacks, missing_seqs, chain_break, received_at, received_by) VALUES
+       (1, 'L1', 'box-b', 1, 'rh1', '', '2026-01-04T09:00:00.000000Z', '2026-01-10T09:00:00.000000Z', 12, 3, '[]', '[]', '[]', 0, '2026-01-10T10:00:00.000000Z', 'staff:1');",
 ];
 
 /// Columns that a step rewrites on purpose, by step: an upgrade across that step may
@@ -133,7 +143,9 @@ fn tenant_at(version: i64) -> Connection {
     assert_eq!(SEEDS.len() as i64, TENANT.version, "a seed for every step");
     let c = empty();
     for (n, step) in TENANT.numbered_steps().take_while(|(n, _)| *n <= version) {
-        c.execute_batch(step.sql).unwrap();
+        // In a transaction of its own, as `bring_up_to_date` runs it.
+        c.execute_batch(&format!("BEGIN;\n{}\nCOMMIT;", step.sql))
+            .unwrap();
         c.execute_batch(SEEDS[n as usize - 1]).unwrap();
     }
     c.pragma_update(None, "user_version", version).unwrap();
@@ -653,6 +665,63 @@ fn step_12_subscription_billing() {
     );
     c.execute("INSERT INTO subscription_invoices (invoice_id, subscription_id, purpose, internal_users, external_users, period_start, period_end) VALUES (1, 1, 'renewal', 1, 0, 'a', 'b')", [])
         .unwrap();
+}
+
+/// Step 13, air-gapped appliances: activations keep their rows and ids through the
+/// rebuild (and what points at them still does), and may now end `released`; licenses
+/// have no offline lease and no bundle yet; a request nonce is answered once and a
+/// report seq kept once per license and box.
+#[test]
+fn step_13_air_gapped_appliances() {
+    let c = upgrade_from(12);
+    let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM activations"), 3);
+    assert_eq!(
+        count("SELECT count(*) FROM client_certs cc JOIN activations a ON a.id = cc.activation_id"),
+        count("SELECT count(*) FROM client_certs")
+    );
+    assert_eq!(count("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_eq!(
+        count("SELECT count(*) FROM licenses WHERE offline_until IS NULL AND bundle_seq = 0"),
+        count("SELECT count(*) FROM licenses")
+    );
+    c.execute(
+        "UPDATE activations SET superseded_at = 't', superseded_reason = 'released' WHERE id = 2",
+        [],
+    )
+    .unwrap();
+    assert!(
+        c.execute(
+            "UPDATE activations SET superseded_reason = 'lost' WHERE id = 2",
+            []
+        )
+        .is_err(),
+        "a reason is one of four"
+    );
+    assert!(
+        c.execute("DELETE FROM activations WHERE id = 2", [])
+            .is_err(),
+        "foreign keys still point at activations"
+    );
+    let offline = |id: i64, nonce: &str| {
+        c.execute(
+            "INSERT INTO offline_activations (activation_id, license_id, fingerprint, appliance_key, appliance_kid, request_nonce, created_at, response_deadline, lease_expires_at, license_key) VALUES (?1, 'L1', 'box-b', '{}', 'k', ?2, 't', 't', 't', 'key')",
+            rusqlite::params![id, nonce],
+        )
+    };
+    offline(2, "n1").unwrap();
+    assert!(
+        offline(1, "n1").is_err(),
+        "a request nonce is answered once"
+    );
+    let report = || {
+        c.execute(
+            "INSERT INTO usage_reports (license_id, fingerprint, report_seq, report_hash, prev_report, period_start, period_end, peak_internal, peak_external, daily, rollbacks, received_at, received_by) VALUES ('L1', 'box-b', 1, 'h', '', 'a', 'b', 1, 0, '[]', '[]', 't', 'x')",
+            [],
+        )
+    };
+    report().unwrap();
+    assert!(report().is_err(), "one report per (license, box, seq)");
 }
 
 /// Today's version: a database at it opens as current, with its rows untouched.

@@ -1,6 +1,7 @@
 //! One license (license.read): its key, state, binding, subscription, history,
-//! activations, heartbeats and directives, and the staff actions the visitor may use
-//! (their forms are in `actions`).
+//! activations, heartbeats, directives and air gap (offline boxes, bundles, usage
+//! reports), and the staff actions the visitor may use (their forms are in `actions`,
+//! `keys`, `air_gap`).
 
 use crate::domain::lifecycle::LicenseState;
 use crate::domain::permissions::Permission;
@@ -9,7 +10,7 @@ use crate::http::ui::form::{Done, PageQuery, Shown, View, submit};
 use crate::http::ui::notice::Notice;
 use crate::http::ui::reject::UiReject;
 use crate::service::license_actions::DIRECTIVE_KINDS;
-use crate::service::{self, licenses, organization_admin};
+use crate::service::{self, air_gap, licenses, organization_admin};
 use actix_web::{HttpResponse, web};
 use minijinja::context;
 use serde::Serialize;
@@ -25,9 +26,10 @@ const VIEW: View = View {
 /// A license's page; a missing license is the 404 page.
 pub async fn view(caller: &Caller, id: String, shown: Shown) -> Result<HttpResponse, UiReject> {
     let can_orgs = caller.principal.can(Permission::OrgsManage);
-    let (detail, organization, organizations) = caller
+    let (detail, organization, organizations, air_gap) = caller
         .run(move |cx| {
             let detail = licenses::detail(&cx.tenant, cx.now, &id)?;
+            let air_gap = air_gap::overview(&cx.tenant, &id)?;
             let organization = match detail.license.organization_id {
                 Some(org) => organization_admin::name_of(&cx.tenant, org)?,
                 None => None,
@@ -37,7 +39,7 @@ pub async fn view(caller: &Caller, id: String, shown: Shown) -> Result<HttpRespo
             } else {
                 Vec::new()
             };
-            Ok((detail, organization, choices))
+            Ok((detail, organization, choices, air_gap))
         })
         .await?;
     let live = !detail.license.state.is_final();
@@ -55,6 +57,8 @@ pub async fn view(caller: &Caller, id: String, shown: Shown) -> Result<HttpRespo
         suspended => suspended,
         subscription_statuses => SUBSCRIPTION_STATUSES,
         directive_kinds => DIRECTIVE_KINDS,
+        air_gap => air_gap,
+        bundle_kinds => ["renewal", "revocation"],
     };
     caller.render(VIEW, ctx, shown)
 }

@@ -4,6 +4,7 @@
 //! than failing the extractor.
 
 pub mod actions;
+pub mod air_gap;
 pub mod detail;
 pub mod heartbeats;
 pub mod keys;

@@ -1,5 +1,6 @@
 //! Licensing settings (settings.manage): grace window, heartbeat interval, sweep
-//! interval, heartbeat retention. A change that shortens a window (appliances lock
+//! interval, heartbeat retention, violation stages, offline (air-gapped) lease and
+//! response windows. A change that shortens a window (appliances lock
 //! sooner, violations escalate sooner, history goes sooner) is confirmed first.
 
 use crate::http::ui::confirm::{Confirm, is_confirmed};
@@ -42,6 +43,10 @@ pub struct SettingsForm {
     #[serde(default)]
     expiry_warning_days: String,
     #[serde(default)]
+    offline_lease_days: String,
+    #[serde(default)]
+    offline_response_days: String,
+    #[serde(default)]
     confirmed: String,
 }
 
@@ -56,6 +61,8 @@ impl From<LicensingSettings> for SettingsForm {
             users_warning_days: s.users_warning_days.to_string(),
             read_only_days: s.read_only_days.to_string(),
             expiry_warning_days: s.expiry_warning_days.to_string(),
+            offline_lease_days: s.offline_lease_days.to_string(),
+            offline_response_days: s.offline_response_days.to_string(),
             confirmed: String::new(),
         }
     }
@@ -80,6 +87,12 @@ impl SettingsForm {
             users_warning_days: whole("users_warning_days", &self.users_warning_days, None)?,
             read_only_days: whole("read_only_days", &self.read_only_days, None)?,
             expiry_warning_days: whole("expiry_warning_days", &self.expiry_warning_days, None)?,
+            offline_lease_days: whole("offline_lease_days", &self.offline_lease_days, None)?,
+            offline_response_days: whole(
+                "offline_response_days",
+                &self.offline_response_days,
+                None,
+            )?,
         })
     }
 }
