@@ -17,6 +17,7 @@ pub mod fingerprint;
 pub mod formats;
 pub mod jose;
 pub mod keys;
+pub mod store;
 pub mod verify;
 
 mod atomic_file;
