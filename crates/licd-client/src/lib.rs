@@ -13,10 +13,12 @@
 //! The wire formats are in [`formats`]; licd builds and reads the same types. Nothing
 //! here reads the clock: every function that needs the time takes `now`.
 
+pub mod clock;
 pub mod fingerprint;
 pub mod formats;
 pub mod jose;
 pub mod keys;
+pub mod status;
 pub mod store;
 pub mod verify;
 
