@@ -12,16 +12,9 @@ use std::time::Duration;
 /// Where the packaged agent config lives; used when no `--config` is given.
 pub const DEFAULT_AGENT_CONFIG_PATH: &str = "/etc/licd/agent.toml";
 
-/// What a detected clock rollback means for the appliance (a vendor policy).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OnClockRollback {
-    /// The status says `clock_rollback`: the product stops as if locked.
-    #[default]
-    Lock,
-    /// The status keeps its state and carries a `clock_warning`.
-    Warn,
-}
+/// What a detected clock rollback means for the appliance (a vendor policy): `lock` or
+/// `warn`.
+pub use licd_client::status::OnClockRollback;
 
 /// `licd agent`'s settings. See `packaging/agent.toml` for every key with its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

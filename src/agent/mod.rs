@@ -1,7 +1,12 @@
+pub mod clock;
 pub mod config;
+pub mod directives;
 pub mod files;
+pub mod identity;
 pub mod key_file;
+pub mod runtime;
 pub mod schedule;
 pub mod status_api;
 pub mod status_text;
+pub mod store_cell;
 pub mod usage;

@@ -42,21 +42,13 @@ pub fn serve_unix(listener: UnixListener, source: StatusSource) {
         for conn in listener.incoming() {
             match conn {
                 Ok(stream) => {
-                    let source = source.clone();
-                    std::thread::spawn(move || {
-                        let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
-                        let _ = stream.set_write_timeout(Some(READ_TIMEOUT));
-                        let reader = match stream.try_clone() {
-                            Ok(r) => r,
-                            Err(_) => return,
-                        };
-                        answer(reader, stream, &source);
-                    });
+                    let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
+                    let _ = stream.set_write_timeout(Some(READ_TIMEOUT));
+                    if let Ok(reader) = stream.try_clone() {
+                        spawn_answer(reader, stream, source.clone());
+                    }
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "status socket: accept failed");
-                    std::thread::sleep(Duration::from_millis(100));
-                }
+                Err(e) => accept_failed("status socket", &e),
             }
         }
     });
@@ -73,24 +65,31 @@ pub fn serve_tcp(listener: TcpListener, source: StatusSource) {
         for conn in listener.incoming() {
             match conn {
                 Ok(stream) => {
-                    let source = source.clone();
-                    std::thread::spawn(move || {
-                        let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
-                        let _ = stream.set_write_timeout(Some(READ_TIMEOUT));
-                        let reader = match stream.try_clone() {
-                            Ok(r) => r,
-                            Err(_) => return,
-                        };
-                        answer(reader, stream, &source);
-                    });
+                    let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
+                    let _ = stream.set_write_timeout(Some(READ_TIMEOUT));
+                    if let Ok(reader) = stream.try_clone() {
+                        spawn_answer(reader, stream, source.clone());
+                    }
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "status port: accept failed");
-                    std::thread::sleep(Duration::from_millis(100));
-                }
+                Err(e) => accept_failed("status port", &e),
             }
         }
     });
+}
+
+/// Answers one connection on a thread of its own, so a slow client delays no other.
+fn spawn_answer(
+    reader: impl Read + Send + 'static,
+    writer: impl Write + Send + 'static,
+    source: StatusSource,
+) {
+    std::thread::spawn(move || answer(reader, writer, &source));
+}
+
+/// A failed accept (e.g. out of file descriptors) is logged; the listener goes on.
+fn accept_failed(what: &str, e: &std::io::Error) {
+    tracing::warn!(error = %e, "{what}: accept failed");
+    std::thread::sleep(Duration::from_millis(100));
 }
 
 /// Reads one request head and writes the answer.

@@ -100,7 +100,7 @@ pub fn render(status: &Value) -> String {
         let line = m
             .as_str()
             .map(str::to_owned)
-            .or_else(|| m["message"].as_str().map(str::to_owned))
+            .or_else(|| m["text"].as_str().map(str::to_owned))
             .unwrap_or_else(|| m.to_string());
         row("Message", Some(line));
     }
@@ -125,7 +125,8 @@ mod tests {
         let text = render(&json!({
             "state": "grace", "remaining_secs": 7500, "until": "2026-12-17T09:00:00Z",
             "license_id": "L-1", "lease_seq": 4, "features": ["sso"], "read_only": false,
-            "internal_users": 50, "external_users": 10, "messages": ["hello"],
+            "internal_users": 50, "external_users": 10,
+            "messages": [{"id": 3, "at": "2026-12-03T09:00:00Z", "text": "hello"}],
         }));
         assert!(
             text.contains("grace: licd not reached; 2h 5m left"),

@@ -1,0 +1,152 @@
+//! The air-gap commands: `offline-request`, `offline-import`, `release`,
+//! `usage-report`. Each changes the lease store under its lock (beside a running agent,
+//! which sees the change at its next status question) and writes or reads a transfer
+//! file. Each returns what to tell the person at the terminal.
+
+use super::clock::AgentClock;
+use super::config::AgentConfig;
+use super::files::{sibling, write_atomic};
+use super::heartbeat;
+use super::identity::{Identity, keys_of, load_jwks};
+use super::key_file;
+use super::store_cell::StoreCell;
+use anyhow::{Context, Result, anyhow, bail};
+use licd_client::formats::{LicenseClaims, Transfer};
+use licd_client::keys::PublicKey;
+use licd_client::offline;
+use licd_client::verify::verify_license;
+use std::path::Path;
+
+/// What every command needs: the identity, licd's keys, the store, the clock.
+struct Appliance {
+    config: AgentConfig,
+    identity: Identity,
+    keys: Vec<PublicKey>,
+    cell: StoreCell,
+    clock: AgentClock,
+}
+
+fn open(config: &AgentConfig) -> Result<Appliance> {
+    let identity = Identity::load(config)?;
+    let jwks = load_jwks(config)?.ok_or_else(|| {
+        anyhow!(
+            "licd's public keys are not known on this box: set jwks_file in the agent config to a copy of `licd keys export` (or let the agent fetch them from server_url once)"
+        )
+    })?;
+    let keys = keys_of(&jwks, "the JWKS")?;
+    let cell = StoreCell::new(&config.store_path(), identity.key.clone());
+    Ok(Appliance {
+        config: config.clone(),
+        identity,
+        keys,
+        cell,
+        clock: AgentClock::start(config.clock_offset_secs),
+    })
+}
+
+fn license(b: &Appliance) -> Result<(String, LicenseClaims)> {
+    let path = &b.config.license_key_file;
+    let key = key_file::read(path)?;
+    let claims = verify_license(&key, &b.keys, None, b.clock.now())
+        .with_context(|| format!("the license key in {}", path.display()))?;
+    Ok((key, claims))
+}
+
+fn write_transfer(out: &Path, transfer: &Transfer) -> Result<()> {
+    let text = serde_json::to_string_pretty(transfer)? + "\n";
+    write_atomic(out, text.as_bytes(), 0o644).with_context(|| format!("writing {}", out.display()))
+}
+
+/// `licd agent offline-request --out F`.
+pub fn offline_request(config: &AgentConfig, out: &Path) -> Result<String> {
+    let b = open(config)?;
+    let (key_text, claims) = license(&b)?;
+    let now = b.clock.now();
+    let transfer = b.cell.update(now, |store| {
+        offline::offline_request(
+            store,
+            &b.identity.key,
+            &key_text,
+            &claims,
+            &b.identity.fingerprint,
+            b.identity.hostname.as_deref(),
+            now,
+        )
+    })??;
+    write_transfer(out, &transfer)?;
+    Ok(format!(
+        "Wrote {}: an offline activation request for license {} (fingerprint {}). Upload it on the license's page in licd (or `licd license offline-activate`), then bring the answer back: licd agent offline-import FILE",
+        out.display(),
+        claims.jti,
+        b.identity.fingerprint
+    ))
+}
+
+/// `licd agent offline-import F`.
+pub fn offline_import(config: &AgentConfig, file: &Path) -> Result<Vec<String>> {
+    let b = open(config)?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let transfer: Transfer = serde_json::from_str(&text)
+        .map_err(|e| anyhow!("{} is not a licd transfer file: {e}", file.display()))?;
+    let now = b.clock.now();
+    let imported = b
+        .cell
+        .update(now, |store| offline::import(store, &transfer, &b.keys, now))??;
+    let mut said = Vec::new();
+    for item in &imported {
+        said.push(item.to_string());
+        if let Some(new_key) = item.license_key() {
+            let current = key_file::read(&b.config.license_key_file).ok();
+            if current.as_deref() != Some(new_key) {
+                let (install_id, keys) = (item.install_id().to_owned(), &b.keys);
+                key_file::install(&b.config.license_key_file, new_key, |k| {
+                    verify_license(k, keys, Some(&install_id), now)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })?;
+                said.push(format!(
+                    "Installed the license key it carries in {}.",
+                    b.config.license_key_file.display()
+                ));
+            }
+        }
+    }
+    if said.is_empty() {
+        bail!("{} carries nothing to import", file.display());
+    }
+    Ok(said)
+}
+
+/// `licd agent release --out F`.
+pub fn release(config: &AgentConfig, out: &Path) -> Result<String> {
+    let b = open(config)?;
+    let usage = heartbeat::current_usage(config);
+    let now = b.clock.now();
+    let transfer = b
+        .cell
+        .update(now, |store| offline::release(store, &b.identity.key, usage, now))??;
+    write_transfer(out, &transfer)?;
+    Ok(format!(
+        "Wrote {}: the release proof. This box no longer holds the license; upload the file in licd to free it for another box.",
+        out.display()
+    ))
+}
+
+/// `licd agent usage-report --out F` (and `F.txt` for people).
+pub fn usage_report(config: &AgentConfig, out: &Path) -> Result<String> {
+    let b = open(config)?;
+    let now = b.clock.now();
+    let (transfer, human) = b
+        .cell
+        .update(now, |store| offline::usage_report(store, &b.identity.key, now))??;
+    write_transfer(out, &transfer)?;
+    let txt = sibling(out, ".txt");
+    write_atomic(&txt, human.as_bytes(), 0o644)
+        .with_context(|| format!("writing {}", txt.display()))?;
+    Ok(format!(
+        "Wrote {} (and {} for people): upload it in licd; bring the acknowledgement back with licd agent offline-import FILE.",
+        out.display(),
+        txt.display()
+    ))
+}
