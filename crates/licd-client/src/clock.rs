@@ -140,8 +140,8 @@ impl LeaseStore {
     /// same point it is measured against (`detected_at + by`), within a minute. A
     /// rollback is seen again at each check until the clock is right.
     pub fn record_rollback(&mut self, rollback: &Rollback, now: DateTime<Utc>) {
-        let list = &mut self.state_mut().rollbacks;
         let seen = rollback.seen(now);
+        let list = &mut self.state_mut().rollbacks;
         if let Some(last) = list.last()
             && last.signal == seen.signal
             && ((last.by_secs - seen.by_secs).abs() <= 60
@@ -152,6 +152,8 @@ impl LeaseStore {
         list.push(seen);
         if list.len() > ROLLBACKS_KEPT {
             list.remove(0);
+            let reported = &mut self.state_mut().rollbacks_reported;
+            *reported = reported.saturating_sub(1);
         }
     }
 }

@@ -13,11 +13,14 @@
 //! The wire formats are in [`formats`]; licd builds and reads the same types. Nothing
 //! here reads the clock: every function that needs the time takes `now`.
 
+#[cfg(feature = "http")]
+pub mod client;
 pub mod clock;
 pub mod fingerprint;
 pub mod formats;
 pub mod jose;
 pub mod keys;
+pub mod offline;
 pub mod status;
 pub mod store;
 pub mod verify;

@@ -46,7 +46,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use state::keep_last;
+pub(crate) use state::keep_last;
 use std::path::{Path, PathBuf};
 
 /// The store file format version this crate writes and reads.

@@ -95,6 +95,8 @@ pub struct StoreState {
     pub daily_peaks: Vec<DailyPeak>,
     /// Clock rollbacks seen (the last [`ROLLBACKS_KEPT`]).
     pub rollbacks: Vec<RollbackSeen>,
+    /// How many of `rollbacks` (from the start) a usage report already carried.
+    pub rollbacks_reported: usize,
     /// Set by a `lock` directive (its message), cleared by `unlock`.
     pub locked_by_directive: Option<String>,
     /// The highest directive id applied (directives repeat until confirmed).
