@@ -5,6 +5,7 @@
 
 use super::clock::AgentClock;
 use super::config::AgentConfig;
+use super::directives;
 use super::files::{sibling, write_atomic};
 use super::heartbeat;
 use super::identity::{Identity, keys_of, load_jwks};
@@ -44,12 +45,11 @@ fn open(config: &AgentConfig) -> Result<Appliance> {
     })
 }
 
-fn license(b: &Appliance) -> Result<(String, LicenseClaims)> {
+fn license(b: &Appliance) -> Result<LicenseClaims> {
     let path = &b.config.license_key_file;
     let key = key_file::read(path)?;
-    let claims = verify_license(&key, &b.keys, None, b.clock.now())
-        .with_context(|| format!("the license key in {}", path.display()))?;
-    Ok((key, claims))
+    verify_license(&key, &b.keys, None, b.clock.now())
+        .with_context(|| format!("the license key in {}", path.display()))
 }
 
 fn write_transfer(out: &Path, transfer: &Transfer) -> Result<()> {
@@ -60,15 +60,14 @@ fn write_transfer(out: &Path, transfer: &Transfer) -> Result<()> {
 /// `licd agent offline-request --out F`.
 pub fn offline_request(config: &AgentConfig, out: &Path) -> Result<String> {
     let b = open(config)?;
-    let (key_text, claims) = license(&b)?;
+    let claims = license(&b)?;
     let now = b.clock.now();
     let transfer = b.cell.update(now, |store| {
         offline::offline_request(
             store,
             &b.identity.key,
-            &key_text,
             &claims,
-            &b.identity.fingerprint,
+            &b.identity.fingerprint_value,
             b.identity.hostname.as_deref(),
             now,
         )
@@ -90,27 +89,26 @@ pub fn offline_import(config: &AgentConfig, file: &Path) -> Result<Vec<String>> 
     let transfer: Transfer = serde_json::from_str(&text)
         .map_err(|e| anyhow!("{} is not a licd transfer file: {e}", file.display()))?;
     let now = b.clock.now();
-    let imported = b
-        .cell
-        .update(now, |store| offline::import(store, &transfer, &b.keys, now))??;
-    let mut said = Vec::new();
-    for item in &imported {
-        said.push(item.to_string());
-        if let Some(new_key) = item.license_key() {
-            let current = key_file::read(&b.config.license_key_file).ok();
-            if current.as_deref() != Some(new_key) {
-                let (install_id, keys) = (item.install_id().to_owned(), &b.keys);
-                key_file::install(&b.config.license_key_file, new_key, |k| {
-                    verify_license(k, keys, Some(&install_id), now)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                })?;
-                said.push(format!(
-                    "Installed the license key it carries in {}.",
-                    b.config.license_key_file.display()
-                ));
+    let key_path = &b.config.license_key_file;
+    let (imported, installed) = b.cell.update(now, |store| -> Result<_> {
+        let imported = offline::import(store, &transfer, &b.keys, now)?;
+        // An offline response or a renewal installs its key in the store: the key file
+        // follows.
+        let installed = match store.state().license_key.clone() {
+            Some(key) if key_file::read(key_path).ok().as_deref() != Some(key.as_str()) => {
+                directives::install_key(store, &key, &b.keys, key_path, now)
+                    .map_err(|e| anyhow!(e))?
             }
-        }
+            _ => false,
+        };
+        Ok((imported, installed))
+    })??;
+    let mut said: Vec<String> = imported.iter().map(ToString::to_string).collect();
+    if installed {
+        said.push(format!(
+            "Installed the license key it carries in {}.",
+            key_path.display()
+        ));
     }
     if said.is_empty() {
         bail!("{} carries nothing to import", file.display());
@@ -121,11 +119,11 @@ pub fn offline_import(config: &AgentConfig, file: &Path) -> Result<Vec<String>> 
 /// `licd agent release --out F`.
 pub fn release(config: &AgentConfig, out: &Path) -> Result<String> {
     let b = open(config)?;
-    let usage = heartbeat::current_usage(config);
+    let usage = heartbeat::current_usage(config).unwrap_or_default();
     let now = b.clock.now();
-    let transfer = b
-        .cell
-        .update(now, |store| offline::release(store, &b.identity.key, usage, now))??;
+    let transfer = b.cell.update(now, |store| {
+        offline::release(store, &b.identity.key, usage, now)
+    })??;
     write_transfer(out, &transfer)?;
     Ok(format!(
         "Wrote {}: the release proof. This box no longer holds the license; upload the file in licd to free it for another box.",
@@ -137,9 +135,9 @@ pub fn release(config: &AgentConfig, out: &Path) -> Result<String> {
 pub fn usage_report(config: &AgentConfig, out: &Path) -> Result<String> {
     let b = open(config)?;
     let now = b.clock.now();
-    let (transfer, human) = b
-        .cell
-        .update(now, |store| offline::usage_report(store, &b.identity.key, now))??;
+    let (transfer, human) = b.cell.update(now, |store| {
+        offline::usage_report(store, &b.identity.key, now)
+    })??;
     write_transfer(out, &transfer)?;
     let txt = sibling(out, ".txt");
     write_atomic(&txt, human.as_bytes(), 0o644)

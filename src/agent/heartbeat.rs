@@ -36,7 +36,9 @@ fn fetch_keys(agent: &Agent, client: &Client) -> Result<Vec<PublicKey>> {
         // A pinned JWKS is never replaced by what the network says.
         return Ok(agent.keys());
     }
-    let jwks = client.jwks().map_err(|e| anyhow!("fetching licd's JWKS: {e}"))?;
+    let jwks = client
+        .jwks()
+        .map_err(|e| anyhow!("fetching licd's JWKS: {e}"))?;
     let keys = keys_of(&jwks, "licd's JWKS")?;
     save_fetched_jwks(&agent.config, &jwks)?;
     agent.set_keys(keys.clone());
@@ -68,10 +70,14 @@ pub fn current_usage(config: &AgentConfig) -> Option<UserCounts> {
 pub fn contact(agent: &Agent, client: &Client) -> Result<Contact> {
     let state = agent.cell.read()?;
     if state.mode == Mode::Offline {
-        return Ok(Contact::Idle("the box runs from an offline activation".into()));
+        return Ok(Contact::Idle(
+            "the box runs from an offline activation".into(),
+        ));
     }
     if state.revoked.is_some() {
-        return Ok(Contact::Idle("the license was revoked (a revocation bundle)".into()));
+        return Ok(Contact::Idle(
+            "the license was revoked (a revocation bundle)".into(),
+        ));
     }
     match (&state.license_id, &state.activation_secret) {
         (Some(license_id), Some(secret)) => heartbeat(agent, client, license_id, secret),
@@ -122,7 +128,7 @@ fn activate(agent: &Agent, client: &Client) -> Result<Contact> {
             .install_license(&license_key, &keys, now)
             .map_err(|e| anyhow!("the license key: {e}"))?;
         let lease = store
-            .accept_lease(&activated.lease, &keys, now)
+            .accept_lease(&activated.lease.lease, &keys, now)
             .map_err(|e| anyhow!("the activation's lease: {e}"))?;
         store.record_contact(now);
         apply_directives(agent, store, &before, &lease, &keys);
@@ -166,6 +172,16 @@ fn heartbeat(agent: &Agent, client: &Client, license_id: &str, secret: &str) -> 
     }
     match result {
         Ok(seq) => Ok(Contact::Heartbeat(seq)),
+        Err(e @ (StoreError::ChainGap { .. } | StoreError::ChainBroken { .. })) => {
+            // A reply lost on the way: licd chains from a lease this box never got.
+            // Activating again starts a new chain (licd hands over what was pending).
+            let now = agent.clock.now();
+            agent.cell.update(now, |store| {
+                store.state_mut().activation_secret = None;
+                Ok::<_, std::convert::Infallible>(())
+            })?;
+            bail!("the lease from licd does not follow the one held ({e}): activating again")
+        }
         Err(e) => bail!("the lease from licd was refused: {e}"),
     }
 }

@@ -16,6 +16,8 @@ pub struct Identity {
     pub key: ApplianceKey,
     /// The fingerprint licd binds the license to.
     pub fingerprint: String,
+    /// The same, as the client crate's type.
+    pub fingerprint_value: Fingerprint,
     /// The host name reported to licd.
     pub hostname: Option<String>,
 }
@@ -42,6 +44,7 @@ impl Identity {
         Ok(Identity {
             key,
             fingerprint: fingerprint.as_str().to_owned(),
+            fingerprint_value: fingerprint,
             hostname,
         })
     }

@@ -21,8 +21,8 @@ pub fn run(config: AgentConfig) -> Result<()> {
         Arc::new(move || agent.status_json().to_string())
     };
     let socket = &agent.config.socket;
-    let unix = bind_socket(socket)
-        .with_context(|| format!("the status socket {}", socket.display()))?;
+    let unix =
+        bind_socket(socket).with_context(|| format!("the status socket {}", socket.display()))?;
     serve_unix(unix, source.clone());
     if let Some(addr) = agent.config.listen {
         let tcp = bind_tcp(addr).with_context(|| format!("the status port {addr}"))?;
@@ -99,7 +99,10 @@ fn note_clock(agent: &Agent) {
     };
     let now = agent.clock.now();
     let policy = agent.policy(&state);
-    let Some(rollback) = policy.clock.check(now, &state, Some(agent.clock.monotonic())) else {
+    let Some(rollback) = policy
+        .clock
+        .check(now, &state, Some(agent.clock.monotonic()))
+    else {
         return;
     };
     let recorded = agent.cell.update(now, |store| {
@@ -117,4 +120,3 @@ fn note_clock(agent: &Agent) {
         Err(e) => tracing::error!("recording a clock rollback: {e}"),
     }
 }
-

@@ -2,6 +2,7 @@
 //! licd's integration tests: one binary, a module per area. Each test talks real HTTP to
 //! a real server on a loopback port with a real SQLite data dir.
 
+mod agent;
 mod audit;
 mod audit_search;
 mod auth;
