@@ -476,3 +476,143 @@ fn an_agent_that_never_reached_licd_is_not_activated_and_keeps_running() {
     std::thread::sleep(Duration::from_secs(3));
     assert!(a.alive(), "{}", a.log());
 }
+
+/// The token of a transfer file, its typ checked and its claims decoded (unverified).
+fn only_token(path: &std::path::Path, typ: &str) -> (String, Value) {
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(file["format"], "licd-transfer/1", "{file}");
+    let tokens = file["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), 1, "{file}");
+    let token = tokens[0].as_str().unwrap().to_owned();
+    let parsed = licd_client::jose::parse(&token).unwrap();
+    assert_eq!(parsed.header.typ, typ);
+    let claims = serde_json::from_slice(&parsed.payload).unwrap();
+    (token, claims)
+}
+
+/// The air-gap commands write signed files from the box's store; what cannot be
+/// imported is refused with a message naming the problem, and an edited lease store
+/// is never used.
+#[test]
+fn the_air_gap_commands_write_signed_files_and_refuse_what_they_cannot_use() {
+    use licd_client::formats::{OFFLINE_REQUEST_TYP, RELEASE_TYP, USAGE_REPORT_TYP};
+    let s = real_time_server();
+    let api = Api::new(&s);
+    let jwks = client()
+        .get(s.url("/.well-known/jwks.json"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let license = api.issue(INSTALL, 365);
+    let id = license["id"].as_str().unwrap().to_owned();
+    let mut a = Appliance::new(license["license_key"].as_str().unwrap());
+    std::fs::write(a.path("jwks.json"), &jwks).unwrap();
+    let offline_only = format!(
+        "jwks_file = \"{}\"\nusage_command = \"echo '{{\\\"internal_users\\\": 9, \\\"external_users\\\": 1}}'\"",
+        a.path("jwks.json").display()
+    );
+    // An offline-only box (no server_url): its request names the license, the box and
+    // the appliance key that signed it.
+    let toml = std::fs::read_to_string({
+        a.configure("http://unused", &offline_only);
+        a.config_path()
+    })
+    .unwrap()
+    .replace("server_url = \"http://unused\"\n", "");
+    std::fs::write(a.config_path(), toml).unwrap();
+    let config = a.config_path();
+    let agent = |args: &[&str]| run(licd().arg("agent").args(args).arg("--config").arg(&config));
+    // Nothing to report or release before an activation.
+    let out = agent(&["usage-report", "--out", a.path("r.json").to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("no activation"), "{}", text(&out));
+    let req = a.path("req.json");
+    let out = agent(&["offline-request", "--out", req.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains(&id), "{}", text(&out));
+    let (token, claims) = only_token(&req, OFFLINE_REQUEST_TYP);
+    assert_eq!(claims["license_id"], id.as_str());
+    assert_eq!(claims["fingerprint"], a.fingerprint.as_str());
+    let jwk: licd_client::formats::Jwk =
+        serde_json::from_value(claims["appliance_key"].clone()).unwrap();
+    let key = licd_client::keys::PublicKey::from_jwk(&jwk).unwrap();
+    let verified: Value = licd_client::jose::verify_typed(&token, OFFLINE_REQUEST_TYP, &[key])
+        .expect("signed by the appliance key it carries");
+    assert_eq!(verified, claims);
+
+    // What the box cannot import: its own request, something that is not a transfer file.
+    let out = agent(&["offline-import", req.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("a licd-offline-request+jwt cannot be imported here"),
+        "{}",
+        text(&out)
+    );
+    std::fs::write(a.path("junk.json"), "{\"hello\": 1}").unwrap();
+    let out = agent(&["offline-import", a.path("junk.json").to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("is not a licd transfer file"),
+        "{}",
+        text(&out)
+    );
+    // `status` without a running agent says where it asked.
+    let out = agent(&["status"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("is `licd agent run` running?"),
+        "{}",
+        text(&out)
+    );
+
+    // The same box online: activated, with user counts, then a usage report and a
+    // release proof from its store.
+    a.configure(&s.base, &offline_only);
+    a.start();
+    a.wait("activation and heartbeats", |st| {
+        st["state"] == "valid" && seq(st) >= 2
+    });
+    a.stop();
+    let report = a.path("report.json");
+    let out = agent(&["usage-report", "--out", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (_, claims) = only_token(&report, USAGE_REPORT_TYP);
+    assert_eq!(claims["report_seq"], 1);
+    assert_eq!(claims["peak"]["internal_users"], 9, "{claims}");
+    let human = std::fs::read_to_string(a.path("report.json.txt")).unwrap();
+    assert!(human.contains(&id), "{human}");
+    let release = a.path("release.json");
+    let out = agent(&["release", "--out", release.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (_, claims) = only_token(&release, RELEASE_TYP);
+    assert_eq!(claims["license_id"], id.as_str());
+    assert_eq!(claims["final_usage"]["internal_users"], 9, "{claims}");
+    let out = agent(&["release", "--out", release.to_str().unwrap()]);
+    assert!(
+        text(&out).contains("no activation"),
+        "released once: {}",
+        text(&out)
+    );
+
+    // A lease store edited by hand is never used: commands refuse it, the status says
+    // locked and why.
+    let store = a.path("state/leases.json");
+    let original = std::fs::read_to_string(&store).unwrap();
+    let edited = original.replacen("\"bundle_seq\": 0", "\"bundle_seq\": 7", 1);
+    assert_ne!(edited, original, "the edit changes the store: {original}");
+    std::fs::write(&store, edited).unwrap();
+    let out = agent(&["usage-report", "--out", report.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("MAC does not match"), "{}", text(&out));
+    a.configure("http://127.0.0.1:9", &offline_only);
+    a.start();
+    let locked = a.wait_state("locked");
+    assert!(
+        locked["reason"]
+            .as_str()
+            .unwrap()
+            .contains("MAC does not match"),
+        "{locked}"
+    );
+}
