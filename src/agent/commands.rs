@@ -116,8 +116,14 @@ pub fn offline_import(config: &AgentConfig, file: &Path) -> Result<Vec<String>> 
     Ok(said)
 }
 
-/// `licd agent release --out F`.
+/// `licd agent release --out F`. Only for a box that does not talk to licd: a running
+/// agent with `server_url` would activate again at once.
 pub fn release(config: &AgentConfig, out: &Path) -> Result<String> {
+    if let Some(url) = &config.server_url {
+        bail!(
+            "release is for air-gapped boxes, and this one talks to licd at {url}: ask staff to rebind or revoke the license there (or remove server_url from the agent config and stop the agent first)"
+        );
+    }
     let b = open(config)?;
     let usage = heartbeat::current_usage(config).unwrap_or_default();
     let now = b.clock.now();

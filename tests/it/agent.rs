@@ -584,6 +584,19 @@ fn the_air_gap_commands_write_signed_files_and_refuse_what_they_cannot_use() {
     assert!(human.contains(&id), "{human}");
     let release = a.path("release.json");
     let out = agent(&["release", "--out", release.to_str().unwrap()]);
+    assert!(
+        text(&out).contains("release is for air-gapped boxes"),
+        "an agent with server_url would activate again: {}",
+        text(&out)
+    );
+    let toml = std::fs::read_to_string(&config).unwrap();
+    let without_server: String = toml
+        .lines()
+        .filter(|l| !l.starts_with("server_url"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&config, without_server).unwrap();
+    let out = agent(&["release", "--out", release.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
     let (_, claims) = only_token(&release, RELEASE_TYP);
     assert_eq!(claims["license_id"], id.as_str());
