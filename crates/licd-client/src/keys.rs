@@ -321,6 +321,34 @@ mod tests {
     }
 
     #[test]
+    fn a_signature_made_as_licd_makes_it_verifies() {
+        use ring::rand::SystemRandom;
+        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+        let rng = SystemRandom::new();
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).expect("pkcs8");
+        let licd = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .expect("key");
+        let point = licd.public_key().as_ref();
+        let jwk = Jwk {
+            kty: "EC".into(),
+            crv: "P-256".into(),
+            x: B64.encode(&point[1..33]),
+            y: B64.encode(&point[33..65]),
+            kid: None,
+            use_: None,
+            alg: None,
+        };
+        let public = PublicKey::from_jwk(&jwk).expect("jwk");
+        // Many signatures, so both low and high `s` values occur.
+        for i in 0..64u8 {
+            let message = [i; 40];
+            let sig = licd.sign(&rng, &message).expect("sign");
+            assert!(public.verify(&message, sig.as_ref()), "signature {i}");
+        }
+    }
+
+    #[test]
     fn signatures_of_the_wrong_shape_do_not_verify() {
         let key = ApplianceKey::generate().expect("key");
         assert!(!key.public().verify(b"m", b""));

@@ -33,8 +33,8 @@ pub use report::usage_report;
 
 use crate::fingerprint::Fingerprint;
 use crate::formats::{
-    LicenseClaims, OFFLINE_REQUEST_TYP, OfflineRequestClaims, RELEASE_TYP, ReleaseClaims, Transfer,
-    UserCounts,
+    LicenseClaims, OFFLINE_REQUEST_TYP, OfflineRequestClaims, RELEASE_TYP, ReleaseClaims,
+    TRANSFER_FORMAT, Transfer, UserCounts,
 };
 use crate::jose;
 use crate::keys::ApplianceKey;
@@ -43,6 +43,7 @@ use crate::verify::VerifyError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Utc};
+use std::path::Path;
 
 /// How many offline requests may wait for their response at once (older ones are
 /// forgotten: their responses are then refused as not requested).
@@ -121,6 +122,14 @@ pub enum OfflineError {
     /// An acknowledgement of a report this appliance did not write.
     #[error("this acknowledgement is for report {0}, which this appliance did not write")]
     UnknownReport(i64),
+    /// A transfer file could not be read or written.
+    #[error("{path}: {why}")]
+    File {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        why: String,
+    },
 }
 
 impl OfflineError {
@@ -142,6 +151,7 @@ impl OfflineError {
             OfflineError::OlderBundle { .. } => "older_bundle",
             OfflineError::BundleApplied(_) => "bundle_applied",
             OfflineError::UnknownReport(_) => "unknown_report",
+            OfflineError::File { .. } => "file",
         }
     }
 }
@@ -252,6 +262,37 @@ pub fn release(
         claims.license_id, claims.fingerprint
     );
     Ok(Transfer::new("release", &summary, vec![token]))
+}
+
+/// Reads a transfer file (JSON), naming the problem when it is not one.
+pub fn read_file(path: &Path) -> Result<Transfer, OfflineError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| OfflineError::File {
+        path: shown.clone(),
+        why: e.to_string(),
+    })?;
+    let file: Transfer = serde_json::from_slice(&bytes).map_err(|e| OfflineError::File {
+        path: shown.clone(),
+        why: format!("not a licd transfer file: {e}"),
+    })?;
+    if file.format != TRANSFER_FORMAT {
+        return Err(OfflineError::File {
+            path: shown,
+            why: format!("format {:?} is not {TRANSFER_FORMAT}", file.format),
+        });
+    }
+    Ok(file)
+}
+
+/// Writes a transfer file (pretty JSON), atomically.
+pub fn write_file(path: &Path, file: &Transfer) -> Result<(), OfflineError> {
+    let fail = |why: String| OfflineError::File {
+        path: path.display().to_string(),
+        why,
+    };
+    let mut bytes = serde_json::to_vec_pretty(file).map_err(|e| fail(e.to_string()))?;
+    bytes.push(b'\n');
+    crate::atomic_file::write(path, &bytes).map_err(|e| fail(e.to_string()))
 }
 
 #[cfg(test)]

@@ -71,8 +71,10 @@ pub enum StoreError {
         /// What is wrong.
         why: String,
     },
-    /// The file's MAC does not match its content (edited, or written with another
-    /// appliance key).
+    /// The file's MAC does not match its content (edited, copied from another box, or
+    /// written with another appliance key). The file is left in place as evidence; to
+    /// start over, move it away: the appliance is then not activated and must be
+    /// activated again (online, or with a new offline request).
     #[error(
         "lease store {path} was modified outside licd (its MAC does not match): it is not used"
     )]

@@ -37,7 +37,7 @@ pub fn usage_report(
         license_id: license_id.clone(),
         install_id: install_id.clone(),
         fingerprint: fingerprint.clone(),
-        report_seq: state.report_seq + 1,
+        report_seq: state.report_seq.saturating_add(1),
         prev_report: state.last_report_hash.clone(),
         period_start: state.last_report_end.or(state.activated_at).unwrap_or(now),
         period_end: now,

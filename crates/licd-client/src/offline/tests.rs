@@ -437,3 +437,28 @@ fn release_frees_the_box() {
         "not_activated"
     );
 }
+
+#[test]
+fn transfer_files_round_trip_and_garbage_is_named() {
+    let mut s = site();
+    let request = s.request();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("req.json");
+    write_file(&path, &request).unwrap();
+    assert_eq!(read_file(&path).unwrap(), request);
+    std::fs::write(&path, "PK\u{3}\u{4} not json").unwrap();
+    let err = read_file(&path).unwrap_err();
+    assert_eq!(err.kind(), "file");
+    assert!(
+        err.to_string().contains("not a licd transfer file"),
+        "{err}"
+    );
+    std::fs::write(&path, r#"{"format":"other/1","kind":"x","tokens":[]}"#).unwrap();
+    assert_eq!(read_file(&path).unwrap_err().kind(), "file");
+    assert_eq!(
+        read_file(&dir.path().join("missing.json"))
+            .unwrap_err()
+            .kind(),
+        "file"
+    );
+}

@@ -146,7 +146,7 @@ fn check_chain(
             head_seq: held.seq,
         });
     }
-    if claims.seq != held.seq + 1 {
+    if claims.seq != held.seq.saturating_add(1) {
         return Err(StoreError::ChainGap {
             seq: claims.seq,
             head_seq: held.seq,
