@@ -53,8 +53,7 @@ fn license(b: &Appliance) -> Result<LicenseClaims> {
 }
 
 fn write_transfer(out: &Path, transfer: &Transfer) -> Result<()> {
-    let text = serde_json::to_string_pretty(transfer)? + "\n";
-    write_atomic(out, text.as_bytes(), 0o644).with_context(|| format!("writing {}", out.display()))
+    Ok(offline::write_file(out, transfer)?)
 }
 
 /// `licd agent offline-request --out F`.
@@ -84,10 +83,7 @@ pub fn offline_request(config: &AgentConfig, out: &Path) -> Result<String> {
 /// `licd agent offline-import F`.
 pub fn offline_import(config: &AgentConfig, file: &Path) -> Result<Vec<String>> {
     let b = open(config)?;
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let transfer: Transfer = serde_json::from_str(&text)
-        .map_err(|e| anyhow!("{} is not a licd transfer file: {e}", file.display()))?;
+    let transfer = offline::read_file(file)?;
     let now = b.clock.now();
     let key_path = &b.config.license_key_file;
     let (imported, installed) = b.cell.update(now, |store| -> Result<_> {

@@ -415,7 +415,7 @@ fn the_agent_survives_garbage_silence_and_a_server_that_is_not_tls() {
 }
 
 #[test]
-fn the_status_api_answers_on_the_loopback_port_too() {
+fn the_status_api_answers_on_the_loopback_port_too_and_a_failing_usage_command_is_logged() {
     let s = real_time_server();
     let api = Api::new(&s);
     let port = TcpListener::bind("127.0.0.1:0")
@@ -423,8 +423,28 @@ fn the_status_api_answers_on_the_loopback_port_too() {
         .local_addr()
         .unwrap()
         .port();
-    let (_id, mut a) = activated(&s, &api, &format!("listen = \"127.0.0.1:{port}\""));
+    // A usage_command that fails: logged, and the heartbeats go on without counts.
+    let extra = format!("listen = \"127.0.0.1:{port}\"\nusage_command = \"echo oops >&2; exit 3\"");
+    let (id, mut a) = activated(&s, &api, &extra);
     a.wait_state("valid");
+    assert!(
+        a.log().contains("no user counts for this heartbeat"),
+        "{}",
+        a.log()
+    );
+    assert!(a.log().contains("oops"), "{}", a.log());
+    let overview = api.ok(api.get("/api/v1/licensing/heartbeats"));
+    let ours: Vec<&Value> = overview["heartbeats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["license_id"] == id.as_str())
+        .collect();
+    assert!(!ours.is_empty(), "{overview}");
+    assert!(
+        ours.iter().all(|h| h["internal_users"].is_null()),
+        "{ours:?}"
+    );
     let r = client()
         .get(format!("http://127.0.0.1:{port}/status"))
         .send()
@@ -553,7 +573,7 @@ fn the_air_gap_commands_write_signed_files_and_refuse_what_they_cannot_use() {
     let out = agent(&["offline-import", a.path("junk.json").to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(
-        text(&out).contains("is not a licd transfer file"),
+        text(&out).contains("not a licd transfer file"),
         "{}",
         text(&out)
     );
