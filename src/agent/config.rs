@@ -236,6 +236,35 @@ mod tests {
         assert!(c.server_url.is_none());
     }
 
+    /// The packaged example sets nothing but `product_id` (left empty, so an unconfigured
+    /// agent says what to set); every other key is the default, commented out.
+    #[test]
+    fn the_packaged_example_is_the_defaults() {
+        let text = include_str!("../../packaging/agent.toml");
+        let e = AgentConfig::from_toml(text).expect_err("product_id is empty");
+        assert!(e.to_string().starts_with("product_id must be set"), "{e}");
+        let c = AgentConfig::from_toml(&text.replace("product_id = \"\"", "product_id = \"x\""))
+            .expect("valid");
+        assert_eq!(
+            c,
+            AgentConfig {
+                product_id: "x".into(),
+                ..AgentConfig::default()
+            }
+        );
+        // Each commented-out default, uncommented, is accepted as it is.
+        let uncommented: String = text
+            .lines()
+            .map(|l| match l.strip_prefix('#') {
+                Some(rest) if rest.contains(" = ") && !rest.starts_with(' ') => rest,
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace("product_id = \"\"", "product_id = \"x\"");
+        AgentConfig::from_toml(&uncommented).expect("every example value is valid");
+    }
+
     #[test]
     fn an_unknown_key_is_named() {
         let e = AgentConfig::from_toml("product_id = \"acme\"\nheartbeat_secs = 5\n")
