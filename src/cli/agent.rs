@@ -57,6 +57,11 @@ pub fn execute(config: Option<&Path>, command: AgentCommand) -> Result<()> {
     let path = config.unwrap_or(Path::new(DEFAULT_AGENT_CONFIG_PATH));
     let config = AgentConfig::load(Some(path))
         .map_err(|e| anyhow::anyhow!("invalid agent configuration {}: {e}", path.display()))?;
+    // Files the agent's store and key would be left to another user (e.g. root) by a
+    // command run as someone else: refused, as for licd's data directory.
+    if !matches!(command, AgentCommand::Status { .. }) {
+        super::check_owner(&config.state_dir)?;
+    }
     match command {
         AgentCommand::Run => run::run(config),
         AgentCommand::Status { json } => {
