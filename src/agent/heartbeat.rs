@@ -86,7 +86,14 @@ pub fn contact(agent: &Agent, client: &Client) -> Result<Contact> {
 }
 
 fn activate(agent: &Agent, client: &Client) -> Result<Contact> {
-    let keys = known_keys(agent, client)?;
+    // Activation is rare: licd's keys are fetched afresh for it (a key rotated since the
+    // copy was kept would refuse the key or the lease), the copy kept used if licd does
+    // not answer.
+    let keys = match fetch_keys(agent, client) {
+        Ok(keys) => keys,
+        Err(e) if agent.keys().is_empty() => return Err(e),
+        Err(_) => agent.keys(),
+    };
     let path = &agent.config.license_key_file;
     let now = agent.clock.now();
     let verify = |k: &str| {
