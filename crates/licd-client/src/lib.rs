@@ -109,7 +109,17 @@
 //! See [`offline`]: `offline_request` -> (staff, licd) -> `import`; renewal and
 //! revocation bundles and usage-report acknowledgements come back through `import`
 //! too; `release` writes the proof that frees the license; `usage_report` writes the
-//! chained true-up report and a copy for people.
+//! chained true-up report and a copy for people; `read_file` and `write_file` carry
+//! them to and from disk. Each of these saves the store itself; an import is all or
+//! nothing.
+//!
+//! # Errors
+//!
+//! Every error type has a `kind()` with a stable short name ([`verify::VerifyError`],
+//! [`store::StoreError`], [`offline::OfflineError`], `client::ClientError`), and a
+//! message for people. `ClientError::is_out_of_touch` tells "licd could not be reached
+//! or answered nonsense" (stay in grace, retry) from "licd refused" (its problem
+//! `code`).
 
 #[cfg(feature = "http")]
 pub mod client;
