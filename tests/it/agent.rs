@@ -649,3 +649,41 @@ fn the_air_gap_commands_write_signed_files_and_refuse_what_they_cannot_use() {
         "{locked}"
     );
 }
+
+/// Over TLS the agent trusts the site CA it is given, and only it: with another CA
+/// licd's certificate is refused, and the box goes to grace rather than anywhere else.
+#[test]
+fn over_tls_the_agent_trusts_the_site_ca_and_nothing_else() {
+    let s = TestServer::start_at(tempfile::tempdir().unwrap(), None, |c| {
+        c.tls.enabled = true;
+    });
+    assert!(s.base.starts_with("https://"), "{}", s.base);
+    let api = Api::new(&s);
+    let license = api.issue(INSTALL, 365);
+    let mut a = Appliance::new(license["license_key"].as_str().unwrap());
+    std::fs::write(a.path("ca.pem"), s.app.ca.cert_pem()).unwrap();
+    a.configure(
+        &s.base,
+        &format!("ca_file = \"{}\"", a.path("ca.pem").display()),
+    );
+    a.start();
+    a.wait("activation over TLS", |st| {
+        st["state"] == "valid" && seq(st) >= 2
+    });
+
+    let other = rcgen::generate_simple_self_signed(vec!["other.example".into()]).unwrap();
+    std::fs::write(a.path("other-ca.pem"), other.cert.pem()).unwrap();
+    a.configure(
+        &s.base,
+        &format!("ca_file = \"{}\"", a.path("other-ca.pem").display()),
+    );
+    a.start();
+    let grace = a.wait_state("grace");
+    assert!(
+        grace["remaining_secs"].as_i64().unwrap() > 13 * 86_400,
+        "{grace}"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(a.alive(), "{}", a.log());
+    assert!(a.log().contains("licd not reached"), "{}", a.log());
+}
