@@ -133,7 +133,7 @@ socket = "{socket}"
             std::thread::sleep(Duration::from_millis(100));
         }
         panic!(
-            "waited 30 s for {what}; last status {last}\nagent log:\n{}",
+            "waited 60 s for {what}; last status {last}\nagent log:\n{}",
             self.log()
         );
     }
