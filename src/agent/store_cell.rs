@@ -33,13 +33,16 @@ pub enum Snapshot {
     Broken(String),
 }
 
+/// A version of the store file: mtime, inode, length.
+type Stamp = (SystemTime, u64, u64);
+
 /// The lease store of one state directory.
 #[derive(Debug)]
 pub struct StoreCell {
     path: PathBuf,
     lock_path: PathBuf,
     key: ApplianceKey,
-    cached: Mutex<Option<(Option<SystemTime>, Snapshot)>>,
+    cached: Mutex<Option<(Option<Stamp>, Snapshot)>>,
 }
 
 impl StoreCell {
@@ -98,10 +101,12 @@ impl StoreCell {
         Ok(result)
     }
 
-    fn modified(&self) -> Option<SystemTime> {
-        std::fs::metadata(&self.path)
-            .and_then(|m| m.modified())
-            .ok()
+    /// What tells one version of the file from another: each save is a new file
+    /// (renamed over), so its inode changes even when the mtime's resolution is coarse.
+    fn modified(&self) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(&self.path).ok()?;
+        Some((m.modified().ok()?, m.ino(), m.len()))
     }
 
     fn remember(&self, snapshot: Snapshot) {
@@ -138,6 +143,61 @@ impl StoreCell {
                 self.remember(snap.clone());
                 snap
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use licd_client::formats::UserCounts;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()
+    }
+
+    /// Two writers (the running agent and a command) never lose each other's change,
+    /// and a reader sees a change made through another cell (another process).
+    #[test]
+    fn writers_do_not_lose_each_others_changes_and_readers_see_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = ApplianceKey::generate().expect("key");
+        let path = dir.path().join("leases.json");
+        let agent = StoreCell::new(&path, key.clone());
+        let command = std::sync::Arc::new(StoreCell::new(&path, key));
+        assert!(matches!(agent.snapshot(), Snapshot::State(s) if s.daily_peaks.is_empty()));
+        let threads: Vec<_> = (0..8u32)
+            .map(|i| {
+                let cell = command.clone();
+                std::thread::spawn(move || {
+                    let day = now() + chrono::Duration::days(i64::from(i));
+                    cell.update(day, |store| {
+                        store.record_usage(
+                            UserCounts {
+                                internal_users: i,
+                                external_users: 0,
+                            },
+                            day,
+                        );
+                        Ok::<_, std::convert::Infallible>(())
+                    })
+                    .expect("update")
+                    .expect("ok");
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("thread");
+        }
+        match agent.snapshot() {
+            Snapshot::State(s) => assert_eq!(s.daily_peaks.len(), 8, "{:?}", s.daily_peaks),
+            Snapshot::Broken(why) => panic!("{why}"),
+        }
+        // An edit behind the store's back: readers are told, never given the content.
+        std::fs::write(&path, "{\"version\":1,\"body\":{},\"mac\":\"AAAA\"}").expect("write");
+        match agent.snapshot() {
+            Snapshot::Broken(why) => assert!(why.contains("MAC does not match"), "{why}"),
+            Snapshot::State(_) => panic!("an edited store was used"),
         }
     }
 }
