@@ -3,7 +3,7 @@
 mod cli;
 
 use anyhow::Result;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Command};
 use licd::config::{Config, LogFormat};
 use std::io::IsTerminal;
@@ -43,6 +43,22 @@ fn init_logging(config: &Config) {
     }
 }
 
+/// The agent's logging: `LICD_LOG` (default `info`) to standard error.
+fn init_agent_logging(format: Option<cli::LogFormatArg>) {
+    let filter = std::env::var("LICD_LOG")
+        .ok()
+        .and_then(|spec| EnvFilter::try_new(spec).ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    match format {
+        Some(cli::LogFormatArg::Json) => builder.json().init(),
+        _ => builder.init(),
+    }
+}
+
 /// Prints a command's error; a wrong command line exits with `EXIT_USAGE`, others with 1.
 fn failure(e: &anyhow::Error) -> ExitCode {
     eprintln!("error: {e:#}");
@@ -54,8 +70,11 @@ fn failure(e: &anyhow::Error) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         // --help and --version print to stdout and succeed; a wrong command line is
         // EXIT_USAGE (clap's own 2 would read as `license verify`'s "malformed").
         Err(e) => {
@@ -74,6 +93,20 @@ fn main() -> ExitCode {
     {
         return match cli::license::run(cmd) {
             Ok(c) => ExitCode::from(c),
+            Err(e) => failure(&e),
+        };
+    }
+    // The agent reads its own config (the global --config names it; LICD_CONFIG is the
+    // server's and is ignored) and logs alone.
+    if let Command::Agent(_) = &cli.command
+        && let Command::Agent(cmd) = cli.command
+    {
+        init_agent_logging(cli.log_format);
+        let from_command_line =
+            matches.value_source("config") == Some(clap::parser::ValueSource::CommandLine);
+        let config = cli.config.as_deref().filter(|_| from_command_line);
+        return match cli::agent::execute(config, cmd) {
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => failure(&e),
         };
     }

@@ -9,5 +9,6 @@ if [ -d /run/systemd/system ]; then systemctl daemon-reload >/dev/null 2>&1 || t
 if [ "$1" -eq 1 ]; then
     echo "licd is installed but not started. Edit /etc/licd/licd.toml, then: systemctl enable --now licd"
     echo "The first start prints the super_admin's one-time password: journalctl -u licd"
+    echo "On an appliance: edit /etc/licd/agent.toml, then: systemctl enable --now licd-agent"
 fi
 exit 0

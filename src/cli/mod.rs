@@ -1,10 +1,10 @@
 //! The command line, one file per command group: `serve` and `init` (serve.rs),
 //! `check-config`, `admin`, `audit`, `keys`, `ca`, `backup` and `restore` (backup.rs),
-//! `tenant`, `outbox`,
-//! and the offline `license` tools. This file holds the top-level parser, the dispatch
+//! `tenant`, `outbox`, the offline `license` tools, and `agent` (the appliance side). This file holds the top-level parser, the dispatch
 //! and what several groups share: opening an existing data directory as its owner.
 
 pub mod admin;
+pub mod agent;
 pub mod audit;
 pub mod backup;
 pub mod ca;
@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use admin::AdminCommand;
+use agent::AgentCommand;
 use audit::AuditCommand;
 use backup::BackupArgs;
 use ca::CaCommand;
@@ -60,7 +61,9 @@ impl UsageError {
 #[derive(Debug, Parser)]
 #[command(name = "licd", version, about = "On-prem software licensing server")]
 pub struct Cli {
-    /// Config file (TOML). Default: /etc/licd/licd.toml when it exists.
+    /// Config file (TOML). Default: /etc/licd/licd.toml when it exists. For `licd
+    /// agent`: the agent's config, default /etc/licd/agent.toml (LICD_CONFIG does not
+    /// apply).
     #[arg(long, global = true, env = "LICD_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Data directory (databases, keys, CA). Overrides storage.data_dir.
@@ -122,6 +125,11 @@ pub enum Command {
     /// one in a tenant's data directory.
     #[command(subcommand)]
     License(LicenseCommand),
+    /// The appliance side: `run` the agent (activation, heartbeats, directives, the
+    /// local status API), ask its `status`, and the air-gap files (offline-request,
+    /// offline-import, release, usage-report). Reads the agent's config, not licd's.
+    #[command(subcommand)]
+    Agent(AgentCommand),
 }
 
 impl Cli {
@@ -158,7 +166,7 @@ pub fn run(config: Config, command: Command) -> Result<()> {
         Command::Tenant(cmd) => tenant::run(config, cmd),
         Command::Outbox(cmd) => outbox::run(config, cmd),
         Command::License(cmd) => license::issue_on_data_dir(config, cmd),
-        Command::CheckConfig { .. } => Ok(()),
+        Command::CheckConfig { .. } | Command::Agent(_) => Ok(()),
     }
 }
 

@@ -3,6 +3,8 @@
 //! a real server on a loopback port with a real SQLite data dir.
 
 mod air_gap;
+mod agent;
+mod agent_air_gap;
 mod audit;
 mod audit_search;
 mod auth;
