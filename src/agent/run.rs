@@ -4,7 +4,7 @@
 //! agent: every failure is logged and the status moves toward `grace`.
 
 use super::config::AgentConfig;
-use super::heartbeat::{Contact, contact};
+use super::heartbeat::{Contact, contact, current_usage};
 use super::runtime::Agent;
 use super::schedule::random_unit;
 use super::status_api::{StatusSource, bind_socket, bind_tcp, serve_tcp, serve_unix};
@@ -54,6 +54,8 @@ pub fn run(config: AgentConfig) -> Result<()> {
     let mut failures: u32 = 0;
     let mut last_state = String::new();
     loop {
+        // Whether this round's user counts were recorded with a heartbeat.
+        let mut counted = false;
         if let Some(client) = &client {
             match contact(&agent, client) {
                 Ok(Contact::Activated(seq)) => {
@@ -62,6 +64,7 @@ pub fn run(config: AgentConfig) -> Result<()> {
                 }
                 Ok(Contact::Heartbeat(seq)) => {
                     failures = 0;
+                    counted = true;
                     tracing::debug!(lease = seq, "heartbeat");
                 }
                 Ok(Contact::Idle(why)) => {
@@ -73,6 +76,9 @@ pub fn run(config: AgentConfig) -> Result<()> {
                     tracing::warn!(failures, "licd not reached: {e:#}");
                 }
             }
+        }
+        if !counted {
+            note_usage(&agent);
         }
         note_clock(&agent);
         let status = agent.status_json();
@@ -89,6 +95,28 @@ pub fn run(config: AgentConfig) -> Result<()> {
             .schedule
             .next_wait(lease_interval, failures, random_unit());
         std::thread::sleep(wait);
+    }
+}
+
+/// Records the current user counts in the store's daily peaks when no heartbeat carried
+/// them (an air-gapped box, or licd out of reach): the true-up usage report is made of
+/// these. Nothing is recorded before an activation.
+fn note_usage(agent: &Agent) {
+    let Snapshot::State(state) = agent.cell.snapshot() else {
+        return;
+    };
+    if state.lease().is_none() {
+        return;
+    }
+    let Some(counts) = current_usage(&agent.config) else {
+        return;
+    };
+    let now = agent.clock.now();
+    if let Err(e) = agent.cell.update(now, |store| {
+        store.record_usage(counts, now);
+        Ok::<_, std::convert::Infallible>(())
+    }) {
+        tracing::error!("recording user counts: {e}");
     }
 }
 

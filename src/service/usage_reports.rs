@@ -156,18 +156,22 @@ pub fn ingest(
                 "rollbacks": c.clock.rollbacks.len(),
             }),
         )?;
-        installations::reassess_reported(
-            tx,
-            tenant,
-            &license.install_id,
-            now,
-            actor,
-            Usage {
-                internal_users: c.peak.internal_users,
-                external_users: c.peak.external_users,
-            },
-            &days,
-        )?;
+        // A report without a single count says nothing about usage (the product was
+        // not asked in its period): it is recorded, and the assessment stays as it was.
+        if !days.is_empty() {
+            installations::reassess_reported(
+                tx,
+                tenant,
+                &license.install_id,
+                now,
+                actor,
+                Usage {
+                    internal_users: c.peak.internal_users,
+                    external_users: c.peak.external_users,
+                },
+                &days,
+            )?;
+        }
         let mut tokens = vec![ack(tenant, now, &license, &row, "recorded")?];
         let mut said = vec![format!(
             "usage report {} of {fingerprint} recorded",

@@ -18,21 +18,21 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// A licd server that runs at the real time.
-fn real_time_server() -> TestServer {
+pub fn real_time_server() -> TestServer {
     let now = licd::clock::Clock::now(&licd::clock::SystemClock);
     TestServer::start_at(tempfile::tempdir().unwrap(), Some(now), |_| {})
 }
 
 /// An appliance: a temp dir with the agent's config, key file and state, and the
 /// running `licd agent run` child (killed on drop).
-struct Appliance {
+pub struct Appliance {
     dir: tempfile::TempDir,
-    fingerprint: String,
+    pub fingerprint: String,
     child: Option<Child>,
 }
 
 impl Appliance {
-    fn new(license_key: &str) -> Appliance {
+    pub fn new(license_key: &str) -> Appliance {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("license.key"), format!("{license_key}\n")).unwrap();
         Appliance {
@@ -42,20 +42,20 @@ impl Appliance {
         }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    fn socket(&self) -> PathBuf {
+    pub fn socket(&self) -> PathBuf {
         self.path("run/status.sock")
     }
 
-    fn config_path(&self) -> PathBuf {
+    pub fn config_path(&self) -> PathBuf {
         self.path("agent.toml")
     }
 
     /// Writes the config for `server_url` with `extra` lines.
-    fn configure(&self, server_url: &str, extra: &str) {
+    pub fn configure(&self, server_url: &str, extra: &str) {
         let toml = format!(
             r#"server_url = "{server_url}"
 license_key_file = "{key}"
@@ -78,8 +78,26 @@ socket = "{socket}"
         std::fs::write(self.config_path(), toml).unwrap();
     }
 
+    /// Writes the config of a box that never reaches licd (no `server_url`).
+    pub fn configure_offline(&self, extra: &str) {
+        self.configure("http://unused", extra);
+        let toml = std::fs::read_to_string(self.config_path())
+            .unwrap()
+            .replace("server_url = \"http://unused\"\n", "");
+        std::fs::write(self.config_path(), toml).unwrap();
+    }
+
+    /// Runs a one-shot `licd agent ARGS --config <this box's config>`.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        run(licd()
+            .arg("agent")
+            .args(args)
+            .arg("--config")
+            .arg(self.config_path()))
+    }
+
     /// Starts `licd agent run` with the current config (stopping a running one).
-    fn start(&mut self) {
+    pub fn start(&mut self) {
         self.stop();
         let _ = std::fs::remove_file(self.socket());
         let child = licd()
@@ -94,24 +112,24 @@ socket = "{socket}"
         self.wait("the status socket", |_| true);
     }
 
-    fn stop(&mut self) {
+    pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
         }
     }
 
-    fn log(&self) -> String {
+    pub fn log(&self) -> String {
         std::fs::read_to_string(self.path("agent.log")).unwrap_or_default()
     }
 
     /// Whether the agent process is still running.
-    fn alive(&mut self) -> bool {
+    pub fn alive(&mut self) -> bool {
         matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
     }
 
     /// The status from the Unix socket, or None while it does not answer.
-    fn try_status(&self) -> Option<Value> {
+    pub fn try_status(&self) -> Option<Value> {
         let body = licd::agent::status_api::fetch(&self.socket()).ok()?;
         Some(serde_json::from_str(&body).expect("the status is JSON"))
     }
@@ -119,7 +137,7 @@ socket = "{socket}"
     /// Polls the status until `ok` holds (60 s at most: the whole suite shares the
     /// machine); returns it.
     #[track_caller]
-    fn wait(&mut self, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+    pub fn wait(&mut self, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
         let start = Instant::now();
         let mut last = Value::Null;
         while start.elapsed() < Duration::from_secs(60) {
@@ -139,7 +157,7 @@ socket = "{socket}"
     }
 
     #[track_caller]
-    fn wait_state(&mut self, state: &str) -> Value {
+    pub fn wait_state(&mut self, state: &str) -> Value {
         self.wait(state, |s| s["state"] == state)
     }
 }

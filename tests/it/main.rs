@@ -2,9 +2,9 @@
 //! licd's integration tests: one binary, a module per area. Each test talks real HTTP to
 //! a real server on a loopback port with a real SQLite data dir.
 
-mod air_gap;
 mod agent;
 mod agent_air_gap;
+mod air_gap;
 mod audit;
 mod audit_search;
 mod auth;
