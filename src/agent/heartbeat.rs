@@ -180,8 +180,9 @@ fn heartbeat(agent: &Agent, client: &Client, license_id: &str, secret: &str) -> 
     match result {
         Ok(seq) => Ok(Contact::Heartbeat(seq)),
         Err(e @ (StoreError::ChainGap { .. } | StoreError::ChainBroken { .. })) => {
-            // A reply lost on the way: licd chains from a lease this box never got.
-            // Activating again starts a new chain (licd hands over what was pending).
+            // The next lease does not name the one held (a gap, which the store takes,
+            // is not this): the box's chain and licd's parted ways. Activating again
+            // starts a new chain (licd hands over what was pending).
             let now = agent.clock.now();
             agent.cell.update(now, |store| {
                 store.state_mut().activation_secret = None;

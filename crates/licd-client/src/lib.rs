@@ -86,11 +86,12 @@
 //!
 //! [`store::LeaseStore::accept_lease`] accepts a lease only if it verifies (typ, ES256,
 //! this Install ID and fingerprint, the activation's license), is signed no earlier than
-//! the lease held, and extends the chain: seq + 1 with `prev` = the held lease's
-//! [`jose::chain_hash`]. A new activation's first lease (seq 1, `prev` `""`) starts a
-//! new chain. licd chains each lease from the last one it issued, so when a heartbeat's
-//! answer is lost the next lease is refused as a gap
-//! ([`store::StoreError::ChainGap`]); an online appliance recovers by activating again.
+//! the lease held, and extends the chain: a higher seq, and when it is seq + 1, `prev` =
+//! the held lease's [`jose::chain_hash`]. licd chains each lease from the last one it
+//! issued, so a heartbeat answer lost on the way (or a renewal file never carried)
+//! leaves a gap, which is accepted: the leases in between were licd's, and a replayed
+//! or older lease is still refused by its seq and `iat`. A new activation's first lease
+//! (seq 1, `prev` `""`) starts a new chain.
 //! `lock`, `unlock` and `message` directives are applied by the store, once each (by
 //! id); `install_key` is the caller's: verify the key, keep it, then
 //! [`store::LeaseStore::install_license`].

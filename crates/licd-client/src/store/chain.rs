@@ -18,9 +18,12 @@ impl LeaseStore {
     ///
     /// - it verifies ([`verify_lease`]: `typ`, ES256 by one of `keys`, this Install ID
     ///   and fingerprint) and names the activation's license;
-    /// - it extends the chain: `seq` is the held lease's seq + 1 and `prev` its chain
-    ///   hash. The only gap allowed is a new activation's first lease (seq 1, `prev`
-    ///   `""`);
+    /// - it extends the chain: `seq` is above the held lease's, and when it is the next
+    ///   one (seq + 1) its `prev` is the held lease's chain hash. A gap (seq + 2 or
+    ///   more) is accepted: a heartbeat answer lost on the way or a renewal file never
+    ///   carried leaves one, and licd's signature with the rising `seq` and `iat` still
+    ///   rules out a replayed or older lease. A new activation's first lease (seq 1,
+    ///   `prev` `""`) starts the chain again;
     /// - it is not older: its `iat` is never earlier than the held lease's (else it is
     ///   refused as a replay), and it is not the lease held.
     ///
@@ -146,11 +149,9 @@ fn check_chain(
             head_seq: held.seq,
         });
     }
+    // A gap: the leases between were signed by licd but never arrived.
     if claims.seq != held.seq.saturating_add(1) {
-        return Err(StoreError::ChainGap {
-            seq: claims.seq,
-            head_seq: held.seq,
-        });
+        return Ok(());
     }
     if claims.prev != chain_hash(&head.token) {
         return Err(StoreError::ChainBroken {
