@@ -34,6 +34,7 @@ mod harness;
 mod input_limits;
 mod installations;
 mod installations_page;
+mod integrating_docs;
 mod keys;
 mod license_actions;
 mod licensing;
@@ -47,7 +48,7 @@ mod permissions;
 mod portal_auth;
 mod portal_billing;
 mod portal_orgs;
-mod python_jose;
+
 mod settings;
 mod smtp_sink;
 mod static_files;

@@ -1,6 +1,7 @@
-//! A standard JOSE library reads licd's artefacts: the Python example of
-//! `docs/integrating.md`, taken from the document itself, verifies a real license key
-//! and a real lease with PyJWT, and refuses a lease offered as a license key (`typ`).
+//! docs/integrating.md tells the truth: its Python example, taken from the document
+//! itself, verifies a real license key and a real lease with a standard JOSE library
+//! (PyJWT) and refuses a lease offered as a license key (`typ`); its Rust example is the
+//! one the workspace builds.
 //!
 //! Python comes from the machine (`python3`); PyJWT is installed into a virtualenv under
 //! `target/` the first time (the test command needs PyPI once, or the venv cached).
@@ -119,4 +120,22 @@ fn pyjwt_verifies_a_license_key_and_a_lease_as_documented() {
     );
     let bad = verify(&altered, &lease_file, "fp-python-1");
     assert!(!bad.status.success(), "{}", text(&bad));
+}
+
+/// The Rust example in docs/integrating.md is the example the workspace builds.
+#[test]
+fn the_documented_rust_example_is_the_one_that_is_built() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/integrating.md")).unwrap();
+    let start = doc.find("```rust\n").expect("a rust block") + 8;
+    // The example's own doc comment holds fences (`//! ```text`): the block ends at a
+    // fence alone on its line.
+    let len = doc[start..].find("\n```\n").expect("the rust block ends") + 1;
+    let example =
+        std::fs::read_to_string(root.join("crates/licd-client/examples/appliance.rs")).unwrap();
+    assert_eq!(
+        doc[start..start + len],
+        example,
+        "copy crates/licd-client/examples/appliance.rs into docs/integrating.md"
+    );
 }
