@@ -176,6 +176,23 @@ impl Browser {
         png
     }
 
+    /// Saves a PNG of the whole page (at most 3000 px high) as
+    /// docs/screenshots/<name>.png: the pictures the docs show are the suite's.
+    pub async fn keep(&self, name: &str) {
+        self.client
+            .execute(
+                "document.activeElement.blur(); window.scrollTo(0, 0);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let png = self.full_page_png(3000).await;
+        assert!(png.starts_with(b"\x89PNG"), "{name}");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
         // Drop ends chromedriver.

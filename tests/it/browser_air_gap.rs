@@ -1,6 +1,6 @@
 //! The license page's "Air-gapped appliance" section in a real browser: a request file
 //! chosen with the file input is read into the form (app.js), uploaded, and the box is
-//! then listed as holding the license.
+//! then listed as holding the license (docs/screenshots/license-air-gap-1280.png).
 
 use crate::air_gap::Appliance;
 use crate::browser::{Browser, runtime, sign_in, wait_for};
@@ -57,6 +57,18 @@ fn a_request_file_chosen_on_the_license_page_binds_the_box() {
         }
         assert!(listed, "the box is not listed after the upload");
         assert!(b.text("#air-gap-boxes").await.contains("fp-browser"));
+        // The section as staff see it, scrolled to.
+        b.set_viewport(1280, 1000).await;
+        b.client
+            .execute(
+                "document.activeElement.blur(); [...document.querySelectorAll('h2')].find(h => h.textContent.includes('Air-gapped')).scrollIntoView();",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let png = b.client.screenshot().await.unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        std::fs::write(dir.join("license-air-gap-1280.png"), png).unwrap();
         b.close().await;
     });
 }

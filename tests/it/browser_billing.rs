@@ -123,22 +123,6 @@ async fn owner_on_org_page(s: &TestServer, o: i64) -> Browser {
     b
 }
 
-/// Saves a PNG of the whole page (at most 3000 px high) as docs/screenshots/<name>.png.
-async fn keep(b: &Browser, name: &str) {
-    b.client
-        .execute(
-            "document.activeElement.blur(); window.scrollTo(0, 0);",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let png = b.full_page_png(3000).await;
-    assert!(png.starts_with(b"\x89PNG"), "{name}");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-}
-
 #[test]
 #[ignore = "needs Chromium; scripts/test runs it"]
 fn staff_set_prices_record_a_payment_and_see_the_revenue() {
@@ -194,7 +178,7 @@ fn staff_set_prices_record_a_payment_and_see_the_revenue() {
         b.click("#record-payment button[type=submit]").await;
         wait_text(&b, "#invoice-due", "0.00 EUR").await;
         assert!(b.text("#invoice-title").await.contains("paid"));
-        keep(&b, "billing-invoice-paid-1280").await;
+        b.keep("billing-invoice-paid-1280").await;
 
         // The Billing group opens on the revenue summary.
         b.client.goto(&s.url("/billing")).await.unwrap();
@@ -202,13 +186,13 @@ fn staff_set_prices_record_a_payment_and_see_the_revenue() {
         assert_eq!(b.text("#paid-30").await, "1249.50 EUR");
         assert_eq!(b.text("#open-total").await, "0.00 EUR");
         assert_eq!(b.text("#mrr").await, "0.00 EUR");
-        keep(&b, "billing-revenue-1280").await;
+        b.keep("billing-revenue-1280").await;
         let found = axe_serious(&b).await;
         assert!(found.is_empty(), "axe-core on the revenue page: {found:?}");
         b.set_viewport(390, 844).await;
         b.client.refresh().await.unwrap();
         wait_for(&b, "#chart-revenue").await;
-        keep(&b, "billing-revenue-390").await;
+        b.keep("billing-revenue-390").await;
         b.close().await;
     });
 }
@@ -269,7 +253,7 @@ fn an_owner_keeps_the_billing_details_and_opens_an_invoice() {
         let (id, number) = invoice(&s, o);
         b.client.refresh().await.unwrap();
         wait_for(&b, &format!("#invoice-{id}")).await;
-        keep(&b, "portal-billing-1280").await;
+        b.keep("portal-billing-1280").await;
         let found = axe_serious(&b).await;
         assert!(found.is_empty(), "axe-core on the billing page: {found:?}");
         b.client
@@ -284,19 +268,19 @@ fn an_owner_keeps_the_billing_details_and_opens_an_invoice() {
         assert_eq!(b.text("#invoice-total").await, "1249.50 EUR");
         assert!(b.text("#bank-details").await.contains("IBAN DE00"));
         assert!(b.text("#invoice-lines").await.contains("prorated"));
-        keep(&b, "portal-invoice-1280").await;
+        b.keep("portal-invoice-1280").await;
         let found = axe_serious(&b).await;
         assert!(found.is_empty(), "axe-core on the invoice page: {found:?}");
         b.set_viewport(390, 844).await;
         b.client.refresh().await.unwrap();
         wait_for(&b, "#invoice-lines").await;
-        keep(&b, "portal-invoice-390").await;
+        b.keep("portal-invoice-390").await;
         b.set_viewport(1280, 900).await;
         b.click("#print-link").await;
         wait_for(&b, "body.invoice-print").await;
         let page = b.client.source().await.unwrap();
         assert!(page.contains("Acme Industrial GmbH") && page.contains("VAT DE123456789"));
-        keep(&b, "portal-invoice-print").await;
+        b.keep("portal-invoice-print").await;
         b.close().await;
     });
 }
@@ -342,11 +326,11 @@ fn an_owner_purchases_sees_the_key_and_cancels_on_the_billing_page() {
         assert!(b.text("#purchase-error").await.contains("minimum is 5"));
         b.fill("#internal-users", "10").await;
         b.fill("#external-users", "2").await;
-        keep(&b, "portal-purchase-1280").await;
+        b.keep("portal-purchase-1280").await;
         b.click("#purchase-continue").await;
         wait_for(&b, "#pay-and-subscribe").await;
         assert_eq!(b.text("#checkout-total").await, "1309.00 EUR");
-        keep(&b, "portal-checkout-1280").await;
+        b.keep("portal-checkout-1280").await;
         let serious = axe_serious(&b).await;
         assert!(serious.is_empty(), "the checkout: {serious:?}");
         b.click("#pay-and-subscribe").await;
@@ -392,7 +376,7 @@ fn an_owner_purchases_sees_the_key_and_cancels_on_the_billing_page() {
                 .contains("stays valid until the end")
         );
         assert!(b.text("#subscriptions-table").await.contains("ends "));
-        keep(&b, "portal-billing-canceled-1280").await;
+        b.keep("portal-billing-canceled-1280").await;
         b.click("#subscriptions-table button.small:not(.danger)")
             .await;
         wait_for(&b, "#portal-notice").await;
