@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// `typ` of a lease.
-pub const LEASE_TYP: &str = "licd-lease+jwt";
+/// `typ` of a lease (the appliance side's wire format, defined in `licd-client`).
+pub use licd_client::formats::LEASE_TYP;
 
 /// How long a lock lease stays verifiable (its JWS `exp`), so that a JOSE library that
 /// checks `exp` still reads it despite some clock skew. It grants no running time: its

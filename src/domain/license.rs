@@ -6,53 +6,15 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// `typ` of a license key.
-pub const LICENSE_TYP: &str = "licd-license+jwt";
+/// The license key's `typ`, audience and claims are the appliance side's wire format:
+/// one definition, in the `licd-client` crate, for licd and the appliances.
+pub use licd_client::formats::{LICENSE_TYP, LicenseClaims, audience};
 /// Version of the claim set (`ver`).
 pub const CLAIMS_VERSION: u32 = 1;
 /// Flags a license may carry.
 pub const FLAGS: &[&str] = &["trial", "non_production"];
 /// Most users one license may grant of each kind.
 pub const MAX_USERS: u32 = 10_000_000;
-
-/// The audience (`aud`) naming an installation.
-pub fn audience(install_id: &str) -> String {
-    format!("licd:install:{install_id}")
-}
-
-/// The claims of a license key (a compact JWS, ES256). Any JOSE library can read them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LicenseClaims {
-    pub iss: String,
-    pub sub: String,
-    pub jti: String,
-    pub aud: String,
-    pub iat: i64,
-    pub nbf: i64,
-    pub exp: i64,
-    pub name: String,
-    pub org: String,
-    pub internal_users: u32,
-    pub external_users: u32,
-    pub features: Vec<String>,
-    pub flags: Vec<String>,
-    pub ver: u32,
-}
-
-impl LicenseClaims {
-    /// The Install ID the key is for.
-    pub fn install_id(&self) -> Option<&str> {
-        self.aud.strip_prefix("licd:install:")
-    }
-
-    pub fn not_before(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp(self.nbf, 0).unwrap_or_default()
-    }
-
-    pub fn expires_at(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp(self.exp, 0).unwrap_or_default()
-    }
-}
 
 /// A request to issue a license, as given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]

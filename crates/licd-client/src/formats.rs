@@ -151,6 +151,16 @@ impl LicenseClaims {
     pub fn install_id(&self) -> Option<&str> {
         self.aud.strip_prefix("licd:install:")
     }
+
+    /// `nbf` as a time (the epoch when out of range).
+    pub fn not_before(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.nbf, 0).unwrap_or_default()
+    }
+
+    /// `exp` as a time (the epoch when out of range).
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.exp, 0).unwrap_or_default()
+    }
 }
 
 /// A directive a lease carries.
