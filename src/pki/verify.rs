@@ -80,7 +80,7 @@ pub fn verify_signature(token: &str, keys: &[PublicKey]) -> Result<LicenseClaims
         .iter()
         .find(|k| k.kid() == parsed.header.kid)
         .ok_or_else(|| VerifyError::UnknownKey(parsed.header.kid.clone()))?;
-    if !parsed.verify(key) {
+    if !jws::verify(&parsed, key) {
         return Err(VerifyError::BadSignature);
     }
     serde_json::from_slice(&parsed.payload)

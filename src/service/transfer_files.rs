@@ -97,7 +97,7 @@ impl<T> Unverified<'_, T> {
     /// Checks the token's ES256 signature with the appliance's key: the header must
     /// name that key (its thumbprint) and the signature verify.
     pub fn verify_with(&self, key: &PublicKey, whose: &str) -> Result<()> {
-        if self.parsed.header.kid != key.kid() || !self.parsed.verify(key) {
+        if self.parsed.header.kid != key.kid() || !jws::verify(&self.parsed, key) {
             return Err(refuse(
                 ErrorCode::ApplianceSignatureInvalid,
                 format!(
