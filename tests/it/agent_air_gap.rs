@@ -30,6 +30,23 @@ fn offline_box(s: &TestServer, api: &Api, license_key: &str, extra: &str) -> App
     a
 }
 
+/// The round trip that activates an offline box: its request carried to licd, the
+/// response carried back and imported.
+fn activate_by_files(api: &Api, a: &mut Appliance, license_id: &str) {
+    let req = a.path("req.json");
+    let out = a.cli(&["offline-request", "--out", req.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let resp: Value = api.ok(upload(
+        api,
+        &format!("/api/v1/licenses/{license_id}/offline-activations"),
+        &req,
+    ));
+    save(&a.path("resp.json"), &resp);
+    let out = a.cli(&["offline-import", a.path("resp.json").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    a.wait_state("valid");
+}
+
 fn read_json(p: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
@@ -192,24 +209,7 @@ fn revocation_bundle_locks_and_an_older_bundle_cannot_undo_it() {
     let license = api.issue(INSTALL, 365);
     let id = license["id"].as_str().unwrap();
     let mut a = offline_box(&s, &api, license["license_key"].as_str().unwrap(), "");
-    let req = a.path("req.json");
-    assert!(
-        a.cli(&["offline-request", "--out", req.to_str().unwrap()])
-            .status
-            .success()
-    );
-    let resp: Value = api.ok(upload(
-        &api,
-        &format!("/api/v1/licenses/{id}/offline-activations"),
-        &req,
-    ));
-    save(&a.path("resp.json"), &resp);
-    assert!(
-        a.cli(&["offline-import", a.path("resp.json").to_str().unwrap()])
-            .status
-            .success()
-    );
-    a.wait_state("valid");
+    activate_by_files(&api, &mut a, id);
 
     // A renewal bundle, made before the revocation.
     let renewal: Value = api.ok(api.post(
@@ -253,24 +253,7 @@ fn offline_release_frees_the_license_for_other_hardware() {
     let license = api.issue(INSTALL, 365);
     let id = license["id"].as_str().unwrap();
     let mut a = offline_box(&s, &api, license["license_key"].as_str().unwrap(), "");
-    let req = a.path("req.json");
-    assert!(
-        a.cli(&["offline-request", "--out", req.to_str().unwrap()])
-            .status
-            .success()
-    );
-    let resp: Value = api.ok(upload(
-        &api,
-        &format!("/api/v1/licenses/{id}/offline-activations"),
-        &req,
-    ));
-    save(&a.path("resp.json"), &resp);
-    assert!(
-        a.cli(&["offline-import", a.path("resp.json").to_str().unwrap()])
-            .status
-            .success()
-    );
-    a.wait_state("valid");
+    activate_by_files(&api, &mut a, id);
 
     // Bound to box A: another box is refused.
     let elsewhere = activate(&s, &license, "fp-replacement");
@@ -312,24 +295,7 @@ fn true_up_reports_are_ingested_once_gaps_are_flagged_and_usage_assessed() {
     // The product counts 64 internal users: over what the license grants.
     let usage = r#"usage_command = "echo '{\"internal_users\": 64, \"external_users\": 3}'""#;
     let mut a = offline_box(&s, &api, license["license_key"].as_str().unwrap(), usage);
-    let req = a.path("req.json");
-    assert!(
-        a.cli(&["offline-request", "--out", req.to_str().unwrap()])
-            .status
-            .success()
-    );
-    let resp: Value = api.ok(upload(
-        &api,
-        &format!("/api/v1/licenses/{id}/offline-activations"),
-        &req,
-    ));
-    save(&a.path("resp.json"), &resp);
-    assert!(
-        a.cli(&["offline-import", a.path("resp.json").to_str().unwrap()])
-            .status
-            .success()
-    );
-    a.wait_state("valid");
+    activate_by_files(&api, &mut a, id);
     let reports_path = format!("/api/v1/licenses/{id}/usage-reports");
 
     let report = |n: u32| {
