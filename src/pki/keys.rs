@@ -12,7 +12,6 @@ use ring::signature::{
     ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, UnparsedPublicKey,
 };
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::sync::{Arc, OnceLock};
 use utoipa::ToSchema;
 use zeroize::Zeroizing;
@@ -78,24 +77,16 @@ pub struct Jwks {
     pub keys: Vec<Jwk>,
 }
 
-fn thumbprint(key: &VerifyingKey) -> String {
-    let (x, y) = coordinates(key);
-    // RFC 7638: the required members in lexicographic order, no whitespace.
-    let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
-    B64.encode(Sha256::digest(canonical.as_bytes()))
-}
-
-fn coordinates(key: &VerifyingKey) -> (String, String) {
-    let point = key.to_encoded_point(false);
-    let x = point.x().map(|x| B64.encode(x)).unwrap_or_default();
-    let y = point.y().map(|y| B64.encode(y)).unwrap_or_default();
-    (x, y)
+/// The appliance side's view of the same key: its RFC 7638 thumbprint and JWK are
+/// computed in one place, `licd_client::keys`, for licd and appliances alike.
+fn client_view(key: VerifyingKey) -> licd_client::keys::PublicKey {
+    licd_client::keys::PublicKey::new(key)
 }
 
 impl PublicKey {
     pub fn new(key: VerifyingKey) -> Self {
         PublicKey {
-            kid: thumbprint(&key),
+            kid: client_view(key).kid().to_owned(),
             point: key.to_encoded_point(false).as_bytes().to_vec(),
             key,
         }
@@ -117,15 +108,15 @@ impl PublicKey {
     }
 
     pub fn to_jwk(&self) -> Jwk {
-        let (x, y) = coordinates(&self.key);
+        let j = client_view(self.key).to_jwk();
         Jwk {
-            kty: "EC".into(),
-            crv: "P-256".into(),
-            x,
-            y,
-            kid: Some(self.kid.clone()),
-            use_: Some("sig".into()),
-            alg: Some("ES256".into()),
+            kty: j.kty,
+            crv: j.crv,
+            x: j.x,
+            y: j.y,
+            kid: j.kid,
+            use_: j.use_,
+            alg: j.alg,
         }
     }
 
@@ -255,6 +246,7 @@ impl Jwks {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
 
     #[test]
     fn rfc7638_thumbprint_of_a_known_key() {
