@@ -1,0 +1,495 @@
+//! The fleet benchmark, measured the way a site would see it: the release `licd serve`
+//! as its own process on loopback, driven by `wrk` (Debian's package) with the Lua
+//! scripts in `benches/wrk/`, with `/healthz` of the same process in the same run as the
+//! HTTP ceiling. Run with `scripts/bench` (release build). Prints Markdown tables.
+//!
+//! Seeds 100,000 licenses, each activated by the real activation code, plus licenses
+//! left unactivated for the activation run; then, against plain HTTP and then HTTPS
+//! (the same data, licd restarted with TLS on): interleaved rounds of `/healthz` and
+//! heartbeats from appliances picked at random, at 32 and 64 connections; activations
+//! and license issues; the anonymous memory of the process; the bytes each license
+//! takes on disk, table by table.
+//!
+//! `LICD_BENCH_LICENSES` (default 100,000), `LICD_BENCH_ROUNDS` (3),
+//! `LICD_BENCH_SECS` (10 per window), `LICD_BENCH_GROW_TO` (grow the fleet to that
+//! many activated licenses by copying rows, then heartbeat over all of them),
+//! `LICD_BENCH_SOAK_SECS` (0: heartbeat load that long, then the memory again).
+//! Under `cargo test --all-targets` it runs small and short, as a test of itself.
+
+// A benchmark measures real time: Instant::now is what it is for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
+
+use chrono::{DateTime, Duration, Utc};
+use licd::clock::{Clock, SystemClock};
+use licd::config::Config;
+use licd::domain::license::LicenseRequest;
+use licd::service::appliance::{self, ActivateRequest};
+use licd::service::bootstrap::{AdminSeed, ensure_first_admin};
+use licd::service::{Actor, App, licenses, staff, tokens};
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn request(install: &str, now: DateTime<Utc>) -> LicenseRequest {
+    LicenseRequest {
+        name: "bench".into(),
+        install_id: install.into(),
+        organization: "Bench Corp".into(),
+        organization_id: None,
+        internal_users: 100,
+        external_users: 10,
+        features: vec!["sso".into()],
+        flags: vec![],
+        not_before: None,
+        expires_at: now + Duration::days(365),
+    }
+}
+
+/// What seeding left for the load generator.
+struct Seeded {
+    token: String,
+    /// Lines `license id, activation secret, fingerprint`.
+    appliances: PathBuf,
+    /// Lines `license id, license key, Install ID` of licenses not activated yet.
+    unbound: PathBuf,
+    issue_secs: f64,
+    activate_secs: f64,
+    /// Bytes per table and index with `activated` licenses, all activated.
+    sizes: Vec<(String, i64)>,
+}
+
+fn unbound_requests(n: usize, now: DateTime<Utc>) -> Vec<LicenseRequest> {
+    (0..n)
+        .map(|i| request(&format!("unbound-{i}"), now))
+        .collect()
+}
+
+/// Issues `activated` licenses through the issuing code (1,000 per transaction) and
+/// activates them through the activation code, on two threads; measures the database;
+/// then issues `unbound` more for the activation run.
+fn seed(config: &Config, work: &Path, activated: usize, unbound: usize) -> Seeded {
+    let app = App::open(config.clone(), Arc::new(SystemClock)).unwrap();
+    let tenant = app.tenants.public().unwrap();
+    let now = SystemClock.now();
+    let admin = AdminSeed {
+        email: Some("bench@example.com".into()),
+        password: Some("bench-password-1".into()),
+    };
+    ensure_first_admin(&tenant, now, &admin, 12).unwrap();
+    let admin = staff::id_by_email(&tenant, "bench@example.com").unwrap();
+    let token = tokens::create(&tenant, now, &Actor::Cli, admin, "bench", None)
+        .unwrap()
+        .secret;
+    let total = activated;
+    let started = Instant::now();
+    let mut issued = Vec::with_capacity(total);
+    for batch in 0..total.div_ceil(1000) {
+        let n = (total - batch * 1000).min(1000);
+        let reqs: Vec<_> = (0..n)
+            .map(|i| request(&format!("install-{}", batch * 1000 + i), now))
+            .collect();
+        let rows = licenses::issue_many(&app, &tenant, now, &Actor::Cli, &reqs).unwrap();
+        issued.extend(
+            rows.into_iter()
+                .map(|r| (r.id, r.license_key, r.install_id)),
+        );
+    }
+    let issue_secs = started.elapsed().as_secs_f64();
+    eprintln!("issued {total} licenses in {issue_secs:.1}s");
+
+    let started = Instant::now();
+    let to_activate = &issued[..];
+    let half = to_activate.len().div_ceil(2);
+    let lines: Vec<String> = std::thread::scope(|s| {
+        let workers: Vec<_> = to_activate
+            .chunks(half.max(1))
+            .map(|chunk| {
+                let tenant = tenant.clone();
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(id, key, install)| {
+                            let fingerprint = format!("fp-{id}");
+                            let req = ActivateRequest {
+                                license_key: key.clone(),
+                                fingerprint: fingerprint.clone(),
+                                install_id: install.clone(),
+                                hostname: None,
+                                csr: None,
+                            };
+                            let a = appliance::activate(&tenant, SystemClock.now(), id, &req, None)
+                                .unwrap();
+                            format!("{id} {} {fingerprint}\n", a.activation_secret)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let activate_secs = started.elapsed().as_secs_f64();
+    eprintln!("activated {activated} in {activate_secs:.1}s");
+    let appliances = work.join("appliances.txt");
+    std::fs::write(&appliances, lines.concat()).unwrap();
+    let unbound_path = work.join("unbound.txt");
+    let sizes = table_sizes(&app.tenants.data_dir().tenant_db("public"));
+    // Left unactivated for the activation run, so not in the sizes above.
+    let more = unbound_requests(unbound, now);
+    let mut f = std::fs::File::create(&unbound_path).unwrap();
+    for batch in more.chunks(1000) {
+        for r in licenses::issue_many(&app, &tenant, now, &Actor::Cli, batch).unwrap() {
+            writeln!(f, "{} {} {}", r.id, r.license_key, r.install_id).unwrap();
+        }
+    }
+    Seeded {
+        sizes,
+        token,
+        appliances,
+        unbound: unbound_path,
+        issue_secs,
+        activate_secs,
+    }
+}
+
+/// `licd serve` as its own process.
+struct Licd {
+    child: Child,
+    base: String,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Licd {
+    fn start(data_dir: &Path, tls: bool) -> Licd {
+        let port = free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_licd"));
+        cmd.arg("serve")
+            .env_remove("LICD_CONFIG")
+            .env("LICD_STORAGE__DATA_DIR", data_dir)
+            .env("LICD_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        let base = if tls {
+            cmd.env("LICD_TLS__ENABLED", "true")
+                .env("LICD_TLS__HTTP", "off")
+                .env("LICD_SERVER__LISTEN_HTTPS", format!("127.0.0.1:{port}"));
+            format!("https://127.0.0.1:{port}")
+        } else {
+            cmd.env("LICD_TLS__ENABLED", "false")
+                .env("LICD_SERVER__LISTEN", format!("127.0.0.1:{port}"));
+            format!("http://127.0.0.1:{port}")
+        };
+        let child = cmd.spawn().unwrap();
+        let client = reqwest::blocking::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .build()
+            .unwrap();
+        for _ in 0..600 {
+            if client
+                .get(format!("{base}/readyz"))
+                .send()
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return Licd { child, base };
+            }
+            std::thread::sleep(StdDuration::from_millis(50));
+        }
+        panic!("licd serve never became ready at {base}");
+    }
+
+    /// Anonymous resident memory (`RssAnon`), in MiB.
+    fn anon_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("RssAnon:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap();
+        kib / 1024.0
+    }
+
+    fn stop(mut self) {
+        // SIGTERM, a clean shutdown (the WAL checkpointed).
+        Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Licd {
+    /// A run that failed leaves no server behind.
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// One wrk run, as `benches/wrk/report.lua` prints it.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    rate: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn wrk(
+    base: &str,
+    script: &str,
+    connections: usize,
+    secs: u64,
+    env: &[(&str, &Path)],
+    token: &str,
+) -> Run {
+    let threads = 2;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/wrk");
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        &format!("-t{threads}"),
+        &format!("-c{connections}"),
+        &format!("-d{secs}s"),
+        "-s",
+    ])
+    .arg(dir.join(script))
+    .arg(base)
+    .env("LICD_BENCH_WRK", &dir)
+    .env("LICD_BENCH_WRK_THREADS", threads.to_string())
+    .env("LICD_BENCH_TOKEN", token);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .output()
+        .expect("wrk (Debian's package `wrk`; scripts/bench installs it)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "wrk failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("WRK "))
+        .unwrap_or_else(|| panic!("no report from wrk: {stdout}"));
+    let field = |name: &str| -> f64 {
+        line.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap()
+    };
+    let requests = field("requests");
+    assert_eq!(
+        field("non2xx") + field("socket_errors"),
+        0.0,
+        "{script}: every request must succeed: {stdout}"
+    );
+    assert!(requests > 0.0, "{script}: no requests: {stdout}");
+    Run {
+        rate: requests / (field("duration_us") / 1e6),
+        p50_ms: field("p50_us") / 1000.0,
+        p99_ms: field("p99_us") / 1000.0,
+    }
+}
+
+/// The runs of one measurement over the rounds: the range of rates and the worst p99.
+fn summary(runs: &[Run]) -> String {
+    let lo = runs.iter().map(|r| r.rate).fold(f64::MAX, f64::min);
+    let hi = runs.iter().map(|r| r.rate).fold(0.0, f64::max);
+    let p50 = runs.iter().map(|r| r.p50_ms).fold(0.0, f64::max);
+    let p99 = runs.iter().map(|r| r.p99_ms).fold(0.0, f64::max);
+    let rate = if runs.len() > 1 {
+        format!("{}–{}/s", thousands(lo), thousands(hi))
+    } else {
+        format!("{}/s", thousands(lo))
+    };
+    format!("{rate}, p50 {p50:.2} ms, p99 {p99:.2} ms")
+}
+
+fn thousands(v: f64) -> String {
+    let s = format!("{:.0}", v);
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Heartbeats and `/healthz` at 32 and 64 connections, interleaved over `rounds`.
+fn heartbeat_rounds(
+    licd: &Licd,
+    seeded: &Seeded,
+    appliances: &Path,
+    rounds: usize,
+    secs: u64,
+    label: &str,
+    rows: &mut Vec<(String, String)>,
+) {
+    let env = [("LICD_BENCH_APPLIANCES", appliances)];
+    let mut results: Vec<(String, Vec<Run>)> = Vec::new();
+    let mut push = |name: String, run: Run| match results.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, runs)) => runs.push(run),
+        None => results.push((name, vec![run])),
+    };
+    for _ in 0..rounds {
+        for c in [32, 64] {
+            let hb = wrk(&licd.base, "heartbeat.lua", c, secs, &env, &seeded.token);
+            push(format!("heartbeats over {label}, c={c}"), hb);
+            let hz = wrk(&licd.base, "healthz.lua", c, secs, &env, &seeded.token);
+            push(format!("`/healthz` over {label}, c={c}"), hz);
+        }
+    }
+    for (name, runs) in results {
+        rows.push((name, summary(&runs)));
+    }
+}
+
+/// Bytes on disk per table and index (SQLite's `dbstat`), after a checkpoint.
+fn table_sizes(db: &Path) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this as a smoke test
+    // of the benchmark itself, small and short.
+    let full = std::env::args().any(|a| a == "--bench");
+    let n = env_usize("LICD_BENCH_LICENSES", if full { 100_000 } else { 300 });
+    let rounds = env_usize("LICD_BENCH_ROUNDS", if full { 3 } else { 1 });
+    let secs = env_usize("LICD_BENCH_SECS", if full { 10 } else { 1 }) as u64;
+    let unbound = if full { 40_000 } else { 200 };
+    let work = tempfile::tempdir().unwrap();
+    let data_dir = work.path().join("data");
+    let mut config = Config::default();
+    config.storage.data_dir = data_dir.clone();
+    let seeded = seed(&config, work.path(), n, unbound);
+    let mut rows: Vec<(String, String)> = vec![
+        (
+            format!("seeding: {n} licenses issued, in-process (1,000 per transaction)"),
+            format!("{:.1} s", seeded.issue_secs),
+        ),
+        (
+            format!("seeding: {n} activations, in-process, 2 threads"),
+            format!(
+                "{:.1} s ({}/s)",
+                seeded.activate_secs,
+                thousands(n as f64 / seeded.activate_secs)
+            ),
+        ),
+    ];
+    let sizes = &seeded.sizes;
+
+    let licd = Licd::start(&data_dir, false);
+    let anon_start = licd.anon_mib();
+    heartbeat_rounds(
+        &licd,
+        &seeded,
+        &seeded.appliances,
+        rounds,
+        secs,
+        "HTTP",
+        &mut rows,
+    );
+    let env = [("LICD_BENCH_UNBOUND", seeded.unbound.as_path())];
+    let act = wrk(
+        &licd.base,
+        "activate.lua",
+        32,
+        secs.min(10),
+        &env,
+        &seeded.token,
+    );
+    rows.push(("activations over HTTP, c=32".into(), summary(&[act])));
+    let iss = wrk(&licd.base, "issue.lua", 32, secs, &env, &seeded.token);
+    rows.push(("license issues over HTTP, c=32".into(), summary(&[iss])));
+    let soak = env_usize("LICD_BENCH_SOAK_SECS", 0) as u64;
+    let anon_loaded = licd.anon_mib();
+    let mut memory = vec![
+        ("anonymous memory after start".to_owned(), anon_start),
+        (
+            "anonymous memory after the runs above".to_owned(),
+            anon_loaded,
+        ),
+    ];
+    if soak > 0 {
+        let env = [("LICD_BENCH_APPLIANCES", seeded.appliances.as_path())];
+        let run = wrk(&licd.base, "heartbeat.lua", 64, soak, &env, &seeded.token);
+        rows.push((
+            format!("heartbeats over HTTP, c=64, {soak} s"),
+            summary(&[run]),
+        ));
+        memory.push((
+            format!("anonymous memory after {soak} s of heartbeats"),
+            licd.anon_mib(),
+        ));
+    }
+    licd.stop();
+
+    let licd = Licd::start(&data_dir, true);
+    heartbeat_rounds(
+        &licd,
+        &seeded,
+        &seeded.appliances,
+        rounds,
+        secs,
+        "HTTPS",
+        &mut rows,
+    );
+    licd.stop();
+
+    println!("| measurement | result |");
+    println!("|---|---|");
+    for (k, v) in &rows {
+        println!("| {k} | {v} |");
+    }
+    for (k, v) in &memory {
+        println!("| {k} | {v:.1} MiB |");
+    }
+    println!();
+    println!("| table or index ({n} activated licenses) | bytes | per license |");
+    println!("|---|---|---|");
+    let total: i64 = sizes.iter().map(|(_, b)| b).sum();
+    for (name, bytes) in sizes.iter().filter(|(_, b)| *b >= 4096 * 4) {
+        println!(
+            "| {name} | {} | {:.0} |",
+            thousands(*bytes as f64),
+            *bytes as f64 / n as f64
+        );
+    }
+    println!(
+        "| all | {} | {:.0} |",
+        thousands(total as f64),
+        total as f64 / n as f64
+    );
+}
