@@ -14,6 +14,8 @@
 //! `LICD_BENCH_SECS` (10 per window), `LICD_BENCH_GROW_TO` (grow the fleet to that
 //! many activated licenses by copying rows, then heartbeat over all of them),
 //! `LICD_BENCH_SOAK_SECS` (0: heartbeat load that long, then the memory again).
+//! `LICD_BENCH_DIR`: seed there (and keep it) rather than in a temporary directory;
+//! seeded already, it is used as it is (for profiling: `licd serve` on it by hand).
 //! Under `cargo test --all-targets` it runs small and short, as a test of itself.
 
 // A benchmark measures real time: Instant::now is what it is for.
@@ -78,6 +80,19 @@ fn unbound_requests(n: usize, now: DateTime<Utc>) -> Vec<LicenseRequest> {
 /// activates them through the activation code, on two threads; measures the database;
 /// then issues `unbound` more for the activation run.
 fn seed(config: &Config, work: &Path, activated: usize, unbound: usize) -> Seeded {
+    let kept = work.join("seeded.txt");
+    if let Ok(token) = std::fs::read_to_string(&kept) {
+        return Seeded {
+            token,
+            appliances: work.join("appliances.txt"),
+            unbound: work.join("unbound.txt"),
+            issue_secs: 0.0,
+            activate_secs: 0.0,
+            sizes: table_sizes(
+                &licd::store::layout::DataDir::new(&config.storage.data_dir).tenant_db("public"),
+            ),
+        };
+    }
     let app = App::open(config.clone(), Arc::new(SystemClock)).unwrap();
     let tenant = app.tenants.public().unwrap();
     let now = SystemClock.now();
@@ -154,6 +169,7 @@ fn seed(config: &Config, work: &Path, activated: usize, unbound: usize) -> Seede
             writeln!(f, "{} {} {}", r.id, r.license_key, r.install_id).unwrap();
         }
     }
+    std::fs::write(&kept, &token).unwrap();
     Seeded {
         sizes,
         token,
@@ -198,22 +214,26 @@ impl Licd {
                 .env("LICD_SERVER__LISTEN", format!("127.0.0.1:{port}"));
             format!("http://127.0.0.1:{port}")
         };
-        let child = cmd.spawn().unwrap();
+        // Dropped (killed) if it never becomes ready.
+        let licd = Licd {
+            child: cmd.spawn().unwrap(),
+            base,
+        };
         let client = reqwest::blocking::Client::builder()
             .danger_accept_invalid_certs(true)
             .build()
             .unwrap();
         for _ in 0..600 {
             if client
-                .get(format!("{base}/readyz"))
+                .get(format!("{}/readyz", licd.base))
                 .send()
                 .is_ok_and(|r| r.status() == 200)
             {
-                return Licd { child, base };
+                return licd;
             }
             std::thread::sleep(StdDuration::from_millis(50));
         }
-        panic!("licd serve never became ready at {base}");
+        panic!("licd serve never became ready at {}", licd.base);
     }
 
     /// Anonymous resident memory (`RssAnon`), in MiB.
@@ -389,11 +409,13 @@ fn main() {
     let rounds = env_usize("LICD_BENCH_ROUNDS", if full { 3 } else { 1 });
     let secs = env_usize("LICD_BENCH_SECS", if full { 10 } else { 1 }) as u64;
     let unbound = if full { 40_000 } else { 200 };
-    let work = tempfile::tempdir().unwrap();
-    let data_dir = work.path().join("data");
+    let temp = tempfile::tempdir().unwrap();
+    let work =
+        std::env::var_os("LICD_BENCH_DIR").map_or_else(|| temp.path().to_owned(), PathBuf::from);
+    let data_dir = work.join("data");
     let mut config = Config::default();
     config.storage.data_dir = data_dir.clone();
-    let seeded = seed(&config, work.path(), n, unbound);
+    let seeded = seed(&config, &work, n, unbound);
     let mut rows: Vec<(String, String)> = vec![
         (
             format!("seeding: {n} licenses issued, in-process (1,000 per transaction)"),

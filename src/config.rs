@@ -363,6 +363,9 @@ pub struct StorageConfig {
     /// SQLite page cache of the writer connection, in MiB.
     pub cache_mib: u64,
     /// How much of each database file is read through a memory map, in MiB (0: off).
+    /// Address space, not memory: mapped pages are the kernel's file cache, and a page
+    /// read through the map needs no copy in SQLite's own (anonymous) page cache.
+    /// SQLite caps it at 2 GiB.
     pub mmap_mib: u64,
 }
 
@@ -373,7 +376,7 @@ impl Default for StorageConfig {
             readers: 4,
             busy_timeout_ms: 5_000,
             cache_mib: 16,
-            mmap_mib: 256,
+            mmap_mib: 2048,
         }
     }
 }

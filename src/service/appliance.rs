@@ -364,13 +364,19 @@ fn find_activation(
     }
 }
 
-pub fn heartbeat(
-    tenant: &Arc<Tenant>,
-    now: DateTime<Utc>,
+/// A heartbeat checked for what needs no database: its credential, made lookup-ready.
+struct CheckedHeartbeat {
+    credential: Lookup,
+    fingerprint: String,
+    req: HeartbeatRequest,
+    license_id: String,
+}
+
+fn check_heartbeat(
     license_id: &str,
     credential: &ApplianceCredential,
     req: &HeartbeatRequest,
-) -> Result<LeaseReply> {
+) -> Result<CheckedHeartbeat> {
     if let ApplianceCredential::Secret(secret) = credential
         && !secret.starts_with(ACTIVATION_PREFIX)
     {
@@ -389,128 +395,166 @@ pub fn heartbeat(
         ApplianceCredential::Secret(s) => Lookup::Secret(secrets::hash_secret(s)),
         ApplianceCredential::Certificate { sha256 } => Lookup::Certificate(sha256.clone()),
     };
-    let (tenant, license_id, req) = (tenant.clone(), license_id.to_owned(), req.clone());
-    // Heartbeats are many and small: they share commits under load.
-    tenant
-        .clone()
-        .db
-        .write_grouped(move |tx| {
-            let tenant = &*tenant;
+    Ok(CheckedHeartbeat {
+        credential,
+        fingerprint,
+        req: req.clone(),
+        license_id: license_id.to_owned(),
+    })
+}
 
-            let (activation, license) = find_activation(tx, &credential, &license_id)?;
-            if activation.fingerprint != fingerprint {
-                return Err(refuse(
-                    ErrorCode::BoundElsewhere,
-                    "this activation belongs to another fingerprint",
-                ));
-            }
-            if req.seq > activation.last_seq {
-                return Err(refuse(
-                    ErrorCode::LeaseSeqAhead,
-                    format!(
-                        "seq {} was never issued (last issued: {})",
-                        req.seq, activation.last_seq
-                    ),
-                ));
-            }
-            let seq = activation.last_seq + 1;
-            let record = |state: LicenseState| {
-                heartbeats::insert(
-                    tx,
-                    &HeartbeatRow {
-                        license_id: license.id.clone(),
-                        at: now,
-                        fingerprint: fingerprint.clone(),
-                        seq,
-                        internal_users: req.internal_users,
-                        external_users: req.external_users,
-                        state,
-                    },
-                )
-            };
-            match activation.superseded_reason {
-                None => {}
-                Some(SupersededReason::Reactivated) => {
-                    return Err(invalid_activation(
-                        "this activation was replaced by a newer one",
-                    ));
-                }
-                Some(SupersededReason::Released) => {
-                    return Err(invalid_activation(
-                        "this activation was released by its appliance",
-                    ));
-                }
-                Some(SupersededReason::Rebind) => {
-                    // Rebound elsewhere: this box must lock, and gets nothing else.
-                    record(LicenseState::Locked)?;
-                    let prev = activation.last_lease_hash.clone();
-                    return prepare_lease(
-                        tx,
-                        tenant,
-                        now,
-                        &license,
-                        LeaseFor {
-                            activation_id: activation.id,
-                            fingerprint: &fingerprint,
-                            seq,
-                            prev: &prev,
-                            state: LicenseState::Locked,
-                            stage: Stage::None,
-                            lock: Some(LockReason::Rebound),
-                            delivery: Delivery::LockOnly,
-                            window: None,
-                        },
-                    );
-                }
-            }
-            let actor = Actor::Appliance {
+/// Takes a heartbeat: the next lease, signed. Heartbeats are many and small: they share
+/// commits under load (group commit).
+pub fn heartbeat(
+    tenant: &Arc<Tenant>,
+    now: DateTime<Utc>,
+    license_id: &str,
+    credential: &ApplianceCredential,
+    req: &HeartbeatRequest,
+) -> Result<LeaseReply> {
+    let checked = check_heartbeat(license_id, credential, req)?;
+    let t = tenant.clone();
+    tenant
+        .db
+        .write_grouped(move |tx| record_heartbeat(tx, &t, now, &checked))
+        .and_then(PendingLease::sign)
+}
+
+/// `heartbeat` for the HTTP layer: waits for its group commit without holding a thread,
+/// then signs the lease.
+pub async fn heartbeat_queued(
+    tenant: &Arc<Tenant>,
+    now: DateTime<Utc>,
+    license_id: &str,
+    credential: &ApplianceCredential,
+    req: &HeartbeatRequest,
+) -> Result<LeaseReply> {
+    let checked = check_heartbeat(license_id, credential, req)?;
+    let t = tenant.clone();
+    tenant
+        .db
+        .write_grouped_async(move |tx| record_heartbeat(tx, &t, now, &checked))
+        .await
+        .and_then(PendingLease::sign)
+}
+
+/// A heartbeat's writes, inside its group commit: refusals first (before any write),
+/// then the license heard from, the history row, the installation re-assessed, and the
+/// next lease of the chain recorded.
+fn record_heartbeat(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    hb: &CheckedHeartbeat,
+) -> Result<PendingLease> {
+    let (fingerprint, req) = (&hb.fingerprint, &hb.req);
+    let (activation, license) = find_activation(tx, &hb.credential, &hb.license_id)?;
+    if activation.fingerprint != *fingerprint {
+        return Err(refuse(
+            ErrorCode::BoundElsewhere,
+            "this activation belongs to another fingerprint",
+        ));
+    }
+    if req.seq > activation.last_seq {
+        return Err(refuse(
+            ErrorCode::LeaseSeqAhead,
+            format!(
+                "seq {} was never issued (last issued: {})",
+                req.seq, activation.last_seq
+            ),
+        ));
+    }
+    let seq = activation.last_seq + 1;
+    let record = |state: LicenseState| {
+        heartbeats::insert(
+            tx,
+            &HeartbeatRow {
+                license_id: license.id.clone(),
+                at: now,
                 fingerprint: fingerprint.clone(),
-            };
-            let event = Event::Heartbeat {
-                fingerprint: fingerprint.clone(),
-            };
-            let outcome = apply_event(tx, tenant, now, &actor, &license, &event, None)?;
-            let mut update = StatusUpdate::of(&license);
-            update.state = outcome.status.state;
-            update.suspend_reason = outcome.status.suspend_reason;
-            update.last_seen_at = Some(now);
-            store::update_status(tx, &license.id, &update, now)?;
-            record(update.state)?;
-            let lock = if outcome.lock {
-                LockReason::for_state(update.state)
-            } else {
-                None
-            };
-            let prev = activation.last_lease_hash.clone();
-            // Usage counts only when the appliance reports both.
-            let usage = req
-                .internal_users
-                .zip(req.external_users)
-                .map(|(i, e)| Usage {
-                    internal_users: i,
-                    external_users: e,
-                });
-            let assessment =
-                installations::reassess(tx, tenant, &license.install_id, now, &actor, usage)?;
-            prepare_lease(
+                seq,
+                internal_users: req.internal_users,
+                external_users: req.external_users,
+                state,
+            },
+        )
+    };
+    match activation.superseded_reason {
+        None => {}
+        Some(SupersededReason::Reactivated) => {
+            return Err(invalid_activation(
+                "this activation was replaced by a newer one",
+            ));
+        }
+        Some(SupersededReason::Released) => {
+            return Err(invalid_activation(
+                "this activation was released by its appliance",
+            ));
+        }
+        Some(SupersededReason::Rebind) => {
+            // Rebound elsewhere: this box must lock, and gets nothing else.
+            record(LicenseState::Locked)?;
+            return prepare_lease(
                 tx,
                 tenant,
                 now,
                 &license,
                 LeaseFor {
                     activation_id: activation.id,
-                    fingerprint: &fingerprint,
+                    fingerprint,
                     seq,
-                    prev: &prev,
-                    state: update.state,
-                    stage: assessment.stage,
-                    lock,
-                    delivery: Delivery::Directives {
-                        confirmed_seq: req.seq,
-                    },
+                    prev: &activation.last_lease_hash,
+                    state: LicenseState::Locked,
+                    stage: Stage::None,
+                    lock: Some(LockReason::Rebound),
+                    delivery: Delivery::LockOnly,
                     window: None,
                 },
-            )
-        })
-        .and_then(PendingLease::sign)
+            );
+        }
+    }
+    let actor = Actor::Appliance {
+        fingerprint: fingerprint.clone(),
+    };
+    let event = Event::Heartbeat {
+        fingerprint: fingerprint.clone(),
+    };
+    // Writes the status (and its event and audit) only when it changes.
+    let outcome = apply_event(tx, tenant, now, &actor, &license, &event, None)?;
+    store::heard(tx, &license.id, now)?;
+    let state = outcome.status.state;
+    record(state)?;
+    let lock = if outcome.lock {
+        LockReason::for_state(state)
+    } else {
+        None
+    };
+    // Usage counts only when the appliance reports both.
+    let usage = req
+        .internal_users
+        .zip(req.external_users)
+        .map(|(i, e)| Usage {
+            internal_users: i,
+            external_users: e,
+        });
+    let assessment = installations::reassess(tx, tenant, &license.install_id, now, &actor, usage)?;
+    prepare_lease(
+        tx,
+        tenant,
+        now,
+        &license,
+        LeaseFor {
+            activation_id: activation.id,
+            fingerprint,
+            seq,
+            prev: &activation.last_lease_hash,
+            state,
+            stage: assessment.stage,
+            lock,
+            delivery: Delivery::Directives {
+                confirmed_seq: req.seq,
+            },
+            window: None,
+        },
+    )
 }

@@ -43,7 +43,8 @@ pub struct Tenant {
     /// When the tenant was created (an additional tenant's license timeline starts here).
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// Only use cases touch the database; the HTTP layer calls them.
-    pub(super) db: Db,
+    /// Shared so a queued group commit can outlive the request that queued it.
+    pub(super) db: Arc<Db>,
     keys: RwLock<Option<Arc<KeyRing>>>,
     settings: RwLock<LicensingSettings>,
     /// The violation stage of this tenant's own license (read-only mode, banners).
@@ -73,6 +74,7 @@ impl Tenant {
     }
 
     fn with_db(db: Db, row: TenantRow) -> Result<Tenant> {
+        let db = Arc::new(db);
         let settings = load_settings(&db)?;
         Ok(Tenant {
             schema_name: row.schema_name,

@@ -366,7 +366,7 @@ impl Tenants {
                 tracing::warn!(tenant = %t.schema_name, error = %e.report(), "recording the schedule failed");
             }
         }
-        for db in std::iter::once(&self.registry).chain(tenants.iter().map(|t| &t.db)) {
+        for db in std::iter::once(&self.registry).chain(tenants.iter().map(|t| &*t.db)) {
             if let Err(e) = db.checkpoint() {
                 tracing::warn!(db = %db.path().display(), error = %e, "checkpoint failed");
             }

@@ -2,6 +2,7 @@
 //! connections (WAL lets them read while the writer writes). Callers run these methods on
 //! blocking threads, never on the async executor.
 
+use super::checkpoint::{BACKSTOP_PAGES, Checkpoints};
 use super::migrate::{self, Schema};
 use super::{Result, StoreError};
 use rusqlite::{
@@ -53,8 +54,10 @@ impl ReadTx<'_> {
         self.0.execute(sql, params)
     }
 
-    pub(super) fn execute_batch(&self, sql: &str) -> rusqlite::Result<()> {
-        self.0.execute_batch(sql)
+    /// A savepoint statement, prepared once per connection.
+    fn savepoint(&self, sql: &str) -> rusqlite::Result<()> {
+        self.0.prepare_cached(sql)?.execute([])?;
+        Ok(())
     }
 
     pub(super) fn last_insert_rowid(&self) -> i64 {
@@ -90,21 +93,23 @@ impl Default for DbOptions {
             readers: 2,
             busy_timeout: Duration::from_secs(5),
             cache_kib: 16 * 1024,
-            mmap_bytes: 256 * 1024 * 1024,
+            mmap_bytes: 2048 * 1024 * 1024,
         }
     }
 }
 
 pub struct Db {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: Arc<Mutex<Connection>>,
+    /// Moves the WAL into the database file in the background (see `checkpoint`).
+    checkpoints: Checkpoints,
     /// Reader connections, each opened on its first read (a tenant that is only written
     /// to, or read once in a while, keeps one or none).
     readers: Vec<Mutex<Option<Connection>>>,
     opts: DbOptions,
     next_reader: AtomicUsize,
     /// Work waiting for the next group commit (see `write_grouped`).
-    group: Mutex<Vec<GroupJob>>,
+    group: Mutex<GroupQueue>,
     /// Group commits run, and the jobs they carried.
     group_commits: AtomicU64,
     grouped_jobs: AtomicU64,
@@ -114,6 +119,13 @@ pub struct Db {
 type Deliver = Box<dyn FnOnce(Option<Arc<rusqlite::Error>>) + Send>;
 /// A unit of work for a group commit: runs inside the shared transaction.
 type GroupJob = Box<dyn FnOnce(&WriteTx<'_>) -> Deliver + Send>;
+
+#[derive(Default)]
+struct GroupQueue {
+    jobs: Vec<GroupJob>,
+    /// A thread is running the queue (it takes what is queued until it is empty).
+    draining: bool,
+}
 
 /// Most jobs one group commit takes (bounds the latency of the last one).
 const MAX_GROUP: usize = 256;
@@ -176,14 +188,20 @@ impl Db {
             tracing::warn!(path = %path.display(), mode, "could not switch database to WAL");
         }
         migrate::bring_up_to_date(&mut writer, schema, path)?;
+        // Checkpoints run on their own thread; the writer's own is a backstop. The WAL
+        // file is cut back to 64 MiB whenever it starts again from its beginning.
+        writer.pragma_update(None, "wal_autocheckpoint", BACKSTOP_PAGES)?;
+        writer.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+        let writer = Arc::new(Mutex::new(writer));
         let readers = (0..opts.readers.max(1)).map(|_| Mutex::new(None)).collect();
         Ok(Db {
             path: path.to_owned(),
-            writer: Mutex::new(writer),
+            checkpoints: Checkpoints::new(path, writer.clone()),
+            writer,
             readers,
             opts,
             next_reader: AtomicUsize::new(0),
-            group: Mutex::new(Vec::new()),
+            group: Mutex::new(GroupQueue::default()),
             group_commits: AtomicU64::new(0),
             grouped_jobs: AtomicU64::new(0),
         })
@@ -236,6 +254,8 @@ impl Db {
         let tx = WriteTx::begin(&mut conn).map_err(StoreError::from)?;
         let out = f(&tx)?;
         tx.commit()?;
+        self.checkpoints.committed();
+        self.checkpoints.finish_if_asked(&conn);
         Ok(out)
     }
 
@@ -243,7 +263,7 @@ impl Db {
     /// job runs in its own savepoint, so a failing job undoes only its own changes, and
     /// every caller gets its result only after the shared commit. Under load this turns
     /// many small commits into one; alone it costs the same as `write`. For hot paths
-    /// with short jobs (heartbeats).
+    /// with short jobs (heartbeats). The caller may end up running the whole group.
     pub fn write_grouped<T, E, F>(&self, f: F) -> std::result::Result<T, E>
     where
         T: Send + 'static,
@@ -251,55 +271,108 @@ impl Db {
         F: FnOnce(&WriteTx<'_>) -> std::result::Result<T, E> + Send + 'static,
     {
         let (send, recv) = std::sync::mpsc::sync_channel::<std::result::Result<T, E>>(1);
+        if self.enqueue(f, move |out| {
+            let _ = send.send(out);
+        }) {
+            self.drain_group();
+        }
+        recv.recv()
+            .unwrap_or_else(|_| Err(E::from(StoreError::GroupAbandoned)))
+    }
+
+    /// `write_grouped` for async callers: the job waits in the queue without holding a
+    /// thread, and one blocking thread runs each group for everyone in it (so a burst
+    /// of requests costs one thread hand-off per commit, not one per request).
+    pub async fn write_grouped_async<T, E, F>(self: &Arc<Self>, f: F) -> std::result::Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&WriteTx<'_>) -> std::result::Result<T, E> + Send + 'static,
+    {
+        let (send, recv) = tokio::sync::oneshot::channel::<std::result::Result<T, E>>();
+        if self.enqueue(f, move |out| {
+            let _ = send.send(out);
+        }) {
+            let db = self.clone();
+            // Its result comes through `recv`; a panic there drops the senders.
+            drop(tokio::task::spawn_blocking(move || db.drain_group()));
+        }
+        recv.await
+            .unwrap_or_else(|_| Err(E::from(StoreError::GroupAbandoned)))
+    }
+
+    /// Queues `f` for the next group commit, its result for `deliver`; true when the
+    /// caller must run the queue (nobody is running it).
+    fn enqueue<T, E, F>(
+        &self,
+        f: F,
+        deliver: impl FnOnce(std::result::Result<T, E>) + Send + 'static,
+    ) -> bool
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&WriteTx<'_>) -> std::result::Result<T, E> + Send + 'static,
+    {
         let job: GroupJob = Box::new(move |tx: &WriteTx<'_>| {
-            let result = match tx.execute_batch("SAVEPOINT grouped") {
+            let result = match tx.savepoint("SAVEPOINT grouped") {
                 Err(e) => Err(E::from(StoreError::from(e))),
                 Ok(()) => {
                     let r = f(tx);
                     let end = if r.is_ok() {
-                        "RELEASE grouped"
+                        tx.savepoint("RELEASE grouped")
                     } else {
-                        "ROLLBACK TO grouped; RELEASE grouped"
+                        tx.savepoint("ROLLBACK TO grouped")
+                            .and_then(|()| tx.savepoint("RELEASE grouped"))
                     };
-                    match tx.execute_batch(end) {
+                    match end {
                         Ok(()) => r,
                         Err(e) => Err(E::from(StoreError::from(e))),
                     }
                 }
             };
             Box::new(move |commit_error: Option<Arc<rusqlite::Error>>| {
-                let out = match commit_error {
+                deliver(match commit_error {
                     None => result,
                     Some(e) => Err(E::from(StoreError::CommitFailed(e))),
-                };
-                let _ = send.send(out);
+                });
             })
         });
-        self.group
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(job);
-        {
-            // Whoever holds the writer runs everything queued so far, ours included
-            // unless an earlier holder already took it.
-            let mut conn = lock(&self.writer);
-            loop {
-                let jobs: Vec<GroupJob> = {
-                    let mut q = self.group.lock().unwrap_or_else(|p| p.into_inner());
-                    let n = q.len().min(MAX_GROUP);
-                    q.drain(..n).collect()
-                };
-                if jobs.is_empty() {
-                    break;
+        let mut q = self.group.lock().unwrap_or_else(|p| p.into_inner());
+        q.jobs.push(job);
+        !std::mem::replace(&mut q.draining, true)
+    }
+
+    /// Runs group commits until the queue is empty (one runner at a time: `enqueue`
+    /// elects it).
+    fn drain_group(&self) {
+        /// Hands the queue on even if a job panics (its callers get `GroupAbandoned`).
+        struct Drained<'a>(&'a Mutex<GroupQueue>);
+        impl Drop for Drained<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.lock().unwrap_or_else(|p| p.into_inner()).draining = false;
                 }
-                self.group_commits.fetch_add(1, Ordering::Relaxed);
-                self.grouped_jobs
-                    .fetch_add(jobs.len() as u64, Ordering::Relaxed);
-                run_group(&mut conn, jobs);
             }
         }
-        recv.recv()
-            .unwrap_or_else(|_| Err(E::from(StoreError::GroupAbandoned)))
+        let _drained = Drained(&self.group);
+        let mut conn = lock(&self.writer);
+        loop {
+            let jobs: Vec<GroupJob> = {
+                let mut q = self.group.lock().unwrap_or_else(|p| p.into_inner());
+                if q.jobs.is_empty() {
+                    q.draining = false;
+                    return;
+                }
+                let n = q.jobs.len().min(MAX_GROUP);
+                q.jobs.drain(..n).collect()
+            };
+            self.group_commits.fetch_add(1, Ordering::Relaxed);
+            self.grouped_jobs
+                .fetch_add(jobs.len() as u64, Ordering::Relaxed);
+            run_group(&mut conn, jobs);
+            self.checkpoints.committed();
+            self.checkpoints.finish_if_asked(&conn);
+        }
     }
 
     /// (group commits, jobs they carried) since the database was opened.
@@ -324,6 +397,7 @@ impl Db {
     /// Folds the WAL back into the main file; called on clean shutdown.
     pub fn checkpoint(&self) -> Result<()> {
         let conn = lock(&self.writer);
+        let _no_round = self.checkpoints.exclusive();
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }

@@ -195,6 +195,15 @@ pub fn update_status(
     Ok(())
 }
 
+/// An appliance was heard from at `at`: the heartbeat's only change to the license row
+/// when its status stays as it was (no index but the last-seen one is touched, and the
+/// row's `updated_at`, which tracks changes to the license itself, stays).
+pub fn heard(tx: &WriteTx<'_>, id: &str, at: DateTime<Utc>) -> Result<()> {
+    let mut st = tx.prepare_cached("UPDATE licenses SET last_seen_at = ?2 WHERE id = ?1")?;
+    st.execute(params![id, ts(at)])?;
+    Ok(())
+}
+
 /// Records (or, with `None`, clears) how long the license's offline appliance may run.
 pub fn set_offline_until(tx: &WriteTx<'_>, id: &str, until: Option<DateTime<Utc>>) -> Result<()> {
     tx.execute(

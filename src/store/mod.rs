@@ -81,6 +81,7 @@ pub mod activations;
 pub mod archive_files;
 pub mod audit;
 pub mod billing_accounts;
+mod checkpoint;
 pub mod client_certs;
 pub mod customer_links;
 pub mod customer_sessions;

@@ -28,6 +28,7 @@ mod console_forms;
 mod credentials;
 mod dashboard;
 mod directives;
+mod durability;
 mod enterprise;
 mod errors;
 mod harness;

@@ -158,10 +158,8 @@ pub async fn heartbeat(
             Some(e.0.code.as_str()),
         );
     })?;
-    let (id, body) = (id.into_inner(), body.into_inner());
-    let lease = open
-        .run(move |cx| appliance::heartbeat(&cx.tenant, cx.now, &id, &credential, &body))
-        .await;
+    // Queued for the next group commit without taking a blocking thread.
+    let lease = appliance::heartbeat_queued(&open.tenant, open.now, &id, &credential, &body).await;
     let lease = counted(&app.metrics.heartbeats, &open.tenant.schema_name, lease)?;
     Ok(HttpResponse::Ok().json(lease))
 }

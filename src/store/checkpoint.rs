@@ -1,0 +1,200 @@
+//! WAL checkpoints off the writer's path. SQLite's automatic checkpoint runs inside the
+//! commit that crosses its threshold, so that commit (and every heartbeat queued behind
+//! it) waits for thousands of page copies and two `fsync`s. Here a background thread
+//! copies the WAL into the database while the writer goes on, then, holding the writer
+//! for the last few frames only, finishes the job so the next write starts the WAL
+//! again from its beginning (which bounds its size).
+//!
+//! Nothing acknowledged depends on it: a commit is in the WAL (in the kernel's page
+//! cache with `synchronous = NORMAL`) before its caller hears of it, which is what
+//! survives `kill -9`; a checkpoint only moves committed pages into the main file.
+
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// How long a round waits for more commits, so a page changed again meanwhile is
+/// copied once.
+const ROUND: Duration = Duration::from_millis(200);
+/// The writer's own automatic checkpoint, a backstop should this thread fall behind:
+/// SQLite's default is 1,000 pages.
+pub(super) const BACKSTOP_PAGES: u32 = 50_000;
+/// Frames left after the concurrent pass that are worth another before taking the
+/// writer.
+const FEW_FRAMES: i64 = 500;
+
+#[derive(Debug)]
+pub(super) struct Checkpoints {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    state: Arc<State>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Commits happened since the last round began.
+    pending: AtomicBool,
+    /// The thread runs (it stops after a round with nothing to do).
+    running: AtomicBool,
+    /// A round copied nearly everything: whoever holds the writer next copies the
+    /// rest between two transactions (see `finish_if_asked`).
+    finish: AtomicBool,
+    /// The database is closing: the thread stops at once.
+    closing: AtomicBool,
+    /// Held while a round copies, and by `exclusive` (one checkpoint at a time: a
+    /// second one would fail with `SQLITE_BUSY` rather than wait).
+    copying: Mutex<()>,
+    /// Wakes the thread early when the database closes.
+    wake: Condvar,
+}
+
+impl Checkpoints {
+    pub(super) fn new(path: &Path, writer: Arc<Mutex<Connection>>) -> Checkpoints {
+        Checkpoints {
+            path: path.to_owned(),
+            writer,
+            state: Arc::default(),
+            thread: Mutex::new(None),
+        }
+    }
+
+    /// No background round runs while the guard lives (for a checkpoint of the caller's
+    /// own, on shutdown).
+    pub(super) fn exclusive(&self) -> MutexGuard<'_, ()> {
+        self.state.copying.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Called by the writer between transactions: when a round asked, copies what the
+    /// WAL gained since (a few hundred frames), so the next write transaction can start
+    /// the WAL again from its beginning.
+    pub(super) fn finish_if_asked(&self, writer: &Connection) {
+        if !self.state.finish.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        // Never waits for a round: if one has begun, it asks again when it ends.
+        match self.state.copying.try_lock() {
+            Ok(_copying) => {
+                if let Err(e) = passive(writer) {
+                    tracing::warn!(path = %self.path.display(), error = %e, "WAL checkpoint");
+                }
+            }
+            Err(_) => self.state.finish.store(true, Ordering::Release),
+        }
+    }
+
+    /// Called after each commit: starts the thread when it is not running.
+    pub(super) fn committed(&self) {
+        self.state.pending.store(true, Ordering::Release);
+        if self.state.running.swap(true, Ordering::AcqRel)
+            || self.state.closing.load(Ordering::Acquire)
+        {
+            return;
+        }
+        let (path, writer, state) = (self.path.clone(), self.writer.clone(), self.state.clone());
+        let spawned = std::thread::Builder::new()
+            .name("licd-checkpoint".into())
+            .spawn(move || run(&path, &writer, &state));
+        let mut thread = self.thread.lock().unwrap_or_else(|p| p.into_inner());
+        match spawned {
+            // The one before has ended (it cleared `running` as its last step).
+            Ok(handle) => {
+                if let Some(old) = thread.replace(handle) {
+                    let _ = old.join();
+                }
+            }
+            Err(e) => {
+                // The writer's backstop checkpoint still bounds the WAL.
+                tracing::warn!(error = %e, "could not start the checkpoint thread");
+                self.state.running.store(false, Ordering::Release);
+            }
+        }
+    }
+}
+
+impl Drop for Checkpoints {
+    /// The thread ends before the database closes: it leaves no file open behind it.
+    fn drop(&mut self) {
+        self.state.closing.store(true, Ordering::Release);
+        {
+            let _copying = self.exclusive();
+            self.state.wake.notify_all();
+        }
+        if let Some(t) = self
+            .thread
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            let _ = t.join();
+        }
+    }
+}
+
+fn run(path: &Path, writer: &Mutex<Connection>, state: &State) {
+    loop {
+        // Waits a round (or until the database closes), then looks for commits.
+        {
+            let copying = state.copying.lock().unwrap_or_else(|p| p.into_inner());
+            if !state.closing.load(Ordering::Acquire) {
+                let _ = state.wake.wait_timeout(copying, ROUND);
+            }
+        }
+        if state.closing.load(Ordering::Acquire) {
+            state.running.store(false, Ordering::Release);
+            return;
+        }
+        if !state.pending.swap(false, Ordering::AcqRel) {
+            state.running.store(false, Ordering::Release);
+            // A commit that saw `running` still set relies on this thread: look again.
+            if !state.pending.load(Ordering::Acquire) || state.running.swap(true, Ordering::AcqRel)
+            {
+                return;
+            }
+            continue;
+        }
+        let _copying = state.copying.lock().unwrap_or_else(|p| p.into_inner());
+        // A connection per round: between rounds, and once the thread ends, it holds
+        // no file open (an idle tenant's database closes completely).
+        let result = Connection::open(path).and_then(|conn| {
+            conn.busy_timeout(Duration::from_secs(5))?;
+            round(&conn, writer, state)
+        });
+        if let Err(e) = result {
+            tracing::warn!(path = %path.display(), error = %e, "WAL checkpoint");
+        }
+    }
+}
+
+/// Copies the WAL into the database alongside the writer, pass after pass while the
+/// writer keeps adding to it (each pass is shorter than the one before: copying is
+/// faster than heartbeats write); then, once a pass saw few new frames, has the rest
+/// copied between two write transactions (by this thread if the writer is idle, else
+/// by the writer itself), after which the next write restarts the WAL.
+fn round(conn: &Connection, writer: &Mutex<Connection>, state: &State) -> rusqlite::Result<()> {
+    let mut seen = 0;
+    for _ in 0..6 {
+        let (log, _) = passive(conn)?;
+        let added = log - seen;
+        seen = log;
+        if added <= FEW_FRAMES {
+            break;
+        }
+    }
+    state.finish.store(true, Ordering::Release);
+    if let Ok(_idle) = writer.try_lock()
+        && state.finish.swap(false, Ordering::AcqRel)
+    {
+        passive(conn)?;
+    }
+    Ok(())
+}
+
+/// `PRAGMA wal_checkpoint(PASSIVE)`: (frames in the WAL, frames copied).
+fn passive(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get(1)?, r.get(2)?))
+    })
+}
