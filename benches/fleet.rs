@@ -21,13 +21,11 @@
 // A benchmark measures real time: Instant::now is what it is for.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
-use chrono::{DateTime, Duration, Utc};
 use licd::clock::{Clock, SystemClock};
 use licd::config::Config;
-use licd::domain::license::LicenseRequest;
 use licd::service::appliance::{self, ActivateRequest};
 use licd::service::bootstrap::{AdminSeed, ensure_first_admin};
-use licd::service::{Actor, App, licenses, staff, tokens};
+use licd::service::{Actor, App, staff, tokens};
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -35,26 +33,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
+mod common;
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn request(install: &str, now: DateTime<Utc>) -> LicenseRequest {
-    LicenseRequest {
-        name: "bench".into(),
-        install_id: install.into(),
-        organization: "Bench Corp".into(),
-        organization_id: None,
-        internal_users: 100,
-        external_users: 10,
-        features: vec!["sso".into()],
-        flags: vec![],
-        not_before: None,
-        expires_at: now + Duration::days(365),
-    }
 }
 
 /// What seeding left for the load generator.
@@ -68,12 +53,6 @@ struct Seeded {
     activate_secs: f64,
     /// Bytes per table and index with `activated` licenses, all activated.
     sizes: Vec<(String, i64)>,
-}
-
-fn unbound_requests(n: usize, now: DateTime<Utc>) -> Vec<LicenseRequest> {
-    (0..n)
-        .map(|i| request(&format!("unbound-{i}"), now))
-        .collect()
 }
 
 /// Issues `activated` licenses through the issuing code (1,000 per transaction) and
@@ -105,22 +84,10 @@ fn seed(config: &Config, work: &Path, activated: usize, unbound: usize) -> Seede
     let token = tokens::create(&tenant, now, &Actor::Cli, admin, "bench", None)
         .unwrap()
         .secret;
-    let total = activated;
     let started = Instant::now();
-    let mut issued = Vec::with_capacity(total);
-    for batch in 0..total.div_ceil(1000) {
-        let n = (total - batch * 1000).min(1000);
-        let reqs: Vec<_> = (0..n)
-            .map(|i| request(&format!("install-{}", batch * 1000 + i), now))
-            .collect();
-        let rows = licenses::issue_many(&app, &tenant, now, &Actor::Cli, &reqs).unwrap();
-        issued.extend(
-            rows.into_iter()
-                .map(|r| (r.id, r.license_key, r.install_id)),
-        );
-    }
+    let issued = common::issue_licenses(&app, &tenant, now, "install", activated);
     let issue_secs = started.elapsed().as_secs_f64();
-    eprintln!("issued {total} licenses in {issue_secs:.1}s");
+    eprintln!("issued {activated} licenses in {issue_secs:.1}s");
 
     let started = Instant::now();
     let to_activate = &issued[..];
@@ -162,12 +129,9 @@ fn seed(config: &Config, work: &Path, activated: usize, unbound: usize) -> Seede
     let unbound_path = work.join("unbound.txt");
     let sizes = table_sizes(&app.tenants.data_dir().tenant_db("public"));
     // Left unactivated for the activation run, so not in the sizes above.
-    let more = unbound_requests(unbound, now);
     let mut f = std::fs::File::create(&unbound_path).unwrap();
-    for batch in more.chunks(1000) {
-        for r in licenses::issue_many(&app, &tenant, now, &Actor::Cli, batch).unwrap() {
-            writeln!(f, "{} {} {}", r.id, r.license_key, r.install_id).unwrap();
-        }
+    for (id, key, install) in common::issue_licenses(&app, &tenant, now, "unbound", unbound) {
+        writeln!(f, "{id} {key} {install}").unwrap();
     }
     std::fs::write(&kept, &token).unwrap();
     Seeded {
@@ -201,7 +165,7 @@ impl Licd {
         cmd.arg("serve")
             .env_remove("LICD_CONFIG")
             .env("LICD_STORAGE__DATA_DIR", data_dir)
-            .env("LICD_LOG", "warn")
+            .env("LICD_LOG", "error")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         let base = if tls {

@@ -13,9 +13,8 @@ mod common;
 use chrono::{DateTime, Duration, Utc};
 use licd::clock::{Clock, ManualClock};
 use licd::config::Config;
-use licd::domain::license::LicenseRequest;
 use licd::service::bootstrap::{AdminSeed, ensure_first_admin};
-use licd::service::{Actor, App, licenses, staff, sweep, tokens};
+use licd::service::{Actor, App, staff, sweep, tokens};
 use serde_json::json;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -37,21 +36,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
         return 0.0;
     }
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn request(install: &str, now: DateTime<Utc>) -> LicenseRequest {
-    LicenseRequest {
-        name: "bench".into(),
-        install_id: install.into(),
-        organization: "Bench Corp".into(),
-        organization_id: None,
-        internal_users: 100,
-        external_users: 10,
-        features: vec!["sso".into()],
-        flags: vec![],
-        not_before: None,
-        expires_at: now + Duration::days(365),
-    }
 }
 
 fn main() {
@@ -87,18 +71,7 @@ fn main() {
 
     // Seed licenses through the real issuing code, batched 1,000 per transaction.
     let started = Instant::now();
-    let mut ids = Vec::with_capacity(licenses_n);
-    for batch in 0..licenses_n.div_ceil(1000) {
-        let n = (licenses_n - batch * 1000).min(1000);
-        let reqs: Vec<_> = (0..n)
-            .map(|i| request(&format!("install-{}", batch * 1000 + i), now))
-            .collect();
-        let rows = licenses::issue_many(&app, &tenant, now, &Actor::Cli, &reqs).unwrap();
-        ids.extend(
-            rows.into_iter()
-                .map(|r| (r.id, r.license_key, r.install_id)),
-        );
-    }
+    let ids = common::issue_licenses(&app, &tenant, now, "install", licenses_n);
     let seed_secs = started.elapsed().as_secs_f64();
     eprintln!("seeded {licenses_n} licenses in {seed_secs:.1}s");
 

@@ -3,8 +3,11 @@
 // Not every benchmark uses every helper.
 #![allow(dead_code)]
 
+use chrono::{DateTime, Utc};
+use licd::domain::license::LicenseRequest;
 use licd::server::Sockets;
-use licd::service::App;
+use licd::service::tenant::Tenant;
+use licd::service::{Actor, App, licenses};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -144,4 +147,43 @@ pub async fn heartbeats(
         }
     }
     lat
+}
+
+/// The license the benchmarks issue: 100 + 10 users for a year, for `install`.
+pub fn bench_license(install: &str, now: DateTime<Utc>) -> LicenseRequest {
+    LicenseRequest {
+        name: "bench".into(),
+        install_id: install.into(),
+        organization: "Bench Corp".into(),
+        organization_id: None,
+        internal_users: 100,
+        external_users: 10,
+        features: vec!["sso".into()],
+        flags: vec![],
+        not_before: None,
+        expires_at: now + chrono::Duration::days(365),
+    }
+}
+
+/// Issues `n` licenses for Install IDs `{prefix}-0`, `{prefix}-1`, ... through the real
+/// issuing code, 1,000 per transaction; returns (id, license key, Install ID) each.
+pub fn issue_licenses(
+    app: &App,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    prefix: &str,
+    n: usize,
+) -> Vec<(String, String, String)> {
+    let mut out = Vec::with_capacity(n);
+    for batch in 0..n.div_ceil(1000) {
+        let reqs: Vec<_> = (batch * 1000..n.min((batch + 1) * 1000))
+            .map(|i| bench_license(&format!("{prefix}-{i}"), now))
+            .collect();
+        let rows = licenses::issue_many(app, tenant, now, &Actor::Cli, &reqs).unwrap();
+        out.extend(
+            rows.into_iter()
+                .map(|r| (r.id, r.license_key, r.install_id)),
+        );
+    }
+    out
 }

@@ -3,11 +3,6 @@
 -- every t-th line from the k-th. Past the end it starts again: the same box activating
 -- again (a reinstall), which replaces its activation.
 dofile(os.getenv("LICD_BENCH_WRK") .. "/report.lua")
-local threads_seen = 0
-function setup(thread)
-  thread:set("slot", threads_seen)
-  threads_seen = threads_seen + 1
-end
 
 local paths, bodies = {}, {}
 local n, next_one = 0, 0

@@ -1,11 +1,6 @@
 -- POST /api/v1/licenses: a new license per request, each for its own Install ID,
 -- authenticated by the staff token in LICD_BENCH_TOKEN.
 dofile(os.getenv("LICD_BENCH_WRK") .. "/report.lua")
-local threads_seen = 0
-function setup(thread)
-  thread:set("slot", threads_seen)
-  threads_seen = threads_seen + 1
-end
 
 local headers, count = nil, 0
 function init(args)

@@ -1,4 +1,11 @@
--- Shared by the wrk scripts: one machine-readable line per run for benches/fleet.rs.
+-- Shared by the wrk scripts: each thread's number (`slot`, 0-based), and one
+-- machine-readable line per run for benches/fleet.rs.
+local threads_seen = 0
+function setup(thread)
+  thread:set("slot", threads_seen)
+  threads_seen = threads_seen + 1
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
