@@ -1,6 +1,7 @@
 //! One database file: a single writer connection behind a mutex and a few reader
 //! connections (WAL lets them read while the writer writes). Callers run these methods on
-//! blocking threads, never on the async executor.
+//! blocking threads, never on the async executor; `write_grouped_async` is the one meant
+//! for async callers (it queues the job and hands the group to a blocking thread).
 
 use super::checkpoint::{BACKSTOP_PAGES, Checkpoints};
 use super::migrate::{self, Schema};
