@@ -11,9 +11,7 @@
 //! takes on disk, table by table.
 //!
 //! `LICD_BENCH_LICENSES` (default 100,000), `LICD_BENCH_ROUNDS` (3),
-//! `LICD_BENCH_SECS` (10 per window), `LICD_BENCH_GROW_TO` (grow the fleet to that
-//! many activated licenses by copying rows, then heartbeat over all of them),
-//! `LICD_BENCH_SOAK_SECS` (0: heartbeat load that long, then the memory again).
+//! `LICD_BENCH_SECS` (10 per window), `LICD_BENCH_SOAK_SECS` (0: heartbeat load that long, then the memory again).
 //! `LICD_BENCH_DIR`: seed there (and keep it) rather than in a temporary directory;
 //! seeded already, it is used as it is (for profiling: `licd serve` on it by hand).
 //! Under `cargo test --all-targets` it runs small and short, as a test of itself.
@@ -23,9 +21,8 @@
 
 use licd::clock::{Clock, SystemClock};
 use licd::config::Config;
+use licd::service::App;
 use licd::service::appliance::{self, ActivateRequest};
-use licd::service::bootstrap::{AdminSeed, ensure_first_admin};
-use licd::service::{Actor, App, staff, tokens};
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -75,25 +72,16 @@ fn seed(config: &Config, work: &Path, activated: usize, unbound: usize) -> Seede
     let app = App::open(config.clone(), Arc::new(SystemClock)).unwrap();
     let tenant = app.tenants.public().unwrap();
     let now = SystemClock.now();
-    let admin = AdminSeed {
-        email: Some("bench@example.com".into()),
-        password: Some("bench-password-1".into()),
-    };
-    ensure_first_admin(&tenant, now, &admin, 12).unwrap();
-    let admin = staff::id_by_email(&tenant, "bench@example.com").unwrap();
-    let token = tokens::create(&tenant, now, &Actor::Cli, admin, "bench", None)
-        .unwrap()
-        .secret;
+    let token = common::admin_token(&tenant, now);
     let started = Instant::now();
     let issued = common::issue_licenses(&app, &tenant, now, "install", activated);
     let issue_secs = started.elapsed().as_secs_f64();
     eprintln!("issued {activated} licenses in {issue_secs:.1}s");
 
     let started = Instant::now();
-    let to_activate = &issued[..];
-    let half = to_activate.len().div_ceil(2);
+    let half = issued.len().div_ceil(2);
     let lines: Vec<String> = std::thread::scope(|s| {
-        let workers: Vec<_> = to_activate
+        let workers: Vec<_> = issued
             .chunks(half.max(1))
             .map(|chunk| {
                 let tenant = tenant.clone();
@@ -328,13 +316,12 @@ fn thousands(v: f64) -> String {
 fn heartbeat_rounds(
     licd: &Licd,
     seeded: &Seeded,
-    appliances: &Path,
     rounds: usize,
     secs: u64,
     label: &str,
     rows: &mut Vec<(String, String)>,
 ) {
-    let env = [("LICD_BENCH_APPLIANCES", appliances)];
+    let env = [("LICD_BENCH_APPLIANCES", seeded.appliances.as_path())];
     let mut results: Vec<(String, Vec<Run>)> = Vec::new();
     let mut push = |name: String, run: Run| match results.iter_mut().find(|(n, _)| *n == name) {
         Some((_, runs)) => runs.push(run),
@@ -402,15 +389,7 @@ fn main() {
 
     let licd = Licd::start(&data_dir, false);
     let anon_start = licd.anon_mib();
-    heartbeat_rounds(
-        &licd,
-        &seeded,
-        &seeded.appliances,
-        rounds,
-        secs,
-        "HTTP",
-        &mut rows,
-    );
+    heartbeat_rounds(&licd, &seeded, rounds, secs, "HTTP", &mut rows);
     let env = [("LICD_BENCH_UNBOUND", seeded.unbound.as_path())];
     let act = wrk(
         &licd.base,
@@ -447,15 +426,7 @@ fn main() {
     licd.stop();
 
     let licd = Licd::start(&data_dir, true);
-    heartbeat_rounds(
-        &licd,
-        &seeded,
-        &seeded.appliances,
-        rounds,
-        secs,
-        "HTTPS",
-        &mut rows,
-    );
+    heartbeat_rounds(&licd, &seeded, rounds, secs, "HTTPS", &mut rows);
     licd.stop();
 
     println!("| measurement | result |");

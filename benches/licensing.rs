@@ -13,8 +13,7 @@ mod common;
 use chrono::{DateTime, Duration, Utc};
 use licd::clock::{Clock, ManualClock};
 use licd::config::Config;
-use licd::service::bootstrap::{AdminSeed, ensure_first_admin};
-use licd::service::{Actor, App, staff, sweep, tokens};
+use licd::service::{Actor, App, sweep};
 use serde_json::json;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -59,15 +58,7 @@ fn main() {
     let app = Arc::new(app);
     let tenant = app.tenants.public().unwrap();
     let now = clock.now();
-    let seed = AdminSeed {
-        email: Some("bench@example.com".into()),
-        password: Some("bench-password-1".into()),
-    };
-    ensure_first_admin(&tenant, now, &seed, 12).unwrap();
-    let admin = staff::id_by_email(&tenant, "bench@example.com").unwrap();
-    let token = tokens::create(&tenant, now, &Actor::Cli, admin, "bench", None)
-        .unwrap()
-        .secret;
+    let token = common::admin_token(&tenant, now);
 
     // Seed licenses through the real issuing code, batched 1,000 per transaction.
     let started = Instant::now();

@@ -6,8 +6,9 @@
 use chrono::{DateTime, Utc};
 use licd::domain::license::LicenseRequest;
 use licd::server::Sockets;
+use licd::service::bootstrap::{AdminSeed, ensure_first_admin};
 use licd::service::tenant::Tenant;
-use licd::service::{Actor, App, licenses};
+use licd::service::{Actor, App, licenses, staff, tokens};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -186,4 +187,17 @@ pub fn issue_licenses(
         );
     }
     out
+}
+
+/// Creates the first admin (`bench@example.com`) and returns an API token of theirs.
+pub fn admin_token(tenant: &Tenant, now: DateTime<Utc>) -> String {
+    let seed = AdminSeed {
+        email: Some("bench@example.com".into()),
+        password: Some("bench-password-1".into()),
+    };
+    ensure_first_admin(tenant, now, &seed, 12).unwrap();
+    let admin = staff::id_by_email(tenant, "bench@example.com").unwrap();
+    tokens::create(tenant, now, &Actor::Cli, admin, "bench", None)
+        .unwrap()
+        .secret
 }
