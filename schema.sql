@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 13 as SQLite stores it (columns added by a later
+-- tenant database at schema version 14 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -148,7 +148,7 @@ END;
 -- step 10 (0010_customer_portal.sql)
 CREATE INDEX licenses_organization ON licenses(organization_id) WHERE organization_id IS NOT NULL;
 
--- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql)
+-- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 14 (0014_heartbeat_chain.sql)
 CREATE TABLE activations (
     id                INTEGER PRIMARY KEY,
     license_id        TEXT NOT NULL REFERENCES licenses(id),
@@ -160,10 +160,10 @@ CREATE TABLE activations (
     superseded_reason TEXT CHECK (superseded_reason IN ('reactivated', 'rebind', 'revoked', 'released')),
     last_seq          INTEGER NOT NULL DEFAULT 0,
     last_lease_hash   TEXT NOT NULL DEFAULT ''
-);
+, last_heartbeat_id INTEGER);
 CREATE INDEX activations_license ON activations(license_id);
 
--- heartbeats: step 2 (0002_licensing.sql)
+-- heartbeats: step 2 (0002_licensing.sql); changed by step 14 (0014_heartbeat_chain.sql)
 CREATE TABLE heartbeats (
     id             INTEGER PRIMARY KEY,
     license_id     TEXT NOT NULL,
@@ -173,8 +173,7 @@ CREATE TABLE heartbeats (
     internal_users INTEGER,
     external_users INTEGER,
     state          TEXT NOT NULL
-);
-CREATE INDEX heartbeats_license ON heartbeats(license_id, id);
+, prev_id INTEGER);
 -- step 8 (0008_fleet_aggregates.sql)
 CREATE TRIGGER fleet_heartbeat_counted AFTER INSERT ON heartbeats BEGIN
     INSERT INTO fleet_heartbeat_hours (hour, heartbeats) VALUES (substr(NEW.at, 1, 13), 1)

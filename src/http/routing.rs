@@ -487,20 +487,31 @@ pub fn check(routes: &[Route]) -> Vec<String> {
 /// The table, indexed by path the way actix matches it: the first path whose pattern
 /// matches, then the method.
 struct Index {
-    paths: Vec<(ResourceDef, Vec<Route>)>,
+    paths: Vec<Path>,
+}
+
+/// One registered path and its routes. `literal` is the pattern up to its first
+/// dynamic segment: a path that does not start with it cannot match, so most patterns
+/// are passed over without running their regex (the middlewares look a request's route
+/// up on every request, heartbeats included).
+struct Path {
+    literal: &'static str,
+    def: ResourceDef,
+    routes: Vec<Route>,
 }
 
 fn index() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut paths: Vec<(ResourceDef, Vec<Route>)> = Vec::new();
+        let mut paths: Vec<Path> = Vec::new();
         for r in super::routes().list() {
-            match paths
-                .iter_mut()
-                .find(|(def, _)| def.pattern() == Some(r.path))
-            {
-                Some((_, list)) => list.push(r),
-                None => paths.push((ResourceDef::new(r.path), vec![r])),
+            match paths.iter_mut().find(|p| p.def.pattern() == Some(r.path)) {
+                Some(p) => p.routes.push(r),
+                None => paths.push(Path {
+                    literal: r.path.split('{').next().unwrap_or(""),
+                    def: ResourceDef::new(r.path),
+                    routes: vec![r],
+                }),
             }
         }
         Index { paths }
@@ -512,7 +523,7 @@ pub fn registered() -> Vec<Route> {
     index()
         .paths
         .iter()
-        .flat_map(|(_, routes)| routes.iter().cloned())
+        .flat_map(|p| p.routes.iter().cloned())
         .collect()
 }
 
@@ -521,8 +532,8 @@ fn routes_at(path: &str) -> Option<&'static [Route]> {
     index()
         .paths
         .iter()
-        .find(|(def, _)| def.is_match(path))
-        .map(|(_, routes)| routes.as_slice())
+        .find(|p| path.starts_with(p.literal) && p.def.is_match(path))
+        .map(|p| p.routes.as_slice())
 }
 
 /// The route a request reaches, if one is registered.
@@ -563,13 +574,34 @@ pub fn navigation() -> impl Iterator<Item = &'static Route> {
     index()
         .paths
         .iter()
-        .flat_map(|(_, routes)| routes.iter())
+        .flat_map(|p| p.routes.iter())
         .filter(|r| r.nav.is_some())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every path of the table is found by lookup, at itself (each `{...}` filled in),
+    /// whatever its literal start (the shortcut `routes_at` takes).
+    #[test]
+    fn every_route_is_found_at_its_own_path() {
+        for r in registered() {
+            let mut path = String::new();
+            for (i, part) in r.path.split('{').enumerate() {
+                match (i, part.split_once('}')) {
+                    (0, _) | (_, None) => path.push_str(part),
+                    (_, Some((_, rest))) => {
+                        path.push_str("x1");
+                        path.push_str(rest);
+                    }
+                }
+            }
+            let found = lookup(r.method, &path)
+                .unwrap_or_else(|| panic!("{} {} ({path}) is not found", r.method, r.path));
+            assert_eq!(found.path, r.path, "{} {path}", r.method);
+        }
+    }
 
     #[test]
     fn the_table_is_sound() {

@@ -468,6 +468,7 @@ fn record_heartbeat(
     let record = |state: LicenseState| {
         heartbeats::insert(
             tx,
+            activation.id,
             &HeartbeatRow {
                 license_id: license.id.clone(),
                 at: now,

@@ -160,7 +160,7 @@ fn run(path: &Path, writer: &Mutex<Connection>, state: &State) {
         // no file open (an idle tenant's database closes completely).
         let result = Connection::open(path).and_then(|conn| {
             conn.busy_timeout(Duration::from_secs(5))?;
-            round(&conn, writer, state)
+            round(path, &conn, writer, state)
         });
         if let Err(e) = result {
             tracing::warn!(path = %path.display(), error = %e, "WAL checkpoint");
@@ -173,7 +173,12 @@ fn run(path: &Path, writer: &Mutex<Connection>, state: &State) {
 /// faster than heartbeats write); then, once a pass saw few new frames, has the rest
 /// copied between two write transactions (by this thread if the writer is idle, else
 /// by the writer itself), after which the next write restarts the WAL.
-fn round(conn: &Connection, writer: &Mutex<Connection>, state: &State) -> rusqlite::Result<()> {
+fn round(
+    path: &Path,
+    conn: &Connection,
+    writer: &Mutex<Connection>,
+    state: &State,
+) -> rusqlite::Result<()> {
     let mut seen = 0;
     for _ in 0..6 {
         let (log, _) = passive(conn)?;
@@ -183,11 +188,27 @@ fn round(conn: &Connection, writer: &Mutex<Connection>, state: &State) -> rusqli
             break;
         }
     }
+    // The frames appended since, and the pages just copied, are mostly still in the
+    // kernel's cache: flushing them here keeps the two `fsync`s of the finishing pass
+    // (which may run on the writer, with heartbeats waiting) short.
+    if let Err(e) = presync(path) {
+        tracing::warn!(path = %path.display(), error = %e, "WAL checkpoint: flushing to disk");
+    }
     state.finish.store(true, Ordering::Release);
     if let Ok(_idle) = writer.try_lock()
         && state.finish.swap(false, Ordering::AcqRel)
     {
         passive(conn)?;
+    }
+    Ok(())
+}
+
+/// Writes the WAL's and the database's dirty pages to disk (`fdatasync`).
+fn presync(path: &Path) -> std::io::Result<()> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    for file in [Path::new(&wal), path] {
+        std::fs::File::open(file)?.sync_data()?;
     }
     Ok(())
 }

@@ -1,5 +1,8 @@
 //! Heartbeat history: one row per heartbeat answered, pruned past the retention
-//! setting.
+//! setting. The table is append-only, without a secondary index: each row points at
+//! its license's heartbeat before it (`prev_id`), and each activation at the newest
+//! heartbeat it answered (`last_heartbeat_id`), so a license's history is a chain walked
+//! from the newest of its activations' heads (tenant schema step 14).
 
 use super::{ReadTx, Result, StoreError, WriteTx, parse_ts, ts};
 use crate::domain::lifecycle::LicenseState;
@@ -18,10 +21,13 @@ pub struct HeartbeatRow {
     pub state: LicenseState,
 }
 
-pub fn insert(tx: &WriteTx<'_>, h: &HeartbeatRow) -> Result<()> {
+/// Appends a heartbeat that `activation_id` was answered: the row is chained to the
+/// license's previous heartbeat, and becomes the activation's newest.
+pub fn insert(tx: &WriteTx<'_>, activation_id: i64, h: &HeartbeatRow) -> Result<()> {
     let mut st = tx.prepare_cached(
-        "INSERT INTO heartbeats (license_id, at, fingerprint, seq, internal_users, external_users, state)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO heartbeats (license_id, at, fingerprint, seq, internal_users, external_users, state, prev_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+                 (SELECT max(last_heartbeat_id) FROM activations WHERE license_id = ?1))",
     )?;
     st.execute(params![
         h.license_id,
@@ -32,6 +38,10 @@ pub fn insert(tx: &WriteTx<'_>, h: &HeartbeatRow) -> Result<()> {
         h.external_users,
         h.state.as_str()
     ])?;
+    let id = tx.last_insert_rowid();
+    let mut st =
+        tx.prepare_cached("UPDATE activations SET last_heartbeat_id = ?2 WHERE id = ?1")?;
+    st.execute(params![activation_id, id])?;
     Ok(())
 }
 
@@ -61,10 +71,16 @@ fn read_all(
     Ok(out)
 }
 
-/// A license's latest heartbeats, newest first.
+/// A license's latest heartbeats, newest first: its chain, walked from the newest head
+/// of its activations until `limit` rows or the first one pruned.
 pub fn for_license(tx: &ReadTx<'_>, license_id: &str, limit: usize) -> Result<Vec<HeartbeatRow>> {
     let mut st = tx.prepare_cached(&format!(
-        "{SELECT} WHERE license_id = ?1 ORDER BY id DESC LIMIT ?2"
+        "WITH RECURSIVE chain(id, n) AS (
+             SELECT max(last_heartbeat_id), 1 FROM activations WHERE license_id = ?1
+             UNION ALL
+             SELECT h.prev_id, c.n + 1 FROM chain c JOIN heartbeats h ON h.id = c.id
+             WHERE c.n < ?2)
+         {SELECT} WHERE id IN (SELECT id FROM chain) ORDER BY id DESC"
     ))?;
     read_all(&mut st, params![license_id, limit as i64])
 }

@@ -271,6 +271,12 @@ fn rebind_moves_the_license_to_new_hardware() {
             .unwrap()
             .contains("moved")
     );
+    // Another license's heartbeat in between.
+    let other = api.issue(INSTALL, 365);
+    let other_id = other["id"].as_str().unwrap();
+    let o = api.ok(activate(&s, &other, "fp-other"));
+    let o_secret = o["activation_secret"].as_str().unwrap();
+    api.ok(heartbeat(&s, other_id, o_secret, "fp-other", 1));
     // Only the new box can activate now.
     expect_problem(
         activate(&s, &license, "fp-old"),
@@ -284,6 +290,28 @@ fn rebind_moves_the_license_to_new_hardware() {
         api.ok(heartbeat(&s, id, secret, "fp-new", 1))["state"],
         "active"
     );
+    // The license's heartbeats, newest first, across both activations and without the
+    // other license's (each history is a chain of its own: tenant schema step 14).
+    let beats = |license: &str| -> Vec<(String, i64, String)> {
+        api.ok(api.get(&format!("/api/v1/licenses/{license}")))["heartbeats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["fingerprint"].as_str().unwrap().to_owned(),
+                    h["seq"].as_i64().unwrap(),
+                    h["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let row = |fp: &str, seq: i64, state: &str| (fp.to_owned(), seq, state.to_owned());
+    assert_eq!(
+        beats(id),
+        [row("fp-new", 2, "active"), row("fp-old", 2, "locked")]
+    );
+    assert_eq!(beats(other_id), [row("fp-other", 2, "active")]);
     // Re-activation from the same fingerprint is idempotent: same state, a fresh
     // secret, and the replaced secret stops working.
     let again = api.ok(activate(&s, &license, "fp-new"));

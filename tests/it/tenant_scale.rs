@@ -83,43 +83,24 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 }
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
-/// step's (11, the billing ledger) objects gone, its version one lower.
+/// step's (14, the heartbeat chain) columns gone and its index back, its version one
+/// lower.
 fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     let count: i64 = c
         .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'usage_reports'",
+            "SELECT count(*) FROM pragma_table_info('heartbeats') WHERE name = 'prev_id'",
             [],
             |r| r.get(0),
         )
         .unwrap();
     assert_eq!(count, 1);
-    // Step 13 undone: its tables and columns gone, activations as step 2 made them.
     c.execute_batch(
-        "PRAGMA foreign_keys = OFF;
-         BEGIN;
-         DROP TABLE usage_reports; DROP TABLE license_bundles; DROP TABLE offline_activations;
-         ALTER TABLE licenses DROP COLUMN offline_until;
-         ALTER TABLE licenses DROP COLUMN bundle_seq;
-         CREATE TABLE activations_13 AS SELECT * FROM activations;
-         DROP TABLE activations;
-         CREATE TABLE activations (
-             id                INTEGER PRIMARY KEY,
-             license_id        TEXT NOT NULL REFERENCES licenses(id),
-             fingerprint       TEXT NOT NULL,
-             hostname          TEXT,
-             secret_hash       BLOB NOT NULL UNIQUE,
-             created_at        TEXT NOT NULL,
-             superseded_at     TEXT,
-             superseded_reason TEXT CHECK (superseded_reason IN ('reactivated', 'rebind', 'revoked')),
-             last_seq          INTEGER NOT NULL DEFAULT 0,
-             last_lease_hash   TEXT NOT NULL DEFAULT ''
-         );
-         INSERT INTO activations SELECT * FROM activations_13;
-         DROP TABLE activations_13;
-         CREATE INDEX activations_license ON activations(license_id);
-         COMMIT;
-         PRAGMA foreign_keys = ON;",
+        "BEGIN;
+         ALTER TABLE heartbeats DROP COLUMN prev_id;
+         ALTER TABLE activations DROP COLUMN last_heartbeat_id;
+         CREATE INDEX heartbeats_license ON heartbeats(license_id, id);
+         COMMIT;",
     )
     .unwrap();
     c.pragma_update(None, "user_version", TENANT.version - 1)

@@ -8,7 +8,7 @@ use crate::error::{ErrorCode, Problem};
 use crate::http::auth::{Identity, state, tenant_of};
 use crate::http::customer_auth::PortalIdentity;
 use crate::http::problem::problem_response;
-use crate::http::routing::{self, Access, ReadOnly, Surface};
+use crate::http::routing::{self, Access, ReadOnly, Route, Surface};
 use crate::http::ui::reject::UiReject;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -17,7 +17,11 @@ use actix_web::{Error, HttpMessage, ResponseError};
 
 /// Whether a request may change something in read-only mode (by the route table).
 pub fn allowed(method: &str, path: &str) -> bool {
-    routing::lookup(method, path).is_some_and(|r| r.read_only != ReadOnly::Write)
+    writable(routing::lookup(method, path))
+}
+
+fn writable(route: Option<&Route>) -> bool {
+    route.is_some_and(|r| r.read_only != ReadOnly::Write)
 }
 
 const WHY: &str = "licd is read-only because its own license is in violation; install a valid \
@@ -36,12 +40,12 @@ pub async fn enforce(
         req.extensions().get::<PortalIdentity>(),
         Some(PortalIdentity::Customer(_))
     );
-    let public = routing::lookup(req.method().as_str(), req.path())
-        .is_some_and(|r| r.access == Access::Public);
-    if (identified || public)
-        && !req.method().is_safe()
-        && !allowed(req.method().as_str(), req.path())
-    {
+    // Reads pass without a look at the route table; a write looks its route up once.
+    let route = (!req.method().is_safe())
+        .then(|| routing::lookup(req.method().as_str(), req.path()))
+        .flatten();
+    let public = route.is_some_and(|r| r.access == Access::Public);
+    if (identified || public) && !req.method().is_safe() && !writable(route) {
         let read_only = state(req.request())
             .ok()
             .and_then(|s| tenant_of(req.request(), &s).ok())

@@ -78,6 +78,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "ea611881d2cc34c36a5296a2ee783a4109ed3188f22a30b7af1c36edee44933b",
     ),
     (
+        "tenant",
+        "0014_heartbeat_chain.sql",
+        "b24a12ca5dfb01433adb24e2b29c5581e992c1e47e1ec77676d5fb4c7f0d1051",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

@@ -131,6 +131,10 @@ const SEEDS: &[&str] = &[
        (1, 'L1', 1, 'renewal', 2, 'key.L1', '2026-01-09T09:00:00.000000Z', 'staff:1');
      INSERT INTO usage_reports (id, license_id, fingerprint, report_seq, report_hash, prev_report, period_start, period_end, peak_internal, peak_external, daily, rollbacks, missing_seqs, chain_break, received_at, received_by) VALUES
        (1, 'L1', 'box-b', 1, 'rh1', '', '2026-01-04T09:00:00.000000Z', '2026-01-10T09:00:00.000000Z', 12, 3, '[]', '[]', '[]', 0, '2026-01-10T10:00:00.000000Z', 'staff:1');",
+    // Version 14: box-b heartbeats once more, chained to L1's heartbeat 3.
+    "INSERT INTO heartbeats (id, license_id, at, fingerprint, seq, internal_users, external_users, state, prev_id) VALUES
+       (4, 'L1', '2026-01-11T08:00:00.000000Z', 'box-b', 3, 12, 3, 'active', 3);
+     UPDATE activations SET last_heartbeat_id = 4 WHERE id = 2;",
 ];
 
 /// Columns that a step rewrites on purpose, by step: an upgrade across that step may
@@ -722,6 +726,32 @@ fn step_13_air_gapped_appliances() {
     };
     report().unwrap();
     assert!(report().is_err(), "one report per (license, box, seq)");
+}
+
+#[test]
+fn step_14_heartbeat_chain() {
+    let c = upgrade_from(13);
+    let rows = |sql: &str| -> Vec<(i64, Option<i64>)> {
+        let mut st = c.prepare(sql).unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    // Each license's heartbeats chained in id order; every activation points at its
+    // license's newest.
+    assert_eq!(
+        rows("SELECT id, prev_id FROM heartbeats ORDER BY id"),
+        [(1, None), (2, Some(1)), (3, Some(2))]
+    );
+    assert_eq!(
+        rows("SELECT id, last_heartbeat_id FROM activations ORDER BY id"),
+        [(1, Some(3)), (2, Some(3)), (3, None)]
+    );
+    assert!(
+        !names(&c, "index").contains(&"heartbeats_license".to_owned()),
+        "the history table has no secondary index"
+    );
 }
 
 /// Today's version: a database at it opens as current, with its rows untouched.
