@@ -235,14 +235,19 @@ pub(super) fn activate_in_tx(
     })
 }
 
-/// The host name an appliance reports (free text, at most 253 characters); `None` when
-/// absent or blank.
+/// Activates a license on the appliance presenting its key: checks the key's signature
+/// and Install ID, then binds the license to the fingerprint and answers with the
+/// activation secret, the first lease and, for a CSR, a client certificate.
+///
+/// Concurrent activations share a commit (group commit, as heartbeats do): each runs in
+/// its own savepoint, so the 200-way race for one license still has one winner, and
+/// each caller hears of its activation only after the shared commit.
 pub fn activate(
-    tenant: &Tenant,
+    tenant: &Arc<Tenant>,
     now: DateTime<Utc>,
     license_id: &str,
     req: &ActivateRequest,
-    client_ca: Option<&LocalCa>,
+    client_ca: Option<Arc<LocalCa>>,
 ) -> Result<Activated> {
     let fingerprint = check_fingerprint(&req.fingerprint)?;
     let install_id = check_install_id(&req.install_id)?;
@@ -264,12 +269,14 @@ pub fn activate(
             ),
         ));
     }
-    tenant.db.write(|tx| {
-        let license = load(tx, license_id)?;
+    let (t, license_id) = (tenant.clone(), license_id.to_owned());
+    let (license_key, csr) = (req.license_key.clone(), req.csr.clone());
+    tenant.db.write_grouped(move |tx| {
+        let license = load(tx, &license_id)?;
         // A superseded key of this license (renewed, changed, reissued) still names it:
         // the appliance activates and its first lease carries the current key, unless
         // one is on its way already. (A refused activation rolls this back.)
-        if req.license_key != license.license_key
+        if license_key != license.license_key
             && !directives::has_pending(tx, &license.id, DirectiveKind::InstallKey)?
         {
             directives::insert_with_key(
@@ -283,10 +290,10 @@ pub fn activate(
                 now,
             )?;
         }
-        let csr = client_ca.zip(req.csr.as_deref());
+        let csr = client_ca.as_deref().zip(csr.as_deref());
         activate_in_tx(
             tx,
-            tenant,
+            &t,
             now,
             &license,
             &fingerprint,

@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// A license as the API shows it. `state` is the effective state at the time of the
@@ -208,18 +209,22 @@ pub(super) fn issue_in_tx(
     Ok(row)
 }
 
+/// Issues one license. Concurrent issues share a commit (group commit, as heartbeats
+/// do): each runs in its own savepoint, and each caller hears of its license only after
+/// the shared commit.
 pub fn issue(
     app: &App,
-    tenant: &Tenant,
+    tenant: &Arc<Tenant>,
     now: DateTime<Utc>,
     actor: &Actor,
     req: &LicenseRequest,
 ) -> Result<LicenseView> {
     let valid = validate(req, now)?;
     let sender = Sender::of(app, tenant)?;
+    let (t, actor) = (tenant.clone(), actor.clone());
     let row = tenant
         .db
-        .write(|tx| issue_in_tx(tx, tenant, now, actor, &valid, &sender))?;
+        .write_grouped(move |tx| issue_in_tx(tx, &t, now, &actor, &valid, &sender))?;
     Ok(LicenseView::new(row, tenant, now))
 }
 

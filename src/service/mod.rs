@@ -98,7 +98,7 @@ pub struct App {
     /// Public keys trusted to sign licd's own licenses (`licensing.trusted_issuers`).
     pub trusted_issuers: Vec<crate::pki::PublicKey>,
     /// The local certificate authority (`ca/`).
-    pub ca: crate::pki::ca::LocalCa,
+    pub ca: Arc<crate::pki::ca::LocalCa>,
     /// The HTTPS certificate, when this process serves TLS (see `enable_tls`).
     pub tls: Option<tls::ServerTls>,
     /// What `/metrics` exports.
@@ -155,7 +155,7 @@ impl App {
         }
         Ok(App {
             mailer,
-            ca,
+            ca: Arc::new(ca),
             tls: None,
             metrics: crate::metrics::Metrics::new(),
             jobs: job_health::JobHealth::default(),
@@ -175,8 +175,9 @@ impl App {
 
 impl App {
     /// The CA that signs appliance client certificates, when appliance mTLS is on.
-    pub fn client_cert_issuer(&self) -> Option<&crate::pki::ca::LocalCa> {
-        (self.config.tls.appliance_mtls != crate::config::ApplianceMtls::Off).then_some(&self.ca)
+    pub fn client_cert_issuer(&self) -> Option<Arc<crate::pki::ca::LocalCa>> {
+        (self.config.tls.appliance_mtls != crate::config::ApplianceMtls::Off)
+            .then(|| self.ca.clone())
     }
 
     /// Prepares the HTTPS server certificate (`licd serve` with `tls.enabled`). Command-

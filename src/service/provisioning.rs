@@ -298,7 +298,7 @@ pub fn provision(
             &format!("provisioning:{}", token.id),
             json!({"license_id": license.id, "install_id": install_id}),
         )?;
-        let csr = client_ca.zip(req.csr.as_deref());
+        let csr = client_ca.as_deref().zip(req.csr.as_deref());
         let activation = activate_in_tx(
             tx,
             tenant,
