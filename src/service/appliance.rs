@@ -240,8 +240,9 @@ pub(super) fn activate_in_tx(
 /// activation secret, the first lease and, for a CSR, a client certificate.
 ///
 /// Concurrent activations share a commit (group commit, as heartbeats do): each runs in
-/// its own savepoint, so the 200-way race for one license still has one winner, and
-/// each caller hears of its activation only after the shared commit.
+/// its own savepoint and is decided alone, so of many boxes racing for one license
+/// exactly one wins (`tests/it/group_commit.rs`), and each caller hears of its
+/// activation only after the shared commit.
 pub fn activate(
     tenant: &Arc<Tenant>,
     now: DateTime<Utc>,

@@ -264,8 +264,13 @@ impl Db {
     /// job runs in its own savepoint, so a failing job undoes only its own changes, and
     /// every caller gets its result only after the shared commit. Under load this turns
     /// many small commits into one; alone it costs the same as `write`. For hot paths
-    /// with short jobs (heartbeats). The caller may end up running the whole group.
-    pub fn write_grouped<T, E, F>(&self, f: F) -> std::result::Result<T, E>
+    /// with short jobs (heartbeats, activations, issues).
+    ///
+    /// The queue runs until it is empty. On a tokio runtime (an HTTP request on a
+    /// blocking thread) it runs on a blocking task of its own, so the caller answers
+    /// after its own group's commit, not after every group queued behind it; elsewhere
+    /// (the command line, in-process callers) the calling thread runs it.
+    pub fn write_grouped<T, E, F>(self: &Arc<Self>, f: F) -> std::result::Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -275,7 +280,14 @@ impl Db {
         if self.enqueue(f, move |out| {
             let _ = send.send(out);
         }) {
-            self.drain_group();
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    let db = self.clone();
+                    // Its result comes through `recv`; a panic there drops the senders.
+                    drop(runtime.spawn_blocking(move || db.drain_group()));
+                }
+                Err(_) => self.drain_group(),
+            }
         }
         recv.recv()
             .unwrap_or_else(|_| Err(E::from(StoreError::GroupAbandoned)))

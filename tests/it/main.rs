@@ -31,6 +31,7 @@ mod directives;
 mod durability;
 mod enterprise;
 mod errors;
+mod group_commit;
 mod harness;
 mod input_limits;
 mod installations;
