@@ -281,11 +281,7 @@ impl Db {
             let _ = send.send(out);
         }) {
             match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => {
-                    let db = self.clone();
-                    // Its result comes through `recv`; a panic there drops the senders.
-                    drop(runtime.spawn_blocking(move || db.drain_group()));
-                }
+                Ok(runtime) => self.drain_on(&runtime),
                 Err(_) => self.drain_group(),
             }
         }
@@ -306,12 +302,25 @@ impl Db {
         if self.enqueue(f, move |out| {
             let _ = send.send(out);
         }) {
-            let db = self.clone();
-            // Its result comes through `recv`; a panic there drops the senders.
-            drop(tokio::task::spawn_blocking(move || db.drain_group()));
+            self.drain_on(&tokio::runtime::Handle::current());
         }
         recv.await
             .unwrap_or_else(|_| Err(E::from(StoreError::GroupAbandoned)))
+    }
+
+    /// Runs the queue on a blocking task of `runtime`. The results come through each
+    /// job's channel; a panic there drops the senders. A runtime shutting down never
+    /// runs the task and drops it instead: the queue then runs where it is dropped, so
+    /// no caller waits forever for a group nobody runs.
+    fn drain_on(self: &Arc<Self>, runtime: &tokio::runtime::Handle) {
+        struct DrainWhenDropped(Arc<Db>);
+        impl Drop for DrainWhenDropped {
+            fn drop(&mut self) {
+                self.0.drain_group();
+            }
+        }
+        let drain = DrainWhenDropped(self.clone());
+        drop(runtime.spawn_blocking(move || drop(drain)));
     }
 
     /// Queues `f` for the next group commit, its result for `deliver`; true when the
@@ -437,6 +446,48 @@ fn run_group(conn: &mut Connection, jobs: Vec<GroupJob>) {
 mod tests {
     use super::*;
     use crate::store::migrate::TENANT;
+
+    /// A runtime that is shutting down never runs a blocking task: a grouped write
+    /// started then still runs, and its caller gets its answer (it used to wait forever,
+    /// holding up the shutdown).
+    #[test]
+    fn a_grouped_write_while_the_runtime_shuts_down_still_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let db =
+            Arc::new(Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let handle = runtime.handle().clone();
+        runtime.shutdown_timeout(std::time::Duration::ZERO);
+        let (done, answered) = std::sync::mpsc::channel();
+        let writer = db.clone();
+        std::thread::spawn(move || {
+            let _inside = handle.enter();
+            let r = writer.write_grouped(|tx| {
+                tx.execute(
+                    "INSERT INTO staff_users (email, role, password_hash, created_at, updated_at)
+                     VALUES ('late@x', 'support', 'x', 't', 't')",
+                    [],
+                )
+                .map_err(StoreError::from)
+            });
+            let _ = done.send(r.is_ok());
+        });
+        let ok = answered
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the grouped write never answered");
+        assert!(ok);
+        let n: i64 = db
+            .read(|tx| {
+                Ok::<_, StoreError>(
+                    tx.query_row("SELECT count(*) FROM staff_users", [], |r| r.get(0))?,
+                )
+            })
+            .unwrap();
+        assert_eq!(n, 1);
+    }
 
     #[test]
     fn write_rolls_back_on_error_and_commits_on_ok() {
