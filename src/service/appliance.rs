@@ -488,6 +488,26 @@ fn record_heartbeat(
             },
         )
     };
+    // The next lease of this activation's chain.
+    let lease = |state: LicenseState, stage: Stage, lock: Option<LockReason>, delivery| {
+        prepare_lease(
+            tx,
+            tenant,
+            now,
+            &license,
+            LeaseFor {
+                activation_id: activation.id,
+                fingerprint,
+                seq,
+                prev: &activation.last_lease_hash,
+                state,
+                stage,
+                lock,
+                delivery,
+                window: None,
+            },
+        )
+    };
     match activation.superseded_reason {
         None => {}
         Some(SupersededReason::Reactivated) => {
@@ -503,22 +523,11 @@ fn record_heartbeat(
         Some(SupersededReason::Rebind) => {
             // Rebound elsewhere: this box must lock, and gets nothing else.
             record(LicenseState::Locked)?;
-            return prepare_lease(
-                tx,
-                tenant,
-                now,
-                &license,
-                LeaseFor {
-                    activation_id: activation.id,
-                    fingerprint,
-                    seq,
-                    prev: &activation.last_lease_hash,
-                    state: LicenseState::Locked,
-                    stage: Stage::None,
-                    lock: Some(LockReason::Rebound),
-                    delivery: Delivery::LockOnly,
-                    window: None,
-                },
+            return lease(
+                LicenseState::Locked,
+                Stage::None,
+                Some(LockReason::Rebound),
+                Delivery::LockOnly,
             );
         }
     }
@@ -547,23 +556,12 @@ fn record_heartbeat(
             external_users: e,
         });
     let assessment = installations::reassess(tx, tenant, &license.install_id, now, &actor, usage)?;
-    prepare_lease(
-        tx,
-        tenant,
-        now,
-        &license,
-        LeaseFor {
-            activation_id: activation.id,
-            fingerprint,
-            seq,
-            prev: &activation.last_lease_hash,
-            state,
-            stage: assessment.stage,
-            lock,
-            delivery: Delivery::Directives {
-                confirmed_seq: req.seq,
-            },
-            window: None,
+    lease(
+        state,
+        assessment.stage,
+        lock,
+        Delivery::Directives {
+            confirmed_seq: req.seq,
         },
     )
 }
