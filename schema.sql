@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 14 as SQLite stores it (columns added by a later
+-- tenant database at schema version 15 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -78,7 +78,7 @@ CREATE TABLE signing_keys (
 );
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys(status) WHERE status = 'active';
 
--- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql)
+-- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 15 (0015_license_key_once.sql)
 CREATE TABLE licenses (
     id                      TEXT PRIMARY KEY,
     name                    TEXT NOT NULL,
@@ -92,7 +92,6 @@ CREATE TABLE licenses (
     expires_at              TEXT NOT NULL,
     issued_at               TEXT NOT NULL,
     kid                     TEXT NOT NULL REFERENCES signing_keys(kid),
-    license_key             TEXT NOT NULL,
     state                   TEXT NOT NULL CHECK (state IN ('issued', 'active', 'locked', 'suspended', 'revoked', 'expired')),
     suspend_reason          TEXT CHECK (suspend_reason IN ('staff', 'subscription')),
     bound_fingerprint       TEXT,

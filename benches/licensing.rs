@@ -260,8 +260,12 @@ fn main() {
     let t = Instant::now();
     let copy = |state: &str, n: i64| {
         raw.execute_batch(&format!(
-                    "INSERT INTO licenses SELECT '{state}-' || n.value, name, install_id || '-' || n.value, organization,
-                       internal_users, external_users, features, flags, not_before, expires_at, issued_at, kid, license_key,
+                    "INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features,
+                       flags, not_before, expires_at, issued_at, kid, state, suspend_reason, bound_fingerprint,
+                       activated_at, last_seen_at, subscription_status, subscription_period_end, revoked_at,
+                       revoke_reason, updated_at)
+                     SELECT '{state}-' || n.value, name, install_id || '-' || n.value, organization,
+                       internal_users, external_users, features, flags, not_before, expires_at, issued_at, kid,
                        '{state}', suspend_reason, bound_fingerprint, activated_at, '{seen}', subscription_status,
                        subscription_period_end, revoked_at, revoke_reason, updated_at
                      FROM (WITH RECURSIVE c(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM c WHERE value < {n})

@@ -19,7 +19,7 @@ use crate::pki::verify::{VerifyError, verify_signature};
 use crate::store::activations::{self, ActivationRow};
 use crate::store::heartbeats::{self, HeartbeatRow};
 use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
-use crate::store::{WriteTx, client_certs, directives};
+use crate::store::{WriteTx, client_certs, directives, license_keys};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -274,10 +274,11 @@ pub fn activate(
     let (license_key, csr) = (req.license_key.clone(), req.csr.clone());
     tenant.db.write_grouped(move |tx| {
         let license = load(tx, &license_id)?;
+        let current_key = license_keys::current(tx, &license.id)?;
         // A superseded key of this license (renewed, changed, reissued) still names it:
         // the appliance activates and its first lease carries the current key, unless
         // one is on its way already. (A refused activation rolls this back.)
-        if license_key != license.license_key
+        if license_key != current_key
             && !directives::has_pending(tx, &license.id, DirectiveKind::InstallKey)?
         {
             directives::insert_with_key(
@@ -286,7 +287,7 @@ pub fn activate(
                 None,
                 DirectiveKind::InstallKey,
                 "install the current license key: the one presented was superseded",
-                Some(&license.license_key),
+                Some(&current_key),
                 &Actor::System.audit_name(),
                 now,
             )?;

@@ -274,7 +274,6 @@ mod tests {
             expires_at: now + Duration::days(300),
             issued_at: seen,
             kid: "k".into(),
-            license_key: "key".into(),
             state: LicenseState::Active,
             suspend_reason: None,
             suspend_note: None,

@@ -1,7 +1,7 @@
 //! Staff actions on a license (license.revoke): revoke, rebind, suspend, reinstate;
 //! setting the subscription status; queueing directives for the appliance.
 
-use super::licenses::{LicenseView, apply_event, load};
+use super::licenses::{LicenseView, apply_event, load, view_in};
 use super::tenant::Tenant;
 use super::{Actor, Result, audit, refuse};
 use crate::domain::activation::{DirectiveKind, SupersededReason};
@@ -37,7 +37,7 @@ fn reread(
 ) -> Result<LicenseView> {
     let license = load(tx, id)?;
     super::installations::reassess(tx, tenant, &license.install_id, now, actor, None)?;
-    Ok(LicenseView::new(license, tenant, now))
+    view_in(tx, tenant, now, license)
 }
 
 /// Revokes: activation is denied from now on and the next heartbeat gets a lock. Final.

@@ -7,7 +7,7 @@
 //! its license is activated and sent the current key the same way
 //! (`service::appliance::activate`).
 
-use super::licenses::{LicenseView, apply_event, load, refusal};
+use super::licenses::{LicenseView, apply_event, load, refusal, view_in};
 use super::tenant::Tenant;
 use super::{Actor, Result, ServiceError, audit, refuse};
 use crate::domain::activation::DirectiveKind;
@@ -115,7 +115,6 @@ pub(super) fn rekey_in_tx(
             features: &after.features,
             expires_at: after.expires_at,
             kid: &kid,
-            license_key: &key,
         },
         now,
     )?;
@@ -171,12 +170,11 @@ fn rekey(
     reason: KeyReason,
     amendment: &Amendment,
 ) -> Result<LicenseView> {
-    let row = tenant.db.write(|tx| {
+    tenant.db.write(|tx| {
         let l = load(tx, id)?;
         rekey_in_tx(tx, tenant, now, actor, &l, reason, amendment)?;
-        load(tx, id)
-    })?;
-    Ok(LicenseView::new(row, tenant, now))
+        view_in(tx, tenant, now, load(tx, id)?)
+    })
 }
 
 /// Renews: a new key with a later expiry.
@@ -302,9 +300,10 @@ pub fn live_signed_by(
     kid: &str,
     limit: usize,
 ) -> Result<Vec<LicenseView>> {
-    let rows = tenant.db.read(|tx| store::live_signed_by(tx, kid, limit))?;
-    Ok(rows
-        .into_iter()
-        .map(|r| LicenseView::new(r, tenant, now))
-        .collect())
+    tenant.db.read(|tx| {
+        store::live_signed_by(tx, kid, limit)?
+            .into_iter()
+            .map(|r| view_in(tx, tenant, now, r))
+            .collect()
+    })
 }

@@ -64,7 +64,8 @@ pub struct SubscriptionView {
 }
 
 impl LicenseView {
-    pub fn new(l: LicenseRow, tenant: &Tenant, now: DateTime<Utc>) -> Self {
+    /// The view of `l`, whose current key is `license_key`.
+    pub fn new(l: LicenseRow, license_key: String, tenant: &Tenant, now: DateTime<Utc>) -> Self {
         let st = license_facts::settled(&l, tenant, now);
         LicenseView {
             subscription: SubscriptionView {
@@ -85,7 +86,7 @@ impl LicenseView {
             expires_at: l.expires_at,
             issued_at: l.issued_at,
             kid: l.kid,
-            license_key: l.license_key,
+            license_key,
             suspend_note: l
                 .suspend_note
                 .filter(|_| st.suspend_reason == Some(SuspendReason::Staff)),
@@ -109,6 +110,17 @@ pub(super) fn load(tx: &ReadTx<'_>, id: &str) -> Result<LicenseRow> {
     store::find(tx, id)?.ok_or_else(|| not_found(id))
 }
 
+/// The view of a license loaded in `tx`, with its current key.
+pub(super) fn view_in(
+    tx: &ReadTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    l: LicenseRow,
+) -> Result<LicenseView> {
+    let key = license_keys::current(tx, &l.id)?;
+    Ok(LicenseView::new(l, key, tenant, now))
+}
+
 /// The organization `id` names, or `unknown_organization`.
 pub(super) fn organization(tx: &ReadTx<'_>, id: i64) -> Result<OrganizationRow> {
     org_store::find(tx, id)?.ok_or_else(|| {
@@ -129,7 +141,7 @@ pub(super) fn issue_in_tx(
     actor: &Actor,
     valid: &ValidLicense,
     sender: &Sender,
-) -> Result<LicenseRow> {
+) -> Result<(LicenseRow, String)> {
     let org = valid
         .organization_id
         .map(|id| organization(tx, id))
@@ -156,7 +168,6 @@ pub(super) fn issue_in_tx(
         expires_at: valid.expires_at,
         issued_at: now,
         kid: ring.active.kid().to_owned(),
-        license_key: key,
         state: LicenseState::Issued,
         suspend_reason: None,
         bound_fingerprint: None,
@@ -176,7 +187,7 @@ pub(super) fn issue_in_tx(
         tx,
         &id,
         &row.kid,
-        &row.license_key,
+        &key,
         KeyReason::Issue,
         &actor.audit_name(),
         now,
@@ -206,7 +217,7 @@ pub(super) fn issue_in_tx(
     if let Some(o) = &org {
         org_notifications::license_issued(tx, now, sender, o, &row)?;
     }
-    Ok(row)
+    Ok((row, key))
 }
 
 /// Issues one license. Concurrent issues share a commit (group commit, as heartbeats
@@ -222,10 +233,10 @@ pub fn issue(
     let valid = validate(req, now)?;
     let sender = Sender::of(app, tenant)?;
     let (t, actor) = (tenant.clone(), actor.clone());
-    let row = tenant
+    let (row, key) = tenant
         .db
         .write_grouped(move |tx| issue_in_tx(tx, &t, now, &actor, &valid, &sender))?;
-    Ok(LicenseView::new(row, tenant, now))
+    Ok(LicenseView::new(row, key, tenant, now))
 }
 
 /// Issues several licenses in one transaction (a bulk import; the benchmarks seed with
@@ -250,7 +261,7 @@ pub fn issue_many(
     })?;
     Ok(rows
         .into_iter()
-        .map(|r| LicenseView::new(r, tenant, now))
+        .map(|(r, key)| LicenseView::new(r, key, tenant, now))
         .collect())
 }
 
@@ -313,21 +324,22 @@ pub fn list(
         organization_id: filter.organization_id,
         after,
     };
-    let mut rows = tenant.db.read(|tx| store::list(tx, &filter, limit + 1))?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_cursor = if more {
-        rows.last().map(encode_cursor)
-    } else {
-        None
-    };
-    Ok(Page {
-        items: rows
+    let (items, next_cursor) = tenant.db.read(|tx| {
+        let mut rows = store::list(tx, &filter, limit + 1)?;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next_cursor = if more {
+            rows.last().map(encode_cursor)
+        } else {
+            None
+        };
+        let items = rows
             .into_iter()
-            .map(|r| LicenseView::new(r, tenant, now))
-            .collect(),
-        next_cursor,
-    })
+            .map(|r| view_in(tx, tenant, now, r))
+            .collect::<Result<Vec<_>>>()?;
+        Ok::<_, ServiceError>((items, next_cursor))
+    })?;
+    Ok(Page { items, next_cursor })
 }
 
 /// A license with its history, activations, heartbeats and directives.
@@ -344,10 +356,10 @@ pub struct LicenseDetail {
 }
 
 pub fn detail(tenant: &Tenant, now: DateTime<Utc>, id: &str) -> Result<LicenseDetail> {
-    let (row, history, acts, beats, dirs, keys) = tenant.db.read(|tx| {
+    let (license, history, acts, beats, dirs, keys) = tenant.db.read(|tx| {
         let row = load(tx, id)?;
         Ok::<_, ServiceError>((
-            row,
+            view_in(tx, tenant, now, row)?,
             store::events(tx, id)?,
             activations::for_license(tx, id)?,
             heartbeats::for_license(tx, id, 50)?,
@@ -356,7 +368,7 @@ pub fn detail(tenant: &Tenant, now: DateTime<Utc>, id: &str) -> Result<LicenseDe
         ))
     })?;
     Ok(LicenseDetail {
-        license: LicenseView::new(row, tenant, now),
+        license,
         history: views(history),
         activations: views(acts),
         heartbeats: views(beats),

@@ -8,7 +8,7 @@
 //! and the nonces beside it.
 
 use super::appliance::{Binding, bind_in_tx};
-use super::licenses::{LicenseView, apply_event, load};
+use super::licenses::{LicenseView, apply_event, load, view_in};
 use super::tenant::Tenant;
 use super::transfer_files::{self, appliance_key, check_names, stored_key, token_of};
 use super::{Actor, Result, ServiceError, installations, refuse};
@@ -20,7 +20,7 @@ use crate::domain::violation::Usage;
 use crate::error::ErrorCode;
 use crate::store::licenses::{self as license_store, LicenseRow};
 use crate::store::offline_activations::{self as store, NewOfflineActivation};
-use crate::store::{WriteTx, activations};
+use crate::store::{WriteTx, activations, license_keys};
 use chrono::{DateTime, Utc};
 use licd_client::formats::{
     OFFLINE_REQUEST_TYP, OFFLINE_RESPONSE_TYP, OfflineRequestClaims, OfflineResponseClaims,
@@ -98,6 +98,7 @@ pub fn activate(
         )?;
         let deadline = timestamp::later(now, settings.offline_response());
         let lease = bound.lease.sign()?;
+        let license_key = license_keys::current(tx, &license.id)?;
         store::insert(
             tx,
             &NewOfflineActivation {
@@ -109,7 +110,7 @@ pub fn activate(
                 request_nonce: &claims.nonce,
                 response_deadline: deadline,
                 lease_expires_at: lease.claims.lease_expires_at,
-                license_key: &license.license_key,
+                license_key: &license_key,
             },
             now,
         )?;
@@ -124,7 +125,7 @@ pub fn activate(
             fingerprint: fingerprint.clone(),
             nonce: claims.nonce.clone(),
             appliance_kid: key.kid().to_owned(),
-            license_key: license.license_key.clone(),
+            license_key,
             lease: lease.lease,
         };
         let token = transfer_files::sign(tenant, OFFLINE_RESPONSE_TYP, &response)?;
@@ -209,7 +210,7 @@ pub fn release(
         )?;
         let license = load(tx, &license.id)?;
         Ok(Released {
-            license: LicenseView::new(license, tenant, now),
+            license: view_in(tx, tenant, now, license)?,
             fingerprint,
             released_at: now,
             final_internal_users: usage.internal_users,

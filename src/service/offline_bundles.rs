@@ -11,7 +11,7 @@ use crate::domain::license::audience;
 use crate::domain::lifecycle::LicenseState;
 use crate::error::ErrorCode;
 use crate::store::licenses::{self as license_store, LicenseRow};
-use crate::store::{WriteTx, activations, license_bundles, offline_activations};
+use crate::store::{WriteTx, activations, license_bundles, license_keys, offline_activations};
 use chrono::{DateTime, Utc};
 use licd_client::formats::{
     RENEWAL_TYP, REVOCATION_TYP, RenewalClaims, RevocationClaims, Transfer,
@@ -112,13 +112,14 @@ pub(super) fn renewal_in_tx(
             format!("activation {} is missing", offline.activation_id),
         )
     })?;
+    let license_key = license_keys::current(tx, &license.id)?;
     let bundle_seq = license_store::next_bundle_seq(tx, &license.id)?;
     let lease = renewal_lease(tx, tenant, now, actor, license, &activation, state)?.sign()?;
     offline_activations::renewed(
         tx,
         activation.id,
         lease.claims.lease_expires_at,
-        &license.license_key,
+        &license_key,
     )?;
     license_bundles::insert(
         tx,
@@ -126,7 +127,7 @@ pub(super) fn renewal_in_tx(
         bundle_seq,
         BundleKind::Renewal.as_str(),
         Some(activation.id),
-        Some(&license.license_key),
+        Some(&license_key),
         &actor.audit_name(),
         now,
     )?;
@@ -150,7 +151,7 @@ pub(super) fn renewal_in_tx(
         install_id: license.install_id.clone(),
         fingerprint: activation.fingerprint.clone(),
         bundle_seq,
-        license_key: license.license_key.clone(),
+        license_key,
         lease: lease.lease,
     };
     let summary = format!(

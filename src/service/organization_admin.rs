@@ -5,7 +5,7 @@
 //! organization or to none. Customers' own side is `service::organizations`.
 
 use super::license_facts;
-use super::licenses::{self, LicenseView, load};
+use super::licenses::{self, LicenseView, load, view_in};
 use super::tenant::Tenant;
 use super::{Actor, Result, ServiceError, audit, refuse};
 use crate::domain::lifecycle::LicenseState;
@@ -331,6 +331,6 @@ pub fn move_license(
                 }),
             )?;
         }
-        Ok(LicenseView::new(load(tx, license_id)?, tenant, now))
+        view_in(tx, tenant, now, load(tx, license_id)?)
     })
 }

@@ -130,9 +130,9 @@ pub struct PortalLicense {
 }
 
 impl PortalLicense {
-    fn of(l: LicenseRow, with_key: bool) -> PortalLicense {
+    fn of(l: LicenseRow, license_key: Option<String>) -> PortalLicense {
         PortalLicense {
-            license_key: with_key.then_some(l.license_key),
+            license_key,
             id: l.id,
             name: l.name,
             install_id: l.install_id,
@@ -259,7 +259,7 @@ fn licenses_of(tx: &ReadTx<'_>, org_id: i64) -> Result<Vec<PortalLicense>> {
     };
     Ok(license_store::list(tx, &filter, LICENSE_LIMIT)?
         .into_iter()
-        .map(|l| PortalLicense::of(l, false))
+        .map(|l| PortalLicense::of(l, None))
         .collect())
 }
 
@@ -279,7 +279,8 @@ pub fn license(
         let l = license_store::find(tx, license_id)?
             .filter(in_org)
             .ok_or_else(|| refuse(ErrorCode::NotFound, "no such license"))?;
-        Ok((org.into(), PortalLicense::of(l, true)))
+        let key = crate::store::license_keys::current(tx, &l.id)?;
+        Ok((org.into(), PortalLicense::of(l, Some(key))))
     })
 }
 

@@ -288,7 +288,7 @@ pub fn provision(
         let actor = Actor::Appliance {
             fingerprint: fingerprint.clone(),
         };
-        let license = issue_in_tx(tx, tenant, now, &actor, &valid, &sender)?;
+        let (license, license_key) = issue_in_tx(tx, tenant, now, &actor, &valid, &sender)?;
         store::add_use(tx, token.id)?;
         audit::record(
             tx,
@@ -309,7 +309,7 @@ pub fn provision(
             csr,
         )?;
         Ok(Provisioned {
-            license_key: license.license_key,
+            license_key,
             activation,
         })
     })

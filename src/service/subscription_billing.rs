@@ -138,7 +138,7 @@ fn issue_license(
         expires_at: billing_cycle::license_expiry(period_end, grace),
     };
     let valid = crate::domain::license::validate(&req, now)?;
-    let row = issue_in_tx(tx, tenant, now, actor, &valid, sender)?;
+    let (row, _key) = issue_in_tx(tx, tenant, now, actor, &valid, sender)?;
     store::set_license(tx, s.id, &row.id, now)?;
     follow_license(tx, tenant, now, actor, s.id)
 }

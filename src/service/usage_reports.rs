@@ -15,6 +15,7 @@ use crate::domain::violation::Usage;
 use crate::error::ErrorCode;
 use crate::pki::jws;
 use crate::store::ReadTx;
+use crate::store::license_keys::current as current_key;
 use crate::store::licenses::LicenseRow;
 use crate::store::offline_activations::{self, OfflineActivationRow};
 use crate::store::usage_reports::{self as store, UsageReportRow};
@@ -180,7 +181,13 @@ pub fn ingest(
         if license.revoked_at.is_some() {
             tokens.push(revocation_in_tx(tx, tenant, now, actor, &license)?.0);
             said.push("the license is revoked: a revocation bundle is enclosed".into());
-        } else if renewal_due(tenant, now, &license, &offline) {
+        } else if renewal_due(
+            tenant,
+            now,
+            &license,
+            &current_key(tx, &license.id)?,
+            &offline,
+        ) {
             tokens.push(renewal_in_tx(tx, tenant, now, actor, &license)?.0);
             said.push("a renewal bundle is enclosed".into());
         }
@@ -210,6 +217,7 @@ fn renewal_due(
     tenant: &Tenant,
     now: DateTime<Utc>,
     license: &LicenseRow,
+    license_key: &str,
     offline: &OfflineActivationRow,
 ) -> bool {
     let state = license_facts::settled(license, tenant, now).state;
@@ -220,7 +228,7 @@ fn renewal_due(
         return false;
     }
     let window = tenant.settings().offline_lease();
-    offline.license_key != license.license_key || offline.lease_expires_at - now < window / 3
+    offline.license_key != license_key || offline.lease_expires_at - now < window / 3
 }
 
 fn ack(

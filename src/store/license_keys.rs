@@ -1,5 +1,6 @@
 //! Every signed key a license has had: the first, and each renewal, change or reissue.
-//! The license row holds the current key; this keeps the history.
+//! The newest is the license's current key, stored only here: the license row, which
+//! every heartbeat reads and rewrites, stays small (tenant step 15).
 
 use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
 use crate::domain::license::KeyReason;
@@ -46,6 +47,22 @@ pub fn insert_current(
         ],
     )?;
     Ok(tx.last_insert_rowid())
+}
+
+/// The current key of the license `license_id`, which must exist: every license is
+/// issued with a key, so a license without one is a damaged store.
+pub fn current(tx: &ReadTx<'_>, license_id: &str) -> Result<String> {
+    let mut st = tx.prepare_cached(
+        "SELECT license_key FROM license_keys WHERE license_id = ?1 ORDER BY id DESC LIMIT 1",
+    )?;
+    let mut rows = st.query([license_id])?;
+    match rows.next()? {
+        Some(r) => Ok(r.get(0)?),
+        None => Err(StoreError::Corrupt {
+            column: "license_keys.license_id",
+            value: format!("no key for license {license_id}"),
+        }),
+    }
 }
 
 /// A license's keys, newest first.

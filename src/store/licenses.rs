@@ -18,8 +18,9 @@ pub struct LicenseRow {
     pub not_before: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub issued_at: DateTime<Utc>,
+    /// The signing key of its current license key (the key itself is in
+    /// `license_keys`, out of this row that every heartbeat reads and rewrites).
     pub kid: String,
-    pub license_key: String,
     pub state: LicenseState,
     pub suspend_reason: Option<SuspendReason>,
     pub bound_fingerprint: Option<String>,
@@ -41,13 +42,13 @@ pub struct LicenseRow {
 }
 
 pub const COLUMNS: &str = "l.id, l.name, l.install_id, l.organization, l.internal_users, l.external_users, \
-     l.features, l.flags, l.not_before, l.expires_at, l.issued_at, l.kid, l.license_key, l.state, \
+     l.features, l.flags, l.not_before, l.expires_at, l.issued_at, l.kid, l.state, \
      l.suspend_reason, l.bound_fingerprint, l.activated_at, l.last_seen_at, l.subscription_status, \
      l.subscription_period_end, l.revoked_at, l.revoke_reason, l.updated_at, l.suspend_note, \
      l.organization_id, l.offline_until, l.bundle_seq";
 
 /// Number of columns in `COLUMNS`.
-pub const WIDTH: usize = 27;
+pub const WIDTH: usize = 26;
 
 fn corrupt(column: &'static str, value: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
@@ -64,8 +65,8 @@ pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
         let s = text(i)?;
         serde_json::from_str(&s).map_err(|_| corrupt(column, s))
     };
-    let state_s = text(13)?;
-    let sub_s = text(18)?;
+    let state_s = text(12)?;
+    let sub_s = text(17)?;
     Ok(LicenseRow {
         id: text(0)?,
         name: text(1)?,
@@ -79,39 +80,38 @@ pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
         expires_at: parse_ts("licenses.expires_at", &text(9)?)?,
         issued_at: parse_ts("licenses.issued_at", &text(10)?)?,
         kid: text(11)?,
-        license_key: text(12)?,
         state: state_s
             .parse()
             .map_err(|_| corrupt("licenses.state", state_s.clone()))?,
-        suspend_reason: opt(14)?
+        suspend_reason: opt(13)?
             .map(|s| s.parse().map_err(|_| corrupt("licenses.suspend_reason", s)))
             .transpose()?,
-        bound_fingerprint: opt(15)?,
-        activated_at: parse_opt_ts("licenses.activated_at", opt(16)?)?,
-        last_seen_at: parse_opt_ts("licenses.last_seen_at", opt(17)?)?,
+        bound_fingerprint: opt(14)?,
+        activated_at: parse_opt_ts("licenses.activated_at", opt(15)?)?,
+        last_seen_at: parse_opt_ts("licenses.last_seen_at", opt(16)?)?,
         subscription: Subscription {
             status: sub_s
                 .parse()
                 .map_err(|_| corrupt("licenses.subscription_status", sub_s.clone()))?,
-            period_end: parse_opt_ts("licenses.subscription_period_end", opt(19)?)?,
+            period_end: parse_opt_ts("licenses.subscription_period_end", opt(18)?)?,
         },
-        revoked_at: parse_opt_ts("licenses.revoked_at", opt(20)?)?,
-        revoke_reason: opt(21)?,
-        updated_at: parse_ts("licenses.updated_at", &text(22)?)?,
-        suspend_note: opt(23)?,
-        organization_id: r.get(at + 24)?,
-        offline_until: parse_opt_ts("licenses.offline_until", opt(25)?)?,
-        bundle_seq: r.get(at + 26)?,
+        revoked_at: parse_opt_ts("licenses.revoked_at", opt(19)?)?,
+        revoke_reason: opt(20)?,
+        updated_at: parse_ts("licenses.updated_at", &text(21)?)?,
+        suspend_note: opt(22)?,
+        organization_id: r.get(at + 23)?,
+        offline_until: parse_opt_ts("licenses.offline_until", opt(24)?)?,
+        bundle_seq: r.get(at + 25)?,
     })
 }
 
 pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
     tx.execute(
         "INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features, flags,
-            not_before, expires_at, issued_at, kid, license_key, state, suspend_reason, bound_fingerprint,
+            not_before, expires_at, issued_at, kid, state, suspend_reason, bound_fingerprint,
             activated_at, last_seen_at, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at, suspend_note,
             organization_id, offline_until, bundle_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
         params![
             l.id,
             l.name,
@@ -125,7 +125,6 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
             ts(l.expires_at),
             ts(l.issued_at),
             l.kid,
-            l.license_key,
             l.state.as_str(),
             l.suspend_reason.map(SuspendReason::as_str),
             l.bound_fingerprint,
@@ -298,7 +297,8 @@ pub fn set_suspend_note(tx: &WriteTx<'_>, id: &str, note: &str) -> Result<()> {
     Ok(())
 }
 
-/// What a renewal, change or reissue rewrites: the grant and its newly signed key.
+/// What a renewal, change or reissue rewrites: the grant and the signing key of its
+/// newly signed key (which `license_keys::insert_current` records).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantUpdate<'a> {
     pub name: &'a str,
@@ -307,7 +307,6 @@ pub struct GrantUpdate<'a> {
     pub features: &'a [String],
     pub expires_at: DateTime<Utc>,
     pub kid: &'a str,
-    pub license_key: &'a str,
 }
 
 pub fn update_grant(
@@ -318,7 +317,7 @@ pub fn update_grant(
 ) -> Result<()> {
     tx.execute(
         "UPDATE licenses SET name = ?2, internal_users = ?3, external_users = ?4, features = ?5,
-            expires_at = ?6, kid = ?7, license_key = ?8, updated_at = ?9 WHERE id = ?1",
+            expires_at = ?6, kid = ?7, updated_at = ?8 WHERE id = ?1",
         params![
             id,
             g.name,
@@ -327,7 +326,6 @@ pub fn update_grant(
             serde_json::to_string(g.features).unwrap_or_else(|_| "[]".into()),
             ts(g.expires_at),
             g.kid,
-            g.license_key,
             ts(now)
         ],
     )?;

@@ -75,6 +75,7 @@ pub static TENANT: Schema = Schema::new(
         step!("tenant", "0012_subscription_billing.sql"),
         step!("tenant", "0013_air_gapped_appliances.sql"),
         step!("tenant", "0014_heartbeat_chain.sql"),
+        step!("tenant", "0015_license_key_once.sql"),
     ],
 );
 

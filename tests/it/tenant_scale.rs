@@ -83,23 +83,23 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 }
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
-/// step's (14, the heartbeat chain) columns gone and its index back, its version one
-/// lower.
+/// step's (15, the key stored once) column back in the license row, holding each
+/// license's newest key, its version one lower.
 fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     let count: i64 = c
         .query_row(
-            "SELECT count(*) FROM pragma_table_info('heartbeats') WHERE name = 'prev_id'",
+            "SELECT count(*) FROM pragma_table_info('licenses') WHERE name = 'license_key'",
             [],
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(count, 1);
+    assert_eq!(count, 0);
     c.execute_batch(
         "BEGIN;
-         ALTER TABLE heartbeats DROP COLUMN prev_id;
-         ALTER TABLE activations DROP COLUMN last_heartbeat_id;
-         CREATE INDEX heartbeats_license ON heartbeats(license_id, id);
+         ALTER TABLE licenses ADD COLUMN license_key TEXT NOT NULL DEFAULT '';
+         UPDATE licenses SET license_key = (SELECT k.license_key FROM license_keys k
+             WHERE k.license_id = licenses.id ORDER BY k.id DESC LIMIT 1);
          COMMIT;",
     )
     .unwrap();

@@ -83,6 +83,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "b24a12ca5dfb01433adb24e2b29c5581e992c1e47e1ec77676d5fb4c7f0d1051",
     ),
     (
+        "tenant",
+        "0015_license_key_once.sql",
+        "b6232ac0db39203773ba599cb31404f2f814fd014e08043c4e0f079c1447cc0c",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

@@ -73,6 +73,7 @@ const SEEDS: &[&str] = &[
     "INSERT INTO license_keys (id, license_id, kid, license_key, reason, issued_at, issued_by, superseded_at) VALUES
        (3, 'L1', 'k1', 'key.L1.2', 'renew', '2026-01-08T09:00:00.000000Z', 'staff:1', NULL);
      UPDATE license_keys SET superseded_at = '2026-01-08T09:00:00.000000Z' WHERE id = 1;
+     UPDATE licenses SET license_key = 'key.L1.2' WHERE id = 'L1';
      INSERT INTO directives (id, license_id, kind, message, created_at, created_by, first_seq, acked_at, activation_id, license_key, replaced_at) VALUES
        (6, 'L1', 'install_key', 'install the renewed key', '2026-01-08T09:00:00.000000Z', 'staff:1', NULL, NULL, 2, 'key.L1.2', NULL);
      UPDATE licenses SET suspend_note = 'unpaid' WHERE id = 'L2';",
@@ -135,11 +136,19 @@ const SEEDS: &[&str] = &[
     "INSERT INTO heartbeats (id, license_id, at, fingerprint, seq, internal_users, external_users, state, prev_id) VALUES
        (4, 'L1', '2026-01-11T08:00:00.000000Z', 'box-b', 3, 12, 3, 'active', 3);
      UPDATE activations SET last_heartbeat_id = 4 WHERE id = 2;",
+    // Version 15: L4 issued, its key only in license_keys.
+    "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before, expires_at, issued_at, kid, state, updated_at) VALUES
+       ('L4', 'Plant 9', 'I1', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 'k1', 'issued', '2026-01-12T09:00:00.000000Z');
+     INSERT INTO license_keys (id, license_id, kid, license_key, reason, issued_at, issued_by, superseded_at) VALUES
+       (4, 'L4', 'k1', 'key.L4', 'issue', '2026-01-12T09:00:00.000000Z', 'staff:1', NULL);",
 ];
 
-/// Columns that a step rewrites on purpose, by step: an upgrade across that step may
-/// change them, and the step's own test checks how.
-const REWRITES: &[(i64, &str, &str)] = &[(6, "directives", "first_seq")];
+/// Columns that a step rewrites or moves on purpose, by step: an upgrade across that step
+/// may change or drop them, and the step's own test checks how.
+const REWRITES: &[(i64, &str, &str)] = &[
+    (6, "directives", "first_seq"),
+    (15, "licenses", "license_key"),
+];
 
 /// A tenant database at `version`, made by running steps 1 to `version` as plain SQL,
 /// each followed by its seed.
@@ -284,15 +293,15 @@ fn step_2_licensing() {
         "INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at)
          VALUES ('k9', 'active', '{}', x'00', 't');
          INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-           expires_at, issued_at, kid, license_key, state, updated_at)
-         VALUES ('L9', 'n', 'I9', 1, 0, 't', 't', 't', 'k9', 'key', 'issued', 't');",
+           expires_at, issued_at, kid, state, updated_at)
+         VALUES ('L9', 'n', 'I9', 1, 0, 't', 't', 't', 'k9', 'issued', 't');",
     )
     .unwrap();
     let err = c
         .execute(
             "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-               expires_at, issued_at, kid, license_key, state, updated_at)
-             VALUES ('L10', 'n', 'I9', 1, 0, 't', 't', 't', 'nokey', 'key', 'issued', 't')",
+               expires_at, issued_at, kid, state, updated_at)
+             VALUES ('L10', 'n', 'I9', 1, 0, 't', 't', 't', 'nokey', 'issued', 't')",
             [],
         )
         .unwrap_err();
@@ -498,8 +507,8 @@ fn step_8_fleet_aggregates() {
          UPDATE licenses SET state = 'suspended' WHERE id = 'L2';
          UPDATE installations SET stage = 'read_only' WHERE install_id = 'I1';
          INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-           expires_at, issued_at, kid, license_key, state, updated_at)
-         VALUES ('L3', 'n', 'I1', 1, 0, 't', 't', '2026-01-07T12:00:00.000000Z', 'k1', 'key', 'issued', 't');",
+           expires_at, issued_at, kid, state, updated_at)
+         VALUES ('L3', 'n', 'I1', 1, 0, 't', 't', '2026-01-07T12:00:00.000000Z', 'k1', 'issued', 't');",
     )
     .unwrap();
     assert_eq!(
@@ -751,6 +760,97 @@ fn step_14_heartbeat_chain() {
     assert!(
         !names(&c, "index").contains(&"heartbeats_license".to_owned()),
         "the history table has no secondary index"
+    );
+}
+
+/// Every key row as `(license, key, reason, issued by, superseded at)`, in id order.
+fn key_rows(c: &Connection) -> Vec<(String, String, String, String, Option<String>)> {
+    let mut st = c
+        .prepare(
+            "SELECT license_id, license_key, reason, issued_by, superseded_at
+             FROM license_keys ORDER BY id",
+        )
+        .unwrap();
+    st.query_map([], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })
+    .unwrap()
+    .map(|r| r.unwrap())
+    .collect()
+}
+
+#[test]
+fn step_15_license_key_once() {
+    let c = upgrade_from(14);
+    let columns: Vec<String> = c
+        .prepare("SELECT name FROM pragma_table_info('licenses')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(columns.contains(&"kid".to_owned()));
+    assert!(
+        !columns.contains(&"license_key".to_owned()),
+        "the key is no longer in the license row: {columns:?}"
+    );
+    // Each license's newest key row is the key its row held (L1 renewed at version 7).
+    let newest: Vec<(String, String)> = c
+        .prepare(
+            "SELECT license_id, license_key FROM license_keys k
+             WHERE id = (SELECT max(id) FROM license_keys WHERE license_id = k.license_id)
+             ORDER BY license_id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let pair = |l: &str, k: &str| (l.to_owned(), k.to_owned());
+    assert_eq!(newest, [pair("L1", "key.L1.2"), pair("L2", "key.L2")]);
+
+    // A license row whose key is not its newest key row (edited by hand): its key is
+    // kept as its newest, and the key it replaces is superseded then.
+    let mut c = tenant_at(14);
+    c.execute_batch(
+        "UPDATE licenses SET license_key = 'key.L2.hand', updated_at = '2026-01-09T09:00:00.000000Z'
+         WHERE id = 'L2'",
+    )
+    .unwrap();
+    assert_eq!(
+        bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap(),
+        Outcome::Upgraded { from: 14 }
+    );
+    let at = |s: &str| Some(s.to_owned());
+    let row = |l: &str, k: &str, why: &str, by: &str, sup: Option<String>| {
+        (
+            l.to_owned(),
+            k.to_owned(),
+            why.to_owned(),
+            by.to_owned(),
+            sup,
+        )
+    };
+    assert_eq!(
+        key_rows(&c),
+        [
+            row(
+                "L1",
+                "key.L1",
+                "issue",
+                "staff:1",
+                at("2026-01-08T09:00:00.000000Z")
+            ),
+            row(
+                "L2",
+                "key.L2",
+                "issue",
+                "",
+                at("2026-01-09T09:00:00.000000Z")
+            ),
+            row("L1", "key.L1.2", "renew", "staff:1", None),
+            row("L2", "key.L2.hand", "reissue", "system", None),
+        ]
     );
 }
 
