@@ -16,7 +16,7 @@ use crate::error::ErrorCode;
 use crate::store::invitations::{self as invitation_store, InvitationRow};
 use crate::store::licenses::{self as license_store, Filter, LicenseRow};
 use crate::store::organizations::{self as store, Member, OrganizationRow};
-use crate::store::{ReadTx, WriteTx};
+use crate::store::{ReadTx, WriteTx, license_keys};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -279,7 +279,7 @@ pub fn license(
         let l = license_store::find(tx, license_id)?
             .filter(in_org)
             .ok_or_else(|| refuse(ErrorCode::NotFound, "no such license"))?;
-        let key = crate::store::license_keys::current(tx, &l.id)?;
+        let key = license_keys::current(tx, &l.id)?;
         Ok((org.into(), PortalLicense::of(l, Some(key))))
     })
 }

@@ -14,11 +14,10 @@ use crate::domain::lifecycle::LicenseState;
 use crate::domain::violation::Usage;
 use crate::error::ErrorCode;
 use crate::pki::jws;
-use crate::store::ReadTx;
-use crate::store::license_keys::current as current_key;
 use crate::store::licenses::LicenseRow;
 use crate::store::offline_activations::{self, OfflineActivationRow};
 use crate::store::usage_reports::{self as store, UsageReportRow};
+use crate::store::{ReadTx, license_keys};
 use chrono::{DateTime, NaiveDate, Utc};
 use licd_client::formats::{
     Transfer, USAGE_ACK_TYP, USAGE_REPORT_TYP, UsageAckClaims, UsageReportClaims,
@@ -185,7 +184,7 @@ pub fn ingest(
             tenant,
             now,
             &license,
-            &current_key(tx, &license.id)?,
+            &license_keys::current(tx, &license.id)?,
             &offline,
         ) {
             tokens.push(renewal_in_tx(tx, tenant, now, actor, &license)?.0);
