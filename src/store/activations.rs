@@ -85,7 +85,7 @@ pub fn find_by_secret(
     tx: &ReadTx<'_>,
     secret_hash: &[u8],
 ) -> Result<Option<(ActivationRow, LicenseRow)>> {
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "SELECT {LICENSE_COLUMNS}, {COLUMNS} FROM activations a JOIN licenses l ON l.id = a.license_id
          WHERE a.secret_hash = ?1"
     ))?;
@@ -108,7 +108,7 @@ pub fn for_license(tx: &ReadTx<'_>, license_id: &str) -> Result<Vec<ActivationRo
 
 /// The license's current (not superseded) activation, if any.
 pub fn current_id(tx: &ReadTx<'_>, license_id: &str) -> Result<Option<i64>> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "SELECT max(id) FROM activations WHERE license_id = ?1 AND superseded_at IS NULL",
     )?;
     Ok(st.query_row([license_id], |r| r.get(0))?)
@@ -116,7 +116,7 @@ pub fn current_id(tx: &ReadTx<'_>, license_id: &str) -> Result<Option<i64>> {
 
 /// One activation by its id.
 pub fn find(tx: &ReadTx<'_>, id: i64) -> Result<Option<ActivationRow>> {
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM activations a WHERE a.id = ?1"
     ))?;
     let mut rows = st.query([id])?;

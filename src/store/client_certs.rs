@@ -27,7 +27,7 @@ pub fn find_activation(
     tx: &ReadTx<'_>,
     sha256: &str,
 ) -> Result<Option<(ActivationRow, LicenseRow)>> {
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "SELECT {LICENSE_COLUMNS}, {COLUMNS} FROM client_certs c
          JOIN activations a ON a.id = c.activation_id JOIN licenses l ON l.id = a.license_id
          WHERE c.sha256 = ?1"

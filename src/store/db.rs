@@ -6,9 +6,7 @@
 use super::checkpoint::{BACKSTOP_PAGES, Checkpoints};
 use super::migrate::{self, Schema};
 use super::{Result, StoreError};
-use rusqlite::{
-    CachedStatement, Connection, OpenFlags, Params, Row, Statement, TransactionBehavior,
-};
+use rusqlite::{CachedStatement, Connection, OpenFlags, Params, Row, TransactionBehavior};
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -35,11 +33,8 @@ impl<'c> Deref for WriteTx<'c> {
 
 /// The statements store functions run; visible inside `store/` only.
 impl ReadTx<'_> {
-    pub(super) fn prepare(&self, sql: &str) -> rusqlite::Result<Statement<'_>> {
-        self.0.prepare(sql)
-    }
-
-    pub(super) fn prepare_cached(&self, sql: &str) -> rusqlite::Result<CachedStatement<'_>> {
+    /// A statement kept prepared on the connection (see `STATEMENTS_KEPT`).
+    pub(super) fn prepare(&self, sql: &str) -> rusqlite::Result<CachedStatement<'_>> {
         self.0.prepare_cached(sql)
     }
 
@@ -151,10 +146,10 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 const READER_CACHE_KIB: u64 = 2 * 1024;
 
 /// Statements each connection keeps prepared, least recently used dropped first. Every
-/// statement a store function runs is kept (`query_row` and `execute` as well as
-/// `prepare_cached`): parsing an insert into `licenses`, with its foreign keys and
-/// triggers, was 7% of a license issue's time. A request runs about 10 to 30 distinct
-/// statements, so the hot paths of all requests fit.
+/// statement a store function runs is kept (`prepare`, `query_row` and `execute`):
+/// parsing an insert into `licenses`, with its foreign keys and triggers, was 7% of a
+/// license issue's time. A request runs about 10 to 30 distinct statements, so the hot
+/// paths of all requests fit.
 const STATEMENTS_KEPT: usize = 256;
 
 fn configure(conn: &Connection, opts: &DbOptions, cache_kib: u64) -> Result<()> {

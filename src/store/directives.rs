@@ -87,7 +87,7 @@ pub fn replace_pending(
 
 /// Whether the license has a directive of `kind` still to be delivered or confirmed.
 pub fn has_pending(tx: &ReadTx<'_>, license_id: &str, kind: DirectiveKind) -> Result<bool> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "SELECT EXISTS (SELECT 1 FROM directives d LEFT JOIN activations a ON a.id = d.activation_id \
          WHERE d.license_id = ?1 AND d.kind = ?2 AND d.acked_at IS NULL AND d.replaced_at IS NULL \
          AND a.superseded_at IS NULL)",
@@ -147,7 +147,7 @@ pub fn deliverable(
     license_id: &str,
     activation_id: i64,
 ) -> Result<Vec<DirectiveRow>> {
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "{DIRECTIVE_SELECT} WHERE d.license_id = ?1 AND d.acked_at IS NULL AND d.replaced_at IS NULL \
          AND (d.activation_id IS NULL OR d.activation_id = ?2) ORDER BY d.id"
     ))?;
@@ -155,7 +155,7 @@ pub fn deliverable(
 }
 
 pub fn for_license(tx: &ReadTx<'_>, license_id: &str) -> Result<Vec<DirectiveRow>> {
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "{DIRECTIVE_SELECT} WHERE d.license_id = ?1 ORDER BY d.id DESC LIMIT 100"
     ))?;
     read_all(&mut st, [license_id])
@@ -164,7 +164,7 @@ pub fn for_license(tx: &ReadTx<'_>, license_id: &str) -> Result<Vec<DirectiveRow
 /// Directives still to be delivered or confirmed (not those whose activation was
 /// superseded), newest first.
 pub fn pending(tx: &ReadTx<'_>, limit: usize) -> Result<Vec<DirectiveRow>> {
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "{DIRECTIVE_SELECT} WHERE d.acked_at IS NULL AND a.superseded_at IS NULL \
          AND d.replaced_at IS NULL ORDER BY d.id DESC LIMIT ?1"
     ))?;
@@ -179,7 +179,7 @@ pub fn acknowledge(
     seq: i64,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "UPDATE directives SET acked_at = ?3 WHERE activation_id = ?1 AND acked_at IS NULL \
          AND first_seq IS NOT NULL AND first_seq <= ?2",
     )?;
@@ -194,7 +194,7 @@ pub fn mark_carried(
     activation_id: i64,
     seq: i64,
 ) -> Result<()> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "UPDATE directives SET activation_id = ?2, first_seq = ?3 WHERE license_id = ?1 \
          AND acked_at IS NULL AND first_seq IS NULL AND replaced_at IS NULL \
          AND (activation_id IS NULL OR activation_id = ?2)",

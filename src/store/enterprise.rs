@@ -19,7 +19,7 @@ pub struct EnterpriseLicenseRow {
 }
 
 pub fn list(tx: &ReadTx<'_>) -> Result<Vec<EnterpriseLicenseRow>> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "SELECT id, license_key, name, organization, internal_users, external_users, not_before, expires_at,
                 installed_at, installed_by FROM enterprise_licenses ORDER BY installed_at, id",
     )?;

@@ -38,7 +38,7 @@ fn parse_day(column: &'static str, s: &str) -> Result<NaiveDate> {
 }
 
 fn counts(tx: &ReadTx<'_>, sql: &str, p: impl rusqlite::Params) -> Result<Vec<(String, i64)>> {
-    let mut st = tx.prepare_cached(sql)?;
+    let mut st = tx.prepare(sql)?;
     let rows = st.query_map(p, |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -142,7 +142,7 @@ pub fn silent(
         [ts(seen_before)],
         |r| r.get(0),
     )?;
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM licenses l INDEXED BY licenses_active_seen
          WHERE l.state = 'active' AND l.last_seen_at < ?1 ORDER BY l.last_seen_at LIMIT ?2"
     ))?;
@@ -169,7 +169,7 @@ pub fn expiring(
         [ts(from), ts(until)],
         |r| r.get(0),
     )?;
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM licenses l INDEXED BY licenses_live_expiry
          WHERE l.state NOT IN ('revoked', 'expired') AND l.expires_at >= ?1 AND l.expires_at < ?2
          ORDER BY l.expires_at LIMIT ?3"

@@ -24,7 +24,7 @@ pub struct HeartbeatRow {
 /// Appends a heartbeat that `activation_id` was answered: the row is chained to the
 /// license's previous heartbeat, and becomes the activation's newest.
 pub fn insert(tx: &WriteTx<'_>, activation_id: i64, h: &HeartbeatRow) -> Result<()> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "INSERT INTO heartbeats (license_id, at, fingerprint, seq, internal_users, external_users, state, prev_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
                  (SELECT max(last_heartbeat_id) FROM activations WHERE license_id = ?1))",
@@ -39,8 +39,7 @@ pub fn insert(tx: &WriteTx<'_>, activation_id: i64, h: &HeartbeatRow) -> Result<
         h.state.as_str()
     ])?;
     let id = tx.last_insert_rowid();
-    let mut st =
-        tx.prepare_cached("UPDATE activations SET last_heartbeat_id = ?2 WHERE id = ?1")?;
+    let mut st = tx.prepare("UPDATE activations SET last_heartbeat_id = ?2 WHERE id = ?1")?;
     st.execute(params![activation_id, id])?;
     Ok(())
 }
@@ -74,7 +73,7 @@ fn read_all(
 /// A license's latest heartbeats, newest first: its chain, walked from the newest head
 /// of its activations until `limit` rows or the first one pruned.
 pub fn for_license(tx: &ReadTx<'_>, license_id: &str, limit: usize) -> Result<Vec<HeartbeatRow>> {
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "WITH RECURSIVE chain(id, n) AS (
              SELECT max(last_heartbeat_id), 1 FROM activations WHERE license_id = ?1
              UNION ALL
@@ -87,7 +86,7 @@ pub fn for_license(tx: &ReadTx<'_>, license_id: &str, limit: usize) -> Result<Ve
 
 /// The latest heartbeats across every license, newest first.
 pub fn recent(tx: &ReadTx<'_>, limit: usize) -> Result<Vec<HeartbeatRow>> {
-    let mut st = tx.prepare_cached(&format!("{SELECT} ORDER BY id DESC LIMIT ?1"))?;
+    let mut st = tx.prepare(&format!("{SELECT} ORDER BY id DESC LIMIT ?1"))?;
     read_all(&mut st, params![limit as i64])
 }
 

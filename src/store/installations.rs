@@ -43,7 +43,7 @@ fn read(r: &rusqlite::Row<'_>) -> Result<InstallationRow> {
 }
 
 pub fn find(tx: &ReadTx<'_>, install_id: &str) -> Result<Option<InstallationRow>> {
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM installations WHERE install_id = ?1"
     ))?;
     let mut rows = st.query([install_id])?;
@@ -52,7 +52,7 @@ pub fn find(tx: &ReadTx<'_>, install_id: &str) -> Result<Option<InstallationRow>
 
 /// Writes the whole row (insert or replace).
 pub fn upsert(tx: &WriteTx<'_>, row: &InstallationRow) -> Result<()> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "INSERT INTO installations (install_id, internal_users, external_users, usage_at, condition, violation_since, stage, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(install_id) DO UPDATE SET internal_users = excluded.internal_users,
@@ -80,7 +80,7 @@ pub fn insert_event(
     usage: Option<Usage>,
     stage_and_condition: Option<(Stage, Condition)>,
 ) -> Result<()> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "INSERT INTO installation_events (install_id, at, kind, internal_users, external_users, stage, condition)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
@@ -107,7 +107,7 @@ pub struct EventRow {
 }
 
 pub fn events(tx: &ReadTx<'_>, install_id: &str, limit: usize) -> Result<Vec<EventRow>> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "SELECT at, kind, internal_users, external_users, stage, condition FROM installation_events
          WHERE install_id = ?1 ORDER BY id DESC LIMIT ?2",
     )?;
@@ -138,7 +138,7 @@ pub fn events(tx: &ReadTx<'_>, install_id: &str, limit: usize) -> Result<Vec<Eve
 
 /// The installations recorded in a violation, by Install ID.
 pub fn in_violation(tx: &ReadTx<'_>) -> Result<Vec<InstallationRow>> {
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM installations WHERE violation_since IS NOT NULL ORDER BY install_id"
     ))?;
     let mut rows = st.query([])?;
@@ -151,7 +151,7 @@ pub fn in_violation(tx: &ReadTx<'_>) -> Result<Vec<InstallationRow>> {
 
 /// Every Install ID that has a license or an installation row, sorted, after `after`.
 pub fn list_ids(tx: &ReadTx<'_>, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "SELECT install_id FROM (SELECT install_id FROM licenses UNION SELECT install_id FROM installations)
          WHERE install_id > ?1 ORDER BY install_id LIMIT ?2",
     )?;
@@ -205,7 +205,7 @@ pub fn set_last_sweep(tx: &WriteTx<'_>, at: DateTime<Utc>) -> Result<()> {
 
 /// How many installations are at each stage (for metrics).
 pub fn count_by_stage(tx: &ReadTx<'_>) -> Result<Vec<(String, i64)>> {
-    let mut st = tx.prepare_cached("SELECT stage, count(*) FROM installations GROUP BY stage")?;
+    let mut st = tx.prepare("SELECT stage, count(*) FROM installations GROUP BY stage")?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -217,7 +217,7 @@ pub fn usage_reports(
     install_id: &str,
     since: DateTime<Utc>,
 ) -> Result<Vec<(DateTime<Utc>, Usage)>> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "SELECT at, internal_users, external_users FROM installation_events
          WHERE install_id = ?1 AND kind = 'usage' AND id >= coalesce(
              (SELECT max(id) FROM installation_events

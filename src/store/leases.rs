@@ -7,9 +7,8 @@ use rusqlite::params;
 
 /// Records the lease just issued to an activation.
 pub fn record(tx: &WriteTx<'_>, activation_id: i64, seq: i64, lease_hash: &str) -> Result<()> {
-    let mut st = tx.prepare_cached(
-        "UPDATE activations SET last_seq = ?2, last_lease_hash = ?3 WHERE id = ?1",
-    )?;
+    let mut st =
+        tx.prepare("UPDATE activations SET last_seq = ?2, last_lease_hash = ?3 WHERE id = ?1")?;
     st.execute(params![activation_id, seq, lease_hash])?;
     Ok(())
 }

@@ -52,7 +52,7 @@ pub fn insert_current(
 /// The current key of the license `license_id`, which must exist: every license is
 /// issued with a key, so a license without one is a damaged store.
 pub fn current(tx: &ReadTx<'_>, license_id: &str) -> Result<String> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "SELECT license_key FROM license_keys WHERE license_id = ?1 ORDER BY id DESC LIMIT 1",
     )?;
     let mut rows = st.query([license_id])?;
@@ -67,7 +67,7 @@ pub fn current(tx: &ReadTx<'_>, license_id: &str) -> Result<String> {
 
 /// A license's keys, newest first.
 pub fn for_license(tx: &ReadTx<'_>, license_id: &str) -> Result<Vec<LicenseKeyRow>> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "SELECT id, license_id, kid, license_key, reason, issued_at, issued_by, superseded_at
          FROM license_keys WHERE license_id = ?1 ORDER BY id DESC LIMIT 100",
     )?;

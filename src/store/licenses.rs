@@ -145,7 +145,7 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
 }
 
 pub fn find(tx: &ReadTx<'_>, id: &str) -> Result<Option<LicenseRow>> {
-    let mut st = tx.prepare_cached(&format!("SELECT {COLUMNS} FROM licenses l WHERE l.id = ?1"))?;
+    let mut st = tx.prepare(&format!("SELECT {COLUMNS} FROM licenses l WHERE l.id = ?1"))?;
     let mut rows = st.query([id])?;
     rows.next()?.map(|r| read_row(r, 0)).transpose()
 }
@@ -178,7 +178,7 @@ pub fn update_status(
     u: &StatusUpdate,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "UPDATE licenses SET state = ?2, suspend_reason = ?3, bound_fingerprint = ?4, activated_at = ?5,
             last_seen_at = ?6, updated_at = ?7 WHERE id = ?1",
     )?;
@@ -198,7 +198,7 @@ pub fn update_status(
 /// when its status stays as it was (no index but the last-seen one is touched, and the
 /// row's `updated_at`, which tracks changes to the license itself, stays).
 pub fn heard(tx: &WriteTx<'_>, id: &str, at: DateTime<Utc>) -> Result<()> {
-    let mut st = tx.prepare_cached("UPDATE licenses SET last_seen_at = ?2 WHERE id = ?1")?;
+    let mut st = tx.prepare("UPDATE licenses SET last_seen_at = ?2 WHERE id = ?1")?;
     st.execute(params![id, ts(at)])?;
     Ok(())
 }
@@ -251,7 +251,7 @@ pub fn organization_expiries(
     to: DateTime<Utc>,
     limit: usize,
 ) -> Result<Vec<LicenseRow>> {
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM licenses l
          WHERE l.organization_id IS NOT NULL AND l.state <> 'revoked'
            AND l.expires_at > ?1 AND l.expires_at <= ?2
@@ -279,7 +279,7 @@ pub fn valid_of_organization(tx: &ReadTx<'_>, org_id: i64, now: DateTime<Utc>) -
 /// The organizations with a license for this Install ID that was not revoked (an
 /// expired one too: its expiry may be the violation), by id.
 pub fn organizations_of_install(tx: &ReadTx<'_>, install_id: &str) -> Result<Vec<i64>> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "SELECT DISTINCT organization_id FROM licenses
          WHERE install_id = ?1 AND organization_id IS NOT NULL AND state <> 'revoked'
          ORDER BY organization_id",
@@ -334,7 +334,7 @@ pub fn update_grant(
 
 /// Live (not revoked or expired) licenses signed by `kid`, oldest first, at most `limit`.
 pub fn live_signed_by(tx: &ReadTx<'_>, kid: &str, limit: usize) -> Result<Vec<LicenseRow>> {
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM licenses l WHERE l.kid = ?1 AND l.state NOT IN ('revoked', 'expired')
          ORDER BY l.issued_at, l.id LIMIT ?2"
     ))?;
@@ -422,7 +422,7 @@ pub fn list(tx: &ReadTx<'_>, f: &Filter, limit: usize) -> Result<Vec<LicenseRow>
 /// Licenses per stored state (license list, metrics; time-driven changes show after the
 /// next sweep). Read from the counts schema step 7 keeps, not from every license.
 pub fn count_by_state(tx: &ReadTx<'_>) -> Result<Vec<(String, i64)>> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "SELECT state, licenses FROM fleet_license_states WHERE licenses > 0 ORDER BY state",
     )?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -474,7 +474,7 @@ pub fn insert_event(
     to: LicenseState,
     actor: &str,
 ) -> Result<()> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "INSERT INTO license_events (license_id, at, event, from_state, to_state, actor)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
@@ -542,7 +542,7 @@ pub struct CapacityRow {
 }
 
 pub fn capacity_rows(tx: &ReadTx<'_>, install_id: &str) -> Result<Vec<CapacityRow>> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "SELECT state, suspend_reason, internal_users, external_users, not_before, expires_at, bound_fingerprint,
                 last_seen_at, subscription_status, subscription_period_end, offline_until
          FROM licenses WHERE install_id = ?1 LIMIT 1000",

@@ -120,7 +120,7 @@ pub fn latest_for_box(
     license_id: &str,
     fingerprint: &str,
 ) -> Result<Option<OfflineActivationRow>> {
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM offline_activations o JOIN activations a ON a.id = o.activation_id
          WHERE o.license_id = ?1 AND o.fingerprint = ?2 ORDER BY o.activation_id DESC LIMIT 1"
     ))?;
@@ -130,7 +130,7 @@ pub fn latest_for_box(
 
 /// The license's offline activation that is its current activation, if it has one.
 pub fn current(tx: &ReadTx<'_>, license_id: &str) -> Result<Option<OfflineActivationRow>> {
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM offline_activations o JOIN activations a ON a.id = o.activation_id
          WHERE o.license_id = ?1 AND a.superseded_at IS NULL ORDER BY o.activation_id DESC LIMIT 1"
     ))?;
@@ -184,7 +184,7 @@ pub fn released(
 
 /// One offline activation by its activation id.
 pub fn find(tx: &ReadTx<'_>, activation_id: i64) -> Result<Option<OfflineActivationRow>> {
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM offline_activations o JOIN activations a ON a.id = o.activation_id
          WHERE o.activation_id = ?1"
     ))?;

@@ -29,7 +29,7 @@ pub fn set_due(tx: &WriteTx<'_>, schema_name: &str, due_at: DateTime<Utc>) -> Re
 
 /// The ready tenants whose scheduled work is due at `now` (or unknown), soonest first.
 pub fn due(tx: &ReadTx<'_>, now: DateTime<Utc>) -> Result<Vec<String>> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "SELECT t.schema_name FROM tenants t LEFT JOIN tenant_schedule s USING (schema_name)
          WHERE t.state = 'ready' AND (s.due_at IS NULL OR s.due_at <= ?1)
          ORDER BY s.due_at IS NOT NULL, s.due_at, t.schema_name",

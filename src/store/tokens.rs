@@ -104,7 +104,7 @@ pub fn find_live(
          WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?2)"
     );
     let raw = tx
-        .prepare_cached(&sql)?
+        .prepare(&sql)?
         .query_row(params![token_hash, ts(now)], |r| {
             Ok((r.get::<_, i64>(0)?, read_row(r, 1)?))
         })

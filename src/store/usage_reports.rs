@@ -87,7 +87,7 @@ pub fn find(
     fingerprint: &str,
     report_seq: i64,
 ) -> Result<Option<UsageReportRow>> {
-    let mut st = tx.prepare_cached(&format!(
+    let mut st = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM usage_reports WHERE license_id = ?1 AND fingerprint = ?2 AND report_seq = ?3"
     ))?;
     st.query_row(params![license_id, fingerprint, report_seq], |r| {
@@ -104,7 +104,7 @@ pub fn seqs_below(
     fingerprint: &str,
     below: i64,
 ) -> Result<Vec<i64>> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare(
         "SELECT report_seq FROM usage_reports WHERE license_id = ?1 AND fingerprint = ?2 AND report_seq < ?3
          ORDER BY report_seq",
     )?;
