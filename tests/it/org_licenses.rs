@@ -748,7 +748,14 @@ fn each_license_notice_goes_out_once_across_sweeps_and_restarts() {
     let expires: DateTime<Utc> = l["expires_at"].as_str().unwrap().parse().unwrap();
     drop(api);
     run_jobs(&s, Duration::seconds(5));
-    assert_eq!(with_subject(&sink.messages(), "New license").len(), 1);
+    let got = sink.messages();
+    let issued = with_subject(&got, "New license");
+    assert_eq!(issued.len(), 1);
+    // The notice leads to the portal (its address is looked up only for a license of an
+    // organization).
+    let text = body_text(issued[0]);
+    assert!(text.contains("Open the customer portal"), "{text}");
+    assert!(text.contains("/portal/"), "{text}");
 
     // 30 days before it ends: one notice, however often the sweep runs.
     run_jobs(&s, Duration::days(9));
