@@ -49,9 +49,9 @@ impl Sender {
         })
     }
 
-    /// The sender of a change no organization hears of (a license without one): what
-    /// needs no lookup. The portal's address costs a read of the registry (the tenant's
-    /// primary domain), 5% of a license issue's time.
+    /// The sender of what no organization is told (a license without one): without the
+    /// portal's address, which costs a read of the registry (the tenant's primary
+    /// domain), 5% of a license issue's time.
     pub fn unheard(app: &App) -> Sender {
         Sender {
             product: app.config.portal.product_name.clone(),
