@@ -44,8 +44,8 @@ impl Sender {
     /// The sender for `tenant`'s notices (links from configuration, `service::links`).
     pub fn of(app: &App, tenant: &Tenant) -> Result<Sender> {
         Ok(Sender {
-            product: app.config.portal.product_name.clone(),
             portal: Some(links::url(app, tenant, "/portal/")?),
+            ..Sender::unheard(app)
         })
     }
 

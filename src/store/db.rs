@@ -158,10 +158,10 @@ fn configure(conn: &Connection, opts: &DbOptions, cache_kib: u64) -> Result<()> 
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Temporary files in memory. The one that matters is the sub-journal of the savepoint
     // each job of a group commit runs in (`write_grouped`). SQLite keeps it in memory
-    // until a job changes more than 64 KiB of pages, then moves it to a file for good:
-    // after the first license issue, every page a job first touched was written there
-    // (10% of an issue's time). In memory it holds the pages of one job at most, and is
-    // emptied when that job's savepoint is released.
+    // until one job changes more than 64 KiB of pages (a license issue does), then moves
+    // it to a temporary file until the group's transaction ends: every page a job first
+    // touched was written there (10% of an issue's time). In memory it holds the pages of
+    // one job at most, and is emptied when that job's savepoint is released.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Page cache per connection (negative = KiB), and reads through a memory map so hot
     // pages cost no system call.
