@@ -62,6 +62,27 @@ impl ReadTx<'_> {
     }
 }
 
+#[cfg(test)]
+impl ReadTx<'_> {
+    /// Runs `f` and returns how much work SQLite's virtual machine did for it, in
+    /// thousands of instructions (a progress handler): lets a test tell an index range
+    /// from a walk over the whole table.
+    pub(super) fn vm_work<T>(&self, f: impl FnOnce(&Self) -> T) -> (T, u64) {
+        let counted = Arc::new(AtomicU64::new(0));
+        let c = counted.clone();
+        self.0.progress_handler(
+            1000,
+            Some(move || {
+                c.fetch_add(1, Ordering::Relaxed);
+                false
+            }),
+        );
+        let out = f(self);
+        self.0.progress_handler(0, None::<fn() -> bool>);
+        (out, counted.load(Ordering::Relaxed))
+    }
+}
+
 impl WriteTx<'_> {
     fn begin(conn: &mut Connection) -> rusqlite::Result<WriteTx<'_>> {
         Ok(WriteTx(ReadTx(conn.transaction_with_behavior(
