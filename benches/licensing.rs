@@ -247,9 +247,11 @@ fn main() {
     );
     clock.set(now);
 
-    // Grow to 1,000,000 by copying rows (fresh ids, same claims): 99% issued, 1% active
-    // appliances that heartbeated just now. Then sweep with nothing due, and again 15
-    // days later when that 1% is past its grace window.
+    // Grow to 1,000,000 by copying rows (fresh ids, same claims), every one active, as a
+    // fleet is: 99% heard from just now, 1% heard from 13 days ago. Then sweep with
+    // nothing due, and again 2 days later, when that 1% is past its grace window (14
+    // days). (This fixture was 99% `issued` until issue 17's sixth pass, which hid a
+    // sweep that walked every active license.)
     clock.set(now);
     let target = env_usize(
         "LICD_BENCH_SWEEP_LICENSES",
@@ -258,32 +260,32 @@ fn main() {
     let extra = (target - total).max(0);
     let active_copies = target / 100;
     let t = Instant::now();
-    let copy = |state: &str, n: i64| {
+    let copy = |prefix: &str, seen: DateTime<Utc>, n: i64| {
         raw.execute_batch(&format!(
                     "INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features,
                        flags, not_before, expires_at, issued_at, kid, state, suspend_reason, bound_fingerprint,
                        activated_at, last_seen_at, subscription_status, subscription_period_end, revoked_at,
                        revoke_reason, updated_at)
-                     SELECT '{state}-' || n.value, name, install_id || '-' || n.value, organization,
+                     SELECT '{prefix}-' || n.value, name, install_id || '-{prefix}-' || n.value, organization,
                        internal_users, external_users, features, flags, not_before, expires_at, issued_at, kid,
-                       '{state}', suspend_reason, bound_fingerprint, activated_at, '{seen}', subscription_status,
+                       'active', suspend_reason, bound_fingerprint, activated_at, '{seen}', subscription_status,
                        subscription_period_end, revoked_at, revoke_reason, updated_at
                      FROM (WITH RECURSIVE c(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM c WHERE value < {n})
                            SELECT value FROM c) n
                      JOIN (SELECT * FROM licenses LIMIT 1) l",
-                    seen = licd::store::ts(now),
+                    seen = licd::store::ts(seen),
                 ))
             .unwrap();
     };
     if extra > active_copies {
-        copy("issued", extra - active_copies);
-        copy("active", active_copies);
+        copy("active", now, extra - active_copies);
+        copy("silent", now - Duration::days(13), active_copies);
         eprintln!(
             "grew to {target} licenses in {:.1}s",
             t.elapsed().as_secs_f64()
         );
         sweep_at(&format!("{target} licenses, nothing due"), &mut rows);
-        clock.advance(Duration::days(15));
+        clock.advance(Duration::days(2));
         sweep_at(
             &format!("{target} licenses, {active_copies} appliances past grace"),
             &mut rows,

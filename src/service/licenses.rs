@@ -514,16 +514,39 @@ pub fn counts_by_state(tenant: &Tenant) -> Result<Vec<(String, i64)>> {
     Ok(tenant.db.read(store::count_by_state)?)
 }
 
+/// Heartbeats one pruning transaction deletes at most: tens of milliseconds of the
+/// writer, so heartbeats keep being answered while a large history is pruned.
+pub const PRUNED_PER_TRANSACTION: usize = 10_000;
+
 /// Deletes heartbeat history past the retention setting (scheduled), and the dashboard's
 /// heartbeat aggregates with it. The aggregates hold counts only, nothing about one
 /// appliance, so they are kept at least as long as the dashboard's charts look back
 /// (`fleet_overview::KEPT_DAYS`) even when heartbeats are kept for less.
+///
+/// The history goes in transactions of `PRUNED_PER_TRANSACTION` rows: an hour of a
+/// large fleet's heartbeats, or weeks of them when the retention is shortened, would
+/// otherwise hold the writer (and every heartbeat behind it) for seconds or minutes.
 pub fn prune_heartbeats(tenant: &Tenant, now: DateTime<Utc>) -> Result<usize> {
     let retention = tenant.settings().heartbeat_retention_days;
     let keep = timestamp::days(retention);
     let keep_counts = timestamp::days(retention.max(super::fleet_overview::KEPT_DAYS));
-    Ok(tenant.db.write(|tx| {
-        fleet::prune(tx, timestamp::earlier(now, keep_counts))?;
-        heartbeats::prune(tx, timestamp::earlier(now, keep))
-    })?)
+    tenant
+        .db
+        .write(|tx| fleet::prune(tx, timestamp::earlier(now, keep_counts)))?;
+    let Some(kept) = tenant
+        .db
+        .read(|tx| heartbeats::first_kept(tx, timestamp::earlier(now, keep)))?
+    else {
+        return Ok(0);
+    };
+    let mut pruned = 0;
+    loop {
+        let n = tenant
+            .db
+            .write(|tx| heartbeats::prune(tx, kept, PRUNED_PER_TRANSACTION))?;
+        pruned += n;
+        if n == 0 {
+            return Ok(pruned);
+        }
+    }
 }

@@ -90,14 +90,79 @@ pub fn recent(tx: &ReadTx<'_>, limit: usize) -> Result<Vec<HeartbeatRow>> {
     read_all(&mut st, params![limit as i64])
 }
 
-/// Deletes heartbeats older than `before`; returns how many.
-pub fn prune(tx: &WriteTx<'_>, before: DateTime<Utc>) -> Result<usize> {
-    // Ids grow with time: delete below the first id that is recent enough (no index on
-    // `at` to maintain on every heartbeat).
-    Ok(tx.execute(
-        "DELETE FROM heartbeats WHERE id < coalesce(
+/// The id below which every heartbeat is older than `before` (ids grow with time, so
+/// those are the rows to prune): the first recent enough, or one past the newest; `None`
+/// when there are none. Rows added later have larger ids, so the answer stays right
+/// for as long as the caller deletes below it.
+pub fn first_kept(tx: &ReadTx<'_>, before: DateTime<Utc>) -> Result<Option<i64>> {
+    Ok(tx.query_row(
+        "SELECT coalesce(
             (SELECT id FROM heartbeats WHERE at >= ?1 ORDER BY id LIMIT 1),
             (SELECT max(id) + 1 FROM heartbeats))",
         [ts(before)],
+        |r| r.get(0),
     )?)
+}
+
+/// Deletes the oldest heartbeats below id `kept`, at most `limit` of them (an id
+/// range, so that one transaction stays short however much is due); returns how many.
+pub fn prune(tx: &WriteTx<'_>, kept: i64, limit: usize) -> Result<usize> {
+    Ok(tx.execute(
+        "DELETE FROM heartbeats WHERE id < min(?1, (SELECT min(id) FROM heartbeats) + ?2)",
+        params![kept, limit as i64],
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::db::{Db, DbOptions};
+    use super::super::migrate::TENANT;
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    /// A large history is pruned a bounded number of rows at a time, oldest first, and
+    /// never a row from `before` on, even one added while the pruning goes on.
+    #[test]
+    fn pruning_goes_a_bounded_batch_at_a_time_and_keeps_recent_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+        let add = |at: DateTime<Utc>, n: i64| {
+            db.write(|tx| {
+                tx.execute(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+                     INSERT INTO heartbeats (license_id, at, fingerprint, seq, state)
+                     SELECT 'lic', ?1, 'fp', i, 'active' FROM n",
+                    params![ts(at), n],
+                )?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        };
+        let count = || -> i64 {
+            db.read(|tx| {
+                Ok::<_, StoreError>(
+                    tx.query_row("SELECT count(*) FROM heartbeats", [], |r| r.get(0))?,
+                )
+            })
+            .unwrap()
+        };
+        let before = t0 + Duration::days(1);
+        assert_eq!(db.read(|tx| first_kept(tx, before)).unwrap(), None);
+        add(t0, 250);
+        add(before, 30);
+        let kept = db.read(|tx| first_kept(tx, before)).unwrap().unwrap();
+        add(before + Duration::hours(1), 5);
+        let mut batches = Vec::new();
+        loop {
+            let n = db.write(|tx| prune(tx, kept, 100)).unwrap();
+            if n == 0 {
+                break;
+            }
+            batches.push(n);
+        }
+        assert_eq!(batches, [100, 100, 50]);
+        assert_eq!(count(), 35, "the recent rows stay");
+        assert_eq!(db.read(|tx| first_kept(tx, before)).unwrap(), Some(kept));
+    }
 }

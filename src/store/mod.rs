@@ -68,9 +68,10 @@
 //!   rotations do not overlap (lock the table, or a partial unique index on the active
 //!   status).
 //! - **Ids**: new rows take `last_insert_rowid()` (use `RETURNING id`), and ids grow in
-//!   commit order: `heartbeats::prune` deletes below the first recent id, and the audit
-//!   log's cursor is an id. Sequences under concurrent writers are not in commit order;
-//!   prune by time (with an index on `at`) there.
+//!   commit order: `heartbeats::prune` deletes below the first recent id
+//!   (`heartbeats::first_kept`), and the audit log's cursor is an id. Sequences under
+//!   concurrent writers are not in commit order; prune by time (with an index on `at`)
+//!   there.
 //!
 //! Beyond the database, one licd process is assumed: each `service::tenant::Tenant`
 //! keeps its signing keys, licensing settings and own stage in memory, and login
