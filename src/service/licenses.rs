@@ -514,8 +514,9 @@ pub fn counts_by_state(tenant: &Tenant) -> Result<Vec<(String, i64)>> {
     Ok(tenant.db.read(store::count_by_state)?)
 }
 
-/// Heartbeats one pruning transaction deletes at most: tens of milliseconds of the
-/// writer, so heartbeats keep being answered while a large history is pruned.
+/// Heartbeats one pruning transaction deletes at most, so heartbeats keep being
+/// answered between the transactions while a large history is pruned (the figure is a
+/// choice, not tuned by measurement).
 pub const PRUNED_PER_TRANSACTION: usize = 10_000;
 
 /// Deletes heartbeat history past the retention setting (scheduled), and the dashboard's
