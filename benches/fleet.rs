@@ -136,6 +136,8 @@ fn seed(config: &Config, work: &Path, activated: usize, unbound: usize) -> Seede
 struct Licd {
     child: Child,
     base: String,
+    /// Accepts the site CA's certificate (the HTTPS rounds).
+    client: reqwest::blocking::Client,
 }
 
 fn free_port() -> u16 {
@@ -170,13 +172,14 @@ impl Licd {
         let licd = Licd {
             child: cmd.spawn().unwrap(),
             base,
+            client: reqwest::blocking::Client::builder()
+                .danger_accept_invalid_certs(true)
+                .build()
+                .unwrap(),
         };
-        let client = reqwest::blocking::Client::builder()
-            .danger_accept_invalid_certs(true)
-            .build()
-            .unwrap();
         for _ in 0..600 {
-            if client
+            if licd
+                .client
                 .get(format!("{}/readyz", licd.base))
                 .send()
                 .is_ok_and(|r| r.status() == 200)
@@ -203,10 +206,8 @@ impl Licd {
     /// The health sweeps this process ran (the scheduler's first run comes within
     /// seconds of the start): how many, and their mean time in ms, from `/metrics`.
     fn sweeps(&self) -> (f64, f64) {
-        let text = reqwest::blocking::Client::builder()
-            .danger_accept_invalid_certs(true)
-            .build()
-            .unwrap()
+        let text = self
+            .client
             .get(format!("{}/metrics", self.base))
             .send()
             .unwrap()
