@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 15 as SQLite stores it (columns added by a later
+-- tenant database at schema version 16 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -78,7 +78,7 @@ CREATE TABLE signing_keys (
 );
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys(status) WHERE status = 'active';
 
--- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 15 (0015_license_key_once.sql)
+-- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 15 (0015_license_key_once.sql); changed by step 16 (0016_heartbeat_head_on_license.sql)
 CREATE TABLE licenses (
     id                      TEXT PRIMARY KEY,
     name                    TEXT NOT NULL,
@@ -102,7 +102,7 @@ CREATE TABLE licenses (
     revoked_at              TEXT,
     revoke_reason           TEXT,
     updated_at              TEXT NOT NULL
-, suspend_note TEXT, organization_id INTEGER REFERENCES organizations(id), offline_until TEXT, bundle_seq INTEGER NOT NULL DEFAULT 0);
+, suspend_note TEXT, organization_id INTEGER REFERENCES organizations(id), offline_until TEXT, bundle_seq INTEGER NOT NULL DEFAULT 0, last_heartbeat_id INTEGER);
 CREATE INDEX licenses_install ON licenses(install_id);
 CREATE INDEX licenses_issued ON licenses(issued_at, id);
 CREATE INDEX licenses_state ON licenses(state, issued_at);
@@ -146,8 +146,11 @@ CREATE TRIGGER fleet_license_removed AFTER DELETE ON licenses BEGIN
 END;
 -- step 10 (0010_customer_portal.sql)
 CREATE INDEX licenses_organization ON licenses(organization_id) WHERE organization_id IS NOT NULL;
+-- step 16 (0016_heartbeat_head_on_license.sql)
+CREATE INDEX licenses_organization_live_expiry ON licenses(expires_at)
+    WHERE organization_id IS NOT NULL AND state NOT IN ('revoked', 'expired');
 
--- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 14 (0014_heartbeat_chain.sql)
+-- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 14 (0014_heartbeat_chain.sql); changed by step 16 (0016_heartbeat_head_on_license.sql)
 CREATE TABLE activations (
     id                INTEGER PRIMARY KEY,
     license_id        TEXT NOT NULL REFERENCES licenses(id),
@@ -159,7 +162,7 @@ CREATE TABLE activations (
     superseded_reason TEXT CHECK (superseded_reason IN ('reactivated', 'rebind', 'revoked', 'released')),
     last_seq          INTEGER NOT NULL DEFAULT 0,
     last_lease_hash   TEXT NOT NULL DEFAULT ''
-, last_heartbeat_id INTEGER);
+);
 CREATE INDEX activations_license ON activations(license_id);
 
 -- heartbeats: step 2 (0002_licensing.sql); changed by step 14 (0014_heartbeat_chain.sql)

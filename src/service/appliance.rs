@@ -474,10 +474,10 @@ fn record_heartbeat(
         ));
     }
     let seq = activation.last_seq + 1;
+    // The history row, chained to the license's newest; returns its id (the new head).
     let record = |state: LicenseState| {
         heartbeats::insert(
             tx,
-            activation.id,
             &HeartbeatRow {
                 license_id: license.id.clone(),
                 at: now,
@@ -487,6 +487,7 @@ fn record_heartbeat(
                 external_users: req.external_users,
                 state,
             },
+            license.last_heartbeat_id,
         )
     };
     // The next lease of this activation's chain.
@@ -523,7 +524,8 @@ fn record_heartbeat(
         }
         Some(SupersededReason::Rebind) => {
             // Rebound elsewhere: this box must lock, and gets nothing else.
-            record(LicenseState::Locked)?;
+            let heartbeat = record(LicenseState::Locked)?;
+            store::chain_heartbeat(tx, &license.id, heartbeat)?;
             return lease(
                 LicenseState::Locked,
                 Stage::None,
@@ -540,9 +542,9 @@ fn record_heartbeat(
     };
     // Writes the status (and its event and audit) only when it changes.
     let outcome = apply_event(tx, tenant, now, &actor, &license, &event, None)?;
-    store::heard(tx, &license.id, now)?;
     let state = outcome.status.state;
-    record(state)?;
+    let heartbeat = record(state)?;
+    store::heard(tx, &license.id, now, heartbeat)?;
     let lock = if outcome.lock {
         LockReason::for_state(state)
     } else {

@@ -290,6 +290,7 @@ mod tests {
             organization_id: None,
             offline_until: None,
             bundle_seq: 0,
+            last_heartbeat_id: None,
         };
         let v = silent_view(row, now, Duration::days(14));
         assert_eq!(v.silent_secs, 3 * 86_400);

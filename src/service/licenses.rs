@@ -181,6 +181,7 @@ pub(super) fn issue_in_tx(
         organization_id: valid.organization_id,
         offline_until: None,
         bundle_seq: 0,
+        last_heartbeat_id: None,
     };
     store::insert(tx, &row)?;
     license_keys::insert_current(

@@ -1,8 +1,8 @@
 //! Heartbeat history: one row per heartbeat answered, pruned past the retention
 //! setting. The table is append-only, without a secondary index: each row points at
-//! its license's heartbeat before it (`prev_id`), and each activation at the newest
-//! heartbeat it answered (`last_heartbeat_id`), so a license's history is a chain walked
-//! from the newest of its activations' heads (tenant schema step 14).
+//! its license's heartbeat before it (`prev_id`), and the license row at its newest
+//! (`licenses.last_heartbeat_id`, written with `last_seen_at`), so a license's history
+//! is a chain walked from its head (tenant schema steps 14 and 16).
 
 use super::{ReadTx, Result, StoreError, WriteTx, parse_ts, ts};
 use crate::domain::lifecycle::LicenseState;
@@ -21,13 +21,13 @@ pub struct HeartbeatRow {
     pub state: LicenseState,
 }
 
-/// Appends a heartbeat that `activation_id` was answered: the row is chained to the
-/// license's previous heartbeat, and becomes the activation's newest.
-pub fn insert(tx: &WriteTx<'_>, activation_id: i64, h: &HeartbeatRow) -> Result<()> {
+/// Appends a heartbeat, chained to `prev` (its license's newest heartbeat before it,
+/// `LicenseRow::last_heartbeat_id`); returns its id, the license's new head
+/// (`licenses::heard`, `licenses::chain_heartbeat`).
+pub fn insert(tx: &WriteTx<'_>, h: &HeartbeatRow, prev: Option<i64>) -> Result<i64> {
     let mut st = tx.prepare(
         "INSERT INTO heartbeats (license_id, at, fingerprint, seq, internal_users, external_users, state, prev_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
-                 (SELECT max(last_heartbeat_id) FROM activations WHERE license_id = ?1))",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     st.execute(params![
         h.license_id,
@@ -36,12 +36,10 @@ pub fn insert(tx: &WriteTx<'_>, activation_id: i64, h: &HeartbeatRow) -> Result<
         h.seq,
         h.internal_users,
         h.external_users,
-        h.state.as_str()
+        h.state.as_str(),
+        prev
     ])?;
-    let id = tx.last_insert_rowid();
-    let mut st = tx.prepare("UPDATE activations SET last_heartbeat_id = ?2 WHERE id = ?1")?;
-    st.execute(params![activation_id, id])?;
-    Ok(())
+    Ok(tx.last_insert_rowid())
 }
 
 const SELECT: &str = "SELECT license_id, at, fingerprint, seq, internal_users, external_users, state FROM heartbeats";
@@ -70,12 +68,12 @@ fn read_all(
     Ok(out)
 }
 
-/// A license's latest heartbeats, newest first: its chain, walked from the newest head
-/// of its activations until `limit` rows or the first one pruned.
+/// A license's latest heartbeats, newest first: its chain, walked from its head until
+/// `limit` rows or the first one pruned.
 pub fn for_license(tx: &ReadTx<'_>, license_id: &str, limit: usize) -> Result<Vec<HeartbeatRow>> {
     let mut st = tx.prepare(&format!(
         "WITH RECURSIVE chain(id, n) AS (
-             SELECT max(last_heartbeat_id), 1 FROM activations WHERE license_id = ?1
+             SELECT last_heartbeat_id, 1 FROM licenses WHERE id = ?1
              UNION ALL
              SELECT h.prev_id, c.n + 1 FROM chain c JOIN heartbeats h ON h.id = c.id
              WHERE c.n < ?2)

@@ -39,16 +39,18 @@ pub struct LicenseRow {
     pub offline_until: Option<DateTime<Utc>>,
     /// The last bundle number (renewal or revocation) made for it; 0: none.
     pub bundle_seq: i64,
+    /// Its newest heartbeat, the head of its history chain (`store::heartbeats`).
+    pub last_heartbeat_id: Option<i64>,
 }
 
 pub const COLUMNS: &str = "l.id, l.name, l.install_id, l.organization, l.internal_users, l.external_users, \
      l.features, l.flags, l.not_before, l.expires_at, l.issued_at, l.kid, l.state, \
      l.suspend_reason, l.bound_fingerprint, l.activated_at, l.last_seen_at, l.subscription_status, \
      l.subscription_period_end, l.revoked_at, l.revoke_reason, l.updated_at, l.suspend_note, \
-     l.organization_id, l.offline_until, l.bundle_seq";
+     l.organization_id, l.offline_until, l.bundle_seq, l.last_heartbeat_id";
 
 /// Number of columns in `COLUMNS`.
-pub const WIDTH: usize = 26;
+pub const WIDTH: usize = 27;
 
 fn corrupt(column: &'static str, value: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
@@ -102,6 +104,7 @@ pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
         organization_id: r.get(at + 23)?,
         offline_until: parse_opt_ts("licenses.offline_until", opt(24)?)?,
         bundle_seq: r.get(at + 25)?,
+        last_heartbeat_id: r.get(at + 26)?,
     })
 }
 
@@ -194,12 +197,22 @@ pub fn update_status(
     Ok(())
 }
 
-/// An appliance was heard from at `at`: the heartbeat's only change to the license row
-/// when its status stays as it was (no index but the last-seen one is touched, and the
-/// row's `updated_at`, which tracks changes to the license itself, stays).
-pub fn heard(tx: &WriteTx<'_>, id: &str, at: DateTime<Utc>) -> Result<()> {
-    let mut st = tx.prepare("UPDATE licenses SET last_seen_at = ?2 WHERE id = ?1")?;
-    st.execute(params![id, ts(at)])?;
+/// An appliance was heard from at `at`, its heartbeat recorded as `heartbeat_id`: the
+/// heartbeat's only change to the license row when its status stays as it was (no index
+/// but the last-seen one is touched, and the row's `updated_at`, which tracks changes to
+/// the license itself, stays).
+pub fn heard(tx: &WriteTx<'_>, id: &str, at: DateTime<Utc>, heartbeat_id: i64) -> Result<()> {
+    let mut st =
+        tx.prepare("UPDATE licenses SET last_seen_at = ?2, last_heartbeat_id = ?3 WHERE id = ?1")?;
+    st.execute(params![id, ts(at), heartbeat_id])?;
+    Ok(())
+}
+
+/// A heartbeat was recorded for the license without hearing from its appliance (a box
+/// the license moved away from): the new head of its history chain.
+pub fn chain_heartbeat(tx: &WriteTx<'_>, id: &str, heartbeat_id: i64) -> Result<()> {
+    let mut st = tx.prepare("UPDATE licenses SET last_heartbeat_id = ?2 WHERE id = ?1")?;
+    st.execute(params![id, heartbeat_id])?;
     Ok(())
 }
 

@@ -68,8 +68,9 @@ pub fn sweep_due(
     for days in crate::domain::license_notices::EXPIRY_NOTICE_DAYS {
         let window = Duration::days(days);
         if let Some(end) = min_after(
-            "SELECT min(expires_at) FROM licenses WHERE organization_id IS NOT NULL
-               AND state NOT IN ('revoked', 'expired') AND expires_at > ?1",
+            "SELECT min(expires_at) FROM licenses INDEXED BY licenses_organization_live_expiry
+               WHERE organization_id IS NOT NULL AND state NOT IN ('revoked', 'expired')
+               AND expires_at > ?1",
             &ts(crate::domain::timestamp::later(now, window)),
         )? {
             next.push(crate::domain::timestamp::earlier(end, window));
@@ -126,11 +127,20 @@ mod tests {
 
     const ISSUED: &str = "2026-01-01T00:00:00.000000Z";
     const EXPIRES: &str = "2028-01-01T00:00:00.000000Z";
+    /// Far from expiry too, but before `EXPIRES`.
+    const SOONER: &str = "2027-01-01T00:00:00.000000Z";
 
     /// Adds `n` active licenses numbered from `from`, each with its installation, all
-    /// heard from at `seen`, far from expiry and of one organization: a fleet the sweep
-    /// has nothing to do for.
-    fn add_fleet(db: &Db, from: usize, n: usize, seen: DateTime<Utc>) {
+    /// heard from at `seen`, far from expiry (at `expires`) and of `organization` (or of
+    /// none): a fleet the sweep has nothing to do for.
+    fn add_fleet(
+        db: &Db,
+        from: usize,
+        n: usize,
+        seen: DateTime<Utc>,
+        expires: &str,
+        organization: Option<i64>,
+    ) {
         db.write(|tx| {
             tx.execute(
                 "INSERT OR IGNORE INTO signing_keys (kid, status, public_jwk, sealed_private, created_at)
@@ -146,14 +156,14 @@ mod tests {
                 "WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 + ?2 - 1)
                  INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
                      expires_at, issued_at, kid, state, activated_at, last_seen_at, updated_at, organization_id)
-                 SELECT 'lic-' || i, 'n', 'inst-' || i, 10, 2, ?3, ?4, ?3, 'k1', 'active', ?3, ?5, ?3, 1 FROM n",
-                params![from as i64, n as i64, ISSUED, EXPIRES, ts(seen)],
+                 SELECT 'lic-' || i, 'n', 'inst-' || i, 10, 2, ?3, ?4, ?3, 'k1', 'active', ?3, ?5, ?3, ?6 FROM n",
+                params![from as i64, n as i64, ISSUED, expires, ts(seen), organization],
             )?;
             tx.execute(
                 "INSERT INTO installations (install_id, condition, stage, updated_at)
-                 SELECT install_id, 'compliant', 'none', ?1 FROM licenses WHERE id >= 'lic-' || ?2
-                     AND install_id NOT IN (SELECT install_id FROM installations)",
-                params![ISSUED, from as i64],
+                 SELECT install_id, 'compliant', 'none', ?1 FROM licenses
+                 WHERE install_id NOT IN (SELECT install_id FROM installations)",
+                [ISSUED],
             )?;
             Ok::<_, StoreError>(())
         })
@@ -164,8 +174,9 @@ mod tests {
     /// cost it no more work. It used to walk every active license (through
     /// `licenses_state`) and every installation (in key order), on the writer: 0.9 s
     /// with a million licenses, every sweep interval, while heartbeats waited. So did
-    /// `sweep_due` (on a reader, as a tenant closes), whose part for organizations' notices
-    /// still walks the licenses outside any organization that expire later (none here).
+    /// `sweep_due` (on a reader, as a tenant closes), and its part for organizations'
+    /// notices walked the licenses of no organization that expire sooner than theirs
+    /// (1.3 s with a million; tenant step 16 gave it an index of its own).
     #[test]
     fn an_idle_sweep_reads_as_little_at_any_fleet_size() {
         let dir = tempfile::tempdir().unwrap();
@@ -196,9 +207,11 @@ mod tests {
             })
             .unwrap()
         };
-        add_fleet(&db, 0, 500, now - Duration::hours(1));
+        let seen = now - Duration::hours(1);
+        add_fleet(&db, 0, 500, seen, EXPIRES, Some(1));
         let small = sweep_work(&db);
-        add_fleet(&db, 500, 10_000, now - Duration::hours(1));
+        add_fleet(&db, 500, 5_000, seen, EXPIRES, Some(1));
+        add_fleet(&db, 5_500, 5_000, seen, SOONER, None);
         let large = sweep_work(&db);
         assert!(
             large <= small + 2,

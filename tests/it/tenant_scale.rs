@@ -83,13 +83,13 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 }
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
-/// step's (15, the key stored once) column back in the license row, holding each
-/// license's newest key, its version one lower.
+/// step's (16) head of each heartbeat chain back in the activations, its index gone,
+/// its version one lower.
 fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     let count: i64 = c
         .query_row(
-            "SELECT count(*) FROM pragma_table_info('licenses') WHERE name = 'license_key'",
+            "SELECT count(*) FROM pragma_table_info('activations') WHERE name = 'last_heartbeat_id'",
             [],
             |r| r.get(0),
         )
@@ -97,9 +97,11 @@ fn one_step_back(path: &Path) {
     assert_eq!(count, 0);
     c.execute_batch(
         "BEGIN;
-         ALTER TABLE licenses ADD COLUMN license_key TEXT NOT NULL DEFAULT '';
-         UPDATE licenses SET license_key = (SELECT k.license_key FROM license_keys k
-             WHERE k.license_id = licenses.id ORDER BY k.id DESC LIMIT 1);
+         ALTER TABLE activations ADD COLUMN last_heartbeat_id INTEGER;
+         UPDATE activations SET last_heartbeat_id = (SELECT l.last_heartbeat_id FROM licenses l
+             WHERE l.id = activations.license_id);
+         DROP INDEX licenses_organization_live_expiry;
+         ALTER TABLE licenses DROP COLUMN last_heartbeat_id;
          COMMIT;",
     )
     .unwrap();

@@ -88,6 +88,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "b6232ac0db39203773ba599cb31404f2f814fd014e08043c4e0f079c1447cc0c",
     ),
     (
+        "tenant",
+        "0016_heartbeat_head_on_license.sql",
+        "9df1f2bb08ff059516594d7d1f1c68620a7d2704356344484fbb111c1788443b",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

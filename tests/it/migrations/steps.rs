@@ -141,6 +141,10 @@ const SEEDS: &[&str] = &[
        ('L4', 'Plant 9', 'I1', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 'k1', 'issued', '2026-01-12T09:00:00.000000Z');
      INSERT INTO license_keys (id, license_id, kid, license_key, reason, issued_at, issued_by, superseded_at) VALUES
        (4, 'L4', 'k1', 'key.L4', 'issue', '2026-01-12T09:00:00.000000Z', 'staff:1', NULL);",
+    // Version 16: box-b heartbeats again; the head of L1's chain is in its license row.
+    "INSERT INTO heartbeats (id, license_id, at, fingerprint, seq, internal_users, external_users, state, prev_id) VALUES
+       (5, 'L1', '2026-01-13T08:00:00.000000Z', 'box-b', 4, 12, 3, 'active', 4);
+     UPDATE licenses SET last_heartbeat_id = 5 WHERE id = 'L1';",
 ];
 
 /// Columns that a step rewrites or moves on purpose, by step: an upgrade across that step
@@ -148,6 +152,7 @@ const SEEDS: &[&str] = &[
 const REWRITES: &[(i64, &str, &str)] = &[
     (6, "directives", "first_seq"),
     (15, "licenses", "license_key"),
+    (16, "activations", "last_heartbeat_id"),
 ];
 
 /// A tenant database at `version`, made by running steps 1 to `version` as plain SQL,
@@ -747,20 +752,75 @@ fn step_14_heartbeat_chain() {
             .map(|r| r.unwrap())
             .collect()
     };
-    // Each license's heartbeats chained in id order; every activation points at its
-    // license's newest.
+    // Each license's heartbeats chained in id order; the head of each chain (kept by its
+    // activations until step 16, by its license since) is its newest.
     assert_eq!(
         rows("SELECT id, prev_id FROM heartbeats ORDER BY id"),
         [(1, None), (2, Some(1)), (3, Some(2))]
     );
-    assert_eq!(
-        rows("SELECT id, last_heartbeat_id FROM activations ORDER BY id"),
-        [(1, Some(3)), (2, Some(3)), (3, None)]
-    );
+    assert_eq!(heads(&c), [("L1".into(), Some(3)), ("L2".into(), None)]);
     assert!(
         !names(&c, "index").contains(&"heartbeats_license".to_owned()),
         "the history table has no secondary index"
     );
+}
+
+/// The head of each license's heartbeat chain, by license (L1 and L2: those of the
+/// seeds' licenses that have activations).
+fn heads(c: &Connection) -> Vec<(String, Option<i64>)> {
+    c.prepare("SELECT id, last_heartbeat_id FROM licenses WHERE id IN ('L1', 'L2') ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+#[test]
+fn step_16_heartbeat_head_on_license() {
+    // The head kept by L1's activations (heartbeat 4 since version 14) moves to L1.
+    let c = upgrade_from(15);
+    assert_eq!(heads(&c), [("L1".into(), Some(4)), ("L2".into(), None)]);
+    let columns: Vec<String> = c
+        .prepare("SELECT name FROM pragma_table_info('activations')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(
+        !columns.contains(&"last_heartbeat_id".to_owned()),
+        "the head is kept once, in the license row: {columns:?}"
+    );
+    // The organizations' soonest expiry is one index range: L1 (Acme's, in force)
+    // is found, not the licenses of no organization.
+    let plan: Vec<String> = c
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT min(expires_at) FROM licenses
+             INDEXED BY licenses_organization_live_expiry
+             WHERE organization_id IS NOT NULL AND state NOT IN ('revoked', 'expired')
+             AND expires_at > '2026-01-01'",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(3))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(
+        plan.iter()
+            .any(|p| p.contains("licenses_organization_live_expiry")),
+        "{plan:?}"
+    );
+    let soonest: Option<String> = c
+        .query_row(
+            "SELECT min(expires_at) FROM licenses INDEXED BY licenses_organization_live_expiry
+             WHERE organization_id IS NOT NULL AND state NOT IN ('revoked', 'expired')
+             AND expires_at > '2026-01-01'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(soonest.as_deref(), Some("2027-01-01T00:00:00.000000Z"));
 }
 
 /// Every key row as `(license, key, reason, issued by, superseded at)`, in id order.
