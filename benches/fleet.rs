@@ -8,7 +8,8 @@
 //! (the same data, licd restarted with TLS on): interleaved rounds of `/healthz` and
 //! heartbeats from appliances picked at random, at 32 and 64 connections; activations
 //! and license issues; the anonymous memory of the process; the bytes each license
-//! takes on disk, table by table.
+//! takes on disk, table by table; and where the CPU went during the heartbeat runs at
+//! 64 connections (`CpuBudget`: licd's threads by name, `wrk`, the cores left idle).
 //!
 //! `LICD_BENCH_LICENSES` (default 100,000), `LICD_BENCH_ROUNDS` (3),
 //! `LICD_BENCH_SECS` (10 per window), `LICD_BENCH_SOAK_SECS` (0: licd started again, heartbeat load that long, then its memory).
@@ -23,6 +24,7 @@ use licd::clock::{Clock, SystemClock};
 use licd::config::Config;
 use licd::service::App;
 use licd::service::appliance::{self, ActivateRequest};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -255,6 +257,7 @@ impl Drop for Licd {
 /// One wrk run, as `benches/wrk/report.lua` prints it.
 #[derive(Debug, Clone, Copy)]
 struct Run {
+    requests: f64,
     rate: f64,
     p50_ms: f64,
     p99_ms: f64,
@@ -312,9 +315,122 @@ fn wrk(
     );
     assert!(requests > 0.0, "{script}: no requests: {stdout}");
     Run {
+        requests,
         rate: requests / (field("duration_us") / 1e6),
         p50_ms: field("p50_us") / 1000.0,
         p99_ms: field("p99_us") / 1000.0,
+    }
+}
+
+/// CPU time at one moment: each thread of licd (on a core, and runnable but waiting
+/// for one, from `/proc/<pid>/task/<tid>/schedstat`), the finished children of this
+/// process (`wrk`), and the machine's idle and I/O-wait time (`/proc/stat`).
+#[derive(Debug, Clone, Default)]
+struct CpuSnapshot {
+    /// tid -> (thread name, ns on a core, ns waiting for one)
+    threads: BTreeMap<u32, (String, u64, u64)>,
+    children_ns: u64,
+    idle_ns: u64,
+}
+
+/// Clock ticks (`USER_HZ`) as ns: Linux reports 100 per second to user space.
+const TICK_NS: u64 = 10_000_000;
+
+impl CpuSnapshot {
+    fn take(pid: u32) -> CpuSnapshot {
+        let mut threads = BTreeMap::new();
+        for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+            let dir = task.unwrap().path();
+            let (Ok(comm), Ok(stat)) = (
+                std::fs::read_to_string(dir.join("comm")),
+                std::fs::read_to_string(dir.join("schedstat")),
+            ) else {
+                continue; // the thread ended meanwhile
+            };
+            let mut f = stat.split_whitespace().map(|v| v.parse::<u64>().unwrap());
+            let tid = dir.file_name().unwrap().to_string_lossy().parse().unwrap();
+            let (on_core, waiting) = (f.next().unwrap(), f.next().unwrap());
+            threads.insert(tid, (comm.trim().to_owned(), on_core, waiting));
+        }
+        // Fields after the command's closing parenthesis: cutime and cstime are the 14th
+        // and 15th of them.
+        let own = std::fs::read_to_string("/proc/self/stat").unwrap();
+        let rest: Vec<u64> = own[own.rfind(')').unwrap() + 2..]
+            .split_whitespace()
+            .map(|v| v.parse().unwrap_or(0))
+            .collect();
+        let machine = std::fs::read_to_string("/proc/stat").unwrap();
+        let cpu: Vec<u64> = machine
+            .lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .skip(1)
+            .map(|v| v.parse().unwrap())
+            .collect();
+        CpuSnapshot {
+            threads,
+            children_ns: (rest[13] + rest[14]) * TICK_NS,
+            idle_ns: (cpu[3] + cpu[4]) * TICK_NS,
+        }
+    }
+}
+
+/// Where the CPU went over some runs, summed: licd's threads by name, `wrk`, and the
+/// cores left idle (or waiting for the disk). A thread that ended during a run is
+/// missing (licd's threads live as long as the process under steady load).
+#[derive(Debug, Default)]
+struct CpuBudget {
+    /// thread name -> (ns on a core, ns waiting for one)
+    threads: BTreeMap<String, (u64, u64)>,
+    wrk_ns: u64,
+    idle_ns: u64,
+    requests: f64,
+}
+
+impl CpuBudget {
+    fn add(&mut self, before: &CpuSnapshot, after: &CpuSnapshot, requests: f64) {
+        for (tid, (name, on_core, waiting)) in &after.threads {
+            let (b_core, b_wait) = before.threads.get(tid).map_or((0, 0), |(_, c, w)| (*c, *w));
+            let e = self.threads.entry(name.clone()).or_default();
+            e.0 += on_core - b_core;
+            e.1 += waiting - b_wait;
+        }
+        self.wrk_ns += after.children_ns - before.children_ns;
+        self.idle_ns += after.idle_ns - before.idle_ns;
+        self.requests += requests;
+    }
+
+    /// Markdown rows: µs per heartbeat on a core and waiting for one.
+    fn rows(&self) -> Vec<String> {
+        let per = |ns: u64| ns as f64 / 1000.0 / self.requests;
+        let mut out: Vec<String> = self
+            .threads
+            .iter()
+            .filter(|(_, (c, _))| per(*c) >= 0.5)
+            .map(|(name, (c, w))| {
+                let what = match name.as_str() {
+                    "actix-rt|system" => " (HTTP workers: parsing, routing, JSON, signing)",
+                    "tokio-rt-worker" => " (blocking pool: the group commits)",
+                    "licd-checkpoint" => " (WAL checkpoints)",
+                    _ => "",
+                };
+                // A `|` in a thread's name would end the Markdown cell.
+                let name = name.replace('|', "\\|");
+                format!("| licd `{name}`{what} | {:.1} | {:.1} |", per(*c), per(*w))
+            })
+            .collect();
+        let licd: u64 = self.threads.values().map(|(c, _)| c).sum();
+        out.push(format!("| licd, all threads | {:.1} | |", per(licd)));
+        out.push(format!(
+            "| `wrk` (the load generator) | {:.1} | |",
+            per(self.wrk_ns)
+        ));
+        out.push(format!(
+            "| cores idle or waiting for the disk | {:.1} | |",
+            per(self.idle_ns)
+        ));
+        out
     }
 }
 
@@ -344,7 +460,8 @@ fn thousands(v: f64) -> String {
     out
 }
 
-/// Heartbeats and `/healthz` at 32 and 64 connections, interleaved over `rounds`.
+/// Heartbeats and `/healthz` at 32 and 64 connections, interleaved over `rounds`; the
+/// CPU of the heartbeat runs at 64 connections goes into `budget`.
 fn heartbeat_rounds(
     licd: &Licd,
     seeded: &Seeded,
@@ -352,6 +469,7 @@ fn heartbeat_rounds(
     secs: u64,
     label: &str,
     rows: &mut Vec<(String, String)>,
+    budget: &mut CpuBudget,
 ) {
     let env = [("LICD_BENCH_APPLIANCES", seeded.appliances.as_path())];
     let mut results: Vec<(String, Vec<Run>)> = Vec::new();
@@ -361,7 +479,11 @@ fn heartbeat_rounds(
     };
     for _ in 0..rounds {
         for c in [32, 64] {
+            let before = CpuSnapshot::take(licd.child.id());
             let hb = wrk(&licd.base, "heartbeat.lua", c, secs, &env, &seeded.token);
+            if c == 64 {
+                budget.add(&before, &CpuSnapshot::take(licd.child.id()), hb.requests);
+            }
             push(format!("heartbeats over {label}, c={c}"), hb);
             let hz = wrk(&licd.base, "healthz.lua", c, secs, &env, &seeded.token);
             push(format!("`/healthz` over {label}, c={c}"), hz);
@@ -421,7 +543,16 @@ fn main() {
 
     let licd = Licd::start(&data_dir, false);
     let anon_start = licd.anon_mib();
-    heartbeat_rounds(&licd, &seeded, rounds, secs, "HTTP", &mut rows);
+    let mut http_budget = CpuBudget::default();
+    heartbeat_rounds(
+        &licd,
+        &seeded,
+        rounds,
+        secs,
+        "HTTP",
+        &mut rows,
+        &mut http_budget,
+    );
     let env = [("LICD_BENCH_UNBOUND", seeded.unbound.as_path())];
     let act = wrk(
         &licd.base,
@@ -451,7 +582,16 @@ fn main() {
     licd.stop();
 
     let licd = Licd::start(&data_dir, true);
-    heartbeat_rounds(&licd, &seeded, rounds, secs, "HTTPS", &mut rows);
+    let mut https_budget = CpuBudget::default();
+    heartbeat_rounds(
+        &licd,
+        &seeded,
+        rounds,
+        secs,
+        "HTTPS",
+        &mut rows,
+        &mut https_budget,
+    );
     licd.stop();
 
     if soak > 0 {
@@ -482,6 +622,17 @@ fn main() {
     }
     for (k, v) in &memory {
         println!("| {k} | {v:.1} MiB |");
+    }
+    for (label, budget) in [("HTTP", &http_budget), ("HTTPS", &https_budget)] {
+        println!();
+        println!(
+            "| CPU per heartbeat, c=64 over {label} ({} heartbeats) | µs on a core | µs waiting for a core |",
+            thousands(budget.requests)
+        );
+        println!("|---|---|---|");
+        for row in budget.rows() {
+            println!("{row}");
+        }
     }
     println!();
     println!("| table or index ({n} activated licenses) | bytes | per license |");
