@@ -90,7 +90,7 @@ const RELEASED: &[(&str, &str, &str)] = &[
     (
         "tenant",
         "0016_heartbeat_head_on_license.sql",
-        "9df1f2bb08ff059516594d7d1f1c68620a7d2704356344484fbb111c1788443b",
+        "9df6355041b57606a842606c9365ba39eb934a15ae80d4601be6b86ac0a2a36c",
     ),
     (
         "registry",
