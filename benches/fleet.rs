@@ -205,16 +205,20 @@ impl Licd {
         kib / 1024.0
     }
 
-    /// The health sweeps this process ran (the scheduler's first run comes within
-    /// seconds of the start): how many, and their mean time in ms, from `/metrics`.
-    fn sweeps(&self) -> (f64, f64) {
-        let text = self
-            .client
+    /// Its `/metrics` text.
+    fn metrics(&self) -> String {
+        self.client
             .get(format!("{}/metrics", self.base))
             .send()
             .unwrap()
             .text()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The health sweeps this process ran (the scheduler's first run comes within
+    /// seconds of the start): how many, and their mean time in ms, from `/metrics`.
+    fn sweeps(&self) -> (f64, f64) {
+        let text = self.metrics();
         let value = |name: &str| -> f64 {
             text.lines()
                 .find(|l| l.starts_with(name))
@@ -236,14 +240,8 @@ impl Licd {
 
     /// Heartbeats licd has answered (`licd_heartbeats_total`, every tenant and outcome).
     fn heartbeats(&self) -> f64 {
-        let text = self
-            .client
-            .get(format!("{}/metrics", self.base))
-            .send()
-            .unwrap()
-            .text()
-            .unwrap();
-        text.lines()
+        self.metrics()
+            .lines()
             .filter(|l| l.starts_with("licd_heartbeats_total"))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .sum()

@@ -765,6 +765,16 @@ fn step_14_heartbeat_chain() {
     );
 }
 
+/// A table's column names, in order.
+fn columns(c: &Connection, table: &str) -> Vec<String> {
+    c.prepare("SELECT name FROM pragma_table_info(?1)")
+        .unwrap()
+        .query_map([table], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
 /// The head of each license's heartbeat chain, by license (L1 and L2: those of the
 /// seeds' licenses that have activations).
 fn heads(c: &Connection) -> Vec<(String, Option<i64>)> {
@@ -781,13 +791,7 @@ fn step_16_heartbeat_head_on_license() {
     // The head kept by L1's activations (heartbeat 4 since version 14) moves to L1.
     let c = upgrade_from(15);
     assert_eq!(heads(&c), [("L1".into(), Some(4)), ("L2".into(), None)]);
-    let columns: Vec<String> = c
-        .prepare("SELECT name FROM pragma_table_info('activations')")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
+    let columns = columns(&c, "activations");
     assert!(
         !columns.contains(&"last_heartbeat_id".to_owned()),
         "the head is kept once, in the license row: {columns:?}"
@@ -842,13 +846,7 @@ fn key_rows(c: &Connection) -> Vec<(String, String, String, String, Option<Strin
 #[test]
 fn step_15_license_key_once() {
     let c = upgrade_from(14);
-    let columns: Vec<String> = c
-        .prepare("SELECT name FROM pragma_table_info('licenses')")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
+    let columns = columns(&c, "licenses");
     assert!(columns.contains(&"kid".to_owned()));
     assert!(
         !columns.contains(&"license_key".to_owned()),
