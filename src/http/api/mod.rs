@@ -35,6 +35,14 @@ pub fn routes(r: &mut Routes) {
     use ReadOnly::{AllowedInReadOnly, Write};
     let need = Access::Permission;
 
+    // Heartbeats first: they are most of the traffic, and actix tries each path's
+    // pattern in registration order (a regular expression for each path with a
+    // parameter). No path registered below matches what this pattern matches.
+    r.api("/api/v1/licenses/{id}/heartbeat").post(
+        Appliance(Proof::ActivationSecret),
+        AllowedInReadOnly,
+        appliance::heartbeat,
+    );
     r.api("/api/v1/openapi.json")
         .get(Public, super::openapi::serve);
     r.api("/api/v1/auth/login")
@@ -106,11 +114,6 @@ pub fn routes(r: &mut Routes) {
         Appliance(Proof::LicenseKey),
         AllowedInReadOnly,
         appliance::activate,
-    );
-    r.api("/api/v1/licenses/{id}/heartbeat").post(
-        Appliance(Proof::ActivationSecret),
-        AllowedInReadOnly,
-        appliance::heartbeat,
     );
     r.api("/api/v1/licenses/{id}/revoke").post(
         need(LicenseRevoke),
