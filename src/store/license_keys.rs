@@ -1,11 +1,15 @@
 //! Every signed key a license has had: the first, and each renewal, change or reissue.
 //! The newest is the license's current key, stored only here: the license row, which
-//! every heartbeat reads and rewrites, stays small (tenant step 15).
+//! every heartbeat reads and rewrites, stays small (tenant step 15). A key is stored as
+//! the bytes its base64 encodes (`packed_token`); a key stored before that, or one
+//! packing would change, is text, and both read back as the same text.
 
-use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
+use super::{ReadTx, Result, StoreError, WriteTx, packed_token, parse_opt_ts, parse_ts, ts};
 use crate::domain::license::KeyReason;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
+
+const KEY_COLUMN: &str = "license_keys.license_key";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LicenseKeyRow {
@@ -40,7 +44,7 @@ pub fn insert_current(
         params![
             license_id,
             kid,
-            license_key,
+            packed_token::stored(license_key),
             reason.as_str(),
             ts(now),
             issued_by
@@ -57,7 +61,7 @@ pub fn current(tx: &ReadTx<'_>, license_id: &str) -> Result<String> {
     )?;
     let mut rows = st.query([license_id])?;
     match rows.next()? {
-        Some(r) => Ok(r.get(0)?),
+        Some(r) => packed_token::read(r.get_ref(0)?, KEY_COLUMN),
         None => Err(StoreError::Corrupt {
             column: "license_keys.license_id",
             value: format!("no key for license {license_id}"),
@@ -79,7 +83,7 @@ pub fn for_license(tx: &ReadTx<'_>, license_id: &str) -> Result<Vec<LicenseKeyRo
             id: r.get(0)?,
             license_id: r.get(1)?,
             kid: r.get(2)?,
-            license_key: r.get(3)?,
+            license_key: packed_token::read(r.get_ref(3)?, KEY_COLUMN)?,
             reason: reason.parse().map_err(|_| StoreError::Corrupt {
                 column: "license_keys.reason",
                 value: reason,

@@ -105,6 +105,7 @@ pub mod migrate;
 pub mod offline_activations;
 pub mod organizations;
 pub mod outbox;
+mod packed_token;
 pub mod payments;
 pub mod price_list;
 pub mod provisioning;

@@ -251,3 +251,55 @@ fn the_local_ca_is_made_once_served_and_exported() {
         text(&out)
     );
 }
+
+/// A license's key is stored as the bytes its base64 encodes, about a quarter smaller
+/// than its text, and comes back as the same text; a key stored as text (before keys
+/// were packed) still reads, and still activates.
+#[test]
+fn license_keys_are_stored_packed_and_text_keys_still_read() {
+    use crate::licensing::{Api, INSTALL, activate};
+    let s = TestServer::start();
+    let api = Api::new(&s);
+    let (packed, kept_as_text) = (api.issue(INSTALL, 365), api.issue(INSTALL, 365));
+    let key_of = |l: &serde_json::Value| l["license_key"].as_str().unwrap().to_owned();
+    let id_of = |l: &serde_json::Value| l["id"].as_str().unwrap().to_owned();
+    let dir = s.stop();
+    let db = rusqlite::Connection::open(dir.path().join("tenants/public.db")).unwrap();
+    let stored = |id: &str| -> (String, usize) {
+        db.query_row(
+            "SELECT typeof(license_key), length(CAST(license_key AS BLOB)) FROM license_keys WHERE license_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    let (kind, bytes) = stored(&id_of(&packed));
+    assert_eq!(kind, "blob");
+    assert!(
+        // Three bytes for every four characters, and five of layout.
+        bytes <= key_of(&packed).len() * 3 / 4 + 5,
+        "{bytes} bytes for a key of {} characters",
+        key_of(&packed).len()
+    );
+    // The second key as an earlier licd stored it.
+    db.execute(
+        "UPDATE license_keys SET license_key = ?2 WHERE license_id = ?1",
+        [id_of(&kept_as_text), key_of(&kept_as_text)],
+    )
+    .unwrap();
+    assert_eq!(stored(&id_of(&kept_as_text)).0, "text");
+    drop(db);
+
+    let s = TestServer::start_in(dir, |_| {});
+    let api = Api::new(&s);
+    for license in [&packed, &kept_as_text] {
+        let id = id_of(license);
+        let read = api.ok(api.get(&format!("/api/v1/licenses/{id}")));
+        assert_eq!(read["license_key"], license["license_key"], "{id}");
+        assert_eq!(
+            read["keys"][0]["license_key"], license["license_key"],
+            "{id}"
+        );
+        api.ok(activate(&s, license, &format!("fp-{id}")));
+    }
+}
