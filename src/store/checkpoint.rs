@@ -5,6 +5,11 @@
 //! for the last few frames only, finishes the job so the next write starts the WAL
 //! again from its beginning (which bounds its size).
 //!
+//! Under load the WAL file keeps the size a round gives it: cutting it back at each
+//! restart made the next round's writes grow the file again, with the writer waiting
+//! (heartbeat p99 31–41 ms against 10–11 ms with 800 ms rounds). Once the database has
+//! been idle for a round, a WAL over `IDLE_WAL_BYTES` is cut back to nothing.
+//!
 //! Nothing acknowledged depends on it: a commit is in the WAL (in the kernel's page
 //! cache with `synchronous = NORMAL`) before its caller hears of it, which is what
 //! survives `kill -9`; a checkpoint only moves committed pages into the main file.
@@ -16,11 +21,17 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// How long a round waits for more commits, so a page changed again meanwhile is
-/// copied once.
-const ROUND: Duration = Duration::from_millis(200);
-/// The writer's own automatic checkpoint, a backstop should this thread fall behind:
-/// SQLite's default is 1,000 pages.
-pub(super) const BACKSTOP_PAGES: u32 = 50_000;
+/// copied once. Each round ends with a finishing pass of about 5 ms under the writer;
+/// against 200 ms, 800 ms rounds halve those stalls and the pages copied, for a WAL of
+/// up to about 240 MB at 15,000 heartbeats/s (measured: 5–10% more heartbeats/s, p99
+/// 10.4–11.3 ms against 11.0–12.6 ms; docs/benchmarks.md, ninth pass).
+const ROUND: Duration = Duration::from_millis(800);
+/// The writer's own automatic checkpoint, a backstop should this thread fall behind
+/// (800 MB of WAL; SQLite's default is 1,000 pages). A round at full load stays well
+/// under it.
+pub(super) const BACKSTOP_PAGES: u32 = 200_000;
+/// A WAL file larger than this is cut back to nothing when the database goes idle.
+const IDLE_WAL_BYTES: u64 = 64 * 1024 * 1024;
 /// A concurrent pass that found at most this many new frames is the last: what came in
 /// meanwhile is left to the finishing pass, which holds the writer while it copies
 /// (about 13 µs a frame on the project's machine, plus two `fsync`s).
@@ -151,6 +162,7 @@ fn run(path: &Path, writer: &Mutex<Connection>, state: &State) {
             return;
         }
         if !state.pending.swap(false, Ordering::AcqRel) {
+            trim_when_idle(path, writer, state);
             state.running.store(false, Ordering::Release);
             // A commit that saw `running` still set relies on this thread: look again.
             if !state.pending.load(Ordering::Acquire) || state.running.swap(true, Ordering::AcqRel)
@@ -211,6 +223,35 @@ fn round(
     Ok(())
 }
 
+/// Nothing was committed for a round: a WAL file over `IDLE_WAL_BYTES` (what a busy
+/// spell left) is cut back to nothing, holding the writer so that nothing is written
+/// meanwhile. A reader still on an old snapshot makes it give up after 50 ms; the next
+/// idle round tries again.
+fn trim_when_idle(path: &Path, writer: &Mutex<Connection>, state: &State) {
+    let wal = wal_path(path);
+    if std::fs::metadata(&wal).map_or(true, |m| m.len() <= IDLE_WAL_BYTES) {
+        return;
+    }
+    let _copying = state.copying.lock().unwrap_or_else(|p| p.into_inner());
+    let Ok(_writer) = writer.try_lock() else {
+        return;
+    };
+    let result = Connection::open(path).and_then(|conn| {
+        conn.busy_timeout(Duration::from_millis(50))?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+    });
+    if let Err(e) = result {
+        tracing::warn!(path = %path.display(), error = %e, "WAL checkpoint: cutting the WAL back");
+    }
+}
+
+/// The WAL file of the database at `path`.
+fn wal_path(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
 /// Writes the frames appended since the last pass, and the pages it copied, to disk
 /// while they are mostly still in the kernel's cache, so the two `fsync`s of the
 /// finishing pass (which may run on the writer, with heartbeats waiting) are short.
@@ -225,9 +266,7 @@ fn flush(path: &Path) {
 
 /// Writes the WAL's and the database's dirty pages to disk (`fdatasync`).
 fn sync_data(path: &Path) -> std::io::Result<()> {
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    for file in [Path::new(&wal), path] {
+    for file in [wal_path(path).as_path(), path] {
         std::fs::File::open(file)?.sync_data()?;
     }
     Ok(())
