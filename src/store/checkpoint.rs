@@ -149,6 +149,11 @@ impl Drop for Checkpoints {
 }
 
 fn run(path: &Path, writer: &Mutex<Connection>, state: &State) {
+    // The thread's own connection, opened by its first round and closed when the thread
+    // ends: once the database is idle it holds no file open (an idle tenant's database
+    // closes completely). A connection per round, as before, made licd's heap grow by
+    // about 50 KB a round for as long as the load lasted (docs/benchmarks.md, ninth pass).
+    let mut conn: Option<Connection> = None;
     loop {
         // Waits a round (or until the database closes), then looks for commits.
         {
@@ -172,16 +177,22 @@ fn run(path: &Path, writer: &Mutex<Connection>, state: &State) {
             continue;
         }
         let _copying = state.copying.lock().unwrap_or_else(|p| p.into_inner());
-        // A connection per round: between rounds, and once the thread ends, it holds
-        // no file open (an idle tenant's database closes completely).
-        let result = Connection::open(path).and_then(|conn| {
-            conn.busy_timeout(Duration::from_secs(5))?;
-            round(path, &conn, writer, state)
-        });
+        let result = match &conn {
+            Some(c) => round(path, c, writer, state),
+            None => open(path).and_then(|c| round(path, conn.insert(c), writer, state)),
+        };
         if let Err(e) = result {
             tracing::warn!(path = %path.display(), error = %e, "WAL checkpoint");
+            // A fresh connection next round.
+            conn = None;
         }
     }
+}
+
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    Ok(conn)
 }
 
 /// Copies the WAL into the database alongside the writer, pass after pass while the
