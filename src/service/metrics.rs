@@ -8,15 +8,13 @@ use super::{App, Result};
 use crate::domain::lifecycle::LicenseState;
 use crate::domain::violation::Stage;
 use crate::metrics::{CertLabels, DbLabels, TenantStageLabels, TenantStateLabels};
-use crate::store::{installations, licenses};
+use crate::store::{installations, licenses, wal_path};
 use std::path::Path;
 
 /// A database file's size with its write-ahead log.
 fn db_bytes(path: &Path) -> i64 {
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    i64::try_from(size(path) + size(Path::new(&wal))).unwrap_or(i64::MAX)
+    i64::try_from(size(path) + size(&wal_path(path))).unwrap_or(i64::MAX)
 }
 
 /// Sets every gauge from the current state; then `app.metrics.encode()` is current.

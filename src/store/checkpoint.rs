@@ -14,6 +14,7 @@
 //! cache with `synchronous = NORMAL`) before its caller hears of it, which is what
 //! survives `kill -9`; a checkpoint only moves committed pages into the main file.
 
+use super::wal_path;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -236,8 +237,9 @@ fn round(
 
 /// Nothing was committed for a round: a WAL file over `IDLE_WAL_BYTES` (what a busy
 /// spell left) is cut back to nothing, holding the writer so that nothing is written
-/// meanwhile. A reader still on an old snapshot makes it give up after 50 ms; the next
-/// idle round tries again.
+/// meanwhile. A reader still on an old snapshot makes it give up after 50 ms; it is
+/// tried again the next time the database goes idle after writes (the thread ends
+/// after this round).
 fn trim_when_idle(path: &Path, writer: &Mutex<Connection>, state: &State) {
     let wal = wal_path(path);
     if std::fs::metadata(&wal).map_or(true, |m| m.len() <= IDLE_WAL_BYTES) {
@@ -254,13 +256,6 @@ fn trim_when_idle(path: &Path, writer: &Mutex<Connection>, state: &State) {
     if let Err(e) = result {
         tracing::warn!(path = %path.display(), error = %e, "WAL checkpoint: cutting the WAL back");
     }
-}
-
-/// The WAL file of the database at `path`.
-fn wal_path(path: &Path) -> PathBuf {
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    PathBuf::from(wal)
 }
 
 /// Writes the frames appended since the last pass, and the pages it copied, to disk

@@ -473,6 +473,13 @@ fn run_group(conn: &mut Connection, jobs: Vec<GroupJob>) {
     }
 }
 
+/// The write-ahead log beside the database file at `path` (`<path>-wal`).
+pub fn wal_path(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,7 +573,7 @@ mod tests {
             Ok::<_, StoreError>(())
         })
         .unwrap();
-        let wal = dir.path().join("w.db-wal");
+        let wal = wal_path(&path);
         let wal_len = || std::fs::metadata(&wal).map_or(0, |m| m.len());
         assert!(wal_len() > 64 * 1024 * 1024, "{}", wal_len());
         // A round with the copy, then an idle round: under 2 s; 15 s at most.

@@ -129,7 +129,7 @@ pub mod usage_reports;
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::path::PathBuf;
 
-pub use db::{Db, ReadTx, WriteTx};
+pub use db::{Db, ReadTx, WriteTx, wal_path};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
