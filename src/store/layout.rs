@@ -9,7 +9,7 @@
 //! ca/                    local certificate authority
 //! ```
 
-use super::db::{Db, DbOptions};
+use super::db::{Db, DbOptions, set_page_size};
 use super::migrate::TENANT;
 use super::{Result, StoreError};
 use std::path::{Path, PathBuf};
@@ -80,6 +80,7 @@ impl DataDir {
         let _ = std::fs::remove_file(&tmp);
         {
             let mut conn = rusqlite::Connection::open(&tmp)?;
+            set_page_size(&conn)?;
             super::migrate::bring_up_to_date(&mut conn, &TENANT, &tmp)?;
             conn.pragma_update(None, "journal_mode", "DELETE")?;
         }

@@ -303,3 +303,44 @@ fn license_keys_are_stored_packed_and_text_keys_still_read() {
         api.ok(activate(&s, license, &format!("fp-{id}")));
     }
 }
+
+/// New databases get 2 KiB pages (half the bytes written per heartbeat); a database an
+/// earlier licd made with 4 KiB pages keeps them, with its data, and takes writes.
+#[test]
+fn new_databases_use_2_kib_pages_and_older_ones_keep_theirs() {
+    use crate::licensing::{Api, INSTALL, activate};
+    let s = TestServer::start();
+    let issued = Api::new(&s).issue(INSTALL, 365);
+    let dir = s.stop();
+    let page_size = |dir: &tempfile::TempDir, file: &str| -> i64 {
+        rusqlite::Connection::open(dir.path().join(file))
+            .unwrap()
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap()
+    };
+    for file in ["registry.db", "template.db", "tenants/public.db"] {
+        assert_eq!(page_size(&dir, file), 2048, "{file}");
+    }
+    // The tenant database as an earlier licd made it.
+    let db = rusqlite::Connection::open(dir.path().join("tenants/public.db")).unwrap();
+    db.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    db.pragma_update(None, "page_size", 4096).unwrap();
+    db.execute_batch("VACUUM").unwrap();
+    db.pragma_update(None, "journal_mode", "WAL").unwrap();
+    drop(db);
+    assert_eq!(page_size(&dir, "tenants/public.db"), 4096);
+
+    let s = TestServer::start_in(dir, |_| {});
+    let api = Api::new(&s);
+    let id = issued["id"].as_str().unwrap();
+    let read = api.ok(api.get(&format!("/api/v1/licenses/{id}")));
+    assert_eq!(read["license_key"], issued["license_key"]);
+    api.ok(activate(&s, &issued, "fp-older-pages"));
+    let another = api.issue(INSTALL, 365);
+    let dir = s.stop();
+    assert_eq!(page_size(&dir, "tenants/public.db"), 4096);
+    let s = TestServer::start_in(dir, |_| {});
+    let id = another["id"].as_str().unwrap();
+    let read = Api::new(&s).ok(Api::new(&s).get(&format!("/api/v1/licenses/{id}")));
+    assert_eq!(read["license_key"], another["license_key"]);
+}
