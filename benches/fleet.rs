@@ -502,9 +502,18 @@ fn heartbeat_rounds(
                     let run = scope
                         .spawn(|| wrk(&licd.base, "heartbeat.lua", c, secs, &env, &seeded.token));
                     // Steady load only: not wrk's start (its Lua scripts load the
-                    // appliances) nor its end. Heartbeats counted by licd.
+                    // appliances first, which takes seconds with 1,000,000 of them:
+                    // the window waits for licd's first heartbeats) nor its end.
+                    // Heartbeats counted by licd.
                     let margin =
                         StdDuration::from_secs(secs / 5).max(StdDuration::from_millis(200));
+                    let idle = licd.heartbeats();
+                    let waited = Instant::now();
+                    while licd.heartbeats() == idle
+                        && waited.elapsed() < StdDuration::from_secs(120)
+                    {
+                        std::thread::sleep(StdDuration::from_millis(50));
+                    }
                     std::thread::sleep(margin);
                     let (before, from) = (CpuSnapshot::take(licd.child.id()), licd.heartbeats());
                     std::thread::sleep(StdDuration::from_secs(secs).saturating_sub(margin * 2));
