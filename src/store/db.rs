@@ -198,12 +198,12 @@ fn configure(conn: &Connection, opts: &DbOptions, cache_kib: u64) -> Result<()> 
 /// The page size of every database licd creates, in bytes (SQLite's default is 4,096).
 /// A heartbeat changes a few rows, each on a page of its own, and SQLite writes every
 /// changed page whole: to the WAL at each commit, then to the database at each
-/// checkpoint, whose `fsync`s the writer sometimes waits for. Half-size pages halve
-/// those bytes: with 100,000 licenses, heartbeat p99 11.5–12.0 ms against 13.0–17.4 ms
-/// and p99.9 16–17 ms against 25–51 ms, for 3% more bytes on disk (docs/benchmarks.md,
+/// checkpoint, whose `fsync`s the writer sometimes waits for. Half-size pages cut
+/// those bytes by about 40% (20% of what reaches the disk): with 100,000 licenses, heartbeat p99 11.4–12.0 ms against 13.0–17.4 ms
+/// and p99.9 16–23 ms against 25–51 ms, for 3% more bytes on disk (docs/benchmarks.md,
 /// tenth pass). A database made with other pages keeps them: the size of a database in
 /// WAL mode cannot change.
-pub(super) const PAGE_BYTES: i64 = 2048;
+const PAGE_BYTES: i64 = 2048;
 
 /// Gives a database that is still empty licd's page size (`PAGE_BYTES`); leaves one
 /// that holds anything as it is.

@@ -340,7 +340,8 @@ fn new_databases_use_2_kib_pages_and_older_ones_keep_theirs() {
     let dir = s.stop();
     assert_eq!(page_size(&dir, "tenants/public.db"), 4096);
     let s = TestServer::start_in(dir, |_| {});
+    let api = Api::new(&s);
     let id = another["id"].as_str().unwrap();
-    let read = Api::new(&s).ok(Api::new(&s).get(&format!("/api/v1/licenses/{id}")));
+    let read = api.ok(api.get(&format!("/api/v1/licenses/{id}")));
     assert_eq!(read["license_key"], another["license_key"]);
 }
