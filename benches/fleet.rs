@@ -275,6 +275,114 @@ struct Run {
     p99_ms: f64,
 }
 
+/// A `wrk` run under way.
+struct Wrk {
+    child: Child,
+    script: String,
+    /// What it printed on stderr, gathered by a thread of its own.
+    stderr: std::thread::JoinHandle<String>,
+    /// Told when the last thread has loaded its script.
+    loaded: std::sync::mpsc::Receiver<()>,
+}
+
+impl Wrk {
+    fn start(
+        base: &str,
+        script: &str,
+        connections: usize,
+        secs: u64,
+        env: &[(&str, &Path)],
+        token: &str,
+    ) -> Wrk {
+        let threads = 2;
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/wrk");
+        let mut cmd = Command::new("wrk");
+        cmd.args([
+            &format!("-t{threads}"),
+            &format!("-c{connections}"),
+            &format!("-d{secs}s"),
+            "-s",
+        ])
+        .arg(dir.join(script))
+        .arg(base)
+        .env("LICD_BENCH_WRK", &dir)
+        .env("LICD_BENCH_WRK_THREADS", threads.to_string())
+        .env("LICD_BENCH_TOKEN", token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .spawn()
+            .expect("wrk (Debian's package `wrk`; scripts/bench installs it)");
+        let stderr = child.stderr.take().unwrap();
+        let (tell, loaded) = std::sync::mpsc::channel();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+                let Ok(line) = line else { break };
+                if line == "WRK-LOADED" {
+                    let _ = tell.send(());
+                } else {
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+            }
+            text
+        });
+        Wrk {
+            child,
+            script: script.to_owned(),
+            stderr,
+            loaded,
+        }
+    }
+
+    /// Waits until its last thread has loaded its script (`loaded` in
+    /// `benches/wrk/report.lua`): `wrk`'s clock starts there.
+    fn wait_loaded(&mut self) {
+        if self
+            .loaded
+            .recv_timeout(StdDuration::from_secs(300))
+            .is_err()
+        {
+            let _ = self.child.kill();
+            panic!("{}: wrk never said its threads were loaded", self.script);
+        }
+    }
+
+    fn finish(self) -> Run {
+        let out = self.child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = self.stderr.join().unwrap();
+        let script = &self.script;
+        assert!(out.status.success(), "wrk failed: {stdout}{stderr}");
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("WRK "))
+            .unwrap_or_else(|| panic!("no report from wrk: {stdout}"));
+        let field = |name: &str| -> f64 {
+            line.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                .and_then(|v| v.parse().ok())
+                .unwrap()
+        };
+        let requests = field("requests");
+        assert_eq!(
+            field("non2xx") + field("socket_errors"),
+            0.0,
+            "{script}: every request must succeed: {stdout}"
+        );
+        assert!(requests > 0.0, "{script}: no requests: {stdout}");
+        Run {
+            rate: requests / (field("duration_us") / 1e6),
+            p50_ms: field("p50_us") / 1000.0,
+            p99_ms: field("p99_us") / 1000.0,
+        }
+    }
+}
+
 fn wrk(
     base: &str,
     script: &str,
@@ -283,54 +391,7 @@ fn wrk(
     env: &[(&str, &Path)],
     token: &str,
 ) -> Run {
-    let threads = 2;
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/wrk");
-    let mut cmd = Command::new("wrk");
-    cmd.args([
-        &format!("-t{threads}"),
-        &format!("-c{connections}"),
-        &format!("-d{secs}s"),
-        "-s",
-    ])
-    .arg(dir.join(script))
-    .arg(base)
-    .env("LICD_BENCH_WRK", &dir)
-    .env("LICD_BENCH_WRK_THREADS", threads.to_string())
-    .env("LICD_BENCH_TOKEN", token);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd
-        .output()
-        .expect("wrk (Debian's package `wrk`; scripts/bench installs it)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "wrk failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("WRK "))
-        .unwrap_or_else(|| panic!("no report from wrk: {stdout}"));
-    let field = |name: &str| -> f64 {
-        line.split_whitespace()
-            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-            .and_then(|v| v.parse().ok())
-            .unwrap()
-    };
-    let requests = field("requests");
-    assert_eq!(
-        field("non2xx") + field("socket_errors"),
-        0.0,
-        "{script}: every request must succeed: {stdout}"
-    );
-    assert!(requests > 0.0, "{script}: no requests: {stdout}");
-    Run {
-        rate: requests / (field("duration_us") / 1e6),
-        p50_ms: field("p50_us") / 1000.0,
-        p99_ms: field("p99_us") / 1000.0,
-    }
+    Wrk::start(base, script, connections, secs, env, token).finish()
 }
 
 /// CPU time at one moment: each thread of licd (on a core, and runnable but waiting
@@ -478,6 +539,45 @@ fn thousands(v: f64) -> String {
     out
 }
 
+/// Heartbeats from appliances picked at random for `secs`. `wrk`'s threads load the
+/// appliances one after another before its clock starts, and the first sends heartbeats
+/// meanwhile (11 s with 1,000,000 appliances, docs/benchmarks.md, tenth pass): they count
+/// in `wrk`'s total but not in its duration. So the rate is licd's own count
+/// (`licd_heartbeats_total`) over `wrk`'s clock, less a margin at each end for its
+/// connections to start and stop; `budget`, when given, gets the CPU of that window.
+/// The percentiles are `wrk`'s, over all its requests.
+fn heartbeats(
+    licd: &Licd,
+    seeded: &Seeded,
+    connections: usize,
+    secs: u64,
+    budget: Option<&mut CpuBudget>,
+) -> Run {
+    let env = [("LICD_BENCH_APPLIANCES", seeded.appliances.as_path())];
+    let mut wrk = Wrk::start(
+        &licd.base,
+        "heartbeat.lua",
+        connections,
+        secs,
+        &env,
+        &seeded.token,
+    );
+    wrk.wait_loaded();
+    let margin = (StdDuration::from_secs(secs) / 10)
+        .clamp(StdDuration::from_millis(200), StdDuration::from_secs(2));
+    std::thread::sleep(margin);
+    let (before, from) = (CpuSnapshot::take(licd.child.id()), licd.heartbeats());
+    std::thread::sleep(StdDuration::from_secs(secs).saturating_sub(margin * 2));
+    let (after, to) = (CpuSnapshot::take(licd.child.id()), licd.heartbeats());
+    if let Some(budget) = budget {
+        budget.add(&before, &after, to - from);
+    }
+    Run {
+        rate: (to - from) / (after.at - before.at).as_secs_f64(),
+        ..wrk.finish()
+    }
+}
+
 /// Heartbeats and `/healthz` at 32 and 64 connections, interleaved over `rounds`; the
 /// CPU of the heartbeat runs at 64 connections goes into `budget`.
 fn heartbeat_rounds(
@@ -489,7 +589,6 @@ fn heartbeat_rounds(
     rows: &mut Vec<(String, String)>,
     budget: &mut CpuBudget,
 ) {
-    let env = [("LICD_BENCH_APPLIANCES", seeded.appliances.as_path())];
     let mut results: Vec<(String, Vec<Run>)> = Vec::new();
     let mut push = |name: String, run: Run| match results.iter_mut().find(|(n, _)| *n == name) {
         Some((_, runs)) => runs.push(run),
@@ -497,35 +596,9 @@ fn heartbeat_rounds(
     };
     for _ in 0..rounds {
         for c in [32, 64] {
-            let hb = if c == 64 {
-                std::thread::scope(|scope| {
-                    let run = scope
-                        .spawn(|| wrk(&licd.base, "heartbeat.lua", c, secs, &env, &seeded.token));
-                    // Steady load only: not wrk's start (its Lua scripts load the
-                    // appliances first, which takes seconds with 1,000,000 of them:
-                    // the window waits for licd's first heartbeats) nor its end.
-                    // Heartbeats counted by licd.
-                    let margin =
-                        StdDuration::from_secs(secs / 5).max(StdDuration::from_millis(200));
-                    let idle = licd.heartbeats();
-                    let waited = Instant::now();
-                    while licd.heartbeats() == idle
-                        && waited.elapsed() < StdDuration::from_secs(120)
-                    {
-                        std::thread::sleep(StdDuration::from_millis(50));
-                    }
-                    std::thread::sleep(margin);
-                    let (before, from) = (CpuSnapshot::take(licd.child.id()), licd.heartbeats());
-                    std::thread::sleep(StdDuration::from_secs(secs).saturating_sub(margin * 2));
-                    let (after, to) = (CpuSnapshot::take(licd.child.id()), licd.heartbeats());
-                    budget.add(&before, &after, to - from);
-                    run.join().unwrap()
-                })
-            } else {
-                wrk(&licd.base, "heartbeat.lua", c, secs, &env, &seeded.token)
-            };
+            let hb = heartbeats(licd, seeded, c, secs, (c == 64).then_some(&mut *budget));
             push(format!("heartbeats over {label}, c={c}"), hb);
-            let hz = wrk(&licd.base, "healthz.lua", c, secs, &env, &seeded.token);
+            let hz = wrk(&licd.base, "healthz.lua", c, secs, &[], &seeded.token);
             push(format!("`/healthz` over {label}, c={c}"), hz);
         }
     }
@@ -639,8 +712,7 @@ fn main() {
         // heartbeats only, for `soak` seconds.
         let licd = Licd::start(&data_dir, false);
         let started = licd.anon_mib();
-        let env = [("LICD_BENCH_APPLIANCES", seeded.appliances.as_path())];
-        let run = wrk(&licd.base, "heartbeat.lua", 64, soak, &env, &seeded.token);
+        let run = heartbeats(&licd, &seeded, 64, soak, None);
         rows.push((
             format!("heartbeats over HTTP, c=64, {soak} s, licd started again"),
             summary(&[run]),

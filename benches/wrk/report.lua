@@ -6,6 +6,18 @@ function setup(thread)
   threads_seen = threads_seen + 1
 end
 
+-- Called at the end of a script's `init`. wrk runs the threads' `init`s one after
+-- another and starts each thread as soon as its own is done; its clock (`-d`) starts
+-- after the last. That thread says so on stderr, and benches/fleet.rs times licd's own
+-- counters from there: requests sent before (while later threads load) count in wrk's
+-- total but not in its duration.
+function loaded()
+  if slot == tonumber(os.getenv("LICD_BENCH_WRK_THREADS")) - 1 then
+    io.stderr:write("WRK-LOADED\n")
+    io.stderr:flush()
+  end
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
