@@ -8,7 +8,7 @@ use super::{App, Result};
 use crate::domain::lifecycle::LicenseState;
 use crate::domain::violation::Stage;
 use crate::metrics::{CertLabels, DbLabels, TenantStageLabels, TenantStateLabels};
-use crate::store::{installations, licenses, wal_path};
+use crate::store::{fleet, wal_path};
 use std::path::Path;
 
 /// A database file's size with its write-ahead log.
@@ -17,26 +17,23 @@ fn db_bytes(path: &Path) -> i64 {
     i64::try_from(size(path) + size(&wal_path(path))).unwrap_or(i64::MAX)
 }
 
+/// The count of `key` in `rows` (a key with no row counts 0).
+fn count<K: PartialEq>(rows: &[(K, i64)], key: &K) -> i64 {
+    rows.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
+}
+
 /// Sets every gauge from the current state; then `app.metrics.encode()` is current.
 pub fn refresh(app: &App) -> Result<()> {
     let m = &app.metrics;
     for t in app.tenants.all() {
-        let (states, stages) = t.db.read(|c| -> Result<_> {
-            Ok((
-                licenses::count_by_state(c)?,
-                installations::count_by_stage(c)?,
-            ))
-        })?;
-        let count = |rows: &[(String, i64)], name: &str| {
-            rows.iter().find(|(k, _)| k == name).map_or(0, |(_, n)| *n)
-        };
+        let gauges = t.db.read(fleet::gauges)?;
         for s in LicenseState::ALL {
             m.licenses
                 .get_or_create(&TenantStateLabels {
                     tenant: t.schema_name.clone(),
                     state: s.as_str().to_owned(),
                 })
-                .set(count(&states, s.as_str()));
+                .set(count(&gauges.licenses, &s));
         }
         for s in Stage::ALL {
             m.installations
@@ -44,7 +41,7 @@ pub fn refresh(app: &App) -> Result<()> {
                     tenant: t.schema_name.clone(),
                     stage: s.as_str().to_owned(),
                 })
-                .set(count(&stages, s.as_str()));
+                .set(count(&gauges.installations, &s));
         }
     }
     // Every tenant's file, open or not, without opening it.

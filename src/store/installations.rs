@@ -204,13 +204,6 @@ pub fn set_last_sweep(tx: &WriteTx<'_>, at: DateTime<Utc>) -> Result<()> {
     super::settings::put(tx, "installations.last_sweep", &ts(at))
 }
 
-/// How many installations are at each stage (for metrics).
-pub fn count_by_stage(tx: &ReadTx<'_>) -> Result<Vec<(String, i64)>> {
-    let mut st = tx.prepare("SELECT stage, count(*) FROM installations GROUP BY stage")?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 /// The installation's usage reports from `since` on, oldest first, with the last one
 /// before `since` (the count in effect then).
 pub fn usage_reports(
