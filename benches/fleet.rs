@@ -364,6 +364,8 @@ impl Wrk {
         }
     }
 
+    /// Waits for it to end; its report (`benches/wrk/report.lua`), which must show every
+    /// request answered with a 2xx.
     fn finish(self) -> Run {
         let out = self.child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -393,17 +395,6 @@ impl Wrk {
             p99_ms: field("p99_us") / 1000.0,
         }
     }
-}
-
-fn wrk(
-    base: &str,
-    script: &str,
-    connections: usize,
-    secs: u64,
-    env: &[(&str, &Path)],
-    token: &str,
-) -> Run {
-    Wrk::start(base, script, connections, secs, env, token).finish()
 }
 
 /// CPU time at one moment: each thread of licd (on a core, and runnable but waiting
@@ -616,7 +607,7 @@ fn heartbeat_rounds(
         for c in [32, 64] {
             let hb = heartbeats(licd, seeded, c, secs, (c == 64).then_some(&mut *budget));
             push(format!("heartbeats over {label}, c={c}"), hb);
-            let hz = wrk(&licd.base, "healthz.lua", c, secs, &[], &seeded.token);
+            let hz = Wrk::start(&licd.base, "healthz.lua", c, secs, &[], &seeded.token).finish();
             push(format!("`/healthz` over {label}, c={c}"), hz);
         }
     }
@@ -686,16 +677,17 @@ fn main() {
         &mut http_budget,
     );
     let env = [("LICD_BENCH_UNBOUND", seeded.unbound.as_path())];
-    let act = wrk(
+    let act = Wrk::start(
         &licd.base,
         "activate.lua",
         32,
         secs.min(10),
         &env,
         &seeded.token,
-    );
+    )
+    .finish();
     rows.push(("activations over HTTP, c=32".into(), summary(&[act])));
-    let iss = wrk(&licd.base, "issue.lua", 32, secs, &env, &seeded.token);
+    let iss = Wrk::start(&licd.base, "issue.lua", 32, secs, &env, &seeded.token).finish();
     rows.push(("license issues over HTTP, c=32".into(), summary(&[iss])));
     let soak = env_usize("LICD_BENCH_SOAK_SECS", 0) as u64;
     let anon_loaded = licd.anon_mib();

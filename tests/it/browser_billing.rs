@@ -89,13 +89,23 @@ fn invoice(s: &TestServer, org: i64) -> (i64, String) {
 
 /// Waits until the element `css` says `want` (a submitted form's next page).
 async fn wait_text(b: &Browser, css: &str, want: &str) {
+    wait_text_where(b, css, want, |now, want| now == want).await;
+}
+
+/// Waits until the page's notice mentions `part`. A notice already on the page (the
+/// form before's) does not count: `wait_for` alone passed on it before the next page came.
+async fn wait_notice(b: &Browser, part: &str) {
+    wait_text_where(b, "#portal-notice", part, |now, part| now.contains(part)).await;
+}
+
+async fn wait_text_where(b: &Browser, css: &str, want: &str, matches: fn(&str, &str) -> bool) {
     let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let now = match b.client.find(fantoccini::Locator::Css(css)).await {
             Ok(e) => e.text().await.unwrap_or_default(),
             Err(_) => String::new(),
         };
-        if now == want {
+        if matches(&now, want) {
             return;
         }
         assert!(
@@ -242,13 +252,11 @@ fn an_owner_keeps_the_billing_details_and_opens_an_invoice() {
         assert_eq!(typed.as_deref(), Some("Acme Industrial GmbH"));
         b.fill("#country", "DE").await;
         b.click("#save-account").await;
-        wait_for(&b, "#portal-notice").await;
-        assert!(b.text("#portal-notice").await.contains("billing details"));
+        wait_notice(&b, "billing details").await;
         b.fill("#po_reference", "PO-2026-17").await;
         b.fill("#billing_contact", "ap@acme.example").await;
         b.click("#save-payment-method").await;
-        wait_for(&b, "#portal-notice").await;
-        assert!(b.text("#portal-notice").await.contains("payment method"));
+        wait_notice(&b, "payment method").await;
 
         let (id, number) = invoice(&s, o);
         b.client.refresh().await.unwrap();
@@ -379,7 +387,6 @@ fn an_owner_purchases_sees_the_key_and_cancels_on_the_billing_page() {
         b.keep("portal-billing-canceled-1280").await;
         b.click("#subscriptions-table button.small:not(.danger)")
             .await;
-        wait_for(&b, "#portal-notice").await;
-        assert!(b.text("#portal-notice").await.contains("renews as before"));
+        wait_notice(&b, "renews as before").await;
     });
 }
