@@ -528,7 +528,7 @@ fn summary(runs: &[Run]) -> String {
             show(lo)
         }
     };
-    let rate = range(runs.iter().map(|r| r.rate).collect(), &|v| thousands(v));
+    let rate = range(runs.iter().map(|r| r.rate).collect(), &thousands);
     let p99 = range(runs.iter().map(|r| r.p99_ms).collect(), &|v| {
         format!("{v:.2}")
     });

@@ -199,9 +199,9 @@ fn configure(conn: &Connection, opts: &DbOptions, cache_kib: u64) -> Result<()> 
 /// A heartbeat changes a few rows, each on a page of its own, and SQLite writes every
 /// changed page whole: to the WAL at each commit, then to the database at each
 /// checkpoint, whose `fsync`s the writer sometimes waits for. Half-size pages cut
-/// those bytes by about 40% (20% of what reaches the disk): with 100,000 licenses, heartbeat p99 11.4–12.0 ms against 13.0–17.4 ms
-/// and p99.9 16–23 ms against 25–51 ms, for 3% more bytes on disk (docs/benchmarks.md,
-/// tenth pass). A database made with other pages keeps them: the size of a database in
+/// those bytes by about 40% (20% of what reaches the disk): with 100,000 licenses,
+/// heartbeat p99 11.4–12.0 ms against 13.0–17.4 ms and p99.9 16–23 ms against 25–51 ms,
+/// for 3% more bytes on disk (docs/benchmarks.md, tenth pass). A database made with other pages keeps them: the size of a database in
 /// WAL mode cannot change.
 const PAGE_BYTES: i64 = 2048;
 

@@ -92,12 +92,13 @@ async fn wait_text(b: &Browser, css: &str, want: &str) {
     wait_text_where(b, css, want, |now, want| now == want).await;
 }
 
-/// Waits until the page's notice mentions `part`. A notice already on the page (the
-/// form before's) does not count: `wait_for` alone passed on it before the next page came.
+/// Waits until the page's notice mentions `part`. Waiting for a notice alone passed on
+/// the one the form before left, which says something else, before the next page came.
 async fn wait_notice(b: &Browser, part: &str) {
     wait_text_where(b, "#portal-notice", part, |now, part| now.contains(part)).await;
 }
 
+/// Waits until the element `css` has a text that `matches` `want` (10 s at most).
 async fn wait_text_where(b: &Browser, css: &str, want: &str, matches: fn(&str, &str) -> bool) {
     let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
