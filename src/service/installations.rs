@@ -158,27 +158,49 @@ fn reassess_from(
     Ok(a)
 }
 
-/// Re-assesses the installations time may have moved since the last sweep.
-pub(super) fn sweep(
+/// The installations the sweep at `now` re-assesses: those time may have moved since the
+/// last sweep, and `also` (those whose licenses it just changed); sorted, each once.
+pub(super) fn due_for_sweep(
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    also: Vec<String>,
+) -> Result<Vec<String>> {
+    let warning = tenant.settings().timeline().expiry_warning;
+    let mut ids = tenant.db.read(|tx| {
+        let from = store::last_sweep(tx)?
+            .unwrap_or(now - Duration::days(1))
+            .min(now);
+        store::sweep_candidates(tx, from, now, warning)
+    })?;
+    ids.extend(also);
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Re-assesses `ids` at `now`, for one of the sweep's transactions. An installation
+/// assessed after `now` (a heartbeat between two of them) was assessed later than the
+/// sweep would: it is left as it is, rather than moved back a stage.
+pub(super) fn reassess_for_sweep(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,
     actor: &Actor,
-    also: &[String],
-) -> Result<usize> {
-    let from = store::last_sweep(tx)?
-        .unwrap_or(now - Duration::days(1))
-        .min(now);
-    let warning = tenant.settings().timeline().expiry_warning;
-    let mut ids = store::sweep_candidates(tx, from, now, warning)?;
-    ids.extend(also.iter().cloned());
-    ids.sort();
-    ids.dedup();
-    for id in &ids {
+    ids: &[String],
+) -> Result<()> {
+    for id in ids {
+        if store::find(tx, id)?.is_some_and(|row| row.updated_at > now) {
+            continue;
+        }
         reassess(tx, tenant, id, now, actor, None)?;
     }
-    store::set_last_sweep(tx, now)?;
-    Ok(ids.len())
+    Ok(())
+}
+
+/// Records that the sweep at `now` re-assessed what time had moved (the next one starts
+/// from there).
+pub(super) fn swept(tx: &WriteTx<'_>, now: DateTime<Utc>) -> Result<()> {
+    Ok(store::set_last_sweep(tx, now)?)
 }
 
 /// An installation as the API shows it.

@@ -4,7 +4,7 @@
 //! licenses cover entering a violation stage (what happens next, and when).
 //!
 //! - The issue notice is written by `licenses::issue_in_tx`, in the issuing transaction.
-//! - The others are found by the health sweep (`sweep::run`, in its write transaction,
+//! - The others are found by the health sweep (`sweep::run`, in its last transaction,
 //!   after it settled licenses and re-assessed installations): it looks at what is due
 //!   *now*, not at what changed, so a stage that a heartbeat moved between two sweeps
 //!   is announced by the next one. `domain::license_notices` says which notice is due.

@@ -2,19 +2,33 @@
 //! subscription status) to every license that may need it, re-assesses installations,
 //! and writes the organizations' license notices that are due (`org_notifications`).
 //! Idempotent: a second run at the same instant finds nothing to do and writes nothing.
+//!
+//! It writes in batches of `BATCH` licenses or installations, each a job of the group
+//! commit (`Db::write_grouped`), so heartbeats queued meanwhile commit between them. One
+//! transaction for everything held the writer 4.8 s when a million installations were
+//! due at once (a restore, a fleet whose licenses start or end together), with every
+//! heartbeat waiting. A sweep that fails part way keeps the batches before; the next one
+//! does the rest, as the instant it starts from (`installations::swept`) is recorded last.
 
 use super::license_facts::{self, StoredLicense};
 use super::licenses::apply_event;
 use super::org_notifications::{self, Sender};
 use super::tenant::Tenant;
-use super::{Actor, App, Result};
+use super::{Actor, App, Result, installations};
 use crate::domain::lifecycle::{Event, LicenseState};
 use crate::domain::timestamp;
-use crate::store::licenses as store;
+use crate::store::WriteTx;
+use crate::store::licenses::{self as store, LicenseRow};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use utoipa::ToSchema;
+
+/// Licenses settled, or installations re-assessed, in one write transaction at most:
+/// about a millisecond of the writer (re-assessing takes about 4.8 µs an installation
+/// with a million of them).
+const BATCH: usize = 250;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Transition {
@@ -43,7 +57,7 @@ pub struct SweepReport {
 /// `run`, timed and counted in the metrics (what the scheduler and staff call).
 pub fn run_recorded(
     app: &super::App,
-    tenant: &Tenant,
+    tenant: &Arc<Tenant>,
     now: DateTime<Utc>,
     actor: &Actor,
     dry_run: bool,
@@ -63,47 +77,52 @@ pub fn run_recorded(
 
 pub fn run(
     app: &App,
-    tenant: &Tenant,
+    tenant: &Arc<Tenant>,
     now: DateTime<Utc>,
     actor: &Actor,
     dry_run: bool,
 ) -> Result<SweepReport> {
-    let grace = tenant.settings().grace();
-    let sender = Sender::of(app, tenant)?;
-    let plan = |candidates: &[store::LicenseRow]| -> Vec<Transition> {
-        candidates
-            .iter()
-            .filter_map(|l| {
-                let before = l.status();
-                let after = license_facts::settled(l, tenant, now);
-                (after != before).then(|| Transition {
-                    license_id: l.id.clone(),
-                    from: before.state,
-                    to: after.state,
-                })
-            })
-            .collect()
-    };
+    let seen_before = timestamp::earlier(now, tenant.settings().grace());
     let (examined, transitions, installations, notices) = if dry_run {
         let candidates = tenant
             .db
-            .read(|tx| store::sweep_candidates(tx, now, timestamp::earlier(now, grace)))?;
-        (candidates.len(), plan(&candidates), 0, 0)
+            .read(|tx| store::sweep_candidates(tx, now, seen_before))?;
+        let transitions: Vec<Transition> = candidates
+            .iter()
+            .filter_map(|l| transition(l, tenant, now))
+            .collect();
+        (candidates.len(), transitions, 0, 0)
     } else {
-        tenant.db.write(|tx| {
-            let candidates = store::sweep_candidates(tx, now, timestamp::earlier(now, grace))?;
-            let transitions = plan(&candidates);
-            let moving: HashSet<&str> = transitions.iter().map(|t| t.license_id.as_str()).collect();
-            let mut touched = Vec::new();
-            for l in candidates.iter().filter(|l| moving.contains(l.id.as_str())) {
-                apply_event(tx, tenant, now, actor, l, &Event::Sweep, None)?;
-                touched.push(l.install_id.clone());
-            }
-            let installations = super::installations::sweep(tx, tenant, now, actor, &touched)?;
-            let notices = org_notifications::expiries(tx, tenant, now, &sender)?
-                + org_notifications::installation_stages(tx, tenant, now, &sender)?;
-            Ok::<_, super::ServiceError>((candidates.len(), transitions, installations, notices))
-        })?
+        let sender = Sender::of(app, tenant)?;
+        let candidates = tenant
+            .db
+            .read(|tx| store::sweep_candidate_ids(tx, now, seen_before))?;
+        let mut transitions = Vec::new();
+        for batch in candidates.chunks(BATCH) {
+            let (t, actor, batch) = (tenant.clone(), actor.clone(), batch.to_vec());
+            transitions.extend(
+                tenant
+                    .db
+                    .write_grouped(move |tx| settle(tx, &t, now, &actor, &batch))?,
+            );
+        }
+        let touched = transitions.iter().map(|t| t.install_id.clone()).collect();
+        let due = installations::due_for_sweep(tenant, now, touched)?;
+        for batch in due.chunks(BATCH) {
+            let (t, actor, batch) = (tenant.clone(), actor.clone(), batch.to_vec());
+            tenant.db.write_grouped(move |tx| {
+                installations::reassess_for_sweep(tx, &t, now, &actor, &batch)
+            })?;
+        }
+        let notices = tenant.db.write(|tx| {
+            installations::swept(tx, now)?;
+            Ok::<_, super::ServiceError>(
+                org_notifications::expiries(tx, tenant, now, &sender)?
+                    + org_notifications::installation_stages(tx, tenant, now, &sender)?,
+            )
+        })?;
+        let transitions = transitions.into_iter().map(|t| t.transition).collect();
+        (candidates.len(), transitions, due.len(), notices)
     };
     if !dry_run {
         super::enterprise::refresh(tenant, now, actor)?;
@@ -121,4 +140,46 @@ pub fn run(
         transitions,
         counts,
     })
+}
+
+/// What time alone does to the license at `now`, if anything.
+fn transition(l: &LicenseRow, tenant: &Tenant, now: DateTime<Utc>) -> Option<Transition> {
+    let before = l.status();
+    let after = license_facts::settled(l, tenant, now);
+    (after != before).then(|| Transition {
+        license_id: l.id.clone(),
+        from: before.state,
+        to: after.state,
+    })
+}
+
+/// A transition the sweep made, with the installation whose capacity it changed.
+struct Settled {
+    transition: Transition,
+    install_id: String,
+}
+
+/// Applies what time alone changes to the licenses `ids`, each read again here: one a
+/// heartbeat or a person changed since the candidates were read is settled as it is now.
+fn settle(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    ids: &[String],
+) -> Result<Vec<Settled>> {
+    let mut settled = Vec::new();
+    for id in ids {
+        let Some(l) = store::find(tx, id)? else {
+            continue;
+        };
+        if let Some(transition) = transition(&l, tenant, now) {
+            apply_event(tx, tenant, now, actor, &l, &Event::Sweep, None)?;
+            settled.push(Settled {
+                transition,
+                install_id: l.install_id,
+            });
+        }
+    }
+    Ok(settled)
 }

@@ -442,29 +442,30 @@ pub fn count_by_state(tx: &ReadTx<'_>) -> Result<Vec<(String, i64)>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The licenses time may have changed at `now`: past expiry, past the grace window,
-/// with a lapsed subscription, or suspended for a subscription that may be restored.
-/// Each part is one index range, so a sweep with nothing to do costs the same with a
-/// thousand licenses or a million (`sweep_due::tests::an_idle_sweep_reads_as_little_at_any_fleet_size`).
-/// The parts on `last_seen_at` name their index: SQLite's planner otherwise walks every
-/// active license through `licenses_state` (0.4 s with a million licenses, on the
-/// writer, while heartbeats wait).
+/// The ids of the licenses time may have changed at `now`: past expiry, past the grace
+/// window (not seen since `seen_before`), with a lapsed subscription, or suspended for a
+/// subscription that may be restored. Each part is one index range, so a sweep with
+/// nothing to do costs the same with a thousand licenses or a million
+/// (`sweep_due::tests::an_idle_sweep_reads_as_little_at_any_fleet_size`). The parts on
+/// `last_seen_at` name their index: SQLite's planner otherwise walks every active license
+/// through `licenses_state` (0.4 s with a million licenses).
+const SWEEP_CANDIDATES: &str = "
+    SELECT id FROM licenses WHERE state NOT IN ('revoked', 'expired') AND expires_at <= ?1
+    UNION SELECT id FROM licenses INDEXED BY licenses_active_seen
+        WHERE state = 'active' AND last_seen_at < ?2
+    UNION SELECT id FROM licenses INDEXED BY licenses_active_seen
+        WHERE state = 'active' AND last_seen_at IS NULL
+    UNION SELECT id FROM licenses WHERE subscription_status IN ('past_due', 'canceled')
+        AND state IN ('issued', 'active', 'locked')
+    UNION SELECT id FROM licenses WHERE state = 'suspended' AND suspend_reason = 'subscription'";
+
+/// The licenses of `SWEEP_CANDIDATES`, whole (what a dry run of the sweep plans from).
 pub fn sweep_candidates(
     tx: &ReadTx<'_>,
     now: DateTime<Utc>,
     seen_before: DateTime<Utc>,
 ) -> Result<Vec<LicenseRow>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM licenses l WHERE l.id IN (
-            SELECT id FROM licenses WHERE state NOT IN ('revoked', 'expired') AND expires_at <= ?1
-            UNION SELECT id FROM licenses INDEXED BY licenses_active_seen
-                WHERE state = 'active' AND last_seen_at < ?2
-            UNION SELECT id FROM licenses INDEXED BY licenses_active_seen
-                WHERE state = 'active' AND last_seen_at IS NULL
-            UNION SELECT id FROM licenses WHERE subscription_status IN ('past_due', 'canceled')
-                AND state IN ('issued', 'active', 'locked')
-            UNION SELECT id FROM licenses WHERE state = 'suspended' AND suspend_reason = 'subscription')"
-    );
+    let sql = format!("SELECT {COLUMNS} FROM licenses l WHERE l.id IN ({SWEEP_CANDIDATES})");
     let mut st = tx.prepare(&sql)?;
     let mut rows = st.query(params![ts(now), ts(seen_before)])?;
     let mut out = Vec::new();
@@ -472,6 +473,18 @@ pub fn sweep_candidates(
         out.push(read_row(r, 0)?);
     }
     Ok(out)
+}
+
+/// The ids of `SWEEP_CANDIDATES`, each once (what the sweep settles, a batch at a time,
+/// each license read again in the batch's own transaction).
+pub fn sweep_candidate_ids(
+    tx: &ReadTx<'_>,
+    now: DateTime<Utc>,
+    seen_before: DateTime<Utc>,
+) -> Result<Vec<String>> {
+    let mut st = tx.prepare(SWEEP_CANDIDATES)?;
+    let rows = st.query_map(params![ts(now), ts(seen_before)], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
