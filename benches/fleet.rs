@@ -7,7 +7,8 @@
 //! left unactivated for the activation run; then, against plain HTTP and then HTTPS
 //! (the same data, licd restarted with TLS on): interleaved rounds of `/healthz` and
 //! heartbeats from appliances picked at random, at 32 and 64 connections; activations
-//! and license issues; the anonymous memory of the process; the bytes each license
+//! and license issues; heartbeats while a health sweep re-assesses every installation
+//! (over HTTP); the anonymous memory of the process; the bytes each license
 //! takes on disk, table by table; and where the CPU went during the heartbeat runs at
 //! 64 connections (`CpuBudget`: licd's threads by name, `wrk`, the cores left idle).
 //!
@@ -285,6 +286,8 @@ struct Run {
     rate: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// The longest a request waited.
+    max_ms: f64,
 }
 
 /// A `wrk` run under way.
@@ -393,6 +396,7 @@ impl Wrk {
             rate: requests / (field("duration_us") / 1e6),
             p50_ms: field("p50_us") / 1000.0,
             p99_ms: field("p99_us") / 1000.0,
+            max_ms: field("max_us") / 1000.0,
         }
     }
 }
@@ -587,6 +591,55 @@ fn heartbeats(
     }
 }
 
+/// Heartbeats at 64 connections while a health sweep re-assesses every installation, as
+/// after a restore or when a fleet's licenses start or end together: the instant the
+/// sweep starts from (`installations.last_sweep`) is set back to 2000, and the sweep is
+/// asked for over the API once `wrk` runs. The heartbeat run (`max_ms`: the longest a
+/// heartbeat waited, the rate over the window as in `heartbeats`), with the sweep's
+/// report and time.
+fn heartbeats_during_full_sweep(
+    licd: &Licd,
+    seeded: &Seeded,
+    db: &Path,
+    secs: u64,
+) -> (Run, serde_json::Value, f64) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.busy_timeout(StdDuration::from_secs(10)).unwrap();
+    conn.execute(
+        "UPDATE settings SET value = '2000-01-01T00:00:00.000000Z'
+         WHERE key = 'installations.last_sweep'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let env = [("LICD_BENCH_APPLIANCES", seeded.appliances.as_path())];
+    let mut wrk = Wrk::start(&licd.base, "heartbeat.lua", 64, secs, &env, &seeded.token);
+    wrk.wait_loaded();
+    let margin = (StdDuration::from_secs(secs) / 10)
+        .clamp(StdDuration::from_millis(200), StdDuration::from_secs(2));
+    std::thread::sleep(margin);
+    let (from, started) = (licd.heartbeats(), Instant::now());
+    std::thread::scope(|s| {
+        let sweep = s.spawn(|| {
+            let report: serde_json::Value = licd
+                .client
+                .post(format!("{}/api/v1/licenses/health/sweep", licd.base))
+                .bearer_auth(&seeded.token)
+                .json(&serde_json::json!({}))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            (report, started.elapsed().as_secs_f64())
+        });
+        std::thread::sleep(StdDuration::from_secs(secs).saturating_sub(margin * 2));
+        let rate = (licd.heartbeats() - from) / started.elapsed().as_secs_f64();
+        let run = wrk.finish();
+        let (report, took) = sweep.join().unwrap();
+        (Run { rate, ..run }, report, took)
+    })
+}
+
 /// Heartbeats and `/healthz` at 32 and 64 connections, interleaved over `rounds`; the
 /// CPU of the heartbeat runs at 64 connections goes into `budget`.
 fn heartbeat_rounds(
@@ -702,6 +755,17 @@ fn main() {
     rows.push((
         "health sweep of the whole fleet (scheduled, on the writer)".into(),
         format!("{runs} runs, {mean_ms:.1} ms each on average"),
+    ));
+    let db = licd::store::layout::DataDir::new(&data_dir).tenant_db("public");
+    let (run, report, took) = heartbeats_during_full_sweep(&licd, &seeded, &db, secs);
+    rows.push((
+        "heartbeats over HTTP, c=64, while a sweep re-assesses every installation".into(),
+        format!(
+            "{}, max {:.0} ms; the sweep: {} installations in {took:.1} s",
+            summary(&[run]),
+            run.max_ms,
+            report["installations_assessed"]
+        ),
     ));
     licd.stop();
 
