@@ -961,3 +961,40 @@ fn a_lease_is_never_taken_for_a_license_key() {
     let key = DecodingKey::from_jwk(set.find(h.kid.as_deref().unwrap()).unwrap()).unwrap();
     assert!(decode::<Value>(&lease, &key, &v).is_ok());
 }
+
+/// Heartbeat history past retention goes a bounded batch at a time, each batch a job of
+/// the heartbeats' own group commit. Plain back-to-back transactions took the writer
+/// back each time before a waiting heartbeat group could: heartbeats stalled for the
+/// whole pruning (3,000,000 rows: about 2 s with almost none answered; docs/benchmarks.md,
+/// twelfth pass).
+#[test]
+fn heartbeat_history_is_pruned_in_batches_that_take_turns_with_heartbeats() {
+    let s = TestServer::start();
+    let tenant = s.app.tenants.public().unwrap();
+    let now = s.clock.now_utc();
+    let old = (now - Duration::days(31)).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let recent = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let db = rusqlite::Connection::open(s.data_dir().join("tenants/public.db")).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    let add = |at: &str, n: usize| {
+        db.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+             INSERT INTO heartbeats (license_id, at, fingerprint, seq, state)
+             SELECT 'lic', ?1, 'fp', i, 'active' FROM n",
+            rusqlite::params![at, n as i64],
+        )
+        .unwrap();
+    };
+    let batch = licd::service::licenses::PRUNED_PER_TRANSACTION;
+    add(&old, batch * 2 + 1);
+    add(&recent, 10);
+    let (_, jobs) = tenant.group_commit_stats();
+    let pruned = licd::service::licenses::prune_heartbeats(&tenant, now).unwrap();
+    let (_, after) = tenant.group_commit_stats();
+    assert_eq!(pruned, batch * 2 + 1);
+    assert!(after - jobs >= 3, "{} group jobs", after - jobs);
+    let left: i64 = db
+        .query_row("SELECT count(*) FROM heartbeats", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 10);
+}
