@@ -12,6 +12,7 @@ use crate::domain::violation::{
 };
 use crate::domain::violation_outlook::{NextStage, next_stage};
 use crate::error::ErrorCode;
+use crate::store::id_set::IdSet;
 use crate::store::installations::{self as store, EventRow, InstallationRow};
 use crate::store::licenses::{self as license_store, Filter};
 use crate::store::{ReadTx, WriteTx};
@@ -163,8 +164,8 @@ fn reassess_from(
 pub(super) fn due_for_sweep(
     tenant: &Tenant,
     now: DateTime<Utc>,
-    also: Vec<String>,
-) -> Result<Vec<String>> {
+    also: impl IntoIterator<Item = String>,
+) -> Result<IdSet> {
     let warning = tenant.settings().timeline().expiry_warning;
     let mut ids = tenant.db.read(|tx| {
         let from = store::last_sweep(tx)?
@@ -172,10 +173,10 @@ pub(super) fn due_for_sweep(
             .min(now);
         store::sweep_candidates(tx, from, now, warning)
     })?;
-    ids.extend(also);
-    ids.sort();
-    ids.dedup();
-    Ok(ids)
+    for id in also {
+        ids.push(&id);
+    }
+    Ok(ids.sorted())
 }
 
 /// Re-assesses `ids` at `now`, for one of the sweep's transactions. An installation

@@ -98,18 +98,18 @@ pub fn run(
             .db
             .read(|tx| store::sweep_candidate_ids(tx, now, seen_before))?;
         let mut transitions = Vec::new();
-        for batch in candidates.chunks(BATCH) {
-            let (t, actor, batch) = (tenant.clone(), actor.clone(), batch.to_vec());
+        for batch in candidates.batches(BATCH) {
+            let (t, actor) = (tenant.clone(), actor.clone());
             transitions.extend(
                 tenant
                     .db
                     .write_grouped(move |tx| settle(tx, &t, now, &actor, &batch))?,
             );
         }
-        let touched = transitions.iter().map(|t| t.install_id.clone()).collect();
+        let touched = transitions.iter().map(|t| t.install_id.clone());
         let due = installations::due_for_sweep(tenant, now, touched)?;
-        for batch in due.chunks(BATCH) {
-            let (t, actor, batch) = (tenant.clone(), actor.clone(), batch.to_vec());
+        for batch in due.batches(BATCH) {
+            let (t, actor) = (tenant.clone(), actor.clone());
             tenant.db.write_grouped(move |tx| {
                 installations::reassess_for_sweep(tx, &t, now, &actor, &batch)
             })?;

@@ -1,5 +1,6 @@
 //! Installations: latest usage, recorded violation state, and their timeline.
 
+use super::id_set::IdSet;
 use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
 use crate::domain::timestamp;
 use crate::domain::violation::{Condition, Stage, Usage};
@@ -168,23 +169,20 @@ pub fn sweep_candidates(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     warning: chrono::Duration,
-) -> Result<Vec<String>> {
+) -> Result<IdSet> {
     let mut st = tx.prepare(
         "SELECT install_id FROM installations WHERE violation_since IS NOT NULL
          UNION SELECT install_id FROM licenses WHERE expires_at > ?1 AND expires_at <= ?2
          UNION SELECT install_id FROM licenses WHERE expires_at > ?3 AND expires_at <= ?4
          UNION SELECT install_id FROM licenses WHERE not_before > ?1 AND not_before <= ?2",
     )?;
-    let rows = st.query_map(
-        params![
-            ts(from),
-            ts(to),
-            ts(timestamp::later(from, warning)),
-            ts(timestamp::later(to, warning))
-        ],
-        |r| r.get(0),
-    )?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = st.query(params![
+        ts(from),
+        ts(to),
+        ts(timestamp::later(from, warning)),
+        ts(timestamp::later(to, warning))
+    ])?;
+    Ok(IdSet::read(rows)?)
 }
 
 /// When the sweep last assessed installations (stored per tenant).

@@ -1,5 +1,6 @@
 //! Licenses and their event history.
 
+use super::id_set::IdSet;
 use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
 use crate::domain::lifecycle::{LicenseState, Subscription, SuspendReason};
 use chrono::{DateTime, Utc};
@@ -481,10 +482,10 @@ pub fn sweep_candidate_ids(
     tx: &ReadTx<'_>,
     now: DateTime<Utc>,
     seen_before: DateTime<Utc>,
-) -> Result<Vec<String>> {
+) -> Result<IdSet> {
     let mut st = tx.prepare(SWEEP_CANDIDATES)?;
-    let rows = st.query_map(params![ts(now), ts(seen_before)], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = st.query(params![ts(now), ts(seen_before)])?;
+    Ok(IdSet::read(rows)?)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

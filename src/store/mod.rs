@@ -93,6 +93,7 @@ pub mod directives;
 pub mod enterprise;
 pub mod fleet;
 pub mod heartbeats;
+pub mod id_set;
 pub mod installations;
 pub mod invitations;
 pub mod invoices;
