@@ -161,6 +161,9 @@ struct Settled {
 
 /// Applies what time alone changes to the licenses `ids`, each read again here: one a
 /// heartbeat or a person changed since the candidates were read is settled as it is now.
+/// The installations whose capacity changed are re-assessed in the same transaction, so
+/// no license is left changed with its installation not (should licd stop before the
+/// next batch); they are re-assessed again with the others, which changes nothing.
 fn settle(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
@@ -181,5 +184,9 @@ fn settle(
             });
         }
     }
+    let mut touched: Vec<String> = settled.iter().map(|s| s.install_id.clone()).collect();
+    touched.sort();
+    touched.dedup();
+    installations::reassess_for_sweep(tx, tenant, now, actor, &touched)?;
     Ok(settled)
 }
