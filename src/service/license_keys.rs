@@ -20,10 +20,16 @@ use crate::store::{WriteTx, activations, directives, license_keys};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
+use std::sync::Arc;
 use utoipa::ToSchema;
 
-/// Most licenses one "reissue them all" signs (one transaction; run it again for more).
+/// Most licenses one "reissue them all" signs (run it again for more).
 pub const REISSUE_ALL_MAX: usize = 10_000;
+/// Licenses one transaction of "reissue them all" signs, each a job of the group commit
+/// so heartbeats commit between them: about 9 ms of the writer (a new key, its directive
+/// and audit entry take about 170 µs). 10,000 in one transaction held every heartbeat
+/// 1.7 s (docs/benchmarks.md, twelfth pass).
+const REISSUE_BATCH: usize = 50;
 
 /// The grant a license row holds, as a request that passed the checks.
 fn grant_of(l: &LicenseRow) -> ValidLicense {
@@ -235,10 +241,12 @@ pub struct ReissuedAll {
     pub reissued: Vec<String>,
 }
 
-/// Reissues every live license signed by `kid` (a key being retired), in one
-/// transaction, audited once for the whole and once per license.
+/// Reissues every live license signed by `kid` (a key being retired), at most
+/// `REISSUE_ALL_MAX` a call, `REISSUE_BATCH` a transaction; audited once per license, and
+/// once for the whole at the end. A call that fails part way keeps the batches before;
+/// calling again reissues the rest.
 pub fn reissue_signed_by(
-    tenant: &Tenant,
+    tenant: &Arc<Tenant>,
     now: DateTime<Utc>,
     actor: &Actor,
     kid: &str,
@@ -250,7 +258,7 @@ pub fn reissue_signed_by(
             "kid: this is the active key; its licenses are signed by the current key already",
         ));
     }
-    tenant.db.write(|tx| {
+    let ids: Vec<String> = tenant.db.read(|tx| {
         if !crate::store::signing_keys::list(tx)?
             .iter()
             .any(|k| k.kid == kid)
@@ -260,24 +268,26 @@ pub fn reissue_signed_by(
                 format!("signing key {kid} does not exist"),
             ));
         }
-        let rows = store::live_signed_by(tx, kid, REISSUE_ALL_MAX)?;
-        let mut reissued = Vec::new();
-        for l in &rows {
-            // Time may have ended some since the list was made (expired: no new key).
-            match rekey_in_tx(
-                tx,
-                tenant,
-                now,
-                actor,
-                l,
-                KeyReason::Reissue,
-                &Amendment::default(),
-            ) {
-                Ok(()) => reissued.push(l.id.clone()),
-                Err(e) if !e.is_internal() => {}
-                Err(e) => return Err(e),
-            }
-        }
+        Ok(store::live_signed_by(tx, kid, REISSUE_ALL_MAX)?
+            .into_iter()
+            .map(|l| l.id)
+            .collect())
+    })?;
+    let mut reissued = Vec::new();
+    for batch in ids.chunks(REISSUE_BATCH) {
+        let (t, actor, kid, batch) = (
+            tenant.clone(),
+            actor.clone(),
+            kid.to_owned(),
+            batch.to_vec(),
+        );
+        reissued.extend(
+            tenant
+                .db
+                .write_grouped(move |tx| reissue_batch(tx, &t, now, &actor, &kid, &batch))?,
+        );
+    }
+    tenant.db.write(|tx| {
         audit::record(
             tx,
             now,
@@ -285,12 +295,45 @@ pub fn reissue_signed_by(
             "signing_key.reissue_all",
             &format!("key:{kid}"),
             json!({"reissued": reissued.len(), "kid": active}),
-        )?;
-        Ok(ReissuedAll {
-            kid: kid.to_owned(),
-            reissued,
-        })
+        )
+    })?;
+    Ok(ReissuedAll {
+        kid: kid.to_owned(),
+        reissued,
     })
+}
+
+/// Reissues the licenses `ids` still signed by `kid`, each read again here (one reissued
+/// or ended since the list was made is left as it is); the ids of those reissued.
+fn reissue_batch(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    kid: &str,
+    ids: &[String],
+) -> Result<Vec<String>> {
+    let mut reissued = Vec::new();
+    for id in ids {
+        let Some(l) = store::find(tx, id)?.filter(|l| l.kid == kid) else {
+            continue;
+        };
+        // Time may have ended some since the list was made (expired: no new key).
+        match rekey_in_tx(
+            tx,
+            tenant,
+            now,
+            actor,
+            &l,
+            KeyReason::Reissue,
+            &Amendment::default(),
+        ) {
+            Ok(()) => reissued.push(l.id),
+            Err(e) if !e.is_internal() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(reissued)
 }
 
 /// Live licenses signed by `kid` (the retire page lists them), at most `limit`.

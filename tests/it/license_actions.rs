@@ -8,6 +8,8 @@
 use crate::harness::*;
 use crate::licensing::{Api, INSTALL, activate, directive_kinds, heartbeat, lease_of};
 use chrono::{DateTime, Duration, Utc};
+use licd::domain::license::LicenseRequest;
+use licd::service::{Actor, licenses};
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
 
@@ -739,4 +741,58 @@ fn license_and_users_pages_show_safe_defaults_and_links() {
         create.contains("<option value=\"onboarding\" selected>"),
         "{create}"
     );
+}
+
+/// "Reissue them all" signs a batch of licenses per transaction, each a job of the
+/// group commit, so heartbeats commit between them: 10,000 in one transaction held
+/// every heartbeat 1.7 s. Each license still gets its key and its audit entry, and the
+/// whole one entry at the end.
+#[test]
+fn reissue_them_all_goes_a_batch_at_a_time() {
+    let s = TestServer::start();
+    let api = Api::new(&s);
+    let tenant = s.app.tenants.public().unwrap();
+    let now = s.clock.now_utc();
+    let requests: Vec<LicenseRequest> = (0..120)
+        .map(|i| LicenseRequest {
+            name: "batch".into(),
+            install_id: format!("inst-reissue-{i}"),
+            organization: "Batch Corp".into(),
+            organization_id: None,
+            internal_users: 5,
+            external_users: 0,
+            features: vec![],
+            flags: vec![],
+            not_before: None,
+            expires_at: now + Duration::days(365),
+        })
+        .collect();
+    let issued = licenses::issue_many(&s.app, &tenant, now, &Actor::Cli, &requests).unwrap();
+    let old_kid = issued[0].kid.clone();
+    let new_kid = api.ok(api.post("/api/v1/signing-keys", json!({})))["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, jobs) = tenant.group_commit_stats();
+    let done = api.ok(api.post(
+        &format!("/api/v1/signing-keys/{old_kid}/reissue"),
+        json!({}),
+    ));
+    let (_, after) = tenant.group_commit_stats();
+    assert_eq!(done["reissued"].as_array().unwrap().len(), 120);
+    assert!(after - jobs >= 3, "{} group jobs", after - jobs);
+    for l in [&issued[0], &issued[119]] {
+        let now = api.ok(api.get(&format!("/api/v1/licenses/{}", l.id)));
+        assert_eq!(now["kid"], new_kid.as_str());
+    }
+    let audit = api.ok(api.get(&format!(
+        "/api/v1/audit?action=signing_key.reissue_all&target=key:{old_kid}"
+    )));
+    assert_eq!(audit["items"][0]["details"]["reissued"], 120, "{audit}");
+    // Nothing is left to reissue: a second call reissues none.
+    let again = api.ok(api.post(
+        &format!("/api/v1/signing-keys/{old_kid}/reissue"),
+        json!({}),
+    ));
+    assert_eq!(again["reissued"].as_array().unwrap().len(), 0);
 }
