@@ -2,10 +2,9 @@
 //! from heartbeats drives the violation stages as the clock moves, leases carry them.
 
 use crate::harness::*;
-use crate::licensing::{Api, activate};
+use crate::licensing::{Api, activate, issue_in_process};
 use chrono::Duration;
-use licd::domain::license::LicenseRequest;
-use licd::service::{Actor, licenses, sweep};
+use licd::service::{Actor, sweep};
 use serde_json::{Value, json};
 
 const INSTALL: &str = "inst-violations";
@@ -242,21 +241,8 @@ fn usage_history_has_a_point_per_day_at_its_peak() {
 fn a_sweep_with_many_installations_due_writes_them_in_batches() {
     let s = TestServer::start();
     let tenant = s.app.tenants.public().unwrap();
-    let now = s.clock.now_utc();
-    let request = |i: usize| LicenseRequest {
-        name: "batch".into(),
-        install_id: format!("inst-batch-{i}"),
-        organization: "Batch Corp".into(),
-        organization_id: None,
-        internal_users: 5,
-        external_users: 0,
-        features: vec![],
-        flags: vec![],
-        not_before: Some(now + Duration::hours(1)),
-        expires_at: now + Duration::days(365),
-    };
-    let requests: Vec<LicenseRequest> = (0..600).map(request).collect();
-    licenses::issue_many(&s.app, &tenant, now, &Actor::Cli, &requests).unwrap();
+    let starts = s.clock.now_utc() + Duration::hours(1);
+    issue_in_process(&s, "inst-batch", 600, Some(starts));
     let api = Api::new(&s);
     let show = |i: usize| api.ok(api.get(&format!("/api/v1/installations/inst-batch-{i}")));
     assert_eq!(show(0)["condition"], "no_valid_license");

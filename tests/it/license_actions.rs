@@ -6,10 +6,10 @@
 //! changes nothing).
 
 use crate::harness::*;
-use crate::licensing::{Api, INSTALL, activate, directive_kinds, heartbeat, lease_of};
+use crate::licensing::{
+    Api, INSTALL, activate, directive_kinds, heartbeat, issue_in_process, lease_of,
+};
 use chrono::{DateTime, Duration, Utc};
-use licd::domain::license::LicenseRequest;
-use licd::service::{Actor, licenses};
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
 
@@ -752,22 +752,7 @@ fn reissue_them_all_goes_a_batch_at_a_time() {
     let s = TestServer::start();
     let api = Api::new(&s);
     let tenant = s.app.tenants.public().unwrap();
-    let now = s.clock.now_utc();
-    let requests: Vec<LicenseRequest> = (0..120)
-        .map(|i| LicenseRequest {
-            name: "batch".into(),
-            install_id: format!("inst-reissue-{i}"),
-            organization: "Batch Corp".into(),
-            organization_id: None,
-            internal_users: 5,
-            external_users: 0,
-            features: vec![],
-            flags: vec![],
-            not_before: None,
-            expires_at: now + Duration::days(365),
-        })
-        .collect();
-    let issued = licenses::issue_many(&s.app, &tenant, now, &Actor::Cli, &requests).unwrap();
+    let issued = issue_in_process(&s, "inst-reissue", 120, None);
     let old_kid = issued[0].kid.clone();
     let new_kid = api.ok(api.post("/api/v1/signing-keys", json!({})))["kid"]
         .as_str()

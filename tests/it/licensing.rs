@@ -83,6 +83,35 @@ pub fn heartbeat(s: &TestServer, id: &str, secret: &str, fingerprint: &str, seq:
         .unwrap()
 }
 
+/// Issues `n` licenses in-process (one transaction, the real issuing code), on Install
+/// IDs `{prefix}-0`, `{prefix}-1`, ..., each for 5 users and a year, valid from
+/// `not_before` (or now).
+pub fn issue_in_process(
+    s: &TestServer,
+    prefix: &str,
+    n: usize,
+    not_before: Option<chrono::DateTime<chrono::Utc>>,
+) -> Vec<licd::service::licenses::LicenseView> {
+    let tenant = s.app.tenants.public().unwrap();
+    let now = s.clock.now_utc();
+    let requests: Vec<licd::domain::license::LicenseRequest> = (0..n)
+        .map(|i| licd::domain::license::LicenseRequest {
+            name: "batch".into(),
+            install_id: format!("{prefix}-{i}"),
+            organization: "Batch Corp".into(),
+            organization_id: None,
+            internal_users: 5,
+            external_users: 0,
+            features: vec![],
+            flags: vec![],
+            not_before,
+            expires_at: now + Duration::days(365),
+        })
+        .collect();
+    licd::service::licenses::issue_many(&s.app, &tenant, now, &licd::service::Actor::Cli, &requests)
+        .unwrap()
+}
+
 pub fn lease_of(v: &Value) -> Value {
     v["claims"].clone()
 }
