@@ -14,6 +14,7 @@
 //! cache with `synchronous = NORMAL`) before its caller hears of it, which is what
 //! survives `kill -9`; a checkpoint only moves committed pages into the main file.
 
+use super::db::Writer;
 use super::wal_path;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -44,7 +45,7 @@ const MAX_PASSES: usize = 20;
 #[derive(Debug)]
 pub(super) struct Checkpoints {
     path: PathBuf,
-    writer: Arc<Mutex<Connection>>,
+    writer: Arc<Writer>,
     state: Arc<State>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -68,7 +69,7 @@ struct State {
 }
 
 impl Checkpoints {
-    pub(super) fn new(path: &Path, writer: Arc<Mutex<Connection>>) -> Checkpoints {
+    pub(super) fn new(path: &Path, writer: Arc<Writer>) -> Checkpoints {
         Checkpoints {
             path: path.to_owned(),
             writer,
@@ -149,7 +150,7 @@ impl Drop for Checkpoints {
     }
 }
 
-fn run(path: &Path, writer: &Mutex<Connection>, state: &State) {
+fn run(path: &Path, writer: &Writer, state: &State) {
     // The thread's own connection, opened by its first round and closed when the thread
     // ends: once the database is idle it holds no file open (an idle tenant's database
     // closes completely). A connection per round, as before, made licd's heap grow by
@@ -202,12 +203,7 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
 /// and catches up again with what came in during the flush; then has the rest copied
 /// between two write transactions (by this thread if the writer is idle, else by the
 /// writer itself), after which the next write restarts the WAL.
-fn round(
-    path: &Path,
-    conn: &Connection,
-    writer: &Mutex<Connection>,
-    state: &State,
-) -> rusqlite::Result<()> {
+fn round(path: &Path, conn: &Connection, writer: &Writer, state: &State) -> rusqlite::Result<()> {
     let mut seen = 0;
     let mut flushed = false;
     for _ in 0..MAX_PASSES {
@@ -227,7 +223,7 @@ fn round(
         flush(path);
     }
     state.finish.store(true, Ordering::Release);
-    if let Ok(_idle) = writer.try_lock()
+    if let Some(_idle) = writer.try_lock()
         && state.finish.swap(false, Ordering::AcqRel)
     {
         passive(conn)?;
@@ -240,13 +236,13 @@ fn round(
 /// meanwhile. A reader still on an old snapshot makes it give up after 50 ms; it is
 /// tried again the next time the database goes idle after writes (the thread ends
 /// after this round).
-fn trim_when_idle(path: &Path, writer: &Mutex<Connection>, state: &State) {
+fn trim_when_idle(path: &Path, writer: &Writer, state: &State) {
     let wal = wal_path(path);
     if std::fs::metadata(&wal).map_or(true, |m| m.len() <= IDLE_WAL_BYTES) {
         return;
     }
     let _copying = state.copying.lock().unwrap_or_else(|p| p.into_inner());
-    let Ok(_writer) = writer.try_lock() else {
+    let Some(_writer) = writer.try_lock() else {
         return;
     };
     let result = Connection::open(path).and_then(|conn| {

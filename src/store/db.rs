@@ -10,7 +10,7 @@ use rusqlite::{CachedStatement, Connection, OpenFlags, Params, Row, TransactionB
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A read transaction (`BEGIN DEFERRED`): a consistent snapshot, rolled back on drop.
@@ -118,7 +118,7 @@ impl Default for DbOptions {
 
 pub struct Db {
     path: PathBuf,
-    writer: Arc<Mutex<Connection>>,
+    writer: Arc<Writer>,
     /// Moves the WAL into the database file in the background (see `checkpoint`).
     checkpoints: Checkpoints,
     /// Reader connections, each opened on its first read (a tenant that is only written
@@ -154,11 +154,16 @@ impl std::fmt::Debug for Db {
     }
 }
 
-fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    // A panic inside a transaction dropped (rolled back) that transaction, so the
-    // connection itself is fine to reuse.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+/// The write connection behind its mutex. A panic inside a transaction dropped (rolled
+/// back) that transaction, so the connection is fine to reuse: `parking_lot`'s mutex has
+/// no poisoning. `write` and the group runner release it with `unlock_fair`, which hands
+/// it to a thread waiting for it. With a plain unlock, a thread writing one transaction
+/// after another (a loop in a job, such as the billing cycle's) took it straight back on
+/// a busy machine before the waiting thread (a heartbeat group) woke, and that thread
+/// could wait for the whole loop
+/// (`tests::writes_one_after_another_let_a_waiting_write_in`). The loops that write the
+/// most (the sweep, pruning, reissuing) also queue their transactions as group jobs.
+pub(super) type Writer = parking_lot::Mutex<Connection>;
 
 /// Readers start a new snapshot whenever the writer has committed, which empties their
 /// page cache (SQLite clears it page by page), so they keep a small one and read through
@@ -241,7 +246,7 @@ impl Db {
         // Checkpoints run on their own thread; the writer's own is a backstop. The WAL
         // file keeps its size while busy and is cut back when idle (`checkpoint`).
         writer.pragma_update(None, "wal_autocheckpoint", BACKSTOP_PAGES)?;
-        let writer = Arc::new(Mutex::new(writer));
+        let writer = Arc::new(Writer::new(writer));
         let readers = (0..opts.readers.max(1)).map(|_| Mutex::new(None)).collect();
         Ok(Db {
             path: path.to_owned(),
@@ -299,13 +304,17 @@ impl Db {
         &self,
         f: impl FnOnce(&WriteTx<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let mut conn = lock(&self.writer);
-        let tx = WriteTx::begin(&mut conn).map_err(StoreError::from)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        self.checkpoints.committed();
-        self.checkpoints.finish_if_asked(&conn);
-        Ok(out)
+        let mut conn = self.writer.lock();
+        let out = (|| {
+            let tx = WriteTx::begin(&mut conn).map_err(StoreError::from)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            self.checkpoints.committed();
+            self.checkpoints.finish_if_asked(&conn);
+            Ok(out)
+        })();
+        parking_lot::MutexGuard::unlock_fair(conn);
+        out
     }
 
     /// Like `write`, but concurrent callers share one transaction (group commit): each
@@ -425,12 +434,14 @@ impl Db {
             }
         }
         let _drained = Drained(&self.group);
-        let mut conn = lock(&self.writer);
+        let mut conn = self.writer.lock();
         loop {
             let jobs: Vec<GroupJob> = {
                 let mut q = self.group.lock().unwrap_or_else(|p| p.into_inner());
                 if q.jobs.is_empty() {
                     q.draining = false;
+                    drop(q);
+                    parking_lot::MutexGuard::unlock_fair(conn);
                     return;
                 }
                 let n = q.jobs.len().min(MAX_GROUP);
@@ -455,7 +466,7 @@ impl Db {
 
     /// Proves the database answers and accepts writes (readiness probe).
     pub fn probe_writable(&self) -> Result<()> {
-        let mut conn = lock(&self.writer);
+        let mut conn = self.writer.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
             r.get::<_, i64>(0)
@@ -466,7 +477,7 @@ impl Db {
 
     /// Folds the WAL back into the main file; called on clean shutdown.
     pub fn checkpoint(&self) -> Result<()> {
-        let conn = lock(&self.writer);
+        let conn = self.writer.lock();
         let _no_round = self.checkpoints.exclusive();
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
@@ -542,6 +553,56 @@ mod tests {
             })
             .unwrap();
         assert_eq!(n, 1);
+    }
+
+    /// Writes one after another on one thread hand the writer to a write waiting on
+    /// another at the end of each (a fair unlock). With a plain unlock the looping
+    /// thread took the mutex straight back before the waiter woke, and the waiting write
+    /// (a heartbeat group, a person's action) waited for the whole loop.
+    #[test]
+    fn writes_one_after_another_let_a_waiting_write_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap();
+        let (loops, started) = (60, 3);
+        let progress = AtomicUsize::new(0);
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let waited = std::thread::scope(|s| {
+            // Busy cores, as under load: a woken waiter does not run at once.
+            for _ in 0..2 {
+                s.spawn(|| {
+                    while !done.load(Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                });
+            }
+            s.spawn(|| {
+                for i in 1..=loops {
+                    db.write(|_tx| {
+                        progress.store(i, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                        Ok::<_, StoreError>(())
+                    })
+                    .unwrap();
+                }
+            });
+            let waiter = s.spawn(|| {
+                while progress.load(Ordering::SeqCst) < started {
+                    std::thread::sleep(std::time::Duration::from_micros(100));
+                }
+                let asked_at = progress.load(Ordering::SeqCst);
+                let got_in_at = db
+                    .write(|_tx| Ok::<_, StoreError>(progress.load(Ordering::SeqCst)))
+                    .unwrap();
+                got_in_at - asked_at
+            });
+            let waited = waiter.join().unwrap();
+            done.store(true, Ordering::Relaxed);
+            waited
+        });
+        assert!(
+            waited <= 5,
+            "the waiting write waited for {waited} writes of the loop's {loops}"
+        );
     }
 
     #[test]
