@@ -605,12 +605,14 @@ fn heartbeats_during_full_sweep(
 ) -> (Run, serde_json::Value, f64) {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.busy_timeout(StdDuration::from_secs(10)).unwrap();
-    conn.execute(
-        "UPDATE settings SET value = '2000-01-01T00:00:00.000000Z'
-         WHERE key = 'installations.last_sweep'",
-        [],
-    )
-    .unwrap();
+    let set_back = conn
+        .execute(
+            "UPDATE settings SET value = '2000-01-01T00:00:00.000000Z'
+             WHERE key = 'installations.last_sweep'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(set_back, 1, "no installations.last_sweep to set back");
     drop(conn);
     let env = [("LICD_BENCH_APPLIANCES", seeded.appliances.as_path())];
     let mut wrk = Wrk::start(&licd.base, "heartbeat.lua", 64, secs, &env, &seeded.token);

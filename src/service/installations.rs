@@ -179,23 +179,27 @@ pub(super) fn due_for_sweep(
     Ok(ids.sorted())
 }
 
-/// Re-assesses `ids` at `now`, for one of the sweep's transactions. An installation
-/// assessed after `now` (a heartbeat between two of them) was assessed later than the
-/// sweep would: it is left as it is, rather than moved back a stage.
+/// Re-assesses `ids` at `now`, for one of the sweep's transactions; how many it
+/// re-assessed. An installation changed after `now` (by a heartbeat between two of the
+/// sweep's transactions) is newer than what the sweep would write: it is left as it is,
+/// rather than moved back a stage. (One assessed after `now` without a change holds
+/// what an assessment at `now` gives.)
 pub(super) fn reassess_for_sweep(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
     now: DateTime<Utc>,
     actor: &Actor,
     ids: &[String],
-) -> Result<()> {
+) -> Result<usize> {
+    let mut assessed = 0;
     for id in ids {
         if store::find(tx, id)?.is_some_and(|row| row.updated_at > now) {
             continue;
         }
         reassess(tx, tenant, id, now, actor, None)?;
+        assessed += 1;
     }
-    Ok(())
+    Ok(assessed)
 }
 
 /// Records that the sweep at `now` re-assessed what time had moved (the next one starts

@@ -287,15 +287,13 @@ pub fn reissue_signed_by(
                 .write_grouped(move |tx| reissue_batch(tx, &t, now, &actor, &kid, &batch))?,
         );
     }
-    tenant.db.write(|tx| {
-        audit::record(
-            tx,
-            now,
-            actor,
-            "signing_key.reissue_all",
-            &format!("key:{kid}"),
-            json!({"reissued": reissued.len(), "kid": active}),
-        )
+    let (target, details, by) = (
+        format!("key:{kid}"),
+        json!({"reissued": reissued.len(), "kid": active}),
+        actor.clone(),
+    );
+    tenant.db.write_grouped(move |tx| {
+        audit::record(tx, now, &by, "signing_key.reissue_all", &target, details)
     })?;
     Ok(ReissuedAll {
         kid: kid.to_owned(),

@@ -8,7 +8,8 @@
 //! transaction for everything held the writer 4.8 s when a million installations were
 //! due at once (a restore, a fleet whose licenses start or end together), with every
 //! heartbeat waiting. A sweep that fails part way keeps the batches before; the next one
-//! does the rest, as the instant it starts from (`installations::swept`) is recorded last.
+//! does the rest, as the instant it starts from (`installations::swept`) is recorded last
+//! (with the notices, also a group job).
 
 use super::license_facts::{self, StoredLicense};
 use super::licenses::apply_event;
@@ -83,6 +84,7 @@ pub fn run(
     dry_run: bool,
 ) -> Result<SweepReport> {
     let seen_before = timestamp::earlier(now, tenant.settings().grace());
+    let sender = Sender::of(app, tenant)?;
     let (examined, transitions, installations, notices) = if dry_run {
         let candidates = tenant
             .db
@@ -93,7 +95,6 @@ pub fn run(
             .collect();
         (candidates.len(), transitions, 0, 0)
     } else {
-        let sender = Sender::of(app, tenant)?;
         let candidates = tenant
             .db
             .read(|tx| store::sweep_candidate_ids(tx, now, seen_before))?;
@@ -108,21 +109,23 @@ pub fn run(
         }
         let touched = transitions.iter().map(|t| t.install_id.clone());
         let due = installations::due_for_sweep(tenant, now, touched)?;
+        let mut assessed = 0;
         for batch in due.batches(BATCH) {
             let (t, actor) = (tenant.clone(), actor.clone());
-            tenant.db.write_grouped(move |tx| {
+            assessed += tenant.db.write_grouped(move |tx| {
                 installations::reassess_for_sweep(tx, &t, now, &actor, &batch)
             })?;
         }
-        let notices = tenant.db.write(|tx| {
+        let t = tenant.clone();
+        let notices = tenant.db.write_grouped(move |tx| {
             installations::swept(tx, now)?;
             Ok::<_, super::ServiceError>(
-                org_notifications::expiries(tx, tenant, now, &sender)?
-                    + org_notifications::installation_stages(tx, tenant, now, &sender)?,
+                org_notifications::expiries(tx, &t, now, &sender)?
+                    + org_notifications::installation_stages(tx, &t, now, &sender)?,
             )
         })?;
         let transitions = transitions.into_iter().map(|t| t.transition).collect();
-        (candidates.len(), transitions, due.len(), notices)
+        (candidates.len(), transitions, assessed, notices)
     };
     if !dry_run {
         super::enterprise::refresh(tenant, now, actor)?;

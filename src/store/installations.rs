@@ -198,8 +198,13 @@ pub fn last_sweep(tx: &ReadTx<'_>) -> Result<Option<DateTime<Utc>>> {
         .transpose()
 }
 
+/// Records `at` as the last sweep, unless a later one is recorded already (two sweeps
+/// that overlap may end in either order).
 pub fn set_last_sweep(tx: &WriteTx<'_>, at: DateTime<Utc>) -> Result<()> {
-    super::settings::put(tx, "installations.last_sweep", &ts(at))
+    match last_sweep(tx)? {
+        Some(later) if later > at => Ok(()),
+        _ => super::settings::put(tx, "installations.last_sweep", &ts(at)),
+    }
 }
 
 /// The installation's usage reports from `since` on, oldest first, with the last one
@@ -232,4 +237,29 @@ pub fn usage_reports(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::db::{Db, DbOptions};
+    use super::super::migrate::TENANT;
+    use super::*;
+    use chrono::TimeZone;
+
+    /// Two sweeps that overlap may end in either order: the recorded instant only moves
+    /// forward, so the next sweep never skips the period between them.
+    #[test]
+    fn the_last_sweep_only_moves_forward() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+        let record = |at| db.write(|tx| set_last_sweep(tx, at)).unwrap();
+        let recorded = || db.read(|tx| last_sweep(tx)).unwrap();
+        assert_eq!(recorded(), None);
+        record(t0 + chrono::Duration::minutes(5));
+        record(t0);
+        assert_eq!(recorded(), Some(t0 + chrono::Duration::minutes(5)));
+        record(t0 + chrono::Duration::minutes(10));
+        assert_eq!(recorded(), Some(t0 + chrono::Duration::minutes(10)));
+    }
 }

@@ -48,8 +48,11 @@
 //!   installation row (`installations::find`), assess, write it back with its events
 //!   and stage-change audit (`installations::upsert`, `insert_event`). Heartbeats of
 //!   two licenses of one Install ID reassess the same row: lock it (insert a blank row
-//!   `ON CONFLICT DO NOTHING`, then `FOR UPDATE`). The sweep's `installations.last_sweep`
-//!   setting is read and then written the same way.
+//!   `ON CONFLICT DO NOTHING`, then `FOR UPDATE`). The sweep reads
+//!   `installations.last_sweep` on a reader and works in batches; two sweeps may
+//!   overlap and re-assess the same installations (which changes nothing the second
+//!   time). The setting only moves forward (`installations::set_last_sweep` keeps the
+//!   later instant), so an overlap costs work, never a skipped period.
 //! - **licd's own license** (`service::enterprise`): the recorded state (setting
 //!   `enterprise.state`) is read, re-assessed and written back; removing a license
 //!   first checks that another valid one remains. Lock the settings row (and the

@@ -189,6 +189,7 @@ mod tests {
                 let (found, work) = tx.vm_work(|tx| {
                     Ok::<_, StoreError>(
                         licenses::sweep_candidates(tx, now, now - grace)?.len()
+                            + licenses::sweep_candidate_ids(tx, now, now - grace)?.len()
                             + installations::sweep_candidates(
                                 tx,
                                 now - Duration::minutes(5),
