@@ -254,7 +254,7 @@ mod tests {
         let db = Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap();
         let t0 = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
         let record = |at| db.write(|tx| set_last_sweep(tx, at)).unwrap();
-        let recorded = || db.read(|tx| last_sweep(tx)).unwrap();
+        let recorded = || db.read(last_sweep).unwrap();
         assert_eq!(recorded(), None);
         record(t0 + chrono::Duration::minutes(5));
         record(t0);
