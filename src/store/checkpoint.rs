@@ -46,6 +46,8 @@ const MAX_PASSES: usize = 20;
 pub(super) struct Checkpoints {
     path: PathBuf,
     writer: Arc<Writer>,
+    /// The files `flush` syncs, kept open (`Db` holds them too, and drops them last).
+    kept: Arc<KeptOpen>,
     state: Arc<State>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -69,10 +71,11 @@ struct State {
 }
 
 impl Checkpoints {
-    pub(super) fn new(path: &Path, writer: Arc<Writer>) -> Checkpoints {
+    pub(super) fn new(path: &Path, writer: Arc<Writer>, kept: Arc<KeptOpen>) -> Checkpoints {
         Checkpoints {
             path: path.to_owned(),
             writer,
+            kept,
             state: Arc::default(),
             thread: Mutex::new(None),
         }
@@ -111,9 +114,10 @@ impl Checkpoints {
             return;
         }
         let (path, writer, state) = (self.path.clone(), self.writer.clone(), self.state.clone());
+        let kept = self.kept.clone();
         let spawned = std::thread::Builder::new()
             .name("licd-checkpoint".into())
-            .spawn(move || run(&path, &writer, &state));
+            .spawn(move || run(&path, &writer, &kept, &state));
         let mut thread = self.thread.lock().unwrap_or_else(|p| p.into_inner());
         match spawned {
             // The one before has ended (it cleared `running` as its last step).
@@ -150,7 +154,7 @@ impl Drop for Checkpoints {
     }
 }
 
-fn run(path: &Path, writer: &Writer, state: &State) {
+fn run(path: &Path, writer: &Writer, kept: &KeptOpen, state: &State) {
     // The thread's own connection, opened by its first round and closed when the thread
     // ends: once the database is idle it holds no file open (an idle tenant's database
     // closes completely). A connection per round, as before, made licd's heap grow by
@@ -180,8 +184,8 @@ fn run(path: &Path, writer: &Writer, state: &State) {
         }
         let _copying = state.copying.lock().unwrap_or_else(|p| p.into_inner());
         let result = match &conn {
-            Some(c) => round(path, c, writer, state),
-            None => open(path).and_then(|c| round(path, conn.insert(c), writer, state)),
+            Some(c) => round(c, writer, kept, state),
+            None => open(path).and_then(|c| round(conn.insert(c), writer, kept, state)),
         };
         if let Err(e) = result {
             tracing::warn!(path = %path.display(), error = %e, "WAL checkpoint");
@@ -203,7 +207,12 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
 /// and catches up again with what came in during the flush; then has the rest copied
 /// between two write transactions (by this thread if the writer is idle, else by the
 /// writer itself), after which the next write restarts the WAL.
-fn round(path: &Path, conn: &Connection, writer: &Writer, state: &State) -> rusqlite::Result<()> {
+fn round(
+    conn: &Connection,
+    writer: &Writer,
+    kept: &KeptOpen,
+    state: &State,
+) -> rusqlite::Result<()> {
     let mut seen = 0;
     let mut flushed = false;
     for _ in 0..MAX_PASSES {
@@ -216,11 +225,11 @@ fn round(path: &Path, conn: &Connection, writer: &Writer, state: &State) -> rusq
         if flushed {
             break;
         }
-        flush(path);
+        flush(kept);
         flushed = true;
     }
     if !flushed {
-        flush(path);
+        flush(kept);
     }
     state.finish.store(true, Ordering::Release);
     if let Some(_idle) = writer.try_lock()
@@ -260,18 +269,50 @@ fn trim_when_idle(path: &Path, writer: &Writer, state: &State) {
 /// The flush takes tens of milliseconds under load; the passes after it copy what the
 /// writer added meanwhile, so the finishing pass does not (measured: it held the writer
 /// 25 ms per round when it came straight after the flush, 4-5 ms now).
-fn flush(path: &Path) {
-    if let Err(e) = sync_data(path) {
-        tracing::warn!(path = %path.display(), error = %e, "WAL checkpoint: flushing to disk");
+fn flush(kept: &KeptOpen) {
+    if let Err(e) = kept.sync_data() {
+        tracing::warn!(path = %kept.path.display(), error = %e, "WAL checkpoint: flushing to disk");
     }
 }
 
-/// Writes the WAL's and the database's dirty pages to disk (`fdatasync`).
-fn sync_data(path: &Path) -> std::io::Result<()> {
-    for file in [wal_path(path).as_path(), path] {
-        std::fs::File::open(file)?.sync_data()?;
+/// The database file and its WAL, opened once for `flush` and kept open until the
+/// database closes (`Db` drops them after its connections). Closing a descriptor of a
+/// file drops every POSIX lock the process holds on it, SQLite's included. Opening and
+/// closing them at each round left licd holding no lock on its database, so a client
+/// beside it (an operator's `sqlite3`, a script) took itself for the database's last
+/// user and, as it closed, deleted licd's WAL and shared memory while licd went on
+/// writing to them (`tests/it/storage.rs`,
+/// `a_client_beside_the_server_leaves_its_write_ahead_log_in_place`).
+#[derive(Debug)]
+pub(super) struct KeptOpen {
+    path: PathBuf,
+    files: Mutex<Option<[std::fs::File; 2]>>,
+}
+
+impl KeptOpen {
+    pub(super) fn new(path: &Path) -> KeptOpen {
+        KeptOpen {
+            path: path.to_owned(),
+            files: Mutex::new(None),
+        }
     }
-    Ok(())
+
+    /// Writes the WAL's and the database's dirty pages to disk (`fdatasync`), opening
+    /// the files the first time.
+    fn sync_data(&self) -> std::io::Result<()> {
+        let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
+        let files = match &mut *files {
+            Some(files) => files,
+            none => none.insert([
+                std::fs::File::open(wal_path(&self.path))?,
+                std::fs::File::open(&self.path)?,
+            ]),
+        };
+        for file in files.iter() {
+            file.sync_data()?;
+        }
+        Ok(())
+    }
 }
 
 /// `PRAGMA wal_checkpoint(PASSIVE)`: (frames in the WAL, frames copied).

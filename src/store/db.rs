@@ -3,7 +3,7 @@
 //! blocking threads, never on the async executor; `write_grouped_async` is the one meant
 //! for async callers (it queues the job and hands the group to a blocking thread).
 
-use super::checkpoint::{BACKSTOP_PAGES, Checkpoints};
+use super::checkpoint::{BACKSTOP_PAGES, Checkpoints, KeptOpen};
 use super::migrate::{self, Schema};
 use super::{Result, StoreError};
 use rusqlite::{CachedStatement, Connection, OpenFlags, Params, Row, TransactionBehavior};
@@ -131,6 +131,10 @@ pub struct Db {
     /// Group commits run, and the jobs they carried.
     group_commits: AtomicU64,
     grouped_jobs: AtomicU64,
+    /// The files the checkpoints flush, open for as long as the database is: the last
+    /// field, so they close after every connection (closing them drops this process's
+    /// POSIX locks on the files, SQLite's included; see `checkpoint::KeptOpen`).
+    _kept_open: Arc<KeptOpen>,
 }
 
 /// Sends a grouped job's result once its transaction has committed (or failed to).
@@ -250,9 +254,10 @@ impl Db {
         writer.pragma_update(None, "wal_autocheckpoint", BACKSTOP_PAGES)?;
         let writer = Arc::new(Writer::new(writer));
         let readers = (0..opts.readers.max(1)).map(|_| Mutex::new(None)).collect();
+        let kept_open = Arc::new(KeptOpen::new(path));
         Ok(Db {
             path: path.to_owned(),
-            checkpoints: Checkpoints::new(path, writer.clone()),
+            checkpoints: Checkpoints::new(path, writer.clone(), kept_open.clone()),
             writer,
             readers,
             opts,
@@ -260,6 +265,7 @@ impl Db {
             group: Mutex::new(GroupQueue::default()),
             group_commits: AtomicU64::new(0),
             grouped_jobs: AtomicU64::new(0),
+            _kept_open: kept_open,
         })
     }
 

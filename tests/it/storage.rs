@@ -347,3 +347,89 @@ fn new_databases_use_2_kib_pages_and_older_ones_keep_theirs() {
     let s = TestServer::start_in(dir, |_| {});
     reads_back(&Api::new(&s), &another);
 }
+
+/// Other programs may read a serving licd's databases: an operator's `sqlite3`, a
+/// monitoring script (`licd admin` and `licd backup` run beside it too). SQLite keeps
+/// them apart with POSIX file locks, and a client that closes the database last
+/// checkpoints it and deletes its WAL and shared-memory files. The server's checkpoint
+/// thread opened and closed the database file to flush it, and closing any descriptor
+/// of a file drops every POSIX lock the process holds on it, SQLite's included. So a
+/// client that read the database and closed it took itself for the last user and
+/// deleted the server's WAL and shared memory: the server went on writing to a log no
+/// other process could see, and a crash would have lost what it had not copied into the
+/// database yet.
+#[test]
+fn a_client_beside_the_server_leaves_its_write_ahead_log_in_place() {
+    let s = TestServer::start();
+    let api = crate::licensing::Api::new(&s);
+    for _ in 0..5 {
+        api.issue("inst-beside", 365);
+    }
+    // Long enough for a checkpoint round (800 ms) with its flush to disk.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let d = s.data_dir();
+    let db = d.join("tenants/public.db");
+    let (wal, shm) = (
+        d.join("tenants/public.db-wal"),
+        d.join("tenants/public.db-shm"),
+    );
+    use std::os::unix::fs::MetadataExt;
+    let inode = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.ino()).ok();
+    let before = (inode(&wal), inode(&shm));
+    assert!(before.0.is_some() && before.1.is_some());
+    // A second process (POSIX locks are per process): this test binary, running the
+    // client below.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "storage::a_second_process_reads_the_database_and_closes_it",
+            "--include-ignored",
+        ])
+        .env("LICD_TEST_READ_DB", &db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "the client did not run: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        (inode(&wal), inode(&shm)),
+        before,
+        "the server's WAL and shared memory were deleted (or made anew) by a client beside it"
+    );
+    // The server still writes where everyone reads.
+    let license = api.issue("inst-beside-after", 365);
+    let id = license["id"].as_str().unwrap();
+    let client =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let found: i64 = client
+        .query_row("SELECT count(*) FROM licenses WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(found, 1);
+}
+
+/// The client of the test above, run by it in a second process: opens the database
+/// `LICD_TEST_READ_DB` names, reads, and closes it as any SQLite client would. Does
+/// nothing when run on its own.
+#[test]
+#[ignore = "run by a_client_beside_the_server_leaves_its_write_ahead_log_in_place"]
+fn a_second_process_reads_the_database_and_closes_it() {
+    let Some(path) = std::env::var_os("LICD_TEST_READ_DB") else {
+        return;
+    };
+    let client = rusqlite::Connection::open(path).unwrap();
+    let n: i64 = client
+        .query_row("SELECT count(*) FROM settings", [], |r| r.get(0))
+        .unwrap();
+    assert!(n > 0);
+    client.close().map_err(|(_, e)| e).unwrap();
+}
