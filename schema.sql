@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 16 as SQLite stores it (columns added by a later
+-- tenant database at schema version 17 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -78,7 +78,7 @@ CREATE TABLE signing_keys (
 );
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys(status) WHERE status = 'active';
 
--- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 15 (0015_license_key_once.sql); changed by step 16 (0016_heartbeat_head_on_license.sql)
+-- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 15 (0015_license_key_once.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 17 (0017_heartbeat_state.sql)
 CREATE TABLE licenses (
     id                      TEXT PRIMARY KEY,
     name                    TEXT NOT NULL,
@@ -96,18 +96,19 @@ CREATE TABLE licenses (
     suspend_reason          TEXT CHECK (suspend_reason IN ('staff', 'subscription')),
     bound_fingerprint       TEXT,
     activated_at            TEXT,
-    last_seen_at            TEXT,
+    last_seen_mark            TEXT,
     subscription_status     TEXT NOT NULL DEFAULT 'none' CHECK (subscription_status IN ('none', 'active', 'past_due', 'canceled')),
     subscription_period_end TEXT,
     revoked_at              TEXT,
     revoke_reason           TEXT,
     updated_at              TEXT NOT NULL
-, suspend_note TEXT, organization_id INTEGER REFERENCES organizations(id), offline_until TEXT, bundle_seq INTEGER NOT NULL DEFAULT 0, last_heartbeat_id INTEGER);
+, suspend_note TEXT, organization_id INTEGER REFERENCES organizations(id), offline_until TEXT, bundle_seq INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX licenses_install ON licenses(install_id);
 CREATE INDEX licenses_issued ON licenses(issued_at, id);
 CREATE INDEX licenses_state ON licenses(state, issued_at);
 CREATE INDEX licenses_live_expiry ON licenses(expires_at) WHERE state NOT IN ('revoked', 'expired');
-CREATE INDEX licenses_active_seen ON licenses(last_seen_at) WHERE state = 'active';
+-- step 17 (0017_heartbeat_state.sql)
+CREATE INDEX licenses_active_seen ON licenses(last_seen_mark) WHERE state = 'active';
 CREATE INDEX licenses_billing ON licenses(subscription_status) WHERE subscription_status IN ('past_due', 'canceled');
 CREATE INDEX licenses_suspended ON licenses(suspend_reason) WHERE state = 'suspended';
 -- step 3 (0003_installations.sql)
@@ -116,14 +117,14 @@ CREATE INDEX licenses_expiry ON licenses(expires_at);
 CREATE INDEX licenses_not_before ON licenses(not_before);
 -- step 7 (0007_license_keys.sql)
 CREATE INDEX licenses_kid ON licenses(kid);
--- step 8 (0008_fleet_aggregates.sql)
+-- step 17 (0017_heartbeat_state.sql)
 CREATE TRIGGER fleet_license_added AFTER INSERT ON licenses BEGIN
     INSERT INTO fleet_license_states (state, licenses) VALUES (NEW.state, 1)
         ON CONFLICT (state) DO UPDATE SET licenses = licenses + 1;
     INSERT INTO fleet_license_days (day, issued) VALUES (substr(NEW.issued_at, 1, 10), 1)
         ON CONFLICT (day) DO UPDATE SET issued = issued + 1;
     INSERT INTO fleet_appliance_days (day, appliances)
-        SELECT substr(NEW.last_seen_at, 1, 10), 1 WHERE NEW.last_seen_at IS NOT NULL
+        SELECT substr(NEW.last_seen_mark, 1, 10), 1 WHERE NEW.last_seen_mark IS NOT NULL
         ON CONFLICT (day) DO UPDATE SET appliances = appliances + 1;
 END;
 -- step 8 (0008_fleet_aggregates.sql)
@@ -133,11 +134,11 @@ WHEN OLD.state IS NOT NEW.state BEGIN
     INSERT INTO fleet_license_states (state, licenses) VALUES (NEW.state, 1)
         ON CONFLICT (state) DO UPDATE SET licenses = licenses + 1;
 END;
--- step 8 (0008_fleet_aggregates.sql)
-CREATE TRIGGER fleet_license_heard AFTER UPDATE OF last_seen_at ON licenses
-WHEN NEW.last_seen_at IS NOT NULL
-    AND substr(NEW.last_seen_at, 1, 10) > coalesce(substr(OLD.last_seen_at, 1, 10), '') BEGIN
-    INSERT INTO fleet_appliance_days (day, appliances) VALUES (substr(NEW.last_seen_at, 1, 10), 1)
+-- step 17 (0017_heartbeat_state.sql)
+CREATE TRIGGER fleet_license_heard AFTER UPDATE OF last_seen_mark ON licenses
+WHEN NEW.last_seen_mark IS NOT NULL
+    AND substr(NEW.last_seen_mark, 1, 10) > coalesce(substr(OLD.last_seen_mark, 1, 10), '') BEGIN
+    INSERT INTO fleet_appliance_days (day, appliances) VALUES (substr(NEW.last_seen_mark, 1, 10), 1)
         ON CONFLICT (day) DO UPDATE SET appliances = appliances + 1;
 END;
 -- step 8 (0008_fleet_aggregates.sql)
@@ -715,3 +716,15 @@ CREATE TABLE usage_reports (
     UNIQUE (license_id, fingerprint, report_seq)
 );
 CREATE INDEX usage_reports_license ON usage_reports(license_id, received_at);
+
+-- heartbeat_state: step 17 (0017_heartbeat_state.sql)
+CREATE TABLE heartbeat_state (
+    license_id        TEXT PRIMARY KEY REFERENCES licenses(id),
+    last_seen_at      TEXT,
+    last_heartbeat_id INTEGER,
+    -- The activation whose lease chain the next two hold; any other activation's chain
+    -- is in its own row (`activations.last_seq`, `activations.last_lease_hash`).
+    activation_id     INTEGER REFERENCES activations(id),
+    last_seq          INTEGER NOT NULL DEFAULT 0,
+    last_lease_hash   TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;

@@ -59,7 +59,7 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
         "CREATE TEMP TABLE n AS WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {licenses}) SELECT i FROM c;
          INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features, flags,
             not_before, expires_at, issued_at, kid, state, suspend_reason, bound_fingerprint,
-            activated_at, last_seen_at, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at)
+            activated_at, last_seen_mark, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at)
          SELECT 'bench-' || n.i, 'Plant ' || n.i, 'inst-' || n.i, 'Org ' || (n.i % 500), 50, 10, l.features, l.flags,
             l.not_before, {expires}, {issued}, l.kid,
             CASE WHEN n.i % 100 < 60 THEN 'active' WHEN n.i % 100 < 75 THEN 'issued' WHEN n.i % 100 < 85 THEN 'locked'
@@ -70,6 +70,8 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
             CASE WHEN n.i % 100 < 60 THEN {seen} END,
             'none', NULL, NULL, NULL, {issued}
          FROM n JOIN (SELECT * FROM licenses LIMIT 1) l;
+         INSERT INTO heartbeat_state (license_id, last_seen_at)
+         SELECT 'bench-' || n.i, {seen} FROM n WHERE n.i % 100 < 60;
          INSERT INTO installations (install_id, internal_users, external_users, usage_at, condition, violation_since, stage, updated_at)
          SELECT 'inst-' || n.i, 12, 3, {now_ts},
             CASE WHEN n.i % 50 = 0 THEN 'over_limit' ELSE 'compliant' END,

@@ -144,7 +144,13 @@ pub(super) fn prepare_lease(
     let ring = tenant.keyring()?;
     let input = jws::signing_input(ring.active.kid(), LEASE_TYP, &claims)
         .map_err(|e| ServiceError::internal("encoding a lease", e))?;
-    leases::record(tx, lease.activation_id, lease.seq, &jws::chain_hash(&input))?;
+    leases::record(
+        tx,
+        &license.id,
+        lease.activation_id,
+        lease.seq,
+        &jws::chain_hash(&input),
+    )?;
     Ok(PendingLease {
         ring,
         input,

@@ -2,7 +2,9 @@
 //! still does (superseded by a reactivation or a rebind). The lease chain an activation
 //! carries is in `leases.rs`, its client certificate in `client_certs.rs`.
 
-use super::licenses::{self, COLUMNS as LICENSE_COLUMNS, LicenseRow, WIDTH};
+use super::licenses::{
+    self, COLUMNS as LICENSE_COLUMNS, HEARD as LICENSE_HEARD, LicenseRow, WIDTH,
+};
 use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
 use crate::domain::activation::SupersededReason;
 use chrono::{DateTime, Utc};
@@ -21,8 +23,16 @@ pub struct ActivationRow {
     pub last_lease_hash: String,
 }
 
+/// The lease chain is read from the license's `heartbeat_state` row (as `h`, joined by
+/// `licenses::HEARD` or `HEARD`) while it holds this activation's, else from its own row
+/// (`leases::record`).
 pub(super) const COLUMNS: &str = "a.id, a.license_id, a.fingerprint, a.hostname, a.created_at, a.superseded_at, \
-     a.superseded_reason, a.last_seq, a.last_lease_hash";
+     a.superseded_reason, \
+     CASE WHEN h.activation_id = a.id THEN h.last_seq ELSE a.last_seq END, \
+     CASE WHEN h.activation_id = a.id THEN h.last_lease_hash ELSE a.last_lease_hash END";
+
+/// The join `COLUMNS` needs when the license is not joined too.
+const HEARD: &str = "LEFT JOIN heartbeat_state h ON h.license_id = a.license_id";
 
 /// Reads an activation from `COLUMNS`, starting at column `at`.
 pub(super) fn read(r: &rusqlite::Row<'_>, at: usize) -> Result<ActivationRow> {
@@ -87,7 +97,7 @@ pub fn find_by_secret(
 ) -> Result<Option<(ActivationRow, LicenseRow)>> {
     let mut st = tx.prepare(&format!(
         "SELECT {LICENSE_COLUMNS}, {COLUMNS} FROM activations a JOIN licenses l ON l.id = a.license_id
-         WHERE a.secret_hash = ?1"
+         {LICENSE_HEARD} WHERE a.secret_hash = ?1"
     ))?;
     let mut rows = st.query([secret_hash])?;
     rows.next()?.map(read_with_license).transpose()
@@ -96,7 +106,7 @@ pub fn find_by_secret(
 /// A license's activations, newest first (the current one and those it replaced).
 pub fn for_license(tx: &ReadTx<'_>, license_id: &str) -> Result<Vec<ActivationRow>> {
     let mut st = tx.prepare(&format!(
-        "SELECT {COLUMNS} FROM activations a WHERE a.license_id = ?1 ORDER BY a.id DESC LIMIT 20"
+        "SELECT {COLUMNS} FROM activations a {HEARD} WHERE a.license_id = ?1 ORDER BY a.id DESC LIMIT 20"
     ))?;
     let mut rows = st.query([license_id])?;
     let mut out = Vec::new();
@@ -117,7 +127,7 @@ pub fn current_id(tx: &ReadTx<'_>, license_id: &str) -> Result<Option<i64>> {
 /// One activation by its id.
 pub fn find(tx: &ReadTx<'_>, id: i64) -> Result<Option<ActivationRow>> {
     let mut st = tx.prepare(&format!(
-        "SELECT {COLUMNS} FROM activations a WHERE a.id = ?1"
+        "SELECT {COLUMNS} FROM activations a {HEARD} WHERE a.id = ?1"
     ))?;
     let mut rows = st.query([id])?;
     rows.next()?.map(|r| read(r, 0)).transpose()

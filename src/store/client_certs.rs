@@ -1,7 +1,7 @@
 //! Client certificates issued to activations (appliance mTLS), found by their SHA-256.
 
 use super::activations::{ActivationRow, COLUMNS, read_with_license};
-use super::licenses::{COLUMNS as LICENSE_COLUMNS, LicenseRow};
+use super::licenses::{COLUMNS as LICENSE_COLUMNS, HEARD as LICENSE_HEARD, LicenseRow};
 use super::{ReadTx, Result, WriteTx, ts};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -30,7 +30,7 @@ pub fn find_activation(
     let mut st = tx.prepare(&format!(
         "SELECT {LICENSE_COLUMNS}, {COLUMNS} FROM client_certs c
          JOIN activations a ON a.id = c.activation_id JOIN licenses l ON l.id = a.license_id
-         WHERE c.sha256 = ?1"
+         {LICENSE_HEARD} WHERE c.sha256 = ?1"
     ))?;
     let mut rows = st.query([sha256])?;
     rows.next()?.map(read_with_license).transpose()

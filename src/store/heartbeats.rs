@@ -1,8 +1,8 @@
 //! Heartbeat history: one row per heartbeat answered, pruned past the retention
 //! setting. The table is append-only, without a secondary index: each row points at
-//! its license's heartbeat before it (`prev_id`), and the license row at its newest
-//! (`licenses.last_heartbeat_id`, written with `last_seen_at`), so a license's history
-//! is a chain walked from its head (tenant schema steps 14 and 16).
+//! its license's heartbeat before it (`prev_id`), and the license's `heartbeat_state`
+//! row at its newest (`last_heartbeat_id`, written with `last_seen_at`), so a license's
+//! history is a chain walked from its head (tenant schema steps 14, 16 and 17).
 
 use super::{ReadTx, Result, StoreError, WriteTx, parse_ts, ts};
 use crate::domain::lifecycle::LicenseState;
@@ -73,7 +73,7 @@ fn read_all(
 pub fn for_license(tx: &ReadTx<'_>, license_id: &str, limit: usize) -> Result<Vec<HeartbeatRow>> {
     let mut st = tx.prepare(&format!(
         "WITH RECURSIVE chain(id, n) AS (
-             SELECT last_heartbeat_id, 1 FROM licenses WHERE id = ?1
+             SELECT last_heartbeat_id, 1 FROM heartbeat_state WHERE license_id = ?1
              UNION ALL
              SELECT h.prev_id, c.n + 1 FROM chain c JOIN heartbeats h ON h.id = c.id
              WHERE c.n < ?2)

@@ -1,14 +1,109 @@
-//! The lease chain of an activation: the seq and chain hash of the last lease issued
-//! (kept on the activation's row). The next lease's seq is `last_seq + 1`, decided
-//! inside the heartbeat's write transaction (see "single writer" in `mod.rs`).
+//! The lease chain of an activation: the seq and chain hash of the last lease issued.
+//! The next lease's seq is `last_seq + 1`, decided inside the heartbeat's write
+//! transaction (see "single writer" in `mod.rs`).
+//!
+//! A license's `heartbeat_state` row holds the chain of one of its activations, the
+//! one that was last given a lease, so that a heartbeat rewrites that narrow row only
+//! (tenant schema step 17). The chain of any other activation is in its own row
+//! (`activations.last_seq`, `activations.last_lease_hash`); `activations::COLUMNS`
+//! reads whichever holds it.
 
 use super::{Result, WriteTx};
 use rusqlite::params;
 
-/// Records the lease just issued to an activation.
-pub fn record(tx: &WriteTx<'_>, activation_id: i64, seq: i64, lease_hash: &str) -> Result<()> {
-    let mut st =
-        tx.prepare("UPDATE activations SET last_seq = ?2, last_lease_hash = ?3 WHERE id = ?1")?;
-    st.execute(params![activation_id, seq, lease_hash])?;
+/// Records the lease just issued to an activation of license `license_id`.
+pub fn record(
+    tx: &WriteTx<'_>,
+    license_id: &str,
+    activation_id: i64,
+    seq: i64,
+    lease_hash: &str,
+) -> Result<()> {
+    let mut st = tx.prepare(
+        "UPDATE heartbeat_state SET last_seq = ?3, last_lease_hash = ?4
+         WHERE license_id = ?1 AND activation_id = ?2",
+    )?;
+    if st.execute(params![license_id, activation_id, seq, lease_hash])? == 1 {
+        return Ok(());
+    }
+    // The state row holds another activation's chain, or none: that chain goes back to
+    // its activation's row before this one takes its place.
+    let mut st = tx.prepare(
+        "UPDATE activations SET last_seq = h.last_seq, last_lease_hash = h.last_lease_hash
+         FROM heartbeat_state h WHERE h.license_id = ?1 AND activations.id = h.activation_id",
+    )?;
+    st.execute([license_id])?;
+    let mut st = tx.prepare(
+        "INSERT INTO heartbeat_state (license_id, activation_id, last_seq, last_lease_hash)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (license_id) DO UPDATE SET activation_id = excluded.activation_id,
+             last_seq = excluded.last_seq, last_lease_hash = excluded.last_lease_hash",
+    )?;
+    st.execute(params![license_id, activation_id, seq, lease_hash])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::db::{Db, DbOptions};
+    use super::super::migrate::TENANT;
+    use super::super::{StoreError, activations};
+    use super::*;
+
+    /// Two activations of one license given leases in turn (a box the license moved
+    /// away from keeps heartbeating until it locks): each keeps its own chain, whichever
+    /// holds the license's state row.
+    #[test]
+    fn two_activations_of_a_license_keep_their_own_chains() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap();
+        db.write(|tx| {
+            tx.execute(
+                "INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at)
+                 VALUES ('k1', 'active', '{}', x'00', '2026-01-01T00:00:00.000000Z')",
+                [],
+            )?;
+            tx.execute(
+                "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
+                     expires_at, issued_at, kid, state, updated_at)
+                 VALUES ('L', 'n', 'I', 1, 0, '2026-01-01T00:00:00.000000Z', '2027-01-01T00:00:00.000000Z',
+                     '2026-01-01T00:00:00.000000Z', 'k1', 'active', '2026-01-01T00:00:00.000000Z')",
+                [],
+            )?;
+            tx.execute(
+                "INSERT INTO activations (id, license_id, fingerprint, secret_hash, created_at, last_seq, last_lease_hash)
+                 VALUES (1, 'L', 'old-box', x'01', '2026-01-01T00:00:00.000000Z', 7, 'a7'),
+                        (2, 'L', 'new-box', x'02', '2026-01-02T00:00:00.000000Z', 0, '')",
+                [],
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+        let chain = |id: i64| {
+            db.read(|tx| activations::find(tx, id))
+                .unwrap()
+                .map(|a| (a.last_seq, a.last_lease_hash))
+                .unwrap()
+        };
+        let record = |id: i64, seq: i64, hash: &str| {
+            db.write(|tx| record(tx, "L", id, seq, hash)).unwrap();
+        };
+        record(2, 1, "b1");
+        assert_eq!(chain(1), (7, "a7".into()), "a chain never in the state row");
+        assert_eq!(chain(2), (1, "b1".into()));
+        record(1, 8, "a8");
+        record(2, 2, "b2");
+        record(2, 3, "b3");
+        record(1, 9, "a9");
+        assert_eq!(chain(1), (9, "a9".into()), "read from the state row");
+        assert_eq!(chain(2), (3, "b3".into()), "read from its own row");
+        // A license's activations read together agree.
+        let listed: Vec<(i64, i64)> = db
+            .read(|tx| activations::for_license(tx, "L"))
+            .unwrap()
+            .iter()
+            .map(|a| (a.id, a.last_seq))
+            .collect();
+        assert_eq!(listed, [(2, 3), (1, 9)]);
+    }
 }

@@ -26,6 +26,8 @@ pub struct LicenseRow {
     pub suspend_reason: Option<SuspendReason>,
     pub bound_fingerprint: Option<String>,
     pub activated_at: Option<DateTime<Utc>>,
+    /// When its appliance was last heard from (`heartbeat_state`; the license row keeps
+    /// a mark up to `SEEN_MARK_LAG` older, `last_seen_mark`, for the sweep's index).
     pub last_seen_at: Option<DateTime<Utc>>,
     pub subscription: Subscription,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -40,17 +42,22 @@ pub struct LicenseRow {
     pub offline_until: Option<DateTime<Utc>>,
     /// The last bundle number (renewal or revocation) made for it; 0: none.
     pub bundle_seq: i64,
-    /// Its newest heartbeat, the head of its history chain (`store::heartbeats`).
+    /// Its newest heartbeat, the head of its history chain (`store::heartbeats`), kept
+    /// in `heartbeat_state`.
     pub last_heartbeat_id: Option<i64>,
 }
 
+/// The join `COLUMNS` needs, after `licenses l` (and its `INDEXED BY`, if any): the
+/// narrow row each heartbeat rewrites (tenant schema step 17), as `h`.
+pub const HEARD: &str = "LEFT JOIN heartbeat_state h ON h.license_id = l.id";
+
 pub const COLUMNS: &str = "l.id, l.name, l.install_id, l.organization, l.internal_users, l.external_users, \
      l.features, l.flags, l.not_before, l.expires_at, l.issued_at, l.kid, l.state, \
-     l.suspend_reason, l.bound_fingerprint, l.activated_at, l.last_seen_at, l.subscription_status, \
+     l.suspend_reason, l.bound_fingerprint, l.activated_at, h.last_seen_at, l.subscription_status, \
      l.subscription_period_end, l.revoked_at, l.revoke_reason, l.updated_at, l.suspend_note, \
-     l.organization_id, l.offline_until, l.bundle_seq, l.last_heartbeat_id";
+     l.organization_id, l.offline_until, l.bundle_seq, h.last_heartbeat_id";
 
-/// Number of columns in `COLUMNS`.
+/// Number of columns in `COLUMNS` (which need the join `HEARD`).
 pub const WIDTH: usize = 27;
 
 fn corrupt(column: &'static str, value: impl Into<String>) -> StoreError {
@@ -91,7 +98,7 @@ pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
             .transpose()?,
         bound_fingerprint: opt(14)?,
         activated_at: parse_opt_ts("licenses.activated_at", opt(15)?)?,
-        last_seen_at: parse_opt_ts("licenses.last_seen_at", opt(16)?)?,
+        last_seen_at: parse_opt_ts("heartbeat_state.last_seen_at", opt(16)?)?,
         subscription: Subscription {
             status: sub_s
                 .parse()
@@ -113,7 +120,7 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
     tx.execute(
         "INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features, flags,
             not_before, expires_at, issued_at, kid, state, suspend_reason, bound_fingerprint,
-            activated_at, last_seen_at, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at, suspend_note,
+            activated_at, last_seen_mark, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at, suspend_note,
             organization_id, offline_until, bundle_seq)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
         params![
@@ -145,11 +152,27 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
             l.bundle_seq,
         ],
     )?;
+    if l.last_seen_at.is_some() || l.last_heartbeat_id.is_some() {
+        tx.execute(
+            "INSERT INTO heartbeat_state (license_id, last_seen_at, last_heartbeat_id)
+             VALUES (?1, ?2, ?3)",
+            params![l.id, l.last_seen_at.map(ts), l.last_heartbeat_id],
+        )?;
+    }
     Ok(())
 }
 
+/// How much older than the last heartbeat `licenses.last_seen_mark` may be: a heartbeat
+/// moves the mark (and so rewrites the wide license row and its index entry) only once
+/// it is this old, or of another day. The queries on the mark read the exact instant
+/// (`heartbeat_state.last_seen_at`) for the licenses whose mark is this close to their
+/// limit.
+pub const SEEN_MARK_LAG: chrono::Duration = chrono::Duration::seconds(60);
+
 pub fn find(tx: &ReadTx<'_>, id: &str) -> Result<Option<LicenseRow>> {
-    let mut st = tx.prepare(&format!("SELECT {COLUMNS} FROM licenses l WHERE l.id = ?1"))?;
+    let mut st = tx.prepare(&format!(
+        "SELECT {COLUMNS} FROM licenses l {HEARD} WHERE l.id = ?1"
+    ))?;
     let mut rows = st.query([id])?;
     rows.next()?.map(|r| read_row(r, 0)).transpose()
 }
@@ -184,7 +207,7 @@ pub fn update_status(
 ) -> Result<()> {
     let mut st = tx.prepare(
         "UPDATE licenses SET state = ?2, suspend_reason = ?3, bound_fingerprint = ?4, activated_at = ?5,
-            last_seen_at = ?6, updated_at = ?7 WHERE id = ?1",
+            last_seen_mark = ?6, updated_at = ?7 WHERE id = ?1",
     )?;
     st.execute(params![
         id,
@@ -195,24 +218,44 @@ pub fn update_status(
         u.last_seen_at.map(ts),
         ts(now)
     ])?;
+    // A license never heard from gets no state row until it is.
+    let mut st = tx.prepare(
+        "INSERT INTO heartbeat_state (license_id, last_seen_at) SELECT ?1, ?2
+         WHERE ?2 IS NOT NULL OR EXISTS (SELECT 1 FROM heartbeat_state WHERE license_id = ?1)
+         ON CONFLICT (license_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+    )?;
+    st.execute(params![id, u.last_seen_at.map(ts)])?;
     Ok(())
 }
 
-/// An appliance was heard from at `at`, its heartbeat recorded as `heartbeat_id`: the
-/// heartbeat's only change to the license row when its status stays as it was (no index
-/// but the last-seen one is touched, and the row's `updated_at`, which tracks changes to
-/// the license itself, stays).
+/// An appliance was heard from at `at`, its heartbeat recorded as `heartbeat_id`: a
+/// heartbeat's only change to its license when the status stays as it was. It rewrites
+/// the narrow `heartbeat_state` row, and the license row only to move its mark
+/// (`last_seen_mark`), once the mark is `SEEN_MARK_LAG` old or of another day (the
+/// row's `updated_at`, which tracks changes to the license itself, stays).
 pub fn heard(tx: &WriteTx<'_>, id: &str, at: DateTime<Utc>, heartbeat_id: i64) -> Result<()> {
-    let mut st =
-        tx.prepare("UPDATE licenses SET last_seen_at = ?2, last_heartbeat_id = ?3 WHERE id = ?1")?;
+    let mut st = tx.prepare(
+        "INSERT INTO heartbeat_state (license_id, last_seen_at, last_heartbeat_id) VALUES (?1, ?2, ?3)
+         ON CONFLICT (license_id) DO UPDATE
+         SET last_seen_at = excluded.last_seen_at, last_heartbeat_id = excluded.last_heartbeat_id",
+    )?;
     st.execute(params![id, ts(at), heartbeat_id])?;
+    let mut st = tx.prepare(
+        "UPDATE licenses SET last_seen_mark = ?2 WHERE id = ?1
+           AND (last_seen_mark IS NULL OR last_seen_mark <= ?3 OR last_seen_mark > ?2
+                OR substr(last_seen_mark, 1, 10) <> substr(?2, 1, 10))",
+    )?;
+    st.execute(params![id, ts(at), ts(at - SEEN_MARK_LAG)])?;
     Ok(())
 }
 
 /// A heartbeat was recorded for the license without hearing from its appliance (a box
 /// the license moved away from): the new head of its history chain.
 pub fn chain_heartbeat(tx: &WriteTx<'_>, id: &str, heartbeat_id: i64) -> Result<()> {
-    let mut st = tx.prepare("UPDATE licenses SET last_heartbeat_id = ?2 WHERE id = ?1")?;
+    let mut st = tx.prepare(
+        "INSERT INTO heartbeat_state (license_id, last_heartbeat_id) VALUES (?1, ?2)
+         ON CONFLICT (license_id) DO UPDATE SET last_heartbeat_id = excluded.last_heartbeat_id",
+    )?;
     st.execute(params![id, heartbeat_id])?;
     Ok(())
 }
@@ -266,7 +309,7 @@ pub fn organization_expiries(
     limit: usize,
 ) -> Result<Vec<LicenseRow>> {
     let mut st = tx.prepare(&format!(
-        "SELECT {COLUMNS} FROM licenses l
+        "SELECT {COLUMNS} FROM licenses l {HEARD}
          WHERE l.organization_id IS NOT NULL AND l.state <> 'revoked'
            AND l.expires_at > ?1 AND l.expires_at <= ?2
          ORDER BY l.expires_at, l.id LIMIT ?3"
@@ -349,7 +392,7 @@ pub fn update_grant(
 /// Live (not revoked or expired) licenses signed by `kid`, oldest first, at most `limit`.
 pub fn live_signed_by(tx: &ReadTx<'_>, kid: &str, limit: usize) -> Result<Vec<LicenseRow>> {
     let mut st = tx.prepare(&format!(
-        "SELECT {COLUMNS} FROM licenses l WHERE l.kid = ?1 AND l.state NOT IN ('revoked', 'expired')
+        "SELECT {COLUMNS} FROM licenses l {HEARD} WHERE l.kid = ?1 AND l.state NOT IN ('revoked', 'expired')
          ORDER BY l.issued_at, l.id LIMIT ?2"
     ))?;
     let mut rows = st.query(params![kid, limit as i64])?;
@@ -422,7 +465,7 @@ pub fn list(tx: &ReadTx<'_>, f: &Filter, limit: usize) -> Result<Vec<LicenseRow>
         format!("WHERE {}", clauses.join(" AND "))
     };
     let sql = format!(
-        "SELECT {COLUMNS} FROM licenses l {filter} ORDER BY l.issued_at DESC, l.id DESC LIMIT {limit}"
+        "SELECT {COLUMNS} FROM licenses l {HEARD} {filter} ORDER BY l.issued_at DESC, l.id DESC LIMIT {limit}"
     );
     let mut st = tx.prepare(&sql)?;
     let mut rows = st.query(params_from_iter(args.iter()))?;
@@ -448,14 +491,17 @@ pub fn count_by_state(tx: &ReadTx<'_>) -> Result<Vec<(String, i64)>> {
 /// subscription that may be restored. Each part is one index range, so a sweep with
 /// nothing to do costs the same with a thousand licenses or a million
 /// (`sweep_due::tests::an_idle_sweep_reads_as_little_at_any_fleet_size`). The parts on
-/// `last_seen_at` name their index: SQLite's planner otherwise walks every active license
-/// through `licenses_state` (0.4 s with a million licenses).
+/// `last_seen_mark` name their index: SQLite's planner otherwise walks every active
+/// license through `licenses_state` (0.4 s with a million licenses). The index orders
+/// marks, at most `SEEN_MARK_LAG` older than the instants, which are read from
+/// `heartbeat_state` for those marked before `?2`.
 const SWEEP_CANDIDATES: &str = "
     SELECT id FROM licenses WHERE state NOT IN ('revoked', 'expired') AND expires_at <= ?1
+    UNION SELECT l.id FROM licenses l INDEXED BY licenses_active_seen
+        CROSS JOIN heartbeat_state h ON h.license_id = l.id
+        WHERE l.state = 'active' AND l.last_seen_mark < ?2 AND h.last_seen_at < ?2
     UNION SELECT id FROM licenses INDEXED BY licenses_active_seen
-        WHERE state = 'active' AND last_seen_at < ?2
-    UNION SELECT id FROM licenses INDEXED BY licenses_active_seen
-        WHERE state = 'active' AND last_seen_at IS NULL
+        WHERE state = 'active' AND last_seen_mark IS NULL
     UNION SELECT id FROM licenses WHERE subscription_status IN ('past_due', 'canceled')
         AND state IN ('issued', 'active', 'locked')
     UNION SELECT id FROM licenses WHERE state = 'suspended' AND suspend_reason = 'subscription'";
@@ -466,7 +512,8 @@ pub fn sweep_candidates(
     now: DateTime<Utc>,
     seen_before: DateTime<Utc>,
 ) -> Result<Vec<LicenseRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM licenses l WHERE l.id IN ({SWEEP_CANDIDATES})");
+    let sql =
+        format!("SELECT {COLUMNS} FROM licenses l {HEARD} WHERE l.id IN ({SWEEP_CANDIDATES})");
     let mut st = tx.prepare(&sql)?;
     let mut rows = st.query(params![ts(now), ts(seen_before)])?;
     let mut out = Vec::new();
@@ -577,9 +624,11 @@ pub struct CapacityRow {
 
 pub fn capacity_rows(tx: &ReadTx<'_>, install_id: &str) -> Result<Vec<CapacityRow>> {
     let mut st = tx.prepare(
-        "SELECT state, suspend_reason, internal_users, external_users, not_before, expires_at, bound_fingerprint,
-                last_seen_at, subscription_status, subscription_period_end, offline_until
-         FROM licenses WHERE install_id = ?1 LIMIT 1000",
+        "SELECT l.state, l.suspend_reason, l.internal_users, l.external_users, l.not_before, l.expires_at,
+                l.bound_fingerprint, h.last_seen_at, l.subscription_status, l.subscription_period_end,
+                l.offline_until
+         FROM licenses l LEFT JOIN heartbeat_state h ON h.license_id = l.id
+         WHERE l.install_id = ?1 LIMIT 1000",
     )?;
     let mut rows = st.query([install_id])?;
     let mut out = Vec::new();
@@ -599,7 +648,7 @@ pub fn capacity_rows(tx: &ReadTx<'_>, install_id: &str) -> Result<Vec<CapacityRo
             not_before: parse_ts("licenses.not_before", &r.get::<_, String>(4)?)?,
             expires_at: parse_ts("licenses.expires_at", &r.get::<_, String>(5)?)?,
             bound_fingerprint: r.get(6)?,
-            last_seen_at: parse_opt_ts("licenses.last_seen_at", r.get(7)?)?,
+            last_seen_at: parse_opt_ts("heartbeat_state.last_seen_at", r.get(7)?)?,
             subscription: Subscription {
                 status: sub
                     .parse()

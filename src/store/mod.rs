@@ -32,7 +32,9 @@
 //!   when loading it; take the license lock before any other row of that license.
 //! - **Lease chain** (`service::appliance::heartbeat`): the next lease's seq is the
 //!   activation's `last_seq + 1` and chains to its `last_lease_hash`
-//!   (`leases::record`). Lock the activation row (covered by locking its license first).
+//!   (`leases::record`; kept in the license's `heartbeat_state` row or the activation's
+//!   own). Lock the activation row and that state row (covered by locking its license
+//!   first).
 //! - **Activations and directives of a license**: activation requeues what the old
 //!   activation was sent (`directives::requeue_unconfirmed`) and then supersedes it
 //!   (`activations::supersede_all`); a lease reads the deliverable directives, then

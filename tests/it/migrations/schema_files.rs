@@ -93,6 +93,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "9df6355041b57606a842606c9365ba39eb934a15ae80d4601be6b86ac0a2a36c",
     ),
     (
+        "tenant",
+        "0017_heartbeat_state.sql",
+        "82fc80181d5beda60899cc769dd487786fa310005734687ea0b284fb4be4ccc8",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

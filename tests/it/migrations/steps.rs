@@ -145,6 +145,16 @@ const SEEDS: &[&str] = &[
     "INSERT INTO heartbeats (id, license_id, at, fingerprint, seq, internal_users, external_users, state, prev_id) VALUES
        (5, 'L1', '2026-01-13T08:00:00.000000Z', 'box-b', 4, 12, 3, 'active', 4);
      UPDATE licenses SET last_heartbeat_id = 5 WHERE id = 'L1';",
+    // Version 17: L4 activated on box-d, which heartbeats once; its state row holds
+    // its lease chain.
+    "INSERT INTO activations (id, license_id, fingerprint, hostname, secret_hash, created_at, last_seq, last_lease_hash) VALUES
+       (4, 'L4', 'box-d', NULL, x'ac04', '2026-01-13T09:00:00.000000Z', 0, '');
+     UPDATE licenses SET state = 'active', bound_fingerprint = 'box-d', activated_at = '2026-01-13T09:00:00.000000Z',
+         last_seen_mark = '2026-01-13T09:05:00.000000Z' WHERE id = 'L4';
+     INSERT INTO heartbeats (id, license_id, at, fingerprint, seq, internal_users, external_users, state, prev_id) VALUES
+       (6, 'L4', '2026-01-13T09:05:00.000000Z', 'box-d', 1, 1, 0, 'active', NULL);
+     INSERT INTO heartbeat_state (license_id, last_seen_at, last_heartbeat_id, activation_id, last_seq, last_lease_hash) VALUES
+       ('L4', '2026-01-13T09:05:00.000000Z', 6, 4, 1, 'lh4');",
 ];
 
 /// Columns that a step rewrites or moves on purpose, by step: an upgrade across that step
@@ -153,6 +163,8 @@ const REWRITES: &[(i64, &str, &str)] = &[
     (6, "directives", "first_seq"),
     (15, "licenses", "license_key"),
     (16, "activations", "last_heartbeat_id"),
+    (17, "licenses", "last_seen_at"),
+    (17, "licenses", "last_heartbeat_id"),
 ];
 
 /// A tenant database at `version`, made by running steps 1 to `version` as plain SQL,
@@ -500,14 +512,15 @@ fn step_8_fleet_aggregates() {
     assert_eq!(pairs(stages), pairs(direct_stages));
     assert_eq!(pairs(stages), owned(&[("admin_warning", 1)]));
 
-    // The triggers: a heartbeat in a counted hour; L1 heard from twice on the 7th (one
-    // more appliance that day, once), then locked; a state written again unchanged; the
+    // The triggers (as step 17 made them again, on the mark): a heartbeat in a
+    // counted hour; L1 heard from twice on the 7th (one more appliance that day, once),
+    // then locked; a state written again unchanged; the
     // installation's stage moves on; a new license is issued.
     c.execute_batch(
         "INSERT INTO heartbeats (license_id, at, fingerprint, seq, state)
            VALUES ('L1', '2026-01-06T09:30:00.000000Z', 'box-b', 3, 'active');
-         UPDATE licenses SET last_seen_at = '2026-01-07T08:00:00.000000Z' WHERE id = 'L1';
-         UPDATE licenses SET last_seen_at = '2026-01-07T09:00:00.000000Z' WHERE id = 'L1';
+         UPDATE licenses SET last_seen_mark = '2026-01-07T08:00:00.000000Z' WHERE id = 'L1';
+         UPDATE licenses SET last_seen_mark = '2026-01-07T09:00:00.000000Z' WHERE id = 'L1';
          UPDATE licenses SET state = 'locked' WHERE id = 'L1';
          UPDATE licenses SET state = 'suspended' WHERE id = 'L2';
          UPDATE installations SET stage = 'read_only' WHERE install_id = 'I1';
@@ -778,12 +791,16 @@ fn columns(c: &Connection, table: &str) -> Vec<String> {
 /// The head of each license's heartbeat chain, by license (L1 and L2: those of the
 /// seeds' licenses that have activations).
 fn heads(c: &Connection) -> Vec<(String, Option<i64>)> {
-    c.prepare("SELECT id, last_heartbeat_id FROM licenses WHERE id IN ('L1', 'L2') ORDER BY id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect()
+    c.prepare(
+        "SELECT l.id, h.last_heartbeat_id FROM licenses l
+         LEFT JOIN heartbeat_state h ON h.license_id = l.id
+         WHERE l.id IN ('L1', 'L2') ORDER BY l.id",
+    )
+    .unwrap()
+    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+    .unwrap()
+    .map(|r| r.unwrap())
+    .collect()
 }
 
 #[test]
@@ -825,6 +842,108 @@ fn step_16_heartbeat_head_on_license() {
         )
         .unwrap();
     assert_eq!(soonest.as_deref(), Some("2027-01-01T00:00:00.000000Z"));
+}
+
+/// Step 17: what a heartbeat changes moves to `heartbeat_state`. L1's last-seen instant
+/// and chain head go there, and its row keeps the instant as its mark; L2, never heard
+/// from, gets no row; the activations keep their own lease chains; the index and the
+/// daily count of appliances heard from work on the mark.
+#[test]
+fn step_17_heartbeat_state() {
+    let c = upgrade_from(16);
+    type StateRow = (String, Option<String>, Option<i64>, Option<i64>);
+    let state: Vec<StateRow> = c
+        .prepare(
+            "SELECT license_id, last_seen_at, last_heartbeat_id, activation_id FROM heartbeat_state
+             ORDER BY license_id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(
+        state,
+        [(
+            "L1".to_owned(),
+            Some("2026-01-06T09:00:00.000000Z".to_owned()),
+            Some(5),
+            None
+        )]
+    );
+    let minutes: Vec<(String, Option<String>)> = c
+        .prepare("SELECT id, last_seen_mark FROM licenses ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(
+        minutes,
+        [
+            (
+                "L1".to_owned(),
+                Some("2026-01-06T09:00:00.000000Z".to_owned())
+            ),
+            ("L2".to_owned(), None),
+            ("L4".to_owned(), None)
+        ]
+    );
+    let columns = columns(&c, "licenses");
+    assert!(
+        !columns.contains(&"last_heartbeat_id".to_owned())
+            && !columns.contains(&"last_seen_at".to_owned()),
+        "{columns:?}"
+    );
+    let chains: Vec<(i64, i64, String)> = c
+        .prepare("SELECT id, last_seq, last_lease_hash FROM activations ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(
+        chains,
+        [
+            (1, 5, "lh1".to_owned()),
+            (2, 2, "lh2".to_owned()),
+            (3, 1, String::new())
+        ]
+    );
+    // The partial index orders active licenses by minute.
+    let plan: Vec<String> = c
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT count(*) FROM licenses INDEXED BY licenses_active_seen
+             WHERE state = 'active' AND last_seen_mark < '2026-02-01T00:00:00.000000Z'",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(3))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(
+        plan.iter().any(|p| p.contains("licenses_active_seen")),
+        "{plan:?}"
+    );
+    // Heard from again the same day, then on a new day: one more appliance that day,
+    // counted once.
+    let day = |d: &str| -> i64 {
+        c.query_row(
+            "SELECT coalesce((SELECT appliances FROM fleet_appliance_days WHERE day = ?1), 0)",
+            [d],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let (on_6th, on_20th) = (day("2026-01-06"), day("2026-01-20"));
+    c.execute_batch(
+        "UPDATE licenses SET last_seen_mark = '2026-01-06T10:00:00.000000Z' WHERE id = 'L1';
+         UPDATE licenses SET last_seen_mark = '2026-01-20T08:00:00.000000Z' WHERE id = 'L1';
+         UPDATE licenses SET last_seen_mark = '2026-01-20T09:00:00.000000Z' WHERE id = 'L1';",
+    )
+    .unwrap();
+    assert_eq!(day("2026-01-06"), on_6th);
+    assert_eq!(day("2026-01-20"), on_20th + 1);
 }
 
 /// Every key row as `(license, key, reason, issued by, superseded at)`, in id order.
