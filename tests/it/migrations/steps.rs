@@ -778,6 +778,16 @@ fn step_14_heartbeat_chain() {
     );
 }
 
+/// How SQLite would run `sql`: the detail of each step of its query plan.
+fn plan(c: &Connection, sql: &str) -> Vec<String> {
+    c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .unwrap()
+        .query_map([], |r| r.get(3))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
 /// A table's column names, in order.
 fn columns(c: &Connection, table: &str) -> Vec<String> {
     c.prepare("SELECT name FROM pragma_table_info(?1)")
@@ -815,18 +825,13 @@ fn step_16_heartbeat_head_on_license() {
     );
     // The organizations' soonest expiry is one index range: L1 (Acme's, in force)
     // is found, not the licenses of no organization.
-    let plan: Vec<String> = c
-        .prepare(
-            "EXPLAIN QUERY PLAN SELECT min(expires_at) FROM licenses
-             INDEXED BY licenses_organization_live_expiry
-             WHERE organization_id IS NOT NULL AND state NOT IN ('revoked', 'expired')
-             AND expires_at > '2026-01-01'",
-        )
-        .unwrap()
-        .query_map([], |r| r.get(3))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
+    let plan = plan(
+        &c,
+        "SELECT min(expires_at) FROM licenses
+         INDEXED BY licenses_organization_live_expiry
+         WHERE organization_id IS NOT NULL AND state NOT IN ('revoked', 'expired')
+         AND expires_at > '2026-01-01'",
+    );
     assert!(
         plan.iter()
             .any(|p| p.contains("licenses_organization_live_expiry")),
@@ -911,16 +916,11 @@ fn step_17_heartbeat_state() {
         ]
     );
     // The partial index orders active licenses by minute.
-    let plan: Vec<String> = c
-        .prepare(
-            "EXPLAIN QUERY PLAN SELECT count(*) FROM licenses INDEXED BY licenses_active_seen
-             WHERE state = 'active' AND last_seen_mark < '2026-02-01T00:00:00.000000Z'",
-        )
-        .unwrap()
-        .query_map([], |r| r.get(3))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
+    let plan = plan(
+        &c,
+        "SELECT count(*) FROM licenses INDEXED BY licenses_active_seen
+         WHERE state = 'active' AND last_seen_mark < '2026-02-01T00:00:00.000000Z'",
+    );
     assert!(
         plan.iter().any(|p| p.contains("licenses_active_seen")),
         "{plan:?}"
