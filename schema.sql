@@ -96,7 +96,6 @@ CREATE TABLE licenses (
     suspend_reason          TEXT CHECK (suspend_reason IN ('staff', 'subscription')),
     bound_fingerprint       TEXT,
     activated_at            TEXT,
-    last_seen_mark            TEXT,
     subscription_status     TEXT NOT NULL DEFAULT 'none' CHECK (subscription_status IN ('none', 'active', 'past_due', 'canceled')),
     subscription_period_end TEXT,
     revoked_at              TEXT,
@@ -107,8 +106,6 @@ CREATE INDEX licenses_install ON licenses(install_id);
 CREATE INDEX licenses_issued ON licenses(issued_at, id);
 CREATE INDEX licenses_state ON licenses(state, issued_at);
 CREATE INDEX licenses_live_expiry ON licenses(expires_at) WHERE state NOT IN ('revoked', 'expired');
--- step 17 (0017_heartbeat_state.sql)
-CREATE INDEX licenses_active_seen ON licenses(last_seen_mark) WHERE state = 'active';
 CREATE INDEX licenses_billing ON licenses(subscription_status) WHERE subscription_status IN ('past_due', 'canceled');
 CREATE INDEX licenses_suspended ON licenses(suspend_reason) WHERE state = 'suspended';
 -- step 3 (0003_installations.sql)
@@ -123,9 +120,6 @@ CREATE TRIGGER fleet_license_added AFTER INSERT ON licenses BEGIN
         ON CONFLICT (state) DO UPDATE SET licenses = licenses + 1;
     INSERT INTO fleet_license_days (day, issued) VALUES (substr(NEW.issued_at, 1, 10), 1)
         ON CONFLICT (day) DO UPDATE SET issued = issued + 1;
-    INSERT INTO fleet_appliance_days (day, appliances)
-        SELECT substr(NEW.last_seen_mark, 1, 10), 1 WHERE NEW.last_seen_mark IS NOT NULL
-        ON CONFLICT (day) DO UPDATE SET appliances = appliances + 1;
 END;
 -- step 8 (0008_fleet_aggregates.sql)
 CREATE TRIGGER fleet_license_state_changed AFTER UPDATE OF state ON licenses
@@ -133,13 +127,6 @@ WHEN OLD.state IS NOT NEW.state BEGIN
     UPDATE fleet_license_states SET licenses = licenses - 1 WHERE state = OLD.state;
     INSERT INTO fleet_license_states (state, licenses) VALUES (NEW.state, 1)
         ON CONFLICT (state) DO UPDATE SET licenses = licenses + 1;
-END;
--- step 17 (0017_heartbeat_state.sql)
-CREATE TRIGGER fleet_license_heard AFTER UPDATE OF last_seen_mark ON licenses
-WHEN NEW.last_seen_mark IS NOT NULL
-    AND substr(NEW.last_seen_mark, 1, 10) > coalesce(substr(OLD.last_seen_mark, 1, 10), '') BEGIN
-    INSERT INTO fleet_appliance_days (day, appliances) VALUES (substr(NEW.last_seen_mark, 1, 10), 1)
-        ON CONFLICT (day) DO UPDATE SET appliances = appliances + 1;
 END;
 -- step 8 (0008_fleet_aggregates.sql)
 CREATE TRIGGER fleet_license_removed AFTER DELETE ON licenses BEGIN
@@ -150,6 +137,15 @@ CREATE INDEX licenses_organization ON licenses(organization_id) WHERE organizati
 -- step 16 (0016_heartbeat_head_on_license.sql)
 CREATE INDEX licenses_organization_live_expiry ON licenses(expires_at)
     WHERE organization_id IS NOT NULL AND state NOT IN ('revoked', 'expired');
+-- step 17 (0017_heartbeat_state.sql)
+CREATE TRIGGER heartbeat_state_made AFTER INSERT ON licenses BEGIN
+    INSERT INTO heartbeat_state (license_id, active) VALUES (NEW.id, NEW.state = 'active');
+END;
+-- step 17 (0017_heartbeat_state.sql)
+CREATE TRIGGER heartbeat_state_active AFTER UPDATE OF state ON licenses
+WHEN (OLD.state = 'active') IS NOT (NEW.state = 'active') BEGIN
+    UPDATE heartbeat_state SET active = (NEW.state = 'active') WHERE license_id = NEW.id;
+END;
 
 -- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 14 (0014_heartbeat_chain.sql); changed by step 16 (0016_heartbeat_head_on_license.sql)
 CREATE TABLE activations (
@@ -726,5 +722,16 @@ CREATE TABLE heartbeat_state (
     -- is in its own row (`activations.last_seq`, `activations.last_lease_hash`).
     activation_id     INTEGER REFERENCES activations(id),
     last_seq          INTEGER NOT NULL DEFAULT 0,
-    last_lease_hash   TEXT NOT NULL DEFAULT ''
+    last_lease_hash   TEXT NOT NULL DEFAULT '',
+    -- 1 while the license's state is `active` (kept by the triggers below), for the
+    -- partial index.
+    active            INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1))
 ) WITHOUT ROWID;
+-- step 17 (0017_heartbeat_state.sql)
+CREATE TRIGGER fleet_license_heard AFTER UPDATE OF last_seen_at ON heartbeat_state
+WHEN NEW.last_seen_at IS NOT NULL
+    AND substr(NEW.last_seen_at, 1, 10) > coalesce(substr(OLD.last_seen_at, 1, 10), '') BEGIN
+    INSERT INTO fleet_appliance_days (day, appliances) VALUES (substr(NEW.last_seen_at, 1, 10), 1)
+        ON CONFLICT (day) DO UPDATE SET appliances = appliances + 1;
+END;
+CREATE INDEX heartbeat_state_active_seen ON heartbeat_state(last_seen_at) WHERE active = 1;

@@ -59,7 +59,7 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
         "CREATE TEMP TABLE n AS WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {licenses}) SELECT i FROM c;
          INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features, flags,
             not_before, expires_at, issued_at, kid, state, suspend_reason, bound_fingerprint,
-            activated_at, last_seen_mark, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at)
+            activated_at, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at)
          SELECT 'bench-' || n.i, 'Plant ' || n.i, 'inst-' || n.i, 'Org ' || (n.i % 500), 50, 10, l.features, l.flags,
             l.not_before, {expires}, {issued}, l.kid,
             CASE WHEN n.i % 100 < 60 THEN 'active' WHEN n.i % 100 < 75 THEN 'issued' WHEN n.i % 100 < 85 THEN 'locked'
@@ -67,11 +67,10 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
             CASE WHEN n.i % 100 BETWEEN 85 AND 89 THEN 'staff' END,
             CASE WHEN n.i % 100 < 60 THEN 'fp-' || n.i END,
             CASE WHEN n.i % 100 < 60 THEN {issued} END,
-            CASE WHEN n.i % 100 < 60 THEN {seen} END,
             'none', NULL, NULL, NULL, {issued}
          FROM n JOIN (SELECT * FROM licenses LIMIT 1) l;
-         INSERT INTO heartbeat_state (license_id, last_seen_at)
-         SELECT 'bench-' || n.i, {seen} FROM n WHERE n.i % 100 < 60;
+         UPDATE heartbeat_state SET last_seen_at = {seen}
+         WHERE license_id LIKE 'bench-%' AND CAST(substr(license_id, 7) AS INTEGER) % 100 < 60;
          INSERT INTO installations (install_id, internal_users, external_users, usage_at, condition, violation_since, stage, updated_at)
          SELECT 'inst-' || n.i, 12, 3, {now_ts},
             CASE WHEN n.i % 50 = 0 THEN 'over_limit' ELSE 'compliant' END,
@@ -82,7 +81,7 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
          DROP TABLE n;",
         expires = at("-(n.i % 400) * 86400 - 3600"),
         issued = at("(n.i % 84) * 86400 + 7200"),
-        seen = at("(n.i % 120) * 60"),
+        seen = at("(CAST(substr(license_id, 7) AS INTEGER) % 120) * 60"),
         now_ts = at("0"),
     ))
     .unwrap();

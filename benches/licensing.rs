@@ -264,19 +264,17 @@ fn main() {
         raw.execute_batch(&format!(
                     "INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features,
                        flags, not_before, expires_at, issued_at, kid, state, suspend_reason, bound_fingerprint,
-                       activated_at, last_seen_mark, subscription_status, subscription_period_end, revoked_at,
+                       activated_at, subscription_status, subscription_period_end, revoked_at,
                        revoke_reason, updated_at)
                      SELECT '{prefix}-' || n.value, name, install_id || '-{prefix}-' || n.value, organization,
                        internal_users, external_users, features, flags, not_before, expires_at, issued_at, kid,
-                       'active', suspend_reason, bound_fingerprint, activated_at, '{seen}', subscription_status,
+                       'active', suspend_reason, bound_fingerprint, activated_at, subscription_status,
                        subscription_period_end, revoked_at, revoke_reason, updated_at
                      FROM (WITH RECURSIVE c(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM c WHERE value < {n})
                            SELECT value FROM c) n
                      JOIN (SELECT * FROM licenses LIMIT 1) l;
-                     INSERT INTO heartbeat_state (license_id, last_seen_at)
-                     SELECT '{prefix}-' || n.value, '{seen}'
-                     FROM (WITH RECURSIVE c(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM c WHERE value < {n})
-                           SELECT value FROM c) n",
+                     UPDATE heartbeat_state SET last_seen_at = '{seen}'
+                     WHERE license_id >= '{prefix}-' AND license_id < '{prefix}.'",
                     seen = licd::store::ts(seen),
                 ))
             .unwrap();

@@ -4,7 +4,7 @@
 //! licenses per state, installations per stage) and two index ranges over `licenses`
 //! (silent appliances, licenses expiring soon), never a scan of every row.
 
-use super::licenses::{COLUMNS, HEARD, LicenseRow, SEEN_MARK_LAG, read_row};
+use super::licenses::{COLUMNS, HEARD, LicenseRow, read_row};
 use super::{ReadTx, Result, StoreError, WriteTx, ts};
 use crate::domain::lifecycle::LicenseState;
 use crate::domain::violation::Stage;
@@ -141,41 +141,31 @@ pub fn prune(tx: &WriteTx<'_>, before: DateTime<Utc>) -> Result<usize> {
 }
 
 /// Active licenses whose appliance was last heard from before `seen_before`: how many,
-/// and the `limit` heard from longest ago (to within `SEEN_MARK_LAG`). Ranges of the
-/// partial index `licenses_active_seen`, named with `INDEXED BY`: left to itself the
-/// planner takes `licenses_state` for `state = 'active'` and reads every active license
-/// (the whole dashboard took 135 ms at p50 instead of 7 ms with 60,000 active;
-/// `scripts/bench dashboard`). The index holds each license's mark, up to
-/// `SEEN_MARK_LAG` older than its last heartbeat: the exact instant
-/// (`heartbeat_state`) is read for those marked within the lag before `seen_before`,
-/// and for those listed.
+/// and the `limit` heard from longest ago. One range of the partial index
+/// `heartbeat_state_active_seen`, named with `INDEXED BY`: left to itself the planner
+/// may read every active license instead (through `licenses_state`, the whole dashboard
+/// took 135 ms at p50 instead of 7 ms with 60,000 active; `scripts/bench dashboard`).
 pub fn silent(
     tx: &ReadTx<'_>,
     seen_before: DateTime<Utc>,
     limit: usize,
 ) -> Result<(i64, Vec<LicenseRow>)> {
-    let (before, lag) = (ts(seen_before), ts(seen_before - SEEN_MARK_LAG));
     let count: i64 = tx.query_row(
-        "SELECT (SELECT count(*) FROM licenses INDEXED BY licenses_active_seen
-                 WHERE state = 'active' AND last_seen_mark < ?2)
-              + (SELECT count(*) FROM licenses l INDEXED BY licenses_active_seen
-                 CROSS JOIN heartbeat_state h ON h.license_id = l.id
-                 WHERE l.state = 'active' AND l.last_seen_mark >= ?2 AND l.last_seen_mark < ?1
-                   AND h.last_seen_at < ?1)",
-        [&before, &lag],
+        "SELECT count(*) FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
+         WHERE active = 1 AND last_seen_at < ?1",
+        [ts(seen_before)],
         |r| r.get(0),
     )?;
     let mut st = tx.prepare(&format!(
-        "SELECT {COLUMNS} FROM licenses l INDEXED BY licenses_active_seen {HEARD}
-         WHERE l.state = 'active' AND l.last_seen_mark < ?1 AND h.last_seen_at < ?1
-         ORDER BY l.last_seen_mark LIMIT ?2"
+        "SELECT {COLUMNS} FROM heartbeat_state h INDEXED BY heartbeat_state_active_seen
+         CROSS JOIN licenses l ON l.id = h.license_id
+         WHERE h.active = 1 AND h.last_seen_at < ?1 ORDER BY h.last_seen_at LIMIT ?2"
     ))?;
-    let mut rows = st.query(params![before, limit as i64])?;
+    let mut rows = st.query(params![ts(seen_before), limit as i64])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         out.push(read_row(r, 0)?);
     }
-    out.sort_by_key(|l| l.last_seen_at);
     Ok((count, out))
 }
 

@@ -26,18 +26,16 @@ pub fn record(
     if st.execute(params![license_id, activation_id, seq, lease_hash])? == 1 {
         return Ok(());
     }
-    // The state row holds another activation's chain, or none: that chain goes back to
-    // its activation's row before this one takes its place.
+    // The state row (every license has one) holds another activation's chain, or none:
+    // that chain goes back to its activation's row before this one takes its place.
     let mut st = tx.prepare(
         "UPDATE activations SET last_seq = h.last_seq, last_lease_hash = h.last_lease_hash
          FROM heartbeat_state h WHERE h.license_id = ?1 AND activations.id = h.activation_id",
     )?;
     st.execute([license_id])?;
     let mut st = tx.prepare(
-        "INSERT INTO heartbeat_state (license_id, activation_id, last_seq, last_lease_hash)
-         VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (license_id) DO UPDATE SET activation_id = excluded.activation_id,
-             last_seq = excluded.last_seq, last_lease_hash = excluded.last_lease_hash",
+        "UPDATE heartbeat_state SET activation_id = ?2, last_seq = ?3, last_lease_hash = ?4
+         WHERE license_id = ?1",
     )?;
     st.execute(params![license_id, activation_id, seq, lease_hash])?;
     Ok(())

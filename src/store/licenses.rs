@@ -26,8 +26,7 @@ pub struct LicenseRow {
     pub suspend_reason: Option<SuspendReason>,
     pub bound_fingerprint: Option<String>,
     pub activated_at: Option<DateTime<Utc>>,
-    /// When its appliance was last heard from (`heartbeat_state`; the license row keeps
-    /// a mark up to `SEEN_MARK_LAG` older, `last_seen_mark`, for the sweep's index).
+    /// When its appliance was last heard from (kept in `heartbeat_state`).
     pub last_seen_at: Option<DateTime<Utc>>,
     pub subscription: Subscription,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -48,7 +47,8 @@ pub struct LicenseRow {
 }
 
 /// The join `COLUMNS` needs, after `licenses l` (and its `INDEXED BY`, if any): the
-/// narrow row each heartbeat rewrites (tenant schema step 17), as `h`.
+/// narrow row each heartbeat rewrites (tenant schema step 17), as `h`. Every license
+/// has one, made with it (trigger `heartbeat_state_made`).
 pub const HEARD: &str = "LEFT JOIN heartbeat_state h ON h.license_id = l.id";
 
 pub const COLUMNS: &str = "l.id, l.name, l.install_id, l.organization, l.internal_users, l.external_users, \
@@ -120,9 +120,9 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
     tx.execute(
         "INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features, flags,
             not_before, expires_at, issued_at, kid, state, suspend_reason, bound_fingerprint,
-            activated_at, last_seen_mark, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at, suspend_note,
+            activated_at, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at, suspend_note,
             organization_id, offline_until, bundle_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
         params![
             l.id,
             l.name,
@@ -140,7 +140,6 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
             l.suspend_reason.map(SuspendReason::as_str),
             l.bound_fingerprint,
             l.activated_at.map(ts),
-            l.last_seen_at.map(ts),
             l.subscription.status.as_str(),
             l.subscription.period_end.map(ts),
             l.revoked_at.map(ts),
@@ -152,22 +151,16 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
             l.bundle_seq,
         ],
     )?;
+    // Its state row was made by the insert (trigger `heartbeat_state_made`).
     if l.last_seen_at.is_some() || l.last_heartbeat_id.is_some() {
         tx.execute(
-            "INSERT INTO heartbeat_state (license_id, last_seen_at, last_heartbeat_id)
-             VALUES (?1, ?2, ?3)",
+            "UPDATE heartbeat_state SET last_seen_at = ?2, last_heartbeat_id = ?3
+             WHERE license_id = ?1",
             params![l.id, l.last_seen_at.map(ts), l.last_heartbeat_id],
         )?;
     }
     Ok(())
 }
-
-/// How much older than the last heartbeat `licenses.last_seen_mark` may be: a heartbeat
-/// moves the mark (and so rewrites the wide license row and its index entry) only once
-/// it is this old, or of another day. The queries on the mark read the exact instant
-/// (`heartbeat_state.last_seen_at`) for the licenses whose mark is this close to their
-/// limit.
-pub const SEEN_MARK_LAG: chrono::Duration = chrono::Duration::seconds(60);
 
 pub fn find(tx: &ReadTx<'_>, id: &str) -> Result<Option<LicenseRow>> {
     let mut st = tx.prepare(&format!(
@@ -207,7 +200,7 @@ pub fn update_status(
 ) -> Result<()> {
     let mut st = tx.prepare(
         "UPDATE licenses SET state = ?2, suspend_reason = ?3, bound_fingerprint = ?4, activated_at = ?5,
-            last_seen_mark = ?6, updated_at = ?7 WHERE id = ?1",
+            updated_at = ?6 WHERE id = ?1",
     )?;
     st.execute(params![
         id,
@@ -215,14 +208,11 @@ pub fn update_status(
         u.suspend_reason.map(SuspendReason::as_str),
         u.bound_fingerprint,
         u.activated_at.map(ts),
-        u.last_seen_at.map(ts),
         ts(now)
     ])?;
-    // A license never heard from gets no state row until it is.
     let mut st = tx.prepare(
-        "INSERT INTO heartbeat_state (license_id, last_seen_at) SELECT ?1, ?2
-         WHERE ?2 IS NOT NULL OR EXISTS (SELECT 1 FROM heartbeat_state WHERE license_id = ?1)
-         ON CONFLICT (license_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+        "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_id = ?1
+           AND last_seen_at IS NOT ?2",
     )?;
     st.execute(params![id, u.last_seen_at.map(ts)])?;
     Ok(())
@@ -230,32 +220,22 @@ pub fn update_status(
 
 /// An appliance was heard from at `at`, its heartbeat recorded as `heartbeat_id`: a
 /// heartbeat's only change to its license when the status stays as it was. It rewrites
-/// the narrow `heartbeat_state` row, and the license row only to move its mark
-/// (`last_seen_mark`), once the mark is `SEEN_MARK_LAG` old or of another day (the
-/// row's `updated_at`, which tracks changes to the license itself, stays).
+/// the license's narrow `heartbeat_state` row (and moves its entry in
+/// `heartbeat_state_active_seen`), not the license row, whose `updated_at` tracks
+/// changes to the license itself.
 pub fn heard(tx: &WriteTx<'_>, id: &str, at: DateTime<Utc>, heartbeat_id: i64) -> Result<()> {
     let mut st = tx.prepare(
-        "INSERT INTO heartbeat_state (license_id, last_seen_at, last_heartbeat_id) VALUES (?1, ?2, ?3)
-         ON CONFLICT (license_id) DO UPDATE
-         SET last_seen_at = excluded.last_seen_at, last_heartbeat_id = excluded.last_heartbeat_id",
+        "UPDATE heartbeat_state SET last_seen_at = ?2, last_heartbeat_id = ?3 WHERE license_id = ?1",
     )?;
     st.execute(params![id, ts(at), heartbeat_id])?;
-    let mut st = tx.prepare(
-        "UPDATE licenses SET last_seen_mark = ?2 WHERE id = ?1
-           AND (last_seen_mark IS NULL OR last_seen_mark <= ?3 OR last_seen_mark > ?2
-                OR substr(last_seen_mark, 1, 10) <> substr(?2, 1, 10))",
-    )?;
-    st.execute(params![id, ts(at), ts(at - SEEN_MARK_LAG)])?;
     Ok(())
 }
 
 /// A heartbeat was recorded for the license without hearing from its appliance (a box
 /// the license moved away from): the new head of its history chain.
 pub fn chain_heartbeat(tx: &WriteTx<'_>, id: &str, heartbeat_id: i64) -> Result<()> {
-    let mut st = tx.prepare(
-        "INSERT INTO heartbeat_state (license_id, last_heartbeat_id) VALUES (?1, ?2)
-         ON CONFLICT (license_id) DO UPDATE SET last_heartbeat_id = excluded.last_heartbeat_id",
-    )?;
+    let mut st =
+        tx.prepare("UPDATE heartbeat_state SET last_heartbeat_id = ?2 WHERE license_id = ?1")?;
     st.execute(params![id, heartbeat_id])?;
     Ok(())
 }
@@ -491,17 +471,15 @@ pub fn count_by_state(tx: &ReadTx<'_>) -> Result<Vec<(String, i64)>> {
 /// subscription that may be restored. Each part is one index range, so a sweep with
 /// nothing to do costs the same with a thousand licenses or a million
 /// (`sweep_due::tests::an_idle_sweep_reads_as_little_at_any_fleet_size`). The parts on
-/// `last_seen_mark` name their index: SQLite's planner otherwise walks every active
-/// license through `licenses_state` (0.4 s with a million licenses). The index orders
-/// marks, at most `SEEN_MARK_LAG` older than the instants, which are read from
-/// `heartbeat_state` for those marked before `?2`.
+/// `last_seen_at` name their index, `heartbeat_state_active_seen` (active licenses by
+/// when they were heard from, tenant step 17): SQLite's planner otherwise walks every
+/// active license through `licenses_state` (0.4 s with a million licenses).
 const SWEEP_CANDIDATES: &str = "
     SELECT id FROM licenses WHERE state NOT IN ('revoked', 'expired') AND expires_at <= ?1
-    UNION SELECT l.id FROM licenses l INDEXED BY licenses_active_seen
-        CROSS JOIN heartbeat_state h ON h.license_id = l.id
-        WHERE l.state = 'active' AND l.last_seen_mark < ?2 AND h.last_seen_at < ?2
-    UNION SELECT id FROM licenses INDEXED BY licenses_active_seen
-        WHERE state = 'active' AND last_seen_mark IS NULL
+    UNION SELECT license_id FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
+        WHERE active = 1 AND last_seen_at < ?2
+    UNION SELECT license_id FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
+        WHERE active = 1 AND last_seen_at IS NULL
     UNION SELECT id FROM licenses WHERE subscription_status IN ('past_due', 'canceled')
         AND state IN ('issued', 'active', 'locked')
     UNION SELECT id FROM licenses WHERE state = 'suspended' AND suspend_reason = 'subscription'";

@@ -4,7 +4,6 @@
 //! organization's license notice falls due). A closed tenant is opened for its sweep at
 //! that instant, not before.
 
-use super::licenses::SEEN_MARK_LAG;
 use super::{ReadTx, Result, parse_ts, ts};
 use crate::domain::violation::Timeline;
 use chrono::{DateTime, Duration, Utc};
@@ -35,8 +34,8 @@ pub fn sweep_due(
         "SELECT EXISTS (SELECT 1 FROM licenses WHERE subscription_status IN ('past_due', 'canceled')
                         AND state IN ('issued', 'active', 'locked'))
              OR EXISTS (SELECT 1 FROM licenses WHERE state = 'suspended' AND suspend_reason = 'subscription')
-             OR EXISTS (SELECT 1 FROM licenses INDEXED BY licenses_active_seen
-                        WHERE state = 'active' AND last_seen_mark IS NULL)",
+             OR EXISTS (SELECT 1 FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
+                        WHERE active = 1 AND last_seen_at IS NULL)",
         [],
         |r| r.get(0),
     )?;
@@ -77,19 +76,14 @@ pub fn sweep_due(
             next.push(crate::domain::timestamp::earlier(end, window));
         }
     }
-    // An active license not seen for longer than the grace. The index holds marks, each
-    // up to `SEEN_MARK_LAG` older than its license's last heartbeat; those marked more
-    // than the lag before the limit are overdue (below). So this is the earliest mark
-    // after that, plus the lag: the sweep that locks an appliance past its grace runs
-    // within the lag of it (the sweep compares the exact instants, so it never locks
-    // one early).
+    // An active license not seen for longer than the grace.
     let since = crate::domain::timestamp::earlier(now, grace);
-    if let Some(mark) = min_after(
-        "SELECT min(last_seen_mark) FROM licenses INDEXED BY licenses_active_seen
-           WHERE state = 'active' AND last_seen_mark >= ?1",
-        &ts(since - SEEN_MARK_LAG),
+    if let Some(seen) = min_after(
+        "SELECT min(last_seen_at) FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
+           WHERE active = 1 AND last_seen_at >= ?1",
+        &ts(since),
     )? {
-        next.push(crate::domain::timestamp::later(mark + SEEN_MARK_LAG, grace));
+        next.push(crate::domain::timestamp::later(seen, grace));
     }
     // An installation in violation moves to its next stage when the stage's time since
     // the violation began has passed (its stage depends on nothing else that changes
@@ -109,13 +103,9 @@ pub fn sweep_due(
     // Overdue now (a run was missed): due at once.
     let overdue: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM licenses WHERE state NOT IN ('revoked', 'expired') AND expires_at <= ?1)
-             OR EXISTS (SELECT 1 FROM licenses INDEXED BY licenses_active_seen
-                        WHERE state = 'active' AND last_seen_mark < ?3)
-             OR EXISTS (SELECT 1 FROM licenses l INDEXED BY licenses_active_seen
-                        CROSS JOIN heartbeat_state h ON h.license_id = l.id
-                        WHERE l.state = 'active' AND l.last_seen_mark >= ?3
-                          AND l.last_seen_mark < ?2 AND h.last_seen_at < ?2)",
-        [&now_ts, &ts(since), &ts(since - SEEN_MARK_LAG)],
+             OR EXISTS (SELECT 1 FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
+                        WHERE active = 1 AND last_seen_at < ?2)",
+        [&now_ts, &ts(since)],
         |r| r.get(0),
     )?;
     if overdue {
@@ -166,14 +156,13 @@ mod tests {
             tx.execute(
                 "WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 + ?2 - 1)
                  INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-                     expires_at, issued_at, kid, state, activated_at, last_seen_mark, updated_at, organization_id)
-                 SELECT 'lic-' || i, 'n', 'inst-' || i, 10, 2, ?3, ?4, ?3, 'k1', 'active', ?3, ?5, ?3, ?6
+                     expires_at, issued_at, kid, state, activated_at, updated_at, organization_id)
+                 SELECT 'lic-' || i, 'n', 'inst-' || i, 10, 2, ?3, ?4, ?3, 'k1', 'active', ?3, ?3, ?5
                  FROM n",
-                params![from as i64, n as i64, ISSUED, expires, ts(seen), organization],
+                params![from as i64, n as i64, ISSUED, expires, organization],
             )?;
             tx.execute(
-                "INSERT INTO heartbeat_state (license_id, last_seen_at)
-                 SELECT id, ?1 FROM licenses WHERE id NOT IN (SELECT license_id FROM heartbeat_state)",
+                "UPDATE heartbeat_state SET last_seen_at = ?1 WHERE last_seen_at IS NULL",
                 [ts(seen)],
             )?;
             tx.execute(
@@ -187,61 +176,60 @@ mod tests {
         .unwrap();
     }
 
-    /// The mark of a license (`last_seen_mark`) as stored.
-    fn mark(db: &Db, id: &str) -> Option<DateTime<Utc>> {
-        db.read(|tx| {
-            let v: Option<String> = tx.query_row(
-                "SELECT last_seen_mark FROM licenses WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )?;
-            Ok::<_, StoreError>(v.map(|v| parse_ts("mark", &v).unwrap()))
-        })
-        .unwrap()
-    }
-
     fn heard(db: &Db, id: &str, at: DateTime<Utc>) {
         db.write(|tx| licenses::heard(tx, id, at, 1)).unwrap();
     }
 
-    /// A heartbeat moves its license's mark only once the mark is a lag old or of
-    /// another day; the exact instant is kept on every heartbeat.
-    #[test]
-    fn a_heartbeat_moves_the_mark_once_a_minute_or_on_a_new_day() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap();
-        let t = Utc.with_ymd_and_hms(2026, 6, 1, 23, 57, 0).unwrap();
-        let s = Duration::seconds;
-        add_fleet(&db, 0, 1, t, EXPIRES, None);
-        heard(&db, "lic-0", t + s(59));
-        assert_eq!(mark(&db, "lic-0"), Some(t));
-        heard(&db, "lic-0", t + s(60));
-        assert_eq!(mark(&db, "lic-0"), Some(t + s(60)));
-        heard(&db, "lic-0", t + s(110));
-        assert_eq!(mark(&db, "lic-0"), Some(t + s(60)));
-        heard(&db, "lic-0", t + s(170));
-        assert_eq!(mark(&db, "lic-0"), Some(t + s(170)), "23:59:50");
-        heard(&db, "lic-0", t + s(185));
-        assert_eq!(
-            mark(&db, "lic-0"),
-            Some(t + s(185)),
-            "00:00:05, 15 s on, a new day"
-        );
-        let last = db.read(|tx| licenses::find(tx, "lic-0")).unwrap().unwrap();
-        assert_eq!(last.last_seen_at, Some(t + s(185)));
-        assert_eq!(last.last_heartbeat_id, Some(1));
-        // A clock set back: the mark is never later than the instant.
-        heard(&db, "lic-0", t + s(100));
-        assert_eq!(mark(&db, "lic-0"), Some(t + s(100)));
+    fn set_state(db: &Db, id: &str, state: &str) {
+        db.write(|tx| {
+            tx.execute(
+                "UPDATE licenses SET state = ?2 WHERE id = ?1",
+                params![id, state],
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
     }
 
-    /// The index holds marks, each up to a lag older than its license's last
-    /// heartbeat (tenant step 17); the decisions take the exact instant. Around a
-    /// limit, those heard from before it are found and those heard from after it are
-    /// not, by the sweep and the dashboard alike; when the sweep is next due is late by
-    /// at most the lag, never early.
+    /// Every license has its state row, made with it, whose `active` follows the
+    /// license's state (the partial index of appliances by when they were heard from
+    /// holds active licenses only; tenant step 17's triggers).
     #[test]
-    fn marks_find_the_appliances_heard_from_before_a_limit_by_their_instant() {
+    fn a_license_has_a_state_row_that_follows_whether_it_is_active() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap();
+        let t = Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0).unwrap();
+        add_fleet(&db, 0, 1, t, EXPIRES, None);
+        let active = |db: &Db| -> Option<i64> {
+            db.read(|tx| {
+                Ok::<_, StoreError>(tx.query_row(
+                    "SELECT active FROM heartbeat_state WHERE license_id = 'lic-0'",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .ok()
+        };
+        assert_eq!(active(&db), Some(1));
+        set_state(&db, "lic-0", "locked");
+        assert_eq!(active(&db), Some(0));
+        set_state(&db, "lic-0", "revoked");
+        assert_eq!(active(&db), Some(0));
+        set_state(&db, "lic-0", "active");
+        assert_eq!(active(&db), Some(1));
+        heard(&db, "lic-0", t + Duration::seconds(5));
+        let l = db.read(|tx| licenses::find(tx, "lic-0")).unwrap().unwrap();
+        assert_eq!(
+            (l.last_seen_at, l.last_heartbeat_id),
+            (Some(t + Duration::seconds(5)), Some(1))
+        );
+    }
+
+    /// Around a limit, the sweep, `sweep_due` and the dashboard find the active
+    /// licenses heard from before it, by their exact instant, and none that is not
+    /// active.
+    #[test]
+    fn active_appliances_heard_from_before_a_limit_are_found_by_their_instant() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap();
         let t = Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0).unwrap();
@@ -252,9 +240,9 @@ mod tests {
         heard(&db, "lic-1", t + s(50));
         add_fleet(&db, 2, 1, t - s(30), EXPIRES, None);
         add_fleet(&db, 3, 1, t - s(100), EXPIRES, None);
+        add_fleet(&db, 4, 1, t - s(500), EXPIRES, None);
+        set_state(&db, "lic-4", "revoked");
         let limit = t + s(30);
-        assert_eq!(mark(&db, "lic-0"), Some(t - s(40)));
-        assert_eq!(mark(&db, "lic-1"), Some(t + s(20)));
         let grace = Duration::days(14);
         let now = limit + grace;
         db.read(|tx| {
@@ -279,9 +267,9 @@ mod tests {
                 ],
                 "longest silent first, with their instants"
             );
-            // Before any grace runs out: due a lag after lic-3's grace ends.
+            // Before any grace runs out: due when lic-3's does.
             let due = sweep_due(tx, t - s(200) + grace, grace, &Timeline::default())?;
-            assert_eq!(due.next_at, Some(t - s(40) + grace));
+            assert_eq!(due.next_at, Some(t - s(100) + grace));
             // Once one has run out: due at once.
             let due = sweep_due(tx, now, grace, &Timeline::default())?;
             assert_eq!(due.next_at, Some(now));

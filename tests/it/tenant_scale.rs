@@ -84,8 +84,7 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
 /// step's (17) `heartbeat_state` folded back into the license and activation rows, the
-/// license's exact last-seen instant and its index and triggers as they were, its
-/// version one lower.
+/// index and triggers as they were, its version one lower.
 fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     let count: i64 = c
@@ -100,8 +99,9 @@ fn one_step_back(path: &Path) {
         "BEGIN;
          DROP TRIGGER fleet_license_added;
          DROP TRIGGER fleet_license_heard;
-         DROP INDEX licenses_active_seen;
-         ALTER TABLE licenses RENAME COLUMN last_seen_mark TO last_seen_at;
+         DROP TRIGGER heartbeat_state_made;
+         DROP TRIGGER heartbeat_state_active;
+         ALTER TABLE licenses ADD COLUMN last_seen_at TEXT;
          ALTER TABLE licenses ADD COLUMN last_heartbeat_id INTEGER;
          UPDATE licenses SET (last_seen_at, last_heartbeat_id) = (
              SELECT h.last_seen_at, h.last_heartbeat_id FROM heartbeat_state h

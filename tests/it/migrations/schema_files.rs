@@ -95,7 +95,7 @@ const RELEASED: &[(&str, &str, &str)] = &[
     (
         "tenant",
         "0017_heartbeat_state.sql",
-        "82fc80181d5beda60899cc769dd487786fa310005734687ea0b284fb4be4ccc8",
+        "388d1e0a35800b5ac52cbeea41cae9707733651003d6f06735c5ce15e1ef5cbd",
     ),
     (
         "registry",

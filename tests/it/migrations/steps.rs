@@ -149,12 +149,12 @@ const SEEDS: &[&str] = &[
     // its lease chain.
     "INSERT INTO activations (id, license_id, fingerprint, hostname, secret_hash, created_at, last_seq, last_lease_hash) VALUES
        (4, 'L4', 'box-d', NULL, x'ac04', '2026-01-13T09:00:00.000000Z', 0, '');
-     UPDATE licenses SET state = 'active', bound_fingerprint = 'box-d', activated_at = '2026-01-13T09:00:00.000000Z',
-         last_seen_mark = '2026-01-13T09:05:00.000000Z' WHERE id = 'L4';
+     UPDATE licenses SET state = 'active', bound_fingerprint = 'box-d', activated_at = '2026-01-13T09:00:00.000000Z'
+         WHERE id = 'L4';
      INSERT INTO heartbeats (id, license_id, at, fingerprint, seq, internal_users, external_users, state, prev_id) VALUES
        (6, 'L4', '2026-01-13T09:05:00.000000Z', 'box-d', 1, 1, 0, 'active', NULL);
-     INSERT INTO heartbeat_state (license_id, last_seen_at, last_heartbeat_id, activation_id, last_seq, last_lease_hash) VALUES
-       ('L4', '2026-01-13T09:05:00.000000Z', 6, 4, 1, 'lh4');",
+     UPDATE heartbeat_state SET last_seen_at = '2026-01-13T09:05:00.000000Z', last_heartbeat_id = 6,
+         activation_id = 4, last_seq = 1, last_lease_hash = 'lh4' WHERE license_id = 'L4';",
 ];
 
 /// Columns that a step rewrites or moves on purpose, by step: an upgrade across that step
@@ -512,15 +512,15 @@ fn step_8_fleet_aggregates() {
     assert_eq!(pairs(stages), pairs(direct_stages));
     assert_eq!(pairs(stages), owned(&[("admin_warning", 1)]));
 
-    // The triggers (as step 17 made them again, on the mark): a heartbeat in a
+    // The triggers (as step 17 made them again, on the state row): a heartbeat in a
     // counted hour; L1 heard from twice on the 7th (one more appliance that day, once),
     // then locked; a state written again unchanged; the
     // installation's stage moves on; a new license is issued.
     c.execute_batch(
         "INSERT INTO heartbeats (license_id, at, fingerprint, seq, state)
            VALUES ('L1', '2026-01-06T09:30:00.000000Z', 'box-b', 3, 'active');
-         UPDATE licenses SET last_seen_mark = '2026-01-07T08:00:00.000000Z' WHERE id = 'L1';
-         UPDATE licenses SET last_seen_mark = '2026-01-07T09:00:00.000000Z' WHERE id = 'L1';
+         UPDATE heartbeat_state SET last_seen_at = '2026-01-07T08:00:00.000000Z' WHERE license_id = 'L1';
+         UPDATE heartbeat_state SET last_seen_at = '2026-01-07T09:00:00.000000Z' WHERE license_id = 'L1';
          UPDATE licenses SET state = 'locked' WHERE id = 'L1';
          UPDATE licenses SET state = 'suspended' WHERE id = 'L2';
          UPDATE installations SET stage = 'read_only' WHERE install_id = 'I1';
@@ -849,49 +849,35 @@ fn step_16_heartbeat_head_on_license() {
     assert_eq!(soonest.as_deref(), Some("2027-01-01T00:00:00.000000Z"));
 }
 
-/// Step 17: what a heartbeat changes moves to `heartbeat_state`. L1's last-seen instant
-/// and chain head go there, and its row keeps the instant as its mark; L2, never heard
-/// from, gets no row; the activations keep their own lease chains; the index and the
-/// daily count of appliances heard from work on the mark.
+/// Step 17: what a heartbeat changes moves to `heartbeat_state`, one row per license:
+/// L1's last-seen instant and chain head go there; L2 and L4, never heard from, get an
+/// empty row; each row knows whether its license is active, and keeps knowing; the
+/// activations keep their own lease chains; the license row keeps neither column; the
+/// index and the daily count of appliances heard from work on the state rows.
 #[test]
 fn step_17_heartbeat_state() {
     let c = upgrade_from(16);
-    type StateRow = (String, Option<String>, Option<i64>, Option<i64>);
-    let state: Vec<StateRow> = c
-        .prepare(
-            "SELECT license_id, last_seen_at, last_heartbeat_id, activation_id FROM heartbeat_state
-             ORDER BY license_id",
+    type StateRow = (String, Option<String>, Option<i64>, Option<i64>, i64);
+    let state = |c: &Connection| -> Vec<StateRow> {
+        c.prepare(
+            "SELECT license_id, last_seen_at, last_heartbeat_id, activation_id, active
+             FROM heartbeat_state ORDER BY license_id",
         )
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
         .unwrap()
         .map(|r| r.unwrap())
-        .collect();
+        .collect()
+    };
+    let l1_seen = Some("2026-01-06T09:00:00.000000Z".to_owned());
     assert_eq!(
-        state,
-        [(
-            "L1".to_owned(),
-            Some("2026-01-06T09:00:00.000000Z".to_owned()),
-            Some(5),
-            None
-        )]
-    );
-    let minutes: Vec<(String, Option<String>)> = c
-        .prepare("SELECT id, last_seen_mark FROM licenses ORDER BY id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
-    assert_eq!(
-        minutes,
+        state(&c),
         [
-            (
-                "L1".to_owned(),
-                Some("2026-01-06T09:00:00.000000Z".to_owned())
-            ),
-            ("L2".to_owned(), None),
-            ("L4".to_owned(), None)
+            ("L1".to_owned(), l1_seen.clone(), Some(5), None, 1),
+            ("L2".to_owned(), None, None, None, 0),
+            ("L4".to_owned(), None, None, None, 0)
         ]
     );
     let columns = columns(&c, "licenses");
@@ -915,15 +901,35 @@ fn step_17_heartbeat_state() {
             (3, 1, String::new())
         ]
     );
-    // The partial index orders active licenses by minute.
+    // The partial index orders active licenses by when they were heard from.
     let plan = plan(
         &c,
-        "SELECT count(*) FROM licenses INDEXED BY licenses_active_seen
-         WHERE state = 'active' AND last_seen_mark < '2026-02-01T00:00:00.000000Z'",
+        "SELECT count(*) FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
+         WHERE active = 1 AND last_seen_at < '2026-02-01T00:00:00.000000Z'",
     );
     assert!(
-        plan.iter().any(|p| p.contains("licenses_active_seen")),
+        plan.iter()
+            .any(|p| p.contains("heartbeat_state_active_seen")),
         "{plan:?}"
+    );
+    // A license made later gets its row; one that stops being active, and starts again,
+    // is followed.
+    c.execute_batch(
+        "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
+           expires_at, issued_at, kid, state, updated_at)
+         VALUES ('L5', 'n', 'I1', 1, 0, 't', 't', '2026-01-20T12:00:00.000000Z', 'k1', 'issued', 't');
+         UPDATE licenses SET state = 'locked' WHERE id = 'L1';
+         UPDATE licenses SET state = 'active' WHERE id = 'L2';",
+    )
+    .unwrap();
+    assert_eq!(
+        state(&c),
+        [
+            ("L1".to_owned(), l1_seen, Some(5), None, 0),
+            ("L2".to_owned(), None, None, None, 1),
+            ("L4".to_owned(), None, None, None, 0),
+            ("L5".to_owned(), None, None, None, 0)
+        ]
     );
     // Heard from again the same day, then on a new day: one more appliance that day,
     // counted once.
@@ -937,9 +943,9 @@ fn step_17_heartbeat_state() {
     };
     let (on_6th, on_20th) = (day("2026-01-06"), day("2026-01-20"));
     c.execute_batch(
-        "UPDATE licenses SET last_seen_mark = '2026-01-06T10:00:00.000000Z' WHERE id = 'L1';
-         UPDATE licenses SET last_seen_mark = '2026-01-20T08:00:00.000000Z' WHERE id = 'L1';
-         UPDATE licenses SET last_seen_mark = '2026-01-20T09:00:00.000000Z' WHERE id = 'L1';",
+        "UPDATE heartbeat_state SET last_seen_at = '2026-01-06T10:00:00.000000Z' WHERE license_id = 'L1';
+         UPDATE heartbeat_state SET last_seen_at = '2026-01-20T08:00:00.000000Z' WHERE license_id = 'L1';
+         UPDATE heartbeat_state SET last_seen_at = '2026-01-20T09:00:00.000000Z' WHERE license_id = 'L1';",
     )
     .unwrap();
     assert_eq!(day("2026-01-06"), on_6th);
