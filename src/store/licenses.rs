@@ -601,13 +601,12 @@ pub struct CapacityRow {
 }
 
 pub fn capacity_rows(tx: &ReadTx<'_>, install_id: &str) -> Result<Vec<CapacityRow>> {
-    let mut st = tx.prepare(
+    let mut st = tx.prepare(&format!(
         "SELECT l.state, l.suspend_reason, l.internal_users, l.external_users, l.not_before, l.expires_at,
                 l.bound_fingerprint, h.last_seen_at, l.subscription_status, l.subscription_period_end,
                 l.offline_until
-         FROM licenses l LEFT JOIN heartbeat_state h ON h.license_id = l.id
-         WHERE l.install_id = ?1 LIMIT 1000",
-    )?;
+         FROM licenses l {HEARD} WHERE l.install_id = ?1 LIMIT 1000"
+    ))?;
     let mut rows = st.query([install_id])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
