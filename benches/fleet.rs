@@ -2,6 +2,8 @@
 //! as its own process on loopback, driven by `wrk` (Debian's package) with the Lua
 //! scripts in `benches/wrk/`, with `/healthz` of the same process in the same run as the
 //! HTTP ceiling. Run with `scripts/bench` (release build). Prints Markdown tables.
+//! licd runs with its default configuration and log level (`info`); its log is appended
+//! to `licd.log` beside the data directory.
 //!
 //! Seeds 100,000 licenses, each activated by the real activation code, plus licenses
 //! left unactivated for the activation run; then, against plain HTTP and then HTTPS
@@ -155,12 +157,20 @@ impl Licd {
     fn start(data_dir: &Path, tls: bool) -> Licd {
         let port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_licd"));
+        // At its default log level (`info`), its log appended to a file beside the data
+        // directory, as journald would take it.
+        let log = data_dir.with_file_name("licd.log");
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
         cmd.arg("serve")
             .env_remove("LICD_CONFIG")
+            .env_remove("LICD_LOG")
             .env("LICD_STORAGE__DATA_DIR", data_dir)
-            .env("LICD_LOG", "error")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::from(log_file));
         let base = if tls {
             cmd.env("LICD_TLS__ENABLED", "true")
                 .env("LICD_TLS__HTTP", "off")
@@ -191,7 +201,11 @@ impl Licd {
             }
             std::thread::sleep(StdDuration::from_millis(50));
         }
-        panic!("licd serve never became ready at {}", licd.base);
+        panic!(
+            "licd serve never became ready at {} (its log: {})",
+            licd.base,
+            log.display()
+        );
     }
 
     /// Anonymous resident memory (`RssAnon`), in MiB.

@@ -4,88 +4,13 @@
 //! (a lost one would be refused as `lease_seq_ahead`, and the chain would go back).
 
 use crate::harness::*;
-use licd::clock::{Clock, SystemClock};
-use licd::domain::license::LicenseRequest;
-use licd::service::appliance::{self, ActivateRequest};
-use licd::service::{Actor, App, licenses};
 use serde_json::{Value, json};
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const APPLIANCES: usize = 24;
-
-/// (license id, activation secret, fingerprint) per appliance, seeded through the
-/// issuing and activation code on a closed data directory.
-fn seed(data_dir: &Path) -> Vec<(String, String, String)> {
-    let app = App::open(test_config(data_dir), Arc::new(SystemClock)).unwrap();
-    let tenant = app.tenants.public().unwrap();
-    let now = SystemClock.now();
-    let reqs: Vec<LicenseRequest> = (0..APPLIANCES)
-        .map(|i| LicenseRequest {
-            name: "durable".into(),
-            install_id: format!("durable-{i}"),
-            organization: "Acme".into(),
-            organization_id: None,
-            internal_users: 50,
-            external_users: 5,
-            features: vec![],
-            flags: vec![],
-            not_before: None,
-            expires_at: now + chrono::Duration::days(30),
-        })
-        .collect();
-    licenses::issue_many(&app, &tenant, now, &Actor::Cli, &reqs)
-        .unwrap()
-        .into_iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let fingerprint = format!("box-{i}");
-            let req = ActivateRequest {
-                license_key: l.license_key.clone(),
-                fingerprint: fingerprint.clone(),
-                install_id: l.install_id.clone(),
-                hostname: None,
-                csr: None,
-            };
-            let a = appliance::activate(&tenant, now, &l.id, &req, None).unwrap();
-            (l.id, a.activation_secret, fingerprint)
-        })
-        .collect()
-}
-
-fn serve(data_dir: &Path) -> (Child, String) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = licd()
-        .args(["serve", "--data-dir", data_dir.to_str().unwrap()])
-        .env("LICD_TLS__ENABLED", "false")
-        .env("LICD_SERVER__LISTEN", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let c = client();
-    for _ in 0..400 {
-        if c.get(format!("{base}/readyz"))
-            .send()
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return (child, base);
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("licd serve never became ready");
-}
 
 fn beat(base: &str, (id, secret, fp): &(String, String, String), seq: i64) -> Option<Value> {
     let r = client()
@@ -102,8 +27,8 @@ fn beat(base: &str, (id, secret, fp): &(String, String, String), seq: i64) -> Op
 fn acknowledged_heartbeats_survive_kill_9_under_load() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let appliances = seed(&data);
-    let (mut server, base) = serve(&data);
+    let appliances = seed_appliances(&data, APPLIANCES);
+    let (mut server, base) = serve_process(&data, "warn", Stdio::null());
 
     // Every appliance heartbeats as fast as it is answered; each records the seq of
     // the last lease it was given (what it would hold on disk).
@@ -147,7 +72,7 @@ fn acknowledged_heartbeats_survive_kill_9_under_load() {
         "every appliance was heard: {acked:?}"
     );
 
-    let (mut server, base) = serve(&data);
+    let (mut server, base) = serve_process(&data, "warn", Stdio::null());
     for (k, a) in appliances.iter().enumerate() {
         // Presenting the last acknowledged lease: licd must know it was issued.
         let r = client()

@@ -2,17 +2,19 @@
 //! clock, and real HTTP clients. Also helpers to run the real `licd` binary.
 
 use chrono::{DateTime, Utc};
-use licd::clock::ManualClock;
+use licd::clock::{ManualClock, SystemClock};
 use licd::config::Config;
+use licd::domain::license::LicenseRequest;
 use licd::domain::permissions::Role;
+use licd::service::appliance::{self, ActivateRequest};
 use licd::service::bootstrap::{AdminSeed, ensure_first_admin};
 use licd::service::staff::NewStaffInput;
-use licd::service::{Actor, App, staff, tokens};
+use licd::service::{Actor, App, licenses, staff, tokens};
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -367,4 +369,76 @@ pub fn flip_char(s: &str) -> String {
     let i = chars.len() / 2;
     chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
     chars.into_iter().collect()
+}
+
+/// (license id, activation secret, fingerprint) for `count` appliances, seeded through the
+/// issuing and activation code on a closed data directory.
+pub fn seed_appliances(data_dir: &Path, count: usize) -> Vec<(String, String, String)> {
+    let app = App::open(test_config(data_dir), Arc::new(SystemClock)).unwrap();
+    let tenant = app.tenants.public().unwrap();
+    let now = licd::clock::Clock::now(&SystemClock);
+    let reqs: Vec<LicenseRequest> = (0..count)
+        .map(|i| LicenseRequest {
+            name: "durable".into(),
+            install_id: format!("durable-{i}"),
+            organization: "Acme".into(),
+            organization_id: None,
+            internal_users: 50,
+            external_users: 5,
+            features: vec![],
+            flags: vec![],
+            not_before: None,
+            expires_at: now + chrono::Duration::days(30),
+        })
+        .collect();
+    licenses::issue_many(&app, &tenant, now, &Actor::Cli, &reqs)
+        .unwrap()
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let fingerprint = format!("box-{i}");
+            let req = ActivateRequest {
+                license_key: l.license_key.clone(),
+                fingerprint: fingerprint.clone(),
+                install_id: l.install_id.clone(),
+                hostname: None,
+                csr: None,
+            };
+            let a = appliance::activate(&tenant, now, &l.id, &req, None).unwrap();
+            (l.id, a.activation_secret, fingerprint)
+        })
+        .collect()
+}
+
+/// The real `licd serve` on `data_dir` on a free loopback port, plain HTTP, logging at
+/// `log` to `stderr`; returned once `/readyz` answers.
+pub fn serve_process(data_dir: &Path, log: &str, stderr: Stdio) -> (Child, String) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = licd()
+        .args(["serve", "--data-dir", data_dir.to_str().unwrap()])
+        .env("LICD_TLS__ENABLED", "false")
+        .env("LICD_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("LICD_LOG", log)
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let c = client();
+    for _ in 0..400 {
+        if c.get(format!("{base}/readyz"))
+            .send()
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return (child, base);
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("licd serve never became ready");
 }

@@ -51,6 +51,7 @@ mod portal_auth;
 mod portal_billing;
 mod portal_orgs;
 
+mod request_log;
 mod settings;
 mod smtp_sink;
 mod static_files;

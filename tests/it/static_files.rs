@@ -63,6 +63,15 @@ fn security_headers_on_every_kind_of_response() {
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
         assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert!(
+            h["permissions-policy"]
+                .to_str()
+                .unwrap()
+                .contains("camera=()")
+        );
+        assert_eq!(h["cross-origin-opener-policy"], "same-origin", "{path}");
+        assert_eq!(h["cross-origin-resource-policy"], "same-origin", "{path}");
+        assert_eq!(h["x-xss-protection"], "0", "{path}");
         assert!(h.contains_key("cache-control"), "{path}");
     }
     let r = client().get(s.url("/login")).send().unwrap();

@@ -15,6 +15,10 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use prometheus_client::metrics::{counter::Counter, family::Family};
 
+/// The heartbeat's route: most of licd's traffic (one request per appliance per
+/// interval), so the request log keeps its answered ones at `debug`.
+pub const HEARTBEAT_ROUTE: &str = "/api/v1/licenses/{id}/heartbeat";
+
 /// Counts an appliance call's outcome (`ok` or its problem code), passing it through.
 /// Errors before it (say, a body that is not JSON) show only in the request counters.
 fn counted<T>(

@@ -38,7 +38,7 @@ pub fn routes(r: &mut Routes) {
     // Heartbeats first: they are most of the traffic, and actix tries each path's
     // pattern in registration order (a regular expression for each path with a
     // parameter). No path registered below matches what this pattern matches.
-    r.api("/api/v1/licenses/{id}/heartbeat").post(
+    r.api(appliance::HEARTBEAT_ROUTE).post(
         Appliance(Proof::ActivationSecret),
         AllowedInReadOnly,
         appliance::heartbeat,

@@ -1,7 +1,17 @@
 //! One log line per request: method, path (never the query, which may hold secrets),
 //! status, latency, and the signed-in user when there is one; and the same request in
 //! the metrics, by route pattern (so ids in paths do not multiply the series).
+//!
+//! Two kinds of request are logged at `debug`, not `info`: static files, and heartbeats
+//! that were answered. A fleet heartbeats every minute or so per appliance: 100,000
+//! appliances make about 1,700 lines a second, more than journald lets a service log
+//! by default (`RateLimitBurst=10000` per `RateLimitIntervalSec=30s`); past that it
+//! drops the service's lines, warnings and errors among them, for the rest of the
+//! interval. Answered heartbeats are counted in `/metrics` (`licd_heartbeats_total`)
+//! and kept in the heartbeat history. A refused heartbeat (any status of 400 or more)
+//! is logged at `info` like every other request.
 
+use crate::http::api::appliance::HEARTBEAT_ROUTE;
 use crate::http::auth::LoggedActor;
 use crate::http::state::AppState;
 use crate::metrics::Stopwatch;
@@ -31,15 +41,15 @@ pub async fn log(
         ),
         Err(e) => (e.as_response_error().status_code().as_u16(), None, None),
     };
+    let route = route.as_deref().unwrap_or("unmatched");
     if let Some(state) = state {
-        let route = route.as_deref().unwrap_or("unmatched");
         state
             .app
             .metrics
             .request(method.as_str(), route, status, started.elapsed());
     }
-    if path.starts_with("/static/") {
-        // Stylesheets and icons at debug: at info they would drown the requests that matter.
+    if path.starts_with("/static/") || (route == HEARTBEAT_ROUTE && status < 400) {
+        // At info they would drown the requests that matter (the module's doc).
         tracing::debug!(target: "licd::http", method = %method, path = %path, status, latency_ms = format_args!("{latency_ms:.2}"), "request");
         return res;
     }

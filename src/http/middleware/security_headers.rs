@@ -6,24 +6,35 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use std::sync::LazyLock;
 
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-const HEADERS: &[(&str, &str)] = &[
-    ("content-security-policy", CONTENT_SECURITY_POLICY),
-    ("x-content-type-options", "nosniff"),
-    ("x-frame-options", "DENY"),
-    ("referrer-policy", "no-referrer"),
-    (
-        "permissions-policy",
-        "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-    ),
-    ("cross-origin-opener-policy", "same-origin"),
-    ("cross-origin-resource-policy", "same-origin"),
-    // Default for everything dynamic; static files set their own caching.
-    ("cache-control", "no-store"),
-];
+/// The headers, parsed once (`HeaderName::from_static` checks its text each time it runs).
+static HEADERS: LazyLock<[(HeaderName, HeaderValue); 9]> = LazyLock::new(|| {
+    let h = |name: &'static str, value: &'static str| {
+        (
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
+    [
+        h("content-security-policy", CONTENT_SECURITY_POLICY),
+        h("x-content-type-options", "nosniff"),
+        h("x-frame-options", "DENY"),
+        h("referrer-policy", "no-referrer"),
+        h(
+            "permissions-policy",
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        ),
+        h("cross-origin-opener-policy", "same-origin"),
+        h("cross-origin-resource-policy", "same-origin"),
+        // Default for everything dynamic; static files set their own caching.
+        h("cache-control", "no-store"),
+        h("x-xss-protection", "0"),
+    ]
+});
 
 pub async fn add(
     req: ServiceRequest,
@@ -41,14 +52,10 @@ pub async fn add(
             HeaderValue::from_static("max-age=31536000"),
         );
     }
-    for (name, value) in HEADERS {
-        let name = HeaderName::from_static(name);
-        if !headers.contains_key(&name) {
-            headers.insert(name, HeaderValue::from_static(value));
+    for (name, value) in HEADERS.iter() {
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
         }
-    }
-    if !headers.contains_key(header::X_XSS_PROTECTION) {
-        headers.insert(header::X_XSS_PROTECTION, HeaderValue::from_static("0"));
     }
     Ok(res)
 }
