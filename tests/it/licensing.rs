@@ -609,6 +609,57 @@ fn expired_licenses_refuse_activation_and_lock_on_heartbeat() {
     );
 }
 
+/// The token's payload, as text.
+fn payload_text(token: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn a_lease_reply_carries_the_claims_as_the_token_signs_them() {
+    let s = TestServer::start();
+    let api = Api::new(&s);
+    let license = api.issue(INSTALL, 365);
+    let id = license["id"].as_str().unwrap();
+    let act = activate(&s, &license, "fp").text().unwrap();
+    let act: Value = serde_json::from_str(&act).unwrap();
+    let secret = act["activation_secret"].as_str().unwrap();
+    api.ok(api.post(
+        &format!("/api/v1/licenses/{id}/directives"),
+        json!({"kind": "message", "message": "quote \" and \u{e9}"}),
+    ));
+    let text = heartbeat(&s, id, secret, "fp", 1).text().unwrap();
+    let reply: Value = serde_json::from_str(&text).unwrap();
+    let keys: Vec<&str> = reply
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(keys, ["claims", "lease", "license_id", "state"], "{text}");
+    let signed = payload_text(reply["lease"].as_str().unwrap());
+    assert!(
+        text.contains(&format!(r#""claims":{signed}"#)),
+        "the claims are the signed payload's bytes:\n{text}\n{signed}"
+    );
+    assert_eq!(
+        reply["claims"]["directives"][0]["message"],
+        "quote \" and \u{e9}"
+    );
+    assert_eq!(reply["license_id"], id);
+    assert_eq!(reply["state"], "active");
+    // The activation's first lease too (its reply holds the lease's fields).
+    assert_eq!(
+        act["claims"],
+        serde_json::from_str::<Value>(&payload_text(act["lease"].as_str().unwrap())).unwrap()
+    );
+    assert_eq!(act["claims"]["seq"], 1);
+}
+
 #[test]
 fn directives_ride_leases_until_acknowledged() {
     let s = TestServer::start();

@@ -31,26 +31,26 @@ pub async fn enforce(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    // Anonymous callers are left to the route (which answers 401), except on routes
-    // anyone may use (a portal sign-up).
-    let identified = matches!(
-        req.extensions().get::<Identity>(),
-        Some(Identity::Caller(_))
-    ) || matches!(
-        req.extensions().get::<PortalIdentity>(),
-        Some(PortalIdentity::Customer(_))
-    );
-    // Reads pass without a look at the route table; a write looks its route up once.
-    let route = (!req.method().is_safe())
-        .then(|| routing::lookup(req.method().as_str(), req.path()))
-        .flatten();
-    let public = route.is_some_and(|r| r.access == Access::Public);
-    if (identified || public) && !req.method().is_safe() && !writable(route) {
-        let read_only = state(req.request())
+    // Reads always pass; a write is looked at only while licd is read-only (the route
+    // table's lookup is most of this middleware's cost, on every heartbeat).
+    let read_only = !req.method().is_safe()
+        && state(req.request())
             .ok()
             .and_then(|s| tenant_of(req.request(), &s).ok())
             .is_some_and(|t| t.own_stage().read_only());
-        if read_only {
+    if read_only {
+        // Anonymous callers are left to the route (which answers 401), except on routes
+        // anyone may use (a portal sign-up).
+        let identified = matches!(
+            req.extensions().get::<Identity>(),
+            Some(Identity::Caller(_))
+        ) || matches!(
+            req.extensions().get::<PortalIdentity>(),
+            Some(PortalIdentity::Customer(_))
+        );
+        let route = routing::lookup(req.method().as_str(), req.path());
+        let public = route.is_some_and(|r| r.access == Access::Public);
+        if (identified || public) && !writable(route) {
             let resp = if routing::surface_of(req.path()) == Some(Surface::Portal) {
                 UiReject::form_refused(
                     req.request(),
