@@ -7,9 +7,7 @@
 use super::keys::{KeyError, KeyPair, PublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-pub use licd_client::jose::{
-    Header, ParseError, Parsed, chain_hash, parse, signing_input, signing_input_and_payload,
-};
+pub use licd_client::jose::{Header, ParseError, Parsed, chain_hash, parse, signing_input};
 use serde::Serialize;
 
 /// Signs `claims` with `key`; `typ` names the token type (`licd-license+jwt`, ...).

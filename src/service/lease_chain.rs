@@ -17,12 +17,10 @@ use crate::store::licenses::{self as store, LicenseRow};
 use crate::store::{WriteTx, directives, leases};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use serde::ser::{SerializeStruct, Serializer};
-use serde_json::value::RawValue;
 use std::sync::Arc;
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LeaseReply {
     pub license_id: String,
     pub state: LicenseState,
@@ -30,24 +28,6 @@ pub struct LeaseReply {
     pub lease: String,
     /// The lease's claims, decoded for convenience (trust the signed copy).
     pub claims: LeaseClaims,
-    /// `claims` as the token's payload encodes them: what the reply sends (see its
-    /// `Serialize`).
-    #[schema(ignore)]
-    payload: Box<RawValue>,
-}
-
-/// The claims go out as the payload's own JSON, not encoded a second time: most of a
-/// heartbeat's answer, once per heartbeat (docs/benchmarks.md, fourteenth pass). They
-/// are the same bytes as the signed copy's.
-impl Serialize for LeaseReply {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut reply = s.serialize_struct("LeaseReply", 4)?;
-        reply.serialize_field("license_id", &self.license_id)?;
-        reply.serialize_field("state", &self.state)?;
-        reply.serialize_field("lease", &self.lease)?;
-        reply.serialize_field("claims", &self.payload)?;
-        reply.end()
-    }
 }
 
 /// A lease decided and recorded (seq and chain hash) inside a transaction, to be signed
@@ -57,8 +37,6 @@ pub struct PendingLease {
     ring: Arc<KeyRing>,
     input: String,
     claims: LeaseClaims,
-    /// The claims' JSON, as the signing input encodes them.
-    payload: String,
 }
 
 impl PendingLease {
@@ -75,9 +53,6 @@ impl PendingLease {
             state: self.claims.state,
             lease,
             claims: self.claims,
-            // RawValue checks that it is JSON: a scan, no values built.
-            payload: RawValue::from_string(self.payload)
-                .map_err(|e| ServiceError::internal("encoding a lease", e))?,
         })
     }
 }
@@ -167,7 +142,7 @@ pub(super) fn prepare_lease(
         directives,
     };
     let ring = tenant.keyring()?;
-    let (input, payload) = jws::signing_input_and_payload(ring.active.kid(), LEASE_TYP, &claims)
+    let input = jws::signing_input(ring.active.kid(), LEASE_TYP, &claims)
         .map_err(|e| ServiceError::internal("encoding a lease", e))?;
     leases::record(
         tx,
@@ -180,7 +155,6 @@ pub(super) fn prepare_lease(
         ring,
         input,
         claims,
-        payload,
     })
 }
 

@@ -149,26 +149,15 @@ pub fn signing_input<T: Serialize>(
     typ: &str,
     claims: &T,
 ) -> Result<String, serde_json::Error> {
-    signing_input_and_payload(kid, typ, claims).map(|(input, _)| input)
-}
-
-/// `signing_input`, and the claims' JSON as it encoded them (the token's payload), for
-/// a reply that carries the claims beside the token without encoding them twice.
-pub fn signing_input_and_payload<T: Serialize>(
-    kid: &str,
-    typ: &str,
-    claims: &T,
-) -> Result<(String, String), serde_json::Error> {
     let header = Header {
         alg: ALG.into(),
         kid: kid.to_owned(),
         typ: typ.to_owned(),
     };
-    let payload = serde_json::to_string(claims)?;
     let mut out = B64.encode(serde_json::to_vec(&header)?);
     out.push('.');
-    out.push_str(&B64.encode(&payload));
-    Ok((out, payload))
+    out.push_str(&B64.encode(serde_json::to_vec(claims)?));
+    Ok(out)
 }
 
 /// Signs `claims` as a token of type `typ` with `key` (its `kid` goes in the header).
