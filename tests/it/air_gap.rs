@@ -185,7 +185,7 @@ fn db(s: &TestServer) -> rusqlite::Connection {
     rusqlite::Connection::open(s.data_dir().join("tenants/public.db")).unwrap()
 }
 
-fn count(s: &TestServer, sql: &str) -> i64 {
+pub(crate) fn count(s: &TestServer, sql: &str) -> i64 {
     db(s).query_row(sql, [], |r| r.get(0)).unwrap()
 }
 

@@ -2,7 +2,7 @@
 //! chosen with the file input is read into the form (app.js), uploaded, and the box is
 //! then listed as holding the license (docs/screenshots/license-air-gap-1280.png).
 
-use crate::air_gap::Appliance;
+use crate::air_gap::{Appliance, count};
 use crate::browser::{Browser, runtime, sign_in, wait_for};
 use crate::harness::*;
 use crate::licensing::{Api, INSTALL};
@@ -45,17 +45,20 @@ fn a_request_file_chosen_on_the_license_page_binds_the_box() {
         }
         assert!(filled.contains("licd-transfer/1"), "{filled}");
         b.click("#air-gap-upload-form button").await;
-        // The answer is a download; the page, loaded again, lists the box.
-        let mut listed = false;
-        for _ in 0..50 {
-            b.client.goto(&page).await.unwrap();
-            if b.client.find(Locator::Css("#air-gap-boxes")).await.is_ok() {
-                listed = true;
+        // The answer is a download, and the page stays. Loading the page again before the
+        // upload has arrived would cancel it (seen under the full suite's load), so the
+        // test waits for the server to have bound the box, then loads the page.
+        let mut bound = false;
+        for _ in 0..100 {
+            if count(&s, "SELECT count(*) FROM offline_activations") == 1 {
+                bound = true;
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert!(listed, "the box is not listed after the upload");
+        assert!(bound, "the upload did not bind the box");
+        b.client.goto(&page).await.unwrap();
+        wait_for(&b, "#air-gap-boxes").await;
         assert!(b.text("#air-gap-boxes").await.contains("fp-browser"));
         // The section as staff see it, scrolled to.
         b.set_viewport(1280, 1000).await;
