@@ -4,12 +4,14 @@
 //!
 //! Two kinds of request are logged at `debug`, not `info`: static files, and heartbeats
 //! that were answered. A fleet heartbeats every minute or so per appliance: 100,000
-//! appliances make about 1,700 lines a second, more than journald lets a service log
-//! by default (`RateLimitBurst=10000` per `RateLimitIntervalSec=30s`); past that it
+//! appliances make about 1,700 lines a second. That is about all journald lets a
+//! service log by default: `RateLimitBurst=10000` per `RateLimitIntervalSec=30s`,
+//! times 1 to 6 by the journal's free space (5 for 4 to 64 GB). Past it, journald
 //! drops the service's lines, warnings and errors among them, for the rest of the
-//! interval. Answered heartbeats are counted in `/metrics` (`licd_heartbeats_total`)
-//! and kept in the heartbeat history. A refused heartbeat (any status of 400 or more)
-//! is logged at `info` like every other request.
+//! interval; below it, the lines fill the journal's size cap and push older ones out.
+//! Answered heartbeats are counted in `/metrics` (`licd_heartbeats_total`) and kept in
+//! the heartbeat history. A refused heartbeat (any status of 400 or more) is logged at
+//! `info` like every other request.
 
 use crate::http::api::appliance::HEARTBEAT_ROUTE;
 use crate::http::auth::LoggedActor;
