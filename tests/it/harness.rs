@@ -2,7 +2,7 @@
 //! clock, and real HTTP clients. Also helpers to run the real `licd` binary.
 
 use chrono::{DateTime, Utc};
-use licd::clock::{ManualClock, SystemClock};
+use licd::clock::{Clock, ManualClock, SystemClock};
 use licd::config::Config;
 use licd::domain::license::LicenseRequest;
 use licd::domain::permissions::Role;
@@ -376,11 +376,11 @@ pub fn flip_char(s: &str) -> String {
 pub fn seed_appliances(data_dir: &Path, count: usize) -> Vec<(String, String, String)> {
     let app = App::open(test_config(data_dir), Arc::new(SystemClock)).unwrap();
     let tenant = app.tenants.public().unwrap();
-    let now = licd::clock::Clock::now(&SystemClock);
+    let now = SystemClock.now();
     let reqs: Vec<LicenseRequest> = (0..count)
         .map(|i| LicenseRequest {
-            name: "durable".into(),
-            install_id: format!("durable-{i}"),
+            name: "seeded".into(),
+            install_id: format!("seeded-{i}"),
             organization: "Acme".into(),
             organization_id: None,
             internal_users: 50,
