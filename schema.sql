@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 17 as SQLite stores it (columns added by a later
+-- tenant database at schema version 18 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -161,6 +161,18 @@ CREATE TABLE activations (
     last_lease_hash   TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX activations_license ON activations(license_id);
+-- step 18 (0018_heartbeat_credential.sql)
+CREATE TRIGGER heartbeat_credential_changed
+AFTER UPDATE OF license_id, fingerprint, secret_hash, superseded_at, superseded_reason
+ON activations BEGIN
+    UPDATE heartbeat_state SET credential_digest = NULL
+    WHERE license_id IN (OLD.license_id, NEW.license_id) AND credential_digest IS NOT NULL;
+END;
+-- step 18 (0018_heartbeat_credential.sql)
+CREATE TRIGGER heartbeat_credential_removed AFTER DELETE ON activations BEGIN
+    UPDATE heartbeat_state SET credential_digest = NULL
+    WHERE license_id = OLD.license_id AND credential_digest IS NOT NULL;
+END;
 
 -- heartbeats: step 2 (0002_licensing.sql); changed by step 14 (0014_heartbeat_chain.sql)
 CREATE TABLE heartbeats (
@@ -713,7 +725,7 @@ CREATE TABLE usage_reports (
 );
 CREATE INDEX usage_reports_license ON usage_reports(license_id, received_at);
 
--- heartbeat_state: step 17 (0017_heartbeat_state.sql)
+-- heartbeat_state: step 17 (0017_heartbeat_state.sql); changed by step 18 (0018_heartbeat_credential.sql)
 CREATE TABLE heartbeat_state (
     license_id        TEXT PRIMARY KEY REFERENCES licenses(id),
     last_seen_at      TEXT,
@@ -726,7 +738,7 @@ CREATE TABLE heartbeat_state (
     -- 1 while the license's state is `active` (kept by the triggers below), for the
     -- partial index.
     active            INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1))
-) WITHOUT ROWID;
+, credential_digest BLOB) WITHOUT ROWID;
 -- step 17 (0017_heartbeat_state.sql)
 CREATE TRIGGER fleet_license_heard AFTER UPDATE OF last_seen_at ON heartbeat_state
 WHEN NEW.last_seen_at IS NOT NULL

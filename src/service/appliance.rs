@@ -18,6 +18,7 @@ use crate::pki::ca::{ClientSubject, LocalCa};
 use crate::pki::verify::{VerifyError, verify_signature};
 use crate::store::activations::{self, ActivationRow};
 use crate::store::heartbeats::{self, HeartbeatRow};
+use crate::store::held_credentials::{self, HeldChain};
 use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
 use crate::store::{WriteTx, client_certs, directives, license_keys};
 use chrono::{DateTime, Duration, Utc};
@@ -131,14 +132,9 @@ pub(super) fn bind_in_tx(
     directives::requeue_unconfirmed(tx, &license.id)?;
     activations::supersede_all(tx, &license.id, SupersededReason::Reactivated, now)?;
     let secret = format!("{ACTIVATION_PREFIX}{}", secrets::new_secret()?);
-    let activation_id = activations::insert(
-        tx,
-        &license.id,
-        fingerprint,
-        hostname,
-        &secrets::hash_secret(&secret),
-        now,
-    )?;
+    let secret_hash = secrets::hash_secret(&secret);
+    let activation_id =
+        activations::insert(tx, &license.id, fingerprint, hostname, &secret_hash, now)?;
     let assessment =
         installations::reassess(tx, tenant, &license.install_id, now, binding.actor, None)?;
     let lease = prepare_lease(
@@ -158,6 +154,9 @@ pub(super) fn bind_in_tx(
             window: binding.offline,
         },
     )?;
+    // Its first heartbeat takes the shortcut (`held_credentials`).
+    let digest = secrets::credential_digest(&secret_hash, fingerprint);
+    held_credentials::remember(tx, &license.id, activation_id, &digest)?;
     // While a box activated from a request file holds it, its offline lease (not the
     // grace window) says how long the license stays active without a heartbeat.
     let offline_until = binding.offline.map(|_| lease.claims().lease_expires_at);
@@ -376,6 +375,9 @@ fn find_activation(
 /// A heartbeat checked for what needs no database: its credential, made lookup-ready.
 struct CheckedHeartbeat {
     credential: Lookup,
+    /// `secrets::credential_digest` of a secret and the fingerprint (none for a
+    /// certificate): the shortcut to the activation (`held_credentials`).
+    digest: Option<[u8; 16]>,
     fingerprint: String,
     req: HeartbeatRequest,
     license_id: String,
@@ -400,12 +402,17 @@ fn check_heartbeat(
             "seq: must be 0 or more (the seq of the last lease held, 0 for none)",
         ));
     }
-    let credential = match credential {
-        ApplianceCredential::Secret(s) => Lookup::Secret(secrets::hash_secret(s)),
-        ApplianceCredential::Certificate { sha256 } => Lookup::Certificate(sha256.clone()),
+    let (credential, digest) = match credential {
+        ApplianceCredential::Secret(s) => {
+            let hash = secrets::hash_secret(s);
+            let digest = secrets::credential_digest(&hash, &fingerprint);
+            (Lookup::Secret(hash), Some(digest))
+        }
+        ApplianceCredential::Certificate { sha256 } => (Lookup::Certificate(sha256.clone()), None),
     };
     Ok(CheckedHeartbeat {
         credential,
+        digest,
         fingerprint,
         req: req.clone(),
         license_id: license_id.to_owned(),
@@ -457,13 +464,26 @@ fn record_heartbeat(
     hb: &CheckedHeartbeat,
 ) -> Result<PendingLease> {
     let (fingerprint, req) = (&hb.fingerprint, &hb.req);
-    let (activation, license) = find_activation(tx, &hb.credential, &hb.license_id)?;
-    if activation.fingerprint != *fingerprint {
-        return Err(refuse(
-            ErrorCode::BoundElsewhere,
-            "this activation belongs to another fingerprint",
-        ));
-    }
+    let held = match &hb.digest {
+        Some(digest) => held_credentials::find(tx, &hb.license_id, digest)?,
+        None => None,
+    };
+    // Found by the shortcut: the credential and fingerprint are those last accepted for
+    // the current activation. Else the long way, which checks each refusal.
+    let (activation, license, remember) = match held {
+        Some((chain, license)) => (Heartbeating::held(chain), license, None),
+        None => {
+            let (activation, license) = find_activation(tx, &hb.credential, &hb.license_id)?;
+            if activation.fingerprint != *fingerprint {
+                return Err(refuse(
+                    ErrorCode::BoundElsewhere,
+                    "this activation belongs to another fingerprint",
+                ));
+            }
+            let remember = hb.digest.filter(|_| activation.superseded_reason.is_none());
+            (Heartbeating::found(activation), license, remember)
+        }
+    };
     if req.seq > activation.last_seq {
         return Err(refuse(
             ErrorCode::LeaseSeqAhead,
@@ -559,12 +579,46 @@ fn record_heartbeat(
             external_users: e,
         });
     let assessment = installations::reassess(tx, tenant, &license.install_id, now, &actor, usage)?;
-    lease(
+    let pending = lease(
         state,
         assessment.stage,
         lock,
         Delivery::Directives {
             confirmed_seq: req.seq,
         },
-    )
+    )?;
+    if let Some(digest) = remember {
+        held_credentials::remember(tx, &license.id, activation.id, &digest)?;
+    }
+    Ok(pending)
+}
+
+/// What a heartbeat needs of its activation, however it was found.
+struct Heartbeating {
+    id: i64,
+    superseded_reason: Option<SupersededReason>,
+    last_seq: i64,
+    last_lease_hash: String,
+}
+
+impl Heartbeating {
+    /// The current activation, found by the shortcut (never superseded: the digest goes
+    /// when an activation changes).
+    fn held(chain: HeldChain) -> Heartbeating {
+        Heartbeating {
+            id: chain.activation_id,
+            superseded_reason: None,
+            last_seq: chain.last_seq,
+            last_lease_hash: chain.last_lease_hash,
+        }
+    }
+
+    fn found(a: ActivationRow) -> Heartbeating {
+        Heartbeating {
+            id: a.id,
+            superseded_reason: a.superseded_reason,
+            last_seq: a.last_seq,
+            last_lease_hash: a.last_lease_hash,
+        }
+    }
 }

@@ -39,6 +39,22 @@ pub fn hash_secret(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
+/// What a license's heartbeat state row keeps of the credential that last heartbeated
+/// (tenant schema step 18): the first 128 bits of SHA-256 over the activation secret's
+/// hash and the box's fingerprint. One comparison with it checks both. It is a
+/// shortcut only: a heartbeat whose digest differs takes the long way, by the secret's
+/// hash, which checks each refusal.
+pub fn credential_digest(secret_hash: &[u8], fingerprint: &str) -> [u8; 16] {
+    let mut h = Sha256::new();
+    h.update(b"licd-heartbeat-credential-v1:");
+    h.update(secret_hash);
+    h.update(fingerprint.as_bytes());
+    let full = h.finalize();
+    let mut digest = [0u8; 16];
+    digest.copy_from_slice(&full[..16]);
+    digest
+}
+
 /// The CSRF token bound to a session (or pre-login) secret. Derived, so nothing extra is
 /// stored, and unguessable without the HttpOnly cookie.
 pub fn csrf_token(cookie_secret: &str) -> String {

@@ -27,14 +27,16 @@ pub fn record(
         return Ok(());
     }
     // The state row (every license has one) holds another activation's chain, or none:
-    // that chain goes back to its activation's row before this one takes its place.
+    // that chain goes back to its activation's row before this one takes its place, and
+    // the digest of that activation's credential goes (`held_credentials`).
     let mut st = tx.prepare(
         "UPDATE activations SET last_seq = h.last_seq, last_lease_hash = h.last_lease_hash
          FROM heartbeat_state h WHERE h.license_id = ?1 AND activations.id = h.activation_id",
     )?;
     st.execute([license_id])?;
     let mut st = tx.prepare(
-        "UPDATE heartbeat_state SET activation_id = ?2, last_seq = ?3, last_lease_hash = ?4
+        "UPDATE heartbeat_state SET activation_id = ?2, last_seq = ?3, last_lease_hash = ?4,
+             credential_digest = NULL
          WHERE license_id = ?1",
     )?;
     st.execute(params![license_id, activation_id, seq, lease_hash])?;

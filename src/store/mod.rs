@@ -26,7 +26,7 @@
 //!   every transaction that records an audit entry, that is nearly every write.
 //! - **License status** (`service::licenses::apply_event` and its callers: activation,
 //!   heartbeat, revoke, rebind, suspend, reinstate, subscription, sweep): load the
-//!   license (`licenses::find`, `activations::find_by_secret`,
+//!   license (`licenses::find`, `activations::find_by_secret`, `held_credentials::find`,
 //!   `client_certs::find_activation`, `licenses::sweep_candidates`), let the domain
 //!   decide, write the new status (`licenses::update_status`). Lock the license row
 //!   when loading it; take the license lock before any other row of that license.
@@ -98,6 +98,7 @@ pub mod directives;
 pub mod enterprise;
 pub mod fleet;
 pub mod heartbeats;
+pub mod held_credentials;
 pub mod id_set;
 pub mod installations;
 pub mod invitations;

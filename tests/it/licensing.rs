@@ -356,6 +356,69 @@ fn rebind_moves_the_license_to_new_hardware() {
     assert_eq!(audit["items"][0]["details"]["to"], "fp-new");
 }
 
+/// A heartbeat finds its activation by a digest of its credential kept in the license's
+/// state row (tenant schema step 18). After a rebind the old box and the new one take
+/// turns with that row; each must still get its own chain, and the old box its lock.
+#[test]
+fn the_old_box_and_the_new_one_keep_their_own_chains_after_a_rebind() {
+    let s = TestServer::start();
+    let api = Api::new(&s);
+    let license = api.issue(INSTALL, 365);
+    let id = license["id"].as_str().unwrap();
+    let old = api.ok(activate(&s, &license, "fp-old"));
+    let old_secret = old["activation_secret"].as_str().unwrap();
+    let seq_and_lock = |v: &Value| {
+        let lease = lease_of(v);
+        (lease["seq"].as_i64().unwrap(), lease["lock_reason"].clone())
+    };
+    assert_eq!(
+        seq_and_lock(&api.ok(heartbeat(&s, id, old_secret, "fp-old", 1))),
+        (2, Value::Null)
+    );
+    api.ok(api.post(
+        &format!("/api/v1/licenses/{id}/rebind"),
+        json!({"fingerprint": "fp-new"}),
+    ));
+    let new = api.ok(activate(&s, &license, "fp-new"));
+    let new_secret = new["activation_secret"].as_str().unwrap();
+    assert_eq!(
+        seq_and_lock(&api.ok(heartbeat(&s, id, new_secret, "fp-new", 1))),
+        (2, Value::Null)
+    );
+    // The old box, which last held the chain at seq 2 with a credential the license
+    // accepted then, is told to lock.
+    assert_eq!(
+        seq_and_lock(&api.ok(heartbeat(&s, id, old_secret, "fp-old", 2))),
+        (3, json!("rebound"))
+    );
+    // The new box goes on from its own chain, not the old box's.
+    assert_eq!(
+        seq_and_lock(&api.ok(heartbeat(&s, id, new_secret, "fp-new", 2))),
+        (3, Value::Null)
+    );
+    assert_eq!(
+        seq_and_lock(&api.ok(heartbeat(&s, id, new_secret, "fp-new", 3))),
+        (4, Value::Null)
+    );
+    assert_eq!(
+        seq_and_lock(&api.ok(heartbeat(&s, id, old_secret, "fp-old", 3))),
+        (4, json!("rebound"))
+    );
+    // A credential the license accepted, with another box's fingerprint, is refused.
+    expect_problem(
+        heartbeat(&s, id, new_secret, "fp-old", 4),
+        409,
+        "license_bound_elsewhere",
+    );
+    // The new box activates again: its former secret stops working at once.
+    api.ok(activate(&s, &license, "fp-new"));
+    expect_problem(
+        heartbeat(&s, id, new_secret, "fp-new", 4),
+        401,
+        "activation_invalid",
+    );
+}
+
 #[test]
 fn provisioning_issues_and_activates_in_one_call() {
     let s = TestServer::start();

@@ -83,48 +83,14 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 }
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
-/// step's (17) `heartbeat_state` folded back into the license and activation rows, the
-/// index and triggers as they were, its version one lower.
+/// step's (18) digest column and its triggers gone, its version one lower.
 fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
-    let count: i64 = c
-        .query_row(
-            "SELECT count(*) FROM pragma_table_info('licenses') WHERE name = 'last_heartbeat_id'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(count, 0);
     c.execute_batch(
         "BEGIN;
-         DROP TRIGGER fleet_license_added;
-         DROP TRIGGER fleet_license_heard;
-         DROP TRIGGER heartbeat_state_made;
-         DROP TRIGGER heartbeat_state_active;
-         ALTER TABLE licenses ADD COLUMN last_seen_at TEXT;
-         ALTER TABLE licenses ADD COLUMN last_heartbeat_id INTEGER;
-         UPDATE licenses SET (last_seen_at, last_heartbeat_id) = (
-             SELECT h.last_seen_at, h.last_heartbeat_id FROM heartbeat_state h
-             WHERE h.license_id = licenses.id);
-         UPDATE activations SET last_seq = h.last_seq, last_lease_hash = h.last_lease_hash
-             FROM heartbeat_state h WHERE h.activation_id = activations.id;
-         DROP TABLE heartbeat_state;
-         CREATE INDEX licenses_active_seen ON licenses(last_seen_at) WHERE state = 'active';
-         CREATE TRIGGER fleet_license_added AFTER INSERT ON licenses BEGIN
-             INSERT INTO fleet_license_states (state, licenses) VALUES (NEW.state, 1)
-                 ON CONFLICT (state) DO UPDATE SET licenses = licenses + 1;
-             INSERT INTO fleet_license_days (day, issued) VALUES (substr(NEW.issued_at, 1, 10), 1)
-                 ON CONFLICT (day) DO UPDATE SET issued = issued + 1;
-             INSERT INTO fleet_appliance_days (day, appliances)
-                 SELECT substr(NEW.last_seen_at, 1, 10), 1 WHERE NEW.last_seen_at IS NOT NULL
-                 ON CONFLICT (day) DO UPDATE SET appliances = appliances + 1;
-         END;
-         CREATE TRIGGER fleet_license_heard AFTER UPDATE OF last_seen_at ON licenses
-         WHEN NEW.last_seen_at IS NOT NULL
-             AND substr(NEW.last_seen_at, 1, 10) > coalesce(substr(OLD.last_seen_at, 1, 10), '') BEGIN
-             INSERT INTO fleet_appliance_days (day, appliances) VALUES (substr(NEW.last_seen_at, 1, 10), 1)
-                 ON CONFLICT (day) DO UPDATE SET appliances = appliances + 1;
-         END;
+         DROP TRIGGER heartbeat_credential_changed;
+         DROP TRIGGER heartbeat_credential_removed;
+         ALTER TABLE heartbeat_state DROP COLUMN credential_digest;
          COMMIT;",
     )
     .unwrap();

@@ -98,6 +98,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "388d1e0a35800b5ac52cbeea41cae9707733651003d6f06735c5ce15e1ef5cbd",
     ),
     (
+        "tenant",
+        "0018_heartbeat_credential.sql",
+        "d941182c0e3d3f3458d39bad86ffc8972e9c899ad62392827510fa0a1bf155a1",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

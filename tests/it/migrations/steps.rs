@@ -155,6 +155,9 @@ const SEEDS: &[&str] = &[
        (6, 'L4', '2026-01-13T09:05:00.000000Z', 'box-d', 1, 1, 0, 'active', NULL);
      UPDATE heartbeat_state SET last_seen_at = '2026-01-13T09:05:00.000000Z', last_heartbeat_id = 6,
          activation_id = 4, last_seq = 1, last_lease_hash = 'lh4' WHERE license_id = 'L4';",
+    // Version 18: box-d heartbeats again, by the digest of its credential.
+    "UPDATE heartbeat_state SET credential_digest = x'd4d4', last_seq = 2, last_lease_hash = 'lh4b'
+         WHERE license_id = 'L4';",
 ];
 
 /// Columns that a step rewrites or moves on purpose, by step: an upgrade across that step
@@ -950,6 +953,58 @@ fn step_17_heartbeat_state() {
     .unwrap();
     assert_eq!(day("2026-01-06"), on_6th);
     assert_eq!(day("2026-01-20"), on_20th + 1);
+}
+
+/// Step 18: the state row keeps a digest of the credential last accepted for the
+/// activation it holds the chain of. Upgraded rows have none (a heartbeat's first visit
+/// goes the long way); any change to an activation of the license clears it, and so
+/// does removing one; another license's digest stays.
+#[test]
+fn step_18_heartbeat_credential() {
+    let c = upgrade_from(17);
+    let digests = |c: &Connection| -> Vec<(String, Option<Vec<u8>>)> {
+        c.prepare("SELECT license_id, credential_digest FROM heartbeat_state ORDER BY license_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    assert!(
+        digests(&c).iter().all(|(_, d)| d.is_none()),
+        "{:?}",
+        digests(&c)
+    );
+    let set = "UPDATE heartbeat_state SET credential_digest = x'01' WHERE license_id = 'L1';
+               UPDATE heartbeat_state SET credential_digest = x'04' WHERE license_id = 'L4';";
+    let held = |c: &Connection| -> Vec<String> {
+        digests(c)
+            .into_iter()
+            .filter(|(_, d)| d.is_some())
+            .map(|(l, _)| l)
+            .collect()
+    };
+    // A lease chain moving to an activation's own row is no change to the activation.
+    c.execute_batch(set).unwrap();
+    c.execute_batch("UPDATE activations SET last_seq = 9, last_lease_hash = 'x' WHERE id = 4;")
+        .unwrap();
+    assert_eq!(held(&c), ["L1", "L4"]);
+    // One no other row refers to, to remove.
+    c.execute_batch(
+        "INSERT INTO activations (id, license_id, fingerprint, secret_hash, created_at)
+         VALUES (5, 'L4', 'box-f', x'ac06', '2026-01-20T00:00:00.000000Z');",
+    )
+    .unwrap();
+    for change in [
+        "UPDATE activations SET superseded_at = '2026-01-20T00:00:00.000000Z', superseded_reason = 'rebind' WHERE id = 4;",
+        "UPDATE activations SET fingerprint = 'box-e' WHERE id = 4;",
+        "UPDATE activations SET secret_hash = x'ac05' WHERE id = 4;",
+        "DELETE FROM activations WHERE id = 5;",
+    ] {
+        c.execute_batch(set).unwrap();
+        c.execute_batch(change).unwrap();
+        assert_eq!(held(&c), ["L1"], "{change}");
+    }
 }
 
 /// Every key row as `(license, key, reason, issued by, superseded at)`, in id order.

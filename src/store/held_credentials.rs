@@ -1,0 +1,152 @@
+//! The heartbeat's shortcut (tenant schema step 18): a license's `heartbeat_state` row
+//! keeps a digest of the credential that last heartbeated for the activation whose
+//! lease chain it holds. A heartbeat presenting that digest again is found by its
+//! license id alone: the state row and the license, two B-trees, where the lookup by
+//! secret (`activations::find_by_secret`) descends four before the state row.
+//!
+//! The digest is set by the service after a heartbeat checked the long way
+//! (`remember`), and cleared by the schema whenever an activation of the license
+//! changes (triggers of step 18) or the row takes another activation's chain
+//! (`leases::record`).
+
+use super::licenses::{COLUMNS as LICENSE_COLUMNS, LicenseRow, WIDTH, read_row};
+use super::{ReadTx, Result, WriteTx};
+use rusqlite::params;
+
+/// The activation a license's state row holds the lease chain of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldChain {
+    pub activation_id: i64,
+    pub last_seq: i64,
+    pub last_lease_hash: String,
+}
+
+/// The license `license_id` and the chain its state row holds, when the row's digest is
+/// `digest`.
+pub fn find(
+    tx: &ReadTx<'_>,
+    license_id: &str,
+    digest: &[u8],
+) -> Result<Option<(HeldChain, LicenseRow)>> {
+    let mut st = tx.prepare(&format!(
+        "SELECT {LICENSE_COLUMNS}, h.activation_id, h.last_seq, h.last_lease_hash
+         FROM heartbeat_state h JOIN licenses l ON l.id = h.license_id
+         WHERE h.license_id = ?1 AND h.credential_digest = ?2"
+    ))?;
+    let mut rows = st.query(params![license_id, digest])?;
+    let Some(r) = rows.next()? else {
+        return Ok(None);
+    };
+    let chain = HeldChain {
+        activation_id: r.get(WIDTH)?,
+        last_seq: r.get(WIDTH + 1)?,
+        last_lease_hash: r.get(WIDTH + 2)?,
+    };
+    Ok(Some((chain, read_row(r, 0)?)))
+}
+
+/// Keeps `digest` for the activation `activation_id`, if the license's state row holds
+/// its chain (a heartbeat's lease was just recorded for it).
+pub fn remember(
+    tx: &WriteTx<'_>,
+    license_id: &str,
+    activation_id: i64,
+    digest: &[u8],
+) -> Result<()> {
+    let mut st = tx.prepare(
+        "UPDATE heartbeat_state SET credential_digest = ?3
+         WHERE license_id = ?1 AND activation_id = ?2",
+    )?;
+    st.execute(params![license_id, activation_id, digest])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::db::{Db, DbOptions};
+    use super::super::migrate::TENANT;
+    use super::super::{StoreError, activations, leases};
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    const AT: &str = "2026-01-01T00:00:00.000000Z";
+
+    fn db_with_license(dir: &std::path::Path) -> Db {
+        let db = Db::open(&dir.join("t.db"), &TENANT, DbOptions::default()).unwrap();
+        db.write(|tx| {
+            tx.execute(
+                "INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at)
+                 VALUES ('k1', 'active', '{}', x'00', ?1)",
+                [AT],
+            )?;
+            tx.execute(
+                "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
+                     expires_at, issued_at, kid, state, updated_at)
+                 VALUES ('L', 'n', 'I', 1, 0, ?1, '2027-01-01T00:00:00.000000Z', ?1, 'k1', 'active', ?1)",
+                [AT],
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+        db
+    }
+
+    fn found(db: &Db, digest: &[u8]) -> Option<i64> {
+        db.read(|tx| find(tx, "L", digest))
+            .unwrap()
+            .map(|(chain, license)| {
+                assert_eq!(license.id, "L");
+                chain.activation_id
+            })
+    }
+
+    /// The digest finds the activation whose chain the state row holds, and only while
+    /// nothing about that activation changed.
+    #[test]
+    fn the_digest_goes_when_the_activation_or_the_chain_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db_with_license(dir.path());
+        let now = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap();
+        let one = db
+            .write(|tx| {
+                let one = activations::insert(tx, "L", "box-1", None, b"s1", now)?;
+                leases::record(tx, "L", one, 1, "h1")?;
+                remember(tx, "L", one, b"d1")?;
+                Ok::<_, StoreError>(one)
+            })
+            .unwrap();
+        assert_eq!(found(&db, b"d1"), Some(one));
+        assert_eq!(found(&db, b"d2"), None, "another digest");
+        assert_eq!(
+            db.read(|tx| find(tx, "M", b"d1")).unwrap(),
+            None,
+            "another license"
+        );
+        // Remembered for an activation whose chain the row does not hold: nothing.
+        db.write(|tx| remember(tx, "L", one + 1, b"d9")).unwrap();
+        assert_eq!(found(&db, b"d9"), None);
+        assert_eq!(found(&db, b"d1"), Some(one));
+        // Another activation's lease takes the row over: the digest goes with the chain.
+        let two = db
+            .write(|tx| {
+                let two = activations::insert(tx, "L", "box-2", None, b"s2", now)?;
+                leases::record(tx, "L", two, 1, "h2")?;
+                Ok::<_, StoreError>(two)
+            })
+            .unwrap();
+        assert_eq!(found(&db, b"d1"), None, "the row holds another chain");
+        db.write(|tx| remember(tx, "L", two, b"d2")).unwrap();
+        assert_eq!(found(&db, b"d2"), Some(two));
+        // The activation is superseded (a rebind, a new activation, a release).
+        db.write(|tx| {
+            activations::supersede_all(
+                tx,
+                "L",
+                crate::domain::activation::SupersededReason::Rebind,
+                now,
+            )
+        })
+        .unwrap();
+        assert_eq!(found(&db, b"d2"), None, "superseded");
+    }
+}
