@@ -19,6 +19,7 @@ use crate::pki::verify::{VerifyError, verify_signature};
 use crate::store::activations::{self, ActivationRow};
 use crate::store::heartbeats::{self, HeartbeatRow};
 use crate::store::held_credentials::{self, HeldChain};
+use crate::store::leases::Heard;
 use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
 use crate::store::{WriteTx, client_certs, directives, license_keys};
 use chrono::{DateTime, Duration, Utc};
@@ -152,6 +153,7 @@ pub(super) fn bind_in_tx(
             lock: None,
             delivery: Delivery::Directives { confirmed_seq: 0 },
             window: binding.offline,
+            heard: None,
         },
     )?;
     // Its first heartbeat takes the shortcut (`held_credentials`).
@@ -510,8 +512,12 @@ fn record_heartbeat(
             license.last_heartbeat_id,
         )
     };
-    // The next lease of this activation's chain.
-    let lease = |state: LicenseState, stage: Stage, lock: Option<LockReason>, delivery| {
+    // The next lease of this activation's chain (and the heartbeat, when heard from).
+    let lease = |state: LicenseState,
+                 stage: Stage,
+                 lock: Option<LockReason>,
+                 delivery,
+                 heard: Option<Heard>| {
         prepare_lease(
             tx,
             tenant,
@@ -527,6 +533,7 @@ fn record_heartbeat(
                 lock,
                 delivery,
                 window: None,
+                heard,
             },
         )
     };
@@ -551,6 +558,7 @@ fn record_heartbeat(
                 Stage::None,
                 Some(LockReason::Rebound),
                 Delivery::LockOnly,
+                None,
             );
         }
     }
@@ -563,8 +571,11 @@ fn record_heartbeat(
     // Writes the status (and its event and audit) only when it changes.
     let outcome = apply_event(tx, tenant, now, &actor, &license, &event, None)?;
     let state = outcome.status.state;
-    let heartbeat = record(state)?;
-    store::heard(tx, &license.id, now, heartbeat)?;
+    // Written with the lease, in one statement on the state row.
+    let heard = Heard {
+        at: now,
+        heartbeat_id: record(state)?,
+    };
     let lock = if outcome.lock {
         LockReason::for_state(state)
     } else {
@@ -586,6 +597,7 @@ fn record_heartbeat(
         Delivery::Directives {
             confirmed_seq: req.seq,
         },
+        Some(heard),
     )?;
     if let Some(digest) = remember {
         held_credentials::remember(tx, &license.id, activation.id, &digest)?;

@@ -13,8 +13,9 @@ use crate::domain::lifecycle::LicenseState;
 use crate::domain::violation::Stage;
 use crate::pki::jws;
 use crate::store::activations::ActivationRow;
+use crate::store::leases::{self, Heard};
 use crate::store::licenses::{self as store, LicenseRow};
-use crate::store::{WriteTx, directives, leases};
+use crate::store::{WriteTx, directives};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::sync::Arc;
@@ -75,6 +76,8 @@ pub(super) struct LeaseFor<'a> {
     /// How long the lease lets the appliance run without contact: the offline lease of
     /// a box activated from a request file, else (`None`) the grace window.
     pub(super) window: Option<Duration>,
+    /// The heartbeat this lease answers, recorded with it (`leases::record`).
+    pub(super) heard: Option<Heard>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -150,6 +153,7 @@ pub(super) fn prepare_lease(
         lease.activation_id,
         lease.seq,
         &jws::chain_hash(&input),
+        lease.heard,
     )?;
     Ok(PendingLease {
         ring,
@@ -191,6 +195,7 @@ pub(super) fn renewal_lease(
             lock,
             delivery: Delivery::LockOnly,
             window: Some(tenant.settings().offline_lease()),
+            heard: None,
         },
     )?;
     if lock.is_none() {

@@ -23,7 +23,7 @@ pub struct HeartbeatRow {
 
 /// Appends a heartbeat, chained to `prev` (its license's newest heartbeat before it,
 /// `LicenseRow::last_heartbeat_id`); returns its id, the license's new head
-/// (`licenses::heard`, `licenses::chain_heartbeat`).
+/// (`leases::record` with `Heard`, `licenses::chain_heartbeat`).
 pub fn insert(tx: &WriteTx<'_>, h: &HeartbeatRow, prev: Option<i64>) -> Result<i64> {
     let mut st = tx.prepare(
         "INSERT INTO heartbeats (license_id, at, fingerprint, seq, internal_users, external_users, state, prev_id)

@@ -110,7 +110,7 @@ mod tests {
         let one = db
             .write(|tx| {
                 let one = activations::insert(tx, "L", "box-1", None, b"s1", now)?;
-                leases::record(tx, "L", one, 1, "h1")?;
+                leases::record(tx, "L", one, 1, "h1", None)?;
                 remember(tx, "L", one, b"d1")?;
                 Ok::<_, StoreError>(one)
             })
@@ -130,7 +130,7 @@ mod tests {
         let two = db
             .write(|tx| {
                 let two = activations::insert(tx, "L", "box-2", None, b"s2", now)?;
-                leases::record(tx, "L", two, 1, "h2")?;
+                leases::record(tx, "L", two, 1, "h2", None)?;
                 Ok::<_, StoreError>(two)
             })
             .unwrap();

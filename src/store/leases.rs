@@ -8,22 +8,62 @@
 //! (`activations.last_seq`, `activations.last_lease_hash`); `activations::COLUMNS`
 //! reads whichever holds it.
 
-use super::{Result, WriteTx};
+use super::{Result, WriteTx, ts};
+use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-/// Records the lease just issued to an activation of license `license_id`.
+/// A heartbeat that came with a lease: its appliance was heard from `at`, and its
+/// history row is `heartbeat_id`, the new head of the license's chain. Recorded in the
+/// same write of the state row as the lease (one statement, not two).
+#[derive(Debug, Clone, Copy)]
+pub struct Heard {
+    pub at: DateTime<Utc>,
+    pub heartbeat_id: i64,
+}
+
+/// Records the lease just issued to an activation of license `license_id`, and with it
+/// the heartbeat it answers, if any.
 pub fn record(
     tx: &WriteTx<'_>,
     license_id: &str,
     activation_id: i64,
     seq: i64,
     lease_hash: &str,
+    heard: Option<Heard>,
 ) -> Result<()> {
-    let mut st = tx.prepare(
-        "UPDATE heartbeat_state SET last_seq = ?3, last_lease_hash = ?4
-         WHERE license_id = ?1 AND activation_id = ?2",
-    )?;
-    if st.execute(params![license_id, activation_id, seq, lease_hash])? == 1 {
+    // `?5` and `?6`: when heard from, and the new head of the history chain.
+    let (same, taken_over) = match heard {
+        None => (
+            "UPDATE heartbeat_state SET last_seq = ?3, last_lease_hash = ?4
+             WHERE license_id = ?1 AND activation_id = ?2",
+            "UPDATE heartbeat_state SET activation_id = ?2, last_seq = ?3, last_lease_hash = ?4,
+                 credential_digest = NULL
+             WHERE license_id = ?1",
+        ),
+        Some(_) => (
+            "UPDATE heartbeat_state SET last_seq = ?3, last_lease_hash = ?4,
+                 last_seen_at = ?5, last_heartbeat_id = ?6
+             WHERE license_id = ?1 AND activation_id = ?2",
+            "UPDATE heartbeat_state SET activation_id = ?2, last_seq = ?3, last_lease_hash = ?4,
+                 credential_digest = NULL, last_seen_at = ?5, last_heartbeat_id = ?6
+             WHERE license_id = ?1",
+        ),
+    };
+    let execute = |sql: &str| -> Result<usize> {
+        let mut st = tx.prepare(sql)?;
+        Ok(match heard {
+            None => st.execute(params![license_id, activation_id, seq, lease_hash])?,
+            Some(h) => st.execute(params![
+                license_id,
+                activation_id,
+                seq,
+                lease_hash,
+                ts(h.at),
+                h.heartbeat_id
+            ])?,
+        })
+    };
+    if execute(same)? == 1 {
         return Ok(());
     }
     // The state row (every license has one) holds another activation's chain, or none:
@@ -34,12 +74,7 @@ pub fn record(
          FROM heartbeat_state h WHERE h.license_id = ?1 AND activations.id = h.activation_id",
     )?;
     st.execute([license_id])?;
-    let mut st = tx.prepare(
-        "UPDATE heartbeat_state SET activation_id = ?2, last_seq = ?3, last_lease_hash = ?4,
-             credential_digest = NULL
-         WHERE license_id = ?1",
-    )?;
-    st.execute(params![license_id, activation_id, seq, lease_hash])?;
+    execute(taken_over)?;
     Ok(())
 }
 
@@ -86,7 +121,7 @@ mod tests {
                 .unwrap()
         };
         let record = |id: i64, seq: i64, hash: &str| {
-            db.write(|tx| record(tx, "L", id, seq, hash)).unwrap();
+            db.write(|tx| record(tx, "L", id, seq, hash, None)).unwrap();
         };
         record(2, 1, "b1");
         assert_eq!(chain(1), (7, "a7".into()), "a chain never in the state row");

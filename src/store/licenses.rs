@@ -218,19 +218,6 @@ pub fn update_status(
     Ok(())
 }
 
-/// An appliance was heard from at `at`, its heartbeat recorded as `heartbeat_id`: a
-/// heartbeat's only change to its license when the status stays as it was. It rewrites
-/// the license's narrow `heartbeat_state` row (and moves its entry in
-/// `heartbeat_state_active_seen`), not the license row, whose `updated_at` tracks
-/// changes to the license itself.
-pub fn heard(tx: &WriteTx<'_>, id: &str, at: DateTime<Utc>, heartbeat_id: i64) -> Result<()> {
-    let mut st = tx.prepare(
-        "UPDATE heartbeat_state SET last_seen_at = ?2, last_heartbeat_id = ?3 WHERE license_id = ?1",
-    )?;
-    st.execute(params![id, ts(at), heartbeat_id])?;
-    Ok(())
-}
-
 /// A heartbeat was recorded for the license without hearing from its appliance (a box
 /// the license moved away from): the new head of its history chain.
 pub fn chain_heartbeat(tx: &WriteTx<'_>, id: &str, heartbeat_id: i64) -> Result<()> {

@@ -176,8 +176,18 @@ mod tests {
         .unwrap();
     }
 
+    /// What a heartbeat writes of when it was heard from, its history row taken as 1
+    /// (`leases::record` with `Heard`).
     fn heard(db: &Db, id: &str, at: DateTime<Utc>) {
-        db.write(|tx| licenses::heard(tx, id, at, 1)).unwrap();
+        db.write(|tx| {
+            tx.execute(
+                "UPDATE heartbeat_state SET last_seen_at = ?2, last_heartbeat_id = 1
+                 WHERE license_id = ?1",
+                params![id, ts(at)],
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
     }
 
     fn set_state(db: &Db, id: &str, state: &str) {

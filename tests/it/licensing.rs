@@ -404,6 +404,32 @@ fn the_old_box_and_the_new_one_keep_their_own_chains_after_a_rebind() {
         seq_and_lock(&api.ok(heartbeat(&s, id, old_secret, "fp-old", 3))),
         (4, json!("rebound"))
     );
+    // Each heartbeat is in the license's history, newest first (a chain from the state
+    // row's head, which the lease's own write moves).
+    let beats: Vec<(String, i64)> =
+        api.ok(api.get(&format!("/api/v1/licenses/{id}")))["heartbeats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["fingerprint"].as_str().unwrap().to_owned(),
+                    h["seq"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+    let beat = |fp: &str, seq: i64| (fp.to_owned(), seq);
+    assert_eq!(
+        beats,
+        [
+            beat("fp-old", 4),
+            beat("fp-new", 4),
+            beat("fp-new", 3),
+            beat("fp-old", 3),
+            beat("fp-new", 2),
+            beat("fp-old", 2)
+        ]
+    );
     // A credential the license accepted, with another box's fingerprint, is refused.
     expect_problem(
         heartbeat(&s, id, new_secret, "fp-old", 4),
