@@ -571,7 +571,11 @@ fn record_heartbeat(
     // Writes the status (and its event and audit) only when it changes.
     let outcome = apply_event(tx, tenant, now, &actor, &license, &event, None)?;
     let state = outcome.status.state;
-    // Written with the lease, in one statement on the state row.
+    // Written with the lease, in one statement on the state row. Until then the row
+    // keeps the previous instant, which the re-assessment below reads (the capacity
+    // rows); a license's part in its installation does not depend on it: when it was
+    // heard from only moves a license between issued, active and locked, all in force
+    // (`license_facts::contribution`, `lifecycle::settle`).
     let heard = Heard {
         at: now,
         heartbeat_id: record(state)?,
