@@ -271,6 +271,26 @@ fn seed_002_story_end_to_end() {
     assert!(!detail["heartbeats"].as_array().unwrap().is_empty());
 }
 
+/// A license's heartbeat history, newest first: (fingerprint, seq, state answered).
+fn history(api: &Api, license: &str) -> Vec<(String, i64, String)> {
+    api.ok(api.get(&format!("/api/v1/licenses/{license}")))["heartbeats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["fingerprint"].as_str().unwrap().to_owned(),
+                h["seq"].as_i64().unwrap(),
+                h["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn row(fingerprint: &str, seq: i64, state: &str) -> (String, i64, String) {
+    (fingerprint.to_owned(), seq, state.to_owned())
+}
+
 #[test]
 fn rebind_moves_the_license_to_new_hardware() {
     let s = TestServer::start();
@@ -321,21 +341,7 @@ fn rebind_moves_the_license_to_new_hardware() {
     );
     // The license's heartbeats, newest first, across both activations and without the
     // other license's (each history is a chain of its own: tenant schema step 14).
-    let beats = |license: &str| -> Vec<(String, i64, String)> {
-        api.ok(api.get(&format!("/api/v1/licenses/{license}")))["heartbeats"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| {
-                (
-                    h["fingerprint"].as_str().unwrap().to_owned(),
-                    h["seq"].as_i64().unwrap(),
-                    h["state"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
-    };
-    let row = |fp: &str, seq: i64, state: &str| (fp.to_owned(), seq, state.to_owned());
+    let beats = |license: &str| history(&api, license);
     assert_eq!(
         beats(id),
         [row("fp-new", 2, "active"), row("fp-old", 2, "locked")]
@@ -367,67 +373,37 @@ fn the_old_box_and_the_new_one_keep_their_own_chains_after_a_rebind() {
     let id = license["id"].as_str().unwrap();
     let old = api.ok(activate(&s, &license, "fp-old"));
     let old_secret = old["activation_secret"].as_str().unwrap();
-    let seq_and_lock = |v: &Value| {
-        let lease = lease_of(v);
+    // A heartbeat's lease: its seq and lock reason.
+    let beat = |secret: &str, fingerprint: &str, seq: i64| {
+        let lease = lease_of(&api.ok(heartbeat(&s, id, secret, fingerprint, seq)));
         (lease["seq"].as_i64().unwrap(), lease["lock_reason"].clone())
     };
-    assert_eq!(
-        seq_and_lock(&api.ok(heartbeat(&s, id, old_secret, "fp-old", 1))),
-        (2, Value::Null)
-    );
+    assert_eq!(beat(old_secret, "fp-old", 1), (2, Value::Null));
     api.ok(api.post(
         &format!("/api/v1/licenses/{id}/rebind"),
         json!({"fingerprint": "fp-new"}),
     ));
     let new = api.ok(activate(&s, &license, "fp-new"));
     let new_secret = new["activation_secret"].as_str().unwrap();
-    assert_eq!(
-        seq_and_lock(&api.ok(heartbeat(&s, id, new_secret, "fp-new", 1))),
-        (2, Value::Null)
-    );
+    assert_eq!(beat(new_secret, "fp-new", 1), (2, Value::Null));
     // The old box, which last held the chain at seq 2 with a credential the license
     // accepted then, is told to lock.
-    assert_eq!(
-        seq_and_lock(&api.ok(heartbeat(&s, id, old_secret, "fp-old", 2))),
-        (3, json!("rebound"))
-    );
+    assert_eq!(beat(old_secret, "fp-old", 2), (3, json!("rebound")));
     // The new box goes on from its own chain, not the old box's.
-    assert_eq!(
-        seq_and_lock(&api.ok(heartbeat(&s, id, new_secret, "fp-new", 2))),
-        (3, Value::Null)
-    );
-    assert_eq!(
-        seq_and_lock(&api.ok(heartbeat(&s, id, new_secret, "fp-new", 3))),
-        (4, Value::Null)
-    );
-    assert_eq!(
-        seq_and_lock(&api.ok(heartbeat(&s, id, old_secret, "fp-old", 3))),
-        (4, json!("rebound"))
-    );
+    assert_eq!(beat(new_secret, "fp-new", 2), (3, Value::Null));
+    assert_eq!(beat(new_secret, "fp-new", 3), (4, Value::Null));
+    assert_eq!(beat(old_secret, "fp-old", 3), (4, json!("rebound")));
     // Each heartbeat is in the license's history, newest first (a chain from the state
     // row's head, which the lease's own write moves).
-    let beats: Vec<(String, i64)> =
-        api.ok(api.get(&format!("/api/v1/licenses/{id}")))["heartbeats"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| {
-                (
-                    h["fingerprint"].as_str().unwrap().to_owned(),
-                    h["seq"].as_i64().unwrap(),
-                )
-            })
-            .collect();
-    let beat = |fp: &str, seq: i64| (fp.to_owned(), seq);
     assert_eq!(
-        beats,
+        history(&api, id),
         [
-            beat("fp-old", 4),
-            beat("fp-new", 4),
-            beat("fp-new", 3),
-            beat("fp-old", 3),
-            beat("fp-new", 2),
-            beat("fp-old", 2)
+            row("fp-old", 4, "locked"),
+            row("fp-new", 4, "active"),
+            row("fp-new", 3, "active"),
+            row("fp-old", 3, "locked"),
+            row("fp-new", 2, "active"),
+            row("fp-old", 2, "active")
         ]
     );
     // A credential the license accepted, with another box's fingerprint, is refused.
