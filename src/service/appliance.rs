@@ -328,8 +328,22 @@ fn invalid_activation(why: &str) -> ServiceError {
 }
 
 enum Lookup {
-    Secret(Vec<u8>),
+    /// The secret's hash, and `secrets::credential_digest` of it and the fingerprint:
+    /// the shortcut to the activation (`held_credentials`).
+    Secret {
+        hash: Vec<u8>,
+        digest: [u8; 16],
+    },
     Certificate(String),
+}
+
+impl Lookup {
+    fn digest(&self) -> Option<&[u8; 16]> {
+        match self {
+            Lookup::Secret { digest, .. } => Some(digest),
+            Lookup::Certificate(_) => None,
+        }
+    }
 }
 
 /// The activation a heartbeat's credential belongs to. A certificate stops working the
@@ -340,7 +354,7 @@ fn find_activation(
     license_id: &str,
 ) -> Result<(ActivationRow, LicenseRow)> {
     match credential {
-        Lookup::Secret(hash) => activations::find_by_secret(tx, hash)?
+        Lookup::Secret { hash, .. } => activations::find_by_secret(tx, hash)?
             .filter(|(a, _)| a.license_id == license_id)
             .ok_or_else(|| invalid_activation("unknown activation secret for this license")),
         Lookup::Certificate(sha256) => {
@@ -377,9 +391,6 @@ fn find_activation(
 /// A heartbeat checked for what needs no database: its credential, made lookup-ready.
 struct CheckedHeartbeat {
     credential: Lookup,
-    /// `secrets::credential_digest` of a secret and the fingerprint (none for a
-    /// certificate): the shortcut to the activation (`held_credentials`).
-    digest: Option<[u8; 16]>,
     fingerprint: String,
     req: HeartbeatRequest,
     license_id: String,
@@ -404,17 +415,16 @@ fn check_heartbeat(
             "seq: must be 0 or more (the seq of the last lease held, 0 for none)",
         ));
     }
-    let (credential, digest) = match credential {
+    let credential = match credential {
         ApplianceCredential::Secret(s) => {
             let hash = secrets::hash_secret(s);
             let digest = secrets::credential_digest(&hash, &fingerprint);
-            (Lookup::Secret(hash), Some(digest))
+            Lookup::Secret { hash, digest }
         }
-        ApplianceCredential::Certificate { sha256 } => (Lookup::Certificate(sha256.clone()), None),
+        ApplianceCredential::Certificate { sha256 } => Lookup::Certificate(sha256.clone()),
     };
     Ok(CheckedHeartbeat {
         credential,
-        digest,
         fingerprint,
         req: req.clone(),
         license_id: license_id.to_owned(),
@@ -466,7 +476,7 @@ fn record_heartbeat(
     hb: &CheckedHeartbeat,
 ) -> Result<PendingLease> {
     let (fingerprint, req) = (&hb.fingerprint, &hb.req);
-    let held = match &hb.digest {
+    let held = match hb.credential.digest() {
         Some(digest) => held_credentials::find(tx, &hb.license_id, digest)?,
         None => None,
     };
@@ -482,7 +492,11 @@ fn record_heartbeat(
                     "this activation belongs to another fingerprint",
                 ));
             }
-            let remember = hb.digest.filter(|_| activation.superseded_reason.is_none());
+            let remember = hb
+                .credential
+                .digest()
+                .filter(|_| activation.superseded_reason.is_none())
+                .copied();
             (Heartbeating::found(activation), license, remember)
         }
     };
