@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 18 as SQLite stores it (columns added by a later
+-- tenant database at schema version 19 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -146,6 +146,27 @@ CREATE TRIGGER heartbeat_state_active AFTER UPDATE OF state ON licenses
 WHEN (OLD.state = 'active') IS NOT (NEW.state = 'active') BEGIN
     UPDATE heartbeat_state SET active = (NEW.state = 'active') WHERE license_id = NEW.id;
 END;
+-- step 19 (0019_heartbeat_assessment.sql)
+CREATE TRIGGER heartbeat_assessment_license_added AFTER INSERT ON licenses BEGIN
+    UPDATE heartbeat_state SET assessed_at = NULL
+    WHERE assessed_at IS NOT NULL AND license_id IN
+        (SELECT id FROM licenses WHERE install_id = NEW.install_id);
+END;
+-- step 19 (0019_heartbeat_assessment.sql)
+CREATE TRIGGER heartbeat_assessment_license_changed
+AFTER UPDATE OF install_id, state, suspend_reason, internal_users, external_users, not_before,
+    expires_at, bound_fingerprint, subscription_status, subscription_period_end, offline_until
+ON licenses BEGIN
+    UPDATE heartbeat_state SET assessed_at = NULL
+    WHERE assessed_at IS NOT NULL AND license_id IN
+        (SELECT id FROM licenses WHERE install_id IN (OLD.install_id, NEW.install_id));
+END;
+-- step 19 (0019_heartbeat_assessment.sql)
+CREATE TRIGGER heartbeat_assessment_license_removed AFTER DELETE ON licenses BEGIN
+    UPDATE heartbeat_state SET assessed_at = NULL
+    WHERE assessed_at IS NOT NULL AND license_id IN
+        (SELECT id FROM licenses WHERE install_id = OLD.install_id);
+END;
 
 -- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 14 (0014_heartbeat_chain.sql); changed by step 16 (0016_heartbeat_head_on_license.sql)
 CREATE TABLE activations (
@@ -239,6 +260,16 @@ CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+-- step 19 (0019_heartbeat_assessment.sql)
+CREATE TRIGGER heartbeat_assessment_settings_added AFTER INSERT ON settings
+WHEN NEW.key = 'licensing' BEGIN
+    UPDATE heartbeat_state SET assessed_at = NULL WHERE assessed_at IS NOT NULL;
+END;
+-- step 19 (0019_heartbeat_assessment.sql)
+CREATE TRIGGER heartbeat_assessment_settings_changed AFTER UPDATE ON settings
+WHEN NEW.key = 'licensing' BEGIN
+    UPDATE heartbeat_state SET assessed_at = NULL WHERE assessed_at IS NOT NULL;
+END;
 
 -- installations: step 3 (0003_installations.sql)
 CREATE TABLE installations (
@@ -269,6 +300,18 @@ END;
 -- step 8 (0008_fleet_aggregates.sql)
 CREATE TRIGGER fleet_installation_removed AFTER DELETE ON installations BEGIN
     UPDATE fleet_installation_stages SET installations = installations - 1 WHERE stage = OLD.stage;
+END;
+-- step 19 (0019_heartbeat_assessment.sql)
+CREATE TRIGGER heartbeat_assessment_installation_changed AFTER UPDATE ON installations BEGIN
+    UPDATE heartbeat_state SET assessed_at = NULL
+    WHERE assessed_at IS NOT NULL AND license_id IN
+        (SELECT id FROM licenses WHERE install_id IN (OLD.install_id, NEW.install_id));
+END;
+-- step 19 (0019_heartbeat_assessment.sql)
+CREATE TRIGGER heartbeat_assessment_installation_removed AFTER DELETE ON installations BEGIN
+    UPDATE heartbeat_state SET assessed_at = NULL
+    WHERE assessed_at IS NOT NULL AND license_id IN
+        (SELECT id FROM licenses WHERE install_id = OLD.install_id);
 END;
 
 -- installation_events: step 3 (0003_installations.sql)
@@ -725,7 +768,7 @@ CREATE TABLE usage_reports (
 );
 CREATE INDEX usage_reports_license ON usage_reports(license_id, received_at);
 
--- heartbeat_state: step 17 (0017_heartbeat_state.sql); changed by step 18 (0018_heartbeat_credential.sql)
+-- heartbeat_state: step 17 (0017_heartbeat_state.sql); changed by step 18 (0018_heartbeat_credential.sql); changed by step 19 (0019_heartbeat_assessment.sql)
 CREATE TABLE heartbeat_state (
     license_id        TEXT PRIMARY KEY REFERENCES licenses(id),
     last_seen_at      TEXT,
@@ -738,7 +781,8 @@ CREATE TABLE heartbeat_state (
     -- 1 while the license's state is `active` (kept by the triggers below), for the
     -- partial index.
     active            INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1))
-, credential_digest BLOB) WITHOUT ROWID;
+, credential_digest BLOB, assessed_at INTEGER, assessed_until INTEGER, assessed_stage TEXT
+    CHECK (assessed_stage IN ('none', 'expiry_soon', 'admin_warning', 'users_warning', 'read_only')), assessed_internal_users INTEGER, assessed_external_users INTEGER) WITHOUT ROWID;
 -- step 17 (0017_heartbeat_state.sql)
 CREATE TRIGGER fleet_license_heard AFTER UPDATE OF last_seen_at ON heartbeat_state
 WHEN NEW.last_seen_at IS NOT NULL

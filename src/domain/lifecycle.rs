@@ -293,6 +293,30 @@ pub fn settle(status: Status, facts: &Facts, now: DateTime<Utc>) -> Status {
     st
 }
 
+/// The first moment after `now` at which `settle` may answer otherwise: the expiry, a
+/// canceled subscription's period ending, or an active license's grace lapsing. `None`
+/// when time alone changes nothing more (a final state, or none of those ahead).
+pub fn next_settle(status: Status, facts: &Facts, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if status.state.is_final() {
+        return None;
+    }
+    let period_end = match facts.subscription.status {
+        SubscriptionStatus::Canceled => facts.subscription.period_end,
+        _ => None,
+    };
+    let grace_end = match status.state {
+        LicenseState::Active => facts
+            .last_seen
+            .and_then(|seen| seen.checked_add_signed(facts.grace)),
+        _ => None,
+    };
+    [Some(facts.expires_at), period_end, grace_end]
+        .into_iter()
+        .flatten()
+        .filter(|t| *t > now)
+        .min()
+}
+
 fn locks(state: LicenseState) -> bool {
     matches!(
         state,
@@ -714,5 +738,67 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `settle` answers the same at every moment from `now` until `next_settle`, and
+    /// otherwise right after it, for each state and each thing time changes.
+    #[test]
+    fn settle_holds_until_next_settle() {
+        let canceled = |days: i64| Subscription {
+            status: SubscriptionStatus::Canceled,
+            period_end: Some(t0() + Duration::days(days)),
+        };
+        let cases = [
+            (st(Active), facts()),
+            (st(Issued), facts()),
+            (st(Locked), facts()),
+            (
+                st(Active),
+                Facts {
+                    subscription: canceled(30),
+                    ..facts()
+                },
+            ),
+            (
+                st(Issued),
+                Facts {
+                    subscription: canceled(30),
+                    ..facts()
+                },
+            ),
+            (
+                st(Active),
+                Facts {
+                    expires_at: t0() + Duration::days(3),
+                    ..facts()
+                },
+            ),
+            (
+                st(Active),
+                Facts {
+                    last_seen: None,
+                    ..facts()
+                },
+            ),
+        ];
+        for (i, (status, f)) in cases.into_iter().enumerate() {
+            let next = next_settle(status, &f, t0()).expect("something lies ahead");
+            let at_now = settle(status, &f, t0());
+            let span = next - t0();
+            for k in 0..=16 {
+                let t = t0() + span * k / 17;
+                assert_eq!(settle(status, &f, t), at_now, "case {i}, {k}/17 of the way");
+            }
+            let after = next + Duration::microseconds(1);
+            assert_ne!(
+                settle(status, &f, after),
+                at_now,
+                "case {i}: changes at {next}"
+            );
+        }
+        // Final states never change; nothing ahead once everything is past.
+        assert_eq!(next_settle(st(Revoked), &facts(), t0()), None);
+        let past = t0() + Duration::days(400);
+        assert_eq!(next_settle(st(Issued), &facts(), past), None);
     }
 }

@@ -9,7 +9,8 @@
 //! the clock then; an installation that never had a license is `unlicensed`, not in
 //! violation, while one whose licenses were all removed is `no_valid_license` (removing
 //! a license never lowers the stage); the assessment is computed from current counts
-//! every time.
+//! every time, and a heartbeat reuses one (`Reusable`) only until time
+//! (`steady_until`) or any of those counts could change it.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,9 @@ pub struct Contribution {
     pub expires_at: DateTime<Utc>,
     /// False for revoked and suspended licenses (expiry is judged from the dates).
     pub in_force: bool,
+    /// The next moment time alone may change the license's state, and so whether it is
+    /// in force (`lifecycle::next_settle`); `None` when nothing lies ahead.
+    pub changes_at: Option<DateTime<Utc>>,
 }
 
 impl Contribution {
@@ -198,6 +202,64 @@ impl History {
     }
 }
 
+/// The first moment after `now` at which `assess` may answer otherwise for the same
+/// licenses, usage and history: a license becoming valid, expiring, or stopping being in
+/// force by time alone; capacity coming within the expiry warning; the violation
+/// reaching a later stage. `None`: time alone changes nothing. (A superset of the moments
+/// that matter: an earlier answer only costs an assessment.)
+pub fn steady_until(
+    licenses: &[Contribution],
+    a: &Assessment,
+    timeline: &Timeline,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let of_licenses = licenses.iter().flat_map(|c| {
+        [
+            Some(c.not_before),
+            Some(c.expires_at),
+            c.expires_at.checked_sub_signed(timeline.expiry_warning),
+            c.changes_at,
+        ]
+    });
+    let of_stages = a.violation_since.into_iter().flat_map(|since| {
+        [
+            timeline.admin_warning_after,
+            timeline.users_warning_after,
+            timeline.read_only_after,
+        ]
+        .map(|after| since.checked_add_signed(after))
+    });
+    of_licenses
+        .chain(of_stages)
+        .flatten()
+        .filter(|t| *t > now)
+        .min()
+}
+
+/// An installation's stage as a heartbeat may reuse it instead of assessing again
+/// (tenant schema step 19 keeps it in each license's state row): it holds from `at`
+/// until `until` (`steady_until`; `None`: no end) for the usage it was assessed with,
+/// as long as nothing it was assessed from changes. The schema forgets it when
+/// something does (the installation, a license of it, the licensing settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reusable {
+    pub at: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+    pub stage: Stage,
+    /// The installation's usage when assessed.
+    pub usage: Option<Usage>,
+}
+
+impl Reusable {
+    /// Whether `stage` is what an assessment at `now` gives, with `reported` usage
+    /// (`None`: the recorded usage stays).
+    pub fn holds(&self, now: DateTime<Utc>, reported: Option<Usage>) -> bool {
+        self.at <= now
+            && self.until.is_none_or(|until| now < until)
+            && reported.is_none_or(|u| self.usage == Some(u))
+    }
+}
+
 /// Assesses an installation at `now` from its licenses, its latest usage, and what was
 /// recorded so far.
 pub fn assess(
@@ -293,6 +355,7 @@ mod tests {
             not_before: day(from),
             expires_at: day(to),
             in_force: true,
+            changes_at: None,
         }
     }
 
@@ -504,5 +567,105 @@ mod tests {
         );
         assert_eq!(Stage::ExpirySoon.banner(), Banner::Admins);
         assert!(Stage::ReadOnly.read_only() && Stage::ReadOnly.banner() == Banner::Everyone);
+    }
+
+    /// What `assess` records holds from `now` until `steady_until`, and the stage or
+    /// condition changes right after, in each kind of situation time moves.
+    #[test]
+    fn the_assessment_holds_until_steady_until() {
+        let tl = Timeline::default();
+        let mut lapsing = license(10, -30, 400);
+        lapsing.changes_at = Some(day(20));
+        let cases: [(&str, Vec<Contribution>, Option<Usage>, History); 6] = [
+            (
+                "over the limit",
+                vec![license(10, -1, 400)],
+                usage(11),
+                History::since(Some(day(-3))),
+            ),
+            (
+                "capacity ends",
+                vec![license(10, -30, 20)],
+                usage(5),
+                History::since(None),
+            ),
+            (
+                "expired",
+                vec![license(10, -30, -2)],
+                usage(5),
+                History::since(None),
+            ),
+            (
+                "not yet valid",
+                vec![license(10, 9, 400)],
+                usage(5),
+                History::since(None),
+            ),
+            (
+                "within the warning",
+                vec![license(10, -30, 5), license(10, -30, 9)],
+                usage(15),
+                History::since(None),
+            ),
+            (
+                "in force until",
+                vec![lapsing.clone(), license(5, -30, 400)],
+                usage(5),
+                History::since(None),
+            ),
+        ];
+        for (name, lic, used, history) in cases {
+            let a = assess(&lic, used, history, day(0), &tl);
+            let until = steady_until(&lic, &a, &tl, day(0)).expect("time changes something");
+            let recorded = History::since(a.violation_since);
+            let at = |t| {
+                let b = assess(&lic, used, recorded, t, &tl);
+                (b.condition, b.stage, b.violation_since)
+            };
+            let span = until - day(0);
+            for k in 0..=16 {
+                assert_eq!(
+                    at(day(0) + span * k / 17),
+                    (a.condition, a.stage, a.violation_since),
+                    "{name}: {k}/17 of the way"
+                );
+            }
+            // The license that lapses changes by its state, which `assess` reads from
+            // `in_force`, not from the instant.
+            if name != "in force until" {
+                assert_ne!(
+                    at(until),
+                    (a.condition, a.stage, a.violation_since),
+                    "{name} at {until}"
+                );
+            }
+        }
+        // Nothing ahead: no license, or only expired ones long past their violation's
+        // last stage.
+        let never = assess(&[], usage(3), History::default(), day(0), &tl);
+        assert_eq!(steady_until(&[], &never, &tl, day(0)), None);
+        let read_only = [license(10, -100, -60)];
+        let a = assess(&read_only, usage(3), History::since(None), day(0), &tl);
+        assert_eq!(a.stage, Stage::ReadOnly);
+        assert_eq!(steady_until(&read_only, &a, &tl, day(0)), None);
+    }
+
+    #[test]
+    fn a_reusable_stage_holds_in_its_window_for_its_usage() {
+        let r = Reusable {
+            at: day(0),
+            until: Some(day(5)),
+            stage: Stage::None,
+            usage: usage(4),
+        };
+        assert!(r.holds(day(0), None) && r.holds(day(4), usage(4)));
+        assert!(!r.holds(day(5), None), "at its end");
+        assert!(
+            !r.holds(day(-1), None),
+            "before it was made (a clock set back)"
+        );
+        assert!(!r.holds(day(1), usage(5)), "another usage");
+        let open = Reusable { until: None, ..r };
+        assert!(open.holds(day(10_000), usage(4)));
     }
 }

@@ -4,7 +4,7 @@
 use super::installations;
 pub use super::lease_chain::LeaseReply;
 use super::lease_chain::{Delivery, LeaseFor, PendingLease, prepare_lease};
-use super::licenses::{apply_event, load};
+use super::licenses::{apply_event, load, rewrites};
 use super::tenant::Tenant;
 use super::{Actor, Result, ServiceError, refuse, secrets};
 use crate::domain::activation::{DirectiveKind, SupersededReason};
@@ -467,8 +467,8 @@ pub async fn heartbeat_queued(
 }
 
 /// A heartbeat's writes, inside its group commit: refusals first (before any write),
-/// then the license heard from, the history row, the installation re-assessed, and the
-/// next lease of the chain recorded.
+/// then the license's status, the history row, the installation's stage (reused or
+/// re-assessed), and the next lease of the chain recorded with the instant heard from.
 fn record_heartbeat(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
@@ -482,8 +482,13 @@ fn record_heartbeat(
     };
     // Found by the shortcut: the credential and fingerprint are those last accepted for
     // the current activation. Else the long way, which checks each refusal.
-    let (activation, license, remember) = match held {
-        Some((chain, license)) => (Heartbeating::held(chain), license, None),
+    let (activation, license, assessed, remember) = match held {
+        Some(held) => (
+            Heartbeating::held(held.chain),
+            held.license,
+            held.assessed,
+            None,
+        ),
         None => {
             let (activation, license) = find_activation(tx, &hb.credential, &hb.license_id)?;
             if activation.fingerprint != *fingerprint {
@@ -497,7 +502,7 @@ fn record_heartbeat(
                 .digest()
                 .filter(|_| activation.superseded_reason.is_none())
                 .copied();
-            (Heartbeating::found(activation), license, remember)
+            (Heartbeating::found(activation), license, None, remember)
         }
     };
     if req.seq > activation.last_seq {
@@ -585,15 +590,7 @@ fn record_heartbeat(
     // Writes the status (and its event and audit) only when it changes.
     let outcome = apply_event(tx, tenant, now, &actor, &license, &event, None)?;
     let state = outcome.status.state;
-    // Written with the lease, in one statement on the state row. Until then the row
-    // keeps the previous instant, which the re-assessment below reads (the capacity
-    // rows); a license's part in its installation does not depend on it: when it was
-    // heard from only moves a license between issued, active and locked, all in force
-    // (`license_facts::contribution`, `lifecycle::settle`).
-    let heard = Heard {
-        at: now,
-        heartbeat_id: record(state)?,
-    };
+    let heartbeat_id = record(state)?;
     let lock = if outcome.lock {
         LockReason::for_state(state)
     } else {
@@ -607,15 +604,30 @@ fn record_heartbeat(
             internal_users: i,
             external_users: e,
         });
-    let assessment = installations::reassess(tx, tenant, &license.install_id, now, &actor, usage)?;
+    // The last heartbeat's assessment, while it holds: nothing it was made from changed
+    // since (step 19's triggers forget it; this heartbeat's own change of the license
+    // is not written until now), time has not reached its end, and the usage is the
+    // same. Otherwise the installation is assessed again. That reads the state row's
+    // previous instant (the capacity rows); a license's part in its installation does
+    // not depend on it: when it was heard from only moves a license between issued,
+    // active and locked, all in force (`license_facts::contribution`,
+    // `lifecycle::settle`). The new instant is written with the lease.
+    let assessed = match assessed.filter(|a| !rewrites(&license, &outcome) && a.holds(now, usage)) {
+        Some(reused) => reused,
+        None => installations::reassess_heard(tx, tenant, &license.install_id, now, &actor, usage)?,
+    };
     let pending = lease(
         state,
-        assessment.stage,
+        assessed.stage,
         lock,
         Delivery::Directives {
             confirmed_seq: req.seq,
         },
-        Some(heard),
+        Some(Heard {
+            at: now,
+            heartbeat_id,
+            assessed,
+        }),
     )?;
     if let Some(digest) = remember {
         held_credentials::remember(tx, &license.id, activation.id, &digest)?;

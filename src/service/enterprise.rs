@@ -98,6 +98,7 @@ fn contribution(l: &EnterpriseLicenseRow) -> Contribution {
         not_before: l.not_before,
         expires_at: l.expires_at,
         in_force: true,
+        changes_at: None,
     }
 }
 

@@ -1,14 +1,17 @@
 //! Installations (what an Install ID names): capacity summed over the licenses valid
 //! now, latest usage from heartbeats, and the violation stage. The stored row keeps what
 //! must survive (usage, when the violation began, the stage last announced); every
-//! answer is assessed afresh from current licenses and counts.
+//! answer is assessed afresh from current licenses and counts. A heartbeat keeps the
+//! stage with its lease for the next one to reuse while nothing it was assessed from
+//! changes (`reassess_heard`, tenant schema step 19).
 
 use super::license_facts::{self, contribution};
 use super::tenant::Tenant;
 use super::{Actor, Result, audit, refuse};
 use crate::domain::lifecycle::LicenseState;
 use crate::domain::violation::{
-    Assessment, Banner, Condition, Contribution, History, Stage, Usage, assess,
+    Assessment, Banner, Condition, Contribution, History, Reusable, Stage, Usage, assess,
+    steady_until,
 };
 use crate::domain::violation_outlook::{NextStage, next_stage};
 use crate::error::ErrorCode;
@@ -73,7 +76,20 @@ pub(super) fn reassess(
     actor: &Actor,
     usage: Option<Usage>,
 ) -> Result<Assessment> {
-    reassess_from(tx, tenant, install_id, now, actor, usage, None)
+    Ok(reassess_from(tx, tenant, install_id, now, actor, usage, None)?.0)
+}
+
+/// `reassess` for a heartbeat: the stage, as later heartbeats may reuse it until time
+/// or something it was assessed from changes (`Reusable`).
+pub(super) fn reassess_heard(
+    tx: &WriteTx<'_>,
+    tenant: &Tenant,
+    install_id: &str,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    usage: Option<Usage>,
+) -> Result<Reusable> {
+    Ok(reassess_from(tx, tenant, install_id, now, actor, usage, None)?.1)
 }
 
 /// Re-assesses an installation from a usage report carried back from an air-gapped
@@ -100,11 +116,11 @@ pub(super) fn reassess_reported(
                 == Condition::OverLimit
         })
         .map(|(day, _)| *day);
-    reassess_from(tx, tenant, install_id, now, actor, Some(peak), over_since)
+    Ok(reassess_from(tx, tenant, install_id, now, actor, Some(peak), over_since)?.0)
 }
 
 /// `reassess`, with the moment a violation began when known from elsewhere (a usage
-/// report) and none is recorded.
+/// report) and none is recorded; and the stage as a heartbeat may reuse it.
 fn reassess_from(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
@@ -113,7 +129,7 @@ fn reassess_from(
     actor: &Actor,
     usage: Option<Usage>,
     reported_since: Option<DateTime<Utc>>,
-) -> Result<Assessment> {
+) -> Result<(Assessment, Reusable)> {
     let before = store::find(tx, install_id)?;
     let mut row = before.clone().unwrap_or_else(|| blank(install_id, now));
     let mut changed = before.is_none();
@@ -124,13 +140,20 @@ fn reassess_from(
         changed = true;
     }
     let contribs = contributions(tx, tenant, install_id, now)?;
+    let timeline = tenant.settings().timeline();
     let a = assess(
         &contribs,
         row.usage,
         History::since(row.violation_since.or(reported_since)),
         now,
-        &tenant.settings().timeline(),
+        &timeline,
     );
+    let reusable = Reusable {
+        at: now,
+        until: steady_until(&contribs, &a, &timeline, now),
+        stage: a.stage,
+        usage: row.usage,
+    };
     let (condition, stage) = (a.condition, a.stage);
     if stage != row.stage || condition != row.condition {
         store::insert_event(tx, install_id, now, "stage", None, Some((stage, condition)))?;
@@ -156,7 +179,7 @@ fn reassess_from(
         row.updated_at = now;
         store::upsert(tx, &row)?;
     }
-    Ok(a)
+    Ok((a, reusable))
 }
 
 /// The installations the sweep at `now` re-assesses: those time may have moved since the

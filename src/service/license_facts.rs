@@ -104,5 +104,6 @@ pub fn contribution(l: &impl StoredLicense, tenant: &Tenant, now: DateTime<Utc>)
         not_before: facts.not_before,
         expires_at: facts.expires_at,
         in_force: in_force(state),
+        changes_at: lifecycle::next_settle(l.status(), &facts, now),
     }
 }

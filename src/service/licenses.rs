@@ -414,6 +414,11 @@ pub fn refusal(r: Refusal) -> ServiceError {
     }
 }
 
+/// Whether `apply_event` writes `license` for `outcome` (its status or binding moves).
+pub(super) fn rewrites(license: &LicenseRow, outcome: &Outcome) -> bool {
+    outcome.status != license.status() || outcome.bound_fingerprint != license.bound_fingerprint
+}
+
 /// Applies an event inside `tx`: the domain decides, this writes the new status, and
 /// records a history row and an audit entry when the state changes (or always, for
 /// staff actions, `always_audit`).
@@ -433,8 +438,7 @@ pub(super) fn apply_event(
     update.state = outcome.status.state;
     update.suspend_reason = outcome.status.suspend_reason;
     update.bound_fingerprint = outcome.bound_fingerprint.clone();
-    let changed = outcome.status != before || update.bound_fingerprint != license.bound_fingerprint;
-    if changed {
+    if rewrites(license, &outcome) {
         store::update_status(tx, &license.id, &update, now)?;
         store::insert_event(
             tx,

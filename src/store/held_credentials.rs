@@ -9,8 +9,10 @@
 //! changes (triggers of step 18) or the row takes another activation's chain
 //! (`leases::record`).
 
+use super::held_assessments;
 use super::licenses::{COLUMNS as LICENSE_COLUMNS, LicenseRow, WIDTH, read_row};
 use super::{ReadTx, Result, WriteTx};
+use crate::domain::violation::Reusable;
 use rusqlite::params;
 
 /// The activation a license's state row holds the lease chain of.
@@ -21,28 +23,38 @@ pub struct HeldChain {
     pub last_lease_hash: String,
 }
 
-/// The license `license_id` and the chain its state row holds, when the row's digest is
+/// What a heartbeat found by its credential's digest reads of its license.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub chain: HeldChain,
+    /// The installation's stage as the last heartbeat's assessment left it, if not
+    /// forgotten since (`held_assessments`).
+    pub assessed: Option<Reusable>,
+    pub license: LicenseRow,
+}
+
+/// The license `license_id` and what its state row holds, when the row's digest is
 /// `digest`.
-pub fn find(
-    tx: &ReadTx<'_>,
-    license_id: &str,
-    digest: &[u8],
-) -> Result<Option<(HeldChain, LicenseRow)>> {
+pub fn find(tx: &ReadTx<'_>, license_id: &str, digest: &[u8]) -> Result<Option<Held>> {
     let mut st = tx.prepare(&format!(
-        "SELECT {LICENSE_COLUMNS}, h.activation_id, h.last_seq, h.last_lease_hash
+        "SELECT {LICENSE_COLUMNS}, h.activation_id, h.last_seq, h.last_lease_hash, {}
          FROM heartbeat_state h JOIN licenses l ON l.id = h.license_id
-         WHERE h.license_id = ?1 AND h.credential_digest = ?2"
+         WHERE h.license_id = ?1 AND h.credential_digest = ?2",
+        held_assessments::COLUMNS
     ))?;
     let mut rows = st.query(params![license_id, digest])?;
     let Some(r) = rows.next()? else {
         return Ok(None);
     };
-    let chain = HeldChain {
-        activation_id: r.get(WIDTH)?,
-        last_seq: r.get(WIDTH + 1)?,
-        last_lease_hash: r.get(WIDTH + 2)?,
-    };
-    Ok(Some((chain, read_row(r, 0)?)))
+    Ok(Some(Held {
+        chain: HeldChain {
+            activation_id: r.get(WIDTH)?,
+            last_seq: r.get(WIDTH + 1)?,
+            last_lease_hash: r.get(WIDTH + 2)?,
+        },
+        assessed: held_assessments::read(r, WIDTH + 3)?,
+        license: read_row(r, 0)?,
+    }))
 }
 
 /// Keeps `digest` for the activation `activation_id`, if the license's state row holds
@@ -92,12 +104,10 @@ mod tests {
     }
 
     fn found(db: &Db, digest: &[u8]) -> Option<i64> {
-        db.read(|tx| find(tx, "L", digest))
-            .unwrap()
-            .map(|(chain, license)| {
-                assert_eq!(license.id, "L");
-                chain.activation_id
-            })
+        db.read(|tx| find(tx, "L", digest)).unwrap().map(|held| {
+            assert_eq!(held.license.id, "L");
+            held.chain.activation_id
+        })
     }
 
     /// The digest finds the activation whose chain the state row holds, and only while
@@ -117,9 +127,8 @@ mod tests {
             .unwrap();
         assert_eq!(found(&db, b"d1"), Some(one));
         assert_eq!(found(&db, b"d2"), None, "another digest");
-        assert_eq!(
-            db.read(|tx| find(tx, "M", b"d1")).unwrap(),
-            None,
+        assert!(
+            db.read(|tx| find(tx, "M", b"d1")).unwrap().is_none(),
             "another license"
         );
         // Remembered for an activation whose chain the row does not hold: nothing.

@@ -8,18 +8,41 @@
 //! (`activations.last_seq`, `activations.last_lease_hash`); `activations::COLUMNS`
 //! reads whichever holds it.
 
-use super::{Result, WriteTx, ts};
+use super::{Result, WriteTx, held_assessments, ts};
+use crate::domain::violation::Reusable;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
+use std::sync::LazyLock;
 
-/// A heartbeat that came with a lease: its appliance was heard from `at`, and its
-/// history row is `heartbeat_id`, the new head of the license's chain. Recorded in the
-/// same write of the state row as the lease (one statement, not two).
+/// A heartbeat that came with a lease: its appliance was heard from `at`, its history
+/// row is `heartbeat_id`, the new head of the license's chain, and its installation's
+/// stage is `assessed`, for the next heartbeat to reuse. Recorded in the same write of
+/// the state row as the lease (one statement, not two).
 #[derive(Debug, Clone, Copy)]
 pub struct Heard {
     pub at: DateTime<Utc>,
     pub heartbeat_id: i64,
+    pub assessed: Reusable,
 }
+
+/// The statements of a heartbeat's lease: the same activation's chain, and another's
+/// taken over. `?5` and `?6`: when heard from, and the new head of the history chain;
+/// `?7` to `?11`: the assessment.
+static HEARD: LazyLock<[String; 2]> = LazyLock::new(|| {
+    let assessed = held_assessments::assignments(7);
+    [
+        format!(
+            "UPDATE heartbeat_state SET last_seq = ?3, last_lease_hash = ?4,
+                 last_seen_at = ?5, last_heartbeat_id = ?6, {assessed}
+             WHERE license_id = ?1 AND activation_id = ?2"
+        ),
+        format!(
+            "UPDATE heartbeat_state SET activation_id = ?2, last_seq = ?3, last_lease_hash = ?4,
+                 credential_digest = NULL, last_seen_at = ?5, last_heartbeat_id = ?6, {assessed}
+             WHERE license_id = ?1"
+        ),
+    ]
+});
 
 /// Records the lease just issued to an activation of license `license_id`, and with it
 /// the heartbeat it answers, if any.
@@ -31,7 +54,6 @@ pub fn record(
     lease_hash: &str,
     heard: Option<Heard>,
 ) -> Result<()> {
-    // `?5` and `?6`: when heard from, and the new head of the history chain.
     let (same, taken_over) = match heard {
         None => (
             "UPDATE heartbeat_state SET last_seq = ?3, last_lease_hash = ?4
@@ -40,27 +62,28 @@ pub fn record(
                  credential_digest = NULL
              WHERE license_id = ?1",
         ),
-        Some(_) => (
-            "UPDATE heartbeat_state SET last_seq = ?3, last_lease_hash = ?4,
-                 last_seen_at = ?5, last_heartbeat_id = ?6
-             WHERE license_id = ?1 AND activation_id = ?2",
-            "UPDATE heartbeat_state SET activation_id = ?2, last_seq = ?3, last_lease_hash = ?4,
-                 credential_digest = NULL, last_seen_at = ?5, last_heartbeat_id = ?6
-             WHERE license_id = ?1",
-        ),
+        Some(_) => (HEARD[0].as_str(), HEARD[1].as_str()),
     };
     let execute = |sql: &str| -> Result<usize> {
         let mut st = tx.prepare(sql)?;
         Ok(match heard {
             None => st.execute(params![license_id, activation_id, seq, lease_hash])?,
-            Some(h) => st.execute(params![
-                license_id,
-                activation_id,
-                seq,
-                lease_hash,
-                ts(h.at),
-                h.heartbeat_id
-            ])?,
+            Some(h) => {
+                let (at, until, stage, internal, external) = held_assessments::columns(&h.assessed);
+                st.execute(params![
+                    license_id,
+                    activation_id,
+                    seq,
+                    lease_hash,
+                    ts(h.at),
+                    h.heartbeat_id,
+                    at,
+                    until,
+                    stage,
+                    internal,
+                    external
+                ])?
+            }
         })
     };
     if execute(same)? == 1 {

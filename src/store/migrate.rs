@@ -79,6 +79,7 @@ pub static TENANT: Schema = Schema::new(
         step!("tenant", "0016_heartbeat_head_on_license.sql"),
         step!("tenant", "0017_heartbeat_state.sql"),
         step!("tenant", "0018_heartbeat_credential.sql"),
+        step!("tenant", "0019_heartbeat_assessment.sql"),
     ],
 );
 

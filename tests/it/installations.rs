@@ -309,3 +309,110 @@ fn a_sweep_leaves_alone_an_installation_assessed_after_its_instant() {
     assert_eq!(report.installations_assessed, 1);
     assert_eq!(stage_changes(), before, "nothing moved");
 }
+
+/// A heartbeat reporting `internal` users, or no usage at all.
+fn beat_reporting(
+    s: &TestServer,
+    id: &str,
+    secret: &str,
+    seq: i64,
+    internal: Option<u32>,
+) -> reqwest::blocking::Response {
+    let body = match internal {
+        Some(n) => {
+            json!({"fingerprint": "fp", "seq": seq, "internal_users": n, "external_users": 0})
+        }
+        None => json!({"fingerprint": "fp", "seq": seq}),
+    };
+    client()
+        .post(s.url(&format!("/api/v1/licenses/{id}/heartbeat")))
+        .bearer_auth(secret)
+        .json(&body)
+        .send()
+        .unwrap()
+}
+
+/// A heartbeat reuses its installation's last assessment (tenant schema step 19) only
+/// while nothing it was made from has changed and time has not moved it on: each change
+/// below shows in the next heartbeat's stage, with the same usage reported, or none.
+#[test]
+fn a_heartbeat_sees_every_change_to_what_its_installation_was_assessed_from() {
+    let s = TestServer::start();
+    let api = Api::new(&s);
+    let a = issue(&api, 50, 0, 365);
+    let b = issue(&api, 20, 0, 365);
+    let id = a["id"].as_str().unwrap().to_owned();
+    let act = api.ok(activate(&s, &a, "fp"));
+    let secret = act["activation_secret"].as_str().unwrap().to_owned();
+    let mut seq = 0;
+    let mut beat = |internal: Option<u32>| {
+        seq += 1;
+        let lease = api.ok(beat_reporting(&s, &id, &secret, seq, internal));
+        lease["claims"]["stage"].as_str().unwrap().to_owned()
+    };
+    let start = s.clock.now_utc();
+    let day = |n: i64| s.clock.set(start + Duration::days(n));
+    assert_eq!(beat(Some(60)), "none", "60 of 70");
+    assert_eq!(beat(Some(60)), "none");
+
+    // B's subscription ends on day 3: from then on B is suspended by time alone, and
+    // 60 users are over A's 50.
+    let sub = json!({"status": "canceled", "period_end": (start + Duration::days(3)).to_rfc3339()});
+    let b_id = b["id"].as_str().unwrap();
+    api.ok(api.post(&format!("/api/v1/licenses/{b_id}/subscription"), sub));
+    assert_eq!(beat(Some(60)), "none");
+    day(4);
+    assert_eq!(beat(Some(60)), "none", "the violation starts on day 4");
+    day(18);
+    assert_eq!(beat(Some(60)), "admin_warning", "14 days after B lapsed");
+
+    // Stages after 7 and 10 days instead of 14 and 28: day 18 is 14 days in.
+    let mut settings = api.ok(api.get("/api/v1/licensing/settings"));
+    settings["admin_warning_days"] = json!(7);
+    settings["users_warning_days"] = json!(10);
+    let r = client()
+        .put(s.url("/api/v1/licensing/settings"))
+        .bearer_auth(&api.token)
+        .json(&settings)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(beat(Some(60)), "users_warning", "the new settings at once");
+
+    // A new license of the installation: 60 of 70 again.
+    let c = issue(&api, 20, 0, 365);
+    assert_eq!(beat(None), "none", "the new license counts");
+
+    // Another appliance of the installation reports fewer users than A: A, reporting
+    // nothing, gets the installation's stage from that usage.
+    let c_act = api.ok(activate(&s, &c, "fp2"));
+    let c_secret = c_act["activation_secret"].as_str().unwrap();
+    let c_id = c["id"].as_str().unwrap();
+    assert_eq!(beat(Some(90)), "none", "over from now on");
+    day(26);
+    assert_eq!(beat(Some(90)), "admin_warning", "8 days over");
+    let other = client()
+        .post(s.url(&format!("/api/v1/licenses/{c_id}/heartbeat")))
+        .bearer_auth(c_secret)
+        .json(&json!({"fingerprint": "fp2", "seq": 1, "internal_users": 40, "external_users": 0}))
+        .send()
+        .unwrap();
+    assert_eq!(api.ok(other)["claims"]["stage"], "none");
+    assert_eq!(beat(None), "none", "the other appliance's usage");
+
+    // A license of the installation revoked: 60 of 50 from now on.
+    assert_eq!(beat(Some(60)), "none");
+    let c_revoked = api.post(
+        &format!("/api/v1/licenses/{c_id}/revoke"),
+        json!({"reason": "test"}),
+    );
+    api.ok(c_revoked);
+    day(33);
+    assert_eq!(
+        beat(Some(60)),
+        "admin_warning",
+        "7 days after the revocation"
+    );
+    let inst = api.ok(api.get(&format!("/api/v1/installations/{INSTALL}")));
+    assert_eq!(inst["stage"], "admin_warning");
+}

@@ -103,6 +103,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "d941182c0e3d3f3458d39bad86ffc8972e9c899ad62392827510fa0a1bf155a1",
     ),
     (
+        "tenant",
+        "0019_heartbeat_assessment.sql",
+        "42babd58f07c1ef1866cc03ddcacec0c43943c4f4e49290b3154ec77188cbed4",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

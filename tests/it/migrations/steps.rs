@@ -158,6 +158,11 @@ const SEEDS: &[&str] = &[
     // Version 18: box-d heartbeats again, by the digest of its credential.
     "UPDATE heartbeat_state SET credential_digest = x'd4d4', last_seq = 2, last_lease_hash = 'lh4b'
          WHERE license_id = 'L4';",
+    // Version 19: box-d heartbeats again and reuses its installation's assessment.
+    "UPDATE heartbeat_state SET last_seq = 3, last_lease_hash = 'lh4c', assessed_at = 1768300000,
+         assessed_until = 1769500000, assessed_stage = 'admin_warning', assessed_internal_users = 1,
+         assessed_external_users = 0
+         WHERE license_id = 'L4';",
 ];
 
 /// Columns that a step rewrites or moves on purpose, by step: an upgrade across that step
@@ -1004,6 +1009,88 @@ fn step_18_heartbeat_credential() {
         c.execute_batch(set).unwrap();
         c.execute_batch(change).unwrap();
         assert_eq!(held(&c), ["L1"], "{change}");
+    }
+}
+
+/// Step 19: the state row keeps the stage of its installation's last assessment, for
+/// the next heartbeat to reuse. Upgraded rows have none; the schema forgets it for every
+/// license of an Install ID when the installation, or a license of it, changes in what
+/// an assessment reads, and for every license when the licensing settings change.
+/// Anything else keeps it, another installation's too.
+#[test]
+fn step_19_heartbeat_assessment() {
+    let c = upgrade_from(18);
+    let held = |c: &Connection| -> Vec<String> {
+        c.prepare(
+            "SELECT license_id FROM heartbeat_state WHERE assessed_at IS NOT NULL ORDER BY license_id",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+    };
+    assert!(held(&c).is_empty(), "{:?}", held(&c));
+    // L5 and L6, on installation I2, to see it keep its own, and to remove.
+    c.execute_batch(
+        "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before, expires_at, issued_at, kid, state, updated_at) VALUES
+           ('L5', 'Plant 10', 'I2', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 'k1', 'issued', '2026-01-12T09:00:00.000000Z'),
+           ('L6', 'Plant 11', 'I2', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 'k1', 'issued', '2026-01-12T09:00:00.000000Z');
+         INSERT INTO installations (install_id, condition, stage, updated_at) VALUES ('I2', 'compliant', 'none', '2026-01-12T09:00:00.000000Z');",
+    )
+    .unwrap();
+    let set = "UPDATE heartbeat_state SET assessed_at = 1768300000, assessed_until = NULL,
+                   assessed_stage = 'none' WHERE license_id IN ('L1', 'L4', 'L5');";
+    c.execute_batch(set).unwrap();
+    assert_eq!(held(&c), ["L1", "L4", "L5"]);
+    let kept = [
+        "UPDATE heartbeat_state SET last_seen_at = '2026-01-14T09:00:00.000000Z', last_seq = 4 WHERE license_id = 'L4';",
+        "UPDATE licenses SET name = 'Plant 9b', updated_at = '2026-01-14T09:00:00.000000Z' WHERE id = 'L4';",
+        "UPDATE licenses SET suspend_note = 'checked' WHERE id = 'L2';",
+        "INSERT INTO settings (key, value) VALUES ('enterprise', '{}');",
+    ];
+    for change in kept {
+        c.execute_batch(change).unwrap();
+        assert_eq!(held(&c), ["L1", "L4", "L5"], "{change}");
+    }
+    for change in [
+        "UPDATE installations SET internal_users = 61 WHERE install_id = 'I1';",
+        "UPDATE installations SET stage = 'users_warning' WHERE install_id = 'I1';",
+        "UPDATE licenses SET state = 'revoked' WHERE id = 'L2';",
+        "UPDATE licenses SET internal_users = 6 WHERE id = 'L2';",
+        "UPDATE licenses SET expires_at = '2027-02-01T00:00:00.000000Z' WHERE id = 'L1';",
+        "UPDATE licenses SET subscription_status = 'canceled' WHERE id = 'L2';",
+        "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before, expires_at, issued_at, kid, state, updated_at) VALUES
+           ('L7', 'Plant 12', 'I1', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 'k1', 'issued', '2026-01-12T09:00:00.000000Z');",
+    ] {
+        c.execute_batch(set).unwrap();
+        c.execute_batch(change).unwrap();
+        assert_eq!(held(&c), ["L5"], "{change}");
+    }
+    // A license moved from one installation to another: both forget.
+    for change in [
+        "UPDATE licenses SET install_id = 'I1' WHERE id = 'L6';",
+        "UPDATE licenses SET install_id = 'I2' WHERE id = 'L6';",
+    ] {
+        c.execute_batch(set).unwrap();
+        c.execute_batch(change).unwrap();
+        assert!(held(&c).is_empty(), "{change}: {:?}", held(&c));
+    }
+    for change in [
+        "DELETE FROM heartbeat_state WHERE license_id = 'L6'; DELETE FROM licenses WHERE id = 'L6';",
+        "DELETE FROM installations WHERE install_id = 'I2';",
+    ] {
+        c.execute_batch(set).unwrap();
+        c.execute_batch(change).unwrap();
+        assert_eq!(held(&c), ["L1", "L4"], "{change}");
+    }
+    for change in [
+        "INSERT INTO settings (key, value) VALUES ('licensing', '{}');",
+        "UPDATE settings SET value = '{\"grace_days\":7}' WHERE key = 'licensing';",
+    ] {
+        c.execute_batch(set).unwrap();
+        c.execute_batch(change).unwrap();
+        assert!(held(&c).is_empty(), "{change}: {:?}", held(&c));
     }
 }
 
