@@ -781,8 +781,8 @@ CREATE TABLE heartbeat_state (
     -- 1 while the license's state is `active` (kept by the triggers below), for the
     -- partial index.
     active            INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1))
-, credential_digest BLOB, assessed_at INTEGER, assessed_until INTEGER, assessed_stage TEXT
-    CHECK (assessed_stage IN ('none', 'expiry_soon', 'admin_warning', 'users_warning', 'read_only')), assessed_internal_users INTEGER, assessed_external_users INTEGER) WITHOUT ROWID;
+, credential_digest BLOB, assessed_at INTEGER, assessed_until INTEGER, assessed_stage INTEGER
+    CHECK (assessed_stage BETWEEN 0 AND 4), assessed_internal_users INTEGER, assessed_external_users INTEGER) WITHOUT ROWID;
 -- step 17 (0017_heartbeat_state.sql)
 CREATE TRIGGER fleet_license_heard AFTER UPDATE OF last_seen_at ON heartbeat_state
 WHEN NEW.last_seen_at IS NOT NULL

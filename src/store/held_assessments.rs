@@ -5,7 +5,8 @@
 //! was assessed from changes.
 //!
 //! Times are whole seconds: when it was made rounded up, its end rounded down, so the
-//! window read back is never wider than the one assessed.
+//! window read back is never wider than the one assessed. The stage is its place in
+//! `Stage::ALL`.
 
 use super::{Result, StoreError};
 use crate::domain::violation::{Reusable, Stage, Usage};
@@ -30,14 +31,16 @@ pub(super) fn assignments(first: usize) -> String {
 }
 
 /// The values `assignments` takes, in order.
-pub(super) type Columns = (i64, Option<i64>, &'static str, Option<u32>, Option<u32>);
+pub(super) type Columns = (i64, Option<i64>, usize, Option<u32>, Option<u32>);
 
 pub(super) fn columns(r: &Reusable) -> Columns {
     let at = r.at.timestamp() + i64::from(r.at.timestamp_subsec_nanos() > 0);
+    // Its place in `Stage::ALL`, which lists the stages in the order they are declared.
+    let stage = r.stage as usize;
     (
         at,
         r.until.map(|t| t.timestamp()),
-        r.stage.as_str(),
+        stage,
         r.usage.map(|u| u.internal_users),
         r.usage.map(|u| u.external_users),
     )
@@ -56,7 +59,7 @@ pub(super) fn read(r: &Row<'_>, at: usize) -> Result<Option<Reusable>> {
         return Ok(None);
     };
     let until = r.get::<_, Option<i64>>(at + 1)?;
-    let stage: String = r.get(at + 2)?;
+    let stage: usize = r.get(at + 2)?;
     let usage = match (r.get(at + 3)?, r.get(at + 4)?) {
         (Some(internal_users), Some(external_users)) => Some(Usage {
             internal_users,
@@ -69,10 +72,65 @@ pub(super) fn read(r: &Row<'_>, at: usize) -> Result<Option<Reusable>> {
         until: until
             .map(|t| instant("heartbeat_state.assessed_until", t))
             .transpose()?,
-        stage: stage.parse::<Stage>().map_err(|_| StoreError::Corrupt {
+        stage: *Stage::ALL.get(stage).ok_or_else(|| StoreError::Corrupt {
             column: "heartbeat_state.assessed_stage",
-            value: stage.clone(),
+            value: stage.to_string(),
         })?,
         usage,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+    use rusqlite::Connection;
+
+    fn round_trip(r: &Reusable) -> Option<Reusable> {
+        let c = Connection::open_in_memory().unwrap();
+        let (at, until, stage, internal, external) = columns(r);
+        c.query_row(
+            "SELECT ?1 AS assessed_at, ?2, ?3, ?4, ?5",
+            rusqlite::params![at, until, stage, internal, external],
+            |row| Ok(read(row, 0)),
+        )
+        .unwrap()
+        .unwrap()
+    }
+
+    /// Every stage comes back as itself; the window comes back whole seconds inside
+    /// the one written, never wider; usage comes back as it went.
+    #[test]
+    fn an_assessment_comes_back_as_written_or_narrower() {
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + Duration::microseconds(250);
+        for (i, stage) in Stage::ALL.into_iter().enumerate() {
+            assert_eq!(Stage::ALL[stage as usize], stage);
+            let r = Reusable {
+                at,
+                until: Some(at + Duration::days(i as i64 + 1)),
+                stage,
+                usage: (i % 2 == 0).then_some(Usage {
+                    internal_users: 7,
+                    external_users: i as u32,
+                }),
+            };
+            let back = round_trip(&r).expect("made");
+            assert_eq!((back.stage, back.usage), (r.stage, r.usage));
+            assert_eq!(
+                back.at,
+                at - Duration::microseconds(250) + Duration::seconds(1)
+            );
+            assert_eq!(
+                back.until,
+                Some(r.until.unwrap() - Duration::microseconds(250))
+            );
+        }
+        let open = Reusable {
+            at: at - Duration::microseconds(250),
+            until: None,
+            stage: Stage::None,
+            usage: None,
+        };
+        assert_eq!(round_trip(&open), Some(open));
+    }
 }

@@ -105,7 +105,7 @@ const RELEASED: &[(&str, &str, &str)] = &[
     (
         "tenant",
         "0019_heartbeat_assessment.sql",
-        "42babd58f07c1ef1866cc03ddcacec0c43943c4f4e49290b3154ec77188cbed4",
+        "73629c0e9f8b6ef0182d0b8d49add6d26e2929d479bab1a5f06e1eb740f915de",
     ),
     (
         "registry",

@@ -160,7 +160,7 @@ const SEEDS: &[&str] = &[
          WHERE license_id = 'L4';",
     // Version 19: box-d heartbeats again and reuses its installation's assessment.
     "UPDATE heartbeat_state SET last_seq = 3, last_lease_hash = 'lh4c', assessed_at = 1768300000,
-         assessed_until = 1769500000, assessed_stage = 'admin_warning', assessed_internal_users = 1,
+         assessed_until = 1769500000, assessed_stage = 2, assessed_internal_users = 1,
          assessed_external_users = 0
          WHERE license_id = 'L4';",
 ];
@@ -1040,7 +1040,7 @@ fn step_19_heartbeat_assessment() {
     )
     .unwrap();
     let set = "UPDATE heartbeat_state SET assessed_at = 1768300000, assessed_until = NULL,
-                   assessed_stage = 'none' WHERE license_id IN ('L1', 'L4', 'L5');";
+                   assessed_stage = 0 WHERE license_id IN ('L1', 'L4', 'L5');";
     c.execute_batch(set).unwrap();
     assert_eq!(held(&c), ["L1", "L4", "L5"]);
     let kept = [

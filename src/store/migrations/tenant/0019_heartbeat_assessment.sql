@@ -7,6 +7,10 @@
 -- valid, expires, or lapses, capacity comes within the expiry warning, or a violation
 -- reaches its next stage: `violation::steady_until`), and the usage it was made with.
 -- Times are whole seconds since 1970: `assessed_at` rounded up, `assessed_until` down.
+-- The stage is its place in the order none, expiry_soon, admin_warning, users_warning,
+-- read_only (0 to 4): a CHECK of a text column against a list of names would build a
+-- table of the names on every heartbeat's write of the row (an `IN` list of more than
+-- two values), a third of that write's cost.
 --
 -- Like the credential's digest (step 18), it is a shortcut, never the record: a
 -- heartbeat reuses it only inside that window and with the same usage, and the
@@ -18,8 +22,8 @@
 
 ALTER TABLE heartbeat_state ADD COLUMN assessed_at INTEGER;
 ALTER TABLE heartbeat_state ADD COLUMN assessed_until INTEGER;
-ALTER TABLE heartbeat_state ADD COLUMN assessed_stage TEXT
-    CHECK (assessed_stage IN ('none', 'expiry_soon', 'admin_warning', 'users_warning', 'read_only'));
+ALTER TABLE heartbeat_state ADD COLUMN assessed_stage INTEGER
+    CHECK (assessed_stage BETWEEN 0 AND 4);
 ALTER TABLE heartbeat_state ADD COLUMN assessed_internal_users INTEGER;
 ALTER TABLE heartbeat_state ADD COLUMN assessed_external_users INTEGER;
 
