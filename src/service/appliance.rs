@@ -18,6 +18,7 @@ use crate::pki::ca::{ClientSubject, LocalCa};
 use crate::pki::verify::{VerifyError, verify_signature};
 use crate::store::activations::{self, ActivationRow};
 use crate::store::heartbeats::{self, HeartbeatRow};
+use crate::store::held_assessments;
 use crate::store::held_credentials::{self, HeldChain};
 use crate::store::leases::Heard;
 use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
@@ -136,8 +137,8 @@ pub(super) fn bind_in_tx(
     let secret_hash = secrets::hash_secret(&secret);
     let activation_id =
         activations::insert(tx, &license.id, fingerprint, hostname, &secret_hash, now)?;
-    let assessment =
-        installations::reassess(tx, tenant, &license.install_id, now, binding.actor, None)?;
+    let assessed =
+        installations::reassess_heard(tx, tenant, &license.install_id, now, binding.actor, None)?;
     let lease = prepare_lease(
         tx,
         tenant,
@@ -149,16 +150,18 @@ pub(super) fn bind_in_tx(
             seq: 1,
             prev: "",
             state: update.state,
-            stage: assessment.stage,
+            stage: assessed.stage,
             lock: None,
             delivery: Delivery::Directives { confirmed_seq: 0 },
             window: binding.offline,
             heard: None,
         },
     )?;
-    // Its first heartbeat takes the shortcut (`held_credentials`).
+    // Its first heartbeat takes the shortcut (`held_credentials`), and may reuse the
+    // installation's assessment (`held_assessments`; a change below forgets it).
     let digest = secrets::credential_digest(&secret_hash, fingerprint);
     held_credentials::remember(tx, &license.id, activation_id, &digest)?;
+    held_assessments::remember(tx, &license.id, &assessed)?;
     // While a box activated from a request file holds it, its offline lease (not the
     // grace window) says how long the license stays active without a heartbeat.
     let offline_until = binding.offline.map(|_| lease.claims().lease_expires_at);

@@ -1,6 +1,7 @@
 //! The installation's assessment a license's `heartbeat_state` row keeps for its next
-//! heartbeat (tenant schema step 19, `violation::Reusable`): written with each
-//! heartbeat's lease (`leases::record`), read with the credential's digest
+//! heartbeat (tenant schema step 19, `violation::Reusable`): written at activation
+//! (`remember`) and with each heartbeat's lease (`leases::record`), read with the
+//! credential's digest
 //! (`held_credentials::find`), forgotten by the schema's triggers whenever anything it
 //! was assessed from changes.
 //!
@@ -8,10 +9,10 @@
 //! window read back is never wider than the one assessed. The stage is its place in
 //! `Stage::ALL`.
 
-use super::{Result, StoreError};
+use super::{Result, StoreError, WriteTx};
 use crate::domain::violation::{Reusable, Stage, Usage};
 use chrono::{DateTime, Utc};
-use rusqlite::Row;
+use rusqlite::{Row, params};
 
 /// The state row's columns (as `h`), in the order `read` takes them.
 pub(super) const COLUMNS: &str = "h.assessed_at, h.assessed_until, h.assessed_stage, \
@@ -44,6 +45,18 @@ pub(super) fn columns(r: &Reusable) -> Columns {
         r.usage.map(|u| u.internal_users),
         r.usage.map(|u| u.external_users),
     )
+}
+
+/// Keeps `assessed` in the state row of license `license_id` (an activation's, whose
+/// lease carries no heartbeat: `leases::record` writes a heartbeat's).
+pub fn remember(tx: &WriteTx<'_>, license_id: &str, assessed: &Reusable) -> Result<()> {
+    let (at, until, stage, internal, external) = columns(assessed);
+    let mut st = tx.prepare(&format!(
+        "UPDATE heartbeat_state SET {} WHERE license_id = ?1",
+        assignments(2)
+    ))?;
+    st.execute(params![license_id, at, until, stage, internal, external])?;
+    Ok(())
 }
 
 fn instant(column: &'static str, secs: i64) -> Result<DateTime<Utc>> {

@@ -416,3 +416,34 @@ fn a_heartbeat_sees_every_change_to_what_its_installation_was_assessed_from() {
     let inst = api.ok(api.get(&format!("/api/v1/installations/{INSTALL}")));
     assert_eq!(inst["stage"], "admin_warning");
 }
+
+/// The assessment made at activation is reused by the appliance's first heartbeat only
+/// if nothing changed in between: a shorter expiry warning set after the activation
+/// shows in that heartbeat.
+#[test]
+fn the_first_heartbeat_sees_what_changed_since_the_activation() {
+    let s = TestServer::start();
+    let api = Api::new(&s);
+    let short = issue(&api, 10, 0, 10);
+    let id = short["id"].as_str().unwrap();
+    let act = api.ok(activate(&s, &short, "fp"));
+    assert_eq!(
+        act["claims"]["stage"], "expiry_soon",
+        "capacity ends in 10 days"
+    );
+    let secret = act["activation_secret"].as_str().unwrap();
+    let mut settings = api.ok(api.get("/api/v1/licensing/settings"));
+    settings["expiry_warning_days"] = json!(5);
+    let r = client()
+        .put(s.url("/api/v1/licensing/settings"))
+        .bearer_auth(&api.token)
+        .json(&settings)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let lease = api.ok(beat_reporting(&s, id, secret, 1, None));
+    assert_eq!(
+        lease["claims"]["stage"], "none",
+        "10 days is outside a 5-day warning"
+    );
+}
