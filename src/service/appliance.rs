@@ -138,7 +138,7 @@ pub(super) fn bind_in_tx(
     let activation_id =
         activations::insert(tx, &license.id, fingerprint, hostname, &secret_hash, now)?;
     let assessed =
-        installations::reassess_heard(tx, tenant, &license.install_id, now, binding.actor, None)?;
+        installations::reassess(tx, tenant, &license.install_id, now, binding.actor, None)?;
     let lease = prepare_lease(
         tx,
         tenant,
@@ -617,7 +617,7 @@ fn record_heartbeat(
     // `lifecycle::settle`). The new instant is written with the lease.
     let assessed = match assessed.filter(|a| !rewrites(&license, &outcome) && a.holds(now, usage)) {
         Some(reused) => reused,
-        None => installations::reassess_heard(tx, tenant, &license.install_id, now, &actor, usage)?,
+        None => installations::reassess(tx, tenant, &license.install_id, now, &actor, usage)?,
     };
     let pending = lease(
         state,

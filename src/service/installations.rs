@@ -3,7 +3,7 @@
 //! must survive (usage, when the violation began, the stage last announced); every
 //! answer is assessed afresh from current licenses and counts. A heartbeat keeps the
 //! stage with its lease for the next one to reuse while nothing it was assessed from
-//! changes (`reassess_heard`, tenant schema step 19).
+//! changes (`reassess` returns it, tenant schema step 19).
 
 use super::license_facts::{self, contribution};
 use super::tenant::Tenant;
@@ -68,6 +68,8 @@ fn blank(install_id: &str, now: DateTime<Utc>) -> InstallationRow {
 
 /// Re-assesses an installation inside `tx`, recording new usage, a started or cleared
 /// violation, and stage changes (with an audit entry). Writes nothing when nothing changed.
+/// Returns the stage as a heartbeat may reuse it, until time or something it was
+/// assessed from changes (`Reusable`).
 pub(super) fn reassess(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
@@ -75,21 +77,8 @@ pub(super) fn reassess(
     now: DateTime<Utc>,
     actor: &Actor,
     usage: Option<Usage>,
-) -> Result<Assessment> {
-    Ok(reassess_from(tx, tenant, install_id, now, actor, usage, None)?.0)
-}
-
-/// `reassess` for a heartbeat: the stage, as later heartbeats may reuse it until time
-/// or something it was assessed from changes (`Reusable`).
-pub(super) fn reassess_heard(
-    tx: &WriteTx<'_>,
-    tenant: &Tenant,
-    install_id: &str,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    usage: Option<Usage>,
 ) -> Result<Reusable> {
-    Ok(reassess_from(tx, tenant, install_id, now, actor, usage, None)?.1)
+    reassess_from(tx, tenant, install_id, now, actor, usage, None)
 }
 
 /// Re-assesses an installation from a usage report carried back from an air-gapped
@@ -104,7 +93,7 @@ pub(super) fn reassess_reported(
     actor: &Actor,
     peak: Usage,
     days: &[(DateTime<Utc>, Usage)],
-) -> Result<Assessment> {
+) -> Result<Reusable> {
     let contribs = contributions(tx, tenant, install_id, now)?;
     let timeline = tenant.settings().timeline();
     let mut days: Vec<&(DateTime<Utc>, Usage)> = days.iter().filter(|(d, _)| *d <= now).collect();
@@ -116,11 +105,11 @@ pub(super) fn reassess_reported(
                 == Condition::OverLimit
         })
         .map(|(day, _)| *day);
-    Ok(reassess_from(tx, tenant, install_id, now, actor, Some(peak), over_since)?.0)
+    reassess_from(tx, tenant, install_id, now, actor, Some(peak), over_since)
 }
 
 /// `reassess`, with the moment a violation began when known from elsewhere (a usage
-/// report) and none is recorded; and the stage as a heartbeat may reuse it.
+/// report) and none is recorded.
 fn reassess_from(
     tx: &WriteTx<'_>,
     tenant: &Tenant,
@@ -129,7 +118,7 @@ fn reassess_from(
     actor: &Actor,
     usage: Option<Usage>,
     reported_since: Option<DateTime<Utc>>,
-) -> Result<(Assessment, Reusable)> {
+) -> Result<Reusable> {
     let before = store::find(tx, install_id)?;
     let mut row = before.clone().unwrap_or_else(|| blank(install_id, now));
     let mut changed = before.is_none();
@@ -179,7 +168,7 @@ fn reassess_from(
         row.updated_at = now;
         store::upsert(tx, &row)?;
     }
-    Ok((a, reusable))
+    Ok(reusable)
 }
 
 /// The installations the sweep at `now` re-assesses: those time may have moved since the

@@ -174,7 +174,7 @@ pub(super) fn renewal_lease(
     activation: &ActivationRow,
     state: LicenseState,
 ) -> Result<PendingLease> {
-    let assessment = installations::reassess(tx, tenant, &license.install_id, now, actor, None)?;
+    let assessed = installations::reassess(tx, tenant, &license.install_id, now, actor, None)?;
     let lock = LockReason::for_state(state);
     let lease = prepare_lease(
         tx,
@@ -190,7 +190,7 @@ pub(super) fn renewal_lease(
             stage: if lock.is_some() {
                 Stage::None
             } else {
-                assessment.stage
+                assessed.stage
             },
             lock,
             delivery: Delivery::LockOnly,

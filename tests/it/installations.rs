@@ -24,12 +24,7 @@ fn hb_with(
     seq: i64,
     internal: u32,
 ) -> reqwest::blocking::Response {
-    client()
-        .post(s.url(&format!("/api/v1/licenses/{id}/heartbeat")))
-        .bearer_auth(secret)
-        .json(&json!({"fingerprint": "fp", "seq": seq, "internal_users": internal, "external_users": 0}))
-        .send()
-        .unwrap()
+    beat_reporting(s, id, secret, seq, Some(internal))
 }
 
 #[test]
@@ -138,12 +133,7 @@ fn expired_licenses_do_not_count_and_the_sweep_moves_stages_idempotently() {
     let r = api.ok(api.post("/api/v1/licenses/health/sweep", json!({})));
     assert!(r["installations_assessed"].as_u64().unwrap() >= 1);
     s.clock.advance(Duration::days(14));
-    let hb = client()
-        .post(s.url(&format!("/api/v1/licenses/{id}/heartbeat")))
-        .bearer_auth(secret)
-        .json(&json!({"fingerprint": "fp", "seq": 2}))
-        .send()
-        .unwrap();
+    let hb = beat_reporting(&s, id, secret, 2, None);
     assert_eq!(api.ok(hb)["claims"]["stage"], "admin_warning");
     api.ok(api.post("/api/v1/licenses/health/sweep", json!({})));
     let audits = |api: &Api<'_>| {
@@ -332,6 +322,21 @@ fn beat_reporting(
         .unwrap()
 }
 
+/// Changes the licensing settings named in `changes`, keeping the others.
+fn change_settings(api: &Api<'_>, changes: &[(&str, u32)]) {
+    let mut settings = api.ok(api.get("/api/v1/licensing/settings"));
+    for (name, value) in changes {
+        settings[*name] = json!(value);
+    }
+    let r = client()
+        .put(api.s.url("/api/v1/licensing/settings"))
+        .bearer_auth(&api.token)
+        .json(&settings)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
 /// A heartbeat reuses its installation's last assessment (tenant schema step 19) only
 /// while nothing it was made from has changed and time has not moved it on: each change
 /// below shows in the next heartbeat's stage, with the same usage reported, or none.
@@ -367,16 +372,10 @@ fn a_heartbeat_sees_every_change_to_what_its_installation_was_assessed_from() {
     assert_eq!(beat(Some(60)), "admin_warning", "14 days after B lapsed");
 
     // Stages after 7 and 10 days instead of 14 and 28: day 18 is 14 days in.
-    let mut settings = api.ok(api.get("/api/v1/licensing/settings"));
-    settings["admin_warning_days"] = json!(7);
-    settings["users_warning_days"] = json!(10);
-    let r = client()
-        .put(s.url("/api/v1/licensing/settings"))
-        .bearer_auth(&api.token)
-        .json(&settings)
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    change_settings(
+        &api,
+        &[("admin_warning_days", 7), ("users_warning_days", 10)],
+    );
     assert_eq!(beat(Some(60)), "users_warning", "the new settings at once");
 
     // A new license of the installation: 60 of 70 again.
@@ -432,15 +431,7 @@ fn the_first_heartbeat_sees_what_changed_since_the_activation() {
         "capacity ends in 10 days"
     );
     let secret = act["activation_secret"].as_str().unwrap();
-    let mut settings = api.ok(api.get("/api/v1/licensing/settings"));
-    settings["expiry_warning_days"] = json!(5);
-    let r = client()
-        .put(s.url("/api/v1/licensing/settings"))
-        .bearer_auth(&api.token)
-        .json(&settings)
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    change_settings(&api, &[("expiry_warning_days", 5)]);
     let lease = api.ok(beat_reporting(&s, id, secret, 1, None));
     assert_eq!(
         lease["claims"]["stage"], "none",
