@@ -18,7 +18,6 @@ use crate::pki::ca::{ClientSubject, LocalCa};
 use crate::pki::verify::{VerifyError, verify_signature};
 use crate::store::activations::{self, ActivationRow};
 use crate::store::heartbeats::{self, HeartbeatRow};
-use crate::store::held_assessments;
 use crate::store::held_credentials::{self, HeldChain};
 use crate::store::leases::Heard;
 use crate::store::licenses::{self as store, LicenseRow, StatusUpdate};
@@ -160,8 +159,7 @@ pub(super) fn bind_in_tx(
     // Its first heartbeat takes the shortcut (`held_credentials`), and may reuse the
     // installation's assessment (`held_assessments`; a change below forgets it).
     let digest = secrets::credential_digest(&secret_hash, fingerprint);
-    held_credentials::remember(tx, &license.id, activation_id, &digest)?;
-    held_assessments::remember(tx, &license.id, &assessed)?;
+    held_credentials::remember(tx, &license.id, activation_id, &digest, Some(&assessed))?;
     // While a box activated from a request file holds it, its offline lease (not the
     // grace window) says how long the license stays active without a heartbeat.
     let offline_until = binding.offline.map(|_| lease.claims().lease_expires_at);
@@ -633,7 +631,7 @@ fn record_heartbeat(
         }),
     )?;
     if let Some(digest) = remember {
-        held_credentials::remember(tx, &license.id, activation.id, &digest)?;
+        held_credentials::remember(tx, &license.id, activation.id, &digest, None)?;
     }
     Ok(pending)
 }

@@ -1,24 +1,23 @@
 //! The installation's assessment a license's `heartbeat_state` row keeps for its next
-//! heartbeat (tenant schema step 19, `violation::Reusable`): written at activation
-//! (`remember`) and with each heartbeat's lease (`leases::record`), read with the
-//! credential's digest
-//! (`held_credentials::find`), forgotten by the schema's triggers whenever anything it
-//! was assessed from changes.
+//! heartbeat (tenant schema step 19, `violation::Reusable`): written at activation with
+//! the credential's digest (`held_credentials::remember`) and with each heartbeat's
+//! lease (`leases::record`), read with the digest (`held_credentials::find`), forgotten
+//! by the schema's triggers whenever anything it was assessed from changes.
 //!
 //! Times are whole seconds: when it was made rounded up, its end rounded down, so the
 //! window read back is never wider than the one assessed. The stage is its place in
 //! `Stage::ALL`.
 
-use super::{Result, StoreError, WriteTx};
+use super::{Result, StoreError};
 use crate::domain::violation::{Reusable, Stage, Usage};
 use chrono::{DateTime, Utc};
-use rusqlite::{Row, params};
+use rusqlite::Row;
 
 /// The state row's columns (as `h`), in the order `read` takes them.
 pub(super) const COLUMNS: &str = "h.assessed_at, h.assessed_until, h.assessed_stage, \
      h.assessed_internal_users, h.assessed_external_users";
 
-/// The SQL assignments `leases::record` makes, from parameters `?first` onwards.
+/// The SQL assignments that write it, from parameters `?first` onwards.
 pub(super) fn assignments(first: usize) -> String {
     format!(
         "assessed_at = ?{}, assessed_until = ?{}, assessed_stage = ?{}, \
@@ -45,18 +44,6 @@ pub(super) fn columns(r: &Reusable) -> Columns {
         r.usage.map(|u| u.internal_users),
         r.usage.map(|u| u.external_users),
     )
-}
-
-/// Keeps `assessed` in the state row of license `license_id` (an activation's, whose
-/// lease carries no heartbeat: `leases::record` writes a heartbeat's).
-pub fn remember(tx: &WriteTx<'_>, license_id: &str, assessed: &Reusable) -> Result<()> {
-    let (at, until, stage, internal, external) = columns(assessed);
-    let mut st = tx.prepare(&format!(
-        "UPDATE heartbeat_state SET {} WHERE license_id = ?1",
-        assignments(2)
-    ))?;
-    st.execute(params![license_id, at, until, stage, internal, external])?;
-    Ok(())
 }
 
 fn instant(column: &'static str, secs: i64) -> Result<DateTime<Utc>> {

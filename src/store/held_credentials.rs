@@ -58,18 +58,43 @@ pub fn find(tx: &ReadTx<'_>, license_id: &str, digest: &[u8]) -> Result<Option<H
 }
 
 /// Keeps `digest` for the activation `activation_id`, if the license's state row holds
-/// its chain (a heartbeat's lease was just recorded for it).
+/// its chain (a lease was just recorded for it), and with it the installation's stage
+/// as an activation assessed it (a heartbeat's goes with its lease, `leases::record`):
+/// one write of the row for both shortcuts.
 pub fn remember(
     tx: &WriteTx<'_>,
     license_id: &str,
     activation_id: i64,
     digest: &[u8],
+    assessed: Option<&Reusable>,
 ) -> Result<()> {
-    let mut st = tx.prepare(
-        "UPDATE heartbeat_state SET credential_digest = ?3
-         WHERE license_id = ?1 AND activation_id = ?2",
-    )?;
-    st.execute(params![license_id, activation_id, digest])?;
+    match assessed {
+        None => {
+            let mut st = tx.prepare(
+                "UPDATE heartbeat_state SET credential_digest = ?3
+                 WHERE license_id = ?1 AND activation_id = ?2",
+            )?;
+            st.execute(params![license_id, activation_id, digest])?;
+        }
+        Some(assessed) => {
+            let (at, until, stage, internal, external) = held_assessments::columns(assessed);
+            let mut st = tx.prepare(&format!(
+                "UPDATE heartbeat_state SET credential_digest = ?3, {}
+                 WHERE license_id = ?1 AND activation_id = ?2",
+                held_assessments::assignments(4)
+            ))?;
+            st.execute(params![
+                license_id,
+                activation_id,
+                digest,
+                at,
+                until,
+                stage,
+                internal,
+                external
+            ])?;
+        }
+    }
     Ok(())
 }
 
@@ -121,7 +146,7 @@ mod tests {
             .write(|tx| {
                 let one = activations::insert(tx, "L", "box-1", None, b"s1", now)?;
                 leases::record(tx, "L", one, 1, "h1", None)?;
-                remember(tx, "L", one, b"d1")?;
+                remember(tx, "L", one, b"d1", None)?;
                 Ok::<_, StoreError>(one)
             })
             .unwrap();
@@ -132,7 +157,8 @@ mod tests {
             "another license"
         );
         // Remembered for an activation whose chain the row does not hold: nothing.
-        db.write(|tx| remember(tx, "L", one + 1, b"d9")).unwrap();
+        db.write(|tx| remember(tx, "L", one + 1, b"d9", None))
+            .unwrap();
         assert_eq!(found(&db, b"d9"), None);
         assert_eq!(found(&db, b"d1"), Some(one));
         // Another activation's lease takes the row over: the digest goes with the chain.
@@ -144,7 +170,7 @@ mod tests {
             })
             .unwrap();
         assert_eq!(found(&db, b"d1"), None, "the row holds another chain");
-        db.write(|tx| remember(tx, "L", two, b"d2")).unwrap();
+        db.write(|tx| remember(tx, "L", two, b"d2", None)).unwrap();
         assert_eq!(found(&db, b"d2"), Some(two));
         // The activation is superseded (a rebind, a new activation, a release).
         db.write(|tx| {

@@ -98,7 +98,7 @@ pub mod directives;
 pub mod enterprise;
 pub mod fleet;
 pub mod heartbeats;
-pub mod held_assessments;
+mod held_assessments;
 pub mod held_credentials;
 pub mod id_set;
 pub mod installations;
