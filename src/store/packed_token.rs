@@ -1,24 +1,44 @@
 //! A signed token (compact JWS: three base64url segments joined by dots) kept as the
-//! bytes its segments encode, a quarter smaller than its text: base64 spends four
-//! characters on every three bytes. A license's key is about 660 characters, and every
-//! license keeps at least one (`license_keys`).
+//! bytes its segments encode, with its header and payload deflated. A license's key is
+//! about 660 characters of text; base64 spends four characters on every three bytes
+//! (497 bytes), and most of what is left is the claims' names and the shape every key
+//! shares, which a deflate stream primed with [`DICTIONARY`] spells in a few bits
+//! (about 250 bytes). Every license keeps at least one key (`license_keys`).
 //!
 //! Packing is lossless or refused: a token is packed only when unpacking gives back
 //! exactly its text, so a token in any other spelling (padding, the standard alphabet,
 //! a hand-edited key) is kept as text. A column holding tokens may therefore hold
-//! either form; [`read`] takes both.
+//! any of the forms; [`read`] takes them all.
 
 use super::{Result, StoreError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 use rusqlite::types::{Value, ValueRef};
 
-/// The first byte of a packed token: the layout below, so another can follow.
-const FORMAT: u8 = 1;
+/// The first byte of a packed token, naming its layout:
+/// - `PLAIN`: the header's and the payload's lengths as two bytes each, big-endian,
+///   then the header, the payload and the signature (keys stored before `DEFLATED`);
+/// - `DEFLATED`: the header's, the payload's and the signature's lengths as two bytes
+///   each, the signature, then the header and payload as one raw deflate stream primed
+///   with [`DICTIONARY`].
+const PLAIN: u8 = 1;
+const DEFLATED: u8 = 2;
 
-/// The token as it is stored: packed bytes (`FORMAT`, the header's and the payload's
-/// lengths as two bytes each, big-endian, then the header, the payload and the
-/// signature), or its text when packing would not give it back exactly.
+/// What a license key's header and claims look like, without what differs from key
+/// to key: the deflate stream of a `DEFLATED` token starts with this in its window.
+/// **Frozen**: every `DEFLATED` token stored reads back only with these exact bytes. A
+/// better dictionary needs a new format byte, with this one still read.
+const DICTIONARY: &[u8] = br#"{"alg":"ES256","kid":"","typ":"licd-license+jwt"}{"iss":"licd:","sub":"","jti":"","aud":"licd:install:","iat":17,"nbf":17,"exp":18,"name":"","org":"","internal_users":,"external_users":0,"features":[],"flags":[],"ver":1}"#;
+
+/// The compressor's window: 4 KiB holds the dictionary and any license key's header
+/// and claims but the most unusual; a match further back is merely not found.
+const WINDOW_BITS: u8 = 12;
+/// The largest window a raw deflate stream may use, so a reader takes any of them.
+const MAX_WINDOW_BITS: u8 = 15;
+
+/// The token as it is stored: packed bytes (the smaller of the two layouts above that
+/// gives it back exactly), or its text when neither does.
 pub fn stored(token: &str) -> Value {
     match pack(token) {
         Some(bytes) => Value::Blob(bytes),
@@ -26,7 +46,7 @@ pub fn stored(token: &str) -> Value {
     }
 }
 
-/// A stored token's text, from either form; `column` names it in the error for bytes
+/// A stored token's text, from any form; `column` names it in the error for bytes
 /// that are not a packed token.
 pub fn read(value: ValueRef<'_>, column: &'static str) -> Result<String> {
     let corrupt = |value: String| StoreError::Corrupt { column, value };
@@ -40,43 +60,127 @@ pub fn read(value: ValueRef<'_>, column: &'static str) -> Result<String> {
     }
 }
 
-fn pack(token: &str) -> Option<Vec<u8>> {
-    let mut segments = token.split('.');
-    let (header, payload, signature) = (segments.next()?, segments.next()?, segments.next()?);
-    if segments.next().is_some() {
-        return None;
+/// A token's three segments, decoded.
+struct Segments {
+    header: Vec<u8>,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl Segments {
+    fn decode(token: &str) -> Option<Segments> {
+        let mut segments = token.split('.');
+        let (header, payload, signature) = (segments.next()?, segments.next()?, segments.next()?);
+        if segments.next().is_some() {
+            return None;
+        }
+        Some(Segments {
+            header: B64.decode(header).ok()?,
+            payload: B64.decode(payload).ok()?,
+            signature: B64.decode(signature).ok()?,
+        })
     }
-    let (header, payload, signature) = (
-        B64.decode(header).ok()?,
-        B64.decode(payload).ok()?,
-        B64.decode(signature).ok()?,
-    );
-    let mut out = Vec::with_capacity(5 + header.len() + payload.len() + signature.len());
-    out.push(FORMAT);
-    out.extend_from_slice(&u16::try_from(header.len()).ok()?.to_be_bytes());
-    out.extend_from_slice(&u16::try_from(payload.len()).ok()?.to_be_bytes());
-    out.extend_from_slice(&header);
-    out.extend_from_slice(&payload);
-    out.extend_from_slice(&signature);
-    (unpack(&out).as_deref() == Some(token)).then_some(out)
+
+    fn encode(&self) -> String {
+        format!(
+            "{}.{}.{}",
+            B64.encode(&self.header),
+            B64.encode(&self.payload),
+            B64.encode(&self.signature)
+        )
+    }
+
+    fn plain(&self) -> Option<Vec<u8>> {
+        let mut out = vec![PLAIN];
+        out.extend_from_slice(&len16(&self.header)?);
+        out.extend_from_slice(&len16(&self.payload)?);
+        out.extend_from_slice(&self.header);
+        out.extend_from_slice(&self.payload);
+        out.extend_from_slice(&self.signature);
+        Some(out)
+    }
+
+    fn deflated(&self) -> Option<Vec<u8>> {
+        let mut out = vec![DEFLATED];
+        out.extend_from_slice(&len16(&self.header)?);
+        out.extend_from_slice(&len16(&self.payload)?);
+        out.extend_from_slice(&len16(&self.signature)?);
+        out.extend_from_slice(&self.signature);
+        let mut deflate = Compress::new_with_window_bits(Compression::best(), false, WINDOW_BITS);
+        deflate.set_dictionary(DICTIONARY).ok()?;
+        let input = [self.header.as_slice(), self.payload.as_slice()].concat();
+        // A stored block's worst case, and room for the stream's end.
+        out.reserve(input.len() + input.len() / 8 + 64);
+        match deflate.compress_vec(&input, &mut out, FlushCompress::Finish) {
+            Ok(Status::StreamEnd) => Some(out),
+            _ => None,
+        }
+    }
+}
+
+fn len16(bytes: &[u8]) -> Option<[u8; 2]> {
+    Some(u16::try_from(bytes.len()).ok()?.to_be_bytes())
+}
+
+fn pack(token: &str) -> Option<Vec<u8>> {
+    let segments = Segments::decode(token)?;
+    let exact = |bytes: Vec<u8>| (unpack(&bytes).as_deref() == Some(token)).then_some(bytes);
+    let plain = segments.plain().and_then(exact);
+    let deflated = segments.deflated().and_then(exact);
+    match (plain, deflated) {
+        (Some(p), Some(d)) => Some(if d.len() < p.len() { d } else { p }),
+        (p, d) => p.or(d),
+    }
 }
 
 fn unpack(bytes: &[u8]) -> Option<String> {
     let (&format, rest) = bytes.split_first()?;
-    if format != FORMAT || rest.len() < 4 {
-        return None;
-    }
-    let header_len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
-    let payload_len = usize::from(u16::from_be_bytes([rest[2], rest[3]]));
-    let rest = &rest[4..];
-    let (header, rest) = rest.split_at_checked(header_len)?;
-    let (payload, signature) = rest.split_at_checked(payload_len)?;
-    Some(format!(
-        "{}.{}.{}",
-        B64.encode(header),
-        B64.encode(payload),
-        B64.encode(signature)
-    ))
+    let (header_len, rest) = take_len(rest)?;
+    let (payload_len, rest) = take_len(rest)?;
+    let segments = match format {
+        PLAIN => {
+            let (header, rest) = rest.split_at_checked(header_len)?;
+            let (payload, signature) = rest.split_at_checked(payload_len)?;
+            Segments {
+                header: header.to_vec(),
+                payload: payload.to_vec(),
+                signature: signature.to_vec(),
+            }
+        }
+        DEFLATED => {
+            let (signature_len, rest) = take_len(rest)?;
+            let (signature, stream) = rest.split_at_checked(signature_len)?;
+            let mut both = inflate(stream, header_len + payload_len)?;
+            let payload = both.split_off(header_len);
+            Segments {
+                header: both,
+                payload,
+                signature: signature.to_vec(),
+            }
+        }
+        _ => return None,
+    };
+    Some(segments.encode())
+}
+
+fn take_len(bytes: &[u8]) -> Option<(usize, &[u8])> {
+    let (len, rest) = bytes.split_first_chunk::<2>()?;
+    Some((usize::from(u16::from_be_bytes(*len)), rest))
+}
+
+/// The stream's `len` bytes, or `None` unless it is one whole deflate stream of exactly
+/// that many (never more: the output cannot grow past them).
+fn inflate(stream: &[u8], len: usize) -> Option<Vec<u8>> {
+    let mut inflate = Decompress::new_with_window_bits(false, MAX_WINDOW_BITS);
+    inflate.set_dictionary(DICTIONARY).ok()?;
+    let mut out = Vec::with_capacity(len);
+    let status = inflate
+        .decompress_vec(stream, &mut out, FlushDecompress::Finish)
+        .ok()?;
+    let whole = status == Status::StreamEnd
+        && out.len() == len
+        && usize::try_from(inflate.total_in()).ok()? == stream.len();
+    whole.then_some(out)
 }
 
 #[cfg(test)]
@@ -91,14 +195,76 @@ mod tests {
     }
 
     #[test]
-    fn a_signed_key_is_kept_as_bytes_a_quarter_smaller_and_read_back_exactly() {
+    fn a_signed_key_is_kept_deflated_in_under_two_fifths_of_its_text() {
         let value = stored(KEY);
         let Value::Blob(bytes) = &value else {
             panic!("kept as {value:?}")
         };
         assert_eq!(KEY.len(), 659);
-        assert_eq!(bytes.len(), 497);
+        assert_eq!(bytes[0], DEFLATED);
+        assert!(bytes.len() < 260, "{} bytes", bytes.len());
         assert_eq!(read_back(&value).unwrap(), KEY);
+    }
+
+    #[test]
+    fn a_key_kept_in_the_earlier_layout_reads_back_exactly() {
+        let plain = Segments::decode(KEY).unwrap().plain().unwrap();
+        assert_eq!(plain.len(), 497);
+        assert_eq!(read_back(&Value::Blob(plain)).unwrap(), KEY);
+    }
+
+    #[test]
+    fn any_signed_token_is_deflated_when_that_is_smaller_and_always_read_back_exactly() {
+        let (_, _, signature) = (KEY.split('.').next(), (), KEY.rsplit('.').next().unwrap());
+        let claims = |payload: &str| {
+            format!(
+                "{}.{}.{signature}",
+                B64.encode(br#"{"alg":"ES256","kid":"k1","typ":"licd-lease+jwt"}"#),
+                B64.encode(payload)
+            )
+        };
+        let long_name = format!(r#"{{"name":"{}","features":[]}}"#, "Werk Süd ".repeat(900));
+        for token in [
+            claims("{}"),
+            claims(r#"{"name":"Plant 7","org":"Acme GmbH","features":["sso","audit"]}"#),
+            claims(&long_name),
+            // Bytes no dictionary helps with: kept plain, as deflating would grow them.
+            format!(
+                "{}.{}.{signature}",
+                B64.encode([0x9f; 40]),
+                B64.encode([7, 200, 13])
+            ),
+        ] {
+            let value = stored(&token);
+            let Value::Blob(bytes) = &value else {
+                panic!("kept as {value:?}")
+            };
+            let plain = Segments::decode(&token).unwrap().plain().unwrap();
+            assert!(
+                bytes.len() <= plain.len(),
+                "{} > {}",
+                bytes.len(),
+                plain.len()
+            );
+            assert_eq!(read_back(&value).unwrap(), token);
+        }
+    }
+
+    #[test]
+    fn a_deflated_key_cut_short_or_grown_is_refused() {
+        let Value::Blob(good) = stored(KEY) else {
+            panic!()
+        };
+        let cut = good[..good.len() - 3].to_vec();
+        let mut grown = good.clone();
+        grown.push(0);
+        let mut claims_shorter = good.clone();
+        claims_shorter[4] -= 1;
+        let mut claims_longer = good.clone();
+        claims_longer[4] += 1;
+        for bytes in [cut, grown, claims_shorter, claims_longer] {
+            assert!(read_back(&Value::Blob(bytes)).is_err());
+        }
     }
 
     #[test]
@@ -125,10 +291,10 @@ mod tests {
             panic!()
         };
         let mut other_format = good.clone();
-        other_format[0] = 2;
+        other_format[0] = 3;
         let mut header_too_long = good.clone();
         header_too_long[1] = 0xff;
-        for bytes in [vec![], vec![FORMAT, 0], other_format, header_too_long] {
+        for bytes in [vec![], vec![PLAIN, 0], other_format, header_too_long] {
             let err = read_back(&Value::Blob(bytes)).unwrap_err();
             assert!(
                 matches!(&err, StoreError::Corrupt { column: "license_keys.license_key", value } if value.contains("not a packed token")),

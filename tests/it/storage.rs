@@ -252,15 +252,20 @@ fn the_local_ca_is_made_once_served_and_exported() {
     );
 }
 
-/// A license's key is stored as the bytes its base64 encodes, about a quarter smaller
-/// than its text, and comes back as the same text; a key stored as text (before keys
-/// were packed) still reads, and still activates.
+/// A license's key is stored as the bytes its base64 encodes, its header and claims
+/// deflated: under 60% of those bytes. It comes back as the same text, and so do
+/// keys an earlier licd stored, as text or as plain bytes; each still activates.
 #[test]
-fn license_keys_are_stored_packed_and_text_keys_still_read() {
+fn license_keys_are_stored_deflated_and_earlier_forms_still_read() {
     use crate::licensing::{Api, INSTALL, activate};
+    use base64::Engine;
     let s = TestServer::start();
     let api = Api::new(&s);
-    let (packed, kept_as_text) = (api.issue(INSTALL, 365), api.issue(INSTALL, 365));
+    let (deflated, kept_as_text, kept_plain) = (
+        api.issue(INSTALL, 365),
+        api.issue(INSTALL, 365),
+        api.issue(INSTALL, 365),
+    );
     let key_of = |l: &serde_json::Value| l["license_key"].as_str().unwrap().to_owned();
     let id_of = |l: &serde_json::Value| l["id"].as_str().unwrap().to_owned();
     let dir = s.stop();
@@ -273,26 +278,43 @@ fn license_keys_are_stored_packed_and_text_keys_still_read() {
         )
         .unwrap()
     };
-    let (kind, bytes) = stored(&id_of(&packed));
+    let (kind, bytes) = stored(&id_of(&deflated));
     assert_eq!(kind, "blob");
     assert!(
-        // Three bytes for every four characters, and five of layout.
-        bytes <= key_of(&packed).len() * 3 / 4 + 5,
+        bytes * 10 < key_of(&deflated).len() * 3 / 4 * 6,
         "{bytes} bytes for a key of {} characters",
-        key_of(&packed).len()
+        key_of(&deflated).len()
     );
-    // The second key as an earlier licd stored it.
-    db.execute(
-        "UPDATE license_keys SET license_key = ?2 WHERE license_id = ?1",
-        [id_of(&kept_as_text), key_of(&kept_as_text)],
-    )
-    .unwrap();
+    // The second and third keys as earlier licds stored them: text, then the segments'
+    // bytes (a 1, the header's and payload's lengths, header, payload, signature).
+    let set = |id: String, value: rusqlite::types::Value| {
+        db.execute(
+            "UPDATE license_keys SET license_key = ?2 WHERE license_id = ?1",
+            rusqlite::params![id, value],
+        )
+        .unwrap()
+    };
+    set(id_of(&kept_as_text), key_of(&kept_as_text).into());
+    let segments: Vec<Vec<u8>> = key_of(&kept_plain)
+        .split('.')
+        .map(|s| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(s)
+                .unwrap()
+        })
+        .collect();
+    let mut plain = vec![1];
+    plain.extend_from_slice(&(segments[0].len() as u16).to_be_bytes());
+    plain.extend_from_slice(&(segments[1].len() as u16).to_be_bytes());
+    plain.extend(segments.concat());
+    set(id_of(&kept_plain), plain.into());
     assert_eq!(stored(&id_of(&kept_as_text)).0, "text");
+    assert!(stored(&id_of(&kept_plain)).1 > bytes + 200);
     drop(db);
 
     let s = TestServer::start_in(dir, |_| {});
     let api = Api::new(&s);
-    for license in [&packed, &kept_as_text] {
+    for license in [&deflated, &kept_as_text, &kept_plain] {
         let id = id_of(license);
         let read = api.ok(api.get(&format!("/api/v1/licenses/{id}")));
         assert_eq!(read["license_key"], license["license_key"], "{id}");
