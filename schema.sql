@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 19 as SQLite stores it (columns added by a later
+-- tenant database at schema version 20 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -103,15 +103,16 @@ CREATE TABLE licenses (
     updated_at              TEXT NOT NULL
 , suspend_note TEXT, organization_id INTEGER REFERENCES organizations(id), offline_until TEXT, bundle_seq INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX licenses_install ON licenses(install_id);
-CREATE INDEX licenses_issued ON licenses(issued_at, id);
+-- step 20 (0020_lean_license_indexes.sql)
+CREATE INDEX licenses_issued ON licenses(issued_at);
 CREATE INDEX licenses_state ON licenses(state, issued_at);
 CREATE INDEX licenses_live_expiry ON licenses(expires_at) WHERE state NOT IN ('revoked', 'expired');
 CREATE INDEX licenses_billing ON licenses(subscription_status) WHERE subscription_status IN ('past_due', 'canceled');
 CREATE INDEX licenses_suspended ON licenses(suspend_reason) WHERE state = 'suspended';
 -- step 3 (0003_installations.sql)
 CREATE INDEX licenses_expiry ON licenses(expires_at);
--- step 3 (0003_installations.sql)
-CREATE INDEX licenses_not_before ON licenses(not_before);
+-- step 20 (0020_lean_license_indexes.sql)
+CREATE INDEX licenses_not_before ON licenses(not_before) WHERE not_before > issued_at;
 -- step 7 (0007_license_keys.sql)
 CREATE INDEX licenses_kid ON licenses(kid);
 -- step 17 (0017_heartbeat_state.sql)

@@ -163,7 +163,9 @@ pub fn list_ids(tx: &ReadTx<'_>, after: Option<&str>, limit: usize) -> Result<Ve
 
 /// Installations the sweep must look at for the period (`from`, `to`]: those in
 /// violation (their stage advances with time), and those with a license that starts,
-/// ends, or enters its expiry warning (`warning` before the end) in the period.
+/// ends, or enters its expiry warning (`warning` before the end) in the period. A
+/// license starts later than its issue only if it was issued to (`not_before >
+/// issued_at`, tenant step 20's index): one that had started was assessed so when issued.
 pub fn sweep_candidates(
     tx: &ReadTx<'_>,
     from: DateTime<Utc>,
@@ -174,7 +176,8 @@ pub fn sweep_candidates(
         "SELECT install_id FROM installations WHERE violation_since IS NOT NULL
          UNION SELECT install_id FROM licenses WHERE expires_at > ?1 AND expires_at <= ?2
          UNION SELECT install_id FROM licenses WHERE expires_at > ?3 AND expires_at <= ?4
-         UNION SELECT install_id FROM licenses WHERE not_before > ?1 AND not_before <= ?2",
+         UNION SELECT install_id FROM licenses
+             WHERE not_before > ?1 AND not_before <= ?2 AND not_before > issued_at",
     )?;
     let rows = st.query(params![
         ts(from),

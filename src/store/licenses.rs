@@ -360,7 +360,7 @@ pub fn update_grant(
 pub fn live_signed_by(tx: &ReadTx<'_>, kid: &str, limit: usize) -> Result<Vec<LicenseRow>> {
     let mut st = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM licenses l {HEARD} WHERE l.kid = ?1 AND l.state NOT IN ('revoked', 'expired')
-         ORDER BY l.issued_at, l.id LIMIT ?2"
+         ORDER BY l.issued_at, l.rowid LIMIT ?2"
     ))?;
     let mut rows = st.query(params![kid, limit as i64])?;
     let mut out = Vec::new();
@@ -391,7 +391,9 @@ pub struct Filter {
     pub expiring_before: Option<DateTime<Utc>>,
     /// Licenses that belong to this organization.
     pub organization_id: Option<i64>,
-    /// Keyset cursor: (issued_at, id) of the last row of the previous page.
+    /// Keyset cursor: (issued_at, id) of the last row of the previous page. Licenses
+    /// issued in the same microsecond follow the order they were written in (rowid,
+    /// which `licenses_issued` carries; tenant step 20).
     pub after: Option<(DateTime<Utc>, String)>,
 }
 
@@ -422,7 +424,7 @@ pub fn list(tx: &ReadTx<'_>, f: &Filter, limit: usize) -> Result<Vec<LicenseRow>
     }
     if let Some((at, id)) = &f.after {
         push(
-            "(l.issued_at < # OR (l.issued_at = # AND l.id < #))",
+            "(l.issued_at < # OR (l.issued_at = # AND l.rowid < (SELECT rowid FROM licenses WHERE id = #)))",
             vec![ts(*at), ts(*at), id.clone()],
         );
     }
@@ -432,7 +434,7 @@ pub fn list(tx: &ReadTx<'_>, f: &Filter, limit: usize) -> Result<Vec<LicenseRow>
         format!("WHERE {}", clauses.join(" AND "))
     };
     let sql = format!(
-        "SELECT {COLUMNS} FROM licenses l {HEARD} {filter} ORDER BY l.issued_at DESC, l.id DESC LIMIT {limit}"
+        "SELECT {COLUMNS} FROM licenses l {HEARD} {filter} ORDER BY l.issued_at DESC, l.rowid DESC LIMIT {limit}"
     );
     let mut st = tx.prepare(&sql)?;
     let mut rows = st.query(params_from_iter(args.iter()))?;

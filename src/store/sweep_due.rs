@@ -51,8 +51,10 @@ pub fn sweep_due(
         "SELECT min(expires_at) FROM licenses WHERE expires_at > ?1",
         &now_ts,
     )?);
+    // Only a license issued to start after its issue starts later: one whose start is
+    // at or before its issue was assessed as started then (tenant step 20's index).
     next.extend(min_after(
-        "SELECT min(not_before) FROM licenses WHERE not_before > ?1",
+        "SELECT min(not_before) FROM licenses WHERE not_before > ?1 AND not_before > issued_at",
         &now_ts,
     )?);
     // The expiry warning starts `warning` before the end.

@@ -886,6 +886,32 @@ fn licenses_list_filters_and_pages() {
     assert_eq!(expiring["items"].as_array().unwrap().len(), 2);
 }
 
+/// Licenses issued in one instant (one batch) page newest-written first, each once.
+#[test]
+fn licenses_issued_in_one_instant_page_in_the_order_they_were_written() {
+    let s = TestServer::start();
+    let api = Api::new(&s);
+    let written: Vec<String> = issue_in_process(&s, "tie", 5, None)
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = api.ok(api.get(&format!("/api/v1/licenses?limit=2{cursor}")));
+        for l in page["items"].as_array().unwrap() {
+            assert_eq!(l["issued_at"], page["items"][0]["issued_at"], "one instant");
+            seen.push(l["id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    let newest_first: Vec<String> = written.into_iter().rev().collect();
+    assert_eq!(seen, newest_first);
+}
+
 #[test]
 fn settings_are_validated_and_change_the_grace_window() {
     let s = TestServer::start();

@@ -83,23 +83,15 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 }
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
-/// step's (19) assessment columns and their triggers gone, its version one lower.
+/// step's (20) indexes as step 19 left them, its version one lower.
 fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     c.execute_batch(
         "BEGIN;
-         DROP TRIGGER heartbeat_assessment_installation_changed;
-         DROP TRIGGER heartbeat_assessment_installation_removed;
-         DROP TRIGGER heartbeat_assessment_license_added;
-         DROP TRIGGER heartbeat_assessment_license_changed;
-         DROP TRIGGER heartbeat_assessment_license_removed;
-         DROP TRIGGER heartbeat_assessment_settings_added;
-         DROP TRIGGER heartbeat_assessment_settings_changed;
-         ALTER TABLE heartbeat_state DROP COLUMN assessed_at;
-         ALTER TABLE heartbeat_state DROP COLUMN assessed_until;
-         ALTER TABLE heartbeat_state DROP COLUMN assessed_stage;
-         ALTER TABLE heartbeat_state DROP COLUMN assessed_internal_users;
-         ALTER TABLE heartbeat_state DROP COLUMN assessed_external_users;
+         DROP INDEX licenses_issued;
+         CREATE INDEX licenses_issued ON licenses(issued_at, id);
+         DROP INDEX licenses_not_before;
+         CREATE INDEX licenses_not_before ON licenses(not_before);
          COMMIT;",
     )
     .unwrap();

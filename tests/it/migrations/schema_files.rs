@@ -108,6 +108,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "73629c0e9f8b6ef0182d0b8d49add6d26e2929d479bab1a5f06e1eb740f915de",
     ),
     (
+        "tenant",
+        "0020_lean_license_indexes.sql",
+        "15317b04fb063591b5474cc0a5f7bbb64ad7b61bb4f8d361ca271510cc853cbc",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

@@ -163,6 +163,11 @@ const SEEDS: &[&str] = &[
          assessed_until = 1769500000, assessed_stage = 2, assessed_internal_users = 1,
          assessed_external_users = 0
          WHERE license_id = 'L4';",
+    // Version 20: L5 is issued to start later than its issue.
+    "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before, expires_at, issued_at, kid, state, updated_at) VALUES
+       ('L5', 'Plant 10', 'I1', 1, 0, '2026-03-01T00:00:00.000000Z', '2027-03-01T00:00:00.000000Z', '2026-01-14T09:00:00.000000Z', 'k1', 'issued', '2026-01-14T09:00:00.000000Z');
+     INSERT INTO license_keys (id, license_id, kid, license_key, reason, issued_at, issued_by, superseded_at) VALUES
+       (5, 'L5', 'k1', 'key.L5', 'issue', '2026-01-14T09:00:00.000000Z', 'staff:1', NULL);",
 ];
 
 /// Columns that a step rewrites or moves on purpose, by step: an upgrade across that step
@@ -1092,6 +1097,65 @@ fn step_19_heartbeat_assessment() {
         c.execute_batch(change).unwrap();
         assert!(held(&c).is_empty(), "{change}: {:?}", held(&c));
     }
+}
+
+/// Step 20: the list's index orders licenses by issue time alone (ties by rowid, which
+/// its entries carry), and the index of starts holds only licenses issued to start
+/// after their issue; the list and the sweep's query of starts use them, unsorted.
+#[test]
+fn step_20_lean_license_indexes() {
+    let c = upgrade_from(19);
+    let definition = |name: &str| -> String {
+        c.query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert!(
+        definition("licenses_issued").ends_with("ON licenses(issued_at)"),
+        "{}",
+        definition("licenses_issued")
+    );
+    assert!(
+        definition("licenses_not_before").ends_with("WHERE not_before > issued_at"),
+        "{}",
+        definition("licenses_not_before")
+    );
+    // None of the upgraded licenses starts after its issue; one issued to does.
+    let starting = |c: &Connection| -> Vec<String> {
+        c.prepare(
+            "SELECT id FROM licenses INDEXED BY licenses_not_before
+             WHERE not_before > '' AND not_before > issued_at ORDER BY id",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+    };
+    assert!(starting(&c).is_empty(), "{:?}", starting(&c));
+    c.execute_batch(SEEDS[19]).unwrap();
+    assert_eq!(starting(&c), ["L5"]);
+
+    let list = plan(
+        &c,
+        "SELECT id FROM licenses WHERE issued_at < '2026-02-01' ORDER BY issued_at DESC, rowid DESC LIMIT 10",
+    );
+    assert!(
+        list.iter().any(|p| p.contains("licenses_issued"))
+            && !list.iter().any(|p| p.contains("TEMP B-TREE")),
+        "{list:?}"
+    );
+    let starts = plan(
+        &c,
+        "SELECT min(not_before) FROM licenses WHERE not_before > '2026-01-01' AND not_before > issued_at",
+    );
+    assert!(
+        starts.iter().any(|p| p.contains("licenses_not_before")),
+        "{starts:?}"
+    );
 }
 
 /// Every key row as `(license, key, reason, issued by, superseded at)`, in id order.

@@ -1,0 +1,16 @@
+-- Tenant schema step 20: two of the license's indexes made smaller (issue 17, bytes per
+-- license).
+--
+-- `licenses_issued` ordered the license list by (issued_at, id): the id's 36 characters
+-- in every entry, only to order licenses issued in the same microsecond. The list now
+-- orders those by rowid, the order they were written in, which every entry of an index
+-- carries anyway.
+--
+-- `licenses_not_before` told the sweep when a license starts (`sweep_due`,
+-- `sweep_candidates`). Only a license issued to start after its issue needs that: one
+-- whose start is at or before its issue was assessed as started when it was issued. The
+-- index now holds those alone, and the sweep's queries ask for those alone.
+DROP INDEX licenses_issued;
+CREATE INDEX licenses_issued ON licenses(issued_at);
+DROP INDEX licenses_not_before;
+CREATE INDEX licenses_not_before ON licenses(not_before) WHERE not_before > issued_at;
