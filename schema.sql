@@ -78,7 +78,7 @@ CREATE TABLE signing_keys (
 );
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys(status) WHERE status = 'active';
 
--- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 15 (0015_license_key_once.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 17 (0017_heartbeat_state.sql)
+-- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 15 (0015_license_key_once.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 17 (0017_heartbeat_state.sql); changed by step 20 (0020_leaner_licenses.sql)
 CREATE TABLE licenses (
     id                      TEXT PRIMARY KEY,
     name                    TEXT NOT NULL,
@@ -100,10 +100,9 @@ CREATE TABLE licenses (
     subscription_period_end TEXT,
     revoked_at              TEXT,
     revoke_reason           TEXT,
-    updated_at              TEXT NOT NULL
-, suspend_note TEXT, organization_id INTEGER REFERENCES organizations(id), offline_until TEXT, bundle_seq INTEGER NOT NULL DEFAULT 0);
+    suspend_note TEXT, organization_id INTEGER REFERENCES organizations(id), offline_until TEXT, bundle_seq INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX licenses_install ON licenses(install_id);
--- step 20 (0020_lean_license_indexes.sql)
+-- step 20 (0020_leaner_licenses.sql)
 CREATE INDEX licenses_issued ON licenses(issued_at);
 CREATE INDEX licenses_state ON licenses(state, issued_at);
 CREATE INDEX licenses_live_expiry ON licenses(expires_at) WHERE state NOT IN ('revoked', 'expired');
@@ -111,7 +110,7 @@ CREATE INDEX licenses_billing ON licenses(subscription_status) WHERE subscriptio
 CREATE INDEX licenses_suspended ON licenses(suspend_reason) WHERE state = 'suspended';
 -- step 3 (0003_installations.sql)
 CREATE INDEX licenses_expiry ON licenses(expires_at);
--- step 20 (0020_lean_license_indexes.sql)
+-- step 20 (0020_leaner_licenses.sql)
 CREATE INDEX licenses_not_before ON licenses(not_before) WHERE not_before > issued_at;
 -- step 7 (0007_license_keys.sql)
 CREATE INDEX licenses_kid ON licenses(kid);
@@ -358,11 +357,10 @@ CREATE TABLE one_time_passwords (
     issued_at TEXT NOT NULL
 );
 
--- license_keys: step 7 (0007_license_keys.sql)
+-- license_keys: step 7 (0007_license_keys.sql); changed by step 20 (0020_leaner_licenses.sql)
 CREATE TABLE license_keys (
     id            INTEGER PRIMARY KEY,
     license_id    TEXT NOT NULL REFERENCES licenses(id),
-    kid           TEXT NOT NULL,
     license_key   TEXT NOT NULL,
     reason        TEXT NOT NULL CHECK (reason IN ('issue', 'renew', 'change', 'reissue')),
     issued_at     TEXT NOT NULL,

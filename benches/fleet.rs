@@ -606,9 +606,11 @@ fn heartbeats(
 }
 
 /// Heartbeats at 64 connections while a health sweep re-assesses every installation, as
-/// after a restore or when a fleet's licenses start or end together: the instant the
-/// sweep starts from (`installations.last_sweep`) is set back to 2000, and the sweep is
-/// asked for over the API once `wrk` runs. The heartbeat run (`max_ms`: the longest a
+/// when a fleet's licenses start or end together: every license is made one issued (in
+/// 2000) to start later than its issue, the instant the sweep starts from
+/// (`installations.last_sweep`) is set back to 2000, and the sweep is asked for over the
+/// API once `wrk` runs. (A license that started at or before its issue was assessed as
+/// started then, so since tenant step 20 the sweep looks only at the others.) The heartbeat run (`max_ms`: the longest a
 /// heartbeat waited, the rate over the window as in `heartbeats`), with the sweep's
 /// report and time.
 fn heartbeats_during_full_sweep(
@@ -627,7 +629,15 @@ fn heartbeats_during_full_sweep(
         )
         .unwrap();
     assert_eq!(set_back, 1, "no installations.last_sweep to set back");
+    conn.execute(
+        "UPDATE licenses SET issued_at = '2000-01-01T00:00:00.000000Z'
+         WHERE issued_at > '2000-01-01T00:00:00.000000Z'",
+        [],
+    )
+    .unwrap();
     drop(conn);
+    // The checkpoint of that write, before the heartbeats.
+    std::thread::sleep(StdDuration::from_secs(3));
     let env = [("LICD_BENCH_APPLIANCES", seeded.appliances.as_path())];
     let mut wrk = Wrk::start(&licd.base, "heartbeat.lua", 64, secs, &env, &seeded.token);
     wrk.wait_loaded();

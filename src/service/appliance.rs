@@ -127,7 +127,7 @@ pub(super) fn bind_in_tx(
     update.bound_fingerprint = outcome.bound_fingerprint.clone();
     update.activated_at = Some(license.activated_at.unwrap_or(now));
     update.last_seen_at = Some(now);
-    store::update_status(tx, &license.id, &update, now)?;
+    store::update_status(tx, &license.id, &update)?;
     // The same box again (activation needs the bound fingerprint): what the replaced
     // activation was sent but never confirmed goes to the new one.
     directives::requeue_unconfirmed(tx, &license.id)?;

@@ -286,7 +286,6 @@ mod tests {
             },
             revoked_at: None,
             revoke_reason: None,
-            updated_at: seen,
             organization_id: None,
             offline_until: None,
             bundle_seq: 0,

@@ -178,7 +178,7 @@ pub(super) fn set_subscription_in(
     sub: Subscription,
 ) -> Result<()> {
     let l = load(tx, id)?;
-    store::set_subscription(tx, id, &sub, now)?;
+    store::set_subscription(tx, id, &sub)?;
     audit::record(
         tx,
         now,

@@ -122,10 +122,9 @@ pub(super) fn rekey_in_tx(
             expires_at: after.expires_at,
             kid: &kid,
         },
-        now,
     )?;
     let who = actor.audit_name();
-    license_keys::insert_current(tx, &license.id, &kid, &key, reason, &who, now)?;
+    license_keys::insert_current(tx, &license.id, &key, reason, &who, now)?;
     store::insert_event(
         tx,
         &license.id,

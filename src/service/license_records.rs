@@ -136,7 +136,7 @@ impl From<DirectiveRow> for DirectiveView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = LicenseKey)]
 pub struct LicenseKeyView {
-    /// The signing key that signed it.
+    /// The signing key that signed it (empty for a key whose header cannot be read).
     pub kid: String,
     /// Why it was made: `issue`, `renew`, `change` or `reissue`.
     pub reason: KeyReason,
@@ -149,7 +149,10 @@ pub struct LicenseKeyView {
 impl From<LicenseKeyRow> for LicenseKeyView {
     fn from(k: LicenseKeyRow) -> Self {
         LicenseKeyView {
-            kid: k.kid,
+            // Kept only in the key's header since tenant step 20.
+            kid: licd_client::jose::parse(&k.license_key)
+                .map(|p| p.header.kid)
+                .unwrap_or_default(),
             reason: k.reason,
             issued_at: k.issued_at,
             issued_by: k.issued_by,

@@ -176,7 +176,6 @@ pub(super) fn issue_in_tx(
         subscription: Subscription::NONE,
         revoked_at: None,
         revoke_reason: None,
-        updated_at: now,
         suspend_note: None,
         organization_id: valid.organization_id,
         offline_until: None,
@@ -184,15 +183,7 @@ pub(super) fn issue_in_tx(
         last_heartbeat_id: None,
     };
     store::insert(tx, &row)?;
-    license_keys::insert_current(
-        tx,
-        &id,
-        &row.kid,
-        &key,
-        KeyReason::Issue,
-        &actor.audit_name(),
-        now,
-    )?;
+    license_keys::insert_current(tx, &id, &key, KeyReason::Issue, &actor.audit_name(), now)?;
     store::insert_event(
         tx,
         &id,
@@ -439,7 +430,7 @@ pub(super) fn apply_event(
     update.suspend_reason = outcome.status.suspend_reason;
     update.bound_fingerprint = outcome.bound_fingerprint.clone();
     if rewrites(license, &outcome) {
-        store::update_status(tx, &license.id, &update, now)?;
+        store::update_status(tx, &license.id, &update)?;
         store::insert_event(
             tx,
             &license.id,

@@ -318,7 +318,7 @@ pub fn move_license(
         let l = load(tx, license_id)?;
         let org = to.map(|id| licenses::organization(tx, id)).transpose()?;
         if l.organization_id != to {
-            license_store::set_organization(tx, license_id, to, now)?;
+            license_store::set_organization(tx, license_id, to)?;
             audit::record(
                 tx,
                 now,

@@ -118,8 +118,8 @@ mod tests {
             )?;
             tx.execute(
                 "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-                     expires_at, issued_at, kid, state, updated_at)
-                 VALUES ('L', 'n', 'I', 1, 0, ?1, '2027-01-01T00:00:00.000000Z', ?1, 'k1', 'active', ?1)",
+                     expires_at, issued_at, kid, state)
+                 VALUES ('L', 'n', 'I', 1, 0, ?1, '2027-01-01T00:00:00.000000Z', ?1, 'k1', 'active')",
                 [AT],
             )?;
             Ok::<_, StoreError>(())

@@ -123,9 +123,9 @@ mod tests {
             )?;
             tx.execute(
                 "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-                     expires_at, issued_at, kid, state, updated_at)
+                     expires_at, issued_at, kid, state)
                  VALUES ('L', 'n', 'I', 1, 0, '2026-01-01T00:00:00.000000Z', '2027-01-01T00:00:00.000000Z',
-                     '2026-01-01T00:00:00.000000Z', 'k1', 'active', '2026-01-01T00:00:00.000000Z')",
+                     '2026-01-01T00:00:00.000000Z', 'k1', 'active')",
                 [],
             )?;
             tx.execute(

@@ -15,7 +15,8 @@ const KEY_COLUMN: &str = "license_keys.license_key";
 pub struct LicenseKeyRow {
     pub id: i64,
     pub license_id: String,
-    pub kid: String,
+    /// The key itself; its header names the signing key (`kid`), kept nowhere else
+    /// since tenant step 20.
     pub license_key: String,
     pub reason: KeyReason,
     pub issued_at: DateTime<Utc>,
@@ -28,7 +29,6 @@ pub struct LicenseKeyRow {
 pub fn insert_current(
     tx: &WriteTx<'_>,
     license_id: &str,
-    kid: &str,
     license_key: &str,
     reason: KeyReason,
     issued_by: &str,
@@ -39,11 +39,10 @@ pub fn insert_current(
         params![license_id, ts(now)],
     )?;
     tx.execute(
-        "INSERT INTO license_keys (license_id, kid, license_key, reason, issued_at, issued_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO license_keys (license_id, license_key, reason, issued_at, issued_by)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             license_id,
-            kid,
             packed_token::stored(license_key),
             reason.as_str(),
             ts(now),
@@ -72,25 +71,24 @@ pub fn current(tx: &ReadTx<'_>, license_id: &str) -> Result<String> {
 /// A license's keys, newest first.
 pub fn for_license(tx: &ReadTx<'_>, license_id: &str) -> Result<Vec<LicenseKeyRow>> {
     let mut st = tx.prepare(
-        "SELECT id, license_id, kid, license_key, reason, issued_at, issued_by, superseded_at
+        "SELECT id, license_id, license_key, reason, issued_at, issued_by, superseded_at
          FROM license_keys WHERE license_id = ?1 ORDER BY id DESC LIMIT 100",
     )?;
     let mut rows = st.query([license_id])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        let reason: String = r.get(4)?;
+        let reason: String = r.get(3)?;
         out.push(LicenseKeyRow {
             id: r.get(0)?,
             license_id: r.get(1)?,
-            kid: r.get(2)?,
-            license_key: packed_token::read(r.get_ref(3)?, KEY_COLUMN)?,
+            license_key: packed_token::read(r.get_ref(2)?, KEY_COLUMN)?,
             reason: reason.parse().map_err(|_| StoreError::Corrupt {
                 column: "license_keys.reason",
                 value: reason,
             })?,
-            issued_at: parse_ts("license_keys.issued_at", &r.get::<_, String>(5)?)?,
-            issued_by: r.get(6)?,
-            superseded_at: parse_opt_ts("license_keys.superseded_at", r.get(7)?)?,
+            issued_at: parse_ts("license_keys.issued_at", &r.get::<_, String>(4)?)?,
+            issued_by: r.get(5)?,
+            superseded_at: parse_opt_ts("license_keys.superseded_at", r.get(6)?)?,
         });
     }
     Ok(out)

@@ -31,7 +31,6 @@ pub struct LicenseRow {
     pub subscription: Subscription,
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoke_reason: Option<String>,
-    pub updated_at: DateTime<Utc>,
     /// What staff wrote when they last suspended it.
     pub suspend_note: Option<String>,
     /// The organization it belongs to (its members see it in the portal).
@@ -54,11 +53,11 @@ pub const HEARD: &str = "LEFT JOIN heartbeat_state h ON h.license_id = l.id";
 pub const COLUMNS: &str = "l.id, l.name, l.install_id, l.organization, l.internal_users, l.external_users, \
      l.features, l.flags, l.not_before, l.expires_at, l.issued_at, l.kid, l.state, \
      l.suspend_reason, l.bound_fingerprint, l.activated_at, h.last_seen_at, l.subscription_status, \
-     l.subscription_period_end, l.revoked_at, l.revoke_reason, l.updated_at, l.suspend_note, \
+     l.subscription_period_end, l.revoked_at, l.revoke_reason, l.suspend_note, \
      l.organization_id, l.offline_until, l.bundle_seq, h.last_heartbeat_id";
 
 /// Number of columns in `COLUMNS` (which need the join `HEARD`).
-pub const WIDTH: usize = 27;
+pub const WIDTH: usize = 26;
 
 fn corrupt(column: &'static str, value: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
@@ -107,12 +106,11 @@ pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
         },
         revoked_at: parse_opt_ts("licenses.revoked_at", opt(19)?)?,
         revoke_reason: opt(20)?,
-        updated_at: parse_ts("licenses.updated_at", &text(21)?)?,
-        suspend_note: opt(22)?,
-        organization_id: r.get(at + 23)?,
-        offline_until: parse_opt_ts("licenses.offline_until", opt(24)?)?,
-        bundle_seq: r.get(at + 25)?,
-        last_heartbeat_id: r.get(at + 26)?,
+        suspend_note: opt(21)?,
+        organization_id: r.get(at + 22)?,
+        offline_until: parse_opt_ts("licenses.offline_until", opt(23)?)?,
+        bundle_seq: r.get(at + 24)?,
+        last_heartbeat_id: r.get(at + 25)?,
     })
 }
 
@@ -120,9 +118,9 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
     tx.execute(
         "INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features, flags,
             not_before, expires_at, issued_at, kid, state, suspend_reason, bound_fingerprint,
-            activated_at, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at, suspend_note,
+            activated_at, subscription_status, subscription_period_end, revoked_at, revoke_reason, suspend_note,
             organization_id, offline_until, bundle_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
         params![
             l.id,
             l.name,
@@ -144,7 +142,6 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
             l.subscription.period_end.map(ts),
             l.revoked_at.map(ts),
             l.revoke_reason,
-            ts(l.updated_at),
             l.suspend_note,
             l.organization_id,
             l.offline_until.map(ts),
@@ -192,15 +189,10 @@ impl StatusUpdate {
     }
 }
 
-pub fn update_status(
-    tx: &WriteTx<'_>,
-    id: &str,
-    u: &StatusUpdate,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub fn update_status(tx: &WriteTx<'_>, id: &str, u: &StatusUpdate) -> Result<()> {
     let mut st = tx.prepare(
-        "UPDATE licenses SET state = ?2, suspend_reason = ?3, bound_fingerprint = ?4, activated_at = ?5,
-            updated_at = ?6 WHERE id = ?1",
+        "UPDATE licenses SET state = ?2, suspend_reason = ?3, bound_fingerprint = ?4, activated_at = ?5
+         WHERE id = ?1",
     )?;
     st.execute(params![
         id,
@@ -208,7 +200,6 @@ pub fn update_status(
         u.suspend_reason.map(SuspendReason::as_str),
         u.bound_fingerprint,
         u.activated_at.map(ts),
-        ts(now)
     ])?;
     let mut st = tx.prepare(
         "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_id = ?1
@@ -254,15 +245,10 @@ pub fn set_revoked(tx: &WriteTx<'_>, id: &str, reason: &str, now: DateTime<Utc>)
 }
 
 /// Moves the license to another organization, or to none.
-pub fn set_organization(
-    tx: &WriteTx<'_>,
-    id: &str,
-    organization_id: Option<i64>,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub fn set_organization(tx: &WriteTx<'_>, id: &str, organization_id: Option<i64>) -> Result<()> {
     tx.execute(
-        "UPDATE licenses SET organization_id = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, organization_id, ts(now)],
+        "UPDATE licenses SET organization_id = ?2 WHERE id = ?1",
+        params![id, organization_id],
     )?;
     Ok(())
 }
@@ -333,15 +319,10 @@ pub struct GrantUpdate<'a> {
     pub kid: &'a str,
 }
 
-pub fn update_grant(
-    tx: &WriteTx<'_>,
-    id: &str,
-    g: &GrantUpdate<'_>,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub fn update_grant(tx: &WriteTx<'_>, id: &str, g: &GrantUpdate<'_>) -> Result<()> {
     tx.execute(
         "UPDATE licenses SET name = ?2, internal_users = ?3, external_users = ?4, features = ?5,
-            expires_at = ?6, kid = ?7, updated_at = ?8 WHERE id = ?1",
+            expires_at = ?6, kid = ?7 WHERE id = ?1",
         params![
             id,
             g.name,
@@ -350,7 +331,6 @@ pub fn update_grant(
             serde_json::to_string(g.features).unwrap_or_else(|_| "[]".into()),
             ts(g.expires_at),
             g.kid,
-            ts(now)
         ],
     )?;
     Ok(())
@@ -370,15 +350,10 @@ pub fn live_signed_by(tx: &ReadTx<'_>, kid: &str, limit: usize) -> Result<Vec<Li
     Ok(out)
 }
 
-pub fn set_subscription(
-    tx: &WriteTx<'_>,
-    id: &str,
-    s: &Subscription,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub fn set_subscription(tx: &WriteTx<'_>, id: &str, s: &Subscription) -> Result<()> {
     tx.execute(
-        "UPDATE licenses SET subscription_status = ?2, subscription_period_end = ?3, updated_at = ?4 WHERE id = ?1",
-        params![id, s.status.as_str(), s.period_end.map(ts), ts(now)],
+        "UPDATE licenses SET subscription_status = ?2, subscription_period_end = ?3 WHERE id = ?1",
+        params![id, s.status.as_str(), s.period_end.map(ts)],
     )?;
     Ok(())
 }

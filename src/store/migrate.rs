@@ -80,7 +80,7 @@ pub static TENANT: Schema = Schema::new(
         step!("tenant", "0017_heartbeat_state.sql"),
         step!("tenant", "0018_heartbeat_credential.sql"),
         step!("tenant", "0019_heartbeat_assessment.sql"),
-        step!("tenant", "0020_lean_license_indexes.sql"),
+        step!("tenant", "0020_leaner_licenses.sql"),
     ],
 );
 

@@ -158,8 +158,8 @@ mod tests {
             tx.execute(
                 "WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 + ?2 - 1)
                  INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-                     expires_at, issued_at, kid, state, activated_at, updated_at, organization_id)
-                 SELECT 'lic-' || i, 'n', 'inst-' || i, 10, 2, ?3, ?4, ?3, 'k1', 'active', ?3, ?3, ?5
+                     expires_at, issued_at, kid, state, activated_at, organization_id)
+                 SELECT 'lic-' || i, 'n', 'inst-' || i, 10, 2, ?3, ?4, ?3, 'k1', 'active', ?3, ?5
                  FROM n",
                 params![from as i64, n as i64, ISSUED, expires, organization],
             )?;

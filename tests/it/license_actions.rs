@@ -383,6 +383,9 @@ fn reissue_them_all_from_the_signing_keys_page() {
         let now = api.ok(api.get(&format!("/api/v1/licenses/{id}")));
         assert_eq!(now["kid"], new_kid.as_str());
         assert_eq!(now["keys"][0]["reason"], "reissue");
+        // Each key names the signing key that signed it (read from its header).
+        assert_eq!(now["keys"][0]["kid"], new_kid.as_str());
+        assert_eq!(now["keys"][1]["kid"], old_kid.as_str());
     }
     let audit = api.ok(api.get(&format!(
         "/api/v1/audit?action=signing_key.reissue_all&target=key:{old_kid}"

@@ -83,7 +83,7 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 }
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
-/// step's (20) indexes as step 19 left them, its version one lower.
+/// step's (20) indexes and columns as step 19 left them, its version one lower.
 fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     c.execute_batch(
@@ -92,6 +92,8 @@ fn one_step_back(path: &Path) {
          CREATE INDEX licenses_issued ON licenses(issued_at, id);
          DROP INDEX licenses_not_before;
          CREATE INDEX licenses_not_before ON licenses(not_before);
+         ALTER TABLE license_keys ADD COLUMN kid TEXT NOT NULL DEFAULT '';
+         ALTER TABLE licenses ADD COLUMN updated_at TEXT NOT NULL DEFAULT '';
          COMMIT;",
     )
     .unwrap();

@@ -109,8 +109,8 @@ const RELEASED: &[(&str, &str, &str)] = &[
     ),
     (
         "tenant",
-        "0020_lean_license_indexes.sql",
-        "15317b04fb063591b5474cc0a5f7bbb64ad7b61bb4f8d361ca271510cc853cbc",
+        "0020_leaner_licenses.sql",
+        "bdeb212ce9e8d2ad207d3a8e6cd4a06eaa18d00f36be4be0c022300b83e5161b",
     ),
     (
         "registry",

@@ -164,10 +164,10 @@ const SEEDS: &[&str] = &[
          assessed_external_users = 0
          WHERE license_id = 'L4';",
     // Version 20: L5 is issued to start later than its issue.
-    "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before, expires_at, issued_at, kid, state, updated_at) VALUES
-       ('L5', 'Plant 10', 'I1', 1, 0, '2026-03-01T00:00:00.000000Z', '2027-03-01T00:00:00.000000Z', '2026-01-14T09:00:00.000000Z', 'k1', 'issued', '2026-01-14T09:00:00.000000Z');
-     INSERT INTO license_keys (id, license_id, kid, license_key, reason, issued_at, issued_by, superseded_at) VALUES
-       (5, 'L5', 'k1', 'key.L5', 'issue', '2026-01-14T09:00:00.000000Z', 'staff:1', NULL);",
+    "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before, expires_at, issued_at, kid, state) VALUES
+       ('L5', 'Plant 10', 'I1', 1, 0, '2026-03-01T00:00:00.000000Z', '2027-03-01T00:00:00.000000Z', '2026-01-14T09:00:00.000000Z', 'k1', 'issued');
+     INSERT INTO license_keys (id, license_id, license_key, reason, issued_at, issued_by, superseded_at) VALUES
+       (5, 'L5', 'key.L5', 'issue', '2026-01-14T09:00:00.000000Z', 'staff:1', NULL);",
 ];
 
 /// Columns that a step rewrites or moves on purpose, by step: an upgrade across that step
@@ -178,6 +178,8 @@ const REWRITES: &[(i64, &str, &str)] = &[
     (16, "activations", "last_heartbeat_id"),
     (17, "licenses", "last_seen_at"),
     (17, "licenses", "last_heartbeat_id"),
+    (20, "license_keys", "kid"),
+    (20, "licenses", "updated_at"),
 ];
 
 /// A tenant database at `version`, made by running steps 1 to `version` as plain SQL,
@@ -323,15 +325,15 @@ fn step_2_licensing() {
         "INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at)
          VALUES ('k9', 'active', '{}', x'00', 't');
          INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-           expires_at, issued_at, kid, state, updated_at)
-         VALUES ('L9', 'n', 'I9', 1, 0, 't', 't', 't', 'k9', 'issued', 't');",
+           expires_at, issued_at, kid, state)
+         VALUES ('L9', 'n', 'I9', 1, 0, 't', 't', 't', 'k9', 'issued');",
     )
     .unwrap();
     let err = c
         .execute(
             "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-               expires_at, issued_at, kid, state, updated_at)
-             VALUES ('L10', 'n', 'I9', 1, 0, 't', 't', 't', 'nokey', 'issued', 't')",
+               expires_at, issued_at, kid, state)
+             VALUES ('L10', 'n', 'I9', 1, 0, 't', 't', 't', 'nokey', 'issued')",
             [],
         )
         .unwrap_err();
@@ -424,21 +426,15 @@ fn step_6_directive_activations() {
 #[test]
 fn step_7_license_keys() {
     let c = upgrade_from(6);
-    let rows: Vec<(String, String, String, String, String, Option<String>)> = c
+    // (Its `kid` column, dropped again by step 20, is not read.)
+    let rows: Vec<(String, String, String, String, Option<String>)> = c
         .prepare(
-            "SELECT license_id, kid, license_key, reason, issued_by, superseded_at
+            "SELECT license_id, license_key, reason, issued_by, superseded_at
              FROM license_keys ORDER BY id",
         )
         .unwrap()
         .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })
         .unwrap()
         .map(|r| r.unwrap())
@@ -446,7 +442,6 @@ fn step_7_license_keys() {
     let row = |l: &str, key: &str, by: &str| {
         (
             l.to_owned(),
-            "k1".to_owned(),
             key.to_owned(),
             "issue".to_owned(),
             by.to_owned(),
@@ -538,8 +533,8 @@ fn step_8_fleet_aggregates() {
          UPDATE licenses SET state = 'suspended' WHERE id = 'L2';
          UPDATE installations SET stage = 'read_only' WHERE install_id = 'I1';
          INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-           expires_at, issued_at, kid, state, updated_at)
-         VALUES ('L3', 'n', 'I1', 1, 0, 't', 't', '2026-01-07T12:00:00.000000Z', 'k1', 'issued', 't');",
+           expires_at, issued_at, kid, state)
+         VALUES ('L3', 'n', 'I1', 1, 0, 't', 't', '2026-01-07T12:00:00.000000Z', 'k1', 'issued');",
     )
     .unwrap();
     assert_eq!(
@@ -929,8 +924,8 @@ fn step_17_heartbeat_state() {
     // is followed.
     c.execute_batch(
         "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-           expires_at, issued_at, kid, state, updated_at)
-         VALUES ('L5', 'n', 'I1', 1, 0, 't', 't', '2026-01-20T12:00:00.000000Z', 'k1', 'issued', 't');
+           expires_at, issued_at, kid, state)
+         VALUES ('L5', 'n', 'I1', 1, 0, 't', 't', '2026-01-20T12:00:00.000000Z', 'k1', 'issued');
          UPDATE licenses SET state = 'locked' WHERE id = 'L1';
          UPDATE licenses SET state = 'active' WHERE id = 'L2';",
     )
@@ -1038,9 +1033,9 @@ fn step_19_heartbeat_assessment() {
     assert!(held(&c).is_empty(), "{:?}", held(&c));
     // L5 and L6, on installation I2, to see it keep its own, and to remove.
     c.execute_batch(
-        "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before, expires_at, issued_at, kid, state, updated_at) VALUES
-           ('L5', 'Plant 10', 'I2', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 'k1', 'issued', '2026-01-12T09:00:00.000000Z'),
-           ('L6', 'Plant 11', 'I2', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 'k1', 'issued', '2026-01-12T09:00:00.000000Z');
+        "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before, expires_at, issued_at, kid, state) VALUES
+           ('L5', 'Plant 10', 'I2', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 'k1', 'issued'),
+           ('L6', 'Plant 11', 'I2', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 'k1', 'issued');
          INSERT INTO installations (install_id, condition, stage, updated_at) VALUES ('I2', 'compliant', 'none', '2026-01-12T09:00:00.000000Z');",
     )
     .unwrap();
@@ -1050,7 +1045,7 @@ fn step_19_heartbeat_assessment() {
     assert_eq!(held(&c), ["L1", "L4", "L5"]);
     let kept = [
         "UPDATE heartbeat_state SET last_seen_at = '2026-01-14T09:00:00.000000Z', last_seq = 4 WHERE license_id = 'L4';",
-        "UPDATE licenses SET name = 'Plant 9b', updated_at = '2026-01-14T09:00:00.000000Z' WHERE id = 'L4';",
+        "UPDATE licenses SET name = 'Plant 9b', revoke_reason = 'x' WHERE id = 'L4';",
         "UPDATE licenses SET suspend_note = 'checked' WHERE id = 'L2';",
         "INSERT INTO settings (key, value) VALUES ('enterprise', '{}');",
     ];
@@ -1065,8 +1060,8 @@ fn step_19_heartbeat_assessment() {
         "UPDATE licenses SET internal_users = 6 WHERE id = 'L2';",
         "UPDATE licenses SET expires_at = '2027-02-01T00:00:00.000000Z' WHERE id = 'L1';",
         "UPDATE licenses SET subscription_status = 'canceled' WHERE id = 'L2';",
-        "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before, expires_at, issued_at, kid, state, updated_at) VALUES
-           ('L7', 'Plant 12', 'I1', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 'k1', 'issued', '2026-01-12T09:00:00.000000Z');",
+        "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before, expires_at, issued_at, kid, state) VALUES
+           ('L7', 'Plant 12', 'I1', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 'k1', 'issued');",
     ] {
         c.execute_batch(set).unwrap();
         c.execute_batch(change).unwrap();
@@ -1099,11 +1094,12 @@ fn step_19_heartbeat_assessment() {
     }
 }
 
-/// Step 20: the list's index orders licenses by issue time alone (ties by rowid, which
-/// its entries carry), and the index of starts holds only licenses issued to start
-/// after their issue; the list and the sweep's query of starts use them, unsorted.
+/// Step 20: a key's `kid` and a license's `updated_at` are gone (their rows kept); the
+/// list's index orders licenses by issue time alone (ties by rowid, which its entries
+/// carry), and the index of starts holds only licenses issued to start after their
+/// issue; the list and the sweep's query of starts use them, unsorted.
 #[test]
-fn step_20_lean_license_indexes() {
+fn step_20_leaner_licenses() {
     let c = upgrade_from(19);
     let definition = |name: &str| -> String {
         c.query_row(
@@ -1123,6 +1119,9 @@ fn step_20_lean_license_indexes() {
         "{}",
         definition("licenses_not_before")
     );
+    // A key's signing key is read from its header; a license's changes from its events.
+    assert!(!columns(&c, "license_keys").contains(&"kid".to_owned()));
+    assert!(!columns(&c, "licenses").contains(&"updated_at".to_owned()));
     // None of the upgraded licenses starts after its issue; one issued to does.
     let starting = |c: &Connection| -> Vec<String> {
         c.prepare(

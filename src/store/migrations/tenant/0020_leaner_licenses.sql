@@ -1,5 +1,14 @@
--- Tenant schema step 20: two of the license's indexes made smaller (issue 17, bytes per
+-- Tenant schema step 20: a license's rows and indexes made smaller (issue 17, bytes per
 -- license).
+--
+-- `license_keys.kid` repeated the header of the key beside it, which names the signing
+-- key that signed it (43 characters a key): the key's header is now where it is read
+-- from. `licenses.kid`, the signing key of the current key, stays: it is what finds the
+-- licenses a signing key signed.
+--
+-- `licenses.updated_at` was written by every change of a license and read by nothing:
+-- each change is in `license_events` (state changes), `license_keys` (new keys) or the
+-- audit log, with its time.
 --
 -- `licenses_issued` ordered the license list by (issued_at, id): the id's 36 characters
 -- in every entry, only to order licenses issued in the same microsecond. The list now
@@ -14,3 +23,5 @@ DROP INDEX licenses_issued;
 CREATE INDEX licenses_issued ON licenses(issued_at);
 DROP INDEX licenses_not_before;
 CREATE INDEX licenses_not_before ON licenses(not_before) WHERE not_before > issued_at;
+ALTER TABLE license_keys DROP COLUMN kid;
+ALTER TABLE licenses DROP COLUMN updated_at;
