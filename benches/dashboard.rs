@@ -59,7 +59,7 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
         "CREATE TEMP TABLE n AS WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {licenses}) SELECT i FROM c;
          INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features, flags,
             not_before, expires_at, issued_at, kid, state, suspend_reason, bound_fingerprint,
-            activated_at, subscription_status, subscription_period_end, revoked_at, revoke_reason, updated_at)
+            activated_at, subscription_status, subscription_period_end, revoked_at, revoke_reason)
          SELECT 'bench-' || n.i, 'Plant ' || n.i, 'inst-' || n.i, 'Org ' || (n.i % 500), 50, 10, l.features, l.flags,
             l.not_before, {expires}, {issued}, l.kid,
             CASE WHEN n.i % 100 < 60 THEN 'active' WHEN n.i % 100 < 75 THEN 'issued' WHEN n.i % 100 < 85 THEN 'locked'
@@ -67,7 +67,7 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
             CASE WHEN n.i % 100 BETWEEN 85 AND 89 THEN 'staff' END,
             CASE WHEN n.i % 100 < 60 THEN 'fp-' || n.i END,
             CASE WHEN n.i % 100 < 60 THEN {issued} END,
-            'none', NULL, NULL, NULL, {issued}
+            'none', NULL, NULL, NULL
          FROM n JOIN (SELECT * FROM licenses LIMIT 1) l;
          UPDATE heartbeat_state SET last_seen_at = {seen}
          WHERE license_id LIKE 'bench-%' AND CAST(substr(license_id, 7) AS INTEGER) % 100 < 60;

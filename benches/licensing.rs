@@ -265,11 +265,11 @@ fn main() {
                     "INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features,
                        flags, not_before, expires_at, issued_at, kid, state, suspend_reason, bound_fingerprint,
                        activated_at, subscription_status, subscription_period_end, revoked_at,
-                       revoke_reason, updated_at)
+                       revoke_reason)
                      SELECT '{prefix}-' || n.value, name, install_id || '-{prefix}-' || n.value, organization,
                        internal_users, external_users, features, flags, not_before, expires_at, issued_at, kid,
                        'active', suspend_reason, bound_fingerprint, activated_at, subscription_status,
-                       subscription_period_end, revoked_at, revoke_reason, updated_at
+                       subscription_period_end, revoked_at, revoke_reason
                      FROM (WITH RECURSIVE c(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM c WHERE value < {n})
                            SELECT value FROM c) n
                      JOIN (SELECT * FROM licenses LIMIT 1) l;
