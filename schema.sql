@@ -104,7 +104,8 @@ CREATE TABLE licenses (
 CREATE INDEX licenses_install ON licenses(install_id);
 -- step 20 (0020_leaner_licenses.sql)
 CREATE INDEX licenses_issued ON licenses(issued_at);
-CREATE INDEX licenses_state ON licenses(state, issued_at);
+-- step 20 (0020_leaner_licenses.sql)
+CREATE INDEX licenses_state ON licenses(state, issued_at) WHERE state <> 'active';
 CREATE INDEX licenses_live_expiry ON licenses(expires_at) WHERE state NOT IN ('revoked', 'expired');
 CREATE INDEX licenses_billing ON licenses(subscription_status) WHERE subscription_status IN ('past_due', 'canceled');
 CREATE INDEX licenses_suspended ON licenses(suspend_reason) WHERE state = 'suspended';

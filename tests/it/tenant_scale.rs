@@ -88,6 +88,8 @@ fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     c.execute_batch(
         "BEGIN;
+         DROP INDEX licenses_state;
+         CREATE INDEX licenses_state ON licenses(state, issued_at);
          DROP INDEX licenses_issued;
          CREATE INDEX licenses_issued ON licenses(issued_at, id);
          DROP INDEX licenses_not_before;

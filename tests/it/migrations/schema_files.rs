@@ -110,7 +110,7 @@ const RELEASED: &[(&str, &str, &str)] = &[
     (
         "tenant",
         "0020_leaner_licenses.sql",
-        "bdeb212ce9e8d2ad207d3a8e6cd4a06eaa18d00f36be4be0c022300b83e5161b",
+        "54ee855a39aa7b94dd665aebc7587e68f88e6c79e6ddc8a91f23131906307541",
     ),
     (
         "registry",

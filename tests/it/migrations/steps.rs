@@ -1096,8 +1096,9 @@ fn step_19_heartbeat_assessment() {
 
 /// Step 20: a key's `kid` and a license's `updated_at` are gone (their rows kept); the
 /// list's index orders licenses by issue time alone (ties by rowid, which its entries
-/// carry), and the index of starts holds only licenses issued to start after their
-/// issue; the list and the sweep's query of starts use them, unsorted.
+/// carry), the index by state holds only licenses that are not active, and the index of
+/// starts only licenses issued to start after their issue; the list and the sweep's
+/// query of starts use them, unsorted.
 #[test]
 fn step_20_leaner_licenses() {
     let c = upgrade_from(19);
@@ -1118,6 +1119,11 @@ fn step_20_leaner_licenses() {
         definition("licenses_not_before").ends_with("WHERE not_before > issued_at"),
         "{}",
         definition("licenses_not_before")
+    );
+    assert!(
+        definition("licenses_state").ends_with("WHERE state <> 'active'"),
+        "{}",
+        definition("licenses_state")
     );
     // A key's signing key is read from its header; a license's changes from its events.
     assert!(!columns(&c, "license_keys").contains(&"kid".to_owned()));
@@ -1146,6 +1152,17 @@ fn step_20_leaner_licenses() {
         list.iter().any(|p| p.contains("licenses_issued"))
             && !list.iter().any(|p| p.contains("TEMP B-TREE")),
         "{list:?}"
+    );
+    // The list of licenses in a state other than active, as `licenses::list` asks.
+    let in_state = plan(
+        &c,
+        "SELECT id FROM licenses WHERE state = 'revoked' AND state <> 'active'
+         ORDER BY issued_at DESC, rowid DESC LIMIT 10",
+    );
+    assert!(
+        in_state.iter().any(|p| p.contains("licenses_state"))
+            && !in_state.iter().any(|p| p.contains("TEMP B-TREE")),
+        "{in_state:?}"
     );
     let starts = plan(
         &c,

@@ -15,10 +15,17 @@
 -- orders those by rowid, the order they were written in, which every entry of an index
 -- carries anyway.
 --
+-- `licenses_state` found the licenses in a state, newest first, for the list. Most
+-- licenses are active, and the list finds those as well by walking `licenses_issued`;
+-- the index now holds the others alone, and the list names its condition when it asks
+-- for one of them.
+--
 -- `licenses_not_before` told the sweep when a license starts (`sweep_due`,
 -- `sweep_candidates`). Only a license issued to start after its issue needs that: one
 -- whose start is at or before its issue was assessed as started when it was issued. The
 -- index now holds those alone, and the sweep's queries ask for those alone.
+DROP INDEX licenses_state;
+CREATE INDEX licenses_state ON licenses(state, issued_at) WHERE state <> 'active';
 DROP INDEX licenses_issued;
 CREATE INDEX licenses_issued ON licenses(issued_at);
 DROP INDEX licenses_not_before;
