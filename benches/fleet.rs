@@ -610,9 +610,9 @@ fn heartbeats(
 /// 2000) to start later than its issue, the instant the sweep starts from
 /// (`installations.last_sweep`) is set back to 2000, and the sweep is asked for over the
 /// API once `wrk` runs. (A license that started at or before its issue was assessed as
-/// started then, so since tenant step 20 the sweep looks only at the others.) The heartbeat run (`max_ms`: the longest a
-/// heartbeat waited, the rate over the window as in `heartbeats`), with the sweep's
-/// report and time.
+/// started then, so since tenant step 20 the sweep looks only at the others.) The
+/// heartbeat run (`max_ms`: the longest a heartbeat waited, the rate over the window as
+/// in `heartbeats`), with the sweep's report and time.
 fn heartbeats_during_full_sweep(
     licd: &Licd,
     seeded: &Seeded,

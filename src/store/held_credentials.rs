@@ -14,6 +14,16 @@ use super::licenses::{COLUMNS as LICENSE_COLUMNS, LicenseRow, WIDTH, read_row};
 use super::{ReadTx, Result, WriteTx};
 use crate::domain::violation::Reusable;
 use rusqlite::params;
+use std::sync::LazyLock;
+
+/// `remember`'s statement when an activation's assessment goes with the digest.
+static REMEMBERED_ASSESSED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE heartbeat_state SET credential_digest = ?3, {}
+         WHERE license_id = ?1 AND activation_id = ?2",
+        held_assessments::assignments(4)
+    )
+});
 
 /// The activation a license's state row holds the lease chain of.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,11 +88,7 @@ pub fn remember(
         }
         Some(assessed) => {
             let (at, until, stage, internal, external) = held_assessments::columns(assessed);
-            let mut st = tx.prepare(&format!(
-                "UPDATE heartbeat_state SET credential_digest = ?3, {}
-                 WHERE license_id = ?1 AND activation_id = ?2",
-                held_assessments::assignments(4)
-            ))?;
+            let mut st = tx.prepare(&REMEMBERED_ASSESSED)?;
             st.execute(params![
                 license_id,
                 activation_id,
