@@ -43,7 +43,7 @@ pub fn insert_current(
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             license_id,
-            packed_token::stored(license_key),
+            packed_token::stored(license_key, license_id),
             reason.as_str(),
             ts(now),
             issued_by
@@ -60,7 +60,7 @@ pub fn current(tx: &ReadTx<'_>, license_id: &str) -> Result<String> {
     )?;
     let mut rows = st.query([license_id])?;
     match rows.next()? {
-        Some(r) => packed_token::read(r.get_ref(0)?, KEY_COLUMN),
+        Some(r) => packed_token::read(r.get_ref(0)?, KEY_COLUMN, license_id),
         None => Err(StoreError::Corrupt {
             column: "license_keys.license_id",
             value: format!("no key for license {license_id}"),
@@ -81,7 +81,7 @@ pub fn for_license(tx: &ReadTx<'_>, license_id: &str) -> Result<Vec<LicenseKeyRo
         out.push(LicenseKeyRow {
             id: r.get(0)?,
             license_id: r.get(1)?,
-            license_key: packed_token::read(r.get_ref(2)?, KEY_COLUMN)?,
+            license_key: packed_token::read(r.get_ref(2)?, KEY_COLUMN, license_id)?,
             reason: reason.parse().map_err(|_| StoreError::Corrupt {
                 column: "license_keys.reason",
                 value: reason,

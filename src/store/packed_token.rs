@@ -5,6 +5,11 @@
 //! shares, which a deflate stream primed with [`DICTIONARY`] spells in a few bits
 //! (about 250 bytes). Every license keeps at least one key (`license_keys`).
 //!
+//! A token may also be packed for a context: text its reader knows from elsewhere and
+//! gives back to [`read`], such as the id of the license a key row belongs to, which
+//! the key's claims name twice (`sub` and `jti`). The deflate stream is then primed
+//! with the context too, and spells it in a few bytes instead of about twenty.
+//!
 //! Packing is lossless or refused: a token is packed only when unpacking gives back
 //! exactly its text, so a token in any other spelling (padding, the standard alphabet,
 //! a hand-edited key) is kept as text. A column holding tokens may therefore hold
@@ -21,9 +26,12 @@ use rusqlite::types::{Value, ValueRef};
 ///   then the header, the payload and the signature (keys stored before `DEFLATED`);
 /// - `DEFLATED`: the header's, the payload's and the signature's lengths as two bytes
 ///   each, the signature, then the header and payload as one raw deflate stream primed
-///   with [`DICTIONARY`].
+///   with [`DICTIONARY`] (keys stored before `DEFLATED_FOR`);
+/// - `DEFLATED_FOR`: as `DEFLATED`, the stream primed with [`DICTIONARY`] followed by
+///   the token's context. It reads back only with the same context.
 const PLAIN: u8 = 1;
 const DEFLATED: u8 = 2;
+const DEFLATED_FOR: u8 = 3;
 
 /// What a license key's header and claims look like, without what differs from key
 /// to key: the deflate stream of a `DEFLATED` token starts with this in its window.
@@ -37,24 +45,24 @@ const WINDOW_BITS: u8 = 12;
 /// The largest window a raw deflate stream may use, so a reader takes any of them.
 const MAX_WINDOW_BITS: u8 = 15;
 
-/// The token as it is stored: packed bytes (the smaller of the two layouts above that
-/// gives it back exactly), or its text when neither does.
-pub fn stored(token: &str) -> Value {
-    match pack(token) {
+/// The token as it is stored: packed bytes (the smaller of `PLAIN` and `DEFLATED_FOR`
+/// for `context` that gives it back exactly), or its text when neither does.
+pub fn stored(token: &str, context: &str) -> Value {
+    match pack(token, context.as_bytes()) {
         Some(bytes) => Value::Blob(bytes),
         None => Value::Text(token.to_owned()),
     }
 }
 
-/// A stored token's text, from any form; `column` names it in the error for bytes
-/// that are not a packed token.
-pub fn read(value: ValueRef<'_>, column: &'static str) -> Result<String> {
+/// A stored token's text, from any form; `context` is the one it was stored for, and
+/// `column` names it in the error for bytes that are not a packed token.
+pub fn read(value: ValueRef<'_>, column: &'static str, context: &str) -> Result<String> {
     let corrupt = |value: String| StoreError::Corrupt { column, value };
     match value {
         ValueRef::Text(t) => {
             String::from_utf8(t.to_vec()).map_err(|_| corrupt("text that is not UTF-8".into()))
         }
-        ValueRef::Blob(b) => unpack(b)
+        ValueRef::Blob(b) => unpack(b, context.as_bytes())
             .ok_or_else(|| corrupt(format!("{} bytes that are not a packed token", b.len()))),
         other => Err(corrupt(format!("a {:?} value", other.data_type()))),
     }
@@ -100,14 +108,21 @@ impl Segments {
         Some(out)
     }
 
-    fn deflated(&self) -> Option<Vec<u8>> {
-        let mut out = vec![DEFLATED];
+    /// `DEFLATED_FOR` for `context`, or `DEFLATED` when `context` is `None`.
+    fn deflated(&self, context: Option<&[u8]>) -> Option<Vec<u8>> {
+        let mut out = vec![if context.is_some() {
+            DEFLATED_FOR
+        } else {
+            DEFLATED
+        }];
         out.extend_from_slice(&len16(&self.header)?);
         out.extend_from_slice(&len16(&self.payload)?);
         out.extend_from_slice(&len16(&self.signature)?);
         out.extend_from_slice(&self.signature);
         let mut deflate = Compress::new_with_window_bits(Compression::best(), false, WINDOW_BITS);
-        deflate.set_dictionary(DICTIONARY).ok()?;
+        deflate
+            .set_dictionary(&dictionary(context.unwrap_or_default()))
+            .ok()?;
         let input = [self.header.as_slice(), self.payload.as_slice()].concat();
         // A stored block's worst case, and room for the stream's end.
         out.reserve(input.len() + input.len() / 8 + 64);
@@ -118,22 +133,29 @@ impl Segments {
     }
 }
 
+/// What a deflate stream is primed with: [`DICTIONARY`], then the context (nearest,
+/// so the shortest to point back to).
+fn dictionary(context: &[u8]) -> Vec<u8> {
+    [DICTIONARY, context].concat()
+}
+
 fn len16(bytes: &[u8]) -> Option<[u8; 2]> {
     Some(u16::try_from(bytes.len()).ok()?.to_be_bytes())
 }
 
-fn pack(token: &str) -> Option<Vec<u8>> {
+fn pack(token: &str, context: &[u8]) -> Option<Vec<u8>> {
     let segments = Segments::decode(token)?;
-    let exact = |bytes: Vec<u8>| (unpack(&bytes).as_deref() == Some(token)).then_some(bytes);
+    let exact =
+        |bytes: Vec<u8>| (unpack(&bytes, context).as_deref() == Some(token)).then_some(bytes);
     let plain = segments.plain().and_then(exact);
-    let deflated = segments.deflated().and_then(exact);
+    let deflated = segments.deflated(Some(context)).and_then(exact);
     match (plain, deflated) {
         (Some(p), Some(d)) => Some(if d.len() < p.len() { d } else { p }),
         (p, d) => p.or(d),
     }
 }
 
-fn unpack(bytes: &[u8]) -> Option<String> {
+fn unpack(bytes: &[u8], context: &[u8]) -> Option<String> {
     let (&format, rest) = bytes.split_first()?;
     let (header_len, rest) = take_len(rest)?;
     let (payload_len, rest) = take_len(rest)?;
@@ -147,10 +169,11 @@ fn unpack(bytes: &[u8]) -> Option<String> {
                 signature: signature.to_vec(),
             }
         }
-        DEFLATED => {
+        DEFLATED | DEFLATED_FOR => {
             let (signature_len, rest) = take_len(rest)?;
             let (signature, stream) = rest.split_at_checked(signature_len)?;
-            let mut both = inflate(stream, header_len + payload_len)?;
+            let primer = dictionary(if format == DEFLATED_FOR { context } else { &[] });
+            let mut both = inflate(stream, &primer, header_len + payload_len)?;
             let payload = both.split_off(header_len);
             Segments {
                 header: both,
@@ -170,9 +193,9 @@ fn take_len(bytes: &[u8]) -> Option<(usize, &[u8])> {
 
 /// The stream's `len` bytes, or `None` unless it is one whole deflate stream of exactly
 /// that many (never more: the output cannot grow past them).
-fn inflate(stream: &[u8], len: usize) -> Option<Vec<u8>> {
+fn inflate(stream: &[u8], primer: &[u8], len: usize) -> Option<Vec<u8>> {
     let mut inflate = Decompress::new_with_window_bits(false, MAX_WINDOW_BITS);
-    inflate.set_dictionary(DICTIONARY).ok()?;
+    inflate.set_dictionary(primer).ok()?;
     let mut out = Vec::with_capacity(len);
     let status = inflate
         .decompress_vec(stream, &mut out, FlushDecompress::Finish)
@@ -190,27 +213,63 @@ mod tests {
     /// A license key as licd signs them (the benchmark's first license).
     const KEY: &str = "eyJhbGciOiJFUzI1NiIsImtpZCI6IlVUcVgyNlZTZzdhdEZjQW1NaEpWUGwybFlEYUw5NlpRVWlOOHBrQ0Viek0iLCJ0eXAiOiJsaWNkLWxpY2Vuc2Urand0In0.eyJpc3MiOiJsaWNkOjczZjVmNDkyLTJlMmEtNDFmYS1hMmRiLTIzNmI2ODMwY2EzNSIsInN1YiI6IjIyODBkZjMyLTA1NmUtNGQ3ZC05NDEyLWM5M2U1NzA0OTVjOCIsImp0aSI6IjIyODBkZjMyLTA1NmUtNGQ3ZC05NDEyLWM5M2U1NzA0OTVjOCIsImF1ZCI6ImxpY2Q6aW5zdGFsbDppbnN0YWxsLTAiLCJpYXQiOjE3OTY0MDk3MTEsIm5iZiI6MTc5NjQwOTcxMSwiZXhwIjoxODI3OTQ1NzExLCJuYW1lIjoiYmVuY2giLCJvcmciOiJCZW5jaCBDb3JwIiwiaW50ZXJuYWxfdXNlcnMiOjEwMCwiZXh0ZXJuYWxfdXNlcnMiOjEwLCJmZWF0dXJlcyI6WyJzc28iXSwiZmxhZ3MiOltdLCJ2ZXIiOjF9.Qmy082fvsig-111apQemRKaPBcaOEvHajGihdZ7AOcNuC7attb80TkywWyGp-gMEdxTw-rD2-ANf5SA9ZuBmeg";
 
+    /// `KEY`'s license (its `sub` and `jti`): the context a key row packs it for.
+    const LICENSE: &str = "2280df32-056e-4d7d-9412-c93e570495c8";
+
     fn read_back(value: &Value) -> Result<String> {
-        read(ValueRef::from(value), "license_keys.license_key")
+        read(ValueRef::from(value), "license_keys.license_key", LICENSE)
+    }
+
+    fn blob(value: Value) -> Vec<u8> {
+        match value {
+            Value::Blob(bytes) => bytes,
+            other => panic!("kept as {other:?}"),
+        }
     }
 
     #[test]
-    fn a_signed_key_is_kept_deflated_in_under_two_fifths_of_its_text() {
-        let value = stored(KEY);
-        let Value::Blob(bytes) = &value else {
-            panic!("kept as {value:?}")
-        };
+    fn a_signed_key_is_kept_deflated_for_its_license_in_under_240_bytes() {
+        let value = stored(KEY, LICENSE);
+        let bytes = blob(value.clone());
         assert_eq!(KEY.len(), 659);
-        assert_eq!(bytes[0], DEFLATED);
-        assert!(bytes.len() < 260, "{} bytes", bytes.len());
+        assert_eq!(bytes[0], DEFLATED_FOR);
+        assert!(bytes.len() < 240, "{} bytes", bytes.len());
         assert_eq!(read_back(&value).unwrap(), KEY);
+        // The license's id in the stream's primer spares its two spellings.
+        let without = blob(stored(KEY, ""));
+        assert!(
+            bytes.len() + 18 <= without.len(),
+            "{} against {}",
+            bytes.len(),
+            without.len()
+        );
     }
 
     #[test]
-    fn a_key_kept_in_the_earlier_layout_reads_back_exactly() {
-        let plain = Segments::decode(KEY).unwrap().plain().unwrap();
+    fn keys_kept_in_the_earlier_layouts_read_back_exactly_for_any_context() {
+        let segments = Segments::decode(KEY).unwrap();
+        let plain = segments.plain().unwrap();
         assert_eq!(plain.len(), 497);
-        assert_eq!(read_back(&Value::Blob(plain)).unwrap(), KEY);
+        let deflated = segments.deflated(None).unwrap();
+        assert_eq!(deflated[0], DEFLATED);
+        for bytes in [plain, deflated] {
+            for context in [LICENSE, "", "another"] {
+                let value = Value::Blob(bytes.clone());
+                let text = read(ValueRef::from(&value), "license_keys.license_key", context);
+                assert_eq!(text.unwrap(), KEY);
+            }
+        }
+    }
+
+    /// A key packed for its license reads back only for that license: the context is
+    /// part of what the stream points back into (a key row's own `license_id`, which
+    /// never changes).
+    #[test]
+    fn a_key_read_for_another_context_is_not_given_back() {
+        let value = stored(KEY, LICENSE);
+        let other = "2280df32-056e-4d7d-9412-000000000000";
+        let text = read(ValueRef::from(&value), "license_keys.license_key", other);
+        assert_ne!(text.ok().as_deref(), Some(KEY));
     }
 
     #[test]
@@ -235,7 +294,7 @@ mod tests {
                 B64.encode([7, 200, 13])
             ),
         ] {
-            let value = stored(&token);
+            let value = stored(&token, LICENSE);
             let Value::Blob(bytes) = &value else {
                 panic!("kept as {value:?}")
             };
@@ -252,9 +311,7 @@ mod tests {
 
     #[test]
     fn a_deflated_key_cut_short_or_grown_is_refused() {
-        let Value::Blob(good) = stored(KEY) else {
-            panic!()
-        };
+        let good = blob(stored(KEY, LICENSE));
         let cut = good[..good.len() - 3].to_vec();
         let mut grown = good.clone();
         grown.push(0);
@@ -279,7 +336,7 @@ mod tests {
             "not a token".to_owned(),
             String::new(),
         ] {
-            let value = stored(&token);
+            let value = stored(&token, LICENSE);
             assert_eq!(value, Value::Text(token.clone()), "{token}");
             assert_eq!(read_back(&value).unwrap(), token);
         }
@@ -287,11 +344,9 @@ mod tests {
 
     #[test]
     fn bytes_that_are_not_a_packed_token_are_refused_by_name() {
-        let Value::Blob(good) = stored(KEY) else {
-            panic!()
-        };
+        let good = blob(stored(KEY, LICENSE));
         let mut other_format = good.clone();
-        other_format[0] = 3;
+        other_format[0] = 4;
         let mut header_too_long = good.clone();
         header_too_long[1] = 0xff;
         for bytes in [vec![], vec![PLAIN, 0], other_format, header_too_long] {

@@ -253,7 +253,8 @@ fn the_local_ca_is_made_once_served_and_exported() {
 }
 
 /// A license's key is stored as the bytes its base64 encodes, its header and claims
-/// deflated: under 60% of those bytes. It comes back as the same text, and so do
+/// deflated for its license (the stream primed with the license's id: format 3):
+/// under 60% of those bytes. It comes back as the same text, and so do
 /// keys an earlier licd stored, as text or as plain bytes; each still activates.
 #[test]
 fn license_keys_are_stored_deflated_and_earlier_forms_still_read() {
@@ -280,6 +281,14 @@ fn license_keys_are_stored_deflated_and_earlier_forms_still_read() {
     };
     let (kind, bytes) = stored(&id_of(&deflated));
     assert_eq!(kind, "blob");
+    let format: Vec<u8> = db
+        .query_row(
+            "SELECT substr(license_key, 1, 1) FROM license_keys WHERE license_id = ?1",
+            [id_of(&deflated)],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(format, [3]);
     assert!(
         bytes * 10 < key_of(&deflated).len() * 3 / 4 * 6,
         "{bytes} bytes for a key of {} characters",
