@@ -141,37 +141,28 @@ pub fn prune(tx: &WriteTx<'_>, before: DateTime<Utc>) -> Result<usize> {
     Ok(hours + days)
 }
 
-/// How many active licenses were last heard from before `?1` (of hour `?2`): those of
-/// an earlier hour counted from the index alone, those of `?1`'s own hour read for
-/// their instant. (One range over the hours up to `?2` reads every silent license's
-/// row for its instant: a B-tree descent each.)
-const SILENT_COUNT: &str = "
-    SELECT (SELECT count(*) FROM heartbeat_state INDEXED BY heartbeat_state_active_seen_hour
-            WHERE active = 1 AND seen_hour < ?2)
-         + (SELECT count(*) FROM heartbeat_state INDEXED BY heartbeat_state_active_seen_hour
-            WHERE active = 1 AND seen_hour = ?2 AND last_seen_at < ?1)";
-
 /// Active licenses whose appliance was last heard from before `seen_before`: how many,
-/// and the `limit` heard from longest ago. Ranges of the partial index
-/// `heartbeat_state_active_seen_hour` (the hours up to `seen_before`'s; the exact
-/// instant is read from the rows of that hour and of the licenses listed), named with
-/// `INDEXED BY`: left to itself the planner may read every active license instead
-/// (through `licenses_state`, the whole dashboard took 135 ms at p50 instead of 7 ms
-/// with 60,000 active; `scripts/bench dashboard`).
+/// and the `limit` heard from longest ago. One range of the partial index
+/// `heartbeat_state_active_seen`, named with `INDEXED BY`: left to itself the planner
+/// may read every active license instead (through `licenses_state`, the whole dashboard
+/// took 135 ms at p50 instead of 7 ms with 60,000 active; `scripts/bench dashboard`).
 pub fn silent(
     tx: &ReadTx<'_>,
     seen_before: DateTime<Utc>,
     limit: usize,
 ) -> Result<(i64, Vec<LicenseRow>)> {
-    let (before, hour) = (ts(seen_before), super::hour(seen_before));
-    let count: i64 = tx.query_row(SILENT_COUNT, params![before, hour], |r| r.get(0))?;
+    let count: i64 = tx.query_row(
+        "SELECT count(*) FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
+         WHERE active = 1 AND last_seen_at < ?1",
+        [ts(seen_before)],
+        |r| r.get(0),
+    )?;
     let mut st = tx.prepare(&format!(
-        "SELECT {COLUMNS} FROM heartbeat_state h INDEXED BY heartbeat_state_active_seen_hour
+        "SELECT {COLUMNS} FROM heartbeat_state h INDEXED BY heartbeat_state_active_seen
          CROSS JOIN licenses l ON l.id = h.license_id
-         WHERE h.active = 1 AND h.seen_hour <= ?2 AND h.last_seen_at < ?1
-         ORDER BY h.seen_hour, h.last_seen_at LIMIT ?3"
+         WHERE h.active = 1 AND h.last_seen_at < ?1 ORDER BY h.last_seen_at LIMIT ?2"
     ))?;
-    let mut rows = st.query(params![before, hour, limit as i64])?;
+    let mut rows = st.query(params![ts(seen_before), limit as i64])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         out.push(read_row(r, 0)?);
@@ -228,29 +219,6 @@ mod tests {
             Ok::<_, StoreError>(())
         })
         .unwrap();
-    }
-
-    /// The dashboard's count of silent appliances reads the index alone for every hour
-    /// before its limit's, and the rows of that hour only.
-    #[test]
-    fn silent_appliances_of_earlier_hours_are_counted_from_the_index_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap();
-        let plan: Vec<String> = db
-            .read(|tx| {
-                let mut st = tx.prepare(&format!("EXPLAIN QUERY PLAN {SILENT_COUNT}"))?;
-                let rows = st.query_map(params!["2026-06-01T10:30:00.000000Z", 493_330], |r| {
-                    r.get::<_, String>(3)
-                })?;
-                Ok::<_, StoreError>(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-            })
-            .unwrap();
-        for part in [
-            "USING COVERING INDEX heartbeat_state_active_seen_hour (seen_hour<?)",
-            "USING INDEX heartbeat_state_active_seen_hour (seen_hour=?)",
-        ] {
-            assert!(plan.iter().any(|p| p.ends_with(part)), "{part}: {plan:?}");
-        }
     }
 
     /// A `/metrics` scrape reads the aggregate tables: its work does not grow with the

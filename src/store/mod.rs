@@ -186,15 +186,6 @@ pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// The hour of a time in hours since the Unix epoch (UTC), as `heartbeat_state.seen_hour`
-/// holds the hour of `last_seen_at` (tenant step 21: `unixepoch(last_seen_at) / 3600`,
-/// the same for any time after 1970). The index of active licenses by when they were
-/// heard from holds this hour, which a heartbeat changes once an hour at most; a query
-/// asks for the hours up to its instant's and then for the exact instant.
-pub fn hour(t: DateTime<Utc>) -> i64 {
-    t.timestamp().div_euclid(3600)
-}
-
 /// Reads a stored time back.
 pub fn parse_ts(column: &'static str, s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)

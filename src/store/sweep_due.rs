@@ -7,7 +7,6 @@
 use super::{ReadTx, Result, parse_ts, ts};
 use crate::domain::violation::Timeline;
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::params;
 
 /// What the sweep has ahead in a tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,8 +34,8 @@ pub fn sweep_due(
         "SELECT EXISTS (SELECT 1 FROM licenses WHERE subscription_status IN ('past_due', 'canceled')
                         AND state IN ('issued', 'active', 'locked'))
              OR EXISTS (SELECT 1 FROM licenses WHERE state = 'suspended' AND suspend_reason = 'subscription')
-             OR EXISTS (SELECT 1 FROM heartbeat_state INDEXED BY heartbeat_state_active_seen_hour
-                        WHERE active = 1 AND seen_hour IS NULL)",
+             OR EXISTS (SELECT 1 FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
+                        WHERE active = 1 AND last_seen_at IS NULL)",
         [],
         |r| r.get(0),
     )?;
@@ -79,31 +78,13 @@ pub fn sweep_due(
             next.push(crate::domain::timestamp::earlier(end, window));
         }
     }
-    // An active license not seen for longer than the grace. The index holds the hour
-    // each was heard from: the exact instant is read within `since`'s own hour (the
-    // few heard from last a grace ago), and a later hour counts from its start, which
-    // may be early: the sweep then finds nothing yet and this reads that hour exactly.
-    // (Reading a later hour exactly could read the whole fleet: the current one.)
+    // An active license not seen for longer than the grace.
     let since = crate::domain::timestamp::earlier(now, grace);
-    let since_hour = super::hour(since);
-    let in_since_hour: Option<String> = tx.query_row(
-        "SELECT min(last_seen_at) FROM heartbeat_state INDEXED BY heartbeat_state_active_seen_hour
-           WHERE active = 1 AND seen_hour = ?1 AND last_seen_at >= ?2",
-        params![since_hour, ts(since)],
-        |r| r.get(0),
-    )?;
-    let seen = match in_since_hour {
-        Some(s) => Some(parse_ts("sweep_due", &s)?),
-        None => tx
-            .query_row(
-                "SELECT min(seen_hour) FROM heartbeat_state INDEXED BY heartbeat_state_active_seen_hour
-                   WHERE active = 1 AND seen_hour > ?1",
-                [since_hour],
-                |r| r.get::<_, Option<i64>>(0),
-            )?
-            .and_then(|h| DateTime::from_timestamp(h.saturating_mul(3600), 0)),
-    };
-    if let Some(seen) = seen {
+    if let Some(seen) = min_after(
+        "SELECT min(last_seen_at) FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
+           WHERE active = 1 AND last_seen_at >= ?1",
+        &ts(since),
+    )? {
         next.push(crate::domain::timestamp::later(seen, grace));
     }
     // An installation in violation moves to its next stage when the stage's time since
@@ -124,9 +105,9 @@ pub fn sweep_due(
     // Overdue now (a run was missed): due at once.
     let overdue: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM licenses WHERE state NOT IN ('revoked', 'expired') AND expires_at <= ?1)
-             OR EXISTS (SELECT 1 FROM heartbeat_state INDEXED BY heartbeat_state_active_seen_hour
-                        WHERE active = 1 AND seen_hour <= ?3 AND last_seen_at < ?2)",
-        params![now_ts, ts(since), since_hour],
+             OR EXISTS (SELECT 1 FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
+                        WHERE active = 1 AND last_seen_at < ?2)",
+        [&now_ts, &ts(since)],
         |r| r.get(0),
     )?;
     if overdue {
@@ -307,52 +288,6 @@ mod tests {
             Ok::<_, StoreError>(())
         })
         .unwrap();
-    }
-
-    /// The index holds the hour each appliance was heard from (tenant step 21): around
-    /// a limit in the middle of an hour, the sweep and the dashboard still go by the
-    /// exact instant, whichever hour it is in. `sweep_due` reads the exact instant in
-    /// the hour of `now - grace`, and counts a later hour from its start (early, never
-    /// late), then reads that hour exactly once it is reached.
-    #[test]
-    fn licenses_heard_from_in_other_hours_than_the_limit_are_found_by_their_instant() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap();
-        let at = |h: u32, m: u32, s: u32| Utc.with_ymd_and_hms(2026, 6, 1, h, m, s).unwrap();
-        for (n, seen) in [at(7, 15, 0), at(10, 29, 59), at(10, 30, 1), at(11, 5, 0)]
-            .into_iter()
-            .enumerate()
-        {
-            add_fleet(&db, n, 1, seen, EXPIRES, None);
-        }
-        let grace = Duration::days(14);
-        let limit = at(10, 30, 0);
-        let due = |db: &Db, since: DateTime<Utc>| {
-            db.read(|tx| sweep_due(tx, since + grace, grace, &Timeline::default()))
-                .unwrap()
-                .next_at
-        };
-        db.read(|tx| {
-            let mut ids: Vec<String> = licenses::sweep_candidate_ids(tx, limit + grace, limit)?
-                .iter()
-                .map(str::to_owned)
-                .collect();
-            ids.sort();
-            assert_eq!(ids, ["lic-0", "lic-1"]);
-            let (count, listed) = super::super::fleet::silent(tx, limit, 10)?;
-            let listed: Vec<&str> = listed.iter().map(|l| l.id.as_str()).collect();
-            assert_eq!((count, listed), (2, vec!["lic-0", "lic-1"]));
-            Ok::<_, StoreError>(())
-        })
-        .unwrap();
-        set_state(&db, "lic-0", "locked");
-        set_state(&db, "lic-1", "locked");
-        // lic-2, in the limit's own hour: exact.
-        assert_eq!(due(&db, at(10, 20, 0)), Some(at(10, 30, 1) + grace));
-        // lic-3, in a later hour: from that hour's start, then exact.
-        set_state(&db, "lic-2", "locked");
-        assert_eq!(due(&db, at(10, 20, 0)), Some(at(11, 0, 0) + grace));
-        assert_eq!(due(&db, at(11, 0, 0)), Some(at(11, 5, 0) + grace));
     }
 
     /// A sweep with nothing to do reads index ranges only: twenty times the licenses

@@ -113,11 +113,6 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "54ee855a39aa7b94dd665aebc7587e68f88e6c79e6ddc8a91f23131906307541",
     ),
     (
-        "tenant",
-        "0021_seen_hour.sql",
-        "fa79bcf275259ad7f41a263bf3541d0b02da4b2eb356eca944c56d1c24c90d9c",
-    ),
-    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",
