@@ -34,9 +34,9 @@ const DEFLATED: u8 = 2;
 const DEFLATED_FOR: u8 = 3;
 
 /// What a license key's header and claims look like, without what differs from key
-/// to key: the deflate stream of a `DEFLATED` token starts with this in its window.
-/// **Frozen**: every `DEFLATED` token stored reads back only with these exact bytes. A
-/// better dictionary needs a new format byte, with this one still read.
+/// to key: the deflate stream of a `DEFLATED` or `DEFLATED_FOR` token starts with this
+/// in its window. **Frozen**: every such token stored reads back only with these exact
+/// bytes. A better dictionary needs a new format byte, with these two still read.
 const DICTIONARY: &[u8] = br#"{"alg":"ES256","kid":"","typ":"licd-license+jwt"}{"iss":"licd:","sub":"","jti":"","aud":"licd:install:","iat":17,"nbf":17,"exp":18,"name":"","org":"","internal_users":,"external_users":0,"features":[],"flags":[],"ver":1}"#;
 
 /// The compressor's window: 4 KiB holds the dictionary and any license key's header
