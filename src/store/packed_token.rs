@@ -108,21 +108,16 @@ impl Segments {
         Some(out)
     }
 
-    /// `DEFLATED_FOR` for `context`, or `DEFLATED` when `context` is `None`.
-    fn deflated(&self, context: Option<&[u8]>) -> Option<Vec<u8>> {
-        let mut out = vec![if context.is_some() {
-            DEFLATED_FOR
-        } else {
-            DEFLATED
-        }];
+    /// `DEFLATED_FOR` for `context`. (With an empty context these are the bytes of
+    /// `DEFLATED` but for the first.)
+    fn deflated(&self, context: &[u8]) -> Option<Vec<u8>> {
+        let mut out = vec![DEFLATED_FOR];
         out.extend_from_slice(&len16(&self.header)?);
         out.extend_from_slice(&len16(&self.payload)?);
         out.extend_from_slice(&len16(&self.signature)?);
         out.extend_from_slice(&self.signature);
         let mut deflate = Compress::new_with_window_bits(Compression::best(), false, WINDOW_BITS);
-        deflate
-            .set_dictionary(&dictionary(context.unwrap_or_default()))
-            .ok()?;
+        deflate.set_dictionary(&dictionary(context)).ok()?;
         let input = [self.header.as_slice(), self.payload.as_slice()].concat();
         // A stored block's worst case, and room for the stream's end.
         out.reserve(input.len() + input.len() / 8 + 64);
@@ -148,7 +143,7 @@ fn pack(token: &str, context: &[u8]) -> Option<Vec<u8>> {
     let exact =
         |bytes: Vec<u8>| (unpack(&bytes, context).as_deref() == Some(token)).then_some(bytes);
     let plain = segments.plain().and_then(exact);
-    let deflated = segments.deflated(Some(context)).and_then(exact);
+    let deflated = segments.deflated(context).and_then(exact);
     match (plain, deflated) {
         (Some(p), Some(d)) => Some(if d.len() < p.len() { d } else { p }),
         (p, d) => p.or(d),
@@ -250,8 +245,9 @@ mod tests {
         let segments = Segments::decode(KEY).unwrap();
         let plain = segments.plain().unwrap();
         assert_eq!(plain.len(), 497);
-        let deflated = segments.deflated(None).unwrap();
-        assert_eq!(deflated[0], DEFLATED);
+        // As licd stored keys before `DEFLATED_FOR`: its layout with no context.
+        let mut deflated = segments.deflated(b"").unwrap();
+        deflated[0] = DEFLATED;
         for bytes in [plain, deflated] {
             for context in [LICENSE, "", "another"] {
                 let value = Value::Blob(bytes.clone());
