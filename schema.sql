@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 20 as SQLite stores it (columns added by a later
+-- tenant database at schema version 21 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -768,7 +768,7 @@ CREATE TABLE usage_reports (
 );
 CREATE INDEX usage_reports_license ON usage_reports(license_id, received_at);
 
--- heartbeat_state: step 17 (0017_heartbeat_state.sql); changed by step 18 (0018_heartbeat_credential.sql); changed by step 19 (0019_heartbeat_assessment.sql)
+-- heartbeat_state: step 17 (0017_heartbeat_state.sql); changed by step 18 (0018_heartbeat_credential.sql); changed by step 19 (0019_heartbeat_assessment.sql); changed by step 21 (0021_seen_day.sql)
 CREATE TABLE heartbeat_state (
     license_id        TEXT PRIMARY KEY REFERENCES licenses(id),
     last_seen_at      TEXT,
@@ -782,7 +782,7 @@ CREATE TABLE heartbeat_state (
     -- partial index.
     active            INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1))
 , credential_digest BLOB, assessed_at INTEGER, assessed_until INTEGER, assessed_stage INTEGER
-    CHECK (assessed_stage BETWEEN 0 AND 4), assessed_internal_users INTEGER, assessed_external_users INTEGER) WITHOUT ROWID;
+    CHECK (assessed_stage BETWEEN 0 AND 4), assessed_internal_users INTEGER, assessed_external_users INTEGER, seen_day INTEGER) WITHOUT ROWID;
 -- step 17 (0017_heartbeat_state.sql)
 CREATE TRIGGER fleet_license_heard AFTER UPDATE OF last_seen_at ON heartbeat_state
 WHEN NEW.last_seen_at IS NOT NULL
@@ -790,4 +790,11 @@ WHEN NEW.last_seen_at IS NOT NULL
     INSERT INTO fleet_appliance_days (day, appliances) VALUES (substr(NEW.last_seen_at, 1, 10), 1)
         ON CONFLICT (day) DO UPDATE SET appliances = appliances + 1;
 END;
-CREATE INDEX heartbeat_state_active_seen ON heartbeat_state(last_seen_at) WHERE active = 1;
+-- step 21 (0021_seen_day.sql)
+CREATE INDEX heartbeat_state_active_day ON heartbeat_state(seen_day) WHERE active = 1;
+-- step 21 (0021_seen_day.sql)
+CREATE TRIGGER heartbeat_state_seen_day AFTER UPDATE OF last_seen_at ON heartbeat_state
+WHEN substr(NEW.last_seen_at, 1, 10) IS NOT substr(OLD.last_seen_at, 1, 10) BEGIN
+    UPDATE heartbeat_state SET seen_day = unixepoch(NEW.last_seen_at) / 86400
+        WHERE license_id = NEW.license_id;
+END;

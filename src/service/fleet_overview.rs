@@ -127,14 +127,14 @@ pub fn fleet(tenant: &Tenant, now: DateTime<Utc>) -> Result<Fleet> {
     let first_day = days_before(today, ACTIVE_DAYS - 1);
     let expiring_until = timestamp::later(now, timestamp::days(EXPIRING_WITHIN_DAYS));
 
-    let (states, stages, hours, issued, heard, silent, expiring) = tenant.db.read(|tx| {
+    let silent = fleet::silent(&tenant.db, timestamp::earlier(now, interval), LISTED)?;
+    let (states, stages, hours, issued, heard, expiring) = tenant.db.read(|tx| {
         Ok::<_, super::ServiceError>((
             fleet::license_states(tx)?,
             fleet::installation_stages(tx)?,
             fleet::heartbeat_hours(tx, first_hour)?,
             fleet::license_days(tx, first_week)?,
             fleet::appliance_days(tx, first_day)?,
-            fleet::silent(tx, timestamp::earlier(now, interval), LISTED)?,
             fleet::expiring(tx, now, expiring_until, LISTED)?,
         ))
     })?;

@@ -4,6 +4,7 @@
 //! for async callers (it queues the job and hands the group to a blocking thread).
 
 use super::checkpoint::{BACKSTOP_PAGES, Checkpoints, KeptOpen};
+use super::heard::Heard;
 use super::migrate::{self, Schema};
 use super::{Result, StoreError};
 use rusqlite::{CachedStatement, Connection, OpenFlags, Params, Row, TransactionBehavior};
@@ -128,6 +129,9 @@ pub struct Db {
     next_reader: AtomicUsize,
     /// Work waiting for the next group commit (see `write_grouped`).
     group: Mutex<GroupQueue>,
+    /// Active licenses in the order they were heard from, in memory (a tenant's
+    /// database only; see `heard`).
+    heard: Option<Arc<Heard>>,
     /// Group commits run, and the jobs they carried.
     group_commits: AtomicU64,
     grouped_jobs: AtomicU64,
@@ -258,6 +262,7 @@ impl Db {
         // Checkpoints run on their own thread; the writer's own is a backstop. The WAL
         // file keeps its size while busy and is cut back when idle (`checkpoint`).
         writer.pragma_update(None, "wal_autocheckpoint", BACKSTOP_PAGES)?;
+        let heard = Heard::install(&writer)?;
         let writer = Arc::new(Writer::new(writer));
         let readers = (0..opts.readers.max(1)).map(|_| Mutex::new(None)).collect();
         let kept_open = Arc::new(KeptOpen::new(path));
@@ -269,6 +274,7 @@ impl Db {
             opts,
             next_reader: AtomicUsize::new(0),
             group: Mutex::new(GroupQueue::default()),
+            heard,
             group_commits: AtomicU64::new(0),
             grouped_jobs: AtomicU64::new(0),
             _kept_open: kept_open,
@@ -321,12 +327,17 @@ impl Db {
         let mut conn = self.writer.lock();
         let out = (|| {
             let tx = WriteTx::begin(&mut conn).map_err(StoreError::from)?;
+            self.heard(Heard::begun);
             let out = f(&tx)?;
             tx.commit()?;
+            self.heard(|h| h.ended(true));
             self.checkpoints.committed();
             self.checkpoints.finish_if_asked(&conn);
             Ok(out)
         })();
+        if out.is_err() {
+            self.heard(|h| h.ended(false));
+        }
         parking_lot::MutexGuard::unlock_fair(conn);
         out
     }
@@ -406,14 +417,19 @@ impl Db {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&WriteTx<'_>) -> std::result::Result<T, E> + Send + 'static,
     {
+        let heard = self.heard.clone();
         let job: GroupJob = Box::new(move |tx: &WriteTx<'_>| {
             let result = match tx.savepoint("SAVEPOINT grouped") {
                 Err(e) => Err(E::from(StoreError::from(e))),
                 Ok(()) => {
+                    let mark = heard.as_ref().map(|h| h.mark());
                     let r = f(tx);
                     let end = if r.is_ok() {
                         tx.savepoint("RELEASE grouped")
                     } else {
+                        if let (Some(h), Some(mark)) = (&heard, mark) {
+                            h.rolled_back_to(mark);
+                        }
                         tx.savepoint("ROLLBACK TO grouped")
                             .and_then(|()| tx.savepoint("RELEASE grouped"))
                     };
@@ -464,7 +480,7 @@ impl Db {
             self.group_commits.fetch_add(1, Ordering::Relaxed);
             self.grouped_jobs
                 .fetch_add(jobs.len() as u64, Ordering::Relaxed);
-            run_group(&mut conn, jobs);
+            run_group(&mut conn, jobs, self.heard.as_deref());
             self.checkpoints.committed();
             self.checkpoints.finish_if_asked(&conn);
         }
@@ -489,6 +505,35 @@ impl Db {
         Ok(())
     }
 
+    /// Active licenses last heard from before `before`: how many, and the `limit` heard
+    /// from longest ago with when, in that order (`heard`; none in a database without
+    /// licenses). Waits for the writer between two transactions.
+    pub fn silent(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<super::heard::Silent> {
+        let Some(heard) = &self.heard else {
+            return Ok((0, Vec::new()));
+        };
+        let conn = self.writer.lock();
+        let out = heard.silent(&conn, before, limit);
+        parking_lot::MutexGuard::unlock_fair(conn);
+        out
+    }
+
+    fn heard(&self, f: impl FnOnce(&Heard)) {
+        if let Some(h) = &self.heard {
+            f(h);
+        }
+    }
+
+    /// How many times the order of `heard` was read from the database.
+    #[cfg(test)]
+    pub(super) fn heard_reads(&self) -> u64 {
+        self.heard.as_ref().map_or(0, |h| h.reads())
+    }
+
     /// Folds the WAL back into the main file; called on clean shutdown.
     pub fn checkpoint(&self) -> Result<()> {
         let conn = self.writer.lock();
@@ -498,7 +543,7 @@ impl Db {
     }
 }
 
-fn run_group(conn: &mut Connection, jobs: Vec<GroupJob>) {
+fn run_group(conn: &mut Connection, jobs: Vec<GroupJob>, heard: Option<&Heard>) {
     let tx = match WriteTx::begin(conn) {
         Ok(tx) => tx,
         Err(e) => {
@@ -508,8 +553,14 @@ fn run_group(conn: &mut Connection, jobs: Vec<GroupJob>) {
             return;
         }
     };
+    if let Some(h) = heard {
+        h.begun();
+    }
     let delivers: Vec<Deliver> = jobs.into_iter().map(|job| job(&tx)).collect();
     let commit_error = tx.0.0.commit().err().map(Arc::new);
+    if let Some(h) = heard {
+        h.ended(commit_error.is_none());
+    }
     for deliver in delivers {
         deliver(commit_error.clone());
     }

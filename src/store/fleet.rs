@@ -5,6 +5,7 @@
 //! over `heartbeat_state`, licenses expiring soon over `licenses`), never a scan of
 //! every row.
 
+use super::db::Db;
 use super::licenses::{COLUMNS, HEARD, LicenseRow, read_row};
 use super::{ReadTx, Result, StoreError, WriteTx, ts};
 use crate::domain::lifecycle::LicenseState;
@@ -142,32 +143,24 @@ pub fn prune(tx: &WriteTx<'_>, before: DateTime<Utc>) -> Result<usize> {
 }
 
 /// Active licenses whose appliance was last heard from before `seen_before`: how many,
-/// and the `limit` heard from longest ago. One range of the partial index
-/// `heartbeat_state_active_seen`, named with `INDEXED BY`: left to itself the planner
-/// may read every active license instead (through `licenses_state`, the whole dashboard
-/// took 135 ms at p50 instead of 7 ms with 60,000 active; `scripts/bench dashboard`).
-pub fn silent(
-    tx: &ReadTx<'_>,
-    seen_before: DateTime<Utc>,
-    limit: usize,
-) -> Result<(i64, Vec<LicenseRow>)> {
-    let count: i64 = tx.query_row(
-        "SELECT count(*) FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
-         WHERE active = 1 AND last_seen_at < ?1",
-        [ts(seen_before)],
-        |r| r.get(0),
-    )?;
-    let mut st = tx.prepare(&format!(
-        "SELECT {COLUMNS} FROM heartbeat_state h INDEXED BY heartbeat_state_active_seen
-         CROSS JOIN licenses l ON l.id = h.license_id
-         WHERE h.active = 1 AND h.last_seen_at < ?1 ORDER BY h.last_seen_at LIMIT ?2"
-    ))?;
-    let mut rows = st.query(params![ts(seen_before), limit as i64])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        out.push(read_row(r, 0)?);
-    }
-    Ok((count, out))
+/// and the `limit` heard from longest ago, whole and in that order. Counted in memory
+/// (`heard`: no index on disk follows every heartbeat), then the listed licenses read
+/// by their id; one that changed in between is left out of the list.
+pub fn silent(db: &Db, seen_before: DateTime<Utc>, limit: usize) -> Result<(i64, Vec<LicenseRow>)> {
+    let (count, listed) = db.silent(seen_before, limit)?;
+    let rows = db.read(|tx| {
+        let mut out = Vec::with_capacity(listed.len());
+        for (id, _) in &listed {
+            if let Some(l) = super::licenses::find(tx, id)?
+                && l.state == LicenseState::Active
+                && l.last_seen_at.is_some_and(|t| t < seen_before)
+            {
+                out.push(l);
+            }
+        }
+        Ok::<_, StoreError>(out)
+    })?;
+    Ok((count, rows))
 }
 
 /// Licenses neither revoked nor expired whose expiry falls in `[from, until)`: how many,

@@ -440,15 +440,16 @@ pub fn count_by_state(tx: &ReadTx<'_>) -> Result<Vec<(String, i64)>> {
 /// subscription that may be restored. Each part is one index range, so a sweep with
 /// nothing to do costs the same with a thousand licenses or a million
 /// (`sweep_due::tests::an_idle_sweep_reads_as_little_at_any_fleet_size`). The parts on
-/// `last_seen_at` name their index, `heartbeat_state_active_seen` (active licenses by
-/// when they were heard from, tenant step 17): SQLite's planner otherwise walks every
-/// active license through `licenses_state` (0.4 s with a million licenses).
+/// when a license was heard from name their index, `heartbeat_state_active_day`
+/// (active licenses by the day they were heard from, tenant step 21; `?3` is the day
+/// of `?2`): SQLite's planner otherwise walks every active license through
+/// `licenses_state` (0.4 s with a million licenses).
 const SWEEP_CANDIDATES: &str = "
     SELECT id FROM licenses WHERE state NOT IN ('revoked', 'expired') AND expires_at <= ?1
-    UNION SELECT license_id FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
-        WHERE active = 1 AND last_seen_at < ?2
-    UNION SELECT license_id FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
-        WHERE active = 1 AND last_seen_at IS NULL
+    UNION SELECT license_id FROM heartbeat_state INDEXED BY heartbeat_state_active_day
+        WHERE active = 1 AND seen_day <= ?3 AND last_seen_at < ?2
+    UNION SELECT license_id FROM heartbeat_state INDEXED BY heartbeat_state_active_day
+        WHERE active = 1 AND seen_day IS NULL
     UNION SELECT id FROM licenses WHERE subscription_status IN ('past_due', 'canceled')
         AND state IN ('issued', 'active', 'locked')
     UNION SELECT id FROM licenses WHERE state = 'suspended' AND suspend_reason = 'subscription'";
@@ -462,7 +463,7 @@ pub fn sweep_candidates(
     let sql =
         format!("SELECT {COLUMNS} FROM licenses l {HEARD} WHERE l.id IN ({SWEEP_CANDIDATES})");
     let mut st = tx.prepare(&sql)?;
-    let mut rows = st.query(params![ts(now), ts(seen_before)])?;
+    let mut rows = st.query(params![ts(now), ts(seen_before), super::day(seen_before)])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         out.push(read_row(r, 0)?);
@@ -478,7 +479,7 @@ pub fn sweep_candidate_ids(
     seen_before: DateTime<Utc>,
 ) -> Result<IdSet> {
     let mut st = tx.prepare(SWEEP_CANDIDATES)?;
-    let rows = st.query(params![ts(now), ts(seen_before)])?;
+    let rows = st.query(params![ts(now), ts(seen_before), super::day(seen_before)])?;
     Ok(IdSet::read(rows)?)
 }
 

@@ -81,6 +81,7 @@ pub static TENANT: Schema = Schema::new(
         step!("tenant", "0018_heartbeat_credential.sql"),
         step!("tenant", "0019_heartbeat_assessment.sql"),
         step!("tenant", "0020_leaner_licenses.sql"),
+        step!("tenant", "0021_seen_day.sql"),
     ],
 );
 

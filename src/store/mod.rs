@@ -97,6 +97,7 @@ pub mod db;
 pub mod directives;
 pub mod enterprise;
 pub mod fleet;
+mod heard;
 pub mod heartbeats;
 mod held_assessments;
 pub mod held_credentials;
@@ -184,6 +185,15 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// time order.
 pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// The day of a time in days since the Unix epoch (UTC), as `heartbeat_state.seen_day`
+/// holds the day of `last_seen_at` (tenant step 21: `unixepoch(last_seen_at) / 86400`,
+/// the same for any time after 1970). The index of active licenses by when they were
+/// heard from holds this day, which a heartbeat changes once a day at most; a query
+/// asks for the days up to its instant's and then for the exact instant.
+pub fn day(t: DateTime<Utc>) -> i64 {
+    t.timestamp().div_euclid(86_400)
 }
 
 /// Reads a stored time back.

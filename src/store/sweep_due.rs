@@ -7,6 +7,7 @@
 use super::{ReadTx, Result, parse_ts, ts};
 use crate::domain::violation::Timeline;
 use chrono::{DateTime, Duration, Utc};
+use rusqlite::params;
 
 /// What the sweep has ahead in a tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +35,8 @@ pub fn sweep_due(
         "SELECT EXISTS (SELECT 1 FROM licenses WHERE subscription_status IN ('past_due', 'canceled')
                         AND state IN ('issued', 'active', 'locked'))
              OR EXISTS (SELECT 1 FROM licenses WHERE state = 'suspended' AND suspend_reason = 'subscription')
-             OR EXISTS (SELECT 1 FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
-                        WHERE active = 1 AND last_seen_at IS NULL)",
+             OR EXISTS (SELECT 1 FROM heartbeat_state INDEXED BY heartbeat_state_active_day
+                        WHERE active = 1 AND seen_day IS NULL)",
         [],
         |r| r.get(0),
     )?;
@@ -78,13 +79,31 @@ pub fn sweep_due(
             next.push(crate::domain::timestamp::earlier(end, window));
         }
     }
-    // An active license not seen for longer than the grace.
+    // An active license not seen for longer than the grace. The index holds the day
+    // each was heard from: the exact instant is read within `since`'s own day (the few
+    // heard from last a grace ago), and a later day counts from its start, which may be
+    // early: the tenant then opens, its sweep finds nothing yet, and this reads that day
+    // exactly. (Reading a later day exactly could read the whole fleet: today's.)
     let since = crate::domain::timestamp::earlier(now, grace);
-    if let Some(seen) = min_after(
-        "SELECT min(last_seen_at) FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
-           WHERE active = 1 AND last_seen_at >= ?1",
-        &ts(since),
-    )? {
+    let since_day = super::day(since);
+    let in_since_day: Option<String> = tx.query_row(
+        "SELECT min(last_seen_at) FROM heartbeat_state INDEXED BY heartbeat_state_active_day
+           WHERE active = 1 AND seen_day = ?1 AND last_seen_at >= ?2",
+        params![since_day, ts(since)],
+        |r| r.get(0),
+    )?;
+    let seen = match in_since_day {
+        Some(s) => Some(parse_ts("sweep_due", &s)?),
+        None => tx
+            .query_row(
+                "SELECT min(seen_day) FROM heartbeat_state INDEXED BY heartbeat_state_active_day
+                   WHERE active = 1 AND seen_day > ?1",
+                [since_day],
+                |r| r.get::<_, Option<i64>>(0),
+            )?
+            .and_then(|d| DateTime::from_timestamp(d.saturating_mul(86_400), 0)),
+    };
+    if let Some(seen) = seen {
         next.push(crate::domain::timestamp::later(seen, grace));
     }
     // An installation in violation moves to its next stage when the stage's time since
@@ -105,9 +124,9 @@ pub fn sweep_due(
     // Overdue now (a run was missed): due at once.
     let overdue: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM licenses WHERE state NOT IN ('revoked', 'expired') AND expires_at <= ?1)
-             OR EXISTS (SELECT 1 FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
-                        WHERE active = 1 AND last_seen_at < ?2)",
-        [&now_ts, &ts(since)],
+             OR EXISTS (SELECT 1 FROM heartbeat_state INDEXED BY heartbeat_state_active_day
+                        WHERE active = 1 AND seen_day <= ?3 AND last_seen_at < ?2)",
+        params![now_ts, ts(since), since_day],
         |r| r.get(0),
     )?;
     if overdue {
@@ -264,21 +283,6 @@ mod tests {
                 .collect();
             ids.sort();
             assert_eq!(ids, ["lic-0", "lic-2", "lic-3"]);
-            let (count, listed) = super::super::fleet::silent(tx, limit, 10)?;
-            assert_eq!(count, 3);
-            let listed: Vec<(&str, Option<DateTime<Utc>>)> = listed
-                .iter()
-                .map(|l| (l.id.as_str(), l.last_seen_at))
-                .collect();
-            assert_eq!(
-                listed,
-                [
-                    ("lic-3", Some(t - s(100))),
-                    ("lic-2", Some(t - s(30))),
-                    ("lic-0", Some(t + s(10)))
-                ],
-                "longest silent first, with their instants"
-            );
             // Before any grace runs out: due when lic-3's does.
             let due = sweep_due(tx, t - s(200) + grace, grace, &Timeline::default())?;
             assert_eq!(due.next_at, Some(t - s(100) + grace));
@@ -288,6 +292,73 @@ mod tests {
             Ok::<_, StoreError>(())
         })
         .unwrap();
+        let (count, listed) = super::super::fleet::silent(&db, limit, 10).unwrap();
+        assert_eq!(count, 3);
+        let listed: Vec<(&str, Option<DateTime<Utc>>)> = listed
+            .iter()
+            .map(|l| (l.id.as_str(), l.last_seen_at))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("lic-3", Some(t - s(100))),
+                ("lic-2", Some(t - s(30))),
+                ("lic-0", Some(t + s(10)))
+            ],
+            "longest silent first, with their instants"
+        );
+    }
+
+    /// The index holds the day each appliance was heard from (tenant step 21): around
+    /// a limit in the middle of a day, the sweep still goes by the exact instant,
+    /// whichever day it is in. `sweep_due` reads the exact instant in the day of
+    /// `now - grace`, and counts a later day from its start (early, never late), then
+    /// reads that day exactly once it is reached.
+    #[test]
+    fn licenses_heard_from_on_other_days_than_the_limit_are_found_by_their_instant() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap();
+        let at =
+            |d: u32, h: u32, m: u32, s: u32| Utc.with_ymd_and_hms(2026, 6, d, h, m, s).unwrap();
+        for (n, seen) in [
+            at(1, 20, 15, 0),
+            at(2, 10, 29, 59),
+            at(2, 10, 30, 1),
+            at(3, 5, 0, 0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            add_fleet(&db, n, 1, seen, EXPIRES, None);
+        }
+        let grace = Duration::days(14);
+        let limit = at(2, 10, 30, 0);
+        let due = |db: &Db, since: DateTime<Utc>| {
+            db.read(|tx| sweep_due(tx, since + grace, grace, &Timeline::default()))
+                .unwrap()
+                .next_at
+        };
+        db.read(|tx| {
+            let mut ids: Vec<String> = licenses::sweep_candidate_ids(tx, limit + grace, limit)?
+                .iter()
+                .map(str::to_owned)
+                .collect();
+            ids.sort();
+            assert_eq!(ids, ["lic-0", "lic-1"]);
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+        let (count, listed) = super::super::fleet::silent(&db, limit, 10).unwrap();
+        let listed: Vec<&str> = listed.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!((count, listed), (2, vec!["lic-0", "lic-1"]));
+        set_state(&db, "lic-0", "locked");
+        set_state(&db, "lic-1", "locked");
+        // lic-2, on the limit's own day: exact.
+        assert_eq!(due(&db, at(2, 10, 20, 0)), Some(at(2, 10, 30, 1) + grace));
+        // lic-3, on a later day: from that day's start, then exact.
+        set_state(&db, "lic-2", "locked");
+        assert_eq!(due(&db, at(2, 10, 20, 0)), Some(at(3, 0, 0, 0) + grace));
+        assert_eq!(due(&db, at(3, 0, 0, 0)), Some(at(3, 5, 0, 0) + grace));
     }
 
     /// A sweep with nothing to do reads index ranges only: twenty times the licenses

@@ -83,19 +83,15 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 }
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
-/// step's (20) indexes and columns as step 19 left them, its version one lower.
+/// step's (21) index, column and trigger as step 20 left them, its version one lower.
 fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     c.execute_batch(
         "BEGIN;
-         DROP INDEX licenses_state;
-         CREATE INDEX licenses_state ON licenses(state, issued_at);
-         DROP INDEX licenses_issued;
-         CREATE INDEX licenses_issued ON licenses(issued_at, id);
-         DROP INDEX licenses_not_before;
-         CREATE INDEX licenses_not_before ON licenses(not_before);
-         ALTER TABLE license_keys ADD COLUMN kid TEXT NOT NULL DEFAULT '';
-         ALTER TABLE licenses ADD COLUMN updated_at TEXT NOT NULL DEFAULT '';
+         DROP TRIGGER heartbeat_state_seen_day;
+         DROP INDEX heartbeat_state_active_day;
+         ALTER TABLE heartbeat_state DROP COLUMN seen_day;
+         CREATE INDEX heartbeat_state_active_seen ON heartbeat_state(last_seen_at) WHERE active = 1;
          COMMIT;",
     )
     .unwrap();

@@ -113,6 +113,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "54ee855a39aa7b94dd665aebc7587e68f88e6c79e6ddc8a91f23131906307541",
     ),
     (
+        "tenant",
+        "0021_seen_day.sql",
+        "166d8a2a548221c60ac5e51207dcb6f12a3771f90492f4ecff90a34fc9009482",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

@@ -168,6 +168,12 @@ const SEEDS: &[&str] = &[
        ('L5', 'Plant 10', 'I1', 1, 0, '2026-03-01T00:00:00.000000Z', '2027-03-01T00:00:00.000000Z', '2026-01-14T09:00:00.000000Z', 'k1', 'issued');
      INSERT INTO license_keys (id, license_id, license_key, reason, issued_at, issued_by, superseded_at) VALUES
        (5, 'L5', 'key.L5', 'issue', '2026-01-14T09:00:00.000000Z', 'staff:1', NULL);",
+    // Version 21: box-d heartbeats again, on a later day.
+    "INSERT INTO heartbeats (id, license_id, at, fingerprint, seq, internal_users, external_users, state, prev_id) VALUES
+       (7, 'L4', '2026-01-15T10:30:00.000000Z', 'box-d', 4, 1, 0, 'active', 6);
+     UPDATE heartbeat_state SET last_seen_at = '2026-01-15T10:30:00.000000Z', last_heartbeat_id = 7,
+         last_seq = 4, last_lease_hash = 'lh4d'
+         WHERE license_id = 'L4';",
 ];
 
 /// Columns that a step rewrites or moves on purpose, by step: an upgrade across that step
@@ -909,15 +915,16 @@ fn step_17_heartbeat_state() {
             (3, 1, String::new())
         ]
     );
-    // The partial index orders active licenses by when they were heard from.
+    // The partial index orders active licenses by when they were heard from (by the
+    // day since step 21).
     let plan = plan(
         &c,
-        "SELECT count(*) FROM heartbeat_state INDEXED BY heartbeat_state_active_seen
-         WHERE active = 1 AND last_seen_at < '2026-02-01T00:00:00.000000Z'",
+        "SELECT count(*) FROM heartbeat_state INDEXED BY heartbeat_state_active_day
+         WHERE active = 1 AND seen_day <= 20485 AND last_seen_at < '2026-02-01T00:00:00.000000Z'",
     );
     assert!(
         plan.iter()
-            .any(|p| p.contains("heartbeat_state_active_seen")),
+            .any(|p| p.contains("heartbeat_state_active_day")),
         "{plan:?}"
     );
     // A license made later gets its row; one that stops being active, and starts again,
@@ -1165,6 +1172,103 @@ fn step_20_leaner_licenses() {
         starts.iter().any(|p| p.contains("licenses_not_before")),
         "{starts:?}"
     );
+}
+
+/// Step 21: the index of active licenses by when they were heard from holds the day
+/// (`seen_day`, filled from `last_seen_at`) instead of the instant. A trigger keeps the
+/// day with the instant, and writes it only when the day changes: a heartbeat on the
+/// same day as the last one moves nothing in the index. The sweep's queries use the
+/// index.
+#[test]
+fn step_21_seen_day() {
+    let c = upgrade_from(20);
+    let days = |c: &Connection| -> Vec<(String, Option<String>, Option<i64>)> {
+        c.prepare(
+            "SELECT license_id, last_seen_at, seen_day FROM heartbeat_state ORDER BY license_id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+    };
+    let seen = |at: &str, day: i64| (Some(at.to_owned()), Some(day));
+    let row = |id: &str, (at, day): (Option<String>, Option<i64>)| (id.to_owned(), at, day);
+    // 2026-01-06 and 2026-01-13: days 20,459 and 20,466 since 1970.
+    assert_eq!(
+        days(&c),
+        [
+            row("L1", seen("2026-01-06T09:00:00.000000Z", 20_459)),
+            row("L2", (None, None)),
+            row("L4", seen("2026-01-13T09:05:00.000000Z", 20_466)),
+            row("L5", (None, None)),
+        ]
+    );
+    let definition: String = c
+        .query_row(
+            "SELECT group_concat(sql) FROM sqlite_schema
+             WHERE type = 'index' AND tbl_name = 'heartbeat_state' AND sql IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        definition,
+        "CREATE INDEX heartbeat_state_active_day ON heartbeat_state(seen_day) WHERE active = 1"
+    );
+
+    // The day follows the instant; within a day only the instant is written (one row
+    // changed, not two).
+    let hear = |at: Option<&str>| -> i64 {
+        let before = c
+            .query_row("SELECT total_changes()", [], |r| r.get::<_, i64>(0))
+            .unwrap();
+        c.execute(
+            "UPDATE heartbeat_state SET last_seen_at = ?1 WHERE license_id = 'L4'",
+            [at],
+        )
+        .unwrap();
+        c.query_row("SELECT total_changes()", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+            - before
+    };
+    let l4 = |c: &Connection| days(c).into_iter().find(|r| r.0 == "L4").unwrap();
+    assert_eq!(hear(Some("2026-01-13T23:59:59.999999Z")), 1);
+    assert_eq!(
+        l4(&c),
+        row("L4", seen("2026-01-13T23:59:59.999999Z", 20_466))
+    );
+    // A new day: the day too, and the day's count of appliances heard from
+    // (`fleet_appliance_days`, step 8).
+    assert_eq!(hear(Some("2026-01-14T00:00:00.000000Z")), 3);
+    assert_eq!(
+        l4(&c),
+        row("L4", seen("2026-01-14T00:00:00.000000Z", 20_467))
+    );
+    assert_eq!(hear(None), 2);
+    assert_eq!(l4(&c), row("L4", (None, None)));
+    c.execute_batch(SEEDS[20]).unwrap();
+    assert_eq!(
+        l4(&c),
+        row("L4", seen("2026-01-15T10:30:00.000000Z", 20_468))
+    );
+
+    // The sweep's and `sweep_due`'s ranges, through the index.
+    for sql in [
+        "SELECT license_id FROM heartbeat_state INDEXED BY heartbeat_state_active_day
+         WHERE active = 1 AND seen_day <= 20468 AND last_seen_at < '2026-01-15T10:40:00.000000Z'",
+        "SELECT min(seen_day) FROM heartbeat_state WHERE active = 1 AND seen_day > 20468",
+        "SELECT min(last_seen_at) FROM heartbeat_state WHERE active = 1 AND seen_day = 20468
+           AND last_seen_at >= '2026-01-15T10:20:00.000000Z'",
+    ] {
+        let steps = plan(&c, sql);
+        assert!(
+            steps
+                .iter()
+                .any(|p| p.contains("heartbeat_state_active_day")),
+            "{steps:?}"
+        );
+    }
 }
 
 /// Every key row as `(license, key, reason, issued by, superseded at)`, in id order.

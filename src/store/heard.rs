@@ -1,0 +1,433 @@
+//! Active licenses in the order their appliances were last heard from, kept in memory:
+//! the dashboard's appliances silent for longer than the heartbeat interval (how many,
+//! and those silent the longest).
+//!
+//! On disk the order would be an index on `last_seen_at`, whose entry every heartbeat
+//! moves: a write to a random page of the index besides the state row's own, about a
+//! quarter of the writer's time per heartbeat (issue 17). The sweep needs far less, the
+//! appliances silent for about a grace (days): tenant step 21 indexes the day they were
+//! heard from (`heartbeat_state_active_day`), which a heartbeat changes once a day. An
+//! exact count at the heartbeat interval needs the instant, and so this order.
+//!
+//! It follows the database itself, not its callers: temporary triggers on the writer's
+//! connection (`install`) report every change of a state row's `active` or
+//! `last_seen_at` (a heartbeat, an activation, a change of state through the trigger
+//! that keeps `active`) to `licd_heard`, which notes it for the open transaction. A
+//! savepoint rolled back drops its notes; a commit applies them, a rollback drops them.
+//! Another connection's commit (a command run beside the server) changes the writer's
+//! `PRAGMA data_version`: the order is then read again from the state rows, as it is on
+//! first use. Nothing of it is on disk, and nothing on disk depends on it.
+
+use super::{Result, parse_ts};
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use rusqlite::functions::FunctionFlags;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The order of one tenant's database, shared by its writer connection's function and
+/// the readers of the order.
+#[derive(Default)]
+pub(super) struct Heard {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// `None` until first asked for, and after another connection wrote.
+    order: Option<Order>,
+    /// The writer connection's `PRAGMA data_version` when `order` was read.
+    data_version: i64,
+    /// What the writer's open transaction changed, in order.
+    pending: Vec<Note>,
+    /// Times the order was read from the database (for tests).
+    reads: u64,
+}
+
+/// Active licenses heard from, by when (microseconds since the Unix epoch).
+#[derive(Default)]
+struct Order {
+    by_time: BTreeSet<(i64, Arc<str>)>,
+    at: HashMap<Arc<str>, i64>,
+}
+
+/// How many active licenses were heard from before an instant, and the first of them
+/// (license id, when), heard from longest ago first.
+pub type Silent = (i64, Vec<(String, DateTime<Utc>)>);
+
+/// A state row as a statement left it: `heard` is when its appliance was last heard
+/// from if the license is active and was heard from, otherwise `None`.
+struct Note {
+    license: Arc<str>,
+    heard: Option<i64>,
+}
+
+/// The temporary triggers that report changes to `licd_heard` (on the writer's
+/// connection only: nothing of them is in the database file).
+const TRIGGERS: &str = "
+    CREATE TEMP TRIGGER licd_heard_changed AFTER UPDATE OF last_seen_at, active
+    ON main.heartbeat_state WHEN OLD.active = 1 OR NEW.active = 1 BEGIN
+        SELECT licd_heard(NEW.license_id, NEW.active, NEW.last_seen_at);
+    END;
+    CREATE TEMP TRIGGER licd_heard_made AFTER INSERT ON main.heartbeat_state
+    WHEN NEW.active = 1 BEGIN
+        SELECT licd_heard(NEW.license_id, NEW.active, NEW.last_seen_at);
+    END;
+    CREATE TEMP TRIGGER licd_heard_removed AFTER DELETE ON main.heartbeat_state
+    WHEN OLD.active = 1 BEGIN
+        SELECT licd_heard(OLD.license_id, 0, NULL);
+    END;";
+
+fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+impl Heard {
+    /// Sets up the order for the writer connection `conn` of a tenant's database (one
+    /// with state rows); `None` for any other database.
+    pub(super) fn install(conn: &Connection) -> rusqlite::Result<Option<Arc<Heard>>> {
+        let tenant: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'heartbeat_state')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !tenant {
+            return Ok(None);
+        }
+        let heard = Arc::new(Heard::default());
+        let noted = heard.clone();
+        conn.create_scalar_function("licd_heard", 3, FunctionFlags::SQLITE_UTF8, move |ctx| {
+            let license: String = ctx.get(0)?;
+            let active: i64 = ctx.get(1)?;
+            let seen: Option<String> = ctx.get(2)?;
+            // A time that does not read counts as not heard from: the license is left
+            // out of the order, and the sweep still finds it by its day.
+            let heard = seen
+                .filter(|_| active == 1)
+                .and_then(|s| parse_ts("heartbeat_state.last_seen_at", &s).ok())
+                .map(micros);
+            noted.lock().pending.push(Note {
+                license: license.into(),
+                heard,
+            });
+            Ok(rusqlite::types::Null)
+        })?;
+        conn.execute_batch(TRIGGERS)?;
+        Ok(Some(heard))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A write transaction begins: nothing is pending (a transaction that ended in a
+    /// panic left its notes behind).
+    pub(super) fn begun(&self) {
+        self.lock().pending.clear();
+    }
+
+    /// Where a savepoint starts, for `rolled_back_to`.
+    pub(super) fn mark(&self) -> usize {
+        self.lock().pending.len()
+    }
+
+    /// The savepoint begun at `mark` was rolled back: its notes are dropped.
+    pub(super) fn rolled_back_to(&self, mark: usize) {
+        self.lock().pending.truncate(mark);
+    }
+
+    /// The transaction committed (`true`) or rolled back.
+    pub(super) fn ended(&self, committed: bool) {
+        let mut inner = self.lock();
+        let pending = std::mem::take(&mut inner.pending);
+        if !committed {
+            return;
+        }
+        if let Some(order) = inner.order.as_mut() {
+            for note in pending {
+                order.set(note.license, note.heard);
+            }
+        }
+    }
+
+    /// How many active licenses were last heard from before `before`, and the `limit`
+    /// heard from longest ago, with when. `conn` is the writer's connection, held by the
+    /// caller (so no transaction is open on it).
+    pub(super) fn silent(
+        &self,
+        conn: &Connection,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Silent> {
+        let version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let mut inner = self.lock();
+        if inner.order.is_none() || inner.data_version != version {
+            drop(inner);
+            let order = Order::read(conn)?;
+            inner = self.lock();
+            inner.order = Some(order);
+            inner.data_version = version;
+            inner.reads += 1;
+        }
+        let Some(order) = inner.order.as_ref() else {
+            return Ok((0, Vec::new()));
+        };
+        let silent = order.by_time.range(..(micros(before), Arc::from("")));
+        let mut listed = Vec::with_capacity(limit);
+        let mut count = 0i64;
+        for (at, license) in silent {
+            if listed.len() < limit {
+                let at = DateTime::from_timestamp_micros(*at).unwrap_or(before);
+                listed.push((license.to_string(), at));
+            }
+            count += 1;
+        }
+        Ok((count, listed))
+    }
+
+    /// How many times the order was read from the database.
+    #[cfg(test)]
+    pub(super) fn reads(&self) -> u64 {
+        self.lock().reads
+    }
+}
+
+impl Order {
+    /// The active licenses heard from, read from their state rows (one pass over the
+    /// table, not its index of days: 30 ms with 100,000 licenses).
+    fn read(conn: &Connection) -> Result<Order> {
+        let mut order = Order::default();
+        let mut st = conn.prepare(
+            "SELECT license_id, last_seen_at FROM heartbeat_state
+             WHERE +active = 1 AND +last_seen_at IS NOT NULL",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let license: String = r.get(0)?;
+            let seen: String = r.get(1)?;
+            let heard = parse_ts("heartbeat_state.last_seen_at", &seen)
+                .ok()
+                .map(micros);
+            order.set(license.into(), heard);
+        }
+        Ok(order)
+    }
+
+    fn set(&mut self, license: Arc<str>, heard: Option<i64>) {
+        if let Some(old) = self.at.remove(&license) {
+            self.by_time.remove(&(old, license.clone()));
+        }
+        if let Some(at) = heard {
+            self.at.insert(license.clone(), at);
+            self.by_time.insert((at, license));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::db::{Db, DbOptions};
+    use super::super::migrate::TENANT;
+    use super::super::{StoreError, ts};
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+    use rusqlite::params;
+    use std::sync::Arc;
+
+    const ISSUED: &str = "2026-01-01T00:00:00.000000Z";
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0).unwrap()
+    }
+
+    fn open(dir: &tempfile::TempDir) -> Arc<Db> {
+        Arc::new(Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap())
+    }
+
+    /// `n` licenses `lic-0`.. in `state`, none heard from.
+    fn add(db: &Db, n: usize, state: &str) {
+        db.write(|tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO signing_keys (kid, status, public_jwk, sealed_private, created_at)
+                 VALUES ('k1', 'active', '{}', x'00', ?1)",
+                [ISSUED],
+            )?;
+            tx.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 - 1)
+                 INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
+                     expires_at, issued_at, kid, state)
+                 SELECT 'lic-' || i, 'n', 'inst-' || i, 10, 2, ?2, '2028-01-01T00:00:00.000000Z', ?2,
+                     'k1', ?3
+                 FROM n",
+                params![n as i64, ISSUED, state],
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    }
+
+    fn hear(db: &Db, id: &str, at: Option<DateTime<Utc>>) {
+        db.write(|tx| {
+            tx.execute(
+                "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_id = ?1",
+                params![id, at.map(ts)],
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    }
+
+    fn set_state(db: &Db, id: &str, state: &str) {
+        db.write(|tx| {
+            tx.execute(
+                "UPDATE licenses SET state = ?2 WHERE id = ?1",
+                params![id, state],
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    }
+
+    /// What the database says: the active licenses heard from before `before`, how
+    /// many and the first `limit` by when (ties by id, as the order keeps them).
+    fn truth(db: &Db, before: DateTime<Utc>, limit: usize) -> (i64, Vec<(String, DateTime<Utc>)>) {
+        db.read(|tx| {
+            let mut st = tx.prepare(
+                "SELECT license_id, last_seen_at FROM heartbeat_state
+                 WHERE active = 1 AND last_seen_at < ?1 ORDER BY last_seen_at, license_id",
+            )?;
+            let rows: Vec<(String, String)> = st
+                .query_map([ts(before)], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let count = rows.len() as i64;
+            let listed = rows
+                .into_iter()
+                .take(limit)
+                .map(|(id, at)| (id, super::super::parse_ts("t", &at).unwrap()))
+                .collect();
+            Ok::<_, StoreError>((count, listed))
+        })
+        .unwrap()
+    }
+
+    /// A small deterministic generator (the same sequence every run).
+    struct Steps(u64);
+    impl Steps {
+        fn next(&mut self, below: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % below
+        }
+    }
+
+    /// Heartbeats, changes of state, licenses made, jobs of a group commit that fail and
+    /// roll back their savepoint, whole transactions that roll back: after each round
+    /// the order in memory says what the state rows say, and it was read from them once.
+    #[test]
+    fn the_order_follows_every_change_of_the_state_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir);
+        add(&db, 40, "active");
+        let before = |i: u64| t0() + Duration::seconds(i as i64 * 7);
+        assert_eq!(
+            db.silent(before(1000), 5).unwrap(),
+            truth(&db, before(1000), 5)
+        );
+        let mut steps = Steps(17);
+        let states = [
+            "active",
+            "active",
+            "locked",
+            "suspended",
+            "revoked",
+            "issued",
+        ];
+        for round in 0..60u64 {
+            for _ in 0..15 {
+                let id = format!("lic-{}", steps.next(40));
+                match steps.next(10) {
+                    0..=5 => hear(&db, &id, Some(before(steps.next(1000)))),
+                    6 => hear(&db, &id, None),
+                    7 | 8 => set_state(&db, &id, states[steps.next(6) as usize]),
+                    _ => {
+                        // A grouped job that hears from the appliance, then fails: its
+                        // savepoint rolls back, the others in its group stand.
+                        let at = before(steps.next(1000));
+                        let failing = db.clone();
+                        let (id2, at2) =
+                            (format!("lic-{}", steps.next(40)), before(steps.next(1000)));
+                        let h = std::thread::spawn(move || {
+                            failing.write_grouped(move |tx| {
+                                tx.execute(
+                                    "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_id = ?1",
+                                    params![id, ts(at)],
+                                )?;
+                                Err::<(), _>(StoreError::GroupAbandoned)
+                            })
+                        });
+                        let kept = db.write_grouped(move |tx| {
+                            tx.execute(
+                                "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_id = ?1",
+                                params![id2, ts(at2)],
+                            )?;
+                            Ok::<_, StoreError>(())
+                        });
+                        assert!(kept.is_ok());
+                        assert!(h.join().unwrap().is_err());
+                    }
+                }
+            }
+            // A whole transaction that fails after changing rows.
+            let r = db.write(|tx| {
+                tx.execute(
+                    "UPDATE heartbeat_state SET last_seen_at = ?1 WHERE active = 1",
+                    [ts(before(round))],
+                )?;
+                Err::<(), _>(StoreError::GroupAbandoned)
+            });
+            assert!(r.is_err());
+            let limit = 1 + steps.next(12) as usize;
+            let at = before(steps.next(1100));
+            assert_eq!(
+                db.silent(at, limit).unwrap(),
+                truth(&db, at, limit),
+                "round {round}"
+            );
+        }
+        assert_eq!(
+            db.heard_reads(),
+            1,
+            "read from the state rows once, then kept"
+        );
+    }
+
+    /// A command run beside the server writes through its own connection: the order is
+    /// read again. Checkpoints (another connection too) do not make it read again.
+    #[test]
+    fn another_connections_commit_makes_it_read_again_and_a_checkpoint_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir);
+        add(&db, 3, "active");
+        hear(&db, "lic-0", Some(t0()));
+        let later = t0() + Duration::hours(1);
+        assert_eq!(db.silent(later, 10).unwrap().0, 1);
+        for i in 0..300 {
+            hear(&db, "lic-1", Some(t0() + Duration::seconds(i)));
+        }
+        db.checkpoint().unwrap();
+        hear(&db, "lic-2", Some(t0()));
+        assert_eq!(db.silent(later, 10).unwrap().0, 3);
+        assert_eq!(db.heard_reads(), 1);
+        let other = rusqlite::Connection::open(dir.path().join("t.db")).unwrap();
+        other
+            .execute(
+                "UPDATE licenses SET state = 'revoked' WHERE id = 'lic-0'",
+                [],
+            )
+            .unwrap();
+        assert_eq!(db.silent(later, 10).unwrap(), truth(&db, later, 10));
+        assert_eq!(db.silent(later, 10).unwrap().0, 2);
+        assert_eq!(db.heard_reads(), 2);
+    }
+}
