@@ -327,7 +327,7 @@ impl Db {
         let mut conn = self.writer.lock();
         let out = (|| {
             let tx = WriteTx::begin(&mut conn).map_err(StoreError::from)?;
-            self.heard(Heard::begun);
+            self.heard(|h| h.begun(&tx.0.0));
             let out = f(&tx)?;
             tx.commit()?;
             self.heard(|h| h.ended(true));
@@ -507,7 +507,7 @@ impl Db {
 
     /// Active licenses last heard from before `before`: how many, and the `limit` heard
     /// from longest ago with when, in that order (`heard`; none in a database without
-    /// licenses). Waits for the writer between two transactions.
+    /// licenses). Waits for the writer only when it is idle, or to read the order.
     pub fn silent(
         &self,
         before: chrono::DateTime<chrono::Utc>,
@@ -516,10 +516,24 @@ impl Db {
         let Some(heard) = &self.heard else {
             return Ok((0, Vec::new()));
         };
-        let conn = self.writer.lock();
-        let out = heard.silent(&conn, before, limit);
-        parking_lot::MutexGuard::unlock_fair(conn);
-        out
+        // A writer busy with a transaction looked for other connections' commits when
+        // it began: the order as the last commit left it is current. An idle one is
+        // asked here.
+        if self.writer.is_locked()
+            && let Some(silent) = heard.silent(before, limit)
+        {
+            return Ok(silent);
+        }
+        loop {
+            let conn = self.writer.lock();
+            let refreshed = heard.refresh(&conn);
+            parking_lot::MutexGuard::unlock_fair(conn);
+            refreshed?;
+            // `None` only if a transaction found another connection's commit in between.
+            if let Some(silent) = heard.silent(before, limit) {
+                return Ok(silent);
+            }
+        }
     }
 
     fn heard(&self, f: impl FnOnce(&Heard)) {
@@ -554,7 +568,7 @@ fn run_group(conn: &mut Connection, jobs: Vec<GroupJob>, heard: Option<&Heard>) 
         }
     };
     if let Some(h) = heard {
-        h.begun();
+        h.begun(&tx.0.0);
     }
     let delivers: Vec<Deliver> = jobs.into_iter().map(|job| job(&tx)).collect();
     let commit_error = tx.0.0.commit().err().map(Arc::new);

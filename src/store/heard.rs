@@ -15,8 +15,11 @@
 //! that keeps `active`) to `licd_heard`, which notes it for the open transaction. A
 //! savepoint rolled back drops its notes; a commit applies them, a rollback drops them.
 //! Another connection's commit (a command run beside the server) changes the writer's
-//! `PRAGMA data_version`: the order is then read again from the state rows, as it is on
-//! first use. Nothing of it is on disk, and nothing on disk depends on it.
+//! `PRAGMA data_version`, which every write transaction and every reader that finds the
+//! writer free looks at: the order is then read again from the state rows, as it is on
+//! first use. A reader that finds the writer busy counts from the order as the last
+//! commit left it, without waiting. Nothing of it is on disk, and nothing on disk
+//! depends on it.
 
 use super::{Result, parse_ts};
 use chrono::{DateTime, Utc};
@@ -36,7 +39,7 @@ pub(super) struct Heard {
 struct Inner {
     /// `None` until first asked for, and after another connection wrote.
     order: Option<Order>,
-    /// The writer connection's `PRAGMA data_version` when `order` was read.
+    /// The writer connection's `PRAGMA data_version` at the last look.
     data_version: i64,
     /// What the writer's open transaction changed, in order.
     pending: Vec<Note>,
@@ -120,10 +123,39 @@ impl Heard {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A write transaction begins: nothing is pending (a transaction that ended in a
-    /// panic left its notes behind).
-    pub(super) fn begun(&self) {
+    /// A write transaction began on `conn`, the writer's connection: nothing is pending
+    /// (a transaction that ended in a panic left its notes behind), and a commit by
+    /// another connection since the last look makes the order be read again.
+    pub(super) fn begun(&self, conn: &Connection) {
         self.lock().pending.clear();
+        self.follow(conn);
+    }
+
+    /// Drops the order if another connection committed since the last look (`PRAGMA
+    /// data_version` of the writer's connection changes then, and only then: not for
+    /// its own commits, nor for checkpoints).
+    fn follow(&self, conn: &Connection) {
+        let version = conn
+            .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
+            .ok();
+        let mut inner = self.lock();
+        if version != Some(inner.data_version) {
+            inner.order = None;
+            inner.data_version = version.unwrap_or(-1);
+        }
+    }
+
+    /// With the writer's connection `conn` held and no transaction open on it: the order
+    /// up to date with the database, read from the state rows if it is not in memory.
+    pub(super) fn refresh(&self, conn: &Connection) -> Result<()> {
+        self.follow(conn);
+        if self.lock().order.is_none() {
+            let order = Order::read(conn)?;
+            let mut inner = self.lock();
+            inner.order = Some(order);
+            inner.reads += 1;
+        }
+        Ok(())
     }
 
     /// Where a savepoint starts, for `rolled_back_to`.
@@ -151,27 +183,11 @@ impl Heard {
     }
 
     /// How many active licenses were last heard from before `before`, and the `limit`
-    /// heard from longest ago, with when. `conn` is the writer's connection, held by the
-    /// caller (so no transaction is open on it).
-    pub(super) fn silent(
-        &self,
-        conn: &Connection,
-        before: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Silent> {
-        let version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
-        let mut inner = self.lock();
-        if inner.order.is_none() || inner.data_version != version {
-            drop(inner);
-            let order = Order::read(conn)?;
-            inner = self.lock();
-            inner.order = Some(order);
-            inner.data_version = version;
-            inner.reads += 1;
-        }
-        let Some(order) = inner.order.as_ref() else {
-            return Ok((0, Vec::new()));
-        };
+    /// heard from longest ago, with when; `None` while the order is not in memory
+    /// (`refresh`).
+    pub(super) fn silent(&self, before: DateTime<Utc>, limit: usize) -> Option<Silent> {
+        let inner = self.lock();
+        let order = inner.order.as_ref()?;
         let silent = order.by_time.range(..(micros(before), Arc::from("")));
         let mut listed = Vec::with_capacity(limit);
         let mut count = 0i64;
@@ -182,7 +198,7 @@ impl Heard {
             }
             count += 1;
         }
-        Ok((count, listed))
+        Some((count, listed))
     }
 
     /// How many times the order was read from the database.
@@ -429,5 +445,42 @@ mod tests {
         assert_eq!(db.silent(later, 10).unwrap(), truth(&db, later, 10));
         assert_eq!(db.silent(later, 10).unwrap().0, 2);
         assert_eq!(db.heard_reads(), 2);
+    }
+
+    /// While a write transaction is open, the count does not wait for it: it is what the
+    /// last commit left, without the open transaction's changes, which count once it
+    /// commits.
+    #[test]
+    fn a_busy_writer_is_not_waited_for_and_its_changes_count_once_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir);
+        add(&db, 2, "active");
+        hear(&db, "lic-0", Some(t0()));
+        let later = t0() + Duration::hours(1);
+        assert_eq!(db.silent(later, 10).unwrap().0, 1);
+        let (inside, wait_inside) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let writer = db.clone();
+        let h = std::thread::spawn(move || {
+            writer.write(|tx| {
+                tx.execute(
+                    "UPDATE heartbeat_state SET last_seen_at = ?1 WHERE license_id = 'lic-1'",
+                    [ts(t0())],
+                )?;
+                inside.send(()).unwrap();
+                released.recv().unwrap();
+                Ok::<_, StoreError>(())
+            })
+        });
+        wait_inside.recv().unwrap();
+        assert_eq!(
+            db.silent(later, 10).unwrap().0,
+            1,
+            "answered during the write"
+        );
+        release.send(()).unwrap();
+        h.join().unwrap().unwrap();
+        assert_eq!(db.silent(later, 10).unwrap(), truth(&db, later, 10));
+        assert_eq!(db.silent(later, 10).unwrap().0, 2);
     }
 }
