@@ -195,7 +195,9 @@ fn main() {
     };
     // The first view after start also reads the order of silent appliances from the
     // state rows (`store::heard`); the views after it count in memory.
+    let anon_before = common::anon_mib("self");
     let (first_ms, first) = get();
+    let anon_after = common::anon_mib("self");
     // The page shows the seeded fleet (plus the template license, issued).
     let total = licenses_n + 1;
     assert!(
@@ -236,7 +238,7 @@ fn main() {
         "| `GET /` as super_admin, {requests} requests one after another | p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms |"
     );
     println!(
-        "| the first `GET /` after start (reads the order of silent appliances from the state rows) | {first_ms:.2} ms |"
+        "| the first `GET /` after start (reads the order of silent appliances from the state rows) | {first_ms:.2} ms, anonymous memory {anon_before:.1} → {anon_after:.1} MiB |"
     );
     println!(
         "| of which the figures (`fleet_overview::fleet`, no HTTP) | p50 {:.2} ms, p99 {:.2} ms |",

@@ -210,14 +210,7 @@ impl Licd {
 
     /// Anonymous resident memory (`RssAnon`), in MiB.
     fn anon_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let kib: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("RssAnon:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap();
-        kib / 1024.0
+        common::anon_mib(&self.child.id().to_string())
     }
 
     /// Its `/metrics` text.

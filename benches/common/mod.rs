@@ -201,3 +201,16 @@ pub fn admin_token(tenant: &Tenant, now: DateTime<Utc>) -> String {
         .unwrap()
         .secret
 }
+
+/// The anonymous resident memory (`RssAnon`) of process `pid` (`self` for this one), in
+/// MiB.
+pub fn anon_mib(pid: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("RssAnon:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kib / 1024.0
+}

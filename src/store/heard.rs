@@ -244,6 +244,7 @@ impl Order {
 mod tests {
     use super::super::db::{Db, DbOptions};
     use super::super::migrate::TENANT;
+    use super::super::sweep_due::tests::set_state;
     use super::super::{StoreError, ts};
     use chrono::{DateTime, Duration, TimeZone, Utc};
     use rusqlite::params;
@@ -286,17 +287,6 @@ mod tests {
             tx.execute(
                 "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_id = ?1",
                 params![id, at.map(ts)],
-            )?;
-            Ok::<_, StoreError>(())
-        })
-        .unwrap();
-    }
-
-    fn set_state(db: &Db, id: &str, state: &str) {
-        db.write(|tx| {
-            tx.execute(
-                "UPDATE licenses SET state = ?2 WHERE id = ?1",
-                params![id, state],
             )?;
             Ok::<_, StoreError>(())
         })

@@ -2,7 +2,9 @@
 //! at which time alone changes something the sweep looks at (the same conditions as
 //! `licenses::sweep_candidates` and `installations::sweep_candidates`, and the moments an
 //! organization's license notice falls due). A closed tenant is opened for its sweep at
-//! that instant, not before.
+//! that instant, not before; only an offline grace that runs out after the next day may
+//! be named up to a day early (the index knows the day an appliance was heard from,
+//! tenant step 21), and is named exactly from the sweep that finds nothing yet.
 
 use super::{ReadTx, Result, parse_ts, ts};
 use crate::domain::violation::Timeline;
@@ -17,8 +19,9 @@ pub struct SweepDue {
     pub every_run: bool,
     /// The earliest future instant a dated condition starts to hold (an expiry, the
     /// start of an expiry warning, a license becoming valid, an offline grace running
-    /// out, an installation in violation reaching its next stage); `None` if there is
-    /// none.
+    /// out, an installation in violation reaching its next stage), or a little before
+    /// it (an offline grace, counted from the start of the day its appliance was last
+    /// heard from unless that day is a grace ago); `None` if there is none.
     pub next_at: Option<DateTime<Utc>>,
 }
 
@@ -139,7 +142,7 @@ pub fn sweep_due(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::db::{Db, DbOptions};
     use super::super::migrate::TENANT;
     use super::super::{StoreError, installations, licenses};
@@ -211,7 +214,8 @@ mod tests {
         .unwrap();
     }
 
-    fn set_state(db: &Db, id: &str, state: &str) {
+    /// Sets a license's state (its state row's `active` follows, by trigger).
+    pub(in crate::store) fn set_state(db: &Db, id: &str, state: &str) {
         db.write(|tx| {
             tx.execute(
                 "UPDATE licenses SET state = ?2 WHERE id = ?1",
