@@ -25,7 +25,7 @@ use super::{Result, parse_ts};
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The order of one tenant's database, shared by its writer connection's function and
@@ -47,22 +47,25 @@ struct Inner {
     reads: u64,
 }
 
-/// Active licenses heard from, by when (microseconds since the Unix epoch).
+/// Active licenses heard from, by when (microseconds since the Unix epoch), then id:
+/// about 80 bytes a license. A change names the entry it replaces (`Note::was`), so no
+/// map from license to entry is kept.
 #[derive(Default)]
 struct Order {
-    by_time: BTreeSet<(i64, Arc<str>)>,
-    at: HashMap<Arc<str>, i64>,
+    by_time: BTreeSet<(i64, Box<str>)>,
 }
 
 /// How many active licenses were heard from before an instant, and the first of them
 /// (license id, when), heard from longest ago first.
 pub type Silent = (i64, Vec<(String, DateTime<Utc>)>);
 
-/// A state row as a statement left it: `heard` is when its appliance was last heard
-/// from if the license is active and was heard from, otherwise `None`.
+/// A state row's change by one statement: when its appliance was last heard from
+/// before (`was`) and after (`now`) it, each `None` if the license was not active or
+/// not heard from.
 struct Note {
-    license: Arc<str>,
-    heard: Option<i64>,
+    license: Box<str>,
+    was: Option<i64>,
+    now: Option<i64>,
 }
 
 /// The temporary triggers that report changes to `licd_heard` (on the writer's
@@ -70,16 +73,27 @@ struct Note {
 const TRIGGERS: &str = "
     CREATE TEMP TRIGGER licd_heard_changed AFTER UPDATE OF last_seen_at, active
     ON main.heartbeat_state WHEN OLD.active = 1 OR NEW.active = 1 BEGIN
-        SELECT licd_heard(NEW.license_id, NEW.active, NEW.last_seen_at);
+        SELECT licd_heard(NEW.license_id, OLD.active, OLD.last_seen_at, NEW.active,
+            NEW.last_seen_at);
     END;
     CREATE TEMP TRIGGER licd_heard_made AFTER INSERT ON main.heartbeat_state
     WHEN NEW.active = 1 BEGIN
-        SELECT licd_heard(NEW.license_id, NEW.active, NEW.last_seen_at);
+        SELECT licd_heard(NEW.license_id, 0, NULL, NEW.active, NEW.last_seen_at);
     END;
     CREATE TEMP TRIGGER licd_heard_removed AFTER DELETE ON main.heartbeat_state
     WHEN OLD.active = 1 BEGIN
-        SELECT licd_heard(OLD.license_id, 0, NULL);
+        SELECT licd_heard(OLD.license_id, OLD.active, OLD.last_seen_at, 0, NULL);
     END;";
+
+/// When a state row says its appliance was last heard from, as the order keeps it:
+/// `None` unless the license is active and was heard from. A time that does not read
+/// counts as not heard from (the license is left out of the order; the sweep still
+/// finds it by its day).
+fn heard_at(active: i64, seen: Option<&str>) -> Option<i64> {
+    seen.filter(|_| active == 1)
+        .and_then(|s| parse_ts("heartbeat_state.last_seen_at", s).ok())
+        .map(micros)
+}
 
 fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
@@ -99,20 +113,17 @@ impl Heard {
         }
         let heard = Arc::new(Heard::default());
         let noted = heard.clone();
-        conn.create_scalar_function("licd_heard", 3, FunctionFlags::SQLITE_UTF8, move |ctx| {
+        conn.create_scalar_function("licd_heard", 5, FunctionFlags::SQLITE_UTF8, move |ctx| {
             let license: String = ctx.get(0)?;
-            let active: i64 = ctx.get(1)?;
-            let seen: Option<String> = ctx.get(2)?;
-            // A time that does not read counts as not heard from: the license is left
-            // out of the order, and the sweep still finds it by its day.
-            let heard = seen
-                .filter(|_| active == 1)
-                .and_then(|s| parse_ts("heartbeat_state.last_seen_at", &s).ok())
-                .map(micros);
-            noted.lock().pending.push(Note {
-                license: license.into(),
-                heard,
-            });
+            let was = heard_at(ctx.get(1)?, ctx.get::<Option<String>>(2)?.as_deref());
+            let now = heard_at(ctx.get(3)?, ctx.get::<Option<String>>(4)?.as_deref());
+            if was != now {
+                noted.lock().pending.push(Note {
+                    license: license.into_boxed_str(),
+                    was,
+                    now,
+                });
+            }
             Ok(rusqlite::types::Null)
         })?;
         conn.execute_batch(TRIGGERS)?;
@@ -177,7 +188,7 @@ impl Heard {
         }
         if let Some(order) = inner.order.as_mut() {
             for note in pending {
-                order.set(note.license, note.heard);
+                order.change(note);
             }
         }
     }
@@ -188,7 +199,7 @@ impl Heard {
     pub(super) fn silent(&self, before: DateTime<Utc>, limit: usize) -> Option<Silent> {
         let inner = self.lock();
         let order = inner.order.as_ref()?;
-        let silent = order.by_time.range(..(micros(before), Arc::from("")));
+        let silent = order.by_time.range(..(micros(before), Box::from("")));
         let mut listed = Vec::with_capacity(limit);
         let mut count = 0i64;
         for (at, license) in silent {
@@ -221,21 +232,22 @@ impl Order {
         while let Some(r) = rows.next()? {
             let license: String = r.get(0)?;
             let seen: String = r.get(1)?;
-            let heard = parse_ts("heartbeat_state.last_seen_at", &seen)
-                .ok()
-                .map(micros);
-            order.set(license.into(), heard);
+            if let Some(at) = heard_at(1, Some(&seen)) {
+                order.by_time.insert((at, license.into_boxed_str()));
+            }
         }
         Ok(order)
     }
 
-    fn set(&mut self, license: Arc<str>, heard: Option<i64>) {
-        if let Some(old) = self.at.remove(&license) {
-            self.by_time.remove(&(old, license.clone()));
+    /// Applies a committed change: the entry it replaces out, its own in.
+    fn change(&mut self, note: Note) {
+        let Note { license, was, now } = note;
+        let entry = |at| (at, license.clone());
+        if let Some(at) = was {
+            self.by_time.remove(&entry(at));
         }
-        if let Some(at) = heard {
-            self.at.insert(license.clone(), at);
-            self.by_time.insert((at, license));
+        if let Some(at) = now {
+            self.by_time.insert(entry(at));
         }
     }
 }
@@ -384,6 +396,26 @@ mod tests {
                     }
                 }
             }
+            // One transaction that changes a row twice, and its state in between.
+            let (id, first, second) = (
+                format!("lic-{}", steps.next(40)),
+                before(steps.next(1000)),
+                before(steps.next(1000)),
+            );
+            db.write(|tx| {
+                let hear = |at: DateTime<Utc>| {
+                    tx.execute(
+                        "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_id = ?1",
+                        params![id, ts(at)],
+                    )
+                };
+                hear(first)?;
+                tx.execute("UPDATE licenses SET state = 'locked' WHERE id = ?1", [&id])?;
+                tx.execute("UPDATE licenses SET state = 'active' WHERE id = ?1", [&id])?;
+                hear(second)?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
             // A whole transaction that fails after changing rows.
             let r = db.write(|tx| {
                 tx.execute(
