@@ -526,7 +526,7 @@ impl Db {
         }
         loop {
             let conn = self.writer.lock();
-            let refreshed = heard.refresh(&conn);
+            let refreshed = heard.refresh(&conn, || self.open_reader());
             parking_lot::MutexGuard::unlock_fair(conn);
             refreshed?;
             // `None` only if a transaction found another connection's commit in between.

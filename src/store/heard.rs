@@ -156,12 +156,20 @@ impl Heard {
         }
     }
 
-    /// With the writer's connection `conn` held and no transaction open on it: the order
-    /// up to date with the database, read from the state rows if it is not in memory.
-    pub(super) fn refresh(&self, conn: &Connection) -> Result<()> {
-        self.follow(conn);
+    /// With the writer's connection `writer` held and no transaction open on it: the
+    /// order up to date with the database, read from the state rows if it is not in
+    /// memory, through a connection of its own (`reader`, opened for it): through the
+    /// writer's, every page of the state rows still in the WAL would stay in the
+    /// writer's page cache (16 MiB) after the read. Nothing commits while the caller
+    /// holds the writer, so what it reads is the last commit.
+    pub(super) fn refresh(
+        &self,
+        writer: &Connection,
+        reader: impl FnOnce() -> Result<Connection>,
+    ) -> Result<()> {
+        self.follow(writer);
         if self.lock().order.is_none() {
-            let order = Order::read(conn)?;
+            let order = Order::read(&reader()?)?;
             let mut inner = self.lock();
             inner.order = Some(order);
             inner.reads += 1;
