@@ -47,12 +47,41 @@ struct Inner {
     reads: u64,
 }
 
-/// Active licenses heard from, by when (microseconds since the Unix epoch), then id:
-/// about 80 bytes a license. A change names the entry it replaces (`Note::was`), so no
-/// map from license to entry is kept.
+/// Active licenses heard from, by when (microseconds since the Unix epoch), then id. A
+/// change names the entry it replaces (`Note::was`), so no map from license to entry is
+/// kept. The ids licd makes are UUIDs, kept as their 16 bytes: about 37 bytes a license
+/// with the tree's own (any other id is kept as text, about 85).
 #[derive(Default)]
 struct Order {
-    by_time: BTreeSet<(i64, Box<str>)>,
+    uuids: BTreeSet<(i64, [u64; 2])>,
+    others: BTreeSet<(i64, Box<str>)>,
+}
+
+/// A license id as the order keeps it.
+#[derive(Clone)]
+enum Id {
+    /// A UUID in its lowercase hyphenated form (what licd makes), as two halves.
+    Uuid([u64; 2]),
+    Text(Box<str>),
+}
+
+impl Id {
+    fn of(id: String) -> Id {
+        let canonical = id.len() == 36 && !id.bytes().any(|b| b.is_ascii_uppercase());
+        match uuid::Uuid::try_parse(&id) {
+            Ok(u) if canonical => {
+                let v = u.as_u128();
+                Id::Uuid([(v >> 64) as u64, v as u64])
+            }
+            _ => Id::Text(id.into_boxed_str()),
+        }
+    }
+}
+
+fn uuid_text([hi, lo]: [u64; 2]) -> String {
+    uuid::Uuid::from_u128((u128::from(hi) << 64) | u128::from(lo))
+        .hyphenated()
+        .to_string()
 }
 
 /// How many active licenses were heard from before an instant, and the first of them
@@ -63,7 +92,7 @@ pub type Silent = (i64, Vec<(String, DateTime<Utc>)>);
 /// before (`was`) and after (`now`) it, each `None` if the license was not active or
 /// not heard from.
 struct Note {
-    license: Box<str>,
+    license: Id,
     was: Option<i64>,
     now: Option<i64>,
 }
@@ -119,7 +148,7 @@ impl Heard {
             let now = heard_at(ctx.get(3)?, ctx.get::<Option<String>>(4)?.as_deref());
             if was != now {
                 noted.lock().pending.push(Note {
-                    license: license.into_boxed_str(),
+                    license: Id::of(license),
                     was,
                     now,
                 });
@@ -207,16 +236,26 @@ impl Heard {
     pub(super) fn silent(&self, before: DateTime<Utc>, limit: usize) -> Option<Silent> {
         let inner = self.lock();
         let order = inner.order.as_ref()?;
-        let silent = order.by_time.range(..(micros(before), Box::from("")));
-        let mut listed = Vec::with_capacity(limit);
+        let before_us = micros(before);
+        let when = |at: i64| DateTime::from_timestamp_micros(at).unwrap_or(before);
         let mut count = 0i64;
-        for (at, license) in silent {
-            if listed.len() < limit {
-                let at = DateTime::from_timestamp_micros(*at).unwrap_or(before);
-                listed.push((license.to_string(), at));
+        // The first `limit` of each kind of id, merged by (when, id) as the database
+        // orders them.
+        let mut listed = Vec::with_capacity(2 * limit);
+        for (i, (at, id)) in order.uuids.range(..(before_us, [0, 0])).enumerate() {
+            if i < limit {
+                listed.push((uuid_text(*id), when(*at)));
             }
             count += 1;
         }
+        for (i, (at, id)) in order.others.range(..(before_us, Box::from(""))).enumerate() {
+            if i < limit {
+                listed.push((id.to_string(), when(*at)));
+            }
+            count += 1;
+        }
+        listed.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+        listed.truncate(limit);
         Some((count, listed))
     }
 
@@ -241,7 +280,7 @@ impl Order {
             let license: String = r.get(0)?;
             let seen: String = r.get(1)?;
             if let Some(at) = heard_at(1, Some(&seen)) {
-                order.by_time.insert((at, license.into_boxed_str()));
+                order.insert(at, Id::of(license));
             }
         }
         Ok(order)
@@ -250,13 +289,22 @@ impl Order {
     /// Applies a committed change: the entry it replaces out, its own in.
     fn change(&mut self, note: Note) {
         let Note { license, was, now } = note;
-        let entry = |at| (at, license.clone());
         if let Some(at) = was {
-            self.by_time.remove(&entry(at));
+            match &license {
+                Id::Uuid(id) => self.uuids.remove(&(at, *id)),
+                Id::Text(id) => self.others.remove(&(at, id.clone())),
+            };
         }
         if let Some(at) = now {
-            self.by_time.insert(entry(at));
+            self.insert(at, license);
         }
+    }
+
+    fn insert(&mut self, at: i64, id: Id) {
+        match id {
+            Id::Uuid(id) => self.uuids.insert((at, id)),
+            Id::Text(id) => self.others.insert((at, id)),
+        };
     }
 }
 
@@ -280,7 +328,17 @@ mod tests {
         Arc::new(Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap())
     }
 
-    /// `n` licenses `lic-0`.. in `state`, none heard from.
+    /// License `i`'s id: `lic-i` for the first three, then a UUID (as licd makes them)
+    /// for every other one, so that the order keeps both kinds.
+    fn license(i: u64) -> String {
+        if i < 3 || i.is_multiple_of(2) {
+            format!("lic-{i}")
+        } else {
+            format!("{i:08x}-0000-4000-8000-{:012x}", i * 7919)
+        }
+    }
+
+    /// Licenses `license(0)`.. `license(n - 1)` in `state`, none heard from.
     fn add(db: &Db, n: usize, state: &str) {
         db.write(|tx| {
             tx.execute(
@@ -288,15 +346,15 @@ mod tests {
                  VALUES ('k1', 'active', '{}', x'00', ?1)",
                 [ISSUED],
             )?;
-            tx.execute(
-                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 - 1)
-                 INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-                     expires_at, issued_at, kid, state)
-                 SELECT 'lic-' || i, 'n', 'inst-' || i, 10, 2, ?2, '2028-01-01T00:00:00.000000Z', ?2,
-                     'k1', ?3
-                 FROM n",
-                params![n as i64, ISSUED, state],
-            )?;
+            for i in 0..n as u64 {
+                tx.execute(
+                    "INSERT INTO licenses (id, name, install_id, internal_users, external_users,
+                         not_before, expires_at, issued_at, kid, state)
+                     VALUES (?1, 'n', 'inst-' || ?1, 10, 2, ?2, '2028-01-01T00:00:00.000000Z', ?2,
+                         'k1', ?3)",
+                    params![license(i), ISSUED, state],
+                )?;
+            }
             Ok::<_, StoreError>(())
         })
         .unwrap();
@@ -371,7 +429,7 @@ mod tests {
         ];
         for round in 0..60u64 {
             for _ in 0..15 {
-                let id = format!("lic-{}", steps.next(40));
+                let id = license(steps.next(40));
                 match steps.next(10) {
                     0..=5 => hear(&db, &id, Some(before(steps.next(1000)))),
                     6 => hear(&db, &id, None),
@@ -381,8 +439,7 @@ mod tests {
                         // savepoint rolls back, the others in its group stand.
                         let at = before(steps.next(1000));
                         let failing = db.clone();
-                        let (id2, at2) =
-                            (format!("lic-{}", steps.next(40)), before(steps.next(1000)));
+                        let (id2, at2) = (license(steps.next(40)), before(steps.next(1000)));
                         let h = std::thread::spawn(move || {
                             failing.write_grouped(move |tx| {
                                 tx.execute(
@@ -406,7 +463,7 @@ mod tests {
             }
             // One transaction that changes a row twice, and its state in between.
             let (id, first, second) = (
-                format!("lic-{}", steps.next(40)),
+                license(steps.next(40)),
                 before(steps.next(1000)),
                 before(steps.next(1000)),
             );
