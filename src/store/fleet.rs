@@ -1,9 +1,9 @@
 //! What the dashboard reads about the fleet, each a small read: the aggregate tables of
 //! schema step 7 (kept by triggers in the same transaction as the write that changes
 //! them: heartbeats per hour, appliances heard from per day, licenses issued per day,
-//! licenses per state, installations per stage) and two index ranges (silent appliances
-//! over `heartbeat_state`, licenses expiring soon over `licenses`), never a scan of
-//! every row.
+//! licenses per state, installations per stage), an index range (licenses expiring soon
+//! over `licenses`) and the silent appliances, counted in memory (`heard`); never a scan
+//! of every row.
 
 use super::db::Db;
 use super::licenses::{COLUMNS, HEARD, LicenseRow, read_row};

@@ -143,12 +143,17 @@ impl Heard {
         let heard = Arc::new(Heard::default());
         let noted = heard.clone();
         conn.create_scalar_function("licd_heard", 5, FunctionFlags::SQLITE_UTF8, move |ctx| {
-            let license: String = ctx.get(0)?;
+            let mut inner = noted.lock();
+            // Not in memory: the transaction's changes would be dropped at its end (the
+            // order is read only between transactions), so nothing is parsed or noted.
+            if inner.order.is_none() {
+                return Ok(rusqlite::types::Null);
+            }
             let was = heard_at(ctx.get(1)?, ctx.get::<Option<String>>(2)?.as_deref());
             let now = heard_at(ctx.get(3)?, ctx.get::<Option<String>>(4)?.as_deref());
             if was != now {
-                noted.lock().pending.push(Note {
-                    license: Id::of(license),
+                inner.pending.push(Note {
+                    license: Id::of(ctx.get(0)?),
                     was,
                     now,
                 });
@@ -312,13 +317,11 @@ impl Order {
 mod tests {
     use super::super::db::{Db, DbOptions};
     use super::super::migrate::TENANT;
-    use super::super::sweep_due::tests::set_state;
+    use super::super::sweep_due::tests::{ISSUED, set_state, signing_key};
     use super::super::{StoreError, ts};
     use chrono::{DateTime, Duration, TimeZone, Utc};
     use rusqlite::params;
     use std::sync::Arc;
-
-    const ISSUED: &str = "2026-01-01T00:00:00.000000Z";
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0).unwrap()
@@ -341,11 +344,7 @@ mod tests {
     /// Licenses `license(0)`.. `license(n - 1)` in `state`, none heard from.
     fn add(db: &Db, n: usize, state: &str) {
         db.write(|tx| {
-            tx.execute(
-                "INSERT OR IGNORE INTO signing_keys (kid, status, public_jwk, sealed_private, created_at)
-                 VALUES ('k1', 'active', '{}', x'00', ?1)",
-                [ISSUED],
-            )?;
+            signing_key(tx)?;
             for i in 0..n as u64 {
                 tx.execute(
                     "INSERT INTO licenses (id, name, install_id, internal_users, external_users,

@@ -145,12 +145,12 @@ pub fn sweep_due(
 pub(super) mod tests {
     use super::super::db::{Db, DbOptions};
     use super::super::migrate::TENANT;
-    use super::super::{StoreError, installations, licenses};
+    use super::super::{StoreError, WriteTx, installations, licenses};
     use super::*;
     use chrono::TimeZone;
     use rusqlite::params;
 
-    const ISSUED: &str = "2026-01-01T00:00:00.000000Z";
+    pub(in crate::store) const ISSUED: &str = "2026-01-01T00:00:00.000000Z";
     const EXPIRES: &str = "2028-01-01T00:00:00.000000Z";
     /// Far from expiry too, but before `EXPIRES`.
     const SOONER: &str = "2027-01-01T00:00:00.000000Z";
@@ -167,11 +167,7 @@ pub(super) mod tests {
         organization: Option<i64>,
     ) {
         db.write(|tx| {
-            tx.execute(
-                "INSERT OR IGNORE INTO signing_keys (kid, status, public_jwk, sealed_private, created_at)
-                 VALUES ('k1', 'active', '{}', x'00', ?1)",
-                [ISSUED],
-            )?;
+            signing_key(tx)?;
             tx.execute(
                 "INSERT OR IGNORE INTO organizations (id, name, notification_email, created_at, updated_at)
                  VALUES (1, 'Org', 'org@example.com', ?1, ?1)",
@@ -212,6 +208,16 @@ pub(super) mod tests {
             Ok::<_, StoreError>(())
         })
         .unwrap();
+    }
+
+    /// The active signing key `k1` the test licenses name (once).
+    pub(in crate::store) fn signing_key(tx: &WriteTx<'_>) -> Result<()> {
+        tx.execute(
+            "INSERT OR IGNORE INTO signing_keys (kid, status, public_jwk, sealed_private, created_at)
+             VALUES ('k1', 'active', '{}', x'00', ?1)",
+            [ISSUED],
+        )?;
+        Ok(())
     }
 
     /// Sets a license's state (its state row's `active` follows, by trigger).
