@@ -12,7 +12,8 @@
 //! It follows the database itself, not its callers: temporary triggers on the writer's
 //! connection (`install`) report every change of a state row's `active` or
 //! `last_seen_at` (a heartbeat, an activation, a change of state through the trigger
-//! that keeps `active`) to `licd_heard`, which notes it for the open transaction. A
+//! that keeps `active`) to `licd_heard`, which notes it for the open transaction while
+//! the order is in memory (before the first dashboard it does nothing). A
 //! savepoint rolled back drops its notes; a commit applies them, a rollback drops them.
 //! Another connection's commit (a command run beside the server) changes the writer's
 //! `PRAGMA data_version`, which every write transaction and every reader that finds the
@@ -58,7 +59,6 @@ struct Order {
 }
 
 /// A license id as the order keeps it.
-#[derive(Clone)]
 enum Id {
     /// A UUID in its lowercase hyphenated form (what licd makes), as two halves.
     Uuid([u64; 2]),
@@ -192,10 +192,9 @@ impl Heard {
 
     /// With the writer's connection `writer` held and no transaction open on it: the
     /// order up to date with the database, read from the state rows if it is not in
-    /// memory, through a connection of its own (`reader`, opened for it): through the
-    /// writer's, every page of the state rows still in the WAL would stay in the
-    /// writer's page cache (16 MiB) after the read. Nothing commits while the caller
-    /// holds the writer, so what it reads is the last commit.
+    /// memory, through a connection of its own (`reader`, opened for it), which leaves
+    /// the writer's page cache to the writer. Nothing commits while the caller holds the
+    /// writer, so what it reads is the last commit.
     pub(super) fn refresh(
         &self,
         writer: &Connection,
