@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 21 as SQLite stores it (columns added by a later
+-- tenant database at schema version 22 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -78,7 +78,7 @@ CREATE TABLE signing_keys (
 );
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys(status) WHERE status = 'active';
 
--- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 15 (0015_license_key_once.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 17 (0017_heartbeat_state.sql); changed by step 20 (0020_leaner_licenses.sql)
+-- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 15 (0015_license_key_once.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 17 (0017_heartbeat_state.sql); changed by step 20 (0020_leaner_licenses.sql); changed by step 22 (0022_fewer_index_bytes.sql)
 CREATE TABLE licenses (
     id                      TEXT PRIMARY KEY,
     name                    TEXT NOT NULL,
@@ -100,7 +100,7 @@ CREATE TABLE licenses (
     subscription_period_end TEXT,
     revoked_at              TEXT,
     revoke_reason           TEXT,
-    suspend_note TEXT, organization_id INTEGER REFERENCES organizations(id), offline_until TEXT, bundle_seq INTEGER NOT NULL DEFAULT 0);
+    suspend_note TEXT, organization_id INTEGER REFERENCES organizations(id), offline_until TEXT, bundle_seq INTEGER NOT NULL DEFAULT 0, key_id INTEGER REFERENCES license_keys(id));
 CREATE INDEX licenses_install ON licenses(install_id);
 -- step 20 (0020_leaner_licenses.sql)
 CREATE INDEX licenses_issued ON licenses(issued_at);
@@ -169,13 +169,13 @@ CREATE TRIGGER heartbeat_assessment_license_removed AFTER DELETE ON licenses BEG
         (SELECT id FROM licenses WHERE install_id = OLD.install_id);
 END;
 
--- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 14 (0014_heartbeat_chain.sql); changed by step 16 (0016_heartbeat_head_on_license.sql)
+-- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 14 (0014_heartbeat_chain.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 22 (0022_fewer_index_bytes.sql)
 CREATE TABLE activations (
     id                INTEGER PRIMARY KEY,
     license_id        TEXT NOT NULL REFERENCES licenses(id),
     fingerprint       TEXT NOT NULL,
     hostname          TEXT,
-    secret_hash       BLOB NOT NULL UNIQUE,
+    secret_hash       BLOB NOT NULL,
     created_at        TEXT NOT NULL,
     superseded_at     TEXT,
     superseded_reason TEXT CHECK (superseded_reason IN ('reactivated', 'rebind', 'revoked', 'released')),
@@ -272,7 +272,7 @@ WHEN NEW.key = 'licensing' BEGIN
     UPDATE heartbeat_state SET assessed_at = NULL WHERE assessed_at IS NOT NULL;
 END;
 
--- installations: step 3 (0003_installations.sql)
+-- installations: step 3 (0003_installations.sql); changed by step 22 (0022_fewer_index_bytes.sql)
 CREATE TABLE installations (
     install_id      TEXT PRIMARY KEY,
     internal_users  INTEGER,
@@ -284,7 +284,7 @@ CREATE TABLE installations (
     stage           TEXT NOT NULL DEFAULT 'none'
                     CHECK (stage IN ('none', 'expiry_soon', 'admin_warning', 'users_warning', 'read_only')),
     updated_at      TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX installations_violation ON installations(violation_since) WHERE violation_since IS NOT NULL;
 -- step 8 (0008_fleet_aggregates.sql)
 CREATE TRIGGER fleet_installation_added AFTER INSERT ON installations BEGIN
@@ -358,17 +358,17 @@ CREATE TABLE one_time_passwords (
     issued_at TEXT NOT NULL
 );
 
--- license_keys: step 7 (0007_license_keys.sql); changed by step 20 (0020_leaner_licenses.sql)
+-- license_keys: step 7 (0007_license_keys.sql); changed by step 20 (0020_leaner_licenses.sql); changed by step 22 (0022_fewer_index_bytes.sql)
 CREATE TABLE license_keys (
     id            INTEGER PRIMARY KEY,
-    license_id    TEXT NOT NULL REFERENCES licenses(id),
+    -- The key this one replaced (NULL for a license's first key).
+    prev_id       INTEGER REFERENCES license_keys(id),
     license_key   TEXT NOT NULL,
     reason        TEXT NOT NULL CHECK (reason IN ('issue', 'renew', 'change', 'reissue')),
     issued_at     TEXT NOT NULL,
     issued_by     TEXT NOT NULL,
     superseded_at TEXT
 );
-CREATE INDEX license_keys_license ON license_keys(license_id, id);
 
 -- fleet_heartbeat_hours: step 8 (0008_fleet_aggregates.sql)
 CREATE TABLE fleet_heartbeat_hours (

@@ -355,8 +355,7 @@ fn find_activation(
     license_id: &str,
 ) -> Result<(ActivationRow, LicenseRow)> {
     match credential {
-        Lookup::Secret { hash, .. } => activations::find_by_secret(tx, hash)?
-            .filter(|(a, _)| a.license_id == license_id)
+        Lookup::Secret { hash, .. } => activations::find_by_secret(tx, license_id, hash)?
             .ok_or_else(|| invalid_activation("unknown activation secret for this license")),
         Lookup::Certificate(sha256) => {
             let (a, l) = client_certs::find_activation(tx, sha256)?

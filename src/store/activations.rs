@@ -90,16 +90,19 @@ pub fn supersede_all(
     )?)
 }
 
-/// The activation whose secret hashes to `secret_hash`, with its license.
+/// The activation of the license `license_id` whose secret hashes to `secret_hash`, with
+/// its license. It is looked for among the license's activations (`activations_license`):
+/// no index of secrets is kept (tenant step 22).
 pub fn find_by_secret(
     tx: &ReadTx<'_>,
+    license_id: &str,
     secret_hash: &[u8],
 ) -> Result<Option<(ActivationRow, LicenseRow)>> {
     let mut st = tx.prepare(&format!(
         "SELECT {LICENSE_COLUMNS}, {COLUMNS} FROM activations a JOIN licenses l ON l.id = a.license_id
-         {LICENSE_HEARD} WHERE a.secret_hash = ?1"
+         {LICENSE_HEARD} WHERE a.license_id = ?1 AND a.secret_hash = ?2"
     ))?;
-    let mut rows = st.query([secret_hash])?;
+    let mut rows = st.query(params![license_id, secret_hash])?;
     rows.next()?.map(read_with_license).transpose()
 }
 

@@ -82,6 +82,7 @@ pub static TENANT: Schema = Schema::new(
         step!("tenant", "0019_heartbeat_assessment.sql"),
         step!("tenant", "0020_leaner_licenses.sql"),
         step!("tenant", "0021_seen_day.sql"),
+        step!("tenant", "0022_fewer_index_bytes.sql"),
     ],
 );
 

@@ -273,7 +273,7 @@ fn license_keys_are_stored_deflated_and_earlier_forms_still_read() {
     let db = rusqlite::Connection::open(dir.path().join("tenants/public.db")).unwrap();
     let stored = |id: &str| -> (String, usize) {
         db.query_row(
-            "SELECT typeof(license_key), length(CAST(license_key AS BLOB)) FROM license_keys WHERE license_id = ?1",
+            "SELECT typeof(license_key), length(CAST(license_key AS BLOB)) FROM license_keys WHERE id = (SELECT key_id FROM licenses WHERE id = ?1)",
             [id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -283,7 +283,7 @@ fn license_keys_are_stored_deflated_and_earlier_forms_still_read() {
     assert_eq!(kind, "blob");
     let format: Vec<u8> = db
         .query_row(
-            "SELECT substr(license_key, 1, 1) FROM license_keys WHERE license_id = ?1",
+            "SELECT substr(license_key, 1, 1) FROM license_keys WHERE id = (SELECT key_id FROM licenses WHERE id = ?1)",
             [id_of(&deflated)],
             |r| r.get(0),
         )
@@ -298,7 +298,7 @@ fn license_keys_are_stored_deflated_and_earlier_forms_still_read() {
     // bytes (a 1, the header's and payload's lengths, header, payload, signature).
     let set = |id: String, value: rusqlite::types::Value| {
         db.execute(
-            "UPDATE license_keys SET license_key = ?2 WHERE license_id = ?1",
+            "UPDATE license_keys SET license_key = ?2 WHERE id = (SELECT key_id FROM licenses WHERE id = ?1)",
             rusqlite::params![id, value],
         )
         .unwrap()

@@ -83,15 +83,37 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 }
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
-/// step's (21) index, column and trigger as step 20 left them, its version one lower.
+/// step's (22) key chain as step 21 left it, keys found by their license through an
+/// index, its version one lower. (Its activations and installations keep step 22's
+/// form, which step 22 rebuilds as well as step 21's.)
 fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     c.execute_batch(
         "BEGIN;
-         DROP TRIGGER heartbeat_state_seen_day;
-         DROP INDEX heartbeat_state_active_day;
-         ALTER TABLE heartbeat_state DROP COLUMN seen_day;
-         CREATE INDEX heartbeat_state_active_seen ON heartbeat_state(last_seen_at) WHERE active = 1;
+         CREATE TABLE keys_21 AS
+             WITH RECURSIVE owners (id, license_id) AS (
+                 SELECT key_id, id FROM licenses WHERE key_id IS NOT NULL
+                 UNION ALL
+                 SELECT k.prev_id, owners.license_id FROM owners
+                     JOIN license_keys k ON k.id = owners.id WHERE k.prev_id IS NOT NULL
+             )
+             SELECT k.id, o.license_id, k.license_key, k.reason, k.issued_at, k.issued_by,
+                    k.superseded_at
+             FROM license_keys k JOIN owners o ON o.id = k.id;
+         ALTER TABLE licenses DROP COLUMN key_id;
+         DROP TABLE license_keys;
+         CREATE TABLE license_keys (
+             id            INTEGER PRIMARY KEY,
+             license_id    TEXT NOT NULL REFERENCES licenses(id),
+             license_key   TEXT NOT NULL,
+             reason        TEXT NOT NULL CHECK (reason IN ('issue', 'renew', 'change', 'reissue')),
+             issued_at     TEXT NOT NULL,
+             issued_by     TEXT NOT NULL,
+             superseded_at TEXT
+         );
+         INSERT INTO license_keys SELECT * FROM keys_21 ORDER BY id;
+         DROP TABLE keys_21;
+         CREATE INDEX license_keys_license ON license_keys(license_id, id);
          COMMIT;",
     )
     .unwrap();

@@ -152,6 +152,20 @@ fn check_release(release: &Path) {
         "{name}: {lease}"
     );
 
+    // Its key carries on: a renewal supersedes it, and its history has both.
+    let key = detail["license_key"].as_str().unwrap();
+    let keys = detail["keys"].as_array().unwrap().len();
+    let renewed = api.ok(api.post(
+        &format!("/api/v1/licenses/{id}/renew"),
+        json!({"expires_at": (t0() + Duration::days(800)).to_rfc3339()}),
+    ));
+    let after = api.ok(api.get(&format!("/api/v1/licenses/{id}")));
+    let history = after["keys"].as_array().unwrap();
+    assert_eq!(history.len(), keys + 1, "{name}: {after}");
+    assert_eq!(history[0]["license_key"], renewed["license_key"], "{name}");
+    assert_eq!(history[1]["license_key"], key, "{name}");
+    assert!(history[1]["superseded_at"].is_string(), "{name}: {after}");
+
     // New writes go in next to the old ones.
     api.issue(INSTALL, 30);
 

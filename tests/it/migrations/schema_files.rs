@@ -118,6 +118,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "166d8a2a548221c60ac5e51207dcb6f12a3771f90492f4ecff90a34fc9009482",
     ),
     (
+        "tenant",
+        "0022_fewer_index_bytes.sql",
+        "12a7fe6170127f5ab075ee905c2d22b184ea2af0a1b921c11f9e1559f8e8af44",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

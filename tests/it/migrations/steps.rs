@@ -174,6 +174,13 @@ const SEEDS: &[&str] = &[
      UPDATE heartbeat_state SET last_seen_at = '2026-01-15T10:30:00.000000Z', last_heartbeat_id = 7,
          last_seq = 4, last_lease_hash = 'lh4d'
          WHERE license_id = 'L4';",
+    // Version 22: L5 renewed, its new key after its first; I1's users counted again.
+    "UPDATE license_keys SET superseded_at = '2026-01-16T09:00:00.000000Z' WHERE id = 5;
+     INSERT INTO license_keys (id, prev_id, license_key, reason, issued_at, issued_by, superseded_at) VALUES
+       (6, 5, 'key.L5.2', 'renew', '2026-01-16T09:00:00.000000Z', 'staff:1', NULL);
+     UPDATE licenses SET key_id = 6 WHERE id = 'L5';
+     UPDATE installations SET internal_users = 2, usage_at = '2026-01-16T09:00:00.000000Z',
+         updated_at = '2026-01-16T09:00:00.000000Z' WHERE install_id = 'I1';",
 ];
 
 /// Columns that a step rewrites or moves on purpose, by step: an upgrade across that step
@@ -186,6 +193,7 @@ const REWRITES: &[(i64, &str, &str)] = &[
     (17, "licenses", "last_heartbeat_id"),
     (20, "license_keys", "kid"),
     (20, "licenses", "updated_at"),
+    (22, "license_keys", "license_id"),
 ];
 
 /// A tenant database at `version`, made by running steps 1 to `version` as plain SQL,
@@ -434,10 +442,11 @@ fn step_7_license_keys() {
     let c = upgrade_from(6);
     // (Its `kid` column, dropped again by step 20, is not read.)
     let rows: Vec<(String, String, String, String, Option<String>)> = c
-        .prepare(
-            "SELECT license_id, license_key, reason, issued_by, superseded_at
-             FROM license_keys ORDER BY id",
-        )
+        .prepare(&format!(
+            "{KEY_OWNERS} SELECT o.license_id, k.license_key, k.reason, k.issued_by,
+                     k.superseded_at
+                 FROM license_keys k JOIN owners o ON o.id = k.id ORDER BY k.id"
+        ))
         .unwrap()
         .query_map([], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
@@ -1140,7 +1149,10 @@ fn step_20_leaner_licenses() {
         .collect()
     };
     assert!(starting(&c).is_empty(), "{:?}", starting(&c));
-    c.execute_batch(SEEDS[19]).unwrap();
+    // Version 20's seed without its key row, which names its license as key rows did
+    // before step 22.
+    let (l5, _key) = SEEDS[19].split_once("INSERT INTO license_keys").unwrap();
+    c.execute_batch(l5).unwrap();
     assert_eq!(starting(&c), ["L5"]);
 
     // The list, by issue time and (as `licenses::list` asks) in a state other than
@@ -1271,13 +1283,202 @@ fn step_21_seen_day() {
     }
 }
 
+/// Step 22: no index of keys by license, of activations by secret, or of
+/// installations beside their rows; every key still belongs to its license, in order.
+#[test]
+fn step_22_fewer_index_bytes() {
+    let old = tenant_at(21);
+    let owned: Vec<(i64, String)> = old
+        .prepare("SELECT id, license_id FROM license_keys ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let c = upgrade_from(21);
+    assert!(!columns(&c, "license_keys").contains(&"license_id".to_owned()));
+    assert!(columns(&c, "licenses").contains(&"key_id".to_owned()));
+
+    // Each key belongs to the license it belonged to, found from the license.
+    let now_owned: Vec<(i64, String)> = c
+        .prepare(&format!(
+            "{KEY_OWNERS} SELECT id, license_id FROM owners ORDER BY id"
+        ))
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(now_owned, owned);
+    // A license names its newest key, and each key the license's key before it.
+    let links: Vec<(String, Option<i64>)> = c
+        .prepare("SELECT id, key_id FROM licenses ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let newest = |l: &str| owned.iter().filter(|(_, o)| o == l).map(|(k, _)| *k).max();
+    for (license, key) in &links {
+        assert_eq!(*key, newest(license), "{license}");
+    }
+    for (key, license) in &owned {
+        let prev: Option<i64> = c
+            .query_row(
+                "SELECT prev_id FROM license_keys WHERE id = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let expected = owned
+            .iter()
+            .filter(|(k, o)| o == license && k < key)
+            .map(|(k, _)| *k)
+            .max();
+        assert_eq!(prev, expected, "key {key}");
+    }
+
+    // The indexes: none of keys, none of secrets, none beside the installations.
+    let indexes = |table: &str| -> Vec<String> {
+        c.prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?1 ORDER BY name",
+        )
+        .unwrap()
+        .query_map([table], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+    };
+    assert!(indexes("license_keys").is_empty());
+    assert_eq!(indexes("activations"), ["activations_license"]);
+    assert_eq!(indexes("installations"), ["installations_violation"]);
+    let installations: String = c
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE name = 'installations'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(installations.ends_with("WITHOUT ROWID"), "{installations}");
+    let by_secret = plan(
+        &c,
+        "SELECT a.id FROM activations a WHERE a.license_id = 'L4' AND a.secret_hash = x'ac04'",
+    );
+    assert!(
+        by_secret.iter().any(|p| p.contains("activations_license")),
+        "{by_secret:?}"
+    );
+
+    // The triggers of the rebuilt tables work as before: an activation's change clears
+    // its license's credential digest; an installation's change clears the assessments
+    // of its licenses and moves its stage's count.
+    let digest = |c: &Connection| -> Option<Vec<u8>> {
+        c.query_row(
+            "SELECT credential_digest FROM heartbeat_state WHERE license_id = 'L4'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(digest(&c), Some(vec![0xd4, 0xd4]));
+    c.execute(
+        "UPDATE activations SET hostname = 'd.example' WHERE id = 4",
+        [],
+    )
+    .unwrap();
+    assert_eq!(
+        digest(&c),
+        Some(vec![0xd4, 0xd4]),
+        "not a credential's change"
+    );
+    c.execute(
+        "UPDATE activations SET fingerprint = 'box-e' WHERE id = 4",
+        [],
+    )
+    .unwrap();
+    assert_eq!(digest(&c), None);
+    let assessed = |c: &Connection| -> Option<i64> {
+        c.query_row(
+            "SELECT assessed_at FROM heartbeat_state WHERE license_id = 'L4'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    c.execute(
+        "UPDATE heartbeat_state SET assessed_at = 1768300000 WHERE license_id = 'L4'",
+        [],
+    )
+    .unwrap();
+    assert_eq!(assessed(&c), Some(1_768_300_000));
+    let stages = |c: &Connection| -> Vec<(String, i64)> {
+        c.prepare("SELECT stage, installations FROM fleet_installation_stages WHERE installations > 0 ORDER BY stage")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    let before = stages(&c);
+    let stage_of_i1: String = c
+        .query_row(
+            "SELECT stage FROM installations WHERE install_id = 'I1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let to = if stage_of_i1 == "read_only" {
+        "none"
+    } else {
+        "read_only"
+    };
+    c.execute(
+        "UPDATE installations SET stage = ?1 WHERE install_id = 'I1'",
+        [to],
+    )
+    .unwrap();
+    assert_eq!(assessed(&c), None);
+    let after = stages(&c);
+    let count =
+        |v: &[(String, i64)], s: &str| v.iter().find(|(n, _)| n == s).map_or(0, |(_, k)| *k);
+    assert_eq!(count(&after, to), count(&before, to) + 1);
+    assert_eq!(
+        count(&after, &stage_of_i1),
+        count(&before, &stage_of_i1) - 1
+    );
+    c.execute(
+        "INSERT INTO installations (install_id, updated_at) VALUES ('I9', 't')",
+        [],
+    )
+    .unwrap();
+    assert_eq!(count(&stages(&c), "none"), count(&after, "none") + 1);
+    // Kept by its id: a second row of the same id is refused.
+    assert!(
+        c.execute(
+            "INSERT INTO installations (install_id, updated_at) VALUES ('I9', 't')",
+            []
+        )
+        .is_err()
+    );
+}
+
+/// The license each key row belongs to, as `owners (id, license_id)`: since step 22 a
+/// license names its current key and each key the one it replaced.
+const KEY_OWNERS: &str = "WITH RECURSIVE owners (id, license_id) AS (
+        SELECT key_id, id FROM licenses WHERE key_id IS NOT NULL
+        UNION ALL
+        SELECT k.prev_id, owners.license_id FROM owners JOIN license_keys k ON k.id = owners.id
+        WHERE k.prev_id IS NOT NULL
+    )";
+
 /// Every key row as `(license, key, reason, issued by, superseded at)`, in id order.
 fn key_rows(c: &Connection) -> Vec<(String, String, String, String, Option<String>)> {
     let mut st = c
-        .prepare(
-            "SELECT license_id, license_key, reason, issued_by, superseded_at
-             FROM license_keys ORDER BY id",
-        )
+        .prepare(&format!(
+            "{KEY_OWNERS} SELECT o.license_id, k.license_key, k.reason, k.issued_by,
+                     k.superseded_at
+                 FROM license_keys k JOIN owners o ON o.id = k.id ORDER BY k.id"
+        ))
         .unwrap();
     st.query_map([], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
@@ -1299,9 +1500,8 @@ fn step_15_license_key_once() {
     // Each license's newest key row is the key its row held (L1 renewed at version 7).
     let newest: Vec<(String, String)> = c
         .prepare(
-            "SELECT license_id, license_key FROM license_keys k
-             WHERE id = (SELECT max(id) FROM license_keys WHERE license_id = k.license_id)
-             ORDER BY license_id",
+            "SELECT l.id, k.license_key FROM licenses l JOIN license_keys k ON k.id = l.key_id
+             ORDER BY l.id",
         )
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
