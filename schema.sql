@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 22 as SQLite stores it (columns added by a later
+-- tenant database at schema version 23 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -66,7 +66,7 @@ BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
 
--- signing_keys: step 2 (0002_licensing.sql)
+-- signing_keys: step 2 (0002_licensing.sql); changed by step 23 (0023_signed_by_number.sql)
 CREATE TABLE signing_keys (
     kid            TEXT PRIMARY KEY,
     status         TEXT NOT NULL CHECK (status IN ('active', 'verifying', 'retired')),
@@ -75,10 +75,12 @@ CREATE TABLE signing_keys (
     created_at     TEXT NOT NULL,
     rotated_at     TEXT,
     retired_at     TEXT
-);
+, no INTEGER);
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys(status) WHERE status = 'active';
+-- step 23 (0023_signed_by_number.sql)
+CREATE UNIQUE INDEX signing_keys_no ON signing_keys(no);
 
--- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 15 (0015_license_key_once.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 17 (0017_heartbeat_state.sql); changed by step 20 (0020_leaner_licenses.sql); changed by step 22 (0022_fewer_index_bytes.sql)
+-- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 15 (0015_license_key_once.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 17 (0017_heartbeat_state.sql); changed by step 20 (0020_leaner_licenses.sql); changed by step 22 (0022_fewer_index_bytes.sql); changed by step 23 (0023_signed_by_number.sql)
 CREATE TABLE licenses (
     id                      TEXT PRIMARY KEY,
     name                    TEXT NOT NULL,
@@ -91,7 +93,6 @@ CREATE TABLE licenses (
     not_before              TEXT NOT NULL,
     expires_at              TEXT NOT NULL,
     issued_at               TEXT NOT NULL,
-    kid                     TEXT NOT NULL REFERENCES signing_keys(kid),
     state                   TEXT NOT NULL CHECK (state IN ('issued', 'active', 'locked', 'suspended', 'revoked', 'expired')),
     suspend_reason          TEXT CHECK (suspend_reason IN ('staff', 'subscription')),
     bound_fingerprint       TEXT,
@@ -100,7 +101,7 @@ CREATE TABLE licenses (
     subscription_period_end TEXT,
     revoked_at              TEXT,
     revoke_reason           TEXT,
-    suspend_note TEXT, organization_id INTEGER REFERENCES organizations(id), offline_until TEXT, bundle_seq INTEGER NOT NULL DEFAULT 0, key_id INTEGER REFERENCES license_keys(id));
+    suspend_note TEXT, organization_id INTEGER REFERENCES organizations(id), offline_until TEXT, bundle_seq INTEGER NOT NULL DEFAULT 0, key_id INTEGER REFERENCES license_keys(id), signed_by INTEGER REFERENCES signing_keys(no));
 CREATE INDEX licenses_install ON licenses(install_id);
 -- step 20 (0020_leaner_licenses.sql)
 CREATE INDEX licenses_issued ON licenses(issued_at);
@@ -113,8 +114,6 @@ CREATE INDEX licenses_suspended ON licenses(suspend_reason) WHERE state = 'suspe
 CREATE INDEX licenses_expiry ON licenses(expires_at);
 -- step 20 (0020_leaner_licenses.sql)
 CREATE INDEX licenses_not_before ON licenses(not_before) WHERE not_before > issued_at;
--- step 7 (0007_license_keys.sql)
-CREATE INDEX licenses_kid ON licenses(kid);
 -- step 17 (0017_heartbeat_state.sql)
 CREATE TRIGGER fleet_license_added AFTER INSERT ON licenses BEGIN
     INSERT INTO fleet_license_states (state, licenses) VALUES (NEW.state, 1)
@@ -168,6 +167,8 @@ CREATE TRIGGER heartbeat_assessment_license_removed AFTER DELETE ON licenses BEG
     WHERE assessed_at IS NOT NULL AND license_id IN
         (SELECT id FROM licenses WHERE install_id = OLD.install_id);
 END;
+-- step 23 (0023_signed_by_number.sql)
+CREATE INDEX licenses_signed_by ON licenses(signed_by);
 
 -- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 14 (0014_heartbeat_chain.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 22 (0022_fewer_index_bytes.sql)
 CREATE TABLE activations (

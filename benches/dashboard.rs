@@ -58,10 +58,10 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
     tx.execute_batch(&format!(
         "CREATE TEMP TABLE n AS WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {licenses}) SELECT i FROM c;
          INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features, flags,
-            not_before, expires_at, issued_at, kid, state, suspend_reason, bound_fingerprint,
+            not_before, expires_at, issued_at, signed_by, state, suspend_reason, bound_fingerprint,
             activated_at, subscription_status, subscription_period_end, revoked_at, revoke_reason)
          SELECT 'bench-' || n.i, 'Plant ' || n.i, 'inst-' || n.i, 'Org ' || (n.i % 500), 50, 10, l.features, l.flags,
-            l.not_before, {expires}, {issued}, l.kid,
+            l.not_before, {expires}, {issued}, l.signed_by,
             CASE WHEN n.i % 100 < 60 THEN 'active' WHEN n.i % 100 < 75 THEN 'issued' WHEN n.i % 100 < 85 THEN 'locked'
                  WHEN n.i % 100 < 90 THEN 'suspended' WHEN n.i % 100 < 95 THEN 'revoked' ELSE 'expired' END,
             CASE WHEN n.i % 100 BETWEEN 85 AND 89 THEN 'staff' END,

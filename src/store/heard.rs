@@ -347,9 +347,9 @@ mod tests {
             for i in 0..n as u64 {
                 tx.execute(
                     "INSERT INTO licenses (id, name, install_id, internal_users, external_users,
-                         not_before, expires_at, issued_at, kid, state)
+                         not_before, expires_at, issued_at, signed_by, state)
                      VALUES (?1, 'n', 'inst-' || ?1, 10, 2, ?2, '2028-01-01T00:00:00.000000Z', ?2,
-                         'k1', ?3)",
+                         1, ?3)",
                     params![license(i), ISSUED, state],
                 )?;
             }

@@ -118,14 +118,14 @@ mod tests {
         let db = Db::open(&dir.join("t.db"), &TENANT, DbOptions::default()).unwrap();
         db.write(|tx| {
             tx.execute(
-                "INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at)
-                 VALUES ('k1', 'active', '{}', x'00', ?1)",
+                "INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at, no)
+                 VALUES ('k1', 'active', '{}', x'00', ?1, 1)",
                 [AT],
             )?;
             tx.execute(
                 "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-                     expires_at, issued_at, kid, state)
-                 VALUES ('L', 'n', 'I', 1, 0, ?1, '2027-01-01T00:00:00.000000Z', ?1, 'k1', 'active')",
+                     expires_at, issued_at, signed_by, state)
+                 VALUES ('L', 'n', 'I', 1, 0, ?1, '2027-01-01T00:00:00.000000Z', ?1, 1, 'active')",
                 [AT],
             )?;
             Ok::<_, StoreError>(())

@@ -117,15 +117,15 @@ mod tests {
         let db = Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap();
         db.write(|tx| {
             tx.execute(
-                "INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at)
-                 VALUES ('k1', 'active', '{}', x'00', '2026-01-01T00:00:00.000000Z')",
+                "INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at, no)
+                 VALUES ('k1', 'active', '{}', x'00', '2026-01-01T00:00:00.000000Z', 1)",
                 [],
             )?;
             tx.execute(
                 "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-                     expires_at, issued_at, kid, state)
+                     expires_at, issued_at, signed_by, state)
                  VALUES ('L', 'n', 'I', 1, 0, '2026-01-01T00:00:00.000000Z', '2027-01-01T00:00:00.000000Z',
-                     '2026-01-01T00:00:00.000000Z', 'k1', 'active')",
+                     '2026-01-01T00:00:00.000000Z', 1, 'active')",
                 [],
             )?;
             tx.execute(

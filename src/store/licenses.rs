@@ -1,6 +1,7 @@
 //! Licenses and their event history.
 
 use super::id_set::IdSet;
+use super::signing_keys;
 use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
 use crate::domain::lifecycle::{LicenseState, Subscription, SuspendReason};
 use chrono::{DateTime, Utc};
@@ -20,7 +21,8 @@ pub struct LicenseRow {
     pub expires_at: DateTime<Utc>,
     pub issued_at: DateTime<Utc>,
     /// The signing key of its current license key (the key itself is in
-    /// `license_keys`, out of this row that every heartbeat reads and rewrites).
+    /// `license_keys`, out of this row that every heartbeat reads and rewrites). The row
+    /// holds the key's number (`signed_by`, tenant step 23), read back as its `kid`.
     pub kid: String,
     pub state: LicenseState,
     pub suspend_reason: Option<SuspendReason>,
@@ -51,7 +53,8 @@ pub struct LicenseRow {
 pub const HEARD: &str = "LEFT JOIN heartbeat_state h ON h.license_id = l.id";
 
 pub const COLUMNS: &str = "l.id, l.name, l.install_id, l.organization, l.internal_users, l.external_users, \
-     l.features, l.flags, l.not_before, l.expires_at, l.issued_at, l.kid, l.state, \
+     l.features, l.flags, l.not_before, l.expires_at, l.issued_at, \
+     (SELECT kid FROM signing_keys WHERE no = l.signed_by), l.state, \
      l.suspend_reason, l.bound_fingerprint, l.activated_at, h.last_seen_at, l.subscription_status, \
      l.subscription_period_end, l.revoked_at, l.revoke_reason, l.suspend_note, \
      l.organization_id, l.offline_until, l.bundle_seq, h.last_heartbeat_id";
@@ -88,7 +91,7 @@ pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
         not_before: parse_ts("licenses.not_before", &text(8)?)?,
         expires_at: parse_ts("licenses.expires_at", &text(9)?)?,
         issued_at: parse_ts("licenses.issued_at", &text(10)?)?,
-        kid: text(11)?,
+        kid: opt(11)?.ok_or_else(|| corrupt("licenses.signed_by", "no signing key's number"))?,
         state: state_s
             .parse()
             .map_err(|_| corrupt("licenses.state", state_s.clone()))?,
@@ -117,7 +120,7 @@ pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
 pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
     tx.execute(
         "INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features, flags,
-            not_before, expires_at, issued_at, kid, state, suspend_reason, bound_fingerprint,
+            not_before, expires_at, issued_at, signed_by, state, suspend_reason, bound_fingerprint,
             activated_at, subscription_status, subscription_period_end, revoked_at, revoke_reason, suspend_note,
             organization_id, offline_until, bundle_seq)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
@@ -133,7 +136,7 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
             ts(l.not_before),
             ts(l.expires_at),
             ts(l.issued_at),
-            l.kid,
+            signing_keys::number(tx, &l.kid)?,
             l.state.as_str(),
             l.suspend_reason.map(SuspendReason::as_str),
             l.bound_fingerprint,
@@ -322,7 +325,7 @@ pub struct GrantUpdate<'a> {
 pub fn update_grant(tx: &WriteTx<'_>, id: &str, g: &GrantUpdate<'_>) -> Result<()> {
     tx.execute(
         "UPDATE licenses SET name = ?2, internal_users = ?3, external_users = ?4, features = ?5,
-            expires_at = ?6, kid = ?7 WHERE id = ?1",
+            expires_at = ?6, signed_by = ?7 WHERE id = ?1",
         params![
             id,
             g.name,
@@ -330,7 +333,7 @@ pub fn update_grant(tx: &WriteTx<'_>, id: &str, g: &GrantUpdate<'_>) -> Result<(
             g.external_users,
             serde_json::to_string(g.features).unwrap_or_else(|_| "[]".into()),
             ts(g.expires_at),
-            g.kid,
+            signing_keys::number(tx, g.kid)?,
         ],
     )?;
     Ok(())
@@ -339,7 +342,9 @@ pub fn update_grant(tx: &WriteTx<'_>, id: &str, g: &GrantUpdate<'_>) -> Result<(
 /// Live (not revoked or expired) licenses signed by `kid`, oldest first, at most `limit`.
 pub fn live_signed_by(tx: &ReadTx<'_>, kid: &str, limit: usize) -> Result<Vec<LicenseRow>> {
     let mut st = tx.prepare(&format!(
-        "SELECT {COLUMNS} FROM licenses l {HEARD} WHERE l.kid = ?1 AND l.state NOT IN ('revoked', 'expired')
+        "SELECT {COLUMNS} FROM licenses l {HEARD}
+         WHERE l.signed_by = (SELECT no FROM signing_keys WHERE kid = ?1)
+             AND l.state NOT IN ('revoked', 'expired')
          ORDER BY l.issued_at, l.rowid LIMIT ?2"
     ))?;
     let mut rows = st.query(params![kid, limit as i64])?;

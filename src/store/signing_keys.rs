@@ -3,7 +3,7 @@
 use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
 use crate::domain::signing_key::KeyStatus;
 use chrono::{DateTime, Utc};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKeyRow {
@@ -67,7 +67,8 @@ pub fn insert_active(
         [ts(now)],
     )?;
     tx.execute(
-        "INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at) VALUES (?1, 'active', ?2, ?3, ?4)",
+        "INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at, no)
+         VALUES (?1, 'active', ?2, ?3, ?4, (SELECT coalesce(max(no), 0) + 1 FROM signing_keys))",
         params![kid, public_jwk, sealed, ts(now)],
     )?;
     Ok(())
@@ -80,10 +81,25 @@ pub fn retire(tx: &WriteTx<'_>, kid: &str, now: DateTime<Utc>) -> Result<usize> 
     )?)
 }
 
+/// The number of the signing key `kid` (`signing_keys.no`, tenant step 23), which a
+/// license holds instead of the `kid`; every license is signed by a key licd has, so an
+/// unknown `kid` is a damaged store.
+pub fn number(tx: &ReadTx<'_>, kid: &str) -> Result<i64> {
+    let mut st = tx.prepare("SELECT no FROM signing_keys WHERE kid = ?1")?;
+    st.query_row([kid], |r| r.get::<_, Option<i64>>(0))
+        .optional()?
+        .flatten()
+        .ok_or_else(|| StoreError::Corrupt {
+            column: "signing_keys.no",
+            value: format!("no number for signing key {kid}"),
+        })
+}
+
 /// Live (not revoked or expired) licenses per signing key.
 pub fn live_license_counts(tx: &ReadTx<'_>) -> Result<Vec<(String, i64)>> {
     let mut st = tx.prepare(
-        "SELECT kid, count(*) FROM licenses WHERE state NOT IN ('revoked', 'expired') GROUP BY kid",
+        "SELECT s.kid, count(*) FROM licenses l JOIN signing_keys s ON s.no = l.signed_by
+         WHERE l.state NOT IN ('revoked', 'expired') GROUP BY l.signed_by",
     )?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

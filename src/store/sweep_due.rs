@@ -176,8 +176,8 @@ pub(super) mod tests {
             tx.execute(
                 "WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 + ?2 - 1)
                  INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-                     expires_at, issued_at, kid, state, activated_at, organization_id)
-                 SELECT 'lic-' || i, 'n', 'inst-' || i, 10, 2, ?3, ?4, ?3, 'k1', 'active', ?3, ?5
+                     expires_at, issued_at, signed_by, state, activated_at, organization_id)
+                 SELECT 'lic-' || i, 'n', 'inst-' || i, 10, 2, ?3, ?4, ?3, 1, 'active', ?3, ?5
                  FROM n",
                 params![from as i64, n as i64, ISSUED, expires, organization],
             )?;
@@ -213,8 +213,8 @@ pub(super) mod tests {
     /// The active signing key `k1` the test licenses name (once).
     pub(in crate::store) fn signing_key(tx: &WriteTx<'_>) -> Result<()> {
         tx.execute(
-            "INSERT OR IGNORE INTO signing_keys (kid, status, public_jwk, sealed_private, created_at)
-             VALUES ('k1', 'active', '{}', x'00', ?1)",
+            "INSERT OR IGNORE INTO signing_keys (kid, status, public_jwk, sealed_private, created_at, no)
+             VALUES ('k1', 'active', '{}', x'00', ?1, 1)",
             [ISSUED],
         )?;
         Ok(())

@@ -83,37 +83,19 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 }
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
-/// step's (22) key chain as step 21 left it, keys found by their license through an
-/// index, its version one lower. (Its activations and installations keep step 22's
-/// form, which step 22 rebuilds as well as step 21's.)
+/// step's (23) signing key numbers as step 22 left them, each license naming its
+/// signing key by `kid`, its version one lower.
 fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     c.execute_batch(
         "BEGIN;
-         CREATE TABLE keys_21 AS
-             WITH RECURSIVE owners (id, license_id) AS (
-                 SELECT key_id, id FROM licenses WHERE key_id IS NOT NULL
-                 UNION ALL
-                 SELECT k.prev_id, owners.license_id FROM owners
-                     JOIN license_keys k ON k.id = owners.id WHERE k.prev_id IS NOT NULL
-             )
-             SELECT k.id, o.license_id, k.license_key, k.reason, k.issued_at, k.issued_by,
-                    k.superseded_at
-             FROM license_keys k JOIN owners o ON o.id = k.id;
-         ALTER TABLE licenses DROP COLUMN key_id;
-         DROP TABLE license_keys;
-         CREATE TABLE license_keys (
-             id            INTEGER PRIMARY KEY,
-             license_id    TEXT NOT NULL REFERENCES licenses(id),
-             license_key   TEXT NOT NULL,
-             reason        TEXT NOT NULL CHECK (reason IN ('issue', 'renew', 'change', 'reissue')),
-             issued_at     TEXT NOT NULL,
-             issued_by     TEXT NOT NULL,
-             superseded_at TEXT
-         );
-         INSERT INTO license_keys SELECT * FROM keys_21 ORDER BY id;
-         DROP TABLE keys_21;
-         CREATE INDEX license_keys_license ON license_keys(license_id, id);
+         DROP INDEX licenses_signed_by;
+         ALTER TABLE licenses ADD COLUMN kid TEXT REFERENCES signing_keys(kid);
+         UPDATE licenses SET kid = (SELECT kid FROM signing_keys WHERE no = licenses.signed_by);
+         ALTER TABLE licenses DROP COLUMN signed_by;
+         CREATE INDEX licenses_kid ON licenses(kid);
+         DROP INDEX signing_keys_no;
+         ALTER TABLE signing_keys DROP COLUMN no;
          COMMIT;",
     )
     .unwrap();

@@ -123,6 +123,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "12a7fe6170127f5ab075ee905c2d22b184ea2af0a1b921c11f9e1559f8e8af44",
     ),
     (
+        "tenant",
+        "0023_signed_by_number.sql",
+        "47472f78a2d79b154360d51bcdff945fe9d76a0704afdc641e3d2b0d8a970ba4",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

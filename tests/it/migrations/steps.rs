@@ -4,7 +4,7 @@
 //! follow later changes of the code.
 
 use super::{Object, empty, objects};
-use licd::store::migrate::{Outcome, REGISTRY, TENANT, bring_up_to_date};
+use licd::store::migrate::{Outcome, REGISTRY, TENANT, bring_up_to_date, user_version};
 use rusqlite::Connection;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -181,6 +181,15 @@ const SEEDS: &[&str] = &[
      UPDATE licenses SET key_id = 6 WHERE id = 'L5';
      UPDATE installations SET internal_users = 2, usage_at = '2026-01-16T09:00:00.000000Z',
          updated_at = '2026-01-16T09:00:00.000000Z' WHERE install_id = 'I1';",
+    // Version 23: a second signing key, now active; L5 reissued with it.
+    "UPDATE signing_keys SET status = 'verifying', rotated_at = '2026-01-17T09:00:00.000000Z'
+         WHERE kid = 'k1';
+     INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at, no) VALUES
+       ('k2', 'active', '{\"kty\":\"EC\"}', x'5e02', '2026-01-17T09:00:00.000000Z', 2);
+     UPDATE license_keys SET superseded_at = '2026-01-17T09:00:00.000000Z' WHERE id = 6;
+     INSERT INTO license_keys (id, prev_id, license_key, reason, issued_at, issued_by, superseded_at) VALUES
+       (7, 6, 'key.L5.3', 'reissue', '2026-01-17T09:00:00.000000Z', 'staff:1', NULL);
+     UPDATE licenses SET key_id = 7, signed_by = 2 WHERE id = 'L5';",
 ];
 
 /// Columns that a step rewrites or moves on purpose, by step: an upgrade across that step
@@ -194,6 +203,7 @@ const REWRITES: &[(i64, &str, &str)] = &[
     (20, "license_keys", "kid"),
     (20, "licenses", "updated_at"),
     (22, "license_keys", "license_id"),
+    (23, "licenses", "kid"),
 ];
 
 /// A tenant database at `version`, made by running steps 1 to `version` as plain SQL,
@@ -336,18 +346,18 @@ fn step_1_foundation() {
 fn step_2_licensing() {
     let c = upgrade_from(1);
     c.execute_batch(
-        "INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at)
-         VALUES ('k9', 'active', '{}', x'00', 't');
+        "INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at, no)
+         VALUES ('k9', 'active', '{}', x'00', 't', 9);
          INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-           expires_at, issued_at, kid, state)
-         VALUES ('L9', 'n', 'I9', 1, 0, 't', 't', 't', 'k9', 'issued');",
+           expires_at, issued_at, signed_by, state)
+         VALUES ('L9', 'n', 'I9', 1, 0, 't', 't', 't', 9, 'issued');",
     )
     .unwrap();
     let err = c
         .execute(
             "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-               expires_at, issued_at, kid, state)
-             VALUES ('L10', 'n', 'I9', 1, 0, 't', 't', 't', 'nokey', 'issued')",
+               expires_at, issued_at, signed_by, state)
+             VALUES ('L10', 'n', 'I9', 1, 0, 't', 't', 't', 99, 'issued')",
             [],
         )
         .unwrap_err();
@@ -483,7 +493,8 @@ fn step_7_license_keys() {
         )
         .unwrap();
     assert_eq!(note, None);
-    assert!(names(&c, "index").contains(&"licenses_kid".into()));
+    // What a signing key signed is found by index (by the key's number since step 23).
+    assert!(names(&c, "index").contains(&"licenses_signed_by".into()));
 }
 
 /// Step 8, the dashboard's aggregates: filled from the rows that exist (each equal to a
@@ -548,8 +559,8 @@ fn step_8_fleet_aggregates() {
          UPDATE licenses SET state = 'suspended' WHERE id = 'L2';
          UPDATE installations SET stage = 'read_only' WHERE install_id = 'I1';
          INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-           expires_at, issued_at, kid, state)
-         VALUES ('L3', 'n', 'I1', 1, 0, 't', 't', '2026-01-07T12:00:00.000000Z', 'k1', 'issued');",
+           expires_at, issued_at, signed_by, state)
+         VALUES ('L3', 'n', 'I1', 1, 0, 't', 't', '2026-01-07T12:00:00.000000Z', 1, 'issued');",
     )
     .unwrap();
     assert_eq!(
@@ -940,8 +951,8 @@ fn step_17_heartbeat_state() {
     // is followed.
     c.execute_batch(
         "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
-           expires_at, issued_at, kid, state)
-         VALUES ('L5', 'n', 'I1', 1, 0, 't', 't', '2026-01-20T12:00:00.000000Z', 'k1', 'issued');
+           expires_at, issued_at, signed_by, state)
+         VALUES ('L5', 'n', 'I1', 1, 0, 't', 't', '2026-01-20T12:00:00.000000Z', 1, 'issued');
          UPDATE licenses SET state = 'locked' WHERE id = 'L1';
          UPDATE licenses SET state = 'active' WHERE id = 'L2';",
     )
@@ -1049,9 +1060,9 @@ fn step_19_heartbeat_assessment() {
     assert!(held(&c).is_empty(), "{:?}", held(&c));
     // L5 and L6, on installation I2, to see it keep its own, and to remove.
     c.execute_batch(
-        "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before, expires_at, issued_at, kid, state) VALUES
-           ('L5', 'Plant 10', 'I2', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 'k1', 'issued'),
-           ('L6', 'Plant 11', 'I2', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 'k1', 'issued');
+        "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before, expires_at, issued_at, signed_by, state) VALUES
+           ('L5', 'Plant 10', 'I2', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 1, 'issued'),
+           ('L6', 'Plant 11', 'I2', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 1, 'issued');
          INSERT INTO installations (install_id, condition, stage, updated_at) VALUES ('I2', 'compliant', 'none', '2026-01-12T09:00:00.000000Z');",
     )
     .unwrap();
@@ -1076,8 +1087,8 @@ fn step_19_heartbeat_assessment() {
         "UPDATE licenses SET internal_users = 6 WHERE id = 'L2';",
         "UPDATE licenses SET expires_at = '2027-02-01T00:00:00.000000Z' WHERE id = 'L1';",
         "UPDATE licenses SET subscription_status = 'canceled' WHERE id = 'L2';",
-        "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before, expires_at, issued_at, kid, state) VALUES
-           ('L7', 'Plant 12', 'I1', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 'k1', 'issued');",
+        "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before, expires_at, issued_at, signed_by, state) VALUES
+           ('L7', 'Plant 12', 'I1', 1, 0, '2026-01-12T00:00:00.000000Z', '2027-01-12T00:00:00.000000Z', '2026-01-12T09:00:00.000000Z', 1, 'issued');",
     ] {
         c.execute_batch(set).unwrap();
         c.execute_batch(change).unwrap();
@@ -1149,10 +1160,14 @@ fn step_20_leaner_licenses() {
         .collect()
     };
     assert!(starting(&c).is_empty(), "{:?}", starting(&c));
-    // Version 20's seed without its key row, which names its license as key rows did
-    // before step 22.
-    let (l5, _key) = SEEDS[19].split_once("INSERT INTO license_keys").unwrap();
-    c.execute_batch(l5).unwrap();
+    // Version 20's L5, as today's schema holds it (its signing key by number, step 23).
+    c.execute_batch(
+        "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
+           expires_at, issued_at, signed_by, state)
+         VALUES ('L5', 'Plant 10', 'I1', 1, 0, '2026-03-01T00:00:00.000000Z',
+           '2027-03-01T00:00:00.000000Z', '2026-01-14T09:00:00.000000Z', 1, 'issued');",
+    )
+    .unwrap();
     assert_eq!(starting(&c), ["L5"]);
 
     // The list, by issue time and (as `licenses::list` asks) in a state other than
@@ -1462,6 +1477,86 @@ fn step_22_fewer_index_bytes() {
     );
 }
 
+/// Step 23: a license names its signing key by the key's number; a license naming a
+/// key licd does not have stops the upgrade instead of losing its `kid`.
+#[test]
+fn step_23_signed_by_number() {
+    let mut c = tenant_at(22);
+    c.execute_batch(
+        "INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at) VALUES
+           ('k0', 'retired', '{}', x'5e00', '2025-12-01T09:00:00.000000Z');
+         UPDATE licenses SET kid = 'k0' WHERE id = 'L2';",
+    )
+    .unwrap();
+    let before: Vec<(String, String)> = c
+        .prepare("SELECT id, kid FROM licenses ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(
+        bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap(),
+        Outcome::Upgraded { from: 22 }
+    );
+    assert!(!columns(&c, "licenses").contains(&"kid".to_owned()));
+    // Numbered oldest first: k0 (made before k1) is 1.
+    let numbers: Vec<(String, i64)> = c
+        .prepare("SELECT kid, no FROM signing_keys ORDER BY no")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(numbers, [("k0".to_owned(), 1), ("k1".to_owned(), 2)]);
+    // Each license's `kid`, read back through its number as `licenses::COLUMNS` does.
+    let after: Vec<(String, String)> = c
+        .prepare(
+            "SELECT l.id, (SELECT kid FROM signing_keys WHERE no = l.signed_by)
+             FROM licenses l ORDER BY l.id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(after, before);
+    let signed_by_k1 = plan(
+        &c,
+        "SELECT l.id FROM licenses l WHERE l.signed_by = (SELECT no FROM signing_keys WHERE kid = 'k1')
+             AND l.state NOT IN ('revoked', 'expired') ORDER BY l.issued_at, l.rowid LIMIT 10",
+    );
+    assert!(
+        signed_by_k1
+            .iter()
+            .any(|p| p.contains("licenses_signed_by")),
+        "{signed_by_k1:?}"
+    );
+    // A number names a signing key licd has.
+    assert!(
+        c.execute("UPDATE licenses SET signed_by = 9 WHERE id = 'L1'", [])
+            .is_err()
+    );
+
+    // A license whose `kid` names no signing key (written with foreign keys off).
+    let mut c = tenant_at(22);
+    c.pragma_update(None, "foreign_keys", false).unwrap();
+    c.execute("UPDATE licenses SET kid = 'gone' WHERE id = 'L1'", [])
+        .unwrap();
+    c.pragma_update(None, "foreign_keys", true).unwrap();
+    let err = bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("a_license_names_an_unknown_signing_key"),
+        "{err}"
+    );
+    assert_eq!(user_version(&c).unwrap(), 22);
+    let kid: String = c
+        .query_row("SELECT kid FROM licenses WHERE id = 'L1'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kid, "gone");
+}
+
 /// The license each key row belongs to, as `owners (id, license_id)`: since step 22 a
 /// license names its current key and each key the one it replaced.
 const KEY_OWNERS: &str = "WITH RECURSIVE owners (id, license_id) AS (
@@ -1492,7 +1587,7 @@ fn key_rows(c: &Connection) -> Vec<(String, String, String, String, Option<Strin
 fn step_15_license_key_once() {
     let c = upgrade_from(14);
     let columns = columns(&c, "licenses");
-    assert!(columns.contains(&"kid".to_owned()));
+    assert!(columns.contains(&"signed_by".to_owned()));
     assert!(
         !columns.contains(&"license_key".to_owned()),
         "the key is no longer in the license row: {columns:?}"
