@@ -120,7 +120,7 @@ const RELEASED: &[(&str, &str, &str)] = &[
     (
         "tenant",
         "0022_fewer_index_bytes.sql",
-        "12a7fe6170127f5ab075ee905c2d22b184ea2af0a1b921c11f9e1559f8e8af44",
+        "98a3e56c620bce632755d8b5e883cfb1dbc22816c799b89ff2272d2ef44d4fe0",
     ),
     (
         "tenant",

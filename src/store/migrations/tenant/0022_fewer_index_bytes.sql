@@ -49,7 +49,13 @@ UPDATE licenses SET key_id = newest.id
     WHERE newest.license_id = licenses.id;
 DROP TABLE license_keys_before_22;
 
--- Activations: no unique index of secrets.
+-- Activations: no unique index of secrets. Dropping the table checks, for each of its
+-- rows, the rows of other tables that point at it (and the insert below again): the
+-- columns that point at an activation and have no index of their own get one for the
+-- step, or each check would read the whole table (hours for 100,000 activations).
+CREATE INDEX step_22_heartbeat_state_activation ON heartbeat_state(activation_id);
+CREATE INDEX step_22_directives_activation ON directives(activation_id);
+CREATE INDEX step_22_license_bundles_activation ON license_bundles(activation_id);
 CREATE TABLE activations_before_22 AS SELECT * FROM activations;
 DROP TABLE activations;
 CREATE TABLE activations (
@@ -70,6 +76,9 @@ INSERT INTO activations (id, license_id, fingerprint, hostname, secret_hash, cre
            superseded_at, superseded_reason, last_seq, last_lease_hash
     FROM activations_before_22 ORDER BY id;
 DROP TABLE activations_before_22;
+DROP INDEX step_22_heartbeat_state_activation;
+DROP INDEX step_22_directives_activation;
+DROP INDEX step_22_license_bundles_activation;
 CREATE INDEX activations_license ON activations(license_id);
 CREATE TRIGGER heartbeat_credential_changed
 AFTER UPDATE OF license_id, fingerprint, secret_hash, superseded_at, superseded_reason
