@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 23 as SQLite stores it (columns added by a later
+-- tenant database at schema version 24 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -80,7 +80,7 @@ CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys(status) WHERE status
 -- step 23 (0023_signed_by_number.sql)
 CREATE UNIQUE INDEX signing_keys_no ON signing_keys(no);
 
--- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 15 (0015_license_key_once.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 17 (0017_heartbeat_state.sql); changed by step 20 (0020_leaner_licenses.sql); changed by step 22 (0022_fewer_index_bytes.sql); changed by step 23 (0023_signed_by_number.sql)
+-- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 15 (0015_license_key_once.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 17 (0017_heartbeat_state.sql); changed by step 20 (0020_leaner_licenses.sql); changed by step 22 (0022_fewer_index_bytes.sql); changed by step 23 (0023_signed_by_number.sql); changed by step 24 (0024_license_times_as_integers.sql)
 CREATE TABLE licenses (
     id                      TEXT PRIMARY KEY,
     name                    TEXT NOT NULL,
@@ -90,18 +90,26 @@ CREATE TABLE licenses (
     external_users          INTEGER NOT NULL,
     features                TEXT NOT NULL DEFAULT '[]',
     flags                   TEXT NOT NULL DEFAULT '[]',
-    not_before              TEXT NOT NULL,
-    expires_at              TEXT NOT NULL,
-    issued_at               TEXT NOT NULL,
+    -- Times: microseconds since 1970-01-01T00:00:00Z.
+    not_before              INTEGER NOT NULL,
+    expires_at              INTEGER NOT NULL,
+    issued_at               INTEGER NOT NULL,
+    -- The signing key of its current key (`signing_keys.no`), and that key.
+    signed_by               INTEGER REFERENCES signing_keys(no),
+    key_id                  INTEGER REFERENCES license_keys(id),
     state                   TEXT NOT NULL CHECK (state IN ('issued', 'active', 'locked', 'suspended', 'revoked', 'expired')),
     suspend_reason          TEXT CHECK (suspend_reason IN ('staff', 'subscription')),
+    suspend_note            TEXT,
     bound_fingerprint       TEXT,
-    activated_at            TEXT,
+    activated_at            INTEGER,
     subscription_status     TEXT NOT NULL DEFAULT 'none' CHECK (subscription_status IN ('none', 'active', 'past_due', 'canceled')),
-    subscription_period_end TEXT,
-    revoked_at              TEXT,
+    subscription_period_end INTEGER,
+    revoked_at              INTEGER,
     revoke_reason           TEXT,
-    suspend_note TEXT, organization_id INTEGER REFERENCES organizations(id), offline_until TEXT, bundle_seq INTEGER NOT NULL DEFAULT 0, key_id INTEGER REFERENCES license_keys(id), signed_by INTEGER REFERENCES signing_keys(no));
+    organization_id         INTEGER REFERENCES organizations(id),
+    offline_until           INTEGER,
+    bundle_seq              INTEGER NOT NULL DEFAULT 0
+);
 CREATE INDEX licenses_install ON licenses(install_id);
 -- step 20 (0020_leaner_licenses.sql)
 CREATE INDEX licenses_issued ON licenses(issued_at);
@@ -114,11 +122,12 @@ CREATE INDEX licenses_suspended ON licenses(suspend_reason) WHERE state = 'suspe
 CREATE INDEX licenses_expiry ON licenses(expires_at);
 -- step 20 (0020_leaner_licenses.sql)
 CREATE INDEX licenses_not_before ON licenses(not_before) WHERE not_before > issued_at;
--- step 17 (0017_heartbeat_state.sql)
+-- step 24 (0024_license_times_as_integers.sql)
 CREATE TRIGGER fleet_license_added AFTER INSERT ON licenses BEGIN
     INSERT INTO fleet_license_states (state, licenses) VALUES (NEW.state, 1)
         ON CONFLICT (state) DO UPDATE SET licenses = licenses + 1;
-    INSERT INTO fleet_license_days (day, issued) VALUES (substr(NEW.issued_at, 1, 10), 1)
+    INSERT INTO fleet_license_days (day, issued)
+        VALUES (date(NEW.issued_at / 1000000, 'unixepoch'), 1)
         ON CONFLICT (day) DO UPDATE SET issued = issued + 1;
 END;
 -- step 8 (0008_fleet_aggregates.sql)

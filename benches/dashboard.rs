@@ -55,6 +55,8 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
     let at = |seconds_ago: &str| {
         format!("strftime('%Y-%m-%dT%H:%M:%S.000000Z', {epoch} - ({seconds_ago}), 'unixepoch')")
     };
+    // A license's times are microseconds (tenant step 24).
+    let at_micros = |seconds_ago: &str| format!("(({epoch} - ({seconds_ago})) * 1000000)");
     tx.execute_batch(&format!(
         "CREATE TEMP TABLE n AS WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {licenses}) SELECT i FROM c;
          INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features, flags,
@@ -79,8 +81,8 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
             {now_ts}
          FROM n;
          DROP TABLE n;",
-        expires = at("-(n.i % 400) * 86400 - 3600"),
-        issued = at("(n.i % 84) * 86400 + 7200"),
+        expires = at_micros("-(n.i % 400) * 86400 - 3600"),
+        issued = at_micros("(n.i % 84) * 86400 + 7200"),
         seen = at("(CAST(substr(license_id, 7) AS INTEGER) % 120) * 60"),
         now_ts = at("0"),
     ))

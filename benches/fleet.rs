@@ -623,8 +623,8 @@ fn heartbeats_during_full_sweep(
         .unwrap();
     assert_eq!(set_back, 1, "no installations.last_sweep to set back");
     conn.execute(
-        "UPDATE licenses SET issued_at = '2000-01-01T00:00:00.000000Z'
-         WHERE issued_at > '2000-01-01T00:00:00.000000Z'",
+        "UPDATE licenses SET issued_at = unixepoch('2000-01-01') * 1000000
+         WHERE issued_at > unixepoch('2000-01-01') * 1000000",
         [],
     )
     .unwrap();

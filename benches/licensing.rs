@@ -263,11 +263,11 @@ fn main() {
     let copy = |prefix: &str, seen: DateTime<Utc>, n: i64| {
         raw.execute_batch(&format!(
                     "INSERT INTO licenses (id, name, install_id, organization, internal_users, external_users, features,
-                       flags, not_before, expires_at, issued_at, kid, state, suspend_reason, bound_fingerprint,
+                       flags, not_before, expires_at, issued_at, signed_by, state, suspend_reason, bound_fingerprint,
                        activated_at, subscription_status, subscription_period_end, revoked_at,
                        revoke_reason)
                      SELECT '{prefix}-' || n.value, name, install_id || '-{prefix}-' || n.value, organization,
-                       internal_users, external_users, features, flags, not_before, expires_at, issued_at, kid,
+                       internal_users, external_users, features, flags, not_before, expires_at, issued_at, signed_by,
                        'active', suspend_reason, bound_fingerprint, activated_at, subscription_status,
                        subscription_period_end, revoked_at, revoke_reason
                      FROM (WITH RECURSIVE c(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM c WHERE value < {n})

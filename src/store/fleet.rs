@@ -7,7 +7,7 @@
 
 use super::db::Db;
 use super::licenses::{COLUMNS, HEARD, LicenseRow, read_row};
-use super::{ReadTx, Result, StoreError, WriteTx, ts};
+use super::{ReadTx, Result, StoreError, WriteTx, micros};
 use crate::domain::lifecycle::LicenseState;
 use crate::domain::violation::Stage;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -175,7 +175,7 @@ pub fn expiring(
     let count: i64 = tx.query_row(
         "SELECT count(*) FROM licenses INDEXED BY licenses_live_expiry
          WHERE state NOT IN ('revoked', 'expired') AND expires_at >= ?1 AND expires_at < ?2",
-        [ts(from), ts(until)],
+        [micros(from), micros(until)],
         |r| r.get(0),
     )?;
     let mut st = tx.prepare(&format!(
@@ -183,7 +183,7 @@ pub fn expiring(
          WHERE l.state NOT IN ('revoked', 'expired') AND l.expires_at >= ?1 AND l.expires_at < ?2
          ORDER BY l.expires_at LIMIT ?3"
     ))?;
-    let mut rows = st.query(params![ts(from), ts(until), limit as i64])?;
+    let mut rows = st.query(params![micros(from), micros(until), limit as i64])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         out.push(read_row(r, 0)?);

@@ -348,8 +348,8 @@ mod tests {
                 tx.execute(
                     "INSERT INTO licenses (id, name, install_id, internal_users, external_users,
                          not_before, expires_at, issued_at, signed_by, state)
-                     VALUES (?1, 'n', 'inst-' || ?1, 10, 2, ?2, '2028-01-01T00:00:00.000000Z', ?2,
-                         1, ?3)",
+                     VALUES (?1, 'n', 'inst-' || ?1, 10, 2, unixepoch(?2) * 1000000,
+                         unixepoch('2028-01-01') * 1000000, unixepoch(?2) * 1000000, 1, ?3)",
                     params![license(i), ISSUED, state],
                 )?;
             }

@@ -125,7 +125,8 @@ mod tests {
             tx.execute(
                 "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
                      expires_at, issued_at, signed_by, state)
-                 VALUES ('L', 'n', 'I', 1, 0, ?1, '2027-01-01T00:00:00.000000Z', ?1, 1, 'active')",
+                 VALUES ('L', 'n', 'I', 1, 0, unixepoch(?1) * 1000000,
+                     unixepoch('2027-01-01') * 1000000, unixepoch(?1) * 1000000, 1, 'active')",
                 [AT],
             )?;
             Ok::<_, StoreError>(())

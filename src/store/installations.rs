@@ -1,7 +1,7 @@
 //! Installations: latest usage, recorded violation state, and their timeline.
 
 use super::id_set::IdSet;
-use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
+use super::{ReadTx, Result, StoreError, WriteTx, micros, parse_opt_ts, parse_ts, ts};
 use crate::domain::timestamp;
 use crate::domain::violation::{Condition, Stage, Usage};
 use chrono::{DateTime, Utc};
@@ -179,11 +179,12 @@ pub fn sweep_candidates(
          UNION SELECT install_id FROM licenses
              WHERE not_before > ?1 AND not_before <= ?2 AND not_before > issued_at",
     )?;
+    // A license's times are microseconds (tenant step 24).
     let rows = st.query(params![
-        ts(from),
-        ts(to),
-        ts(timestamp::later(from, warning)),
-        ts(timestamp::later(to, warning))
+        micros(from),
+        micros(to),
+        micros(timestamp::later(from, warning)),
+        micros(timestamp::later(to, warning))
     ])?;
     Ok(IdSet::read(rows)?)
 }

@@ -124,8 +124,9 @@ mod tests {
             tx.execute(
                 "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
                      expires_at, issued_at, signed_by, state)
-                 VALUES ('L', 'n', 'I', 1, 0, '2026-01-01T00:00:00.000000Z', '2027-01-01T00:00:00.000000Z',
-                     '2026-01-01T00:00:00.000000Z', 1, 'active')",
+                 VALUES ('L', 'n', 'I', 1, 0, unixepoch('2026-01-01') * 1000000,
+                     unixepoch('2027-01-01') * 1000000, unixepoch('2026-01-01') * 1000000, 1,
+                     'active')",
                 [],
             )?;
             tx.execute(

@@ -2,9 +2,13 @@
 
 use super::id_set::IdSet;
 use super::signing_keys;
-use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
+use super::{
+    ReadTx, Result, StoreError, WriteTx, from_micros, from_opt_micros, micros, parse_opt_ts,
+    parse_ts, ts,
+};
 use crate::domain::lifecycle::{LicenseState, Subscription, SuspendReason};
 use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
 use rusqlite::{Row, params, params_from_iter};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +77,13 @@ fn corrupt(column: &'static str, value: impl Into<String>) -> StoreError {
 pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
     let text = |i: usize| -> rusqlite::Result<String> { r.get(at + i) };
     let opt = |i: usize| -> rusqlite::Result<Option<String>> { r.get(at + i) };
+    // A license's own times are microseconds (tenant step 24); `h.last_seen_at` is text.
+    let time = |i: usize, column: &'static str| -> Result<DateTime<Utc>> {
+        from_micros(column, r.get(at + i)?)
+    };
+    let opt_time = |i: usize, column: &'static str| -> Result<Option<DateTime<Utc>>> {
+        from_opt_micros(column, r.get(at + i)?)
+    };
     let json_list = |i: usize, column: &'static str| -> Result<Vec<String>> {
         let s = text(i)?;
         serde_json::from_str(&s).map_err(|_| corrupt(column, s))
@@ -88,9 +99,9 @@ pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
         external_users: r.get(at + 5)?,
         features: json_list(6, "licenses.features")?,
         flags: json_list(7, "licenses.flags")?,
-        not_before: parse_ts("licenses.not_before", &text(8)?)?,
-        expires_at: parse_ts("licenses.expires_at", &text(9)?)?,
-        issued_at: parse_ts("licenses.issued_at", &text(10)?)?,
+        not_before: time(8, "licenses.not_before")?,
+        expires_at: time(9, "licenses.expires_at")?,
+        issued_at: time(10, "licenses.issued_at")?,
         kid: opt(11)?.ok_or_else(|| corrupt("licenses.signed_by", "no signing key's number"))?,
         state: state_s
             .parse()
@@ -99,19 +110,19 @@ pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
             .map(|s| s.parse().map_err(|_| corrupt("licenses.suspend_reason", s)))
             .transpose()?,
         bound_fingerprint: opt(14)?,
-        activated_at: parse_opt_ts("licenses.activated_at", opt(15)?)?,
+        activated_at: opt_time(15, "licenses.activated_at")?,
         last_seen_at: parse_opt_ts("heartbeat_state.last_seen_at", opt(16)?)?,
         subscription: Subscription {
             status: sub_s
                 .parse()
                 .map_err(|_| corrupt("licenses.subscription_status", sub_s.clone()))?,
-            period_end: parse_opt_ts("licenses.subscription_period_end", opt(18)?)?,
+            period_end: opt_time(18, "licenses.subscription_period_end")?,
         },
-        revoked_at: parse_opt_ts("licenses.revoked_at", opt(19)?)?,
+        revoked_at: opt_time(19, "licenses.revoked_at")?,
         revoke_reason: opt(20)?,
         suspend_note: opt(21)?,
         organization_id: r.get(at + 22)?,
-        offline_until: parse_opt_ts("licenses.offline_until", opt(23)?)?,
+        offline_until: opt_time(23, "licenses.offline_until")?,
         bundle_seq: r.get(at + 24)?,
         last_heartbeat_id: r.get(at + 25)?,
     })
@@ -133,21 +144,21 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
             l.external_users,
             serde_json::to_string(&l.features).unwrap_or_else(|_| "[]".into()),
             serde_json::to_string(&l.flags).unwrap_or_else(|_| "[]".into()),
-            ts(l.not_before),
-            ts(l.expires_at),
-            ts(l.issued_at),
+            micros(l.not_before),
+            micros(l.expires_at),
+            micros(l.issued_at),
             signing_keys::number(tx, &l.kid)?,
             l.state.as_str(),
             l.suspend_reason.map(SuspendReason::as_str),
             l.bound_fingerprint,
-            l.activated_at.map(ts),
+            l.activated_at.map(micros),
             l.subscription.status.as_str(),
-            l.subscription.period_end.map(ts),
-            l.revoked_at.map(ts),
+            l.subscription.period_end.map(micros),
+            l.revoked_at.map(micros),
             l.revoke_reason,
             l.suspend_note,
             l.organization_id,
-            l.offline_until.map(ts),
+            l.offline_until.map(micros),
             l.bundle_seq,
         ],
     )?;
@@ -202,7 +213,7 @@ pub fn update_status(tx: &WriteTx<'_>, id: &str, u: &StatusUpdate) -> Result<()>
         u.state.as_str(),
         u.suspend_reason.map(SuspendReason::as_str),
         u.bound_fingerprint,
-        u.activated_at.map(ts),
+        u.activated_at.map(micros),
     ])?;
     let mut st = tx.prepare(
         "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_id = ?1
@@ -225,7 +236,7 @@ pub fn chain_heartbeat(tx: &WriteTx<'_>, id: &str, heartbeat_id: i64) -> Result<
 pub fn set_offline_until(tx: &WriteTx<'_>, id: &str, until: Option<DateTime<Utc>>) -> Result<()> {
     tx.execute(
         "UPDATE licenses SET offline_until = ?2 WHERE id = ?1",
-        params![id, until.map(ts)],
+        params![id, until.map(micros)],
     )?;
     Ok(())
 }
@@ -242,7 +253,7 @@ pub fn next_bundle_seq(tx: &WriteTx<'_>, id: &str) -> Result<i64> {
 pub fn set_revoked(tx: &WriteTx<'_>, id: &str, reason: &str, now: DateTime<Utc>) -> Result<()> {
     tx.execute(
         "UPDATE licenses SET revoked_at = ?2, revoke_reason = ?3 WHERE id = ?1",
-        params![id, ts(now), reason],
+        params![id, micros(now), reason],
     )?;
     Ok(())
 }
@@ -270,7 +281,7 @@ pub fn organization_expiries(
            AND l.expires_at > ?1 AND l.expires_at <= ?2
          ORDER BY l.expires_at, l.id LIMIT ?3"
     ))?;
-    let mut rows = st.query(params![ts(from), ts(to), limit as i64])?;
+    let mut rows = st.query(params![micros(from), micros(to), limit as i64])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         out.push(read_row(r, 0)?);
@@ -284,7 +295,7 @@ pub fn valid_of_organization(tx: &ReadTx<'_>, org_id: i64, now: DateTime<Utc>) -
     Ok(tx.query_row(
         "SELECT count(*) FROM licenses WHERE organization_id = ?1
            AND state NOT IN ('revoked', 'expired') AND expires_at > ?2",
-        params![org_id, ts(now)],
+        params![org_id, micros(now)],
         |r| r.get(0),
     )?)
 }
@@ -332,7 +343,7 @@ pub fn update_grant(tx: &WriteTx<'_>, id: &str, g: &GrantUpdate<'_>) -> Result<(
             g.internal_users,
             g.external_users,
             serde_json::to_string(g.features).unwrap_or_else(|_| "[]".into()),
-            ts(g.expires_at),
+            micros(g.expires_at),
             signing_keys::number(tx, g.kid)?,
         ],
     )?;
@@ -358,7 +369,7 @@ pub fn live_signed_by(tx: &ReadTx<'_>, kid: &str, limit: usize) -> Result<Vec<Li
 pub fn set_subscription(tx: &WriteTx<'_>, id: &str, s: &Subscription) -> Result<()> {
     tx.execute(
         "UPDATE licenses SET subscription_status = ?2, subscription_period_end = ?3 WHERE id = ?1",
-        params![id, s.status.as_str(), s.period_end.map(ts)],
+        params![id, s.status.as_str(), s.period_end.map(micros)],
     )?;
     Ok(())
 }
@@ -380,9 +391,9 @@ pub struct Filter {
 /// Newest first, at most `limit`.
 pub fn list(tx: &ReadTx<'_>, f: &Filter, limit: usize) -> Result<Vec<LicenseRow>> {
     let mut clauses: Vec<String> = Vec::new();
-    let mut args: Vec<String> = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
     // `#` marks a parameter in a clause; each becomes the next numbered placeholder.
-    let mut push = |clause: &str, values: Vec<String>| {
+    let mut push = |clause: &str, values: Vec<Value>| {
         let mut c = clause.to_owned();
         for v in values {
             args.push(v);
@@ -391,7 +402,7 @@ pub fn list(tx: &ReadTx<'_>, f: &Filter, limit: usize) -> Result<Vec<LicenseRow>
         clauses.push(c);
     };
     if let Some(s) = f.state {
-        push("l.state = #", vec![s.as_str().to_owned()]);
+        push("l.state = #", vec![s.as_str().to_owned().into()]);
         // `licenses_state` holds the licenses that are not active (most are): SQLite
         // uses a partial index only for a query that names its condition.
         if s != LicenseState::Active {
@@ -399,18 +410,18 @@ pub fn list(tx: &ReadTx<'_>, f: &Filter, limit: usize) -> Result<Vec<LicenseRow>
         }
     }
     if let Some(i) = &f.install_id {
-        push("l.install_id = #", vec![i.clone()]);
+        push("l.install_id = #", vec![i.clone().into()]);
     }
     if let Some(t) = f.expiring_before {
-        push("l.expires_at < #", vec![ts(t)]);
+        push("l.expires_at < #", vec![micros(t).into()]);
     }
     if let Some(o) = f.organization_id {
-        push("l.organization_id = #", vec![o.to_string()]);
+        push("l.organization_id = #", vec![o.into()]);
     }
     if let Some((at, id)) = &f.after {
         push(
             "(l.issued_at < # OR (l.issued_at = # AND l.rowid < (SELECT rowid FROM licenses WHERE id = #)))",
-            vec![ts(*at), ts(*at), id.clone()],
+            vec![micros(*at).into(), micros(*at).into(), id.clone().into()],
         );
     }
     let filter = if clauses.is_empty() {
@@ -468,7 +479,11 @@ pub fn sweep_candidates(
     let sql =
         format!("SELECT {COLUMNS} FROM licenses l {HEARD} WHERE l.id IN ({SWEEP_CANDIDATES})");
     let mut st = tx.prepare(&sql)?;
-    let mut rows = st.query(params![ts(now), ts(seen_before), super::day(seen_before)])?;
+    let mut rows = st.query(params![
+        micros(now),
+        ts(seen_before),
+        super::day(seen_before)
+    ])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         out.push(read_row(r, 0)?);
@@ -484,7 +499,11 @@ pub fn sweep_candidate_ids(
     seen_before: DateTime<Utc>,
 ) -> Result<IdSet> {
     let mut st = tx.prepare(SWEEP_CANDIDATES)?;
-    let rows = st.query(params![ts(now), ts(seen_before), super::day(seen_before)])?;
+    let rows = st.query(params![
+        micros(now),
+        ts(seen_before),
+        super::day(seen_before)
+    ])?;
     Ok(IdSet::read(rows)?)
 }
 
@@ -597,17 +616,17 @@ pub fn capacity_rows(tx: &ReadTx<'_>, install_id: &str) -> Result<Vec<CapacityRo
                 .transpose()?,
             internal_users: r.get(2)?,
             external_users: r.get(3)?,
-            not_before: parse_ts("licenses.not_before", &r.get::<_, String>(4)?)?,
-            expires_at: parse_ts("licenses.expires_at", &r.get::<_, String>(5)?)?,
+            not_before: from_micros("licenses.not_before", r.get(4)?)?,
+            expires_at: from_micros("licenses.expires_at", r.get(5)?)?,
             bound_fingerprint: r.get(6)?,
             last_seen_at: parse_opt_ts("heartbeat_state.last_seen_at", r.get(7)?)?,
             subscription: Subscription {
                 status: sub
                     .parse()
                     .map_err(|_| corrupt("licenses.subscription_status", sub.clone()))?,
-                period_end: parse_opt_ts("licenses.subscription_period_end", r.get(9)?)?,
+                period_end: from_opt_micros("licenses.subscription_period_end", r.get(9)?)?,
             },
-            offline_until: parse_opt_ts("licenses.offline_until", r.get(10)?)?,
+            offline_until: from_opt_micros("licenses.offline_until", r.get(10)?)?,
         });
     }
     Ok(out)

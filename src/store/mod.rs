@@ -196,6 +196,25 @@ pub fn day(t: DateTime<Utc>) -> i64 {
     t.timestamp().div_euclid(86_400)
 }
 
+/// A time as a license row holds it since tenant step 24: microseconds since the Unix
+/// epoch, 8 bytes where the text of [`ts`] takes 27, in the same order.
+pub fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// Reads a time [`micros`] stored back.
+pub fn from_micros(column: &'static str, v: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(v).ok_or_else(|| StoreError::Corrupt {
+        column,
+        value: format!("{v} microseconds: not a time"),
+    })
+}
+
+/// Reads an optional time [`micros`] stored back.
+pub fn from_opt_micros(column: &'static str, v: Option<i64>) -> Result<Option<DateTime<Utc>>> {
+    v.map(|v| from_micros(column, v)).transpose()
+}
+
 /// Reads a stored time back.
 pub fn parse_ts(column: &'static str, s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
@@ -214,6 +233,28 @@ pub fn parse_opt_ts(column: &'static str, s: Option<String>) -> Result<Option<Da
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn micros_round_trip_and_sort_as_the_text_does() {
+        let a = DateTime::from_timestamp(1_800_000_000, 123_456_000).unwrap();
+        let b = DateTime::from_timestamp(1_800_000_001, 0).unwrap();
+        let before_1970 = DateTime::from_timestamp(-1, 500_000_000).unwrap();
+        for t in [a, b, before_1970] {
+            assert_eq!(from_micros("t", micros(t)).unwrap(), t);
+            assert_eq!(
+                from_micros("t", micros(t)).unwrap(),
+                parse_ts("t", &ts(t)).unwrap()
+            );
+        }
+        assert!(micros(before_1970) < micros(a) && micros(a) < micros(b));
+        // Finer than a microsecond is cut, as the text cuts it.
+        let fine = DateTime::from_timestamp(1_800_000_000, 123_456_789).unwrap();
+        assert_eq!(
+            from_micros("t", micros(fine)).unwrap(),
+            parse_ts("t", &ts(fine)).unwrap()
+        );
+        assert!(from_micros("t", i64::MAX).is_err());
+    }
 
     #[test]
     fn timestamps_round_trip_and_sort() {

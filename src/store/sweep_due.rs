@@ -6,7 +6,7 @@
 //! be named up to a day early (the index knows the day an appliance was heard from,
 //! tenant step 21), and is named exactly from the sweep that finds nothing yet.
 
-use super::{ReadTx, Result, parse_ts, ts};
+use super::{ReadTx, Result, from_opt_micros, micros, parse_ts, ts};
 use crate::domain::violation::Timeline;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::params;
@@ -43,7 +43,12 @@ pub fn sweep_due(
         [],
         |r| r.get(0),
     )?;
-    let now_ts = ts(now);
+    // A license's times are microseconds (tenant step 24), an installation's text.
+    let min_license_time_after =
+        |sql: &str, after: DateTime<Utc>| -> Result<Option<DateTime<Utc>>> {
+            let v: Option<i64> = tx.query_row(sql, [micros(after)], |r| r.get(0))?;
+            from_opt_micros("sweep_due", v)
+        };
     let min_after = |sql: &str, after: &str| -> Result<Option<DateTime<Utc>>> {
         let v: Option<String> = tx.query_row(sql, [after], |r| r.get(0))?;
         v.map(|s| parse_ts("sweep_due", &s)).transpose()
@@ -51,21 +56,21 @@ pub fn sweep_due(
     let mut next: Vec<DateTime<Utc>> = Vec::new();
     // Expiry (of a license still in force) and the start of a license's validity; also
     // the installation's stage when a license starts or ends.
-    next.extend(min_after(
+    next.extend(min_license_time_after(
         "SELECT min(expires_at) FROM licenses WHERE expires_at > ?1",
-        &now_ts,
+        now,
     )?);
     // Only a license issued to start after its issue starts later: one whose start is
     // at or before its issue was assessed as started then (tenant step 20's index).
-    next.extend(min_after(
+    next.extend(min_license_time_after(
         "SELECT min(not_before) FROM licenses WHERE not_before > ?1 AND not_before > issued_at",
-        &now_ts,
+        now,
     )?);
     // The expiry warning starts `warning` before the end.
-    let warned_from = ts(crate::domain::timestamp::later(now, warning));
-    if let Some(end) = min_after(
+    let warned_from = crate::domain::timestamp::later(now, warning);
+    if let Some(end) = min_license_time_after(
         "SELECT min(expires_at) FROM licenses WHERE expires_at > ?1",
-        &warned_from,
+        warned_from,
     )? {
         next.push(crate::domain::timestamp::earlier(end, warning));
     }
@@ -73,11 +78,11 @@ pub fn sweep_due(
     // days before its expiry); its expiry and the "expired" notice are covered above.
     for days in crate::domain::license_notices::EXPIRY_NOTICE_DAYS {
         let window = Duration::days(days);
-        if let Some(end) = min_after(
+        if let Some(end) = min_license_time_after(
             "SELECT min(expires_at) FROM licenses INDEXED BY licenses_organization_live_expiry
                WHERE organization_id IS NOT NULL AND state NOT IN ('revoked', 'expired')
                AND expires_at > ?1",
-            &ts(crate::domain::timestamp::later(now, window)),
+            crate::domain::timestamp::later(now, window),
         )? {
             next.push(crate::domain::timestamp::earlier(end, window));
         }
@@ -129,7 +134,7 @@ pub fn sweep_due(
         "SELECT EXISTS (SELECT 1 FROM licenses WHERE state NOT IN ('revoked', 'expired') AND expires_at <= ?1)
              OR EXISTS (SELECT 1 FROM heartbeat_state INDEXED BY heartbeat_state_active_day
                         WHERE active = 1 AND seen_day <= ?3 AND last_seen_at < ?2)",
-        params![now_ts, ts(since), since_day],
+        params![micros(now), ts(since), since_day],
         |r| r.get(0),
     )?;
     if overdue {
@@ -177,7 +182,9 @@ pub(super) mod tests {
                 "WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 + ?2 - 1)
                  INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
                      expires_at, issued_at, signed_by, state, activated_at, organization_id)
-                 SELECT 'lic-' || i, 'n', 'inst-' || i, 10, 2, ?3, ?4, ?3, 1, 'active', ?3, ?5
+                 SELECT 'lic-' || i, 'n', 'inst-' || i, 10, 2, unixepoch(?3) * 1000000,
+                     unixepoch(?4) * 1000000, unixepoch(?3) * 1000000, 1, 'active',
+                     unixepoch(?3) * 1000000, ?5
                  FROM n",
                 params![from as i64, n as i64, ISSUED, expires, organization],
             )?;

@@ -164,7 +164,10 @@ fn assert_matches_direct_counts(s: &TestServer) {
     let first_week = f.issued_per_week[0].0.to_string();
     let want: i64 = c
         .query_row(
-            &format!("SELECT count(*) FROM licenses WHERE issued_at >= '{first_week}'"),
+            // A license's times are microseconds (tenant step 24).
+            &format!(
+                "SELECT count(*) FROM licenses WHERE issued_at >= unixepoch('{first_week}') * 1000000"
+            ),
             [],
             |r| r.get(0),
         )

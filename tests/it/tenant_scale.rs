@@ -83,20 +83,29 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 }
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
-/// step's (23) signing key numbers as step 22 left them, each license naming its
-/// signing key by `kid`, its version one lower.
+/// step's (24) license times as text, as step 23 left them, its version one lower. (The
+/// columns keep step 24's declared type; step 24 rebuilds the table from the text.)
 fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
+    c.create_scalar_function(
+        "text_of",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        |cx| {
+            let v: Option<i64> = cx.get(0)?;
+            Ok(v.map(|v| licd::store::ts(chrono::DateTime::from_timestamp_micros(v).unwrap())))
+        },
+    )
+    .unwrap();
     c.execute_batch(
-        "BEGIN;
-         DROP INDEX licenses_signed_by;
-         ALTER TABLE licenses ADD COLUMN kid TEXT REFERENCES signing_keys(kid);
-         UPDATE licenses SET kid = (SELECT kid FROM signing_keys WHERE no = licenses.signed_by);
-         ALTER TABLE licenses DROP COLUMN signed_by;
-         CREATE INDEX licenses_kid ON licenses(kid);
-         DROP INDEX signing_keys_no;
-         ALTER TABLE signing_keys DROP COLUMN no;
-         COMMIT;",
+        "UPDATE licenses SET
+             not_before = text_of(not_before),
+             expires_at = text_of(expires_at),
+             issued_at = text_of(issued_at),
+             activated_at = text_of(activated_at),
+             subscription_period_end = text_of(subscription_period_end),
+             revoked_at = text_of(revoked_at),
+             offline_until = text_of(offline_until);",
     )
     .unwrap();
     c.pragma_update(None, "user_version", TENANT.version - 1)
@@ -128,6 +137,25 @@ fn a_tenant_stays_closed_after_a_restart_until_a_request_needs_it_and_is_upgrade
         .kid
         .clone()
         .unwrap();
+    // A license of Acme's, to carry across the upgrade.
+    let expires = s.clock.now_utc() + Duration::days(30);
+    let license = {
+        let t = s.app.tenants.get("t_acme").unwrap();
+        let req = LicenseRequest {
+            name: "Plant 7".into(),
+            install_id: "I-acme-1".into(),
+            organization: "Acme".into(),
+            organization_id: None,
+            internal_users: 5,
+            external_users: 0,
+            features: vec![],
+            flags: vec![],
+            not_before: None,
+            expires_at: expires,
+        };
+        licd::service::licenses::issue(&s.app, &t, s.clock.now_utc(), &Actor::Cli, &req).unwrap()
+    };
+    let license = serde_json::to_value(&license).unwrap();
     let dir = s.stop();
     // acme.localhost routes to t_acme, whose database an older licd left a step behind.
     rusqlite::Connection::open(dir.path().join("registry.db"))
@@ -160,6 +188,20 @@ fn a_tenant_stays_closed_after_a_restart_until_a_request_needs_it_and_is_upgrade
     assert!(fds_on(&s, "t_acme") > 0);
     assert_eq!(user_version(&tenant_db(&s, "t_acme")), TENANT.version);
     assert_eq!(value(&scrape(&s), "licd_tenants_open", &[]), 2.0);
+    // Its license is as it was issued, its key with it.
+    let t = s.app.tenants.get("t_acme").unwrap();
+    let id = license["id"].as_str().unwrap();
+    let detail = licd::service::licenses::detail(&t, s.clock.now_utc(), id).unwrap();
+    let detail = serde_json::to_value(&detail).unwrap();
+    for field in [
+        "expires_at",
+        "issued_at",
+        "not_before",
+        "license_key",
+        "state",
+    ] {
+        assert_eq!(detail[field], license[field], "{field}: {detail}");
+    }
 }
 
 #[test]

@@ -128,6 +128,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "47472f78a2d79b154360d51bcdff945fe9d76a0704afdc641e3d2b0d8a970ba4",
     ),
     (
+        "tenant",
+        "0024_license_times_as_integers.sql",
+        "edc749d4e34c9fe1e9dc0068dcbe2a89dc8bc0e91afbe644822928e44532d2b3",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

@@ -190,6 +190,9 @@ const SEEDS: &[&str] = &[
      INSERT INTO license_keys (id, prev_id, license_key, reason, issued_at, issued_by, superseded_at) VALUES
        (7, 6, 'key.L5.3', 'reissue', '2026-01-17T09:00:00.000000Z', 'staff:1', NULL);
      UPDATE licenses SET key_id = 7, signed_by = 2 WHERE id = 'L5';",
+    // Version 24: L5 activated by box-e, its times as microseconds.
+    "UPDATE licenses SET state = 'active', bound_fingerprint = 'box-e',
+         activated_at = 1768640400123456 WHERE id = 'L5';",
 ];
 
 /// Columns that a step rewrites or moves on purpose, by step: an upgrade across that step
@@ -204,6 +207,13 @@ const REWRITES: &[(i64, &str, &str)] = &[
     (20, "licenses", "updated_at"),
     (22, "license_keys", "license_id"),
     (23, "licenses", "kid"),
+    (24, "licenses", "not_before"),
+    (24, "licenses", "expires_at"),
+    (24, "licenses", "issued_at"),
+    (24, "licenses", "activated_at"),
+    (24, "licenses", "subscription_period_end"),
+    (24, "licenses", "revoked_at"),
+    (24, "licenses", "offline_until"),
 ];
 
 /// A tenant database at `version`, made by running steps 1 to `version` as plain SQL,
@@ -560,7 +570,7 @@ fn step_8_fleet_aggregates() {
          UPDATE installations SET stage = 'read_only' WHERE install_id = 'I1';
          INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
            expires_at, issued_at, signed_by, state)
-         VALUES ('L3', 'n', 'I1', 1, 0, 't', 't', '2026-01-07T12:00:00.000000Z', 1, 'issued');",
+         VALUES ('L3', 'n', 'I1', 1, 0, 't', 't', 1767787200000000, 1, 'issued');",
     )
     .unwrap();
     assert_eq!(
@@ -864,23 +874,24 @@ fn step_16_heartbeat_head_on_license() {
         "SELECT min(expires_at) FROM licenses
          INDEXED BY licenses_organization_live_expiry
          WHERE organization_id IS NOT NULL AND state NOT IN ('revoked', 'expired')
-         AND expires_at > '2026-01-01'",
+         AND expires_at > 1767225600000000",
     );
     assert!(
         plan.iter()
             .any(|p| p.contains("licenses_organization_live_expiry")),
         "{plan:?}"
     );
-    let soonest: Option<String> = c
+    let soonest: Option<i64> = c
         .query_row(
             "SELECT min(expires_at) FROM licenses INDEXED BY licenses_organization_live_expiry
              WHERE organization_id IS NOT NULL AND state NOT IN ('revoked', 'expired')
-             AND expires_at > '2026-01-01'",
+             AND expires_at > 1767225600000000",
             [],
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(soonest.as_deref(), Some("2027-01-01T00:00:00.000000Z"));
+    // 2027-01-01T00:00:00Z (a license's times are microseconds since step 24).
+    assert_eq!(soonest, Some(1_798_761_600_000_000));
 }
 
 /// Step 17: what a heartbeat changes moves to `heartbeat_state`, one row per license:
@@ -1151,7 +1162,7 @@ fn step_20_leaner_licenses() {
     let starting = |c: &Connection| -> Vec<String> {
         c.prepare(
             "SELECT id FROM licenses INDEXED BY licenses_not_before
-             WHERE not_before > '' AND not_before > issued_at ORDER BY id",
+             WHERE not_before > 0 AND not_before > issued_at ORDER BY id",
         )
         .unwrap()
         .query_map([], |r| r.get(0))
@@ -1160,12 +1171,13 @@ fn step_20_leaner_licenses() {
         .collect()
     };
     assert!(starting(&c).is_empty(), "{:?}", starting(&c));
-    // Version 20's L5, as today's schema holds it (its signing key by number, step 23).
+    // Version 20's L5, as today's schema holds it (its signing key by number, step 23;
+    // its times in microseconds, step 24: 2026-03-01, 2027-03-01, 2026-01-14T09:00).
     c.execute_batch(
         "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
            expires_at, issued_at, signed_by, state)
-         VALUES ('L5', 'Plant 10', 'I1', 1, 0, '2026-03-01T00:00:00.000000Z',
-           '2027-03-01T00:00:00.000000Z', '2026-01-14T09:00:00.000000Z', 1, 'issued');",
+         VALUES ('L5', 'Plant 10', 'I1', 1, 0, 1772323200000000, 1803859200000000,
+           1768381200000000, 1, 'issued');",
     )
     .unwrap();
     assert_eq!(starting(&c), ["L5"]);
@@ -1175,7 +1187,7 @@ fn step_20_leaner_licenses() {
     for (index, sql) in [
         (
             "licenses_issued",
-            "SELECT id FROM licenses WHERE issued_at < '2026-02-01'
+            "SELECT id FROM licenses WHERE issued_at < 1769904000000000
              ORDER BY issued_at DESC, rowid DESC LIMIT 10",
         ),
         (
@@ -1193,7 +1205,7 @@ fn step_20_leaner_licenses() {
     }
     let starts = plan(
         &c,
-        "SELECT min(not_before) FROM licenses WHERE not_before > '2026-01-01' AND not_before > issued_at",
+        "SELECT min(not_before) FROM licenses WHERE not_before > 1767225600000000 AND not_before > issued_at",
     );
     assert!(
         starts.iter().any(|p| p.contains("licenses_not_before")),
@@ -1555,6 +1567,125 @@ fn step_23_signed_by_number() {
         .query_row("SELECT kid FROM licenses WHERE id = 'L1'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(kid, "gone");
+}
+
+/// Step 24: a license's times as microseconds, each the instant its text named; rows
+/// keep their rowids, the table its indexes and triggers; a time not in licd's form
+/// stops the upgrade with every row as it was.
+#[test]
+fn step_24_license_times_as_integers() {
+    const TIMES: [&str; 7] = [
+        "not_before",
+        "expires_at",
+        "issued_at",
+        "activated_at",
+        "subscription_period_end",
+        "revoked_at",
+        "offline_until",
+    ];
+    let select = format!(
+        "SELECT rowid, id, {} FROM licenses ORDER BY id",
+        TIMES.join(", ")
+    );
+    type Times = Vec<(i64, String, Vec<rusqlite::types::Value>)>;
+    let read = |c: &Connection| -> Times {
+        c.prepare(&select)
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    (2..2 + TIMES.len())
+                        .map(|i| r.get(i))
+                        .collect::<Result<_, _>>()?,
+                ))
+            })
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    let objects_of = |c: &Connection| -> Vec<(String, String)> {
+        c.prepare(
+            "SELECT type, name FROM sqlite_schema WHERE tbl_name = 'licenses' ORDER BY type, name",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+    };
+    let old = tenant_at(23);
+    let before = read(&old);
+    let c = upgrade_from(23);
+    let after = read(&c);
+    assert_eq!(after.len(), before.len());
+    let mut set = 0;
+    for ((row, id, texts), (row_now, id_now, now)) in before.iter().zip(&after) {
+        assert_eq!((row, id), (row_now, id_now), "rowids kept");
+        for ((text, value), column) in texts.iter().zip(now).zip(TIMES) {
+            use rusqlite::types::Value;
+            match (text, value) {
+                (Value::Null, Value::Null) => {}
+                (Value::Text(t), Value::Integer(v)) => {
+                    let instant = chrono::DateTime::parse_from_rfc3339(t).unwrap();
+                    assert_eq!(*v, instant.timestamp_micros(), "{id}.{column}: {t}");
+                    set += 1;
+                }
+                other => panic!("{id}.{column}: {other:?}"),
+            }
+        }
+    }
+    assert!(set >= 12, "{set} times compared");
+    assert_eq!(objects_of(&c), objects_of(&old), "indexes and triggers");
+
+    // A license issued now counts on its day.
+    let issued_on = |c: &Connection, day: &str| -> i64 {
+        c.query_row(
+            "SELECT coalesce((SELECT issued FROM fleet_license_days WHERE day = ?1), 0)",
+            [day],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let before_day = issued_on(&c, "2026-01-20");
+    c.execute(
+        "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
+           expires_at, issued_at, signed_by, state)
+         VALUES ('L8', 'n', 'I1', 1, 0, 1768910400000000, 1800446400000000, 1768910400000000, 1,
+           'issued')",
+        [],
+    )
+    .unwrap();
+    assert_eq!(issued_on(&c, "2026-01-20"), before_day + 1);
+    let expiring = plan(
+        &c,
+        "SELECT id FROM licenses WHERE state NOT IN ('revoked', 'expired') AND expires_at <= 1800000000000000",
+    );
+    assert!(
+        expiring.iter().any(|p| p.contains("licenses_live_expiry")),
+        "{expiring:?}"
+    );
+
+    // A time in another form (written by hand): the upgrade stops, nothing changed.
+    let mut c = tenant_at(23);
+    c.execute(
+        "UPDATE licenses SET revoked_at = '2026-01-05T09:00:00Z' WHERE id = 'L2'",
+        [],
+    )
+    .unwrap();
+    let err = bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("a_license_time_is_not_in_licds_form"),
+        "{err}"
+    );
+    assert_eq!(user_version(&c).unwrap(), 23);
+    let kept: String = c
+        .query_row("SELECT revoked_at FROM licenses WHERE id = 'L2'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(kept, "2026-01-05T09:00:00Z");
 }
 
 /// A tenant at version 21 with a fleet of `n` more licenses, each with its key, an
