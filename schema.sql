@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 24 as SQLite stores it (columns added by a later
+-- tenant database at schema version 25 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -179,15 +179,16 @@ END;
 -- step 23 (0023_signed_by_number.sql)
 CREATE INDEX licenses_signed_by ON licenses(signed_by);
 
--- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 14 (0014_heartbeat_chain.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 22 (0022_fewer_index_bytes.sql)
+-- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 14 (0014_heartbeat_chain.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 22 (0022_fewer_index_bytes.sql); changed by step 25 (0025_more_times_as_integers.sql)
 CREATE TABLE activations (
     id                INTEGER PRIMARY KEY,
     license_id        TEXT NOT NULL REFERENCES licenses(id),
     fingerprint       TEXT NOT NULL,
     hostname          TEXT,
     secret_hash       BLOB NOT NULL,
-    created_at        TEXT NOT NULL,
-    superseded_at     TEXT,
+    -- Times: microseconds since 1970-01-01T00:00:00Z.
+    created_at        INTEGER NOT NULL,
+    superseded_at     INTEGER,
     superseded_reason TEXT CHECK (superseded_reason IN ('reactivated', 'rebind', 'revoked', 'released')),
     last_seq          INTEGER NOT NULL DEFAULT 0,
     last_lease_hash   TEXT NOT NULL DEFAULT ''
@@ -282,18 +283,19 @@ WHEN NEW.key = 'licensing' BEGIN
     UPDATE heartbeat_state SET assessed_at = NULL WHERE assessed_at IS NOT NULL;
 END;
 
--- installations: step 3 (0003_installations.sql); changed by step 22 (0022_fewer_index_bytes.sql)
+-- installations: step 3 (0003_installations.sql); changed by step 22 (0022_fewer_index_bytes.sql); changed by step 25 (0025_more_times_as_integers.sql)
 CREATE TABLE installations (
     install_id      TEXT PRIMARY KEY,
     internal_users  INTEGER,
     external_users  INTEGER,
-    usage_at        TEXT,
+    -- Times: microseconds since 1970-01-01T00:00:00Z.
+    usage_at        INTEGER,
     condition       TEXT NOT NULL DEFAULT 'unlicensed'
                     CHECK (condition IN ('unlicensed', 'compliant', 'over_limit', 'no_valid_license')),
-    violation_since TEXT,
+    violation_since INTEGER,
     stage           TEXT NOT NULL DEFAULT 'none'
                     CHECK (stage IN ('none', 'expiry_soon', 'admin_warning', 'users_warning', 'read_only')),
-    updated_at      TEXT NOT NULL
+    updated_at      INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX installations_violation ON installations(violation_since) WHERE violation_since IS NOT NULL;
 -- step 8 (0008_fleet_aggregates.sql)
@@ -368,16 +370,17 @@ CREATE TABLE one_time_passwords (
     issued_at TEXT NOT NULL
 );
 
--- license_keys: step 7 (0007_license_keys.sql); changed by step 20 (0020_leaner_licenses.sql); changed by step 22 (0022_fewer_index_bytes.sql)
+-- license_keys: step 7 (0007_license_keys.sql); changed by step 20 (0020_leaner_licenses.sql); changed by step 22 (0022_fewer_index_bytes.sql); changed by step 25 (0025_more_times_as_integers.sql)
 CREATE TABLE license_keys (
     id            INTEGER PRIMARY KEY,
     -- The key this one replaced (NULL for a license's first key).
     prev_id       INTEGER REFERENCES license_keys(id),
     license_key   TEXT NOT NULL,
     reason        TEXT NOT NULL CHECK (reason IN ('issue', 'renew', 'change', 'reissue')),
-    issued_at     TEXT NOT NULL,
+    -- Times: microseconds since 1970-01-01T00:00:00Z.
+    issued_at     INTEGER NOT NULL,
     issued_by     TEXT NOT NULL,
-    superseded_at TEXT
+    superseded_at INTEGER
 );
 
 -- fleet_heartbeat_hours: step 8 (0008_fleet_aggregates.sql)

@@ -55,7 +55,7 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
     let at = |seconds_ago: &str| {
         format!("strftime('%Y-%m-%dT%H:%M:%S.000000Z', {epoch} - ({seconds_ago}), 'unixepoch')")
     };
-    // A license's times are microseconds (tenant step 24).
+    // The times of licenses and installations are microseconds (tenant steps 24, 25).
     let at_micros = |seconds_ago: &str| format!("(({epoch} - ({seconds_ago})) * 1000000)");
     tx.execute_batch(&format!(
         "CREATE TEMP TABLE n AS WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {licenses}) SELECT i FROM c;
@@ -74,17 +74,17 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
          UPDATE heartbeat_state SET last_seen_at = {seen}
          WHERE license_id LIKE 'bench-%' AND CAST(substr(license_id, 7) AS INTEGER) % 100 < 60;
          INSERT INTO installations (install_id, internal_users, external_users, usage_at, condition, violation_since, stage, updated_at)
-         SELECT 'inst-' || n.i, 12, 3, {now_ts},
+         SELECT 'inst-' || n.i, 12, 3, {now_micros},
             CASE WHEN n.i % 50 = 0 THEN 'over_limit' ELSE 'compliant' END,
-            CASE WHEN n.i % 50 = 0 THEN {now_ts} END,
+            CASE WHEN n.i % 50 = 0 THEN {now_micros} END,
             CASE WHEN n.i % 50 = 0 THEN 'admin_warning' WHEN n.i % 97 = 0 THEN 'expiry_soon' ELSE 'none' END,
-            {now_ts}
+            {now_micros}
          FROM n;
          DROP TABLE n;",
         expires = at_micros("-(n.i % 400) * 86400 - 3600"),
         issued = at_micros("(n.i % 84) * 86400 + 7200"),
         seen = at("(CAST(substr(license_id, 7) AS INTEGER) % 120) * 60"),
-        now_ts = at("0"),
+        now_micros = at_micros("0"),
     ))
     .unwrap();
     // Heartbeats oldest first (ids grow with time, as the retention job expects).

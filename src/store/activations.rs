@@ -5,7 +5,7 @@
 use super::licenses::{
     self, COLUMNS as LICENSE_COLUMNS, HEARD as LICENSE_HEARD, LicenseRow, WIDTH,
 };
-use super::{ReadTx, Result, StoreError, WriteTx, parse_opt_ts, parse_ts, ts};
+use super::{ReadTx, Result, StoreError, WriteTx, from_micros, from_opt_micros, micros};
 use crate::domain::activation::SupersededReason;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -42,8 +42,8 @@ pub(super) fn read(r: &rusqlite::Row<'_>, at: usize) -> Result<ActivationRow> {
         license_id: r.get(at + 1)?,
         fingerprint: r.get(at + 2)?,
         hostname: r.get(at + 3)?,
-        created_at: parse_ts("activations.created_at", &r.get::<_, String>(at + 4)?)?,
-        superseded_at: parse_opt_ts("activations.superseded_at", r.get(at + 5)?)?,
+        created_at: from_micros("activations.created_at", r.get(at + 4)?)?,
+        superseded_at: from_opt_micros("activations.superseded_at", r.get(at + 5)?)?,
         superseded_reason: reason
             .map(|s| {
                 s.parse().map_err(|_| StoreError::Corrupt {
@@ -72,7 +72,7 @@ pub fn insert(
 ) -> Result<i64> {
     tx.execute(
         "INSERT INTO activations (license_id, fingerprint, hostname, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![license_id, fingerprint, hostname, secret_hash, ts(now)],
+        params![license_id, fingerprint, hostname, secret_hash, micros(now)],
     )?;
     Ok(tx.last_insert_rowid())
 }
@@ -86,7 +86,7 @@ pub fn supersede_all(
 ) -> Result<usize> {
     Ok(tx.execute(
         "UPDATE activations SET superseded_at = ?2, superseded_reason = ?3 WHERE license_id = ?1 AND superseded_at IS NULL",
-        params![license_id, ts(now), reason.as_str()],
+        params![license_id, micros(now), reason.as_str()],
     )?)
 }
 

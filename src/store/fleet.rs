@@ -205,7 +205,7 @@ mod tests {
                  INSERT INTO installations (install_id, stage, updated_at)
                  SELECT printf('install-%08d', i),
                         CASE WHEN i % 10 = 0 THEN 'admin_warning' ELSE 'none' END,
-                        '2026-06-01T00:00:00.000000Z'
+                        unixepoch('2026-06-01') * 1000000
                  FROM k",
                 params![from as i64, (from + n - 1) as i64],
             )?;

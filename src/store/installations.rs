@@ -1,7 +1,9 @@
 //! Installations: latest usage, recorded violation state, and their timeline.
 
 use super::id_set::IdSet;
-use super::{ReadTx, Result, StoreError, WriteTx, micros, parse_opt_ts, parse_ts, ts};
+use super::{
+    ReadTx, Result, StoreError, WriteTx, from_micros, from_opt_micros, micros, parse_ts, ts,
+};
 use crate::domain::timestamp;
 use crate::domain::violation::{Condition, Stage, Usage};
 use chrono::{DateTime, Utc};
@@ -35,11 +37,11 @@ fn read(r: &rusqlite::Row<'_>) -> Result<InstallationRow> {
             internal_users: i,
             external_users: e,
         }),
-        usage_at: parse_opt_ts("installations.usage_at", r.get(3)?)?,
+        usage_at: from_opt_micros("installations.usage_at", r.get(3)?)?,
         condition: parse("installations.condition", r.get(4)?)?,
-        violation_since: parse_opt_ts("installations.violation_since", r.get(5)?)?,
+        violation_since: from_opt_micros("installations.violation_since", r.get(5)?)?,
         stage: parse("installations.stage", r.get(6)?)?,
-        updated_at: parse_ts("installations.updated_at", &r.get::<_, String>(7)?)?,
+        updated_at: from_micros("installations.updated_at", r.get(7)?)?,
     })
 }
 
@@ -64,11 +66,11 @@ pub fn upsert(tx: &WriteTx<'_>, row: &InstallationRow) -> Result<()> {
         row.install_id,
         row.usage.map(|u| u.internal_users),
         row.usage.map(|u| u.external_users),
-        row.usage_at.map(ts),
+        row.usage_at.map(micros),
         row.condition.as_str(),
-        row.violation_since.map(ts),
+        row.violation_since.map(micros),
         row.stage.as_str(),
-        ts(row.updated_at),
+        micros(row.updated_at),
     ])?;
     Ok(())
 }

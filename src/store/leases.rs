@@ -131,8 +131,8 @@ mod tests {
             )?;
             tx.execute(
                 "INSERT INTO activations (id, license_id, fingerprint, secret_hash, created_at, last_seq, last_lease_hash)
-                 VALUES (1, 'L', 'old-box', x'01', '2026-01-01T00:00:00.000000Z', 7, 'a7'),
-                        (2, 'L', 'new-box', x'02', '2026-01-02T00:00:00.000000Z', 0, '')",
+                 VALUES (1, 'L', 'old-box', x'01', unixepoch('2026-01-01') * 1000000, 7, 'a7'),
+                        (2, 'L', 'new-box', x'02', unixepoch('2026-01-02') * 1000000, 0, '')",
                 [],
             )?;
             Ok::<_, StoreError>(())

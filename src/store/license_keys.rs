@@ -8,7 +8,9 @@
 //! (`prev_id`), so no index of keys by license is kept (tenant step 22): the current key
 //! is one lookup by rowid, a license's history a walk back from it.
 
-use super::{ReadTx, Result, StoreError, WriteTx, packed_token, parse_opt_ts, parse_ts, ts};
+use super::{
+    ReadTx, Result, StoreError, WriteTx, from_micros, from_opt_micros, micros, packed_token,
+};
 use crate::domain::license::KeyReason;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -53,7 +55,7 @@ pub fn insert_current(
     if let Some(prev) = prev {
         tx.execute(
             "UPDATE license_keys SET superseded_at = ?2 WHERE id = ?1 AND superseded_at IS NULL",
-            params![prev, ts(now)],
+            params![prev, micros(now)],
         )?;
     }
     tx.execute(
@@ -63,7 +65,7 @@ pub fn insert_current(
             prev,
             packed_token::stored(license_key, license_id),
             reason.as_str(),
-            ts(now),
+            micros(now),
             issued_by
         ],
     )?;
@@ -121,9 +123,9 @@ pub fn for_license(tx: &ReadTx<'_>, license_id: &str) -> Result<Vec<LicenseKeyRo
                 column: "license_keys.reason",
                 value: reason,
             })?,
-            issued_at: parse_ts("license_keys.issued_at", &r.get::<_, String>(3)?)?,
+            issued_at: from_micros("license_keys.issued_at", r.get(3)?)?,
             issued_by: r.get(4)?,
-            superseded_at: parse_opt_ts("license_keys.superseded_at", r.get(5)?)?,
+            superseded_at: from_opt_micros("license_keys.superseded_at", r.get(5)?)?,
         });
     }
     Ok(out)

@@ -43,32 +43,27 @@ pub fn sweep_due(
         [],
         |r| r.get(0),
     )?;
-    // A license's times are microseconds (tenant step 24), an installation's text.
-    let min_license_time_after =
-        |sql: &str, after: DateTime<Utc>| -> Result<Option<DateTime<Utc>>> {
-            let v: Option<i64> = tx.query_row(sql, [micros(after)], |r| r.get(0))?;
-            from_opt_micros("sweep_due", v)
-        };
-    let min_after = |sql: &str, after: &str| -> Result<Option<DateTime<Utc>>> {
-        let v: Option<String> = tx.query_row(sql, [after], |r| r.get(0))?;
-        v.map(|s| parse_ts("sweep_due", &s)).transpose()
+    // The times of licenses and installations are microseconds (tenant steps 24, 25).
+    let min_time_after = |sql: &str, after: DateTime<Utc>| -> Result<Option<DateTime<Utc>>> {
+        let v: Option<i64> = tx.query_row(sql, [micros(after)], |r| r.get(0))?;
+        from_opt_micros("sweep_due", v)
     };
     let mut next: Vec<DateTime<Utc>> = Vec::new();
     // Expiry (of a license still in force) and the start of a license's validity; also
     // the installation's stage when a license starts or ends.
-    next.extend(min_license_time_after(
+    next.extend(min_time_after(
         "SELECT min(expires_at) FROM licenses WHERE expires_at > ?1",
         now,
     )?);
     // Only a license issued to start after its issue starts later: one whose start is
     // at or before its issue was assessed as started then (tenant step 20's index).
-    next.extend(min_license_time_after(
+    next.extend(min_time_after(
         "SELECT min(not_before) FROM licenses WHERE not_before > ?1 AND not_before > issued_at",
         now,
     )?);
     // The expiry warning starts `warning` before the end.
     let warned_from = crate::domain::timestamp::later(now, warning);
-    if let Some(end) = min_license_time_after(
+    if let Some(end) = min_time_after(
         "SELECT min(expires_at) FROM licenses WHERE expires_at > ?1",
         warned_from,
     )? {
@@ -78,7 +73,7 @@ pub fn sweep_due(
     // days before its expiry); its expiry and the "expired" notice are covered above.
     for days in crate::domain::license_notices::EXPIRY_NOTICE_DAYS {
         let window = Duration::days(days);
-        if let Some(end) = min_license_time_after(
+        if let Some(end) = min_time_after(
             "SELECT min(expires_at) FROM licenses INDEXED BY licenses_organization_live_expiry
                WHERE organization_id IS NOT NULL AND state NOT IN ('revoked', 'expired')
                AND expires_at > ?1",
@@ -122,9 +117,9 @@ pub fn sweep_due(
         timeline.users_warning_after,
         timeline.read_only_after,
     ] {
-        if let Some(since) = min_after(
+        if let Some(since) = min_time_after(
             "SELECT min(violation_since) FROM installations WHERE violation_since > ?1",
-            &ts(crate::domain::timestamp::earlier(now, after)),
+            crate::domain::timestamp::earlier(now, after),
         )? {
             next.push(crate::domain::timestamp::later(since, after));
         }
@@ -194,7 +189,7 @@ pub(super) mod tests {
             )?;
             tx.execute(
                 "INSERT INTO installations (install_id, condition, stage, updated_at)
-                 SELECT install_id, 'compliant', 'none', ?1 FROM licenses
+                 SELECT install_id, 'compliant', 'none', unixepoch(?1) * 1000000 FROM licenses
                  WHERE install_id NOT IN (SELECT install_id FROM installations)",
                 [ISSUED],
             )?;

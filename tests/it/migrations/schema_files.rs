@@ -133,6 +133,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "edc749d4e34c9fe1e9dc0068dcbe2a89dc8bc0e91afbe644822928e44532d2b3",
     ),
     (
+        "tenant",
+        "0025_more_times_as_integers.sql",
+        "18b560ef007573acd8bb0988bc4b572e548608d4b9f140c5515ccb2aeaf9a346",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

@@ -193,6 +193,11 @@ const SEEDS: &[&str] = &[
     // Version 24: L5 activated by box-e, its times as microseconds.
     "UPDATE licenses SET state = 'active', bound_fingerprint = 'box-e',
          activated_at = 1768640400123456 WHERE id = 'L5';",
+    // Version 25: box-e's activation, I1's usage counted again, all in microseconds.
+    "INSERT INTO activations (id, license_id, fingerprint, hostname, secret_hash, created_at) VALUES
+       (5, 'L5', 'box-e', NULL, x'ac05', 1768640400123456);
+     UPDATE installations SET internal_users = 3, usage_at = 1768726800000000,
+         updated_at = 1768726800000000 WHERE install_id = 'I1';",
 ];
 
 /// Columns that a step rewrites or moves on purpose, by step: an upgrade across that step
@@ -214,6 +219,13 @@ const REWRITES: &[(i64, &str, &str)] = &[
     (24, "licenses", "subscription_period_end"),
     (24, "licenses", "revoked_at"),
     (24, "licenses", "offline_until"),
+    (25, "license_keys", "issued_at"),
+    (25, "license_keys", "superseded_at"),
+    (25, "activations", "created_at"),
+    (25, "activations", "superseded_at"),
+    (25, "installations", "usage_at"),
+    (25, "installations", "violation_since"),
+    (25, "installations", "updated_at"),
 ];
 
 /// A tenant database at `version`, made by running steps 1 to `version` as plain SQL,
@@ -1688,6 +1700,100 @@ fn step_24_license_times_as_integers() {
     assert_eq!(kept, "2026-01-05T09:00:00Z");
 }
 
+/// Step 25: the times of license keys, activations and installations as microseconds,
+/// each the instant its text named, every row kept; a time not in licd's form stops
+/// the upgrade with every row as it was.
+#[test]
+fn step_25_more_times_as_integers() {
+    const TIMES: [(&str, &str, &[&str]); 3] = [
+        ("license_keys", "id", &["issued_at", "superseded_at"]),
+        ("activations", "id", &["created_at", "superseded_at"]),
+        (
+            "installations",
+            "install_id",
+            &["usage_at", "violation_since", "updated_at"],
+        ),
+    ];
+    type Rows = Vec<(rusqlite::types::Value, Vec<rusqlite::types::Value>)>;
+    let read = |c: &Connection, table: &str, key: &str, columns: &[&str]| -> Rows {
+        c.prepare(&format!(
+            "SELECT {key}, {} FROM {table} ORDER BY {key}",
+            columns.join(", ")
+        ))
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                (1..=columns.len())
+                    .map(|i| r.get(i))
+                    .collect::<Result<_, _>>()?,
+            ))
+        })
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+    };
+    let old = tenant_at(24);
+    let c = upgrade_from(24);
+    let mut set = 0;
+    for (table, key, columns) in TIMES {
+        let (before, after) = (
+            read(&old, table, key, columns),
+            read(&c, table, key, columns),
+        );
+        assert_eq!(before.len(), after.len(), "{table}");
+        for ((k, texts), (k_now, now)) in before.iter().zip(&after) {
+            assert_eq!(k, k_now, "{table}");
+            for ((text, value), column) in texts.iter().zip(now).zip(columns) {
+                use rusqlite::types::Value;
+                match (text, value) {
+                    (Value::Null, Value::Null) => {}
+                    (Value::Text(t), Value::Integer(v)) => {
+                        let instant = chrono::DateTime::parse_from_rfc3339(t).unwrap();
+                        assert_eq!(*v, instant.timestamp_micros(), "{table}.{column}: {t}");
+                        set += 1;
+                    }
+                    other => panic!("{table} {k:?}.{column}: {other:?}"),
+                }
+            }
+        }
+    }
+    assert!(set >= 15, "{set} times compared");
+    // The violation index, as the sweep's next-due query reads it.
+    let violations = plan(
+        &c,
+        "SELECT min(violation_since) FROM installations WHERE violation_since > 1767225600000000",
+    );
+    assert!(
+        violations
+            .iter()
+            .any(|p| p.contains("installations_violation")),
+        "{violations:?}"
+    );
+
+    // A time in another form (written by hand): the upgrade stops, nothing changed.
+    let mut c = tenant_at(24);
+    c.execute(
+        "UPDATE activations SET superseded_at = '2026-01-05 09:00' WHERE id = 3",
+        [],
+    )
+    .unwrap();
+    let err = bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap_err();
+    assert!(
+        err.to_string().contains("a_time_is_not_in_licds_form"),
+        "{err}"
+    );
+    assert_eq!(user_version(&c).unwrap(), 24);
+    let kept: String = c
+        .query_row(
+            "SELECT superseded_at FROM activations WHERE id = 3",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, "2026-01-05 09:00");
+}
+
 /// A tenant at version 21 with a fleet of `n` more licenses, each with its key, an
 /// activation its state row holds the chain of, an acknowledged directive, a bundle and
 /// an installation: every row another table points at, and the rows that point at it.
@@ -1762,8 +1868,9 @@ const KEY_OWNERS: &str = "WITH RECURSIVE owners (id, license_id) AS (
         WHERE k.prev_id IS NOT NULL
     )";
 
-/// Every key row as `(license, key, reason, issued by, superseded at)`, in id order.
-fn key_rows(c: &Connection) -> Vec<(String, String, String, String, Option<String>)> {
+/// Every key row as `(license, key, reason, issued by, superseded at)`, in id order
+/// (times in microseconds since step 25).
+fn key_rows(c: &Connection) -> Vec<(String, String, String, String, Option<i64>)> {
     let mut st = c
         .prepare(&format!(
             "{KEY_OWNERS} SELECT o.license_id, k.license_key, k.reason, k.issued_by,
@@ -1814,8 +1921,14 @@ fn step_15_license_key_once() {
         bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap(),
         Outcome::Upgraded { from: 14 }
     );
-    let at = |s: &str| Some(s.to_owned());
-    let row = |l: &str, k: &str, why: &str, by: &str, sup: Option<String>| {
+    let at = |s: &str| {
+        Some(
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .timestamp_micros(),
+        )
+    };
+    let row = |l: &str, k: &str, why: &str, by: &str, sup: Option<i64>| {
         (
             l.to_owned(),
             k.to_owned(),
