@@ -7,7 +7,7 @@
 use crate::harness::*;
 use crate::metrics::{scrape, value};
 use crate::tenancy::{create, licensed_server};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use licd::domain::license::LicenseRequest;
 use licd::service::Actor;
 use licd::store::migrate::TENANT;
@@ -108,6 +108,26 @@ fn one_step_back(path: &Path) {
         .unwrap();
 }
 
+/// Issues a license in Acme's tenant, in-process, now: its view as JSON.
+fn issue_in_acme(s: &TestServer, expires: DateTime<Utc>) -> Value {
+    let t = s.app.tenants.get("t_acme").unwrap();
+    let req = LicenseRequest {
+        name: "Plant 7".into(),
+        install_id: "I-acme-1".into(),
+        organization: "Acme".into(),
+        organization_id: None,
+        internal_users: 5,
+        external_users: 0,
+        features: vec![],
+        flags: vec![],
+        not_before: None,
+        expires_at: expires,
+    };
+    let license =
+        licd::service::licenses::issue(&s.app, &t, s.clock.now_utc(), &Actor::Cli, &req).unwrap();
+    serde_json::to_value(&license).unwrap()
+}
+
 fn jwks_kid(c: &reqwest::blocking::Client, base: &str) -> String {
     let r = c
         .get(format!("{base}/.well-known/jwks.json"))
@@ -135,23 +155,7 @@ fn a_tenant_stays_closed_after_a_restart_until_a_request_needs_it_and_is_upgrade
         .unwrap();
     // A license of Acme's, to carry across the upgrade.
     let expires = s.clock.now_utc() + Duration::days(30);
-    let license = {
-        let t = s.app.tenants.get("t_acme").unwrap();
-        let req = LicenseRequest {
-            name: "Plant 7".into(),
-            install_id: "I-acme-1".into(),
-            organization: "Acme".into(),
-            organization_id: None,
-            internal_users: 5,
-            external_users: 0,
-            features: vec![],
-            flags: vec![],
-            not_before: None,
-            expires_at: expires,
-        };
-        licd::service::licenses::issue(&s.app, &t, s.clock.now_utc(), &Actor::Cli, &req).unwrap()
-    };
-    let license = serde_json::to_value(&license).unwrap();
+    let license = issue_in_acme(&s, expires);
     let dir = s.stop();
     // acme.localhost routes to t_acme, whose database an older licd left a step behind.
     rusqlite::Connection::open(dir.path().join("registry.db"))
@@ -242,26 +246,8 @@ fn the_scheduler_opens_a_closed_tenant_only_when_something_in_it_is_due() {
     let (_v, s) = with_tenant();
     let now = s.clock.now_utc();
     let expires = now + Duration::hours(2);
-    let license = {
-        let t = s.app.tenants.get("t_acme").unwrap();
-        let req = LicenseRequest {
-            name: "Plant 7".into(),
-            install_id: "I-acme-1".into(),
-            organization: "Acme".into(),
-            organization_id: None,
-            internal_users: 5,
-            external_users: 0,
-            features: vec![],
-            flags: vec![],
-            not_before: None,
-            expires_at: expires,
-        };
-        licd::service::licenses::issue(&s.app, &t, now, &Actor::Cli, &req).unwrap()
-    };
-    let id = serde_json::to_value(&license).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let license = issue_in_acme(&s, expires);
+    let id = license["id"].as_str().unwrap().to_owned();
     s.clock.advance(Duration::minutes(16));
     licd::jobs::run_due(&s.app);
     assert!(!s.app.tenants.is_open("t_acme"));
