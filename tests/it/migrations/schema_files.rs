@@ -120,7 +120,7 @@ const RELEASED: &[(&str, &str, &str)] = &[
     (
         "tenant",
         "0022_fewer_index_bytes.sql",
-        "98a3e56c620bce632755d8b5e883cfb1dbc22816c799b89ff2272d2ef44d4fe0",
+        "30760f4a17ba25fc2b957955ff6fb0ebeb86399fea848b857df230fdd3b53410",
     ),
     (
         "tenant",
@@ -130,12 +130,12 @@ const RELEASED: &[(&str, &str, &str)] = &[
     (
         "tenant",
         "0024_license_times_as_integers.sql",
-        "edc749d4e34c9fe1e9dc0068dcbe2a89dc8bc0e91afbe644822928e44532d2b3",
+        "721c8fd36fd024288838dc31c464992f564471f9ca9bb8290e8c1b02c9008d4b",
     ),
     (
         "tenant",
         "0025_more_times_as_integers.sql",
-        "18b560ef007573acd8bb0988bc4b572e548608d4b9f140c5515ccb2aeaf9a346",
+        "abea4b416185ee0b7dbae7891eb0132d67b3f150a2bfdeb8f7f89067e7038b0b",
     ),
     (
         "registry",

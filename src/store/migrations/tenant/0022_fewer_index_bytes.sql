@@ -16,9 +16,13 @@
 -- ROWID). Nothing refers to an installation's rowid.
 --
 -- SQLite cannot drop a constraint or change a table's kind in place: the tables are
--- rebuilt, as step 13 rebuilt `activations`. Rows of other tables point at activation
--- ids; foreign keys are checked at commit, when the rows are back. Dropping a table
--- fires none of its triggers; they are made again below as they were.
+-- rebuilt, as step 13 rebuilt `activations`. A copy aside holds its rows in the order
+-- they are read back (a table's rowid order); a refill sorts only where that is not
+-- the order the new table keeps (keys, read by license for `prev_id`; installations,
+-- now kept by their id), so an upgrade does not sort a million rows for nothing. Rows
+-- of other tables point at activation ids; foreign keys are checked at commit, when the
+-- rows are back. Dropping a table fires none of its triggers; they are made again below
+-- as they were.
 -- Frozen: a released step never changes; a change to the schema is a new step.
 PRAGMA defer_foreign_keys = ON;
 
@@ -74,7 +78,7 @@ INSERT INTO activations (id, license_id, fingerprint, hostname, secret_hash, cre
                          superseded_at, superseded_reason, last_seq, last_lease_hash)
     SELECT id, license_id, fingerprint, hostname, secret_hash, created_at,
            superseded_at, superseded_reason, last_seq, last_lease_hash
-    FROM activations_before_22 ORDER BY id;
+    FROM activations_before_22;
 DROP TABLE activations_before_22;
 DROP INDEX step_22_heartbeat_state_activation;
 DROP INDEX step_22_directives_activation;

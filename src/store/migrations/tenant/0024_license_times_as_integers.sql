@@ -89,7 +89,7 @@ INSERT INTO licenses (rowid, id, name, install_id, organization, internal_users,
            revoke_reason, organization_id,
            unixepoch(offline_until) * 1000000 + CAST(substr(offline_until, 21, 6) AS INTEGER),
            bundle_seq
-    FROM licenses_before_24 ORDER BY row_id;
+    FROM licenses_before_24;
 DROP TABLE licenses_before_24;
 DROP INDEX step_24_directives_license;
 

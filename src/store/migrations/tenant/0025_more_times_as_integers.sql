@@ -52,7 +52,7 @@ CREATE INDEX step_25_license_keys_prev_again ON license_keys(prev_id);
 INSERT INTO license_keys (id, prev_id, license_key, reason, issued_at, issued_by, superseded_at)
     SELECT id, prev_id, license_key, reason, unixepoch(issued_at) * 1000000 + CAST(substr(issued_at, 21, 6) AS INTEGER), issued_by,
            unixepoch(superseded_at) * 1000000 + CAST(substr(superseded_at, 21, 6) AS INTEGER)
-    FROM license_keys_before_25 ORDER BY id;
+    FROM license_keys_before_25;
 DROP TABLE license_keys_before_25;
 DROP INDEX step_25_license_keys_prev_again;
 DROP INDEX step_25_licenses_key;
@@ -80,7 +80,7 @@ INSERT INTO activations (id, license_id, fingerprint, hostname, secret_hash, cre
                          superseded_at, superseded_reason, last_seq, last_lease_hash)
     SELECT id, license_id, fingerprint, hostname, secret_hash, unixepoch(created_at) * 1000000 + CAST(substr(created_at, 21, 6) AS INTEGER),
            unixepoch(superseded_at) * 1000000 + CAST(substr(superseded_at, 21, 6) AS INTEGER), superseded_reason, last_seq, last_lease_hash
-    FROM activations_before_25 ORDER BY id;
+    FROM activations_before_25;
 DROP TABLE activations_before_25;
 DROP INDEX step_25_heartbeat_state_activation;
 DROP INDEX step_25_directives_activation;
@@ -117,7 +117,7 @@ INSERT INTO installations (install_id, internal_users, external_users, usage_at,
                            violation_since, stage, updated_at)
     SELECT install_id, internal_users, external_users, unixepoch(usage_at) * 1000000 + CAST(substr(usage_at, 21, 6) AS INTEGER), condition,
            unixepoch(violation_since) * 1000000 + CAST(substr(violation_since, 21, 6) AS INTEGER), stage, unixepoch(updated_at) * 1000000 + CAST(substr(updated_at, 21, 6) AS INTEGER)
-    FROM installations_before_25 ORDER BY install_id;
+    FROM installations_before_25;
 DROP TABLE installations_before_25;
 CREATE INDEX installations_violation ON installations(violation_since) WHERE violation_since IS NOT NULL;
 CREATE TRIGGER fleet_installation_added AFTER INSERT ON installations BEGIN
