@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 25 as SQLite stores it (columns added by a later
+-- tenant database at schema version 24 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -179,7 +179,7 @@ END;
 -- step 23 (0023_signed_by_number.sql)
 CREATE INDEX licenses_signed_by ON licenses(signed_by);
 
--- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 14 (0014_heartbeat_chain.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 22 (0022_fewer_index_bytes.sql); changed by step 25 (0025_more_times_as_integers.sql)
+-- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 14 (0014_heartbeat_chain.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 22 (0022_fewer_index_bytes.sql)
 CREATE TABLE activations (
     id                INTEGER PRIMARY KEY,
     license_id        TEXT NOT NULL REFERENCES licenses(id),
@@ -283,7 +283,7 @@ WHEN NEW.key = 'licensing' BEGIN
     UPDATE heartbeat_state SET assessed_at = NULL WHERE assessed_at IS NOT NULL;
 END;
 
--- installations: step 3 (0003_installations.sql); changed by step 22 (0022_fewer_index_bytes.sql); changed by step 25 (0025_more_times_as_integers.sql)
+-- installations: step 3 (0003_installations.sql); changed by step 22 (0022_fewer_index_bytes.sql)
 CREATE TABLE installations (
     install_id      TEXT PRIMARY KEY,
     internal_users  INTEGER,
@@ -370,7 +370,7 @@ CREATE TABLE one_time_passwords (
     issued_at TEXT NOT NULL
 );
 
--- license_keys: step 7 (0007_license_keys.sql); changed by step 20 (0020_leaner_licenses.sql); changed by step 22 (0022_fewer_index_bytes.sql); changed by step 25 (0025_more_times_as_integers.sql)
+-- license_keys: step 7 (0007_license_keys.sql); changed by step 20 (0020_leaner_licenses.sql); changed by step 22 (0022_fewer_index_bytes.sql)
 CREATE TABLE license_keys (
     id            INTEGER PRIMARY KEY,
     -- The key this one replaced (NULL for a license's first key).

@@ -55,7 +55,7 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
     let at = |seconds_ago: &str| {
         format!("strftime('%Y-%m-%dT%H:%M:%S.000000Z', {epoch} - ({seconds_ago}), 'unixepoch')")
     };
-    // The times of licenses and installations are microseconds (tenant steps 24, 25).
+    // The times of licenses and installations are microseconds (tenant steps 24 and 22).
     let at_micros = |seconds_ago: &str| format!("(({epoch} - ({seconds_ago})) * 1000000)");
     tx.execute_batch(&format!(
         "CREATE TEMP TABLE n AS WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {licenses}) SELECT i FROM c;

@@ -183,7 +183,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// A time as stored: fixed-width UTC text (`2026-06-01T09:00:00.000000Z`) that sorts in
 /// time order. The times of licenses, license keys, activations and installations are
-/// [`micros`] instead (tenant steps 24 and 25).
+/// [`micros`] instead (tenant steps 24 and 22).
 pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
@@ -198,7 +198,7 @@ pub fn day(t: DateTime<Utc>) -> i64 {
 }
 
 /// A time as licenses (tenant step 24), license keys, activations and installations
-/// (step 25) hold it: microseconds since the Unix epoch, 8 bytes where the text of
+/// (step 22) hold it: microseconds since the Unix epoch, 8 bytes where the text of
 /// [`ts`] takes 27, in the same order. A query on those columns binds this: the text
 /// would compare greater than every integer.
 pub fn micros(t: DateTime<Utc>) -> i64 {

@@ -43,7 +43,7 @@ pub fn sweep_due(
         [],
         |r| r.get(0),
     )?;
-    // The times of licenses and installations are microseconds (tenant steps 24, 25).
+    // The times of licenses and installations are microseconds (tenant steps 24 and 22).
     let min_time_after = |sql: &str, after: DateTime<Utc>| -> Result<Option<DateTime<Utc>>> {
         let v: Option<i64> = tx.query_row(sql, [micros(after)], |r| r.get(0))?;
         from_opt_micros("sweep_due", v)

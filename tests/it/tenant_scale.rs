@@ -83,9 +83,8 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 }
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
-/// step's (25) times of keys, activations and installations as text, as step 24 left
-/// them, its version one lower. (The columns keep step 25's declared type; step 25
-/// rebuilds the tables from the text.)
+/// step's (24) license times as text, as step 23 left them, its version one lower. (The
+/// columns keep step 24's declared type; step 24 rebuilds the table from the text.)
 fn one_step_back(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     c.create_scalar_function(
@@ -99,9 +98,7 @@ fn one_step_back(path: &Path) {
     )
     .unwrap();
     c.execute_batch(
-        "UPDATE license_keys SET issued_at = text_of(issued_at), superseded_at = text_of(superseded_at);
-         UPDATE activations SET created_at = text_of(created_at), superseded_at = text_of(superseded_at);
-         UPDATE installations SET usage_at = text_of(usage_at), violation_since = text_of(violation_since), updated_at = text_of(updated_at);",
+        "UPDATE licenses SET not_before = text_of(not_before), expires_at = text_of(expires_at), issued_at = text_of(issued_at), activated_at = text_of(activated_at), subscription_period_end = text_of(subscription_period_end), revoked_at = text_of(revoked_at), offline_until = text_of(offline_until);",
     )
     .unwrap();
     c.pragma_update(None, "user_version", TENANT.version - 1)

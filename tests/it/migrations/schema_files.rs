@@ -120,7 +120,7 @@ const RELEASED: &[(&str, &str, &str)] = &[
     (
         "tenant",
         "0022_fewer_index_bytes.sql",
-        "30760f4a17ba25fc2b957955ff6fb0ebeb86399fea848b857df230fdd3b53410",
+        "d0cb64990d03c2086c51548882b39c709593ead23508d51d820b2bcca9f23369",
     ),
     (
         "tenant",
@@ -131,11 +131,6 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "tenant",
         "0024_license_times_as_integers.sql",
         "721c8fd36fd024288838dc31c464992f564471f9ca9bb8290e8c1b02c9008d4b",
-    ),
-    (
-        "tenant",
-        "0025_more_times_as_integers.sql",
-        "abea4b416185ee0b7dbae7891eb0132d67b3f150a2bfdeb8f7f89067e7038b0b",
     ),
     (
         "registry",

@@ -174,27 +174,28 @@ const SEEDS: &[&str] = &[
      UPDATE heartbeat_state SET last_seen_at = '2026-01-15T10:30:00.000000Z', last_heartbeat_id = 7,
          last_seq = 4, last_lease_hash = 'lh4d'
          WHERE license_id = 'L4';",
-    // Version 22: L5 renewed, its new key after its first; I1's users counted again.
-    "UPDATE license_keys SET superseded_at = '2026-01-16T09:00:00.000000Z' WHERE id = 5;
+    // Version 22: L5 renewed, its new key after its first; I1's users counted again; the
+    // times of keys and installations in microseconds (2026-01-16T09:00:00Z).
+    "UPDATE license_keys SET superseded_at = 1768554000000000 WHERE id = 5;
      INSERT INTO license_keys (id, prev_id, license_key, reason, issued_at, issued_by, superseded_at) VALUES
-       (6, 5, 'key.L5.2', 'renew', '2026-01-16T09:00:00.000000Z', 'staff:1', NULL);
+       (6, 5, 'key.L5.2', 'renew', 1768554000000000, 'staff:1', NULL);
      UPDATE licenses SET key_id = 6 WHERE id = 'L5';
-     UPDATE installations SET internal_users = 2, usage_at = '2026-01-16T09:00:00.000000Z',
-         updated_at = '2026-01-16T09:00:00.000000Z' WHERE install_id = 'I1';",
+     UPDATE installations SET internal_users = 2, usage_at = 1768554000000000,
+         updated_at = 1768554000000000 WHERE install_id = 'I1';",
     // Version 23: a second signing key, now active; L5 reissued with it.
     "UPDATE signing_keys SET status = 'verifying', rotated_at = '2026-01-17T09:00:00.000000Z'
          WHERE kid = 'k1';
      INSERT INTO signing_keys (kid, status, public_jwk, sealed_private, created_at, no) VALUES
        ('k2', 'active', '{\"kty\":\"EC\"}', x'5e02', '2026-01-17T09:00:00.000000Z', 2);
-     UPDATE license_keys SET superseded_at = '2026-01-17T09:00:00.000000Z' WHERE id = 6;
+     UPDATE license_keys SET superseded_at = 1768640400000000 WHERE id = 6;
      INSERT INTO license_keys (id, prev_id, license_key, reason, issued_at, issued_by, superseded_at) VALUES
-       (7, 6, 'key.L5.3', 'reissue', '2026-01-17T09:00:00.000000Z', 'staff:1', NULL);
+       (7, 6, 'key.L5.3', 'reissue', 1768640400000000, 'staff:1', NULL);
      UPDATE licenses SET key_id = 7, signed_by = 2 WHERE id = 'L5';",
-    // Version 24: L5 activated by box-e, its times as microseconds.
+    // Version 24: L5 activated by box-e, its times as microseconds; I1's usage counted
+    // again.
     "UPDATE licenses SET state = 'active', bound_fingerprint = 'box-e',
-         activated_at = 1768640400123456 WHERE id = 'L5';",
-    // Version 25: box-e's activation, I1's usage counted again, all in microseconds.
-    "INSERT INTO activations (id, license_id, fingerprint, hostname, secret_hash, created_at) VALUES
+         activated_at = 1768640400123456 WHERE id = 'L5';
+     INSERT INTO activations (id, license_id, fingerprint, hostname, secret_hash, created_at) VALUES
        (5, 'L5', 'box-e', NULL, x'ac05', 1768640400123456);
      UPDATE installations SET internal_users = 3, usage_at = 1768726800000000,
          updated_at = 1768726800000000 WHERE install_id = 'I1';",
@@ -211,6 +212,13 @@ const REWRITES: &[(i64, &str, &str)] = &[
     (20, "license_keys", "kid"),
     (20, "licenses", "updated_at"),
     (22, "license_keys", "license_id"),
+    (22, "license_keys", "issued_at"),
+    (22, "license_keys", "superseded_at"),
+    (22, "activations", "created_at"),
+    (22, "activations", "superseded_at"),
+    (22, "installations", "usage_at"),
+    (22, "installations", "violation_since"),
+    (22, "installations", "updated_at"),
     (23, "licenses", "kid"),
     (24, "licenses", "not_before"),
     (24, "licenses", "expires_at"),
@@ -219,13 +227,6 @@ const REWRITES: &[(i64, &str, &str)] = &[
     (24, "licenses", "subscription_period_end"),
     (24, "licenses", "revoked_at"),
     (24, "licenses", "offline_until"),
-    (25, "license_keys", "issued_at"),
-    (25, "license_keys", "superseded_at"),
-    (25, "activations", "created_at"),
-    (25, "activations", "superseded_at"),
-    (25, "installations", "usage_at"),
-    (25, "installations", "violation_since"),
-    (25, "installations", "updated_at"),
 ];
 
 /// A tenant database at `version`, made by running steps 1 to `version` as plain SQL,
@@ -1700,11 +1701,11 @@ fn step_24_license_times_as_integers() {
     assert_eq!(kept, "2026-01-05T09:00:00Z");
 }
 
-/// Step 25: the times of license keys, activations and installations as microseconds,
-/// each the instant its text named, every row kept; a time not in licd's form stops
-/// the upgrade with every row as it was.
+/// Step 22 also: the times of license keys, activations and installations as
+/// microseconds, each the instant its text named, every row kept; a time not in licd's
+/// form stops the upgrade with every row as it was.
 #[test]
-fn step_25_more_times_as_integers() {
+fn step_22_key_activation_and_installation_times_as_integers() {
     const TIMES: [(&str, &str, &[&str]); 3] = [
         ("license_keys", "id", &["issued_at", "superseded_at"]),
         ("activations", "id", &["created_at", "superseded_at"]),
@@ -1733,8 +1734,8 @@ fn step_25_more_times_as_integers() {
         .map(|r| r.unwrap())
         .collect()
     };
-    let old = tenant_at(24);
-    let c = upgrade_from(24);
+    let old = tenant_at(21);
+    let c = upgrade_from(21);
     let mut set = 0;
     for (table, key, columns) in TIMES {
         let (before, after) = (
@@ -1772,7 +1773,7 @@ fn step_25_more_times_as_integers() {
     );
 
     // A time in another form (written by hand): the upgrade stops, nothing changed.
-    let mut c = tenant_at(24);
+    let mut c = tenant_at(21);
     c.execute(
         "UPDATE activations SET superseded_at = '2026-01-05 09:00' WHERE id = 3",
         [],
@@ -1783,7 +1784,7 @@ fn step_25_more_times_as_integers() {
         err.to_string().contains("a_time_is_not_in_licds_form"),
         "{err}"
     );
-    assert_eq!(user_version(&c).unwrap(), 24);
+    assert_eq!(user_version(&c).unwrap(), 21);
     let kept: String = c
         .query_row(
             "SELECT superseded_at FROM activations WHERE id = 3",
@@ -1869,7 +1870,7 @@ const KEY_OWNERS: &str = "WITH RECURSIVE owners (id, license_id) AS (
     )";
 
 /// Every key row as `(license, key, reason, issued by, superseded at)`, in id order
-/// (times in microseconds since step 25).
+/// (times in microseconds since step 22).
 fn key_rows(c: &Connection) -> Vec<(String, String, String, String, Option<i64>)> {
     let mut st = c
         .prepare(&format!(

@@ -1,4 +1,5 @@
--- Tenant schema step 22: three indexes a license paid for and no query needs (issue 17,
+-- Tenant schema step 22: three indexes a license paid for and no query needs, and the
+-- times of license keys, activations and installations as whole microseconds (issue 17,
 -- bytes per license). Every row keeps its id and its values.
 --
 -- `license_keys_license` found a license's keys by its id (36 characters in every key
@@ -15,6 +16,13 @@
 -- (about 24 bytes an installation); it is now kept by `install_id` alone (WITHOUT
 -- ROWID). Nothing refers to an installation's rowid.
 --
+-- The times of the three tables were text, 27 characters each ("2026-01-01T09:00:00.000000Z");
+-- they are now microseconds since 1970-01-01 UTC (`store::micros`): 8 bytes, the same
+-- order, the same instant. Every time licd wrote is in its one form (`store::ts`); one
+-- that is not (a row edited by hand) stops the upgrade at the constraint
+-- `a_time_is_not_in_licds_form`, with every row as it was, instead of being read wrong.
+-- (Step 24 does the same for a license's own times.)
+--
 -- SQLite cannot drop a constraint or change a table's kind in place: the tables are
 -- rebuilt, as step 13 rebuilt `activations`. A copy aside holds its rows in the order
 -- they are read back (a table's rowid order); a refill sorts only where that is not
@@ -25,6 +33,24 @@
 -- as they were.
 -- Frozen: a released step never changes; a change to the schema is a new step.
 PRAGMA defer_foreign_keys = ON;
+
+CREATE TEMP TABLE times_22 (
+    t TEXT CONSTRAINT a_time_is_not_in_licds_form CHECK (t IS NULL)
+);
+INSERT INTO times_22 SELECT t FROM (
+    SELECT issued_at AS t FROM license_keys
+    UNION ALL SELECT superseded_at FROM license_keys
+    UNION ALL SELECT created_at FROM activations
+    UNION ALL SELECT superseded_at FROM activations
+    UNION ALL SELECT usage_at FROM installations
+    UNION ALL SELECT violation_since FROM installations
+    UNION ALL SELECT updated_at FROM installations
+) WHERE t IS NOT NULL AND NOT (
+    typeof(t) = 'text' AND length(t) = 27
+    AND t GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]Z'
+    AND unixepoch(t) IS NOT NULL
+);
+DROP TABLE times_22;
 
 -- License keys: the chain.
 CREATE TABLE license_keys_before_22 AS
@@ -38,12 +64,14 @@ CREATE TABLE license_keys (
     prev_id       INTEGER REFERENCES license_keys(id),
     license_key   TEXT NOT NULL,
     reason        TEXT NOT NULL CHECK (reason IN ('issue', 'renew', 'change', 'reissue')),
-    issued_at     TEXT NOT NULL,
+    -- Times: microseconds since 1970-01-01T00:00:00Z.
+    issued_at     INTEGER NOT NULL,
     issued_by     TEXT NOT NULL,
-    superseded_at TEXT
+    superseded_at INTEGER
 );
 INSERT INTO license_keys (id, prev_id, license_key, reason, issued_at, issued_by, superseded_at)
-    SELECT id, prev_id, license_key, reason, issued_at, issued_by, superseded_at
+    SELECT id, prev_id, license_key, reason, unixepoch(issued_at) * 1000000 + CAST(substr(issued_at, 21, 6) AS INTEGER), issued_by,
+           unixepoch(superseded_at) * 1000000 + CAST(substr(superseded_at, 21, 6) AS INTEGER)
     FROM license_keys_before_22 ORDER BY id;
 -- The license's current key: its newest, as `license_keys_license` found it.
 ALTER TABLE licenses ADD COLUMN key_id INTEGER REFERENCES license_keys(id);
@@ -68,16 +96,17 @@ CREATE TABLE activations (
     fingerprint       TEXT NOT NULL,
     hostname          TEXT,
     secret_hash       BLOB NOT NULL,
-    created_at        TEXT NOT NULL,
-    superseded_at     TEXT,
+    -- Times: microseconds since 1970-01-01T00:00:00Z.
+    created_at        INTEGER NOT NULL,
+    superseded_at     INTEGER,
     superseded_reason TEXT CHECK (superseded_reason IN ('reactivated', 'rebind', 'revoked', 'released')),
     last_seq          INTEGER NOT NULL DEFAULT 0,
     last_lease_hash   TEXT NOT NULL DEFAULT ''
 );
 INSERT INTO activations (id, license_id, fingerprint, hostname, secret_hash, created_at,
                          superseded_at, superseded_reason, last_seq, last_lease_hash)
-    SELECT id, license_id, fingerprint, hostname, secret_hash, created_at,
-           superseded_at, superseded_reason, last_seq, last_lease_hash
+    SELECT id, license_id, fingerprint, hostname, secret_hash, unixepoch(created_at) * 1000000 + CAST(substr(created_at, 21, 6) AS INTEGER),
+           unixepoch(superseded_at) * 1000000 + CAST(substr(superseded_at, 21, 6) AS INTEGER), superseded_reason, last_seq, last_lease_hash
     FROM activations_before_22;
 DROP TABLE activations_before_22;
 DROP INDEX step_22_heartbeat_state_activation;
@@ -102,18 +131,19 @@ CREATE TABLE installations (
     install_id      TEXT PRIMARY KEY,
     internal_users  INTEGER,
     external_users  INTEGER,
-    usage_at        TEXT,
+    -- Times: microseconds since 1970-01-01T00:00:00Z.
+    usage_at        INTEGER,
     condition       TEXT NOT NULL DEFAULT 'unlicensed'
                     CHECK (condition IN ('unlicensed', 'compliant', 'over_limit', 'no_valid_license')),
-    violation_since TEXT,
+    violation_since INTEGER,
     stage           TEXT NOT NULL DEFAULT 'none'
                     CHECK (stage IN ('none', 'expiry_soon', 'admin_warning', 'users_warning', 'read_only')),
-    updated_at      TEXT NOT NULL
+    updated_at      INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT INTO installations (install_id, internal_users, external_users, usage_at, condition,
                            violation_since, stage, updated_at)
-    SELECT install_id, internal_users, external_users, usage_at, condition,
-           violation_since, stage, updated_at
+    SELECT install_id, internal_users, external_users, unixepoch(usage_at) * 1000000 + CAST(substr(usage_at, 21, 6) AS INTEGER), condition,
+           unixepoch(violation_since) * 1000000 + CAST(substr(violation_since, 21, 6) AS INTEGER), stage, unixepoch(updated_at) * 1000000 + CAST(substr(updated_at, 21, 6) AS INTEGER)
     FROM installations_before_22 ORDER BY install_id;
 DROP TABLE installations_before_22;
 CREATE INDEX installations_violation ON installations(violation_since) WHERE violation_since IS NOT NULL;
