@@ -1582,6 +1582,56 @@ fn step_23_signed_by_number() {
     assert_eq!(kid, "gone");
 }
 
+/// Reads `columns` of `table` in a database before (`old`) and after (`new`) an upgrade,
+/// row by row in the order of `key` (an expression): `key` is kept, each text time has
+/// become the microseconds of its instant (`store::micros`), each NULL stayed NULL.
+/// Returns how many times were compared.
+fn times_became_micros(
+    old: &Connection,
+    new: &Connection,
+    table: &str,
+    key: &str,
+    columns: &[&str],
+) -> usize {
+    use rusqlite::types::Value;
+    let read = |c: &Connection| -> Vec<(Value, Vec<Value>)> {
+        c.prepare(&format!(
+            "SELECT {key}, {} FROM {table} ORDER BY {key}",
+            columns.join(", ")
+        ))
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                (1..=columns.len())
+                    .map(|i| r.get(i))
+                    .collect::<Result<_, _>>()?,
+            ))
+        })
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+    };
+    let (before, after) = (read(old), read(new));
+    assert_eq!(before.len(), after.len(), "{table}");
+    let mut compared = 0;
+    for ((k, texts), (k_now, now)) in before.iter().zip(&after) {
+        assert_eq!(k, k_now, "{table}: {key} kept");
+        for ((text, value), column) in texts.iter().zip(now).zip(columns) {
+            match (text, value) {
+                (Value::Null, Value::Null) => {}
+                (Value::Text(t), Value::Integer(v)) => {
+                    let instant = chrono::DateTime::parse_from_rfc3339(t).unwrap();
+                    assert_eq!(*v, instant.timestamp_micros(), "{table}.{column}: {t}");
+                    compared += 1;
+                }
+                other => panic!("{table} {k:?}.{column}: {other:?}"),
+            }
+        }
+    }
+    compared
+}
+
 /// Step 24: a license's times as microseconds, each the instant its text named; rows
 /// keep their rowids, the table its indexes and triggers; a time not in licd's form
 /// stops the upgrade with every row as it was.
@@ -1596,27 +1646,6 @@ fn step_24_license_times_as_integers() {
         "revoked_at",
         "offline_until",
     ];
-    let select = format!(
-        "SELECT rowid, id, {} FROM licenses ORDER BY id",
-        TIMES.join(", ")
-    );
-    type Times = Vec<(i64, String, Vec<rusqlite::types::Value>)>;
-    let read = |c: &Connection| -> Times {
-        c.prepare(&select)
-            .unwrap()
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    (2..2 + TIMES.len())
-                        .map(|i| r.get(i))
-                        .collect::<Result<_, _>>()?,
-                ))
-            })
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect()
-    };
     let objects_of = |c: &Connection| -> Vec<(String, String)> {
         c.prepare(
             "SELECT type, name FROM sqlite_schema WHERE tbl_name = 'licenses' ORDER BY type, name",
@@ -1628,26 +1657,9 @@ fn step_24_license_times_as_integers() {
         .collect()
     };
     let old = tenant_at(23);
-    let before = read(&old);
     let c = upgrade_from(23);
-    let after = read(&c);
-    assert_eq!(after.len(), before.len());
-    let mut set = 0;
-    for ((row, id, texts), (row_now, id_now, now)) in before.iter().zip(&after) {
-        assert_eq!((row, id), (row_now, id_now), "rowids kept");
-        for ((text, value), column) in texts.iter().zip(now).zip(TIMES) {
-            use rusqlite::types::Value;
-            match (text, value) {
-                (Value::Null, Value::Null) => {}
-                (Value::Text(t), Value::Integer(v)) => {
-                    let instant = chrono::DateTime::parse_from_rfc3339(t).unwrap();
-                    assert_eq!(*v, instant.timestamp_micros(), "{id}.{column}: {t}");
-                    set += 1;
-                }
-                other => panic!("{id}.{column}: {other:?}"),
-            }
-        }
-    }
+    // Each license keeps its rowid (the list's order of licenses issued in one instant).
+    let set = times_became_micros(&old, &c, "licenses", "rowid || ' ' || id", &TIMES);
     assert!(set >= 12, "{set} times compared");
     assert_eq!(objects_of(&c), objects_of(&old), "indexes and triggers");
 
@@ -1715,50 +1727,12 @@ fn step_22_key_activation_and_installation_times_as_integers() {
             &["usage_at", "violation_since", "updated_at"],
         ),
     ];
-    type Rows = Vec<(rusqlite::types::Value, Vec<rusqlite::types::Value>)>;
-    let read = |c: &Connection, table: &str, key: &str, columns: &[&str]| -> Rows {
-        c.prepare(&format!(
-            "SELECT {key}, {} FROM {table} ORDER BY {key}",
-            columns.join(", ")
-        ))
-        .unwrap()
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                (1..=columns.len())
-                    .map(|i| r.get(i))
-                    .collect::<Result<_, _>>()?,
-            ))
-        })
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect()
-    };
     let old = tenant_at(21);
     let c = upgrade_from(21);
-    let mut set = 0;
-    for (table, key, columns) in TIMES {
-        let (before, after) = (
-            read(&old, table, key, columns),
-            read(&c, table, key, columns),
-        );
-        assert_eq!(before.len(), after.len(), "{table}");
-        for ((k, texts), (k_now, now)) in before.iter().zip(&after) {
-            assert_eq!(k, k_now, "{table}");
-            for ((text, value), column) in texts.iter().zip(now).zip(columns) {
-                use rusqlite::types::Value;
-                match (text, value) {
-                    (Value::Null, Value::Null) => {}
-                    (Value::Text(t), Value::Integer(v)) => {
-                        let instant = chrono::DateTime::parse_from_rfc3339(t).unwrap();
-                        assert_eq!(*v, instant.timestamp_micros(), "{table}.{column}: {t}");
-                        set += 1;
-                    }
-                    other => panic!("{table} {k:?}.{column}: {other:?}"),
-                }
-            }
-        }
-    }
+    let set: usize = TIMES
+        .iter()
+        .map(|(table, key, columns)| times_became_micros(&old, &c, table, key, columns))
+        .sum();
     assert!(set >= 15, "{set} times compared");
     // The violation index, as the sweep's next-due query reads it.
     let violations = plan(
