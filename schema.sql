@@ -1,7 +1,7 @@
 -- GENERATED from the steps in src/store/migrations/tenant/; do not edit.
 -- `UPDATE_SCHEMA=1 cargo test --test it migrations::` rewrites this file; the tests
 -- fail while it differs. Nothing runs it: a new database runs the steps. It shows a
--- tenant database at schema version 24 as SQLite stores it (columns added by a later
+-- tenant database at schema version 25 as SQLite stores it (columns added by a later
 -- step sit at the end of their table), each object with the step that made it.
 
 -- staff_users: step 1 (0001_foundation.sql); changed by step 10 (0010_customer_portal.sql)
@@ -80,9 +80,11 @@ CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys(status) WHERE status
 -- step 23 (0023_signed_by_number.sql)
 CREATE UNIQUE INDEX signing_keys_no ON signing_keys(no);
 
--- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 15 (0015_license_key_once.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 17 (0017_heartbeat_state.sql); changed by step 20 (0020_leaner_licenses.sql); changed by step 22 (0022_fewer_index_bytes.sql); changed by step 23 (0023_signed_by_number.sql); changed by step 24 (0024_license_times_as_integers.sql)
+-- licenses: step 2 (0002_licensing.sql); changed by step 7 (0007_license_keys.sql); changed by step 10 (0010_customer_portal.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 15 (0015_license_key_once.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 17 (0017_heartbeat_state.sql); changed by step 20 (0020_leaner_licenses.sql); changed by step 22 (0022_fewer_index_bytes.sql); changed by step 23 (0023_signed_by_number.sql); changed by step 24 (0024_license_times_as_integers.sql); changed by step 25 (0025_license_numbers.sql)
 CREATE TABLE licenses (
-    id                      TEXT PRIMARY KEY,
+    -- Its number: what the tables of its hot path name it by (`heartbeat_state`).
+    no                      INTEGER PRIMARY KEY,
+    id                      TEXT NOT NULL UNIQUE,
     name                    TEXT NOT NULL,
     install_id              TEXT NOT NULL,
     organization            TEXT NOT NULL DEFAULT '',
@@ -146,35 +148,35 @@ CREATE INDEX licenses_organization ON licenses(organization_id) WHERE organizati
 -- step 16 (0016_heartbeat_head_on_license.sql)
 CREATE INDEX licenses_organization_live_expiry ON licenses(expires_at)
     WHERE organization_id IS NOT NULL AND state NOT IN ('revoked', 'expired');
--- step 17 (0017_heartbeat_state.sql)
+-- step 25 (0025_license_numbers.sql)
 CREATE TRIGGER heartbeat_state_made AFTER INSERT ON licenses BEGIN
-    INSERT INTO heartbeat_state (license_id, active) VALUES (NEW.id, NEW.state = 'active');
+    INSERT INTO heartbeat_state (license_no, active) VALUES (NEW.no, NEW.state = 'active');
 END;
--- step 17 (0017_heartbeat_state.sql)
+-- step 25 (0025_license_numbers.sql)
 CREATE TRIGGER heartbeat_state_active AFTER UPDATE OF state ON licenses
 WHEN (OLD.state = 'active') IS NOT (NEW.state = 'active') BEGIN
-    UPDATE heartbeat_state SET active = (NEW.state = 'active') WHERE license_id = NEW.id;
+    UPDATE heartbeat_state SET active = (NEW.state = 'active') WHERE license_no = NEW.no;
 END;
--- step 19 (0019_heartbeat_assessment.sql)
+-- step 25 (0025_license_numbers.sql)
 CREATE TRIGGER heartbeat_assessment_license_added AFTER INSERT ON licenses BEGIN
     UPDATE heartbeat_state SET assessed_at = NULL
-    WHERE assessed_at IS NOT NULL AND license_id IN
-        (SELECT id FROM licenses WHERE install_id = NEW.install_id);
+    WHERE assessed_at IS NOT NULL AND license_no IN
+        (SELECT no FROM licenses WHERE install_id = NEW.install_id);
 END;
--- step 19 (0019_heartbeat_assessment.sql)
+-- step 25 (0025_license_numbers.sql)
 CREATE TRIGGER heartbeat_assessment_license_changed
 AFTER UPDATE OF install_id, state, suspend_reason, internal_users, external_users, not_before,
     expires_at, bound_fingerprint, subscription_status, subscription_period_end, offline_until
 ON licenses BEGIN
     UPDATE heartbeat_state SET assessed_at = NULL
-    WHERE assessed_at IS NOT NULL AND license_id IN
-        (SELECT id FROM licenses WHERE install_id IN (OLD.install_id, NEW.install_id));
+    WHERE assessed_at IS NOT NULL AND license_no IN
+        (SELECT no FROM licenses WHERE install_id IN (OLD.install_id, NEW.install_id));
 END;
--- step 19 (0019_heartbeat_assessment.sql)
+-- step 25 (0025_license_numbers.sql)
 CREATE TRIGGER heartbeat_assessment_license_removed AFTER DELETE ON licenses BEGIN
     UPDATE heartbeat_state SET assessed_at = NULL
-    WHERE assessed_at IS NOT NULL AND license_id IN
-        (SELECT id FROM licenses WHERE install_id = OLD.install_id);
+    WHERE assessed_at IS NOT NULL AND license_no IN
+        (SELECT no FROM licenses WHERE install_id = OLD.install_id);
 END;
 -- step 23 (0023_signed_by_number.sql)
 CREATE INDEX licenses_signed_by ON licenses(signed_by);
@@ -194,17 +196,19 @@ CREATE TABLE activations (
     last_lease_hash   TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX activations_license ON activations(license_id);
--- step 18 (0018_heartbeat_credential.sql)
+-- step 25 (0025_license_numbers.sql)
 CREATE TRIGGER heartbeat_credential_changed
 AFTER UPDATE OF license_id, fingerprint, secret_hash, superseded_at, superseded_reason
 ON activations BEGIN
     UPDATE heartbeat_state SET credential_digest = NULL
-    WHERE license_id IN (OLD.license_id, NEW.license_id) AND credential_digest IS NOT NULL;
+    WHERE credential_digest IS NOT NULL AND license_no IN
+        (SELECT no FROM licenses WHERE id IN (OLD.license_id, NEW.license_id));
 END;
--- step 18 (0018_heartbeat_credential.sql)
+-- step 25 (0025_license_numbers.sql)
 CREATE TRIGGER heartbeat_credential_removed AFTER DELETE ON activations BEGIN
     UPDATE heartbeat_state SET credential_digest = NULL
-    WHERE license_id = OLD.license_id AND credential_digest IS NOT NULL;
+    WHERE credential_digest IS NOT NULL AND license_no =
+        (SELECT no FROM licenses WHERE id = OLD.license_id);
 END;
 
 -- heartbeats: step 2 (0002_licensing.sql); changed by step 14 (0014_heartbeat_chain.sql)
@@ -314,17 +318,17 @@ END;
 CREATE TRIGGER fleet_installation_removed AFTER DELETE ON installations BEGIN
     UPDATE fleet_installation_stages SET installations = installations - 1 WHERE stage = OLD.stage;
 END;
--- step 19 (0019_heartbeat_assessment.sql)
+-- step 25 (0025_license_numbers.sql)
 CREATE TRIGGER heartbeat_assessment_installation_changed AFTER UPDATE ON installations BEGIN
     UPDATE heartbeat_state SET assessed_at = NULL
-    WHERE assessed_at IS NOT NULL AND license_id IN
-        (SELECT id FROM licenses WHERE install_id IN (OLD.install_id, NEW.install_id));
+    WHERE assessed_at IS NOT NULL AND license_no IN
+        (SELECT no FROM licenses WHERE install_id IN (OLD.install_id, NEW.install_id));
 END;
--- step 19 (0019_heartbeat_assessment.sql)
+-- step 25 (0025_license_numbers.sql)
 CREATE TRIGGER heartbeat_assessment_installation_removed AFTER DELETE ON installations BEGIN
     UPDATE heartbeat_state SET assessed_at = NULL
-    WHERE assessed_at IS NOT NULL AND license_id IN
-        (SELECT id FROM licenses WHERE install_id = OLD.install_id);
+    WHERE assessed_at IS NOT NULL AND license_no IN
+        (SELECT no FROM licenses WHERE install_id = OLD.install_id);
 END;
 
 -- installation_events: step 3 (0003_installations.sql)
@@ -781,33 +785,41 @@ CREATE TABLE usage_reports (
 );
 CREATE INDEX usage_reports_license ON usage_reports(license_id, received_at);
 
--- heartbeat_state: step 17 (0017_heartbeat_state.sql); changed by step 18 (0018_heartbeat_credential.sql); changed by step 19 (0019_heartbeat_assessment.sql); changed by step 21 (0021_seen_day.sql)
+-- heartbeat_state: step 17 (0017_heartbeat_state.sql); changed by step 18 (0018_heartbeat_credential.sql); changed by step 19 (0019_heartbeat_assessment.sql); changed by step 21 (0021_seen_day.sql); changed by step 25 (0025_license_numbers.sql)
 CREATE TABLE heartbeat_state (
-    license_id        TEXT PRIMARY KEY REFERENCES licenses(id),
-    last_seen_at      TEXT,
-    last_heartbeat_id INTEGER,
+    license_no              INTEGER PRIMARY KEY REFERENCES licenses(no),
+    -- When its appliance was last heard from: microseconds since 1970-01-01T00:00:00Z.
+    last_seen_at            INTEGER,
+    last_heartbeat_id       INTEGER,
     -- The activation whose lease chain the next two hold; any other activation's chain
     -- is in its own row (`activations.last_seq`, `activations.last_lease_hash`).
-    activation_id     INTEGER REFERENCES activations(id),
-    last_seq          INTEGER NOT NULL DEFAULT 0,
-    last_lease_hash   TEXT NOT NULL DEFAULT '',
+    activation_id           INTEGER REFERENCES activations(id),
+    last_seq                INTEGER NOT NULL DEFAULT 0,
+    last_lease_hash         TEXT NOT NULL DEFAULT '',
     -- 1 while the license's state is `active` (kept by the triggers below), for the
     -- partial index.
-    active            INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1))
-, credential_digest BLOB, assessed_at INTEGER, assessed_until INTEGER, assessed_stage INTEGER
-    CHECK (assessed_stage BETWEEN 0 AND 4), assessed_internal_users INTEGER, assessed_external_users INTEGER, seen_day INTEGER) WITHOUT ROWID;
--- step 17 (0017_heartbeat_state.sql)
+    active                  INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)),
+    credential_digest       BLOB,
+    assessed_at             INTEGER,
+    assessed_until          INTEGER,
+    assessed_stage          INTEGER CHECK (assessed_stage BETWEEN 0 AND 4),
+    assessed_internal_users INTEGER,
+    assessed_external_users INTEGER,
+    -- The day of `last_seen_at`, in days since 1970-01-01 (trigger `heartbeat_state_seen_day`).
+    seen_day                INTEGER
+);
+-- step 25 (0025_license_numbers.sql)
 CREATE TRIGGER fleet_license_heard AFTER UPDATE OF last_seen_at ON heartbeat_state
-WHEN NEW.last_seen_at IS NOT NULL
-    AND substr(NEW.last_seen_at, 1, 10) > coalesce(substr(OLD.last_seen_at, 1, 10), '') BEGIN
-    INSERT INTO fleet_appliance_days (day, appliances) VALUES (substr(NEW.last_seen_at, 1, 10), 1)
+WHEN NEW.last_seen_at / 86400000000 > coalesce(OLD.last_seen_at / 86400000000, -1) BEGIN
+    INSERT INTO fleet_appliance_days (day, appliances)
+        VALUES (date(NEW.last_seen_at / 1000000, 'unixepoch'), 1)
         ON CONFLICT (day) DO UPDATE SET appliances = appliances + 1;
 END;
 -- step 21 (0021_seen_day.sql)
 CREATE INDEX heartbeat_state_active_day ON heartbeat_state(seen_day) WHERE active = 1;
--- step 21 (0021_seen_day.sql)
+-- step 25 (0025_license_numbers.sql)
 CREATE TRIGGER heartbeat_state_seen_day AFTER UPDATE OF last_seen_at ON heartbeat_state
-WHEN substr(NEW.last_seen_at, 1, 10) IS NOT substr(OLD.last_seen_at, 1, 10) BEGIN
-    UPDATE heartbeat_state SET seen_day = unixepoch(NEW.last_seen_at) / 86400
-        WHERE license_id = NEW.license_id;
+WHEN NEW.last_seen_at / 86400000000 IS NOT OLD.last_seen_at / 86400000000 BEGIN
+    UPDATE heartbeat_state SET seen_day = NEW.last_seen_at / 86400000000
+        WHERE license_no = NEW.license_no;
 END;

@@ -55,7 +55,8 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
     let at = |seconds_ago: &str| {
         format!("strftime('%Y-%m-%dT%H:%M:%S.000000Z', {epoch} - ({seconds_ago}), 'unixepoch')")
     };
-    // The times of licenses and installations are microseconds (tenant steps 24 and 22).
+    // The times of licenses, their state rows and installations are microseconds
+    // (tenant steps 24, 25 and 22).
     let at_micros = |seconds_ago: &str| format!("(({epoch} - ({seconds_ago})) * 1000000)");
     tx.execute_batch(&format!(
         "CREATE TEMP TABLE n AS WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {licenses}) SELECT i FROM c;
@@ -72,7 +73,8 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
             'none', NULL, NULL, NULL
          FROM n JOIN (SELECT * FROM licenses LIMIT 1) l;
          UPDATE heartbeat_state SET last_seen_at = {seen}
-         WHERE license_id LIKE 'bench-%' AND CAST(substr(license_id, 7) AS INTEGER) % 100 < 60;
+         WHERE license_no IN (SELECT no FROM licenses
+                              WHERE id LIKE 'bench-%' AND CAST(substr(id, 7) AS INTEGER) % 100 < 60);
          INSERT INTO installations (install_id, internal_users, external_users, usage_at, condition, violation_since, stage, updated_at)
          SELECT 'inst-' || n.i, 12, 3, {now_micros},
             CASE WHEN n.i % 50 = 0 THEN 'over_limit' ELSE 'compliant' END,
@@ -83,7 +85,9 @@ fn seed(db: &std::path::Path, now: DateTime<Utc>, licenses: i64, heartbeats: i64
          DROP TABLE n;",
         expires = at_micros("-(n.i % 400) * 86400 - 3600"),
         issued = at_micros("(n.i % 84) * 86400 + 7200"),
-        seen = at("(CAST(substr(license_id, 7) AS INTEGER) % 120) * 60"),
+        seen = at_micros(
+            "((SELECT CAST(substr(id, 7) AS INTEGER) FROM licenses WHERE no = license_no) % 120) * 60"
+        ),
         now_micros = at_micros("0"),
     ))
     .unwrap();

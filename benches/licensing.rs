@@ -273,9 +273,10 @@ fn main() {
                      FROM (WITH RECURSIVE c(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM c WHERE value < {n})
                            SELECT value FROM c) n
                      JOIN (SELECT * FROM licenses LIMIT 1) l;
-                     UPDATE heartbeat_state SET last_seen_at = '{seen}'
-                     WHERE license_id >= '{prefix}-' AND license_id < '{prefix}.'",
-                    seen = licd::store::ts(seen),
+                     UPDATE heartbeat_state SET last_seen_at = {seen}
+                     WHERE license_no IN (SELECT no FROM licenses
+                                          WHERE id >= '{prefix}-' AND id < '{prefix}.')",
+                    seen = licd::store::micros(seen),
                 ))
             .unwrap();
     };

@@ -32,7 +32,7 @@ pub(super) const COLUMNS: &str = "a.id, a.license_id, a.fingerprint, a.hostname,
      CASE WHEN h.activation_id = a.id THEN h.last_lease_hash ELSE a.last_lease_hash END";
 
 /// The join `COLUMNS` needs when the license is not joined too.
-const HEARD: &str = "LEFT JOIN heartbeat_state h ON h.license_id = a.license_id";
+const HEARD: &str = "LEFT JOIN heartbeat_state h ON h.license_no = (SELECT no FROM licenses WHERE id = a.license_id)";
 
 /// Reads an activation from `COLUMNS`, starting at column `at`.
 pub(super) fn read(r: &rusqlite::Row<'_>, at: usize) -> Result<ActivationRow> {

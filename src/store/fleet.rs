@@ -145,13 +145,13 @@ pub fn prune(tx: &WriteTx<'_>, before: DateTime<Utc>) -> Result<usize> {
 /// Active licenses whose appliance was last heard from before `seen_before`: how many,
 /// and the `limit` heard from longest ago, whole and in that order. Counted in memory
 /// (`heard`: no index on disk follows every heartbeat), then the listed licenses read
-/// by their id; one that changed in between is left out of the list.
+/// by their number; one that changed in between is left out of the list.
 pub fn silent(db: &Db, seen_before: DateTime<Utc>, limit: usize) -> Result<(i64, Vec<LicenseRow>)> {
     let (count, listed) = db.silent(seen_before, limit)?;
     let rows = db.read(|tx| {
         let mut out = Vec::with_capacity(listed.len());
-        for (id, _) in &listed {
-            if let Some(l) = super::licenses::find(tx, id)?
+        for (no, _) in &listed {
+            if let Some(l) = super::licenses::find_numbered(tx, *no)?
                 && l.state == LicenseState::Active
                 && l.last_seen_at.is_some_and(|t| t < seen_before)
             {

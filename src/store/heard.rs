@@ -22,10 +22,11 @@
 //! commit left it, without waiting. Nothing of it is on disk, and nothing on disk
 //! depends on it.
 
-use super::{Result, parse_ts};
+use super::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
+use rusqlite::types::ValueRef;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -48,51 +49,24 @@ struct Inner {
     reads: u64,
 }
 
-/// Active licenses heard from, by when (microseconds since the Unix epoch), then id. A
-/// change names the entry it replaces (`Note::was`), so no map from license to entry is
-/// kept. The ids licd makes are UUIDs, kept as their 16 bytes: about 37 bytes a license
-/// with the tree's own (any other id is kept as text, about 85).
+/// Active licenses heard from, by when (microseconds since the Unix epoch), then number
+/// (`licenses.no`, which keeps their state rows since tenant step 25). A change names
+/// the entry it replaces (`Note::was`), so no map from license to entry is kept: about
+/// 40 bytes a license with the tree's own.
 #[derive(Default)]
 struct Order {
-    uuids: BTreeSet<(i64, [u64; 2])>,
-    others: BTreeSet<(i64, Box<str>)>,
-}
-
-/// A license id as the order keeps it.
-enum Id {
-    /// A UUID in its lowercase hyphenated form (what licd makes), as two halves.
-    Uuid([u64; 2]),
-    Text(Box<str>),
-}
-
-impl Id {
-    fn of(id: String) -> Id {
-        let canonical = id.len() == 36 && !id.bytes().any(|b| b.is_ascii_uppercase());
-        match uuid::Uuid::try_parse(&id) {
-            Ok(u) if canonical => {
-                let v = u.as_u128();
-                Id::Uuid([(v >> 64) as u64, v as u64])
-            }
-            _ => Id::Text(id.into_boxed_str()),
-        }
-    }
-}
-
-fn uuid_text([hi, lo]: [u64; 2]) -> String {
-    uuid::Uuid::from_u128((u128::from(hi) << 64) | u128::from(lo))
-        .hyphenated()
-        .to_string()
+    heard: BTreeSet<(i64, i64)>,
 }
 
 /// How many active licenses were heard from before an instant, and the first of them
-/// (license id, when), heard from longest ago first.
-pub type Silent = (i64, Vec<(String, DateTime<Utc>)>);
+/// (license number, when), heard from longest ago first.
+pub type Silent = (i64, Vec<(i64, DateTime<Utc>)>);
 
 /// A state row's change by one statement: when its appliance was last heard from
 /// before (`was`) and after (`now`) it, each `None` if the license was not active or
 /// not heard from.
 struct Note {
-    license: Id,
+    license: i64,
     was: Option<i64>,
     now: Option<i64>,
 }
@@ -102,30 +76,24 @@ struct Note {
 const TRIGGERS: &str = "
     CREATE TEMP TRIGGER licd_heard_changed AFTER UPDATE OF last_seen_at, active
     ON main.heartbeat_state WHEN OLD.active = 1 OR NEW.active = 1 BEGIN
-        SELECT licd_heard(NEW.license_id, OLD.active, OLD.last_seen_at, NEW.active,
+        SELECT licd_heard(NEW.license_no, OLD.active, OLD.last_seen_at, NEW.active,
             NEW.last_seen_at);
     END;
     CREATE TEMP TRIGGER licd_heard_made AFTER INSERT ON main.heartbeat_state
     WHEN NEW.active = 1 BEGIN
-        SELECT licd_heard(NEW.license_id, 0, NULL, NEW.active, NEW.last_seen_at);
+        SELECT licd_heard(NEW.license_no, 0, NULL, NEW.active, NEW.last_seen_at);
     END;
     CREATE TEMP TRIGGER licd_heard_removed AFTER DELETE ON main.heartbeat_state
     WHEN OLD.active = 1 BEGIN
-        SELECT licd_heard(OLD.license_id, OLD.active, OLD.last_seen_at, 0, NULL);
+        SELECT licd_heard(OLD.license_no, OLD.active, OLD.last_seen_at, 0, NULL);
     END;";
 
 /// When a state row says its appliance was last heard from, as the order keeps it:
-/// `None` unless the license is active and was heard from. A time that does not read
-/// counts as not heard from (the license is left out of the order; the sweep still
-/// finds it by its day).
-fn heard_at(active: i64, seen: Option<&str>) -> Option<i64> {
-    seen.filter(|_| active == 1)
-        .and_then(|s| parse_ts("heartbeat_state.last_seen_at", s).ok())
-        .map(micros)
-}
-
-fn micros(t: DateTime<Utc>) -> i64 {
-    t.timestamp_micros()
+/// `None` unless the license is active and was heard from. A time that is not licd's
+/// (microseconds, tenant step 25; a row edited by hand) counts as not heard from: the
+/// license is left out of the order, and the sweep still finds it by its day.
+fn heard_at(active: i64, seen: ValueRef<'_>) -> Option<i64> {
+    seen.as_i64().ok().filter(|_| active == 1)
 }
 
 impl Heard {
@@ -149,11 +117,11 @@ impl Heard {
             if inner.order.is_none() {
                 return Ok(rusqlite::types::Null);
             }
-            let was = heard_at(ctx.get(1)?, ctx.get::<Option<String>>(2)?.as_deref());
-            let now = heard_at(ctx.get(3)?, ctx.get::<Option<String>>(4)?.as_deref());
+            let was = heard_at(ctx.get(1)?, ctx.get_raw(2));
+            let now = heard_at(ctx.get(3)?, ctx.get_raw(4));
             if was != now {
                 inner.pending.push(Note {
-                    license: Id::of(ctx.get(0)?),
+                    license: ctx.get(0)?,
                     was,
                     now,
                 });
@@ -240,26 +208,16 @@ impl Heard {
     pub(super) fn silent(&self, before: DateTime<Utc>, limit: usize) -> Option<Silent> {
         let inner = self.lock();
         let order = inner.order.as_ref()?;
-        let before_us = micros(before);
+        let before_us = before.timestamp_micros();
         let when = |at: i64| DateTime::from_timestamp_micros(at).unwrap_or(before);
         let mut count = 0i64;
-        // The first `limit` of each kind of id, merged by (when, id) as the database
-        // orders them.
-        let mut listed = Vec::with_capacity(2 * limit);
-        for (i, (at, id)) in order.uuids.range(..(before_us, [0, 0])).enumerate() {
+        let mut listed = Vec::with_capacity(limit);
+        for (i, (at, license)) in order.heard.range(..(before_us, i64::MIN)).enumerate() {
             if i < limit {
-                listed.push((uuid_text(*id), when(*at)));
+                listed.push((*license, when(*at)));
             }
             count += 1;
         }
-        for (i, (at, id)) in order.others.range(..(before_us, Box::from(""))).enumerate() {
-            if i < limit {
-                listed.push((id.to_string(), when(*at)));
-            }
-            count += 1;
-        }
-        listed.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
-        listed.truncate(limit);
         Some((count, listed))
     }
 
@@ -274,41 +232,29 @@ impl Order {
     /// The active licenses heard from, read from their state rows (one pass over the
     /// table, not its index of days: 30 ms with 100,000 licenses).
     fn read(conn: &Connection) -> Result<Order> {
-        let mut order = Order::default();
         let mut st = conn.prepare(
-            "SELECT license_id, last_seen_at FROM heartbeat_state
+            "SELECT last_seen_at, license_no FROM heartbeat_state
              WHERE +active = 1 AND +last_seen_at IS NOT NULL",
         )?;
+        let mut heard = BTreeSet::new();
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
-            let license: String = r.get(0)?;
-            let seen: String = r.get(1)?;
-            if let Some(at) = heard_at(1, Some(&seen)) {
-                order.insert(at, Id::of(license));
+            if let Some(at) = heard_at(1, r.get_ref(0)?) {
+                heard.insert((at, r.get(1)?));
             }
         }
-        Ok(order)
+        Ok(Order { heard })
     }
 
     /// Applies a committed change: the entry it replaces out, its own in.
     fn change(&mut self, note: Note) {
         let Note { license, was, now } = note;
         if let Some(at) = was {
-            match &license {
-                Id::Uuid(id) => self.uuids.remove(&(at, *id)),
-                Id::Text(id) => self.others.remove(&(at, id.clone())),
-            };
+            self.heard.remove(&(at, license));
         }
         if let Some(at) = now {
-            self.insert(at, license);
+            self.heard.insert((at, license));
         }
-    }
-
-    fn insert(&mut self, at: i64, id: Id) {
-        match id {
-            Id::Uuid(id) => self.uuids.insert((at, id)),
-            Id::Text(id) => self.others.insert((at, id)),
-        };
     }
 }
 
@@ -317,7 +263,7 @@ mod tests {
     use super::super::db::{Db, DbOptions};
     use super::super::migrate::TENANT;
     use super::super::sweep_due::tests::{ISSUED, set_state, signing_key};
-    use super::super::{StoreError, ts};
+    use super::super::{StoreError, micros};
     use chrono::{DateTime, Duration, TimeZone, Utc};
     use rusqlite::params;
     use std::sync::Arc;
@@ -331,7 +277,7 @@ mod tests {
     }
 
     /// License `i`'s id: `lic-i` for the first three, then a UUID (as licd makes them)
-    /// for every other one, so that the order keeps both kinds.
+    /// for every other one.
     fn license(i: u64) -> String {
         if i < 3 || i.is_multiple_of(2) {
             format!("lic-{i}")
@@ -361,8 +307,8 @@ mod tests {
     fn hear(db: &Db, id: &str, at: Option<DateTime<Utc>>) {
         db.write(|tx| {
             tx.execute(
-                "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_id = ?1",
-                params![id, at.map(ts)],
+                "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_no = (SELECT no FROM licenses WHERE id = ?1)",
+                params![id, at.map(micros)],
             )?;
             Ok::<_, StoreError>(())
         })
@@ -370,21 +316,21 @@ mod tests {
     }
 
     /// What the database says: the active licenses heard from before `before`, how
-    /// many and the first `limit` by when (ties by id, as the order keeps them).
-    fn truth(db: &Db, before: DateTime<Utc>, limit: usize) -> (i64, Vec<(String, DateTime<Utc>)>) {
+    /// many and the first `limit` by when (ties by number, as the order keeps them).
+    fn truth(db: &Db, before: DateTime<Utc>, limit: usize) -> (i64, Vec<(i64, DateTime<Utc>)>) {
         db.read(|tx| {
             let mut st = tx.prepare(
-                "SELECT license_id, last_seen_at FROM heartbeat_state
-                 WHERE active = 1 AND last_seen_at < ?1 ORDER BY last_seen_at, license_id",
+                "SELECT license_no, last_seen_at FROM heartbeat_state
+                 WHERE active = 1 AND last_seen_at < ?1 ORDER BY last_seen_at, license_no",
             )?;
-            let rows: Vec<(String, String)> = st
-                .query_map([ts(before)], |r| Ok((r.get(0)?, r.get(1)?)))?
+            let rows: Vec<(i64, i64)> = st
+                .query_map([micros(before)], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             let count = rows.len() as i64;
             let listed = rows
                 .into_iter()
                 .take(limit)
-                .map(|(id, at)| (id, super::super::parse_ts("t", &at).unwrap()))
+                .map(|(no, at)| (no, DateTime::from_timestamp_micros(at).unwrap()))
                 .collect();
             Ok::<_, StoreError>((count, listed))
         })
@@ -441,16 +387,16 @@ mod tests {
                         let h = std::thread::spawn(move || {
                             failing.write_grouped(move |tx| {
                                 tx.execute(
-                                    "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_id = ?1",
-                                    params![id, ts(at)],
+                                    "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_no = (SELECT no FROM licenses WHERE id = ?1)",
+                                    params![id, micros(at)],
                                 )?;
                                 Err::<(), _>(StoreError::GroupAbandoned)
                             })
                         });
                         let kept = db.write_grouped(move |tx| {
                             tx.execute(
-                                "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_id = ?1",
-                                params![id2, ts(at2)],
+                                "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_no = (SELECT no FROM licenses WHERE id = ?1)",
+                                params![id2, micros(at2)],
                             )?;
                             Ok::<_, StoreError>(())
                         });
@@ -468,8 +414,8 @@ mod tests {
             db.write(|tx| {
                 let hear = |at: DateTime<Utc>| {
                     tx.execute(
-                        "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_id = ?1",
-                        params![id, ts(at)],
+                        "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_no = (SELECT no FROM licenses WHERE id = ?1)",
+                        params![id, micros(at)],
                     )
                 };
                 hear(first)?;
@@ -483,7 +429,7 @@ mod tests {
             let r = db.write(|tx| {
                 tx.execute(
                     "UPDATE heartbeat_state SET last_seen_at = ?1 WHERE active = 1",
-                    [ts(before(round))],
+                    [micros(before(round))],
                 )?;
                 Err::<(), _>(StoreError::GroupAbandoned)
             });
@@ -549,8 +495,8 @@ mod tests {
         let h = std::thread::spawn(move || {
             writer.write(|tx| {
                 tx.execute(
-                    "UPDATE heartbeat_state SET last_seen_at = ?1 WHERE license_id = 'lic-1'",
-                    [ts(t0())],
+                    "UPDATE heartbeat_state SET last_seen_at = ?1 WHERE license_no = (SELECT no FROM licenses WHERE id = 'lic-1')",
+                    [micros(t0())],
                 )?;
                 inside.send(()).unwrap();
                 released.recv().unwrap();

@@ -73,7 +73,8 @@ fn read_all(
 pub fn for_license(tx: &ReadTx<'_>, license_id: &str, limit: usize) -> Result<Vec<HeartbeatRow>> {
     let mut st = tx.prepare(&format!(
         "WITH RECURSIVE chain(id, n) AS (
-             SELECT last_heartbeat_id, 1 FROM heartbeat_state WHERE license_id = ?1
+             SELECT last_heartbeat_id, 1 FROM heartbeat_state
+             WHERE license_no = (SELECT no FROM licenses WHERE id = ?1)
              UNION ALL
              SELECT h.prev_id, c.n + 1 FROM chain c JOIN heartbeats h ON h.id = c.id
              WHERE c.n < ?2)

@@ -20,7 +20,7 @@ use std::sync::LazyLock;
 static REMEMBERED_ASSESSED: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE heartbeat_state SET credential_digest = ?3, {}
-         WHERE license_id = ?1 AND activation_id = ?2",
+         WHERE license_no = (SELECT no FROM licenses WHERE id = ?1) AND activation_id = ?2",
         held_assessments::assignments(4)
     )
 });
@@ -48,8 +48,8 @@ pub struct Held {
 pub fn find(tx: &ReadTx<'_>, license_id: &str, digest: &[u8]) -> Result<Option<Held>> {
     let mut st = tx.prepare(&format!(
         "SELECT {LICENSE_COLUMNS}, h.activation_id, h.last_seq, h.last_lease_hash, {}
-         FROM heartbeat_state h JOIN licenses l ON l.id = h.license_id
-         WHERE h.license_id = ?1 AND h.credential_digest = ?2",
+         FROM licenses l JOIN heartbeat_state h ON h.license_no = l.no
+         WHERE l.id = ?1 AND h.credential_digest = ?2",
         held_assessments::COLUMNS
     ))?;
     let mut rows = st.query(params![license_id, digest])?;
@@ -82,7 +82,7 @@ pub fn remember(
         None => {
             let mut st = tx.prepare(
                 "UPDATE heartbeat_state SET credential_digest = ?3
-                 WHERE license_id = ?1 AND activation_id = ?2",
+                 WHERE license_no = (SELECT no FROM licenses WHERE id = ?1) AND activation_id = ?2",
             )?;
             st.execute(params![license_id, activation_id, digest])?;
         }

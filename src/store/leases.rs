@@ -8,7 +8,7 @@
 //! (`activations.last_seq`, `activations.last_lease_hash`); `activations::COLUMNS`
 //! reads whichever holds it.
 
-use super::{Result, WriteTx, held_assessments, ts};
+use super::{Result, WriteTx, held_assessments, micros};
 use crate::domain::violation::Reusable;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -34,12 +34,12 @@ static HEARD: LazyLock<[String; 2]> = LazyLock::new(|| {
         format!(
             "UPDATE heartbeat_state SET last_seq = ?3, last_lease_hash = ?4,
                  last_seen_at = ?5, last_heartbeat_id = ?6, {assessed}
-             WHERE license_id = ?1 AND activation_id = ?2"
+             WHERE license_no = (SELECT no FROM licenses WHERE id = ?1) AND activation_id = ?2"
         ),
         format!(
             "UPDATE heartbeat_state SET activation_id = ?2, last_seq = ?3, last_lease_hash = ?4,
                  credential_digest = NULL, last_seen_at = ?5, last_heartbeat_id = ?6, {assessed}
-             WHERE license_id = ?1"
+             WHERE license_no = (SELECT no FROM licenses WHERE id = ?1)"
         ),
     ]
 });
@@ -57,10 +57,10 @@ pub fn record(
     let (same, taken_over) = match heard {
         None => (
             "UPDATE heartbeat_state SET last_seq = ?3, last_lease_hash = ?4
-             WHERE license_id = ?1 AND activation_id = ?2",
+             WHERE license_no = (SELECT no FROM licenses WHERE id = ?1) AND activation_id = ?2",
             "UPDATE heartbeat_state SET activation_id = ?2, last_seq = ?3, last_lease_hash = ?4,
                  credential_digest = NULL
-             WHERE license_id = ?1",
+             WHERE license_no = (SELECT no FROM licenses WHERE id = ?1)",
         ),
         Some(_) => (HEARD[0].as_str(), HEARD[1].as_str()),
     };
@@ -75,7 +75,7 @@ pub fn record(
                     activation_id,
                     seq,
                     lease_hash,
-                    ts(h.at),
+                    micros(h.at),
                     h.heartbeat_id,
                     at,
                     until,
@@ -94,7 +94,8 @@ pub fn record(
     // the digest of that activation's credential goes (`held_credentials`).
     let mut st = tx.prepare(
         "UPDATE activations SET last_seq = h.last_seq, last_lease_hash = h.last_lease_hash
-         FROM heartbeat_state h WHERE h.license_id = ?1 AND activations.id = h.activation_id",
+         FROM heartbeat_state h
+         WHERE h.license_no = (SELECT no FROM licenses WHERE id = ?1) AND activations.id = h.activation_id",
     )?;
     st.execute([license_id])?;
     execute(taken_over)?;

@@ -3,8 +3,7 @@
 use super::id_set::IdSet;
 use super::signing_keys;
 use super::{
-    ReadTx, Result, StoreError, WriteTx, from_micros, from_opt_micros, micros, parse_opt_ts,
-    parse_ts, ts,
+    ReadTx, Result, StoreError, WriteTx, from_micros, from_opt_micros, micros, parse_ts, ts,
 };
 use crate::domain::lifecycle::{LicenseState, Subscription, SuspendReason};
 use chrono::{DateTime, Utc};
@@ -52,9 +51,10 @@ pub struct LicenseRow {
 }
 
 /// The join `COLUMNS` needs, after `licenses l` (and its `INDEXED BY`, if any): the
-/// narrow row each heartbeat rewrites (tenant schema step 17), as `h`. Every license
-/// has one, made with it (trigger `heartbeat_state_made`).
-pub const HEARD: &str = "LEFT JOIN heartbeat_state h ON h.license_id = l.id";
+/// narrow row each heartbeat rewrites (tenant schema step 17), as `h`, kept by the
+/// license's number (`licenses.no`, tenant step 25). Every license has one, made with
+/// it (trigger `heartbeat_state_made`).
+pub const HEARD: &str = "LEFT JOIN heartbeat_state h ON h.license_no = l.no";
 
 pub const COLUMNS: &str = "l.id, l.name, l.install_id, l.organization, l.internal_users, l.external_users, \
      l.features, l.flags, l.not_before, l.expires_at, l.issued_at, \
@@ -77,7 +77,7 @@ fn corrupt(column: &'static str, value: impl Into<String>) -> StoreError {
 pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
     let text = |i: usize| -> rusqlite::Result<String> { r.get(at + i) };
     let opt = |i: usize| -> rusqlite::Result<Option<String>> { r.get(at + i) };
-    // A license's own times are microseconds (tenant step 24); `h.last_seen_at` is text.
+    // Times are microseconds (tenant steps 24 and 25).
     let time = |i: usize, column: &'static str| -> Result<DateTime<Utc>> {
         from_micros(column, r.get(at + i)?)
     };
@@ -111,7 +111,7 @@ pub fn read_row(r: &Row<'_>, at: usize) -> Result<LicenseRow> {
             .transpose()?,
         bound_fingerprint: opt(14)?,
         activated_at: opt_time(15, "licenses.activated_at")?,
-        last_seen_at: parse_opt_ts("heartbeat_state.last_seen_at", opt(16)?)?,
+        last_seen_at: opt_time(16, "heartbeat_state.last_seen_at")?,
         subscription: Subscription {
             status: sub_s
                 .parse()
@@ -166,8 +166,8 @@ pub fn insert(tx: &WriteTx<'_>, l: &LicenseRow) -> Result<()> {
     if l.last_seen_at.is_some() || l.last_heartbeat_id.is_some() {
         tx.execute(
             "UPDATE heartbeat_state SET last_seen_at = ?2, last_heartbeat_id = ?3
-             WHERE license_id = ?1",
-            params![l.id, l.last_seen_at.map(ts), l.last_heartbeat_id],
+             WHERE license_no = (SELECT no FROM licenses WHERE id = ?1)",
+            params![l.id, l.last_seen_at.map(micros), l.last_heartbeat_id],
         )?;
     }
     Ok(())
@@ -178,6 +178,15 @@ pub fn find(tx: &ReadTx<'_>, id: &str) -> Result<Option<LicenseRow>> {
         "SELECT {COLUMNS} FROM licenses l {HEARD} WHERE l.id = ?1"
     ))?;
     let mut rows = st.query([id])?;
+    rows.next()?.map(|r| read_row(r, 0)).transpose()
+}
+
+/// The license numbered `no` (`licenses.no`, what its state row is kept by).
+pub fn find_numbered(tx: &ReadTx<'_>, no: i64) -> Result<Option<LicenseRow>> {
+    let mut st = tx.prepare(&format!(
+        "SELECT {COLUMNS} FROM licenses l {HEARD} WHERE l.no = ?1"
+    ))?;
+    let mut rows = st.query([no])?;
     rows.next()?.map(|r| read_row(r, 0)).transpose()
 }
 
@@ -216,18 +225,20 @@ pub fn update_status(tx: &WriteTx<'_>, id: &str, u: &StatusUpdate) -> Result<()>
         u.activated_at.map(micros),
     ])?;
     let mut st = tx.prepare(
-        "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_id = ?1
-           AND last_seen_at IS NOT ?2",
+        "UPDATE heartbeat_state SET last_seen_at = ?2
+         WHERE license_no = (SELECT no FROM licenses WHERE id = ?1) AND last_seen_at IS NOT ?2",
     )?;
-    st.execute(params![id, u.last_seen_at.map(ts)])?;
+    st.execute(params![id, u.last_seen_at.map(micros)])?;
     Ok(())
 }
 
 /// A heartbeat was recorded for the license without hearing from its appliance (a box
 /// the license moved away from): the new head of its history chain.
 pub fn chain_heartbeat(tx: &WriteTx<'_>, id: &str, heartbeat_id: i64) -> Result<()> {
-    let mut st =
-        tx.prepare("UPDATE heartbeat_state SET last_heartbeat_id = ?2 WHERE license_id = ?1")?;
+    let mut st = tx.prepare(
+        "UPDATE heartbeat_state SET last_heartbeat_id = ?2
+         WHERE license_no = (SELECT no FROM licenses WHERE id = ?1)",
+    )?;
     st.execute(params![id, heartbeat_id])?;
     Ok(())
 }
@@ -462,10 +473,12 @@ pub fn count_by_state(tx: &ReadTx<'_>) -> Result<Vec<(String, i64)>> {
 /// `licenses_state` (0.4 s with a million licenses).
 const SWEEP_CANDIDATES: &str = "
     SELECT id FROM licenses WHERE state NOT IN ('revoked', 'expired') AND expires_at <= ?1
-    UNION SELECT license_id FROM heartbeat_state INDEXED BY heartbeat_state_active_day
-        WHERE active = 1 AND seen_day <= ?3 AND last_seen_at < ?2
-    UNION SELECT license_id FROM heartbeat_state INDEXED BY heartbeat_state_active_day
-        WHERE active = 1 AND seen_day IS NULL
+    UNION SELECT l.id FROM heartbeat_state h INDEXED BY heartbeat_state_active_day
+        JOIN licenses l ON l.no = h.license_no
+        WHERE h.active = 1 AND h.seen_day <= ?3 AND h.last_seen_at < ?2
+    UNION SELECT l.id FROM heartbeat_state h INDEXED BY heartbeat_state_active_day
+        JOIN licenses l ON l.no = h.license_no
+        WHERE h.active = 1 AND h.seen_day IS NULL
     UNION SELECT id FROM licenses WHERE subscription_status IN ('past_due', 'canceled')
         AND state IN ('issued', 'active', 'locked')
     UNION SELECT id FROM licenses WHERE state = 'suspended' AND suspend_reason = 'subscription'";
@@ -481,7 +494,7 @@ pub fn sweep_candidates(
     let mut st = tx.prepare(&sql)?;
     let mut rows = st.query(params![
         micros(now),
-        ts(seen_before),
+        micros(seen_before),
         super::day(seen_before)
     ])?;
     let mut out = Vec::new();
@@ -501,7 +514,7 @@ pub fn sweep_candidate_ids(
     let mut st = tx.prepare(SWEEP_CANDIDATES)?;
     let rows = st.query(params![
         micros(now),
-        ts(seen_before),
+        micros(seen_before),
         super::day(seen_before)
     ])?;
     Ok(IdSet::read(rows)?)
@@ -619,7 +632,7 @@ pub fn capacity_rows(tx: &ReadTx<'_>, install_id: &str) -> Result<Vec<CapacityRo
             not_before: from_micros("licenses.not_before", r.get(4)?)?,
             expires_at: from_micros("licenses.expires_at", r.get(5)?)?,
             bound_fingerprint: r.get(6)?,
-            last_seen_at: parse_opt_ts("heartbeat_state.last_seen_at", r.get(7)?)?,
+            last_seen_at: from_opt_micros("heartbeat_state.last_seen_at", r.get(7)?)?,
             subscription: Subscription {
                 status: sub
                     .parse()

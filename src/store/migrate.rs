@@ -85,6 +85,7 @@ pub static TENANT: Schema = Schema::new(
         step!("tenant", "0022_fewer_index_bytes.sql"),
         step!("tenant", "0023_signed_by_number.sql"),
         step!("tenant", "0024_license_times_as_integers.sql"),
+        step!("tenant", "0025_license_numbers.sql"),
     ],
 );
 

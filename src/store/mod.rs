@@ -182,23 +182,23 @@ impl StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// A time as stored: fixed-width UTC text (`2026-06-01T09:00:00.000000Z`) that sorts in
-/// time order. The times of licenses, license keys, activations and installations are
-/// [`micros`] instead (tenant steps 24 and 22).
+/// time order. The times of licenses and their state rows, license keys, activations and
+/// installations are [`micros`] instead (tenant steps 24, 25 and 22).
 pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 /// The day of a time in days since the Unix epoch (UTC), as `heartbeat_state.seen_day`
-/// holds the day of `last_seen_at` (tenant step 21: `unixepoch(last_seen_at) / 86400`,
-/// the same for any time after 1970). The index of active licenses by when they were
+/// holds the day of `last_seen_at` (tenant step 25: `last_seen_at / 86400000000`, the
+/// same for any time after 1970). The index of active licenses by when they were
 /// heard from holds this day, which a heartbeat changes once a day at most; a query
 /// asks for the days up to its instant's and then for the exact instant.
 pub fn day(t: DateTime<Utc>) -> i64 {
     t.timestamp().div_euclid(86_400)
 }
 
-/// A time as licenses (tenant step 24), license keys, activations and installations
-/// (step 22) hold it: microseconds since the Unix epoch, 8 bytes where the text of
+/// A time as licenses (tenant step 24) and their state rows (step 25), license keys,
+/// activations and installations (step 22) hold it: microseconds since the Unix epoch, 8 bytes where the text of
 /// [`ts`] takes 27, in the same order. A query on those columns binds this: the text
 /// would compare greater than every integer.
 pub fn micros(t: DateTime<Utc>) -> i64 {

@@ -6,7 +6,7 @@
 //! be named up to a day early (the index knows the day an appliance was heard from,
 //! tenant step 21), and is named exactly from the sweep that finds nothing yet.
 
-use super::{ReadTx, Result, from_opt_micros, micros, parse_ts, ts};
+use super::{ReadTx, Result, from_micros, from_opt_micros, micros};
 use crate::domain::violation::Timeline;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::params;
@@ -43,7 +43,8 @@ pub fn sweep_due(
         [],
         |r| r.get(0),
     )?;
-    // The times of licenses and installations are microseconds (tenant steps 24 and 22).
+    // The times of licenses, their state rows and installations are microseconds
+    // (tenant steps 24, 25 and 22).
     let min_time_after = |sql: &str, after: DateTime<Utc>| -> Result<Option<DateTime<Utc>>> {
         let v: Option<i64> = tx.query_row(sql, [micros(after)], |r| r.get(0))?;
         from_opt_micros("sweep_due", v)
@@ -89,14 +90,14 @@ pub fn sweep_due(
     // exactly. (Reading a later day exactly could read the whole fleet: today's.)
     let since = crate::domain::timestamp::earlier(now, grace);
     let since_day = super::day(since);
-    let in_since_day: Option<String> = tx.query_row(
+    let in_since_day: Option<i64> = tx.query_row(
         "SELECT min(last_seen_at) FROM heartbeat_state INDEXED BY heartbeat_state_active_day
            WHERE active = 1 AND seen_day = ?1 AND last_seen_at >= ?2",
-        params![since_day, ts(since)],
+        params![since_day, micros(since)],
         |r| r.get(0),
     )?;
     let seen = match in_since_day {
-        Some(s) => Some(parse_ts("sweep_due", &s)?),
+        Some(t) => Some(from_micros("sweep_due", t)?),
         None => tx
             .query_row(
                 "SELECT min(seen_day) FROM heartbeat_state INDEXED BY heartbeat_state_active_day
@@ -129,7 +130,7 @@ pub fn sweep_due(
         "SELECT EXISTS (SELECT 1 FROM licenses WHERE state NOT IN ('revoked', 'expired') AND expires_at <= ?1)
              OR EXISTS (SELECT 1 FROM heartbeat_state INDEXED BY heartbeat_state_active_day
                         WHERE active = 1 AND seen_day <= ?3 AND last_seen_at < ?2)",
-        params![micros(now), ts(since), since_day],
+        params![micros(now), micros(since), since_day],
         |r| r.get(0),
     )?;
     if overdue {
@@ -185,7 +186,7 @@ pub(super) mod tests {
             )?;
             tx.execute(
                 "UPDATE heartbeat_state SET last_seen_at = ?1 WHERE last_seen_at IS NULL",
-                [ts(seen)],
+                [micros(seen)],
             )?;
             tx.execute(
                 "INSERT INTO installations (install_id, condition, stage, updated_at)
@@ -204,8 +205,8 @@ pub(super) mod tests {
         db.write(|tx| {
             tx.execute(
                 "UPDATE heartbeat_state SET last_seen_at = ?2, last_heartbeat_id = 1
-                 WHERE license_id = ?1",
-                params![id, ts(at)],
+                 WHERE license_no = (SELECT no FROM licenses WHERE id = ?1)",
+                params![id, micros(at)],
             )?;
             Ok::<_, StoreError>(())
         })
@@ -246,7 +247,8 @@ pub(super) mod tests {
         let active = |db: &Db| -> Option<i64> {
             db.read(|tx| {
                 Ok::<_, StoreError>(tx.query_row(
-                    "SELECT active FROM heartbeat_state WHERE license_id = 'lic-0'",
+                    "SELECT h.active FROM heartbeat_state h JOIN licenses l ON l.no = h.license_no
+                     WHERE l.id = 'lic-0'",
                     [],
                     |r| r.get(0),
                 )?)

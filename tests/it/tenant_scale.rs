@@ -83,9 +83,29 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 }
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
-/// step's (24) license times as text, as step 23 left them, its version one lower. (The
-/// columns keep step 24's declared type; step 24 rebuilds the table from the text.)
+/// step's (25) state rows kept by license id again, each time as text, with the table's
+/// index and triggers as step 24 left them (made by running steps 1 to 24); its version
+/// one lower. (The licenses keep their numbers, which step 25 rebuilds the table from.)
 fn one_step_back(path: &Path) {
+    let earlier = rusqlite::Connection::open_in_memory().unwrap();
+    for (_, step) in TENANT
+        .numbered_steps()
+        .take_while(|(n, _)| *n < TENANT.version)
+    {
+        earlier
+            .execute_batch(&format!("BEGIN;\n{}\nCOMMIT;", step.sql))
+            .unwrap();
+    }
+    let definitions: Vec<String> = earlier
+        .prepare(
+            "SELECT sql FROM sqlite_schema WHERE tbl_name = 'heartbeat_state' AND sql IS NOT NULL
+             ORDER BY type = 'table' DESC, type, name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
     let c = rusqlite::Connection::open(path).unwrap();
     c.create_scalar_function(
         "text_of",
@@ -97,9 +117,21 @@ fn one_step_back(path: &Path) {
         },
     )
     .unwrap();
-    c.execute_batch(
-        "UPDATE licenses SET not_before = text_of(not_before), expires_at = text_of(expires_at), issued_at = text_of(issued_at), activated_at = text_of(activated_at), subscription_period_end = text_of(subscription_period_end), revoked_at = text_of(revoked_at), offline_until = text_of(offline_until);",
-    )
+    c.execute_batch(&format!(
+        "PRAGMA foreign_keys = OFF;
+         BEGIN;
+         CREATE TABLE state_25 AS SELECT l.id, text_of(h.last_seen_at), h.last_heartbeat_id,
+             h.activation_id, h.last_seq, h.last_lease_hash, h.active, h.credential_digest,
+             h.assessed_at, h.assessed_until, h.assessed_stage, h.assessed_internal_users,
+             h.assessed_external_users, h.seen_day
+         FROM heartbeat_state h JOIN licenses l ON l.no = h.license_no;
+         DROP TABLE heartbeat_state;
+         {};
+         INSERT INTO heartbeat_state SELECT * FROM state_25;
+         DROP TABLE state_25;
+         COMMIT;",
+        definitions.join(";\n")
+    ))
     .unwrap();
     c.pragma_update(None, "user_version", TENANT.version - 1)
         .unwrap();

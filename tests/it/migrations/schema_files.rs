@@ -133,6 +133,11 @@ const RELEASED: &[(&str, &str, &str)] = &[
         "721c8fd36fd024288838dc31c464992f564471f9ca9bb8290e8c1b02c9008d4b",
     ),
     (
+        "tenant",
+        "0025_license_numbers.sql",
+        "1389492430a49fc83647f609da25578a52e2a8afa404df76e27a4ca66efb8f21",
+    ),
+    (
         "registry",
         "0001_tenants_and_domains.sql",
         "81df77cd1b62a0dbdd045bcf3ed3cff1737a174643065dc3242a4ef4de335a51",

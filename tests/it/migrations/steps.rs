@@ -199,6 +199,11 @@ const SEEDS: &[&str] = &[
        (5, 'L5', 'box-e', NULL, x'ac05', 1768640400123456);
      UPDATE installations SET internal_users = 3, usage_at = 1768726800000000,
          updated_at = 1768726800000000 WHERE install_id = 'I1';",
+    // Version 25: box-e heartbeats, by its license's number and at microseconds
+    // (2026-01-18T09:00:00.5Z).
+    "UPDATE heartbeat_state SET last_seen_at = 1768726800500000, activation_id = 5,
+         last_seq = 1, last_lease_hash = 'lh5'
+         WHERE license_no = (SELECT no FROM licenses WHERE id = 'L5');",
 ];
 
 /// Columns that a step rewrites or moves on purpose, by step: an upgrade across that step
@@ -227,6 +232,8 @@ const REWRITES: &[(i64, &str, &str)] = &[
     (24, "licenses", "subscription_period_end"),
     (24, "licenses", "revoked_at"),
     (24, "licenses", "offline_until"),
+    (25, "heartbeat_state", "license_id"),
+    (25, "heartbeat_state", "last_seen_at"),
 ];
 
 /// A tenant database at `version`, made by running steps 1 to `version` as plain SQL,
@@ -576,8 +583,8 @@ fn step_8_fleet_aggregates() {
     c.execute_batch(
         "INSERT INTO heartbeats (license_id, at, fingerprint, seq, state)
            VALUES ('L1', '2026-01-06T09:30:00.000000Z', 'box-b', 3, 'active');
-         UPDATE heartbeat_state SET last_seen_at = '2026-01-07T08:00:00.000000Z' WHERE license_id = 'L1';
-         UPDATE heartbeat_state SET last_seen_at = '2026-01-07T09:00:00.000000Z' WHERE license_id = 'L1';
+         UPDATE heartbeat_state SET last_seen_at = 1767772800000000 WHERE license_no = (SELECT no FROM licenses WHERE id = 'L1');
+         UPDATE heartbeat_state SET last_seen_at = 1767776400000000 WHERE license_no = (SELECT no FROM licenses WHERE id = 'L1');
          UPDATE licenses SET state = 'locked' WHERE id = 'L1';
          UPDATE licenses SET state = 'suspended' WHERE id = 'L2';
          UPDATE installations SET stage = 'read_only' WHERE install_id = 'I1';
@@ -855,12 +862,20 @@ fn columns(c: &Connection, table: &str) -> Vec<String> {
         .collect()
 }
 
+/// The state rows as the tests of steps 17 to 21 read them: by their license's id, and
+/// when each was heard from as licd's text. Since step 25 they are kept by the license's
+/// number, the time as microseconds.
+const STATE: &str = "(SELECT l.id AS license_id, h.*,
+        strftime('%Y-%m-%dT%H:%M:%S.', h.last_seen_at / 1000000, 'unixepoch')
+            || printf('%06dZ', h.last_seen_at % 1000000) AS seen_text
+    FROM heartbeat_state h JOIN licenses l ON l.no = h.license_no)";
+
 /// The head of each license's heartbeat chain, by license (L1 and L2: those of the
 /// seeds' licenses that have activations).
 fn heads(c: &Connection) -> Vec<(String, Option<i64>)> {
     c.prepare(
         "SELECT l.id, h.last_heartbeat_id FROM licenses l
-         LEFT JOIN heartbeat_state h ON h.license_id = l.id
+         LEFT JOIN heartbeat_state h ON h.license_no = l.no
          WHERE l.id IN ('L1', 'L2') ORDER BY l.id",
     )
     .unwrap()
@@ -917,10 +932,10 @@ fn step_17_heartbeat_state() {
     let c = upgrade_from(16);
     type StateRow = (String, Option<String>, Option<i64>, Option<i64>, i64);
     let state = |c: &Connection| -> Vec<StateRow> {
-        c.prepare(
-            "SELECT license_id, last_seen_at, last_heartbeat_id, activation_id, active
-             FROM heartbeat_state ORDER BY license_id",
-        )
+        c.prepare(&format!(
+            "SELECT license_id, seen_text, last_heartbeat_id, activation_id, active
+             FROM {STATE} ORDER BY license_id",
+        ))
         .unwrap()
         .query_map([], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
@@ -964,7 +979,7 @@ fn step_17_heartbeat_state() {
     let plan = plan(
         &c,
         "SELECT count(*) FROM heartbeat_state INDEXED BY heartbeat_state_active_day
-         WHERE active = 1 AND seen_day <= 20485 AND last_seen_at < '2026-02-01T00:00:00.000000Z'",
+         WHERE active = 1 AND seen_day <= 20485 AND last_seen_at < 1769904000000000",
     );
     assert!(
         plan.iter()
@@ -1002,9 +1017,9 @@ fn step_17_heartbeat_state() {
     };
     let (on_6th, on_20th) = (day("2026-01-06"), day("2026-01-20"));
     c.execute_batch(
-        "UPDATE heartbeat_state SET last_seen_at = '2026-01-06T10:00:00.000000Z' WHERE license_id = 'L1';
-         UPDATE heartbeat_state SET last_seen_at = '2026-01-20T08:00:00.000000Z' WHERE license_id = 'L1';
-         UPDATE heartbeat_state SET last_seen_at = '2026-01-20T09:00:00.000000Z' WHERE license_id = 'L1';",
+        "UPDATE heartbeat_state SET last_seen_at = 1767693600000000 WHERE license_no = (SELECT no FROM licenses WHERE id = 'L1');
+         UPDATE heartbeat_state SET last_seen_at = 1768896000000000 WHERE license_no = (SELECT no FROM licenses WHERE id = 'L1');
+         UPDATE heartbeat_state SET last_seen_at = 1768899600000000 WHERE license_no = (SELECT no FROM licenses WHERE id = 'L1');",
     )
     .unwrap();
     assert_eq!(day("2026-01-06"), on_6th);
@@ -1019,20 +1034,22 @@ fn step_17_heartbeat_state() {
 fn step_18_heartbeat_credential() {
     let c = upgrade_from(17);
     let digests = |c: &Connection| -> Vec<(String, Option<Vec<u8>>)> {
-        c.prepare("SELECT license_id, credential_digest FROM heartbeat_state ORDER BY license_id")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect()
+        c.prepare(&format!(
+            "SELECT license_id, credential_digest FROM {STATE} ORDER BY license_id"
+        ))
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
     };
     assert!(
         digests(&c).iter().all(|(_, d)| d.is_none()),
         "{:?}",
         digests(&c)
     );
-    let set = "UPDATE heartbeat_state SET credential_digest = x'01' WHERE license_id = 'L1';
-               UPDATE heartbeat_state SET credential_digest = x'04' WHERE license_id = 'L4';";
+    let set = "UPDATE heartbeat_state SET credential_digest = x'01' WHERE license_no = (SELECT no FROM licenses WHERE id = 'L1');
+               UPDATE heartbeat_state SET credential_digest = x'04' WHERE license_no = (SELECT no FROM licenses WHERE id = 'L4');";
     let held = |c: &Connection| -> Vec<String> {
         digests(c)
             .into_iter()
@@ -1072,9 +1089,9 @@ fn step_18_heartbeat_credential() {
 fn step_19_heartbeat_assessment() {
     let c = upgrade_from(18);
     let held = |c: &Connection| -> Vec<String> {
-        c.prepare(
-            "SELECT license_id FROM heartbeat_state WHERE assessed_at IS NOT NULL ORDER BY license_id",
-        )
+        c.prepare(&format!(
+            "SELECT license_id FROM {STATE} WHERE assessed_at IS NOT NULL ORDER BY license_id",
+        ))
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()
@@ -1091,11 +1108,12 @@ fn step_19_heartbeat_assessment() {
     )
     .unwrap();
     let set = "UPDATE heartbeat_state SET assessed_at = 1768300000, assessed_until = NULL,
-                   assessed_stage = 0 WHERE license_id IN ('L1', 'L4', 'L5');";
+                   assessed_stage = 0
+               WHERE license_no IN (SELECT no FROM licenses WHERE id IN ('L1', 'L4', 'L5'));";
     c.execute_batch(set).unwrap();
     assert_eq!(held(&c), ["L1", "L4", "L5"]);
     let kept = [
-        "UPDATE heartbeat_state SET last_seen_at = '2026-01-14T09:00:00.000000Z', last_seq = 4 WHERE license_id = 'L4';",
+        "UPDATE heartbeat_state SET last_seen_at = 1768381200000000, last_seq = 4 WHERE license_no = (SELECT no FROM licenses WHERE id = 'L4');",
         "UPDATE licenses SET name = 'Plant 9b', revoke_reason = 'x' WHERE id = 'L4';",
         "UPDATE licenses SET suspend_note = 'checked' WHERE id = 'L2';",
         "INSERT INTO settings (key, value) VALUES ('enterprise', '{}');",
@@ -1128,7 +1146,7 @@ fn step_19_heartbeat_assessment() {
         assert!(held(&c).is_empty(), "{change}: {:?}", held(&c));
     }
     for change in [
-        "DELETE FROM heartbeat_state WHERE license_id = 'L6'; DELETE FROM licenses WHERE id = 'L6';",
+        "DELETE FROM heartbeat_state WHERE license_no = (SELECT no FROM licenses WHERE id = 'L6'); DELETE FROM licenses WHERE id = 'L6';",
         "DELETE FROM installations WHERE install_id = 'I2';",
     ] {
         c.execute_batch(set).unwrap();
@@ -1235,9 +1253,9 @@ fn step_20_leaner_licenses() {
 fn step_21_seen_day() {
     let c = upgrade_from(20);
     let days = |c: &Connection| -> Vec<(String, Option<String>, Option<i64>)> {
-        c.prepare(
-            "SELECT license_id, last_seen_at, seen_day FROM heartbeat_state ORDER BY license_id",
-        )
+        c.prepare(&format!(
+            "SELECT license_id, seen_text, seen_day FROM {STATE} ORDER BY license_id",
+        ))
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
@@ -1276,7 +1294,9 @@ fn step_21_seen_day() {
             .query_row("SELECT total_changes()", [], |r| r.get::<_, i64>(0))
             .unwrap();
         c.execute(
-            "UPDATE heartbeat_state SET last_seen_at = ?1 WHERE license_id = 'L4'",
+            "UPDATE heartbeat_state
+             SET last_seen_at = unixepoch(?1) * 1000000 + CAST(substr(?1, 21, 6) AS INTEGER)
+             WHERE license_no = (SELECT no FROM licenses WHERE id = 'L4')",
             [at],
         )
         .unwrap();
@@ -1299,7 +1319,13 @@ fn step_21_seen_day() {
     );
     assert_eq!(hear(None), 2);
     assert_eq!(l4(&c), row("L4", (None, None)));
-    c.execute_batch(SEEDS[20]).unwrap();
+    // Version 21's seed, as it reads today.
+    c.execute_batch(
+        "UPDATE heartbeat_state SET last_seen_at = 1768473000000000, last_heartbeat_id = 7,
+             last_seq = 4, last_lease_hash = 'lh4d'
+         WHERE license_no = (SELECT no FROM licenses WHERE id = 'L4');",
+    )
+    .unwrap();
     assert_eq!(
         l4(&c),
         row("L4", seen("2026-01-15T10:30:00.000000Z", 20_468))
@@ -1307,11 +1333,11 @@ fn step_21_seen_day() {
 
     // The sweep's and `sweep_due`'s ranges, through the index.
     for sql in [
-        "SELECT license_id FROM heartbeat_state INDEXED BY heartbeat_state_active_day
-         WHERE active = 1 AND seen_day <= 20468 AND last_seen_at < '2026-01-15T10:40:00.000000Z'",
+        "SELECT license_no FROM heartbeat_state INDEXED BY heartbeat_state_active_day
+         WHERE active = 1 AND seen_day <= 20468 AND last_seen_at < 1768473600000000",
         "SELECT min(seen_day) FROM heartbeat_state WHERE active = 1 AND seen_day > 20468",
         "SELECT min(last_seen_at) FROM heartbeat_state WHERE active = 1 AND seen_day = 20468
-           AND last_seen_at >= '2026-01-15T10:20:00.000000Z'",
+           AND last_seen_at >= 1768472400000000",
     ] {
         let steps = plan(&c, sql);
         assert!(
@@ -1414,7 +1440,7 @@ fn step_22_fewer_index_bytes() {
     // of its licenses and moves its stage's count.
     let digest = |c: &Connection| -> Option<Vec<u8>> {
         c.query_row(
-            "SELECT credential_digest FROM heartbeat_state WHERE license_id = 'L4'",
+            "SELECT credential_digest FROM heartbeat_state WHERE license_no = (SELECT no FROM licenses WHERE id = 'L4')",
             [],
             |r| r.get(0),
         )
@@ -1439,14 +1465,15 @@ fn step_22_fewer_index_bytes() {
     assert_eq!(digest(&c), None);
     let assessed = |c: &Connection| -> Option<i64> {
         c.query_row(
-            "SELECT assessed_at FROM heartbeat_state WHERE license_id = 'L4'",
+            "SELECT assessed_at FROM heartbeat_state WHERE license_no = (SELECT no FROM licenses WHERE id = 'L4')",
             [],
             |r| r.get(0),
         )
         .unwrap()
     };
     c.execute(
-        "UPDATE heartbeat_state SET assessed_at = 1768300000 WHERE license_id = 'L4'",
+        "UPDATE heartbeat_state SET assessed_at = 1768300000
+         WHERE license_no = (SELECT no FROM licenses WHERE id = 'L4')",
         [],
     )
     .unwrap();
@@ -1711,6 +1738,178 @@ fn step_24_license_times_as_integers() {
         })
         .unwrap();
     assert_eq!(kept, "2026-01-05T09:00:00Z");
+}
+
+/// Step 25: each license has a number, the rowid it had; its state row is kept by that
+/// number, its appliance's last heartbeat time as the microseconds of its instant; the
+/// triggers that keep the state rows work on numbers; a time not in licd's form, or a
+/// state row of no license, stops the upgrade with every row as it was.
+#[test]
+fn step_25_license_numbers() {
+    let old = tenant_at(24);
+    let c = upgrade_from(24);
+    let numbers = |c: &Connection, sql: &str| -> Vec<(i64, String)> {
+        c.prepare(sql)
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    let was = numbers(&old, "SELECT rowid, id FROM licenses ORDER BY id");
+    assert_eq!(
+        numbers(&c, "SELECT no, id FROM licenses ORDER BY id"),
+        was,
+        "each license numbered by its rowid"
+    );
+    assert_eq!(
+        numbers(
+            &c,
+            "SELECT h.license_no, l.id FROM heartbeat_state h JOIN licenses l ON l.no = h.license_no
+             ORDER BY l.id"
+        ),
+        was,
+        "each license keeps its one state row"
+    );
+    // The same view of when each was heard from, in both shapes.
+    old.execute_batch(
+        "CREATE TEMP VIEW heard AS SELECT license_id AS id, last_seen_at FROM heartbeat_state",
+    )
+    .unwrap();
+    c.execute_batch(
+        "CREATE TEMP VIEW heard AS SELECT l.id, h.last_seen_at
+         FROM heartbeat_state h JOIN licenses l ON l.no = h.license_no",
+    )
+    .unwrap();
+    let set = times_became_micros(&old, &c, "heard", "id", &["last_seen_at"]);
+    assert!(set >= 2, "{set} times compared");
+
+    // The triggers, on numbers. A license issued gets its state row.
+    let no_of = |id: &str| -> i64 {
+        c.query_row("SELECT no FROM licenses WHERE id = ?1", [id], |r| r.get(0))
+            .unwrap()
+    };
+    let state = |id: &str, column: &str| -> rusqlite::types::Value {
+        c.query_row(
+            &format!("SELECT {column} FROM heartbeat_state WHERE license_no = ?1"),
+            [no_of(id)],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    use rusqlite::types::Value;
+    c.execute(
+        "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
+           expires_at, issued_at, signed_by, state)
+         VALUES ('L8', 'n', 'I3', 1, 0, 1768910400000000, 1800446400000000, 1768910400000000, 2,
+           'active')",
+        [],
+    )
+    .unwrap();
+    assert!(no_of("L8") > was.iter().map(|(n, _)| *n).max().unwrap());
+    assert_eq!(state("L8", "active"), Value::Integer(1));
+    // Heard from on a new day (2026-01-20T09:00:00Z): its day, and the day's count.
+    let appliances_on = |day: &str| -> i64 {
+        c.query_row(
+            "SELECT coalesce((SELECT appliances FROM fleet_appliance_days WHERE day = ?1), 0)",
+            [day],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    c.execute(
+        "UPDATE heartbeat_state SET last_seen_at = 1768899600000000 WHERE license_no = ?1",
+        [no_of("L5")],
+    )
+    .unwrap();
+    assert_eq!(state("L5", "seen_day"), Value::Integer(1768899600 / 86400));
+    assert_eq!(appliances_on("2026-01-20"), 1);
+    c.execute(
+        "UPDATE heartbeat_state SET last_seen_at = 1768903200000000 WHERE license_no = ?1",
+        [no_of("L5")],
+    )
+    .unwrap();
+    assert_eq!(appliances_on("2026-01-20"), 1, "counted once a day");
+    c.execute("UPDATE licenses SET state = 'locked' WHERE id = 'L5'", [])
+        .unwrap();
+    assert_eq!(state("L5", "active"), Value::Integer(0));
+    // The shortcuts go when what they stand for changes.
+    c.execute(
+        "UPDATE heartbeat_state SET credential_digest = x'd5', assessed_at = 1768899600000000
+         WHERE license_no IN (?1, ?2)",
+        [no_of("L4"), no_of("L8")],
+    )
+    .unwrap();
+    c.execute(
+        "UPDATE activations SET superseded_at = 1768899600000000 WHERE id = 4",
+        [],
+    )
+    .unwrap();
+    assert_eq!(state("L4", "credential_digest"), Value::Null);
+    assert_eq!(state("L8", "credential_digest"), Value::Blob(vec![0xd5]));
+    c.execute(
+        "UPDATE installations SET internal_users = 4 WHERE install_id = 'I1'",
+        [],
+    )
+    .unwrap();
+    assert_eq!(state("L4", "assessed_at"), Value::Null);
+    assert_ne!(
+        state("L8", "assessed_at"),
+        Value::Null,
+        "another installation"
+    );
+    // The sweep's query of appliances silent since a day reads the index of days.
+    let silent = plan(
+        &c,
+        "SELECT l.id FROM heartbeat_state h INDEXED BY heartbeat_state_active_day
+         JOIN licenses l ON l.no = h.license_no
+         WHERE h.active = 1 AND h.seen_day <= 20470 AND h.last_seen_at < 1768600000000000",
+    );
+    assert!(
+        silent
+            .iter()
+            .any(|p| p.contains("heartbeat_state_active_day")),
+        "{silent:?}"
+    );
+
+    // A time in another form (written by hand): the upgrade stops, nothing changed.
+    let mut c = tenant_at(24);
+    c.execute(
+        "UPDATE heartbeat_state SET last_seen_at = '2026-01-15 10:30' WHERE license_id = 'L4'",
+        [],
+    )
+    .unwrap();
+    let err = bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("a_heard_time_is_not_in_licds_form"),
+        "{err}"
+    );
+    assert_eq!(user_version(&c).unwrap(), 24);
+    let kept: String = c
+        .query_row(
+            "SELECT last_seen_at FROM heartbeat_state WHERE license_id = 'L4'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, "2026-01-15 10:30");
+
+    // A state row whose license is gone (deleted by hand, foreign keys off): it stops.
+    let mut c = tenant_at(24);
+    c.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         INSERT INTO heartbeat_state (license_id, active) VALUES ('gone', 0);
+         PRAGMA foreign_keys = ON;",
+    )
+    .unwrap();
+    let err = bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("a_state_row_names_an_unknown_license"),
+        "{err}"
+    );
+    assert_eq!(user_version(&c).unwrap(), 24);
 }
 
 /// Step 22 also: the times of license keys, activations and installations as
