@@ -181,10 +181,10 @@ END;
 -- step 23 (0023_signed_by_number.sql)
 CREATE INDEX licenses_signed_by ON licenses(signed_by);
 
--- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 14 (0014_heartbeat_chain.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 22 (0022_fewer_index_bytes.sql)
+-- activations: step 2 (0002_licensing.sql); changed by step 13 (0013_air_gapped_appliances.sql); changed by step 14 (0014_heartbeat_chain.sql); changed by step 16 (0016_heartbeat_head_on_license.sql); changed by step 22 (0022_fewer_index_bytes.sql); changed by step 25 (0025_license_numbers.sql)
 CREATE TABLE activations (
     id                INTEGER PRIMARY KEY,
-    license_id        TEXT NOT NULL REFERENCES licenses(id),
+    license_no        INTEGER NOT NULL REFERENCES licenses(no),
     fingerprint       TEXT NOT NULL,
     hostname          TEXT,
     secret_hash       BLOB NOT NULL,
@@ -195,20 +195,19 @@ CREATE TABLE activations (
     last_seq          INTEGER NOT NULL DEFAULT 0,
     last_lease_hash   TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX activations_license ON activations(license_id);
+-- step 25 (0025_license_numbers.sql)
+CREATE INDEX activations_license ON activations(license_no);
 -- step 25 (0025_license_numbers.sql)
 CREATE TRIGGER heartbeat_credential_changed
-AFTER UPDATE OF license_id, fingerprint, secret_hash, superseded_at, superseded_reason
+AFTER UPDATE OF license_no, fingerprint, secret_hash, superseded_at, superseded_reason
 ON activations BEGIN
     UPDATE heartbeat_state SET credential_digest = NULL
-    WHERE credential_digest IS NOT NULL AND license_no IN
-        (SELECT no FROM licenses WHERE id IN (OLD.license_id, NEW.license_id));
+    WHERE license_no IN (OLD.license_no, NEW.license_no) AND credential_digest IS NOT NULL;
 END;
 -- step 25 (0025_license_numbers.sql)
 CREATE TRIGGER heartbeat_credential_removed AFTER DELETE ON activations BEGIN
     UPDATE heartbeat_state SET credential_digest = NULL
-    WHERE credential_digest IS NOT NULL AND license_no =
-        (SELECT no FROM licenses WHERE id = OLD.license_id);
+    WHERE license_no = OLD.license_no AND credential_digest IS NOT NULL;
 END;
 
 -- heartbeats: step 2 (0002_licensing.sql); changed by step 14 (0014_heartbeat_chain.sql)

@@ -26,13 +26,13 @@ pub struct ActivationRow {
 /// The lease chain is read from the license's `heartbeat_state` row (as `h`, joined by
 /// `licenses::HEARD` or `HEARD`) while it holds this activation's, else from its own row
 /// (`leases::record`).
-pub(super) const COLUMNS: &str = "a.id, a.license_id, a.fingerprint, a.hostname, a.created_at, a.superseded_at, \
+pub(super) const COLUMNS: &str = "a.id, (SELECT id FROM licenses WHERE no = a.license_no), a.fingerprint, a.hostname, a.created_at, a.superseded_at, \
      a.superseded_reason, \
      CASE WHEN h.activation_id = a.id THEN h.last_seq ELSE a.last_seq END, \
      CASE WHEN h.activation_id = a.id THEN h.last_lease_hash ELSE a.last_lease_hash END";
 
 /// The join `COLUMNS` needs when the license is not joined too.
-const HEARD: &str = "LEFT JOIN heartbeat_state h ON h.license_no = (SELECT no FROM licenses WHERE id = a.license_id)";
+const HEARD: &str = "LEFT JOIN heartbeat_state h ON h.license_no = a.license_no";
 
 /// Reads an activation from `COLUMNS`, starting at column `at`.
 pub(super) fn read(r: &rusqlite::Row<'_>, at: usize) -> Result<ActivationRow> {
@@ -71,7 +71,8 @@ pub fn insert(
     now: DateTime<Utc>,
 ) -> Result<i64> {
     tx.execute(
-        "INSERT INTO activations (license_id, fingerprint, hostname, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO activations (license_no, fingerprint, hostname, secret_hash, created_at)
+         VALUES ((SELECT no FROM licenses WHERE id = ?1), ?2, ?3, ?4, ?5)",
         params![license_id, fingerprint, hostname, secret_hash, micros(now)],
     )?;
     Ok(tx.last_insert_rowid())
@@ -85,7 +86,8 @@ pub fn supersede_all(
     now: DateTime<Utc>,
 ) -> Result<usize> {
     Ok(tx.execute(
-        "UPDATE activations SET superseded_at = ?2, superseded_reason = ?3 WHERE license_id = ?1 AND superseded_at IS NULL",
+        "UPDATE activations SET superseded_at = ?2, superseded_reason = ?3
+         WHERE license_no = (SELECT no FROM licenses WHERE id = ?1) AND superseded_at IS NULL",
         params![license_id, micros(now), reason.as_str()],
     )?)
 }
@@ -99,8 +101,8 @@ pub fn find_by_secret(
     secret_hash: &[u8],
 ) -> Result<Option<(ActivationRow, LicenseRow)>> {
     let mut st = tx.prepare(&format!(
-        "SELECT {LICENSE_COLUMNS}, {COLUMNS} FROM activations a JOIN licenses l ON l.id = a.license_id
-         {LICENSE_HEARD} WHERE a.license_id = ?1 AND a.secret_hash = ?2"
+        "SELECT {LICENSE_COLUMNS}, {COLUMNS} FROM licenses l JOIN activations a ON a.license_no = l.no
+         {LICENSE_HEARD} WHERE l.id = ?1 AND a.secret_hash = ?2"
     ))?;
     let mut rows = st.query(params![license_id, secret_hash])?;
     rows.next()?.map(read_with_license).transpose()
@@ -109,7 +111,8 @@ pub fn find_by_secret(
 /// A license's activations, newest first (the current one and those it replaced).
 pub fn for_license(tx: &ReadTx<'_>, license_id: &str) -> Result<Vec<ActivationRow>> {
     let mut st = tx.prepare(&format!(
-        "SELECT {COLUMNS} FROM activations a {HEARD} WHERE a.license_id = ?1 ORDER BY a.id DESC LIMIT 20"
+        "SELECT {COLUMNS} FROM activations a {HEARD}
+         WHERE a.license_no = (SELECT no FROM licenses WHERE id = ?1) ORDER BY a.id DESC LIMIT 20"
     ))?;
     let mut rows = st.query([license_id])?;
     let mut out = Vec::new();
@@ -122,7 +125,8 @@ pub fn for_license(tx: &ReadTx<'_>, license_id: &str) -> Result<Vec<ActivationRo
 /// The license's current (not superseded) activation, if any.
 pub fn current_id(tx: &ReadTx<'_>, license_id: &str) -> Result<Option<i64>> {
     let mut st = tx.prepare(
-        "SELECT max(id) FROM activations WHERE license_id = ?1 AND superseded_at IS NULL",
+        "SELECT max(id) FROM activations
+         WHERE license_no = (SELECT no FROM licenses WHERE id = ?1) AND superseded_at IS NULL",
     )?;
     Ok(st.query_row([license_id], |r| r.get(0))?)
 }

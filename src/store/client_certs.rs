@@ -29,7 +29,7 @@ pub fn find_activation(
 ) -> Result<Option<(ActivationRow, LicenseRow)>> {
     let mut st = tx.prepare(&format!(
         "SELECT {LICENSE_COLUMNS}, {COLUMNS} FROM client_certs c
-         JOIN activations a ON a.id = c.activation_id JOIN licenses l ON l.id = a.license_id
+         JOIN activations a ON a.id = c.activation_id JOIN licenses l ON l.no = a.license_no
          {LICENSE_HEARD} WHERE c.sha256 = ?1"
     ))?;
     let mut rows = st.query([sha256])?;

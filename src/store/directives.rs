@@ -209,7 +209,8 @@ pub fn requeue_unconfirmed(tx: &WriteTx<'_>, license_id: &str) -> Result<usize> 
     Ok(tx.execute(
         "UPDATE directives SET activation_id = NULL, first_seq = NULL \
          WHERE license_id = ?1 AND acked_at IS NULL AND activation_id IN \
-         (SELECT id FROM activations WHERE license_id = ?1 AND superseded_at IS NULL)",
+         (SELECT id FROM activations \
+          WHERE license_no = (SELECT no FROM licenses WHERE id = ?1) AND superseded_at IS NULL)",
         [license_id],
     )?)
 }

@@ -131,9 +131,11 @@ mod tests {
                 [],
             )?;
             tx.execute(
-                "INSERT INTO activations (id, license_id, fingerprint, secret_hash, created_at, last_seq, last_lease_hash)
-                 VALUES (1, 'L', 'old-box', x'01', unixepoch('2026-01-01') * 1000000, 7, 'a7'),
-                        (2, 'L', 'new-box', x'02', unixepoch('2026-01-02') * 1000000, 0, '')",
+                "INSERT INTO activations (id, license_no, fingerprint, secret_hash, created_at, last_seq, last_lease_hash)
+                 SELECT 1, no, 'old-box', x'01', unixepoch('2026-01-01') * 1000000, 7, 'a7'
+                 FROM licenses WHERE id = 'L'
+                 UNION ALL SELECT 2, no, 'new-box', x'02', unixepoch('2026-01-02') * 1000000, 0, ''
+                 FROM licenses WHERE id = 'L'",
                 [],
             )?;
             Ok::<_, StoreError>(())

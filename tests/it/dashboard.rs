@@ -155,7 +155,8 @@ fn assert_matches_direct_counts(s: &TestServer) {
             &c,
             &format!(
                 "SELECT d, count(*) FROM (SELECT substr(at, 1, 10) d, license_id FROM heartbeats
-                   UNION SELECT substr(created_at, 1, 10), license_id FROM activations)
+                   UNION SELECT date(a.created_at / 1000000, 'unixepoch'), l.id
+                   FROM activations a JOIN licenses l ON l.no = a.license_no)
                  WHERE d >= '{first_day}' GROUP BY d ORDER BY d"
             )
         )

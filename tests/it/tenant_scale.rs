@@ -83,9 +83,10 @@ fn host_client(s: &TestServer, host: &str) -> (reqwest::blocking::Client, String
 }
 
 /// Takes a tenant database one schema step back (as an older licd left it): the last
-/// step's (25) state rows kept by license id again, each time as text, with the table's
-/// index and triggers as step 24 left them (made by running steps 1 to 24); its version
-/// one lower. (The licenses keep their numbers, which step 25 rebuilds the table from.)
+/// step's (25) state rows kept by license id again, each time as text, and activations
+/// naming their license by id, with the tables' indexes and triggers as step 24 left
+/// them (made by running steps 1 to 24); its version one lower. (The licenses keep
+/// their numbers, which step 25 rebuilds the table from.)
 fn one_step_back(path: &Path) {
     let earlier = rusqlite::Connection::open_in_memory().unwrap();
     for (_, step) in TENANT
@@ -98,8 +99,9 @@ fn one_step_back(path: &Path) {
     }
     let definitions: Vec<String> = earlier
         .prepare(
-            "SELECT sql FROM sqlite_schema WHERE tbl_name = 'heartbeat_state' AND sql IS NOT NULL
-             ORDER BY type = 'table' DESC, type, name",
+            "SELECT sql FROM sqlite_schema
+             WHERE tbl_name IN ('activations', 'heartbeat_state') AND sql IS NOT NULL
+             ORDER BY type = 'table' DESC, tbl_name, type, name",
         )
         .unwrap()
         .query_map([], |r| r.get(0))
@@ -125,9 +127,16 @@ fn one_step_back(path: &Path) {
              h.assessed_at, h.assessed_until, h.assessed_stage, h.assessed_internal_users,
              h.assessed_external_users, h.seen_day
          FROM heartbeat_state h JOIN licenses l ON l.no = h.license_no;
+         CREATE TABLE activations_25 AS SELECT a.id, l.id, a.fingerprint, a.hostname,
+             a.secret_hash, a.created_at, a.superseded_at, a.superseded_reason, a.last_seq,
+             a.last_lease_hash
+         FROM activations a JOIN licenses l ON l.no = a.license_no;
          DROP TABLE heartbeat_state;
+         DROP TABLE activations;
          {};
+         INSERT INTO activations SELECT * FROM activations_25;
          INSERT INTO heartbeat_state SELECT * FROM state_25;
+         DROP TABLE activations_25;
          DROP TABLE state_25;
          COMMIT;",
         definitions.join(";\n")

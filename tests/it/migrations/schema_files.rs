@@ -135,7 +135,7 @@ const RELEASED: &[(&str, &str, &str)] = &[
     (
         "tenant",
         "0025_license_numbers.sql",
-        "1389492430a49fc83647f609da25578a52e2a8afa404df76e27a4ca66efb8f21",
+        "89ce86d4746bca7d651bf4c16408375a7fdf5e8739bee9590fdeba1fba0781e1",
     ),
     (
         "registry",

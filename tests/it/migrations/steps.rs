@@ -233,6 +233,7 @@ const REWRITES: &[(i64, &str, &str)] = &[
     (24, "licenses", "revoked_at"),
     (24, "licenses", "offline_until"),
     (25, "heartbeat_state", "license_id"),
+    (25, "activations", "license_id"),
     (25, "heartbeat_state", "last_seen_at"),
 ];
 
@@ -1064,8 +1065,8 @@ fn step_18_heartbeat_credential() {
     assert_eq!(held(&c), ["L1", "L4"]);
     // One no other row refers to, to remove.
     c.execute_batch(
-        "INSERT INTO activations (id, license_id, fingerprint, secret_hash, created_at)
-         VALUES (5, 'L4', 'box-f', x'ac06', '2026-01-20T00:00:00.000000Z');",
+        "INSERT INTO activations (id, license_no, fingerprint, secret_hash, created_at)
+         SELECT 5, no, 'box-f', x'ac06', 1768867200000000 FROM licenses WHERE id = 'L4';",
     )
     .unwrap();
     for change in [
@@ -1428,7 +1429,8 @@ fn step_22_fewer_index_bytes() {
     assert!(installations.ends_with("WITHOUT ROWID"), "{installations}");
     let by_secret = plan(
         &c,
-        "SELECT a.id FROM activations a WHERE a.license_id = 'L4' AND a.secret_hash = x'ac04'",
+        "SELECT a.id FROM activations a
+         WHERE a.license_no = (SELECT no FROM licenses WHERE id = 'L4') AND a.secret_hash = x'ac04'",
     );
     assert!(
         by_secret.iter().any(|p| p.contains("activations_license")),
@@ -1741,9 +1743,10 @@ fn step_24_license_times_as_integers() {
 }
 
 /// Step 25: each license has a number, the rowid it had; its state row is kept by that
-/// number, its appliance's last heartbeat time as the microseconds of its instant; the
-/// triggers that keep the state rows work on numbers; a time not in licd's form, or a
-/// state row of no license, stops the upgrade with every row as it was.
+/// number and its activations name it, its appliance's last heartbeat time is the
+/// microseconds of its instant; the triggers that keep the state rows work on numbers; a
+/// time not in licd's form, or a state row or activation of no license, stops the
+/// upgrade with every row as it was.
 #[test]
 fn step_25_license_numbers() {
     let old = tenant_at(24);
@@ -1770,6 +1773,14 @@ fn step_25_license_numbers() {
         ),
         was,
         "each license keeps its one state row"
+    );
+    // Each activation keeps its id and names its license's number.
+    assert_eq!(
+        numbers(
+            &c,
+            "SELECT a.id, l.id FROM activations a JOIN licenses l ON l.no = a.license_no ORDER BY a.id"
+        ),
+        numbers(&old, "SELECT id, license_id FROM activations ORDER BY id"),
     );
     // The same view of when each was heard from, in both shapes.
     old.execute_batch(
@@ -1858,6 +1869,16 @@ fn step_25_license_numbers() {
         Value::Null,
         "another installation"
     );
+    // The heartbeat's lookup by secret reads the license's activations by number.
+    let by_secret = plan(
+        &c,
+        "SELECT a.id FROM licenses l JOIN activations a ON a.license_no = l.no
+         WHERE l.id = 'L4' AND a.secret_hash = x'ac04'",
+    );
+    assert!(
+        by_secret.iter().any(|p| p.contains("activations_license")),
+        "{by_secret:?}"
+    );
     // The sweep's query of appliances silent since a day reads the index of days.
     let silent = plan(
         &c,
@@ -1895,21 +1916,25 @@ fn step_25_license_numbers() {
         .unwrap();
     assert_eq!(kept, "2026-01-15 10:30");
 
-    // A state row whose license is gone (deleted by hand, foreign keys off): it stops.
-    let mut c = tenant_at(24);
-    c.execute_batch(
-        "PRAGMA foreign_keys = OFF;
-         INSERT INTO heartbeat_state (license_id, active) VALUES ('gone', 0);
-         PRAGMA foreign_keys = ON;",
-    )
-    .unwrap();
-    let err = bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("a_state_row_names_an_unknown_license"),
-        "{err}"
-    );
-    assert_eq!(user_version(&c).unwrap(), 24);
+    // A state row or an activation whose license is gone (deleted by hand, foreign keys
+    // off): it stops.
+    for orphan in [
+        "INSERT INTO heartbeat_state (license_id, active) VALUES ('gone', 0)",
+        "INSERT INTO activations (license_id, fingerprint, secret_hash, created_at)
+         VALUES ('gone', 'box-x', x'ac09', 1768640400000000)",
+    ] {
+        let mut c = tenant_at(24);
+        c.execute_batch(&format!(
+            "PRAGMA foreign_keys = OFF; {orphan}; PRAGMA foreign_keys = ON;"
+        ))
+        .unwrap();
+        let err = bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap_err();
+        assert!(
+            err.to_string().contains("a_row_names_an_unknown_license"),
+            "{orphan}: {err}"
+        );
+        assert_eq!(user_version(&c).unwrap(), 24);
+    }
 }
 
 /// Step 22 also: the times of license keys, activations and installations as

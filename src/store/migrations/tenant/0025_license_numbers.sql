@@ -1,35 +1,41 @@
--- Tenant schema step 25: a license's state row names it by number, and its appliance's
--- last heartbeat time is whole microseconds (issue 17, bytes per license).
+-- Tenant schema step 25: a license's state row and its activations name it by number,
+-- and its appliance's last heartbeat time is whole microseconds (issue 17, bytes per
+-- license).
 --
 -- `heartbeat_state` was kept by the license's id (36 characters), which every entry of
 -- its index of days (`heartbeat_state_active_day`) held again; the ids are random, so
--- rows arrived at random places and left its pages a third empty. A license now has a
--- number, its rowid (`licenses.no`, as `signing_keys.no` numbers signing keys), and its
--- state row is kept by that number (`heartbeat_state.license_no`): a few bytes in the
--- row and in the index, rows in the order licenses were issued. `last_seen_at` was text,
--- 27 characters ("2026-01-01T09:00:00.000000Z"); it is now microseconds since
--- 1970-01-01 UTC (`store::micros`), as the license's other times are since step 24.
--- About 140 bytes a license in all.
+-- rows arrived at random places and left its pages a third empty. An activation held
+-- the id too, and so did every entry of `activations_license`. A license now has a
+-- number, its rowid (`licenses.no`, as `signing_keys.no` numbers signing keys); its
+-- state row is kept by that number (`heartbeat_state.license_no`) and its activations
+-- name it (`activations.license_no`): a few bytes in each row and index entry where the
+-- id took 37, state rows in the order licenses were issued. `last_seen_at` was text, 27
+-- characters ("2026-01-01T09:00:00.000000Z"); it is now microseconds since 1970-01-01
+-- UTC (`store::micros`), as the license's other times are since step 24. About 200
+-- bytes a license in all.
 --
 -- Every time licd wrote is in its one form (`store::ts`); one that is not (a row edited
 -- by hand) stops the upgrade at the constraint `a_heard_time_is_not_in_licds_form`, and
--- a state row of a license that does not exist at `a_state_row_names_an_unknown_license`,
--- with every row as it was, instead of being read wrong or left behind.
+-- a state row or an activation of a license that does not exist at
+-- `a_row_names_an_unknown_license`, with every row as it was, instead of being read
+-- wrong or left behind.
 --
--- SQLite cannot add a rowid alias in place: `licenses` is rebuilt with its rows, their
--- rowids (now `no`) and their values, as step 24 rebuilt it; its id stays unique
--- (`id TEXT NOT NULL UNIQUE`, the same index as before), so what points at a license by
--- id still does. `heartbeat_state` is rebuilt by number. The triggers of both tables,
--- and those of `activations` and `installations` that clear a license's shortcuts, are
--- made again for the number. Dropping `licenses` checks, for each row, the rows of other
--- tables that point at it: `directives.license_id`, whose own index holds only pending
--- directives, gets one for the step.
+-- SQLite cannot add a rowid alias or change a column in place: `licenses` is rebuilt
+-- with its rows, their rowids (now `no`) and their values, as step 24 rebuilt it; its
+-- id stays unique (`id TEXT NOT NULL UNIQUE`, the same index as before), so what points
+-- at a license by id still does. `activations` (with their ids) and `heartbeat_state`
+-- are rebuilt by number. The triggers of the three tables, and those of `installations`
+-- that clear a license's assessment, are made again for the number. Dropping a table
+-- checks, for each row, the rows of other tables that point at it: the columns that
+-- point at a license or an activation and have no index of their own
+-- (`directives.license_id`, `directives.activation_id`, `license_bundles.activation_id`)
+-- get one for the step.
 -- Frozen: a released step never changes; a change to the schema is a new step.
 PRAGMA defer_foreign_keys = ON;
 
 CREATE TEMP TABLE heard_25 (
     t TEXT CONSTRAINT a_heard_time_is_not_in_licds_form CHECK (t IS NULL),
-    license_id TEXT CONSTRAINT a_state_row_names_an_unknown_license CHECK (license_id IS NULL)
+    license_id TEXT CONSTRAINT a_row_names_an_unknown_license CHECK (license_id IS NULL)
 );
 INSERT INTO heard_25 (t) SELECT last_seen_at FROM heartbeat_state
 WHERE last_seen_at IS NOT NULL AND NOT (
@@ -39,20 +45,28 @@ WHERE last_seen_at IS NOT NULL AND NOT (
 );
 INSERT INTO heard_25 (license_id) SELECT license_id FROM heartbeat_state h
 WHERE NOT EXISTS (SELECT 1 FROM licenses l WHERE l.id = h.license_id);
+INSERT INTO heard_25 (license_id) SELECT license_id FROM activations a
+WHERE NOT EXISTS (SELECT 1 FROM licenses l WHERE l.id = a.license_id);
 DROP TABLE heard_25;
 
--- The state rows aside, by the number their license will have (its rowid).
+-- The state rows and the activations aside, with the number their license will have
+-- (its rowid), each in the order its new table keeps (CROSS JOIN: that table outside).
 CREATE TABLE heartbeat_state_before_25 AS
     SELECT l.rowid AS license_no, h.*
-    FROM licenses l JOIN heartbeat_state h ON h.license_id = l.id
+    FROM licenses l CROSS JOIN heartbeat_state h ON h.license_id = l.id
     ORDER BY l.rowid;
+CREATE TABLE activations_before_25 AS
+    SELECT a.*, l.rowid AS license_no
+    FROM activations a CROSS JOIN licenses l ON l.id = a.license_id
+    ORDER BY a.id;
 DROP TABLE heartbeat_state;
-DROP TRIGGER heartbeat_credential_changed;
-DROP TRIGGER heartbeat_credential_removed;
 DROP TRIGGER heartbeat_assessment_installation_changed;
 DROP TRIGGER heartbeat_assessment_installation_removed;
 
 CREATE INDEX step_25_directives_license ON directives(license_id);
+CREATE INDEX step_25_directives_activation ON directives(activation_id);
+CREATE INDEX step_25_license_bundles_activation ON license_bundles(activation_id);
+DROP TABLE activations;
 CREATE TABLE licenses_before_25 AS SELECT rowid AS row_id, * FROM licenses;
 DROP TABLE licenses;
 CREATE TABLE licenses (
@@ -98,7 +112,29 @@ INSERT INTO licenses (no, id, name, install_id, organization, internal_users, ex
            organization_id, offline_until, bundle_seq
     FROM licenses_before_25;
 DROP TABLE licenses_before_25;
+
+CREATE TABLE activations (
+    id                INTEGER PRIMARY KEY,
+    license_no        INTEGER NOT NULL REFERENCES licenses(no),
+    fingerprint       TEXT NOT NULL,
+    hostname          TEXT,
+    secret_hash       BLOB NOT NULL,
+    -- Times: microseconds since 1970-01-01T00:00:00Z.
+    created_at        INTEGER NOT NULL,
+    superseded_at     INTEGER,
+    superseded_reason TEXT CHECK (superseded_reason IN ('reactivated', 'rebind', 'revoked', 'released')),
+    last_seq          INTEGER NOT NULL DEFAULT 0,
+    last_lease_hash   TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO activations (id, license_no, fingerprint, hostname, secret_hash, created_at,
+                         superseded_at, superseded_reason, last_seq, last_lease_hash)
+    SELECT id, license_no, fingerprint, hostname, secret_hash, created_at,
+           superseded_at, superseded_reason, last_seq, last_lease_hash
+    FROM activations_before_25;
+DROP TABLE activations_before_25;
 DROP INDEX step_25_directives_license;
+DROP INDEX step_25_directives_activation;
+DROP INDEX step_25_license_bundles_activation;
 
 CREATE TABLE heartbeat_state (
     license_no              INTEGER PRIMARY KEY REFERENCES licenses(no),
@@ -146,6 +182,7 @@ CREATE INDEX licenses_organization ON licenses(organization_id) WHERE organizati
 CREATE INDEX licenses_organization_live_expiry ON licenses(expires_at)
     WHERE organization_id IS NOT NULL AND state NOT IN ('revoked', 'expired');
 CREATE INDEX licenses_signed_by ON licenses(signed_by);
+CREATE INDEX activations_license ON activations(license_no);
 CREATE INDEX heartbeat_state_active_day ON heartbeat_state(seen_day) WHERE active = 1;
 
 CREATE TRIGGER fleet_license_added AFTER INSERT ON licenses BEGIN
@@ -190,16 +227,14 @@ CREATE TRIGGER heartbeat_assessment_license_removed AFTER DELETE ON licenses BEG
         (SELECT no FROM licenses WHERE install_id = OLD.install_id);
 END;
 CREATE TRIGGER heartbeat_credential_changed
-AFTER UPDATE OF license_id, fingerprint, secret_hash, superseded_at, superseded_reason
+AFTER UPDATE OF license_no, fingerprint, secret_hash, superseded_at, superseded_reason
 ON activations BEGIN
     UPDATE heartbeat_state SET credential_digest = NULL
-    WHERE credential_digest IS NOT NULL AND license_no IN
-        (SELECT no FROM licenses WHERE id IN (OLD.license_id, NEW.license_id));
+    WHERE license_no IN (OLD.license_no, NEW.license_no) AND credential_digest IS NOT NULL;
 END;
 CREATE TRIGGER heartbeat_credential_removed AFTER DELETE ON activations BEGIN
     UPDATE heartbeat_state SET credential_digest = NULL
-    WHERE credential_digest IS NOT NULL AND license_no =
-        (SELECT no FROM licenses WHERE id = OLD.license_id);
+    WHERE license_no = OLD.license_no AND credential_digest IS NOT NULL;
 END;
 CREATE TRIGGER heartbeat_assessment_installation_changed AFTER UPDATE ON installations BEGIN
     UPDATE heartbeat_state SET assessed_at = NULL
