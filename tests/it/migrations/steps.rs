@@ -1593,22 +1593,30 @@ fn step_23_signed_by_number() {
     );
 
     // A license whose `kid` names no signing key (written with foreign keys off).
-    let mut c = tenant_at(22);
-    c.pragma_update(None, "foreign_keys", false).unwrap();
-    c.execute("UPDATE licenses SET kid = 'gone' WHERE id = 'L1'", [])
-        .unwrap();
-    c.pragma_update(None, "foreign_keys", true).unwrap();
-    let err = bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("a_license_names_an_unknown_signing_key"),
-        "{err}"
+    let c = stops_at(
+        22,
+        "UPDATE licenses SET kid = 'gone' WHERE id = 'L1'",
+        "a_license_names_an_unknown_signing_key",
     );
-    assert_eq!(user_version(&c).unwrap(), 22);
     let kid: String = c
         .query_row("SELECT kid FROM licenses WHERE id = 'L1'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(kid, "gone");
+}
+
+/// A tenant at `version` with `edit` made by hand (foreign keys off, as such an edit may
+/// have been made): its upgrade stops at the named `constraint` and leaves it at
+/// `version`. Returned for the caller to see its rows as they were.
+fn stops_at(version: i64, edit: &str, constraint: &str) -> Connection {
+    let mut c = tenant_at(version);
+    c.execute_batch(&format!(
+        "PRAGMA foreign_keys = OFF; {edit}; PRAGMA foreign_keys = ON;"
+    ))
+    .unwrap();
+    let err = bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap_err();
+    assert!(err.to_string().contains(constraint), "{edit}: {err}");
+    assert_eq!(user_version(&c).unwrap(), version);
+    c
 }
 
 /// Reads `columns` of `table` in a database before (`old`) and after (`new`) an upgrade,
@@ -1721,19 +1729,11 @@ fn step_24_license_times_as_integers() {
     );
 
     // A time in another form (written by hand): the upgrade stops, nothing changed.
-    let mut c = tenant_at(23);
-    c.execute(
+    let c = stops_at(
+        23,
         "UPDATE licenses SET revoked_at = '2026-01-05T09:00:00Z' WHERE id = 'L2'",
-        [],
-    )
-    .unwrap();
-    let err = bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("a_license_time_is_not_in_licds_form"),
-        "{err}"
+        "a_license_time_is_not_in_licds_form",
     );
-    assert_eq!(user_version(&c).unwrap(), 23);
     let kept: String = c
         .query_row("SELECT revoked_at FROM licenses WHERE id = 'L2'", [], |r| {
             r.get(0)
@@ -1894,19 +1894,11 @@ fn step_25_license_numbers() {
     );
 
     // A time in another form (written by hand): the upgrade stops, nothing changed.
-    let mut c = tenant_at(24);
-    c.execute(
+    let c = stops_at(
+        24,
         "UPDATE heartbeat_state SET last_seen_at = '2026-01-15 10:30' WHERE license_id = 'L4'",
-        [],
-    )
-    .unwrap();
-    let err = bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("a_heard_time_is_not_in_licds_form"),
-        "{err}"
+        "a_heard_time_is_not_in_licds_form",
     );
-    assert_eq!(user_version(&c).unwrap(), 24);
     let kept: String = c
         .query_row(
             "SELECT last_seen_at FROM heartbeat_state WHERE license_id = 'L4'",
@@ -1923,17 +1915,7 @@ fn step_25_license_numbers() {
         "INSERT INTO activations (license_id, fingerprint, secret_hash, created_at)
          VALUES ('gone', 'box-x', x'ac09', 1768640400000000)",
     ] {
-        let mut c = tenant_at(24);
-        c.execute_batch(&format!(
-            "PRAGMA foreign_keys = OFF; {orphan}; PRAGMA foreign_keys = ON;"
-        ))
-        .unwrap();
-        let err = bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap_err();
-        assert!(
-            err.to_string().contains("a_row_names_an_unknown_license"),
-            "{orphan}: {err}"
-        );
-        assert_eq!(user_version(&c).unwrap(), 24);
+        stops_at(24, orphan, "a_row_names_an_unknown_license");
     }
 }
 
@@ -1971,18 +1953,11 @@ fn step_22_key_activation_and_installation_times_as_integers() {
     );
 
     // A time in another form (written by hand): the upgrade stops, nothing changed.
-    let mut c = tenant_at(21);
-    c.execute(
+    let c = stops_at(
+        21,
         "UPDATE activations SET superseded_at = '2026-01-05 09:00' WHERE id = 3",
-        [],
-    )
-    .unwrap();
-    let err = bring_up_to_date(&mut c, &TENANT, Path::new("old.db")).unwrap_err();
-    assert!(
-        err.to_string().contains("a_time_is_not_in_licds_form"),
-        "{err}"
+        "a_time_is_not_in_licds_form",
     );
-    assert_eq!(user_version(&c).unwrap(), 21);
     let kept: String = c
         .query_row(
             "SELECT superseded_at FROM activations WHERE id = 3",
