@@ -276,15 +276,14 @@ mod tests {
         Arc::new(Db::open(&dir.path().join("t.db"), &TENANT, DbOptions::default()).unwrap())
     }
 
-    /// License `i`'s id: `lic-i` for the first three, then a UUID (as licd makes them)
-    /// for every other one.
+    /// License `i`'s id.
     fn license(i: u64) -> String {
-        if i < 3 || i.is_multiple_of(2) {
-            format!("lic-{i}")
-        } else {
-            format!("{i:08x}-0000-4000-8000-{:012x}", i * 7919)
-        }
+        format!("lic-{i}")
     }
+
+    /// What hearing from license `?1`'s appliance at `?2` writes.
+    const HEAR: &str = "UPDATE heartbeat_state SET last_seen_at = ?2
+        WHERE license_no = (SELECT no FROM licenses WHERE id = ?1)";
 
     /// Licenses `license(0)`.. `license(n - 1)` in `state`, none heard from.
     fn add(db: &Db, n: usize, state: &str) {
@@ -306,10 +305,7 @@ mod tests {
 
     fn hear(db: &Db, id: &str, at: Option<DateTime<Utc>>) {
         db.write(|tx| {
-            tx.execute(
-                "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_no = (SELECT no FROM licenses WHERE id = ?1)",
-                params![id, at.map(micros)],
-            )?;
+            tx.execute(HEAR, params![id, at.map(micros)])?;
             Ok::<_, StoreError>(())
         })
         .unwrap();
@@ -386,18 +382,12 @@ mod tests {
                         let (id2, at2) = (license(steps.next(40)), before(steps.next(1000)));
                         let h = std::thread::spawn(move || {
                             failing.write_grouped(move |tx| {
-                                tx.execute(
-                                    "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_no = (SELECT no FROM licenses WHERE id = ?1)",
-                                    params![id, micros(at)],
-                                )?;
+                                tx.execute(HEAR, params![id, micros(at)])?;
                                 Err::<(), _>(StoreError::GroupAbandoned)
                             })
                         });
                         let kept = db.write_grouped(move |tx| {
-                            tx.execute(
-                                "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_no = (SELECT no FROM licenses WHERE id = ?1)",
-                                params![id2, micros(at2)],
-                            )?;
+                            tx.execute(HEAR, params![id2, micros(at2)])?;
                             Ok::<_, StoreError>(())
                         });
                         assert!(kept.is_ok());
@@ -412,12 +402,7 @@ mod tests {
                 before(steps.next(1000)),
             );
             db.write(|tx| {
-                let hear = |at: DateTime<Utc>| {
-                    tx.execute(
-                        "UPDATE heartbeat_state SET last_seen_at = ?2 WHERE license_no = (SELECT no FROM licenses WHERE id = ?1)",
-                        params![id, micros(at)],
-                    )
-                };
+                let hear = |at: DateTime<Utc>| tx.execute(HEAR, params![id, micros(at)]);
                 hear(first)?;
                 tx.execute("UPDATE licenses SET state = 'locked' WHERE id = ?1", [&id])?;
                 tx.execute("UPDATE licenses SET state = 'active' WHERE id = ?1", [&id])?;
@@ -494,10 +479,7 @@ mod tests {
         let writer = db.clone();
         let h = std::thread::spawn(move || {
             writer.write(|tx| {
-                tx.execute(
-                    "UPDATE heartbeat_state SET last_seen_at = ?1 WHERE license_no = (SELECT no FROM licenses WHERE id = 'lic-1')",
-                    [micros(t0())],
-                )?;
+                tx.execute(HEAR, params!["lic-1", micros(t0())])?;
                 inside.send(()).unwrap();
                 released.recv().unwrap();
                 Ok::<_, StoreError>(())

@@ -198,9 +198,9 @@ pub fn day(t: DateTime<Utc>) -> i64 {
 }
 
 /// A time as licenses (tenant step 24) and their state rows (step 25), license keys,
-/// activations and installations (step 22) hold it: microseconds since the Unix epoch, 8 bytes where the text of
-/// [`ts`] takes 27, in the same order. A query on those columns binds this: the text
-/// would compare greater than every integer.
+/// activations and installations (step 22) hold it: microseconds since the Unix epoch,
+/// 8 bytes where the text of [`ts`] takes 27, in the same order. A query on those
+/// columns binds this: the text would compare greater than every integer.
 pub fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
