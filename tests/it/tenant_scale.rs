@@ -362,22 +362,7 @@ fn appliance_calls_and_sweeps_are_counted_per_tenant() {
     let s = licensed_server(&v, dir);
     let t = s.app.tenants.get("t_acme").unwrap();
     let now = s.clock.now_utc();
-    let req = LicenseRequest {
-        name: "Plant 7".into(),
-        install_id: "I-acme-1".into(),
-        organization: "Acme".into(),
-        organization_id: None,
-        internal_users: 5,
-        external_users: 0,
-        features: vec![],
-        flags: vec![],
-        not_before: None,
-        expires_at: now + Duration::days(30),
-    };
-    let license = serde_json::to_value(
-        licd::service::licenses::issue(&s.app, &t, now, &Actor::Cli, &req).unwrap(),
-    )
-    .unwrap();
+    let license = issue_in_acme(&s, now + Duration::days(30));
     let id = license["id"].as_str().unwrap();
     let (c, base) = host_client(&s, "acme.localhost");
     let r = c

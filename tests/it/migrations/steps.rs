@@ -1582,10 +1582,7 @@ fn step_23_signed_by_number() {
         "UPDATE licenses SET kid = 'gone' WHERE id = 'L1'",
         "a_license_names_an_unknown_signing_key",
     );
-    let kid: String = c
-        .query_row("SELECT kid FROM licenses WHERE id = 'L1'", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(kid, "gone");
+    assert_text(&c, "SELECT kid FROM licenses WHERE id = 'L1'", "gone");
 }
 
 /// A tenant at `version` with `edit` made by hand (foreign keys off, as such an edit may
@@ -1601,6 +1598,12 @@ fn stops_at(version: i64, edit: &str, constraint: &str) -> Connection {
     assert!(err.to_string().contains(constraint), "{edit}: {err}");
     assert_eq!(user_version(&c).unwrap(), version);
     c
+}
+
+/// The one text value `sql` reads is `want` (a value a stopped upgrade left as it was).
+fn assert_text(c: &Connection, sql: &str, want: &str) {
+    let got: String = c.query_row(sql, [], |r| r.get(0)).unwrap();
+    assert_eq!(got, want, "{sql}");
 }
 
 /// Reads `columns` of `table` in a database before (`old`) and after (`new`) an upgrade,
@@ -1715,12 +1718,11 @@ fn step_24_license_times_as_integers() {
         "UPDATE licenses SET revoked_at = '2026-01-05T09:00:00Z' WHERE id = 'L2'",
         "a_license_time_is_not_in_licds_form",
     );
-    let kept: String = c
-        .query_row("SELECT revoked_at FROM licenses WHERE id = 'L2'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(kept, "2026-01-05T09:00:00Z");
+    assert_text(
+        &c,
+        "SELECT revoked_at FROM licenses WHERE id = 'L2'",
+        "2026-01-05T09:00:00Z",
+    );
 }
 
 /// Step 25: each license has a number, the rowid it had; its state row is kept by that
@@ -1872,14 +1874,11 @@ fn step_25_license_numbers() {
         "UPDATE heartbeat_state SET last_seen_at = '2026-01-15 10:30' WHERE license_id = 'L4'",
         "a_heard_time_is_not_in_licds_form",
     );
-    let kept: String = c
-        .query_row(
-            "SELECT last_seen_at FROM heartbeat_state WHERE license_id = 'L4'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(kept, "2026-01-15 10:30");
+    assert_text(
+        &c,
+        "SELECT last_seen_at FROM heartbeat_state WHERE license_id = 'L4'",
+        "2026-01-15 10:30",
+    );
 
     // A state row or an activation whose license is gone (deleted by hand, foreign keys
     // off): it stops.
@@ -1926,14 +1925,11 @@ fn step_22_key_activation_and_installation_times_as_integers() {
         "UPDATE activations SET superseded_at = '2026-01-05 09:00' WHERE id = 3",
         "a_time_is_not_in_licds_form",
     );
-    let kept: String = c
-        .query_row(
-            "SELECT superseded_at FROM activations WHERE id = 3",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(kept, "2026-01-05 09:00");
+    assert_text(
+        &c,
+        "SELECT superseded_at FROM activations WHERE id = 3",
+        "2026-01-05 09:00",
+    );
 }
 
 /// A tenant at version 21 with a fleet of `n` more licenses, each with its key, an
