@@ -1732,6 +1732,7 @@ fn step_24_license_times_as_integers() {
 /// upgrade with every row as it was.
 #[test]
 fn step_25_license_numbers() {
+    use rusqlite::types::Value;
     let old = tenant_at(24);
     let c = upgrade_from(24);
     let numbers = |c: &Connection, sql: &str| -> Vec<(i64, String)> {
@@ -1783,7 +1784,7 @@ fn step_25_license_numbers() {
         c.query_row("SELECT no FROM licenses WHERE id = ?1", [id], |r| r.get(0))
             .unwrap()
     };
-    let state = |id: &str, column: &str| -> rusqlite::types::Value {
+    let state = |id: &str, column: &str| -> Value {
         c.query_row(
             &format!("SELECT {column} FROM heartbeat_state WHERE license_no = ?1"),
             [no_of(id)],
@@ -1791,7 +1792,6 @@ fn step_25_license_numbers() {
         )
         .unwrap()
     };
-    use rusqlite::types::Value;
     c.execute(
         "INSERT INTO licenses (id, name, install_id, internal_users, external_users, not_before,
            expires_at, issued_at, signed_by, state)
